@@ -1,0 +1,20 @@
+"""Settings for the test suite: the real settings, with test-only defaults."""
+
+import os
+import tempfile
+
+os.environ.setdefault("DEBUG", "1")
+os.environ.setdefault("SESSIONHUB_DATA_DIR", tempfile.mkdtemp(prefix="sessionhub-test-"))
+
+from .settings import *  # noqa: E402,F403
+from .settings import DATABASES, SESSIONHUB_DATA_DIR  # noqa: E402
+
+DEBUG = False
+
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# A file, not :memory:, so that subprocesses and threads in tests see the same database.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"]["TEST"] = {"NAME": str(SESSIONHUB_DATA_DIR / "test.sqlite3")}

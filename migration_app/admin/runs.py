@@ -1,0 +1,69 @@
+"""MigrationRun and MigrationItem are read-only: the journal is written by services only."""
+
+from django.contrib import admin
+
+from migration_app.models import MigrationItem, MigrationRun
+from migration_app.selectors import migration_item_page
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MigrationRun)
+class MigrationRunAdmin(ReadOnlyAdmin):
+    list_display = [
+        "short_id", "kind", "status", "dry_run", "origin", "actor", "progress",
+        "started_at", "finished_at",
+    ]  # fmt: skip
+    list_filter = ["kind", "status", "dry_run", "origin"]
+    search_fields = ["=id", "actor"]
+    date_hierarchy = "started_at"
+    fields = [
+        "id", "kind", "status", "dry_run", "origin", "actor", "params", "counts",
+        "progress_done", "progress_total", "error", "started_at", "finished_at",
+    ]  # fmt: skip
+    change_form_template = "admin/migration_app/migrationrun/change_form.html"
+
+    @admin.display(description="id")
+    def short_id(self, run: MigrationRun) -> str:
+        return str(run.id)[:8]
+
+    @admin.display(description="progress")
+    def progress(self, run: MigrationRun) -> str:
+        return f"{run.progress_done}/{run.progress_total}"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        run = self.get_object(request, object_id)
+        context = dict(extra_context or {})
+        if run is not None:
+            outcome = request.GET.get("outcome") or None
+            if outcome not in MigrationItem.Outcome.values:
+                outcome = None
+            context.update(
+                run=run,
+                outcome=outcome,
+                outcomes=MigrationItem.Outcome.values,
+                items_page=migration_item_page(
+                    run=run, outcome=outcome, page=request.GET.get("page", 1)
+                ),
+            )
+        return super().change_view(request, object_id, form_url, extra_context=context)
+
+
+@admin.register(MigrationItem)
+class MigrationItemAdmin(ReadOnlyAdmin):
+    list_display = ["id", "run", "subject_type", "subject_id", "outcome", "reason", "created_at"]
+    list_filter = ["outcome", "subject_type", "run__kind"]
+    search_fields = ["=run__id", "subject_id"]
+    list_select_related = ["run"]
+    raw_id_fields = ["run"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False

@@ -1,0 +1,18 @@
+"""The session changelist with the migration actions.
+
+sessions_app cannot import migration_app, so the actions join the Session admin here:
+this subclass replaces the registration made by sessions_app.
+"""
+
+from django.contrib import admin
+
+from sessions_app.admin import SessionAdmin
+from sessions_app.models import Session
+
+
+class SessionMigrationAdmin(SessionAdmin):
+    pass
+
+
+admin.site.unregister(Session)
+admin.site.register(Session, SessionMigrationAdmin)

@@ -1,0 +1,90 @@
+"""The migration journal: one MigrationRun per invocation, one MigrationItem per subject."""
+
+import uuid
+
+from django.db import models
+
+
+class MigrationRun(models.Model):
+    class Kind(models.TextChoices):
+        LEGACY_IMPORT = "legacy_import"
+        SESSION_TO_PROJECT = "session_to_project"
+        ATTACH_WORKSTREAM = "attach_workstream"
+        REASSOCIATE_TASK = "reassociate_task"
+        TASK_BACKEND = "task_backend"
+
+    class Status(models.TextChoices):
+        PLANNED = "planned"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        PARTIAL = "partial"
+        FAILED = "failed"
+        UNDONE = "undone"
+
+    class Origin(models.TextChoices):
+        CLI = "cli"
+        ADMIN = "admin"
+        API = "api"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PLANNED)
+    dry_run = models.BooleanField(default=False)
+    params = models.JSONField(default=dict, blank=True)
+    actor = models.CharField(max_length=150, blank=True)
+    origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.CLI)
+    counts = models.JSONField(default=dict, blank=True)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [
+            models.Index(fields=["kind", "started_at"], name="run_kind_started_idx"),
+            models.Index(fields=["status"], name="run_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        mode = " (dry run)" if self.dry_run else ""
+        return f"{self.get_kind_display()} {str(self.id)[:8]}{mode}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.finished_at is not None
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.progress_total:
+            return 100 if self.is_finished else 0
+        return min(100, round(100 * self.progress_done / self.progress_total))
+
+
+class MigrationItem(models.Model):
+    class Outcome(models.TextChoices):
+        MIGRATED = "migrated"
+        SKIPPED = "skipped"
+        FAILED = "failed"
+        UNDONE = "undone"
+
+    run = models.ForeignKey(MigrationRun, on_delete=models.CASCADE, related_name="items")
+    subject_type = models.CharField(max_length=50)
+    subject_id = models.CharField(max_length=2048)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    reason = models.TextField(blank=True)
+    # Enough to undo the item exactly.
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["run", "outcome"], name="item_run_outcome_idx"),
+            models.Index(fields=["subject_type", "subject_id"], name="item_subject_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject_type} {self.subject_id}: {self.outcome}"

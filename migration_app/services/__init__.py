@@ -1,0 +1,15 @@
+"""Every migration service; importing this package registers their undo functions."""
+
+from migration_app.services.journal import (  # noqa: F401
+    ItemRecord,
+    MigrationConflict,
+    MigrationError,
+    UndoResult,
+    migration_items_record,
+    migration_run_counts,
+    migration_run_finish,
+    migration_run_progress,
+    migration_run_start,
+    migration_undo,
+    undo_handler,
+)

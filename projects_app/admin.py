@@ -1,0 +1,132 @@
+from django.contrib import admin, messages
+from django.utils.html import format_html
+
+from projects_app.models import (
+    ApiKey,
+    Artifact,
+    Conversation,
+    Message,
+    Project,
+    ProjectVersion,
+    Workspace,
+)
+from projects_app.services import api_key_create, api_key_revoke
+
+
+@admin.register(Workspace)
+class WorkspaceAdmin(admin.ModelAdmin):
+    list_display = ["slug", "name", "created_at"]
+    search_fields = ["slug", "name"]
+    filter_horizontal = ["members"]
+    date_hierarchy = "created_at"
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["id", "title", "workspace", "project_type", "status", "source", "created_at"]
+    list_filter = ["status", "project_type", "source", "kind", "workspace"]
+    search_fields = ["=id", "title", "path"]
+    list_select_related = ["workspace"]
+    autocomplete_fields = ["workspace"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["created_at", "updated_at"]
+
+
+class MessageInline(admin.TabularInline):
+    model = Message
+    extra = 0
+    fields = ["role", "content", "tool_calls", "tokens_used", "created_at"]
+    readonly_fields = ["created_at"]
+    show_change_link = True
+    max_num = 0
+    can_delete = False
+
+
+@admin.register(Conversation)
+class ConversationAdmin(admin.ModelAdmin):
+    list_display = [
+        "id", "title", "project", "workspace", "status", "message_count", "created_at",
+    ]  # fmt: skip
+    list_filter = ["status", "workspace"]
+    search_fields = ["=id", "title"]
+    list_select_related = ["project", "workspace"]
+    autocomplete_fields = ["project", "workspace"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["created_at", "updated_at"]
+    inlines = [MessageInline]
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = ["id", "conversation", "role", "short_content", "tokens_used", "created_at"]
+    list_filter = ["role"]
+    search_fields = ["=id", "=conversation__id"]
+    list_select_related = ["conversation"]
+    raw_id_fields = ["conversation"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["created_at"]
+    show_full_result_count = False
+
+    @admin.display(description="content")
+    def short_content(self, message: Message) -> str:
+        return message.content[:80]
+
+
+@admin.register(Artifact)
+class ArtifactAdmin(admin.ModelAdmin):
+    list_display = ["name", "project", "artifact_type", "version", "is_latest", "created_at"]
+    list_filter = ["is_latest", "artifact_type"]
+    search_fields = ["name", "=id"]
+    list_select_related = ["project"]
+    autocomplete_fields = ["project"]
+    raw_id_fields = ["conversation", "parent_version"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["lineage", "created_at", "updated_at"]
+
+
+@admin.register(ProjectVersion)
+class ProjectVersionAdmin(admin.ModelAdmin):
+    list_display = ["project", "version_number", "change_type", "changed_by", "created_at"]
+    list_filter = ["change_type"]
+    search_fields = ["=project__id", "change_summary"]
+    list_select_related = ["project"]
+    autocomplete_fields = ["project"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["created_at"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ["name", "user", "prefix", "created_at", "last_used_at", "status"]
+    list_filter = ["revoked_at"]
+    search_fields = ["name", "prefix", "user__username"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]
+    date_hierarchy = "created_at"
+    fields = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke_selected"]
+
+    @admin.display(description="status")
+    def status(self, key: ApiKey) -> str:
+        return "active" if key.is_active else format_html("<b>revoked</b>")
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        key, secret = api_key_create(user=obj.user, name=obj.name)
+        obj.pk = key.pk
+        obj.refresh_from_db()
+        self.message_user(
+            request,
+            f"API key created. Copy the secret now, it is not shown again: {secret}",
+            messages.WARNING,
+        )
+
+    @admin.action(description="Revoke selected API keys", permissions=["change"])
+    def revoke_selected(self, request, queryset):
+        for key in queryset:
+            api_key_revoke(key=key)
+        self.message_user(request, f"{queryset.count()} key(s) revoked.", messages.SUCCESS)

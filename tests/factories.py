@@ -1,0 +1,131 @@
+"""Factories shared by every test module."""
+
+import datetime as dt
+
+import factory
+from django.contrib.auth import get_user_model
+
+from migration_app.models import MigrationItem, MigrationRun
+from projects_app.models import (
+    Artifact,
+    Conversation,
+    Message,
+    Project,
+    ProjectVersion,
+    Workspace,
+)
+from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session, Workstream
+
+BASE_TIME = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.django.Password("pw")
+    is_active = True
+
+
+class StaffFactory(UserFactory):
+    is_staff = True
+    is_superuser = True
+
+
+class WorkspaceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Workspace
+        django_get_or_create = ["slug"]
+
+    name = factory.Sequence(lambda n: f"Workspace {n}")
+    slug = factory.Sequence(lambda n: f"ws-{n}")
+
+
+def default_workspace() -> Workspace:
+    return Workspace.objects.get(slug=Workspace.DEFAULT_SLUG)
+
+
+class ProjectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Project
+
+    workspace = factory.LazyFunction(default_workspace)
+    title = factory.Sequence(lambda n: f"Project {n}")
+
+
+class WorkstreamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Workstream
+
+    id = factory.Sequence(lambda n: f"stream-{n}")
+    workspace = factory.LazyFunction(default_workspace)
+    title = factory.LazyAttribute(lambda o: o.id)
+
+
+def scratch_workstream() -> Workstream:
+    return Workstream.objects.get(id=SCRATCH_WORKSTREAM_ID)
+
+
+class ConversationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Conversation
+
+    workspace = factory.LazyFunction(default_workspace)
+    title = factory.Sequence(lambda n: f"Conversation {n}")
+
+
+class MessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Message
+
+    conversation = factory.SubFactory(ConversationFactory)
+    role = Message.Role.USER
+    content = factory.Sequence(lambda n: f"message {n}")
+
+
+class ArtifactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Artifact
+
+    name = factory.Sequence(lambda n: f"artifact-{n}.md")
+    content = "# Draft\n"
+
+
+class ProjectVersionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProjectVersion
+
+    project = factory.SubFactory(ProjectFactory)
+    version_number = factory.Sequence(lambda n: n + 1)
+
+
+class SessionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Session
+
+    id = factory.Sequence(lambda n: f"session-{n}")
+    num = factory.Sequence(lambda n: n + 1)
+    workspace = factory.LazyFunction(default_workspace)
+    title = factory.Sequence(lambda n: f"Session {n}")
+    created_at = factory.Sequence(lambda n: BASE_TIME + dt.timedelta(minutes=n))
+    updated_at = factory.LazyAttribute(lambda o: o.created_at)
+
+
+class MigrationRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MigrationRun
+
+    kind = MigrationRun.Kind.LEGACY_IMPORT
+    status = MigrationRun.Status.RUNNING
+
+
+class MigrationItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MigrationItem
+
+    run = factory.SubFactory(MigrationRunFactory)
+    subject_type = "session"
+    subject_id = factory.Sequence(lambda n: f"subject-{n}")
+    outcome = MigrationItem.Outcome.MIGRATED

@@ -1,0 +1,55 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from sessions_app.models import Session
+from tests.factories import ProjectFactory, SessionFactory, WorkstreamFactory
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = reverse("admin:sessions_app_session_changelist")
+
+
+def make_sessions(n):
+    projects = ProjectFactory.create_batch(3)
+    streams = WorkstreamFactory.create_batch(2)
+    SessionFactory.create_batch(n, project=None)
+    for i, session in enumerate(Session.objects.order_by("id")[: n // 2]):
+        session.project = projects[i % 3]
+        session.workstream = streams[i % 2]
+        session.save()
+
+
+@pytest.mark.parametrize("params", [{}, {"status__exact": "pending"}, {"q": "session-1"}])
+def test_changelist_query_count_does_not_grow_with_rows(staff_client, params):
+    make_sessions(10)
+    with CaptureQueriesContext(connection) as small:
+        assert staff_client.get(CHANGELIST, params).status_code == 200
+    make_sessions(490)
+    with CaptureQueriesContext(connection) as large:
+        response = staff_client.get(CHANGELIST, params)
+    assert response.status_code == 200
+    assert len(large) == len(small)
+
+
+def test_changelist_shows_100_rows_per_page_without_a_full_count_link(staff_client):
+    make_sessions(150)
+    content = staff_client.get(CHANGELIST).content.decode()
+    assert content.count('class="action-select"') == 100
+
+
+def test_search_by_id_prefix_and_exact_task_id(staff_client):
+    SessionFactory(id="abc12345-x")
+    SessionFactory(id="zzz", task_id="mt#7")
+    by_prefix = staff_client.get(CHANGELIST, {"q": "abc123"}).content.decode()
+    assert "abc12345-x" in by_prefix and ">zzz<" not in by_prefix
+    by_task = staff_client.get(CHANGELIST, {"q": "mt#7"}).content.decode()
+    assert ">zzz<" in by_task and "abc12345-x" not in by_task
+
+
+def test_filter_by_status(staff_client):
+    SessionFactory(id="running-one", status=Session.Status.RUNNING)
+    SessionFactory(id="pending-one", status=Session.Status.PENDING)
+    content = staff_client.get(CHANGELIST, {"status__exact": "running"}).content.decode()
+    assert "running-one" in content and "pending-one" not in content
