@@ -1,6 +1,15 @@
 import pytest
 
-from tests.factories import StaffFactory
+from tests.factories import StaffFactory, base_rows_ensure
+
+DB_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences"}
+
+
+@pytest.fixture(autouse=True)
+def base_rows(request):
+    """Every database test starts with the default workspace and the scratch workstream."""
+    if request.node.get_closest_marker("django_db") or DB_FIXTURES & set(request.fixturenames):
+        base_rows_ensure()
 
 
 @pytest.fixture

@@ -129,3 +129,14 @@ class MigrationItemFactory(factory.django.DjangoModelFactory):
     subject_type = "session"
     subject_id = factory.Sequence(lambda n: f"subject-{n}")
     outcome = MigrationItem.Outcome.MIGRATED
+
+
+def base_rows_ensure() -> None:
+    """The rows the data migrations create; transactional tests flush them away."""
+    workspace, _ = Workspace.objects.get_or_create(
+        slug=Workspace.DEFAULT_SLUG, defaults={"name": "Default"}
+    )
+    Workstream.objects.get_or_create(
+        id=SCRATCH_WORKSTREAM_ID,
+        defaults={"workspace": workspace, "title": "Scratch", "is_scratch": True},
+    )
