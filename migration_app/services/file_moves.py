@@ -1,0 +1,325 @@
+"""Moving directory entries without losing them: rename when possible, copy-verify otherwise.
+
+`entry_move` moves one top-level entry (file, directory or symlink) from `src` to `dst`.
+It is written as a state machine over what it finds on disk, so calling it again after a
+kill -9 at any instant finishes the move instead of repeating or undoing half of it:
+
+    only src           -> move it (rename, or copy to staging + verify + rename + trash src)
+    src and dst        -> dst came from a verified copy (it is renamed into place only after
+                          verification) and src was not trashed yet: compare, then trash src;
+                          if they differ it is a clash and nothing is touched
+    only dst           -> done (leftover staging/trash is cleaned)
+    neither            -> the entry is lost: raised, never ignored
+
+Nothing here follows a symlink: entries are inspected with lstat, a link is moved or copied
+as a link, and a link is never read through.
+
+Staging and trash live in a "side" directory of each end, on the same filesystem as that
+end, so the final rename into place and the first step of deleting a source are atomic.
+"""
+
+import ctypes
+import errno
+import hashlib
+import os
+import shutil
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+CHUNK = 1024 * 1024
+
+
+class MoveError(Exception):
+    """An entry could not be moved; the message says where each copy is."""
+
+
+class MoveClash(MoveError):
+    """The destination name is taken by something that is not this entry."""
+
+
+@dataclass
+class TreeCount:
+    files: int = 0  # regular files, recursively
+    bytes: int = 0  # bytes of those regular files
+    symlinks: int = 0
+    dirs: int = 0
+    other: int = 0  # fifos, sockets, devices
+
+    def add(self, other: "TreeCount") -> None:
+        self.files += other.files
+        self.bytes += other.bytes
+        self.symlinks += other.symlinks
+        self.dirs += other.dirs
+        self.other += other.other
+
+
+def entry_kind(mode: int) -> str:
+    if stat.S_ISLNK(mode):
+        return "symlink"
+    if stat.S_ISDIR(mode):
+        return "dir"
+    if stat.S_ISREG(mode):
+        return "file"
+    return "other"
+
+
+def tree_count(path: Path) -> TreeCount:
+    """Count an entry without following symlinks (a link counts as a link, never its target)."""
+    count = TreeCount()
+    st = os.lstat(path)
+    kind = entry_kind(st.st_mode)
+    if kind == "file":
+        count.files, count.bytes = 1, st.st_size
+    elif kind == "symlink":
+        count.symlinks = 1
+    elif kind == "other":
+        count.other = 1
+    else:
+        count.dirs = 1
+        stack = [path]
+        while stack:
+            with os.scandir(stack.pop()) as it:
+                for entry in it:
+                    sub = entry.stat(follow_symlinks=False)
+                    sub_kind = entry_kind(sub.st_mode)
+                    if sub_kind == "dir":
+                        count.dirs += 1
+                        stack.append(Path(entry.path))
+                    elif sub_kind == "file":
+                        count.files += 1
+                        count.bytes += sub.st_size
+                    elif sub_kind == "symlink":
+                        count.symlinks += 1
+                    else:
+                        count.other += 1
+    return count
+
+
+# --- rename without replacing --------------------------------------------------------------
+
+_RENAME_NOREPLACE = 1
+_AT_FDCWD = -100
+try:
+    _libc = ctypes.CDLL(None, use_errno=True)
+    _renameat2 = _libc.renameat2
+    _renameat2.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
+    _renameat2.restype = ctypes.c_int
+except (AttributeError, OSError):  # not Linux/glibc: fall back to check-then-rename
+    _renameat2 = None
+
+
+def rename_noreplace(src: Path, dst: Path) -> None:
+    """Atomic rename that fails with FileExistsError instead of replacing `dst`.
+
+    os.rename silently replaces a file (arawn's defect #4); renameat2(RENAME_NOREPLACE)
+    makes "refuse on a name clash" atomic. Where the kernel or filesystem lacks it, the
+    fallback checks first (a narrow window, documented in docs/attach-workstream.md).
+    """
+    if _renameat2 is not None:
+        if (
+            _renameat2(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), _RENAME_NOREPLACE)
+            == 0
+        ):
+            return
+        err = ctypes.get_errno()
+        if err not in (errno.ENOSYS, errno.EINVAL):
+            raise OSError(err, os.strerror(err), str(src), None, str(dst))
+    if os.path.lexists(dst):
+        raise FileExistsError(errno.EEXIST, "File exists", str(dst))
+    os.rename(src, dst)
+
+
+# --- copy + verify (only across filesystems) -----------------------------------------------
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _file_digest(path: Path) -> tuple[int, str]:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    digest, size = hashlib.sha256(), 0
+    try:
+        while chunk := os.read(fd, CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    return size, digest.hexdigest()
+
+
+def _copy_file(src: Path, dst: Path) -> tuple[int, str]:
+    """Copy bytes, fsync, return (size, sha256) of what was read from src."""
+    digest, size = hashlib.sha256(), 0
+    in_fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        out_fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        try:
+            while chunk := os.read(in_fd, CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(out_fd, view) :]
+            os.fsync(out_fd)
+        finally:
+            os.close(out_fd)
+    finally:
+        os.close(in_fd)
+    shutil.copystat(src, dst, follow_symlinks=False)
+    return size, digest.hexdigest()
+
+
+def _copy_tree(src: Path, dst: Path) -> TreeCount:
+    """Copy an entry to `dst` (which must not exist), verifying every regular file."""
+    count = TreeCount()
+    st = os.lstat(src)
+    kind = entry_kind(st.st_mode)
+    if kind == "symlink":
+        os.symlink(os.readlink(src), dst)
+        count.symlinks = 1
+    elif kind == "file":
+        size, digest = _copy_file(src, dst)
+        if (size, digest) != _file_digest(dst) or size != os.lstat(src).st_size:
+            raise MoveError(f"verification failed copying {src} to {dst}: size or sha256 differ")
+        count.files, count.bytes = 1, size
+    elif kind == "dir":
+        os.mkdir(dst, 0o700)
+        count.dirs = 1
+        with os.scandir(src) as it:
+            names = [entry.name for entry in it]
+        for name in names:
+            count.add(_copy_tree(src / name, dst / name))
+        shutil.copystat(src, dst, follow_symlinks=False)
+        _fsync_dir(dst)
+    else:
+        raise MoveError(
+            f"{src} is a special file ({stat.filemode(st.st_mode)}); it cannot be copied"
+        )
+    return count
+
+
+def trees_equal(a: Path, b: Path) -> bool:
+    """Same kinds, names, symlink targets, sizes and sha256 everywhere (no link is followed)."""
+    sa, sb = os.lstat(a), os.lstat(b)
+    kind = entry_kind(sa.st_mode)
+    if kind != entry_kind(sb.st_mode):
+        return False
+    if kind == "symlink":
+        return os.readlink(a) == os.readlink(b)
+    if kind == "file":
+        return sa.st_size == sb.st_size and _file_digest(a) == _file_digest(b)
+    if kind == "dir":
+        names_a, names_b = sorted(os.listdir(a)), sorted(os.listdir(b))
+        return names_a == names_b and all(trees_equal(a / n, b / n) for n in names_a)
+    return False
+
+
+def _remove(path: Path) -> None:
+    """Remove an entry without following links (rmtree does not follow them either)."""
+    if entry_kind(os.lstat(path).st_mode) == "dir":
+        shutil.rmtree(path)
+    else:
+        os.unlink(path)
+
+
+def _remove_if_exists(path: Path) -> None:
+    if os.path.lexists(path):
+        _remove(path)
+
+
+# --- the move ------------------------------------------------------------------------------
+
+
+@dataclass
+class MoveEnds:
+    """Where one entry goes, and the same-filesystem side dirs of both ends."""
+
+    src: Path
+    dst: Path
+    src_side: Path  # trash for the source lives here (same filesystem as src)
+    dst_side: Path  # staging for the copy lives here (same filesystem as dst)
+
+    @property
+    def staging(self) -> Path:
+        return self.dst_side / "staging" / self.dst.name
+
+    @property
+    def trash(self) -> Path:
+        return self.src_side / "trash" / self.src.name
+
+
+def _trash_source(ends: MoveEnds) -> None:
+    """Delete a source whose verified copy is in place: rename to trash (atomic), then rmtree."""
+    ends.trash.parent.mkdir(parents=True, exist_ok=True)
+    _remove_if_exists(ends.trash)  # a leftover of an earlier, interrupted delete
+    os.rename(ends.src, ends.trash)
+    _remove(ends.trash)
+
+
+def entry_move(ends: MoveEnds, *, check_src_unchanged: bool = True) -> str:
+    """Move one entry; returns "renamed", "copied" or "already". Safe to call again."""
+    src_there = os.path.lexists(ends.src)
+    dst_there = os.path.lexists(ends.dst)
+    if not src_there and dst_there:
+        _remove_if_exists(ends.staging)
+        _remove_if_exists(ends.trash)
+        return "already"
+    if not src_there:
+        raise MoveError(
+            f"{ends.src} is at neither end (nor at {ends.dst}); it was removed by someone else"
+        )
+    if dst_there:
+        if check_src_unchanged and trees_equal(ends.src, ends.dst):
+            _trash_source(ends)  # a verified copy whose source delete was interrupted
+            _remove_if_exists(ends.staging)
+            return "copied"
+        raise MoveClash(f"{ends.dst} already exists; {ends.src} was not moved")
+    _remove_if_exists(ends.staging)  # an unverified partial copy: the source is intact
+    ends.dst.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        rename_noreplace(ends.src, ends.dst)
+        return "renamed"
+    except FileExistsError as exc:
+        raise MoveClash(f"{ends.dst} already exists; {ends.src} was not moved") from exc
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise MoveError(f"cannot move {ends.src} to {ends.dst}: {exc.strerror}") from exc
+    # Another filesystem: copy to staging, verify, fsync, rename into place, then trash the source.
+    ends.staging.parent.mkdir(parents=True, exist_ok=True)
+    _copy_tree(ends.src, ends.staging)
+    _fsync_dir(ends.staging.parent)
+    try:
+        rename_noreplace(ends.staging, ends.dst)
+    except FileExistsError as exc:
+        _remove(ends.staging)
+        raise MoveClash(f"{ends.dst} appeared while copying; {ends.src} was not moved") from exc
+    _fsync_dir(ends.dst.parent)
+    _trash_source(ends)
+    _fsync_dir(ends.src.parent)
+    return "copied"
+
+
+def side_cleanup(side: Path) -> None:
+    """Remove a side dir: staging only ever holds unverified copies of intact sources, and
+    trash only sources whose verified copy is in place."""
+    _remove_if_exists(side)
+
+
+def is_real_dir(path: Path) -> bool:
+    """A directory that is not a symlink (lstat)."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return False

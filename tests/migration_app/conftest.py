@@ -1,0 +1,28 @@
+import subprocess
+
+import pytest
+
+from sessions_app import files
+from tests.migration_app.attach_helpers import named_workstream
+
+
+@pytest.fixture
+def cross_device_work(data_dir):
+    """A named workstream whose work/ dir is a separate tmpfs: renames into it fail with EXDEV.
+
+    Mounting needs root (CI and these machines run tests as root); elsewhere the test is
+    skipped with that reason rather than faked.
+    """
+    named_workstream("far-away")
+    mount_point = files.workstream_work_dir("far-away")
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mount_point)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs (needs root): {mounted.stderr.strip()}")
+    try:
+        yield "far-away"
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=True)
