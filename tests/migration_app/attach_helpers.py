@@ -59,3 +59,23 @@ def generated_tree(seed: int, n_files: int) -> dict[str, bytes]:
         content = hashlib.sha256(f"{seed}-{i}".encode()).digest() * (size // 32 + 1)
         tree["/".join([*parts, name])] = content[:size]
     return tree
+
+
+def subprocess_env(data_dir: Path) -> dict[str, str]:
+    """Environment for a manage.py subprocess that uses this test's database and data dir."""
+    from django.conf import settings
+    from django.db import connection
+
+    db = settings.DATABASES["default"]
+    if connection.vendor == "sqlite":
+        url = f"sqlite:///{db['NAME']}"
+    else:
+        password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+        url = f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "1",
+        "SESSIONHUB_DATA_DIR": str(data_dir),
+        "DATABASE_URL": url,
+    }

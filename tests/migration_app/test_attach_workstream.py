@@ -125,7 +125,8 @@ def test_a_name_clash_refuses_the_session_and_moves_nothing(data_dir):
     before = tree_digest(data_dir / "workstreams")
     with pytest.raises(MigrationConflict, match="my-blog/work/s1/a.txt"):
         attach(session, blog)
-    assert tree_digest(data_dir / "workstreams") == before  # nothing moved, nothing overwritten (defect #4)
+    # Nothing moved, nothing overwritten (defect #4).
+    assert tree_digest(data_dir / "workstreams") == before
     session.refresh_from_db()
     assert session.workstream_id == SCRATCH_WORKSTREAM_ID
     item = MigrationItem.objects.get(subject_type="session", subject_id="s1")
