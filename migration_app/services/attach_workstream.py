@@ -920,3 +920,54 @@ def _undo_commit(run: MigrationRun, ready: list[MigrationItem]) -> None:
         MigrationItem.objects.filter(run=run, subject_type="entry", after__session__in=ids).update(
             outcome=Outcome.UNDONE
         )
+
+
+# --- PATCH /api/v1/sessions/{id} -----------------------------------------------------------
+
+
+@dataclass
+class SessionPatchResult:
+    session: Session
+    attach: AttachResult | None  # None when the workstream did not change
+
+
+def session_patch(
+    *,
+    session: Session,
+    workstream: Workstream | None = None,
+    title: str | None = None,
+    task_id: str | None = None,
+    metadata: dict | None = None,
+    actor: str = "",
+    origin: str = MigrationRun.Origin.API,
+) -> SessionPatchResult:
+    """Update a session's fields and, when asked, its workstream (scratch -> named moves files).
+
+    The fields are validated before anything moves; metadata is merged key by key.
+    """
+    changes = {
+        name: value for name, value in (("title", title), ("task_id", task_id)) if value is not None
+    }
+    candidate = Session(**{**_field_values(session), **changes})
+    candidate.clean_fields(exclude=[f.name for f in Session._meta.fields if f.name not in changes])
+    if metadata is not None and not isinstance(metadata, dict):
+        raise MigrationError("metadata must be an object; it is merged into the session's.")
+    attached = None
+    if workstream is not None and workstream.pk != session.workstream_id:
+        attached = session_attach_to_workstream(
+            session=session, workstream=workstream, actor=actor, origin=origin
+        )
+    if changes or metadata:
+        with transaction.atomic():
+            fresh = Session.objects.select_for_update().get(pk=session.pk)
+            for name, value in changes.items():
+                setattr(fresh, name, value)
+            if metadata:
+                fresh.metadata = {**(fresh.metadata or {}), **metadata}
+            fresh.updated_at = timezone.now()
+            fresh.save(update_fields=[*changes, "metadata", "updated_at"])
+    return SessionPatchResult(session=Session.objects.get(pk=session.pk), attach=attached)
+
+
+def _field_values(session: Session) -> dict:
+    return {f.attname: getattr(session, f.attname) for f in Session._meta.concrete_fields}

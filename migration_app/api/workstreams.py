@@ -1,0 +1,89 @@
+"""PATCH /api/v1/sessions/{session_id}: edit a session; a new workstream moves its files.
+
+The operation joins the sessions router (same Router object, same path string as the
+other session detail operations, see sessions_app/api.py).
+"""
+
+from datetime import datetime
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from ninja import Schema
+
+from migration_app.models import MigrationRun
+from migration_app.services.attach_workstream import ALLOWED_PATHS, session_patch
+from projects_app.selectors import workspace_list_for_user
+from sessions_app.api import router as sessions_router
+from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session, Workstream
+from sessions_app.names import validate_name
+
+
+class SessionPatchIn(Schema):
+    workstream_id: str | None = None
+    title: str | None = None
+    task_id: str | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class SessionPatchOut(Schema):
+    id: str
+    workstream_id: str
+    title: str
+    task_id: str
+    metadata: dict[str, Any]
+    updated_at: datetime
+    files_migrated: int | None = None  # regular files, counted recursively
+    top_level_entries: int | None = None  # what arawn called files_migrated
+    bytes_migrated: int | None = None
+    new_work_path: str | None = None  # relative to the data dir
+    allowed_paths: list[str] | None = None  # relative to the workstream dir
+    migration_run_id: str | None = None
+
+
+class ErrorOut(Schema):
+    detail: Any
+    code: str
+
+
+@sessions_router.patch(
+    "/sessions/{session_id}",
+    response={200: SessionPatchOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    summary="Update a session; moving it from scratch to a workstream moves its files",
+)
+def session_update(request, session_id: str, payload: SessionPatchIn):
+    workspaces = workspace_list_for_user(user=request.auth)
+    workstream = None
+    if payload.workstream_id is not None:
+        validate_name(payload.workstream_id)  # 400 before any lookup or path
+    session = get_object_or_404(Session, pk=session_id, workspace__in=workspaces)
+    if payload.workstream_id is not None:
+        workstream = get_object_or_404(
+            Workstream.objects.filter(workspace__in=workspaces)
+            | Workstream.objects.filter(pk=SCRATCH_WORKSTREAM_ID),
+            pk=payload.workstream_id,
+        )
+    result = session_patch(
+        session=session,
+        workstream=workstream,
+        title=payload.title,
+        task_id=payload.task_id,
+        metadata=payload.metadata,
+        actor=getattr(request.auth, "username", ""),
+        origin=MigrationRun.Origin.API,
+    )
+    body = SessionPatchOut.model_validate(result.session, from_attributes=True).model_dump()
+    if result.attach is not None:
+        attach = result.attach
+        body["migration_run_id"] = str(attach.run.pk)
+        if result.session.workstream_id == SCRATCH_WORKSTREAM_ID:
+            body["allowed_paths"] = [f"sessions/{result.session.pk}/work/"]
+        else:
+            body["allowed_paths"] = list(ALLOWED_PATHS)
+        if attach.moved_files:
+            body.update(
+                files_migrated=attach.files_migrated,
+                top_level_entries=attach.top_level_entries,
+                bytes_migrated=attach.bytes,
+                new_work_path=attach.new_work_path,
+            )
+    return body
