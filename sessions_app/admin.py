@@ -1,5 +1,8 @@
 from django.contrib import admin
+from django.db.models import Count
+from django.template.defaultfilters import filesizeformat
 
+from sessions_app.files import workstream_usage
 from sessions_app.models import Session, Workstream
 from sessions_app.paginators import EstimatedCountPaginator
 from sessions_app.selectors import session_list_for_admin
@@ -7,13 +10,38 @@ from sessions_app.selectors import session_list_for_admin
 
 @admin.register(Workstream)
 class WorkstreamAdmin(admin.ModelAdmin):
-    list_display = ["id", "title", "workspace", "is_scratch", "state", "created_at"]
+    list_display = [
+        "id", "title", "workspace", "is_scratch", "state", "session_count", "file_count",
+        "file_bytes", "created_at",
+    ]  # fmt: skip
     list_filter = ["state", "is_scratch", "workspace"]
     search_fields = ["id", "title"]
     list_select_related = ["workspace"]
     autocomplete_fields = ["workspace"]
     date_hierarchy = "created_at"
     readonly_fields = ["created_at", "updated_at"]
+
+    def get_queryset(self, request):
+        # One annotated query for the counts, not one per row.
+        return super().get_queryset(request).annotate(session_total=Count("sessions"))
+
+    @admin.display(description="sessions", ordering="session_total")
+    def session_count(self, workstream: Workstream) -> int:
+        return workstream.session_total
+
+    def _usage(self, workstream: Workstream) -> tuple[int, int]:
+        # Read from the file area once per row (list_display asks twice).
+        if not hasattr(workstream, "_usage_cache"):
+            workstream._usage_cache = workstream_usage(workstream.id)
+        return workstream._usage_cache
+
+    @admin.display(description="files")
+    def file_count(self, workstream: Workstream) -> int:
+        return self._usage(workstream)[0]
+
+    @admin.display(description="bytes")
+    def file_bytes(self, workstream: Workstream) -> str:
+        return filesizeformat(self._usage(workstream)[1])
 
 
 @admin.register(Session)

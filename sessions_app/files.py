@@ -8,6 +8,7 @@
 Every name is checked against the name rule before a path is built from it.
 """
 
+import os
 from pathlib import Path
 
 from django.conf import settings
@@ -54,3 +55,31 @@ def workstream_dirs_create(workstream_id: str) -> None:
         return
     workstream_production_dir(workstream_id).mkdir(parents=True, exist_ok=True)
     workstream_work_dir(workstream_id).mkdir(parents=True, exist_ok=True)
+
+
+def tree_usage(root: Path) -> tuple[int, int]:
+    """(regular files, bytes) under `root`, recursively, never following a symlink."""
+    count = size = 0
+    if not root.is_dir() or root.is_symlink():
+        return 0, 0
+    stack = [root]
+    while stack:
+        try:
+            entries = list(os.scandir(stack.pop()))
+        except FileNotFoundError:  # removed while we walk (a move in progress)
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(Path(entry.path))
+            elif entry.is_file(follow_symlinks=False):
+                try:
+                    size += entry.stat(follow_symlinks=False).st_size
+                except FileNotFoundError:
+                    continue
+                count += 1
+    return count, size
+
+
+def workstream_usage(workstream_id: str) -> tuple[int, int]:
+    """(regular files, bytes) in a workstream's file area."""
+    return tree_usage(workstream_dir(workstream_id))

@@ -6,12 +6,13 @@ this subclass replaces the registration made by sessions_app.
 
 from django.contrib import admin
 
+from migration_app.admin.attach_workstream import AttachWorkstreamAdminMixin
 from sessions_app.admin import SessionAdmin
 from sessions_app.models import Session
 
 
-class SessionMigrationAdmin(SessionAdmin):
-    pass
+class SessionMigrationAdmin(AttachWorkstreamAdminMixin, SessionAdmin):
+    actions = ["attach_to_workstream"]
 
 
 admin.site.unregister(Session)

@@ -319,10 +319,10 @@ def _session_records(plan: SessionPlan, outcome: str) -> list[ItemRecord]:
                 f"{plan.session_id}/{_display(entry.name)}"[:2048],
                 outcome,
                 "",
-                before={"session": plan.session_id, "path": _rel(ends.src)},
+                before={"session": plan.session_id, "path": _display(_rel(ends.src))},
                 after={
                     "session": plan.session_id,
-                    "path": _rel(ends.dst),
+                    "path": _display(_rel(ends.dst)),
                     "kind": entry.kind,
                     "files": entry.files,
                     "bytes": entry.bytes,
@@ -398,7 +398,7 @@ class _Tally:
 
     def note(self, text: str) -> None:
         if text and len(self.notes) < MAX_NOTES:
-            self.notes.append(text)
+            self.notes.append(_display(text))
 
 
 def workstream_for_attach(*, workstream_id: str) -> Workstream:
@@ -481,34 +481,29 @@ def sessions_attach_to_workstream(
     actor: str = "",
     origin: str = MigrationRun.Origin.CLI,
     batch_size: int = BATCH_SIZE,
+    run_id: str | None = None,
 ) -> MigrationRun:
     """Attach many sessions to one workstream; one MigrationRun, one item per session/entry.
 
     `expected` maps a session id to the workstream the caller saw; a session found elsewhere
     is a conflict (compare-and-set). Without it, the workstream read in the batch is used.
+    `run_id` is a run made by `attach_run_queue` (the background path of the admin).
     """
     workstream = workstream_for_attach(workstream_id=workstream_id)
     session_ids = list(dict.fromkeys(session_ids))
-    total = (
-        Session.objects.filter(
-            workstream_id=SCRATCH_WORKSTREAM_ID, workspace_id=workstream.workspace_id
-        ).count()
-        if all_scratch
-        else len(session_ids)
-    )
-    run = migration_run_start(
-        kind=KIND,
-        params={
-            "workstream": workstream.id,
-            "sessions": session_ids[:1000],
-            "session_count": total,
-            "all_scratch": all_scratch,
-        },
-        actor=actor,
-        origin=origin,
-        dry_run=dry_run,
-        progress_total=total,
-    )
+    if run_id is not None:
+        run = MigrationRun.objects.get(pk=run_id, kind=KIND)
+        if run.is_finished:
+            return run  # the task ran already (a retried delivery)
+    else:
+        run = attach_run_queue(
+            workstream_id=workstream.id,
+            session_ids=session_ids,
+            all_scratch=all_scratch,
+            dry_run=dry_run,
+            actor=actor,
+            origin=origin,
+        )
     tally = _Tally()
     try:
         context = _run_lock(run) if not dry_run else _null_context()
@@ -521,6 +516,65 @@ def sessions_attach_to_workstream(
         migration_run_finish(run=run, extra_counts=_run_stats(run, tally), error=repr(exc))
         raise
     return migration_run_finish(run=run, extra_counts=_run_stats(run, tally))
+
+
+def attach_run_queue(
+    *,
+    workstream_id: str,
+    session_ids: list[str],
+    all_scratch: bool = False,
+    dry_run: bool = False,
+    actor: str = "",
+    origin: str = MigrationRun.Origin.CLI,
+) -> MigrationRun:
+    """Record the run before the work starts (so a queued run has a page to watch)."""
+    workstream = workstream_for_attach(workstream_id=workstream_id)
+    total = (
+        Session.objects.filter(
+            workstream_id=SCRATCH_WORKSTREAM_ID, workspace_id=workstream.workspace_id
+        ).count()
+        if all_scratch
+        else len(session_ids)
+    )
+    return migration_run_start(
+        kind=KIND,
+        params={
+            "workstream": workstream.id,
+            "sessions": list(session_ids[:1000]),
+            "session_count": total,
+            "all_scratch": all_scratch,
+        },
+        actor=actor,
+        origin=origin,
+        dry_run=dry_run,
+        progress_total=total,
+    )
+
+
+def attach_plan_preview(*, workstream_id: str, session_ids: list[str], limit: int = 200) -> dict:
+    """What an attach would do, per session (first `limit` rows) and in total; writes nothing."""
+    workstream = workstream_for_attach(workstream_id=workstream_id)
+    rows, totals = [], defaultdict(int)
+    for batch in _batches(session_ids, BATCH_SIZE):
+        current = dict(Session.objects.filter(id__in=batch).values_list("id", "workstream_id"))
+        for session_id in batch:
+            if session_id not in current:
+                plan = SessionPlan(session_id).refuse(ERR_NOT_FOUND, "No such session.")
+            else:
+                plan = session_attach_plan(
+                    session_id=session_id,
+                    from_workstream=current[session_id],
+                    to_workstream=workstream.id,
+                )
+            totals[plan.action] += 1
+            totals["clashes"] += len(plan.clashes)
+            if plan.action == "attach":  # what will move
+                totals["files"] += plan.files
+                totals["top_level_entries"] += plan.top_level
+                totals["bytes"] += plan.bytes
+            if len(rows) < limit:
+                rows.append(plan)
+    return {"workstream": workstream, "rows": rows, "totals": dict(totals)}
 
 
 @contextmanager
@@ -630,7 +684,9 @@ def _move_or_compensate(run: MigrationRun, plan: SessionPlan, tally: _Tally) -> 
         tally.note(_forward(plan.session_id, plan.to_workstream, names))
         return
     except (MoveError, OSError) as exc:
-        failure = f"{'Name clash' if isinstance(exc, MoveClash) else 'Move failed'}: {exc}"
+        failure = _display(
+            f"{'Name clash' if isinstance(exc, MoveClash) else 'Move failed'}: {exc}"
+        )
         error = ERR_CLASH if isinstance(exc, MoveClash) else ERR_MOVE
     try:
         _backward(plan.session_id, plan.to_workstream, list(reversed(names)), False)
@@ -640,7 +696,8 @@ def _move_or_compensate(run: MigrationRun, plan: SessionPlan, tally: _Tally) -> 
             run=run, subject_type="session", subject_id=plan.session_id
         ).update(
             outcome=Outcome.FAILED,
-            reason=f"{failure}. Moving back also failed ({back_exc}); files are split between "
+            reason=f"{failure}. Moving back also failed ({_display(str(back_exc))}); files are "
+            "split between "
             f"the scratch dir and {plan.to_workstream}: re-run the attach or undo the run.",
         )
         return
@@ -697,7 +754,8 @@ def _finish_interrupted(run: MigrationRun, skips: list[SessionPlan], tally: _Tal
             plan.reason += f"; finished the interrupted file move of run {claim.run_id}"
         except (MoveError, OSError) as exc:
             plan.refuse(
-                ERR_MOVE, f"Finishing the interrupted move of run {claim.run_id} failed: {exc}"
+                ERR_MOVE,
+                _display(f"Finishing the interrupted move of run {claim.run_id} failed: {exc}"),
             )
         finally:
             _unlock(fd)
@@ -828,7 +886,8 @@ def attach_workstream_recover(*, run: MigrationRun) -> MigrationRun:
                     tally.note(_forward(item.subject_id, target, names[(run.pk, item.subject_id)]))
                 except (MoveError, OSError) as exc:
                     MigrationItem.objects.filter(pk=item.pk).update(
-                        outcome=Outcome.FAILED, reason=f"Recovery could not finish the move: {exc}"
+                        outcome=Outcome.FAILED,
+                        reason=_display(f"Recovery could not finish the move: {exc}"),
                     )
                 finally:
                     _unlock(fd)
@@ -888,7 +947,7 @@ def _undo(run: MigrationRun) -> UndoResult:
                             item.after.get("dest_created", False),
                         )
                     except (MoveError, OSError) as exc:
-                        failures.append(f"{item.subject_id}: {exc}")
+                        failures.append(_display(f"{item.subject_id}: {exc}"))
                         continue
                 ready.append(item)
             _undo_commit(run, ready)

@@ -1,0 +1,136 @@
+"""Session changelist action "Attach to workstream": choose -> preview -> confirm -> run page.
+
+The delete_selected pattern: every step re-POSTs the selection to the changelist with
+`action=attach_to_workstream`; `preview=yes` shows the plan, `post=yes` runs it.
+"""
+
+from functools import partial
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from migration_app.models import MigrationRun
+from migration_app.services import MigrationError
+from migration_app.services.attach_workstream import (
+    attach_plan_preview,
+    attach_run_queue,
+    sessions_attach_to_workstream,
+)
+from migration_app.tasks import attach_sessions_task
+from sessions_app.models import SCRATCH_WORKSTREAM_ID, Workstream
+
+PREVIEW_ROWS = 200
+
+
+class AttachWorkstreamForm(forms.Form):
+    workstream = forms.ModelChoiceField(
+        queryset=Workstream.objects.filter(state=Workstream.State.ACTIVE).exclude(
+            id=SCRATCH_WORKSTREAM_ID
+        ),
+        empty_label=None,
+        help_text="Files of scratch sessions move to workstreams/<workstream>/work/<session>/.",
+    )
+
+
+class AttachWorkstreamAdminMixin:
+    def has_attach_permission(self, request) -> bool:
+        # Attaching rewrites the session row and moves its files: it needs change rights.
+        return self.has_change_permission(request)
+
+    @admin.action(permissions=["attach"], description="Attach to workstream")
+    def attach_to_workstream(self, request, queryset):
+        if not self.has_attach_permission(request):  # re-checked: a crafted POST gets 403
+            raise PermissionDenied
+        session_ids = list(queryset.order_by("id").values_list("id", flat=True))
+        form = AttachWorkstreamForm(request.POST if "workstream" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            workstream = form.cleaned_data["workstream"]
+            if request.POST.get("post") == "yes":
+                return self._attach_run(request, workstream, session_ids)
+            return self._attach_page(
+                request,
+                queryset,
+                form,
+                "preview",
+                preview=attach_plan_preview(
+                    workstream_id=workstream.id, session_ids=session_ids, limit=PREVIEW_ROWS
+                ),
+            )
+        return self._attach_page(request, queryset, form, "form")
+
+    def _attach_page(self, request, queryset, form, step, **extra):
+        opts = self.model._meta
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Attach to workstream",
+            "opts": opts,
+            "form": form,
+            "queryset": queryset[:PREVIEW_ROWS],
+            "count": queryset.count(),
+            "selected_ids": queryset.values_list("pk", flat=True),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "select_across": request.POST.get("select_across", "0"),
+            "media": self.media,
+            **extra,
+        }
+        return TemplateResponse(
+            request, f"admin/sessions_app/session/attach_workstream_{step}.html", context
+        )
+
+    def _attach_run(self, request, workstream, session_ids):
+        actor = request.user.get_username()
+        try:
+            if len(session_ids) <= settings.SESSIONHUB_SYNC_ACTION_LIMIT:
+                run = sessions_attach_to_workstream(
+                    workstream_id=workstream.id,
+                    session_ids=session_ids,
+                    actor=actor,
+                    origin=MigrationRun.Origin.ADMIN,
+                )
+            else:
+                run = attach_run_queue(
+                    workstream_id=workstream.id,
+                    session_ids=session_ids,
+                    actor=actor,
+                    origin=MigrationRun.Origin.ADMIN,
+                )
+                transaction.on_commit(
+                    partial(
+                        attach_sessions_task.enqueue,
+                        run_id=str(run.pk),
+                        workstream_id=workstream.id,
+                        session_ids=session_ids,
+                    )
+                )
+                self.message_user(
+                    request,
+                    f"{len(session_ids)} sessions queued; the run page shows the progress.",
+                    messages.INFO,
+                )
+        except (MigrationError, ValidationError, Workstream.DoesNotExist) as exc:
+            self.message_user(request, f"Attach refused: {exc}", messages.ERROR)
+            return None
+        if run.is_finished:
+            counts = run.counts
+            level = (
+                messages.SUCCESS
+                if run.status == MigrationRun.Status.SUCCEEDED
+                else messages.WARNING
+            )
+            self.message_user(
+                request,
+                f"Attached {counts.get('sessions_attached', 0)} sessions to {workstream.id} "
+                f"({counts.get('files', 0)} files, {counts.get('bytes', 0)} bytes); "
+                f"{counts.get('skipped', 0)} skipped, {counts.get('failed', 0)} failed.",
+                level,
+            )
+        return HttpResponseRedirect(
+            reverse("admin:migration_app_migrationrun_change", args=[run.pk])
+        )
