@@ -82,7 +82,9 @@ def test_without_change_permission_the_action_is_absent_and_a_crafted_post_does_
     client, two_sessions
 ):
     viewer = UserFactory(username="viewer", is_staff=True)
-    viewer.user_permissions.add(Permission.objects.get(codename="view_session", content_type__app_label="sessions_app"))
+    viewer.user_permissions.add(
+        Permission.objects.get(codename="view_session", content_type__app_label="sessions_app")
+    )
     client.force_login(viewer)
     page = client.get(CHANGELIST).content.decode()
     assert "attach_to_workstream" not in page
