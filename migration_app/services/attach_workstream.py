@@ -79,28 +79,32 @@ def _rel(path: Path) -> str:
     return os.path.relpath(path, settings.SESSIONHUB_DATA_DIR)
 
 
-def _scratch_side(session_id: str) -> Path:
-    return files.scratch_session_dir(session_id) / SIDE_DIR
+@dataclass(frozen=True)
+class _Paths:
+    """Every directory one session's attach touches (names validated once, here)."""
+
+    scratch_dir: Path  # workstreams/scratch/sessions/<id>
+    scratch_work: Path  # .../<id>/work
+    scratch_side: Path  # .../<id>/.sessionhub-attach (staging/trash, same filesystem)
+    dest: Path  # workstreams/<ws>/work/<id>
+    ws_side: Path  # workstreams/<ws>/work/.sessionhub-attach/<id>
+
+    def forward(self, name: str) -> MoveEnds:
+        return MoveEnds(self.scratch_work / name, self.dest / name, self.scratch_side, self.ws_side)
+
+    def backward(self, name: str) -> MoveEnds:
+        return MoveEnds(self.dest / name, self.scratch_work / name, self.ws_side, self.scratch_side)
 
 
-def _workstream_side(workstream_id: str, session_id: str) -> Path:
-    validate_name(session_id)
-    return files.workstream_work_dir(workstream_id) / SIDE_DIR / session_id
-
-
-def _forward_ends(session_id: str, workstream_id: str, name: str) -> MoveEnds:
-    return MoveEnds(
-        src=files.scratch_session_work_dir(session_id) / name,
-        dst=files.attached_session_work_dir(workstream_id, session_id) / name,
-        src_side=_scratch_side(session_id),
-        dst_side=_workstream_side(workstream_id, session_id),
-    )
-
-
-def _backward_ends(session_id: str, workstream_id: str, name: str) -> MoveEnds:
-    forward = _forward_ends(session_id, workstream_id, name)
-    return MoveEnds(
-        src=forward.dst, dst=forward.src, src_side=forward.dst_side, dst_side=forward.src_side
+def _paths(session_id: str, workstream_id: str) -> _Paths:
+    scratch_dir = files.scratch_session_dir(session_id)
+    dest = files.attached_session_work_dir(workstream_id, session_id)
+    return _Paths(
+        scratch_dir=scratch_dir,
+        scratch_work=scratch_dir / "work",
+        scratch_side=scratch_dir / SIDE_DIR,
+        dest=dest,
+        ws_side=dest.parent / SIDE_DIR / session_id,
     )
 
 
@@ -311,8 +315,9 @@ def _session_records(plan: SessionPlan, outcome: str) -> list[ItemRecord]:
             },
         )
     ]
+    paths = _paths(plan.session_id, plan.to_workstream) if moves_files else None
     for entry in plan.entries if moves_files else []:
-        ends = _forward_ends(plan.session_id, plan.to_workstream, entry.name)
+        ends = paths.forward(entry.name)
         records.append(
             ItemRecord(
                 "entry",
@@ -336,57 +341,54 @@ def _session_records(plan: SessionPlan, outcome: str) -> list[ItemRecord]:
 # --- moving one session's files -------------------------------------------------------------
 
 
-def _scratch_remove(session_id: str) -> str:
+def _scratch_remove(paths: _Paths) -> str:
     """Remove the emptied scratch session dir; returns a note when something is left."""
-    side_cleanup(_scratch_side(session_id))
-    session_dir = files.scratch_session_dir(session_id)
-    work = files.scratch_session_work_dir(session_id)
-    for path in (work, session_dir):
-        if not os.path.lexists(path):
-            continue
+    side_cleanup(paths.scratch_side)
+    for path in (paths.scratch_work, paths.scratch_dir):
         try:
             os.rmdir(path)
+        except FileNotFoundError:
+            continue
         except OSError:
             left = ", ".join(_display(n) for n in sorted(os.listdir(path))[:10])
             return f"{_rel(path)} kept: it is not empty ({left}); these were not in the plan"
     return ""
 
 
-def _workstream_side_remove(workstream_id: str, session_id: str) -> None:
-    side = _workstream_side(workstream_id, session_id)
-    side_cleanup(side)
+def _workstream_side_remove(paths: _Paths) -> None:
+    side_cleanup(paths.ws_side)
     # Shared by the sessions of the workstream: it stays while another one uses it.
     with suppress(OSError):
-        side.parent.rmdir()
+        paths.ws_side.parent.rmdir()
 
 
 def _forward(session_id: str, workstream_id: str, names: list[str]) -> str:
     """Move every journaled entry into place (re-entrant), then tidy up; returns a note."""
+    paths = _paths(session_id, workstream_id)
     if names:
-        files.attached_session_work_dir(workstream_id, session_id).mkdir(
-            parents=True, exist_ok=True
-        )
+        paths.dest.mkdir(parents=True, exist_ok=True)
     for name in names:
-        entry_move(_forward_ends(session_id, workstream_id, name))
-    _workstream_side_remove(workstream_id, session_id)
-    return _scratch_remove(session_id)
+        entry_move(paths.forward(name))
+    _workstream_side_remove(paths)
+    return _scratch_remove(paths)
 
 
 def _backward(session_id: str, workstream_id: str, names: list[str], dest_created: bool) -> None:
     """Move journaled entries back to the scratch work dir (re-entrant)."""
+    paths = _paths(session_id, workstream_id)
+    if names:
+        paths.scratch_work.mkdir(parents=True, exist_ok=True)
     for name in names:
-        entry_move(_backward_ends(session_id, workstream_id, name))
-    side_cleanup(_scratch_side(session_id))
-    _workstream_side_remove(workstream_id, session_id)
-    dest = files.attached_session_work_dir(workstream_id, session_id)
-    if dest_created and is_real_dir(dest) and not os.listdir(dest):
-        dest.rmdir()
+        entry_move(paths.backward(name))
+    side_cleanup(paths.scratch_side)
+    _workstream_side_remove(paths)
+    if dest_created and is_real_dir(paths.dest) and not os.listdir(paths.dest):
+        paths.dest.rmdir()
 
 
 def _session_incomplete(session_id: str, workstream_id: str) -> bool:
-    return os.path.lexists(files.scratch_session_dir(session_id)) or os.path.lexists(
-        _workstream_side(workstream_id, session_id)
-    )
+    paths = _paths(session_id, workstream_id)
+    return os.path.lexists(paths.scratch_dir) or os.path.lexists(paths.ws_side)
 
 
 # --- the run -------------------------------------------------------------------------------

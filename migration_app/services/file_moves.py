@@ -130,6 +130,7 @@ def rename_noreplace(src: Path, dst: Path) -> None:
             return
         err = ctypes.get_errno()
         if err not in (errno.ENOSYS, errno.EINVAL):
+            # OSError(errno, ...) becomes FileNotFoundError / FileExistsError by errno.
             raise OSError(err, os.strerror(err), str(src), None, str(dst))
     if os.path.lexists(dst):
         raise FileExistsError(errno.EEXIST, "File exists", str(dst))
@@ -268,35 +269,49 @@ def _trash_source(ends: MoveEnds) -> None:
     _remove(ends.trash)
 
 
-def entry_move(ends: MoveEnds, *, check_src_unchanged: bool = True) -> str:
-    """Move one entry; returns "renamed", "copied" or "already". Safe to call again."""
-    src_there = os.path.lexists(ends.src)
-    dst_there = os.path.lexists(ends.dst)
-    if not src_there and dst_there:
-        _remove_if_exists(ends.staging)
-        _remove_if_exists(ends.trash)
-        return "already"
+def entry_move(ends: MoveEnds) -> str:
+    """Move one entry; returns "renamed", "copied" or "already". Safe to call again.
+
+    The common case is one renameat2 call. The caller creates dst's parent and, once the
+    session is done, removes both side dirs (leftover staging and trash included).
+    """
+    try:
+        rename_noreplace(ends.src, ends.dst)
+        return "renamed"
+    except (FileNotFoundError, FileExistsError):
+        pass
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise MoveError(f"cannot move {ends.src} to {ends.dst}: {exc.strerror}") from exc
+    # The kernel reports EXDEV before it looks at either name, so check both ends here.
+    src_there, dst_there = os.path.lexists(ends.src), os.path.lexists(ends.dst)
     if not src_there:
+        if dst_there:
+            return "already"  # moved before an interruption
+        if not os.path.lexists(ends.dst.parent):
+            raise MoveError(f"cannot move {ends.src}: {ends.dst.parent} is missing")
         raise MoveError(
             f"{ends.src} is at neither end (nor at {ends.dst}); it was removed by someone else"
         )
     if dst_there:
-        if check_src_unchanged and trees_equal(ends.src, ends.dst):
-            _trash_source(ends)  # a verified copy whose source delete was interrupted
-            _remove_if_exists(ends.staging)
+        # A verified copy whose source was not trashed yet (an interrupted copy), or a clash.
+        if trees_equal(ends.src, ends.dst):
+            _trash_source(ends)
             return "copied"
         raise MoveClash(f"{ends.dst} already exists; {ends.src} was not moved")
-    _remove_if_exists(ends.staging)  # an unverified partial copy: the source is intact
-    ends.dst.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        rename_noreplace(ends.src, ends.dst)
-        return "renamed"
-    except FileExistsError as exc:
-        raise MoveClash(f"{ends.dst} already exists; {ends.src} was not moved") from exc
-    except OSError as exc:
-        if exc.errno != errno.EXDEV:
-            raise MoveError(f"cannot move {ends.src} to {ends.dst}: {exc.strerror}") from exc
+    if (
+        os.path.lexists(ends.dst.parent)
+        and os.lstat(ends.src).st_dev == os.lstat(ends.dst.parent).st_dev
+    ):
+        # Same filesystem after all: the rename failed on a race; try once more.
+        try:
+            rename_noreplace(ends.src, ends.dst)
+            return "renamed"
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:  # e.g. bind mounts of one filesystem
+                raise MoveError(f"cannot move {ends.src} to {ends.dst}: {exc.strerror}") from exc
     # Another filesystem: copy to staging, verify, fsync, rename into place, then trash the source.
+    _remove_if_exists(ends.staging)  # an unverified partial copy: the source is intact
     ends.staging.parent.mkdir(parents=True, exist_ok=True)
     _copy_tree(ends.src, ends.staging)
     _fsync_dir(ends.staging.parent)
