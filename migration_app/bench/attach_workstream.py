@@ -6,6 +6,7 @@ Both are measured in the same run, on the same filesystem (a fresh temporary dat
 
 - baseline: one shell loop that runs `mkdir -p` + `mv <work>/* <dest>/` per session, i.e.
   what an operator would type, moving exactly the same entries;
+- floor: the same renames as bare `os.rename` calls in Python (no journal, no checks);
 - ours: `sessions_attach_to_workstream` over all sessions (journal, locks, claims, moves),
   and then its undo.
 
@@ -67,6 +68,27 @@ def _mv_baseline(root: Path, sessions: int, files: int, payload: bytes) -> float
     return elapsed
 
 
+def _rename_floor(root: Path, sessions: int, files: int, payload: bytes) -> float:
+    """The same moves as bare os.rename calls: no process per session, no journal, no checks."""
+    src_root, dst_root = root / "rn-src", root / "rn-dst"
+    ids = [f"bench-{i:05d}" for i in range(sessions)]
+    for session_id in ids:
+        _make_tree(src_root / session_id / "work", files, payload)
+    dst_root.mkdir()
+    started = time.perf_counter()
+    for session_id in ids:
+        work, dest = src_root / session_id / "work", dst_root / session_id
+        dest.mkdir()
+        for name in os.listdir(work):
+            os.rename(work / name, dest / name)
+        work.rmdir()
+        work.parent.rmdir()
+    elapsed = time.perf_counter() - started
+    shutil.rmtree(src_root)
+    shutil.rmtree(dst_root)
+    return elapsed
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=1000)
@@ -95,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         payload = os.urandom(args.bytes)
         total_files = args.sessions * args.files
         mv_seconds = _mv_baseline(root, args.sessions, args.files, payload)
+        floor_seconds = _rename_floor(root, args.sessions, args.files, payload)
 
         workspace = Workspace.objects.get(slug=Workspace.DEFAULT_SLUG)
         workstream_create(workstream_id="bench-target", workspace=workspace)
@@ -127,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         rows = [
             ("mv (shell loop, baseline)", mv_seconds),
+            ("os.rename loop (floor)", floor_seconds),
             ("sessions_attach_to_workstream", attach_seconds),
             ("attach undo", undo_seconds),
         ]

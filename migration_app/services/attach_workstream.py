@@ -654,7 +654,8 @@ def _claim(
     """One transaction: compare-and-set the session rows, journal every item. Returns winners."""
     movers = [p for p in plans if p.action in ("attach", "reassign")]
     records: list[ItemRecord] = []
-    with transaction.atomic():
+    # durable: the claim must be committed before a file moves, so no caller may wrap it.
+    with transaction.atomic(durable=True):
         if movers and not dry_run:
             current = dict(
                 Session.objects.select_for_update()

@@ -367,3 +367,14 @@ def test_a_failure_mid_move_puts_everything_back(data_dir, cross_device_work):
     assert session.workstream_id == SCRATCH_WORKSTREAM_ID
     item = MigrationItem.objects.get(subject_type="session", subject_id="s1")
     assert item.outcome == "failed" and "moved back" in item.reason
+
+
+def test_the_claim_refuses_to_run_inside_a_callers_transaction(data_dir):
+    """Claims must be committed before files move; an outer atomic would defer that."""
+    from django.db import transaction
+
+    named_workstream()
+    scratch_session("s1", {"a": b"1"})
+    with pytest.raises(RuntimeError), transaction.atomic():
+        sessions_attach_to_workstream(workstream_id="my-blog", session_ids=["s1"])
+    assert (files.scratch_session_work_dir("s1") / "a").exists()
