@@ -510,6 +510,8 @@ def sessions_attach_to_workstream(
     try:
         context = _run_lock(run) if not dry_run else _null_context()
         with context:
+            if not dry_run:
+                _recover_dead_runs(exclude=run)
             ids = _scratch_ids(workstream, batch_size) if all_scratch else iter(session_ids)
             for batch in _batches(ids, batch_size):
                 _attach_batch(run, workstream, batch, expected or {}, dry_run, tally)
@@ -518,6 +520,24 @@ def sessions_attach_to_workstream(
         migration_run_finish(run=run, extra_counts=_run_stats(run, tally), error=repr(exc))
         raise
     return migration_run_finish(run=run, extra_counts=_run_stats(run, tally))
+
+
+def _recover_dead_runs(*, exclude: MigrationRun) -> None:
+    """Finish every earlier run that claimed sessions and whose process died.
+
+    A run whose lock is held is alive: it finishes itself (the conflict is expected here).
+    Runs without claims (queued, or killed before claiming) have nothing to finish.
+    """
+    stale = (
+        MigrationRun.objects.filter(
+            kind=KIND, dry_run=False, finished_at__isnull=True, items__after__state="claimed"
+        )
+        .exclude(pk=exclude.pk)
+        .distinct()
+    )
+    for run in stale:
+        with suppress(MigrationConflict):
+            attach_workstream_recover(run=run)
 
 
 def attach_run_queue(

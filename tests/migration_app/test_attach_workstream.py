@@ -378,3 +378,31 @@ def test_the_claim_refuses_to_run_inside_a_callers_transaction(data_dir):
     with pytest.raises(RuntimeError), transaction.atomic():
         sessions_attach_to_workstream(workstream_id="my-blog", session_ids=["s1"])
     assert (files.scratch_session_work_dir("s1") / "a").exists()
+
+
+def test_a_dead_runs_claims_are_finished_by_the_next_run_even_with_all_scratch(data_dir):
+    """Simulate a process that died right after its claim: rows moved, no file moved yet."""
+    from migration_app.services import attach_workstream as service
+
+    named_workstream()
+    scratch_session("s1", {"a": b"1", "d/b": b"2"})
+    scratch_session("s2", {"c": b"3"})
+    dead = service.attach_run_queue(workstream_id="my-blog", session_ids=["s1"])
+    blog = Workstream.objects.get(id="my-blog")
+    # Claim s1 the way a run does, but "die" before the move: plan + claim only.
+    plans = [service.session_attach_plan(session_id="s1", from_workstream="scratch",
+                                         to_workstream="my-blog")]  # fmt: skip
+    service._claim(dead, blog, plans, dry_run=False)
+    assert Session.objects.get(id="s1").workstream_id == "my-blog"
+    assert (files.scratch_session_work_dir("s1") / "a").exists()  # not moved yet
+
+    run = sessions_attach_to_workstream(workstream_id="my-blog", all_scratch=True)
+    dead.refresh_from_db()
+    assert dead.is_finished and dead.status == MigrationRun.Status.SUCCEEDED
+    assert "recovered" in " ".join(dead.counts["notes"])
+    dest = files.attached_session_work_dir("my-blog", "s1")
+    assert (dest / "a").read_bytes() == b"1" and (dest / "d" / "b").read_bytes() == b"2"
+    assert not files.scratch_session_dir("s1").exists()
+    assert run.counts["sessions_attached"] == 1  # s2; s1 belongs to the recovered run
+    attach_workstream_undo(run=dead)
+    assert (files.scratch_session_work_dir("s1") / "a").exists()
