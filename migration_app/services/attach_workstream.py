@@ -315,19 +315,23 @@ def _session_records(plan: SessionPlan, outcome: str) -> list[ItemRecord]:
             },
         )
     ]
-    paths = _paths(plan.session_id, plan.to_workstream) if moves_files else None
-    for entry in plan.entries if moves_files else []:
-        ends = paths.forward(entry.name)
+    if not moves_files:
+        return records
+    # Relative paths built once per session (relpath per entry costs more than the move).
+    paths = _paths(plan.session_id, plan.to_workstream)
+    src_dir, dst_dir = _rel(paths.scratch_work), _rel(paths.dest)
+    for entry in plan.entries:
+        name = _display(entry.name)
         records.append(
             ItemRecord(
                 "entry",
-                f"{plan.session_id}/{_display(entry.name)}"[:2048],
+                f"{plan.session_id}/{name}"[:2048],
                 outcome,
                 "",
-                before={"session": plan.session_id, "path": _display(_rel(ends.src))},
+                before={"session": plan.session_id, "path": f"{src_dir}/{name}"},
                 after={
                     "session": plan.session_id,
-                    "path": _display(_rel(ends.dst)),
+                    "path": f"{dst_dir}/{name}",
                     "kind": entry.kind,
                     "files": entry.files,
                     "bytes": entry.bytes,
