@@ -6,12 +6,13 @@ this subclass replaces the registration made by sessions_app.
 
 from django.contrib import admin
 
+from migration_app.admin.migrate_to_project import MigrateToProjectMixin
 from sessions_app.admin import SessionAdmin
 from sessions_app.models import Session
 
 
-class SessionMigrationAdmin(SessionAdmin):
-    pass
+class SessionMigrationAdmin(MigrateToProjectMixin, SessionAdmin):
+    actions = ["migrate_to_project"]
 
 
 admin.site.unregister(Session)
