@@ -2,6 +2,7 @@
 
 import datetime as dt
 import threading
+import time
 
 import pytest
 from django.db import connection, connections
@@ -323,20 +324,37 @@ def test_query_count_is_the_same_for_a_batch_of_4_and_a_batch_of_40():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_concurrent_runs_create_one_project_per_session():
+def test_two_concurrent_runs_create_one_project_per_session(monkeypatch):
     if connection.vendor != "postgresql":
         pytest.skip(
             "needs PostgreSQL row locks: SQLite serialises whole write transactions, "
             "so the two runs cannot interleave inside a batch"
         )
-    ids = [session_with_conversation(messages=1, artifacts=0).id for _ in range(60)]
-    barrier = threading.Barrier(2)
+    from migration_app.services import session_to_project as service
+
+    ids = [session_with_conversation(messages=1, artifacts=0).id for _ in range(30)]
+    # Force the worst interleaving: both runs plan the batch (both see project IS NULL),
+    # then the first to reach the compare-and-set holds its transaction open while the
+    # other one's UPDATE waits on the row locks.
+    planned = threading.Barrier(2, timeout=20)
+    real_plan, real_write = service._batch_plan, service._write_projects
+
+    def plan_then_meet(session_ids):
+        result = real_plan(session_ids)
+        planned.wait()
+        return result
+
+    def slow_write(winners, *, actor):
+        time.sleep(0.5)  # the loser is now blocked in its UPDATE
+        return real_write(winners, actor=actor)
+
+    monkeypatch.setattr(service, "_batch_plan", plan_then_meet)
+    monkeypatch.setattr(service, "_write_projects", slow_write)
     runs, errors = [], []
 
     def worker():
         try:
-            barrier.wait()
-            runs.append(sessions_migrate_to_projects(session_ids=ids, batch_size=20))
+            runs.append(sessions_migrate_to_projects(session_ids=ids, batch_size=30))
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
         finally:
@@ -348,10 +366,13 @@ def test_two_concurrent_runs_create_one_project_per_session():
     for thread in threads:
         thread.join()
     assert errors == []
-    assert Project.objects.count() == 60
+    assert Project.objects.count() == 30
+    assert ProjectVersion.objects.count() == 30
     assert Session.objects.filter(pk__in=ids, project__isnull=True).count() == 0
-    assert sum(run.counts["migrated"] for run in runs) == 60
-    assert sum(run.counts["skipped"] for run in runs) == 60
-    assert ProjectVersion.objects.count() == 60
+    assert sorted(run.counts["migrated"] for run in runs) == [0, 30]
+    loser = next(run for run in runs if run.counts["migrated"] == 0)
+    reasons = set(loser.items.values_list("reason", flat=True))
+    assert reasons == {"migrated concurrently by another run"}
     # Every project has exactly its one session and one conversation.
     assert set(Project.objects.values_list("sessions__id", flat=True)) == set(ids)
+    assert Conversation.objects.filter(project__isnull=False).count() == 30
