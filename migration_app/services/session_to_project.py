@@ -27,6 +27,8 @@ from django.db.models import (
     CharField,
     Count,
     DateTimeField,
+    Expression,
+    F,
     IntegerField,
     Max,
     OuterRef,
@@ -35,7 +37,6 @@ from django.db.models import (
     UUIDField,
     Value,
 )
-from django.db.models.expressions import Case, When
 from django.db.models.functions import Coalesce, Lower, Substr
 from django.utils import timezone
 
@@ -315,16 +316,50 @@ def session_to_project_plan(*, session_ids: Sequence[str]) -> list[SessionPlan]:
 # --- apply -------------------------------------------------------------------------------
 
 
-def _case(pairs: Iterable[tuple[Any, Any]], *, key: str, output_field) -> Case | Value:
-    """One CASE over the rows of a batch: a per-row value in a single UPDATE."""
+class KeyedCase(Expression):
+    """`CASE <column> WHEN k1 THEN v1 … END`: one value per row in a single UPDATE.
+
+    Django's Case(When(...)) resolves a lookup per row, which costs more Python time than
+    the statement itself at a thousand rows; this compiles the pairs straight to params.
+    """
+
+    def __init__(self, column: str, pairs: list[tuple[Any, Any]], *, output_field) -> None:
+        super().__init__(output_field=output_field)
+        self.column = column
+        self.pairs = pairs
+        self.key = None
+
+    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False,
+                           for_save=False):  # fmt: skip
+        clone = self.copy()
+        clone.key = F(self.column).resolve_expression(
+            query, allow_joins, reuse, summarize, for_save
+        )
+        return clone
+
+    def as_sql(self, compiler, connection):
+        key_sql, key_params = compiler.compile(self.key)
+        key_field = self.key.target
+        value_field = self.output_field
+        params = list(key_params)
+        whens = []
+        for key, value in self.pairs:
+            whens.append("WHEN %s THEN %s")
+            params.append(key_field.get_db_prep_value(key, connection))
+            params.append(value_field.get_db_prep_save(value, connection))
+        sql = f"CASE {key_sql} {' '.join(whens)} ELSE NULL END"
+        if connection.vendor == "postgresql":
+            # Bare parameters would leave the CASE typed as text.
+            sql = f"({sql})::{value_field.cast_db_type(connection)}"
+        return sql, params
+
+
+def _case(pairs: Iterable[tuple[Any, Any]], *, key: str, output_field) -> Expression:
+    """One value per row of a batch, chosen by the row's `key` column."""
     pairs = list(pairs)
     if all(value is None for _, value in pairs):
-        # PostgreSQL types a CASE of bare NULLs as text, which a timestamp column refuses.
         return Value(None, output_field=output_field)
-    return Case(
-        *[When(**{key: k}, then=Value(v, output_field=output_field)) for k, v in pairs],
-        output_field=output_field,
-    )
+    return KeyedCase(key, pairs, output_field=output_field)
 
 
 def _insert(model, objs: list) -> None:
