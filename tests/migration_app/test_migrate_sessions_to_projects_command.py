@@ -112,3 +112,48 @@ def test_progress_bar_on_a_terminal_and_a_real_process(tmp_path):
     assert "[###" in output and "5/5" in output
     assert "Migrated:           5" in output
     assert Session.objects.filter(project__isnull=False).count() == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_killed_mid_run_then_rerun_converges(tmp_path):
+    """kill -9 between batches: the committed batches stay, a re-run finishes the rest."""
+    import signal
+    import time
+
+    SessionFactory.create_batch(600)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "1",
+        "SESSIONHUB_DATA_DIR": str(tmp_path),
+        "DATABASE_URL": _database_url(),
+    }
+    command = [sys.executable, "manage.py", "migrate_sessions_to_projects", "--batch-size", "2"]
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    done = 0
+    while time.monotonic() < deadline:
+        run = MigrationRun.objects.filter(status=MigrationRun.Status.RUNNING).first()
+        done = run.progress_done if run else 0
+        if done >= 20:
+            break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait(timeout=30) == -signal.SIGKILL
+    assert 20 <= done < 600, "the run must be killed part-way"
+
+    killed = MigrationRun.objects.get()
+    migrated_before = Session.objects.filter(project__isnull=False).count()
+    # Whole batches only: what the journal says migrated is exactly what the rows say.
+    assert killed.items.filter(outcome="migrated").count() == migrated_before
+    assert migrated_before % 2 == 0
+    assert Project.objects.count() == migrated_before
+
+    out = StringIO()
+    call_command("migrate_sessions_to_projects", "--json", stdout=out)
+    rerun = json.loads(out.getvalue())
+    assert rerun["skipped"] == migrated_before
+    assert rerun["migrated"] == 600 - migrated_before
+    assert Session.objects.filter(project__isnull=True).count() == 0
+    assert Project.objects.count() == 600
+    assert Project.objects.filter(sessions__isnull=True).count() == 0
