@@ -22,22 +22,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import (
     CharField,
     Count,
     DateTimeField,
-    Expression,
-    F,
     IntegerField,
     Max,
     OuterRef,
     QuerySet,
     Subquery,
-    UUIDField,
-    Value,
 )
-from django.db.models.functions import Coalesce, Lower, Substr
+from django.db.models.functions import Lower, Substr
 from django.utils import timezone
 
 from migration_app.legacy import tokendance
@@ -316,50 +312,56 @@ def session_to_project_plan(*, session_ids: Sequence[str]) -> list[SessionPlan]:
 # --- apply -------------------------------------------------------------------------------
 
 
-class KeyedCase(Expression):
-    """`CASE <column> WHEN k1 THEN v1 … END`: one value per row in a single UPDATE.
+def _rows_update(
+    model,
+    *,
+    key: str,
+    columns: Sequence[str],
+    rows: Sequence[tuple],
+    where_null: str | None = None,
+    where_in: tuple[str, Sequence] | None = None,
+) -> int:
+    """One UPDATE … FROM (VALUES …) giving each row its own values; returns the rows changed.
 
-    Django's Case(When(...)) resolves a lookup per row, which costs more Python time than
-    the statement itself at a thousand rows; this compiles the pairs straight to params.
+    rows are (key, value for each column). A join on a VALUES list stays linear in the
+    batch size, where one CASE per column would compare every row with every key.
+    `where_null` adds `AND <column> IS NULL` (the compare-and-set); `where_in` adds
+    `AND <column> IN (…)`. Needs SQLite ≥ 3.33 (UPDATE … FROM) or PostgreSQL.
     """
-
-    def __init__(self, column: str, pairs: list[tuple[Any, Any]], *, output_field) -> None:
-        super().__init__(output_field=output_field)
-        self.column = column
-        self.pairs = pairs
-        self.key = None
-
-    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False,
-                           for_save=False):  # fmt: skip
-        clone = self.copy()
-        clone.key = F(self.column).resolve_expression(
-            query, allow_joins, reuse, summarize, for_save
-        )
-        return clone
-
-    def as_sql(self, compiler, connection):
-        key_sql, key_params = compiler.compile(self.key)
-        key_field = self.key.target
-        value_field = self.output_field
-        params = list(key_params)
-        whens = []
-        for key, value in self.pairs:
-            whens.append("WHEN %s THEN %s")
-            params.append(key_field.get_db_prep_value(key, connection))
-            params.append(value_field.get_db_prep_save(value, connection))
-        sql = f"CASE {key_sql} {' '.join(whens)} ELSE NULL END"
-        if connection.vendor == "postgresql":
-            # Bare parameters would leave the CASE typed as text.
-            sql = f"({sql})::{value_field.cast_db_type(connection)}"
-        return sql, params
-
-
-def _case(pairs: Iterable[tuple[Any, Any]], *, key: str, output_field) -> Expression:
-    """One value per row of a batch, chosen by the row's `key` column."""
-    pairs = list(pairs)
-    if all(value is None for _, value in pairs):
-        return Value(None, output_field=output_field)
-    return KeyedCase(key, pairs, output_field=output_field)
+    if not rows:
+        return 0
+    meta = model._meta
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    fields = [meta.get_field(key), *(meta.get_field(column) for column in columns)]
+    if connection.vendor == "postgresql":
+        # Literal parameters would leave the VALUES columns typed as text.
+        holders = [f"CAST(%s AS {f.cast_db_type(connection)})" for f in fields]
+    else:
+        holders = ["%s"] * len(fields)
+    row_sql = "(" + ", ".join(holders) + ")"
+    params: list = []
+    for row in rows:
+        params += [
+            f.get_db_prep_save(value, connection) for f, value in zip(fields, row, strict=True)
+        ]
+    assignments = ", ".join(
+        f"{quote(f.column)} = v.column{n}" for n, f in enumerate(fields[1:], start=2)
+    )
+    sql = (
+        f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([row_sql] * len(rows))}) AS v "
+        f"WHERE {table}.{quote(fields[0].column)} = v.column1"
+    )
+    if where_null:
+        sql += f" AND {table}.{quote(meta.get_field(where_null).column)} IS NULL"
+    if where_in:
+        column, values = where_in
+        field_ = meta.get_field(column)
+        sql += f" AND {table}.{quote(field_.column)} IN ({', '.join(['%s'] * len(values))})"
+        params += [field_.get_db_prep_save(value, connection) for value in values]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
 
 
 def _insert(model, objs: list) -> None:
@@ -397,15 +399,12 @@ def _batch_apply(
         # The compare-and-set that decides races: only sessions still without a project
         # take ours. On PostgreSQL a concurrent run's UPDATE waits on our row locks and
         # then finds project_id set; on SQLite the IMMEDIATE write lock serialises runs.
-        Session.objects.filter(pk__in=ids, project__isnull=True).update(
-            project_id=_case(
-                ((p.session_id, p.project_id) for p in planned), key="pk", output_field=CharField()
-            ),
-            conversation_id=_case(
-                ((p.session_id, p.conversation_id) for p in planned),
-                key="pk",
-                output_field=UUIDField(),
-            ),
+        _rows_update(
+            Session,
+            key="id",
+            columns=["project", "conversation"],
+            rows=[(p.session_id, p.project_id, p.conversation_id) for p in planned],
+            where_null="project",
         )
         won = set(
             Session.objects.filter(
@@ -510,42 +509,25 @@ def _write_projects(winners: list[SessionPlan], *, actor: str) -> None:
     )
     attached = [plan for plan in winners if not plan.conversation_created]
     if attached:
-        messages = Message.objects.filter(conversation=OuterRef("pk")).order_by()
-        # The counters are recomputed from the messages themselves (TokenDance left them 0).
-        Conversation.objects.filter(
-            pk__in=[p.conversation_id for p in attached], project__isnull=True
-        ).update(
-            project_id=_case(
-                ((p.conversation_id, p.project_id) for p in attached),
-                key="pk",
-                output_field=CharField(),
-            ),
-            status=_case(
-                ((p.conversation_id, p.conversation_status) for p in attached),
-                key="pk",
-                output_field=CharField(),
-            ),
-            message_count=Coalesce(
-                Subquery(
-                    messages.values("conversation").annotate(n=Count("id")).values("n"),
-                    output_field=IntegerField(),
-                ),
-                0,
-            ),
-            last_message_at=Subquery(
-                messages.values("conversation").annotate(at=Max("created_at")).values("at"),
-                output_field=DateTimeField(),
-            ),
-        )
-    artifact_ids = [a["id"] for plan in winners for a in plan.artifacts]
-    if artifact_ids:
-        Artifact.objects.filter(pk__in=artifact_ids).update(
-            project_id=_case(
-                ((p.conversation_id, p.project_id) for p in winners if p.artifacts),
-                key="conversation_id",
-                output_field=CharField(),
-            )
-        )
+        # The counters are recomputed from the messages (TokenDance left them 0/null):
+        # the figures read at the start of this batch's transaction.
+        _rows_update(
+            Conversation,
+            key="id",
+            columns=["project", "status", "message_count", "last_message_at"],
+            rows=[
+                (p.conversation_id, p.project_id, p.conversation_status, p.message_count,
+                 p.last_message_at)
+                for p in attached
+            ],
+            where_null="project",
+        )  # fmt: skip
+    _rows_update(
+        Artifact,
+        key="id",
+        columns=["project"],
+        rows=[(a["id"], plan.project_id) for plan in winners for a in plan.artifacts],
+    )
     _insert(
         ProjectVersion,
         [
@@ -784,38 +766,34 @@ def _undo_chunk(chunk: list[MigrationItem], result: UndoResult) -> None:
                 f"session {item.subject_id} no longer points at project "
                 f"{project_of[item.subject_id]}; left as it is"
             )
-    if restorable:
-        Session.objects.filter(pk__in=[i.subject_id for i in restorable]).update(
-            project_id=None,
-            conversation_id=_case(
-                ((i.subject_id, i.before["session"]["conversation_id"]) for i in restorable),
-                key="pk",
-                output_field=UUIDField(),
-            ),
-        )
+    _rows_update(
+        Session,
+        key="id",
+        columns=["project", "conversation"],
+        rows=[(i.subject_id, None, i.before["session"]["conversation_id"]) for i in restorable],
+    )
     attached = [i.before["conversation"] for i in chunk if i.before["conversation"]]
-    if attached:
-        Conversation.objects.filter(pk__in=[c["id"] for c in attached]).update(
-            project_id=None,
-            status=_case(((c["id"], c["status"]) for c in attached), key="pk",
-                         output_field=CharField()),
-            message_count=_case(((c["id"], c["message_count"]) for c in attached), key="pk",
-                                output_field=IntegerField()),
-            last_message_at=_case(
-                ((c["id"], _parse(c["last_message_at"])) for c in attached),
-                key="pk",
-                output_field=DateTimeField(),
-            ),
-        )  # fmt: skip
-    previous = {
-        artifact_id: project_id
-        for item in chunk
-        for artifact_id, project_id in item.before["artifacts"].items()
-    }
-    if previous:
-        Artifact.objects.filter(pk__in=list(previous), project_id__in=project_ids).update(
-            project_id=_case(previous.items(), key="pk", output_field=CharField())
-        )
+    _rows_update(
+        Conversation,
+        key="id",
+        columns=["project", "status", "message_count", "last_message_at"],
+        rows=[
+            (c["id"], c["project_id"], c["status"], c["message_count"],
+             _parse(c["last_message_at"]))
+            for c in attached
+        ],
+    )  # fmt: skip
+    _rows_update(
+        Artifact,
+        key="id",
+        columns=["project"],
+        rows=[
+            (artifact_id, project_id)
+            for item in chunk
+            for artifact_id, project_id in item.before["artifacts"].items()
+        ],
+        where_in=("project", project_ids),
+    )
     created = [i.after["conversation_id"] for i in chunk if i.after["conversation_created"]]
     Conversation.objects.filter(pk__in=created, messages__isnull=True).delete()
     # Anything still inside the created projects was added after the run: keep it, detached.

@@ -79,6 +79,7 @@ def _database_url():
     return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_progress_bar_on_a_terminal_and_a_real_process(tmp_path):
     """A real process on a pseudo-terminal draws the bar; its work is visible here."""
@@ -114,6 +115,7 @@ def test_progress_bar_on_a_terminal_and_a_real_process(tmp_path):
     assert Session.objects.filter(project__isnull=False).count() == 5
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_killed_mid_run_then_rerun_converges(tmp_path):
     """kill -9 between batches: the committed batches stay, a re-run finishes the rest."""

@@ -325,6 +325,7 @@ def test_query_count_is_the_same_for_a_batch_of_4_and_a_batch_of_150():
     assert 0 < per_batch < small
 
 
+@pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_runs_create_one_project_per_session(monkeypatch):
     if connection.vendor != "postgresql":
