@@ -15,6 +15,7 @@ whole is replayed one session per savepoint, so one bad session fails alone.
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -330,6 +331,8 @@ def _rows_update(
     """
     if not rows:
         return 0
+    if connection.vendor == "sqlite" and sqlite3.sqlite_version_info < (3, 33):
+        raise MigrationError(f"SQLite {sqlite3.sqlite_version} lacks UPDATE … FROM (3.33+).")
     meta = model._meta
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
