@@ -50,3 +50,24 @@ def test_select_preview_confirm_and_land_on_the_run_page(admin_page):
     page.goto(f"{page.base_url}/execution/td-research/")
     page.wait_for_url(f"**/admin/projects_app/project/{migrated.project_id}/change/**")
     assert page.locator("#id_title").input_value() == "竞品调研"
+
+
+def test_above_the_limit_the_run_goes_to_the_background(admin_page, settings):
+    settings.SESSIONHUB_SYNC_ACTION_LIMIT = 2
+    for n in range(3):
+        SessionFactory(id=f"bg-{n}", title=f"Background {n}")
+    page = admin_page
+
+    page.goto(f"{page.base_url}/admin/sessions_app/session/")
+    page.locator("#action-toggle").check()
+    page.select_option("select[name=action]", "migrate_to_project")
+    page.click("button[name=index]")
+    page.wait_for_selector("#migrate-background")
+    page.click("#migrate-confirm")
+
+    page.wait_for_url("**/admin/migration_app/migrationrun/**/change/**")
+    assert "in the background" in page.inner_text(".messagelist")
+    # The test task backend runs the task as soon as the request commits.
+    page.reload()
+    assert "3 / 3" in page.inner_text("#run-progress-text")
+    assert Session.objects.filter(id__startswith="bg-", project__isnull=False).count() == 3
