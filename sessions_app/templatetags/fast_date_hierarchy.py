@@ -19,10 +19,13 @@ register = template.Library()
 
 
 def _bounds(queryset, field_name):
-    bounds = queryset.aggregate(first=Min(field_name), last=Max(field_name))
-    if bounds["first"] is None:
+    # Two queries: SQLite answers a lone MIN or MAX from the index, but scans for both at once.
+    queryset = queryset.order_by()
+    first = queryset.aggregate(value=Min(field_name))["value"]
+    if first is None:
         return None
-    return tuple(timezone.localtime(value) for value in (bounds["first"], bounds["last"]))
+    last = queryset.aggregate(value=Max(field_name))["value"]
+    return timezone.localtime(first), timezone.localtime(last)
 
 
 def _months(first, last):
