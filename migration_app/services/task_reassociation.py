@@ -217,6 +217,7 @@ def _run_batches(
     *, run: MigrationRun, sessions, target, tally: _Tally, batch_size: int, limit: int | None
 ) -> None:
     """Keyset batches over `sessions` (a queryset), each committed on its own."""
+    batch_size = max(1, int(batch_size))
     last_id = None
     remaining = limit
     now = timezone.now()

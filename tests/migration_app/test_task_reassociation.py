@@ -281,9 +281,7 @@ def queries_for(n_sessions, batch_size):
     for i in range(n_sessions):
         SessionFactory(id=f"q{i:03d}", task_id="123" if i % 2 else "md#123")
     with CaptureQueriesContext(connection) as ctx:
-        run = reassociate_task(
-            old_task_id="md#123", new_task_id="mt#123", batch_size=batch_size
-        )
+        run = reassociate_task(old_task_id="md#123", new_task_id="mt#123", batch_size=batch_size)
     assert run.counts["sessions_updated"] == n_sessions
     updates = [q["sql"] for q in ctx.captured_queries if q["sql"].lstrip().startswith("WITH")]
     return len(ctx.captured_queries), len(updates)
