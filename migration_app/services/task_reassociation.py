@@ -35,7 +35,6 @@ from migration_app.services.journal import (
     ItemRecord,
     MigrationError,
     UndoResult,
-    migration_items_record,
     migration_run_finish,
     migration_run_progress,
     migration_run_start,
@@ -53,6 +52,7 @@ from sessions_app.task_ids import (
 )
 
 BATCH_SIZE = 1000
+MAX_BATCH_SIZE = 5000
 # Lists kept in run.counts are capped so the run record stays small at any scale;
 # the items hold the full story.
 LIST_LIMIT = 1000
@@ -68,20 +68,30 @@ LEGACY_NUMBER_REGEX = r"^(#+|task#)?[0-9]+$"
 def _cas_update(rows: Sequence[tuple[str, str, str]], *, now) -> set[str]:
     """Set task_id = new where id = id AND task_id = old, for every (id, old, new) row.
 
-    One statement for the whole batch; returns the ids it changed.
+    One statement for the whole batch; returns the ids it changed. The rows are reached
+    through the primary key (`id IN (...)`); the (id, task_id) pair check makes it a
+    compare-and-set. (A join on a VALUES list made SQLite walk the task_id index instead.)
     """
     if not rows:
         return set()
     table = connection.ops.quote_name(Session._meta.db_table)
-    values = ", ".join(["(%s, %s, %s)"] * len(rows))
-    sql = (
-        f"WITH v(sid, old_task_id, new_task_id) AS (VALUES {values}) "
-        f"UPDATE {table} SET task_id = v.new_task_id, updated_at = %s FROM v "
-        f"WHERE {table}.id = v.sid AND {table}.task_id = v.old_task_id "
-        f"RETURNING {table}.id"
-    )
-    params: list[Any] = [value for row in rows for value in row]
+    targets = {new for _, _, new in rows}
+    params: list[Any] = []
+    if len(targets) == 1:  # reassociate_task: one new value for the whole batch
+        new_value = "%s"
+        params.append(next(iter(targets)))
+    else:
+        new_value = "CASE id " + " ".join(["WHEN %s THEN %s"] * len(rows)) + " END"
+        params += [value for sid, _, new in rows for value in (sid, new)]
     params.append(connection.ops.adapt_datetimefield_value(now))
+    params += [sid for sid, _, _ in rows]
+    params += [value for sid, old, _ in rows for value in (sid, old)]
+    sql = (
+        f"UPDATE {table} SET task_id = {new_value}, updated_at = %s "
+        f"WHERE id IN ({', '.join(['%s'] * len(rows))}) "
+        f"AND (id, task_id) IN (VALUES {', '.join(['(%s, %s)'] * len(rows))}) "
+        f"RETURNING id"
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {row[0] for row in cursor.fetchall()}
@@ -106,6 +116,39 @@ def _apply(rows: Sequence[tuple[str, str, str]], *, now) -> tuple[set[str], dict
         except DatabaseError as exc:
             failed[row[0]] = str(exc).strip() or exc.__class__.__name__
     return changed, failed
+
+
+def _items_record(*, run: MigrationRun, items: list[ItemRecord], now) -> None:
+    """The same rows as journal.migration_items_record, in one executemany.
+
+    Measured: the ORM's bulk_create spent ~0.15 ms per item on field preparation and, on
+    SQLite, split a batch into INSERTs of 124 rows; that was three quarters of a 10,000
+    session run. Each value here is prepared by the model field itself, so the stored rows
+    are identical.
+    """
+    if not items:
+        return
+    meta = MigrationItem._meta
+    table = connection.ops.quote_name(meta.db_table)
+    run_id = meta.get_field("run").get_db_prep_save(run.pk, connection)
+    created_at = connection.ops.adapt_datetimefield_value(now)
+
+    def as_json(value):
+        # What JSONField.get_db_prep_value ends in (no encoder); None is SQL NULL.
+        return None if value is None else connection.ops.adapt_json_value(value, None)
+
+    rows = [
+        (
+            run_id, item.subject_type, item.subject_id, item.outcome, item.reason,
+            as_json(item.before), as_json(item.after), created_at,
+        )
+        for item in items
+    ]  # fmt: skip
+    columns = "run_id, subject_type, subject_id, outcome, reason, before, after, created_at"
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", rows
+        )
 
 
 # --- shared batch loop -------------------------------------------------------------------
@@ -209,7 +252,7 @@ def _process_batch(
                         f"changed concurrently: task id is no longer {stored}",
                     )
                 )  # fmt: skip
-    migration_items_record(run=run, items=items)
+    _items_record(run=run, items=items, now=now)
     migration_run_progress(run=run, advance=len(rows))
 
 
@@ -217,7 +260,8 @@ def _run_batches(
     *, run: MigrationRun, sessions, target, tally: _Tally, batch_size: int, limit: int | None
 ) -> None:
     """Keyset batches over `sessions` (a queryset), each committed on its own."""
-    batch_size = max(1, int(batch_size))
+    # 5 parameters per row; SQLite allows 32766 per statement.
+    batch_size = min(max(1, int(batch_size)), MAX_BATCH_SIZE)
     last_id = None
     remaining = limit
     now = timezone.now()
