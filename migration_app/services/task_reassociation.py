@@ -53,6 +53,8 @@ from sessions_app.task_ids import (
 
 BATCH_SIZE = 1000
 MAX_BATCH_SIZE = 5000
+# Up to this many matches, batches are read through the task_id index (see _read_batch).
+MATERIALIZE_LIMIT = 100_000
 # Lists kept in run.counts are capped so the run record stays small at any scale;
 # the items hold the full story.
 LIST_LIMIT = 1000
@@ -256,8 +258,35 @@ def _process_batch(
     migration_run_progress(run=run, advance=len(rows))
 
 
+def _read_batch(page, size: int, *, materialize: bool) -> list[tuple[str, str]]:
+    """The next `size` (id, task_id) rows of a queryset, in id order.
+
+    Walking the primary key with a filter is right for a large share of the table, but for
+    a selective task_id lookup PostgreSQL picks that walk too (LIMIT + ORDER BY id) and
+    reads ~100 rows per match. `materialize` first collects the matches through the
+    task_id index, then sorts them (measured: 108 ms -> a few ms per batch at 1M rows).
+    """
+    rows = page.order_by().values_list("pk", "task_id")
+    if not materialize:
+        return list(rows.order_by("pk")[:size])
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH m AS MATERIALIZED ({sql}) SELECT * FROM m ORDER BY 1 LIMIT %s",
+            (*params, size),
+        )
+        return [tuple(row) for row in cursor.fetchall()]
+
+
 def _run_batches(
-    *, run: MigrationRun, sessions, target, tally: _Tally, batch_size: int, limit: int | None
+    *,
+    run: MigrationRun,
+    sessions,
+    target,
+    tally: _Tally,
+    batch_size: int,
+    limit: int | None,
+    materialize: bool = False,
 ) -> None:
     """Keyset batches over `sessions` (a queryset), each committed on its own."""
     # 5 parameters per row; SQLite allows 32766 per statement.
@@ -268,7 +297,7 @@ def _run_batches(
     while remaining is None or remaining > 0:
         size = batch_size if remaining is None else min(batch_size, remaining)
         page = sessions if last_id is None else sessions.filter(pk__gt=last_id)
-        rows = list(page.order_by("pk").values_list("pk", "task_id")[:size])
+        rows = _read_batch(page, size, materialize=materialize)
         if not rows:
             break
         with transaction.atomic():
@@ -378,14 +407,15 @@ def _reassociate_execute(run: MigrationRun) -> MigrationRun:
     params = run.params
     pairs = _validated_mapping(params["mapping"])
     tally = _Tally(run.dry_run)
-    total = 0
+    found = {}
     for old, _new in pairs:
         sessions = _scope(Session.objects.filter(task_id__in=stored_forms(old)), params=params)
-        total += sessions.count()
-    migration_run_progress(run=run, total=total)
+        found[old] = sessions.count()
+    migration_run_progress(run=run, total=sum(found.values()))
     for old, new in pairs:
         sessions = _scope(Session.objects.filter(task_id__in=stored_forms(old)), params=params)
         _run_batches(
+            materialize=found[old] <= MATERIALIZE_LIMIT,
             run=run,
             sessions=sessions,
             target=lambda stored, new=new: (new, ""),

@@ -386,3 +386,20 @@ def test_migrate_backend_refuses_bad_backends(mixed_sessions, source, target, me
     run = migrate_task_backend(from_backend=source, to_backend=target, execute=True)
     assert run.status == Status.FAILED and message in run.error
     assert dict(Session.objects.values_list("id", "task_id")) == mixed_sessions
+
+
+@pytest.mark.parametrize("materialize_limit", [0, 100_000])
+def test_both_batch_read_paths_give_the_same_result(monkeypatch, materialize_limit):
+    """Small tasks are read through the task_id index, huge ones by walking the id order."""
+    from migration_app.services import task_reassociation
+
+    monkeypatch.setattr(task_reassociation, "MATERIALIZE_LIMIT", materialize_limit)
+    for i in range(9):
+        SessionFactory(id=f"m{i}", task_id="123" if i % 3 else "md#123")
+        SessionFactory(id=f"n{i}", task_id="mt#1")
+    with CaptureQueriesContext(connection) as ctx:
+        run = reassociate_task(old_task_id="md#123", new_task_id="mt#123", batch_size=4)
+    assert run.counts["sessions_updated"] == 9
+    assert Session.objects.filter(task_id="mt#123").count() == 9
+    materialized = [q for q in ctx.captured_queries if "AS MATERIALIZED" in q["sql"]]
+    assert bool(materialized) is (materialize_limit > 0)
