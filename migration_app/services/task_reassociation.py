@@ -22,6 +22,7 @@ How the writes are made safe:
   changes no session.
 """
 
+import json
 from collections.abc import Iterable, Sequence
 from functools import partial
 from typing import Any
@@ -52,7 +53,8 @@ from sessions_app.task_ids import (
 )
 
 BATCH_SIZE = 1000
-MAX_BATCH_SIZE = 5000
+# Parameters per statement: 8 per journal row; SQLite allows 32766.
+MAX_BATCH_SIZE = 4000
 # Up to this many matches, batches are read through the task_id index (see _read_batch).
 MATERIALIZE_LIMIT = 100_000
 # Lists kept in run.counts are capped so the run record stays small at any scale;
@@ -121,12 +123,12 @@ def _apply(rows: Sequence[tuple[str, str, str]], *, now) -> tuple[set[str], dict
 
 
 def _items_record(*, run: MigrationRun, items: list[ItemRecord], now) -> None:
-    """The same rows as journal.migration_items_record, in one executemany.
+    """The same rows as journal.migration_items_record, written in one statement.
 
     Measured: the ORM's bulk_create spent ~0.15 ms per item on field preparation and, on
     SQLite, split a batch into INSERTs of 124 rows; that was three quarters of a 10,000
-    session run. Each value here is prepared by the model field itself, so the stored rows
-    are identical.
+    session run. Here: COPY on PostgreSQL (12-30 ms per 1,000 rows against 60-120 ms for
+    a multi-row INSERT on the shared test machine), one multi-row INSERT on SQLite.
     """
     if not items:
         return
@@ -134,22 +136,28 @@ def _items_record(*, run: MigrationRun, items: list[ItemRecord], now) -> None:
     table = connection.ops.quote_name(meta.db_table)
     run_id = meta.get_field("run").get_db_prep_save(run.pk, connection)
     created_at = connection.ops.adapt_datetimefield_value(now)
-
-    def as_json(value):
-        # What JSONField.get_db_prep_value ends in (no encoder); None is SQL NULL.
-        return None if value is None else connection.ops.adapt_json_value(value, None)
-
     rows = [
         (
             run_id, item.subject_type, item.subject_id, item.outcome, item.reason,
-            as_json(item.before), as_json(item.after), created_at,
+            None if item.before is None else json.dumps(item.before),
+            None if item.after is None else json.dumps(item.after),
+            created_at,
         )
         for item in items
     ]  # fmt: skip
     columns = "run_id, subject_type, subject_id, outcome, reason, before, after, created_at"
     with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", rows
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        # JSON goes in as text, cast to the column's own type.
+        json_type = meta.get_field("before").db_type(connection)
+        row_sql = f"(%s, %s, %s, %s, %s, CAST(%s AS {json_type}), CAST(%s AS {json_type}), %s)"
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) VALUES {', '.join([row_sql] * len(rows))}",
+            [value for row in rows for value in row],
         )
 
 
@@ -289,7 +297,6 @@ def _run_batches(
     materialize: bool = False,
 ) -> None:
     """Keyset batches over `sessions` (a queryset), each committed on its own."""
-    # 5 parameters per row; SQLite allows 32766 per statement.
     batch_size = min(max(1, int(batch_size)), MAX_BATCH_SIZE)
     last_id = None
     remaining = limit
