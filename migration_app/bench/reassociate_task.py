@@ -163,6 +163,8 @@ def main(argv=None) -> int:
     load_seconds = load(args.sessions, args.matching)
     options = {"old_task_id": "md#123", "new_task_id": "mt#123", "batch_size": args.batch_size}
     figures = {"database": f"{connection.vendor} ({where})", "sessions": args.sessions}
+    # The machine may be shared: the load puts the seconds in context.
+    figures["load_average_1min"] = os.getloadavg()[0]
     figures["load_seconds"] = load_seconds
     figures["find_count_seconds"], found = timed(
         lambda: find_sessions_by_task_id(task_id="md#123").count()
@@ -187,6 +189,7 @@ def main(argv=None) -> int:
         print(json.dumps(figures, indent=2))
     else:
         print(f"database: {figures['database']}")
+        print(f"load average (1 min) at start: {figures['load_average_1min']:.2f}")
         print(
             f"sessions: {args.sessions:,}, matching md#123: {found:,} (half plain, half qualified)"
         )

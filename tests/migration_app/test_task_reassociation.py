@@ -403,3 +403,44 @@ def test_both_batch_read_paths_give_the_same_result(monkeypatch, materialize_lim
     assert Session.objects.filter(task_id="mt#123").count() == 9
     materialized = [q for q in ctx.captured_queries if "AS MATERIALIZED" in q["sql"]]
     assert bool(materialized) is (materialize_limit > 0)
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_runs_update_each_session_exactly_once():
+    import threading
+
+    from django.db import connections
+
+    for i in range(120):
+        SessionFactory(id=f"c{i:03d}", task_id="7" if i % 2 else "md#7")
+    runs, errors = [], []
+    barrier = threading.Barrier(2)
+
+    def worker():
+        try:
+            barrier.wait()
+            runs.append(reassociate_task(old_task_id="md#7", new_task_id="mt#7", batch_size=5))
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    assert Session.objects.filter(task_id="mt#7").count() == 120
+    migrated = list(
+        MigrationItem.objects.filter(outcome=Outcome.MIGRATED).values_list("subject_id", flat=True)
+    )
+    # Compare-and-set: no session is claimed by both runs, none is lost.
+    assert len(migrated) == len(set(migrated)) == 120
+    assert sum(run.counts["sessions_updated"] for run in runs) == 120
+    # Undoing both restores every session's own verbatim value.
+    for run in runs:
+        migration_undo(run=run)
+    assert Session.objects.filter(task_id="7").count() == 60
+    assert Session.objects.filter(task_id="md#7").count() == 60
