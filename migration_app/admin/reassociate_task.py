@@ -66,8 +66,8 @@ class ReassociateTaskAdminMixin:
             **self.admin_site.each_context(request),
             "title": "Re-associate task",
             "opts": self.model._meta,
-            "queryset": queryset,
             "select_across": request.POST.get("select_across") == "1",
+            "selected_ids": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "rows": [
                 {"index": i, "old": old, "new": new, "error": errors.get(i, "")}

@@ -112,3 +112,16 @@ def test_staff_without_change_permission_cannot_run_it(client, task_sessions):
     post(client, ["plain"], new_0="mt#123", confirm="Yes")
     assert Session.objects.get(pk="plain").task_id == "123"
     assert not MigrationRun.objects.exists()
+
+
+def test_select_across_the_filtered_list_keeps_no_id_list(staff_client, task_sessions):
+    url = f"{CHANGELIST}?source__exact=native"
+    data = {"action": "reassociate_task", "_selected_action": ["plain"], "select_across": "1"}
+    html = staff_client.post(url, data).content.decode()
+    assert 'name="select_across" value="1"' in html
+    assert 'value="qualified"' not in html  # the page does not list every selected id
+    assert "They point at 2 tasks" in html  # md#123 and mt#9: the whole filtered list
+    staff_client.post(url, {**data, "_selected_action": [""], "new_0": "gh#1", "new_1": "gh#9",
+                            "confirm": "Yes"})  # fmt: skip
+    assert Session.objects.get(pk="other").task_id == "gh#9"
+    assert Session.objects.get(pk="qualified").task_id == "gh#1"
