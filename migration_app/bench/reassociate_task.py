@@ -10,12 +10,16 @@ loads the rows (executemany on SQLite, COPY on PostgreSQL) and times, on the sam
 - baseline: one raw `UPDATE ... WHERE task_id IN (...)` of the matching rows, rolled back;
 - the service's dry run, real run (batches, compare-and-set, journal) and undo.
 
+Each round leaves the rows as it found them, so `--repeat N` times N rounds on one load and
+prints the median and the best of each measure.
+
 Half the matching sessions store the plain id (`123`), half the qualified one (`md#123`).
 """
 
 import argparse
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -27,6 +31,7 @@ def parse_args(argv):
     parser.add_argument("--sessions", type=int, default=1_000_000)
     parser.add_argument("--matching", type=int, default=10_000)
     parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=3, help="timed rounds on the same rows")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     return parser.parse_args(argv)
 
@@ -150,33 +155,29 @@ def baseline_update() -> tuple[float, int]:
     return elapsed, count
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv if argv is not None else sys.argv[1:])
-    where = setup_django()
-    from django.db import connection
+MEASURES = [
+    ("find_count", "find_sessions_by_task_id().count()"),
+    ("baseline", "baseline: one raw UPDATE"),
+    ("dry_run", "reassociate_task dry run"),
+    ("reassociate", "reassociate_task (real run)"),
+    ("undo", "undo"),
+]
 
+
+def measure_once(args) -> dict[str, float]:
+    """One round on the loaded rows; it leaves them as it found them (undo, rollback)."""
     from migration_app.services import migration_undo
     from migration_app.services.task_reassociation import reassociate_task
     from sessions_app.models import Session
     from sessions_app.selectors import find_sessions_by_task_id
 
-    load_seconds = load(args.sessions, args.matching)
     options = {"old_task_id": "md#123", "new_task_id": "mt#123", "batch_size": args.batch_size}
-    figures = {"database": f"{connection.vendor} ({where})", "sessions": args.sessions}
-    # The machine may be shared: the load puts the seconds in context.
-    figures["load_average_1min"] = os.getloadavg()[0]
-    figures["load_seconds"] = load_seconds
-    figures["find_count_seconds"], found = timed(
-        lambda: find_sessions_by_task_id(task_id="md#123").count()
-    )
-    figures["matching"] = found
-    figures["baseline_raw_update_seconds"], baseline_rows = baseline_update()
-    figures["dry_run_seconds"], dry = timed(lambda: reassociate_task(dry_run=True, **options))
-    figures["reassociate_seconds"], run = timed(lambda: reassociate_task(**options))
-    figures["undo_seconds"], _ = timed(lambda: migration_undo(run=run))
-    figures["ratio_to_baseline"] = figures["reassociate_seconds"] / max(
-        figures["baseline_raw_update_seconds"], 1e-9
-    )
+    seconds = {}
+    seconds["find_count"], found = timed(lambda: find_sessions_by_task_id(task_id="md#123").count())
+    seconds["baseline"], baseline_rows = baseline_update()
+    seconds["dry_run"], dry = timed(lambda: reassociate_task(dry_run=True, **options))
+    seconds["reassociate"], run = timed(lambda: reassociate_task(**options))
+    seconds["undo"], _ = timed(lambda: migration_undo(run=run))
 
     # The figures only count if the work was done.
     assert baseline_rows == found == args.matching, (baseline_rows, found)
@@ -184,26 +185,48 @@ def main(argv=None) -> int:
     assert run.counts["sessions_updated"] == args.matching, run.counts
     assert Session.objects.filter(task_id="mt#123").count() == 0  # undone
     assert find_sessions_by_task_id(task_id="md#123").count() == args.matching
+    return seconds
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv if argv is not None else sys.argv[1:])
+    where = setup_django()
+    from django.db import connection
+
+    load_seconds = load(args.sessions, args.matching)
+    rounds = []
+    for _ in range(args.repeat):
+        # The machine may be shared: the load average puts the seconds in context.
+        load_average = os.getloadavg()[0]
+        rounds.append({**measure_once(args), "load_average_1min": load_average})
+    figures = {
+        "database": f"{connection.vendor} ({where})",
+        "sessions": args.sessions,
+        "matching": args.matching,
+        "batch_size": args.batch_size,
+        "load_seconds": load_seconds,
+        "rounds": rounds,
+        "median": {key: statistics.median(r[key] for r in rounds) for key, _ in MEASURES},
+        "best": {key: min(r[key] for r in rounds) for key, _ in MEASURES},
+    }
 
     if args.json:
         print(json.dumps(figures, indent=2))
-    else:
-        print(f"database: {figures['database']}")
-        print(f"load average (1 min) at start: {figures['load_average_1min']:.2f}")
-        print(
-            f"sessions: {args.sessions:,}, matching md#123: {found:,} (half plain, half qualified)"
-        )
-        print(f"load (executemany/COPY):            {load_seconds:8.2f} s")
-        print(f"find_sessions_by_task_id().count(): {figures['find_count_seconds']:8.3f} s")
-        print(
-            f"baseline: one raw UPDATE:           {figures['baseline_raw_update_seconds']:8.3f} s"
-        )
-        print(f"reassociate_task dry run:           {figures['dry_run_seconds']:8.3f} s")
-        print(
-            f"reassociate_task (real run):          {figures['reassociate_seconds']:8.3f} s"
-            f"   ({figures['ratio_to_baseline']:.1f}x baseline; target < 2 s)"
-        )
-        print(f"undo:                               {figures['undo_seconds']:8.3f} s")
+        return 0
+    print(f"database: {figures['database']}")
+    print(
+        f"sessions: {args.sessions:,}, matching md#123: {args.matching:,}"
+        " (half stored plain, half qualified)"
+    )
+    print(f"load (executemany/COPY): {load_seconds:.1f} s")
+    loads = ", ".join(f"{r['load_average_1min']:.1f}" for r in rounds)
+    print(f"{len(rounds)} round(s); 1-min load average before each: {loads}")
+    print(f"{'seconds':38} {'median':>8} {'best':>8}   every round")
+    for key, label in MEASURES:
+        every = " ".join(f"{r[key]:.3f}" for r in rounds)
+        print(f"{label:38} {figures['median'][key]:8.3f} {figures['best'][key]:8.3f}   {every}")
+    ratio = figures["median"]["reassociate"] / max(figures["median"]["baseline"], 1e-9)
+    print(f"re-associate / baseline (medians): {ratio:.1f}x; target: re-associate < 2 s")
     return 0
 
 

@@ -11,9 +11,9 @@ Two migrations, both journaled and undoable:
 
 How the writes are made safe:
 - Sessions are read in keyset batches (ordered by id) through the indexed task_id column.
-- Each batch is ONE compare-and-set UPDATE (`... FROM (VALUES (id, old, new), ...) WHERE
-  id = v.id AND task_id = v.old RETURNING id`): a row somebody else changed since we read
-  it is not touched, and is reported as skipped. A re-run after a crash converges.
+- Each batch is ONE compare-and-set UPDATE (`... WHERE id IN (...) AND (id, task_id) IN
+  (VALUES (id, old), ...) RETURNING id`): a row somebody else changed since we read it is
+  not touched, and is reported as skipped. A re-run after a crash converges.
 - If that UPDATE fails, the batch falls back to one savepoint per session, so one bad row
   is recorded as failed and the rest proceed.
 - The journal keeps each session's previous stored value verbatim (`123` stays `123`, not
