@@ -50,7 +50,19 @@ class ReassociateTaskAdminMixin:
         only_selected = request.POST.get("only_selected") == "on"
         new_ids = [request.POST.get(f"new_{i}", "").strip() for i in range(len(olds))]
         errors = {}
-        if "preview" in request.POST or "confirm" in request.POST:
+        wants_preview = "preview" in request.POST
+        wants_confirm = "confirm" in request.POST
+        # The mapping is posted by position; if the selection's tasks changed since the
+        # form was drawn, a position could name another task: ask again.
+        posted_olds = [request.POST.get(f"old_{i}") for i in range(len(olds))]
+        if (wants_preview or wants_confirm) and posted_olds != olds:
+            self.message_user(
+                request,
+                "The tasks of the selection changed meanwhile; check the mapping again.",
+                messages.WARNING,
+            )
+            wants_preview = wants_confirm = False
+        if wants_preview or wants_confirm:
             for i, new in enumerate(new_ids):
                 try:
                     normalise_task_id(new)
@@ -59,7 +71,7 @@ class ReassociateTaskAdminMixin:
         mapping = list(zip(olds, new_ids, strict=True))
         selected = list(queryset.values_list("pk", flat=True)) if only_selected else None
 
-        if "confirm" in request.POST and not errors:
+        if wants_confirm and not errors:
             return self._reassociate_run(request, mapping, selected)
 
         context = {
@@ -78,7 +90,7 @@ class ReassociateTaskAdminMixin:
             "empty": empty,
             "selected_count": queryset.count(),
         }
-        if "preview" in request.POST and not errors:
+        if wants_preview and not errors:
             context["preview"] = task_reassociation_preview(mapping=mapping, session_ids=selected)
             context["preview_total"] = sum(p["found"] - p["unchanged"] for p in context["preview"])
             return TemplateResponse(request, PREVIEW_TEMPLATE, context)

@@ -12,9 +12,13 @@ pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/sessions_app/session/"
 
 
-def post(client, ids, follow=False, **data):
+def post(client, ids, follow=False, olds=("md#123",), **data):
+    """The action's POST; `olds` are the old task ids the form showed, by position."""
+    fields = {f"old_{i}": old for i, old in enumerate(olds)}
     return client.post(
-        CHANGELIST, {"action": "reassociate_task", "_selected_action": ids, **data}, follow=follow
+        CHANGELIST,
+        {"action": "reassociate_task", "_selected_action": ids, **fields, **data},
+        follow=follow,
     )
 
 
@@ -88,7 +92,8 @@ def test_only_selected_sessions(staff_client, task_sessions):
 
 
 def test_a_mapping_is_one_run(staff_client, task_sessions):
-    post(staff_client, ["plain", "other"], new_0="gh#5", new_1="gh#9", confirm="Yes")
+    post(staff_client, ["plain", "other"], olds=["md#123", "mt#9"], new_0="gh#5", new_1="gh#9",
+         confirm="Yes")  # fmt: skip
     run = MigrationRun.objects.get()
     assert run.params["mapping"] == [["md#123", "gh#5"], ["mt#9", "gh#9"]]
     assert Session.objects.get(pk="other").task_id == "gh#9"
@@ -116,7 +121,8 @@ def test_staff_without_change_permission_cannot_run_it(client, task_sessions):
 
 def test_select_across_the_filtered_list_keeps_no_id_list(staff_client, task_sessions):
     url = f"{CHANGELIST}?source__exact=native"
-    data = {"action": "reassociate_task", "_selected_action": ["plain"], "select_across": "1"}
+    data = {"action": "reassociate_task", "_selected_action": ["plain"], "select_across": "1",
+            "old_0": "md#123", "old_1": "mt#9"}  # fmt: skip
     html = staff_client.post(url, data).content.decode()
     assert 'name="select_across" value="1"' in html
     assert 'value="qualified"' not in html  # the page does not list every selected id
@@ -125,3 +131,13 @@ def test_select_across_the_filtered_list_keeps_no_id_list(staff_client, task_ses
                             "confirm": "Yes"})  # fmt: skip
     assert Session.objects.get(pk="other").task_id == "gh#9"
     assert Session.objects.get(pk="qualified").task_id == "gh#1"
+
+
+def test_a_mapping_drawn_for_other_tasks_is_asked_again(staff_client, task_sessions):
+    # The form showed md#123 at position 0; meanwhile the selection's task became mt#9.
+    Session.objects.filter(pk="plain").update(task_id="mt#9")
+    response = post(staff_client, ["plain"], new_0="gh#1", confirm="Yes", follow=True)
+    assert b"The tasks of the selection changed meanwhile" in response.content
+    assert b'name="old_0" value="mt#9"' in response.content
+    assert not MigrationRun.objects.exists()
+    assert Session.objects.get(pk="plain").task_id == "mt#9"
