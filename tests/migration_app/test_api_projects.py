@@ -96,3 +96,11 @@ def test_malformed_session_is_a_400_with_the_reason(client, member):
 def test_requires_authentication(client):
     session = SessionFactory()
     assert client.post(url(session.id)).status_code == 401
+
+
+def test_openapi_lists_the_endpoint_with_its_dry_run_flag():
+    from config.api import api
+
+    schema = api.get_openapi_schema()
+    operation = schema["paths"]["/api/v1/sessions/{session_id}/migrate-to-project"]["post"]
+    assert {p["name"] for p in operation["parameters"]} == {"session_id", "dry_run"}
