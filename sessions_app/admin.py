@@ -26,8 +26,9 @@ class SessionAdmin(admin.ModelAdmin):
         "status", "source", "activity_state", "kind", "is_terminated", "harness",
         "workstream", "workspace",
     ]  # fmt: skip
-    # ^ = starts with (an id prefix); = = exact (indexed lookups stay fast at a million rows).
-    search_fields = ["^id", "title", "^branch", "=issue_id", "=task_id"]
+    # id__startswith: case-sensitive, so PostgreSQL uses the id's varchar_pattern_ops index
+    # (^id would be UPPER(id) LIKE …, a full scan). = = exact (indexed lookups).
+    search_fields = ["id__startswith", "title", "^branch", "=issue_id", "=task_id"]
     list_select_related = ["workspace", "project", "workstream"]
     autocomplete_fields = ["workspace", "project", "workstream"]
     raw_id_fields = ["conversation"]
