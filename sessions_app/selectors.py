@@ -55,3 +55,17 @@ def _next_period(value: dt.datetime, kind: str) -> dt.datetime:
 def session_list_for_admin() -> QuerySet[Session]:
     """Sessions with every relation the changelist shows, joined in one query."""
     return SessionAdminQuerySet(Session).select_related("workspace", "project", "workstream")
+
+
+# `qualifier:value` searches of one indexed field (the admin's plain search scans).
+SEARCH_QUALIFIERS = {"id": "id__startswith", "task": "task_id", "issue": "issue_id"}
+
+
+def session_search_qualified(*, queryset: QuerySet[Session], term: str) -> QuerySet | None:
+    """`id:<prefix>`, `task:<id>` or `issue:<id>` filtered on that field; None otherwise."""
+    qualifier, colon, value = term.strip().partition(":")
+    lookup = SEARCH_QUALIFIERS.get(qualifier.strip().lower())
+    value = value.strip()
+    if not (colon and lookup and value):
+        return None
+    return queryset.filter(**{lookup: value})

@@ -144,7 +144,8 @@ def run(*, rows: int, repeat: int) -> list[tuple[str, float, str]]:
     for label, params in [
         ("changelist, unfiltered", {}),
         ("changelist, ?status__exact=failed", {"status__exact": "failed"}),
-        (f"changelist, ?q={prefix} (id prefix)", {"q": prefix}),
+        (f"changelist, ?q=id:{prefix} (indexed id prefix)", {"q": f"id:{prefix}"}),
+        (f"changelist, ?q={prefix} (plain: every search field)", {"q": prefix}),
     ]:
 
         def request(params=params):

@@ -98,3 +98,13 @@ def test_other_databases_count_exactly():
     with CaptureQueriesContext(connection) as queries:
         assert paginator.count == 300
     assert len(count_queries(queries)) == 1
+
+
+def test_qualified_id_prefix_search_uses_an_index(large_analyzed_table, staff_client):
+    url = reverse("admin:sessions_app_session_changelist")
+    response = staff_client.get(url, {"q": "id:p0001"})
+    assert response.status_code == 200
+    cl = response.context["cl"]
+    assert cl.result_count == 100  # p000100 … p000199, counted exactly (small)
+    plan = cl.queryset.explain()
+    assert "Index" in plan and "Seq Scan on sessions_app_session" not in plan, plan

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sessions_app.models import Session
-from sessions_app.selectors import session_list_for_admin
+from sessions_app.selectors import session_list_for_admin, session_search_qualified
 from tests.factories import SessionFactory
 
 pytestmark = pytest.mark.django_db
@@ -76,3 +76,35 @@ def test_changelist_date_drilldown_uses_no_distinct_scan(staff_client):
         assert f"created_at__year={year}" in content
     by_year = staff_client.get(url, {"created_at__year": 2025}).content.decode()
     assert "created_at__month=8" in by_year and "created_at__month=1&" not in by_year
+
+
+@pytest.mark.parametrize(
+    "term, expected",
+    [
+        ("id:abc", {"abc-1", "abc-2"}),
+        ("  ID: abc-1 ", {"abc-1"}),
+        ("task:md#123", {"abc-2"}),
+        ("issue:42", {"xyz"}),
+    ],
+)
+def test_qualified_search_filters_one_field(term, expected):
+    SessionFactory(id="abc-1", task_id="123")
+    SessionFactory(id="abc-2", task_id="md#123")
+    SessionFactory(id="xyz", issue_id="42", title="abc mentioned in the title")
+    result = session_search_qualified(queryset=Session.objects.all(), term=term)
+    assert set(result.values_list("id", flat=True)) == expected
+
+
+@pytest.mark.parametrize("term", ["abc", "fix: login", "id:", "task: ", ""])
+def test_other_terms_are_not_qualified(term):
+    assert session_search_qualified(queryset=Session.objects.all(), term=term) is None
+
+
+def test_changelist_qualified_and_plain_search(staff_client):
+    SessionFactory(id="abc-1")
+    SessionFactory(id="xyz", title="about abc")
+    url = reverse("admin:sessions_app_session_changelist")
+    qualified = staff_client.get(url, {"q": "id:abc"}).context["cl"]
+    assert [s.id for s in qualified.result_list] == ["abc-1"]
+    plain = staff_client.get(url, {"q": "abc"}).context["cl"]
+    assert {s.id for s in plain.result_list} == {"abc-1", "xyz"}
