@@ -7,9 +7,9 @@
 It works in a throw-away database (SQLite: a temporary file; PostgreSQL: `<name>_bench`,
 dropped at the end), fills the Session table with one INSERT … SELECT over a generated
 series, then times logged-in requests to the changelist (unfiltered, filtered by status,
-searched by id prefix) and counts their queries. Next to them, measured in the same run:
-the bare `SELECT … LIMIT 100` the page needs at least, and the full `COUNT(*)` the paginator
-avoids on PostgreSQL.
+searched by id prefix both as `id:<prefix>` and as a plain term) and counts their queries.
+Next to them, measured in the same run: the bare `SELECT … LIMIT 100` the page needs at
+least, and the full `COUNT(*)` the paginator avoids on PostgreSQL.
 """
 
 import argparse
