@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from django.db import connections
 from django.db.models import Max, Min, QuerySet
 from django.utils import timezone
 
@@ -64,8 +65,19 @@ SEARCH_QUALIFIERS = {"id": "id__startswith", "task": "task_id", "issue": "issue_
 def session_search_qualified(*, queryset: QuerySet[Session], term: str) -> QuerySet | None:
     """`id:<prefix>`, `task:<id>` or `issue:<id>` filtered on that field; None otherwise."""
     qualifier, colon, value = term.strip().partition(":")
-    lookup = SEARCH_QUALIFIERS.get(qualifier.strip().lower())
+    qualifier = qualifier.strip().lower()
+    lookup = SEARCH_QUALIFIERS.get(qualifier)
     value = value.strip()
     if not (colon and lookup and value):
         return None
-    return queryset.filter(**{lookup: value})
+    queryset = queryset.filter(**{lookup: value})
+    if (
+        qualifier == "id"
+        and connections[queryset.db].vendor == "sqlite"
+        and value[-1] < "\U0010ffff"
+    ):
+        # SQLite's LIKE is case-insensitive and never uses the primary key; the range
+        # [prefix, prefix with its last character incremented) does, in byte order.
+        upper = value[:-1] + chr(ord(value[-1]) + 1)
+        queryset = queryset.filter(id__gte=value, id__lt=upper)
+    return queryset

@@ -85,6 +85,7 @@ def test_changelist_date_drilldown_uses_no_distinct_scan(staff_client):
         ("  ID: abc-1 ", {"abc-1"}),
         ("task:md#123", {"abc-2"}),
         ("issue:42", {"xyz"}),
+        ("id:ABC", set()),  # ids are case-sensitive, on SQLite too
     ],
 )
 def test_qualified_search_filters_one_field(term, expected):
@@ -108,3 +109,13 @@ def test_changelist_qualified_and_plain_search(staff_client):
     assert [s.id for s in qualified.result_list] == ["abc-1"]
     plain = staff_client.get(url, {"q": "abc"}).context["cl"]
     assert {s.id for s in plain.result_list} == {"abc-1", "xyz"}
+
+
+def test_qualified_id_search_uses_the_primary_key_index():
+    SessionFactory(id="abc-1")
+    result = session_search_qualified(queryset=Session.objects.all(), term="id:ab")
+    assert [s.id for s in result] == ["abc-1"]
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL: test_paginators checks the plan on an analyzed large table")
+    plan = result.explain()
+    assert "USING INDEX sqlite_autoindex_sessions_app_session" in plan, plan
