@@ -18,12 +18,21 @@ class SessionAdminQuerySet(QuerySet):
     lookups), so a period may be listed that holds no row.
     """
 
+    def aggregate(self, *args, **kwargs):
+        # The date hierarchy asks MIN and MAX in one query; SQLite then scans every row,
+        # while a lone MIN or MAX is one index lookup. Same answer, one query each.
+        if not args and len(kwargs) > 1 and all(isinstance(a, Min | Max) for a in kwargs.values()):
+            result = {}
+            for name, aggregate in kwargs.items():
+                result.update(super().aggregate(**{name: aggregate}))
+            return result
+        return super().aggregate(*args, **kwargs)
+
     def datetimes(self, field_name, kind, order="ASC", tzinfo=None):
         if kind not in ("year", "month", "day"):
             return super().datetimes(field_name, kind, order=order, tzinfo=tzinfo)
-        # Two queries: SQLite answers a lone MIN or MAX from the index, not both at once.
-        first = self.order_by().aggregate(v=Min(field_name))["v"]
-        last = self.order_by().aggregate(v=Max(field_name))["v"]
+        bounds = self.order_by().aggregate(first=Min(field_name), last=Max(field_name))
+        first, last = bounds["first"], bounds["last"]
         if first is None or last is None:
             return []
         tz = tzinfo or timezone.get_current_timezone()

@@ -3,6 +3,7 @@ import zoneinfo
 
 import pytest
 from django.db import connection
+from django.db.models import Count, Max, Min
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -119,3 +120,21 @@ def test_qualified_id_search_uses_the_primary_key_index():
         pytest.skip("PostgreSQL: test_paginators checks the plan on an analyzed large table")
     plan = result.explain()
     assert "USING INDEX sqlite_autoindex_sessions_app_session" in plan, plan
+
+
+def test_min_and_max_are_asked_one_by_one_with_the_same_answer():
+    SessionFactory(created_at=at(2023, 1, 5), status="failed")
+    SessionFactory(created_at=at(2025, 8, 5), status="failed")
+    SessionFactory(created_at=at(2026, 1, 1), status="running")
+    failed = session_list_for_admin().filter(status="failed")
+    with CaptureQueriesContext(connection) as queries:
+        bounds = failed.aggregate(first=Min("created_at"), last=Max("created_at"))
+    assert bounds == Session.objects.filter(status="failed").aggregate(
+        first=Min("created_at"), last=Max("created_at")
+    )
+    assert bounds == {"first": at(2023, 1, 5), "last": at(2025, 8, 5)}
+    assert len(queries) == 2
+    # Anything else is one ordinary query.
+    with CaptureQueriesContext(connection) as queries:
+        assert failed.aggregate(n=Count("id"), last=Max("created_at"))["n"] == 2
+    assert len(queries) == 1
