@@ -207,6 +207,18 @@ class _DemoPlan:
                 slug=slug, defaults={"id": _uid("workspace", slug), "name": name}
             )
             self.workspaces[slug] = workspace
+        # `default` belongs to the data migration; the demo's own workspaces get fixed times.
+        _timestamps_pin(
+            Workspace,
+            {
+                self.workspaces[slug].pk: {
+                    "created_at": _at(-4000 + i),
+                    "updated_at": _at(-4000 + i),
+                }
+                for i, (slug, _name) in enumerate(WORKSPACES)
+                if slug != "default"
+            },
+        )
         Workstream.objects.get_or_create(
             id=SCRATCH_WORKSTREAM_ID,
             defaults={

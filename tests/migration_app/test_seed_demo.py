@@ -1,13 +1,15 @@
 import hashlib
+import shutil
 
 import pytest
 from django.apps import apps
 from django.core.management import call_command
+from django.db import models
 
 from migration_app.services.demo_seed import demo_seed
-from projects_app.models import Conversation, Message, Source, Workspace
+from projects_app.models import Artifact, Conversation, Message, Project, Source, Workspace
 from sessions_app import files
-from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session
+from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session, Workstream
 from sessions_app.names import is_valid_name
 
 pytestmark = pytest.mark.django_db
@@ -15,12 +17,18 @@ pytestmark = pytest.mark.django_db
 SEEDED_APPS = ["projects_app", "sessions_app"]
 
 
-def database_dump() -> dict:
-    """Every row of every model of the seeded apps (incl. m2m tables), field by field."""
+def database_dump(*, without_serial_ids: bool = False) -> dict:
+    """Every row of every model of the seeded apps (incl. m2m tables), field by field.
+
+    `without_serial_ids`: drop auto-increment ids (a new database numbers rows afresh).
+    """
     dump = {}
     for app in SEEDED_APPS:
         for model in apps.get_app_config(app).get_models():
-            dump[model._meta.label] = list(model.objects.order_by("pk").values())
+            rows = list(model.objects.order_by("pk").values())
+            if without_serial_ids and isinstance(model._meta.pk, models.AutoField):
+                rows = sorted(({k: v for k, v in r.items() if k != "id"} for r in rows), key=str)
+            dump[model._meta.label] = rows
     return dump
 
 
@@ -44,6 +52,39 @@ def test_second_run_changes_no_row_and_no_file(data_dir):
     assert set(second.created.values()) == {0}
     assert second.files_written == 0
     assert first.created["sessions"] == first.totals["sessions"] == second.totals["sessions"]
+
+
+def test_a_fresh_database_gets_exactly_the_same_rows_and_files(data_dir):
+    """Fixed ids and fixed timestamps: not only a no-op the second time, the same data."""
+    demo_seed()
+    rows = database_dump(without_serial_ids=True)
+    disk = files_dump(data_dir)
+
+    Session.objects.all().delete()
+    Artifact.objects.all().delete()
+    Conversation.objects.all().delete()
+    Project.objects.all().delete()
+    Workstream.objects.exclude(id=SCRATCH_WORKSTREAM_ID).delete()
+    Workspace.objects.exclude(slug="default").delete()
+    shutil.rmtree(data_dir / "workstreams")
+    assert Session.objects.count() == Message.objects.count() == Artifact.objects.count() == 0
+
+    demo_seed()
+    assert database_dump(without_serial_ids=True) == rows
+    assert files_dump(data_dir) == disk
+
+
+def test_rows_changed_by_a_migration_are_left_alone(data_dir):
+    demo_seed()
+    session = Session.objects.filter(project__isnull=True, source=Source.NATIVE).first()
+    project = Project.objects.create(workspace=session.workspace, title="migrated")
+    Session.objects.filter(pk=session.pk).update(project=project, num=1, status="completed")
+    Session.objects.filter(task_id="md#123").update(task_id="mt#123")
+
+    demo_seed()
+    session.refresh_from_db()
+    assert (session.project_id, session.num, session.status) == (project.pk, 1, "completed")
+    assert not Session.objects.filter(task_id="md#123").exists()
 
 
 def test_command_prints_counts_and_is_idempotent(data_dir, capsys):
@@ -103,8 +144,6 @@ def test_failed_tool_calls_are_present(data_dir):
 
 def test_artifact_lineages_have_one_latest_version(data_dir):
     demo_seed()
-    from projects_app.models import Artifact
-
     lineages = set(Artifact.objects.values_list("lineage", flat=True))
     assert Artifact.objects.filter(is_latest=True).count() == len(lineages)
     assert Artifact.objects.filter(version__gt=1, parent_version__isnull=False).exists()
