@@ -202,12 +202,15 @@ class _DemoPlan:
         self._arawn()
 
     def _workspaces(self) -> None:
+        created = []
         for slug, name in WORKSPACES:
-            workspace, _ = Workspace.objects.get_or_create(
+            workspace, was_created = Workspace.objects.get_or_create(
                 slug=slug, defaults={"id": _uid("workspace", slug), "name": name}
             )
             self.workspaces[slug] = workspace
-        # `default` belongs to the data migration; the demo's own workspaces get fixed times.
+            if was_created:
+                created.append(slug)
+        # Only what this run created gets the demo's fixed times.
         _timestamps_pin(
             Workspace,
             {
@@ -216,7 +219,7 @@ class _DemoPlan:
                     "updated_at": _at(-4000 + i),
                 }
                 for i, (slug, _name) in enumerate(WORKSPACES)
-                if slug != "default"
+                if slug in created
             },
         )
         Workstream.objects.get_or_create(
@@ -251,6 +254,7 @@ class _DemoPlan:
             {
                 ws_id: {"created_at": _at(-3000 + i * 60), "updated_at": _at(-3000 + i * 60)}
                 for i, (ws_id, *_rest) in enumerate(WORKSTREAMS)
+                if ws_id not in existing
             },
         )
 
@@ -617,6 +621,19 @@ class _DemoPlan:
     # -- saving -------------------------------------------------------------------------
 
     def save(self) -> None:
+        # Rows already there (an earlier run, perhaps changed by a migration since) are
+        # neither overwritten nor re-timed: only the rows inserted now get pinned times.
+        pinned_models = [
+            (Project, self.projects),
+            (Conversation, self.conversations),
+            (Message, self.messages),
+            (Artifact, self.artifacts),
+        ]
+        new = {model: _pks_missing(model, rows) for model, rows in pinned_models}
+        version_keys = {(v.project_id, v.version_number): v.demo_time for v in self.versions}
+        versions = ProjectVersion.objects.filter(project__in={k[0] for k in version_keys})
+        old_versions = set(versions.values_list("project_id", "version_number"))
+
         Project.objects.bulk_create(self.projects, ignore_conflicts=True)
         ProjectVersion.objects.bulk_create(self.versions, ignore_conflicts=True)
         Conversation.objects.bulk_create(self.conversations, ignore_conflicts=True)
@@ -627,29 +644,25 @@ class _DemoPlan:
             Artifact.objects.bulk_create(
                 [a for a in self.artifacts if a.version == v], ignore_conflicts=True
             )
-        # auto_now_add fields ignore the values we set; pin them to the demo's clock.
-        for model, rows in [
-            (Project, self.projects),
-            (Conversation, self.conversations),
-            (Message, self.messages),
-            (Artifact, self.artifacts),
-        ]:
+
+        # auto_now_add ignores the values we set; pin the new rows to the demo's clock.
+        for model, rows in pinned_models:
+            has_updated_at = any(f.name == "updated_at" for f in model._meta.fields)
             pinned = {}
             for row in rows:
-                pinned[row.pk] = {"created_at": row.demo_time}
-                if any(f.name == "updated_at" for f in model._meta.fields):
-                    pinned[row.pk]["updated_at"] = row.demo_time
+                if row.pk in new[model]:
+                    pinned[row.pk] = {"created_at": row.demo_time}
+                    if has_updated_at:
+                        pinned[row.pk]["updated_at"] = row.demo_time
             _timestamps_pin(model, pinned)
-        versions = ProjectVersion.objects.filter(project__in=[v.project_id for v in self.versions])
-        by_key = {(v.project_id, v.version_number): v.demo_time for v in self.versions}
         _timestamps_pin(
             ProjectVersion,
             {
-                pk: {"created_at": by_key[(project_id, number)]}
+                pk: {"created_at": version_keys[(project_id, number)]}
                 for pk, project_id, number in versions.values_list(
                     "pk", "project_id", "version_number"
                 )
-                if (project_id, number) in by_key
+                if (project_id, number) in version_keys and (project_id, number) not in old_versions
             },
         )
 
@@ -680,6 +693,16 @@ def _file_write_once(path: Path, data: bytes) -> bool:
     tmp.write_bytes(data)
     os.replace(tmp, path)
     return True
+
+
+def _pks_missing(model: type[models.Model], rows: list) -> set:
+    """The primary keys of `rows` that are not in the database yet."""
+    pks = [row.pk for row in rows]
+    existing = set()
+    for start in range(0, len(pks), _BATCH):
+        batch = pks[start : start + _BATCH]
+        existing.update(model.objects.filter(pk__in=batch).values_list("pk", flat=True))
+    return set(pks) - existing
 
 
 def _timestamps_pin(model: type[models.Model], values: dict) -> None:

@@ -192,3 +192,16 @@ def test_deleted_file_is_written_again_with_the_same_bytes(data_dir):
     readme.unlink()
     assert demo_seed().files_written == 1
     assert readme.read_bytes() == content
+
+
+def test_a_later_run_does_not_re_time_rows_a_migration_touched(data_dir):
+    demo_seed()
+    conversation = Conversation.objects.filter(project__isnull=True).first()
+    conversation.title = "renamed by a migration"
+    conversation.save()  # auto_now moves updated_at
+    touched = conversation.updated_at
+
+    demo_seed()
+    conversation.refresh_from_db()
+    assert conversation.updated_at == touched
+    assert conversation.title == "renamed by a migration"
