@@ -174,7 +174,11 @@ def demo_seed() -> DemoSeedResult:
 
 
 class _DemoPlan:
-    """Builds every demo row in memory (unsaved), then saves them in bulk."""
+    """Builds every demo row in memory (unsaved), then saves them in bulk.
+
+    Rows whose creation time Django sets itself (auto_now_add) carry `demo_time`, the
+    fixed time pinned after the insert.
+    """
 
     def __init__(self) -> None:
         # A fixed seed: the same "random" choices on every run and every machine.
