@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 
+from django.db import connections
 from django.db.models import QuerySet
 
 from sessions_app.models import Session
@@ -11,6 +12,39 @@ from sessions_app.task_ids import InvalidTaskId, stored_forms
 def session_list_for_admin() -> QuerySet[Session]:
     """Sessions with every relation the changelist shows, joined in one query."""
     return Session.objects.select_related("workspace", "project", "workstream")
+
+
+# `qualifier:value` searches of one indexed field (the admin's plain search scans).
+SEARCH_QUALIFIERS = {"id": "id__startswith", "task": "task_id", "issue": "issue_id"}
+
+
+def session_search_qualified(*, queryset: QuerySet[Session], term: str) -> QuerySet | None:
+    """`id:<prefix>`, `task:<id>` or `issue:<id>` filtered on that field; None otherwise.
+
+    `task:` finds the task's every stored form (`task:mt#123` also finds `123`).
+    """
+    qualifier, colon, value = term.strip().partition(":")
+    qualifier = qualifier.strip().lower()
+    lookup = SEARCH_QUALIFIERS.get(qualifier)
+    value = value.strip()
+    if not (colon and lookup and value):
+        return None
+    if qualifier == "task":
+        try:
+            return queryset.filter(task_id__in=stored_forms(value))
+        except InvalidTaskId:
+            return queryset.filter(task_id=value)
+    queryset = queryset.filter(**{lookup: value})
+    if (
+        qualifier == "id"
+        and connections[queryset.db].vendor == "sqlite"
+        and value[-1] < "\U0010ffff"
+    ):
+        # SQLite's LIKE is case-insensitive and never uses the primary key; the range
+        # [prefix, prefix with its last character incremented) does, in byte order.
+        upper = value[:-1] + chr(ord(value[-1]) + 1)
+        queryset = queryset.filter(id__gte=value, id__lt=upper)
+    return queryset
 
 
 def find_sessions_by_task_id(
