@@ -7,12 +7,16 @@ this subclass replaces the registration made by sessions_app.
 from django.contrib import admin
 
 from migration_app.admin.attach_workstream import AttachWorkstreamAdminMixin
+from migration_app.admin.migrate_to_project import MigrateToProjectMixin
+from migration_app.admin.reassociate_task import ReassociateTaskAdminMixin
 from sessions_app.admin import SessionAdmin
 from sessions_app.models import Session
 
 
-class SessionMigrationAdmin(AttachWorkstreamAdminMixin, SessionAdmin):
-    actions = ["attach_to_workstream"]
+class SessionMigrationAdmin(
+    AttachWorkstreamAdminMixin, MigrateToProjectMixin, ReassociateTaskAdminMixin, SessionAdmin
+):
+    actions = ["reassociate_task", "migrate_to_project", "attach_to_workstream"]
 
 
 admin.site.unregister(Session)

@@ -5,7 +5,10 @@ Each topic module has its own sub-router, added here.
 
 from ninja import Router
 
-router = Router(tags=["migrations"])
+from migration_app.api import workstreams  # noqa: F401  (adds PATCH to the sessions router)
+from migration_app.api.projects import router as projects_router
+from migration_app.api.tasks import router as tasks_router
 
-# Operations that join other apps' routers register when imported.
-from migration_app.api import workstreams  # noqa: E402,F401
+router = Router(tags=["migrations"])
+router.add_router("", tasks_router)
+router.add_router("", projects_router)
