@@ -249,11 +249,14 @@ def session_attach_plan(
     for path in (session_dir, work):
         if os.path.lexists(path) and not is_real_dir(path):
             return plan.refuse(ERR_REFUSED, f"{_rel(path)} is not a directory (a symlink?)")
-    if is_real_dir(work):
-        for name in sorted(os.listdir(work)):
+    try:
+        for name in sorted(os.listdir(work)) if is_real_dir(work) else []:
             count = tree_count(work / name)
             kind = entry_kind(os.lstat(work / name).st_mode)
             plan.entries.append(EntryPlan(name, kind, count.files, count.bytes, count.symlinks))
+    except FileNotFoundError as exc:
+        # Something moved the files while we read them (e.g. a dry run next to a real one).
+        return plan.refuse(ERR_CONFLICT, f"Files changed while planning ({exc}); try again.")
     for path in (files.workstream_dir(to_workstream), files.workstream_work_dir(to_workstream)):
         if os.path.lexists(path) and not is_real_dir(path):
             return plan.refuse(ERR_REFUSED, f"{_rel(path)} is not a directory (a symlink?)")
@@ -624,52 +627,58 @@ def _attach_batch(
         )
     }
     plans: list[SessionPlan] = []
-    for session_id in batch:
-        row = rows.get(session_id)
-        if not is_valid_name(session_id):
-            plan = SessionPlan(session_id).refuse(
-                ERR_INVALID, f"Invalid session id {session_id!r}: no path is built."
-            )
-        elif row is None:
-            plan = SessionPlan(session_id).refuse(ERR_NOT_FOUND, "No such session.")
-        elif (
-            row["workspace_id"] != workstream.workspace_id
-            and workstream.id != SCRATCH_WORKSTREAM_ID
-        ):
-            plan = SessionPlan(session_id, row["workstream_id"]).refuse(
-                ERR_NOT_FOUND, f"Workstream {workstream.id} belongs to another workspace."
-            )
-        elif session_id in expected and expected[session_id] != row["workstream_id"]:
-            plan = SessionPlan(session_id, expected[session_id]).refuse(
-                ERR_CONFLICT,
-                f"Session moved to {row['workstream_id']} meanwhile (another attach won).",
-            )
-        else:
-            plan = session_attach_plan(
-                session_id=session_id,
-                from_workstream=expected.get(session_id, row["workstream_id"]),
-                to_workstream=workstream.id,
-            )
-        plans.append(plan)
-
     locks: dict[str, LockHandle] = {}
     try:
+        for session_id in batch:
+            plans.append(_plan_locked(session_id, rows.get(session_id), workstream, expected,
+                                      dry_run, locks))  # fmt: skip
         if not dry_run:
             _finish_interrupted(run, [p for p in plans if p.action == "skip"], tally)
-            for plan in plans:
-                if plan.action in ("attach", "reassign"):
-                    fd = _try_lock(f"session-{plan.session_id}.lock")
-                    if fd is None:
-                        plan.refuse(ERR_CONFLICT, "Another attach of this session is in progress.")
-                    else:
-                        locks[plan.session_id] = fd
         claimed = _claim(run, workstream, plans, dry_run)
         for plan in claimed if not dry_run else []:
             if plan.action == "attach":
                 _move_or_compensate(run, plan, tally)
     finally:
-        for fd in locks.values():
-            _unlock(fd)
+        for handle in locks.values():
+            _unlock(handle)
+
+
+def _plan_locked(
+    session_id: str,
+    row: dict | None,
+    workstream: Workstream,
+    expected: dict[str, str],
+    dry_run: bool,
+    locks: dict[str, LockHandle],
+) -> SessionPlan:
+    """Refusals first; then, for a session that would move, its lock *before* reading its
+    files (so nobody moves them under the plan); then the plan."""
+    if not is_valid_name(session_id):
+        return SessionPlan(session_id).refuse(
+            ERR_INVALID, f"Invalid session id {session_id!r}: no path is built."
+        )
+    if row is None:
+        return SessionPlan(session_id).refuse(ERR_NOT_FOUND, "No such session.")
+    if row["workspace_id"] != workstream.workspace_id and workstream.id != SCRATCH_WORKSTREAM_ID:
+        return SessionPlan(session_id, row["workstream_id"]).refuse(
+            ERR_NOT_FOUND, f"Workstream {workstream.id} belongs to another workspace."
+        )
+    if session_id in expected and expected[session_id] != row["workstream_id"]:
+        return SessionPlan(session_id, expected[session_id]).refuse(
+            ERR_CONFLICT,
+            f"Session moved to {row['workstream_id']} meanwhile (another attach won).",
+        )
+    from_workstream = expected.get(session_id, row["workstream_id"])
+    if not dry_run and from_workstream != workstream.id:
+        handle = _try_lock(f"session-{session_id}.lock")
+        if handle is None:
+            return SessionPlan(session_id, from_workstream).refuse(
+                ERR_CONFLICT, "Another attach of this session is in progress."
+            )
+        locks[session_id] = handle
+    return session_attach_plan(
+        session_id=session_id, from_workstream=from_workstream, to_workstream=workstream.id
+    )
 
 
 def _claim(
