@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 
@@ -119,9 +120,12 @@ def main(argv: list[str] | None = None) -> int:
         mv_seconds = _mv_baseline(root, args.sessions, args.files, payload)
         floor_seconds = _rename_floor(root, args.sessions, args.files, payload)
 
+        # Fresh names, so a reused (disposable) database does not clash with an earlier run.
+        token = uuid.uuid4().hex[:8]
+        target = f"bench-target-{token}"
         workspace = Workspace.objects.get(slug=Workspace.DEFAULT_SLUG)
-        workstream_create(workstream_id="bench-target", workspace=workspace)
-        ids = [f"bench-{i:05d}" for i in range(args.sessions)]
+        workstream_create(workstream_id=target, workspace=workspace)
+        ids = [f"bench-{token}-{i:05d}" for i in range(args.sessions)]
         Session.objects.bulk_create(
             [Session(id=session_id, workspace=workspace) for session_id in ids], batch_size=500
         )
@@ -130,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
 
         started = time.perf_counter()
         run = sessions_attach_to_workstream(
-            workstream_id="bench-target", session_ids=ids, batch_size=args.batch_size
+            workstream_id=target, session_ids=ids, batch_size=args.batch_size
         )
         attach_seconds = time.perf_counter() - started
         assert run.status == "succeeded", run.counts
