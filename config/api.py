@@ -1,32 +1,54 @@
 """The one NinjaAPI of version 1, mounted at /api/v1/, with one router per app.
 
-Authentication: `Authorization: Bearer <api key>` or the admin session (with CSRF).
-Every error is one body shape: {"detail": ..., "code": ...}.
+Authentication: `Authorization: Bearer <api key>` or the admin session (CSRF checked on
+unsafe methods). Every operation requires one of them.
+Every error is one body shape: {"detail": ..., "code": ...} (plus facts such as
+`matches` where a client needs them).
 """
+
+import logging
 
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.db import IntegrityError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import APIKeyCookie, HttpBearer
+from ninja.utils import check_csrf
 
 from migration_app.services.journal import MigrationConflict, MigrationError
-from projects_app.services import api_key_authenticate
+from projects_app.services import ConflictError, api_key_authenticate
+
+logger = logging.getLogger(__name__)
 
 
 class ApiKeyBearer(HttpBearer):
     def authenticate(self, request, token):
-        return api_key_authenticate(secret=token)
+        return api_key_authenticate(secret=token) if token else None
 
 
 class AdminSessionAuth(APIKeyCookie):
-    """The admin login's session cookie; CSRF is checked (APIKeyCookie does it)."""
+    """The admin login's session cookie.
+
+    CSRF is checked only for a logged-in session: a request with neither key nor
+    session must answer 401, not a CSRF 403.
+    """
 
     param_name = "sessionid"
 
+    def _get_key(self, request):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        if self.csrf and check_csrf(request) is not None:
+            raise PermissionDenied("CSRF check failed.")
+        return request.COOKIES.get(self.param_name)
+
     def authenticate(self, request, key):
+        if key is None:
+            return None
         user = request.user
         return user if user.is_authenticated and user.is_active else None
 
@@ -34,21 +56,29 @@ class AdminSessionAuth(APIKeyCookie):
 api = NinjaAPI(
     title="Session Hub API",
     version="1",
+    description=(
+        "Projects, conversations, artifacts and sessions. Authenticate with "
+        "`Authorization: Bearer <API key>` (keys are created in the admin) or the admin login."
+    ),
     urls_namespace="api-v1",
     auth=[ApiKeyBearer(), AdminSessionAuth()],
+    # The interactive docs are served at /api/docs (config/urls.py); the schema stays here.
+    docs_url=None,
     docs_decorator=staff_member_required,
 )
 
 
-def error_response(request, *, status: int, detail, code: str):
-    return api.create_response(request, {"detail": detail, "code": code}, status=status)
+def error_response(request, *, status: int, detail, code: str, **extra):
+    return api.create_response(request, {"detail": detail, "code": code, **extra}, status=status)
 
 
 @api.exception_handler(AuthenticationError)
 def on_unauthenticated(request, exc):
-    return error_response(
+    response = error_response(
         request, status=401, detail="Authentication required.", code="unauthenticated"
     )
+    response["WWW-Authenticate"] = "Bearer"
+    return response
 
 
 @api.exception_handler(NinjaValidationError)
@@ -60,6 +90,19 @@ def on_invalid_request(request, exc):
 def on_invalid_value(request, exc):
     detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
     return error_response(request, status=400, detail=detail, code="invalid")
+
+
+@api.exception_handler(ConflictError)
+def on_domain_conflict(request, exc):
+    return error_response(request, status=409, detail=str(exc), code="conflict", **exc.extra)
+
+
+@api.exception_handler(IntegrityError)
+def on_integrity_error(request, exc):
+    # A unique constraint won a race against the service's own check.
+    return error_response(
+        request, status=409, detail="The change conflicts with existing data.", code="conflict"
+    )
 
 
 @api.exception_handler(MigrationConflict)
@@ -75,12 +118,13 @@ def on_migration_error(request, exc):
 @api.exception_handler(Http404)
 @api.exception_handler(ObjectDoesNotExist)
 def on_not_found(request, exc):
+    # One message for "absent" and "not yours", so ids of other workspaces don't leak.
     return error_response(request, status=404, detail="Not found.", code="not_found")
 
 
 @api.exception_handler(PermissionDenied)
 def on_forbidden(request, exc):
-    # Rows of other workspaces answer 404 elsewhere; this is for actions a member may not take.
+    # Rows of other workspaces answer 404 elsewhere; this is for CSRF and similar refusals.
     return error_response(request, status=403, detail=str(exc) or "Forbidden.", code="forbidden")
 
 
@@ -93,6 +137,12 @@ def on_http_error(request, exc):
         detail=str(exc),
         code=codes.get(exc.status_code, "error"),
     )
+
+
+@api.exception_handler(Exception)
+def on_unexpected(request, exc):
+    logger.exception("Unhandled error in %s %s", request.method, request.path)
+    return error_response(request, status=500, detail="Internal server error.", code="server_error")
 
 
 api.add_router("/", "projects_app.api.router")

@@ -1,9 +1,15 @@
+from functools import partial
+
 from django.contrib import admin
+from django.contrib.admin.views.decorators import staff_member_required
 from django.urls import path
+from ninja.openapi.views import openapi_view
 
 from config.api import api
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Interactive API docs, for staff only (the schema at /api/v1/openapi.json likewise).
+    path("api/docs", staff_member_required(partial(openapi_view, api=api)), name="api-docs"),
     path("api/v1/", api.urls),
 ]

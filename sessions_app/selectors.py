@@ -2,9 +2,73 @@
 
 from django.db.models import QuerySet
 
-from sessions_app.models import Session
+from projects_app.selectors import workspace_scope
+from projects_app.services import ConflictError
+from sessions_app.models import Session, Workstream
 
 
 def session_list_for_admin() -> QuerySet[Session]:
     """Sessions with every relation the changelist shows, joined in one query."""
     return Session.objects.select_related("workspace", "project", "workstream")
+
+
+def session_list(*, user, workspace_id=None) -> QuerySet[Session]:
+    """The caller's sessions, newest first (the ao-rs store's order)."""
+    sessions = workspace_scope(Session.objects.all(), user=user)
+    if workspace_id is not None:
+        sessions = sessions.filter(workspace_id=workspace_id)
+    return sessions.order_by("-created_at", "id")
+
+
+def session_get(*, user, session_id: str) -> Session:
+    return workspace_scope(Session.objects.all(), user=user).get(pk=session_id)
+
+
+def session_get_by_prefix(*, user, id_or_prefix: str) -> Session:
+    """An exact id, else the one session whose id starts with the prefix (the ao-rs rule).
+
+    None → Session.DoesNotExist; several → ConflictError carrying the match count; an
+    empty prefix matches nothing. Only the caller's sessions count, so the answer never
+    reveals sessions of other workspaces.
+    """
+    if not id_or_prefix or not id_or_prefix.strip():
+        raise Session.DoesNotExist("An empty id matches no session.")
+    visible = workspace_scope(Session.objects.all(), user=user)
+    exact = visible.filter(pk=id_or_prefix).first()
+    if exact is not None:
+        return exact
+    # Two rows are enough to tell "one" from "several"; count only when ambiguous.
+    candidates = list(visible.filter(pk__startswith=id_or_prefix).order_by("pk")[:2])
+    if not candidates:
+        raise Session.DoesNotExist(f"No session id starts with {id_or_prefix!r}.")
+    if len(candidates) > 1:
+        matches = visible.filter(pk__startswith=id_or_prefix).count()
+        raise ConflictError(
+            f"The id prefix {id_or_prefix!r} is ambiguous: {matches} sessions match.",
+            extra={"matches": matches},
+        )
+    return candidates[0]
+
+
+def session_list_for_issue(*, user, issue_id: str, active: bool | None = None) -> QuerySet:
+    """Sessions on an issue; `active=True`: the non-terminated, non-archived ones only
+    (what a spawner checks for duplicates)."""
+    sessions = workspace_scope(Session.objects.all(), user=user).filter(issue_id=issue_id)
+    if active is True:
+        sessions = sessions.filter(is_terminated=False, archived_at__isnull=True)
+    elif active is False:
+        sessions = sessions.exclude(is_terminated=False, archived_at__isnull=True)
+    return sessions.order_by("-created_at", "id")
+
+
+def workstream_list(*, user, workspace_id=None, state: str | None = None) -> QuerySet:
+    workstreams = workspace_scope(Workstream.objects.all(), user=user)
+    if workspace_id is not None:
+        workstreams = workstreams.filter(workspace_id=workspace_id)
+    if state:
+        workstreams = workstreams.filter(state=state)
+    return workstreams.order_by("id")
+
+
+def workstream_exists(*, workstream_id: str) -> bool:
+    return Workstream.objects.filter(pk=workstream_id).exists()

@@ -5,4 +5,7 @@ Each topic module has its own sub-router, added here.
 
 from ninja import Router
 
+from migration_app.api import runs
+
 router = Router(tags=["migrations"])
+router.add_router("/", runs.router)
