@@ -1,0 +1,125 @@
+"""Workspace isolation over every endpoint: member, non-member, staff, revoked key, no key.
+
+One row per operation. To cover a new endpoint, add an `Endpoint` to ENDPOINTS: the path
+and body are templates filled from `api_world.ids` (a row of workspace "alpha", whose
+only member is the `member` caller).
+
+scope  "row"        member and staff get `ok`; the non-member gets 404 (never 403)
+       "list"       everyone authenticated gets 200; `marker`'s id is listed for member and
+                    staff and absent for the non-member
+       "staff_row"  staff gets `ok`; member and non-member get 404 (migration runs)
+       "staff_list" 200 for all; `marker` listed for staff only
+A revoked key and no key get 401 everywhere.
+"""
+
+from dataclasses import dataclass
+
+import pytest
+
+from tests.api_support import item_ids
+
+pytestmark = pytest.mark.django_db
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    body: dict | None = None
+    ok: int = 200
+    scope: str = "row"
+    marker: str | None = None
+
+    def __str__(self):
+        return f"{self.method} {self.path}"
+
+
+ENDPOINTS = [
+    # Projects
+    Endpoint("GET", "/api/v1/projects", scope="list", marker="project_id"),
+    Endpoint("GET", "/api/v1/projects?workspace_id={workspace_id}", scope="list",
+             marker="project_id"),
+    Endpoint("POST", "/api/v1/projects", {"workspace_id": "{workspace_id}", "intent": "x"},
+             ok=201),
+    Endpoint("GET", "/api/v1/projects/{project_id}"),
+    Endpoint("PATCH", "/api/v1/projects/{project_id}", {"title": "Renamed"}),
+    Endpoint("GET", "/api/v1/projects/{project_id}/conversations"),
+    Endpoint("GET", "/api/v1/projects/{project_id}/conversations/{conversation_id}/messages"),
+    Endpoint("POST", "/api/v1/projects/{project_id}/conversations/{conversation_id}/messages",
+             {"content": "Done."}, ok=201),
+    Endpoint("GET", "/api/v1/projects/{project_id}/artifacts"),
+    Endpoint("GET", "/api/v1/projects/{project_id}/versions"),
+    Endpoint("POST", "/api/v1/projects/{project_id}/chat", {"message": "Shorter, please"},
+             ok=201),
+    # Sessions: deprecated
+    Endpoint("POST", "/api/v1/sessions", {"workspace_id": "{workspace_id}", "title": "t"},
+             ok=201),
+    Endpoint("GET", "/api/v1/sessions", scope="list", marker="session_id"),
+    Endpoint("GET", "/api/v1/sessions?workspace_id={workspace_id}"),
+    Endpoint("GET", "/api/v1/sessions/{session_id}/messages"),
+    # Sessions: current
+    Endpoint("GET", "/api/v1/sessions/{session_id}"),
+    Endpoint("GET", "/api/v1/sessions/alpha-sess"),  # an id prefix
+    Endpoint("POST", "/api/v1/sessions/{session_id}/archive"),
+    Endpoint("GET", "/api/v1/issues/{issue_id}/sessions?active=true", scope="list",
+             marker="session_id"),
+    Endpoint("GET", "/api/v1/workstreams", scope="list", marker="workstream_id"),
+    Endpoint("POST", "/api/v1/workstreams", {"id": "new-stream", "workspace_id": "{workspace_id}"},
+             ok=201),
+    # Migration runs (staff only)
+    Endpoint("GET", "/api/v1/migrations", scope="staff_list", marker="run_id"),
+    Endpoint("GET", "/api/v1/migrations/{run_id}", scope="staff_row"),
+    Endpoint("POST", "/api/v1/migrations/{run_id}/undo", scope="staff_row"),
+]  # fmt: skip
+
+ROLES = ["member", "nonmember", "staff", "revoked", "anonymous"]
+
+
+def fill(template, ids):
+    if isinstance(template, str):
+        return template.format(**ids)
+    if isinstance(template, dict):
+        return {key: fill(value, ids) for key, value in template.items()}
+    return template
+
+
+def expected(endpoint: Endpoint, role: str) -> tuple[int, bool | None]:
+    """(status, whether the marker row is listed) for one role."""
+    if role in ("revoked", "anonymous"):
+        return 401, None
+    staff_only = endpoint.scope.startswith("staff")
+    sees = role == "staff" or (role == "member" and not staff_only)
+    if endpoint.scope.endswith("list"):
+        return 200, sees
+    return (endpoint.ok if sees else 404), None
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
+def test_isolation(api_world, endpoint, role):
+    caller = api_world.callers[role]
+    path = fill(endpoint.path, api_world.ids)
+    response = caller.request(endpoint.method, path, fill(endpoint.body, api_world.ids))
+
+    status, listed = expected(endpoint, role)
+    assert response.status_code == status, response.content
+    body = response.json()
+    if status >= 400:
+        assert set(body) >= {"detail", "code"}
+        # No hint that the row exists elsewhere: the same body as for a missing row.
+        if status == 404:
+            assert body == {"detail": "Not found.", "code": "not_found"}
+    if listed is not None:
+        assert (api_world.ids[endpoint.marker] in item_ids(response)) is listed
+
+
+def test_every_operation_is_in_the_matrix():
+    """A new endpoint without a matrix row fails here."""
+    from config.api import api
+
+    schema = api.get_openapi_schema()
+    operations = {(method.upper(), path) for path, ops in schema["paths"].items() for method in ops}
+    covered = {(e.method, e.path.split("?")[0]) for e in ENDPOINTS}
+    # Path templates in the matrix use the same placeholder names as the schema.
+    covered = {(m, p.replace("alpha-sess", "{session_id}")) for m, p in covered}
+    assert operations <= covered, sorted(operations - covered)
