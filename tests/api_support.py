@@ -150,3 +150,21 @@ def api_world(db, monkeypatch, data_dir) -> ApiWorld:
             "run": run,
         },
     )
+
+
+def list_query_counts(caller: ApiCaller, path: str, sizes=(2, 30)) -> list[int]:
+    """Queries of one list request per page size (after a warm-up request, so the key's
+    first-use write of last_used_at is not counted)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    sep = "&" if "?" in path else "?"
+    assert caller.get(path).status_code == 200
+    counts = []
+    for size in sizes:
+        with CaptureQueriesContext(connection) as captured:
+            response = caller.get(f"{path}{sep}limit={size}")
+        assert response.status_code == 200
+        assert len(response.json()["items"]) == min(size, response.json()["count"])
+        counts.append(len(captured))
+    return counts
