@@ -21,7 +21,9 @@ def session_list(*, user, workspace_id=None) -> QuerySet[Session]:
 
 
 def session_get(*, user, session_id: str) -> Session:
-    return workspace_scope(Session.objects.all(), user=user).get(pk=session_id)
+    # The conversation comes along: the messages endpoint needs it, the join is cheap.
+    sessions = Session.objects.select_related("conversation")
+    return workspace_scope(sessions, user=user).get(pk=session_id)
 
 
 def session_get_by_prefix(*, user, id_or_prefix: str) -> Session:
