@@ -6,6 +6,7 @@ from uuid import UUID
 
 from ninja import Field, Schema
 
+from projects_app.schemas import Out
 from sessions_app.models import Workstream
 
 WorkstreamState = Literal[tuple(Workstream.State.values)]
@@ -18,7 +19,7 @@ class SessionCreateIn(Schema):
     title: str = Field(..., max_length=500)
 
 
-class SessionOut(Schema):
+class SessionOut(Out):
     id: str
     num: int
     workspace_id: UUID
@@ -60,7 +61,7 @@ class WorkstreamIn(Schema):
     summary: str = ""
 
 
-class WorkstreamOut(Schema):
+class WorkstreamOut(Out):
     id: str
     workspace_id: UUID
     title: str

@@ -15,7 +15,7 @@ from ninja.pagination import paginate
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.selectors import migration_item_list, migration_run_list
 from migration_app.services import migration_undo
-from projects_app.schemas import ErrorOut
+from projects_app.schemas import ErrorOut, Out
 
 router = Router(tags=["migrations"])
 
@@ -24,7 +24,7 @@ RunStatus = Literal[tuple(MigrationRun.Status.values)]
 ItemOutcome = Literal[tuple(MigrationItem.Outcome.values)]
 
 
-class MigrationRunOut(Schema):
+class MigrationRunOut(Out):
     id: UUID
     kind: str
     status: str
@@ -40,7 +40,7 @@ class MigrationRunOut(Schema):
     finished_at: datetime | None = None
 
 
-class MigrationItemOut(Schema):
+class MigrationItemOut(Out):
     id: int
     subject_type: str
     subject_id: str
@@ -51,7 +51,7 @@ class MigrationItemOut(Schema):
     created_at: datetime
 
 
-class MigrationItemPage(Schema):
+class MigrationItemPage(Out):
     items: list[MigrationItemOut]
     count: int
 
