@@ -10,9 +10,13 @@ gunicorn's sync workers close connections anyway). Each round measures every tar
 for a fixed time; the figures printed are the median round.
 
 Targets:
-  bare      GET /bench/bare              JsonResponse({"ok": True}); same middleware, no auth
-  session   GET /api/v1/sessions/{id}    API key auth, exact-id lookup
-  projects  GET /api/v1/projects         API key auth, first page (50) of 200 projects
+  bare            GET /bench/bare                 JsonResponse({"ok": True}): same middleware,
+                                                  no auth, no database (the issue's baseline)
+  plain-session   GET /bench/plain/sessions/{id}  hand-written Django view doing the API's
+  plain-projects  GET /bench/plain/projects       work (same key check, same rows, .values()
+                                                  → JsonResponse): what ninja + pydantic cost
+  session         GET /api/v1/sessions/{id}       the API: key auth, exact-id lookup
+  projects        GET /api/v1/projects            the API: first page (50) of 200 projects
 """
 
 import argparse
@@ -40,12 +44,52 @@ def bare_view(request):
     return JsonResponse({"ok": True})
 
 
+def _plain_user(request):
+    from projects_app.services import api_key_authenticate
+
+    header = request.headers.get("Authorization", "")
+    return api_key_authenticate(secret=header[7:]) if header.startswith("Bearer ") else None
+
+
+def plain_session_view(request, session_id):
+    from django.http import JsonResponse
+
+    from projects_app.selectors import workspace_scope
+    from sessions_app.models import Session
+
+    user = _plain_user(request)
+    if user is None:
+        return JsonResponse({"detail": "Authentication required."}, status=401)
+    row = workspace_scope(Session.objects.all(), user=user).filter(pk=session_id).values()[:1]
+    row = next(iter(row), None)
+    if row is None:
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return JsonResponse(row)
+
+
+def plain_projects_view(request):
+    from django.http import JsonResponse
+
+    from projects_app.selectors import project_list
+
+    user = _plain_user(request)
+    if user is None:
+        return JsonResponse({"detail": "Authentication required."}, status=401)
+    projects = project_list(user=user)
+    return JsonResponse({"items": list(projects.values()[:50]), "count": projects.count()})
+
+
 def _urlpatterns():
     from django.urls import path
 
     from config.urls import urlpatterns as real
 
-    return [path("bench/bare", bare_view), *real]
+    return [
+        path("bench/bare", bare_view),
+        path("bench/plain/sessions/<str:session_id>", plain_session_view),
+        path("bench/plain/projects", plain_projects_view),
+        *real,
+    ]
 
 
 def __getattr__(name):
@@ -59,20 +103,24 @@ def __getattr__(name):
 
 
 def seed(projects: int = 200) -> None:
+    """Rows for the benchmark; re-running on the same database reuses them."""
     from django.contrib.auth import get_user_model
 
     from projects_app.models import Project, Workspace
     from projects_app.services import api_key_create
     from sessions_app.models import Session
 
-    user = get_user_model().objects.create_user("bench", password=None)
-    workspace = Workspace.objects.create(name="Bench", slug="bench")
+    user, _ = get_user_model().objects.get_or_create(username="bench")
+    workspace, _ = Workspace.objects.get_or_create(slug="bench", defaults={"name": "Bench"})
     workspace.members.add(user)
+    missing = projects - workspace.projects.count()
     Project.objects.bulk_create(
         Project(workspace=workspace, title=f"Project {n}", intent=f"Intent {n}")
-        for n in range(projects)
+        for n in range(max(0, missing))
     )
-    session = Session.objects.create(workspace=workspace, title="Bench session")
+    session, _ = Session.objects.get_or_create(
+        id="bench-session", defaults={"workspace": workspace, "title": "Bench session"}
+    )
     _, secret = api_key_create(user=user, name="bench")
     print(json.dumps({"secret": secret, "session_id": session.pk}))
 
@@ -201,9 +249,12 @@ def main(argv=None) -> int:
         env=env, cwd=BASE_DIR,
     )  # fmt: skip
     auth = f"Authorization: Bearer {facts['secret']}"
+    session_id = facts["session_id"]
     targets = {
         "bare": ("/bench/bare", []),
-        "session": (f"/api/v1/sessions/{facts['session_id']}", [auth]),
+        "plain-session": (f"/bench/plain/sessions/{session_id}", [auth]),
+        "session": (f"/api/v1/sessions/{session_id}", [auth]),
+        "plain-projects": ("/bench/plain/projects", [auth]),
         "projects": ("/api/v1/projects", [auth]),
     }
     rounds: dict[str, list[dict]] = {name: [] for name in targets}
@@ -225,13 +276,18 @@ def main(argv=None) -> int:
         f"threads in a second process, {args.rounds} rounds x {args.seconds:g}s per target "
         "(median round shown)"
     )
-    print(f"{'target':<10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'vs bare':>9}")
+    print(
+        f"{'target':<16}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'errors':>7}"
+        f"{'vs bare':>9}{'vs plain':>9}"
+    )
     median = {name: _median_round(results) for name, results in rounds.items()}
     for name, result in median.items():
         ratio = result["rps"] / median["bare"]["rps"]
+        plain = median.get(f"plain-{name}")
+        vs_plain = f"{result['rps'] / plain['rps']:>9.2f}" if plain else f"{'':>9}"
         print(
-            f"{name:<10}{result['rps']:>9.0f}{result['p50_ms']:>9.1f}{result['p99_ms']:>9.1f}"
-            f"{result['errors']:>8}{ratio:>9.2f}"
+            f"{name:<16}{result['rps']:>8.0f}{result['p50_ms']:>8.1f}{result['p99_ms']:>8.1f}"
+            f"{result['errors']:>7}{ratio:>9.2f}{vs_plain}"
         )
     return 0
 

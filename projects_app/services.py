@@ -52,11 +52,11 @@ def api_key_create(*, user, name: str) -> tuple[ApiKey, str]:
 
 def api_key_authenticate(*, secret: str):
     """The active user owning this key, or None; records `last_used_at`."""
-    key = (
-        ApiKey.objects.select_related("user")
-        .filter(prefix=secret[:_KEY_PREFIX_LENGTH], revoked_at__isnull=True)
-        .first()
+    # `prefix` is unique: no ORDER BY needed (unlike .first()).
+    keys = ApiKey.objects.select_related("user").filter(
+        prefix=secret[:_KEY_PREFIX_LENGTH], revoked_at__isnull=True
     )
+    key = next(iter(keys[:1]), None)
     if key is None or not secrets.compare_digest(key.key_hash, _api_key_hash(secret)):
         return None
     if not key.user.is_active:

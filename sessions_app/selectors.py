@@ -36,7 +36,7 @@ def session_get_by_prefix(*, user, id_or_prefix: str) -> Session:
     if not id_or_prefix or not id_or_prefix.strip():
         raise Session.DoesNotExist("An empty id matches no session.")
     visible = workspace_scope(Session.objects.all(), user=user)
-    exact = visible.filter(pk=id_or_prefix).first()
+    exact = next(iter(visible.filter(pk=id_or_prefix)[:1]), None)
     if exact is not None:
         return exact
     # Two rows are enough to tell "one" from "several"; count only when ambiguous.
