@@ -69,7 +69,25 @@ class FastJSONRenderer(JSONRenderer):
         return pydantic_core.to_json(data, fallback=self._fallback)
 
 
-api = NinjaAPI(
+class SessionHubAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        """The generated schema, plus the errors the framework itself can answer:
+        401 and 422 for every operation, 400 (unparseable body) for those with a body."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        error = {
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+        }
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                responses.setdefault(401, {"description": "Unauthorized", **error})
+                responses.setdefault(422, {"description": "Unprocessable Content", **error})
+                if "requestBody" in operation:
+                    responses.setdefault(400, {"description": "Bad Request", **error})
+        return schema
+
+
+api = SessionHubAPI(
     title="Session Hub API",
     version="1",
     description=(

@@ -68,7 +68,9 @@ def project_update(request, project_id: str, payload: ProjectPatch):
     )
 
 
-@router.get("/projects/{project_id}/conversations", response=list[ConversationOut])
+@router.get(
+    "/projects/{project_id}/conversations", response={200: list[ConversationOut], **NOT_FOUND}
+)
 @paginate
 def conversation_list(request, project_id: str):
     project = selectors.project_get(user=request.auth, project_id=project_id)
@@ -77,7 +79,7 @@ def conversation_list(request, project_id: str):
 
 @router.get(
     "/projects/{project_id}/conversations/{conversation_id}/messages",
-    response=list[MessageOut],
+    response={200: list[MessageOut], **NOT_FOUND},
 )
 @paginate
 def message_list(request, project_id: str, conversation_id: UUID):
@@ -107,7 +109,7 @@ def conversation_reply(request, project_id: str, conversation_id: UUID, payload:
     )
 
 
-@router.get("/projects/{project_id}/artifacts", response=list[ArtifactOut])
+@router.get("/projects/{project_id}/artifacts", response={200: list[ArtifactOut], **NOT_FOUND})
 @paginate
 def artifact_list(
     request, project_id: str, all_versions: bool = False, lineage: UUID | None = None
@@ -117,7 +119,7 @@ def artifact_list(
     return selectors.artifact_list(project=project, all_versions=all_versions, lineage=lineage)
 
 
-@router.get("/projects/{project_id}/versions", response=list[ProjectVersionOut])
+@router.get("/projects/{project_id}/versions", response={200: list[ProjectVersionOut], **NOT_FOUND})
 @paginate
 def project_version_list(request, project_id: str):
     project = selectors.project_get(user=request.auth, project_id=project_id)

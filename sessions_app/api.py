@@ -53,7 +53,7 @@ def session_create(request, payload: SessionCreateIn):
 
 @router.get(
     "/sessions",
-    response=list[SessionOut],
+    response={200: list[SessionOut], 404: ErrorOut},
     deprecated=True,
     tags=["sessions (deprecated)"],
 )
@@ -68,7 +68,7 @@ def session_list(request, workspace_id: UUID | None = None):
 
 @router.get(
     "/sessions/{session_id}/messages",
-    response=list[MessageOut],
+    response={200: list[MessageOut], 404: ErrorOut},
     deprecated=True,
     tags=["sessions (deprecated)"],
 )
