@@ -179,11 +179,18 @@ def project_update(*, project: Project, changes: dict[str, Any], actor: str = ""
 
 
 def _artifact_latest_locked(*, project: Project, artifact_id) -> Artifact:
-    """The latest version of the artifact's lineage, row-locked; 404 outside the project."""
+    """The latest version of the artifact's lineage, with the lineage locked.
+
+    404 outside the project. The lock is taken on every version of the lineage (rows whose
+    `lineage` never changes), and the latest is read by a fresh query afterwards: locking
+    `is_latest=True` directly would, on PostgreSQL, make a waiting edit find no row once
+    the edit it waited for has moved `is_latest`.
+    """
     artifact = Artifact.objects.filter(project=project, pk=artifact_id).only("lineage").first()
     if artifact is None:
         raise Artifact.DoesNotExist("No such artifact in this project.")
-    return Artifact.objects.select_for_update().get(lineage=artifact.lineage, is_latest=True)
+    list(Artifact.objects.select_for_update().filter(lineage=artifact.lineage).values("pk"))
+    return Artifact.objects.get(lineage=artifact.lineage, is_latest=True)
 
 
 def _message_append(

@@ -3,7 +3,7 @@
 import pytest
 
 from projects_app.models import Artifact, Conversation, Message, Project, ProjectVersion
-from tests.api_support import ARTIFACT_TEXT, list_query_counts
+from tests.api_support import ARTIFACT_TEXT, ApiCaller, list_query_counts
 from tests.factories import (
     ArtifactFactory,
     ConversationFactory,
@@ -469,3 +469,48 @@ def test_list_query_count_does_not_grow_with_page_size(api_world, suffix):
     small, large = list_query_counts(api_world.member, path)
     assert small == large
     assert large <= 5  # key, project, (conversation,) count, page
+
+
+# --- Concurrency: two agents edit the same version at once -----------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_edits_of_one_version_one_wins(api_world):
+    """Both edits name version 1; exactly one creates version 2, the other gets 409."""
+    import threading
+
+    from django.db import connections
+
+    old = api_world.objects["artifact"]
+    barrier = threading.Barrier(2)
+    statuses = []
+
+    def edit(replacement):
+        caller = ApiCaller(api_world.member.secret)
+        barrier.wait()
+        try:
+            response = caller.post(
+                reply_url(api_world),
+                {
+                    "content": replacement,
+                    "edit": {
+                        "artifact_id": str(old.pk),
+                        "selection_range": {"start": 0, "end": 6},
+                        "replacement": replacement,
+                    },
+                },
+            )
+            statuses.append(response.status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=edit, args=(text,)) for text in ("Share", "Part")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [201, 409]
+    versions = Artifact.objects.filter(lineage=old.lineage)
+    assert versions.count() == 2
+    assert versions.filter(is_latest=True).get().version == 2
+    assert Message.objects.filter(conversation=api_world.objects["conversation"]).count() == 2
