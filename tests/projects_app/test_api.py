@@ -514,3 +514,32 @@ def test_concurrent_edits_of_one_version_one_wins(api_world):
     assert versions.count() == 2
     assert versions.filter(is_latest=True).get().version == 2
     assert Message.objects.filter(conversation=api_world.objects["conversation"]).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_patches_number_versions_densely(api_world):
+    import threading
+
+    from django.db import connections
+
+    barrier = threading.Barrier(4)
+    statuses = []
+
+    def patch(title):
+        caller = ApiCaller(api_world.member.secret)
+        barrier.wait()
+        try:
+            statuses.append(caller.patch(url(api_world), {"title": title}).status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=patch, args=(f"Title {n}",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200] * 4
+    numbers = sorted(ProjectVersion.objects.values_list("version_number", flat=True))
+    assert numbers == [1, 2, 3, 4]
+    final = Project.objects.get(pk=api_world.ids["project_id"]).title
+    assert ProjectVersion.objects.get(version_number=4).snapshot["title"] == final
