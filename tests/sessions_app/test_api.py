@@ -269,6 +269,10 @@ def test_list_workstreams(api_world):
     assert {"alpha-stream", "beta-stream", "scratch"} <= staff_ids
 
 
+def test_list_workstreams_bad_state_is_422(api_world):
+    assert api_world.member.get("/api/v1/workstreams?state=frozen").status_code == 422
+
+
 def test_create_workstream_makes_its_directories(api_world, data_dir):
     response = api_world.member.post(
         "/api/v1/workstreams",
