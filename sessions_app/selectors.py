@@ -1,6 +1,7 @@
 """Read-side queries of the sessions app."""
 
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import Q, QuerySet
 
 from projects_app.selectors import workspace_scope
 from projects_app.services import ConflictError
@@ -26,6 +27,19 @@ def session_get(*, user, session_id: str) -> Session:
     return workspace_scope(sessions, user=user).get(pk=session_id)
 
 
+def _id_prefix_q(prefix: str) -> Q:
+    """Ids starting with `prefix`, case-sensitively, answerable from the primary-key index.
+
+    PostgreSQL: LIKE 'p%' (Django gives CharField keys a pattern-ops index). SQLite: its
+    LIKE ignores ASCII case, so a byte range is added; under SQLite's BINARY collation
+    [p, p + U+10FFFF) is exactly the strings starting with p, and it uses the index.
+    """
+    condition = Q(pk__startswith=prefix)
+    if connection.vendor == "sqlite":
+        condition &= Q(pk__gte=prefix, pk__lt=prefix + "\U0010ffff")
+    return condition
+
+
 def session_get_by_prefix(*, user, id_or_prefix: str) -> Session:
     """An exact id, else the one session whose id starts with the prefix (the ao-rs rule).
 
@@ -39,12 +53,13 @@ def session_get_by_prefix(*, user, id_or_prefix: str) -> Session:
     exact = next(iter(visible.filter(pk=id_or_prefix)[:1]), None)
     if exact is not None:
         return exact
+    matching = visible.filter(_id_prefix_q(id_or_prefix))
     # Two rows are enough to tell "one" from "several"; count only when ambiguous.
-    candidates = list(visible.filter(pk__startswith=id_or_prefix).order_by("pk")[:2])
+    candidates = list(matching.order_by("pk")[:2])
     if not candidates:
         raise Session.DoesNotExist(f"No session id starts with {id_or_prefix!r}.")
     if len(candidates) > 1:
-        matches = visible.filter(pk__startswith=id_or_prefix).count()
+        matches = matching.count()
         raise ConflictError(
             f"The id prefix {id_or_prefix!r} is ambiguous: {matches} sessions match.",
             extra={"matches": matches},

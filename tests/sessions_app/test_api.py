@@ -202,6 +202,18 @@ def test_prefix_matches_of_other_workspaces_are_not_counted(api_world):
     assert body["id"] == "alpha-session-1"
 
 
+def test_prefix_is_case_sensitive(api_world):
+    SessionFactory(id="Beta-1", workspace=api_world.objects["alpha"])
+    assert api_world.member.get("/api/v1/sessions/ALPHA").status_code == 404
+    assert api_world.member.get("/api/v1/sessions/beta").status_code == 404
+    assert api_world.member.get("/api/v1/sessions/Beta").json()["id"] == "Beta-1"
+
+
+def test_prefix_wildcards_are_literal(api_world):
+    assert api_world.member.get("/api/v1/sessions/alpha_").status_code == 404
+    assert api_world.member.get("/api/v1/sessions/%25").status_code == 404
+
+
 def test_get_session_no_match_is_404(api_world):
     assert api_world.member.get("/api/v1/sessions/zzz").status_code == 404
 
