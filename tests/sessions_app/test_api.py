@@ -349,3 +349,23 @@ def test_list_query_count_does_not_grow_with_page_size(api_world, path):
     small, large = list_query_counts(api_world.member, path)
     assert small == large
     assert large <= 4
+
+
+def test_prefix_lookup_can_use_the_primary_key_index(api_world):
+    """The ao-rs lookup must stay an index search on a million sessions, on both databases."""
+    from django.db import connection
+
+    from sessions_app.selectors import _id_prefix_q
+
+    sql, params = Session.objects.filter(_id_prefix_q("alpha")).values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+            assert plan.startswith("SEARCH") and "INDEX" in plan, plan
+        else:
+            # With sequential scans priced out, a plan without an index means none applies.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(f"EXPLAIN {sql}", params)
+            plan = " ".join(row[0] for row in cursor.fetchall())
+            assert "Index" in plan, plan
