@@ -287,7 +287,7 @@ def main(argv=None) -> int:
         vs_plain = f"{result['rps'] / plain['rps']:>9.2f}" if plain else f"{'':>9}"
         print(
             f"{name:<16}{result['rps']:>8.0f}{result['p50_ms']:>8.1f}{result['p99_ms']:>8.1f}"
-            f"{result['errors']:>7}{ratio:>9.2f}{vs_plain}"
+            f"{result['errors']:>7}{ratio:>9.2f}{vs_plain}".rstrip()
         )
     return 0
 
