@@ -9,6 +9,7 @@ Every error is one body shape: {"detail": ..., "code": ...} (plus facts such as
 import logging
 
 import pydantic_core
+from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import IntegrityError
@@ -39,7 +40,7 @@ class AdminSessionAuth(APIKeyCookie):
     session must answer 401, not a CSRF 403.
     """
 
-    param_name = "sessionid"
+    param_name = settings.SESSION_COOKIE_NAME
 
     def _get_key(self, request):
         user = getattr(request, "user", None)
