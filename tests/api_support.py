@@ -97,6 +97,7 @@ def api_world(db, monkeypatch, data_dir) -> ApiWorld:
         id="alpha-session-1",
         workspace=alpha,
         issue_id="ISSUE-7",
+        task_id="md#7",
         conversation=session_conversation,
     )
     workstream = WorkstreamFactory(id="alpha-stream", workspace=alpha)

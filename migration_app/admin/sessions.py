@@ -6,12 +6,13 @@ this subclass replaces the registration made by sessions_app.
 
 from django.contrib import admin
 
+from migration_app.admin.reassociate_task import ReassociateTaskAdminMixin
 from sessions_app.admin import SessionAdmin
 from sessions_app.models import Session
 
 
-class SessionMigrationAdmin(SessionAdmin):
-    pass
+class SessionMigrationAdmin(ReassociateTaskAdminMixin, SessionAdmin):
+    actions = ["reassociate_task"]
 
 
 admin.site.unregister(Session)

@@ -6,6 +6,8 @@ Each topic module has its own sub-router, added here.
 from ninja import Router
 
 from migration_app.api import runs
+from migration_app.api.tasks import router as tasks_router
 
 router = Router(tags=["migrations"])
-router.add_router("/", runs.router)
+router.add_router("", tasks_router)
+router.add_router("", runs.router)
