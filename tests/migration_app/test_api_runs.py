@@ -133,3 +133,21 @@ def test_detail_query_count_does_not_grow_with_item_page_size(api_world):
         assert len(body["items"]["items"]) == size
         counts.append(len(captured))
     assert counts[0] == counts[1] <= 4
+
+
+def test_undo_of_a_real_reassociation_restores_the_task_ids(api_world):
+    """End to end with a registered undo: re-associate md#7 → mt#7, then undo over the API."""
+    from migration_app.services.task_reassociation import reassociate_task
+    from sessions_app.models import Session
+
+    run = reassociate_task(old_task_id="md#7", new_task_id="mt#7", actor="root")
+    session = Session.objects.get(pk=api_world.ids["session_id"])
+    assert session.task_id == "mt#7"
+    detail = api_world.staff.get(f"/api/v1/migrations/{run.pk}?outcome=migrated").json()
+    assert [item["subject_id"] for item in detail["items"]["items"]] == [session.pk]
+
+    response = api_world.staff.post(f"/api/v1/migrations/{run.pk}/undo")
+    assert response.status_code == 200
+    assert response.json()["status"] == "undone"
+    session.refresh_from_db()
+    assert session.task_id == "md#7"
