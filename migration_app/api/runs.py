@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
+from config.pagination import MAX_OFFSET
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.selectors import migration_item_list, migration_run_list
 from migration_app.services import migration_undo
@@ -63,7 +64,7 @@ class MigrationRunDetailOut(MigrationRunOut):
 class ItemFilter(Schema):
     outcome: ItemOutcome | None = None
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 def _visible_runs(request):

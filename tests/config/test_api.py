@@ -209,3 +209,14 @@ def test_docs_not_for_an_api_key_of_a_non_staff_user():
     secret = api_key_for(UserFactory(username="dave"))
     response = Client().get("/api/docs", headers={"Authorization": f"Bearer {secret}"})
     assert response.status_code == 302
+
+
+def test_offset_beyond_the_cap_is_422(api_world):
+    from config.pagination import MAX_OFFSET
+
+    assert api_world.member.get(f"/api/v1/projects?offset={MAX_OFFSET}").status_code == 200
+    assert api_world.member.get(f"/api/v1/projects?offset={MAX_OFFSET + 1}").status_code == 422
+    huge = "191440121755064497099931385856"
+    assert api_world.staff.get(f"/api/v1/migrations?offset={huge}").status_code == 422
+    run = api_world.ids["run_id"]
+    assert api_world.staff.get(f"/api/v1/migrations/{run}?offset={huge}").status_code == 422
