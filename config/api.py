@@ -12,11 +12,12 @@ import pydantic_core
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 from ninja.responses import NinjaJSONEncoder
 from ninja.security import APIKeyCookie, HttpBearer
@@ -70,6 +71,40 @@ class FastJSONRenderer(JSONRenderer):
         return pydantic_core.to_json(data, fallback=self._fallback)
 
 
+NUL_REFUSED = "Text must not contain NUL (U+0000) characters."
+
+
+class NulRefusingParser(Parser):
+    """JSON bodies and query strings without NUL characters.
+
+    PostgreSQL cannot store or compare text containing U+0000 (psycopg raises before the
+    query is sent), SQLite would store it: refusing it at the door keeps both databases
+    answering alike. A body with NUL is "cannot parse" (400); a query value 422.
+    """
+
+    def parse_body(self, request):
+        data = super().parse_body(request)
+        if _contains_nul(data):
+            raise ValueError(NUL_REFUSED)
+        return data
+
+    def parse_querydict(self, data, list_fields, request):
+        result = super().parse_querydict(data, list_fields, request)
+        if _contains_nul(result):
+            raise NinjaValidationError([{"loc": ["query"], "msg": NUL_REFUSED, "type": "nul"}])
+        return result
+
+
+def _contains_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_contains_nul(item) for item in value)
+    return False
+
+
 class SessionHubAPI(NinjaAPI):
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         """The generated schema, plus the errors the framework itself can answer:
@@ -101,6 +136,7 @@ api = SessionHubAPI(
     docs_url=None,
     docs_decorator=staff_member_required,
     renderer=FastJSONRenderer(),
+    parser=NulRefusingParser(),
 )
 
 
@@ -172,6 +208,17 @@ def on_http_error(request, exc):
         status=exc.status_code,
         detail=str(exc),
         code=codes.get(exc.status_code, "error"),
+    )
+
+
+@api.exception_handler(DataError)
+def on_data_error(request, exc):
+    # A NUL in a path parameter reaches PostgreSQL, which refuses it; any other value the
+    # database cannot hold (too long, out of range) is the request's fault as well.
+    if "NUL (0x00)" in str(exc):
+        return error_response(request, status=422, detail=NUL_REFUSED, code="invalid_request")
+    return error_response(
+        request, status=400, detail="A value does not fit the database.", code="invalid"
     )
 
 

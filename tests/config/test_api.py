@@ -220,3 +220,52 @@ def test_offset_beyond_the_cap_is_422(api_world):
     assert api_world.staff.get(f"/api/v1/migrations?offset={huge}").status_code == 422
     run = api_world.ids["run_id"]
     assert api_world.staff.get(f"/api/v1/migrations/{run}?offset={huge}").status_code == 422
+
+
+# --- NUL characters (PostgreSQL cannot hold them; both databases answer alike) ---------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/sessions/a%00b",
+        "/api/v1/projects/a%00b",
+        "/api/v1/sessions/a%00b/messages",
+        "/api/v1/issues/a%00b/sessions",
+    ],
+)
+def test_nul_in_a_path_is_a_client_error(api_world, path):
+    response = api_world.staff.get(path)
+    # PostgreSQL's driver refuses the value (422); SQLite finds nothing (404 or empty list).
+    assert response.status_code in (200, 404, 422)
+    if response.status_code == 200:
+        assert response.json()["count"] == 0
+    else:
+        assert response.json()["code"] in ("not_found", "invalid_request")
+
+
+def test_nul_in_a_query_is_422(api_world):
+    response = api_world.staff.get("/api/v1/sessions?workspace_id=a%00b")
+    assert response.status_code == 422
+    response = api_world.staff.get("/api/v1/issues/x/sessions?active=true&extra=a%00")
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize(
+    "path,body",
+    [
+        ("/api/v1/projects", {"workspace_id": "{workspace_id}", "intent": "a\x00b"}),
+        ("/api/v1/workstreams", {"id": "a\x00b", "workspace_id": "{workspace_id}"}),
+        ("/api/v1/projects/{project_id}/chat", {"message": "x", "extra": {"k\x00": 1}}),
+    ],
+)
+def test_nul_in_a_body_is_400_and_nothing_is_written(api_world, path, body):
+    from projects_app.models import Message, Project
+
+    before = (Project.objects.count(), Message.objects.count())
+    ids = api_world.ids
+    body = {k: v.format(**ids) if isinstance(v, str) and "{" in v else v for k, v in body.items()}
+    response = api_world.member.post(path.format(**ids), body)
+    assert response.status_code == 400
+    assert response.json()["code"] == "bad_request"
+    assert (Project.objects.count(), Message.objects.count()) == before
