@@ -6,6 +6,7 @@ Every error is one body shape: {"detail": ..., "code": ...} (plus facts such as
 `matches` where a client needs them).
 """
 
+import json
 import logging
 
 import pydantic_core
@@ -75,7 +76,7 @@ NUL_REFUSED = "Text must not contain NUL (U+0000) characters."
 
 
 class NulRefusingParser(Parser):
-    """JSON bodies and query strings without NUL characters.
+    """Strict JSON bodies, and bodies and query strings without NUL characters.
 
     PostgreSQL cannot store or compare text containing U+0000 (psycopg raises before the
     query is sent), SQLite would store it: refusing it at the door keeps both databases
@@ -83,7 +84,8 @@ class NulRefusingParser(Parser):
     """
 
     def parse_body(self, request):
-        data = super().parse_body(request)
+        # NaN and Infinity are not JSON (RFC 8259); Python's parser would accept them.
+        data = json.loads(request.body, parse_constant=_refuse_constant)
         if _contains_nul(data):
             raise ValueError(NUL_REFUSED)
         return data
@@ -93,6 +95,10 @@ class NulRefusingParser(Parser):
         if _contains_nul(result):
             raise NinjaValidationError([{"loc": ["query"], "msg": NUL_REFUSED, "type": "nul"}])
         return result
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not a JSON number.")
 
 
 def _contains_nul(value) -> bool:

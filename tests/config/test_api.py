@@ -269,3 +269,20 @@ def test_nul_in_a_body_is_400_and_nothing_is_written(api_world, path, body):
     assert response.status_code == 400
     assert response.json()["code"] == "bad_request"
     assert (Project.objects.count(), Message.objects.count()) == before
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_non_json_numbers_in_a_body_are_400(api_world, constant):
+    response = api_world.member.client.patch(
+        f"/api/v1/projects/{api_world.ids['project_id']}",
+        data='{"context": {"score": ' + constant + "}}",
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {api_world.member.secret}"},
+    )
+    assert response.status_code == 400
+    assert (
+        "score"
+        not in api_world.objects["project"]
+        .__class__.objects.get(pk=api_world.ids["project_id"])
+        .context
+    )
