@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import Q, QuerySet
 
 from projects_app.selectors import workspace_scope
@@ -92,6 +92,39 @@ def workstream_list(*, user, workspace_id=None, state: str | None = None) -> Que
 
 def workstream_exists(*, workstream_id: str) -> bool:
     return Workstream.objects.filter(pk=workstream_id).exists()
+
+
+# `qualifier:value` searches of one indexed field (the admin's plain search scans).
+SEARCH_QUALIFIERS = {"id": "id__startswith", "task": "task_id", "issue": "issue_id"}
+
+
+def session_search_qualified(*, queryset: QuerySet[Session], term: str) -> QuerySet | None:
+    """`id:<prefix>`, `task:<id>` or `issue:<id>` filtered on that field; None otherwise.
+
+    `task:` finds the task's every stored form (`task:mt#123` also finds `123`).
+    """
+    qualifier, colon, value = term.strip().partition(":")
+    qualifier = qualifier.strip().lower()
+    lookup = SEARCH_QUALIFIERS.get(qualifier)
+    value = value.strip()
+    if not (colon and lookup and value):
+        return None
+    if qualifier == "task":
+        try:
+            return queryset.filter(task_id__in=stored_forms(value))
+        except InvalidTaskId:
+            return queryset.filter(task_id=value)
+    queryset = queryset.filter(**{lookup: value})
+    if (
+        qualifier == "id"
+        and connections[queryset.db].vendor == "sqlite"
+        and value[-1] < "\U0010ffff"
+    ):
+        # SQLite's LIKE is case-insensitive and never uses the primary key; the range
+        # [prefix, prefix with its last character incremented) does, in byte order.
+        upper = value[:-1] + chr(ord(value[-1]) + 1)
+        queryset = queryset.filter(id__gte=value, id__lt=upper)
+    return queryset
 
 
 def find_sessions_by_task_id(

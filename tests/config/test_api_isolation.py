@@ -69,6 +69,8 @@ ENDPOINTS = [
     Endpoint("GET", "/api/v1/workstreams", scope="list", marker="workstream_id"),
     Endpoint("POST", "/api/v1/workstreams", {"id": "new-stream", "workspace_id": "{workspace_id}"},
              ok=201),
+    Endpoint("POST", "/api/v1/sessions/{session_id}/migrate-to-project?dry_run=true"),
+    Endpoint("POST", "/api/v1/sessions/{session_id}/migrate-to-project"),
     # Tasks (migration_app/api/tasks.py): the world's session points at task md#7
     Endpoint("GET", "/api/v1/tasks/md%237/sessions", scope="list",
              visible=lambda body, ids: ids["session_id"] in {s["id"] for s in body["sessions"]}),
@@ -137,3 +139,25 @@ def test_every_operation_is_in_the_matrix():
     for text, placeholder in literal.items():
         covered = {(m, p.replace(text, placeholder)) for m, p in covered}
     assert operations <= covered, sorted(operations - covered)
+
+
+def test_schema_names_are_unique_across_apps():
+    """OpenAPI components are keyed by class name: two `ProjectOut`s silently become one."""
+    from pydantic import BaseModel
+
+    import config.api  # noqa: F401  (imports every router and its schemas)
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    ours = {
+        (cls.__name__, f"{cls.__module__}.{cls.__qualname__}")
+        for cls in subclasses(BaseModel)
+        if cls.__module__.split(".")[0]
+        in {"config", "projects_app", "sessions_app", "migration_app"}
+    }
+    names = [name for name, _ in ours]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    assert not duplicates, [place for name, place in sorted(ours) if name in duplicates]
