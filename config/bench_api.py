@@ -7,7 +7,9 @@ Builds a scratch SQLite database in a temporary data directory (or uses
 starts gunicorn on 127.0.0.1 with `config.settings_bench`, and drives it from a second
 process (the `load` sub-command below: threads, one HTTP request per connection, as
 gunicorn's sync workers close connections anyway). Each round measures every target
-for a fixed time; the figures printed are the median round.
+for a fixed time; the figures printed are the median round. Then the same handlers are
+timed in-process (Django's WSGI handler called directly, no network), which shows what
+the API layer itself costs next to the plain views.
 
 Targets:
   bare            GET /bench/bare                 JsonResponse({"ok": True}): same middleware,
@@ -173,6 +175,47 @@ def load(host: str, port: int, path: str, headers: dict, seconds: float, concurr
     }
 
 
+# --- In-process comparison (the API layer's own cost, without network or client) --------
+
+
+def in_process(targets: dict, secret: str, requests: int, repeats: int) -> dict[str, list]:
+    """ms per request of each target, calling Django's WSGI handler directly."""
+    import io
+
+    import django
+
+    django.setup()
+    from django.core.wsgi import get_wsgi_application
+
+    application = get_wsgi_application()
+
+    def call(path: str, auth: bool) -> None:
+        environ = {
+            "REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "",
+            "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1",
+            "wsgi.input": io.BytesIO(b""), "wsgi.url_scheme": "http",
+        }  # fmt: skip
+        if auth:
+            environ["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
+        statuses = []
+        body = application(environ, lambda status, headers: statuses.append(status))
+        b"".join(body)
+        body.close()
+        if not statuses[0].startswith("200"):
+            raise RuntimeError(f"{path}: {statuses[0]}")
+
+    results: dict[str, list] = {name: [] for name in targets}
+    for path, headers in targets.values():
+        call(path, bool(headers))  # warm-up
+    for _ in range(repeats):
+        for name, (path, headers) in targets.items():
+            started = time.perf_counter()
+            for _ in range(requests):
+                call(path, bool(headers))
+            results[name].append(1000 * (time.perf_counter() - started) / requests)
+    return results
+
+
 # --- Orchestration ------------------------------------------------------------------------
 
 
@@ -204,6 +247,10 @@ def main(argv=None) -> int:
     load_cmd.add_argument("--header", action="append", default=[])
     load_cmd.add_argument("--seconds", type=float, default=8)
     load_cmd.add_argument("--concurrency", type=int, default=8)
+    inproc_cmd = sub.add_parser("inprocess", help="(internal) in-process timings, print JSON")
+    inproc_cmd.add_argument("--facts", required=True)
+    inproc_cmd.add_argument("--requests", type=int, default=200)
+    inproc_cmd.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
@@ -211,6 +258,12 @@ def main(argv=None) -> int:
     parser.add_argument("--database-url", default="")
     parser.add_argument("--conn-max-age", type=int, default=0)
     args = parser.parse_args(argv)
+
+    if args.command == "inprocess":
+        facts = json.loads(args.facts)
+        targets = _targets(facts)
+        print(json.dumps(in_process(targets, facts["secret"], args.requests, args.repeats)))
+        return 0
 
     if args.command == "load":
         headers = dict(h.split(": ", 1) for h in args.header)
@@ -248,15 +301,7 @@ def main(argv=None) -> int:
         ],
         env=env, cwd=BASE_DIR,
     )  # fmt: skip
-    auth = f"Authorization: Bearer {facts['secret']}"
-    session_id = facts["session_id"]
-    targets = {
-        "bare": ("/bench/bare", []),
-        "plain-session": (f"/bench/plain/sessions/{session_id}", [auth]),
-        "session": (f"/api/v1/sessions/{session_id}", [auth]),
-        "plain-projects": ("/bench/plain/projects", [auth]),
-        "projects": ("/api/v1/projects", [auth]),
-    }
+    targets = _targets(facts)
     rounds: dict[str, list[dict]] = {name: [] for name in targets}
     try:
         _wait_until_up(port)
@@ -289,7 +334,32 @@ def main(argv=None) -> int:
             f"{name:<16}{result['rps']:>8.0f}{result['p50_ms']:>8.1f}{result['p99_ms']:>8.1f}"
             f"{result['errors']:>7}{ratio:>9.2f}{vs_plain}".rstrip()
         )
+
+    # The same handlers without network or client: what the API layer itself costs.
+    output = subprocess.run(
+        [sys.executable, "-m", "config.bench_api", "inprocess", "--facts", json.dumps(facts),
+         "--repeats", str(args.rounds)],
+        env={**env, "BENCH_CONN_MAX_AGE": "600"}, cwd=BASE_DIR, check=True,
+        capture_output=True, text=True,
+    )  # fmt: skip
+    timings = json.loads(output.stdout.strip().splitlines()[-1])
+    print()
+    print("in-process (WSGI handler called directly, persistent connection), ms per request:")
+    for name, values in timings.items():
+        print(f"{name:<16}" + "".join(f"{value:>8.2f}" for value in values))
     return 0
+
+
+def _targets(facts: dict) -> dict[str, tuple[str, list[str]]]:
+    auth = f"Authorization: Bearer {facts['secret']}"
+    session_id = facts["session_id"]
+    return {
+        "bare": ("/bench/bare", []),
+        "plain-session": (f"/bench/plain/sessions/{session_id}", [auth]),
+        "session": (f"/api/v1/sessions/{session_id}", [auth]),
+        "plain-projects": ("/bench/plain/projects", [auth]),
+        "projects": ("/api/v1/projects", [auth]),
+    }
 
 
 def _drive(port, path, headers, seconds, concurrency) -> dict:

@@ -18,8 +18,12 @@ def test_bench_runs_every_target_without_errors(tmp_path):
         env={"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path)},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines()[2:]}
-    assert set(rows) == {"bare", "plain-session", "session", "plain-projects", "projects"}
+    served, in_process = result.stdout.split("\n\n")
+    targets = {"bare", "plain-session", "session", "plain-projects", "projects"}
+    rows = {line.split()[0]: line.split() for line in served.splitlines()[2:]}
+    assert set(rows) == targets
     for name, columns in rows.items():
         assert int(columns[1]) > 0, name  # some requests answered 200
         assert columns[4] == "0", name  # and none failed
+    timed = {line.split()[0] for line in in_process.splitlines()[1:]}
+    assert timed == targets
