@@ -1,54 +1,162 @@
 """The one NinjaAPI of version 1, mounted at /api/v1/, with one router per app.
 
-Authentication: `Authorization: Bearer <api key>` or the admin session (with CSRF).
-Every error is one body shape: {"detail": ..., "code": ...}.
+Authentication: `Authorization: Bearer <api key>` or the admin session (CSRF checked on
+unsafe methods). Every operation requires one of them.
+Every error is one body shape: {"detail": ..., "code": ...} (plus facts such as
+`matches` where a client needs them).
 """
 
+import json
+import logging
+
+import pydantic_core
+from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.db import DataError, IntegrityError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
+from ninja.renderers import JSONRenderer
+from ninja.responses import NinjaJSONEncoder
 from ninja.security import APIKeyCookie, HttpBearer
+from ninja.utils import check_csrf
 
 from migration_app.services.journal import MigrationConflict, MigrationError
-from projects_app.services import api_key_authenticate
+from projects_app.services import ConflictError, api_key_authenticate
+
+logger = logging.getLogger(__name__)
 
 
 class ApiKeyBearer(HttpBearer):
     def authenticate(self, request, token):
-        return api_key_authenticate(secret=token)
+        return api_key_authenticate(secret=token) if token else None
 
 
 class AdminSessionAuth(APIKeyCookie):
-    """The admin login's session cookie; CSRF is checked (APIKeyCookie does it)."""
+    """The admin login's session cookie.
 
-    param_name = "sessionid"
+    CSRF is checked only for a logged-in session: a request with neither key nor
+    session must answer 401, not a CSRF 403.
+    """
+
+    param_name = settings.SESSION_COOKIE_NAME
+
+    def _get_key(self, request):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        if self.csrf and check_csrf(request) is not None:
+            raise PermissionDenied("CSRF check failed.")
+        return request.COOKIES.get(self.param_name)
 
     def authenticate(self, request, key):
+        if key is None:
+            return None
         user = request.user
         return user if user.is_authenticated and user.is_active else None
 
 
-api = NinjaAPI(
+class FastJSONRenderer(JSONRenderer):
+    """JSON through pydantic-core (Rust): datetimes as ISO 8601 with zone, UUIDs as text.
+
+    The stdlib encoder calls back into Python for every datetime and UUID of a page;
+    anything pydantic-core does not know goes to ninja's encoder as before.
+    """
+
+    _fallback = NinjaJSONEncoder().default
+
+    def render(self, request, data, *, response_status):
+        return pydantic_core.to_json(data, fallback=self._fallback)
+
+
+NUL_REFUSED = "Text must not contain NUL (U+0000) characters."
+
+
+class NulRefusingParser(Parser):
+    """Strict JSON bodies, and bodies and query strings without NUL characters.
+
+    PostgreSQL cannot store or compare text containing U+0000 (psycopg raises before the
+    query is sent), SQLite would store it: refusing it at the door keeps both databases
+    answering alike. A body with NUL is "cannot parse" (400); a query value 422.
+    """
+
+    def parse_body(self, request):
+        # NaN and Infinity are not JSON (RFC 8259); Python's parser would accept them.
+        data = json.loads(request.body, parse_constant=_refuse_constant)
+        if _contains_nul(data):
+            raise ValueError(NUL_REFUSED)
+        return data
+
+    def parse_querydict(self, data, list_fields, request):
+        result = super().parse_querydict(data, list_fields, request)
+        if _contains_nul(result):
+            raise NinjaValidationError([{"loc": ["query"], "msg": NUL_REFUSED, "type": "nul"}])
+        return result
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not a JSON number.")
+
+
+def _contains_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_contains_nul(item) for item in value)
+    return False
+
+
+class SessionHubAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        """The generated schema, plus the errors the framework itself can answer:
+        401 and 422 for every operation, 400 (unparseable body) for those with a body."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        error = {
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+        }
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                responses.setdefault(401, {"description": "Unauthorized", **error})
+                responses.setdefault(422, {"description": "Unprocessable Content", **error})
+                if "requestBody" in operation:
+                    responses.setdefault(400, {"description": "Bad Request", **error})
+        return schema
+
+
+api = SessionHubAPI(
     title="Session Hub API",
     version="1",
+    description=(
+        "Projects, conversations, artifacts and sessions. Authenticate with "
+        "`Authorization: Bearer <API key>` (keys are created in the admin) or the admin login."
+    ),
     urls_namespace="api-v1",
     auth=[ApiKeyBearer(), AdminSessionAuth()],
+    # The interactive docs are served at /api/docs (config/urls.py); the schema stays here.
+    docs_url=None,
     docs_decorator=staff_member_required,
+    renderer=FastJSONRenderer(),
+    parser=NulRefusingParser(),
 )
 
 
-def error_response(request, *, status: int, detail, code: str):
-    return api.create_response(request, {"detail": detail, "code": code}, status=status)
+def error_response(request, *, status: int, detail, code: str, **extra):
+    return api.create_response(request, {"detail": detail, "code": code, **extra}, status=status)
 
 
 @api.exception_handler(AuthenticationError)
 def on_unauthenticated(request, exc):
-    return error_response(
+    response = error_response(
         request, status=401, detail="Authentication required.", code="unauthenticated"
     )
+    response["WWW-Authenticate"] = "Bearer"
+    return response
 
 
 @api.exception_handler(NinjaValidationError)
@@ -60,6 +168,19 @@ def on_invalid_request(request, exc):
 def on_invalid_value(request, exc):
     detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
     return error_response(request, status=400, detail=detail, code="invalid")
+
+
+@api.exception_handler(ConflictError)
+def on_domain_conflict(request, exc):
+    return error_response(request, status=409, detail=str(exc), code="conflict", **exc.extra)
+
+
+@api.exception_handler(IntegrityError)
+def on_integrity_error(request, exc):
+    # A unique constraint won a race against the service's own check.
+    return error_response(
+        request, status=409, detail="The change conflicts with existing data.", code="conflict"
+    )
 
 
 @api.exception_handler(MigrationConflict)
@@ -75,12 +196,13 @@ def on_migration_error(request, exc):
 @api.exception_handler(Http404)
 @api.exception_handler(ObjectDoesNotExist)
 def on_not_found(request, exc):
+    # One message for "absent" and "not yours", so ids of other workspaces don't leak.
     return error_response(request, status=404, detail="Not found.", code="not_found")
 
 
 @api.exception_handler(PermissionDenied)
 def on_forbidden(request, exc):
-    # Rows of other workspaces answer 404 elsewhere; this is for actions a member may not take.
+    # Rows of other workspaces answer 404 elsewhere; this is for CSRF and similar refusals.
     return error_response(request, status=403, detail=str(exc) or "Forbidden.", code="forbidden")
 
 
@@ -93,6 +215,23 @@ def on_http_error(request, exc):
         detail=str(exc),
         code=codes.get(exc.status_code, "error"),
     )
+
+
+@api.exception_handler(DataError)
+def on_data_error(request, exc):
+    # A NUL in a path parameter reaches PostgreSQL, which refuses it; any other value the
+    # database cannot hold (too long, out of range) is the request's fault as well.
+    if "NUL (0x00)" in str(exc):
+        return error_response(request, status=422, detail=NUL_REFUSED, code="invalid_request")
+    return error_response(
+        request, status=400, detail="A value does not fit the database.", code="invalid"
+    )
+
+
+@api.exception_handler(Exception)
+def on_unexpected(request, exc):
+    logger.exception("Unhandled error in %s %s", request.method, request.path)
+    return error_response(request, status=500, detail="Internal server error.", code="server_error")
 
 
 api.add_router("/", "projects_app.api.router")

@@ -138,6 +138,7 @@ SESSION_API_SUNSET_AT = datetime(2027, 6, 30, 23, 59, 59, tzinfo=UTC)
 
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500
+NINJA_PAGINATION_CLASS = "config.pagination.BoundedLimitOffsetPagination"
 
 # Above this many selected sessions an admin action runs as a background task.
 SESSIONHUB_SYNC_ACTION_LIMIT = 500

@@ -21,6 +21,13 @@ def migration_item_page(
     return Paginator(migration_item_list(run=run, outcome=outcome), per_page).get_page(page)
 
 
+def migration_run_list(*, user) -> QuerySet[MigrationRun]:
+    """Runs the user may see: all for active staff, none for anyone else."""
+    if not user or not user.is_authenticated or not user.is_active or not user.is_staff:
+        return MigrationRun.objects.none()
+    return MigrationRun.objects.order_by("-started_at", "id")
+
+
 def task_run_summary(*, run: MigrationRun) -> dict:
     """The result of a reassociate_task / task_backend run, as commands and the API report it."""
     counts = run.counts or {}

@@ -1,8 +1,139 @@
-"""REST endpoints of sessions_app (mounted by config/api.py)."""
+"""REST endpoints of sessions_app (mounted by config/api.py).
 
+Operations on one URL must share one router and one path string: session detail
+operations are all written "/sessions/{session_id}" (migration_app adds PATCH to it).
+
+The three session-centric endpoints of the TokenDance guide are deprecated (successor:
+/api/v1/projects): they keep working, are flagged in OpenAPI and carry the
+Deprecation / Sunset / Link headers on every response, errors included.
+"""
+
+from uuid import UUID
+
+from django.http import Http404
 from ninja import Router
+from ninja.decorators import decorate_view
+from ninja.pagination import paginate
+from ninja.responses import Status
+
+from config.deprecation import deprecated_endpoint
+from projects_app.schemas import ErrorOut, MessageOut
+from projects_app.selectors import message_list, workspace_get_for_user
+from projects_app.services import ConflictError
+from sessions_app import selectors, services
+from sessions_app.schemas import (
+    SessionCreateIn,
+    SessionOut,
+    WorkstreamIn,
+    WorkstreamOut,
+    WorkstreamState,
+)
 
 router = Router(tags=["sessions"])
 
-# Operations on one URL must share one router and one path string: session detail
-# operations are all written "/sessions/{session_id}" (migration_app adds PATCH to it).
+SUCCESSOR = "/api/v1/projects"
+deprecated_headers = deprecated_endpoint(successor=SUCCESSOR)
+
+
+# --- Deprecated: the session-centric API -------------------------------------------------
+
+
+@router.post(
+    "/sessions",
+    response={201: SessionOut, 400: ErrorOut, 404: ErrorOut},
+    deprecated=True,
+    tags=["sessions (deprecated)"],
+)
+@decorate_view(deprecated_headers)
+def session_create(request, payload: SessionCreateIn):
+    """Deprecated: use `POST /api/v1/projects`."""
+    workspace = workspace_get_for_user(user=request.auth, workspace_id=payload.workspace_id)
+    return Status(201, services.session_create(workspace=workspace, title=payload.title))
+
+
+@router.get(
+    "/sessions",
+    response={200: list[SessionOut], 404: ErrorOut},
+    deprecated=True,
+    tags=["sessions (deprecated)"],
+)
+@decorate_view(deprecated_headers)
+@paginate
+def session_list(request, workspace_id: UUID | None = None):
+    """Deprecated: use `GET /api/v1/projects?workspace_id=…`. Newest first."""
+    if workspace_id is not None:
+        workspace_get_for_user(user=request.auth, workspace_id=workspace_id)
+    return selectors.session_list(user=request.auth, workspace_id=workspace_id)
+
+
+@router.get(
+    "/sessions/{session_id}/messages",
+    response={200: list[MessageOut], 404: ErrorOut},
+    deprecated=True,
+    tags=["sessions (deprecated)"],
+)
+@decorate_view(deprecated_headers)
+@paginate
+def session_message_list(request, session_id: str):
+    """Deprecated: use `GET /api/v1/projects/{id}/conversations` and their messages."""
+    session = selectors.session_get(user=request.auth, session_id=session_id)
+    if session.conversation_id is None:
+        return []
+    return message_list(conversation=session.conversation)
+
+
+# --- Sessions ------------------------------------------------------------------------
+
+
+@router.get("/sessions/", response={404: ErrorOut}, include_in_schema=False)
+def session_detail_empty_id(request):
+    # `/sessions/` is an empty id: answer the API's own 404, not Django's HTML page.
+    raise Http404
+
+
+@router.get(
+    "/sessions/{session_id}",
+    response={200: SessionOut, 404: ErrorOut, 409: ErrorOut},
+)
+def session_detail(request, session_id: str):
+    """One session by id or by an unambiguous id prefix (several matches: 409 with `matches`)."""
+    return selectors.session_get_by_prefix(user=request.auth, id_or_prefix=session_id)
+
+
+@router.post("/sessions/{session_id}/archive", response={200: SessionOut, 404: ErrorOut})
+def session_archive(request, session_id: str):
+    session = selectors.session_get(user=request.auth, session_id=session_id)
+    return services.session_archive(session=session)
+
+
+@router.get("/issues/{issue_id}/sessions", response=list[SessionOut])
+@paginate
+def issue_session_list(request, issue_id: str, active: bool | None = None):
+    """Sessions on an issue; `active=true` lists the live ones (duplicate check before spawning)."""
+    return selectors.session_list_for_issue(user=request.auth, issue_id=issue_id, active=active)
+
+
+# --- Workstreams ---------------------------------------------------------------------
+
+
+@router.get("/workstreams", response=list[WorkstreamOut])
+@paginate
+def workstream_list(
+    request, workspace_id: UUID | None = None, state: WorkstreamState | None = None
+):
+    return selectors.workstream_list(user=request.auth, workspace_id=workspace_id, state=state)
+
+
+@router.post(
+    "/workstreams",
+    response={201: WorkstreamOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+)
+def workstream_create(request, payload: WorkstreamIn):
+    """A named workstream and its directories; the id follows the name rule (else 400)."""
+    workspace = workspace_get_for_user(user=request.auth, workspace_id=payload.workspace_id)
+    if selectors.workstream_exists(workstream_id=payload.id):
+        raise ConflictError(f"A workstream named {payload.id!r} already exists.")
+    workstream = services.workstream_create(
+        workstream_id=payload.id, workspace=workspace, title=payload.title, summary=payload.summary
+    )
+    return Status(201, workstream)

@@ -2,16 +2,96 @@
 
 from collections.abc import Iterable
 
-from django.db import connections
-from django.db.models import QuerySet
+from django.db import connection, connections
+from django.db.models import Q, QuerySet
 
-from sessions_app.models import Session
+from projects_app.selectors import workspace_scope
+from projects_app.services import ConflictError
+from sessions_app.models import Session, Workstream
 from sessions_app.task_ids import InvalidTaskId, stored_forms
 
 
 def session_list_for_admin() -> QuerySet[Session]:
     """Sessions with every relation the changelist shows, joined in one query."""
     return Session.objects.select_related("workspace", "project", "workstream")
+
+
+def session_list(*, user, workspace_id=None) -> QuerySet[Session]:
+    """The caller's sessions, newest first (the ao-rs store's order)."""
+    sessions = workspace_scope(Session.objects.all(), user=user)
+    if workspace_id is not None:
+        sessions = sessions.filter(workspace_id=workspace_id)
+    return sessions.order_by("-created_at", "id")
+
+
+def session_get(*, user, session_id: str) -> Session:
+    # The conversation comes along: the messages endpoint needs it, the join is cheap.
+    sessions = Session.objects.select_related("conversation")
+    return workspace_scope(sessions, user=user).get(pk=session_id)
+
+
+def _id_prefix_q(prefix: str) -> Q:
+    """Ids starting with `prefix`, case-sensitively, answerable from the primary-key index.
+
+    PostgreSQL: LIKE 'p%' (Django gives CharField keys a pattern-ops index). SQLite: its
+    LIKE ignores ASCII case, so a byte range is added; under SQLite's BINARY collation
+    [p, p + U+10FFFF) is exactly the strings starting with p, and it uses the index.
+    """
+    condition = Q(pk__startswith=prefix)
+    if connection.vendor == "sqlite":
+        condition &= Q(pk__gte=prefix, pk__lt=prefix + "\U0010ffff")
+    return condition
+
+
+def session_get_by_prefix(*, user, id_or_prefix: str) -> Session:
+    """An exact id, else the one session whose id starts with the prefix (the ao-rs rule).
+
+    None → Session.DoesNotExist; several → ConflictError carrying the match count; an
+    empty prefix matches nothing. Only the caller's sessions count, so the answer never
+    reveals sessions of other workspaces.
+    """
+    if not id_or_prefix or not id_or_prefix.strip():
+        raise Session.DoesNotExist("An empty id matches no session.")
+    visible = workspace_scope(Session.objects.all(), user=user)
+    exact = next(iter(visible.filter(pk=id_or_prefix)[:1]), None)
+    if exact is not None:
+        return exact
+    matching = visible.filter(_id_prefix_q(id_or_prefix))
+    # Two rows are enough to tell "one" from "several"; count only when ambiguous.
+    candidates = list(matching.order_by("pk")[:2])
+    if not candidates:
+        raise Session.DoesNotExist(f"No session id starts with {id_or_prefix!r}.")
+    if len(candidates) > 1:
+        matches = matching.count()
+        raise ConflictError(
+            f"The id prefix {id_or_prefix!r} is ambiguous: {matches} sessions match.",
+            extra={"matches": matches},
+        )
+    return candidates[0]
+
+
+def session_list_for_issue(*, user, issue_id: str, active: bool | None = None) -> QuerySet:
+    """Sessions on an issue; `active=True`: the non-terminated, non-archived ones only
+    (what a spawner checks for duplicates)."""
+    sessions = workspace_scope(Session.objects.all(), user=user).filter(issue_id=issue_id)
+    if active is True:
+        sessions = sessions.filter(is_terminated=False, archived_at__isnull=True)
+    elif active is False:
+        sessions = sessions.exclude(is_terminated=False, archived_at__isnull=True)
+    return sessions.order_by("-created_at", "id")
+
+
+def workstream_list(*, user, workspace_id=None, state: str | None = None) -> QuerySet:
+    workstreams = workspace_scope(Workstream.objects.all(), user=user)
+    if workspace_id is not None:
+        workstreams = workstreams.filter(workspace_id=workspace_id)
+    if state:
+        workstreams = workstreams.filter(state=state)
+    return workstreams.order_by("id")
+
+
+def workstream_exists(*, workstream_id: str) -> bool:
+    return Workstream.objects.filter(pk=workstream_id).exists()
 
 
 # `qualifier:value` searches of one indexed field (the admin's plain search scans).

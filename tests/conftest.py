@@ -29,3 +29,7 @@ def data_dir(settings, tmp_path):
     settings.SESSIONHUB_DATA_DIR = tmp_path / "data"
     settings.SESSIONHUB_DATA_DIR.mkdir()
     return settings.SESSIONHUB_DATA_DIR
+
+
+# The API tests' shared world (two workspaces, callers per role) lives with its helpers.
+from tests.api_support import api_world  # noqa: E402, F401

@@ -140,3 +140,10 @@ def base_rows_ensure() -> None:
         id=SCRATCH_WORKSTREAM_ID,
         defaults={"workspace": workspace, "title": "Scratch", "is_scratch": True},
     )
+
+
+def api_key_for(user, *, name: str = "test key") -> str:
+    """A fresh API key of `user`; returns the secret (the only time it is known)."""
+    from projects_app.services import api_key_create
+
+    return api_key_create(user=user, name=name)[1]

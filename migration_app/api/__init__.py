@@ -5,10 +5,14 @@ Each topic module has its own sub-router, added here.
 
 from ninja import Router
 
-from migration_app.api import workstreams  # noqa: F401  (adds PATCH to the sessions router)
+from migration_app.api import (
+    runs,
+    workstreams,  # noqa: F401  (adds PATCH to the sessions router)
+)
 from migration_app.api.projects import router as projects_router
 from migration_app.api.tasks import router as tasks_router
 
 router = Router(tags=["migrations"])
 router.add_router("", tasks_router)
 router.add_router("", projects_router)
+router.add_router("", runs.router)

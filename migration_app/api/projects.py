@@ -18,13 +18,14 @@ from migration_app.services.session_to_project import (
     session_to_project_plan,
 )
 from projects_app.models import Project
+from projects_app.schemas import ErrorOut
 from projects_app.selectors import workspace_list_for_user
 from sessions_app.models import Session
 
 router = Router(tags=["projects"])
 
 
-class ProjectOut(Schema):
+class MigratedProjectOut(Schema):
     id: str | None
     workspace_id: str
     title: str
@@ -46,7 +47,7 @@ class MigrateToProjectOut(Schema):
     reason: str
     messages_relinked: int
     artifacts_relinked: int
-    project: ProjectOut
+    project: MigratedProjectOut
 
 
 def _project_out(project: Project, *, conversation_id) -> dict:
@@ -68,7 +69,7 @@ def _project_out(project: Project, *, conversation_id) -> dict:
 
 @router.post(
     "/sessions/{session_id}/migrate-to-project",
-    response=MigrateToProjectOut,
+    response={200: MigrateToProjectOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
     summary="Migrate a session to a project (TokenDance's project-first migration)",
 )
 def migrate_session_to_project(request, session_id: str, dry_run: bool = False):

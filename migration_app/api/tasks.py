@@ -13,6 +13,7 @@ from migration_app.models import MigrationRun
 from migration_app.selectors import task_run_summary
 from migration_app.services import MigrationError
 from migration_app.services.task_reassociation import reassociate_task
+from projects_app.schemas import ErrorOut
 from projects_app.selectors import workspace_list_for_user
 from sessions_app.selectors import find_sessions_by_task_id
 from sessions_app.task_ids import InvalidTaskId, normalise_task_id
@@ -66,7 +67,7 @@ def _visible_workspace_ids(user) -> list | None:
     return list(workspace_list_for_user(user=user).values_list("pk", flat=True))
 
 
-@router.get("/tasks/{task_id}/sessions", response=TaskSessionsOut)
+@router.get("/tasks/{task_id}/sessions", response={200: TaskSessionsOut, 400: ErrorOut})
 def task_sessions_list(request, task_id: str, limit: int = 100, offset: int = 0):
     """Sessions pointing at the task, stored qualified (`mt#123`) or plain (`123`)."""
     try:

@@ -439,34 +439,9 @@ def _batch_apply(
             )
         else:
             result.items.append(ItemRecord(SUBJECT, plan.session_id, plan.outcome, plan.reason))
-    _items_record(run=run, items=result.items)
+    migration_items_record(run=run, items=result.items)
     migration_run_progress(run=run, advance=len(session_ids))
     return result
-
-
-def _items_record(*, run: MigrationRun, items: list[ItemRecord]) -> None:
-    """The journal's migration_items_record, as one INSERT whatever the batch size.
-
-    (Its bulk_create splits at 111 items on SQLite, which would make a batch of 1,000
-    cost nine INSERTs.)
-    """
-    now = timezone.now()
-    _insert(
-        MigrationItem,
-        [
-            MigrationItem(
-                run=run,
-                subject_type=item.subject_type,
-                subject_id=item.subject_id,
-                outcome=item.outcome,
-                reason=item.reason,
-                before=item.before,
-                after=item.after,
-                created_at=now,
-            )
-            for item in items
-        ],
-    )
 
 
 def _write_projects(winners: list[SessionPlan], *, actor: str) -> None:

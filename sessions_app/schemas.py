@@ -1,0 +1,72 @@
+"""Request and response shapes of the session and workstream endpoints."""
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from ninja import Field, Schema
+
+from projects_app.schemas import Out
+from sessions_app.models import Workstream
+
+WorkstreamState = Literal[tuple(Workstream.State.values)]
+
+
+class SessionCreateIn(Schema):
+    """The old session-centric create (deprecated: create a project instead)."""
+
+    workspace_id: UUID
+    title: str = Field(..., max_length=500)
+
+
+class SessionOut(Out):
+    id: str
+    num: int
+    workspace_id: UUID
+    project_id: str | None
+    workstream_id: str
+    conversation_id: UUID | None
+    title: str
+    display_name: str
+    status: str
+    legacy_status: str
+    activity_state: str
+    kind: str
+    harness: str
+    agent_session_id: str
+    issue_id: str
+    issue_url: str
+    task_id: str
+    branch: str
+    workspace_path: str
+    runtime_handle_id: str
+    skill_id: str
+    is_terminated: bool
+    terminated_at: datetime | None
+    archived_at: datetime | None
+    activity_last_at: datetime | None
+    first_signal_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+    source: str
+    source_path: str
+    metadata: Any
+
+
+class WorkstreamIn(Schema):
+    id: str = Field(..., min_length=1, max_length=100)
+    workspace_id: UUID
+    title: str = Field("", max_length=300)
+    summary: str = ""
+
+
+class WorkstreamOut(Out):
+    id: str
+    workspace_id: UUID
+    title: str
+    summary: str
+    is_scratch: bool
+    state: str
+    created_at: datetime
+    updated_at: datetime

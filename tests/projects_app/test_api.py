@@ -1,0 +1,545 @@
+"""The project-first endpoints: one test per endpoint and per error code, chat, edits."""
+
+import pytest
+
+from projects_app.models import Artifact, Conversation, Message, Project, ProjectVersion
+from tests.api_support import ARTIFACT_TEXT, ApiCaller, list_query_counts
+from tests.factories import (
+    ArtifactFactory,
+    ConversationFactory,
+    MessageFactory,
+    ProjectFactory,
+    ProjectVersionFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def url(world, suffix=""):
+    return f"/api/v1/projects/{world.ids['project_id']}{suffix}"
+
+
+# --- POST /projects --------------------------------------------------------------------
+
+
+def test_create_project(api_world):
+    response = api_world.member.post(
+        "/api/v1/projects",
+        {
+            "workspace_id": api_world.ids["workspace_id"],
+            "intent": "Analyze competitor market share\nwith sources",
+            "project_type": "research",
+        },
+    )
+    assert response.status_code == 201
+    body = response.json()
+    project = Project.objects.get(pk=body["id"])
+    assert project.workspace == api_world.objects["alpha"]
+    assert project.project_type == "research"
+    assert project.status == "draft"
+    assert body["title"] == "Analyze competitor market share"
+    assert project.versions.get().change_summary == "Created"
+    assert project.versions.get().changed_by == "alice"
+
+
+def test_create_project_with_title_and_default_type(api_world):
+    body = api_world.member.post(
+        "/api/v1/projects",
+        {"workspace_id": api_world.ids["workspace_id"], "intent": "x", "title": "Mine"},
+    ).json()
+    assert (body["title"], body["project_type"]) == ("Mine", "quick_task")
+
+
+def test_create_project_blank_intent_is_400(api_world):
+    response = api_world.member.post(
+        "/api/v1/projects", {"workspace_id": api_world.ids["workspace_id"], "intent": "   "}
+    )
+    assert response.status_code == 400
+    assert "intent" in response.json()["detail"]
+
+
+def test_create_project_in_foreign_workspace_is_404(api_world):
+    response = api_world.member.post(
+        "/api/v1/projects", {"workspace_id": api_world.ids["other_workspace_id"], "intent": "x"}
+    )
+    assert response.status_code == 404
+    assert not Project.objects.filter(workspace=api_world.objects["beta"]).exists()
+
+
+def test_create_project_unknown_type_is_422(api_world):
+    response = api_world.member.post(
+        "/api/v1/projects",
+        {"workspace_id": api_world.ids["workspace_id"], "intent": "x", "project_type": "poem"},
+    )
+    assert response.status_code == 422
+
+
+# --- GET /projects ---------------------------------------------------------------------
+
+
+def test_list_projects_filters_by_workspace_and_status(api_world):
+    alpha = api_world.objects["alpha"]
+    running = ProjectFactory(workspace=alpha, status="in_progress")
+    ProjectFactory(workspace=api_world.objects["beta"], status="in_progress")
+    body = api_world.staff.get(
+        f"/api/v1/projects?workspace_id={alpha.pk}&status=in_progress"
+    ).json()
+    assert [item["id"] for item in body["items"]] == [running.pk]
+    assert body["count"] == 1
+
+
+def test_list_projects_newest_first(api_world):
+    newer = ProjectFactory(workspace=api_world.objects["alpha"])
+    ids = [item["id"] for item in api_world.member.get("/api/v1/projects").json()["items"]]
+    assert ids == [newer.pk, api_world.ids["project_id"]]
+
+
+def test_list_projects_bad_status_is_422(api_world):
+    assert api_world.member.get("/api/v1/projects?status=sleeping").status_code == 422
+
+
+# --- GET / PATCH /projects/{id} --------------------------------------------------------
+
+
+def test_get_project(api_world):
+    body = api_world.member.get(url(api_world)).json()
+    assert body["id"] == api_world.ids["project_id"]
+    assert body["intent"] == "Analyze competitor market share"
+    assert body["context"] == {"decisions": [], "failures": [], "key_findings": [], "tags": []}
+
+
+def test_get_project_missing_is_404(api_world):
+    assert api_world.member.get("/api/v1/projects/nope").status_code == 404
+
+
+def test_patch_changes_only_sent_fields_and_records_a_version(api_world):
+    project = api_world.objects["project"]
+    response = api_world.member.patch(url(api_world), {"status": "archived", "title": "Done"})
+    assert response.status_code == 200
+    project.refresh_from_db()
+    assert (project.status, project.title) == ("archived", "Done")
+    assert project.intent == "Analyze competitor market share"  # not sent: unchanged
+    assert project.archived_at is not None
+    version = project.versions.get()
+    assert version.change_type == "manual"
+    assert version.snapshot["title"] == "Done"
+    assert version.change_summary == "Changed status, title"
+
+
+def test_patch_config_null_clears_and_omitted_keeps(api_world):
+    project = api_world.objects["project"]
+    project.config = {"agent": "claude-code"}
+    project.save()
+    api_world.member.patch(url(api_world), {"title": "T"})
+    project.refresh_from_db()
+    assert project.config == {"agent": "claude-code"}
+    api_world.member.patch(url(api_world), {"config": None})
+    project.refresh_from_db()
+    assert project.config is None
+
+
+def test_patch_null_for_non_nullable_field_is_422(api_world):
+    assert api_world.member.patch(url(api_world), {"title": None}).status_code == 422
+
+
+def test_patch_without_change_records_no_version(api_world):
+    title = api_world.objects["project"].title
+    assert api_world.member.patch(url(api_world), {"title": title}).status_code == 200
+    assert not ProjectVersion.objects.exists()
+
+
+def test_patch_unarchive_clears_archived_at(api_world):
+    api_world.member.patch(url(api_world), {"status": "archived"})
+    api_world.member.patch(url(api_world), {"status": "in_progress"})
+    assert Project.objects.get(pk=api_world.ids["project_id"]).archived_at is None
+    assert ProjectVersion.objects.count() == 2
+
+
+def test_patch_missing_is_404(api_world):
+    assert api_world.member.patch("/api/v1/projects/nope", {"title": "x"}).status_code == 404
+
+
+def test_patch_wrong_type_is_422(api_world):
+    assert api_world.member.patch(url(api_world), {"context": "text"}).status_code == 422
+
+
+# --- Conversations, messages, artifacts, versions --------------------------------------
+
+
+def test_list_conversations(api_world):
+    ConversationFactory(workspace=api_world.objects["alpha"])  # no project: not listed
+    body = api_world.member.get(url(api_world, "/conversations")).json()
+    assert [c["id"] for c in body["items"]] == [api_world.ids["conversation_id"]]
+
+
+def test_list_conversations_missing_project_is_404(api_world):
+    assert api_world.member.get("/api/v1/projects/nope/conversations").status_code == 404
+
+
+def test_list_messages_in_order(api_world):
+    conversation = api_world.objects["conversation"]
+    second = MessageFactory(conversation=conversation, role="assistant", content="hi")
+    body = api_world.member.get(url(api_world, f"/conversations/{conversation.pk}/messages")).json()
+    assert [m["id"] for m in body["items"]] == [api_world.ids["message_id"], str(second.pk)]
+    assert body["items"][1]["role"] == "assistant"
+
+
+def test_list_messages_of_conversation_of_another_project_is_404(api_world):
+    other = ConversationFactory(
+        workspace=api_world.objects["alpha"],
+        project=ProjectFactory(workspace=api_world.objects["alpha"]),
+    )
+    response = api_world.member.get(url(api_world, f"/conversations/{other.pk}/messages"))
+    assert response.status_code == 404
+
+
+def test_list_messages_bad_uuid_is_422(api_world):
+    response = api_world.member.get(url(api_world, "/conversations/nope/messages"))
+    assert response.status_code == 422
+
+
+def test_list_artifacts_latest_by_default_and_history_on_request(api_world):
+    project = api_world.objects["project"]
+    old = api_world.objects["artifact"]
+    Artifact.objects.filter(pk=old.pk).update(is_latest=False)
+    new = ArtifactFactory(
+        project=project, lineage=old.lineage, name=old.name, version=2, parent_version=old
+    )
+    latest = api_world.member.get(url(api_world, "/artifacts")).json()
+    assert [a["id"] for a in latest["items"]] == [str(new.pk)]
+    history = api_world.member.get(
+        url(api_world, f"/artifacts?all_versions=true&lineage={old.lineage}")
+    ).json()
+    assert [a["version"] for a in history["items"]] == [2, 1]
+    assert history["items"][0]["parent_version_id"] == str(old.pk)
+
+
+def test_list_artifacts_missing_project_is_404(api_world):
+    assert api_world.member.get("/api/v1/projects/nope/artifacts").status_code == 404
+
+
+def test_list_versions_newest_first(api_world):
+    project = api_world.objects["project"]
+    ProjectVersionFactory(project=project, version_number=1)
+    ProjectVersionFactory(project=project, version_number=2)
+    body = api_world.member.get(url(api_world, "/versions")).json()
+    assert [v["version_number"] for v in body["items"]] == [2, 1]
+
+
+def test_list_versions_missing_project_is_404(api_world):
+    assert api_world.member.get("/api/v1/projects/nope/versions").status_code == 404
+
+
+# --- Chat ------------------------------------------------------------------------------
+
+
+def selection(world, text="Acme 40%", start=14, end=None):
+    return {
+        "artifact_id": world.ids["artifact_id"],
+        "selected_text": text,
+        "selection_range": {"start": start, "end": start + len(text) if end is None else end},
+    }
+
+
+def test_chat_creates_a_conversation_when_none_is_given(api_world):
+    response = api_world.member.post(url(api_world, "/chat"), {"message": "Summarise this"})
+    assert response.status_code == 201
+    body = response.json()
+    conversation = Conversation.objects.get(pk=body["conversation_id"])
+    assert conversation.project_id == api_world.ids["project_id"]
+    assert conversation.workspace == api_world.objects["alpha"]
+    assert conversation.message_count == 1
+    assert conversation.last_message_at is not None
+    message = Message.objects.get(pk=body["message_id"])
+    assert (message.role, message.content) == ("user", "Summarise this")
+
+
+def test_chat_appends_to_an_existing_conversation(api_world):
+    conversation = api_world.objects["conversation"]
+    body = api_world.member.post(
+        url(api_world, "/chat"), {"message": "More", "conversation_id": str(conversation.pk)}
+    ).json()
+    assert body["conversation_id"] == str(conversation.pk)
+    conversation.refresh_from_db()
+    assert conversation.message_count == 1  # the factory's message was not counted
+    assert conversation.messages.count() == 2
+
+
+def test_chat_with_matching_selection_stores_it(api_world):
+    assert ARTIFACT_TEXT[14:22] == "Acme 40%"
+    response = api_world.member.post(
+        url(api_world, "/chat"), {"message": "Make it 42%", "selection": selection(api_world)}
+    )
+    assert response.status_code == 201
+    message = Message.objects.get(pk=response.json()["message_id"])
+    stored = message.extra_data["selection"]
+    assert stored["selected_text"] == "Acme 40%"
+    assert stored["selection_range"] == {"start": 14, "end": 22}
+    assert stored["artifact_id"] == api_world.ids["artifact_id"]
+    assert message.conversation.selection_context == stored
+    listed = api_world.member.get(
+        url(api_world, f"/conversations/{message.conversation_id}/messages")
+    ).json()["items"]
+    assert listed[0]["extra_data"]["selection"] == stored
+
+
+def test_chat_with_stale_selection_is_409(api_world):
+    artifact = api_world.objects["artifact"]
+    artifact.content = ARTIFACT_TEXT.replace("Acme", "ACME")
+    artifact.save()
+    response = api_world.member.post(
+        url(api_world, "/chat"), {"message": "Make it 42%", "selection": selection(api_world)}
+    )
+    assert response.status_code == 409
+    assert response.json()["code"] == "conflict"
+    assert not Message.objects.filter(content="Make it 42%").exists()
+
+
+def test_chat_selection_compares_with_the_latest_version(api_world):
+    """Selecting from an old version's id is checked against the lineage's latest text."""
+    old = api_world.objects["artifact"]
+    Artifact.objects.filter(pk=old.pk).update(is_latest=False)
+    ArtifactFactory(
+        project=old.project, lineage=old.lineage, version=2, content="Acme 40% is wrong"
+    )
+    ok = api_world.member.post(
+        url(api_world, "/chat"),
+        {"message": "x", "selection": selection(api_world, start=0)},
+    )
+    assert ok.status_code == 201
+    stale = api_world.member.post(
+        url(api_world, "/chat"), {"message": "x", "selection": selection(api_world)}
+    )
+    assert stale.status_code == 409
+
+
+def test_chat_selection_range_beyond_the_text_is_409(api_world):
+    response = api_world.member.post(
+        url(api_world, "/chat"),
+        {"message": "x", "selection": selection(api_world, text="", start=500, end=500)},
+    )
+    assert response.status_code == 409
+
+
+def test_chat_selection_of_artifact_of_another_project_is_404(api_world):
+    other = ArtifactFactory(project=ProjectFactory(workspace=api_world.objects["alpha"]))
+    body = {"message": "x", "selection": {**selection(api_world), "artifact_id": str(other.pk)}}
+    assert api_world.member.post(url(api_world, "/chat"), body).status_code == 404
+
+
+def test_chat_unknown_conversation_is_404(api_world):
+    response = api_world.member.post(
+        url(api_world, "/chat"),
+        {"message": "x", "conversation_id": "00000000-0000-4000-8000-000000000000"},
+    )
+    assert response.status_code == 404
+    assert not Message.objects.filter(content="x").exists()
+
+
+def test_chat_reversed_range_is_422(api_world):
+    body = {"message": "x", "selection": selection(api_world, start=10, end=2)}
+    assert api_world.member.post(url(api_world, "/chat"), body).status_code == 422
+
+
+def test_chat_empty_message_is_422(api_world):
+    assert api_world.member.post(url(api_world, "/chat"), {"message": ""}).status_code == 422
+
+
+# --- Agent replies with in-place edits -------------------------------------------------
+
+
+def reply_url(world):
+    return url(world, f"/conversations/{world.ids['conversation_id']}/messages")
+
+
+def test_reply_without_edit(api_world):
+    response = api_world.member.post(reply_url(api_world), {"content": "Here you go"})
+    assert response.status_code == 201
+    body = response.json()
+    assert body["message"]["role"] == "assistant"
+    assert body["artifact"] is None
+    assert api_world.objects["conversation"].messages.count() == 2
+
+
+def test_select_ask_replace_loop(api_world):
+    """The guide's loop: select text → ask in chat → the agent's reply replaces it."""
+    chat = api_world.member.post(
+        url(api_world, "/chat"), {"message": "Make it 42%", "selection": selection(api_world)}
+    ).json()
+    old = api_world.objects["artifact"]
+    response = api_world.member.post(
+        url(api_world, f"/conversations/{chat['conversation_id']}/messages"),
+        {
+            "content": "Updated.",
+            "edit": {
+                "artifact_id": str(old.pk),
+                "selection_range": {"start": 14, "end": 22},
+                "replacement": "Acme 42%",
+            },
+        },
+    )
+    assert response.status_code == 201, response.content
+    new = response.json()["artifact"]
+    assert new["content"] == "Market share: Acme 42%, Globex 25%."
+    assert (new["version"], new["is_latest"], new["lineage"]) == (2, True, str(old.lineage))
+    assert new["parent_version_id"] == str(old.pk)
+    old.refresh_from_db()
+    assert (old.is_latest, old.content) == (False, ARTIFACT_TEXT)  # history stays
+    assert Artifact.objects.filter(lineage=old.lineage, is_latest=True).count() == 1
+    reply = Message.objects.get(pk=response.json()["message"]["id"])
+    assert reply.extra_data["edit"]["artifact_id"] == new["id"]
+    # The old selection no longer matches: asking again about it is refused.
+    again = api_world.member.post(
+        url(api_world, "/chat"), {"message": "again", "selection": selection(api_world)}
+    )
+    assert again.status_code == 409
+
+
+def test_edit_against_an_old_version_is_409(api_world):
+    old = api_world.objects["artifact"]
+    edit = {"artifact_id": str(old.pk), "selection_range": {"start": 0, "end": 6}}
+    first = api_world.member.post(
+        reply_url(api_world), {"content": "1", "edit": {**edit, "replacement": "Share"}}
+    )
+    assert first.status_code == 201
+    second = api_world.member.post(
+        reply_url(api_world), {"content": "2", "edit": {**edit, "replacement": "Part"}}
+    )
+    assert second.status_code == 409
+    assert second.json()["artifact_id"] == first.json()["artifact"]["id"]
+    assert Artifact.objects.filter(lineage=old.lineage).count() == 2
+
+
+def test_edit_range_beyond_the_text_is_400(api_world):
+    edit = {
+        "artifact_id": api_world.ids["artifact_id"],
+        "selection_range": {"start": 0, "end": 999},
+        "replacement": "x",
+    }
+    response = api_world.member.post(reply_url(api_world), {"content": "x", "edit": edit})
+    assert response.status_code == 400
+    assert Artifact.objects.count() == 1
+    assert not Message.objects.filter(content="x").exists()
+
+
+def test_edit_of_artifact_of_another_project_is_404(api_world):
+    other = ArtifactFactory(project=ProjectFactory(workspace=api_world.objects["alpha"]))
+    edit = {"artifact_id": str(other.pk), "selection_range": {"start": 0, "end": 1}}
+    response = api_world.member.post(
+        reply_url(api_world), {"content": "x", "edit": {**edit, "replacement": "y"}}
+    )
+    assert response.status_code == 404
+
+
+def test_reply_as_user_role_is_422(api_world):
+    response = api_world.member.post(reply_url(api_world), {"content": "x", "role": "user"})
+    assert response.status_code == 422
+
+
+def test_reply_to_unknown_conversation_is_404(api_world):
+    response = api_world.member.post(
+        url(api_world, "/conversations/00000000-0000-4000-8000-000000000000/messages"),
+        {"content": "x"},
+    )
+    assert response.status_code == 404
+
+
+# --- Query counts: constant in the page size -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "suffix",
+    ["", "/conversations", "/messages", "/artifacts", "/artifacts?all_versions=true", "/versions"],
+)
+def test_list_query_count_does_not_grow_with_page_size(api_world, suffix):
+    alpha, project = api_world.objects["alpha"], api_world.objects["project"]
+    conversation = api_world.objects["conversation"]
+    for n in range(30):
+        ProjectFactory(workspace=alpha)
+        ConversationFactory(workspace=alpha, project=project)
+        MessageFactory(conversation=conversation)
+        ArtifactFactory(project=project)
+        ProjectVersionFactory(project=project, version_number=n + 1)
+    if suffix == "":
+        path = "/api/v1/projects"
+    elif suffix == "/messages":
+        path = url(api_world, f"/conversations/{conversation.pk}/messages")
+    else:
+        path = url(api_world, suffix)
+    small, large = list_query_counts(api_world.member, path)
+    assert small == large
+    assert large <= 5  # key, project, (conversation,) count, page
+
+
+# --- Concurrency: two agents edit the same version at once -----------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_edits_of_one_version_one_wins(api_world):
+    """Both edits name version 1; exactly one creates version 2, the other gets 409."""
+    import threading
+
+    from django.db import connections
+
+    old = api_world.objects["artifact"]
+    barrier = threading.Barrier(2)
+    statuses = []
+
+    def edit(replacement):
+        caller = ApiCaller(api_world.member.secret)
+        barrier.wait()
+        try:
+            response = caller.post(
+                reply_url(api_world),
+                {
+                    "content": replacement,
+                    "edit": {
+                        "artifact_id": str(old.pk),
+                        "selection_range": {"start": 0, "end": 6},
+                        "replacement": replacement,
+                    },
+                },
+            )
+            statuses.append(response.status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=edit, args=(text,)) for text in ("Share", "Part")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [201, 409]
+    versions = Artifact.objects.filter(lineage=old.lineage)
+    assert versions.count() == 2
+    assert versions.filter(is_latest=True).get().version == 2
+    assert Message.objects.filter(conversation=api_world.objects["conversation"]).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_patches_number_versions_densely(api_world):
+    import threading
+
+    from django.db import connections
+
+    barrier = threading.Barrier(4)
+    statuses = []
+
+    def patch(title):
+        caller = ApiCaller(api_world.member.secret)
+        barrier.wait()
+        try:
+            statuses.append(caller.patch(url(api_world), {"title": title}).status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=patch, args=(f"Title {n}",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200] * 4
+    numbers = sorted(ProjectVersion.objects.values_list("version_number", flat=True))
+    assert numbers == [1, 2, 3, 4]
+    final = Project.objects.get(pk=api_world.ids["project_id"]).title
+    assert ProjectVersion.objects.get(version_number=4).snapshot["title"] == final
