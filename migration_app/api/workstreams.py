@@ -12,6 +12,7 @@ from ninja import Schema
 
 from migration_app.models import MigrationRun
 from migration_app.services.attach_workstream import ALLOWED_PATHS, session_patch
+from projects_app.schemas import ErrorOut
 from projects_app.selectors import workspace_list_for_user
 from sessions_app.api import router as sessions_router
 from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session, Workstream
@@ -38,11 +39,6 @@ class SessionPatchOut(Schema):
     new_work_path: str | None = None  # relative to the data dir
     allowed_paths: list[str] | None = None  # relative to the workstream dir
     migration_run_id: str | None = None
-
-
-class ErrorOut(Schema):
-    detail: Any
-    code: str
 
 
 @sessions_router.patch(

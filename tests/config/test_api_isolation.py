@@ -64,6 +64,8 @@ ENDPOINTS = [
     Endpoint("GET", "/api/v1/sessions/{session_id}"),
     Endpoint("GET", "/api/v1/sessions/alpha-sess"),  # an id prefix
     Endpoint("POST", "/api/v1/sessions/{session_id}/archive"),
+    Endpoint("PATCH", "/api/v1/sessions/{session_id}", {"title": "Renamed"}),
+    Endpoint("PATCH", "/api/v1/sessions/{session_id}", {"workstream_id": "{workstream_id}"}),
     Endpoint("GET", "/api/v1/issues/{issue_id}/sessions?active=true", scope="list",
              marker="session_id"),
     Endpoint("GET", "/api/v1/workstreams", scope="list", marker="workstream_id"),
