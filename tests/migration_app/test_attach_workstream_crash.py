@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from migration_app.models import MigrationRun
+from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services.attach_workstream import (
     attach_workstream_undo,
     sessions_attach_to_workstream,
@@ -63,10 +63,32 @@ def _wait_for_work(proc: subprocess.Popen, data_dir: Path) -> float:
     return time.monotonic()
 
 
-def _run_and_kill(data_dir: Path, args: list[str], delay: float) -> bool:
-    """Start, wait until it works, sleep `delay`, SIGKILL. True when the kill hit a live run."""
+def _claimed_unfinished() -> bool:
+    """A run that committed claims and has not finished: the window the journal is for."""
+    return MigrationItem.objects.filter(
+        run__kind="attach_workstream", run__finished_at__isnull=True, after__state="claimed"
+    ).exists()
+
+
+def _wait_for_claim(proc: subprocess.Popen) -> float:
+    while proc.poll() is None:
+        if _claimed_unfinished():
+            return time.time()
+        time.sleep(0.0005)
+    return time.time()
+
+
+def _run_and_kill(
+    data_dir: Path, args: list[str], delay: float, *, after_claim: bool = False
+) -> bool:
+    """Start, wait until it works (or has claimed), sleep `delay`, SIGKILL.
+
+    True when the kill hit a live process."""
     proc = _start(data_dir, args)
-    _wait_for_work(proc, data_dir)
+    if after_claim:
+        _wait_for_claim(proc)
+    else:
+        _wait_for_work(proc, data_dir)
     time.sleep(delay)
     alive = proc.poll() is None
     if alive:
@@ -127,10 +149,14 @@ def _kill_test(data_dir: Path, target: str, seed: int) -> None:
         expected[session_id] = {rel: tree_digest_of(content) for rel, content in tree.items()}
     attach_args = ["--workstream", target, "--batch-size", "2", *SESSIONS]
 
-    # Calibration: one uninterrupted run tells how long the working phase lasts here.
+    # Calibration: one uninterrupted run tells how long the working phase lasts here, and
+    # how long from its first committed claim to its end (the moving phase).
     proc = _start(data_dir, attach_args)
     began = _wait_for_work(proc, data_dir)
+    claimed_at = _wait_for_claim(proc)
     assert proc.wait(timeout=120) == 0, proc.stderr.read().decode()
+    calibration = MigrationRun.objects.get(kind="attach_workstream")
+    claim_window = max(calibration.finished_at.timestamp() - claimed_at, 0.002)
     window = max(time.monotonic() - began, 0.01)
     _check(expected, target, strict=True, where="dest")
     _undo_all()
@@ -138,12 +164,15 @@ def _kill_test(data_dir: Path, target: str, seed: int) -> None:
 
     hits = interrupted = 0
     for i in range(KILLS):
-        hits += _run_and_kill(data_dir, attach_args, rng.uniform(0, window))
+        # Half the kills anywhere in the run, half inside its moving phase.
+        if i % 2:
+            delay = rng.uniform(0, claim_window)
+            hits += _run_and_kill(data_dir, attach_args, delay, after_claim=True)
+        else:
+            hits += _run_and_kill(data_dir, attach_args, rng.uniform(0, window))
         _check(expected, target, strict=False)
         # A run that claimed sessions and died before finishing: the case the journal is for.
-        interrupted += MigrationRun.objects.filter(
-            kind="attach_workstream", finished_at__isnull=True, items__isnull=False
-        ).exists()
+        interrupted += _claimed_unfinished()
         if i % 3 == 1:
             _undo_all()  # an undo straight after the kill (finishes the dead run first)
         else:
@@ -161,10 +190,11 @@ def _kill_test(data_dir: Path, target: str, seed: int) -> None:
         _check(expected, target, strict=True, where="scratch")
     # Not vacuous: most kills landed while the process was still working.
     print(
-        f"kills: {KILLS}, hit a live process: {hits}, left a claimed unfinished run: {interrupted}"
+        f"kills: {KILLS}, hit a live process: {hits}, left a claimed unfinished run: "
+        f"{interrupted}; windows: run {window:.3f} s, moving phase {claim_window:.3f} s"
     )
     assert hits >= KILLS // 2, f"only {hits} kills hit a live process"
-    assert interrupted >= 1, "no kill interrupted a run after its claims"
+    assert interrupted >= 2, "fewer than 2 kills interrupted a run after its claims"
 
 
 def tree_digest_of(content: bytes) -> str:
