@@ -437,7 +437,9 @@ def parse_ao_config(
     # Registered projects that config.yaml does not list are projects too.
     listed = {str(pid) for pid in projects}
     listed_paths = {
-        os.path.expanduser(b.get("path") or "") for b in projects.values() if isinstance(b, dict)
+        os.path.expanduser(b["path"])
+        for b in projects.values()
+        if isinstance(b, dict) and isinstance(b.get("path"), str)
     }
     for entry in registered:
         project_id = entry.key or os.path.basename(entry.path.rstrip("/"))

@@ -147,6 +147,12 @@ def ao_tree_generate(
     for index in range(sessions):
         project = project_ids[index % projects]
         session_id = f"{project}-{index + 1}"
+        if index % 97 == 13:
+            # An older prefix with a number another session of the project holds: a clash.
+            clash_with = index + 1 - projects
+            session_id = f"old{project}-{max(clash_with, 1)}"
+        elif index % 89 == 7:
+            session_id = f"adhoc{project}{index}"  # no number: the next free one
         data = _ao_session(rng, index, project, data_dir_worktrees)
         terminated = index % 11 == 5
         if terminated:
