@@ -164,7 +164,7 @@ class _State:
     # Dry run only: what the real run would have inserted so far.
     virtual_projects: set[str] = field(default_factory=set)
     virtual_sessions: set[str] = field(default_factory=set)
-    virtual_nums: set[tuple[str, int]] = field(default_factory=set)
+    virtual_nums: dict[tuple[str, int], str] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
 
     def bump(self, key: str, n: int = 1) -> None:
@@ -304,6 +304,8 @@ def _import_config_projects(state: _State, root: str) -> None:
         _write_projects(state, rows)
         items.extend(project_items)
         migration_items_record(run=state.run, items=items)
+        # Config projects count towards the progress total as well as the files.
+        migration_run_progress(run=state.run, total=state.run.progress_total + len(results))
         _advance(state, len(results))
 
 
@@ -489,9 +491,9 @@ def _session_batch(
             if num is None and record.kind == "orchestrator":
                 num = 0
             key = (record.project_id, num)
-            holder = taken.get(key) if num is not None else None
-            if num is None or holder is not None or key in state.virtual_nums:
-                note = f"number {num} is taken by {holder or 'another session'}"
+            holder = (taken.get(key) or state.virtual_nums.get(key)) if num is not None else None
+            if num is None or holder is not None:
+                note = f"number {num} is taken by {holder}"
                 state.deferred.append(
                     _Deferred(
                         files[record.source_path],
@@ -515,7 +517,9 @@ def _session_batch(
     if state.dry_run:
         state.virtual_projects.update(row["id"] for row in project_rows)
         state.virtual_sessions.update(row["id"] for row in session_rows)
-        state.virtual_nums.update((row["project_id"], row["num"]) for row in session_rows)
+        state.virtual_nums.update(
+            ((row["project_id"], row["num"]), row["id"]) for row in session_rows
+        )
     else:
         _insert_ignore(Project, project_rows)
         _insert_ignore(Session, session_rows)
