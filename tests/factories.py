@@ -5,7 +5,7 @@ import datetime as dt
 import factory
 from django.contrib.auth import get_user_model
 
-from migration_app.models import MigrationItem, MigrationRun
+from migration_app.models import LegacyImport, MigrationItem, MigrationRun
 from projects_app.models import (
     Artifact,
     Conversation,
@@ -140,3 +140,12 @@ def base_rows_ensure() -> None:
         id=SCRATCH_WORKSTREAM_ID,
         defaults={"workspace": workspace, "title": "Scratch", "is_scratch": True},
     )
+
+
+class LegacyImportFactory(MigrationRunFactory):
+    """A legacy_import run seen through the "Legacy imports" proxy."""
+
+    class Meta:
+        model = LegacyImport
+
+    kind = MigrationRun.Kind.LEGACY_IMPORT
