@@ -18,6 +18,8 @@ from typing import Any
 import yaml
 
 from migration_app.legacy.records import (
+    INT64_MAX,
+    INT64_MIN,
     LegacyParseError,
     ProjectRecord,
     SessionRecord,
@@ -120,7 +122,7 @@ def _decode_object(value: Any, *, path: str, key: str) -> dict | None:
     depth = 0
     while isinstance(value, str) and depth < 4:
         try:
-            value = json.loads(value, parse_constant=_reject_constant)
+            value = _json_loads(value)
         except ValueError:
             raise LegacyParseError(path, f"{key} is a string that is not valid JSON") from None
         depth += 1
@@ -133,6 +135,17 @@ def _decode_object(value: Any, *, path: str, key: str) -> dict | None:
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
+
+
+def _int_or_text(text: str) -> int | str:
+    """JSON integers beyond signed 64-bit are kept exact, as strings (DESIGN.md metadata)."""
+    value = int(text)
+    return value if INT64_MIN <= value <= INT64_MAX else text
+
+
+def _json_loads(text: str) -> Any:
+    # Strict: NaN/Infinity are not JSON.
+    return json.loads(text, parse_constant=_reject_constant, parse_int=_int_or_text)
 
 
 def _parse_key_value(text: str, *, path: str) -> dict[str, str]:
@@ -154,7 +167,7 @@ def _load(data: bytes, *, path: str, json_only: bool) -> dict[str, Any]:
         raise LegacyParseError(path, "file is not UTF-8 text") from None
     if json_only or text.lstrip().startswith(("{", "[", '"')):
         try:
-            value = json.loads(text, parse_constant=_reject_constant)
+            value = _json_loads(text)
         except ValueError as exc:
             raise LegacyParseError(path, f"invalid JSON: {exc}") from None
         if not isinstance(value, dict):
@@ -282,7 +295,8 @@ def parse_ao_session(
         workspace_path=_text(raw, "worktree", path=path),
         terminated_at=terminated_at,
         completed_at=completed_at,
-        metadata=json_safe(metadata, path=path),
+        # JSON and key=value values are already JSON-safe (big ints arrive as strings).
+        metadata=metadata,
     )
 
 

@@ -49,7 +49,6 @@ from migration_app.services.journal import (
     ItemRecord,
     MigrationError,
     UndoResult,
-    migration_items_record,
     migration_run_finish,
     migration_run_progress,
     migration_run_start,
@@ -97,20 +96,33 @@ def transcript_paths(
 
 def _insert_ignore(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
     """INSERT … ON CONFLICT DO NOTHING of full rows, one executemany (SQLite and PostgreSQL)."""
+    _insert_rows(model, rows, on_conflict=" ON CONFLICT DO NOTHING")
+
+
+def _insert_rows(model: type[models.Model], rows: list[dict[str, Any]], on_conflict="") -> None:
+    """One executemany for a whole batch, whatever its size.
+
+    bulk_create would instantiate a model per row and split the batch into statements of
+    ~999 parameters on SQLite; this keeps one statement per batch and adapts values with
+    Django's own field preparation.
+    """
     if not rows:
         return
-    fields = [f for f in model._meta.concrete_fields]
+    fields = [f for f in model._meta.concrete_fields if not (f.primary_key and f.auto_created)]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     placeholders = ", ".join(["%s"] * len(fields))
     sql = (
         f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({columns}) "
-        f"VALUES ({placeholders}) ON CONFLICT DO NOTHING"
+        f"VALUES ({placeholders}){on_conflict}"
     )
     plain = (models.CharField, models.TextField, models.IntegerField, models.BooleanField)
     # Plain values go as they are; dates, JSON and UUID keys through Django's own adaptation.
+    adapt_datetime = connection.ops.adapt_datetimefield_value
     preparers = [
         None
         if isinstance(f, plain) and not f.is_relation
+        else adapt_datetime
+        if isinstance(f, models.DateTimeField)
         else (lambda v, f=f: f.get_db_prep_save(v, connection))
         for f in fields
     ]
@@ -303,7 +315,7 @@ def _import_config_projects(state: _State, root: str) -> None:
         rows, project_items = _projects_plan(state, records, existing)
         _write_projects(state, rows)
         items.extend(project_items)
-        migration_items_record(run=state.run, items=items)
+        _items_record(state, items)
         # Config projects count towards the progress total as well as the files.
         migration_run_progress(run=state.run, total=state.run.progress_total + len(results))
         _advance(state, len(results))
@@ -314,6 +326,24 @@ def _write_projects(state: _State, rows: list[dict]) -> None:
         state.virtual_projects.update(row["id"] for row in rows)
     else:
         _insert_ignore(Project, rows)
+
+
+def _items_record(state: _State, items: list[ItemRecord]) -> None:
+    """The journal rows of migration_items_record, written as one executemany per batch."""
+    rows = [
+        {
+            "run_id": state.run.pk,
+            "subject_type": item.subject_type,
+            "subject_id": item.subject_id[:2048],
+            "outcome": item.outcome,
+            "reason": item.reason,
+            "before": item.before,
+            "after": item.after,
+            "created_at": state.now,
+        }
+        for item in items
+    ]
+    _insert_rows(MigrationItem, rows)
 
 
 def _rejected_file(path: str, exc: Exception) -> ItemRecord:
@@ -366,17 +396,17 @@ def _session_row(state: _State, record: SessionRecord, num: int) -> dict[str, An
 
 
 def _transcript_plan(
-    state: _State, record: SessionRecord
+    state: _State, project_id: str, session_id: str, worktree: str, uuid: str
 ) -> tuple[ItemRecord, _TranscriptCopy | None]:
     source, dest = transcript_paths(
         claude_home=state.claude_home,
         data_dir=state.data_dir,
-        project_id=record.project_id,
-        session_id=record.id,
-        worktree=record.workspace_path,
-        uuid=record.agent_session_id,
+        project_id=project_id,
+        session_id=session_id,
+        worktree=worktree,
+        uuid=uuid,
     )
-    after = {"source": source, "dest": dest, "session_id": record.id}
+    after = {"source": source, "dest": dest, "session_id": session_id}
     if os.path.exists(dest):
         item = ItemRecord("transcript", dest, Outcome.SKIPPED, "already present", None, after)
         return item, _TranscriptCopy(source, dest, copy=False)
@@ -387,12 +417,23 @@ def _transcript_plan(
     return item, _TranscriptCopy(source, dest, copy=True)
 
 
-def _wants_transcript(record: SessionRecord) -> bool:
+def _wants_transcript(agent: str, uuid: str, worktree: str) -> bool:
+    """Claude Code sessions with a uuid and a worktree have a transcript to relocate."""
     return (
-        record.agent == "claude-code"
-        and bool(record.agent_session_id)
-        and bool(record.workspace_path)
-        and _UUID_NAME_RE.fullmatch(record.agent_session_id) is not None
+        agent == "claude-code"
+        and bool(uuid)
+        and bool(worktree)
+        and _UUID_NAME_RE.fullmatch(uuid) is not None
+    )
+
+
+def _record_transcript(
+    state: _State, record: SessionRecord
+) -> tuple[ItemRecord, _TranscriptCopy | None] | None:
+    if not _wants_transcript(record.agent, record.agent_session_id, record.workspace_path):
+        return None
+    return _transcript_plan(
+        state, record.project_id, record.id, record.workspace_path, record.agent_session_id
     )
 
 
@@ -409,9 +450,10 @@ def _session_batch(
     *,
     second_pass: bool,
     notes: dict[str, str] | None = None,
+    prior_items: list[ItemRecord] | None = None,
 ) -> list[_TranscriptCopy]:
     """Decide, write and journal one batch; returns the transcript copies to make after commit."""
-    items: list[ItemRecord] = []
+    items: list[ItemRecord] = list(prior_items or [])
     records: list[SessionRecord] = []
     files = {file.path: file for file, _ in parsed}
     for file, result in parsed:
@@ -471,10 +513,10 @@ def _session_batch(
     for record in records:
         if record.id in existing_sessions or record.id in state.virtual_sessions:
             items.append(ItemRecord("session", record.id, Outcome.SKIPPED, "already imported"))
-            if _wants_transcript(record) and record.id not in batch_ids:
-                item, copy = _transcript_plan(state, record)
-                items.append(item)
-                copies += [copy] if copy else []
+            planned = _record_transcript(state, record) if record.id not in batch_ids else None
+            if planned:
+                items.append(planned[0])
+                copies += [planned[1]] if planned[1] else []
             batch_ids.add(record.id)
             continue
         if record.id in batch_ids:
@@ -509,10 +551,10 @@ def _session_batch(
         after = {"project_id": record.project_id, "num": num, "source_path": record.source_path}
         reason = f"{note}; got number {num}" if note else ""
         items.append(ItemRecord("session", record.id, Outcome.MIGRATED, reason, None, after))
-        if _wants_transcript(record):
-            item, copy = _transcript_plan(state, record)
-            items.append(item)
-            copies += [copy] if copy else []
+        planned = _record_transcript(state, record)
+        if planned:
+            items.append(planned[0])
+            copies += [planned[1]] if planned[1] else []
 
     if state.dry_run:
         state.virtual_projects.update(row["id"] for row in project_rows)
@@ -525,7 +567,7 @@ def _session_batch(
         _insert_ignore(Session, session_rows)
         if session_rows:
             items = _confirm_inserted(session_rows, items)
-    migration_items_record(run=state.run, items=items)
+    _items_record(state, items)
     return copies
 
 
@@ -573,27 +615,60 @@ def _copy_transcripts(copies: list[_TranscriptCopy]) -> int:
 
 def _process_files(state: _State, files: Iterable[ao_ts.SessionFile], batch_size: int) -> None:
     for chunk in _batched(files, batch_size):
-        parsed = []
-        for file in chunk:
-            if file.skip_reason:
-                state.bump("files_skipped")
-                continue
-            try:
-                record: SessionRecord | LegacyParseError = _parse(state, file)
-            except LegacyParseError as exc:
-                record = exc
-            if isinstance(record, SessionRecord) and not ao_ts.is_in_scope(
-                record, include_terminated=state.include_terminated
-            ):
-                state.bump("sessions_not_in_scope")
-                continue
-            parsed.append((file, record))
         deferred_before = len(state.deferred)
         with transaction.atomic():
-            copies = _session_batch(state, parsed, second_pass=False)
+            known_items, known_copies, unknown = _already_imported(state, chunk)
+            parsed = []
+            for file in unknown:
+                try:
+                    record: SessionRecord | LegacyParseError = _parse(state, file)
+                except LegacyParseError as exc:
+                    record = exc
+                if isinstance(record, SessionRecord) and not ao_ts.is_in_scope(
+                    record, include_terminated=state.include_terminated
+                ):
+                    state.bump("sessions_not_in_scope")
+                    continue
+                parsed.append((file, record))
+            copies = _session_batch(state, parsed, second_pass=False, prior_items=known_items)
             _advance(state, len(chunk) - (len(state.deferred) - deferred_before))
         if not state.dry_run:
-            _copy_transcripts(copies)
+            _copy_transcripts(known_copies + copies)
+
+
+def _already_imported(
+    state: _State, chunk: list[ao_ts.SessionFile]
+) -> tuple[list[ItemRecord], list[_TranscriptCopy], list[ao_ts.SessionFile]]:
+    """Files a previous run imported (same id, same source path) are skipped unparsed.
+
+    One query per batch. This is what makes a re-run cheap; the transcript of such a
+    session is planned from its row, so a copy a killed run never made is still made.
+    """
+    readable = []
+    for file in chunk:
+        if file.skip_reason:
+            state.bump("files_skipped")
+        else:
+            readable.append(file)
+    rows = Session.objects.filter(pk__in=[f.session_id for f in readable]).values_list(
+        "pk", "source_path", "project_id", "harness", "agent_session_id", "workspace_path"
+    )
+    by_id = {row[0]: row for row in rows}
+    items: list[ItemRecord] = []
+    copies: list[_TranscriptCopy] = []
+    unknown = []
+    for file in readable:
+        row = by_id.get(file.session_id)
+        if row is None or row[1] != file.path:
+            unknown.append(file)
+            continue
+        _, _, project_id, harness, uuid, worktree = row
+        items.append(ItemRecord("session", file.session_id, Outcome.SKIPPED, "already imported"))
+        if _wants_transcript(harness, uuid, worktree):
+            item, copy = _transcript_plan(state, project_id, file.session_id, worktree, uuid)
+            items.append(item)
+            copies += [copy] if copy else []
+    return items, copies, unknown
 
 
 def _process_deferred(state: _State, batch_size: int) -> None:
