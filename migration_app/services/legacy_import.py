@@ -65,6 +65,7 @@ _HARNESSES = frozenset(HARNESSES)
 TEMP_SUFFIX = ".sessionhub-partial"
 # A transcript file name is built from the uuid: no separators, no dots.
 _UUID_NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,200}")
+_SLUG_RE = re.compile(r"[^A-Za-z0-9-]")
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -77,8 +78,7 @@ def default_source_path(source: str) -> str:
 
 def claude_slug(path: str) -> str:
     """Claude Code's project bucket name: every char outside [a-zA-Z0-9-] becomes '-'."""
-    path = path.replace("\\", "/")
-    return "".join(c if (c.isascii() and (c.isalnum() or c == "-")) else "-" for c in path)
+    return _SLUG_RE.sub("-", path)
 
 
 def transcript_paths(
@@ -92,6 +92,28 @@ def transcript_paths(
 
 
 # --- raw inserts ---------------------------------------------------------------------
+
+
+def _preparer(f: models.Field, plain: tuple) -> Callable[[Any], Any] | None:
+    """How one column's Python value becomes a database parameter (None: as it is)."""
+    if isinstance(f, plain) and not f.is_relation:
+        return None
+    if isinstance(f, models.DateTimeField):
+        if connection.vendor == "sqlite":
+            # What adapt_datetimefield_value produces for an aware datetime, minus its checks.
+            return lambda v: v.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
+        return connection.ops.adapt_datetimefield_value
+    if isinstance(f, models.JSONField):
+        return lambda v, f=f: connection.ops.adapt_json_value(v, f.encoder)
+    # Foreign keys (uuid workspace and run ids): the same few values on every row.
+    cache: dict[Any, Any] = {}
+
+    def prepare(value, f=f):
+        if value not in cache:
+            cache[value] = f.get_db_prep_save(value, connection)
+        return cache[value]
+
+    return prepare
 
 
 def _insert_ignore(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
@@ -117,15 +139,7 @@ def _insert_rows(model: type[models.Model], rows: list[dict[str, Any]], on_confl
     )
     plain = (models.CharField, models.TextField, models.IntegerField, models.BooleanField)
     # Plain values go as they are; dates, JSON and UUID keys through Django's own adaptation.
-    adapt_datetime = connection.ops.adapt_datetimefield_value
-    preparers = [
-        None
-        if isinstance(f, plain) and not f.is_relation
-        else adapt_datetime
-        if isinstance(f, models.DateTimeField)
-        else (lambda v, f=f: f.get_db_prep_save(v, connection))
-        for f in fields
-    ]
+    preparers = [_preparer(f, plain) for f in fields]
     defaults = {f.attname: f.get_default() for f in fields}
     params = []
     for row in rows:
