@@ -316,3 +316,16 @@ def test_progress_is_reported_per_batch(ao_tree, claude_home):
     assert len(seen) >= 5
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
     assert seen[-1][0] == seen[-1][1]
+
+
+def test_the_transcript_destination_uses_the_literal_data_dir_even_through_a_symlink(
+    ao_tree, claude_home, data_dir, settings, tmp_path
+):
+    """legacy-formats §8 trap 27: we follow the TS importer (literal path, no realpath)."""
+    link = tmp_path / "data-link"
+    link.symlink_to(data_dir)
+    settings.SESSIONHUB_DATA_DIR = link
+    run = run_import(ao_tree, claude_home)
+    copied = run.items.filter(subject_type="transcript", outcome=Outcome.MIGRATED).first()
+    assert claude_slug(f"{link}/worktrees/") in copied.subject_id
+    assert claude_slug(f"{data_dir}/worktrees/") not in copied.subject_id
