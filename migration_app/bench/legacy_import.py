@@ -80,6 +80,10 @@ def main(argv=None) -> int:
     import django
 
     django.setup()
+    from django.conf import settings
+
+    # As in production: DEBUG on would keep the text of every query in memory.
+    settings.DEBUG = False
     from django.core.management import call_command
     from django.db import connection
 

@@ -29,6 +29,7 @@ import re
 import shutil
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import islice
 from typing import Any
 
@@ -422,11 +423,14 @@ def _transcript_plan(
     )
     after = {"source": source, "dest": dest, "session_id": session_id}
     if os.path.exists(dest):
+        state.bump("transcripts_already_present")
         item = ItemRecord("transcript", dest, Outcome.SKIPPED, "already present", None, after)
         return item, _TranscriptCopy(source, dest, copy=False)
     if not os.path.isfile(source):
+        state.bump("transcripts_source_missing")
         item = ItemRecord("transcript", dest, Outcome.SKIPPED, f"source missing: {source}")
         return item, None
+    state.bump("transcripts_copied")  # in a dry run: would be copied
     item = ItemRecord("transcript", dest, Outcome.MIGRATED, "copied", None, after)
     return item, _TranscriptCopy(source, dest, copy=True)
 
@@ -627,6 +631,13 @@ def _copy_transcripts(copies: list[_TranscriptCopy]) -> int:
     return done
 
 
+def _copy_after_commit(state: _State, copies: list[_TranscriptCopy]) -> None:
+    """Files are copied only once the batch that journals them has committed (never in a
+    dry run, never when the batch rolls back)."""
+    if copies and not state.dry_run:
+        transaction.on_commit(partial(_copy_transcripts, copies))
+
+
 def _process_files(state: _State, files: Iterable[ao_ts.SessionFile], batch_size: int) -> None:
     for chunk in _batched(files, batch_size):
         deferred_before = len(state.deferred)
@@ -646,8 +657,7 @@ def _process_files(state: _State, files: Iterable[ao_ts.SessionFile], batch_size
                 parsed.append((file, record))
             copies = _session_batch(state, parsed, second_pass=False, prior_items=known_items)
             _advance(state, len(chunk) - (len(state.deferred) - deferred_before))
-        if not state.dry_run:
-            _copy_transcripts(known_copies + copies)
+            _copy_after_commit(state, known_copies + copies)
 
 
 def _already_imported(
@@ -702,8 +712,7 @@ def _process_deferred(state: _State, batch_size: int) -> None:
         with transaction.atomic():
             copies = _session_batch(state, parsed, second_pass=True, notes=notes)
             _advance(state, len(chunk))
-        if not state.dry_run:
-            _copy_transcripts(copies)
+            _copy_after_commit(state, copies)
 
 
 def _count_files(state: _State, path: str) -> int:
@@ -780,7 +789,13 @@ def legacy_import_run(
 
 def _summary(state: _State) -> dict[str, int]:
     """Per subject type and outcome, plus the files and sessions left out on purpose."""
-    counts: dict[str, int] = {"files_skipped": 0, "sessions_not_in_scope": 0}
+    counts: dict[str, int] = {
+        "files_skipped": 0,
+        "sessions_not_in_scope": 0,
+        "transcripts_copied": 0,
+        "transcripts_already_present": 0,
+        "transcripts_source_missing": 0,
+    }
     counts.update(state.counts)
     per = state.run.items.values("subject_type", "outcome").annotate(n=Count("id")).order_by()
     for row in per:

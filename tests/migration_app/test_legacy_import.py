@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 
 from migration_app.legacy.synthetic import ao_rs_tree_generate, ao_tree_generate
@@ -41,8 +42,16 @@ def ao_tree(tmp_path, claude_home, data_dir):
 
 
 def run_import(tree, claude_home, **kwargs):
+    """The service as the command runs it: transcript copies happen after each commit."""
     kwargs.setdefault("source", "ao")
-    return legacy_import_run(path=tree.root, claude_home=str(claude_home), **kwargs)
+    kwargs.setdefault("claude_home", str(claude_home))
+    return import_committing(path=tree.root, **kwargs)
+
+
+def import_committing(**kwargs):
+    # Tests run inside a transaction: run the on_commit callbacks as a real commit would.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return legacy_import_run(**kwargs)
 
 
 def test_a_run_imports_projects_sessions_and_copies_transcripts(ao_tree, claude_home, data_dir):
@@ -58,6 +67,9 @@ def test_a_run_imports_projects_sessions_and_copies_transcripts(ao_tree, claude_
     assert counts["files_skipped"] == ao_tree.skipped_files == 2
     assert counts["sessions_not_in_scope"] == ao_tree.terminated
     assert counts["transcript_migrated"] == len(ao_tree.transcripts)
+    assert counts["transcripts_copied"] == len(ao_tree.transcripts)
+    assert counts["transcripts_already_present"] == 0
+    assert counts["transcripts_source_missing"] == counts["transcript_skipped"] > 0
     assert run.progress_done == run.progress_total > 0
 
     # One item per project, session, rejected file and transcript.
@@ -154,6 +166,7 @@ def test_a_second_run_skips_everything_and_changes_nothing(ao_tree, claude_home)
 
     second = run_import(ao_tree, claude_home)
     assert second.counts["migrated"] == 0
+    assert second.counts["transcripts_already_present"] == first.counts["transcripts_copied"]
     # Everything is skipped; the rejected files stay rejected (run partial, exit 1).
     outcomes = set(second.items.values_list("outcome", flat=True))
     assert outcomes == {Outcome.SKIPPED, Outcome.FAILED}
@@ -273,7 +286,7 @@ def test_an_unknown_project_is_created_from_the_directory(tmp_path, claude_home,
     )
     (root / "0123456789ab-v1proj/sessions").mkdir(parents=True)
     (root / "0123456789ab-v1proj/sessions/v1proj-4").write_text("status=idle\n")
-    run = legacy_import_run(source="ao", path=str(root), claude_home=str(claude_home))
+    run = import_committing(source="ao", path=str(root), claude_home=str(claude_home))
     assert run.status == MigrationRun.Status.SUCCEEDED
     assert Project.objects.get(pk="lonely").title == "lonely"
     assert Session.objects.get(pk="lonely-3").num == 3
@@ -282,7 +295,7 @@ def test_an_unknown_project_is_created_from_the_directory(tmp_path, claude_home,
 
 def test_the_ao_rs_store_imports_with_numbers_in_created_order(tmp_path, claude_home, data_dir):
     tree = ao_rs_tree_generate(str(tmp_path / "rs"), sessions=40)
-    run = legacy_import_run(source="ao-rs", path=tree.root, claude_home=str(claude_home))
+    run = import_committing(source="ao-rs", path=tree.root, claude_home=str(claude_home))
     assert run.counts["file_failed"] == 1 and run.counts["files_skipped"] == 1
     imported = Session.objects.filter(source="ao-rs")
     assert imported.count() == tree.sessions - tree.terminated
@@ -294,7 +307,7 @@ def test_the_ao_rs_store_imports_with_numbers_in_created_order(tmp_path, claude_
     assert isinstance(one.metadata["last_review_backlog_fingerprint"], str)
     assert int(one.metadata["last_review_backlog_fingerprint"]) > 2**63
 
-    everything = legacy_import_run(
+    everything = import_committing(
         source="ao-rs", path=tree.root, claude_home=str(claude_home), include_terminated=True
     )
     assert Session.objects.count() == tree.sessions
@@ -329,3 +342,21 @@ def test_the_transcript_destination_uses_the_literal_data_dir_even_through_a_sym
     copied = run.items.filter(subject_type="transcript", outcome=Outcome.MIGRATED).first()
     assert claude_slug(f"{link}/worktrees/") in copied.subject_id
     assert claude_slug(f"{data_dir}/worktrees/") not in copied.subject_id
+
+
+def test_transcripts_are_copied_only_on_commit_and_never_in_a_dry_run(
+    ao_tree, claude_home, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        legacy_import_run(source="ao", path=ao_tree.root, claude_home=str(claude_home),
+                          dry_run=True)  # fmt: skip
+    assert callbacks == []
+    before = list_files(claude_home)
+    with django_capture_on_commit_callbacks() as callbacks:
+        run = legacy_import_run(source="ao", path=ao_tree.root, claude_home=str(claude_home))
+    assert callbacks and list_files(claude_home) == before  # not copied before the commit
+    for callback in callbacks:
+        callback()
+    copied = run.items.filter(subject_type="transcript", outcome=Outcome.MIGRATED)
+    assert copied.count() == len(ao_tree.transcripts)
+    assert all(Path(item.subject_id).exists() for item in copied)
