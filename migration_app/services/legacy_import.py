@@ -188,9 +188,10 @@ class _State:
     deferred: list[_Deferred] = field(default_factory=list)
     # Phase-2 cache: used numbers per project.
     used_nums: dict[str, set[int]] = field(default_factory=dict)
+    next_num: dict[str, int] = field(default_factory=dict)
     # Dry run only: what the real run would have inserted so far.
     virtual_projects: set[str] = field(default_factory=set)
-    virtual_sessions: set[str] = field(default_factory=set)
+    virtual_sessions: dict[str, str] = field(default_factory=dict)  # id → source path
     virtual_nums: dict[tuple[str, int], str] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
 
@@ -455,10 +456,15 @@ def _record_transcript(
     )
 
 
-def _next_free(used: set[int]) -> int:
-    num = 1
+def _next_free(state: _State, project_id: str) -> int:
+    """The smallest number not used in the project. Numbers are only ever added, so the
+    search resumes where the last one stopped (linear over a whole run, not quadratic)."""
+    used = state.used_nums[project_id]
+    num = state.next_num.get(project_id, 1)
     while num in used:
         num += 1
+    used.add(num)
+    state.next_num[project_id] = num + 1
     return num
 
 
@@ -486,8 +492,8 @@ def _session_batch(
 
     project_ids = {r.project_id for r in records}
     existing_projects = _existing_projects(state, project_ids)
-    existing_sessions = set(
-        Session.objects.filter(pk__in=[r.id for r in records]).values_list("pk", flat=True)
+    existing_sessions = dict(
+        Session.objects.filter(pk__in=[r.id for r in records]).values_list("pk", "source_path")
     )
     if second_pass:
         missing = project_ids - state.used_nums.keys()
@@ -529,9 +535,12 @@ def _session_batch(
     copies: list[_TranscriptCopy] = []
     batch_ids: set[str] = set()
     for record in records:
-        if record.id in existing_sessions or record.id in state.virtual_sessions:
+        imported_from = existing_sessions.get(record.id) or state.virtual_sessions.get(record.id)
+        if imported_from is not None:
             items.append(ItemRecord("session", record.id, Outcome.SKIPPED, "already imported"))
-            planned = _record_transcript(state, record) if record.id not in batch_ids else None
+            # The transcript belongs to the file the session was imported from.
+            same_file = imported_from == record.source_path and record.id not in batch_ids
+            planned = _record_transcript(state, record) if same_file else None
             if planned:
                 items.append(planned[0])
                 copies += [planned[1]] if planned[1] else []
@@ -543,9 +552,7 @@ def _session_batch(
             continue
         note = (notes or {}).get(record.id, "")
         if second_pass:
-            used = state.used_nums[record.project_id]
-            num = _next_free(used)
-            used.add(num)
+            num = _next_free(state, record.project_id)
         else:
             num = record.num_hint
             if num is None and record.kind == "orchestrator":
@@ -576,7 +583,7 @@ def _session_batch(
 
     if state.dry_run:
         state.virtual_projects.update(row["id"] for row in project_rows)
-        state.virtual_sessions.update(row["id"] for row in session_rows)
+        state.virtual_sessions.update((row["id"], row["source_path"]) for row in session_rows)
         state.virtual_nums.update(
             ((row["project_id"], row["num"]), row["id"]) for row in session_rows
         )

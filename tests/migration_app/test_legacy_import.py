@@ -360,3 +360,28 @@ def test_transcripts_are_copied_only_on_commit_and_never_in_a_dry_run(
     copied = run.items.filter(subject_type="transcript", outcome=Outcome.MIGRATED)
     assert copied.count() == len(ao_tree.transcripts)
     assert all(Path(item.subject_id).exists() for item in copied)
+
+
+def test_one_id_in_two_files_imports_once_with_one_transcript(tmp_path, claude_home, data_dir):
+    root = tmp_path / "ao"
+    body = {
+        "status": "working", "agent": "claude-code", "claudeSessionUuid": "u-1",
+        "worktree": "/w/app-1", "createdAt": "2026-01-01T00:00:00Z",
+    }  # fmt: skip
+    (root / "projects/app/sessions").mkdir(parents=True)
+    (root / "projects/app/sessions/app-1.json").write_text(json.dumps(body))
+    (root / "0123456789ab-app/sessions").mkdir(parents=True)
+    lines = "".join(f"{k}={v}\n" for k, v in body.items())
+    (root / "0123456789ab-app/sessions/app-1").write_text(lines)
+    source = claude_home / "projects" / claude_slug("/w/app-1") / "u-1.jsonl"
+    source.parent.mkdir(parents=True)
+    source.write_text("{}\n")
+
+    kwargs = {"source": "ao", "path": str(root), "claude_home": str(claude_home)}
+    dry = import_committing(dry_run=True, **kwargs)
+    real = import_committing(**kwargs)
+    assert item_plan(dry) == item_plan(real)
+    sessions = real.items.filter(subject_type="session").order_by("id")
+    assert [i.outcome for i in sessions] == [Outcome.MIGRATED, Outcome.SKIPPED]
+    assert real.items.filter(subject_type="transcript").count() == 1
+    assert Session.objects.get().source_path.endswith("projects/app/sessions/app-1.json")
