@@ -33,32 +33,37 @@ _MAPPED_KEYS = frozenset(
 DEFAULT_AGENT = "claude-code"
 
 
-def _yaml_files(directory: str, project_id: str, *, archived: bool) -> Iterator[SessionFile]:
+def _yaml_files(directory: str, project_id: str, *, stat: bool = True) -> Iterator[SessionFile]:
     for entry in _sorted_entries(directory):
         name = entry.name
         # `*.yaml.tmp` is an unfinished atomic write; anything else is not a session.
         corrupt = ".corrupt-" in name
         if not (name.endswith(".yaml") or corrupt) or not entry.is_file(follow_symlinks=False):
             continue
-        stat = entry.stat(follow_symlinks=False)
+        session_id = name.split(".corrupt-", 1)[0].removesuffix(".yaml")
+        if not stat:  # counting only
+            yield SessionFile(entry.path, project_id, session_id, -1, 0.0)
+            continue
+        info = entry.stat(follow_symlinks=False)
         skip = ""
         if corrupt:
             skip = "corrupt-marked file"
-        elif stat.st_size == 0:
+        elif info.st_size == 0:
             skip = "0-byte file"
-        session_id = name.split(".corrupt-", 1)[0].removesuffix(".yaml")
-        yield SessionFile(entry.path, project_id, session_id, stat.st_size, stat.st_mtime, skip)
+        yield SessionFile(entry.path, project_id, session_id, info.st_size, info.st_mtime, skip)
 
 
-def ao_rs_session_files(base: str, *, include_archive: bool) -> Iterator[SessionFile]:
+def ao_rs_session_files(
+    base: str, *, include_archive: bool, stat: bool = True
+) -> Iterator[SessionFile]:
     """Every session YAML under base, in a stable order; `.archive/` only when asked."""
     for project in _sorted_entries(base):
         if not project.is_dir() or project.name.startswith("."):
             continue
-        yield from _yaml_files(project.path, project.name, archived=False)
+        yield from _yaml_files(project.path, project.name, stat=stat)
         if include_archive:
             archive = os.path.join(project.path, ".archive")
-            yield from _yaml_files(archive, project.name, archived=True)
+            yield from _yaml_files(archive, project.name, stat=stat)
 
 
 def is_archive_path(path: str) -> bool:

@@ -76,7 +76,9 @@ def _sorted_entries(path: str) -> list[os.DirEntry]:
         return []
 
 
-def _session_files(sessions_dir: str, project_id: str, *, v1: bool) -> Iterator[SessionFile]:
+def _session_files(
+    sessions_dir: str, project_id: str, *, v1: bool, stat: bool = True
+) -> Iterator[SessionFile]:
     for entry in _sorted_entries(sessions_dir):
         if not entry.is_file(follow_symlinks=False):
             continue  # archive/ and other directories
@@ -92,21 +94,24 @@ def _session_files(sessions_dir: str, project_id: str, *, v1: bool) -> Iterator[
             session_id = name
         else:
             continue  # not a session file (temp files, notes)
-        stat = entry.stat(follow_symlinks=False)
+        if not stat:  # counting only
+            yield SessionFile(entry.path, project_id, session_id, -1, 0.0)
+            continue
+        info = entry.stat(follow_symlinks=False)
         skip = ""
         if corrupt:
             skip = "corrupt-marked file"
-        elif stat.st_size == 0:
+        elif info.st_size == 0:
             skip = "0-byte reservation"
-        yield SessionFile(entry.path, project_id, session_id, stat.st_size, stat.st_mtime, skip)
+        yield SessionFile(entry.path, project_id, session_id, info.st_size, info.st_mtime, skip)
 
 
-def ao_session_files(root: str) -> Iterator[SessionFile]:
+def ao_session_files(root: str, *, stat: bool = True) -> Iterator[SessionFile]:
     """Every session file under the ao root, in a stable order: V2 projects, then V1 dirs."""
     for entry in _sorted_entries(os.path.join(root, "projects")):
         if entry.is_dir():
             sessions = os.path.join(entry.path, "sessions")
-            yield from _session_files(sessions, entry.name, v1=False)
+            yield from _session_files(sessions, entry.name, v1=False, stat=stat)
     for entry in _sorted_entries(root):
         match = _V1_DIR_RE.fullmatch(entry.name)
         if not match or not entry.is_dir():
@@ -114,7 +119,9 @@ def ao_session_files(root: str) -> Iterator[SessionFile]:
         project_id = match.group(2)
         if project_id.endswith(".migrated") or project_id.endswith("observability"):
             continue
-        yield from _session_files(os.path.join(entry.path, "sessions"), project_id, v1=True)
+        yield from _session_files(
+            os.path.join(entry.path, "sessions"), project_id, v1=True, stat=stat
+        )
 
 
 def _decode_object(value: Any, *, path: str, key: str) -> dict | None:

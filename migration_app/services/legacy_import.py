@@ -233,10 +233,10 @@ def _parse(state: _State, file: ao_ts.SessionFile) -> SessionRecord:
     )
 
 
-def _session_files(state: _State, path: str) -> Iterator[ao_ts.SessionFile]:
+def _session_files(state: _State, path: str, stat: bool = True) -> Iterator[ao_ts.SessionFile]:
     if state.source == "ao":
-        return ao_ts.ao_session_files(path)
-    return ao_rs.ao_rs_session_files(path, include_archive=state.include_terminated)
+        return ao_ts.ao_session_files(path, stat=stat)
+    return ao_rs.ao_rs_session_files(path, include_archive=state.include_terminated, stat=stat)
 
 
 def _record_problem(record: SessionRecord) -> str | None:
@@ -723,7 +723,7 @@ def _process_deferred(state: _State, batch_size: int) -> None:
 
 
 def _count_files(state: _State, path: str) -> int:
-    return sum(1 for _ in _session_files(state, path))
+    return sum(1 for _ in _session_files(state, path, stat=False))
 
 
 def legacy_import_run(
