@@ -493,15 +493,16 @@ def _session_batch(
     project_ids = {r.project_id for r in records}
     existing_projects = _existing_projects(state, project_ids)
     existing_sessions = dict(
-        Session.objects.filter(pk__in=[r.id for r in records]).values_list("pk", "source_path")
+        Session.objects.filter(pk__in=[r.id for r in records])
+        .order_by()
+        .values_list("pk", "source_path")
     )
     if second_pass:
         missing = project_ids - state.used_nums.keys()
         for pid in missing:
             state.used_nums[pid] = set()
-        for pid, num in Session.objects.filter(project_id__in=missing).values_list(
-            "project_id", "num"
-        ):
+        used_rows = Session.objects.filter(project_id__in=missing).order_by()
+        for pid, num in used_rows.values_list("project_id", "num"):
             state.used_nums[pid].add(num)
         if state.dry_run:
             for pid, num in state.virtual_nums:
@@ -512,9 +513,9 @@ def _session_batch(
         hints = {r.num_hint if r.num_hint is not None else 0 for r in records}
         taken = {
             (pid, num): sid
-            for pid, num, sid in Session.objects.filter(
-                project_id__in=project_ids, num__in=hints
-            ).values_list("project_id", "num", "pk")
+            for pid, num, sid in Session.objects.filter(project_id__in=project_ids, num__in=hints)
+            .order_by()
+            .values_list("project_id", "num", "pk")
         }
 
     # Projects the sessions need that do not exist yet: created from the directory name.
@@ -681,8 +682,12 @@ def _already_imported(
             state.bump("files_skipped")
         else:
             readable.append(file)
-    rows = Session.objects.filter(pk__in=[f.session_id for f in readable]).values_list(
-        "pk", "source_path", "project_id", "harness", "agent_session_id", "workspace_path"
+    rows = (
+        Session.objects.filter(pk__in=[f.session_id for f in readable])
+        .order_by()
+        .values_list(
+            "pk", "source_path", "project_id", "harness", "agent_session_id", "workspace_path"
+        )
     )
     by_id = {row[0]: row for row in rows}
     items: list[ItemRecord] = []
