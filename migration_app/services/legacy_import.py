@@ -502,7 +502,8 @@ def _session_batch(
         for pid in missing:
             state.used_nums[pid] = set()
         used_rows = Session.objects.filter(project_id__in=missing).order_by()
-        for pid, num in used_rows.values_list("project_id", "num"):
+        # Streamed: a project may hold many sessions; only the numbers are kept.
+        for pid, num in used_rows.values_list("project_id", "num").iterator(chunk_size=5000):
             state.used_nums[pid].add(num)
         if state.dry_run:
             for pid, num in state.virtual_nums:
