@@ -267,3 +267,33 @@ def test_kill_9_at_random_moments_then_rerun_equals_an_uninterrupted_run(tmp_pat
     assert not [name for name in files if name.endswith(TEMP_SUFFIX)]
     # Same transcripts, at the same places relative to each Claude home.
     assert files == expected_files
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_progress_bar_is_drawn_on_a_terminal(tmp_path, clean_tree, data_dir):
+    import pty
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        command("--source", "ao", clean_tree.root, "--batch-size", "10"),
+        env=command_env(data_dir),
+        cwd=ROOT,
+        stdout=follower,
+        stderr=subprocess.PIPE,
+    )
+    os.close(follower)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the terminal closed: the command exited
+            break
+        if not chunk:
+            break
+        output += chunk
+    process.wait(timeout=60)
+    os.close(leader)
+    text = output.decode()
+    assert process.returncode == 0, process.stderr.read()
+    assert text.count("\r[") >= 4  # one redraw per batch
+    assert "Import finished" in text
