@@ -31,6 +31,11 @@ from migration_app.legacy.records import (
 from migration_app.legacy.status_map import ao_flat_status, ao_lifecycle_status
 
 _V1_DIR_RE = re.compile(r"([0-9a-f]{12})-(.+)")
+# V1 archive names: <sessionId>_<20260420T143052Z or 2026-04-20T14:30:52.000Z>[.json]
+_ARCHIVE_NAME_RE = re.compile(
+    r"(?P<id>[A-Za-z0-9_-]+)_(?:\d{8}T\d{6}Z|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z)"
+    r"(?:\.json)?"
+)
 _SESSION_ID_RE = re.compile(r"[A-Za-z0-9_-]+")
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -66,6 +71,8 @@ class SessionFile:
     mtime: float
     # Set for files the walk skips on purpose (0-byte reservation, *.corrupt-*).
     skip_reason: str = ""
+    # A V1 `sessions/archive/<id>_<timestamp>` file: a terminated session.
+    archived: bool = False
 
 
 def _sorted_entries(path: str) -> list[os.DirEntry]:
@@ -106,8 +113,24 @@ def _session_files(
         yield SessionFile(entry.path, project_id, session_id, info.st_size, info.st_mtime, skip)
 
 
-def ao_session_files(root: str, *, stat: bool = True) -> Iterator[SessionFile]:
-    """Every session file under the ao root, in a stable order: V2 projects, then V1 dirs."""
+def _archive_files(archive_dir: str, project_id: str, *, stat: bool) -> Iterator[SessionFile]:
+    for entry in _sorted_entries(archive_dir):
+        match = _ARCHIVE_NAME_RE.fullmatch(entry.name)
+        if not match or not entry.is_file(follow_symlinks=False):
+            continue
+        size, mtime = -1, 0.0
+        if stat:
+            info = entry.stat(follow_symlinks=False)
+            size, mtime = info.st_size, info.st_mtime
+        skip = "0-byte reservation" if size == 0 else ""
+        yield SessionFile(entry.path, project_id, match["id"], size, mtime, skip, archived=True)
+
+
+def ao_session_files(
+    root: str, *, stat: bool = True, include_archive: bool = False
+) -> Iterator[SessionFile]:
+    """Every session file under the ao root, in a stable order: V2 projects, then V1 dirs
+    (their `sessions/archive/` after the live files, only when asked)."""
     for entry in _sorted_entries(os.path.join(root, "projects")):
         if entry.is_dir():
             sessions = os.path.join(entry.path, "sessions")
@@ -119,9 +142,11 @@ def ao_session_files(root: str, *, stat: bool = True) -> Iterator[SessionFile]:
         project_id = match.group(2)
         if project_id.endswith(".migrated") or project_id.endswith("observability"):
             continue
-        yield from _session_files(
-            os.path.join(entry.path, "sessions"), project_id, v1=True, stat=stat
-        )
+        sessions = os.path.join(entry.path, "sessions")
+        yield from _session_files(sessions, project_id, v1=True, stat=stat)
+        if include_archive:
+            archive = os.path.join(sessions, "archive")
+            yield from _archive_files(archive, project_id, stat=stat)
 
 
 def _decode_object(value: Any, *, path: str, key: str) -> dict | None:
@@ -227,8 +252,12 @@ def parse_ao_session(
     project_id: str,
     mtime: float,
     json_only: bool = True,
+    archived: bool = False,
 ) -> SessionRecord:
-    """Map one ao session file to a SessionRecord (mapping table of issue 3 / DESIGN.md)."""
+    """Map one ao session file to a SessionRecord (mapping table of issue 3 / DESIGN.md).
+
+    An archived file is a terminated session whatever it says (as `migrate-storage` treats
+    V1 archives), with `archived_at` = the file's mtime."""
     if not _SESSION_ID_RE.fullmatch(session_id) or len(session_id) > 255:
         raise LegacyParseError(path, f"session id {session_id!r} is not a valid ao session id")
     raw = _load(data, path=path, json_only=json_only)
@@ -263,8 +292,8 @@ def parse_ao_session(
             raise LegacyParseError(path, f"unknown status {status!r}")
         legacy_status = status
     status_word, activity_state, terminated = triple
-    if terminated_at is not None and not terminated:
-        # terminatedAt set terminates the session whatever its state.
+    if (terminated_at is not None or archived) and not terminated:
+        # terminatedAt set (or an archive) terminates the session whatever its state.
         activity_state, terminated = "exited", True
 
     agent = _text(raw, "agent", path=path)
@@ -302,6 +331,7 @@ def parse_ao_session(
         workspace_path=_text(raw, "worktree", path=path),
         terminated_at=terminated_at,
         completed_at=completed_at,
+        archived_at=from_mtime(mtime) if archived else None,
         # JSON and key=value values are already JSON-safe (big ints arrive as strings).
         metadata=metadata,
     )

@@ -223,6 +223,7 @@ def _parse(state: _State, file: ao_ts.SessionFile) -> SessionRecord:
             project_id=file.project_id,
             mtime=file.mtime,
             json_only=file.path.endswith(".json"),
+            archived=file.archived,
         )
     return ao_rs.parse_ao_rs_session(
         data,
@@ -235,7 +236,7 @@ def _parse(state: _State, file: ao_ts.SessionFile) -> SessionRecord:
 
 def _session_files(state: _State, path: str, stat: bool = True) -> Iterator[ao_ts.SessionFile]:
     if state.source == "ao":
-        return ao_ts.ao_session_files(path, stat=stat)
+        return ao_ts.ao_session_files(path, stat=stat, include_archive=state.include_terminated)
     return ao_rs.ao_rs_session_files(path, include_archive=state.include_terminated, stat=stat)
 
 

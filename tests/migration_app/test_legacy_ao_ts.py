@@ -406,3 +406,24 @@ def test_the_origin_example_configs_parse(name):
     )
     assert results and all(r.path for r in results)
     assert all(r.title for r in results)
+
+
+def test_v1_archives_are_walked_only_when_asked_and_read_as_terminated(tmp_path):
+    sessions = tmp_path / "0123456789ab-app/sessions"
+    touch(sessions / "app-4", b"status=working\n")
+    touch(sessions / "archive/app-4_20260420T143052Z", b"status=working\n")
+    touch(sessions / "archive/my_app-5_2026-04-20T14:30:52.000Z.json", b'{"status": "idle"}')
+    touch(sessions / "archive/notes.txt")
+    assert [f.session_id for f in ao_session_files(str(tmp_path))] == ["app-4"]
+    files = list(ao_session_files(str(tmp_path), include_archive=True))
+    assert [(f.session_id, f.archived) for f in files] == [
+        ("app-4", False), ("app-4", True), ("my_app-5", True),
+    ]  # fmt: skip
+    archived = files[2]
+    record = parse_ao_session(
+        Path(archived.path).read_bytes(), path=archived.path, session_id=archived.session_id,
+        project_id="app", mtime=MTIME, archived=True,
+    )  # fmt: skip
+    assert record.is_terminated and record.activity_state == "exited"
+    assert record.status == "running" and record.legacy_status == "idle"
+    assert record.archived_at == dt.datetime.fromtimestamp(MTIME, UTC)

@@ -385,3 +385,21 @@ def test_one_id_in_two_files_imports_once_with_one_transcript(tmp_path, claude_h
     assert [i.outcome for i in sessions] == [Outcome.MIGRATED, Outcome.SKIPPED]
     assert real.items.filter(subject_type="transcript").count() == 1
     assert Session.objects.get().source_path.endswith("projects/app/sessions/app-1.json")
+
+
+def test_v1_archives_come_in_with_include_terminated_unless_the_id_is_live(
+    tmp_path, claude_home, data_dir
+):
+    sessions = tmp_path / "ao/0123456789ab-app/sessions"
+    (sessions / "archive").mkdir(parents=True)
+    (sessions / "app-1").write_text("status=working\n")
+    (sessions / "archive/app-1_20260420T143052Z").write_text("status=working\n")
+    (sessions / "archive/app-2_20260421T000000Z.json").write_text('{"status": "idle"}')
+    kwargs = {"source": "ao", "path": str(tmp_path / "ao"), "claude_home": str(claude_home)}
+    import_committing(**kwargs)
+    assert list(Session.objects.values_list("pk", flat=True)) == ["app-1"]
+    run = import_committing(include_terminated=True, **kwargs)
+    archived = Session.objects.get(pk="app-2")
+    assert archived.is_terminated and archived.archived_at is not None
+    assert Session.objects.get(pk="app-1").archived_at is None  # the live file won
+    assert run.items.filter(subject_id="app-1", outcome=Outcome.SKIPPED).count() == 2
