@@ -1,11 +1,12 @@
 """Offline import of the ao legacy store and the ao-rs YAML store (issue 3).
 
 `legacy_import_run` streams the source files in batches. Each batch is one transaction
-with a fixed number of queries: three reads (existing projects, existing sessions, taken
-numbers), two `INSERT … ON CONFLICT DO NOTHING` executemany calls, one read-back, and the
-journal items. Idempotency comes from the database: session and project ids are primary
-keys and `num` is unique per project, so a re-run (or a run after kill -9) inserts nothing
-twice.
+with a fixed number of queries, whatever its size: reads (sessions already imported from
+these files, existing projects, existing sessions, taken numbers), two
+`INSERT … ON CONFLICT DO NOTHING` executemany calls, one read-back, one executemany of
+journal items and one progress update. Idempotency comes from the database: session and
+project ids are primary keys and `num` is unique per project, so a re-run (or a run after
+kill -9) inserts nothing twice. A re-run does not parse files it already imported.
 
 Numbers: a session whose id ends in `-<digits>` claims that number in a first pass; ids
 without one (UUIDs, orchestrators already holding 0) and clash losers are deferred and get
