@@ -1,9 +1,11 @@
 """Read-side queries of the migration journal."""
 
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from migration_app.models import MigrationItem, MigrationRun
+from sessions_app.selectors import find_sessions_by_task_id
+from sessions_app.task_ids import is_qualified, normalise_task_id
 
 
 def migration_item_list(*, run: MigrationRun, outcome: str | None = None) -> QuerySet:
@@ -17,6 +19,63 @@ def migration_item_page(
     *, run: MigrationRun, outcome: str | None = None, page: int | str = 1, per_page: int = 100
 ) -> Page:
     return Paginator(migration_item_list(run=run, outcome=outcome), per_page).get_page(page)
+
+
+def task_run_summary(*, run: MigrationRun) -> dict:
+    """The result of a reassociate_task / task_backend run, as commands and the API report it."""
+    counts = run.counts or {}
+    return {
+        "run_id": str(run.id),
+        "kind": run.kind,
+        "status": run.status,
+        "dry_run": run.dry_run,
+        "sessions_found": counts.get("sessions_found", 0),
+        "sessions_updated": counts.get("sessions_updated", 0),
+        "sessions_would_update": counts.get("sessions_would_update", 0),
+        "sessions_unchanged": counts.get("sessions_unchanged", 0),
+        "sessions_failed": counts.get("sessions_failed", 0),
+        "updated_sessions": counts.get("updated_sessions", []),
+        "errors": counts.get("errors", []),
+        "error": run.error,
+        "progress_done": run.progress_done,
+        "progress_total": run.progress_total,
+    }
+
+
+def task_reassociation_preview(
+    *, mapping: list[tuple[str, str]], session_ids: list[str] | None = None, limit: int = 100
+) -> list[dict]:
+    """What re-associating each (old, new) pair would do, without writing anything.
+
+    Per pair: the sessions found, how many store the id plain vs qualified, how many already
+    hold the new value, and the first `limit` sessions as (id, stored value, new value).
+    """
+    preview = []
+    for old, new in mapping:
+        old, new = normalise_task_id(old), normalise_task_id(new)
+        sessions = find_sessions_by_task_id(task_id=old)
+        if session_ids is not None:
+            sessions = sessions.filter(pk__in=session_ids)
+        per_value = dict(
+            sessions.values_list("task_id")
+            .annotate(n=Count("pk"))
+            .order_by()
+            .values_list("task_id", "n")
+        )
+        qualified = sum(n for value, n in per_value.items() if is_qualified(value))
+        rows = list(sessions.order_by("pk").values_list("pk", "task_id")[:limit])
+        preview.append(
+            {
+                "old": old,
+                "new": new,
+                "found": sum(per_value.values()),
+                "qualified": qualified,
+                "plain": sum(per_value.values()) - qualified,
+                "unchanged": per_value.get(new, 0),
+                "rows": [(pk, stored, new) for pk, stored in rows],
+            }
+        )
+    return preview
 
 
 def legacy_import_rejected_page(*, run: MigrationRun, page: int | str = 1, per_page: int = 100):

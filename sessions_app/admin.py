@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from sessions_app.models import Session, Workstream
 from sessions_app.paginators import EstimatedCountPaginator
-from sessions_app.selectors import session_list_for_admin
+from sessions_app.selectors import session_list_for_admin, session_search_qualified
 
 
 @admin.register(Workstream)
@@ -26,8 +26,13 @@ class SessionAdmin(admin.ModelAdmin):
         "status", "source", "activity_state", "kind", "is_terminated", "harness",
         "workstream", "workspace",
     ]  # fmt: skip
-    # ^ = starts with (an id prefix); = = exact (indexed lookups stay fast at a million rows).
-    search_fields = ["^id", "title", "^branch", "=issue_id", "=task_id"]
+    # id__startswith: case-sensitive, so PostgreSQL uses the id's varchar_pattern_ops index
+    # (^id would be UPPER(id) LIKE …, a full scan). = = exact (indexed lookups).
+    search_fields = ["id__startswith", "title", "^branch", "=issue_id", "=task_id"]
+    search_help_text = (
+        "Id prefix, title, branch prefix, issue id or task id. On a large table search one "
+        "indexed field: id:<prefix>, task:<task id>, issue:<issue id>."
+    )
     list_select_related = ["workspace", "project", "workstream"]
     autocomplete_fields = ["workspace", "project", "workstream"]
     raw_id_fields = ["conversation"]
@@ -70,6 +75,13 @@ class SessionAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return session_list_for_admin()
+
+    def get_search_results(self, request, queryset, search_term):
+        # A plain term is ORed over every search field, title included: a full scan.
+        qualified = session_search_qualified(queryset=queryset, term=search_term)
+        if qualified is not None:
+            return qualified, False
+        return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description="title", ordering="title")
     def title_or_name(self, session: Session) -> str:

@@ -135,6 +135,7 @@ class Session(models.Model):
             models.Index(fields=["workspace", "created_at"], name="session_ws_created_idx"),
             models.Index(fields=["activity_state"], name="session_activity_idx"),
             models.Index(fields=["kind"], name="session_kind_idx"),
+            models.Index(fields=["harness"], name="session_harness_idx"),
             models.Index(fields=["is_terminated"], name="session_terminated_idx"),
         ]
 

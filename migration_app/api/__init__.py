@@ -5,4 +5,9 @@ Each topic module has its own sub-router, added here.
 
 from ninja import Router
 
+from migration_app.api.projects import router as projects_router
+from migration_app.api.tasks import router as tasks_router
+
 router = Router(tags=["migrations"])
+router.add_router("", tasks_router)
+router.add_router("", projects_router)

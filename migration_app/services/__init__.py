@@ -1,5 +1,9 @@
 """Every migration service; importing this package registers their undo functions."""
 
+from migration_app.services import (
+    session_to_project,  # noqa: F401
+    task_reassociation,  # noqa: E402,F401
+)
 from migration_app.services.journal import (  # noqa: F401
     ItemRecord,
     MigrationConflict,

@@ -51,6 +51,7 @@ from migration_app.services.journal import (
     ItemRecord,
     MigrationError,
     UndoResult,
+    migration_items_record,
     migration_run_finish,
     migration_run_progress,
     migration_run_start,
@@ -347,21 +348,8 @@ def _write_projects(state: _State, rows: list[dict]) -> None:
 
 
 def _items_record(state: _State, items: list[ItemRecord]) -> None:
-    """The journal rows of migration_items_record, written as one executemany per batch."""
-    rows = [
-        {
-            "run_id": state.run.pk,
-            "subject_type": item.subject_type,
-            "subject_id": item.subject_id[:2048],
-            "outcome": item.outcome,
-            "reason": item.reason,
-            "before": item.before,
-            "after": item.after,
-            "created_at": state.now,
-        }
-        for item in items
-    ]
-    _insert_rows(MigrationItem, rows)
+    """The batch's journal rows, in one statement (the journal's own bulk writer)."""
+    migration_items_record(run=state.run, items=items, created_at=state.now)
 
 
 def _rejected_file(path: str, exc: Exception) -> ItemRecord:

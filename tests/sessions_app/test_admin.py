@@ -53,3 +53,26 @@ def test_filter_by_status(staff_client):
     SessionFactory(id="pending-one", status=Session.Status.PENDING)
     content = staff_client.get(CHANGELIST, {"status__exact": "running"}).content.decode()
     assert "running-one" in content and "pending-one" not in content
+
+
+def test_date_drill_down_lists_years_then_months_then_days(staff_client):
+    import datetime as dt
+
+    SessionFactory(id="old", created_at=dt.datetime(2024, 11, 3, tzinfo=dt.UTC))
+    SessionFactory(id="new", created_at=dt.datetime(2026, 2, 14, tzinfo=dt.UTC))
+    years = staff_client.get(CHANGELIST).content.decode()
+    assert all(f"created_at__year={y}" in years for y in (2024, 2025, 2026))
+    months = staff_client.get(CHANGELIST, {"created_at__year": 2026}).content.decode()
+    assert "created_at__month=2" in months and "created_at__month=3" not in months
+    days = staff_client.get(
+        CHANGELIST, {"created_at__year": 2026, "created_at__month": 2}
+    ).content.decode()
+    assert "created_at__day=14" in days and "created_at__day=15" not in days
+    assert ">new<" in days and ">old<" not in days
+
+
+def test_date_drill_down_never_scans_with_distinct(staff_client):
+    make_sessions(20)
+    with CaptureQueriesContext(connection) as queries:
+        staff_client.get(CHANGELIST)
+    assert not [q for q in queries.captured_queries if "DISTINCT" in q["sql"].upper()]

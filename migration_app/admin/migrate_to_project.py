@@ -1,0 +1,107 @@
+"""Session changelist action "Migrate to project": preview page, confirm, run page.
+
+The `delete_selected` pattern: the first POST renders the preview (nothing changes), the
+confirmation POST (`post=yes`) runs the migration, in the request for up to
+SESSIONHUB_SYNC_ACTION_LIMIT sessions, else as a background task enqueued on commit.
+Either way the answer is a redirect to the MigrationRun page.
+"""
+
+from functools import partial
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from migration_app.models import MigrationItem, MigrationRun
+from migration_app.services.session_to_project import (
+    session_to_project_plan,
+    session_to_project_run_create,
+    sessions_migrate_to_projects,
+)
+from migration_app.tasks import session_to_project_run_task
+
+# The preview plans at most this many sessions; a larger selection shows these and a count.
+PREVIEW_MAX = 200
+
+
+def run_page_url(run: MigrationRun) -> str:
+    return reverse("admin:migration_app_migrationrun_change", args=[run.pk])
+
+
+class MigrateToProjectMixin:
+    """Adds the action to a Session ModelAdmin (see migration_app/admin/sessions.py)."""
+
+    def has_migrate_to_project_permission(self, request) -> bool:
+        user = request.user
+        return user.has_perm("sessions_app.change_session") and user.has_perm(
+            "projects_app.add_project"
+        )
+
+    @admin.action(description="Migrate to project", permissions=["migrate_to_project"])
+    def migrate_to_project(self, request, queryset):
+        # Django hides the action without the permission; check again for crafted POSTs.
+        if not self.has_migrate_to_project_permission(request):
+            raise PermissionDenied
+        session_ids = sorted(queryset.values_list("pk", flat=True))
+        if request.POST.get("post") == "yes":
+            return self._migrate_to_project_run(request, session_ids)
+        return self._migrate_to_project_preview(request, queryset, session_ids)
+
+    def _migrate_to_project_preview(self, request, queryset, session_ids):
+        plans = session_to_project_plan(session_ids=session_ids[:PREVIEW_MAX])
+        outcome = MigrationItem.Outcome
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Migrate sessions to projects",
+            "subtitle": None,
+            "opts": self.model._meta,
+            "app_label": self.model._meta.app_label,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "select_across": request.POST.get("select_across") == "1",
+            "session_ids": session_ids,
+            "selected_count": len(session_ids),
+            "previewed_count": len(plans),
+            "background": len(session_ids) > settings.SESSIONHUB_SYNC_ACTION_LIMIT,
+            "sync_limit": settings.SESSIONHUB_SYNC_ACTION_LIMIT,
+            "to_migrate": [p for p in plans if p.outcome == outcome.MIGRATED],
+            "to_skip": [p for p in plans if p.outcome == outcome.SKIPPED],
+            "to_fail": [p for p in plans if p.outcome == outcome.FAILED],
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(
+            request,
+            "admin/sessions_app/session/migrate_to_project_preview.html",
+            context,
+        )
+
+    def _migrate_to_project_run(self, request, session_ids):
+        actor = request.user.get_username()
+        if len(session_ids) > settings.SESSIONHUB_SYNC_ACTION_LIMIT:
+            run = session_to_project_run_create(
+                session_ids=session_ids, actor=actor, origin=MigrationRun.Origin.ADMIN
+            )
+            transaction.on_commit(partial(session_to_project_run_task.enqueue, run_id=str(run.pk)))
+            self.message_user(
+                request,
+                f"Migrating {len(session_ids)} sessions in the background; "
+                "this page shows the progress.",
+                messages.INFO,
+            )
+            return HttpResponseRedirect(run_page_url(run))
+        run = sessions_migrate_to_projects(
+            session_ids=session_ids, actor=actor, origin=MigrationRun.Origin.ADMIN
+        )
+        counts = run.counts
+        level = messages.SUCCESS if not counts.get("failed") else messages.WARNING
+        self.message_user(
+            request,
+            f"{counts.get('migrated', 0)} migrated, {counts.get('skipped', 0)} skipped, "
+            f"{counts.get('failed', 0)} failed.",
+            level,
+        )
+        return HttpResponseRedirect(run_page_url(run))

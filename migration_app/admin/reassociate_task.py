@@ -1,0 +1,142 @@
+"""Admin action "Re-associate task": form -> preview -> confirm -> the MigrationRun page.
+
+The selection names the tasks (the distinct task ids of the selected sessions). The form
+asks for one new task id per old one (a single field when they all share one task). By
+default every session of the old task moves, as when the task itself moved backends;
+"only the selected sessions" narrows it. The page keeps the selection in hidden inputs
+(the `delete_selected` pattern) and every POST re-checks the change permission.
+"""
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from migration_app.models import MigrationRun
+from migration_app.selectors import task_reassociation_preview
+from migration_app.services.task_reassociation import reassociate_tasks
+from sessions_app.task_ids import InvalidTaskId, normalise_task_id, try_normalise_task_id
+
+MAX_TASKS = 50
+FORM_TEMPLATE = "admin/sessions_app/session/reassociate_task_form.html"
+PREVIEW_TEMPLATE = "admin/sessions_app/session/reassociate_task_preview.html"
+
+
+class ReassociateTaskAdminMixin:
+    """Mixed into SessionMigrationAdmin (migration_app/admin/sessions.py)."""
+
+    @admin.action(description="Re-associate task", permissions=["change"])
+    def reassociate_task(self, request, queryset):
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        olds, unreadable, empty = self._tasks_of(queryset)
+        if not olds:
+            self.message_user(
+                request, "None of the selected sessions has a task id.", messages.WARNING
+            )
+            return None
+        if len(olds) > MAX_TASKS:
+            self.message_user(
+                request,
+                f"The selection spans {len(olds)} tasks; select sessions of at most "
+                f"{MAX_TASKS} tasks at a time.",
+                messages.ERROR,
+            )
+            return None
+
+        only_selected = request.POST.get("only_selected") == "on"
+        new_ids = [request.POST.get(f"new_{i}", "").strip() for i in range(len(olds))]
+        errors = {}
+        wants_preview = "preview" in request.POST
+        wants_confirm = "confirm" in request.POST
+        # The mapping is posted by position; if the selection's tasks changed since the
+        # form was drawn, a position could name another task: ask again.
+        posted_olds = [request.POST.get(f"old_{i}") for i in range(len(olds))]
+        if (wants_preview or wants_confirm) and posted_olds != olds:
+            self.message_user(
+                request,
+                "The tasks of the selection changed meanwhile; check the mapping again.",
+                messages.WARNING,
+            )
+            wants_preview = wants_confirm = False
+        if wants_preview or wants_confirm:
+            for i, new in enumerate(new_ids):
+                try:
+                    normalise_task_id(new)
+                except InvalidTaskId as exc:
+                    errors[i] = str(exc) if new else "Enter the new task id."
+        mapping = list(zip(olds, new_ids, strict=True))
+        selected = list(queryset.values_list("pk", flat=True)) if only_selected else None
+
+        if wants_confirm and not errors:
+            return self._reassociate_run(request, mapping, selected)
+
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Re-associate task",
+            "opts": self.model._meta,
+            "select_across": request.POST.get("select_across") == "1",
+            "selected_ids": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "rows": [
+                {"index": i, "old": old, "new": new, "error": errors.get(i, "")}
+                for i, (old, new) in enumerate(mapping)
+            ],
+            "only_selected": only_selected,
+            "unreadable": unreadable,
+            "empty": empty,
+            "selected_count": queryset.count(),
+        }
+        if wants_preview and not errors:
+            context["preview"] = task_reassociation_preview(mapping=mapping, session_ids=selected)
+            context["preview_total"] = sum(p["found"] - p["unchanged"] for p in context["preview"])
+            return TemplateResponse(request, PREVIEW_TEMPLATE, context)
+        return TemplateResponse(request, FORM_TEMPLATE, context)
+
+    def _tasks_of(self, queryset) -> tuple[list[str], list[str], int]:
+        """(distinct normalised task ids, stored values that are not task ids, empty count)."""
+        values = (
+            queryset.order_by().values_list("task_id", flat=True).distinct()[: MAX_TASKS * 20 + 1]
+        )
+        olds: dict[str, None] = {}
+        unreadable = []
+        empty = 0
+        for value in values:
+            if not value:
+                empty += 1
+                continue
+            canonical = try_normalise_task_id(value)
+            if canonical is None:
+                unreadable.append(value)
+            else:
+                olds[canonical] = None
+        return sorted(olds), unreadable, empty
+
+    def _reassociate_run(self, request, mapping, selected):
+        if not self.has_change_permission(request):  # re-checked on the confirming POST
+            raise PermissionDenied
+        preview = task_reassociation_preview(mapping=mapping, session_ids=selected, limit=0)
+        large = sum(p["found"] for p in preview) > settings.SESSIONHUB_SYNC_ACTION_LIMIT
+        run = reassociate_tasks(
+            mapping=mapping,
+            actor=request.user.get_username(),
+            origin=MigrationRun.Origin.ADMIN,
+            session_ids=selected,
+            background=large,
+        )
+        if run.status == MigrationRun.Status.FAILED:
+            self.message_user(request, f"Re-association refused: {run.error}", messages.ERROR)
+        elif large:
+            self.message_user(request, "Re-association started in the background.")
+        else:
+            level = messages.SUCCESS if run.status == "succeeded" else messages.WARNING
+            self.message_user(
+                request,
+                f"Re-associated {run.counts.get('sessions_updated', 0)} of "
+                f"{run.counts.get('sessions_found', 0)} sessions ({run.status}).",
+                level,
+            )
+        return redirect(reverse("admin:migration_app_migrationrun_change", args=[run.pk]))

@@ -1,0 +1,115 @@
+"""POST /api/v1/sessions/{session_id}/migrate-to-project: one session → its project.
+
+`?dry_run=true` answers with the plan (the project as it would be) and changes nothing
+but its own run record. A session of a workspace the caller is not a member of is 404.
+Migrating an already migrated session answers its project again (outcome `skipped`).
+"""
+
+from datetime import datetime
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema
+
+from migration_app.models import MigrationItem, MigrationRun
+from migration_app.services.journal import MigrationConflict, MigrationError
+from migration_app.services.session_to_project import (
+    session_migrate_to_project,
+    session_to_project_plan,
+)
+from projects_app.models import Project
+from projects_app.selectors import workspace_list_for_user
+from sessions_app.models import Session
+
+router = Router(tags=["projects"])
+
+
+class ProjectOut(Schema):
+    id: str | None
+    workspace_id: str
+    title: str
+    description: str
+    project_type: str
+    status: str
+    intent: str
+    context: dict[str, Any]
+    settings: dict[str, Any]
+    conversation_id: str | None
+    created_at: datetime | None
+    updated_at: datetime | None
+
+
+class MigrateToProjectOut(Schema):
+    run_id: str
+    dry_run: bool
+    outcome: str
+    reason: str
+    messages_relinked: int
+    artifacts_relinked: int
+    project: ProjectOut
+
+
+def _project_out(project: Project, *, conversation_id) -> dict:
+    return {
+        "id": project.pk,
+        "workspace_id": str(project.workspace_id),
+        "title": project.title,
+        "description": project.description,
+        "project_type": project.project_type,
+        "status": project.status,
+        "intent": project.intent,
+        "context": project.context,
+        "settings": project.settings,
+        "conversation_id": None if conversation_id is None else str(conversation_id),
+        "created_at": project.created_at,
+        "updated_at": project.updated_at,
+    }
+
+
+@router.post(
+    "/sessions/{session_id}/migrate-to-project",
+    response=MigrateToProjectOut,
+    summary="Migrate a session to a project (TokenDance's project-first migration)",
+)
+def migrate_session_to_project(request, session_id: str, dry_run: bool = False):
+    session = get_object_or_404(
+        Session.objects.filter(workspace__in=workspace_list_for_user(user=request.auth)),
+        pk=session_id,
+    )
+    actor = request.auth.get_username()
+    run, item = session_migrate_to_project(
+        session_id=session.pk, dry_run=dry_run, actor=actor, origin=MigrationRun.Origin.API
+    )
+    if item.outcome == MigrationItem.Outcome.FAILED:
+        raise MigrationError(item.reason)
+    session.refresh_from_db()
+    if item.outcome == MigrationItem.Outcome.SKIPPED and session.project_id is None:
+        raise MigrationConflict(f"Session {session.pk} is not migrated: {item.reason}.")
+    if dry_run and item.outcome == MigrationItem.Outcome.MIGRATED:
+        [plan] = session_to_project_plan(session_ids=[session.pk])
+        project = Project(
+            id=None,
+            workspace_id=plan.workspace_id,
+            title=plan.title,
+            description=f"Migrated from session {session.pk}",
+            project_type=plan.project_type,
+            status=plan.project_status,
+            intent=plan.intent,
+            context=plan.context,
+            settings={"skill_id": plan.skill_id},
+            created_at=plan.created_at,
+            updated_at=plan.updated_at,
+        )
+        conversation_id = session.conversation_id  # None: it would be created
+    else:
+        project = session.project
+        conversation_id = session.conversation_id
+    return {
+        "run_id": str(run.pk),
+        "dry_run": run.dry_run,
+        "outcome": item.outcome,
+        "reason": item.reason,
+        "messages_relinked": run.counts.get("messages_relinked", 0),
+        "artifacts_relinked": run.counts.get("artifacts_relinked", 0),
+        "project": _project_out(project, conversation_id=conversation_id),
+    }

@@ -1,0 +1,110 @@
+"""Sessions of a task, and re-associating them with a migrated task.
+
+The task id travels URL-encoded in the path (`md%23123` for `md#123`): a raw `#` would be
+read by the client as the start of a fragment and never reach the server.
+"""
+
+from django.conf import settings
+from ninja import Router, Schema
+from ninja.errors import HttpError
+from ninja.responses import Status
+
+from migration_app.models import MigrationRun
+from migration_app.selectors import task_run_summary
+from migration_app.services import MigrationError
+from migration_app.services.task_reassociation import reassociate_task
+from projects_app.selectors import workspace_list_for_user
+from sessions_app.selectors import find_sessions_by_task_id
+from sessions_app.task_ids import InvalidTaskId, normalise_task_id
+
+router = Router(tags=["tasks"])
+
+MAX_LIMIT = 1000
+
+
+class TaskSessionOut(Schema):
+    id: str
+    title: str
+    task_id: str
+    workspace_id: str
+    status: str
+
+
+class TaskSessionsOut(Schema):
+    task_id: str
+    count: int
+    sessions: list[TaskSessionOut]
+
+
+class ReassociateIn(Schema):
+    old_task_id: str
+    new_task_id: str
+    dry_run: bool = False
+
+
+class TaskRunOut(Schema):
+    run_id: str
+    kind: str
+    status: str
+    dry_run: bool
+    sessions_found: int
+    sessions_updated: int
+    sessions_would_update: int
+    sessions_unchanged: int
+    sessions_failed: int
+    updated_sessions: list[str]
+    errors: list[str]
+    error: str
+    progress_done: int
+    progress_total: int
+
+
+def _visible_workspace_ids(user) -> list | None:
+    """None for staff (every workspace), else the ids of the caller's workspaces."""
+    if user.is_staff:
+        return None
+    return list(workspace_list_for_user(user=user).values_list("pk", flat=True))
+
+
+@router.get("/tasks/{task_id}/sessions", response=TaskSessionsOut)
+def task_sessions_list(request, task_id: str, limit: int = 100, offset: int = 0):
+    """Sessions pointing at the task, stored qualified (`mt#123`) or plain (`123`)."""
+    try:
+        canonical = normalise_task_id(task_id)
+    except InvalidTaskId as exc:
+        raise HttpError(400, str(exc)) from None
+    sessions = find_sessions_by_task_id(
+        task_id=canonical, workspace_ids=_visible_workspace_ids(request.auth)
+    )
+    limit = max(0, min(limit, MAX_LIMIT))
+    offset = max(0, offset)
+    page = sessions.order_by("id").values("id", "title", "task_id", "workspace_id", "status")
+    rows = [
+        {**row, "workspace_id": str(row["workspace_id"])} for row in page[offset : offset + limit]
+    ]
+    return {"task_id": canonical, "count": sessions.count(), "sessions": rows}
+
+
+@router.post("/tasks/reassociate", response={200: TaskRunOut, 202: TaskRunOut})
+def task_reassociate(request, payload: ReassociateIn):
+    """Point the caller's sessions of `old_task_id` at `new_task_id`; the run's summary.
+
+    Large re-associations run in the background: 202 with the running run's id.
+    """
+    user = request.auth
+    workspace_ids = _visible_workspace_ids(user)
+    found = find_sessions_by_task_id(task_id=payload.old_task_id, workspace_ids=workspace_ids)
+    background = found.count() > settings.SESSIONHUB_SYNC_ACTION_LIMIT
+    run = reassociate_task(
+        old_task_id=payload.old_task_id,
+        new_task_id=payload.new_task_id,
+        dry_run=payload.dry_run,
+        actor=user.get_username(),
+        origin=MigrationRun.Origin.API,
+        workspace_ids=workspace_ids,
+        background=background,
+    )
+    if run.status == MigrationRun.Status.FAILED:
+        raise MigrationError(f"{run.error} (run {run.id})")
+    run.refresh_from_db()  # a background run may already have moved on
+    return Status(202 if background else 200, task_run_summary(run=run))

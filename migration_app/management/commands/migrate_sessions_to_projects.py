@@ -1,0 +1,110 @@
+"""manage.py migrate_sessions_to_projects: TokenDance's session → project migration.
+
+Re-running is safe: sessions that already have a project are reported as skipped, and
+a run killed mid-way keeps its committed batches; the next run finishes the rest.
+"""
+
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from migration_app.legacy.tokendance import summary_report
+from migration_app.models import MigrationRun
+from migration_app.services.journal import MigrationError
+from migration_app.services.session_to_project import (
+    BATCH_SIZE_DEFAULT,
+    session_to_project_run_create,
+    session_to_project_run_execute,
+)
+from projects_app.models import Workspace
+
+BAR_WIDTH = 30
+
+
+class Command(BaseCommand):
+    help = (
+        "Migrate sessions to projects (one project, conversation and version 1 per session "
+        "without a project). Idempotent: migrated sessions are skipped; a killed run is "
+        "finished by running it again. Undo a run from its MigrationRun admin page."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--workspace", metavar="SLUG", help="only this workspace's sessions")
+        parser.add_argument(
+            "--status",
+            action="append",
+            dest="statuses",
+            metavar="S",
+            help="only sessions with this status (repeatable; case-insensitive)",
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="plan and report; change nothing"
+        )
+        parser.add_argument("--batch-size", type=int, default=BATCH_SIZE_DEFAULT)
+        parser.add_argument(
+            "--json", action="store_true", dest="as_json", help="one JSON summary line"
+        )
+
+    def handle(self, *args, workspace, statuses, dry_run, batch_size, as_json, **options):
+        if workspace and not Workspace.objects.filter(slug=workspace).exists():
+            raise CommandError(f"No workspace with slug {workspace!r}.", returncode=2)
+        try:
+            run = session_to_project_run_create(
+                workspace_slug=workspace,
+                statuses=statuses,
+                dry_run=dry_run,
+                batch_size=batch_size,
+                actor="manage.py",
+                origin=MigrationRun.Origin.CLI,
+            )
+        except MigrationError as exc:
+            raise CommandError(str(exc), returncode=2) from exc
+        show_bar = not as_json and self.stdout.isatty() and options["verbosity"] > 0
+        run = session_to_project_run_execute(
+            run_id=run.pk, on_batch=self._draw_bar if show_bar else None
+        )
+        if show_bar:
+            self.stdout.write("")
+        if as_json:
+            self.stdout.write(_json_summary(run))
+        else:
+            self._print_summary(run)
+        if run.status == MigrationRun.Status.FAILED:
+            raise CommandError(f"The run failed: {run.error}", returncode=1)
+
+    def _draw_bar(self, run: MigrationRun) -> None:
+        total = run.progress_total or 1
+        filled = round(BAR_WIDTH * run.progress_done / total)
+        bar = "#" * filled + "-" * (BAR_WIDTH - filled)
+        self.stdout.write(f"\r[{bar}] {run.progress_done}/{run.progress_total}", ending="")
+        self.stdout.flush()
+
+    def _print_summary(self, run: MigrationRun) -> None:
+        heading = "Dry run: nothing was changed." if run.dry_run else "Migration finished."
+        self.stdout.write(self.style.SUCCESS(heading) if run.counts.get("failed") == 0 else heading)
+        self.stdout.write(summary_report(run.counts, run.counts.get("first_errors", [])))
+        self.stdout.write(f"Run {run.pk} ({run.status})")
+
+
+def _json_summary(run: MigrationRun) -> str:
+    counts = run.counts
+    return json.dumps(
+        {
+            "run_id": str(run.pk),
+            "status": run.status,
+            "dry_run": run.dry_run,
+            **{
+                key: counts.get(key, 0)
+                for key in (
+                    "total",
+                    "migrated",
+                    "skipped",
+                    "failed",
+                    "messages_relinked",
+                    "artifacts_relinked",
+                )
+            },  # fmt: skip
+            "first_errors": counts.get("first_errors", []),
+        },
+        sort_keys=True,
+    )

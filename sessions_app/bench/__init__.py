@@ -1,0 +1,1 @@
+"""Benchmarks of the sessions app (`python -m sessions_app.bench.<name>`)."""

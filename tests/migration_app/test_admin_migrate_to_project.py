@@ -1,0 +1,128 @@
+"""The "Migrate to project" action: visibility, preview, confirm, background above the limit."""
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+
+from migration_app.models import MigrationRun
+from projects_app.models import Project
+from sessions_app.models import Session
+from tests.factories import (
+    ConversationFactory,
+    MessageFactory,
+    ProjectFactory,
+    SessionFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+CHANGELIST = reverse("admin:sessions_app_session_changelist")
+
+
+def action_post(client, ids, **extra):
+    data = {"action": "migrate_to_project", "_selected_action": ids, **extra}
+    return client.post(CHANGELIST, data)
+
+
+def staff_with(*codenames):
+    user = UserFactory(is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    return user
+
+
+def test_action_is_listed_for_a_superuser(staff_client):
+    SessionFactory()
+    assert 'value="migrate_to_project"' in staff_client.get(CHANGELIST).content.decode()
+
+
+@pytest.mark.parametrize(
+    "codenames",
+    [("view_session", "change_session"), ("view_session", "add_project")],
+)
+def test_action_hidden_and_refused_without_both_permissions(client, codenames):
+    session = SessionFactory()
+    client.force_login(staff_with(*codenames))
+    page = client.get(CHANGELIST)
+    assert page.status_code == 200
+    assert 'value="migrate_to_project"' not in page.content.decode()
+    response = action_post(client, [session.id], post="yes")
+    # Django refuses an action the user may not run: the changelist again, nothing done.
+    assert response.status_code in (200, 302)
+    assert b"Migrate sessions to projects" not in response.content
+    assert Session.objects.get(pk=session.id).project_id is None
+    assert not MigrationRun.objects.exists()
+
+
+def test_action_shown_with_both_permissions(client):
+    SessionFactory()
+    client.force_login(staff_with("view_session", "change_session", "add_project"))
+    assert 'value="migrate_to_project"' in client.get(CHANGELIST).content.decode()
+
+
+def test_preview_lists_projects_and_skips_and_changes_nothing(staff_client):
+    conversation = ConversationFactory()
+    good = SessionFactory(conversation=conversation, title="调研 competitors", status="failed")
+    MessageFactory(conversation=conversation, content="Analyze competitor market share")
+    MessageFactory(
+        conversation=conversation,
+        role="assistant",
+        tool_calls=[{"name": "web_search", "status": "error", "error": "timeout"}],
+    )
+    done = SessionFactory(project=ProjectFactory())
+    response = action_post(staff_client, [good.id, done.id])
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "调研 competitors" in html
+    row = html[html.index('class="plan-row"') :].split("</tr>")[0]
+    for cell in (good.id, "research", "in_progress", "Analyze competitor market share"):
+        assert f"<td>{cell}</td>" in row
+    assert "<td>2</td><td>0</td><td>1</td>" in row  # messages, artifacts, failures
+    assert "already migrated to project" in html
+    assert 'name="post" value="yes"' in html
+    assert Project.objects.count() == 1
+    assert not MigrationRun.objects.exists()
+
+
+def test_confirm_runs_and_redirects_to_the_run_page(staff_client):
+    sessions = SessionFactory.create_batch(3)
+    response = action_post(staff_client, [s.id for s in sessions], post="yes")
+    run = MigrationRun.objects.get()
+    assert response.status_code == 302
+    assert response.url == reverse("admin:migration_app_migrationrun_change", args=[run.pk])
+    assert run.origin == "admin"
+    assert run.actor == "staff"
+    assert run.counts["migrated"] == 3
+    assert Session.objects.filter(project__isnull=False).count() == 3
+    page = staff_client.get(response.url)
+    assert "3 migrated, 0 skipped, 0 failed." in page.content.decode()
+
+
+def test_above_the_limit_the_run_is_enqueued_and_the_run_page_follows(
+    staff_client, settings, django_capture_on_commit_callbacks
+):
+    settings.SESSIONHUB_SYNC_ACTION_LIMIT = 2
+    sessions = SessionFactory.create_batch(3)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = action_post(staff_client, [s.id for s in sessions], post="yes")
+    run = MigrationRun.objects.get()
+    assert response.url == reverse("admin:migration_app_migrationrun_change", args=[run.pk])
+    # Before the task runs, the run page is live: planned, refreshing itself.
+    assert run.status == MigrationRun.Status.PLANNED
+    assert run.progress_total == 3
+    page = staff_client.get(response.url).content.decode()
+    assert 'http-equiv="refresh"' in page
+    assert "in the background" in page
+    assert len(callbacks) == 1
+    callbacks[0]()  # the on-commit enqueue; the test backend runs the task at once
+    run.refresh_from_db()
+    assert run.status == MigrationRun.Status.SUCCEEDED
+    assert run.progress_done == 3
+    assert Session.objects.filter(project__isnull=False).count() == 3
+    assert 'http-equiv="refresh"' not in staff_client.get(response.url).content.decode()
+
+
+def test_preview_above_the_limit_says_background(staff_client, settings):
+    settings.SESSIONHUB_SYNC_ACTION_LIMIT = 1
+    sessions = SessionFactory.create_batch(2)
+    html = action_post(staff_client, [s.id for s in sessions]).content.decode()
+    assert 'id="migrate-background"' in html

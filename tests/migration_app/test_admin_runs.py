@@ -1,0 +1,63 @@
+"""The run page: counts, progress, and the run's items filterable by outcome."""
+
+import pytest
+from django.urls import reverse
+
+from migration_app.models import MigrationItem, MigrationRun
+from migration_app.services.journal import (
+    ItemRecord,
+    migration_items_record,
+    migration_run_finish,
+    migration_run_start,
+)
+
+pytestmark = pytest.mark.django_db
+
+Outcome = MigrationItem.Outcome
+
+
+@pytest.fixture
+def finished_run():
+    run = migration_run_start(kind=MigrationRun.Kind.LEGACY_IMPORT, progress_total=3)
+    migration_items_record(
+        run=run,
+        items=[
+            ItemRecord("session", "app-1", Outcome.MIGRATED),
+            ItemRecord("session", "app-2", Outcome.SKIPPED, reason="already imported"),
+            ItemRecord("file", "/x/bad.json", Outcome.FAILED, reason="invalid JSON at line 1"),
+        ],
+    )
+    return migration_run_finish(run=run)
+
+
+def run_page(client, run, **params):
+    url = reverse("admin:migration_app_migrationrun_change", args=[run.pk])
+    response = client.get(url, params)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_run_page_shows_status_counts_and_progress(staff_client, finished_run):
+    page = run_page(staff_client, finished_run)
+    assert "Partial" in page
+    assert 'id="run-counts"' in page
+    assert "3 / 3 (100%)" in page
+    assert page.count('class="item-row') == 3
+
+
+def test_run_page_filters_items_by_outcome(staff_client, finished_run):
+    page = run_page(staff_client, finished_run, outcome="failed")
+    assert page.count('class="item-row') == 1
+    assert "/x/bad.json" in page and "invalid JSON at line 1" in page
+    assert "app-1" not in page
+
+
+def test_a_running_run_page_refreshes_itself(staff_client):
+    run = migration_run_start(kind=MigrationRun.Kind.SESSION_TO_PROJECT, progress_total=10)
+    page = run_page(staff_client, run)
+    assert 'http-equiv="refresh"' in page
+    assert "still running" in page
+
+
+def test_a_finished_run_page_does_not_refresh(staff_client, finished_run):
+    assert 'http-equiv="refresh"' not in run_page(staff_client, finished_run)

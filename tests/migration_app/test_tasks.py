@@ -1,0 +1,50 @@
+"""The django-tasks-db backend and `manage.py db_worker` run a real task end to end."""
+
+import pytest
+from django_tasks import TaskResultStatus
+
+from migration_app.tasks import demo_seed_task
+from sessions_app.models import Session
+from tests.processes import manage_run
+
+WORKER = ("db_worker", "--batch", "--no-startup-delay", "--no-reload")
+DB_BACKEND = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_db_worker_runs_an_enqueued_task(settings, tmp_path):
+    settings.TASKS = DB_BACKEND
+    worker_data_dir = tmp_path / "worker-data"
+    worker_data_dir.mkdir()
+
+    result = demo_seed_task.enqueue()
+    assert result.status == TaskResultStatus.READY
+    assert not Session.objects.exists()
+
+    worker = manage_run(*WORKER, data_dir=worker_data_dir)
+    assert worker.returncode == 0, worker.stderr
+
+    result.refresh()
+    assert result.status == TaskResultStatus.SUCCESSFUL, result.errors
+    assert result.return_value["totals"]["sessions"] == Session.objects.count() == 200
+    # The worker process wrote the demo files into its own data directory.
+    assert (worker_data_dir / "workstreams" / "docs-site" / "production" / "README.md").is_file()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_db_worker_records_a_failing_task_and_its_rollback(settings, tmp_path):
+    settings.TASKS = DB_BACKEND
+    # `workstreams` is a file, so creating the demo's workstream directories fails.
+    (tmp_path / "workstreams").write_text("in the way")
+
+    result = demo_seed_task.enqueue()
+    worker = manage_run(*WORKER, data_dir=tmp_path)
+    assert worker.returncode == 0, worker.stderr
+
+    result.refresh()
+    assert result.status == TaskResultStatus.FAILED
+    assert result.errors[0].exception_class_path == "builtins.NotADirectoryError"
+    # The seed runs in one transaction: nothing of it was committed.
+    assert not Session.objects.exists()
