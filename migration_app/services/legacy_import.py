@@ -777,17 +777,39 @@ def legacy_import_run(
     )
     error = ""
     try:
-        total = _count_files(state, path)
-        migration_run_progress(run=run, total=total)
-        if source == "ao":
-            _import_config_projects(state, path)
-        _process_files(state, _session_files(state, path), batch_size)
-        _process_deferred(state, batch_size)
+        with _larger_sqlite_cache():
+            total = _count_files(state, path)
+            migration_run_progress(run=run, total=total)
+            if source == "ao":
+                _import_config_projects(state, path)
+            _process_files(state, _session_files(state, path), batch_size)
+            _process_deferred(state, batch_size)
     except Exception as exc:  # a crash of the whole run is journaled, then re-raised
         error = f"{type(exc).__name__}: {exc}"
         migration_run_finish(run=run, extra_counts=_summary(state), error=error)
         raise
     return migration_run_finish(run=run, extra_counts=_summary(state))
+
+
+class _larger_sqlite_cache:
+    """On SQLite, a 32 MB page cache for the run: the session table has 14 indexes, and
+    with the default 2 MB their pages are re-read from the OS on every batch."""
+
+    KIB = 32 * 1024
+
+    def __enter__(self):
+        self.previous = None
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                self.previous = cursor.execute("PRAGMA cache_size").fetchone()[0]
+                cursor.execute(f"PRAGMA cache_size = -{self.KIB}")
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.previous is not None:
+            with connection.cursor() as cursor:
+                cursor.execute(f"PRAGMA cache_size = {int(self.previous)}")
+        return False
 
 
 def _summary(state: _State) -> dict[str, int]:
