@@ -88,3 +88,12 @@ class MigrationItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject_type} {self.subject_id}: {self.outcome}"
+
+
+class LegacyImport(MigrationRun):
+    """The runs of `migrate_legacy`, for the "Legacy imports" admin list."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "legacy import"
+        verbose_name_plural = "legacy imports"

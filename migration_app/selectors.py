@@ -83,3 +83,9 @@ def task_reassociation_preview(
             }
         )
     return preview
+
+
+def legacy_import_rejected_page(*, run: MigrationRun, page: int | str = 1, per_page: int = 100):
+    """The files and project entries a legacy import rejected, with their reasons."""
+    rejected = migration_item_list(run=run, outcome=MigrationItem.Outcome.FAILED)
+    return Paginator(rejected, per_page).get_page(page)

@@ -5,7 +5,7 @@ import datetime as dt
 import factory
 from django.contrib.auth import get_user_model
 
-from migration_app.models import MigrationItem, MigrationRun
+from migration_app.models import LegacyImport, MigrationItem, MigrationRun
 from projects_app.models import (
     Artifact,
     Conversation,
@@ -147,3 +147,12 @@ def api_key_for(user, *, name: str = "test key") -> str:
     from projects_app.services import api_key_create
 
     return api_key_create(user=user, name=name)[1]
+
+
+class LegacyImportFactory(MigrationRunFactory):
+    """A legacy_import run seen through the "Legacy imports" proxy."""
+
+    class Meta:
+        model = LegacyImport
+
+    kind = MigrationRun.Kind.LEGACY_IMPORT

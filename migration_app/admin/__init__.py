@@ -1,3 +1,3 @@
 """Admin of the migration journal, and the migration actions on the session changelist."""
 
-from migration_app.admin import runs, sessions  # noqa: F401
+from migration_app.admin import legacy_imports, runs, sessions  # noqa: F401

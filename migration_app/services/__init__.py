@@ -18,3 +18,4 @@ from migration_app.services.journal import (  # noqa: F401
     migration_undo,
     undo_handler,
 )
+from migration_app.services.legacy_import import legacy_import_run, legacy_import_undo  # noqa: F401,E402

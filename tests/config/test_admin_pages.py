@@ -7,6 +7,7 @@ from django.urls import reverse
 from tests.factories import (
     ArtifactFactory,
     ConversationFactory,
+    LegacyImportFactory,
     MessageFactory,
     MigrationItemFactory,
     ProjectFactory,
@@ -38,6 +39,7 @@ FACTORIES = {
     "session": lambda: SessionFactory(project=ProjectFactory()),
     "migrationrun": lambda: MigrationItemFactory().run,
     "migrationitem": lambda: MigrationItemFactory(),
+    "legacyimport": lambda: LegacyImportFactory(),
 }
 
 

@@ -1,0 +1,41 @@
+"""The "Legacy imports" admin: the runs of `migrate_legacy`, each with its rejected files."""
+
+from django.contrib import admin
+
+from migration_app.admin.runs import MigrationRunAdmin
+from migration_app.models import LegacyImport, MigrationItem, MigrationRun
+from migration_app.selectors import legacy_import_rejected_page
+
+
+@admin.register(LegacyImport)
+class LegacyImportAdmin(MigrationRunAdmin):
+    list_display = [
+        "short_id", "source", "status", "dry_run", "sessions", "rejected", "actor",
+        "started_at", "finished_at",
+    ]  # fmt: skip
+    list_filter = ["status", "dry_run"]
+    change_form_template = "admin/migration_app/legacyimport/change_form.html"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(kind=MigrationRun.Kind.LEGACY_IMPORT)
+
+    @admin.display(description="source")
+    def source(self, run: MigrationRun) -> str:
+        return f"{run.params.get('source', '')} {run.params.get('path', '')}".strip()
+
+    @admin.display(description="sessions migrated")
+    def sessions(self, run: MigrationRun) -> int:
+        return (run.counts or {}).get("session_migrated", 0)
+
+    @admin.display(description="rejected")
+    def rejected(self, run: MigrationRun) -> int:
+        return (run.counts or {}).get(MigrationItem.Outcome.FAILED, 0)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        run = self.get_object(request, object_id)
+        context = dict(extra_context or {})
+        if run is not None:
+            context["rejected_page"] = legacy_import_rejected_page(
+                run=run, page=request.GET.get("rejected_page", 1)
+            )
+        return super().change_view(request, object_id, form_url, extra_context=context)

@@ -1,0 +1,147 @@
+"""Reader of the ao-rs YAML session store (~/.ao-rs/sessions), legacy-formats.md §4.
+
+`<base>/<project_id>/<id>.yaml`, archives in `<base>/<project_id>/.archive/<id>.yaml`.
+Pure functions over files: no database, no Django settings.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import yaml
+
+from migration_app.legacy.ao_ts import SessionFile, _sorted_entries
+from migration_app.legacy.records import (
+    LegacyParseError,
+    SessionRecord,
+    from_epoch_ms,
+    from_mtime,
+    json_safe,
+    trailing_num,
+)
+from migration_app.legacy.status_map import ao_rs_status
+
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_MAPPED_KEYS = frozenset(
+    {
+        "id", "project_id", "status", "activity", "agent", "branch", "task", "workspace_path",
+        "created_at", "issue_id", "issue_url",
+    }
+)  # fmt: skip
+DEFAULT_AGENT = "claude-code"
+
+
+def _yaml_files(directory: str, project_id: str, *, stat: bool = True) -> Iterator[SessionFile]:
+    for entry in _sorted_entries(directory):
+        name = entry.name
+        # `*.yaml.tmp` is an unfinished atomic write; anything else is not a session.
+        corrupt = ".corrupt-" in name
+        if not (name.endswith(".yaml") or corrupt) or not entry.is_file(follow_symlinks=False):
+            continue
+        session_id = name.split(".corrupt-", 1)[0].removesuffix(".yaml")
+        if not stat:  # counting only
+            yield SessionFile(entry.path, project_id, session_id, -1, 0.0)
+            continue
+        info = entry.stat(follow_symlinks=False)
+        skip = ""
+        if corrupt:
+            skip = "corrupt-marked file"
+        elif info.st_size == 0:
+            skip = "0-byte file"
+        yield SessionFile(entry.path, project_id, session_id, info.st_size, info.st_mtime, skip)
+
+
+def ao_rs_session_files(
+    base: str, *, include_archive: bool, stat: bool = True
+) -> Iterator[SessionFile]:
+    """Every session YAML under base, in a stable order; `.archive/` only when asked."""
+    for project in _sorted_entries(base):
+        if not project.is_dir() or project.name.startswith("."):
+            continue
+        yield from _yaml_files(project.path, project.name, stat=stat)
+        if include_archive:
+            archive = os.path.join(project.path, ".archive")
+            yield from _yaml_files(archive, project.name, stat=stat)
+
+
+def is_archive_path(path: str) -> bool:
+    return os.path.basename(os.path.dirname(path)) == ".archive"
+
+
+def _opt_text(raw: dict, key: str, *, path: str) -> str:
+    value = raw.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise LegacyParseError(path, f"{key} must be a string, got {type(value).__name__}")
+    return value
+
+
+def parse_ao_rs_session(
+    data: bytes, *, path: str, dir_project_id: str, mtime: float, archived: bool = False
+) -> SessionRecord:
+    """Map one ao-rs session YAML to a SessionRecord (issue 3, "ao-rs source")."""
+    try:
+        raw: Any = yaml.load(data, Loader=_SAFE_LOADER)
+    except yaml.YAMLError as exc:
+        raise LegacyParseError(path, f"invalid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise LegacyParseError(path, f"YAML is a {type(raw).__name__}, not a mapping")
+    session_id = raw.get("id")
+    if not isinstance(session_id, str) or not session_id or len(session_id) > 255:
+        raise LegacyParseError(path, "id is missing or not a string")
+    project_id = _opt_text(raw, "project_id", path=path) or dir_project_id
+    status = raw.get("status")
+    if not isinstance(status, str):
+        raise LegacyParseError(path, "status is missing or not a string")
+    activity = raw.get("activity")
+    if activity is not None and not isinstance(activity, str):
+        raise LegacyParseError(path, "activity must be a string")
+    triple = ao_rs_status(status, activity)
+    if triple is None:
+        raise LegacyParseError(path, f"unknown status {status!r} or activity {activity!r}")
+    status_word, activity_state, terminated = triple
+    created_ms = raw.get("created_at")
+    if isinstance(created_ms, bool) or not isinstance(created_ms, int) or created_ms < 0:
+        raise LegacyParseError(path, "created_at must be epoch milliseconds (an integer)")
+    try:
+        created_at = from_epoch_ms(created_ms)
+    except (OverflowError, OSError, ValueError):
+        raise LegacyParseError(path, f"created_at {created_ms} is out of range") from None
+    agent = _opt_text(raw, "agent", path=path) if "agent" in raw else DEFAULT_AGENT
+    touched = from_mtime(mtime)
+    metadata = {k: v for k, v in raw.items() if k not in _MAPPED_KEYS}
+    agent_session_id = ""
+    agent_config = raw.get("agent_config")
+    if agent == "opencode" and isinstance(agent_config, dict):
+        value = agent_config.get("opencodeSessionId")
+        agent_session_id = value if isinstance(value, str) else ""
+    if archived:
+        terminated = True
+        activity_state = "exited"
+    return SessionRecord(
+        id=session_id,
+        project_id=project_id,
+        source="ao-rs",
+        source_path=path,
+        status=status_word,
+        activity_state=activity_state,
+        is_terminated=terminated,
+        legacy_status=status,
+        created_at=created_at,
+        updated_at=touched,
+        activity_last_at=touched,
+        first_signal_at=touched,
+        num_hint=trailing_num(session_id),
+        agent=agent,
+        agent_session_id=agent_session_id,
+        prompt=_opt_text(raw, "task", path=path),
+        issue_id=_opt_text(raw, "issue_id", path=path),
+        issue_url=_opt_text(raw, "issue_url", path=path),
+        branch=_opt_text(raw, "branch", path=path),
+        workspace_path=_opt_text(raw, "workspace_path", path=path),
+        archived_at=touched if archived else None,
+        metadata=json_safe(metadata, path=path),
+    )

@@ -1,0 +1,118 @@
+"""DESIGN.md "Status vocabulary" for the ao and ao-rs origins, as lookup tables.
+
+Each function returns (status, activity_state, terminated) or None for a word the table
+does not know (the caller rejects the file: never guess silently).
+"""
+
+from __future__ import annotations
+
+StatusTriple = tuple[str, str, bool]
+
+# ao lifecycle v2 `session.state`.
+_AO_LIFECYCLE: dict[str, StatusTriple] = {
+    "not_started": ("pending", "idle", False),
+    "working": ("running", "active", False),
+    "idle": ("running", "idle", False),
+    "detecting": ("running", "idle", False),
+    "stuck": ("running", "idle", False),
+    "needs_input": ("running", "waiting_input", False),
+    "done": ("completed", "exited", True),
+    "terminated": ("cancelled", "exited", True),
+}
+
+# ao `terminated` is refined by the lifecycle reason.
+_AO_TERMINATED_REASON = {
+    "manually_killed": "cancelled",
+    "runtime_lost": "cancelled",
+    "error_in_process": "failed",
+    "probe_failure": "failed",
+    "pr_merged": "completed",
+    "auto_cleanup": "completed",
+}
+
+# ao flat `status` of a file without a lifecycle.
+_AO_FLAT: dict[str, StatusTriple] = {
+    "spawning": ("pending", "idle", False),
+    "working": ("running", "active", False),
+    "needs_input": ("running", "waiting_input", False),
+    **{
+        word: ("running", "idle", False)
+        for word in (
+            "detecting",
+            "pr_open",
+            "ci_failed",
+            "review_pending",
+            "changes_requested",
+            "approved",
+            "mergeable",
+            "stuck",
+            "idle",
+        )  # fmt: skip
+    },
+    "done": ("completed", "exited", True),
+    "cleanup": ("completed", "exited", True),
+    "merged": ("completed", "exited", True),
+    "errored": ("failed", "exited", True),
+    "killed": ("cancelled", "exited", True),
+    "terminated": ("cancelled", "exited", True),
+}
+
+_AO_RS_LIVE = (
+    "working", "pr_open", "ci_failed", "review_pending", "changes_requested", "approved",
+    "mergeable", "merge_failed", "idle", "stuck",
+)  # fmt: skip
+
+_AO_RS_STATUS: dict[str, StatusTriple] = {
+    "spawning": ("pending", "idle", False),
+    **{word: ("running", "idle", False) for word in _AO_RS_LIVE},
+    "needs_input": ("running", "waiting_input", False),
+    "merged": ("completed", "exited", True),
+    "done": ("completed", "exited", True),
+    "cleanup": ("completed", "exited", True),
+    "errored": ("failed", "exited", True),
+    "killed": ("cancelled", "exited", True),
+    "terminated": ("cancelled", "exited", True),
+}
+
+# ao-rs ActivityState → our activity_state.
+_AO_RS_ACTIVITY = {
+    "active": "active",
+    "ready": "idle",
+    "idle": "idle",
+    "waiting_input": "waiting_input",
+    "blocked": "blocked",
+    "exited": "exited",
+}
+
+AO_LIFECYCLE_STATES = frozenset(_AO_LIFECYCLE)
+AO_FLAT_STATUSES = frozenset(_AO_FLAT)
+AO_RS_STATUSES = frozenset(_AO_RS_STATUS)
+AO_RS_ACTIVITIES = frozenset(_AO_RS_ACTIVITY)
+
+
+def ao_lifecycle_status(state: str, reason: str | None = None) -> StatusTriple | None:
+    triple = _AO_LIFECYCLE.get(state)
+    if triple is None:
+        return None
+    if state == "terminated":
+        return (_AO_TERMINATED_REASON.get(reason or "", "cancelled"), "exited", True)
+    return triple
+
+
+def ao_flat_status(status: str) -> StatusTriple | None:
+    return _AO_FLAT.get(status)
+
+
+def ao_rs_status(status: str, activity: str | None) -> StatusTriple | None:
+    """ao-rs status + optional activity; `exited` activity terminates a live status."""
+    triple = _AO_RS_STATUS.get(status)
+    if triple is None:
+        return None
+    if activity is not None and activity not in _AO_RS_ACTIVITY:
+        return None
+    mapped_status, activity_state, terminated = triple
+    if terminated:
+        return triple
+    if activity is not None:
+        activity_state = _AO_RS_ACTIVITY[activity]
+    return (mapped_status, activity_state, activity_state == "exited")

@@ -1,0 +1,233 @@
+"""manage.py migrate_legacy --source {ao,ao-rs} [PATH]: offline import of a legacy store.
+
+Exit 0 when every item was migrated or skipped, 1 when any item failed or was rejected,
+2 when the import was refused (nothing written). Re-running is safe: what is already
+imported is reported as skipped, and a run that was killed is completed by the next one.
+"""
+
+import json
+import os
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
+from django.db.migrations.executor import MigrationExecutor
+
+from migration_app.models import MigrationRun
+from migration_app.services.journal import MigrationError
+from migration_app.services.legacy_import import (
+    DEFAULT_BATCH_SIZE,
+    SOURCES,
+    default_source_path,
+    legacy_import_lock_key,
+    legacy_import_run,
+)
+from projects_app.models import Project, Workspace
+from sessions_app.models import Session
+
+REFUSED = 2
+
+
+class Command(BaseCommand):
+    help = __doc__
+    requires_migrations_checks = False  # checked below, as a refusal with exit code 2
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", nargs="?", help="legacy store (default depends on --source)")
+        parser.add_argument("--source", choices=SOURCES, required=True)
+        parser.add_argument("--dry-run", action="store_true", help="plan only; write nothing")
+        parser.add_argument("--workspace", default=Workspace.DEFAULT_SLUG, metavar="SLUG")
+        parser.add_argument(
+            "--claude-home", metavar="DIR", help="Claude Code home (default $CLAUDE_CONFIG_DIR)"
+        )
+        parser.add_argument("--include-terminated", action="store_true")
+        parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, metavar="N")
+        parser.add_argument("--json", action="store_true", help="one JSON summary on stdout")
+
+    def handle(self, *args, **options):
+        source = options["source"]
+        path = os.path.abspath(os.path.expanduser(options["path"] or default_source_path(source)))
+        if options["batch_size"] < 1:
+            raise CommandError("--batch-size must be at least 1.", returncode=REFUSED)
+        self._check_source(path)
+        self._check_migrations()
+        if not Workspace.objects.filter(slug=options["workspace"]).exists():
+            raise CommandError(
+                f"Workspace {options['workspace']!r} does not exist; create it in the admin "
+                "or pass --workspace with an existing slug.",
+                returncode=REFUSED,
+            )
+        with _single_run_lock():
+            _check_database_writable()
+            run = self._run(source, path, options)
+        self._report(run, options)
+        if run.status != MigrationRun.Status.SUCCEEDED:
+            raise CommandError(
+                f"{run.counts.get('failed', 0)} item(s) failed or were rejected; see run {run.id}",
+                returncode=1,
+            )
+
+    def _run(self, source, path, options):
+        show_bar = not options["json"] and options["verbosity"] >= 1 and _is_tty(self.stdout)
+        try:
+            return legacy_import_run(
+                source=source,
+                path=path,
+                workspace_slug=options["workspace"],
+                claude_home=options["claude_home"],
+                include_terminated=options["include_terminated"],
+                batch_size=options["batch_size"],
+                dry_run=options["dry_run"],
+                actor=os.environ.get("USER", ""),
+                origin=MigrationRun.Origin.CLI,
+                on_progress=self._draw_bar if show_bar else None,
+            )
+        except MigrationError as exc:
+            raise CommandError(str(exc), returncode=REFUSED) from exc
+        except Exception as exc:
+            raise CommandError(f"The import stopped: {exc}", returncode=1) from exc
+        finally:
+            if show_bar:
+                self.stdout.write("")
+
+    def _draw_bar(self, done: int, total: int) -> None:
+        width = 40
+        filled = width * done // total if total else width
+        bar = "#" * filled + "-" * (width - filled)
+        self.stdout.write(f"\r[{bar}] {done}/{total}", ending="")
+        self.stdout.flush()
+
+    def _check_source(self, path: str) -> None:
+        if not os.path.isdir(path):
+            raise CommandError(
+                f"Source path {path} does not exist or is not a directory; pass the path of "
+                "the legacy store as PATH.",
+                returncode=REFUSED,
+            )
+        if not os.access(path, os.R_OK | os.X_OK):
+            raise CommandError(
+                f"Source path {path} is not readable; fix its permissions or run as its owner.",
+                returncode=REFUSED,
+            )
+
+    def _check_migrations(self) -> None:
+        connection = connections[DEFAULT_DB_ALIAS]
+        try:
+            executor = MigrationExecutor(connection)
+            plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        except OperationalError as exc:
+            raise CommandError(
+                f"The database cannot be read ({exc}); check DATABASE_URL.", returncode=REFUSED
+            ) from exc
+        if plan:
+            raise CommandError(
+                f"The database has {len(plan)} unapplied migration(s); run "
+                "`python manage.py migrate` first.",
+                returncode=REFUSED,
+            )
+
+    def _report(self, run: MigrationRun, options) -> None:
+        counts = run.counts
+        if options["json"]:
+            summary = {
+                "run_id": str(run.id),
+                "status": run.status,
+                "dry_run": run.dry_run,
+                "source": run.params.get("source"),
+                "path": run.params.get("path"),
+                "counts": counts,
+                "exit_code": 0 if run.status == MigrationRun.Status.SUCCEEDED else 1,
+            }
+            self.stdout.write(json.dumps(summary, sort_keys=True))
+            return
+        if options["verbosity"] < 1:
+            return
+        mode = "Dry run (nothing written)" if run.dry_run else "Import"
+        self.stdout.write(
+            f"{mode} finished: run {run.id} {run.status}. "
+            f"{counts.get('migrated', 0)} migrated, {counts.get('skipped', 0)} skipped, "
+            f"{counts.get('failed', 0)} failed or rejected."
+        )
+        for key in sorted(counts):
+            if "_" in key and counts[key]:
+                self.stdout.write(f"  {key}: {counts[key]}")
+        if options["verbosity"] >= 2:
+            for item in run.items.filter(outcome="failed").order_by("id"):
+                self.stdout.write(f"  rejected {item.subject_id}: {item.reason}")
+
+
+def _is_tty(stream) -> bool:
+    target = getattr(stream, "_out", stream)
+    return bool(getattr(target, "isatty", lambda: False)())
+
+
+class _single_run_lock:
+    """One migrate_legacy at a time: a PostgreSQL advisory lock, or a file lock for SQLite."""
+
+    def __enter__(self):
+        connection = connections[DEFAULT_DB_ALIAS]
+        self.connection = connection
+        self.handle = None
+        busy = CommandError(
+            "Another migrate_legacy is running against this database; wait for it to finish "
+            "and run this command again.",
+            returncode=REFUSED,
+        )
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_lock(%s)", [legacy_import_lock_key()])
+                if not cursor.fetchone()[0]:
+                    raise busy
+            return self
+        import fcntl
+
+        lock_path = _lock_file_path(connection)
+        self.handle = open(lock_path, "a+")  # noqa: SIM115 - held for the whole run
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.handle.close()
+            raise busy from None
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.connection.vendor == "postgresql":
+            try:
+                with self.connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [legacy_import_lock_key()])
+            except Exception:  # the lock dies with the session anyway
+                pass
+        elif self.handle is not None:
+            self.handle.close()  # closing releases the flock
+        return False
+
+
+def _lock_file_path(connection) -> str:
+    from django.conf import settings
+
+    name = str(connection.settings_dict["NAME"])
+    if name and name != ":memory:" and not name.startswith("file:"):
+        return name + ".migrate_legacy.lock"
+    return os.path.join(str(settings.SESSIONHUB_DATA_DIR), "migrate_legacy.lock")
+
+
+def _check_database_writable() -> None:
+    """Take (and release) the write lock once, so a locked database refuses up front."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                timeout = int(os.environ.get("SESSIONHUB_LOCK_TIMEOUT_MS", "20000"))
+                cursor.execute(f"SET LOCAL lock_timeout = {timeout}")
+                tables = ", ".join(
+                    connection.ops.quote_name(m._meta.db_table) for m in (Session, Project)
+                )
+                cursor.execute(f"LOCK TABLE {tables} IN ROW EXCLUSIVE MODE")
+            else:
+                # BEGIN IMMEDIATE (settings) has already waited for the write lock.
+                cursor.execute("SELECT 1")
+    except OperationalError as exc:
+        raise CommandError(
+            f"The database is locked ({exc}); stop the process holding it (a running server "
+            "or worker writing a long transaction) and try again.",
+            returncode=REFUSED,
+        ) from exc

@@ -1,0 +1,907 @@
+"""Offline import of the ao legacy store and the ao-rs YAML store (issue 3).
+
+`legacy_import_run` streams the source files in batches. Each batch is one transaction
+with a fixed number of queries, whatever its size: reads (sessions already imported from
+these files, existing projects, existing sessions, taken numbers), two
+`INSERT … ON CONFLICT DO NOTHING` executemany calls, one read-back, one executemany of
+journal items and one progress update. Idempotency comes from the database: session and
+project ids are primary keys and `num` is unique per project, so a re-run (or a run after
+kill -9) inserts nothing twice. A re-run does not parse files it already imported.
+
+Numbers: a session whose id ends in `-<digits>` claims that number in a first pass; ids
+without one (UUIDs, orchestrators already holding 0) and clash losers are deferred and get
+the next free number of their project in a second pass, in created_at order. Both passes
+visit files in a fixed order, so an interrupted run and its re-run assign the same numbers
+as one uninterrupted run.
+
+Dry run: the same code decides every outcome against the database plus an in-memory
+record of what it would have inserted; it writes only its own MigrationRun and items and
+touches no file.
+
+Claude transcripts are journaled in the batch transaction and copied after it commits,
+through a temporary file and a hard link (never overwriting a destination).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from itertools import islice
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, models, transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from migration_app.legacy import ao_rs, ao_ts
+from migration_app.legacy.records import (
+    LegacyParseError,
+    ProjectRecord,
+    SessionRecord,
+    project_id_problem,
+)
+from migration_app.models import MigrationItem, MigrationRun
+from migration_app.services.journal import (
+    ItemRecord,
+    MigrationError,
+    UndoResult,
+    migration_items_record,
+    migration_run_finish,
+    migration_run_progress,
+    migration_run_start,
+    undo_handler,
+)
+from projects_app.models import Project, Source, Workspace
+from sessions_app.models import HARNESSES, Session
+from sessions_app.names import is_valid_name
+
+Outcome = MigrationItem.Outcome
+SOURCES = ("ao", "ao-rs")
+DEFAULT_BATCH_SIZE = 500
+_HARNESSES = frozenset(HARNESSES)
+TEMP_SUFFIX = ".sessionhub-partial"
+# A transcript file name is built from the uuid: no separators, no dots.
+_UUID_NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,200}")
+_SLUG_RE = re.compile(r"[^A-Za-z0-9-]")
+
+ProgressCallback = Callable[[int, int], None]
+
+
+def default_source_path(source: str) -> str:
+    if source == "ao":
+        return os.path.expanduser("~/.agent-orchestrator")
+    return os.path.expanduser("~/.ao-rs/sessions")
+
+
+def claude_slug(path: str) -> str:
+    """Claude Code's project bucket name: every char outside [a-zA-Z0-9-] becomes '-'."""
+    return _SLUG_RE.sub("-", path)
+
+
+def transcript_paths(
+    *, claude_home: str, data_dir: str, project_id: str, session_id: str, worktree: str, uuid: str
+) -> tuple[str, str]:
+    """(source, destination) of one Claude transcript (legacy-formats §2.6, literal dest)."""
+    projects = os.path.join(claude_home, "projects")
+    source = os.path.join(projects, claude_slug(os.path.realpath(worktree)), f"{uuid}.jsonl")
+    new_worktree = os.path.join(data_dir, "worktrees", project_id, session_id)
+    return source, os.path.join(projects, claude_slug(new_worktree), f"{uuid}.jsonl")
+
+
+# --- raw inserts ---------------------------------------------------------------------
+
+
+def _preparer(f: models.Field, plain: tuple) -> Callable[[Any], Any] | None:
+    """How one column's Python value becomes a database parameter (None: as it is)."""
+    if isinstance(f, plain) and not f.is_relation:
+        return None
+    if isinstance(f, models.DateTimeField):
+        if connection.vendor == "sqlite":
+            # What adapt_datetimefield_value produces for an aware datetime, minus its checks.
+            return lambda v: v.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
+        return connection.ops.adapt_datetimefield_value
+    if isinstance(f, models.JSONField):
+        return lambda v, f=f: connection.ops.adapt_json_value(v, f.encoder)
+    # Foreign keys (uuid workspace and run ids): the same few values on every row.
+    cache: dict[Any, Any] = {}
+
+    def prepare(value, f=f):
+        if value not in cache:
+            cache[value] = f.get_db_prep_save(value, connection)
+        return cache[value]
+
+    return prepare
+
+
+def _insert_ignore(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING of full rows, one executemany (SQLite and PostgreSQL)."""
+    _insert_rows(model, rows, on_conflict=" ON CONFLICT DO NOTHING")
+
+
+def _insert_rows(model: type[models.Model], rows: list[dict[str, Any]], on_conflict="") -> None:
+    """One executemany for a whole batch, whatever its size.
+
+    bulk_create would instantiate a model per row and split the batch into statements of
+    ~999 parameters on SQLite; this keeps one statement per batch and adapts values with
+    Django's own field preparation.
+    """
+    if not rows:
+        return
+    fields = [f for f in model._meta.concrete_fields if not (f.primary_key and f.auto_created)]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    sql = (
+        f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({columns}) "
+        f"VALUES ({placeholders}){on_conflict}"
+    )
+    plain = (models.CharField, models.TextField, models.IntegerField, models.BooleanField)
+    # Plain values go as they are; dates, JSON and UUID keys through Django's own adaptation.
+    preparers = [_preparer(f, plain) for f in fields]
+    defaults = {f.attname: f.get_default() for f in fields}
+    params = []
+    for row in rows:
+        values = []
+        for f, prepare in zip(fields, preparers, strict=True):
+            value = row[f.attname] if f.attname in row else defaults[f.attname]
+            values.append(prepare(value) if prepare and value is not None else value)
+        params.append(values)
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
+# --- run state -----------------------------------------------------------------------
+
+
+@dataclass
+class _Deferred:
+    """A session left for the second pass: it has no number of its own, or lost a clash."""
+
+    file: ao_ts.SessionFile
+    created_at: dt.datetime
+    session_id: str
+    note: str
+
+
+@dataclass
+class _TranscriptCopy:
+    source: str
+    dest: str
+    copy: bool  # False: only clear a temp file a killed run may have left
+
+
+@dataclass
+class _State:
+    run: MigrationRun
+    workspace: Workspace
+    source: str
+    dry_run: bool
+    include_terminated: bool
+    claude_home: str
+    data_dir: str
+    now: dt.datetime
+    on_progress: ProgressCallback | None
+    seen_projects: set[str] = field(default_factory=set)
+    deferred: list[_Deferred] = field(default_factory=list)
+    # Phase-2 cache: used numbers per project.
+    used_nums: dict[str, set[int]] = field(default_factory=dict)
+    next_num: dict[str, int] = field(default_factory=dict)
+    # Dry run only: what the real run would have inserted so far.
+    virtual_projects: set[str] = field(default_factory=set)
+    virtual_sessions: dict[str, str] = field(default_factory=dict)  # id → source path
+    virtual_nums: dict[tuple[str, int], str] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def bump(self, key: str, n: int = 1) -> None:
+        self.counts[key] = self.counts.get(key, 0) + n
+
+
+def _batched(iterable: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(iterable)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _read_file(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def _parse(state: _State, file: ao_ts.SessionFile) -> SessionRecord:
+    try:
+        data = _read_file(file.path)
+    except OSError as exc:
+        raise LegacyParseError(file.path, f"cannot read: {exc.strerror or exc}") from None
+    if state.source == "ao":
+        return ao_ts.parse_ao_session(
+            data,
+            path=file.path,
+            session_id=file.session_id,
+            project_id=file.project_id,
+            mtime=file.mtime,
+            json_only=file.path.endswith(".json"),
+            archived=file.archived,
+        )
+    return ao_rs.parse_ao_rs_session(
+        data,
+        path=file.path,
+        dir_project_id=file.project_id,
+        mtime=file.mtime,
+        archived=ao_rs.is_archive_path(file.path),
+    )
+
+
+def _session_files(state: _State, path: str, stat: bool = True) -> Iterator[ao_ts.SessionFile]:
+    if state.source == "ao":
+        return ao_ts.ao_session_files(path, stat=stat, include_archive=state.include_terminated)
+    return ao_rs.ao_rs_session_files(path, include_archive=state.include_terminated, stat=stat)
+
+
+def _record_problem(record: SessionRecord) -> str | None:
+    problem = project_id_problem(record.project_id)
+    if problem:
+        return problem
+    if not is_valid_name(record.id):
+        return f"session id {record.id!r} breaks the name rule (letters, digits, '-', '_')"
+    return None
+
+
+# --- projects ------------------------------------------------------------------------
+
+
+def _project_row(state: _State, record: ProjectRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "workspace_id": state.workspace.pk,
+        "title": record.title[:500],
+        "path": record.path,
+        "repo_origin_url": record.repo_origin_url,
+        "config": record.config,
+        "kind": Project.Kind.SINGLE_REPO,
+        "registered_at": record.registered_at or state.now,
+        "source": Source.AO if state.source == "ao" else Source.AO_RS,
+        "created_at": state.now,
+        "updated_at": state.now,
+    }
+
+
+def _projects_plan(
+    state: _State, records: list[ProjectRecord], existing: set[str]
+) -> tuple[list[dict], list[ItemRecord]]:
+    """Rows to insert and items for projects met for the first time in this run."""
+    rows, items = [], []
+    for record in records:
+        if record.id in state.seen_projects:
+            continue
+        state.seen_projects.add(record.id)
+        reason = "; ".join(record.notes)
+        if record.id in existing or record.id in state.virtual_projects:
+            items.append(ItemRecord("project", record.id, Outcome.SKIPPED, "already exists"))
+            continue
+        rows.append(_project_row(state, record))
+        after = {"source_path": record.source_path}
+        items.append(ItemRecord("project", record.id, Outcome.MIGRATED, reason, None, after))
+    return rows, items
+
+
+def _existing_projects(state: _State, ids: Iterable[str]) -> set[str]:
+    return set(Project.objects.filter(pk__in=list(ids)).values_list("pk", flat=True))
+
+
+def _import_config_projects(state: _State, root: str) -> None:
+    """Projects of config.yaml and portfolio/registered.json (ao only), one batch."""
+    items: list[ItemRecord] = []
+    registered: list[ao_ts.RegisteredEntry] = []
+    registered_path = os.path.join(root, "portfolio", "registered.json")
+    if os.path.isfile(registered_path):
+        try:
+            registered = ao_ts.parse_ao_registered(
+                _read_file(registered_path), path=registered_path
+            )
+        except (LegacyParseError, OSError) as exc:
+            items.append(_rejected_file(registered_path, exc))
+    config_path = os.path.join(root, "config.yaml")
+    results: list[ProjectRecord | LegacyParseError] = []
+    if os.path.isfile(config_path):
+        try:
+            results = ao_ts.parse_ao_config(
+                _read_file(config_path),
+                path=config_path,
+                mtime=os.stat(config_path).st_mtime,
+                registered=registered,
+                harnesses=_HARNESSES,
+            )
+        except (LegacyParseError, OSError) as exc:
+            items.append(_rejected_file(config_path, exc))
+    records = []
+    for result in results:
+        if isinstance(result, LegacyParseError):
+            items.append(ItemRecord("project", result.path, Outcome.FAILED, result.reason))
+            continue
+        problem = project_id_problem(result.id)
+        if problem:
+            state.seen_projects.add(result.id)
+            items.append(ItemRecord("project", result.id, Outcome.FAILED, problem))
+            continue
+        records.append(result)
+    with transaction.atomic():
+        existing = _existing_projects(state, (r.id for r in records))
+        rows, project_items = _projects_plan(state, records, existing)
+        _write_projects(state, rows)
+        items.extend(project_items)
+        _items_record(state, items)
+        # Config projects count towards the progress total as well as the files.
+        migration_run_progress(run=state.run, total=state.run.progress_total + len(results))
+        _advance(state, len(results))
+
+
+def _write_projects(state: _State, rows: list[dict]) -> None:
+    if state.dry_run:
+        state.virtual_projects.update(row["id"] for row in rows)
+    else:
+        _insert_ignore(Project, rows)
+
+
+def _items_record(state: _State, items: list[ItemRecord]) -> None:
+    """The batch's journal rows, in one statement (the journal's own bulk writer)."""
+    migration_items_record(run=state.run, items=items, created_at=state.now)
+
+
+def _rejected_file(path: str, exc: Exception) -> ItemRecord:
+    reason = exc.reason if isinstance(exc, LegacyParseError) else str(exc)
+    return ItemRecord("file", path, Outcome.FAILED, reason)
+
+
+def _advance(state: _State, n: int) -> None:
+    if n:
+        migration_run_progress(run=state.run, advance=n)
+    if state.on_progress:
+        state.on_progress(state.run.progress_done, state.run.progress_total)
+
+
+# --- sessions ------------------------------------------------------------------------
+
+
+def _session_row(state: _State, record: SessionRecord, num: int) -> dict[str, Any]:
+    harness = record.agent if record.agent in _HARNESSES else ""
+    return {
+        "id": record.id,
+        "num": num,
+        "workspace_id": state.workspace.pk,
+        "project_id": record.project_id,
+        "display_name": record.display_name[:500],
+        "prompt": record.prompt,
+        "status": record.status,
+        "legacy_status": record.legacy_status[:100],
+        "activity_state": record.activity_state,
+        "kind": record.kind,
+        "harness": harness,
+        "agent_session_id": record.agent_session_id[:255],
+        "issue_id": record.issue_id[:255],
+        "issue_url": record.issue_url[:1024],
+        "branch": record.branch[:500],
+        "workspace_path": record.workspace_path[:1024],
+        "runtime_handle_id": "",
+        "is_terminated": record.is_terminated,
+        "terminated_at": record.terminated_at,
+        "archived_at": record.archived_at,
+        "activity_last_at": record.activity_last_at,
+        "first_signal_at": record.first_signal_at,
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+        "completed_at": record.completed_at,
+        "source": record.source,
+        "source_path": record.source_path[:2048],
+        "metadata": record.metadata,
+    }
+
+
+def _transcript_plan(
+    state: _State, project_id: str, session_id: str, worktree: str, uuid: str
+) -> tuple[ItemRecord, _TranscriptCopy | None]:
+    source, dest = transcript_paths(
+        claude_home=state.claude_home,
+        data_dir=state.data_dir,
+        project_id=project_id,
+        session_id=session_id,
+        worktree=worktree,
+        uuid=uuid,
+    )
+    after = {"source": source, "dest": dest, "session_id": session_id}
+    if os.path.exists(dest):
+        state.bump("transcripts_already_present")
+        item = ItemRecord("transcript", dest, Outcome.SKIPPED, "already present", None, after)
+        return item, _TranscriptCopy(source, dest, copy=False)
+    if not os.path.isfile(source):
+        state.bump("transcripts_source_missing")
+        item = ItemRecord("transcript", dest, Outcome.SKIPPED, f"source missing: {source}")
+        return item, None
+    state.bump("transcripts_copied")  # in a dry run: would be copied
+    item = ItemRecord("transcript", dest, Outcome.MIGRATED, "copied", None, after)
+    return item, _TranscriptCopy(source, dest, copy=True)
+
+
+def _wants_transcript(agent: str, uuid: str, worktree: str) -> bool:
+    """Claude Code sessions with a uuid and a worktree have a transcript to relocate."""
+    return (
+        agent == "claude-code"
+        and bool(uuid)
+        and bool(worktree)
+        and _UUID_NAME_RE.fullmatch(uuid) is not None
+    )
+
+
+def _record_transcript(
+    state: _State, record: SessionRecord
+) -> tuple[ItemRecord, _TranscriptCopy | None] | None:
+    if not _wants_transcript(record.agent, record.agent_session_id, record.workspace_path):
+        return None
+    return _transcript_plan(
+        state, record.project_id, record.id, record.workspace_path, record.agent_session_id
+    )
+
+
+def _next_free(state: _State, project_id: str) -> int:
+    """The smallest number not used in the project. Numbers are only ever added, so the
+    search resumes where the last one stopped (linear over a whole run, not quadratic)."""
+    used = state.used_nums[project_id]
+    num = state.next_num.get(project_id, 1)
+    while num in used:
+        num += 1
+    used.add(num)
+    state.next_num[project_id] = num + 1
+    return num
+
+
+def _session_batch(
+    state: _State,
+    parsed: list[tuple[ao_ts.SessionFile, SessionRecord | LegacyParseError]],
+    *,
+    second_pass: bool,
+    notes: dict[str, str] | None = None,
+    prior_items: list[ItemRecord] | None = None,
+) -> list[_TranscriptCopy]:
+    """Decide, write and journal one batch; returns the transcript copies to make after commit."""
+    items: list[ItemRecord] = list(prior_items or [])
+    records: list[SessionRecord] = []
+    files = {file.path: file for file, _ in parsed}
+    for file, result in parsed:
+        if isinstance(result, LegacyParseError):
+            items.append(_rejected_file(file.path, result))
+            continue
+        problem = _record_problem(result)
+        if problem:
+            items.append(ItemRecord("file", file.path, Outcome.FAILED, problem))
+            continue
+        records.append(result)
+
+    project_ids = {r.project_id for r in records}
+    existing_projects = _existing_projects(state, project_ids)
+    existing_sessions = dict(
+        Session.objects.filter(pk__in=[r.id for r in records])
+        .order_by()
+        .values_list("pk", "source_path")
+    )
+    if second_pass:
+        missing = project_ids - state.used_nums.keys()
+        for pid in missing:
+            state.used_nums[pid] = set()
+        used_rows = Session.objects.filter(project_id__in=missing).order_by()
+        # Streamed: a project may hold many sessions; only the numbers are kept.
+        for pid, num in used_rows.values_list("project_id", "num").iterator(chunk_size=5000):
+            state.used_nums[pid].add(num)
+        if state.dry_run:
+            for pid, num in state.virtual_nums:
+                if pid in missing:
+                    state.used_nums[pid].add(num)
+        taken: dict[tuple[str, int], str] = {}
+    else:
+        hints = {r.num_hint if r.num_hint is not None else 0 for r in records}
+        taken = {
+            (pid, num): sid
+            for pid, num, sid in Session.objects.filter(project_id__in=project_ids, num__in=hints)
+            .order_by()
+            .values_list("project_id", "num", "pk")
+        }
+
+    # Projects the sessions need that do not exist yet: created from the directory name.
+    new_projects = [
+        ProjectRecord(
+            id=pid,
+            title=pid,
+            registered_at=min(r.created_at for r in records if r.project_id == pid),
+            source_path="(session directory)",
+        )
+        for pid in sorted(project_ids)
+        if pid not in state.seen_projects
+    ]
+    project_rows, project_items = _projects_plan(state, new_projects, existing_projects)
+    items = project_items + items
+
+    session_rows: list[dict] = []
+    copies: list[_TranscriptCopy] = []
+    batch_ids: set[str] = set()
+    for record in records:
+        imported_from = existing_sessions.get(record.id) or state.virtual_sessions.get(record.id)
+        if imported_from is not None:
+            items.append(ItemRecord("session", record.id, Outcome.SKIPPED, "already imported"))
+            # The transcript belongs to the file the session was imported from.
+            same_file = imported_from == record.source_path and record.id not in batch_ids
+            planned = _record_transcript(state, record) if same_file else None
+            if planned:
+                items.append(planned[0])
+                copies += [planned[1]] if planned[1] else []
+            batch_ids.add(record.id)
+            continue
+        if record.id in batch_ids:
+            reason = "duplicate session id: already read from another file in this run"
+            items.append(ItemRecord("session", record.id, Outcome.SKIPPED, reason))
+            continue
+        note = (notes or {}).get(record.id, "")
+        if second_pass:
+            num = _next_free(state, record.project_id)
+        else:
+            num = record.num_hint
+            if num is None and record.kind == "orchestrator":
+                num = 0
+            key = (record.project_id, num)
+            holder = (taken.get(key) or state.virtual_nums.get(key)) if num is not None else None
+            if num is None or holder is not None:
+                note = f"number {num} is taken by {holder}"
+                state.deferred.append(
+                    _Deferred(
+                        files[record.source_path],
+                        record.created_at,
+                        record.id,
+                        note if num is not None else "",
+                    )
+                )
+                continue
+            taken[key] = record.id
+        batch_ids.add(record.id)
+        session_rows.append(_session_row(state, record, num))
+        after = {"project_id": record.project_id, "num": num, "source_path": record.source_path}
+        reason = f"{note}; got number {num}" if note else ""
+        items.append(ItemRecord("session", record.id, Outcome.MIGRATED, reason, None, after))
+        planned = _record_transcript(state, record)
+        if planned:
+            items.append(planned[0])
+            copies += [planned[1]] if planned[1] else []
+
+    if state.dry_run:
+        state.virtual_projects.update(row["id"] for row in project_rows)
+        state.virtual_sessions.update((row["id"], row["source_path"]) for row in session_rows)
+        state.virtual_nums.update(
+            ((row["project_id"], row["num"]), row["id"]) for row in session_rows
+        )
+    else:
+        _insert_ignore(Project, project_rows)
+        _insert_ignore(Session, session_rows)
+        if session_rows:
+            items = _confirm_inserted(session_rows, items)
+    _items_record(state, items)
+    return copies
+
+
+def _confirm_inserted(rows: list[dict], items: list[ItemRecord]) -> list[ItemRecord]:
+    """A row that lost a race with a concurrent writer is reported, not claimed (one query)."""
+    stored = dict(
+        Session.objects.filter(pk__in=[r["id"] for r in rows]).values_list("pk", "source_path")
+    )
+    mine = {r["id"]: r["source_path"] for r in rows}
+    fixed = []
+    for item in items:
+        if item.subject_type == "session" and item.outcome == Outcome.MIGRATED:
+            if item.subject_id not in stored:
+                reason = "number clashed with a concurrent insert; re-run to import it"
+                item = ItemRecord("session", item.subject_id, Outcome.FAILED, reason)
+            elif stored[item.subject_id] != mine[item.subject_id]:
+                item = ItemRecord("session", item.subject_id, Outcome.SKIPPED, "already imported")
+        fixed.append(item)
+    return fixed
+
+
+def _copy_transcripts(copies: list[_TranscriptCopy]) -> int:
+    """Copy (never move) each transcript; a destination that exists is left alone."""
+    done = 0
+    for copy in copies:
+        temp = copy.dest + TEMP_SUFFIX
+        if not copy.copy or os.path.exists(copy.dest):
+            if os.path.exists(temp):
+                os.unlink(temp)
+            continue
+        os.makedirs(os.path.dirname(copy.dest), exist_ok=True)
+        try:
+            shutil.copyfile(copy.source, temp)
+            os.link(temp, copy.dest)  # fails instead of overwriting
+            done += 1
+        except FileExistsError:
+            pass
+        except OSError:
+            continue
+        finally:
+            if os.path.exists(temp):
+                os.unlink(temp)
+    return done
+
+
+def _copy_after_commit(state: _State, copies: list[_TranscriptCopy]) -> None:
+    """Files are copied only once the batch that journals them has committed (never in a
+    dry run, never when the batch rolls back)."""
+    if copies and not state.dry_run:
+        transaction.on_commit(partial(_copy_transcripts, copies))
+
+
+def _process_files(state: _State, files: Iterable[ao_ts.SessionFile], batch_size: int) -> None:
+    for chunk in _batched(files, batch_size):
+        deferred_before = len(state.deferred)
+        with transaction.atomic():
+            known_items, known_copies, unknown = _already_imported(state, chunk)
+            parsed = []
+            for file in unknown:
+                try:
+                    record: SessionRecord | LegacyParseError = _parse(state, file)
+                except LegacyParseError as exc:
+                    record = exc
+                if isinstance(record, SessionRecord) and not ao_ts.is_in_scope(
+                    record, include_terminated=state.include_terminated
+                ):
+                    state.bump("sessions_not_in_scope")
+                    continue
+                parsed.append((file, record))
+            copies = _session_batch(state, parsed, second_pass=False, prior_items=known_items)
+            _advance(state, len(chunk) - (len(state.deferred) - deferred_before))
+            _copy_after_commit(state, known_copies + copies)
+
+
+def _already_imported(
+    state: _State, chunk: list[ao_ts.SessionFile]
+) -> tuple[list[ItemRecord], list[_TranscriptCopy], list[ao_ts.SessionFile]]:
+    """Files a previous run imported (same id, same source path) are skipped unparsed.
+
+    One query per batch. This is what makes a re-run cheap; the transcript of such a
+    session is planned from its row, so a copy a killed run never made is still made.
+    """
+    readable = []
+    for file in chunk:
+        if file.skip_reason:
+            state.bump("files_skipped")
+        else:
+            readable.append(file)
+    rows = (
+        Session.objects.filter(pk__in=[f.session_id for f in readable])
+        .order_by()
+        .values_list(
+            "pk", "source_path", "project_id", "harness", "agent_session_id", "workspace_path"
+        )
+    )
+    by_id = {row[0]: row for row in rows}
+    items: list[ItemRecord] = []
+    copies: list[_TranscriptCopy] = []
+    unknown = []
+    for file in readable:
+        row = by_id.get(file.session_id)
+        if row is None or row[1] != file.path:
+            unknown.append(file)
+            continue
+        _, _, project_id, harness, uuid, worktree = row
+        items.append(ItemRecord("session", file.session_id, Outcome.SKIPPED, "already imported"))
+        if _wants_transcript(harness, uuid, worktree):
+            item, copy = _transcript_plan(state, project_id, file.session_id, worktree, uuid)
+            items.append(item)
+            copies += [copy] if copy else []
+    return items, copies, unknown
+
+
+def _process_deferred(state: _State, batch_size: int) -> None:
+    deferred = sorted(state.deferred, key=lambda d: (d.file.project_id, d.created_at, d.session_id))
+    state.deferred = []
+    for chunk in _batched(deferred, batch_size):
+        parsed, notes = [], {}
+        for item in chunk:
+            file = item.file
+            try:
+                record: SessionRecord | LegacyParseError = _parse(state, file)
+            except LegacyParseError as exc:
+                record = exc  # the file changed since the first pass
+            parsed.append((file, record))
+            if item.note:
+                notes[item.session_id] = item.note
+        with transaction.atomic():
+            copies = _session_batch(state, parsed, second_pass=True, notes=notes)
+            _advance(state, len(chunk))
+            _copy_after_commit(state, copies)
+
+
+def _count_files(state: _State, path: str) -> int:
+    return sum(1 for _ in _session_files(state, path, stat=False))
+
+
+def legacy_import_run(
+    *,
+    source: str,
+    path: str,
+    workspace_slug: str = Workspace.DEFAULT_SLUG,
+    claude_home: str | None = None,
+    include_terminated: bool = False,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    dry_run: bool = False,
+    actor: str = "",
+    origin: str = MigrationRun.Origin.CLI,
+    on_progress: ProgressCallback | None = None,
+) -> MigrationRun:
+    """Import one legacy store; returns the MigrationRun it recorded."""
+    if source not in SOURCES:
+        raise MigrationError(f"Unknown source {source!r}; use one of {', '.join(SOURCES)}.")
+    if batch_size < 1:
+        raise MigrationError("The batch size must be at least 1.")
+    path = os.path.abspath(os.path.expanduser(path))
+    if not os.path.isdir(path):
+        raise MigrationError(f"Source path {path} is not a readable directory.")
+    workspace = Workspace.objects.filter(slug=workspace_slug).first()
+    if workspace is None:
+        raise MigrationError(f"Workspace {workspace_slug!r} does not exist.")
+    claude_home = os.path.abspath(
+        os.path.expanduser(claude_home or str(settings.CLAUDE_CONFIG_DIR))
+    )
+    params = {
+        "source": source,
+        "path": path,
+        "workspace": workspace_slug,
+        "claude_home": claude_home,
+        "include_terminated": include_terminated,
+        "batch_size": batch_size,
+    }
+    run = migration_run_start(
+        kind=MigrationRun.Kind.LEGACY_IMPORT,
+        params=params,
+        actor=actor,
+        origin=origin,
+        dry_run=dry_run,
+    )
+    state = _State(
+        run=run,
+        workspace=workspace,
+        source=source,
+        dry_run=dry_run,
+        include_terminated=include_terminated,
+        claude_home=claude_home,
+        data_dir=str(settings.SESSIONHUB_DATA_DIR),
+        now=timezone.now(),
+        on_progress=on_progress,
+    )
+    error = ""
+    try:
+        with _larger_sqlite_cache():
+            total = _count_files(state, path)
+            migration_run_progress(run=run, total=total)
+            if source == "ao":
+                _import_config_projects(state, path)
+            _process_files(state, _session_files(state, path), batch_size)
+            _process_deferred(state, batch_size)
+    except Exception as exc:  # a crash of the whole run is journaled, then re-raised
+        error = f"{type(exc).__name__}: {exc}"
+        migration_run_finish(run=run, extra_counts=_summary(state), error=error)
+        raise
+    return migration_run_finish(run=run, extra_counts=_summary(state))
+
+
+class _larger_sqlite_cache:
+    """On SQLite, a 32 MB page cache for the run: the session table has 14 indexes, and
+    with the default 2 MB their pages are re-read from the OS on every batch."""
+
+    KIB = 32 * 1024
+
+    def __enter__(self):
+        self.previous = None
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                self.previous = cursor.execute("PRAGMA cache_size").fetchone()[0]
+                cursor.execute(f"PRAGMA cache_size = -{self.KIB}")
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.previous is not None:
+            with connection.cursor() as cursor:
+                cursor.execute(f"PRAGMA cache_size = {int(self.previous)}")
+        return False
+
+
+def _summary(state: _State) -> dict[str, int]:
+    """Per subject type and outcome, plus the files and sessions left out on purpose."""
+    counts: dict[str, int] = {
+        "files_skipped": 0,
+        "sessions_not_in_scope": 0,
+        "transcripts_copied": 0,
+        "transcripts_already_present": 0,
+        "transcripts_source_missing": 0,
+    }
+    counts.update(state.counts)
+    per = state.run.items.values("subject_type", "outcome").annotate(n=Count("id")).order_by()
+    for row in per:
+        counts[f"{row['subject_type']}_{row['outcome']}"] = row["n"]
+    return counts
+
+
+# --- undo ----------------------------------------------------------------------------
+
+
+@undo_handler(MigrationRun.Kind.LEGACY_IMPORT)
+def legacy_import_undo(run: MigrationRun) -> UndoResult:
+    """Remove exactly what the run created: its sessions, its projects, its transcript copies.
+
+    A session is removed only while it still carries the source path this run wrote; a
+    project only when no session is left in it. Works in batches of 500 items.
+    """
+    result = UndoResult()
+    migrated = run.items.filter(outcome=Outcome.MIGRATED)
+    for subject_type in ("transcript", "session", "project"):
+        last_id = 0
+        while True:
+            chunk = list(
+                migrated.filter(subject_type=subject_type, id__gt=last_id).order_by("id")[:500]
+            )
+            if not chunk:
+                break
+            last_id = chunk[-1].id
+            with transaction.atomic():
+                result.restored += _undo_chunk(subject_type, chunk, result.notes)
+                MigrationItem.objects.filter(pk__in=[i.pk for i in chunk]).update(
+                    outcome=Outcome.UNDONE
+                )
+    return result
+
+
+def _undo_chunk(subject_type: str, chunk: list[MigrationItem], notes: list[str]) -> int:
+    if subject_type == "transcript":
+        removed = 0
+        for item in chunk:
+            dest = (item.after or {}).get("dest") or item.subject_id
+            try:
+                os.unlink(dest)
+                removed += 1
+            except FileNotFoundError:
+                notes.append(f"transcript {dest} was already gone")
+        return removed
+    if subject_type == "session":
+        by_path = {i.subject_id: (i.after or {}).get("source_path") for i in chunk}
+        rows = Session.objects.filter(pk__in=list(by_path)).values_list("pk", "source_path")
+        ours = [pk for pk, path in rows if by_path.get(pk) == path]
+        if len(ours) < len(by_path):
+            notes.append(f"{len(by_path) - len(ours)} session(s) were changed or removed since")
+        deleted, _ = Session.objects.filter(pk__in=ours).delete()
+        return len(ours) if deleted else 0
+    ids = [i.subject_id for i in chunk]
+    busy = set()
+    for relation in ("sessions", "conversations", "artifacts"):
+        busy |= set(
+            Project.objects.filter(pk__in=ids, **{f"{relation}__isnull": False}).values_list(
+                "pk", flat=True
+            )
+        )
+    for pid in sorted(busy):
+        notes.append(f"project {pid} kept: other rows still use it")
+    deleted, _ = Project.objects.filter(pk__in=[i for i in ids if i not in busy]).delete()
+    return len([i for i in ids if i not in busy]) if deleted else 0
+
+
+def legacy_import_lock_key() -> int:
+    """The PostgreSQL advisory-lock key that keeps one migrate_legacy at a time."""
+    return 0x5E55_1011
+
+
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "SOURCES",
+    "claude_slug",
+    "default_source_path",
+    "legacy_import_lock_key",
+    "legacy_import_run",
+    "legacy_import_undo",
+    "transcript_paths",
+]

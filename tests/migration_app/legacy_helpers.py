@@ -1,0 +1,41 @@
+"""Helpers shared by the legacy-import tests: table dumps, file listings, item plans."""
+
+import os
+from pathlib import Path
+
+from django.apps import apps
+
+from migration_app.models import MigrationRun
+
+JOURNAL_APP = "migration_app"
+
+
+def dump_tables(*, ignore: dict[str, set[str]] | None = None) -> dict[str, list[dict]]:
+    """Every row of every table except the migration journal, ordered by primary key."""
+    ignore = ignore or {}
+    dump = {}
+    for model in apps.get_models():
+        if model._meta.app_label == JOURNAL_APP:
+            continue
+        label = model._meta.label
+        skip = ignore.get(label, set())
+        rows = model._base_manager.order_by("pk").values()
+        dump[label] = [{k: v for k, v in row.items() if k not in skip} for row in rows]
+    return dump
+
+
+def list_files(root: Path) -> dict[str, bytes]:
+    """Relative path → content of every file under root."""
+    files = {}
+    for directory, _, names in os.walk(root):
+        for name in names:
+            path = Path(directory) / name
+            files[str(path.relative_to(root))] = path.read_bytes()
+    return files
+
+
+def item_plan(run: MigrationRun) -> list[tuple[str, str, str, str]]:
+    """What a run decided, item by item, in a comparable form."""
+    return sorted(
+        run.items.values_list("subject_type", "subject_id", "outcome", "reason").order_by()
+    )
