@@ -16,7 +16,16 @@ from migration_app.legacy.ao_ts import (
 from migration_app.legacy.records import LegacyParseError, project_id_problem, trailing_num
 from sessions_app.models import HARNESSES
 
-FIXTURES = Path("/work/shared/fixtures/origin/ao/examples")
+# The origin's example configs, in shared/ beside the checkout (CI) or the workplace's copy.
+_FIXTURE_PATH = Path("fixtures/origin/ao/examples")
+FIXTURES = next(
+    (
+        root / _FIXTURE_PATH
+        for root in (Path(__file__).resolve().parents[3] / "shared", Path("/work/shared"))
+        if (root / _FIXTURE_PATH).is_dir()
+    ),
+    Path("/work/shared") / _FIXTURE_PATH,
+)
 MTIME = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 UTC = dt.UTC
 
@@ -397,6 +406,10 @@ def test_a_bad_project_entry_does_not_hide_the_others():
 def test_invalid_yaml_config_is_an_error():
     with pytest.raises(LegacyParseError, match="invalid YAML"):
         parse_ao_config(b"projects: [", path="c", mtime=MTIME, registered=[], harnesses=[])
+
+
+def test_the_origin_example_configs_are_present():
+    assert len(list(FIXTURES.glob("*.yaml"))) == 5, f"origin fixtures missing at {FIXTURES}"
 
 
 @pytest.mark.parametrize("name", sorted(os.listdir(FIXTURES)) if FIXTURES.exists() else [])
