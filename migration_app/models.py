@@ -42,6 +42,7 @@ class MigrationRun(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
+        permissions = [("undo_migrationrun", "Can undo a migration run")]
         indexes = [
             models.Index(fields=["kind", "started_at"], name="run_kind_started_idx"),
             models.Index(fields=["status"], name="run_status_idx"),

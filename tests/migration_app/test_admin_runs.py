@@ -61,3 +61,56 @@ def test_a_running_run_page_refreshes_itself(staff_client):
 
 def test_a_finished_run_page_does_not_refresh(staff_client, finished_run):
     assert 'http-equiv="refresh"' not in run_page(staff_client, finished_run)
+
+
+@pytest.fixture
+def undoable_run():
+    from migration_app.services.journal import _UNDO_HANDLERS, UndoResult, undo_handler
+
+    @undo_handler("test_undoable")
+    def undo(run):
+        run.items.update(outcome=Outcome.UNDONE)
+        return UndoResult(restored=run.items.count())
+
+    run = migration_run_start(kind="test_undoable")
+    migration_items_record(run=run, items=[ItemRecord("session", "s1", Outcome.MIGRATED)])
+    yield migration_run_finish(run=run)
+    _UNDO_HANDLERS.pop("test_undoable")
+
+
+def undo_url(run):
+    return reverse("admin:migration_app_migrationrun_undo", args=[run.pk])
+
+
+def test_the_run_page_offers_undo_and_the_button_undoes_the_run(staff_client, undoable_run):
+    assert undo_url(undoable_run) in run_page(staff_client, undoable_run)
+    response = staff_client.post(undo_url(undoable_run), follow=True)
+    assert "Run undone: 1 item(s) restored." in response.content.decode()
+    undoable_run.refresh_from_db()
+    assert undoable_run.status == MigrationRun.Status.UNDONE
+    assert undo_url(undoable_run) not in run_page(staff_client, undoable_run)
+
+
+def test_undo_needs_a_post(staff_client, undoable_run):
+    assert staff_client.get(undo_url(undoable_run)).status_code == 405
+    undoable_run.refresh_from_db()
+    assert undoable_run.status != MigrationRun.Status.UNDONE
+
+
+def test_undo_needs_the_undo_permission(client, undoable_run):
+    from tests.factories import UserFactory
+
+    viewer = UserFactory(username="viewer", is_staff=True)
+    client.force_login(viewer)
+    assert client.post(undo_url(undoable_run)).status_code == 403
+    undoable_run.refresh_from_db()
+    assert undoable_run.status != MigrationRun.Status.UNDONE
+
+
+def test_a_dry_run_offers_no_undo(staff_client):
+    run = migration_run_finish(
+        run=migration_run_start(kind=MigrationRun.Kind.REASSOCIATE_TASK, dry_run=True)
+    )
+    assert undo_url(run) not in run_page(staff_client, run)
+    response = staff_client.post(undo_url(run), follow=True)
+    assert "Not undone: A dry run changed nothing" in response.content.decode()
