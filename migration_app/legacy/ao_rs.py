@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from migration_app.legacy.ao_ts import SessionFile, _sorted_entries
+from migration_app.legacy.ao_ts import SessionFile, _session_file, _sorted_entries
 from migration_app.legacy.records import (
     LegacyParseError,
     SessionRecord,
@@ -41,16 +41,9 @@ def _yaml_files(directory: str, project_id: str, *, stat: bool = True) -> Iterat
         if not (name.endswith(".yaml") or corrupt) or not entry.is_file(follow_symlinks=False):
             continue
         session_id = name.split(".corrupt-", 1)[0].removesuffix(".yaml")
-        if not stat:  # counting only
-            yield SessionFile(entry.path, project_id, session_id, -1, 0.0)
-            continue
-        info = entry.stat(follow_symlinks=False)
-        skip = ""
-        if corrupt:
-            skip = "corrupt-marked file"
-        elif info.st_size == 0:
-            skip = "0-byte file"
-        yield SessionFile(entry.path, project_id, session_id, info.st_size, info.st_mtime, skip)
+        yield _session_file(
+            entry, project_id, session_id, corrupt=corrupt, stat=stat, empty="0-byte file"
+        )
 
 
 def ao_rs_session_files(

@@ -75,6 +75,17 @@ class SessionFile:
     archived: bool = False
 
 
+def _session_file(
+    entry: os.DirEntry, project_id: str, session_id: str, *, corrupt: bool, stat: bool, empty: str
+) -> SessionFile:
+    """A found file, stat'ed unless only counting; `empty` names why a 0-byte file is skipped."""
+    if not stat:
+        return SessionFile(entry.path, project_id, session_id, -1, 0.0)
+    info = entry.stat(follow_symlinks=False)
+    skip = "corrupt-marked file" if corrupt else empty if info.st_size == 0 else ""
+    return SessionFile(entry.path, project_id, session_id, info.st_size, info.st_mtime, skip)
+
+
 def _sorted_entries(path: str) -> list[os.DirEntry]:
     try:
         with os.scandir(path) as it:
@@ -101,16 +112,9 @@ def _session_files(
             session_id = name
         else:
             continue  # not a session file (temp files, notes)
-        if not stat:  # counting only
-            yield SessionFile(entry.path, project_id, session_id, -1, 0.0)
-            continue
-        info = entry.stat(follow_symlinks=False)
-        skip = ""
-        if corrupt:
-            skip = "corrupt-marked file"
-        elif info.st_size == 0:
-            skip = "0-byte reservation"
-        yield SessionFile(entry.path, project_id, session_id, info.st_size, info.st_mtime, skip)
+        yield _session_file(
+            entry, project_id, session_id, corrupt=corrupt, stat=stat, empty="0-byte reservation"
+        )
 
 
 def _archive_files(archive_dir: str, project_id: str, *, stat: bool) -> Iterator[SessionFile]:

@@ -881,6 +881,24 @@ def session_attach_to_workstream(
 # --- recovery and undo ---------------------------------------------------------------------
 
 
+def _claimed_batches(run: MigrationRun):
+    """The run's claimed, not yet undone session items, in batches, with each session's
+    current workstream and the journaled entry names."""
+    last = 0
+    while True:
+        items = list(
+            run.items.filter(subject_type="session", after__state="claimed", id__gt=last)
+            .exclude(outcome=Outcome.UNDONE)
+            .order_by("id")[:BATCH_SIZE]
+        )
+        if not items:
+            return
+        last = items[-1].id
+        ids = [i.subject_id for i in items]
+        current = dict(Session.objects.filter(id__in=ids).values_list("id", "workstream_id"))
+        yield items, current, _entry_names([run.pk], ids)
+
+
 def attach_workstream_recover(*, run: MigrationRun) -> MigrationRun:
     """Finish a run whose process died: move every claimed session's files into place.
 
@@ -891,19 +909,7 @@ def attach_workstream_recover(*, run: MigrationRun) -> MigrationRun:
         if run.is_finished or run.dry_run:
             return run
         tally = _Tally()
-        last = 0
-        while True:
-            items = list(
-                run.items.filter(subject_type="session", after__state="claimed", id__gt=last)
-                .exclude(outcome=Outcome.UNDONE)
-                .order_by("id")[:BATCH_SIZE]
-            )
-            if not items:
-                break
-            last = items[-1].id
-            ids = [i.subject_id for i in items]
-            current = dict(Session.objects.filter(id__in=ids).values_list("id", "workstream_id"))
-            names = _entry_names([run.pk], ids)
+        for items, current, names in _claimed_batches(run):
             for item in items:
                 if not item.after.get("moves_files"):
                     continue
@@ -946,19 +952,7 @@ def _undo(run: MigrationRun) -> UndoResult:
     """Move every journaled entry back and give each session its previous workstream."""
     result = UndoResult()
     failures: list[str] = []
-    last = 0
-    while True:
-        items = list(
-            run.items.filter(subject_type="session", after__state="claimed", id__gt=last)
-            .exclude(outcome=Outcome.UNDONE)
-            .order_by("id")[:BATCH_SIZE]
-        )
-        if not items:
-            break
-        last = items[-1].id
-        ids = [i.subject_id for i in items]
-        current = dict(Session.objects.filter(id__in=ids).values_list("id", "workstream_id"))
-        names = _entry_names([run.pk], ids)
+    for items, current, names in _claimed_batches(run):
         ready: list[MigrationItem] = []
         locks = []
         try:
