@@ -4,9 +4,12 @@ The task id travels URL-encoded in the path (`md%23123` for `md#123`): a raw `#`
 read by the client as the start of a fragment and never reach the server.
 """
 
+from uuid import UUID
+
 from django.conf import settings
 from ninja import Router, Schema
 from ninja.errors import HttpError
+from ninja.pagination import paginate
 from ninja.responses import Status
 
 from migration_app.models import MigrationRun
@@ -20,21 +23,13 @@ from sessions_app.task_ids import InvalidTaskId, normalise_task_id
 
 router = Router(tags=["tasks"])
 
-MAX_LIMIT = 1000
-
 
 class TaskSessionOut(Schema):
     id: str
     title: str
     task_id: str
-    workspace_id: str
+    workspace_id: UUID
     status: str
-
-
-class TaskSessionsOut(Schema):
-    task_id: str
-    count: int
-    sessions: list[TaskSessionOut]
 
 
 class ReassociateIn(Schema):
@@ -67,9 +62,10 @@ def _visible_workspace_ids(user) -> list | None:
     return list(workspace_list_for_user(user=user).values_list("pk", flat=True))
 
 
-@router.get("/tasks/{task_id}/sessions", response={200: TaskSessionsOut, 400: ErrorOut})
-def task_sessions_list(request, task_id: str, limit: int = 100, offset: int = 0):
-    """Sessions pointing at the task, stored qualified (`mt#123`) or plain (`123`)."""
+@router.get("/tasks/{task_id}/sessions", response={200: list[TaskSessionOut], 400: ErrorOut})
+@paginate
+def task_sessions_list(request, task_id: str):
+    """Sessions pointing at the task, stored qualified (`mt#123`) or plain (`123`), by id."""
     try:
         canonical = normalise_task_id(task_id)
     except InvalidTaskId as exc:
@@ -77,13 +73,7 @@ def task_sessions_list(request, task_id: str, limit: int = 100, offset: int = 0)
     sessions = find_sessions_by_task_id(
         task_id=canonical, workspace_ids=_visible_workspace_ids(request.auth)
     )
-    limit = max(0, min(limit, MAX_LIMIT))
-    offset = max(0, offset)
-    page = sessions.order_by("id").values("id", "title", "task_id", "workspace_id", "status")
-    rows = [
-        {**row, "workspace_id": str(row["workspace_id"])} for row in page[offset : offset + limit]
-    ]
-    return {"task_id": canonical, "count": sessions.count(), "sessions": rows}
+    return sessions.order_by("id").values("id", "title", "task_id", "workspace_id", "status")
 
 
 @router.post("/tasks/reassociate", response={200: TaskRunOut, 202: TaskRunOut})

@@ -74,8 +74,7 @@ ENDPOINTS = [
     Endpoint("POST", "/api/v1/sessions/{session_id}/migrate-to-project?dry_run=true"),
     Endpoint("POST", "/api/v1/sessions/{session_id}/migrate-to-project"),
     # Tasks (migration_app/api/tasks.py): the world's session points at task md#7
-    Endpoint("GET", "/api/v1/tasks/md%237/sessions", scope="list",
-             visible=lambda body, ids: ids["session_id"] in {s["id"] for s in body["sessions"]}),
+    Endpoint("GET", "/api/v1/tasks/md%237/sessions", scope="list", marker="session_id"),
     Endpoint("POST", "/api/v1/tasks/reassociate",
              {"old_task_id": "md#7", "new_task_id": "mt#7", "dry_run": True}, scope="list",
              visible=lambda body, ids: body["sessions_found"] == 1),

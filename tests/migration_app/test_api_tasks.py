@@ -40,15 +40,16 @@ def test_sessions_of_a_task_with_the_hash_url_encoded(client, staff_user, sessio
     response = client.get(url, **bearer(staff_user))
     assert response.status_code == 200
     body = response.json()
-    assert body["task_id"] == "md#123"  # the '#' survived the round trip
+    # The '#' survived the round trip: md#123 matched both stored forms, nothing else.
     assert body["count"] == 3
-    assert [s["id"] for s in body["sessions"]] == ["foreign", "plain", "qualified"]
-    assert {s["task_id"] for s in body["sessions"]} == {"123", "md#123"}
+    assert [s["id"] for s in body["items"]] == ["foreign", "plain", "qualified"]
+    assert {s["task_id"] for s in body["items"]} == {"123", "md#123"}
 
 
 def test_a_plain_id_in_the_path_is_the_markdown_task(client, staff_user, sessions):
     response = client.get("/api/v1/tasks/123/sessions", **bearer(staff_user))
-    assert response.json()["task_id"] == "md#123" and response.json()["count"] == 3
+    body = response.json()
+    assert body["count"] == 3 and {s["task_id"] for s in body["items"]} == {"123", "md#123"}
 
 
 def test_a_raw_hash_never_reaches_the_server_as_part_of_the_id(client, staff_user, sessions):
@@ -60,7 +61,7 @@ def test_a_raw_hash_never_reaches_the_server_as_part_of_the_id(client, staff_use
 def test_limit_and_offset_page_while_count_stays_total(client, staff_user, sessions):
     response = client.get("/api/v1/tasks/md%23123/sessions?limit=1&offset=1", **bearer(staff_user))
     body = response.json()
-    assert body["count"] == 3 and [s["id"] for s in body["sessions"]] == ["plain"]
+    assert body["count"] == 3 and [s["id"] for s in body["items"]] == ["plain"]
 
 
 def test_invalid_task_id_is_400(client, staff_user):
@@ -72,7 +73,7 @@ def test_invalid_task_id_is_400(client, staff_user):
 def test_members_see_only_their_workspaces(client, member, sessions):
     response = client.get("/api/v1/tasks/md%23123/sessions", **bearer(member))
     assert response.json()["count"] == 2
-    assert {s["id"] for s in response.json()["sessions"]} == {"plain", "qualified"}
+    assert {s["id"] for s in response.json()["items"]} == {"plain", "qualified"}
 
 
 def test_unauthenticated_is_401(client, sessions):
