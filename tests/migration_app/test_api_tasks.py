@@ -142,3 +142,11 @@ def test_large_reassociation_runs_in_the_background(
     run = MigrationRun.objects.get(pk=response.json()["run_id"])
     assert run.status == "succeeded" and run.counts["sessions_updated"] == 3
     assert Session.objects.filter(task_id="mt#5").count() == 3
+
+
+def test_list_query_count_does_not_grow_with_page_size(api_world):
+    from tests.api_support import list_query_counts
+
+    SessionFactory.create_batch(30, workspace=api_world.objects["alpha"], task_id="md#7")
+    small, large = list_query_counts(api_world.member, "/api/v1/tasks/md%237/sessions")
+    assert small == large
