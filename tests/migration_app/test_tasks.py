@@ -48,3 +48,34 @@ def test_db_worker_records_a_failing_task_and_its_rollback(settings, tmp_path):
     assert result.errors[0].exception_class_path == "builtins.NotADirectoryError"
     # The seed runs in one transaction: nothing of it was committed.
     assert not Session.objects.exists()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_db_worker_carries_out_a_queued_session_to_project_run(settings, tmp_path):
+    from migration_app.models import MigrationRun
+    from migration_app.services.session_to_project import session_to_project_run_create
+    from migration_app.tasks import session_to_project_run_task
+    from tests.factories import ConversationFactory, MessageFactory, SessionFactory
+
+    settings.TASKS = DB_BACKEND
+    sessions = []
+    for n in range(3):
+        conversation = ConversationFactory()
+        MessageFactory(conversation=conversation, content=f"Research the market {n}")
+        sessions.append(SessionFactory(conversation=conversation))
+    run = session_to_project_run_create(
+        session_ids=[s.pk for s in sessions], origin=MigrationRun.Origin.ADMIN
+    )
+    result = session_to_project_run_task.enqueue(run_id=str(run.pk))
+    assert not Session.objects.filter(project__isnull=False).exists()
+
+    worker = manage_run(*WORKER, data_dir=tmp_path)
+    assert worker.returncode == 0, worker.stderr
+
+    result.refresh()
+    assert result.status == TaskResultStatus.SUCCESSFUL, result.errors
+    run.refresh_from_db()
+    assert run.status == MigrationRun.Status.SUCCEEDED
+    assert run.counts["migrated"] == 3
+    assert Session.objects.filter(project__isnull=False).count() == 3
