@@ -129,7 +129,8 @@ class Session(models.Model):
         indexes = [
             models.Index(fields=["task_id"], name="session_task_id_idx"),
             models.Index(fields=["issue_id"], name="session_issue_id_idx"),
-            models.Index(fields=["status"], name="session_status_idx"),
+            # (status, created_at): a status filter reads the newest first without a sort.
+            models.Index(fields=["status", "created_at"], name="session_status_idx"),
             models.Index(fields=["source"], name="session_source_idx"),
             models.Index(fields=["created_at"], name="session_created_at_idx"),
             models.Index(fields=["workspace", "created_at"], name="session_ws_created_idx"),
