@@ -7,6 +7,7 @@ database or Django settings.
 
 from __future__ import annotations
 
+import configparser
 import datetime as dt
 import json
 import os
@@ -428,6 +429,36 @@ def _origin_url(repo: Any) -> str:
     if isinstance(repo, dict) and isinstance(repo.get("originUrl"), str):
         return repo["originUrl"]
     return ""
+
+
+def git_origin_url(project_path: str) -> str:
+    """What `git remote get-url origin` prints for the project, read from its git config.
+
+    `.git` may be a directory or, in a worktree, a file naming the git directory. Returns
+    '' when there is no repository or no origin; never runs git.
+    """
+    if not project_path:
+        return ""
+    dot_git = os.path.join(os.path.expanduser(project_path), ".git")
+    try:
+        if os.path.isfile(dot_git):
+            with open(dot_git, encoding="utf-8") as handle:
+                pointer = handle.read().strip()
+            if not pointer.startswith("gitdir:"):
+                return ""
+            git_dir = os.path.join(os.path.dirname(dot_git), pointer[len("gitdir:") :].strip())
+            # A worktree's git dir keeps the shared config two levels up (commondir).
+            common = os.path.join(git_dir, "commondir")
+            if os.path.isfile(common):
+                with open(common, encoding="utf-8") as handle:
+                    git_dir = os.path.join(git_dir, handle.read().strip())
+        else:
+            git_dir = dot_git
+        parser = configparser.ConfigParser(strict=False, interpolation=None)
+        parser.read(os.path.join(git_dir, "config"), encoding="utf-8")
+        return parser.get('remote "origin"', "url", fallback="")
+    except (OSError, UnicodeDecodeError, configparser.Error):
+        return ""
 
 
 def parse_ao_config(

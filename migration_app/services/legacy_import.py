@@ -328,6 +328,8 @@ def _import_config_projects(state: _State, root: str) -> None:
             state.seen_projects.add(result.id)
             items.append(ItemRecord("project", result.id, Outcome.FAILED, problem))
             continue
+        # The origin reads the URL with `git remote get-url origin`; the config's is a fallback.
+        result.repo_origin_url = ao_ts.git_origin_url(result.path) or result.repo_origin_url
         records.append(result)
     with transaction.atomic():
         existing = _existing_projects(state, (r.id for r in records))

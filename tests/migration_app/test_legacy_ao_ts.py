@@ -3,12 +3,14 @@
 import datetime as dt
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from migration_app.legacy.ao_ts import (
     ao_session_files,
+    git_origin_url,
     parse_ao_config,
     parse_ao_registered,
     parse_ao_session,
@@ -440,3 +442,30 @@ def test_v1_archives_are_walked_only_when_asked_and_read_as_terminated(tmp_path)
     assert record.is_terminated and record.activity_state == "exited"
     assert record.status == "running" and record.legacy_status == "idle"
     assert record.archived_at == dt.datetime.fromtimestamp(MTIME, UTC)
+
+
+def _git(*args):
+    subprocess.run(["git", *args], check=True, capture_output=True)
+
+
+def test_git_origin_url_reads_the_repositorys_config(tmp_path):
+    _git("init", "-q", str(tmp_path / "repo"))
+    assert git_origin_url(str(tmp_path / "repo")) == ""
+    _git("-C", str(tmp_path / "repo"), "remote", "add", "origin", "https://example.org/a.git")
+    assert git_origin_url(str(tmp_path / "repo")) == "https://example.org/a.git"
+
+
+def test_git_origin_url_follows_a_worktrees_gitdir(tmp_path):
+    repo = tmp_path / "repo"
+    _git("init", "-q", str(repo))
+    _git("-C", str(repo), "remote", "add", "origin", "https://example.org/b.git")
+    _git("-C", str(repo), "-c", "user.email=a@b", "-c", "user.name=a", "commit", "-q",
+         "--allow-empty", "-m", "start")  # fmt: skip
+    _git("-C", str(repo), "worktree", "add", "-q", str(tmp_path / "wt"))
+    assert (tmp_path / "wt" / ".git").is_file()
+    assert git_origin_url(str(tmp_path / "wt")) == "https://example.org/b.git"
+
+
+def test_git_origin_url_without_a_repository_is_empty(tmp_path):
+    assert git_origin_url(str(tmp_path)) == ""
+    assert git_origin_url("") == ""

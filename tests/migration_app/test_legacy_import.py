@@ -2,6 +2,7 @@
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -403,3 +404,21 @@ def test_v1_archives_come_in_with_include_terminated_unless_the_id_is_live(
     assert archived.is_terminated and archived.archived_at is not None
     assert Session.objects.get(pk="app-1").archived_at is None  # the live file won
     assert run.items.filter(subject_id="app-1", outcome=Outcome.SKIPPED).count() == 2
+
+
+def test_a_projects_origin_url_is_read_from_its_git_repository(tmp_path, claude_home, data_dir):
+    checkout = tmp_path / "checkout"
+    subprocess.run(["git", "init", "-q", str(checkout)], check=True)
+    subprocess.run(
+        ["git", "-C", str(checkout), "remote", "add", "origin", "git@example.org:team/app.git"],
+        check=True,
+    )
+    root = tmp_path / "ao"
+    root.mkdir()
+    (root / "config.yaml").write_text(
+        f"projects:\n  app:\n    path: {checkout}\n    repo:\n      originUrl: https://old\n"
+        f"  plain:\n    path: {tmp_path / 'no-repo'}\n    repo:\n      originUrl: https://cfg\n"
+    )
+    import_committing(source="ao", path=str(root), claude_home=str(claude_home))
+    assert Project.objects.get(pk="app").repo_origin_url == "git@example.org:team/app.git"
+    assert Project.objects.get(pk="plain").repo_origin_url == "https://cfg"
