@@ -88,19 +88,8 @@ def migrate_session_to_project(request, session_id: str, dry_run: bool = False):
         raise MigrationConflict(f"Session {session.pk} is not migrated: {item.reason}.")
     if dry_run and item.outcome == MigrationItem.Outcome.MIGRATED:
         [plan] = session_to_project_plan(session_ids=[session.pk])
-        project = Project(
-            id=None,
-            workspace_id=plan.workspace_id,
-            title=plan.title,
-            description=f"Migrated from session {session.pk}",
-            project_type=plan.project_type,
-            status=plan.project_status,
-            intent=plan.intent,
-            context=plan.context,
-            settings={"skill_id": plan.skill_id},
-            created_at=plan.created_at,
-            updated_at=plan.updated_at,
-        )
+        project = plan.project()
+        project.id = None  # planned, not created
         conversation_id = session.conversation_id  # None: it would be created
     else:
         project = session.project

@@ -119,6 +119,23 @@ class SessionPlan:
     def intent_excerpt(self) -> str:
         return self.intent if len(self.intent) <= 120 else self.intent[:119] + "…"
 
+    def project(self) -> Project:
+        """The project this plan creates, as an unsaved row."""
+        return Project(
+            id=self.project_id,
+            workspace_id=self.workspace_id,
+            title=self.title,
+            description=f"Migrated from session {self.session_id}",
+            project_type=self.project_type,
+            status=self.project_status,
+            intent=self.intent,
+            context=self.context,
+            settings={"skill_id": self.skill_id},
+            source=Project._meta.get_field("source").default,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+        )
+
     def before(self, *, session_conversation_id) -> dict:
         return {
             "session": {"project_id": None, "conversation_id": _text(session_conversation_id)},
@@ -445,26 +462,7 @@ def _batch_apply(
 
 
 def _write_projects(winners: list[SessionPlan], *, actor: str) -> None:
-    _insert(
-        Project,
-        [
-            Project(
-                id=plan.project_id,
-                workspace_id=plan.workspace_id,
-                title=plan.title,
-                description=f"Migrated from session {plan.session_id}",
-                project_type=plan.project_type,
-                status=plan.project_status,
-                intent=plan.intent,
-                context=plan.context,
-                settings={"skill_id": plan.skill_id},
-                source=Project._meta.get_field("source").default,
-                created_at=plan.created_at,
-                updated_at=plan.updated_at,
-            )
-            for plan in winners
-        ],
-    )
+    _insert(Project, [plan.project() for plan in winners])
     _insert(
         Conversation,
         [
