@@ -26,6 +26,10 @@ class LegacyParseError(Exception):
         self.path = path
         self.reason = reason
 
+    def __reduce__(self):
+        # Crosses process boundaries (parse-ahead): rebuilt from both fields, not the message.
+        return (type(self), (self.path, self.reason))
+
 
 @dataclass
 class SessionRecord:

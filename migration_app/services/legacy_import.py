@@ -28,6 +28,7 @@ import datetime as dt
 import os
 import re
 import shutil
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
@@ -40,6 +41,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from migration_app.legacy import ao_rs, ao_ts
+from migration_app.legacy.reading import session_file_parse
 from migration_app.legacy.records import (
     LegacyParseError,
     ProjectRecord,
@@ -57,6 +59,7 @@ from migration_app.services.journal import (
     migration_run_start,
     undo_handler,
 )
+from migration_app.services.parse_ahead import ParseAhead, parse_ahead_default
 from projects_app.models import Project, Source, Workspace
 from sessions_app.models import HARNESSES, Session
 from sessions_app.names import is_valid_name
@@ -94,7 +97,40 @@ def transcript_paths(
     return source, os.path.join(projects, claude_slug(new_worktree), f"{uuid}.jsonl")
 
 
-# --- raw inserts ---------------------------------------------------------------------
+# --- raw reads and inserts -----------------------------------------------------------
+
+# Values per IN list: far below SQLite's 32,766 parameters, whatever --batch-size says.
+_IN_CHUNK = 5_000
+
+
+def _select_in(model: type[models.Model], columns: list[str], **where_in: list) -> list[tuple]:
+    """`SELECT columns WHERE field IN (…) [AND field IN (…)]` as plain SQL.
+
+    The batch reads of an import ask for hundreds of text ids at a time; the ORM spends
+    more time preparing each value of an `__in` list than the database spends answering.
+    These are text and integer columns, which the drivers adapt as they are. The last
+    filter's values are sent in chunks of at most _IN_CHUNK.
+    """
+    *fixed, (last_name, last_values) = where_in.items()
+    if not last_values or any(not values for _, values in fixed):
+        return []
+    quote = connection.ops.quote_name
+    meta = model._meta
+
+    def column(name: str) -> str:
+        return quote(meta.get_field(name).column)
+
+    select = f"SELECT {', '.join(column(c) for c in columns)} FROM {quote(meta.db_table)}"
+    fixed_sql = [f"{column(name)} IN ({', '.join(['%s'] * len(v))})" for name, v in fixed]
+    fixed_params = [value for _, values in fixed for value in values]
+    rows: list[tuple] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(last_values), _IN_CHUNK):
+            chunk = list(last_values[start : start + _IN_CHUNK])
+            where = [*fixed_sql, f"{column(last_name)} IN ({', '.join(['%s'] * len(chunk))})"]
+            cursor.execute(f"{select} WHERE {' AND '.join(where)}", [*fixed_params, *chunk])
+            rows += cursor.fetchall()
+    return rows
 
 
 def _preparer(f: models.Field, plain: tuple) -> Callable[[Any], Any] | None:
@@ -119,12 +155,13 @@ def _preparer(f: models.Field, plain: tuple) -> Callable[[Any], Any] | None:
     return prepare
 
 
-def _insert_ignore(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
-    """INSERT … ON CONFLICT DO NOTHING of full rows, one executemany (SQLite and PostgreSQL)."""
-    _insert_rows(model, rows, on_conflict=" ON CONFLICT DO NOTHING")
+def _insert_ignore(model: type[models.Model], rows: list[dict[str, Any]]) -> int:
+    """INSERT … ON CONFLICT DO NOTHING of full rows, one executemany (SQLite and PostgreSQL);
+    returns the number of rows inserted as the driver reports it (-1: unknown)."""
+    return _insert_rows(model, rows, on_conflict=" ON CONFLICT DO NOTHING")
 
 
-def _insert_rows(model: type[models.Model], rows: list[dict[str, Any]], on_conflict="") -> None:
+def _insert_rows(model: type[models.Model], rows: list[dict[str, Any]], on_conflict="") -> int:
     """One executemany for a whole batch, whatever its size.
 
     bulk_create would instantiate a model per row and split the batch into statements of
@@ -132,7 +169,7 @@ def _insert_rows(model: type[models.Model], rows: list[dict[str, Any]], on_confl
     Django's own field preparation.
     """
     if not rows:
-        return
+        return 0
     fields = [f for f in model._meta.concrete_fields if not (f.primary_key and f.auto_created)]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     placeholders = ", ".join(["%s"] * len(fields))
@@ -142,17 +179,18 @@ def _insert_rows(model: type[models.Model], rows: list[dict[str, Any]], on_confl
     )
     plain = (models.CharField, models.TextField, models.IntegerField, models.BooleanField)
     # Plain values go as they are; dates, JSON and UUID keys through Django's own adaptation.
-    preparers = [_preparer(f, plain) for f in fields]
-    defaults = {f.attname: f.get_default() for f in fields}
+    names_defaults = [(f.attname, f.get_default()) for f in fields]
+    prepared = [(i, p) for i, f in enumerate(fields) if (p := _preparer(f, plain)) is not None]
     params = []
     for row in rows:
-        values = []
-        for f, prepare in zip(fields, preparers, strict=True):
-            value = row[f.attname] if f.attname in row else defaults[f.attname]
-            values.append(prepare(value) if prepare and value is not None else value)
+        values = [row.get(name, default) for name, default in names_defaults]
+        for i, prepare in prepared:
+            if values[i] is not None:
+                values[i] = prepare(values[i])
         params.append(values)
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
+        return cursor.rowcount
 
 
 # --- run state -----------------------------------------------------------------------
@@ -212,30 +250,6 @@ def _read_file(path: str) -> bytes:
         return handle.read()
 
 
-def _parse(state: _State, file: ao_ts.SessionFile) -> SessionRecord:
-    try:
-        data = _read_file(file.path)
-    except OSError as exc:
-        raise LegacyParseError(file.path, f"cannot read: {exc.strerror or exc}") from None
-    if state.source == "ao":
-        return ao_ts.parse_ao_session(
-            data,
-            path=file.path,
-            session_id=file.session_id,
-            project_id=file.project_id,
-            mtime=file.mtime,
-            json_only=file.path.endswith(".json"),
-            archived=file.archived,
-        )
-    return ao_rs.parse_ao_rs_session(
-        data,
-        path=file.path,
-        dir_project_id=file.project_id,
-        mtime=file.mtime,
-        archived=ao_rs.is_archive_path(file.path),
-    )
-
-
 def _session_files(state: _State, path: str, stat: bool = True) -> Iterator[ao_ts.SessionFile]:
     if state.source == "ao":
         return ao_ts.ao_session_files(path, stat=stat, include_archive=state.include_terminated)
@@ -290,7 +304,7 @@ def _projects_plan(
 
 
 def _existing_projects(state: _State, ids: Iterable[str]) -> set[str]:
-    return set(Project.objects.filter(pk__in=list(ids)).values_list("pk", flat=True))
+    return {row[0] for row in _select_in(Project, ["id"], id=list(ids))}
 
 
 def _import_config_projects(state: _State, root: str) -> None:
@@ -484,11 +498,7 @@ def _session_batch(
 
     project_ids = {r.project_id for r in records}
     existing_projects = _existing_projects(state, project_ids)
-    existing_sessions = dict(
-        Session.objects.filter(pk__in=[r.id for r in records])
-        .order_by()
-        .values_list("pk", "source_path")
-    )
+    existing_sessions = dict(_select_in(Session, ["id", "source_path"], id=[r.id for r in records]))
     if second_pass:
         missing = project_ids - state.used_nums.keys()
         for pid in missing:
@@ -506,9 +516,9 @@ def _session_batch(
         hints = {r.num_hint if r.num_hint is not None else 0 for r in records}
         taken = {
             (pid, num): sid
-            for pid, num, sid in Session.objects.filter(project_id__in=project_ids, num__in=hints)
-            .order_by()
-            .values_list("project_id", "num", "pk")
+            for pid, num, sid in _select_in(
+                Session, ["project", "num", "id"], project=sorted(project_ids), num=sorted(hints)
+            )
         }
 
     # Projects the sessions need that do not exist yet: created from the directory name.
@@ -583,8 +593,9 @@ def _session_batch(
         )
     else:
         _insert_ignore(Project, project_rows)
-        _insert_ignore(Session, session_rows)
-        if session_rows:
+        inserted = _insert_ignore(Session, session_rows)
+        # Fewer rows than sent: some lost a race with another writer; find out which.
+        if inserted != len(session_rows):
             items = _confirm_inserted(session_rows, items)
     _items_record(state, items)
     return copies
@@ -592,9 +603,7 @@ def _session_batch(
 
 def _confirm_inserted(rows: list[dict], items: list[ItemRecord]) -> list[ItemRecord]:
     """A row that lost a race with a concurrent writer is reported, not claimed (one query)."""
-    stored = dict(
-        Session.objects.filter(pk__in=[r["id"] for r in rows]).values_list("pk", "source_path")
-    )
+    stored = dict(_select_in(Session, ["id", "source_path"], id=[r["id"] for r in rows]))
     mine = {r["id"]: r["source_path"] for r in rows}
     fixed = []
     for item in items:
@@ -639,26 +648,44 @@ def _copy_after_commit(state: _State, copies: list[_TranscriptCopy]) -> None:
         transaction.on_commit(partial(_copy_transcripts, copies))
 
 
-def _process_files(state: _State, files: Iterable[ao_ts.SessionFile], batch_size: int) -> None:
+def _process_files(
+    state: _State, files: Iterable[ao_ts.SessionFile], batch_size: int, parser: ParseAhead
+) -> None:
+    """Batches are parsed one ahead of the batch being written (in a helper process when
+    `parser` has one); each batch is still decided and written in its own transaction."""
+    ahead: deque[tuple[int, list[ItemRecord], list[_TranscriptCopy], list, Any]] = deque()
     for chunk in _batched(files, batch_size):
-        deferred_before = len(state.deferred)
-        with transaction.atomic():
-            known_items, known_copies, unknown = _already_imported(state, chunk)
-            parsed = []
-            for file in unknown:
-                try:
-                    record: SessionRecord | LegacyParseError = _parse(state, file)
-                except LegacyParseError as exc:
-                    record = exc
-                if isinstance(record, SessionRecord) and not ao_ts.is_in_scope(
-                    record, include_terminated=state.include_terminated
-                ):
-                    state.bump("sessions_not_in_scope")
-                    continue
-                parsed.append((file, record))
-            copies = _session_batch(state, parsed, second_pass=False, prior_items=known_items)
-            _advance(state, len(chunk) - (len(state.deferred) - deferred_before))
-            _copy_after_commit(state, known_copies + copies)
+        # Safe to read before the previous batch commits: a file is skipped here only when
+        # a row carries its own path, which no other batch of this run can write.
+        known_items, known_copies, unknown = _already_imported(state, chunk)
+        ahead.append((len(chunk), known_items, known_copies, unknown, parser.submit(unknown)))
+        if len(ahead) > 1:
+            _write_parsed(state, *ahead.popleft())
+    while ahead:
+        _write_parsed(state, *ahead.popleft())
+
+
+def _write_parsed(
+    state: _State,
+    chunk_size: int,
+    known_items: list[ItemRecord],
+    known_copies: list[_TranscriptCopy],
+    unknown: list[ao_ts.SessionFile],
+    parsing,
+) -> None:
+    parsed = []
+    for file, record in zip(unknown, parsing.result(), strict=True):
+        if isinstance(record, SessionRecord) and not ao_ts.is_in_scope(
+            record, include_terminated=state.include_terminated
+        ):
+            state.bump("sessions_not_in_scope")
+            continue
+        parsed.append((file, record))
+    deferred_before = len(state.deferred)
+    with transaction.atomic():
+        copies = _session_batch(state, parsed, second_pass=False, prior_items=known_items)
+        _advance(state, chunk_size - (len(state.deferred) - deferred_before))
+        _copy_after_commit(state, known_copies + copies)
 
 
 def _already_imported(
@@ -675,13 +702,8 @@ def _already_imported(
             state.bump("files_skipped")
         else:
             readable.append(file)
-    rows = (
-        Session.objects.filter(pk__in=[f.session_id for f in readable])
-        .order_by()
-        .values_list(
-            "pk", "source_path", "project_id", "harness", "agent_session_id", "workspace_path"
-        )
-    )
+    columns = ["id", "source_path", "project", "harness", "agent_session_id", "workspace_path"]
+    rows = _select_in(Session, columns, id=[f.session_id for f in readable])
     by_id = {row[0]: row for row in rows}
     items: list[ItemRecord] = []
     copies: list[_TranscriptCopy] = []
@@ -708,7 +730,9 @@ def _process_deferred(state: _State, batch_size: int) -> None:
         for item in chunk:
             file = item.file
             try:
-                record: SessionRecord | LegacyParseError = _parse(state, file)
+                record: SessionRecord | LegacyParseError = session_file_parse(
+                    source=state.source, file=file
+                )
             except LegacyParseError as exc:
                 record = exc  # the file changed since the first pass
             parsed.append((file, record))
@@ -736,8 +760,13 @@ def legacy_import_run(
     actor: str = "",
     origin: str = MigrationRun.Origin.CLI,
     on_progress: ProgressCallback | None = None,
+    parse_ahead: bool | None = None,
 ) -> MigrationRun:
-    """Import one legacy store; returns the MigrationRun it recorded."""
+    """Import one legacy store; returns the MigrationRun it recorded.
+
+    `parse_ahead`: parse the next batch in a helper process while this one writes (None:
+    when there is a second core and more than one batch). The outcome is the same.
+    """
     if source not in SOURCES:
         raise MigrationError(f"Unknown source {source!r}; use one of {', '.join(SOURCES)}.")
     if batch_size < 1:
@@ -782,9 +811,12 @@ def legacy_import_run(
         with _larger_sqlite_cache():
             total = _count_files(state, path)
             migration_run_progress(run=run, total=total)
-            if source == "ao":
-                _import_config_projects(state, path)
-            _process_files(state, _session_files(state, path), batch_size)
+            if parse_ahead is None:
+                parse_ahead = parse_ahead_default(files=total, batch_size=batch_size)
+            with ParseAhead(source=source, enabled=parse_ahead) as parser:
+                if source == "ao":
+                    _import_config_projects(state, path)
+                _process_files(state, _session_files(state, path), batch_size, parser)
             _process_deferred(state, batch_size)
     except Exception as exc:  # a crash of the whole run is journaled, then re-raised
         error = f"{type(exc).__name__}: {exc}"

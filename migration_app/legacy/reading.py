@@ -1,0 +1,51 @@
+"""Reading session files of either source: bytes in, a record or the reason out.
+
+Pure over files and free of Django, so a helper process can run it (see
+`migration_app.services.parse_ahead`) while the importer writes the previous batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from migration_app.legacy import ao_rs, ao_ts
+from migration_app.legacy.records import LegacyParseError, SessionRecord
+
+
+def session_file_parse(*, source: str, file: ao_ts.SessionFile) -> SessionRecord:
+    """The file's session; LegacyParseError names the file and why it cannot be imported."""
+    try:
+        with open(file.path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise LegacyParseError(file.path, f"cannot read: {exc.strerror or exc}") from None
+    if source == "ao":
+        return ao_ts.parse_ao_session(
+            data,
+            path=file.path,
+            session_id=file.session_id,
+            project_id=file.project_id,
+            mtime=file.mtime,
+            json_only=file.path.endswith(".json"),
+            archived=file.archived,
+        )
+    return ao_rs.parse_ao_rs_session(
+        data,
+        path=file.path,
+        dir_project_id=file.project_id,
+        mtime=file.mtime,
+        archived=ao_rs.is_archive_path(file.path),
+    )
+
+
+def session_files_parse(
+    *, source: str, files: Sequence[ao_ts.SessionFile]
+) -> list[SessionRecord | LegacyParseError]:
+    """One result per file, in order: a bad file is a result, never an exception."""
+    results: list[SessionRecord | LegacyParseError] = []
+    for file in files:
+        try:
+            results.append(session_file_parse(source=source, file=file))
+        except LegacyParseError as exc:
+            results.append(exc)
+    return results

@@ -1,0 +1,120 @@
+"""Parse the next batch of legacy files in a helper process while this one writes.
+
+Reading and parsing (file I/O, JSON/YAML, mapping) and writing (SQL, journal) are of
+the same order in an import; on two cores they overlap. The helper is a fresh Python
+(`migration_app.legacy.parse_worker`) that runs only the pure readers: it inherits no
+database connection, no lock and no thread, and it ends when this process ends (its input
+closes), so a kill -9 of the import leaves nothing behind. Without a helper the same
+interface parses in this process, when the result is asked for.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import queue
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from migration_app.legacy.ao_ts import SessionFile
+from migration_app.legacy.reading import session_files_parse
+from migration_app.legacy.records import LegacyParseError, SessionRecord
+
+Parsed = list[SessionRecord | LegacyParseError]
+_PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+class ParseAheadError(RuntimeError):
+    """The helper process failed; the import stops (and is journaled as failed)."""
+
+
+def parse_ahead_default(*, files: int, batch_size: int) -> bool:
+    """A helper pays off with a second core and more than one batch to overlap."""
+    return (os.cpu_count() or 1) > 1 and files > batch_size
+
+
+class _InProcess:
+    def __init__(self, source: str, files: Sequence[SessionFile]):
+        self._source, self._files = source, files
+
+    def result(self) -> Parsed:
+        return session_files_parse(source=self._source, files=self._files)
+
+
+class _Pending:
+    def __init__(self, owner: ParseAhead, number: int):
+        self._owner, self._number = owner, number
+
+    def result(self) -> Parsed:
+        return self._owner._reply(self._number)
+
+
+class ParseAhead:
+    """`submit(files)` now, `.result()` later (in submission order): one result per file."""
+
+    def __init__(self, *, source: str, enabled: bool):
+        self.source = source
+        self.enabled = enabled
+        self._process: subprocess.Popen | None = None
+        self._replies: queue.Queue = queue.Queue()
+        self._sent = self._received = 0
+
+    def __enter__(self) -> ParseAhead:
+        if self.enabled:
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(_PROJECT_ROOT), *sys.path])}
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "migration_app.legacy.parse_worker"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env=env,
+                close_fds=True,
+            )
+            # Replies are drained as they come, so the helper never blocks on a full pipe
+            # while this process blocks sending it the next batch.
+            threading.Thread(target=self._drain, daemon=True).start()
+        return self
+
+    def _drain(self) -> None:
+        stdout = self._process.stdout
+        while True:
+            try:
+                self._replies.put(pickle.load(stdout))
+            except EOFError:
+                self._replies.put(("error", "the parse helper ended unexpectedly"))
+                return
+            except Exception as exc:  # a torn reply: report it, never hang the import
+                self._replies.put(("error", f"unreadable reply from the parse helper: {exc}"))
+                return
+
+    def submit(self, files: Sequence[SessionFile]) -> _Pending | _InProcess:
+        if self._process is None or not files:
+            return _InProcess(self.source, files)
+        try:
+            pickle.dump((self.source, list(files)), self._process.stdin, pickle.HIGHEST_PROTOCOL)
+            self._process.stdin.flush()
+        except BrokenPipeError:
+            raise ParseAheadError("the parse helper ended unexpectedly") from None
+        self._sent += 1
+        return _Pending(self, self._sent)
+
+    def _reply(self, number: int) -> Parsed:
+        if number != self._received + 1:
+            raise ParseAheadError("parse results must be collected in submission order")
+        status, payload = self._replies.get()
+        if status != "ok":
+            raise ParseAheadError(f"the parse helper failed:\n{payload}")
+        self._received += 1
+        return payload
+
+    def __exit__(self, *exc_info) -> bool:
+        if self._process is not None:
+            self._process.stdin.close()  # end of input: the helper exits
+            try:
+                self._process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        return False
