@@ -88,11 +88,18 @@ def claude_slug(path: str) -> str:
 
 
 def transcript_paths(
-    *, claude_home: str, data_dir: str, project_id: str, session_id: str, worktree: str, uuid: str
+    *,
+    claude_home: str,
+    data_dir: str,
+    project_id: str,
+    session_id: str,
+    worktree: str,
+    uuid: str,
+    realpath: Callable[[str], str] = os.path.realpath,
 ) -> tuple[str, str]:
     """(source, destination) of one Claude transcript (legacy-formats §2.6, literal dest)."""
     projects = os.path.join(claude_home, "projects")
-    source = os.path.join(projects, claude_slug(os.path.realpath(worktree)), f"{uuid}.jsonl")
+    source = os.path.join(projects, claude_slug(realpath(worktree)), f"{uuid}.jsonl")
     new_worktree = os.path.join(data_dir, "worktrees", project_id, session_id)
     return source, os.path.join(projects, claude_slug(new_worktree), f"{uuid}.jsonl")
 
@@ -196,6 +203,29 @@ def _insert_rows(model: type[models.Model], rows: list[dict[str, Any]], on_confl
 # --- run state -----------------------------------------------------------------------
 
 
+class CachedRealpath:
+    """os.path.realpath that resolves each parent directory once: a project's worktrees
+    share theirs, and resolving walks every component with lstat. Only the last
+    component is looked at per call. Meant for one run (a symlink changed meanwhile is
+    not seen); it forgets everything past `keep` directories, so memory stays bounded."""
+
+    def __init__(self, keep: int = 10_000):
+        self.keep = keep
+        self._dirs: dict[str, str] = {}
+
+    def __call__(self, path: str) -> str:
+        parent, name = os.path.split(path)
+        if not parent or name in ("", ".", ".."):
+            return os.path.realpath(path)
+        real_parent = self._dirs.get(parent)
+        if real_parent is None:
+            if len(self._dirs) >= self.keep:
+                self._dirs.clear()
+            real_parent = self._dirs[parent] = os.path.realpath(parent)
+        candidate = os.path.join(real_parent, name)
+        return os.path.realpath(candidate) if os.path.islink(candidate) else candidate
+
+
 @dataclass
 class _Deferred:
     """A session left for the second pass: it has no number of its own, or lost a clash."""
@@ -234,6 +264,7 @@ class _State:
     virtual_sessions: dict[str, str] = field(default_factory=dict)  # id → source path
     virtual_nums: dict[tuple[str, int], str] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    realpath: CachedRealpath = field(default_factory=CachedRealpath)
 
     def bump(self, key: str, n: int = 1) -> None:
         self.counts[key] = self.counts.get(key, 0) + n
@@ -427,6 +458,7 @@ def _transcript_plan(
         session_id=session_id,
         worktree=worktree,
         uuid=uuid,
+        realpath=state.realpath,
     )
     after = {"source": source, "dest": dest, "session_id": session_id}
     if os.path.exists(dest):
@@ -930,6 +962,7 @@ def legacy_import_lock_key() -> int:
 
 
 __all__ = [
+    "CachedRealpath",
     "DEFAULT_BATCH_SIZE",
     "SOURCES",
     "claude_slug",

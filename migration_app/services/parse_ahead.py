@@ -10,6 +10,7 @@ interface parses in this process, when the result is asked for.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import queue
@@ -111,7 +112,9 @@ class ParseAhead:
 
     def __exit__(self, *exc_info) -> bool:
         if self._process is not None:
-            self._process.stdin.close()  # end of input: the helper exits
+            # End of input: the helper exits (a broken pipe: it is gone already).
+            with contextlib.suppress(BrokenPipeError):
+                self._process.stdin.close()
             try:
                 self._process.wait(timeout=30)
             except subprocess.TimeoutExpired:

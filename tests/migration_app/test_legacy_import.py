@@ -16,6 +16,7 @@ from migration_app.services import migration_undo
 from migration_app.services.journal import MigrationError
 from migration_app.services.legacy_import import (
     TEMP_SUFFIX,
+    CachedRealpath,
     claude_slug,
     legacy_import_run,
     transcript_paths,
@@ -422,3 +423,79 @@ def test_a_projects_origin_url_is_read_from_its_git_repository(tmp_path, claude_
     import_committing(source="ao", path=str(root), claude_home=str(claude_home))
     assert Project.objects.get(pk="app").repo_origin_url == "git@example.org:team/app.git"
     assert Project.objects.get(pk="plain").repo_origin_url == "https://cfg"
+
+
+def test_parsing_ahead_in_a_helper_process_changes_nothing_in_the_outcome(ao_tree, claude_home):
+    creation_times = {"projects_app.Project": {"created_at", "updated_at"}}
+    inline = run_import(ao_tree, claude_home, batch_size=15, parse_ahead=False)
+    tables, files, plan = (
+        dump_tables(ignore=creation_times),
+        list_files(claude_home),
+        item_plan(inline),
+    )
+    migration_undo(run=inline)  # back to the empty database, transcripts copied removed
+
+    ahead = run_import(ao_tree, claude_home, batch_size=15, parse_ahead=True)
+
+    assert item_plan(ahead) == plan
+    assert dump_tables(ignore=creation_times) == tables
+    assert list_files(claude_home) == files
+
+
+def test_a_row_that_loses_a_race_with_another_writer_is_reported_not_claimed(
+    ao_tree, claude_home, monkeypatch
+):
+    from migration_app.services import legacy_import
+
+    real_insert = legacy_import._insert_ignore
+    raced: list[str] = []
+
+    def insert_after_a_competitor(model, rows):
+        # Another writer takes the number of this batch's first session just before us.
+        if model is Session and rows and not raced:
+            first = rows[0]
+            SessionFactory(
+                id=f"{first['id']}-rival",
+                project=Project.objects.get(pk=first["project_id"]),
+                num=first["num"],
+            )
+            raced.append(first["id"])
+        return real_insert(model, rows)
+
+    monkeypatch.setattr(legacy_import, "_insert_ignore", insert_after_a_competitor)
+
+    run = run_import(ao_tree, claude_home, batch_size=30)
+
+    [loser] = raced
+    item = run.items.get(subject_type="session", subject_id=loser)
+    assert item.outcome == Outcome.FAILED
+    assert "concurrent insert" in item.reason
+    assert not Session.objects.filter(pk=loser).exists()
+    assert run.status == MigrationRun.Status.PARTIAL
+    # Everything else of the batch landed and is claimed.
+    assert run.items.filter(subject_type="session", outcome=Outcome.MIGRATED).count() == (
+        Session.objects.filter(source="ao").count()
+    )
+
+
+def test_the_cached_realpath_resolves_exactly_as_realpath(tmp_path, monkeypatch):
+    real = tmp_path / "real"
+    (real / "proj" / "s1").mkdir(parents=True)
+    (real / "elsewhere").mkdir()
+    (tmp_path / "via-link").symlink_to(real)  # a symlinked parent
+    (real / "proj" / "s2").symlink_to(real / "elsewhere")  # a symlinked last component
+    monkeypatch.chdir(real)
+    paths = [
+        tmp_path / "via-link" / "proj" / "s1",
+        tmp_path / "via-link" / "proj" / "s2",
+        tmp_path / "via-link" / "proj" / "missing" / "deeper",
+        tmp_path / "via-link" / "proj" / "..",
+        tmp_path / "via-link" / "proj" / "s1" / ".",
+        tmp_path / "via-link" / "proj" / "s1" / "",
+        "proj/s1",
+        "s1",
+        "/",
+    ]
+    resolve = CachedRealpath(keep=2)  # forgets along the way: same answers
+    for path in [*paths, *paths]:
+        assert resolve(str(path)) == os.path.realpath(path), path

@@ -59,6 +59,22 @@ def test_json_prints_one_object_and_exit_0_when_all_migrated(clean_tree, tmp_pat
 
 
 @pytest.mark.django_db
+def test_parse_ahead_can_be_turned_off_with_the_same_result(clean_tree, tmp_path):
+    claude = ["--claude-home", str(tmp_path / "c")]
+    args = ["--source", "ao", clean_tree.root, "--json", "--batch-size", "10", *claude]
+
+    code, out, _ = migrate_legacy(*args, "--no-parse-ahead")
+    rows = dump_tables(ignore={"projects_app.Project": {"created_at", "updated_at"}})
+    Session.objects.all().delete()
+    Project.objects.all().delete()
+    code_ahead, out_ahead, _ = migrate_legacy(*args)
+
+    assert code == code_ahead == 0
+    assert json.loads(out)["counts"] == json.loads(out_ahead)["counts"]
+    assert dump_tables(ignore={"projects_app.Project": {"created_at", "updated_at"}}) == rows
+
+
+@pytest.mark.django_db
 def test_rejected_files_exit_1_on_every_run(tmp_path, data_dir):
     tree = ao_tree_generate(str(tmp_path / "ao"), sessions=20)
     for _ in range(2):

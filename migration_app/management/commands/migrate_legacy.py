@@ -42,6 +42,11 @@ class Command(BaseCommand):
         parser.add_argument("--include-terminated", action="store_true")
         parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, metavar="N")
         parser.add_argument("--json", action="store_true", help="one JSON summary on stdout")
+        parser.add_argument(
+            "--no-parse-ahead",
+            action="store_true",
+            help="parse in this process (default: a helper process parses the next batch)",
+        )
 
     def handle(self, *args, **options):
         source = options["source"]
@@ -77,6 +82,7 @@ class Command(BaseCommand):
                 include_terminated=options["include_terminated"],
                 batch_size=options["batch_size"],
                 dry_run=options["dry_run"],
+                parse_ahead=False if options["no_parse_ahead"] else None,
                 actor=os.environ.get("USER", ""),
                 origin=MigrationRun.Origin.CLI,
                 on_progress=self._draw_bar if show_bar else None,

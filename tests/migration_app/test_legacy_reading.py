@@ -1,0 +1,64 @@
+"""Reading session files of either source: one result per file, bad files as results."""
+
+import pickle
+
+from migration_app.legacy import ao_rs, ao_ts
+from migration_app.legacy.reading import session_file_parse, session_files_parse
+from migration_app.legacy.records import LegacyParseError, SessionRecord
+from migration_app.legacy.synthetic import ao_rs_tree_generate, ao_tree_generate
+
+
+def ao_files(root):
+    return [f for f in ao_ts.ao_session_files(root, include_archive=True) if not f.skip_reason]
+
+
+def test_every_file_gives_one_result_in_order_and_bad_files_are_results(tmp_path):
+    tree = ao_tree_generate(str(tmp_path / "ao"), sessions=40)  # with its bad sample files
+    files = ao_files(tree.root)
+
+    results = session_files_parse(source="ao", files=files)
+
+    assert len(results) == len(files)
+    rejected = [r for r in results if isinstance(r, LegacyParseError)]
+    assert rejected and all(r.reason for r in rejected)
+    for file, result in zip(files, results, strict=True):
+        path = result.path if isinstance(result, LegacyParseError) else result.source_path
+        assert path == file.path
+
+
+def test_a_file_that_vanished_is_a_reason_not_a_crash(tmp_path):
+    tree = ao_tree_generate(str(tmp_path / "ao"), sessions=5, with_bad_files=False)
+    file = ao_files(tree.root)[0]
+    (tmp_path / file.path).unlink()
+
+    [result] = session_files_parse(source="ao", files=[file])
+
+    assert isinstance(result, LegacyParseError)
+    assert result.reason.startswith("cannot read:")
+
+
+def test_ao_rs_files_are_read_with_the_ao_rs_reader(tmp_path):
+    root = ao_rs_tree_generate(str(tmp_path / "rs"), sessions=6, with_bad_files=False).root
+    files = list(ao_rs.ao_rs_session_files(root, include_archive=False))
+
+    records = [session_file_parse(source="ao-rs", file=f) for f in files]
+
+    assert records and all(isinstance(r, SessionRecord) and r.source == "ao-rs" for r in records)
+
+
+def test_results_survive_the_trip_to_another_process(tmp_path):
+    tree = ao_tree_generate(str(tmp_path / "ao"), sessions=20)
+    results = session_files_parse(source="ao", files=ao_files(tree.root))
+
+    copied = pickle.loads(pickle.dumps(results))
+
+    assert [type(r) for r in copied] == [type(r) for r in results]
+    for before, after in zip(results, copied, strict=True):
+        if isinstance(before, LegacyParseError):
+            assert (after.path, after.reason, str(after)) == (
+                before.path,
+                before.reason,
+                str(before),
+            )
+        else:
+            assert after == before

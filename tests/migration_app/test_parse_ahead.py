@@ -1,0 +1,73 @@
+"""Parsing ahead in a helper process: the same results as in-process, and no leftovers."""
+
+import os
+import signal
+
+import pytest
+
+from migration_app.legacy import ao_ts
+from migration_app.legacy.reading import session_files_parse
+from migration_app.legacy.synthetic import ao_tree_generate
+from migration_app.services.parse_ahead import ParseAhead, ParseAheadError, parse_ahead_default
+
+
+@pytest.fixture
+def files(tmp_path):
+    tree = ao_tree_generate(str(tmp_path / "ao"), sessions=60)  # with its bad sample files
+    found = ao_ts.ao_session_files(tree.root, include_archive=True)
+    return [f for f in found if not f.skip_reason]
+
+
+def comparable(results):
+    return [(type(r).__name__, getattr(r, "reason", None) or r) for r in results]
+
+
+def test_the_helper_gives_what_parsing_in_process_gives_in_submission_order(files):
+    batches = [files[i : i + 7] for i in range(0, len(files), 7)]
+    expected = [session_files_parse(source="ao", files=batch) for batch in batches]
+
+    with ParseAhead(source="ao", enabled=True) as parser:
+        pending = [parser.submit(batch) for batch in batches]  # all in flight at once
+        results = [p.result() for p in pending]
+
+    assert [comparable(r) for r in results] == [comparable(r) for r in expected]
+
+
+def test_without_a_helper_parsing_happens_when_the_result_is_asked_for(files, tmp_path):
+    with ParseAhead(source="ao", enabled=False) as parser:
+        pending = parser.submit(files[:3])
+        os.unlink(files[0].path)
+        first, *_ = pending.result()
+    assert first.reason.startswith("cannot read:")
+
+
+def test_the_helper_ends_with_the_block(files):
+    with ParseAhead(source="ao", enabled=True) as parser:
+        parser.submit(files[:5]).result()
+        process = parser._process
+    assert process.poll() == 0
+
+
+def test_a_helper_that_dies_is_an_error_not_a_hang(files):
+    with ParseAhead(source="ao", enabled=True) as parser:
+        parser.submit(files[:5]).result()
+        os.kill(parser._process.pid, signal.SIGKILL)
+        parser._process.wait()
+        with pytest.raises(ParseAheadError, match="ended unexpectedly"):
+            parser.submit(files[5:10]).result()
+
+
+def test_results_are_collected_in_submission_order(files):
+    with ParseAhead(source="ao", enabled=True) as parser:
+        first, second = parser.submit(files[:2]), parser.submit(files[2:4])
+        with pytest.raises(ParseAheadError, match="submission order"):
+            second.result()
+        assert len(first.result()) == 2
+
+
+def test_a_helper_is_used_only_for_more_than_one_batch_on_more_than_one_core(monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert parse_ahead_default(files=1001, batch_size=500)
+    assert not parse_ahead_default(files=500, batch_size=500)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert not parse_ahead_default(files=10_000, batch_size=500)
