@@ -840,7 +840,7 @@ def legacy_import_run(
     )
     error = ""
     try:
-        with _larger_sqlite_cache():
+        with _sqlite_bulk_settings():
             total = _count_files(state, path)
             migration_run_progress(run=run, total=total)
             if parse_ahead is None:
@@ -857,24 +857,32 @@ def legacy_import_run(
     return migration_run_finish(run=run, extra_counts=_summary(state))
 
 
-class _larger_sqlite_cache:
-    """On SQLite, a 32 MB page cache for the run: the session table has 14 indexes, and
-    with the default 2 MB their pages are re-read from the OS on every batch."""
+class _sqlite_bulk_settings:
+    """On SQLite, for the length of a run: a 32 MB page cache (the session table has 14
+    indexes, and with the default 2 MB their pages are re-read from the OS on every
+    batch), and a WAL checkpoint every 20,000 pages instead of 1,000 (every checkpoint
+    copies the index pages each batch touches back into the database file, so fewer
+    checkpoints copy them fewer times). The previous values come back at the end, with
+    one checkpoint."""
 
-    KIB = 32 * 1024
+    SETTINGS = {"cache_size": -32 * 1024, "wal_autocheckpoint": 20_000}
 
     def __enter__(self):
-        self.previous = None
+        self.previous: dict[str, int] = {}
         if connection.vendor == "sqlite":
             with connection.cursor() as cursor:
-                self.previous = cursor.execute("PRAGMA cache_size").fetchone()[0]
-                cursor.execute(f"PRAGMA cache_size = -{self.KIB}")
+                for name, value in self.SETTINGS.items():
+                    self.previous[name] = cursor.execute(f"PRAGMA {name}").fetchone()[0]
+                    cursor.execute(f"PRAGMA {name} = {int(value)}")
         return self
 
     def __exit__(self, *exc_info):
-        if self.previous is not None:
+        if self.previous:
             with connection.cursor() as cursor:
-                cursor.execute(f"PRAGMA cache_size = {int(self.previous)}")
+                for name, value in self.previous.items():
+                    cursor.execute(f"PRAGMA {name} = {int(value)}")
+                if not connection.in_atomic_block:  # a checkpoint cannot run in one
+                    cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
         return False
 
 

@@ -499,3 +499,22 @@ def test_the_cached_realpath_resolves_exactly_as_realpath(tmp_path, monkeypatch)
     resolve = CachedRealpath(keep=2)  # forgets along the way: same answers
     for path in [*paths, *paths]:
         assert resolve(str(path)) == os.path.realpath(path), path
+
+
+def test_the_sqlite_bulk_settings_last_only_as_long_as_the_run(ao_tree, claude_home):
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite pragmas")
+
+    def pragmas():
+        with connection.cursor() as cursor:
+            return [
+                cursor.execute(f"PRAGMA {name}").fetchone()[0]
+                for name in ("cache_size", "wal_autocheckpoint")
+            ]
+
+    before = pragmas()
+    seen = []
+    run_import(ao_tree, claude_home, on_progress=lambda done, total: seen.append(pragmas()))
+
+    assert seen and all(during == [-32 * 1024, 20_000] for during in seen)
+    assert pragmas() == before
