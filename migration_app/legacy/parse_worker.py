@@ -2,8 +2,9 @@
 
     python -m migration_app.legacy.parse_worker
 
-One request per batch, `(source, files)` pickled on stdin; one reply per request, in order,
-pickled on stdout: `("ok", results)` with one record or LegacyParseError per file, or
+One request per batch, `(source, files, row_format)` pickled on stdin; one reply per
+request, in order, pickled on stdout: `("ok", results)` with one record (its database row
+prepared when a row format is given) or LegacyParseError per file, or
 `("error", traceback)` when the reader itself broke. Ends at end of input, so it also ends
 when its parent dies. Pickle is safe here: the only peer is the parent that started it.
 """
@@ -24,11 +25,12 @@ def main() -> int:
     os.dup2(2, 1)  # a stray print goes to stderr instead of corrupting the replies
     while True:
         try:
-            source, files = pickle.load(requests)
+            source, files, row_format = pickle.load(requests)
         except EOFError:
             return 0
         try:
-            reply = ("ok", session_files_parse(source=source, files=files))
+            results = session_files_parse(source=source, files=files, row_format=row_format)
+            reply = ("ok", results)
         except Exception:
             reply = ("error", traceback.format_exc())
         try:

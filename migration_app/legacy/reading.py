@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from migration_app.legacy import ao_rs, ao_ts
 from migration_app.legacy.records import LegacyParseError, SessionRecord
+from migration_app.legacy.rows import SessionRowFormat, session_row_values
 
 
 def session_file_parse(*, source: str, file: ao_ts.SessionFile) -> SessionRecord:
@@ -39,13 +40,23 @@ def session_file_parse(*, source: str, file: ao_ts.SessionFile) -> SessionRecord
 
 
 def session_files_parse(
-    *, source: str, files: Sequence[ao_ts.SessionFile]
+    *,
+    source: str,
+    files: Sequence[ao_ts.SessionFile],
+    row_format: SessionRowFormat | None = None,
 ) -> list[SessionRecord | LegacyParseError]:
-    """One result per file, in order: a bad file is a result, never an exception."""
+    """One result per file, in order: a bad file is a result, never an exception.
+
+    With `row_format`, each record also carries its database row (`prepared_row`).
+    """
     results: list[SessionRecord | LegacyParseError] = []
     for file in files:
         try:
-            results.append(session_file_parse(source=source, file=file))
+            record = session_file_parse(source=source, file=file)
         except LegacyParseError as exc:
             results.append(exc)
+            continue
+        if row_format is not None:
+            record.prepared_row = session_row_values(record, row_format)
+        results.append(record)
     return results

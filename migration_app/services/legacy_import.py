@@ -29,7 +29,7 @@ import os
 import re
 import shutil
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import islice
@@ -47,6 +47,12 @@ from migration_app.legacy.records import (
     ProjectRecord,
     SessionRecord,
     project_id_problem,
+)
+from migration_app.legacy.rows import (
+    MAPPED_COLUMNS,
+    RUN_COLUMNS,
+    SessionRowFormat,
+    session_row_values,
 )
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services.journal import (
@@ -162,10 +168,31 @@ def _preparer(f: models.Field, plain: tuple) -> Callable[[Any], Any] | None:
     return prepare
 
 
+_ON_CONFLICT_IGNORE = " ON CONFLICT DO NOTHING"  # SQLite and PostgreSQL
+
+
 def _insert_ignore(model: type[models.Model], rows: list[dict[str, Any]]) -> int:
-    """INSERT … ON CONFLICT DO NOTHING of full rows, one executemany (SQLite and PostgreSQL);
-    returns the number of rows inserted as the driver reports it (-1: unknown)."""
-    return _insert_rows(model, rows, on_conflict=" ON CONFLICT DO NOTHING")
+    """INSERT … ON CONFLICT DO NOTHING of full rows, one executemany; returns the number
+    of rows inserted as the driver reports it (-1: unknown)."""
+    return _insert_rows(model, rows, on_conflict=_ON_CONFLICT_IGNORE)
+
+
+def _insert_values(
+    model: type[models.Model], attnames: Sequence[str], rows: list[list[Any]], on_conflict=""
+) -> int:
+    """One executemany of rows whose values are already in the database's forms."""
+    if not rows:
+        return 0
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(model._meta.get_field(name).column) for name in attnames)
+    placeholders = ", ".join(["%s"] * len(attnames))
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "
+        f"VALUES ({placeholders}){on_conflict}"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+        return cursor.rowcount
 
 
 def _insert_rows(model: type[models.Model], rows: list[dict[str, Any]], on_conflict="") -> int:
@@ -178,12 +205,6 @@ def _insert_rows(model: type[models.Model], rows: list[dict[str, Any]], on_confl
     if not rows:
         return 0
     fields = [f for f in model._meta.concrete_fields if not (f.primary_key and f.auto_created)]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    sql = (
-        f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({columns}) "
-        f"VALUES ({placeholders}){on_conflict}"
-    )
     plain = (models.CharField, models.TextField, models.IntegerField, models.BooleanField)
     # Plain values go as they are; dates, JSON and UUID keys through Django's own adaptation.
     names_defaults = [(f.attname, f.get_default()) for f in fields]
@@ -195,12 +216,25 @@ def _insert_rows(model: type[models.Model], rows: list[dict[str, Any]], on_confl
             if values[i] is not None:
                 values[i] = prepare(values[i])
         params.append(values)
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
-        return cursor.rowcount
+    return _insert_values(model, [f.attname for f in fields], params, on_conflict)
 
 
 # --- run state -----------------------------------------------------------------------
+
+
+def _session_row_format() -> SessionRowFormat:
+    """The session table as the row preparer needs it (sent once to the parse helper)."""
+    fields = Session._meta.concrete_fields
+    return SessionRowFormat(
+        columns=tuple(f.attname for f in fields),
+        defaults={
+            f.attname: f.get_db_prep_save(f.get_default(), connection)
+            for f in fields
+            if f.attname not in MAPPED_COLUMNS and f.attname not in RUN_COLUMNS
+        },
+        harnesses=_HARNESSES,
+        naive_utc_dates=connection.vendor == "sqlite",
+    )
 
 
 class CachedRealpath:
@@ -265,6 +299,13 @@ class _State:
     virtual_nums: dict[tuple[str, int], str] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     realpath: CachedRealpath = field(default_factory=CachedRealpath)
+    row_format: SessionRowFormat = field(default_factory=_session_row_format)
+
+    def __post_init__(self):
+        self.num_index = self.row_format.columns.index("num")
+        self.workspace_index = self.row_format.columns.index("workspace_id")
+        workspace = Session._meta.get_field("workspace")
+        self.workspace_db_id = workspace.get_db_prep_save(self.workspace.pk, connection)
 
     def bump(self, key: str, n: int = 1) -> None:
         self.counts[key] = self.counts.get(key, 0) + n
@@ -414,38 +455,18 @@ def _advance(state: _State, n: int) -> None:
 # --- sessions ------------------------------------------------------------------------
 
 
-def _session_row(state: _State, record: SessionRecord, num: int) -> dict[str, Any]:
-    harness = record.agent if record.agent in _HARNESSES else ""
-    return {
-        "id": record.id,
-        "num": num,
-        "workspace_id": state.workspace.pk,
-        "project_id": record.project_id,
-        "display_name": record.display_name[:500],
-        "prompt": record.prompt,
-        "status": record.status,
-        "legacy_status": record.legacy_status[:100],
-        "activity_state": record.activity_state,
-        "kind": record.kind,
-        "harness": harness,
-        "agent_session_id": record.agent_session_id[:255],
-        "issue_id": record.issue_id[:255],
-        "issue_url": record.issue_url[:1024],
-        "branch": record.branch[:500],
-        "workspace_path": record.workspace_path[:1024],
-        "runtime_handle_id": "",
-        "is_terminated": record.is_terminated,
-        "terminated_at": record.terminated_at,
-        "archived_at": record.archived_at,
-        "activity_last_at": record.activity_last_at,
-        "first_signal_at": record.first_signal_at,
-        "created_at": record.created_at,
-        "updated_at": record.updated_at,
-        "completed_at": record.completed_at,
-        "source": record.source,
-        "source_path": record.source_path[:2048],
-        "metadata": record.metadata,
-    }
+def _session_values(state: _State, record: SessionRecord, num: int) -> list[Any]:
+    """The row to insert: prepared by the parse helper, or here."""
+    values = record.prepared_row or session_row_values(record, state.row_format)
+    values[state.num_index] = num
+    values[state.workspace_index] = state.workspace_db_id
+    return values
+
+
+def _insert_sessions(state: _State, rows: list[list[Any]]) -> int:
+    """INSERT … ON CONFLICT DO NOTHING of the batch's session rows; returns the count the
+    driver reports inserted (-1: unknown)."""
+    return _insert_values(Session, state.row_format.columns, rows, _ON_CONFLICT_IGNORE)
 
 
 def _transcript_plan(
@@ -567,7 +588,8 @@ def _session_batch(
     project_rows, project_items = _projects_plan(state, new_projects, existing_projects)
     items = project_items + items
 
-    session_rows: list[dict] = []
+    session_rows: list[list[Any]] = []
+    landed: list[tuple[str, str, str, int]] = []  # id, source path, project, number
     copies: list[_TranscriptCopy] = []
     batch_ids: set[str] = set()
     for record in records:
@@ -608,7 +630,8 @@ def _session_batch(
                 continue
             taken[key] = record.id
         batch_ids.add(record.id)
-        session_rows.append(_session_row(state, record, num))
+        session_rows.append(_session_values(state, record, num))
+        landed.append((record.id, record.source_path[:2048], record.project_id, num))
         after = {"project_id": record.project_id, "num": num, "source_path": record.source_path}
         reason = f"{note}; got number {num}" if note else ""
         items.append(ItemRecord("session", record.id, Outcome.MIGRATED, reason, None, after))
@@ -619,24 +642,24 @@ def _session_batch(
 
     if state.dry_run:
         state.virtual_projects.update(row["id"] for row in project_rows)
-        state.virtual_sessions.update((row["id"], row["source_path"]) for row in session_rows)
-        state.virtual_nums.update(
-            ((row["project_id"], row["num"]), row["id"]) for row in session_rows
-        )
+        state.virtual_sessions.update((sid, path) for sid, path, _, _ in landed)
+        state.virtual_nums.update(((pid, num), sid) for sid, _, pid, num in landed)
     else:
         _insert_ignore(Project, project_rows)
-        inserted = _insert_ignore(Session, session_rows)
+        inserted = _insert_sessions(state, session_rows)
         # Fewer rows than sent: some lost a race with another writer; find out which.
         if inserted != len(session_rows):
-            items = _confirm_inserted(session_rows, items)
+            items = _confirm_inserted(landed, items)
     _items_record(state, items)
     return copies
 
 
-def _confirm_inserted(rows: list[dict], items: list[ItemRecord]) -> list[ItemRecord]:
+def _confirm_inserted(
+    landed: list[tuple[str, str, str, int]], items: list[ItemRecord]
+) -> list[ItemRecord]:
     """A row that lost a race with a concurrent writer is reported, not claimed (one query)."""
-    stored = dict(_select_in(Session, ["id", "source_path"], id=[r["id"] for r in rows]))
-    mine = {r["id"]: r["source_path"] for r in rows}
+    mine = {sid: path for sid, path, _, _ in landed}
+    stored = dict(_select_in(Session, ["id", "source_path"], id=list(mine)))
     fixed = []
     for item in items:
         if item.subject_type == "session" and item.outcome == Outcome.MIGRATED:
@@ -845,7 +868,9 @@ def legacy_import_run(
             migration_run_progress(run=run, total=total)
             if parse_ahead is None:
                 parse_ahead = parse_ahead_default(files=total, batch_size=batch_size)
-            with ParseAhead(source=source, enabled=parse_ahead) as parser:
+            with ParseAhead(
+                source=source, enabled=parse_ahead, row_format=state.row_format
+            ) as parser:
                 if source == "ao":
                     _import_config_projects(state, path)
                 _process_files(state, _session_files(state, path), batch_size, parser)

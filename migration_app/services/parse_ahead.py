@@ -23,6 +23,7 @@ from pathlib import Path
 from migration_app.legacy.ao_ts import SessionFile
 from migration_app.legacy.reading import session_files_parse
 from migration_app.legacy.records import LegacyParseError, SessionRecord
+from migration_app.legacy.rows import SessionRowFormat
 
 Parsed = list[SessionRecord | LegacyParseError]
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -56,9 +57,11 @@ class _Pending:
 class ParseAhead:
     """`submit(files)` now, `.result()` later (in submission order): one result per file."""
 
-    def __init__(self, *, source: str, enabled: bool):
+    def __init__(self, *, source: str, enabled: bool, row_format: SessionRowFormat | None = None):
         self.source = source
         self.enabled = enabled
+        # The helper also prepares database rows (otherwise the importer does, as it writes).
+        self.row_format = row_format
         self._process: subprocess.Popen | None = None
         self._replies: queue.Queue = queue.Queue()
         self._sent = self._received = 0
@@ -94,7 +97,8 @@ class ParseAhead:
         if self._process is None or not files:
             return _InProcess(self.source, files)
         try:
-            pickle.dump((self.source, list(files)), self._process.stdin, pickle.HIGHEST_PROTOCOL)
+            request = (self.source, list(files), self.row_format)
+            pickle.dump(request, self._process.stdin, pickle.HIGHEST_PROTOCOL)
             self._process.stdin.flush()
         except BrokenPipeError:
             raise ParseAheadError("the parse helper ended unexpectedly") from None

@@ -447,22 +447,22 @@ def test_a_row_that_loses_a_race_with_another_writer_is_reported_not_claimed(
 ):
     from migration_app.services import legacy_import
 
-    real_insert = legacy_import._insert_ignore
+    real_insert = legacy_import._insert_sessions
     raced: list[str] = []
 
-    def insert_after_a_competitor(model, rows):
+    def insert_after_a_competitor(state, rows):
         # Another writer takes the number of this batch's first session just before us.
-        if model is Session and rows and not raced:
-            first = rows[0]
+        if rows and not raced:
+            first = dict(zip(state.row_format.columns, rows[0], strict=True))
             SessionFactory(
                 id=f"{first['id']}-rival",
                 project=Project.objects.get(pk=first["project_id"]),
                 num=first["num"],
             )
             raced.append(first["id"])
-        return real_insert(model, rows)
+        return real_insert(state, rows)
 
-    monkeypatch.setattr(legacy_import, "_insert_ignore", insert_after_a_competitor)
+    monkeypatch.setattr(legacy_import, "_insert_sessions", insert_after_a_competitor)
 
     run = run_import(ao_tree, claude_home, batch_size=30)
 

@@ -1,0 +1,96 @@
+"""A session record as the values of one database row, in the database's own forms.
+
+Pure and free of Django, so the parse helper can prepare rows while the importer writes
+(see `migration_app.services.parse_ahead`). The importer describes its table once in a
+SessionRowFormat, built from the model with Django's own value adaptation for the
+columns the mapping leaves at their defaults.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from migration_app.legacy.records import SessionRecord
+
+# Filled in by the importer: they depend on the run and on what is already stored.
+RUN_COLUMNS = ("num", "workspace_id")
+# What session_row_mapping sets; every other column gets the model's default.
+MAPPED_COLUMNS = frozenset(
+    {
+        "id", "project_id", "display_name", "prompt", "status", "legacy_status",
+        "activity_state", "kind", "harness", "agent_session_id", "issue_id", "issue_url",
+        "branch", "workspace_path", "runtime_handle_id", "is_terminated", "terminated_at",
+        "archived_at", "activity_last_at", "first_signal_at", "created_at", "updated_at",
+        "completed_at", "source", "source_path", "metadata",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SessionRowFormat:
+    columns: tuple[str, ...]  # attribute names, in INSERT order
+    defaults: dict[str, Any]  # database values of the columns the mapping does not set
+    harnesses: frozenset[str]  # agents that are a harness of ours; others map to ''
+    naive_utc_dates: bool  # SQLite stores naive UTC text; other databases get an offset
+
+
+def _date(value: dt.datetime | None, naive_utc: bool) -> str | None:
+    if value is None:
+        return None
+    utc = value.astimezone(dt.UTC)
+    return (utc.replace(tzinfo=None) if naive_utc else utc).isoformat(" ")
+
+
+def session_row_mapping(record: SessionRecord, harnesses: frozenset[str]) -> dict[str, Any]:
+    """The mapped columns as Python values (lengths cut to the columns' sizes)."""
+    return {
+        "id": record.id,
+        "project_id": record.project_id,
+        "display_name": record.display_name[:500],
+        "prompt": record.prompt,
+        "status": record.status,
+        "legacy_status": record.legacy_status[:100],
+        "activity_state": record.activity_state,
+        "kind": record.kind,
+        "harness": record.agent if record.agent in harnesses else "",
+        "agent_session_id": record.agent_session_id[:255],
+        "issue_id": record.issue_id[:255],
+        "issue_url": record.issue_url[:1024],
+        "branch": record.branch[:500],
+        "workspace_path": record.workspace_path[:1024],
+        "runtime_handle_id": "",
+        "is_terminated": record.is_terminated,
+        "terminated_at": record.terminated_at,
+        "archived_at": record.archived_at,
+        "activity_last_at": record.activity_last_at,
+        "first_signal_at": record.first_signal_at,
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+        "completed_at": record.completed_at,
+        "source": record.source,
+        "source_path": record.source_path[:2048],
+        "metadata": record.metadata,
+    }
+
+
+def session_row_values(record: SessionRecord, row_format: SessionRowFormat) -> list[Any]:
+    """The row's database values in `row_format.columns` order; RUN_COLUMNS are None."""
+    mapped = session_row_mapping(record, row_format.harnesses)
+    naive_utc = row_format.naive_utc_dates
+    values = []
+    for column in row_format.columns:
+        if column in mapped:
+            value = mapped[column]
+            if isinstance(value, dt.datetime):
+                value = _date(value, naive_utc)
+            elif isinstance(value, dict):
+                value = json.dumps(value)
+            values.append(value)
+        elif column in RUN_COLUMNS:
+            values.append(None)
+        else:
+            values.append(row_format.defaults[column])
+    return values

@@ -1,0 +1,69 @@
+"""Session rows prepared outside the ORM read back exactly as the ORM would store them."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+
+from migration_app.legacy.records import SessionRecord
+from migration_app.legacy.rows import MAPPED_COLUMNS, session_row_mapping, session_row_values
+from migration_app.services import legacy_import
+from sessions_app.models import HARNESSES, Session
+from tests.factories import ProjectFactory, default_workspace
+
+pytestmark = pytest.mark.django_db
+
+PLUS_TWO = dt.timezone(dt.timedelta(hours=2))
+
+
+def a_record(project_id: str) -> SessionRecord:
+    return SessionRecord(
+        id="proj-7",
+        project_id=project_id,
+        source="ao",
+        source_path="/legacy/projects/proj/sessions/proj-7.json",
+        status="working",
+        activity_state="active",
+        is_terminated=False,
+        legacy_status="working",
+        created_at=dt.datetime(2025, 3, 1, 23, 30, 0, 123456, tzinfo=PLUS_TWO),
+        updated_at=dt.datetime(2025, 3, 2, 1, 0, tzinfo=dt.UTC),
+        activity_last_at=dt.datetime(2025, 3, 2, 1, 0, tzinfo=dt.UTC),
+        first_signal_at=None,
+        kind="worker",
+        agent="claude-code",
+        display_name="d" * 600,  # longer than the column: cut to 500
+        branch="feat/ü",
+        metadata={"cost": {"usd": 1.25}, "big": str(2**64 - 1), "text": 'é\n"q"'},
+    )
+
+
+def test_the_mapping_sets_exactly_the_mapped_columns():
+    record = a_record("proj")
+    assert set(session_row_mapping(record, frozenset(HARNESSES))) == MAPPED_COLUMNS
+
+
+def test_a_prepared_row_reads_back_as_the_orm_stores_the_same_session():
+    project = ProjectFactory(id="proj")
+    record = a_record(project.pk)
+    state_format = legacy_import._session_row_format()
+
+    mapping = session_row_mapping(record, frozenset(HARNESSES))
+    Session.objects.create(**mapping, num=7, workspace=default_workspace())
+    through_orm = Session.objects.filter(pk=record.id).values().get()
+    Session.objects.filter(pk=record.id).delete()
+
+    values = session_row_values(record, state_format)
+    columns = state_format.columns
+    values[columns.index("num")] = 7
+    workspace = Session._meta.get_field("workspace")
+    values[columns.index("workspace_id")] = workspace.get_db_prep_save(
+        default_workspace().pk, connection
+    )
+    legacy_import._insert_values(Session, columns, [values])
+    prepared = Session.objects.filter(pk=record.id).values().get()
+
+    assert prepared == through_orm
+    assert prepared["created_at"] == dt.datetime(2025, 3, 1, 21, 30, 0, 123456, tzinfo=dt.UTC)
+    assert len(prepared["display_name"]) == 500
+    assert prepared["workstream_id"] == "scratch"  # an unmapped column: the model default
