@@ -67,19 +67,21 @@ class ParseAhead:
         self._sent = self._received = 0
 
     def __enter__(self) -> ParseAhead:
-        if self.enabled:
-            env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(_PROJECT_ROOT), *sys.path])}
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "migration_app.legacy.parse_worker"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                env=env,
-                close_fds=True,
-            )
-            # Replies are drained as they come, so the helper never blocks on a full pipe
-            # while this process blocks sending it the next batch.
-            threading.Thread(target=self._drain, daemon=True).start()
         return self
+
+    def _start(self) -> None:
+        """On the first batch with files to parse: a re-run that parses nothing starts none."""
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(_PROJECT_ROOT), *sys.path])}
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "migration_app.legacy.parse_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            close_fds=True,
+        )
+        # Replies are drained as they come, so the helper never blocks on a full pipe
+        # while this process blocks sending it the next batch.
+        threading.Thread(target=self._drain, daemon=True).start()
 
     def _drain(self) -> None:
         stdout = self._process.stdout
@@ -94,8 +96,10 @@ class ParseAhead:
                 return
 
     def submit(self, files: Sequence[SessionFile]) -> _Pending | _InProcess:
-        if self._process is None or not files:
+        if not self.enabled or not files:
             return _InProcess(self.source, files)
+        if self._process is None:
+            self._start()
         try:
             request = (self.source, list(files), self.row_format)
             pickle.dump(request, self._process.stdin, pickle.HIGHEST_PROTOCOL)

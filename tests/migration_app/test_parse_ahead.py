@@ -71,3 +71,11 @@ def test_a_helper_is_used_only_for_more_than_one_batch_on_more_than_one_core(mon
     assert not parse_ahead_default(files=500, batch_size=500)
     monkeypatch.setattr(os, "cpu_count", lambda: 1)
     assert not parse_ahead_default(files=10_000, batch_size=500)
+
+
+def test_no_helper_is_started_while_there_is_nothing_to_parse(files):
+    with ParseAhead(source="ao", enabled=True) as parser:
+        assert parser.submit([]).result() == []
+        assert parser._process is None
+        parser.submit(files[:1]).result()
+        assert parser._process is not None
