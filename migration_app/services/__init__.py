@@ -15,6 +15,7 @@ from migration_app.services.journal import (  # noqa: F401
     migration_run_finish,
     migration_run_progress,
     migration_run_start,
+    migration_runs_close_interrupted,
     migration_undo,
     undo_handler,
 )

@@ -178,6 +178,24 @@ def migration_run_finish(
     return run
 
 
+INTERRUPTED = "interrupted: the process ended before the run finished"
+
+
+def migration_runs_close_interrupted(*, kind: str) -> int:
+    """Close the runs of `kind` still marked running as failed, with their counts so far.
+
+    Only for a caller that holds the lock that lets one run of this kind at a time: then
+    a run still marked running belongs to a process that died (kill -9, power loss).
+    Closed, such a run shows what it did and can be undone. Returns how many were closed.
+    """
+    stale = MigrationRun.objects.filter(kind=kind, status=MigrationRun.Status.RUNNING)
+    closed = 0
+    for run in stale.order_by("started_at"):
+        migration_run_finish(run=run, error=INTERRUPTED)
+        closed += 1
+    return closed
+
+
 def migration_undo(*, run: MigrationRun) -> MigrationRun:
     """Undo a finished run through the undo its kind registered; a second undo is a no-op."""
     run = MigrationRun.objects.get(pk=run.pk)

@@ -5,6 +5,7 @@ from django.test.utils import CaptureQueriesContext
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services.journal import (
     _UNDO_HANDLERS,
+    INTERRUPTED,
     ItemRecord,
     MigrationConflict,
     MigrationError,
@@ -13,6 +14,7 @@ from migration_app.services.journal import (
     migration_run_finish,
     migration_run_progress,
     migration_run_start,
+    migration_runs_close_interrupted,
     migration_undo,
     undo_handler,
 )
@@ -95,6 +97,27 @@ def test_an_error_that_stops_the_run_makes_it_failed():
     run = migration_run_finish(run=start(), error="Invalid task ID format: x or y")
     assert run.status == MigrationRun.Status.FAILED
     assert run.error == "Invalid task ID format: x or y"
+
+
+def test_runs_left_running_by_a_dead_process_are_closed_with_what_they_did():
+    dead = start()
+    migration_items_record(run=dead, items=items(Outcome.MIGRATED, 4))
+    finished = migration_run_finish(run=start())
+    other_kind = migration_run_start(kind=MigrationRun.Kind.LEGACY_IMPORT)
+
+    closed = migration_runs_close_interrupted(kind=MigrationRun.Kind.REASSOCIATE_TASK)
+
+    assert closed == 1
+    dead.refresh_from_db()
+    assert (dead.status, dead.error) == (MigrationRun.Status.FAILED, INTERRUPTED)
+    assert dead.counts["migrated"] == 4 and dead.is_finished
+    finished_before = finished.finished_at
+    finished.refresh_from_db()
+    assert finished.status == MigrationRun.Status.SUCCEEDED
+    assert finished.finished_at == finished_before
+    other_kind.refresh_from_db()
+    assert other_kind.status == MigrationRun.Status.RUNNING
+    assert migration_runs_close_interrupted(kind=MigrationRun.Kind.REASSOCIATE_TASK) == 0
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from django.db import connection
 
 from migration_app.legacy.synthetic import ao_tree_generate
 from migration_app.models import MigrationRun
+from migration_app.services.journal import INTERRUPTED, migration_run_start
 from migration_app.services.legacy_import import TEMP_SUFFIX, legacy_import_lock_key
 from projects_app.models import Project
 from sessions_app.models import Session
@@ -72,6 +73,21 @@ def test_parse_ahead_can_be_turned_off_with_the_same_result(clean_tree, tmp_path
     assert code == code_ahead == 0
     assert json.loads(out)["counts"] == json.loads(out_ahead)["counts"]
     assert dump_tables(ignore={"projects_app.Project": {"created_at", "updated_at"}}) == rows
+
+
+@pytest.mark.django_db
+def test_a_real_run_closes_an_import_left_running_by_a_dead_process(clean_tree, tmp_path):
+    dead = migration_run_start(kind=MigrationRun.Kind.LEGACY_IMPORT)
+    args = ["--source", "ao", clean_tree.root, "--json", "--claude-home", str(tmp_path / "c")]
+
+    migrate_legacy(*args, "--dry-run")
+    dead.refresh_from_db()
+    assert dead.status == MigrationRun.Status.RUNNING  # a dry run writes only its own run
+
+    code, _, _ = migrate_legacy(*args)
+    dead.refresh_from_db()
+    assert code == 0
+    assert (dead.status, dead.error) == (MigrationRun.Status.FAILED, INTERRUPTED)
 
 
 @pytest.mark.django_db
@@ -272,11 +288,16 @@ def test_kill_9_at_random_moments_then_rerun_equals_an_uninterrupted_run(tmp_pat
             # It finished first: start again from scratch for a real interruption.
             Session.objects.all().delete()
     assert kills == 10, f"{kills} kills in {attempts} attempts"
-    interrupted = MigrationRun.objects.filter(status=MigrationRun.Status.RUNNING)
-    assert interrupted.count() == 10
-    assert interrupted.filter(progress_done__gt=0).exists()
+    # Each run closed the one killed before it; the last killed one is still "running".
+    interrupted = MigrationRun.objects.filter(error=INTERRUPTED)
+    assert interrupted.count() == 9
+    assert set(interrupted.values_list("status", flat=True)) == {MigrationRun.Status.FAILED}
+    assert MigrationRun.objects.filter(status=MigrationRun.Status.RUNNING).count() == 1
     final = run_command(args, env)
     assert final.returncode == 1, final.stderr
+    assert not MigrationRun.objects.filter(status=MigrationRun.Status.RUNNING).exists()
+    assert interrupted.count() == 10
+    assert interrupted.filter(progress_done__gt=0).exists()
 
     assert dump_tables(ignore=project_times) == expected_rows
     files = list_files(tmp_path / "c2")

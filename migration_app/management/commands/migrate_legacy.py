@@ -13,7 +13,7 @@ from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transacti
 from django.db.migrations.executor import MigrationExecutor
 
 from migration_app.models import MigrationRun
-from migration_app.services.journal import MigrationError
+from migration_app.services.journal import MigrationError, migration_runs_close_interrupted
 from migration_app.services.legacy_import import (
     DEFAULT_BATCH_SIZE,
     SOURCES,
@@ -63,6 +63,9 @@ class Command(BaseCommand):
             )
         with _single_run_lock():
             _check_database_writable()
+            if not options["dry_run"]:  # a dry run writes nothing but its own run
+                # Under the lock, a legacy import still marked running died mid-way.
+                migration_runs_close_interrupted(kind=MigrationRun.Kind.LEGACY_IMPORT)
             run = self._run(source, path, options)
         self._report(run, options)
         if run.status != MigrationRun.Status.SUCCEEDED:
