@@ -542,7 +542,3 @@ def parse_ao_config(
             )
         )
     return results
-
-
-def is_in_scope(record: SessionRecord, *, include_terminated: bool) -> bool:
-    return include_terminated or not record.is_terminated

@@ -3,8 +3,8 @@
     python -m migration_app.legacy.parse_worker
 
 One request per batch, `(source, files, row_format)` pickled on stdin; one reply per
-request, in order, pickled on stdout: `("ok", results)` with one record (its database row
-prepared when a row format is given) or LegacyParseError per file, or
+request, in order, pickled on stdout: `("ok", results)` with one ParsedSession (decision
+fields and database row) or LegacyParseError per file, or
 `("error", traceback)` when the reader itself broke. Ends at end of input, so it also ends
 when its parent dies. Pickle is safe here: the only peer is the parent that started it.
 """
@@ -16,7 +16,7 @@ import pickle
 import sys
 import traceback
 
-from migration_app.legacy.reading import session_files_parse
+from migration_app.legacy.reading import session_files_prepare
 
 
 def main() -> int:
@@ -29,7 +29,7 @@ def main() -> int:
         except EOFError:
             return 0
         try:
-            results = session_files_parse(source=source, files=files, row_format=row_format)
+            results = session_files_prepare(source=source, files=files, row_format=row_format)
             reply = ("ok", results)
         except Exception:
             reply = ("error", traceback.format_exc())

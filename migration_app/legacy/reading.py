@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from migration_app.legacy import ao_rs, ao_ts
 from migration_app.legacy.records import LegacyParseError, SessionRecord
-from migration_app.legacy.rows import SessionRowFormat, session_row_values
+from migration_app.legacy.rows import ParsedSession, SessionRowFormat, session_parsed
 
 
 def session_file_parse(*, source: str, file: ao_ts.SessionFile) -> SessionRecord:
@@ -40,23 +40,23 @@ def session_file_parse(*, source: str, file: ao_ts.SessionFile) -> SessionRecord
 
 
 def session_files_parse(
-    *,
-    source: str,
-    files: Sequence[ao_ts.SessionFile],
-    row_format: SessionRowFormat | None = None,
+    *, source: str, files: Sequence[ao_ts.SessionFile]
 ) -> list[SessionRecord | LegacyParseError]:
-    """One result per file, in order: a bad file is a result, never an exception.
-
-    With `row_format`, each record also carries its database row (`prepared_row`).
-    """
+    """One result per file, in order: a bad file is a result, never an exception."""
     results: list[SessionRecord | LegacyParseError] = []
     for file in files:
         try:
-            record = session_file_parse(source=source, file=file)
+            results.append(session_file_parse(source=source, file=file))
         except LegacyParseError as exc:
             results.append(exc)
-            continue
-        if row_format is not None:
-            record.prepared_row = session_row_values(record, row_format)
-        results.append(record)
     return results
+
+
+def session_files_prepare(
+    *, source: str, files: Sequence[ao_ts.SessionFile], row_format: SessionRowFormat
+) -> list[ParsedSession | LegacyParseError]:
+    """As session_files_parse, each session reduced to what the importer needs (its row)."""
+    return [
+        result if isinstance(result, LegacyParseError) else session_parsed(result, row_format)
+        for result in session_files_parse(source=source, files=files)
+    ]

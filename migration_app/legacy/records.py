@@ -60,8 +60,6 @@ class SessionRecord:
     completed_at: dt.datetime | None = None
     archived_at: dt.datetime | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
-    # The database row's values, when the parse helper prepared them (rows.py).
-    prepared_row: list[Any] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass

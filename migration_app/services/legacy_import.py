@@ -41,18 +41,17 @@ from django.db.models import Count
 from django.utils import timezone
 
 from migration_app.legacy import ao_rs, ao_ts
-from migration_app.legacy.reading import session_file_parse
+from migration_app.legacy.reading import session_files_prepare
 from migration_app.legacy.records import (
     LegacyParseError,
     ProjectRecord,
-    SessionRecord,
     project_id_problem,
 )
 from migration_app.legacy.rows import (
     MAPPED_COLUMNS,
     RUN_COLUMNS,
+    ParsedSession,
     SessionRowFormat,
-    session_row_values,
 )
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services.journal import (
@@ -328,7 +327,7 @@ def _session_files(state: _State, path: str, stat: bool = True) -> Iterator[ao_t
     return ao_rs.ao_rs_session_files(path, include_archive=state.include_terminated, stat=stat)
 
 
-def _record_problem(record: SessionRecord) -> str | None:
+def _record_problem(record: ParsedSession) -> str | None:
     problem = project_id_problem(record.project_id)
     if problem:
         return problem
@@ -455,9 +454,9 @@ def _advance(state: _State, n: int) -> None:
 # --- sessions ------------------------------------------------------------------------
 
 
-def _session_values(state: _State, record: SessionRecord, num: int) -> list[Any]:
-    """The row to insert: prepared by the parse helper, or here."""
-    values = record.prepared_row or session_row_values(record, state.row_format)
+def _session_values(state: _State, parsed: ParsedSession, num: int) -> list[Any]:
+    """The prepared row, completed with what only the run knows."""
+    values = parsed.row
     values[state.num_index] = num
     values[state.workspace_index] = state.workspace_db_id
     return values
@@ -506,7 +505,7 @@ def _wants_transcript(agent: str, uuid: str, worktree: str) -> bool:
 
 
 def _record_transcript(
-    state: _State, record: SessionRecord
+    state: _State, record: ParsedSession
 ) -> tuple[ItemRecord, _TranscriptCopy | None] | None:
     if not _wants_transcript(record.agent, record.agent_session_id, record.workspace_path):
         return None
@@ -529,7 +528,7 @@ def _next_free(state: _State, project_id: str) -> int:
 
 def _session_batch(
     state: _State,
-    parsed: list[tuple[ao_ts.SessionFile, SessionRecord | LegacyParseError]],
+    parsed: list[tuple[ao_ts.SessionFile, ParsedSession | LegacyParseError]],
     *,
     second_pass: bool,
     notes: dict[str, str] | None = None,
@@ -537,7 +536,7 @@ def _session_batch(
 ) -> list[_TranscriptCopy]:
     """Decide, write and journal one batch; returns the transcript copies to make after commit."""
     items: list[ItemRecord] = list(prior_items or [])
-    records: list[SessionRecord] = []
+    records: list[ParsedSession] = []
     files = {file.path: file for file, _ in parsed}
     for file, result in parsed:
         if isinstance(result, LegacyParseError):
@@ -730,9 +729,8 @@ def _write_parsed(
 ) -> None:
     parsed = []
     for file, record in zip(unknown, parsing.result(), strict=True):
-        if isinstance(record, SessionRecord) and not ao_ts.is_in_scope(
-            record, include_terminated=state.include_terminated
-        ):
+        terminated = isinstance(record, ParsedSession) and record.is_terminated
+        if terminated and not state.include_terminated:
             state.bump("sessions_not_in_scope")
             continue
         parsed.append((file, record))
@@ -781,18 +779,14 @@ def _process_deferred(state: _State, batch_size: int) -> None:
     deferred = sorted(state.deferred, key=lambda d: (d.file.project_id, d.created_at, d.session_id))
     state.deferred = []
     for chunk in _batched(deferred, batch_size):
-        parsed, notes = [], {}
-        for item in chunk:
-            file = item.file
-            try:
-                record: SessionRecord | LegacyParseError = session_file_parse(
-                    source=state.source, file=file
-                )
-            except LegacyParseError as exc:
-                record = exc  # the file changed since the first pass
-            parsed.append((file, record))
-            if item.note:
-                notes[item.session_id] = item.note
+        files = [item.file for item in chunk]
+        # Parsed again: small (ids without a number, clash losers); a file that changed
+        # since the first pass is judged as it is now.
+        results = session_files_prepare(
+            source=state.source, files=files, row_format=state.row_format
+        )
+        parsed = list(zip(files, results, strict=True))
+        notes = {item.session_id: item.note for item in chunk if item.note}
         with transaction.atomic():
             copies = _session_batch(state, parsed, second_pass=True, notes=notes)
             _advance(state, len(chunk))

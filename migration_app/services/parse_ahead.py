@@ -21,11 +21,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from migration_app.legacy.ao_ts import SessionFile
-from migration_app.legacy.reading import session_files_parse
-from migration_app.legacy.records import LegacyParseError, SessionRecord
-from migration_app.legacy.rows import SessionRowFormat
+from migration_app.legacy.reading import session_files_prepare
+from migration_app.legacy.records import LegacyParseError
+from migration_app.legacy.rows import ParsedSession, SessionRowFormat
 
-Parsed = list[SessionRecord | LegacyParseError]
+Parsed = list[ParsedSession | LegacyParseError]
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 
 
@@ -39,11 +39,13 @@ def parse_ahead_default(*, files: int, batch_size: int) -> bool:
 
 
 class _InProcess:
-    def __init__(self, source: str, files: Sequence[SessionFile]):
-        self._source, self._files = source, files
+    def __init__(self, source: str, files: Sequence[SessionFile], row_format: SessionRowFormat):
+        self._source, self._files, self._row_format = source, files, row_format
 
     def result(self) -> Parsed:
-        return session_files_parse(source=self._source, files=self._files)
+        return session_files_prepare(
+            source=self._source, files=self._files, row_format=self._row_format
+        )
 
 
 class _Pending:
@@ -55,12 +57,12 @@ class _Pending:
 
 
 class ParseAhead:
-    """`submit(files)` now, `.result()` later (in submission order): one result per file."""
+    """`submit(files)` now, `.result()` later (in submission order): one ParsedSession or
+    LegacyParseError per file."""
 
-    def __init__(self, *, source: str, enabled: bool, row_format: SessionRowFormat | None = None):
+    def __init__(self, *, source: str, enabled: bool, row_format: SessionRowFormat):
         self.source = source
         self.enabled = enabled
-        # The helper also prepares database rows (otherwise the importer does, as it writes).
         self.row_format = row_format
         self._process: subprocess.Popen | None = None
         self._replies: queue.Queue = queue.Queue()
@@ -97,7 +99,7 @@ class ParseAhead:
 
     def submit(self, files: Sequence[SessionFile]) -> _Pending | _InProcess:
         if not self.enabled or not files:
-            return _InProcess(self.source, files)
+            return _InProcess(self.source, files, self.row_format)
         if self._process is None:
             self._start()
         try:

@@ -3,7 +3,11 @@
 import pickle
 
 from migration_app.legacy import ao_rs, ao_ts
-from migration_app.legacy.reading import session_file_parse, session_files_parse
+from migration_app.legacy.reading import (
+    session_file_parse,
+    session_files_parse,
+    session_files_prepare,
+)
 from migration_app.legacy.records import LegacyParseError, SessionRecord
 from migration_app.legacy.synthetic import ao_rs_tree_generate, ao_tree_generate
 
@@ -62,3 +66,32 @@ def test_results_survive_the_trip_to_another_process(tmp_path):
             )
         else:
             assert after == before
+
+
+def test_prepared_sessions_carry_the_decision_fields_and_the_row(tmp_path):
+    from migration_app.legacy.rows import SessionRowFormat, session_row_values
+
+    row_format = SessionRowFormat(
+        columns=("id", "num", "created_at", "metadata"),
+        defaults={},
+        harnesses=frozenset({"claude-code"}),
+        naive_utc_dates=True,
+    )
+    tree = ao_tree_generate(str(tmp_path / "ao"), sessions=30)
+    files = ao_files(tree.root)
+
+    prepared = session_files_prepare(source="ao", files=files, row_format=row_format)
+    parsed = session_files_parse(source="ao", files=files)
+
+    assert len(prepared) == len(parsed)
+    for small, full in zip(prepared, parsed, strict=True):
+        if isinstance(full, LegacyParseError):
+            assert isinstance(small, LegacyParseError) and small.reason == full.reason
+            continue
+        assert (small.id, small.project_id, small.num_hint, small.created_at) == (
+            full.id,
+            full.project_id,
+            full.num_hint,
+            full.created_at,
+        )
+        assert small.row == session_row_values(full, row_format)

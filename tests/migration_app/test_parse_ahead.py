@@ -6,9 +6,22 @@ import signal
 import pytest
 
 from migration_app.legacy import ao_ts
-from migration_app.legacy.reading import session_files_parse
+from migration_app.legacy.reading import session_files_prepare
+from migration_app.legacy.rows import SessionRowFormat
 from migration_app.legacy.synthetic import ao_tree_generate
 from migration_app.services.parse_ahead import ParseAhead, ParseAheadError, parse_ahead_default
+
+# A small table: what the helper prepares does not depend on Django.
+ROW_FORMAT = SessionRowFormat(
+    columns=("id", "num", "workspace_id", "project_id", "created_at", "metadata", "title"),
+    defaults={"title": ""},
+    harnesses=frozenset({"claude-code"}),
+    naive_utc_dates=True,
+)
+
+
+def parse_ahead(*, enabled: bool) -> ParseAhead:
+    return ParseAhead(source="ao", enabled=enabled, row_format=ROW_FORMAT)
 
 
 @pytest.fixture
@@ -19,14 +32,16 @@ def files(tmp_path):
 
 
 def comparable(results):
-    return [(type(r).__name__, getattr(r, "reason", None) or r) for r in results]
+    return [(type(r).__name__, getattr(r, "reason", None) or tuple(r)) for r in results]
 
 
 def test_the_helper_gives_what_parsing_in_process_gives_in_submission_order(files):
     batches = [files[i : i + 7] for i in range(0, len(files), 7)]
-    expected = [session_files_parse(source="ao", files=batch) for batch in batches]
+    expected = [
+        session_files_prepare(source="ao", files=batch, row_format=ROW_FORMAT) for batch in batches
+    ]
 
-    with ParseAhead(source="ao", enabled=True) as parser:
+    with parse_ahead(enabled=True) as parser:
         pending = [parser.submit(batch) for batch in batches]  # all in flight at once
         results = [p.result() for p in pending]
 
@@ -34,7 +49,7 @@ def test_the_helper_gives_what_parsing_in_process_gives_in_submission_order(file
 
 
 def test_without_a_helper_parsing_happens_when_the_result_is_asked_for(files, tmp_path):
-    with ParseAhead(source="ao", enabled=False) as parser:
+    with parse_ahead(enabled=False) as parser:
         pending = parser.submit(files[:3])
         os.unlink(files[0].path)
         first, *_ = pending.result()
@@ -42,14 +57,14 @@ def test_without_a_helper_parsing_happens_when_the_result_is_asked_for(files, tm
 
 
 def test_the_helper_ends_with_the_block(files):
-    with ParseAhead(source="ao", enabled=True) as parser:
+    with parse_ahead(enabled=True) as parser:
         parser.submit(files[:5]).result()
         process = parser._process
     assert process.poll() == 0
 
 
 def test_a_helper_that_dies_is_an_error_not_a_hang(files):
-    with ParseAhead(source="ao", enabled=True) as parser:
+    with parse_ahead(enabled=True) as parser:
         parser.submit(files[:5]).result()
         os.kill(parser._process.pid, signal.SIGKILL)
         parser._process.wait()
@@ -58,7 +73,7 @@ def test_a_helper_that_dies_is_an_error_not_a_hang(files):
 
 
 def test_results_are_collected_in_submission_order(files):
-    with ParseAhead(source="ao", enabled=True) as parser:
+    with parse_ahead(enabled=True) as parser:
         first, second = parser.submit(files[:2]), parser.submit(files[2:4])
         with pytest.raises(ParseAheadError, match="submission order"):
             second.result()
@@ -74,7 +89,7 @@ def test_a_helper_is_used_only_for_more_than_one_batch_on_more_than_one_core(mon
 
 
 def test_no_helper_is_started_while_there_is_nothing_to_parse(files):
-    with ParseAhead(source="ao", enabled=True) as parser:
+    with parse_ahead(enabled=True) as parser:
         assert parser.submit([]).result() == []
         assert parser._process is None
         parser.submit(files[:1]).result()
