@@ -17,6 +17,10 @@ from migration_app.legacy.records import SessionRecord
 
 # Filled in by the importer: they depend on the run and on what is already stored.
 RUN_COLUMNS = ("num", "workspace_id")
+DATE_COLUMNS = (
+    "terminated_at", "archived_at", "activity_last_at", "first_signal_at", "created_at",
+    "updated_at", "completed_at",
+)  # fmt: skip
 # What session_row_mapping sets; every other column gets the model's default.
 MAPPED_COLUMNS = frozenset(
     {
@@ -78,22 +82,13 @@ def session_row_mapping(record: SessionRecord, harnesses: frozenset[str]) -> dic
 
 def session_row_values(record: SessionRecord, row_format: SessionRowFormat) -> list[Any]:
     """The row's database values in `row_format.columns` order; RUN_COLUMNS are None."""
-    mapped = session_row_mapping(record, row_format.harnesses)
+    values = session_row_mapping(record, row_format.harnesses)
     naive_utc = row_format.naive_utc_dates
-    values = []
-    for column in row_format.columns:
-        if column in mapped:
-            value = mapped[column]
-            if isinstance(value, dt.datetime):
-                value = _date(value, naive_utc)
-            elif isinstance(value, dict):
-                value = json.dumps(value)
-            values.append(value)
-        elif column in RUN_COLUMNS:
-            values.append(None)
-        else:
-            values.append(row_format.defaults[column])
-    return values
+    for name in DATE_COLUMNS:
+        values[name] = _date(values[name], naive_utc)
+    values["metadata"] = json.dumps(values["metadata"])
+    values.update(row_format.defaults)
+    return [values.get(column) for column in row_format.columns]  # RUN_COLUMNS: None
 
 
 class ParsedSession(NamedTuple):
