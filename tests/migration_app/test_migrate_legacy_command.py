@@ -127,16 +127,26 @@ def test_refusals_exit_2_and_record_no_run(clean_tree, args, message):
     assert not MigrationRun.objects.exists() and not Session.objects.exists()
 
 
-def test_an_unreadable_source_is_refused(tmp_path):
-    if os.geteuid() == 0:
-        pytest.skip("root can read any directory")
+@pytest.mark.django_db
+def test_an_unreadable_source_is_refused(tmp_path, data_dir):
     locked = tmp_path / "locked"
     locked.mkdir(mode=0)
     try:
-        code, _, err = migrate_legacy("--source", "ao", str(locked))
+        if os.geteuid() == 0:
+            # Root reads any directory through two capabilities; without them it is
+            # refused like any owner of a mode-000 directory.
+            no_override = "--bounding-set=-dac_override,-dac_read_search"
+            done = subprocess.run(
+                ["setpriv", no_override, *command("--source", "ao", str(locked))],
+                env=command_env(data_dir), cwd=ROOT, capture_output=True, text=True, timeout=120,
+            )  # fmt: skip
+            code, err = done.returncode, done.stderr
+        else:
+            code, _, err = migrate_legacy("--source", "ao", str(locked))
     finally:
         locked.chmod(0o755)
-    assert code == 2 and "not readable" in err
+    assert code == 2 and "not readable" in err, err
+    assert not MigrationRun.objects.exists()
 
 
 # --- subprocesses ----------------------------------------------------------------------
