@@ -469,3 +469,19 @@ def test_git_origin_url_follows_a_worktrees_gitdir(tmp_path):
 def test_git_origin_url_without_a_repository_is_empty(tmp_path):
     assert git_origin_url(str(tmp_path)) == ""
     assert git_origin_url("") == ""
+
+
+def test_integers_beyond_signed_64_bit_stay_exact_as_text_and_the_rest_stay_numbers():
+    text = (
+        b'{"status": "working", "cost": {"tokens": 18446744073709551615, "calls": 12},'
+        b' "edge": 9223372036854775807, "past": 9223372036854775808,'
+        b' "negative": -9223372036854775809, "ratio": 0.5}'
+    )
+    metadata = parse(text).metadata
+    assert metadata["cost"] == {"tokens": "18446744073709551615", "calls": 12}
+    assert metadata["edge"] == 9223372036854775807
+    assert metadata["past"] == "9223372036854775808"
+    assert metadata["negative"] == "-9223372036854775809"
+    assert metadata["ratio"] == 0.5
+    # Without long digit runs, integers are plain numbers too.
+    assert parse({"status": "working", "n": 42}).metadata["n"] == 42
