@@ -72,6 +72,7 @@ from sessions_app.names import is_valid_name
 Outcome = MigrationItem.Outcome
 SOURCES = ("ao", "ao-rs")
 DEFAULT_BATCH_SIZE = 500
+READ_AHEAD = 2  # batches parsed ahead of the one being written (memory: 3 batches)
 _HARNESSES = frozenset(HARNESSES)
 TEMP_SUFFIX = ".sessionhub-partial"
 # A transcript file name is built from the uuid: no separators, no dots.
@@ -705,15 +706,16 @@ def _copy_after_commit(state: _State, copies: list[_TranscriptCopy]) -> None:
 def _process_files(
     state: _State, files: Iterable[ao_ts.SessionFile], batch_size: int, parser: ParseAhead
 ) -> None:
-    """Batches are parsed one ahead of the batch being written (in a helper process when
-    `parser` has one); each batch is still decided and written in its own transaction."""
+    """Batches are parsed up to READ_AHEAD ahead of the batch being written (in a helper
+    process when `parser` has one), so an uneven batch on either side does not stall the
+    other; each batch is still decided and written in its own transaction, in order."""
     ahead: deque[tuple[int, list[ItemRecord], list[_TranscriptCopy], list, Any]] = deque()
     for chunk in _batched(files, batch_size):
         # Safe to read before the previous batch commits: a file is skipped here only when
         # a row carries its own path, which no other batch of this run can write.
         known_items, known_copies, unknown = _already_imported(state, chunk)
         ahead.append((len(chunk), known_items, known_copies, unknown, parser.submit(unknown)))
-        if len(ahead) > 1:
+        if len(ahead) > READ_AHEAD:
             _write_parsed(state, *ahead.popleft())
     while ahead:
         _write_parsed(state, *ahead.popleft())
