@@ -92,6 +92,7 @@ def main(argv=None) -> int:
 
     from migration_app.legacy.synthetic import ao_tree_generate
     from migration_app.services.legacy_import import legacy_import_run
+    from migration_app.services.parse_ahead import usable_cores
     from sessions_app.models import Session
 
     call_command("migrate", verbosity=0)
@@ -132,7 +133,7 @@ def main(argv=None) -> int:
         "database": connection.vendor,
         "batch_size": args.batch_size,
         "generate_seconds": round(generated, 2),
-        "parse_ahead": "off" if args.no_parse_ahead else f"auto ({os.cpu_count()} cores)",
+        "parse_ahead": "off" if args.no_parse_ahead else f"auto ({usable_cores()} usable cores)",
         "first_import_seconds": round(first_seconds, 2),
         "first_import_cpu_seconds_this_process": round(first_cpu_seconds, 2),
         "first_import_sessions_per_second": round(rate(first_seconds)),

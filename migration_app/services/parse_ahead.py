@@ -1,4 +1,4 @@
-"""Parse the next batch of legacy files in a helper process while this one writes.
+"""Parse the next batches of legacy files in a helper process while this one writes.
 
 Reading and parsing (file I/O, JSON/YAML, mapping) and writing (SQL, journal) are of
 the same order in an import; on two cores they overlap. The helper is a fresh Python
@@ -43,9 +43,16 @@ class ParseAheadError(RuntimeError):
     """The helper process failed; the import stops (and is journaled as failed)."""
 
 
+def usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # what this process may run on (containers)
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
 def parse_ahead_default(*, files: int, batch_size: int) -> bool:
     """A helper pays off with a second core and more than one batch to overlap."""
-    return (os.cpu_count() or 1) > 1 and files > batch_size
+    return usable_cores() > 1 and files > batch_size
 
 
 class _InProcess:

@@ -81,10 +81,10 @@ def test_results_are_collected_in_submission_order(files):
 
 
 def test_a_helper_is_used_only_for_more_than_one_batch_on_more_than_one_core(monkeypatch):
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
     assert parse_ahead_default(files=1001, batch_size=500)
     assert not parse_ahead_default(files=500, batch_size=500)
-    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
     assert not parse_ahead_default(files=10_000, batch_size=500)
 
 
