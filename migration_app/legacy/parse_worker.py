@@ -2,7 +2,7 @@
 
     python -m migration_app.legacy.parse_worker
 
-One request per batch, `(source, files, row_format)` pickled on stdin; one reply per
+One request per batch, `(source, files, row_format, claude_home)` pickled on stdin; one reply per
 request, in order, pickled on stdout: `("ok", results)` with one ParsedSession (decision
 fields and database row) or LegacyParseError per file, or
 `("error", traceback)` when the reader itself broke. Ends at end of input, so it also ends
@@ -25,11 +25,13 @@ def main() -> int:
     os.dup2(2, 1)  # a stray print goes to stderr instead of corrupting the replies
     while True:
         try:
-            source, files, row_format = pickle.load(requests)
+            source, files, row_format, claude_home = pickle.load(requests)
         except EOFError:
             return 0
         try:
-            results = session_files_prepare(source=source, files=files, row_format=row_format)
+            results = session_files_prepare(
+                source=source, files=files, row_format=row_format, claude_home=claude_home
+            )
             reply = ("ok", results)
         except Exception:
             reply = ("error", traceback.format_exc())

@@ -6,11 +6,13 @@ Pure over files and free of Django, so a helper process can run it (see
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 from migration_app.legacy import ao_rs, ao_ts
 from migration_app.legacy.records import LegacyParseError, SessionRecord
 from migration_app.legacy.rows import ParsedSession, SessionRowFormat, session_parsed
+from migration_app.legacy.transcripts import CachedRealpath, transcript_source, wants_transcript
 
 
 def session_file_parse(*, source: str, file: ao_ts.SessionFile) -> SessionRecord:
@@ -53,10 +55,32 @@ def session_files_parse(
 
 
 def session_files_prepare(
-    *, source: str, files: Sequence[ao_ts.SessionFile], row_format: SessionRowFormat
+    *,
+    source: str,
+    files: Sequence[ao_ts.SessionFile],
+    row_format: SessionRowFormat,
+    claude_home: str,
 ) -> list[ParsedSession | LegacyParseError]:
-    """As session_files_parse, each session reduced to what the importer needs (its row)."""
-    return [
-        result if isinstance(result, LegacyParseError) else session_parsed(result, row_format)
-        for result in session_files_parse(source=source, files=files)
-    ]
+    """As session_files_parse, each session reduced to what the importer needs: its row,
+    and where its Claude Code transcript is (looked up under `claude_home`)."""
+    realpath = CachedRealpath()
+    results: list[ParsedSession | LegacyParseError] = []
+    for result in session_files_parse(source=source, files=files):
+        if isinstance(result, LegacyParseError):
+            results.append(result)
+            continue
+        transcript, found = "", False
+        if wants_transcript(result.agent, result.agent_session_id, result.workspace_path):
+            transcript = transcript_source(
+                claude_home=claude_home,
+                worktree=result.workspace_path,
+                uuid=result.agent_session_id,
+                realpath=realpath,
+            )
+            found = os.path.isfile(transcript)
+        results.append(
+            session_parsed(
+                result, row_format, transcript_source=transcript, transcript_source_found=found
+            )
+        )
+    return results

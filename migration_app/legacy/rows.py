@@ -106,9 +106,19 @@ class ParsedSession(NamedTuple):
     agent_session_id: str
     workspace_path: str
     row: list[Any]
+    # Claude Code transcript to relocate: where it is now ('' when there is none to look
+    # for) and whether a file was there when the session was read.
+    transcript_source: str = ""
+    transcript_source_found: bool = False
 
 
-def session_parsed(record: SessionRecord, row_format: SessionRowFormat) -> ParsedSession:
+def session_parsed(
+    record: SessionRecord,
+    row_format: SessionRowFormat,
+    *,
+    transcript_source: str = "",
+    transcript_source_found: bool = False,
+) -> ParsedSession:
     return ParsedSession(
         id=record.id,
         project_id=record.project_id,
@@ -121,4 +131,6 @@ def session_parsed(record: SessionRecord, row_format: SessionRowFormat) -> Parse
         agent_session_id=record.agent_session_id,
         workspace_path=record.workspace_path,
         row=session_row_values(record, row_format),
+        transcript_source=transcript_source,
+        transcript_source_found=transcript_source_found,
     )

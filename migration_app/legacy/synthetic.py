@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from migration_app.legacy.records import INT64_MAX
+from migration_app.legacy.transcripts import claude_slug
 
 BASE_EPOCH = 1_767_225_600  # 2026-01-01T00:00:00Z
 _STATES = ["working", "idle", "needs_input", "not_started", "detecting", "stuck"]
@@ -40,10 +41,6 @@ def _stamp(offset_seconds: int) -> str:
 
     moment = dt.datetime.fromtimestamp(BASE_EPOCH + offset_seconds, tz=dt.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.000")
-
-
-def claude_slug(path: str) -> str:
-    return "".join(c if (c.isascii() and (c.isalnum() or c == "-")) else "-" for c in path)
 
 
 def _write(path: str, data: bytes, mtime: int) -> None:

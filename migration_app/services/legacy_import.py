@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import shutil
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -53,6 +52,12 @@ from migration_app.legacy.rows import (
     ParsedSession,
     SessionRowFormat,
 )
+from migration_app.legacy.transcripts import (
+    CachedRealpath,
+    transcript_destination,
+    transcript_source,
+    wants_transcript,
+)
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services.journal import (
     ItemRecord,
@@ -75,9 +80,6 @@ DEFAULT_BATCH_SIZE = 500
 READ_AHEAD = 2  # batches parsed ahead of the one being written (memory: 3 batches)
 _HARNESSES = frozenset(HARNESSES)
 TEMP_SUFFIX = ".sessionhub-partial"
-# A transcript file name is built from the uuid: no separators, no dots.
-_UUID_NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,200}")
-_SLUG_RE = re.compile(r"[^A-Za-z0-9-]")
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -86,11 +88,6 @@ def default_source_path(source: str) -> str:
     if source == "ao":
         return os.path.expanduser("~/.agent-orchestrator")
     return os.path.expanduser("~/.ao-rs/sessions")
-
-
-def claude_slug(path: str) -> str:
-    """Claude Code's project bucket name: every char outside [a-zA-Z0-9-] becomes '-'."""
-    return _SLUG_RE.sub("-", path)
 
 
 def transcript_paths(
@@ -104,10 +101,17 @@ def transcript_paths(
     realpath: Callable[[str], str] = os.path.realpath,
 ) -> tuple[str, str]:
     """(source, destination) of one Claude transcript (legacy-formats §2.6, literal dest)."""
-    projects = os.path.join(claude_home, "projects")
-    source = os.path.join(projects, claude_slug(realpath(worktree)), f"{uuid}.jsonl")
+    source = transcript_source(
+        claude_home=claude_home, worktree=worktree, uuid=uuid, realpath=realpath
+    )
+    return source, _transcript_destination(claude_home, data_dir, project_id, session_id, uuid)
+
+
+def _transcript_destination(
+    claude_home: str, data_dir: str, project_id: str, session_id: str, uuid: str
+) -> str:
     new_worktree = os.path.join(data_dir, "worktrees", project_id, session_id)
-    return source, os.path.join(projects, claude_slug(new_worktree), f"{uuid}.jsonl")
+    return transcript_destination(claude_home=claude_home, new_worktree=new_worktree, uuid=uuid)
 
 
 # --- raw reads and inserts -----------------------------------------------------------
@@ -235,29 +239,6 @@ def _session_row_format() -> SessionRowFormat:
         harnesses=_HARNESSES,
         naive_utc_dates=connection.vendor == "sqlite",
     )
-
-
-class CachedRealpath:
-    """os.path.realpath that resolves each parent directory once: a project's worktrees
-    share theirs, and resolving walks every component with lstat. Only the last
-    component is looked at per call. Meant for one run (a symlink changed meanwhile is
-    not seen); it forgets everything past `keep` directories, so memory stays bounded."""
-
-    def __init__(self, keep: int = 10_000):
-        self.keep = keep
-        self._dirs: dict[str, str] = {}
-
-    def __call__(self, path: str) -> str:
-        parent, name = os.path.split(path)
-        if not parent or name in ("", ".", ".."):
-            return os.path.realpath(path)
-        real_parent = self._dirs.get(parent)
-        if real_parent is None:
-            if len(self._dirs) >= self.keep:
-                self._dirs.clear()
-            real_parent = self._dirs[parent] = os.path.realpath(parent)
-        candidate = os.path.join(real_parent, name)
-        return os.path.realpath(candidate) if os.path.islink(candidate) else candidate
 
 
 @dataclass
@@ -470,23 +451,21 @@ def _insert_sessions(state: _State, rows: list[list[Any]]) -> int:
 
 
 def _transcript_plan(
-    state: _State, project_id: str, session_id: str, worktree: str, uuid: str
+    state: _State,
+    project_id: str,
+    session_id: str,
+    uuid: str,
+    source: str,
+    source_found: bool | None = None,
 ) -> tuple[ItemRecord, _TranscriptCopy | None]:
-    source, dest = transcript_paths(
-        claude_home=state.claude_home,
-        data_dir=state.data_dir,
-        project_id=project_id,
-        session_id=session_id,
-        worktree=worktree,
-        uuid=uuid,
-        realpath=state.realpath,
-    )
+    """`source_found`: when the parse helper already looked (None: look now)."""
+    dest = _transcript_destination(state.claude_home, state.data_dir, project_id, session_id, uuid)
     after = {"source": source, "dest": dest, "session_id": session_id}
     if os.path.exists(dest):
         state.bump("transcripts_already_present")
         item = ItemRecord("transcript", dest, Outcome.SKIPPED, "already present", None, after)
         return item, _TranscriptCopy(source, dest, copy=False)
-    if not os.path.isfile(source):
+    if not (os.path.isfile(source) if source_found is None else source_found):
         state.bump("transcripts_source_missing")
         item = ItemRecord("transcript", dest, Outcome.SKIPPED, f"source missing: {source}")
         return item, None
@@ -495,23 +474,18 @@ def _transcript_plan(
     return item, _TranscriptCopy(source, dest, copy=True)
 
 
-def _wants_transcript(agent: str, uuid: str, worktree: str) -> bool:
-    """Claude Code sessions with a uuid and a worktree have a transcript to relocate."""
-    return (
-        agent == "claude-code"
-        and bool(uuid)
-        and bool(worktree)
-        and _UUID_NAME_RE.fullmatch(uuid) is not None
-    )
-
-
 def _record_transcript(
     state: _State, record: ParsedSession
 ) -> tuple[ItemRecord, _TranscriptCopy | None] | None:
-    if not _wants_transcript(record.agent, record.agent_session_id, record.workspace_path):
+    if not record.transcript_source:
         return None
     return _transcript_plan(
-        state, record.project_id, record.id, record.workspace_path, record.agent_session_id
+        state,
+        record.project_id,
+        record.id,
+        record.agent_session_id,
+        record.transcript_source,
+        record.transcript_source_found,
     )
 
 
@@ -770,8 +744,11 @@ def _already_imported(
             continue
         _, _, project_id, harness, uuid, worktree = row
         items.append(ItemRecord("session", file.session_id, Outcome.SKIPPED, "already imported"))
-        if _wants_transcript(harness, uuid, worktree):
-            item, copy = _transcript_plan(state, project_id, file.session_id, worktree, uuid)
+        if wants_transcript(harness, uuid, worktree):
+            source = transcript_source(
+                claude_home=state.claude_home, worktree=worktree, uuid=uuid, realpath=state.realpath
+            )
+            item, copy = _transcript_plan(state, project_id, file.session_id, uuid, source)
             items.append(item)
             copies += [copy] if copy else []
     return items, copies, unknown
@@ -785,7 +762,10 @@ def _process_deferred(state: _State, batch_size: int) -> None:
         # Parsed again: small (ids without a number, clash losers); a file that changed
         # since the first pass is judged as it is now.
         results = session_files_prepare(
-            source=state.source, files=files, row_format=state.row_format
+            source=state.source,
+            files=files,
+            row_format=state.row_format,
+            claude_home=state.claude_home,
         )
         parsed = list(zip(files, results, strict=True))
         notes = {item.session_id: item.note for item in chunk if item.note}
@@ -865,7 +845,10 @@ def legacy_import_run(
             if parse_ahead is None:
                 parse_ahead = parse_ahead_default(files=total, batch_size=batch_size)
             with ParseAhead(
-                source=source, enabled=parse_ahead, row_format=state.row_format
+                source=source,
+                enabled=parse_ahead,
+                row_format=state.row_format,
+                claude_home=claude_home,
             ) as parser:
                 if source == "ao":
                     _import_config_projects(state, path)
@@ -991,10 +974,8 @@ def legacy_import_lock_key() -> int:
 
 
 __all__ = [
-    "CachedRealpath",
     "DEFAULT_BATCH_SIZE",
     "SOURCES",
-    "claude_slug",
     "default_source_path",
     "legacy_import_lock_key",
     "legacy_import_run",

@@ -56,12 +56,16 @@ def parse_ahead_default(*, files: int, batch_size: int) -> bool:
 
 
 class _InProcess:
-    def __init__(self, source: str, files: Sequence[SessionFile], row_format: SessionRowFormat):
-        self._source, self._files, self._row_format = source, files, row_format
+    def __init__(self, owner: ParseAhead, files: Sequence[SessionFile]):
+        self._owner, self._files = owner, files
 
     def result(self) -> Parsed:
+        owner = self._owner
         return session_files_prepare(
-            source=self._source, files=self._files, row_format=self._row_format
+            source=owner.source,
+            files=self._files,
+            row_format=owner.row_format,
+            claude_home=owner.claude_home,
         )
 
 
@@ -77,10 +81,13 @@ class ParseAhead:
     """`submit(files)` now, `.result()` later (in submission order): one ParsedSession or
     LegacyParseError per file."""
 
-    def __init__(self, *, source: str, enabled: bool, row_format: SessionRowFormat):
+    def __init__(
+        self, *, source: str, enabled: bool, row_format: SessionRowFormat, claude_home: str
+    ):
         self.source = source
         self.enabled = enabled
         self.row_format = row_format
+        self.claude_home = claude_home
         self._process: subprocess.Popen | None = None
         self._replies: queue.Queue = queue.Queue()
         self._sent = self._received = 0
@@ -118,11 +125,11 @@ class ParseAhead:
 
     def submit(self, files: Sequence[SessionFile]) -> _Pending | _InProcess:
         if not self.enabled or not files:
-            return _InProcess(self.source, files, self.row_format)
+            return _InProcess(self, files)
         if self._process is None:
             self._start()
         try:
-            request = (self.source, list(files), self.row_format)
+            request = (self.source, list(files), self.row_format, self.claude_home)
             pickle.dump(request, self._process.stdin, pickle.HIGHEST_PROTOCOL)
             self._process.stdin.flush()
         except BrokenPipeError:

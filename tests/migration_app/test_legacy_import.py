@@ -11,13 +11,12 @@ from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 
 from migration_app.legacy.synthetic import ao_rs_tree_generate, ao_tree_generate
+from migration_app.legacy.transcripts import claude_slug
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services import migration_undo
 from migration_app.services.journal import MigrationError
 from migration_app.services.legacy_import import (
     TEMP_SUFFIX,
-    CachedRealpath,
-    claude_slug,
     legacy_import_run,
     transcript_paths,
 )
@@ -476,29 +475,6 @@ def test_a_row_that_loses_a_race_with_another_writer_is_reported_not_claimed(
     assert run.items.filter(subject_type="session", outcome=Outcome.MIGRATED).count() == (
         Session.objects.filter(source="ao").count()
     )
-
-
-def test_the_cached_realpath_resolves_exactly_as_realpath(tmp_path, monkeypatch):
-    real = tmp_path / "real"
-    (real / "proj" / "s1").mkdir(parents=True)
-    (real / "elsewhere").mkdir()
-    (tmp_path / "via-link").symlink_to(real)  # a symlinked parent
-    (real / "proj" / "s2").symlink_to(real / "elsewhere")  # a symlinked last component
-    monkeypatch.chdir(real)
-    paths = [
-        tmp_path / "via-link" / "proj" / "s1",
-        tmp_path / "via-link" / "proj" / "s2",
-        tmp_path / "via-link" / "proj" / "missing" / "deeper",
-        tmp_path / "via-link" / "proj" / "..",
-        tmp_path / "via-link" / "proj" / "s1" / ".",
-        tmp_path / "via-link" / "proj" / "s1" / "",
-        "proj/s1",
-        "s1",
-        "/",
-    ]
-    resolve = CachedRealpath(keep=2)  # forgets along the way: same answers
-    for path in [*paths, *paths]:
-        assert resolve(str(path)) == os.path.realpath(path), path
 
 
 def test_the_sqlite_bulk_settings_last_only_as_long_as_the_run(ao_tree, claude_home):

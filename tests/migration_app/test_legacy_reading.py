@@ -1,5 +1,6 @@
 """Reading session files of either source: one result per file, bad files as results."""
 
+import os
 import pickle
 
 from migration_app.legacy import ao_rs, ao_ts
@@ -77,10 +78,13 @@ def test_prepared_sessions_carry_the_decision_fields_and_the_row(tmp_path):
         harnesses=frozenset({"claude-code"}),
         naive_utc_dates=True,
     )
-    tree = ao_tree_generate(str(tmp_path / "ao"), sessions=30)
+    claude_home = tmp_path / "claude"
+    tree = ao_tree_generate(str(tmp_path / "ao"), sessions=30, claude_home=str(claude_home))
     files = ao_files(tree.root)
 
-    prepared = session_files_prepare(source="ao", files=files, row_format=row_format)
+    prepared = session_files_prepare(
+        source="ao", files=files, row_format=row_format, claude_home=str(claude_home)
+    )
     parsed = session_files_parse(source="ao", files=files)
 
     assert len(prepared) == len(parsed)
@@ -95,3 +99,7 @@ def test_prepared_sessions_carry_the_decision_fields_and_the_row(tmp_path):
             full.created_at,
         )
         assert small.row == session_row_values(full, row_format)
+        if small.transcript_source:
+            assert small.transcript_source_found == os.path.isfile(small.transcript_source)
+    # The generator wrote transcripts for some sessions: they are found.
+    assert any(p.transcript_source_found for p in prepared if hasattr(p, "row"))

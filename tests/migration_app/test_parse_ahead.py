@@ -21,7 +21,7 @@ ROW_FORMAT = SessionRowFormat(
 
 
 def parse_ahead(*, enabled: bool) -> ParseAhead:
-    return ParseAhead(source="ao", enabled=enabled, row_format=ROW_FORMAT)
+    return ParseAhead(source="ao", enabled=enabled, row_format=ROW_FORMAT, claude_home="/c")
 
 
 @pytest.fixture
@@ -38,7 +38,8 @@ def comparable(results):
 def test_the_helper_gives_what_parsing_in_process_gives_in_submission_order(files):
     batches = [files[i : i + 7] for i in range(0, len(files), 7)]
     expected = [
-        session_files_prepare(source="ao", files=batch, row_format=ROW_FORMAT) for batch in batches
+        session_files_prepare(source="ao", files=batch, row_format=ROW_FORMAT, claude_home="/c")
+        for batch in batches
     ]
 
     with parse_ahead(enabled=True) as parser:
