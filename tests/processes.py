@@ -33,3 +33,18 @@ def manage_run(*args: str, data_dir, timeout: int = 120) -> subprocess.Completed
         text=True,
         timeout=timeout,
     )
+
+
+def benchmark_run(module: str, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    """`python -m <module> args` with its own scratch database (no test database settings)."""
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")
+    }
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

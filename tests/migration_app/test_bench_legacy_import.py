@@ -1,12 +1,9 @@
 """The import benchmark runs end to end (tiny size) and reports the floor next to the import."""
 
-import os
-import subprocess
-import sys
-
 import pytest
 
 from migration_app.services.parse_ahead import usable_cores
+from tests.processes import benchmark_run
 
 
 def figures(stdout: str) -> dict[str, str]:
@@ -15,14 +12,9 @@ def figures(stdout: str) -> dict[str, str]:
 
 @pytest.mark.slow
 def test_the_benchmark_imports_everything_and_reports_figures_next_to_the_floor():
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "migration_app.bench.legacy_import", "--sessions", "300",
-         "--batch-size", "100"],
-        capture_output=True, text=True, env=env, timeout=300,
-    )  # fmt: skip
+    done = benchmark_run(
+        "migration_app.bench.legacy_import", "--sessions", "300", "--batch-size", "100"
+    )
     assert done.returncode == 0, done.stderr
     report = figures(done.stdout)
     assert report["sessions_imported"] == report["floor_sessions"] == report["sessions_generated"]
