@@ -180,17 +180,13 @@ def _int_or_text(text: str) -> int | str:
     return value if INT64_MIN <= value <= INT64_MAX else text
 
 
-# Strict: NaN/Infinity are not JSON. Integers go through _int_or_text only when the text
-# has a run of 19+ digits (shorter ones always fit in 64 bits): a Python call per integer
-# costs more than the rest of the decoding.
-_STRICT_JSON = json.JSONDecoder(parse_constant=_reject_constant)
-_STRICT_JSON_BIG_INTS = json.JSONDecoder(parse_constant=_reject_constant, parse_int=_int_or_text)
-_LONG_DIGITS_RE = re.compile(r"[0-9]{19}")
+# Strict (NaN/Infinity are not JSON); integers beyond 64 bits kept exact. One decoder
+# for every file: building one per call costs as much as a small file's decoding.
+_STRICT_JSON = json.JSONDecoder(parse_constant=_reject_constant, parse_int=_int_or_text)
 
 
 def _json_loads(text: str) -> Any:
-    decoder = _STRICT_JSON_BIG_INTS if _LONG_DIGITS_RE.search(text) else _STRICT_JSON
-    return decoder.decode(text)
+    return _STRICT_JSON.decode(text)
 
 
 def _parse_key_value(text: str, *, path: str) -> dict[str, str]:
