@@ -15,6 +15,7 @@ from django.db.models import Count, F
 from django.utils import timezone
 
 from migration_app.models import MigrationItem, MigrationRun
+from migration_app.services.bulk_sql import query_log
 
 Outcome = MigrationItem.Outcome
 
@@ -111,11 +112,7 @@ def migration_items_record(
             with cursor.cursor.copy(sql) as copy:
                 for row in rows:
                     copy.write_row(row)
-            if connection.queries_logged:
-                # COPY bypasses the debug cursor; log it so query counts stay truthful.
-                connection.queries_log.append(
-                    {"sql": sql, "time": f"{time.monotonic() - started:.3f}"}
-                )
+            query_log(sql, started)  # COPY bypasses Django's cursor
             return len(rows)
         placeholders = ", ".join(["%s"] * len(rows[0]))
         cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", rows)

@@ -59,6 +59,7 @@ from migration_app.legacy.transcripts import (
     wants_transcript,
 )
 from migration_app.models import MigrationItem, MigrationRun
+from migration_app.services.bulk_sql import rows_execute, rows_fetch
 from migration_app.services.journal import (
     ItemRecord,
     MigrationError,
@@ -125,8 +126,9 @@ def _select_in(model: type[models.Model], columns: list[str], **where_in: list) 
 
     The batch reads of an import ask for hundreds of text ids at a time; the ORM spends
     more time preparing each value of an `__in` list than the database spends answering.
-    These are text and integer columns, which the drivers adapt as they are. The last
-    filter's values are sent in chunks of at most _IN_CHUNK.
+    These are text and integer columns, which the drivers adapt as they are. PostgreSQL
+    gets each list as one array (`= ANY(%s)`: one statement, prepared once); SQLite an
+    IN list, the last filter's values in chunks of at most _IN_CHUNK.
     """
     *fixed, (last_name, last_values) = where_in.items()
     if not last_values or any(not values for _, values in fixed):
@@ -138,15 +140,16 @@ def _select_in(model: type[models.Model], columns: list[str], **where_in: list) 
         return quote(meta.get_field(name).column)
 
     select = f"SELECT {', '.join(column(c) for c in columns)} FROM {quote(meta.db_table)}"
+    if connection.vendor == "postgresql":
+        where = " AND ".join(f"{column(name)} = ANY(%s)" for name in where_in)
+        return rows_fetch(f"{select} WHERE {where}", [list(v) for v in where_in.values()])
     fixed_sql = [f"{column(name)} IN ({', '.join(['%s'] * len(v))})" for name, v in fixed]
     fixed_params = [value for _, values in fixed for value in values]
     rows: list[tuple] = []
-    with connection.cursor() as cursor:
-        for start in range(0, len(last_values), _IN_CHUNK):
-            chunk = list(last_values[start : start + _IN_CHUNK])
-            where = [*fixed_sql, f"{column(last_name)} IN ({', '.join(['%s'] * len(chunk))})"]
-            cursor.execute(f"{select} WHERE {' AND '.join(where)}", [*fixed_params, *chunk])
-            rows += cursor.fetchall()
+    for start in range(0, len(last_values), _IN_CHUNK):
+        chunk = list(last_values[start : start + _IN_CHUNK])
+        where = [*fixed_sql, f"{column(last_name)} IN ({', '.join(['%s'] * len(chunk))})"]
+        rows += rows_fetch(f"{select} WHERE {' AND '.join(where)}", [*fixed_params, *chunk])
     return rows
 
 
@@ -194,9 +197,7 @@ def _insert_values(
         f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "
         f"VALUES ({placeholders}){on_conflict}"
     )
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
-        return cursor.rowcount
+    return rows_execute(sql, rows)
 
 
 def _insert_rows(model: type[models.Model], rows: list[dict[str, Any]], on_conflict="") -> int:
