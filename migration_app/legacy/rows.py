@@ -44,7 +44,8 @@ class SessionRowFormat:
 def _date(value: dt.datetime | None, naive_utc: bool) -> str | None:
     if value is None:
         return None
-    utc = value.astimezone(dt.UTC)
+    # The readers give UTC already (records.parse_iso); others are converted.
+    utc = value if value.tzinfo is dt.UTC else value.astimezone(dt.UTC)
     return (utc.replace(tzinfo=None) if naive_utc else utc).isoformat(" ")
 
 
