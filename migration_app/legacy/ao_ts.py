@@ -79,9 +79,11 @@ class SessionFile:
 def _session_file(
     entry: os.DirEntry, project_id: str, session_id: str, *, corrupt: bool, stat: bool, empty: str
 ) -> SessionFile:
-    """A found file, stat'ed unless only counting; `empty` names why a 0-byte file is skipped."""
+    """A found file, stat'ed when asked; `empty` names why a 0-byte file is skipped. Without
+    stat, size and mtime are unknown (-1, 0.0): the reader finds them when it opens it."""
     if not stat:
-        return SessionFile(entry.path, project_id, session_id, -1, 0.0)
+        skip = "corrupt-marked file" if corrupt else ""
+        return SessionFile(entry.path, project_id, session_id, -1, 0.0, skip)
     info = entry.stat(follow_symlinks=False)
     skip = "corrupt-marked file" if corrupt else empty if info.st_size == 0 else ""
     return SessionFile(entry.path, project_id, session_id, info.st_size, info.st_mtime, skip)

@@ -31,6 +31,15 @@ class LegacyParseError(Exception):
         return (type(self), (self.path, self.reason))
 
 
+@dataclass(frozen=True)
+class SkippedFile:
+    """A file left out on purpose (0 bytes: a reservation or an unfinished write): counted
+    as skipped, never an error."""
+
+    path: str
+    reason: str
+
+
 @dataclass
 class SessionRecord:
     id: str

@@ -44,6 +44,7 @@ from migration_app.legacy.reading import session_files_prepare
 from migration_app.legacy.records import (
     LegacyParseError,
     ProjectRecord,
+    SkippedFile,
     project_id_problem,
 )
 from migration_app.legacy.rows import (
@@ -304,10 +305,11 @@ def _read_file(path: str) -> bytes:
         return handle.read()
 
 
-def _session_files(state: _State, path: str, stat: bool = True) -> Iterator[ao_ts.SessionFile]:
+def _session_files(state: _State, path: str) -> Iterator[ao_ts.SessionFile]:
+    """The walk lists names only; the reader stats each file as it opens it."""
     if state.source == "ao":
-        return ao_ts.ao_session_files(path, stat=stat, include_archive=state.include_terminated)
-    return ao_rs.ao_rs_session_files(path, include_archive=state.include_terminated, stat=stat)
+        return ao_ts.ao_session_files(path, stat=False, include_archive=state.include_terminated)
+    return ao_rs.ao_rs_session_files(path, include_archive=state.include_terminated, stat=False)
 
 
 def _record_problem(record: ParsedSession) -> str | None:
@@ -504,7 +506,7 @@ def _next_free(state: _State, project_id: str) -> int:
 
 def _session_batch(
     state: _State,
-    parsed: list[tuple[ao_ts.SessionFile, ParsedSession | LegacyParseError]],
+    parsed: list[tuple[ao_ts.SessionFile, ParsedSession | SkippedFile | LegacyParseError]],
     *,
     second_pass: bool,
     notes: dict[str, str] | None = None,
@@ -515,6 +517,9 @@ def _session_batch(
     records: list[ParsedSession] = []
     files = {file.path: file for file, _ in parsed}
     for file, result in parsed:
+        if isinstance(result, SkippedFile):
+            state.bump("files_skipped")
+            continue
         if isinstance(result, LegacyParseError):
             items.append(_rejected_file(file.path, result))
             continue
@@ -777,7 +782,7 @@ def _process_deferred(state: _State, batch_size: int) -> None:
 
 
 def _count_files(state: _State, path: str) -> int:
-    return sum(1 for _ in _session_files(state, path, stat=False))
+    return sum(1 for _ in _session_files(state, path))
 
 
 def legacy_import_run(

@@ -9,7 +9,7 @@ from migration_app.legacy.reading import (
     session_files_parse,
     session_files_prepare,
 )
-from migration_app.legacy.records import LegacyParseError, SessionRecord
+from migration_app.legacy.records import LegacyParseError, SessionRecord, SkippedFile
 from migration_app.legacy.synthetic import ao_rs_tree_generate, ao_tree_generate
 
 
@@ -103,3 +103,19 @@ def test_prepared_sessions_carry_the_decision_fields_and_the_row(tmp_path):
             assert small.transcript_source_found == os.path.isfile(small.transcript_source)
     # The generator wrote transcripts for some sessions: they are found.
     assert any(p.transcript_source_found for p in prepared if hasattr(p, "row"))
+
+
+def test_an_empty_file_is_skipped_and_the_mtime_comes_from_the_open_file(tmp_path):
+    sessions = tmp_path / "ao" / "projects" / "app" / "sessions"
+    sessions.mkdir(parents=True)
+    (sessions / "app-1.json").write_bytes(b"")
+    (sessions / "app-2.json").write_bytes(b'{"status": "working"}')  # no createdAt: mtime
+    os.utime(sessions / "app-2.json", (1_700_000_000, 1_700_000_000))
+    # As the importer walks: names only, no stat.
+    files = list(ao_ts.ao_session_files(str(tmp_path / "ao"), stat=False))
+    assert [(f.size, f.mtime, f.skip_reason) for f in files] == [(-1, 0.0, "")] * 2
+
+    empty, session = session_files_parse(source="ao", files=files)
+
+    assert isinstance(empty, SkippedFile) and empty.path == files[0].path
+    assert session.created_at.timestamp() == 1_700_000_000
