@@ -15,30 +15,37 @@ from typing import Any, NamedTuple
 
 from migration_app.legacy.records import SessionRecord
 
-# Filled in by the importer: they depend on the run and on what is already stored.
+# A row is written with these columns, in this order: what the mapping sets, what only
+# the importer knows (it depends on the run and on what is stored), then every other
+# column of the table at its database default (SessionRowFormat.defaults).
+MAPPED_COLUMNS = (
+    "id", "project_id", "display_name", "prompt", "status", "legacy_status",
+    "activity_state", "kind", "harness", "agent_session_id", "issue_id", "issue_url",
+    "branch", "workspace_path", "runtime_handle_id", "is_terminated", "terminated_at",
+    "archived_at", "activity_last_at", "first_signal_at", "created_at", "updated_at",
+    "completed_at", "source", "source_path", "metadata",
+)  # fmt: skip
 RUN_COLUMNS = ("num", "workspace_id")
-DATE_COLUMNS = (
-    "terminated_at", "archived_at", "activity_last_at", "first_signal_at", "created_at",
-    "updated_at", "completed_at",
+_DATE_POSITIONS = tuple(
+    MAPPED_COLUMNS.index(name)
+    for name in (
+        "terminated_at", "archived_at", "activity_last_at", "first_signal_at", "created_at",
+        "updated_at", "completed_at",
+    )
 )  # fmt: skip
-# What session_row_mapping sets; every other column gets the model's default.
-MAPPED_COLUMNS = frozenset(
-    {
-        "id", "project_id", "display_name", "prompt", "status", "legacy_status",
-        "activity_state", "kind", "harness", "agent_session_id", "issue_id", "issue_url",
-        "branch", "workspace_path", "runtime_handle_id", "is_terminated", "terminated_at",
-        "archived_at", "activity_last_at", "first_signal_at", "created_at", "updated_at",
-        "completed_at", "source", "source_path", "metadata",
-    }
-)  # fmt: skip
+_METADATA_POSITION = MAPPED_COLUMNS.index("metadata")
 
 
 @dataclass(frozen=True)
 class SessionRowFormat:
-    columns: tuple[str, ...]  # attribute names, in INSERT order
     defaults: dict[str, Any]  # database values of the columns the mapping does not set
     harnesses: frozenset[str]  # agents that are a harness of ours; others map to ''
     naive_utc_dates: bool  # SQLite stores naive UTC text; other databases get an offset
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Attribute names, in the order of session_row_values."""
+        return MAPPED_COLUMNS + RUN_COLUMNS + tuple(self.defaults)
 
 
 def _date(value: dt.datetime | None, naive_utc: bool) -> str | None:
@@ -49,47 +56,53 @@ def _date(value: dt.datetime | None, naive_utc: bool) -> str | None:
     return (utc.replace(tzinfo=None) if naive_utc else utc).isoformat(" ")
 
 
+def _mapped_values(record: SessionRecord, harnesses: frozenset[str]) -> list[Any]:
+    """MAPPED_COLUMNS as Python values (lengths cut to the columns' sizes)."""
+    return [
+        record.id,
+        record.project_id,
+        record.display_name[:500],
+        record.prompt,
+        record.status,
+        record.legacy_status[:100],
+        record.activity_state,
+        record.kind,
+        record.agent if record.agent in harnesses else "",  # harness
+        record.agent_session_id[:255],
+        record.issue_id[:255],
+        record.issue_url[:1024],
+        record.branch[:500],
+        record.workspace_path[:1024],
+        "",  # runtime_handle_id
+        record.is_terminated,
+        record.terminated_at,
+        record.archived_at,
+        record.activity_last_at,
+        record.first_signal_at,
+        record.created_at,
+        record.updated_at,
+        record.completed_at,
+        record.source,
+        record.source_path[:2048],
+        record.metadata,
+    ]
+
+
 def session_row_mapping(record: SessionRecord, harnesses: frozenset[str]) -> dict[str, Any]:
-    """The mapped columns as Python values (lengths cut to the columns' sizes)."""
-    return {
-        "id": record.id,
-        "project_id": record.project_id,
-        "display_name": record.display_name[:500],
-        "prompt": record.prompt,
-        "status": record.status,
-        "legacy_status": record.legacy_status[:100],
-        "activity_state": record.activity_state,
-        "kind": record.kind,
-        "harness": record.agent if record.agent in harnesses else "",
-        "agent_session_id": record.agent_session_id[:255],
-        "issue_id": record.issue_id[:255],
-        "issue_url": record.issue_url[:1024],
-        "branch": record.branch[:500],
-        "workspace_path": record.workspace_path[:1024],
-        "runtime_handle_id": "",
-        "is_terminated": record.is_terminated,
-        "terminated_at": record.terminated_at,
-        "archived_at": record.archived_at,
-        "activity_last_at": record.activity_last_at,
-        "first_signal_at": record.first_signal_at,
-        "created_at": record.created_at,
-        "updated_at": record.updated_at,
-        "completed_at": record.completed_at,
-        "source": record.source,
-        "source_path": record.source_path[:2048],
-        "metadata": record.metadata,
-    }
+    """The mapped columns by name, as Python values (what the ORM would be given)."""
+    return dict(zip(MAPPED_COLUMNS, _mapped_values(record, harnesses), strict=True))
 
 
 def session_row_values(record: SessionRecord, row_format: SessionRowFormat) -> list[Any]:
     """The row's database values in `row_format.columns` order; RUN_COLUMNS are None."""
-    values = session_row_mapping(record, row_format.harnesses)
+    values = _mapped_values(record, row_format.harnesses)
     naive_utc = row_format.naive_utc_dates
-    for name in DATE_COLUMNS:
-        values[name] = _date(values[name], naive_utc)
-    values["metadata"] = json.dumps(values["metadata"])
-    values.update(row_format.defaults)
-    return [values.get(column) for column in row_format.columns]  # RUN_COLUMNS: None
+    for position in _DATE_POSITIONS:
+        values[position] = _date(values[position], naive_utc)
+    values[_METADATA_POSITION] = json.dumps(values[_METADATA_POSITION])
+    values += [None] * len(RUN_COLUMNS)
+    values += row_format.defaults.values()
+    return values
 
 
 class ParsedSession(NamedTuple):

@@ -230,12 +230,10 @@ def _insert_rows(model: type[models.Model], rows: list[dict[str, Any]], on_confl
 
 def _session_row_format() -> SessionRowFormat:
     """The session table as the row preparer needs it (sent once to the parse helper)."""
-    fields = Session._meta.concrete_fields
     return SessionRowFormat(
-        columns=tuple(f.attname for f in fields),
         defaults={
             f.attname: f.get_db_prep_save(f.get_default(), connection)
-            for f in fields
+            for f in Session._meta.concrete_fields
             if f.attname not in MAPPED_COLUMNS and f.attname not in RUN_COLUMNS
         },
         harnesses=_HARNESSES,

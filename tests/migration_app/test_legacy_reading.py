@@ -73,8 +73,7 @@ def test_prepared_sessions_carry_the_decision_fields_and_the_row(tmp_path):
     from migration_app.legacy.rows import SessionRowFormat, session_row_values
 
     row_format = SessionRowFormat(
-        columns=("id", "num", "created_at", "metadata"),
-        defaults={},
+        defaults={"title": ""},
         harnesses=frozenset({"claude-code"}),
         naive_utc_dates=True,
     )

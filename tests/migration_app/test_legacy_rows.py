@@ -38,9 +38,12 @@ def a_record(project_id: str) -> SessionRecord:
     )
 
 
-def test_the_mapping_sets_exactly_the_mapped_columns():
-    record = a_record("proj")
-    assert set(session_row_mapping(record, frozenset(HARNESSES))) == MAPPED_COLUMNS
+def test_every_column_of_the_table_is_written_once():
+    row_format = legacy_import._session_row_format()
+    table = [f.attname for f in Session._meta.concrete_fields]
+    assert sorted(row_format.columns) == sorted(table)
+    assert len(session_row_values(a_record("proj"), row_format)) == len(table)
+    assert tuple(session_row_mapping(a_record("proj"), frozenset(HARNESSES))) == MAPPED_COLUMNS
 
 
 def test_a_prepared_row_reads_back_as_the_orm_stores_the_same_session():

@@ -11,9 +11,8 @@ from migration_app.legacy.rows import SessionRowFormat
 from migration_app.legacy.synthetic import ao_tree_generate
 from migration_app.services.parse_ahead import ParseAhead, ParseAheadError, parse_ahead_default
 
-# A small table: what the helper prepares does not depend on Django.
+# What the helper prepares does not depend on Django.
 ROW_FORMAT = SessionRowFormat(
-    columns=("id", "num", "workspace_id", "project_id", "created_at", "metadata", "title"),
     defaults={"title": ""},
     harnesses=frozenset({"claude-code"}),
     naive_utc_dates=True,
