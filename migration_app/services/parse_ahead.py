@@ -91,6 +91,8 @@ class ParseAhead:
         self._process: subprocess.Popen | None = None
         self._replies: queue.Queue = queue.Queue()
         self._sent = self._received = 0
+        # Set when this process had to wait for the helper: it parses the next batch itself.
+        self._helper_behind = False
 
     def __enter__(self) -> ParseAhead:
         return self
@@ -126,6 +128,11 @@ class ParseAhead:
     def submit(self, files: Sequence[SessionFile]) -> _Pending | _InProcess:
         if not self.enabled or not files:
             return _InProcess(self, files)
+        if self._helper_behind:
+            # The helper is the slower side just now (starting up, or heavier batches):
+            # sharing the parsing keeps both processes busy instead of one waiting.
+            self._helper_behind = False
+            return _InProcess(self, files)
         if self._process is None:
             self._start()
         try:
@@ -140,7 +147,11 @@ class ParseAhead:
     def _reply(self, number: int) -> Parsed:
         if number != self._received + 1:
             raise ParseAheadError("parse results must be collected in submission order")
-        status, payload = self._replies.get()
+        try:
+            status, payload = self._replies.get_nowait()
+        except queue.Empty:
+            self._helper_behind = True
+            status, payload = self._replies.get()
         if status != "ok":
             raise ParseAheadError(f"the parse helper failed:\n{payload}")
         self._received += 1

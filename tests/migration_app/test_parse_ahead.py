@@ -68,8 +68,12 @@ def test_a_helper_that_dies_is_an_error_not_a_hang(files):
         parser.submit(files[:5]).result()
         os.kill(parser._process.pid, signal.SIGKILL)
         parser._process.wait()
+        # Sending to it or waiting for it fails (the batch right after a wait may be
+        # parsed here; the one after that goes to the helper).
         with pytest.raises(ParseAheadError, match="ended unexpectedly"):
-            parser.submit(files[5:10]).result()
+            pending = [parser.submit(files[5:10]), parser.submit(files[10:15])]
+            for batch in pending:
+                batch.result()
 
 
 def test_results_are_collected_in_submission_order(files):
@@ -94,3 +98,14 @@ def test_no_helper_is_started_while_there_is_nothing_to_parse(files):
         assert parser._process is None
         parser.submit(files[:1]).result()
         assert parser._process is not None
+
+
+def test_when_this_process_waits_for_the_helper_it_parses_the_next_batch_itself(files):
+    with parse_ahead(enabled=True) as parser:
+        first = parser.submit(files[:5])
+        first.result()  # the helper is still starting up: this waits
+        second = parser.submit(files[5:10])
+        third = parser.submit(files[10:15])
+        assert type(second).__name__ == "_InProcess"
+        assert type(third).__name__ == "_Pending"
+        assert len(second.result()) == 5 and len(third.result()) == 5
