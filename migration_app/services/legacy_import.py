@@ -71,7 +71,7 @@ from migration_app.services.journal import (
     migration_run_start,
     undo_handler,
 )
-from migration_app.services.parse_ahead import ParseAhead, parse_ahead_default
+from migration_app.services.parse_ahead import ParseAhead, usable_cores
 from projects_app.models import Project, Source, Workspace
 from sessions_app.models import HARNESSES, Session
 from sessions_app.names import is_valid_name
@@ -779,8 +779,16 @@ def _process_deferred(state: _State, batch_size: int) -> None:
             _copy_after_commit(state, copies)
 
 
-def _count_files(state: _State, path: str) -> int:
-    return sum(1 for _ in _session_files(state, path))
+def _count_files(
+    state: _State, path: str, *, more_than: int, on_more: Callable[[], None] | None
+) -> int:
+    """Files to visit (the progress total); `on_more` is called once past `more_than`."""
+    total = 0
+    for _ in _session_files(state, path):
+        total += 1
+        if total == more_than + 1 and on_more is not None:
+            on_more()
+    return total
 
 
 def legacy_import_run(
@@ -844,16 +852,20 @@ def legacy_import_run(
     error = ""
     try:
         with _sqlite_bulk_settings():
-            total = _count_files(state, path)
-            migration_run_progress(run=run, total=total)
-            if parse_ahead is None:
-                parse_ahead = parse_ahead_default(files=total, batch_size=batch_size)
             with ParseAhead(
                 source=source,
-                enabled=parse_ahead,
+                enabled=parse_ahead is not False and usable_cores() > 1,
                 row_format=state.row_format,
                 claude_home=claude_home,
             ) as parser:
+                # More than one batch: start the helper now, so it starts while the walk
+                # counts (unless parse ahead was asked for explicitly, then it starts on
+                # the first batch to parse).
+                on_many = parser.start if parse_ahead is None else None
+                total = _count_files(state, path, more_than=batch_size, on_more=on_many)
+                migration_run_progress(run=run, total=total)
+                if parse_ahead is None and total <= batch_size:
+                    parser.enabled = False  # one batch: nothing to overlap
                 if source == "ao":
                     _import_config_projects(state, path)
                 _process_files(state, _session_files(state, path), batch_size, parser)

@@ -50,11 +50,6 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def parse_ahead_default(*, files: int, batch_size: int) -> bool:
-    """A helper pays off with a second core and more than one batch to overlap."""
-    return usable_cores() > 1 and files > batch_size
-
-
 class _InProcess:
     def __init__(self, owner: ParseAhead, files: Sequence[SessionFile]):
         self._owner, self._files = owner, files
@@ -91,14 +86,16 @@ class ParseAhead:
         self._process: subprocess.Popen | None = None
         self._replies: queue.Queue = queue.Queue()
         self._sent = self._received = 0
-        # Set when this process had to wait for the helper: it parses the next batch itself.
-        self._helper_behind = False
 
     def __enter__(self) -> ParseAhead:
         return self
 
-    def _start(self) -> None:
-        """On the first batch with files to parse: a re-run that parses nothing starts none."""
+    def start(self) -> None:
+        """Start the helper (once; never when disabled). It takes ~0.1 s to start, so a
+        caller that knows early that it will parse starts it early; otherwise it starts on
+        the first batch with files to parse (a re-run that parses nothing starts none)."""
+        if not self.enabled or self._process is not None:
+            return
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(_PROJECT_ROOT), *sys.path])}
         self._process = subprocess.Popen(
             [sys.executable, "-m", "migration_app.legacy.parse_worker"],
@@ -128,13 +125,7 @@ class ParseAhead:
     def submit(self, files: Sequence[SessionFile]) -> _Pending | _InProcess:
         if not self.enabled or not files:
             return _InProcess(self, files)
-        if self._helper_behind:
-            # The helper is the slower side just now (starting up, or heavier batches):
-            # sharing the parsing keeps both processes busy instead of one waiting.
-            self._helper_behind = False
-            return _InProcess(self, files)
-        if self._process is None:
-            self._start()
+        self.start()
         try:
             request = (self.source, list(files), self.row_format, self.claude_home)
             pickle.dump(request, self._process.stdin, pickle.HIGHEST_PROTOCOL)
@@ -147,11 +138,7 @@ class ParseAhead:
     def _reply(self, number: int) -> Parsed:
         if number != self._received + 1:
             raise ParseAheadError("parse results must be collected in submission order")
-        try:
-            status, payload = self._replies.get_nowait()
-        except queue.Empty:
-            self._helper_behind = True
-            status, payload = self._replies.get()
+        status, payload = self._replies.get()
         if status != "ok":
             raise ParseAheadError(f"the parse helper failed:\n{payload}")
         self._received += 1

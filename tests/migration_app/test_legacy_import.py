@@ -494,3 +494,37 @@ def test_the_sqlite_bulk_settings_last_only_as_long_as_the_run(ao_tree, claude_h
 
     assert seen and all(during == [-32 * 1024, 20_000] for during in seen)
     assert pragmas() == before
+
+
+@pytest.mark.parametrize(
+    "cores, batch_size, parse_ahead, started",
+    [
+        (2, 25, None, True),  # several batches on two cores: a helper
+        (2, 500, None, False),  # one batch: nothing to overlap
+        (1, 25, None, False),  # one core: nothing to overlap with
+        (2, 25, False, False),  # turned off
+        (2, 500, True, True),  # asked for
+    ],
+)
+def test_a_parse_helper_runs_when_it_can_overlap_with_the_writes(
+    ao_tree, claude_home, monkeypatch, cores, batch_size, parse_ahead, started
+):
+    from migration_app.services import legacy_import
+    from migration_app.services import parse_ahead as parse_ahead_module
+
+    monkeypatch.setattr(legacy_import, "usable_cores", lambda: cores)
+    helpers = []
+    real_start = parse_ahead_module.ParseAhead.start
+
+    def start_and_record(parser):
+        real_start(parser)
+        if parser._process is not None and parser._process not in helpers:
+            helpers.append(parser._process)
+
+    monkeypatch.setattr(parse_ahead_module.ParseAhead, "start", start_and_record)
+
+    run = run_import(ao_tree, claude_home, batch_size=batch_size, parse_ahead=parse_ahead)
+
+    assert bool(helpers) == started
+    assert all(helper.poll() == 0 for helper in helpers)  # and it has ended
+    assert run.counts["session_migrated"] > 0

@@ -9,7 +9,7 @@ from migration_app.legacy import ao_ts
 from migration_app.legacy.reading import session_files_prepare
 from migration_app.legacy.rows import SessionRowFormat
 from migration_app.legacy.synthetic import ao_tree_generate
-from migration_app.services.parse_ahead import ParseAhead, ParseAheadError, parse_ahead_default
+from migration_app.services.parse_ahead import ParseAhead, ParseAheadError
 
 # What the helper prepares does not depend on Django.
 ROW_FORMAT = SessionRowFormat(
@@ -84,28 +84,9 @@ def test_results_are_collected_in_submission_order(files):
         assert len(first.result()) == 2
 
 
-def test_a_helper_is_used_only_for_more_than_one_batch_on_more_than_one_core(monkeypatch):
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
-    assert parse_ahead_default(files=1001, batch_size=500)
-    assert not parse_ahead_default(files=500, batch_size=500)
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
-    assert not parse_ahead_default(files=10_000, batch_size=500)
-
-
 def test_no_helper_is_started_while_there_is_nothing_to_parse(files):
     with parse_ahead(enabled=True) as parser:
         assert parser.submit([]).result() == []
         assert parser._process is None
         parser.submit(files[:1]).result()
         assert parser._process is not None
-
-
-def test_when_this_process_waits_for_the_helper_it_parses_the_next_batch_itself(files):
-    with parse_ahead(enabled=True) as parser:
-        first = parser.submit(files[:5])
-        first.result()  # the helper is still starting up: this waits
-        second = parser.submit(files[5:10])
-        third = parser.submit(files[10:15])
-        assert type(second).__name__ == "_InProcess"
-        assert type(third).__name__ == "_Pending"
-        assert len(second.result()) == 5 and len(third.result()) == 5
