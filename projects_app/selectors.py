@@ -1,5 +1,6 @@
 """Read-side queries of the projects app."""
 
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 from projects_app.models import (
@@ -35,6 +36,26 @@ def workspace_scope(queryset: QuerySet, *, user, field: str = "workspace") -> Qu
     if user and user.is_authenticated and user.is_active and user.is_staff:
         return queryset
     return queryset.filter(**{f"{field}__in": workspace_list_for_user(user=user)})
+
+
+def workspace_scope_inputs(user) -> dict | None:
+    """What workspace_scope reads from a signed-in user, as plain values: the arguments
+    of a compiled query (config/compiled_query.py) built with workspace_scope_for.
+    None for no user or an anonymous one."""
+    if not user or not user.is_authenticated:
+        return None
+    return {"staff": bool(user.is_staff), "active": bool(user.is_active), "user_id": user.pk}
+
+
+def workspace_scope_for(
+    queryset: QuerySet, *, staff: bool, active: bool, user_id, field: str = "workspace"
+) -> QuerySet:
+    """workspace_scope for the user workspace_scope_inputs described.
+
+    A stand-in user carries just those values, so the scope is still workspace_scope's.
+    """
+    user = get_user_model()(pk=user_id, is_staff=staff, is_active=active)
+    return workspace_scope(queryset, user=user, field=field)
 
 
 def project_list(*, user, workspace_id=None, status: str | None = None) -> QuerySet[Project]:
