@@ -205,3 +205,43 @@ class CompiledQuery:
         with statement.connection.cursor() as cursor:
             cursor.execute(f"SELECT COUNT(*) FROM ({statement.sql}) counted", params)
             return cursor.fetchone()[0]
+
+
+class CompiledRows:
+    """The rows of one CompiledQuery call as dicts, read a page at a time.
+
+    It answers what the API's limit/offset paginator asks of a queryset (a slice, and
+    `.all().count()`), so a list endpoint returns it where it returned a queryset; the
+    dicts carry the values the ORM would give for these fields.
+    """
+
+    def __init__(self, query: CompiledQuery | None, names: tuple[str, ...], **arguments):
+        self._query = query
+        self._names = names
+        self._arguments = arguments
+
+    @classmethod
+    def empty(cls) -> "CompiledRows":
+        return cls(None, ())
+
+    def __getitem__(self, page: slice) -> list[dict[str, Any]]:
+        if not isinstance(page, slice) or page.step is not None:
+            raise TypeError("CompiledRows reads pages: rows[offset:stop].")
+        offset = page.start or 0
+        if self._query is None or (page.stop is not None and page.stop <= offset):
+            return []
+        limit = None if page.stop is None else page.stop - offset
+        if limit is None and offset:
+            raise ValueError("An offset needs a stop.")
+        rows = self._query.rows(limit=limit, offset=offset, **self._arguments)
+        names = self._names
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def __iter__(self):
+        return iter(self[:])
+
+    def all(self) -> "CompiledRows":
+        return self
+
+    def count(self) -> int:
+        return 0 if self._query is None else self._query.count(**self._arguments)

@@ -50,7 +50,7 @@ def project_create(request, payload: ProjectIn):
 @router.get("/projects", response=list[ProjectOut])
 @paginate
 def project_list(request, workspace_id: UUID | None = None, status: ProjectStatus | None = None):
-    return selectors.project_list(user=request.auth, workspace_id=workspace_id, status=status)
+    return selectors.project_list_rows(user=request.auth, workspace_id=workspace_id, status=status)
 
 
 @router.get("/projects/{project_id}", response={200: ProjectOut, **NOT_FOUND})

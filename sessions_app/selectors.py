@@ -6,7 +6,7 @@ from django.db import connection, connections
 from django.db.models import Q, QuerySet
 
 from config.compiled_query import CompiledQuery
-from projects_app.selectors import workspace_scope, workspace_scope_for, workspace_scope_inputs
+from projects_app.selectors import scope_user_inputs, scope_user_stand_in, workspace_scope
 from projects_app.services import ConflictError
 from sessions_app.models import Session, Workstream
 from sessions_app.task_ids import InvalidTaskId, stored_forms
@@ -44,26 +44,27 @@ def _id_prefix_q(prefix: str) -> Q:
     return condition
 
 
+def _visible_session_by_id_query(*, staff, active, user_id, session_id) -> QuerySet:
+    user = scope_user_stand_in(staff=staff, active=active, user_id=user_id)
+    visible = workspace_scope(Session.objects.all(), user=user)
+    return visible.filter(pk=session_id).values_list(*_SESSION_COLUMNS)[:1]
+
+
+_SESSION_COLUMNS = tuple(field.attname for field in Session._meta.concrete_fields)
 # Exact-id lookups are most of the API's session reads: compiled once per scope shape.
 _visible_session_by_id = CompiledQuery(
-    lambda *, staff, active, user_id, session_id: (
-        workspace_scope_for(Session.objects.all(), staff=staff, active=active, user_id=user_id)
-        .filter(pk=session_id)
-        .values_list(*(field.attname for field in Session._meta.concrete_fields))[:1]
-    ),
-    params={"user_id": int, "session_id": str},
+    _visible_session_by_id_query, params={"user_id": int, "session_id": str}
 )
 
 
 def _session_get_exact(*, user, session_id: str) -> Session | None:
-    scope = workspace_scope_inputs(user)
+    scope = scope_user_inputs(user)
     if scope is None:
         return None
     row = next(iter(_visible_session_by_id.rows(session_id=session_id, **scope)), None)
     if row is None:
         return None
-    names = [field.attname for field in Session._meta.concrete_fields]
-    return Session.from_db(Session.objects.db, names, row)
+    return Session.from_db(Session.objects.db, _SESSION_COLUMNS, row)
 
 
 def session_get_by_prefix(*, user, id_or_prefix: str) -> Session:
