@@ -9,8 +9,8 @@ converters, and on each call swaps the stand-ins for the real values: the databa
 the ORM's SQL and the caller gets the ORM's Python values (aware datetimes, decoded
 JSON, UUIDs).
 
-Only plain equality-style parameters can be swapped: a value Django rewrites on the way
-in (e.g. `startswith` adds '%') is refused when the query is compiled.
+Only values Django sends as they are can be swapped (e.g. `=` and `IN` comparisons): a
+value it rewrites on the way in (`startswith` adds '%') is refused when compiling.
 """
 
 import secrets
@@ -45,44 +45,61 @@ def _stand_in(kind: type, name: str):
 
 
 class _Statement:
-    """One compiled shape on one connection: SQL, where each parameter goes, converters."""
+    """One compiled shape on one connection: SQL, where each parameter goes, converters.
 
-    def __init__(self, queryset: QuerySet, stand_ins: dict[str, Any], alias: str):
-        connection = self.connection = connections[alias]
+    The queryset is built and compiled twice, with two sets of stand-ins. The SQL text
+    must be the same and the parameters may differ only where a stand-in sits, as it
+    was given: so a value that Django rewrites (a LIKE pattern, a year turned into a
+    date range) or writes into the SQL is refused instead of being frozen in.
+    """
+
+    def __init__(self, build: Callable[..., QuerySet], params: dict[str, type], alias):
+        first = {name: _stand_in(kind, name) for name, kind in params.items()}
+        second = {name: _stand_in(kind, name) for name, kind in params.items()}
+        while any(first[name] == second[name] for name in params):  # ints may collide
+            second = {name: _stand_in(kind, name) for name, kind in params.items()}
+        queryset = build(first)
+        self.alias = alias = alias or queryset.db
+        self.connection = connection = connections[alias]
         self.sliced = queryset.query.is_sliced
         compiler = queryset.query.get_compiler(using=alias)
         try:
-            self.sql, params = compiler.as_sql()
+            self.sql, first_params = compiler.as_sql()
         except EmptyResultSet:
             self.sql = None  # e.g. a scope that lets the caller see nothing
             return
-        # Where each stand-in landed, as database values (a UUID is text on SQLite).
-        by_db_value = {
-            _FIELDS[type(value)].get_db_prep_value(value, connection): name
-            for name, value in stand_ins.items()
-        }
-        self.slots = [(by_db_value.get(param), param) for param in params]
-        # A shape may leave a parameter out (staff see every workspace); what must not
-        # happen is a stand-in baked into the SQL or rewritten (a LIKE pattern).
-        for name, value in stand_ins.items():
-            forms = {str(value), value.hex} if isinstance(value, uuid.UUID) else {str(value)}
-            baked = any(form in self.sql for form in forms)
-            rewritten = any(
-                isinstance(param, str) and slot is None and any(form in param for form in forms)
-                for slot, param in self.slots
+        second_sql, second_params = build(second).query.get_compiler(using=alias).as_sql()
+
+        def names_by_db_value(stand_ins):
+            # As database values: on SQLite a UUID is sent as hex text.
+            return {
+                _FIELDS[params[name]].get_db_prep_value(value, connection): name
+                for name, value in stand_ins.items()
+            }
+
+        first_names, second_names = names_by_db_value(first), names_by_db_value(second)
+        self.slots = []  # (parameter name or None, the constant)
+        unchanged = second_sql == self.sql and len(first_params) == len(second_params)
+        for one, other in zip(first_params, second_params, strict=False):
+            if one == other:
+                self.slots.append((None, one))
+            elif (name := first_names.get(one)) is not None and second_names.get(other) == name:
+                self.slots.append((name, None))
+            else:
+                unchanged = False
+        if not unchanged:
+            raise ValueError(
+                "A parameter did not reach the SQL unchanged; only values Django passes "
+                f"through as they are can be swapped ({sorted(params)})."
             )
-            if baked or rewritten:
-                raise ValueError(
-                    f"Parameter {name!r} did not reach the SQL unchanged; only values "
-                    "Django passes through as they are can be swapped."
-                )
         fields = [column[0] for column in compiler.select[: compiler.col_count]]
-        self.converters = list(compiler.get_converters(fields).items())
+        self.converters = [
+            (position, tuple(converters), expression)
+            for position, (converters, expression) in compiler.get_converters(fields).items()
+        ]
 
     def params(self, values: dict[str, Any]) -> list:
-        return [
-            param if name is None else values[name] for name, param in self.slots
-        ]  # fmt: skip
+        return [constant if name is None else values[name] for name, constant in self.slots]
 
     def run(self, sql: str, params: list) -> list[tuple]:
         with self.connection.cursor() as cursor:
@@ -90,14 +107,15 @@ class _Statement:
             rows = cursor.fetchall()
         if not self.converters:
             return rows
-        connection = self.connection
+        # Django's converters, as SQLCompiler.apply_converters calls them.
+        connection, converters = self.connection, self.converters
         converted = []
         for row in rows:
             row = list(row)
-            for position, (converters, expression) in self.converters:
+            for position, functions, expression in converters:
                 value = row[position]
-                for converter in converters:
-                    value = converter(value, expression, connection)
+                for function in functions:
+                    value = function(value, expression, connection)
                 row[position] = value
             converted.append(tuple(row))
         return converted
@@ -147,15 +165,17 @@ class CompiledQuery:
         key = (shape, using, counting)
         statement = statements.get(key)
         if statement is None:
-            stand_ins = {name: _stand_in(kind, name) for name, kind in self._params.items()}
-            queryset = self._build(**dict(shape), **stand_ins)
-            if counting:
-                if queryset.query.is_sliced:
-                    raise ValueError("Count an unsliced queryset.")
-                # Only the key, unordered: both databases then flatten the subquery.
-                queryset = queryset.order_by().values_list("pk")
-            statement = _Statement(queryset, stand_ins, using or queryset.db)
-            statements[key] = statement
+
+            def build(stand_ins: dict[str, Any]) -> QuerySet:
+                queryset = self._build(**dict(shape), **stand_ins)
+                if counting:
+                    if queryset.query.is_sliced:
+                        raise ValueError("Count an unsliced queryset.")
+                    # Only the key, unordered: both databases then flatten the subquery.
+                    queryset = queryset.order_by().values_list("pk")
+                return queryset
+
+            statement = statements[key] = _Statement(build, self._params, using)
         return statement
 
     def _params_for(self, statement: _Statement, values: dict[str, Any]) -> list:
