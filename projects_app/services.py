@@ -52,17 +52,23 @@ def api_key_create(*, user, name: str) -> tuple[ApiKey, str]:
     return key, secret
 
 
+_API_KEY_COLUMNS = ("pk", "key_hash", "last_used_at")
+
+
+def _user_columns() -> list[str]:
+    return [field.attname for field in get_user_model()._meta.concrete_fields]
+
+
 def _api_key_with_user(*, prefix: str) -> QuerySet:
+    """The key's columns, then its user's (the join select_related("user") would make)."""
     # `prefix` is unique: no ORDER BY needed (unlike .first()).
-    user_fields = [field.attname for field in get_user_model()._meta.concrete_fields]
     return (
         ApiKey.objects.filter(prefix=prefix, revoked_at__isnull=True)
         .order_by()
-        .values_list(*_API_KEY_COLUMNS, *(f"user__{name}" for name in user_fields))[:1]
+        .values_list(*_API_KEY_COLUMNS, *(f"user__{name}" for name in _user_columns()))[:1]
     )
 
 
-_API_KEY_COLUMNS = ("pk", "key_hash", "last_used_at")
 # Every request with a key runs this lookup: compiled once (config/compiled_query.py).
 _api_key_lookup = CompiledQuery(_api_key_with_user, params={"prefix": str})
 
@@ -79,11 +85,8 @@ def api_key_authenticate(*, secret: str):
     key_pk, key_hash, last_used_at = row[: len(_API_KEY_COLUMNS)]
     if not secrets.compare_digest(key_hash, _api_key_hash(secret)):
         return None
-    user_model = get_user_model()
-    user = user_model.from_db(
-        ApiKey.objects.db,
-        [field.attname for field in user_model._meta.concrete_fields],
-        row[len(_API_KEY_COLUMNS) :],
+    user = get_user_model().from_db(
+        ApiKey.objects.db, _user_columns(), row[len(_API_KEY_COLUMNS) :]
     )
     if not user.is_active:
         return None

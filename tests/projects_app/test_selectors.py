@@ -66,3 +66,10 @@ def test_a_page_and_its_count_are_two_queries(world, django_assert_num_queries):
         rows = project_list_rows(user=world["member"])
         rows[0:50]
         rows.count()
+
+
+def test_the_fields_are_the_list_schemas_in_its_order():
+    # The API renders these dicts as ProjectOut would (config/pagination.py).
+    from projects_app.schemas import ProjectOut
+
+    assert tuple(ProjectOut.model_fields) == PROJECT_LIST_FIELDS
