@@ -1,6 +1,7 @@
 """Benchmark: the API under gunicorn next to a bare Django JsonResponse view.
 
     python -m config.bench_api [--seconds 8] [--rounds 3] [--workers 2] [--concurrency 8]
+                               [--database-url URL] [--conn-max-age N]
 
 Builds a scratch SQLite database in a temporary data directory (or uses
 --database-url, which must point at a scratch database: it is migrated and seeded),
@@ -106,6 +107,7 @@ def __getattr__(name):
 
 def seed(projects: int = 200) -> None:
     """Rows for the benchmark; re-running on the same database reuses them."""
+    from django.conf import settings
     from django.contrib.auth import get_user_model
 
     from projects_app.models import Project, Workspace
@@ -124,7 +126,8 @@ def seed(projects: int = 200) -> None:
         id="bench-session", defaults={"workspace": workspace, "title": "Bench session"}
     )
     _, secret = api_key_create(user=user, name="bench")
-    print(json.dumps({"secret": secret, "session_id": session.pk}))
+    conn_max_age = settings.DATABASES["default"]["CONN_MAX_AGE"]
+    print(json.dumps({"secret": secret, "session_id": session.pk, "conn_max_age": conn_max_age}))
 
 
 # --- Load generator (the second process) ------------------------------------------------
@@ -256,7 +259,10 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--database-url", default="")
-    parser.add_argument("--conn-max-age", type=int, default=0)
+    parser.add_argument(
+        "--conn-max-age", type=int, default=None,
+        help="override CONN_MAX_AGE (default: the project's setting, as in production)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
 
     if args.command == "inprocess":
@@ -279,8 +285,9 @@ def main(argv=None) -> int:
         "DEBUG": "0",
         "ALLOWED_HOSTS": "127.0.0.1",
         "SESSIONHUB_DATA_DIR": str(data_dir),
-        "BENCH_CONN_MAX_AGE": str(args.conn_max_age),
     }
+    if args.conn_max_age is not None:
+        env["BENCH_CONN_MAX_AGE"] = str(args.conn_max_age)
     env.pop("DATABASE_URL", None)
     if args.database_url:
         env["DATABASE_URL"] = args.database_url
@@ -317,7 +324,7 @@ def main(argv=None) -> int:
     db = "PostgreSQL" if args.database_url.startswith("postgres") else "SQLite"
     print(
         f"gunicorn {args.workers} sync workers on 127.0.0.1, {db} "
-        f"(CONN_MAX_AGE={args.conn_max_age}); load: {args.concurrency} "
+        f"(CONN_MAX_AGE={facts['conn_max_age']}); load: {args.concurrency} "
         f"threads in a second process, {args.rounds} rounds x {args.seconds:g}s per target "
         "(median round shown)"
     )
@@ -339,12 +346,15 @@ def main(argv=None) -> int:
     output = subprocess.run(
         [sys.executable, "-m", "config.bench_api", "inprocess", "--facts", json.dumps(facts),
          "--repeats", str(args.rounds)],
-        env={**env, "BENCH_CONN_MAX_AGE": "600"}, cwd=BASE_DIR, check=True,
+        env=env, cwd=BASE_DIR, check=True,
         capture_output=True, text=True,
     )  # fmt: skip
     timings = json.loads(output.stdout.strip().splitlines()[-1])
     print()
-    print("in-process (WSGI handler called directly, persistent connection), ms per request:")
+    print(
+        f"in-process (WSGI handler called directly, CONN_MAX_AGE={facts['conn_max_age']}), "
+        "ms per request:"
+    )
     for name, values in timings.items():
         print(f"{name:<16}" + "".join(f"{value:>8.2f}" for value in values))
     return 0

@@ -6,6 +6,8 @@ SECRET_KEY            required unless DEBUG is set
 DEBUG                 "1"/"true" for development
 ALLOWED_HOSTS         comma-separated host names
 CLAUDE_CONFIG_DIR     Claude Code home for transcript relocation (default ~/.claude)
+CONN_MAX_AGE          seconds a database connection is kept across requests (default 60;
+                      0 = a new connection per request)
 """
 
 import os
@@ -93,7 +95,10 @@ ASGI_APPLICATION = "config.asgi.application"
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{SESSIONHUB_DATA_DIR / 'sessionhub.sqlite3'}",
-        conn_max_age=0,
+        # Reusing the connection saves a connect per request (SQLite: its init PRAGMAs;
+        # PostgreSQL: a network round trip and authentication); checked before reuse.
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):

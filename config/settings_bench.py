@@ -7,5 +7,6 @@ from .settings import DATABASES
 
 ROOT_URLCONF = "config.bench_api"
 
-# --conn-max-age: keep database connections across requests (0 = the project default).
-DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("BENCH_CONN_MAX_AGE", "0"))
+# --conn-max-age: override the project's CONN_MAX_AGE (unset: what production gets).
+if os.environ.get("BENCH_CONN_MAX_AGE"):
+    DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ["BENCH_CONN_MAX_AGE"])

@@ -10,6 +10,7 @@ from ninja import Router
 from ninja.pagination import paginate
 from ninja.responses import Status
 
+from config.pagination import page_rendered_as_is
 from projects_app import selectors, services
 from projects_app.schemas import (
     ArtifactOut,
@@ -48,9 +49,10 @@ def project_create(request, payload: ProjectIn):
 
 
 @router.get("/projects", response=list[ProjectOut])
+@page_rendered_as_is(ProjectOut)
 @paginate
 def project_list(request, workspace_id: UUID | None = None, status: ProjectStatus | None = None):
-    return selectors.project_list(user=request.auth, workspace_id=workspace_id, status=status)
+    return selectors.project_list_rows(user=request.auth, workspace_id=workspace_id, status=status)
 
 
 @router.get("/projects/{project_id}", response={200: ProjectOut, **NOT_FOUND})

@@ -26,6 +26,7 @@ print(json.dumps({
     "CLAUDE_CONFIG_DIR": str(settings.CLAUDE_CONFIG_DIR),
     "ENGINE": db["ENGINE"], "NAME": str(db["NAME"]), "HOST": db.get("HOST"),
     "PORT": db.get("PORT"), "USER": db.get("USER"), "OPTIONS": db.get("OPTIONS", {}),
+    "CONN_MAX_AGE": db["CONN_MAX_AGE"], "CONN_HEALTH_CHECKS": db["CONN_HEALTH_CHECKS"],
 }))
 """
 
@@ -81,6 +82,17 @@ def test_secret_key_and_hosts_from_the_environment(tmp_path):
     assert values["SECRET_KEY"] == "s3cret-from-env"
     assert values["ALLOWED_HOSTS"] == ["hub.example.com", "api.example.com"]
     assert values["CLAUDE_CONFIG_DIR"] == str(tmp_path / "claude")
+
+
+@pytest.mark.parametrize(
+    "env, expected",
+    [({}, 60), ({"CONN_MAX_AGE": "0"}, 0), ({"CONN_MAX_AGE": "300"}, 300)],
+)
+def test_connections_are_kept_a_minute_by_default_and_checked_before_reuse(tmp_path, env, expected):
+    for url in ({}, {"DATABASE_URL": "postgres://u@db.example:5432/hub"}):
+        values = shown({"DEBUG": "1", "SESSIONHUB_DATA_DIR": str(tmp_path), **env, **url})
+        assert values["CONN_MAX_AGE"] == expected
+        assert values["CONN_HEALTH_CHECKS"] is True
 
 
 def test_data_dir_defaults_to_var_in_the_project_whatever_the_cwd(tmp_path):

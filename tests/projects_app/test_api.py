@@ -543,3 +543,67 @@ def test_concurrent_patches_number_versions_densely(api_world):
     assert numbers == [1, 2, 3, 4]
     final = Project.objects.get(pk=api_world.ids["project_id"]).title
     assert ProjectVersion.objects.get(version_number=4).snapshot["title"] == final
+
+
+# --- The list comes from compiled SQL as dicts: the same bytes as the schema's output -----
+
+
+def _schema_page_bytes(*, user, limit=50, offset=0, **filters) -> bytes:
+    """The page as ProjectOut renders ORM instances (what the list answered before)."""
+    import pydantic_core
+
+    from config.api import api
+    from projects_app.schemas import ProjectOut
+    from projects_app.selectors import project_list
+
+    projects = project_list(user=user, **filters)
+    items = [ProjectOut.model_validate(p).model_dump() for p in projects[offset : offset + limit]]
+    data = {"items": items, "count": projects.count()}
+    return pydantic_core.to_json(data, fallback=api.renderer._fallback)
+
+
+@pytest.mark.parametrize(
+    "query, filters",
+    [
+        ("", {}),
+        ("?limit=2&offset=1", {"limit": 2, "offset": 1}),
+        ("?status=completed", {"status": "completed"}),
+        ("?limit=500&offset=3", {"limit": 500, "offset": 3}),
+    ],
+)
+def test_list_projects_body_is_byte_identical_to_the_schema_output(api_world, query, filters):
+    import datetime as dt
+
+    from tests.factories import BASE_TIME
+
+    alpha = Project.objects.get(pk=api_world.ids["project_id"]).workspace
+    for n in range(6):
+        ProjectFactory(
+            workspace=alpha,
+            title=f"Projekt «{n}» ✓",
+            status="completed" if n % 2 else "draft",
+            context={"tags": ["ü", n], "nested": {"x": [1.5, None, True]}},
+            settings={"emoji": "🙂"} if n else {},
+            config={"n": n} if n % 3 else None,
+            registered_at=BASE_TIME + dt.timedelta(microseconds=n) if n % 2 else None,
+            archived_at=BASE_TIME + dt.timedelta(days=n) if n == 5 else None,
+            path=f"/srv/p{n}",
+        )
+    alice = api_world.objects["alice"]
+    response = api_world.member.get(f"/api/v1/projects{query}")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    assert response.content == _schema_page_bytes(user=alice, **filters)
+    if not query:  # ISO 8601 with zone, microseconds kept
+        assert b'"registered_at":"2026-01-01T00:00:00.000001Z"' in response.content
+
+
+def test_list_projects_for_staff_is_byte_identical_too(api_world):
+    root = api_world.objects["root"]
+    response = api_world.staff.get(f"/api/v1/projects?workspace_id={api_world.ids['workspace_id']}")
+    expected = _schema_page_bytes(user=root, workspace_id=api_world.ids["workspace_id"])
+    assert response.content == expected
+
+
+def test_list_projects_is_key_page_and_count_whatever_the_page_size(api_world):
+    assert list_query_counts(api_world.member, "/api/v1/projects") == [3, 3]
