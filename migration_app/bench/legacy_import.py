@@ -13,18 +13,54 @@ for `migrate` to run). Not a test: nothing here asserts a time.
 """
 
 import argparse
+import contextlib
+import glob
 import json
 import os
 import resource
 import sqlite3
 import sys
 import tempfile
+import threading
 import time
 
 
-def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
-    # Linux reports ru_maxrss in KiB; for RUSAGE_CHILDREN, of the largest finished child.
-    return resource.getrusage(who).ru_maxrss / 1024
+def peak_rss_mb() -> float:
+    # Linux reports ru_maxrss in KiB.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class ChildPeakRss:
+    """Peak RSS (VmHWM) of this process's child processes (the parse helper), sampled
+    from /proc every 50 ms; 0 where /proc does not list children. (ru_maxrss of children
+    would report the parent's size at the fork, before the helper's exec.)"""
+
+    def __enter__(self):
+        self.peak_kib = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self):
+        while not self._stop.wait(0.05):
+            for children in glob.glob(f"/proc/{os.getpid()}/task/*/children"):
+                with contextlib.suppress(OSError), open(children) as listing:
+                    for pid in listing.read().split():
+                        self.peak_kib = max(self.peak_kib, self._hwm_kib(pid))
+
+    @staticmethod
+    def _hwm_kib(pid: str) -> int:
+        with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+        return 0
+
+    def __exit__(self, *exc_info):
+        self._stop.set()
+        self._thread.join()
+        return False
 
 
 def floor_import(root: str, db_path: str) -> tuple[float, int]:
@@ -107,9 +143,10 @@ def main(argv=None) -> int:
     include = {"include_terminated": True, "parse_ahead": False if args.no_parse_ahead else None}
 
     started, cpu_started = time.perf_counter(), time.process_time()
-    first = legacy_import_run(
-        source="ao", path=root, claude_home=claude_home, batch_size=args.batch_size, **include
-    )
+    with ChildPeakRss() as helper:
+        first = legacy_import_run(
+            source="ao", path=root, claude_home=claude_home, batch_size=args.batch_size, **include
+        )
     first_seconds = time.perf_counter() - started
     first_cpu_seconds = time.process_time() - cpu_started
     rss_after_first = peak_rss_mb()
@@ -147,7 +184,7 @@ def main(argv=None) -> int:
         "peak_rss_mb_after_generate": round(rss_after_generate, 1),
         "peak_rss_mb_after_first_import": round(rss_after_first, 1),
         "peak_rss_mb_after_rerun": round(rss_after_rerun, 1),
-        "peak_rss_mb_parse_helper": round(peak_rss_mb(resource.RUSAGE_CHILDREN), 1),
+        "peak_rss_mb_parse_helper": round(helper.peak_kib / 1024, 1),
         "load_average_1min": round(os.getloadavg()[0], 2),
         "first_status": first.status,
         "rerun_migrated": second.counts.get("migrated"),
