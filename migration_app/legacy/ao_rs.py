@@ -10,8 +10,6 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-import yaml
-
 from migration_app.legacy.ao_ts import SessionFile, _session_file, _sorted_entries
 from migration_app.legacy.records import (
     LegacyParseError,
@@ -20,10 +18,10 @@ from migration_app.legacy.records import (
     from_mtime,
     json_safe,
     trailing_num,
+    yaml_load,
 )
 from migration_app.legacy.status_map import ao_rs_status
 
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MAPPED_KEYS = frozenset(
     {
         "id", "project_id", "status", "activity", "agent", "branch", "task", "workspace_path",
@@ -76,10 +74,7 @@ def parse_ao_rs_session(
     data: bytes, *, path: str, dir_project_id: str, mtime: float, archived: bool = False
 ) -> SessionRecord:
     """Map one ao-rs session YAML to a SessionRecord (issue 3, "ao-rs source")."""
-    try:
-        raw: Any = yaml.load(data, Loader=_SAFE_LOADER)
-    except yaml.YAMLError as exc:
-        raise LegacyParseError(path, f"invalid YAML: {exc}") from None
+    raw: Any = yaml_load(data, path=path)
     if not isinstance(raw, dict):
         raise LegacyParseError(path, f"YAML is a {type(raw).__name__}, not a mapping")
     session_id = raw.get("id")

@@ -16,8 +16,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from migration_app.legacy.records import (
     INT64_MAX,
     INT64_MIN,
@@ -28,6 +26,7 @@ from migration_app.legacy.records import (
     json_safe,
     parse_iso,
     trailing_num,
+    yaml_load,
 )
 from migration_app.legacy.status_map import ao_flat_status, ao_lifecycle_status
 
@@ -38,7 +37,6 @@ _ARCHIVE_NAME_RE = re.compile(
     r"(?:\.json)?"
 )
 _SESSION_ID_RE = re.compile(r"[A-Za-z0-9_-]+")
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 # Keys whose whole value lands in a column; every other key goes to metadata verbatim.
 _MAPPED_KEYS = frozenset(
@@ -188,7 +186,10 @@ _STRICT_JSON = json.JSONDecoder(parse_constant=_reject_constant, parse_int=_int_
 
 
 def _json_loads(text: str) -> Any:
-    return _STRICT_JSON.decode(text)
+    try:
+        return _STRICT_JSON.decode(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 def _parse_key_value(text: str, *, path: str) -> dict[str, str]:
@@ -480,10 +481,7 @@ def parse_ao_config(
     A project whose entry is malformed comes back as a LegacyParseError in the list, so
     one bad project never hides the others.
     """
-    try:
-        raw = yaml.load(data, Loader=_SAFE_LOADER) if data.strip() else {}
-    except yaml.YAMLError as exc:
-        raise LegacyParseError(path, f"invalid YAML: {exc}") from None
+    raw = yaml_load(data, path=path) if data.strip() else {}
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):

@@ -83,9 +83,11 @@ def session_files_prepare(
                 realpath=realpath,
             )
             found = os.path.isfile(transcript)
-        results.append(
-            session_parsed(
+        try:
+            parsed = session_parsed(
                 result, row_format, transcript_source=transcript, transcript_source_found=found
             )
-        )
+        except RecursionError:  # metadata nested just below the decoder's limit
+            parsed = LegacyParseError(result.source_path, "values are nested too deeply")
+        results.append(parsed)
     return results

@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import yaml
+
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 # Session.num is an IntegerField.
@@ -135,21 +137,56 @@ def from_mtime(mtime: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(mtime, tz=dt.UTC)
 
 
+# A legacy file holding more values than this is refused: a small YAML file can name the
+# same list many times over (aliases), and the copy written out would be exponential.
+MAX_VALUES = 1_000_000
+
+
 def json_safe(value: Any, *, path: str, key: str = "") -> Any:
     """Make a parsed value storable as JSON: ints beyond signed 64-bit become strings,
     YAML dates become ISO strings; anything else that JSON cannot hold is an error."""
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, int):
-        return value if INT64_MIN <= value <= INT64_MAX else str(value)
-    if isinstance(value, float):
-        if math.isfinite(value):
+    left = [MAX_VALUES]
+
+    def convert(value: Any, key: str) -> Any:
+        left[0] -= 1
+        if left[0] < 0:
+            raise LegacyParseError(path, f"more than {MAX_VALUES:,} values (repeated aliases?)")
+        if value is None or isinstance(value, (bool, str)):
             return value
-        raise LegacyParseError(path, f"{key or 'a value'} is not a finite number")
-    if isinstance(value, dict):
-        return {str(k): json_safe(v, path=path, key=str(k)) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v, path=path, key=key) for v in value]
-    if isinstance(value, (dt.datetime, dt.date)):
-        return value.isoformat()
-    raise LegacyParseError(path, f"{key or 'a value'} has a type JSON cannot hold")
+        if isinstance(value, int):
+            return value if INT64_MIN <= value <= INT64_MAX else str(value)
+        if isinstance(value, float):
+            if math.isfinite(value):
+                return value
+            raise LegacyParseError(path, f"{key or 'a value'} is not a finite number")
+        if isinstance(value, dict):
+            return {str(k): convert(v, str(k)) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [convert(v, key) for v in value]
+        if isinstance(value, (dt.datetime, dt.date)):
+            return value.isoformat()
+        raise LegacyParseError(path, f"{key or 'a value'} has a type JSON cannot hold")
+
+    try:
+        return convert(value, key)
+    except RecursionError:
+        raise LegacyParseError(path, "values are nested too deeply") from None
+
+
+# Flow collections ([…], {…}) nested deeper than this many brackets go to the pure-Python
+# parser: libyaml's C composer recurses on the C stack and crashes the process on a
+# file of a few hundred thousand brackets, where Python raises RecursionError instead.
+_C_PARSER_BRACKETS = 1_000
+_C_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def yaml_load(data: bytes, *, path: str) -> Any:
+    """A YAML document (safe types only); LegacyParseError when it cannot be read."""
+    brackets = data.count(b"[") + data.count(b"{")
+    loader = _C_SAFE_LOADER if brackets <= _C_PARSER_BRACKETS else yaml.SafeLoader
+    try:
+        return yaml.load(data, Loader=loader)
+    except yaml.YAMLError as exc:
+        raise LegacyParseError(path, f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise LegacyParseError(path, "invalid YAML: nested too deeply") from None

@@ -147,3 +147,25 @@ def test_walk_ignores_tmp_files_and_reads_archive_only_when_asked(tmp_path):
     assert live == {("demo", "a", ""), ("demo", "c", "0-byte file"), ("other", "e", "")}
     everything = {f.session_id for f in ao_rs_session_files(str(tmp_path), include_archive=True)}
     assert everything == {"a", "c", "d", "e"}
+
+
+def test_flow_collections_nested_a_hundred_thousand_deep_are_a_reason_not_a_crash():
+    # libyaml's C parser would overflow the C stack here and kill the whole import.
+    deep = MINIMAL + "cost: " + "[" * 100_000 + "]" * 100_000 + "\n"
+    with pytest.raises(LegacyParseError, match="nested too deeply"):
+        parse(deep)
+
+
+def test_aliases_that_expand_to_millions_of_values_are_refused():
+    levels = "".join(
+        f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 10)}]\n" for n in range(1, 8)
+    )  # 10**8 values once expanded, from a few hundred bytes
+    bomb = MINIMAL + "l0: &l0 [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n" + levels
+    with pytest.raises(LegacyParseError, match="more than 1,000,000 values"):
+        parse(bomb)
+
+
+def test_a_prompt_with_many_brackets_still_reads():
+    brackets = "[" * 1_500  # past the C parser's limit: read by the Python parser
+    record = parse(MINIMAL.replace("task: fix it", f"task: '{brackets}'"))
+    assert record.prompt == brackets

@@ -485,3 +485,16 @@ def test_integers_beyond_signed_64_bit_stay_exact_as_text_and_the_rest_stay_numb
     assert metadata["ratio"] == 0.5
     # Without long digit runs, integers are plain numbers too.
     assert parse({"status": "working", "n": 42}).metadata["n"] == 42
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"status": "working", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        b'{"status": "working", "lifecycle": "' + b"[" * 100_000 + b'"}',
+    ],
+    ids=["value", "lifecycle string"],
+)
+def test_json_nested_a_hundred_thousand_deep_is_a_reason_not_a_crash(data):
+    with pytest.raises(LegacyParseError):
+        parse(data)

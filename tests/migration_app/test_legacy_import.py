@@ -197,7 +197,8 @@ def test_queries_per_batch_do_not_grow_with_the_batch_size(tmp_path, claude_home
     assert 0 < per_batch_a <= 12
 
 
-def test_a_bad_file_never_stops_the_run(tmp_path, claude_home, data_dir):
+@pytest.mark.parametrize("parse_ahead", [False, True], ids=["in process", "parse helper"])
+def test_a_bad_file_never_stops_the_run(tmp_path, claude_home, data_dir, parse_ahead):
     tree = ao_tree_generate(str(tmp_path / "ao"), sessions=30, with_v1=False)
     sessions = Path(tree.root) / "projects"
     unreadable = sessions / "proj1/sessions/proj1-900.json"
@@ -207,8 +208,10 @@ def test_a_bad_file_never_stops_the_run(tmp_path, claude_home, data_dir):
     (sessions / "bad..id/sessions/x-1.json").write_text('{"status": "working"}')
     (sessions / "proj2/sessions/-lead-1.json").write_text('{"status": "working"}')
     (sessions / "proj2/sessions/proj2-901.json").write_bytes(b"\x00\x01garbage")
+    deep = b'{"status": "working", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    (sessions / "proj2/sessions/proj2-902.json").write_bytes(deep)
     try:
-        run = run_import(tree, claude_home, batch_size=4)
+        run = run_import(tree, claude_home, batch_size=4, parse_ahead=parse_ahead)
     finally:
         unreadable.chmod(0o644)
     reasons = dict(run.items.filter(outcome=Outcome.FAILED).values_list("subject_id", "reason"))
@@ -218,6 +221,7 @@ def test_a_bad_file_never_stops_the_run(tmp_path, claude_home, data_dir):
     assert "'..'" in by_name["x-1.json"]
     assert "name rule" in by_name["-lead-1.json"]
     assert "proj2-901.json" in by_name
+    assert "nested too deeply" in by_name["proj2-902.json"]
     assert Session.objects.count() == tree.sessions - tree.terminated
     assert run.status == MigrationRun.Status.PARTIAL and run.finished_at is not None
 
