@@ -251,6 +251,38 @@ class _Deferred:
     note: str
 
 
+class _UsedNumbers:
+    """The numbers used in one project, read in ascending windows of _USED_WINDOW from the
+    number the search has reached: memory stays bounded whatever the project's size, at
+    one query per window (the search only moves up)."""
+
+    def __init__(self, project_id: str):
+        self.project_id = project_id
+        self.window: deque[int] = deque()
+        self.read_from = 1  # numbers below were read already
+        self.exhausted = False
+
+    def first_at_or_above(self, num: int) -> int | None:
+        while self.window and self.window[0] < num:
+            self.window.popleft()
+        if not self.window and not self.exhausted:
+            start = max(num, self.read_from)
+            rows = rows_fetch(_used_numbers_sql(), [self.project_id, start, _USED_WINDOW])
+            self.window.extend(n for (n,) in rows)
+            self.exhausted = len(rows) < _USED_WINDOW
+            self.read_from = rows[-1][0] + 1 if rows else start
+        return self.window[0] if self.window else None
+
+
+def _used_numbers_sql() -> str:
+    quote = connection.ops.quote_name
+    table, project = quote(Session._meta.db_table), quote("project_id")
+    return f"SELECT num FROM {table} WHERE {project} = %s AND num >= %s ORDER BY num LIMIT %s"
+
+
+_USED_WINDOW = 5_000
+
+
 @dataclass
 class _TranscriptCopy:
     source: str
@@ -271,9 +303,9 @@ class _State:
     on_progress: ProgressCallback | None
     seen_projects: set[str] = field(default_factory=set)
     deferred: list[_Deferred] = field(default_factory=list)
-    # Phase-2 cache: used numbers per project.
-    used_nums: dict[str, set[int]] = field(default_factory=dict)
+    # Second pass: the next number to try, and the used numbers from there on, per project.
     next_num: dict[str, int] = field(default_factory=dict)
+    used_nums: dict[str, _UsedNumbers] = field(default_factory=dict)
     # Dry run only: what the real run would have inserted so far.
     virtual_projects: set[str] = field(default_factory=set)
     virtual_sessions: dict[str, str] = field(default_factory=dict)  # id → source path
@@ -493,11 +525,12 @@ def _record_transcript(
 def _next_free(state: _State, project_id: str) -> int:
     """The smallest number not used in the project. Numbers are only ever added, so the
     search resumes where the last one stopped (linear over a whole run, not quadratic)."""
-    used = state.used_nums[project_id]
+    used = state.used_nums.get(project_id)
+    if used is None:
+        used = state.used_nums[project_id] = _UsedNumbers(project_id)
     num = state.next_num.get(project_id, 1)
-    while num in used:
+    while used.first_at_or_above(num) == num or (project_id, num) in state.virtual_nums:
         num += 1
-    used.add(num)
     state.next_num[project_id] = num + 1
     return num
 
@@ -531,17 +564,6 @@ def _session_batch(
     existing_projects = _existing_projects(state, project_ids)
     existing_sessions = dict(_select_in(Session, ["id", "source_path"], id=[r.id for r in records]))
     if second_pass:
-        missing = project_ids - state.used_nums.keys()
-        for pid in missing:
-            state.used_nums[pid] = set()
-        used_rows = Session.objects.filter(project_id__in=missing).order_by()
-        # Streamed: a project may hold many sessions; only the numbers are kept.
-        for pid, num in used_rows.values_list("project_id", "num").iterator(chunk_size=5000):
-            state.used_nums[pid].add(num)
-        if state.dry_run:
-            for pid, num in state.virtual_nums:
-                if pid in missing:
-                    state.used_nums[pid].add(num)
         taken: dict[tuple[str, int], str] = {}
     else:
         hints = {r.num_hint if r.num_hint is not None else 0 for r in records}

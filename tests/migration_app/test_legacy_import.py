@@ -532,3 +532,22 @@ def test_a_parse_helper_runs_when_it_can_overlap_with_the_writes(
     assert bool(helpers) == started
     assert all(helper.poll() == 0 for helper in helpers)  # and it has ended
     assert run.counts["session_migrated"] > 0
+
+
+def test_free_numbers_are_found_in_windows_of_used_numbers(monkeypatch):
+    from types import SimpleNamespace
+
+    from migration_app.services import legacy_import
+
+    project = ProjectFactory(id="big")
+    for num in [*range(1, 7), *range(8, 13)]:  # 1–12 used, except 7
+        SessionFactory(id=f"big-{num}", project=project, num=num)
+    monkeypatch.setattr(legacy_import, "_USED_WINDOW", 3)  # several windows
+    state = SimpleNamespace(used_nums={}, next_num={}, virtual_nums={("big", 14): "planned"})
+
+    with CaptureQueriesContext(connection) as queries:
+        numbers = [legacy_import._next_free(state, "big") for _ in range(3)]
+
+    assert numbers == [7, 13, 15]  # 14 is taken by a session this dry run has planned
+    assert len(queries) == 4  # windows 1–3, 4–6, 8–10, then 11–12: short, so the last
+    assert len(state.used_nums["big"].window) <= 3
