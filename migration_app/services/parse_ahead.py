@@ -86,6 +86,7 @@ class ParseAhead:
         self._process: subprocess.Popen | None = None
         self._replies: queue.Queue = queue.Queue()
         self._sent = self._received = 0
+        self._first_parsed_here = False
 
     def __enter__(self) -> ParseAhead:
         return self
@@ -124,6 +125,11 @@ class ParseAhead:
 
     def submit(self, files: Sequence[SessionFile]) -> _Pending | _InProcess:
         if not self.enabled or not files:
+            return _InProcess(self, files)
+        if not self._first_parsed_here:
+            # The helper needs ~0.1 s to start: the first batch is parsed here meanwhile.
+            self._first_parsed_here = True
+            self.start()
             return _InProcess(self, files)
         self.start()
         try:
