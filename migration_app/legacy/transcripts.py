@@ -30,8 +30,12 @@ def transcript_source(*, claude_home: str, worktree: str, uuid: str, realpath=os
     return os.path.join(claude_home, "projects", bucket, f"{uuid}.jsonl")
 
 
-def transcript_destination(*, claude_home: str, new_worktree: str, uuid: str) -> str:
-    """Where it goes: the bucket of the literal new worktree path (no realpath)."""
+def transcript_destination(
+    *, claude_home: str, data_dir: str, project_id: str, session_id: str, uuid: str
+) -> str:
+    """Where it goes: the bucket of the session's new worktree, the literal path
+    `<data dir>/worktrees/<project>/<session>` (no realpath)."""
+    new_worktree = os.path.join(data_dir, "worktrees", project_id, session_id)
     return os.path.join(claude_home, "projects", claude_slug(new_worktree), f"{uuid}.jsonl")
 
 

@@ -94,30 +94,6 @@ def default_source_path(source: str) -> str:
     return os.path.expanduser("~/.ao-rs/sessions")
 
 
-def transcript_paths(
-    *,
-    claude_home: str,
-    data_dir: str,
-    project_id: str,
-    session_id: str,
-    worktree: str,
-    uuid: str,
-    realpath: Callable[[str], str] = os.path.realpath,
-) -> tuple[str, str]:
-    """(source, destination) of one Claude transcript (legacy-formats §2.6, literal dest)."""
-    source = transcript_source(
-        claude_home=claude_home, worktree=worktree, uuid=uuid, realpath=realpath
-    )
-    return source, _transcript_destination(claude_home, data_dir, project_id, session_id, uuid)
-
-
-def _transcript_destination(
-    claude_home: str, data_dir: str, project_id: str, session_id: str, uuid: str
-) -> str:
-    new_worktree = os.path.join(data_dir, "worktrees", project_id, session_id)
-    return transcript_destination(claude_home=claude_home, new_worktree=new_worktree, uuid=uuid)
-
-
 # --- raw reads and inserts -----------------------------------------------------------
 
 # Values per IN list: far below SQLite's 32,766 parameters, whatever --batch-size says.
@@ -494,7 +470,13 @@ def _transcript_plan(
     source_found: bool | None = None,
 ) -> tuple[ItemRecord, _TranscriptCopy | None]:
     """`source_found`: when the parse helper already looked (None: look now)."""
-    dest = _transcript_destination(state.claude_home, state.data_dir, project_id, session_id, uuid)
+    dest = transcript_destination(
+        claude_home=state.claude_home,
+        data_dir=state.data_dir,
+        project_id=project_id,
+        session_id=session_id,
+        uuid=uuid,
+    )
     after = {"source": source, "dest": dest, "session_id": session_id}
     if os.path.exists(dest):
         state.bump("transcripts_already_present")
@@ -1033,5 +1015,4 @@ __all__ = [
     "legacy_import_lock_key",
     "legacy_import_run",
     "legacy_import_undo",
-    "transcript_paths",
 ]

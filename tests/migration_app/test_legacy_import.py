@@ -11,14 +11,13 @@ from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 
 from migration_app.legacy.synthetic import ao_rs_tree_generate, ao_tree_generate
-from migration_app.legacy.transcripts import claude_slug
+from migration_app.legacy.transcripts import claude_slug, transcript_destination
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services import migration_undo
 from migration_app.services.journal import MigrationError
 from migration_app.services.legacy_import import (
     TEMP_SUFFIX,
     legacy_import_run,
-    transcript_paths,
 )
 from projects_app.models import Project
 from sessions_app.models import Session
@@ -230,10 +229,10 @@ def test_undo_removes_exactly_what_the_run_created(ao_tree, claude_home, data_di
     # Rows and files that exist before the run must survive its undo.
     ProjectFactory(id="proj0", title="Mine already")
     SessionFactory(id="native-1", project_id="proj0", num=700)
-    existing_dest = transcript_paths(
+    existing_dest = transcript_destination(
         claude_home=str(claude_home), data_dir=str(data_dir), project_id="proj1",
-        session_id="proj1-2", worktree="/nowhere", uuid="x",
-    )[1]  # fmt: skip
+        session_id="proj1-2", uuid="x",
+    )  # fmt: skip
     tables, files = dump_tables(), list_files(claude_home)
 
     run = run_import(ao_tree, claude_home)

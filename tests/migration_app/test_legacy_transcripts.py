@@ -30,10 +30,13 @@ def test_source_follows_symlinks_and_destination_is_the_literal_path(tmp_path):
     home = str(tmp_path / "claude")
 
     source = transcript_source(claude_home=home, worktree=str(tmp_path / "link" / "wt"), uuid="u")
-    dest = transcript_destination(claude_home=home, new_worktree=str(tmp_path / "link"), uuid="u")
+    dest = transcript_destination(
+        claude_home=home, data_dir=str(tmp_path / "link"), project_id="p", session_id="s", uuid="u"
+    )
 
     assert source == os.path.join(home, "projects", claude_slug(str(real)), "u.jsonl")
-    assert dest == os.path.join(home, "projects", claude_slug(str(tmp_path / "link")), "u.jsonl")
+    literal = claude_slug(str(tmp_path / "link" / "worktrees" / "p" / "s"))
+    assert dest == os.path.join(home, "projects", literal, "u.jsonl")
 
 
 def test_the_cached_realpath_resolves_exactly_as_realpath(tmp_path, monkeypatch):
