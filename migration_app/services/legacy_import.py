@@ -293,8 +293,7 @@ class _State:
     row_format: SessionRowFormat = field(default_factory=_session_row_format)
 
     def __post_init__(self):
-        self.num_index = self.row_format.columns.index("num")
-        self.workspace_index = self.row_format.columns.index("workspace_id")
+        self.column = {name: i for i, name in enumerate(self.row_format.columns)}
         workspace = Session._meta.get_field("workspace")
         self.workspace_db_id = workspace.get_db_prep_save(self.workspace.pk, connection)
 
@@ -450,8 +449,8 @@ def _advance(state: _State, n: int) -> None:
 def _session_values(state: _State, parsed: ParsedSession, num: int) -> list[Any]:
     """The prepared row, completed with what only the run knows."""
     values = parsed.row
-    values[state.num_index] = num
-    values[state.workspace_index] = state.workspace_db_id
+    values[state.column["num"]] = num
+    values[state.column["workspace_id"]] = state.workspace_db_id
     return values
 
 
@@ -573,7 +572,6 @@ def _session_batch(
     items = project_items + items
 
     session_rows: list[list[Any]] = []
-    landed: list[tuple[str, str, str, int]] = []  # id, source path, project, number
     copies: list[_TranscriptCopy] = []
     batch_ids: set[str] = set()
     for record in records:
@@ -615,7 +613,6 @@ def _session_batch(
             taken[key] = record.id
         batch_ids.add(record.id)
         session_rows.append(_session_values(state, record, num))
-        landed.append((record.id, record.source_path[:2048], record.project_id, num))
         after = {"project_id": record.project_id, "num": num, "source_path": record.source_path}
         reason = f"{note}; got number {num}" if note else ""
         items.append(ItemRecord("session", record.id, Outcome.MIGRATED, reason, None, after))
@@ -624,6 +621,9 @@ def _session_batch(
             items.append(planned[0])
             copies += [planned[1]] if planned[1] else []
 
+    # (id, source path, project, number) of each session row, as written.
+    at = [state.column[name] for name in ("id", "source_path", "project_id", "num")]
+    landed = [tuple(row[i] for i in at) for row in session_rows]
     if state.dry_run:
         state.virtual_projects.update(row["id"] for row in project_rows)
         state.virtual_sessions.update((sid, path) for sid, path, _, _ in landed)
