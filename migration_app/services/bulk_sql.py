@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection
@@ -15,39 +16,35 @@ def query_log(sql: str, started: float) -> None:
         connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
 
 
-def rows_execute(sql: str, rows: Sequence[Sequence[Any]]) -> int:
-    """One executemany of `sql` (with %s placeholders) over `rows`; returns the row count
-    the driver reports (-1: unknown).
-
-    On PostgreSQL the parameters are bound by the server: Django's default cursor composes
-    every row's SQL text in Python, and the server then parses and plans each one; bound,
-    the statement is prepared once and the rows stream through the pipeline.
-    """
+@contextmanager
+def _cursor(logged_as: str) -> Iterator[Any]:
+    """Django's cursor; on PostgreSQL a cursor whose parameters the server binds. Django's
+    default PostgreSQL cursor composes every statement's SQL text in Python (quoting each
+    value), and the server then parses and plans each one; bound, a statement is prepared
+    once and many rows stream through the pipeline. Logged like any query."""
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
-            cursor.executemany(sql, rows)
-            return cursor.rowcount
+            yield cursor
+            return
         import psycopg
 
         started = time.monotonic()
         with psycopg.Cursor(connection.connection) as bound:
-            bound.executemany(sql, rows)
-            count = bound.rowcount
-        query_log(f"{len(rows)} times: {sql}", started)
-        return count
+            yield bound
+        query_log(logged_as, started)
+
+
+def rows_execute(sql: str, rows: Sequence[Sequence[Any]]) -> int:
+    """One executemany of `sql` (with %s placeholders) over `rows`; returns the row count
+    the driver reports (-1: unknown)."""
+    with _cursor(f"{len(rows)} times: {sql}") as cursor:
+        cursor.executemany(sql, rows)
+        return cursor.rowcount
 
 
 def rows_fetch(sql: str, params: Sequence[Any]) -> list[tuple]:
-    """All rows of one query; parameters bound by the server on PostgreSQL, as above (a
-    query with hundreds of parameters is otherwise split and quoted in Python)."""
-    with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":
-            cursor.execute(sql, params)
-            return cursor.fetchall()
-        import psycopg
-
-        started = time.monotonic()
-        with psycopg.Cursor(connection.connection) as bound:
-            rows = bound.execute(sql, params).fetchall()
-        query_log(sql, started)
-        return rows
+    """All rows of one query (a query with hundreds of parameters is, unbound, split and
+    quoted in Python)."""
+    with _cursor(sql) as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
