@@ -126,12 +126,11 @@ class ParseAhead:
     def submit(self, files: Sequence[SessionFile]) -> _Pending | _InProcess:
         if not self.enabled or not files:
             return _InProcess(self, files)
+        self.start()
         if not self._first_parsed_here:
             # The helper needs ~0.1 s to start: the first batch is parsed here meanwhile.
             self._first_parsed_here = True
-            self.start()
             return _InProcess(self, files)
-        self.start()
         try:
             request = (self.source, list(files), self.row_format, self.claude_home)
             pickle.dump(request, self._process.stdin, pickle.HIGHEST_PROTOCOL)
