@@ -254,7 +254,7 @@ class _UsedNumbers:
 
 def _used_numbers_sql() -> str:
     quote = connection.ops.quote_name
-    table, project = quote(Session._meta.db_table), quote("project_id")
+    table, project = quote(Session._meta.db_table), quote(Session._meta.get_field("project").column)
     return f"SELECT num FROM {table} WHERE {project} = %s AND num >= %s ORDER BY num LIMIT %s"
 
 
