@@ -10,6 +10,7 @@ from ninja import Router
 from ninja.pagination import paginate
 from ninja.responses import Status
 
+from config.page_cache import responses_kept_while_unchanged
 from config.pagination import page_rendered_as_is
 from projects_app import selectors, services
 from projects_app.schemas import (
@@ -48,7 +49,19 @@ def project_create(request, payload: ProjectIn):
     return Status(201, project)
 
 
+def _project_list_viewer_and_query(request):
+    """What a project list page depends on besides the rows: who asks, and the query."""
+    viewer = selectors.scope_user_inputs(request.auth)
+    if viewer is None:
+        return None
+    query = tuple(sorted((name, tuple(values)) for name, values in request.GET.lists()))
+    return tuple(viewer.values()), query
+
+
 @router.get("/projects", response=list[ProjectOut])
+@responses_kept_while_unchanged(
+    token=selectors.project_list_token, key=_project_list_viewer_and_query
+)
 @page_rendered_as_is(ProjectOut)
 @paginate
 def project_list(request, workspace_id: UUID | None = None, status: ProjectStatus | None = None):
