@@ -20,10 +20,16 @@ Targets:
                                                   → JsonResponse): what ninja + pydantic cost
   session         GET /api/v1/sessions/{id}       the API: key auth, exact-id lookup
   projects        GET /api/v1/projects            the API: first page (50) of 200 projects
+                                                  (on SQLite served from the kept page after
+                                                  the first request: config/page_cache.py)
+  projects-miss   GET /api/v1/projects?miss={n}   the same page, but every request has a new
+                                                  query string, so none is served kept: what a
+                                                  request costs after the rows change
 """
 
 import argparse
 import http.client
+import itertools
 import json
 import os
 import socket
@@ -139,13 +145,17 @@ def load(host: str, port: int, path: str, headers: dict, seconds: float, concurr
     lock = threading.Lock()
     deadline = time.perf_counter() + seconds
 
-    def worker():
+    def worker(number: int):
         mine, failed = [], 0
+        requests = itertools.count()
         while time.perf_counter() < deadline:
             started = time.perf_counter()
             try:
                 conn = http.client.HTTPConnection(host, port, timeout=10)
-                conn.request("GET", path, headers=headers)
+                # "{n}" in the path: a query string no earlier request had.
+                conn.request(
+                    "GET", path.replace("{n}", f"{number}-{next(requests)}"), headers=headers
+                )
                 response = conn.getresponse()
                 response.read()
                 conn.close()
@@ -161,7 +171,7 @@ def load(host: str, port: int, path: str, headers: dict, seconds: float, concurr
             errors[0] += failed
 
     started = time.perf_counter()
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(concurrency)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -192,9 +202,12 @@ def in_process(targets: dict, secret: str, requests: int, repeats: int) -> dict[
 
     application = get_wsgi_application()
 
+    fresh = itertools.count()
+
     def call(path: str, auth: bool) -> None:
+        path_info, _, query = path.replace("{n}", str(next(fresh))).partition("?")
         environ = {
-            "REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "",
+            "REQUEST_METHOD": "GET", "PATH_INFO": path_info, "QUERY_STRING": query,
             "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1",
             "wsgi.input": io.BytesIO(b""), "wsgi.url_scheme": "http",
         }  # fmt: skip
@@ -369,6 +382,7 @@ def _targets(facts: dict) -> dict[str, tuple[str, list[str]]]:
         "session": (f"/api/v1/sessions/{session_id}", [auth]),
         "plain-projects": ("/bench/plain/projects", [auth]),
         "projects": ("/api/v1/projects", [auth]),
+        "projects-miss": ("/api/v1/projects?miss={n}", [auth]),
     }
 
 

@@ -7,7 +7,8 @@ id, the project list) that was most of a request. `CompiledQuery` builds the que
 once per shape with stand-in values, keeps the SQL Django wrote and Django's own result
 converters, and on each call swaps the stand-ins for the real values: the database sees
 the ORM's SQL and the caller gets the ORM's Python values (aware datetimes, decoded
-JSON, UUIDs).
+JSON, UUIDs). On PostgreSQL the statements run on a server-bound cursor, so each is
+also prepared once per connection (config/bound_cursor.py).
 
 Only values Django sends as they are can be swapped (e.g. `=` and `IN` comparisons): a
 value it rewrites on the way in (`startswith` adds '%') is refused when compiling.
@@ -22,6 +23,8 @@ from typing import Any
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, models
 from django.db.models import QuerySet
+
+from config.bound_cursor import server_bound_cursor
 
 # How a parameter value becomes a database value: the conversion Django applies to a
 # field of that type, so the swapped values equal what the ORM would send.
@@ -102,7 +105,7 @@ class _Statement:
         return [constant if name is None else values[name] for name, constant in self.slots]
 
     def run(self, sql: str, params: list) -> list[tuple]:
-        with self.connection.cursor() as cursor:
+        with server_bound_cursor(logged_as=sql, connection=self.connection) as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         if not self.converters:
@@ -222,8 +225,9 @@ class CompiledQuery:
         if statement.sql is None:
             return 0
         params = self._params_for(statement, values)
-        with statement.connection.cursor() as cursor:
-            cursor.execute(f"SELECT COUNT(*) FROM ({statement.sql}) counted", params)
+        sql = f"SELECT COUNT(*) FROM ({statement.sql}) counted"
+        with server_bound_cursor(logged_as=sql, connection=statement.connection) as cursor:
+            cursor.execute(sql, params)
             return cursor.fetchone()[0]
 
 

@@ -8,6 +8,8 @@ ALLOWED_HOSTS         comma-separated host names
 CLAUDE_CONFIG_DIR     Claude Code home for transcript relocation (default ~/.claude)
 CONN_MAX_AGE          seconds a database connection is kept across requests (default 60;
                       0 = a new connection per request)
+PG_PREPARE_THRESHOLD  runs after which a server-bound statement is prepared on PostgreSQL
+                      (default 5; "" = never, for poolers without prepared statements)
 API_PAGE_CACHE_BYTES  bytes of rendered project-list pages each process keeps while the
                       rows are unchanged (default 8 MiB; 0 = off; SQLite only)
 """
@@ -103,6 +105,14 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # Statements on server-bound cursors (config/bound_cursor.py) are prepared once they
+    # ran 5 times on a connection; Django's own cursor binds in Python and never prepares.
+    # Behind a pooler that cannot keep prepared statements, set PG_PREPARE_THRESHOLD="".
+    threshold = os.environ.get("PG_PREPARE_THRESHOLD", "5").strip()
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+        int(threshold) if threshold else None
+    )
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {

@@ -14,8 +14,8 @@ from django.db import connection, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
+from config.bound_cursor import query_log
 from migration_app.models import MigrationItem, MigrationRun
-from migration_app.services.bulk_sql import query_log
 
 Outcome = MigrationItem.Outcome
 

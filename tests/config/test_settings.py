@@ -134,6 +134,20 @@ def test_database_url_selects_postgresql(tmp_path):
     )
     # The SQLite-only options are not passed to PostgreSQL.
     assert "transaction_mode" not in values["OPTIONS"]
+    assert values["OPTIONS"]["prepare_threshold"] == 5
+
+
+@pytest.mark.parametrize("threshold, expected", [("", None), ("1", 1), (" 20 ", 20)])
+def test_prepare_threshold_from_the_environment(tmp_path, threshold, expected):
+    values = shown(
+        {
+            "DEBUG": "1",
+            "SESSIONHUB_DATA_DIR": str(tmp_path),
+            "DATABASE_URL": "postgres://hub@db.internal:6543/sessionhub_prod",
+            "PG_PREPARE_THRESHOLD": threshold,
+        }
+    )
+    assert values["OPTIONS"]["prepare_threshold"] == expected
 
 
 def sqlite_only():
