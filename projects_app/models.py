@@ -256,12 +256,11 @@ class ApiKey(models.Model):
 class ChangeToken(models.Model):
     """A value that changes, in the same transaction, whenever rows a cached read uses change.
 
-    Written only by database triggers (SQLite; migration 0003), so every writer counts:
-    the ORM, bulk statements and raw SQL alike. A fresh random token per change means a
-    rolled-back change can never bring back a token that cached data was stored under.
+    Written only by database triggers (SQLite; projects_app/change_triggers.py), so every
+    writer counts: the ORM, bulk statements and raw SQL alike. A fresh random token per
+    change means a rolled-back change can never bring back a token that cached data was
+    stored under.
     """
-
-    PROJECT_LIST = "project-list"
 
     scope = models.CharField(primary_key=True, max_length=40)
     token = models.CharField(max_length=32)

@@ -7,9 +7,9 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from config.compiled_query import CompiledQuery, CompiledRows
+from projects_app import change_triggers
 from projects_app.models import (
     Artifact,
-    ChangeToken,
     Conversation,
     Message,
     Project,
@@ -109,22 +109,10 @@ def project_list_rows(*, user, workspace_id=None, status: str | None = None) -> 
     )
 
 
-_change_token = CompiledQuery(
-    lambda *, scope: ChangeToken.objects.filter(scope=scope).values_list("token"),
-    params={"scope": str},
-)
-
-
 def project_list_token() -> str | None:
-    """The project list's change token (see ChangeToken); None where pages are not kept.
-
-    Only SQLite has the triggers that renew it (migration 0003): on PostgreSQL this
-    answers None without asking the database.
-    """
-    if connection.vendor != "sqlite":
-        return None
-    row = next(iter(_change_token.rows(scope=ChangeToken.PROJECT_LIST)), None)
-    return None if row is None else row[0]
+    """The project list's change token (models.ChangeToken); None where pages are not
+    kept: PostgreSQL (no query), or SQLite while a trigger is missing."""
+    return change_triggers.list_token_read(connection)
 
 
 def project_get(*, user, project_id: str) -> Project:

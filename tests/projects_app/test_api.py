@@ -681,6 +681,17 @@ def test_a_revoked_key_is_refused_even_with_its_page_kept(api_world):
 
 
 @sqlite_only
+def test_with_a_change_trigger_missing_no_page_is_kept(api_world):
+    from projects_app.change_triggers import TRIGGER_NAMES
+
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP TRIGGER "{TRIGGER_NAMES[0]}"')
+    api_world.member.get("/api/v1/projects")
+    queries, _ = _queries_and_response(api_world.member, "/api/v1/projects")
+    assert queries == 4  # key, token (none), page, count
+
+
+@sqlite_only
 def test_a_zero_budget_keeps_no_page(api_world, settings):
     settings.API_PAGE_CACHE_BYTES = 0
     api_world.member.get("/api/v1/projects")
