@@ -22,14 +22,14 @@ Targets:
   projects        GET /api/v1/projects            the API: first page (50) of 200 projects
                                                   (on SQLite served from the kept page after
                                                   the first request: config/page_cache.py)
-  projects-miss   GET /api/v1/projects?miss={n}   the same page, but every request has a new
-                                                  query string, so none is served kept: what a
-                                                  request costs after the rows change
+  projects-unkept GET /api/v1/projects            the same, from a second server started with
+                                                  API_PAGE_CACHE_BYTES=0 (nothing kept): what
+                                                  every request costs on PostgreSQL, and on
+                                                  SQLite the first request after a change
 """
 
 import argparse
 import http.client
-import itertools
 import json
 import os
 import socket
@@ -145,17 +145,13 @@ def load(host: str, port: int, path: str, headers: dict, seconds: float, concurr
     lock = threading.Lock()
     deadline = time.perf_counter() + seconds
 
-    def worker(number: int):
+    def worker():
         mine, failed = [], 0
-        requests = itertools.count()
         while time.perf_counter() < deadline:
             started = time.perf_counter()
             try:
                 conn = http.client.HTTPConnection(host, port, timeout=10)
-                # "{n}" in the path: a query string no earlier request had.
-                conn.request(
-                    "GET", path.replace("{n}", f"{number}-{next(requests)}"), headers=headers
-                )
+                conn.request("GET", path, headers=headers)
                 response = conn.getresponse()
                 response.read()
                 conn.close()
@@ -171,7 +167,7 @@ def load(host: str, port: int, path: str, headers: dict, seconds: float, concurr
             errors[0] += failed
 
     started = time.perf_counter()
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(concurrency)]
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -202,12 +198,9 @@ def in_process(targets: dict, secret: str, requests: int, repeats: int) -> dict[
 
     application = get_wsgi_application()
 
-    fresh = itertools.count()
-
     def call(path: str, auth: bool) -> None:
-        path_info, _, query = path.replace("{n}", str(next(fresh))).partition("?")
         environ = {
-            "REQUEST_METHOD": "GET", "PATH_INFO": path_info, "QUERY_STRING": query,
+            "REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "",
             "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1",
             "wsgi.input": io.BytesIO(b""), "wsgi.url_scheme": "http",
         }  # fmt: skip
@@ -220,11 +213,15 @@ def in_process(targets: dict, secret: str, requests: int, repeats: int) -> dict[
         if not statuses[0].startswith("200"):
             raise RuntimeError(f"{path}: {statuses[0]}")
 
+    from django.conf import settings
+
+    keep_bytes = settings.API_PAGE_CACHE_BYTES
     results: dict[str, list] = {name: [] for name in targets}
     for path, headers in targets.values():
         call(path, bool(headers))  # warm-up
     for _ in range(repeats):
         for name, (path, headers) in targets.items():
+            settings.API_PAGE_CACHE_BYTES = 0 if name in UNKEPT else keep_bytes
             started = time.perf_counter()
             for _ in range(requests):
                 call(path, bool(headers))
@@ -312,27 +309,12 @@ def main(argv=None) -> int:
     )  # fmt: skip
     facts = json.loads(seeded.stdout.strip().splitlines()[-1])
 
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable, "-m", "gunicorn", "config.wsgi:application",
-            "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
-            "--log-level", "warning",
-        ],
-        env=env, cwd=BASE_DIR,
-    )  # fmt: skip
     targets = _targets(facts)
-    rounds: dict[str, list[dict]] = {name: [] for name in targets}
-    try:
-        _wait_until_up(port)
-        for path, headers in targets.values():  # warm-up: imports, connections, caches
-            _drive(port, path, headers, 1, args.concurrency)
-        for _ in range(args.rounds):
-            for name, (path, headers) in targets.items():
-                rounds[name].append(_drive(port, path, headers, args.seconds, args.concurrency))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    served = {name: target for name, target in targets.items() if name not in UNKEPT}
+    rounds = _served_rounds(env, served, args)
+    # A second server that keeps no page: the project list rendered on every request.
+    unkept = {name: targets[name] for name in UNKEPT}
+    rounds |= _served_rounds({**env, "API_PAGE_CACHE_BYTES": "0"}, unkept, args)
 
     db = "PostgreSQL" if args.database_url.startswith("postgres") else "SQLite"
     print(
@@ -373,6 +355,35 @@ def main(argv=None) -> int:
     return 0
 
 
+def _served_rounds(env: dict, targets: dict, args) -> dict[str, list[dict]]:
+    """Start gunicorn with `env`, drive each target for every round, stop it."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable, "-m", "gunicorn", "config.wsgi:application",
+            "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
+            "--log-level", "warning",
+        ],
+        env=env, cwd=BASE_DIR,
+    )  # fmt: skip
+    rounds: dict[str, list[dict]] = {name: [] for name in targets}
+    try:
+        _wait_until_up(port)
+        for path, headers in targets.values():  # warm-up: imports, connections, caches
+            _drive(port, path, headers, 1, args.concurrency)
+        for _ in range(args.rounds):
+            for name, (path, headers) in targets.items():
+                rounds[name].append(_drive(port, path, headers, args.seconds, args.concurrency))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return rounds
+
+
+# Targets measured with API_PAGE_CACHE_BYTES=0 (a second server; in-process, the setting).
+UNKEPT = ("projects-unkept",)
+
+
 def _targets(facts: dict) -> dict[str, tuple[str, list[str]]]:
     auth = f"Authorization: Bearer {facts['secret']}"
     session_id = facts["session_id"]
@@ -382,7 +393,7 @@ def _targets(facts: dict) -> dict[str, tuple[str, list[str]]]:
         "session": (f"/api/v1/sessions/{session_id}", [auth]),
         "plain-projects": ("/bench/plain/projects", [auth]),
         "projects": ("/api/v1/projects", [auth]),
-        "projects-miss": ("/api/v1/projects?miss={n}", [auth]),
+        "projects-unkept": ("/api/v1/projects", [auth]),
     }
 
 

@@ -15,13 +15,20 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from functools import wraps
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from pydantic import BaseModel
+
+# What an entry costs besides its body (key, tuple, dict slot), counted against the budget
+# so that many tiny responses cannot hold much more memory than the budget says.
+ENTRY_OVERHEAD_BYTES = 512
 
 
 class KeptResponses:
-    """Bodies of one view's responses under one change token, at most `max_bytes` in all.
+    """Bodies of one view's responses under one change token, at most `max_bytes` in all
+    (each body plus ENTRY_OVERHEAD_BYTES).
 
     A new token drops everything kept under the old one; beyond the budget the least
     recently used bodies go first.
@@ -43,7 +50,8 @@ class KeptResponses:
             return kept
 
     def put(self, token: str, key: Hashable, body: bytes, content_type: str, max_bytes: int):
-        if len(body) > max_bytes:
+        size = len(body) + ENTRY_OVERHEAD_BYTES
+        if size > max_bytes:
             return
         with self._lock:
             if token != self._token:
@@ -52,29 +60,47 @@ class KeptResponses:
                 self._bytes = 0
             previous = self._responses.pop(key, None)
             if previous is not None:
-                self._bytes -= len(previous[0])
+                self._bytes -= len(previous[0]) + ENTRY_OVERHEAD_BYTES
             self._responses[key] = (body, content_type)
-            self._bytes += len(body)
+            self._bytes += size
             while self._bytes > max_bytes:
                 _, (dropped, _) = self._responses.popitem(last=False)
-                self._bytes -= len(dropped)
+                self._bytes -= len(dropped) + ENTRY_OVERHEAD_BYTES
 
     def __len__(self) -> int:
         return len(self._responses)
 
 
+def _arguments_key(arguments: dict[str, Any]) -> Hashable | None:
+    """The view's parsed arguments as a key; None when one is not hashable.
+
+    Parsed, not the raw query string: parameters the view ignores (or writes differently,
+    `?limit=050`) must not make new entries.
+    """
+    items = []
+    for name, value in sorted(arguments.items()):
+        if isinstance(value, BaseModel):  # e.g. ninja's pagination input
+            value = tuple(sorted(value.model_dump().items()))
+        try:
+            hash(value)
+        except TypeError:
+            return None
+        items.append((name, value))
+    return tuple(items)
+
+
 def responses_kept_while_unchanged(
     *,
     token: Callable[[], str | None],
-    key: Callable[[HttpRequest], Hashable | None],
+    viewer: Callable[[HttpRequest], Hashable | None],
 ):
     """Decorate a GET view: its 200 responses are kept and served again while `token()`
-    returns the same value.
+    returns the same value, for the same viewer and the same parsed arguments.
 
     `token()` returns None where nothing may be kept (no triggers maintain a token).
-    `key(request)` must name everything besides the rows that the response depends on
-    (the caller's scope, the query string); None means this request is not kept. The
-    budget per view and process is settings.API_PAGE_CACHE_BYTES (0 turns keeping off).
+    `viewer(request)` must name everything about the caller that the response depends on
+    (e.g. their workspace scope); None means this request is not kept. The budget per
+    view and process is settings.API_PAGE_CACHE_BYTES (0 turns keeping off).
     """
 
     def decorator(view):
@@ -84,7 +110,11 @@ def responses_kept_while_unchanged(
         def kept_view(request, **kwargs):
             max_bytes = settings.API_PAGE_CACHE_BYTES
             current = token() if max_bytes > 0 else None
-            request_key = key(request) if current is not None else None
+            request_key = None
+            if current is not None:
+                who, arguments = viewer(request), _arguments_key(kwargs)
+                if who is not None and arguments is not None:
+                    request_key = (who, arguments)
             if request_key is not None and (hit := kept.get(current, request_key)):
                 body, content_type = hit
                 return HttpResponse(body, content_type=content_type)
@@ -94,12 +124,11 @@ def responses_kept_while_unchanged(
                 and type(response) is HttpResponse
                 and response.status_code == 200
             ):
-                kept.put(
-                    current, request_key, response.content, response["Content-Type"], max_bytes
-                )
+                content_type = response["Content-Type"]
+                kept.put(current, request_key, response.content, content_type, max_bytes)
             return response
 
-        kept_view.kept = kept  # for tests: what this process keeps
+        kept_view.kept = kept  # what this process keeps (tests read it)
         return kept_view
 
     return decorator

@@ -49,19 +49,14 @@ def project_create(request, payload: ProjectIn):
     return Status(201, project)
 
 
-def _project_list_viewer_and_query(request):
-    """What a project list page depends on besides the rows: who asks, and the query."""
+def _project_list_viewer(request):
+    """What a project list page depends on about the caller: their workspace scope."""
     viewer = selectors.scope_user_inputs(request.auth)
-    if viewer is None:
-        return None
-    query = tuple(sorted((name, tuple(values)) for name, values in request.GET.lists()))
-    return tuple(viewer.values()), query
+    return None if viewer is None else tuple(viewer.values())
 
 
 @router.get("/projects", response=list[ProjectOut])
-@responses_kept_while_unchanged(
-    token=selectors.project_list_token, key=_project_list_viewer_and_query
-)
+@responses_kept_while_unchanged(token=selectors.project_list_token, viewer=_project_list_viewer)
 @page_rendered_as_is(ProjectOut)
 @paginate
 def project_list(request, workspace_id: UUID | None = None, status: ProjectStatus | None = None):

@@ -19,7 +19,7 @@ def test_bench_runs_every_target_without_errors(tmp_path):
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     served, in_process = result.stdout.split("\n\n")
-    targets = {"bare", "plain-session", "session", "plain-projects", "projects", "projects-miss"}
+    targets = {"bare", "plain-session", "session", "plain-projects", "projects", "projects-unkept"}
     rows = {line.split()[0]: line.split() for line in served.splitlines()[2:]}
     assert set(rows) == targets
     for name, columns in rows.items():

@@ -670,6 +670,17 @@ def test_kept_pages_are_per_viewer_and_query(api_world):
 
 
 @sqlite_only
+def test_parameters_the_endpoint_ignores_make_no_new_entry(api_world):
+    from projects_app.api import project_list
+
+    api_world.member.get("/api/v1/projects?limit=50")
+    for junk in ("?x=1", "?x=2&limit=50", "?limit=050"):
+        queries, _ = _queries_and_response(api_world.member, f"/api/v1/projects{junk}")
+        assert queries == 2
+    assert len(project_list.kept) == 1
+
+
+@sqlite_only
 def test_a_revoked_key_is_refused_even_with_its_page_kept(api_world):
     from projects_app.models import ApiKey
     from projects_app.services import api_key_revoke
