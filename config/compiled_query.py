@@ -7,8 +7,8 @@ id, the project list) that was most of a request. `CompiledQuery` builds the que
 once per shape with stand-in values, keeps the SQL Django wrote and Django's own result
 converters, and on each call swaps the stand-ins for the real values: the database sees
 the ORM's SQL and the caller gets the ORM's Python values (aware datetimes, decoded
-JSON, UUIDs). On PostgreSQL the statements run on a server-bound cursor, so each is
-also prepared once per connection (config/bound_cursor.py).
+JSON, UUIDs). On PostgreSQL the server binds the values, so each statement is also
+prepared once per connection (config/bound_cursor.py).
 
 Only values Django sends as they are can be swapped (e.g. `=` and `IN` comparisons): a
 value it rewrites on the way in (`startswith` adds '%') is refused when compiling.
@@ -24,7 +24,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections, models
 from django.db.models import QuerySet
 
-from config.bound_cursor import server_bound_cursor
+from config.bound_cursor import bound_fetchall
 
 # How a parameter value becomes a database value: the conversion Django applies to a
 # field of that type, so the swapped values equal what the ORM would send.
@@ -105,9 +105,7 @@ class _Statement:
         return [constant if name is None else values[name] for name, constant in self.slots]
 
     def run(self, sql: str, params: list) -> list[tuple]:
-        with server_bound_cursor(logged_as=sql, connection=self.connection) as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
+        rows = bound_fetchall(sql, params, connection=self.connection)
         if not self.converters:
             return rows
         # Django's converters, as SQLCompiler.apply_converters calls them.
@@ -226,9 +224,7 @@ class CompiledQuery:
             return 0
         params = self._params_for(statement, values)
         sql = f"SELECT COUNT(*) FROM ({statement.sql}) counted"
-        with server_bound_cursor(logged_as=sql, connection=statement.connection) as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchone()[0]
+        return bound_fetchall(sql, params, connection=statement.connection)[0][0]
 
 
 class CompiledRows:

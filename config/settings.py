@@ -105,14 +105,6 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    # Statements on server-bound cursors (config/bound_cursor.py) are prepared once they
-    # ran 5 times on a connection; Django's own cursor binds in Python and never prepares.
-    # Behind a pooler that cannot keep prepared statements, set PG_PREPARE_THRESHOLD="".
-    threshold = os.environ.get("PG_PREPARE_THRESHOLD", "5").strip()
-    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
-        int(threshold) if threshold else None
-    )
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
@@ -156,6 +148,13 @@ SESSION_API_SUNSET_AT = datetime(2027, 6, 30, 23, 59, 59, tzinfo=UTC)
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500
 NINJA_PAGINATION_CLASS = "config.pagination.BoundedLimitOffsetPagination"
+
+# PostgreSQL: statements of config/bound_cursor.py (the API's compiled queries, the
+# migrations' batches) are prepared once they ran this many times on a connection;
+# Django's own statements never are. "" turns it off (a pooler without prepared
+# statements).
+_threshold = os.environ.get("PG_PREPARE_THRESHOLD", "5").strip()
+PG_PREPARE_THRESHOLD = int(_threshold) if _threshold else None
 
 # Rendered project-list pages kept per process while their rows are unchanged
 # (config/page_cache.py).

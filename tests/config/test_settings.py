@@ -27,6 +27,7 @@ print(json.dumps({
     "ENGINE": db["ENGINE"], "NAME": str(db["NAME"]), "HOST": db.get("HOST"),
     "PORT": db.get("PORT"), "USER": db.get("USER"), "OPTIONS": db.get("OPTIONS", {}),
     "CONN_MAX_AGE": db["CONN_MAX_AGE"], "CONN_HEALTH_CHECKS": db["CONN_HEALTH_CHECKS"],
+    "PG_PREPARE_THRESHOLD": settings.PG_PREPARE_THRESHOLD,
 }))
 """
 
@@ -134,7 +135,9 @@ def test_database_url_selects_postgresql(tmp_path):
     )
     # The SQLite-only options are not passed to PostgreSQL.
     assert "transaction_mode" not in values["OPTIONS"]
-    assert values["OPTIONS"]["prepare_threshold"] == 5
+    # Django's own connection option stays off: only bound statements are prepared.
+    assert "prepare_threshold" not in values["OPTIONS"]
+    assert values["PG_PREPARE_THRESHOLD"] == 5
 
 
 @pytest.mark.parametrize("threshold, expected", [("", None), ("1", 1), (" 20 ", 20)])
@@ -147,7 +150,7 @@ def test_prepare_threshold_from_the_environment(tmp_path, threshold, expected):
             "PG_PREPARE_THRESHOLD": threshold,
         }
     )
-    assert values["OPTIONS"]["prepare_threshold"] == expected
+    assert values["PG_PREPARE_THRESHOLD"] == expected
 
 
 def sqlite_only():
