@@ -16,16 +16,24 @@ project-writing transaction would make concurrent writers (the migration runs) w
 each other, and could deadlock them.
 """
 
-TOKEN_TABLE = "projects_app_changetoken"
+from projects_app.models import ChangeToken, Project, Workspace
+
+TOKEN_TABLE = ChangeToken._meta.db_table
 SCOPE = "project-list"
+# Every table projects_app.selectors.project_list reads (a test holds them to it).
 WATCHED_TABLES = (
-    "projects_app_project",
-    "projects_app_workspace",
-    "projects_app_workspace_members",
+    Project._meta.db_table,
+    Workspace._meta.db_table,
+    Workspace.members.through._meta.db_table,
 )
 EVENTS = ("INSERT", "UPDATE", "DELETE")
+# Triggers are found by name: change the version when their body changes, and
+# triggers_ensure replaces the old ones.
+VERSION = 1
 TRIGGER_NAMES = tuple(
-    f"{table}_{event.lower()}_renews_list_token" for table in WATCHED_TABLES for event in EVENTS
+    f"{table}_{event.lower()}_renews_list_token_v{VERSION}"
+    for table in WATCHED_TABLES
+    for event in EVENTS
 )
 
 # Update, then insert if missing. An INSERT OR REPLACE would not do: inside a trigger
@@ -46,8 +54,17 @@ _TOKEN_READ = (
 )
 
 
+def _triggers_writing_the_token(cursor) -> list[str]:
+    cursor.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND sql LIKE %s",
+        [f"%{TOKEN_TABLE}%"],
+    )
+    return [row[0] for row in cursor.fetchall()]
+
+
 def triggers_ensure(connection) -> None:
-    """Create the missing triggers and the token row (SQLite; elsewhere nothing).
+    """Create the missing triggers, drop those of another version, and renew the token
+    (SQLite; elsewhere nothing).
 
     Idempotent. Nothing happens before the token table exists (a database migrated to
     before it): a trigger writing to a missing table would break every project write.
@@ -57,6 +74,8 @@ def triggers_ensure(connection) -> None:
     with connection.cursor() as cursor:
         if TOKEN_TABLE not in connection.introspection.table_names(cursor):
             return
+        for name in set(_triggers_writing_the_token(cursor)) - set(TRIGGER_NAMES):
+            cursor.execute(f'DROP TRIGGER "{name}"')
         for statement in _RENEW:
             cursor.execute(statement)
         names = iter(TRIGGER_NAMES)
@@ -66,14 +85,6 @@ def triggers_ensure(connection) -> None:
                     f'CREATE TRIGGER IF NOT EXISTS "{next(names)}" AFTER {event} ON "{table}" '
                     f"BEGIN {'; '.join(_RENEW)}; END"
                 )
-
-
-def triggers_drop(connection) -> None:
-    if connection.vendor != "sqlite":
-        return
-    with connection.cursor() as cursor:
-        for name in TRIGGER_NAMES:
-            cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
 
 
 def list_token_read(connection) -> str | None:

@@ -1,17 +1,21 @@
-"""ChangeToken, and on SQLite the triggers that renew the project list's token
-(projects_app/change_triggers.py)."""
+"""ChangeToken. On SQLite, triggers renew the project list's token; they are created
+after every `migrate` (projects_app/apps.py, projects_app/change_triggers.py), so this
+migration only has to drop them when it is reversed: left behind, they would make every
+project write fail on the missing table."""
 
 from django.db import migrations, models
 
-from projects_app import change_triggers
-
-
-def triggers_create(apps, schema_editor):
-    change_triggers.triggers_ensure(schema_editor.connection)
-
 
 def triggers_drop(apps, schema_editor):
-    change_triggers.triggers_drop(schema_editor.connection)
+    if schema_editor.connection.vendor != "sqlite":
+        return
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' "
+            "AND sql LIKE '%projects_app_changetoken%'"
+        )
+        for (name,) in cursor.fetchall():
+            cursor.execute(f'DROP TRIGGER "{name}"')
 
 
 class Migration(migrations.Migration):
@@ -25,5 +29,5 @@ class Migration(migrations.Migration):
                 ("token", models.CharField(max_length=32)),
             ],
         ),
-        migrations.RunPython(triggers_create, triggers_drop),
+        migrations.RunPython(migrations.RunPython.noop, triggers_drop),
     ]

@@ -11,6 +11,18 @@ WORKER = ("db_worker", "--batch", "--no-startup-delay", "--no-reload")
 DB_BACKEND = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 
+def worker_carries_out(result, run, *, data_dir) -> None:
+    """A real `db_worker` process runs the queued task; the task and its run succeed."""
+    from migration_app.models import MigrationRun
+
+    worker = manage_run(*WORKER, data_dir=data_dir)
+    assert worker.returncode == 0, worker.stderr
+    result.refresh()
+    assert result.status == TaskResultStatus.SUCCESSFUL, result.errors
+    run.refresh_from_db()
+    assert run.status == MigrationRun.Status.SUCCEEDED, run.error
+
+
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_db_worker_runs_an_enqueued_task(settings, tmp_path):
@@ -70,13 +82,7 @@ def test_db_worker_carries_out_a_queued_session_to_project_run(settings, tmp_pat
     result = session_to_project_run_task.enqueue(run_id=str(run.pk))
     assert not Session.objects.filter(project__isnull=False).exists()
 
-    worker = manage_run(*WORKER, data_dir=tmp_path)
-    assert worker.returncode == 0, worker.stderr
-
-    result.refresh()
-    assert result.status == TaskResultStatus.SUCCESSFUL, result.errors
-    run.refresh_from_db()
-    assert run.status == MigrationRun.Status.SUCCEEDED
+    worker_carries_out(result, run, data_dir=tmp_path)
     assert run.counts["migrated"] == 3
     assert Session.objects.filter(project__isnull=False).count() == 3
 
@@ -103,13 +109,7 @@ def test_db_worker_carries_out_a_queued_attach_run(settings, data_dir):
     )
     assert run.status in (MigrationRun.Status.PLANNED, MigrationRun.Status.RUNNING)
 
-    worker = manage_run(*WORKER, data_dir=data_dir)
-    assert worker.returncode == 0, worker.stderr
-
-    result.refresh()
-    assert result.status == TaskResultStatus.SUCCESSFUL, result.errors
-    run.refresh_from_db()
-    assert run.status == MigrationRun.Status.SUCCEEDED
+    worker_carries_out(result, run, data_dir=data_dir)
     assert run.counts["sessions_attached"] == 2 and run.counts["files"] == 4
     assert set(Session.objects.values_list("workstream_id", flat=True)) == {"my-blog"}
     for name in ("s1", "s2"):

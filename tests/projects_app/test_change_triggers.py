@@ -1,5 +1,7 @@
 """The change-token triggers survive what would silently remove them (SQLite)."""
 
+import re
+
 import pytest
 from django.core.management.sql import emit_post_migrate_signal
 from django.db import connection, connections, models
@@ -90,3 +92,43 @@ def test_a_table_rebuilt_by_the_schema_editor_loses_its_triggers_until_ensured(s
     change_triggers.triggers_ensure(scratch_sqlite)
     assert triggers_present(scratch_sqlite) == set(change_triggers.TRIGGER_NAMES)
     assert change_triggers.list_token_read(scratch_sqlite) is not None
+
+
+def test_the_triggers_watch_every_table_the_project_list_reads():
+    from projects_app.selectors import project_list
+    from tests.factories import StaffFactory, UserFactory
+
+    for user in (UserFactory(), StaffFactory()):
+        for filters in ({}, {"workspace_id": default_workspace().pk, "status": "draft"}):
+            sql = str(project_list(user=user, **filters).query)
+            tables = set(re.findall(r'(?:FROM|JOIN) "(\w+)"', sql))
+            assert tables and tables <= set(change_triggers.WATCHED_TABLES), sql
+
+
+def test_a_trigger_of_another_version_is_replaced():
+    old_name = "projects_app_project_insert_renews_list_token_v0"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'CREATE TRIGGER "{old_name}" AFTER INSERT ON projects_app_project '
+            f"BEGIN UPDATE {change_triggers.TOKEN_TABLE} SET token = 'old'; END"
+        )
+    change_triggers.triggers_ensure(connection)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE name = %s", [old_name])
+        assert cursor.fetchall() == []
+    ProjectFactory(workspace=default_workspace())
+    assert change_triggers.list_token_read(connection) not in (None, "old")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrating_back_before_the_token_table_leaves_project_writes_working():
+    from django.core.management import call_command
+
+    call_command("migrate", "projects_app", "0002", verbosity=0)
+    try:
+        assert triggers_present() == set()
+        ProjectFactory(workspace=default_workspace())  # no trigger writes a missing table
+    finally:
+        call_command("migrate", verbosity=0)
+    assert triggers_present() == set(change_triggers.TRIGGER_NAMES)
+    assert change_triggers.list_token_read(connection) is not None
