@@ -132,3 +132,14 @@ def test_migrating_back_before_the_token_table_leaves_project_writes_working():
         call_command("migrate", verbosity=0)
     assert triggers_present() == set(change_triggers.TRIGGER_NAMES)
     assert change_triggers.list_token_read(connection) is not None
+
+
+def test_loading_a_dumped_token_gives_a_new_one(tmp_path):
+    from django.core.management import call_command
+
+    dumped = change_triggers.list_token_read(connection)
+    fixture = tmp_path / "tokens.json"
+    call_command("dumpdata", "projects_app.ChangeToken", output=str(fixture), verbosity=0)
+    assert dumped in fixture.read_text()
+    call_command("loaddata", str(fixture), verbosity=0)
+    assert change_triggers.list_token_read(connection) not in (None, dumped)
