@@ -30,11 +30,13 @@ EVENTS = ("INSERT", "UPDATE", "DELETE")
 # Triggers are found by name: change the version when their body changes, and
 # triggers_ensure replaces the old ones.
 VERSION = 1
-TRIGGER_NAMES = tuple(
-    f"{table}_{event.lower()}_renews_list_token_v{VERSION}"
+# (name, table, event) of each trigger.
+_TRIGGERS = tuple(
+    (f"{table}_{event.lower()}_renews_list_token_v{VERSION}", table, event)
     for table in WATCHED_TABLES
     for event in EVENTS
 )
+TRIGGER_NAMES = tuple(name for name, _, _ in _TRIGGERS)
 
 # Update, then insert if missing. An INSERT OR REPLACE would not do: inside a trigger
 # SQLite applies the outer statement's conflict rule instead, and Django adds
@@ -78,13 +80,11 @@ def triggers_ensure(connection) -> None:
             cursor.execute(f'DROP TRIGGER "{name}"')
         for statement in _RENEW:
             cursor.execute(statement)
-        names = iter(TRIGGER_NAMES)
-        for table in WATCHED_TABLES:
-            for event in EVENTS:
-                cursor.execute(
-                    f'CREATE TRIGGER IF NOT EXISTS "{next(names)}" AFTER {event} ON "{table}" '
-                    f"BEGIN {'; '.join(_RENEW)}; END"
-                )
+        for name, table, event in _TRIGGERS:
+            cursor.execute(
+                f'CREATE TRIGGER IF NOT EXISTS "{name}" AFTER {event} ON "{table}" '
+                f"BEGIN {'; '.join(_RENEW)}; END"
+            )
 
 
 def list_token_read(connection) -> str | None:
