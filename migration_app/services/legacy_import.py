@@ -41,6 +41,7 @@ from django.db import connection, models, transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from config.bound_cursor import bound_executemany, bound_fetchall
 from migration_app.legacy import ao_rs, ao_ts
 from migration_app.legacy.reading import session_files_prepare
 from migration_app.legacy.records import (
@@ -62,7 +63,6 @@ from migration_app.legacy.transcripts import (
     wants_transcript,
 )
 from migration_app.models import MigrationItem, MigrationRun
-from migration_app.services.bulk_sql import rows_execute, rows_fetch
 from migration_app.services.journal import (
     ItemRecord,
     MigrationError,
@@ -121,14 +121,14 @@ def _select_in(model: type[models.Model], columns: list[str], **where_in: list) 
     select = f"SELECT {', '.join(column(c) for c in columns)} FROM {quote(meta.db_table)}"
     if connection.vendor == "postgresql":
         where = " AND ".join(f"{column(name)} = ANY(%s)" for name in where_in)
-        return rows_fetch(f"{select} WHERE {where}", [list(v) for v in where_in.values()])
+        return bound_fetchall(f"{select} WHERE {where}", [list(v) for v in where_in.values()])
     fixed_sql = [f"{column(name)} IN ({', '.join(['%s'] * len(v))})" for name, v in fixed]
     fixed_params = [value for _, values in fixed for value in values]
     rows: list[tuple] = []
     for start in range(0, len(last_values), _IN_CHUNK):
         chunk = list(last_values[start : start + _IN_CHUNK])
         where = [*fixed_sql, f"{column(last_name)} IN ({', '.join(['%s'] * len(chunk))})"]
-        rows += rows_fetch(f"{select} WHERE {' AND '.join(where)}", [*fixed_params, *chunk])
+        rows += bound_fetchall(f"{select} WHERE {' AND '.join(where)}", [*fixed_params, *chunk])
     return rows
 
 
@@ -176,7 +176,7 @@ def _insert_values(
         f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "
         f"VALUES ({placeholders}){on_conflict}"
     )
-    return rows_execute(sql, rows)
+    return bound_executemany(sql, rows)
 
 
 def _insert_rows(model: type[models.Model], rows: list[dict[str, Any]], on_conflict="") -> int:
@@ -245,7 +245,7 @@ class _UsedNumbers:
             self.window.popleft()
         if not self.window and not self.exhausted:
             start = max(num, self.read_from)
-            rows = rows_fetch(_used_numbers_sql(), [self.project_id, start, _USED_WINDOW])
+            rows = bound_fetchall(_used_numbers_sql(), [self.project_id, start, _USED_WINDOW])
             self.window.extend(n for (n,) in rows)
             self.exhausted = len(rows) < _USED_WINDOW
             self.read_from = rows[-1][0] + 1 if rows else start

@@ -1,5 +1,5 @@
-"""Server-bound statements: prepared on PostgreSQL, logged and error-translated like
-Django's own on both databases, and safe across a schema change."""
+"""Server-bound statements: the same results on both databases, prepared on PostgreSQL,
+logged and error-translated like Django's own, and safe across a schema change."""
 
 import pytest
 from django.db import DatabaseError, connection
@@ -40,6 +40,49 @@ def test_each_statement_is_logged_as_one_query():
 def test_database_errors_arrive_as_djangos():
     with pytest.raises(DatabaseError):
         bound_fetchall("SELECT * FROM no_such_table", [])
+
+
+TABLE = Workspace._meta.db_table
+
+
+def test_rows_go_in_with_one_statement_and_conflicts_are_not_counted():
+    workspace = Workspace.objects.create(slug="w1", name="W1")
+    sql = (
+        f'INSERT INTO "{TABLE}" (id, slug, name, created_at, updated_at) '
+        "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
+    )
+    now = connection.ops.adapt_datetimefield_value(workspace.created_at)
+    pk = Workspace._meta.pk
+    rows = [
+        [pk.get_db_prep_save(pk.get_default(), connection), f"bulk-{n}", f"Bulk {n}", now, now]
+        for n in range(3)
+    ]
+    rows.append([pk.get_db_prep_save(workspace.pk, connection), "w1", "again", now, now])
+
+    with CaptureQueriesContext(connection) as queries:
+        inserted = bound_executemany(sql, rows)
+
+    assert inserted == 3  # the fourth row conflicts with an existing primary key
+    assert len(queries) == 1
+    assert set(
+        Workspace.objects.filter(slug__startswith="bulk-").values_list("slug", flat=True)
+    ) == {
+        "bulk-0",
+        "bulk-1",
+        "bulk-2",
+    }
+
+
+def test_a_query_with_many_parameters_returns_its_rows():
+    slugs = [f"s{n}" for n in range(600)]
+    Workspace.objects.bulk_create(Workspace(slug=s, name=s) for s in slugs[:5])
+    placeholders = ", ".join(["%s"] * len(slugs))
+
+    with CaptureQueriesContext(connection) as queries:
+        rows = bound_fetchall(f'SELECT slug FROM "{TABLE}" WHERE slug IN ({placeholders})', slugs)
+
+    assert sorted(slug for (slug,) in rows) == slugs[:5]
+    assert len(queries) == 1
 
 
 @postgresql_only
