@@ -4,26 +4,16 @@ The delete_selected pattern: every step re-POSTs the selection to the changelist
 `action=attach_to_workstream`; `preview=yes` shows the plan, `post=yes` runs it.
 """
 
-from functools import partial
-
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
 
+from migration_app.admin.run_start import run_start
 from migration_app.models import MigrationRun
 from migration_app.services import MigrationError
-from migration_app.services.attach_workstream import (
-    attach_plan_preview,
-    attach_run_queue,
-    sessions_attach_to_workstream,
-)
-from migration_app.tasks import attach_sessions_task
+from migration_app.services.attach_workstream import KIND, attach_preview
 from sessions_app.models import SCRATCH_WORKSTREAM_ID, Workstream
 
 PREVIEW_ROWS = 200
@@ -54,15 +44,14 @@ class AttachWorkstreamAdminMixin:
             workstream = form.cleaned_data["workstream"]
             if request.POST.get("post") == "yes":
                 return self._attach_run(request, workstream, session_ids)
-            return self._attach_page(
-                request,
-                queryset,
-                form,
-                "preview",
-                preview=attach_plan_preview(
+            try:
+                preview = attach_preview(
                     workstream_id=workstream.id, session_ids=session_ids, limit=PREVIEW_ROWS
-                ),
-            )
+                )
+            except (MigrationError, ValidationError, Workstream.DoesNotExist) as exc:
+                self.message_user(request, f"Attach refused: {exc}", messages.ERROR)
+                return None
+            return self._attach_page(request, queryset, form, "preview", preview=preview)
         return self._attach_page(request, queryset, form, "form")
 
     def _attach_page(self, request, queryset, form, step, **extra):
@@ -85,52 +74,20 @@ class AttachWorkstreamAdminMixin:
         )
 
     def _attach_run(self, request, workstream, session_ids):
-        actor = request.user.get_username()
-        try:
-            if len(session_ids) <= settings.SESSIONHUB_SYNC_ACTION_LIMIT:
-                run = sessions_attach_to_workstream(
-                    workstream_id=workstream.id,
-                    session_ids=session_ids,
-                    actor=actor,
-                    origin=MigrationRun.Origin.ADMIN,
-                )
-            else:
-                run = attach_run_queue(
-                    workstream_id=workstream.id,
-                    session_ids=session_ids,
-                    actor=actor,
-                    origin=MigrationRun.Origin.ADMIN,
-                )
-                transaction.on_commit(
-                    partial(
-                        attach_sessions_task.enqueue,
-                        run_id=str(run.pk),
-                        workstream_id=workstream.id,
-                        session_ids=session_ids,
-                    )
-                )
-                self.message_user(
-                    request,
-                    f"{len(session_ids)} sessions queued; the run page shows the progress.",
-                    messages.INFO,
-                )
-        except (MigrationError, ValidationError, Workstream.DoesNotExist) as exc:
-            self.message_user(request, f"Attach refused: {exc}", messages.ERROR)
-            return None
-        if run.is_finished:
-            counts = run.counts
-            level = (
-                messages.SUCCESS
-                if run.status == MigrationRun.Status.SUCCEEDED
-                else messages.WARNING
-            )
-            self.message_user(
-                request,
-                f"Attached {counts.get('sessions_attached', 0)} sessions to {workstream.id} "
-                f"({counts.get('files', 0)} files, {counts.get('bytes', 0)} bytes); "
-                f"{counts.get('skipped', 0)} skipped, {counts.get('failed', 0)} failed.",
-                level,
-            )
-        return HttpResponseRedirect(
-            reverse("admin:migration_app_migrationrun_change", args=[run.pk])
+        return run_start(
+            self,
+            request,
+            kind=KIND,
+            summary=_summary,
+            workstream_id=workstream.id,
+            session_ids=session_ids,
         )
+
+
+def _summary(run: MigrationRun) -> str:
+    counts = run.counts
+    return (
+        f"Attached {counts.get('sessions_attached', 0)} sessions to {run.params['workstream']} "
+        f"({counts.get('files', 0)} files, {counts.get('bytes', 0)} bytes); "
+        f"{counts.get('skipped', 0)} skipped, {counts.get('failed', 0)} failed."
+    )

@@ -11,22 +11,23 @@ Two migrations, both journaled and undoable:
 
 How the writes are made safe:
 - Sessions are found through the indexed task_id column and handled in batches (id order).
-- Each batch is ONE compare-and-set UPDATE (`... WHERE id IN (...) AND (id, task_id) IN
-  (VALUES (id, old), ...) RETURNING id`): a row somebody else changed since we read it is
-  not touched, and is reported as skipped. A re-run after a crash converges.
+- Each batch is a compare-and-set: the rows are read locked (SELECT … FOR UPDATE on
+  PostgreSQL; SQLite's IMMEDIATE transaction holds the write lock), and only those still
+  holding the value the batch was planned from are updated (one bulk_update). A row
+  somebody else changed since is not touched, and is reported as skipped. A re-run after
+  a crash converges.
 - If that UPDATE fails, the batch falls back to one savepoint per session, so one bad row
   is recorded as failed and the rest proceed.
 - The journal keeps each session's previous stored value verbatim (`123` stays `123`, not
   `md#123`), so undo restores exactly what was there.
-- A dry run reads the same batches and records the same plan, as "would update" items; it
-  changes no session.
+- A dry run is the same code, rolled back by the journal: the same items, its counts say
+  "would update" where a real run says "updated".
 """
 
 from collections.abc import Iterable, Sequence
-from functools import partial
 from typing import Any
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -34,12 +35,12 @@ from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services.journal import (
     ItemRecord,
     MigrationError,
+    MigrationKind,
+    Planned,
     UndoResult,
     migration_items_record,
-    migration_run_finish,
+    migration_kind_register,
     migration_run_progress,
-    migration_run_start,
-    undo_handler,
 )
 from sessions_app.models import Session
 from sessions_app.task_ids import (
@@ -70,35 +71,20 @@ LEGACY_NUMBER_REGEX = r"^(#+|task#)?[0-9]+$"
 
 
 def _cas_update(rows: Sequence[tuple[str, str, str]], *, now) -> set[str]:
-    """Set task_id = new where id = id AND task_id = old, for every (id, old, new) row.
-
-    One statement for the whole batch; returns the ids it changed. The rows are reached
-    through the primary key (`id IN (...)`); the (id, task_id) pair check makes it a
-    compare-and-set. (A join on a VALUES list made SQLite walk the task_id index instead.)
-    """
-    if not rows:
-        return set()
-    table = connection.ops.quote_name(Session._meta.db_table)
-    targets = {new for _, _, new in rows}
-    params: list[Any] = []
-    if len(targets) == 1:  # reassociate_task: one new value for the whole batch
-        new_value = "%s"
-        params.append(next(iter(targets)))
-    else:
-        new_value = "CASE id " + " ".join(["WHEN %s THEN %s"] * len(rows)) + " END"
-        params += [value for sid, _, new in rows for value in (sid, new)]
-    params.append(connection.ops.adapt_datetimefield_value(now))
-    params += [sid for sid, _, _ in rows]
-    params += [value for sid, old, _ in rows for value in (sid, old)]
-    sql = (
-        f"UPDATE {table} SET task_id = {new_value}, updated_at = %s "
-        f"WHERE id IN ({', '.join(['%s'] * len(rows))}) "
-        f"AND (id, task_id) IN (VALUES {', '.join(['(%s, %s)'] * len(rows))}) "
-        f"RETURNING id"
+    """Set task_id = new where the row still holds old, for every (id, old, new) row;
+    returns the ids changed. The caller's transaction keeps the rows locked between the
+    read and the write."""
+    ids = [session_id for session_id, _, _ in rows]
+    current = dict(
+        Session.objects.select_for_update().filter(pk__in=ids).values_list("pk", "task_id")
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {row[0] for row in cursor.fetchall()}
+    winners = [
+        Session(pk=session_id, task_id=new, updated_at=now)
+        for session_id, old, new in rows
+        if current.get(session_id) == old
+    ]
+    Session.objects.bulk_update(winners, ["task_id", "updated_at"])
+    return {session.pk for session in winners}
 
 
 def _apply(rows: Sequence[tuple[str, str, str]], *, now) -> tuple[set[str], dict[str, str]]:
@@ -136,7 +122,12 @@ class _Tally:
         self.sessions: list[str] = []
         self.errors: list[str] = []
 
-    def add_id(self, session_id: str) -> None:
+    def migrated(self, session_id: str) -> None:
+        # A dry run reports what it would do apart from what was done (§8 #12).
+        if self.dry_run:
+            self.would_update += 1
+        else:
+            self.updated += 1
         if len(self.sessions) < LIST_LIMIT:
             self.sessions.append(session_id)
 
@@ -148,7 +139,6 @@ class _Tally:
         return {
             "sessions_found": self.found,
             "sessions_updated": self.updated,
-            # A dry run reports what it would do apart from what was done (§8 #12).
             "sessions_would_update": self.would_update,
             "sessions_unchanged": self.unchanged,
             "sessions_changed_concurrently": self.concurrent,
@@ -164,7 +154,7 @@ class _Tally:
 def _process_batch(
     *, run: MigrationRun, rows: list[tuple[str, str]], target, tally: _Tally, now
 ) -> None:
-    """Plan, write (unless dry run) and journal one batch; a constant number of queries.
+    """Plan, write and journal one batch; a bounded number of queries.
 
     `target(stored) -> (new value | None, reason)`: None skips the row with the reason.
     """
@@ -187,42 +177,30 @@ def _process_batch(
         else:
             changes.append((session_id, stored, new))
 
-    if run.dry_run:
-        for session_id, stored, new in changes:
-            tally.would_update += 1
-            tally.add_id(session_id)
+    changed, failed = _apply(changes, now=now)
+    for session_id, stored, new in changes:
+        if session_id in changed:
+            tally.migrated(session_id)
             items.append(
                 ItemRecord(
-                    SUBJECT, session_id, Outcome.MIGRATED, f"would update: {stored} -> {new}",
+                    SUBJECT, session_id, Outcome.MIGRATED, f"{stored} -> {new}",
                     before={"task_id": stored}, after={"task_id": new},
                 )
             )  # fmt: skip
-    else:
-        changed, failed = _apply(changes, now=now)
-        for session_id, stored, new in changes:
-            if session_id in changed:
-                tally.updated += 1
-                tally.add_id(session_id)
-                items.append(
-                    ItemRecord(
-                        SUBJECT, session_id, Outcome.MIGRATED, f"{stored} -> {new}",
-                        before={"task_id": stored}, after={"task_id": new},
-                    )
-                )  # fmt: skip
-            elif session_id in failed:
-                tally.failed += 1
-                message = f"Failed to update session {session_id}: {failed[session_id]}"
-                tally.add_error(message)
-                items.append(ItemRecord(SUBJECT, session_id, Outcome.FAILED, message))
-            else:
-                # Compare-and-set missed: the row changed after we read it; left as it is.
-                tally.concurrent += 1
-                items.append(
-                    ItemRecord(
-                        SUBJECT, session_id, Outcome.SKIPPED,
-                        f"changed concurrently: task id is no longer {stored}",
-                    )
-                )  # fmt: skip
+        elif session_id in failed:
+            tally.failed += 1
+            message = f"Failed to update session {session_id}: {failed[session_id]}"
+            tally.add_error(message)
+            items.append(ItemRecord(SUBJECT, session_id, Outcome.FAILED, message))
+        else:
+            # Compare-and-set missed: the row changed after we read it; left as it is.
+            tally.concurrent += 1
+            items.append(
+                ItemRecord(
+                    SUBJECT, session_id, Outcome.SKIPPED,
+                    f"changed concurrently: task id is no longer {stored}",
+                )
+            )  # fmt: skip
     migration_items_record(run=run, items=items, created_at=now)
     migration_run_progress(run=run, advance=len(rows))
 
@@ -289,28 +267,6 @@ def _scope(sessions, *, params: dict):
     return sessions
 
 
-def _start(*, kind: str, params: dict, dry_run: bool, actor: str, origin: str) -> MigrationRun:
-    return migration_run_start(
-        kind=kind, params=params, actor=actor, origin=origin, dry_run=dry_run
-    )
-
-
-def _fail(*, run: MigrationRun, message: str) -> MigrationRun:
-    """An error on the run itself: nothing was changed."""
-    tally = _Tally(run.dry_run)
-    tally.add_error(message)
-    return migration_run_finish(run=run, extra_counts=tally.counts(), error=message)
-
-
-def _maybe_background(run: MigrationRun, background: bool) -> MigrationRun | None:
-    if not background:
-        return None
-    from migration_app.tasks import task_reassociation_run  # tasks import services
-
-    transaction.on_commit(partial(task_reassociation_run.enqueue, str(run.pk)))
-    return run
-
-
 # --- reassociate_task --------------------------------------------------------------------
 
 
@@ -334,124 +290,68 @@ def _validated_mapping(mapping: Iterable[Sequence[str]]) -> list[tuple[str, str]
     return pairs
 
 
-def reassociate_tasks(
+def _task_sessions(old: str, params: dict):
+    return _scope(Session.objects.filter(task_id__in=stored_forms(old)), params=params)
+
+
+def reassociate_task_plan(
     *,
     mapping: Iterable[Sequence[str]],
-    dry_run: bool = False,
-    actor: str = "",
-    origin: str = MigrationRun.Origin.CLI,
     session_ids: Iterable[str] | None = None,
     workspace_ids: Iterable | None = None,
     batch_size: int = BATCH_SIZE,
-    background: bool = False,
-) -> MigrationRun:
-    """Move the sessions of each old task id to its new one; one run for the whole mapping.
+) -> Planned:
+    """Every session pointing at each old task id (qualified or plain) moves to its new one.
 
     `session_ids` / `workspace_ids` (None = no limit) restrict which sessions may change.
-    An invalid id fails the run before anything changes. `background` enqueues the work
-    (on commit) and returns the running run.
+    An invalid id refuses the whole request before anything is recorded.
     """
     mapping = [list(pair) for pair in mapping]
+    pairs = _validated_mapping(mapping)
     params = {
         "mapping": mapping,
         "session_ids": None if session_ids is None else list(session_ids),
         "workspace_ids": None if workspace_ids is None else [str(w) for w in workspace_ids],
         "batch_size": batch_size,
     }
-    run = _start(
-        kind=MigrationRun.Kind.REASSOCIATE_TASK,
-        params=params,
-        dry_run=dry_run,
-        actor=actor,
-        origin=origin,
-    )
-    try:
-        _validated_mapping(mapping)
-    except MigrationError as exc:
-        return _fail(run=run, message=str(exc))
-    return _maybe_background(run, background) or task_reassociation_execute(run=run)
+    total = sum(_task_sessions(old, params).count() for old, _ in pairs)
+    return Planned(params=params, total=total)
 
 
-def reassociate_task(*, old_task_id: str, new_task_id: str, **options) -> MigrationRun:
-    """Every session pointing at `old_task_id` (qualified or plain) points at `new_task_id`."""
-    return reassociate_tasks(mapping=[(old_task_id, new_task_id)], **options)
-
-
-def _reassociate_execute(run: MigrationRun) -> MigrationRun:
+def reassociate_task_execute(run: MigrationRun) -> dict:
     params = run.params
-    pairs = _validated_mapping(params["mapping"])
     tally = _Tally(run.dry_run)
-    found = {}
-    for old, _new in pairs:
-        sessions = _scope(Session.objects.filter(task_id__in=stored_forms(old)), params=params)
-        found[old] = sessions.count()
-    migration_run_progress(run=run, total=sum(found.values()))
-    for old, new in pairs:
-        sessions = _scope(Session.objects.filter(task_id__in=stored_forms(old)), params=params)
+    for old, new in _validated_mapping(params["mapping"]):
+        sessions = _task_sessions(old, params)
         _run_batches(
-            preload=found[old] <= PRELOAD_LIMIT,
+            preload=sessions.count() <= PRELOAD_LIMIT,
             run=run,
             sessions=sessions,
             target=lambda stored, new=new: (new, ""),
             tally=tally,
-            batch_size=params.get("batch_size") or BATCH_SIZE,
+            batch_size=params["batch_size"],
             limit=None,
         )
-    return migration_run_finish(run=run, extra_counts=tally.counts())
+    return tally.counts()
 
 
 # --- migrate_task_backend ----------------------------------------------------------------
 
 
-def _backend_sessions(from_prefix: str):
+def _backend_sessions(from_prefix: str, params: dict):
     match = Q(task_id__startswith=f"{from_prefix}#")
     if from_prefix == LEGACY_PREFIX:
         # Plain numbers and their legacy spellings are markdown tasks (§8 #10).
         match |= Q(task_id__iregex=LEGACY_NUMBER_REGEX)
-    return Session.objects.filter(match)
-
-
-def migrate_task_backend(
-    *,
-    from_backend: str,
-    to_backend: str,
-    execute: bool = False,
-    limit: int | None = None,
-    actor: str = "",
-    origin: str = MigrationRun.Origin.CLI,
-    workspace_ids: Iterable | None = None,
-    batch_size: int = BATCH_SIZE,
-    background: bool = False,
-) -> MigrationRun:
-    """Rewrite every `<from>#<n>` to `<to>#<n>`; a dry run unless `execute`.
-
-    Backends are given as prefixes (md, mt, gh, json) or names (markdown, minsky, github,
-    json-file). `limit` caps how many sessions this run looks at.
-    """
-    params = {
-        "from_backend": from_backend,
-        "to_backend": to_backend,
-        "limit": limit,
-        "workspace_ids": None if workspace_ids is None else [str(w) for w in workspace_ids],
-        "batch_size": batch_size,
-    }
-    run = _start(
-        kind=MigrationRun.Kind.TASK_BACKEND,
-        params=params,
-        dry_run=not execute,
-        actor=actor,
-        origin=origin,
-    )
-    try:
-        _validated_backends(params)
-    except (MigrationError, InvalidTaskId) as exc:
-        return _fail(run=run, message=str(exc))
-    return _maybe_background(run, background) or task_reassociation_execute(run=run)
+    return _scope(Session.objects.filter(match), params=params)
 
 
 def _validated_backends(params: dict) -> tuple[str, str]:
-    source = backend_prefix(params["from_backend"])
-    target = backend_prefix(params["to_backend"])
+    try:
+        source = backend_prefix(params["from_backend"])
+        target = backend_prefix(params["to_backend"])
+    except InvalidTaskId as exc:
+        raise MigrationError(str(exc)) from None
     if source == target:
         raise MigrationError(f"--from and --to name the same backend ({source}).")
     limit = params.get("limit")
@@ -460,13 +360,32 @@ def _validated_backends(params: dict) -> tuple[str, str]:
     return source, target
 
 
-def _backend_execute(run: MigrationRun) -> MigrationRun:
+def task_backend_plan(
+    *,
+    from_backend: str,
+    to_backend: str,
+    limit: int | None = None,
+    workspace_ids: Iterable | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> Planned:
+    """Every `<from>#<n>` becomes `<to>#<n>`. Backends are given as prefixes (md, mt, gh,
+    json) or names (markdown, minsky, github, json-file); `limit` caps how many sessions
+    the run looks at."""
+    params = {
+        "from_backend": from_backend,
+        "to_backend": to_backend,
+        "limit": limit,
+        "workspace_ids": None if workspace_ids is None else [str(w) for w in workspace_ids],
+        "batch_size": batch_size,
+    }
+    source, _ = _validated_backends(params)
+    total = _backend_sessions(source, params).count()
+    return Planned(params=params, total=min(total, limit) if limit else total)
+
+
+def task_backend_execute(run: MigrationRun) -> dict:
     params = run.params
     source, target = _validated_backends(params)
-    sessions = _scope(_backend_sessions(source), params=params)
-    limit = params.get("limit")
-    total = sessions.count()
-    migration_run_progress(run=run, total=min(total, limit) if limit else total)
 
     def rewrite(stored: str) -> tuple[str | None, str]:
         try:
@@ -480,40 +399,18 @@ def _backend_execute(run: MigrationRun) -> MigrationRun:
     tally = _Tally(run.dry_run)
     _run_batches(
         run=run,
-        sessions=sessions,
+        sessions=_backend_sessions(source, params),
         target=rewrite,
         tally=tally,
-        batch_size=params.get("batch_size") or BATCH_SIZE,
-        limit=limit,
+        batch_size=params["batch_size"],
+        limit=params.get("limit"),
     )
-    return migration_run_finish(run=run, extra_counts=tally.counts())
+    return tally.counts()
 
 
-# --- execution and undo, shared by both kinds ----------------------------------------------
-
-_EXECUTORS = {
-    MigrationRun.Kind.REASSOCIATE_TASK: _reassociate_execute,
-    MigrationRun.Kind.TASK_BACKEND: _backend_execute,
-}
+# --- undo, shared by both kinds --------------------------------------------------------------
 
 
-def task_reassociation_execute(*, run: MigrationRun) -> MigrationRun:
-    """Carry out a started run of either kind (called inline or by the background task)."""
-    run = MigrationRun.objects.get(pk=run.pk)
-    if run.is_finished:
-        return run
-    try:
-        return _EXECUTORS[run.kind](run)
-    except (MigrationError, InvalidTaskId) as exc:
-        return _fail(run=run, message=str(exc))
-
-
-def task_reassociation_execute_by_id(*, run_id: str) -> MigrationRun:
-    return task_reassociation_execute(run=MigrationRun.objects.get(pk=run_id))
-
-
-@undo_handler(MigrationRun.Kind.REASSOCIATE_TASK)
-@undo_handler(MigrationRun.Kind.TASK_BACKEND)
 def task_reassociation_undo(run: MigrationRun) -> UndoResult:
     """Put back each session's previous stored value, verbatim, where it still holds ours."""
     result = UndoResult()
@@ -540,3 +437,21 @@ def task_reassociation_undo(run: MigrationRun) -> UndoResult:
             why = failed.get(sid) or f"its task id is no longer {after['task_id']}"
             result.notes.append(f"session {sid} left as it is: {why}")
     return result
+
+
+migration_kind_register(
+    MigrationKind(
+        MigrationRun.Kind.REASSOCIATE_TASK,
+        plan=reassociate_task_plan,
+        execute=reassociate_task_execute,
+        undo=task_reassociation_undo,
+    )
+)
+migration_kind_register(
+    MigrationKind(
+        MigrationRun.Kind.TASK_BACKEND,
+        plan=task_backend_plan,
+        execute=task_backend_execute,
+        undo=task_reassociation_undo,
+    )
+)
