@@ -35,8 +35,8 @@ def run_start(
     if not run.is_finished:
         model_admin.message_user(
             request,
-            f"{run.progress_total} items queued for the background worker; this page shows "
-            "the progress.",
+            f"{run.progress_total} items will be migrated in the background (a worker runs "
+            "them: `make worker`); this page shows the progress.",
             messages.INFO,
         )
     else:

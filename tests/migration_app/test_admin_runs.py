@@ -6,10 +6,11 @@ from django.urls import reverse
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services.journal import (
     ItemRecord,
+    UndoResult,
     migration_items_record,
     migration_run_finish,
-    migration_run_start,
 )
+from tests.factories import MigrationRunFactory, undo_replaced
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +19,7 @@ Outcome = MigrationItem.Outcome
 
 @pytest.fixture
 def finished_run():
-    run = migration_run_start(kind=MigrationRun.Kind.LEGACY_IMPORT, progress_total=3)
+    run = MigrationRunFactory(kind=MigrationRun.Kind.LEGACY_IMPORT, progress_total=3)
     migration_items_record(
         run=run,
         items=[
@@ -53,7 +54,7 @@ def test_run_page_filters_items_by_outcome(staff_client, finished_run):
 
 
 def test_a_running_run_page_refreshes_itself(staff_client):
-    run = migration_run_start(kind=MigrationRun.Kind.SESSION_TO_PROJECT, progress_total=10)
+    run = MigrationRunFactory(kind=MigrationRun.Kind.SESSION_TO_PROJECT, progress_total=10)
     page = run_page(staff_client, run)
     assert 'http-equiv="refresh"' in page
     assert "still running" in page
@@ -64,18 +65,15 @@ def test_a_finished_run_page_does_not_refresh(staff_client, finished_run):
 
 
 @pytest.fixture
-def undoable_run():
-    from migration_app.services.journal import _UNDO_HANDLERS, UndoResult, undo_handler
-
-    @undo_handler("test_undoable")
+def undoable_run(monkeypatch):
     def undo(run):
         run.items.update(outcome=Outcome.UNDONE)
         return UndoResult(restored=run.items.count())
 
-    run = migration_run_start(kind="test_undoable")
+    undo_replaced(monkeypatch, MigrationRun.Kind.REASSOCIATE_TASK, undo)
+    run = MigrationRunFactory(kind=MigrationRun.Kind.REASSOCIATE_TASK)
     migration_items_record(run=run, items=[ItemRecord("session", "s1", Outcome.MIGRATED)])
-    yield migration_run_finish(run=run)
-    _UNDO_HANDLERS.pop("test_undoable")
+    return migration_run_finish(run=run)
 
 
 def undo_url(run):
@@ -109,7 +107,7 @@ def test_undo_needs_the_undo_permission(client, undoable_run):
 
 def test_a_dry_run_offers_no_undo(staff_client):
     run = migration_run_finish(
-        run=migration_run_start(kind=MigrationRun.Kind.REASSOCIATE_TASK, dry_run=True)
+        run=MigrationRunFactory(kind=MigrationRun.Kind.REASSOCIATE_TASK, dry_run=True)
     )
     assert undo_url(run) not in run_page(staff_client, run)
     response = staff_client.post(undo_url(run), follow=True)

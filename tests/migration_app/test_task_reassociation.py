@@ -6,14 +6,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from migration_app.dispatch import migration_run_dispatch
 from migration_app.models import MigrationItem, MigrationRun
-from migration_app.services import migration_undo
-from migration_app.services.task_reassociation import (
-    _cas_update,
-    migrate_task_backend,
-    reassociate_task,
-    reassociate_tasks,
-)
+from migration_app.services import MigrationError, migration_undo
+from migration_app.services.task_reassociation import _cas_update
 from sessions_app.models import Session
 from tests.factories import SessionFactory, WorkspaceFactory
 
@@ -21,6 +17,23 @@ pytestmark = pytest.mark.django_db
 
 Outcome = MigrationItem.Outcome
 Status = MigrationRun.Status
+
+
+def reassociate_tasks(*, mapping, **options):
+    return migration_run_dispatch(
+        kind=MigrationRun.Kind.REASSOCIATE_TASK, mapping=mapping, **options
+    )
+
+
+def reassociate_task(*, old_task_id, new_task_id, **options):
+    return reassociate_tasks(mapping=[(old_task_id, new_task_id)], **options)
+
+
+def migrate_task_backend(*, execute=False, **options):
+    """The command's default: a dry run unless asked to execute."""
+    return migration_run_dispatch(
+        kind=MigrationRun.Kind.TASK_BACKEND, dry_run=not execute, **options
+    )
 
 
 def task_ids(*ids):
@@ -144,13 +157,10 @@ def test_non_existent_task_is_zero_zero_without_errors(minsky_sessions):
 
 
 @pytest.mark.parametrize(("old", "new"), [("invalid-id", "mt#1"), ("md#1", "MT#1")])
-def test_invalid_format_fails_the_run_and_changes_nothing(minsky_sessions, old, new):
-    run = reassociate_task(old_task_id=old, new_task_id=new)
-    assert run.status == Status.FAILED
-    assert len(run.counts["errors"]) == 1
-    assert "Invalid task ID format" in run.counts["errors"][0]
-    assert "Invalid task ID format" in run.error
-    assert run.counts["sessions_found"] == 0 and not run.items.exists()
+def test_invalid_format_is_refused_and_changes_nothing(minsky_sessions, old, new):
+    with pytest.raises(MigrationError, match="Invalid task ID format"):
+        reassociate_task(old_task_id=old, new_task_id=new)
+    assert not MigrationRun.objects.exists()
     assert task_ids("test-session-md123", "another-session") == ["123", "456"]
 
 
@@ -169,6 +179,30 @@ def test_a_failing_session_is_recorded_and_the_rest_proceed():
     assert task_ids("test-session-md123", "ok-1", "ok-2") == ["123", "mt#123", "mt#123"]
     failed = run.items.get(outcome=Outcome.FAILED)
     assert failed.subject_id == "test-session-md123"
+
+
+def test_the_dry_run_sees_the_refusal_the_real_run_meets_item_by_item():
+    """The dry run executes the real writes and rolls them back, so a session the database
+    refuses is a failed item in both, with the same reason."""
+    SessionFactory(id="test-session-md123", task_id="123")
+    SessionFactory(id="ok-1", task_id="md#123")
+    SessionFactory(id="ok-2", task_id="md#123")
+    with failing_update_of("test-session-md123"):
+        dry = reassociate_task(old_task_id="md#123", new_task_id="mt#123", dry_run=True)
+        assert task_ids("test-session-md123", "ok-1") == ["123", "md#123"]
+        real = reassociate_task(old_task_id="md#123", new_task_id="mt#123")
+
+    def lines(run):
+        return [
+            (i.subject_id, i.outcome, i.reason, i.before, i.after)
+            for i in run.items.order_by("subject_id")
+        ]
+
+    assert lines(dry) == lines(real)
+    assert [line[:2] for line in lines(real)] == [
+        ("ok-1", "migrated"), ("ok-2", "migrated"), ("test-session-md123", "failed"),
+    ]  # fmt: skip
+    assert (dry.status, real.status) == (Status.PARTIAL, Status.PARTIAL)
 
 
 def test_same_old_and_new_rewrites_only_non_canonical_values():
@@ -228,9 +262,9 @@ def test_a_mapping_moves_several_tasks_in_one_run():
 )
 def test_ambiguous_mappings_are_refused(mapping):
     SessionFactory(id="a", task_id="1")
-    run = reassociate_tasks(mapping=mapping)
-    assert run.status == Status.FAILED and run.error
-    assert task_ids("a") == ["1"]
+    with pytest.raises(MigrationError):
+        reassociate_tasks(mapping=mapping)
+    assert task_ids("a") == ["1"] and not MigrationRun.objects.exists()
 
 
 # --- undo ------------------------------------------------------------------------------------
@@ -312,10 +346,18 @@ def test_progress_reaches_the_total():
     assert (run.progress_done, run.progress_total) == (7, 7)
 
 
-def test_background_run_is_carried_out_by_the_task(django_capture_on_commit_callbacks):
+def test_a_large_request_from_the_api_runs_in_the_background_task(
+    settings, django_capture_on_commit_callbacks
+):
+    settings.SESSIONHUB_SYNC_ACTION_LIMIT = 0
     SessionFactory(id="a", task_id="123")
-    with django_capture_on_commit_callbacks(execute=True):
-        run = reassociate_task(old_task_id="md#123", new_task_id="mt#123", background=True)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        run = reassociate_task(
+            old_task_id="md#123", new_task_id="mt#123", origin=MigrationRun.Origin.API
+        )
+    assert run.status == Status.PLANNED and task_ids("a") == ["123"]
+    assert len(queued) == 1
+    queued[0]()  # the task backend of the tests runs the task at once
     run.refresh_from_db()
     assert run.status == Status.SUCCEEDED and run.counts["sessions_updated"] == 1
     assert task_ids("a") == ["mt#123"]
@@ -383,8 +425,8 @@ def test_migrate_backend_limit(mixed_sessions):
     [("md", "jira", "Unknown task backend"), ("mt", "minsky", "same backend")],
 )
 def test_migrate_backend_refuses_bad_backends(mixed_sessions, source, target, message):
-    run = migrate_task_backend(from_backend=source, to_backend=target, execute=True)
-    assert run.status == Status.FAILED and message in run.error
+    with pytest.raises(MigrationError, match=message):
+        migrate_task_backend(from_backend=source, to_backend=target, execute=True)
     assert dict(Session.objects.values_list("id", "task_id")) == mixed_sessions
 
 
@@ -403,7 +445,7 @@ def test_both_batch_read_paths_give_the_same_result(monkeypatch, preload_limit):
     assert Session.objects.filter(task_id="mt#123").count() == 9
     reads = [
         q for q in ctx.captured_queries
-        if q["sql"].startswith('SELECT "sessions_app_session"."id"')
+        if q["sql"].startswith('SELECT "sessions_app_session"."id"') and '"task_id" IN' in q["sql"]
     ]  # fmt: skip
     # one read, or 3 pages + the empty page that ends the walk
     assert len(reads) == (1 if preload_limit else 4)
