@@ -89,3 +89,34 @@ def legacy_import_rejected_page(*, run: MigrationRun, page: int | str = 1, per_p
     """The files and project entries a legacy import rejected, with their reasons."""
     rejected = migration_item_list(run=run, outcome=MigrationItem.Outcome.FAILED)
     return Paginator(rejected, per_page).get_page(page)
+
+
+# The counts every run has: its items per outcome, shown first and once.
+_OUTCOME_ORDER = ("migrated", "skipped", "failed", "undone")
+
+
+def migration_run_figures(*, run: MigrationRun) -> dict:
+    """The run's counts arranged for its page: outcomes, then per subject type, then the
+    kind's own figures; lists (notes, errors) apart."""
+    counts = dict(run.counts or {})
+    outcomes = [(name, counts.pop(name, 0)) for name in _OUTCOME_ORDER]
+    lists = {name: counts.pop(name) for name in list(counts) if isinstance(counts[name], list)}
+    per_subject = {
+        name: counts.pop(name)
+        for name in list(counts)
+        if name.endswith(tuple(f"_{outcome}" for outcome in _OUTCOME_ORDER))
+    }
+    return {"outcomes": outcomes, "per_subject": per_subject, "figures": counts, "lists": lists}
+
+
+def migration_run_progress_view(*, run: MigrationRun) -> dict:
+    """What the run page polls while the run goes on (small: no counts, no params)."""
+    return {
+        "status": run.status,
+        "status_display": run.get_status_display(),
+        "progress_done": run.progress_done,
+        "progress_total": run.progress_total,
+        "percent": run.progress_percent,
+        "finished": run.is_finished,
+        "waiting_for_worker": run.status == MigrationRun.Status.PLANNED,
+    }

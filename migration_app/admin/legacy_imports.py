@@ -14,7 +14,7 @@ class LegacyImportAdmin(MigrationRunAdmin):
         "started_at", "finished_at",
     ]  # fmt: skip
     list_filter = ["status", "dry_run"]
-    change_form_template = "admin/migration_app/legacyimport/change_form.html"
+    run_page_template = "admin/migration_app/legacyimport/run_page.html"
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(kind=MigrationRun.Kind.LEGACY_IMPORT)
