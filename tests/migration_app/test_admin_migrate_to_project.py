@@ -106,11 +106,11 @@ def test_above_the_limit_the_run_is_enqueued_and_the_run_page_follows(
         response = action_post(staff_client, [s.id for s in sessions], post="yes")
     run = MigrationRun.objects.get()
     assert response.url == reverse("admin:migration_app_migrationrun_change", args=[run.pk])
-    # Before the task runs, the run page is live: planned, refreshing itself.
+    # Before the task runs, the run page is live: planned, waiting for a worker.
     assert run.status == MigrationRun.Status.PLANNED
     assert run.progress_total == 3
     page = staff_client.get(response.url).content.decode()
-    assert 'http-equiv="refresh"' in page
+    assert 'data-finished="0"' in page and "Waiting for a background worker" in page
     assert "in the background" in page
     assert len(callbacks) == 1
     callbacks[0]()  # the on-commit enqueue; the test backend runs the task at once
@@ -118,7 +118,7 @@ def test_above_the_limit_the_run_is_enqueued_and_the_run_page_follows(
     assert run.status == MigrationRun.Status.SUCCEEDED
     assert run.progress_done == 3
     assert Session.objects.filter(project__isnull=False).count() == 3
-    assert 'http-equiv="refresh"' not in staff_client.get(response.url).content.decode()
+    assert 'data-finished="1"' in staff_client.get(response.url).content.decode()
 
 
 def test_preview_above_the_limit_says_background(staff_client, settings):

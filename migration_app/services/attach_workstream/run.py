@@ -70,6 +70,7 @@ from migration_app.services.journal import (
     migration_items_record,
     migration_kind_register,
     migration_run_progress,
+    migration_run_selection_batches,
 )
 from migration_app.services.locks import FileLock, file_lock_release
 from sessions_app import files
@@ -117,13 +118,11 @@ def attach_plan(
     total = _scratch_sessions(workstream).count() if all_scratch else len(session_ids)
     params = {
         "workstream": workstream.id,
-        "sessions": session_ids,
-        "session_count": total,
         "all_scratch": all_scratch,
         "expected": expected or {},
         "batch_size": batch_size,
     }
-    return Planned(params=params, total=total)
+    return Planned(params=params, total=total, selection=None if all_scratch else session_ids)
 
 
 def attach_preview(*, workstream_id: str, session_ids: list[str], limit: int = 200) -> dict:
@@ -179,8 +178,11 @@ def attach_execute(run: MigrationRun) -> dict:
         with nullcontext() if run.dry_run else run_lock(run):
             if not run.dry_run:
                 _recover_dead_runs(exclude=run)
-            ids = _scratch_ids(workstream, size) if params["all_scratch"] else params["sessions"]
-            for batch in _batches(ids, size):
+            if params["all_scratch"]:
+                batches = _batches(_scratch_ids(workstream, size), size)
+            else:
+                batches = migration_run_selection_batches(run=run, size=size)
+            for batch in batches:
                 _attach_batch(run, workstream, batch, params["expected"], notes)
                 migration_run_progress(run=run, advance=len(batch))
     finally:

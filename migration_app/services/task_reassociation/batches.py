@@ -27,6 +27,7 @@ from migration_app.services.journal import (
     UndoResult,
     migration_items_record,
     migration_run_progress,
+    migration_run_selection,
 )
 from sessions_app.models import Session
 from sessions_app.task_ids import (
@@ -185,8 +186,8 @@ def _batches(sessions, *, batch_size: int, limit: int | None, preload: bool):
     """(id, task_id) rows of a queryset in id order, `batch_size` at a time.
 
     Two ways to read, both measured at 1M sessions / 10,000 matches:
-    - `preload` (a task with at most reassociate_task.PRELOAD_LIMIT sessions): one read of the matches
-      through the task_id index, sorted here. Re-reading per batch cost 0.1 s a batch on
+    - `preload` (a task with at most reassociate_task.PRELOAD_LIMIT sessions): one read of
+      the matches through the task_id index, sorted here. Re-reading per batch cost 0.1 s a batch on
       SQLite (every remaining match fetched again to test `id > last`), and PostgreSQL
       answered `... ORDER BY id LIMIT n` by walking the primary key, 99 rows discarded per
       match (108 ms a batch). Memory: the pairs of at most that many sessions.
@@ -235,12 +236,15 @@ def run_batches(
             process_batch(run=run, rows=rows, target=target, tally=tally, now=now)
 
 
-def scope(sessions, *, params: dict):
-    if params.get("workspace_ids") is not None:
-        sessions = sessions.filter(workspace_id__in=params["workspace_ids"])
-    if params.get("session_ids") is not None:
-        sessions = sessions.filter(pk__in=params["session_ids"])
-    return sessions
+def in_workspaces(sessions, workspace_ids: list | None):
+    return sessions if workspace_ids is None else sessions.filter(workspace_id__in=workspace_ids)
+
+
+def scope(sessions, *, run: MigrationRun):
+    """The sessions the run may change: of its workspaces, among its selection."""
+    sessions = in_workspaces(sessions, run.params.get("workspace_ids"))
+    selected = migration_run_selection(run=run)
+    return sessions if selected is None else sessions.filter(pk__in=selected)
 
 
 # --- undo ---------------------------------------------------------------------------------

@@ -14,10 +14,12 @@ from migration_app.services.journal import (
     MigrationKind,
     Planned,
     migration_kind_register,
+    migration_selection_count,
 )
 from migration_app.services.task_reassociation.batches import (
     BATCH_SIZE,
     Tally,
+    in_workspaces,
     run_batches,
     scope,
     task_reassociation_undo,
@@ -49,8 +51,8 @@ def _validated_mapping(mapping: Iterable[Sequence[str]]) -> list[tuple[str, str]
     return pairs
 
 
-def _task_sessions(old: str, params: dict):
-    return scope(Session.objects.filter(task_id__in=stored_forms(old)), params=params)
+def _task_sessions(old: str):
+    return Session.objects.filter(task_id__in=stored_forms(old))
 
 
 def reassociate_task_plan(
@@ -69,19 +71,22 @@ def reassociate_task_plan(
     pairs = _validated_mapping(mapping)
     params = {
         "mapping": mapping,
-        "session_ids": None if session_ids is None else list(session_ids),
         "workspace_ids": None if workspace_ids is None else [str(w) for w in workspace_ids],
         "batch_size": batch_size,
     }
-    total = sum(_task_sessions(old, params).count() for old, _ in pairs)
-    return Planned(params=params, total=total)
+    found = [in_workspaces(_task_sessions(old), params["workspace_ids"]) for old, _ in pairs]
+    if session_ids is None:
+        return Planned(params=params, total=sum(sessions.count() for sessions in found))
+    session_ids = sorted(set(session_ids))
+    total = sum(migration_selection_count(queryset=s, subject_ids=session_ids) for s in found)
+    return Planned(params=params, total=total, selection=session_ids)
 
 
 def reassociate_task_execute(run: MigrationRun) -> dict:
     params = run.params
     tally = Tally(run.dry_run)
     for old, new in _validated_mapping(params["mapping"]):
-        sessions = _task_sessions(old, params)
+        sessions = scope(_task_sessions(old), run=run)
         run_batches(
             preload=sessions.count() <= PRELOAD_LIMIT,
             run=run,

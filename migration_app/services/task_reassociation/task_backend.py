@@ -15,6 +15,7 @@ from migration_app.services.journal import (
 from migration_app.services.task_reassociation.batches import (
     BATCH_SIZE,
     Tally,
+    in_workspaces,
     run_batches,
     scope,
     task_reassociation_undo,
@@ -26,12 +27,12 @@ from sessions_app.task_ids import LEGACY_PREFIX, InvalidTaskId, backend_prefix, 
 LEGACY_NUMBER_REGEX = r"^(#+|task#)?[0-9]+$"
 
 
-def _backend_sessions(from_prefix: str, params: dict):
+def _backend_sessions(from_prefix: str):
     match = Q(task_id__startswith=f"{from_prefix}#")
     if from_prefix == LEGACY_PREFIX:
         # Plain numbers and their legacy spellings are markdown tasks (§8 #10).
         match |= Q(task_id__iregex=LEGACY_NUMBER_REGEX)
-    return scope(Session.objects.filter(match), params=params)
+    return Session.objects.filter(match)
 
 
 def _validated_backends(params: dict) -> tuple[str, str]:
@@ -67,7 +68,7 @@ def task_backend_plan(
         "batch_size": batch_size,
     }
     source, _ = _validated_backends(params)
-    total = _backend_sessions(source, params).count()
+    total = in_workspaces(_backend_sessions(source), params["workspace_ids"]).count()
     return Planned(params=params, total=min(total, limit) if limit else total)
 
 
@@ -87,7 +88,7 @@ def task_backend_execute(run: MigrationRun) -> dict:
     tally = Tally(run.dry_run)
     run_batches(
         run=run,
-        sessions=_backend_sessions(source, params),
+        sessions=scope(_backend_sessions(source), run=run),
         target=rewrite,
         tally=tally,
         batch_size=params["batch_size"],
