@@ -27,9 +27,12 @@ def session_to_project(tmp_path):
     SessionFactory(id="to-project-1")
     run = migration_run_dispatch(kind=Kind.SESSION_TO_PROJECT, session_ids=["to-project-1"])
     assert Project.objects.count() == 1
-    return run, lambda: (
-        Session.objects.get(pk="to-project-1").project_id is None
-        and not Project.objects.exists()
+    return (
+        run,
+        lambda: (
+            Session.objects.get(pk="to-project-1").project_id is None
+            and not Project.objects.exists()
+        ),
     )
 
 
@@ -40,9 +43,13 @@ def attach_workstream(tmp_path):
         kind=Kind.ATTACH_WORKSTREAM, workstream_id="my-blog", session_ids=["attached-1"]
     )
     assert not files.scratch_session_work_dir("attached-1").exists()
-    return run, lambda: (
-        Session.objects.get(pk="attached-1").workstream_id == SCRATCH_WORKSTREAM_ID
-        and (files.scratch_session_work_dir("attached-1") / "notes.md").read_bytes() == b"# notes"
+    return (
+        run,
+        lambda: (
+            Session.objects.get(pk="attached-1").workstream_id == SCRATCH_WORKSTREAM_ID
+            and (files.scratch_session_work_dir("attached-1") / "notes.md").read_bytes()
+            == b"# notes"
+        ),
     )
 
 
