@@ -83,6 +83,45 @@ def test_preview_lists_projects_and_skips_and_changes_nothing(staff_client):
     assert not MigrationRun.objects.exists()
 
 
+def test_the_button_says_how_many_will_migrate(staff_client):
+    sessions = SessionFactory.create_batch(2)
+    done = SessionFactory(project=ProjectFactory())
+    bad = SessionFactory(conversation=ConversationFactory())
+    MessageFactory(conversation=bad.conversation, tool_calls={"not": "a list"})
+    html = action_post(staff_client, [*(s.id for s in sessions), done.id, bad.id]).content
+    html = html.decode()
+    assert "<strong>2</strong> will become projects" in html
+    assert "<strong>1</strong> will be skipped" in html and "<strong>1</strong> will fail" in html
+    assert 'value="Migrate 2 sessions to projects"' in html
+
+
+def test_a_selection_larger_than_the_sample_is_counted_whole(staff_client, monkeypatch):
+    from migration_app.admin import migrate_to_project as admin_module
+
+    monkeypatch.setattr(admin_module, "PREVIEW_MAX", 3)
+    fresh = SessionFactory.create_batch(5)
+    done = [SessionFactory(project=ProjectFactory()) for _ in range(2)]
+    taken = SessionFactory(conversation=ConversationFactory(project=ProjectFactory()))
+    ids = [s.id for s in [*fresh, *done, taken]]
+    html = action_post(staff_client, ids, select_across="0").content.decode()
+    assert "8 sessions selected" in html
+    assert "<strong>5</strong> will become projects" in html
+    assert "<strong>3</strong> will be skipped" in html
+    assert "The first 3 of 8 are planned below" in html
+    assert "2 already migrated, 1 whose conversation belongs to a project" in html
+    assert html.count('class="plan-row"') + html.count('class="skip-row"') == 3
+
+
+def test_select_all_carries_one_id_and_the_changelist_filters(staff_client):
+    sessions = SessionFactory.create_batch(4)
+    html = action_post(
+        staff_client, [sessions[0].id], select_across="1", index="0"
+    ).content.decode()
+    assert "4 sessions selected" in html
+    form = html[html.index('name="select_across" value="1"') :]
+    assert form.count('name="_selected_action"') == 1
+
+
 def test_confirm_runs_and_redirects_to_the_run_page(staff_client):
     sessions = SessionFactory.create_batch(3)
     response = action_post(staff_client, [s.id for s in sessions], post="yes")
