@@ -120,3 +120,15 @@ def migration_run_progress_view(*, run: MigrationRun) -> dict:
         "finished": run.is_finished,
         "waiting_for_worker": run.status == MigrationRun.Status.PLANNED,
     }
+
+
+def migration_runs_of_subject(
+    *, subject_type: str, subject_id: str, limit: int = 20
+) -> list[tuple[MigrationRun, str]]:
+    """The latest runs that journaled this subject, with its outcome in each (newest first)."""
+    items = (
+        MigrationItem.objects.filter(subject_type=subject_type, subject_id=subject_id)
+        .select_related("run")
+        .order_by("-id")[:limit]
+    )
+    return [(item.run, item.outcome) for item in items]

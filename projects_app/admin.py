@@ -30,7 +30,11 @@ class ProjectAdmin(admin.ModelAdmin):
     list_select_related = ["workspace"]
     autocomplete_fields = ["workspace"]
     date_hierarchy = "created_at"
-    readonly_fields = ["created_at", "updated_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The id is the project's identity (ao ids verbatim): fixed once the row exists.
+        fixed = ["id", "source", "registered_at", "created_at", "updated_at"]
+        return fixed if obj is not None else ["source", "created_at", "updated_at"]
 
 
 class MessageInline(admin.TabularInline):

@@ -1,8 +1,11 @@
+import os
+
+from django.conf import settings
 from django.contrib import admin
 from django.db.models import Count
 from django.template.defaultfilters import filesizeformat
 
-from sessions_app.files import workstream_usage
+from sessions_app.files import session_work_dir, tree_usage, workstream_usage
 from sessions_app.models import Session, Workstream
 from sessions_app.paginators import EstimatedCountPaginator
 from sessions_app.selectors import session_list_for_admin, session_search_qualified
@@ -68,10 +71,20 @@ class SessionAdmin(admin.ModelAdmin):
     paginator = EstimatedCountPaginator
     show_full_result_count = False
     list_per_page = 100
-    readonly_fields = ["source", "source_path", "legacy_status"]
+    # What the journal owns (placement changes through the migration actions, which move
+    # files and record undo), the origin's facts and the timestamps are read-only here.
+    readonly_fields = [
+        "id", "num", "workspace", "project", "workstream", "conversation", "work_files",
+        "legacy_status", "is_terminated", "terminated_at", "archived_at", "completed_at",
+        "created_at", "updated_at", "activity_last_at", "first_signal_at", "source",
+        "source_path", "metadata",
+    ]  # fmt: skip
     fieldsets = [
         (None, {"fields": ["id", "num", "title", "display_name", "prompt", "skill_id"]}),
-        ("Placement", {"fields": ["workspace", "project", "workstream", "conversation"]}),
+        (
+            "Placement",
+            {"fields": ["workspace", "project", "workstream", "conversation", "work_files"]},
+        ),
         (
             "State",
             {
@@ -103,6 +116,20 @@ class SessionAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return session_list_for_admin()
+
+    def has_add_permission(self, request):
+        # Sessions come from their origins (imports) or the API; a hand-made row would
+        # have no origin and no files.
+        return False
+
+    @admin.display(description="work files")
+    def work_files(self, session: Session) -> str:
+        path = session_work_dir(session.pk, session.workstream_id)
+        if path is None:
+            return "—"
+        count, size = tree_usage(path)
+        where = os.path.relpath(path, settings.SESSIONHUB_DATA_DIR)
+        return f"{where}/ — {count} files, {filesizeformat(size)}"
 
     def get_search_results(self, request, queryset, search_term):
         # A plain term is ORed over every search field, title included: a full scan.

@@ -10,6 +10,7 @@ from migration_app.services.journal import (
     migration_items_record,
     migration_run_finish,
 )
+from sessions_app.models import Session
 from tests.factories import MigrationRunFactory, undo_replaced
 
 pytestmark = pytest.mark.django_db
@@ -161,3 +162,27 @@ def test_a_dry_run_offers_no_undo(staff_client):
     assert undo_url(run) not in run_page(staff_client, run)
     response = staff_client.post(undo_url(run), follow=True)
     assert "Not undone: A dry run changed nothing" in response.content.decode()
+
+
+def test_a_session_page_links_its_runs_placement_and_files_and_fixes_its_ids(
+    staff_client, data_dir
+):
+    from migration_app.dispatch import migration_run_dispatch
+    from tests.migration_app.attach_helpers import named_workstream, scratch_session
+
+    named_workstream("my-blog")
+    scratch_session("s-linked", {"a.txt": b"12345"})
+    run = migration_run_dispatch(
+        kind=MigrationRun.Kind.ATTACH_WORKSTREAM, workstream_id="my-blog", session_ids=["s-linked"]
+    )
+    url = reverse("admin:sessions_app_session_change", args=["s-linked"])
+    page = staff_client.get(url).content.decode()
+    assert reverse("admin:migration_app_migrationrun_change", args=[run.pk]) in page
+    assert reverse("admin:sessions_app_workstream_change", args=["my-blog"]) in page
+    assert "workstreams/my-blog/work/s-linked/ — 1 files, 5\xa0bytes" in page
+    for fixed in ("id", "num", "workstream", "project", "created_at", "source_path"):
+        assert f'name="{fixed}"' not in page  # shown, not editable
+    assert 'name="title"' in page
+    staff_client.post(url, {"title": "renamed", "workstream": "scratch", "id": "other"})
+    session = Session.objects.get(pk="s-linked")
+    assert session.workstream_id == "my-blog"  # a form cannot move a session's files
