@@ -132,3 +132,53 @@ def migration_runs_of_subject(
         .order_by("-id")[:limit]
     )
     return [(item.run, item.outcome) for item in items]
+
+
+# --- the admin dashboard -------------------------------------------------------------------
+
+DASHBOARD_CACHE_SECONDS = 30  # table-wide counts: fresh enough, and cheap at a million rows
+
+
+def dashboard_runs(*, recent: int = 10) -> dict:
+    """Runs in progress (planned or running) and the latest finished ones."""
+    runs = MigrationRun.objects.defer("params")
+    active = list(
+        runs.filter(status__in=[MigrationRun.Status.PLANNED, MigrationRun.Status.RUNNING]).order_by(
+            "started_at"
+        )[:50]
+    )
+    finished = list(runs.filter(finished_at__isnull=False).order_by("-finished_at")[:recent])
+    return {"active": active, "recent": finished}
+
+
+def dashboard_totals() -> dict:
+    """Sessions by source and status, projects by status (cached for a few seconds)."""
+    from django.core.cache import cache
+
+    from projects_app.models import Project
+    from sessions_app.models import Session
+
+    totals = cache.get("sessionhub:dashboard-totals")
+    if totals is not None:
+        return totals
+    statuses = list(Session.Status.values)
+    rows = Session.objects.values_list("source", "status").annotate(n=Count("pk")).order_by()
+    by_source: dict[str, dict[str, int]] = {}
+    for source, status, n in rows:
+        by_source.setdefault(source, dict.fromkeys(statuses, 0))[status] = n
+    projects = dict(
+        Project.objects.values_list("status")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("status", "n")
+    )
+    totals = {
+        "statuses": statuses,
+        "sessions": sorted(
+            (source, [counts[s] for s in statuses], sum(counts.values()))
+            for source, counts in by_source.items()
+        ),
+        "projects": [(status, projects.get(status, 0)) for status in Project.Status.values],
+    }
+    cache.set("sessionhub:dashboard-totals", totals, DASHBOARD_CACHE_SECONDS)
+    return totals

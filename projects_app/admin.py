@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
+from projects_app.admin_display import ReadableList, ellipsis, short_id
 from projects_app.models import (
     ApiKey,
     Artifact,
@@ -23,13 +24,25 @@ class WorkspaceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
-    list_display = ["id", "title", "workspace", "project_type", "status", "source", "created_at"]
+class ProjectAdmin(ReadableList, admin.ModelAdmin):
+    list_display = [
+        "short_project_id", "short_title", "workspace", "project_type", "status", "source",
+        "created_at",
+    ]  # fmt: skip
+    list_display_links = ["short_project_id", "short_title"]
     list_filter = ["status", "project_type", "source", "kind", "workspace"]
     search_fields = ["=id", "title", "path"]
     list_select_related = ["workspace"]
     autocomplete_fields = ["workspace"]
     date_hierarchy = "created_at"
+
+    @admin.display(description="id", ordering="id")
+    def short_project_id(self, project: Project) -> str:
+        return short_id(project.pk)
+
+    @admin.display(description="title", ordering="title")
+    def short_title(self, project: Project) -> str:
+        return ellipsis(project.title, 60)
 
     def get_readonly_fields(self, request, obj=None):
         # The id is the project's identity (ao ids verbatim): fixed once the row exists.
@@ -48,10 +61,12 @@ class MessageInline(admin.TabularInline):
 
 
 @admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin):
+class ConversationAdmin(ReadableList, admin.ModelAdmin):
     list_display = [
-        "id", "title", "project", "workspace", "status", "message_count", "created_at",
+        "short_conversation_id", "short_title", "project", "workspace", "status",
+        "message_count", "created_at",
     ]  # fmt: skip
+    list_display_links = ["short_conversation_id", "short_title"]
     list_filter = ["status", "workspace"]
     search_fields = ["=id", "title"]
     list_select_related = ["project", "workspace"]
@@ -60,10 +75,21 @@ class ConversationAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "updated_at"]
     inlines = [MessageInline]
 
+    @admin.display(description="id", ordering="id")
+    def short_conversation_id(self, conversation: Conversation) -> str:
+        return short_id(conversation.pk)
+
+    @admin.display(description="title", ordering="title")
+    def short_title(self, conversation: Conversation) -> str:
+        return ellipsis(conversation.title, 60)
+
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
-    list_display = ["id", "conversation", "role", "short_content", "tokens_used", "created_at"]
+class MessageAdmin(ReadableList, admin.ModelAdmin):
+    list_display = [
+        "short_message_id", "short_conversation", "role", "short_content", "tokens_used",
+        "created_at",
+    ]  # fmt: skip
     list_filter = ["role"]
     search_fields = ["=id", "=conversation__id"]
     list_select_related = ["conversation"]
@@ -72,9 +98,17 @@ class MessageAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at"]
     show_full_result_count = False
 
+    @admin.display(description="id", ordering="id")
+    def short_message_id(self, message: Message) -> str:
+        return short_id(message.pk)
+
+    @admin.display(description="conversation", ordering="conversation")
+    def short_conversation(self, message: Message) -> str:
+        return short_id(message.conversation_id)
+
     @admin.display(description="content")
     def short_content(self, message: Message) -> str:
-        return message.content[:80]
+        return ellipsis(message.content, 80)
 
 
 @admin.register(Artifact)

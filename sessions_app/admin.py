@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.db.models import Count
 from django.template.defaultfilters import filesizeformat
 
+from projects_app.admin_display import ReadableList, ellipsis, short_id
 from sessions_app.files import session_work_dir, tree_usage, workstream_usage
 from sessions_app.models import Session, Workstream
 from sessions_app.paginators import EstimatedCountPaginator
@@ -12,9 +13,9 @@ from sessions_app.selectors import session_list_for_admin, session_search_qualif
 
 
 @admin.register(Workstream)
-class WorkstreamAdmin(admin.ModelAdmin):
+class WorkstreamAdmin(ReadableList, admin.ModelAdmin):
     list_display = [
-        "id", "title", "workspace", "is_scratch", "state", "session_count", "file_count",
+        "id", "short_title", "workspace", "is_scratch", "state", "session_count", "file_count",
         "file_bytes", "created_at",
     ]  # fmt: skip
     list_filter = ["state", "is_scratch", "workspace"]
@@ -27,6 +28,10 @@ class WorkstreamAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         # One annotated query for the counts, not one per row.
         return super().get_queryset(request).annotate(session_total=Count("sessions"))
+
+    @admin.display(description="title", ordering="title")
+    def short_title(self, workstream: Workstream) -> str:
+        return ellipsis(workstream.title, 40)
 
     @admin.display(description="sessions", ordering="session_total")
     def session_count(self, workstream: Workstream) -> int:
@@ -48,11 +53,12 @@ class WorkstreamAdmin(admin.ModelAdmin):
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(ReadableList, admin.ModelAdmin):
     list_display = [
-        "id", "num", "title_or_name", "workspace", "project", "workstream", "status",
-        "activity_state", "source", "issue_id", "task_id", "created_at",
+        "short_session_id", "num", "title_or_name", "workspace", "project_title", "workstream",
+        "state", "source", "issue_or_task", "created_at",
     ]  # fmt: skip
+    list_display_links = ["short_session_id", "title_or_name"]
     list_filter = [
         "status", "source", "activity_state", "kind", "is_terminated", "harness",
         "workstream", "workspace",
@@ -138,6 +144,22 @@ class SessionAdmin(admin.ModelAdmin):
             return qualified, False
         return super().get_search_results(request, queryset, search_term)
 
+    @admin.display(description="id", ordering="id")
+    def short_session_id(self, session: Session) -> str:
+        return short_id(session.pk)
+
     @admin.display(description="title", ordering="title")
     def title_or_name(self, session: Session) -> str:
-        return session.title or session.display_name
+        return ellipsis(session.title or session.display_name, 50)
+
+    @admin.display(description="project", ordering="project__title")
+    def project_title(self, session: Session) -> str:
+        return ellipsis(session.project.title, 30) if session.project_id else "—"
+
+    @admin.display(description="status", ordering="status")
+    def state(self, session: Session) -> str:
+        return f"{session.status} · {session.activity_state}"
+
+    @admin.display(description="issue / task")
+    def issue_or_task(self, session: Session) -> str:
+        return " · ".join(v for v in (session.issue_id, session.task_id) if v) or "—"

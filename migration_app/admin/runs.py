@@ -15,6 +15,7 @@ from migration_app.selectors import (
     migration_run_progress_view,
 )
 from migration_app.services.journal import MigrationError, migration_undo
+from projects_app.admin_display import ReadableList, ellipsis, ellipsis_left, short_id
 
 UNDO_PERMISSION = "migration_app.undo_migrationrun"
 
@@ -31,9 +32,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(MigrationRun)
-class MigrationRunAdmin(ReadOnlyAdmin):
+class MigrationRunAdmin(ReadableList, ReadOnlyAdmin):
     list_display = [
-        "short_id", "kind", "status", "dry_run", "origin", "actor", "progress",
+        "run_id", "kind", "status", "dry_run", "origin", "actor", "progress",
         "started_at", "finished_at",
     ]  # fmt: skip
     list_filter = ["kind", "status", "dry_run", "origin"]
@@ -41,8 +42,8 @@ class MigrationRunAdmin(ReadOnlyAdmin):
     date_hierarchy = "started_at"
 
     @admin.display(description="id")
-    def short_id(self, run: MigrationRun) -> str:
-        return str(run.id)[:8]
+    def run_id(self, run: MigrationRun) -> str:
+        return short_id(run.pk)
 
     @admin.display(description="progress")
     def progress(self, run: MigrationRun) -> str:
@@ -167,11 +168,19 @@ def _item_links(item: MigrationItem) -> list[tuple[str, str]]:
 
 
 @admin.register(MigrationItem)
-class MigrationItemAdmin(ReadOnlyAdmin):
-    list_display = ["id", "run", "subject_type", "subject_id", "outcome", "reason", "created_at"]
+class MigrationItemAdmin(ReadableList, ReadOnlyAdmin):
+    list_display = ["id", "run", "subject_type", "subject", "outcome", "short_reason", "created_at"]
     list_filter = ["outcome", "subject_type", "run__kind"]
     search_fields = ["=run__id", "subject_id"]
     list_select_related = ["run"]
     raw_id_fields = ["run"]
     date_hierarchy = "created_at"
     show_full_result_count = False
+
+    @admin.display(description="subject id", ordering="subject_id")
+    def subject(self, item: MigrationItem) -> str:
+        return ellipsis_left(item.subject_id, 50)
+
+    @admin.display(description="reason")
+    def short_reason(self, item: MigrationItem) -> str:
+        return ellipsis(item.reason, 80)
