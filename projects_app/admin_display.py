@@ -14,7 +14,8 @@ def short_id(value) -> str:
         return format_html('<span class="short-id">{}</span>', text)
     return format_html(
         '<span class="short-id" title="{}">{}…</span>'
-        '<button type="button" class="copy-id" data-copy="{}" title="Copy the whole id">copy</button>',
+        '<button type="button" class="copy-id" data-copy="{}" title="Copy the whole id">'
+        "copy</button>",
         text,
         text[:SHORT_ID],
         text,
