@@ -1,4 +1,8 @@
+import json
+
 from django.contrib import admin, messages
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.html import format_html
 
 from projects_app.admin_display import ReadableList, ellipsis, short_id
@@ -50,14 +54,21 @@ class ProjectAdmin(ReadableList, admin.ModelAdmin):
         return fixed if obj is not None else ["source", "created_at", "updated_at"]
 
 
-class MessageInline(admin.TabularInline):
-    model = Message
-    extra = 0
-    fields = ["role", "content", "tool_calls", "tokens_used", "created_at"]
-    readonly_fields = ["created_at"]
-    show_change_link = True
-    max_num = 0
-    can_delete = False
+CHAT_MESSAGES = 500  # a conversation page shows this many; the message list has them all
+
+
+def _tool_call_view(call) -> dict:
+    """A tool call as the chat folds it: its name and outcome on the summary line."""
+    if not isinstance(call, dict):
+        return {"name": "?", "status": "", "error": "", "failed": False, "body": repr(call)}
+    status = str(call.get("status", ""))
+    return {
+        "name": call.get("name") or call.get("function", {}).get("name", "?"),
+        "status": status,
+        "error": str(call.get("error") or ""),
+        "failed": status.lower() in ("error", "failed"),
+        "body": json.dumps(call, indent=2, ensure_ascii=False, default=str),
+    }
 
 
 @admin.register(Conversation)
@@ -72,8 +83,39 @@ class ConversationAdmin(ReadableList, admin.ModelAdmin):
     list_select_related = ["project", "workspace"]
     autocomplete_fields = ["project", "workspace"]
     date_hierarchy = "created_at"
-    readonly_fields = ["created_at", "updated_at"]
-    inlines = [MessageInline]
+    readonly_fields = ["message_count", "last_message_at", "created_at", "updated_at", "chat"]
+    fieldsets = [
+        (None, {"fields": ["title", "purpose", "status", "project", "workspace"]}),
+        ("Messages", {"fields": ["chat"]}),
+        (
+            "Details",
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "message_count", "last_message_at", "selection_context", "extra_data",
+                    "created_at", "updated_at",
+                ],
+            },
+        ),
+    ]  # fmt: skip
+
+    @admin.display(description="conversation")
+    def chat(self, conversation: Conversation) -> str:
+        messages = list(conversation.messages.order_by("created_at", "id")[: CHAT_MESSAGES + 1])
+        for message in messages:
+            calls = message.tool_calls if isinstance(message.tool_calls, list) else []
+            message.calls = [_tool_call_view(call) for call in calls]
+        total = conversation.messages.count() if len(messages) > CHAT_MESSAGES else len(messages)
+        url = reverse("admin:projects_app_message_changelist")
+        return render_to_string(
+            "admin/projects_app/conversation/chat.html",
+            {
+                "messages": messages[:CHAT_MESSAGES],
+                "more": len(messages) > CHAT_MESSAGES,
+                "total": total,
+                "all_url": f"{url}?conversation__id__exact={conversation.pk}",
+            },
+        )
 
     @admin.display(description="id", ordering="id")
     def short_conversation_id(self, conversation: Conversation) -> str:
