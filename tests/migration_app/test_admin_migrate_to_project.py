@@ -165,3 +165,32 @@ def test_preview_above_the_limit_says_background(staff_client, settings):
     sessions = SessionFactory.create_batch(2)
     html = action_post(staff_client, [s.id for s in sessions]).content.decode()
     assert 'id="migrate-background"' in html
+
+
+def test_select_all_of_a_large_list_is_previewed_whole_and_stored_compactly(
+    staff_client, settings, django_capture_on_commit_callbacks
+):
+    """ "Select all 1,200": the preview counts every session, the run keeps its selection as
+    rows (params hold a count), and the run page stays small."""
+    from projects_app.models import Workspace
+    from sessions_app.models import Session
+
+    workspace = Workspace.objects.get(slug="default")
+    Session.objects.bulk_create(
+        [Session(id=f"bulk-{n:05d}", workspace=workspace, title=f"t{n}") for n in range(1200)]
+    )
+    first = "bulk-00000"
+    preview = action_post(staff_client, [first], select_across="1", index="0").content.decode()
+    assert (
+        "1200 sessions selected" in preview
+        and "<strong>1200</strong> will become projects" in preview
+    )
+    assert preview.count('name="_selected_action"') == 1
+    assert len(preview) < 200_000
+    with django_capture_on_commit_callbacks(execute=False):
+        response = action_post(staff_client, [first], select_across="1", index="0", post="yes")
+    run = MigrationRun.objects.get()
+    assert run.params == {"workspace": None, "statuses": None, "batch_size": 500, "selected": 1200}
+    assert run.selection.count() == 1200
+    page = staff_client.get(response.url).content.decode()
+    assert len(page) < 50_000 and "bulk-01199" not in page
