@@ -10,7 +10,7 @@ from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 
-from migration_app.admin.run_start import run_start
+from migration_app.admin.run_start import run_start, selected_ids_to_carry
 from migration_app.models import MigrationRun
 from migration_app.services import MigrationError
 from migration_app.services.attach_workstream import KIND, attach_preview
@@ -19,13 +19,19 @@ from sessions_app.models import SCRATCH_WORKSTREAM_ID, Workstream
 PREVIEW_ROWS = 200
 
 
+class WorkstreamChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, workstream: Workstream) -> str:
+        return f"{workstream.id} (workspace {workstream.workspace.slug})"
+
+
 class AttachWorkstreamForm(forms.Form):
-    workstream = forms.ModelChoiceField(
-        queryset=Workstream.objects.filter(state=Workstream.State.ACTIVE).exclude(
-            id=SCRATCH_WORKSTREAM_ID
-        ),
+    workstream = WorkstreamChoiceField(
+        queryset=Workstream.objects.filter(state=Workstream.State.ACTIVE)
+        .exclude(id=SCRATCH_WORKSTREAM_ID)
+        .select_related("workspace"),
         empty_label=None,
-        help_text="Files of scratch sessions move to workstreams/<workstream>/work/<session>/.",
+        help_text="Files of scratch sessions move to workstreams/<workstream>/work/<session>/. "
+        "Only sessions of the workstream's workspace can be attached to it.",
     )
 
 
@@ -38,15 +44,15 @@ class AttachWorkstreamAdminMixin:
     def attach_to_workstream(self, request, queryset):
         if not self.has_attach_permission(request):  # re-checked: a crafted POST gets 403
             raise PermissionDenied
-        session_ids = list(queryset.order_by("id").values_list("id", flat=True))
         form = AttachWorkstreamForm(request.POST if "workstream" in request.POST else None)
         if form.is_bound and form.is_valid():
             workstream = form.cleaned_data["workstream"]
             if request.POST.get("post") == "yes":
+                session_ids = list(queryset.order_by("id").values_list("id", flat=True))
                 return self._attach_run(request, workstream, session_ids)
             try:
                 preview = attach_preview(
-                    workstream_id=workstream.id, session_ids=session_ids, limit=PREVIEW_ROWS
+                    workstream_id=workstream.id, sessions=queryset, sample=PREVIEW_ROWS
                 )
             except (MigrationError, ValidationError, Workstream.DoesNotExist) as exc:
                 self.message_user(request, f"Attach refused: {exc}", messages.ERROR)
@@ -61,9 +67,10 @@ class AttachWorkstreamAdminMixin:
             "title": "Attach to workstream",
             "opts": opts,
             "form": form,
-            "queryset": queryset[:PREVIEW_ROWS],
             "count": queryset.count(),
-            "selected_ids": queryset.values_list("pk", flat=True),
+            # Across every page the changelist's filters say what is selected: one id is
+            # enough to carry (Django refuses an empty selection).
+            "selected_ids": selected_ids_to_carry(request, queryset),
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "select_across": request.POST.get("select_across", "0"),
             "media": self.media,

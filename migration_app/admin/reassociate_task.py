@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 
 from migration_app.admin.run_start import run_start
+from migration_app.dispatch import runs_in_background
 from migration_app.models import MigrationRun
 from migration_app.selectors import task_reassociation_preview
 from sessions_app.task_ids import InvalidTaskId, normalise_task_id, try_normalise_task_id
@@ -89,7 +90,9 @@ class ReassociateTaskAdminMixin:
         }
         if wants_preview and not errors:
             context["preview"] = task_reassociation_preview(mapping=mapping, session_ids=selected)
-            context["preview_total"] = sum(p["found"] - p["unchanged"] for p in context["preview"])
+            total = sum(p["found"] - p["unchanged"] for p in context["preview"])
+            context["preview_total"] = total
+            context["background"] = runs_in_background(size=total, origin=MigrationRun.Origin.ADMIN)
             return TemplateResponse(request, PREVIEW_TEMPLATE, context)
         return TemplateResponse(request, FORM_TEMPLATE, context)
 

@@ -12,6 +12,14 @@ from migration_app.models import MigrationRun
 from migration_app.services import MigrationError
 
 
+def selected_ids_to_carry(request, queryset) -> list:
+    """The selection a confirmation page re-posts: every id, or, when "select all" was
+    used, one id (Django re-reads the selection from the changelist's filters)."""
+    if request.POST.get("select_across") == "1":
+        return list(queryset.order_by("pk").values_list("pk", flat=True)[:1])
+    return list(queryset.order_by("pk").values_list("pk", flat=True))
+
+
 def run_page_url(run: MigrationRun) -> str:
     return reverse("admin:migration_app_migrationrun_change", args=[run.pk])
 

@@ -19,7 +19,7 @@ Which of run-now and background is chosen by one function, `migration_app.dispat
 import contextlib
 import pickle
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import Enum
@@ -29,7 +29,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
-from migration_app.models import MigrationItem, MigrationRun
+from migration_app.models import MigrationItem, MigrationRun, MigrationSelection
 from migration_app.services.bulk import rows_insert
 from migration_app.services.locks import kind_lock_try
 
@@ -64,10 +64,12 @@ class UndoResult:
 
 @dataclass(frozen=True)
 class Planned:
-    """What a kind's plan function returns: the run's params (JSON) and its size."""
+    """What a kind's plan function returns: the run's params (JSON), its size, and the ids
+    it was asked to cover when the request names them (kept as rows, not in params)."""
 
     params: dict[str, Any]
     total: int = 0
+    selection: Sequence[str] | None = None
 
 
 class DryRun(Enum):
@@ -203,15 +205,62 @@ def migration_run_plan(
 ) -> MigrationRun:
     """Check the request through the kind's plan and record the run, `planned`."""
     planned = migration_kind_get(kind).plan(**request)
-    return MigrationRun.objects.create(
-        kind=kind,
-        status=MigrationRun.Status.PLANNED,
-        dry_run=dry_run,
-        params=planned.params,
-        actor=actor,
-        origin=origin,
-        progress_total=planned.total,
+    params = dict(planned.params)
+    if planned.selection is not None:
+        params["selected"] = len(planned.selection)
+    with transaction.atomic():
+        run = MigrationRun.objects.create(
+            kind=kind,
+            status=MigrationRun.Status.PLANNED,
+            dry_run=dry_run,
+            params=params,
+            actor=actor,
+            origin=origin,
+            progress_total=planned.total,
+        )
+        if planned.selection is not None:
+            _selection_write(run, planned.selection)
+    return run
+
+
+_SELECTION_CHUNK = 5_000
+
+
+def _selection_write(run: MigrationRun, subject_ids: Sequence[str]) -> None:
+    run_id = MigrationSelection._meta.get_field("run").get_db_prep_save(run.pk, connection)
+    for start in range(0, len(subject_ids), _SELECTION_CHUNK):
+        chunk = subject_ids[start : start + _SELECTION_CHUNK]
+        rows_insert(MigrationSelection, ("run", "subject_id"), [(run_id, s) for s in chunk])
+
+
+def migration_selection_count(*, queryset, subject_ids: Sequence[str]) -> int:
+    """How many rows of `queryset` have their pk among `subject_ids` (counted in chunks: a
+    plan may name more ids than one statement may carry)."""
+    return sum(
+        queryset.filter(pk__in=subject_ids[start : start + _SELECTION_CHUNK]).count()
+        for start in range(0, len(subject_ids), _SELECTION_CHUNK)
     )
+
+
+def migration_run_selection(*, run: MigrationRun):
+    """The ids the run was asked to cover (a values queryset: usable as a subquery); None
+    when its request named no ids."""
+    if run.params.get("selected") is None:
+        return None
+    return MigrationSelection.objects.filter(run=run).values("subject_id")
+
+
+def migration_run_selection_batches(*, run: MigrationRun, size: int) -> Iterator[list[str]]:
+    """The selection in id order, `size` at a time (keyset: no OFFSET)."""
+    selection = MigrationSelection.objects.filter(run=run).order_by("subject_id")
+    last = None
+    while batch := list(
+        (selection if last is None else selection.filter(subject_id__gt=last)).values_list(
+            "subject_id", flat=True
+        )[:size]
+    ):
+        last = batch[-1]
+        yield batch
 
 
 def migration_run_execute(
@@ -314,7 +363,10 @@ def migration_run_finish(
     if not error:
         run.progress_done = max(run.progress_done, run.progress_total)
     fields = ["counts", "status", "error", "finished_at", "progress_done", "progress_total"]
-    run.save(update_fields=fields)
+    with transaction.atomic():
+        run.save(update_fields=fields)
+        # From now on the items hold the ids the run covered.
+        MigrationSelection.objects.filter(run=run).delete()
     return run
 
 

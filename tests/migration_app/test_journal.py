@@ -280,3 +280,41 @@ def test_registering_a_kind_makes_it_available(monkeypatch):
     monkeypatch.setattr(journal, "_KINDS", dict(journal._KINDS))
     migration_kind_register(MigrationKind("late_kind", toy_plan, toy_execute, toy_undo))
     assert journal.migration_kind_get("late_kind").plan is toy_plan
+
+
+# --- the selection ----------------------------------------------------------------------
+
+
+def test_a_named_selection_is_kept_as_rows_until_the_run_finishes(monkeypatch):
+    from migration_app.models import MigrationSelection
+    from migration_app.services.journal import migration_run_selection_batches
+
+    def plan(*, ids):
+        return Planned(params={}, total=len(ids), selection=ids)
+
+    batches = []
+
+    def execute(run):
+        batches.extend(migration_run_selection_batches(run=run, size=4_000))
+        return {}
+
+    monkeypatch.setitem(journal._KINDS, TOY, MigrationKind(TOY, plan, execute, toy_undo))
+    ids = [f"s{n:05d}" for n in range(12_000)]
+    run = migration_run_plan(kind=TOY, ids=list(reversed(ids)))
+    assert run.params == {"selected": 12_000}  # a count, not the ids
+    assert MigrationSelection.objects.filter(run=run).count() == 12_000
+    migration_run_execute(run_id=run.pk)
+    assert [len(batch) for batch in batches] == [4_000, 4_000, 4_000]
+    assert [s for batch in batches for s in batch] == ids  # in id order, each once
+    assert not MigrationSelection.objects.filter(run=run).exists()  # the items hold them now
+
+
+def test_a_selection_larger_than_one_statement_is_counted_in_chunks():
+    from migration_app.services.journal import migration_selection_count
+    from sessions_app.models import Session
+    from tests.factories import SessionFactory
+
+    SessionFactory(id="present-1")
+    SessionFactory(id="present-2")
+    ids = [f"absent-{n}" for n in range(40_000)] + ["present-1", "present-2"]
+    assert migration_selection_count(queryset=Session.objects.all(), subject_ids=ids) == 2

@@ -9,12 +9,14 @@ session's lock is taken *before* its files are read, so nobody moves them under 
 import os
 from dataclasses import dataclass, field
 
+from django.db.models import Count, Q, QuerySet
+
 from migration_app.services.attach_workstream.paths import display, relative
 from migration_app.services.file_moves import entry_kind, is_real_dir, tree_count
 from migration_app.services.locks import FileLock, file_lock_try
 from sessions_app import files
 from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session, Workstream
-from sessions_app.names import is_valid_name
+from sessions_app.names import NAME_PATTERN, is_valid_name
 
 # Why a session is refused, kept in item.after["error"] so callers can map it (API: 400/404/409).
 ERR_INVALID, ERR_NOT_FOUND, ERR_CLASH, ERR_CONFLICT, ERR_REFUSED, ERR_MOVE = (
@@ -170,4 +172,25 @@ def _session_plan(
         locks[session_id] = lock
     return session_files_plan(
         session_id=session_id, from_workstream=from_workstream, to_workstream=workstream.id
+    )
+
+
+def selection_counts(workstream: Workstream, sessions: QuerySet[Session]) -> dict[str, int]:
+    """How `batch_plan` will decide the selection from the rows alone, in one query:
+    refused (bad name, another workspace), already there, files to move, reassigned. A
+    name clash at the destination is found only by reading the disk (the sample)."""
+    valid = Q(id__regex=rf"^{NAME_PATTERN}\Z")  # \Z: no trailing newline (fullmatch)
+    foreign = Q(pk__in=[])  # the scratch workstream belongs to every workspace
+    if workstream.id != SCRATCH_WORKSTREAM_ID:
+        foreign = ~Q(workspace_id=workstream.workspace_id)
+    placed = valid & ~foreign
+    here = Q(workstream_id=workstream.id)
+    in_scratch = Q(workstream_id=SCRATCH_WORKSTREAM_ID)
+    return sessions.aggregate(
+        selected=Count("pk"),
+        invalid=Count("pk", filter=~valid),
+        other_workspace=Count("pk", filter=valid & foreign),
+        skip=Count("pk", filter=placed & here),
+        attach=Count("pk", filter=placed & in_scratch & ~here),
+        reassign=Count("pk", filter=placed & ~in_scratch & ~here),
     )

@@ -22,12 +22,12 @@ A dry run plans every session through the same checks and journals the same item
 takes no lock, claims no row and moves nothing.
 """
 
-from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from migration_app.models import MigrationItem, MigrationRun
@@ -48,6 +48,7 @@ from migration_app.services.attach_workstream.plan import (
     ERR_NOT_FOUND,
     SessionPlan,
     batch_plan,
+    selection_counts,
 )
 from migration_app.services.attach_workstream.recovery import (
     BATCH_SIZE,
@@ -70,6 +71,7 @@ from migration_app.services.journal import (
     migration_items_record,
     migration_kind_register,
     migration_run_progress,
+    migration_run_selection_batches,
 )
 from migration_app.services.locks import FileLock, file_lock_release
 from sessions_app import files
@@ -117,30 +119,42 @@ def attach_plan(
     total = _scratch_sessions(workstream).count() if all_scratch else len(session_ids)
     params = {
         "workstream": workstream.id,
-        "sessions": session_ids,
-        "session_count": total,
         "all_scratch": all_scratch,
         "expected": expected or {},
         "batch_size": batch_size,
     }
-    return Planned(params=params, total=total)
+    return Planned(params=params, total=total, selection=None if all_scratch else session_ids)
 
 
-def attach_preview(*, workstream_id: str, session_ids: list[str], limit: int = 200) -> dict:
-    """What an attach would do, per session (first `limit` rows) and in total; writes nothing."""
+def attach_preview(*, workstream_id: str, sessions: QuerySet[Session], sample: int = 200) -> dict:
+    """What an attach of `sessions` would do: counts over the whole selection, and the
+    first `sample` sessions planned as the run plans them (files read, clashes found)."""
     workstream = workstream_for_attach(workstream_id=workstream_id)
-    rows, totals = [], defaultdict(int)
-    for batch in _batches(session_ids, BATCH_SIZE):
-        for plan in batch_plan(workstream, batch, expected={}, locks=None):
-            totals[plan.action] += 1
-            totals["clashes"] += len(plan.clashes)
-            if plan.action == "attach":  # what will move
-                totals["files"] += plan.files
-                totals["top_level_entries"] += plan.top_level
-                totals["bytes"] += plan.bytes
-            if len(rows) < limit:
-                rows.append(plan)
-    return {"workstream": workstream, "rows": rows, "totals": dict(totals)}
+    ids = list(sessions.order_by("id").values_list("id", flat=True)[:sample])
+    rows = [
+        p
+        for batch in _batches(ids, BATCH_SIZE)
+        for p in batch_plan(workstream, batch, expected={}, locks=None)
+    ]
+    moving = [row for row in rows if row.action == "attach"]
+    in_sample = {
+        "sessions": len(rows),
+        "files": sum(row.files for row in moving),
+        "top_level_entries": sum(row.top_level for row in moving),
+        "bytes": sum(row.bytes for row in moving),
+        "refused": sum(row.action == "refuse" for row in rows),
+    }
+    counts = selection_counts(workstream, sessions)
+    if len(rows) == counts["selected"]:
+        # Every session was planned: the counts are exactly what the run will do.
+        for action in ("attach", "reassign", "skip"):
+            counts[action] = sum(row.action == action for row in rows)
+        counts["refused"] = in_sample["refused"]
+        counts["exact"] = True
+    else:
+        counts["refused"] = counts["invalid"] + counts["other_workspace"]
+        counts["exact"] = False
+    return {"workstream": workstream, "counts": counts, "rows": rows, "sample": in_sample}
 
 
 # --- execute -------------------------------------------------------------------------------
@@ -179,8 +193,11 @@ def attach_execute(run: MigrationRun) -> dict:
         with nullcontext() if run.dry_run else run_lock(run):
             if not run.dry_run:
                 _recover_dead_runs(exclude=run)
-            ids = _scratch_ids(workstream, size) if params["all_scratch"] else params["sessions"]
-            for batch in _batches(ids, size):
+            if params["all_scratch"]:
+                batches = _batches(_scratch_ids(workstream, size), size)
+            else:
+                batches = migration_run_selection_batches(run=run, size=size)
+            for batch in batches:
                 _attach_batch(run, workstream, batch, params["expected"], notes)
                 migration_run_progress(run=run, advance=len(batch))
     finally:

@@ -14,7 +14,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import CharField, Count, DateTimeField, IntegerField, Max, OuterRef, Subquery
+from django.db.models import (
+    CharField,
+    Count,
+    DateTimeField,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import Substr
 from django.utils import timezone
 
@@ -305,3 +315,20 @@ def batch_plan(session_ids: Sequence[str]) -> tuple[list[SessionPlan], dict[str,
         if session_id not in found
     ]
     return plans, {row["id"]: row["conversation_id"] for row in rows}
+
+
+def selection_counts(sessions: QuerySet[Session]) -> dict[str, int]:
+    """How `_session_plan` will decide the selection, counted in one query: the skips it
+    makes from the rows alone. A malformed tool call is found only by planning the
+    session (see the preview's sample)."""
+    counts = sessions.aggregate(
+        selected=Count("pk"),
+        already_migrated=Count("pk", filter=Q(project__isnull=False)),
+        conversation_taken=Count(
+            "pk", filter=Q(project__isnull=True, conversation__project__isnull=False)
+        ),
+    )
+    counts["to_migrate"] = (
+        counts["selected"] - counts["already_migrated"] - counts["conversation_taken"]
+    )
+    return counts

@@ -33,6 +33,9 @@ from migration_app.services.journal import (
     migration_items_record,
     migration_kind_register,
     migration_run_progress,
+    migration_run_selection,
+    migration_run_selection_batches,
+    migration_selection_count,
 )
 from migration_app.services.session_to_project.plan import SessionPlan, batch_plan
 from projects_app.models import Artifact, Conversation, Project, ProjectVersion
@@ -85,21 +88,24 @@ def session_to_project_plan(
 ) -> Planned:
     if not 1 <= batch_size <= BATCH_SIZE_MAX:
         raise MigrationError(f"The batch size must be between 1 and {BATCH_SIZE_MAX}.")
-    if session_ids is not None:
-        session_ids = sorted({str(session_id) for session_id in session_ids})
-    if session_ids is not None and not workspace_slug and not statuses:
-        total = len(session_ids)  # unknown ids are reported as skipped items
+    filtered = session_to_project_selection(workspace_slug=workspace_slug, statuses=statuses)
+    if session_ids is None:
+        total = filtered.count()
     else:
-        total = session_to_project_selection(
-            session_ids=session_ids, workspace_slug=workspace_slug, statuses=statuses
-        ).count()
+        session_ids = sorted({str(session_id) for session_id in session_ids})
+        filters = workspace_slug or statuses
+        # Without filters, unknown ids count too: they are reported as skipped items.
+        total = (
+            migration_selection_count(queryset=filtered, subject_ids=session_ids)
+            if filters
+            else len(session_ids)
+        )
     params = {
-        "session_ids": session_ids,
         "workspace": workspace_slug or None,
         "statuses": list(statuses) if statuses else None,
         "batch_size": batch_size,
     }
-    return Planned(params=params, total=total)
+    return Planned(params=params, total=total, selection=session_ids)
 
 
 # --- execute -------------------------------------------------------------------------------
@@ -121,7 +127,7 @@ def session_to_project_execute(run: MigrationRun) -> dict:
     """Every batch commits on its own (a savepoint when the journal rolls back a dry run)."""
     total = BatchResult()
     errors: list[str] = []
-    for ids in _selection_batches(run.params):
+    for ids in _selection_batches(run):
         result = _batch_run(ids, run=run)
         total.add(result)
         errors += [i.reason for i in result.items if i.outcome == Outcome.FAILED]
@@ -139,17 +145,19 @@ def _chunks(values: Sequence, size: int) -> Iterator[Sequence]:
         yield values[start : start + size]
 
 
-def _selection_batches(params: dict) -> Iterator[list[str]]:
+def _selection_batches(run: MigrationRun) -> Iterator[list[str]]:
     """Keyset batches (pk > last ORDER BY pk), never OFFSET."""
-    size = params["batch_size"]
-    if params["session_ids"] is not None and not params["workspace"] and not params["statuses"]:
-        yield from (list(c) for c in _chunks(params["session_ids"], size))
+    params, size = run.params, run.params["batch_size"]
+    selected = migration_run_selection(run=run)
+    if selected is not None and not params["workspace"] and not params["statuses"]:
+        yield from migration_run_selection_batches(run=run, size=size)
         return
     selection = session_to_project_selection(
-        session_ids=params["session_ids"],
-        workspace_slug=params["workspace"],
-        statuses=params["statuses"],
-    ).order_by("pk")
+        workspace_slug=params["workspace"], statuses=params["statuses"]
+    )
+    if selected is not None:
+        selection = selection.filter(pk__in=selected)
+    selection = selection.order_by("pk")
     last = None
     while ids := list(
         (selection if last is None else selection.filter(pk__gt=last)).values_list("pk", flat=True)[

@@ -1,81 +1,25 @@
-"""reassociate_task / migrate_task_backend services: legacy-formats §5.6 checklist and §8 #8-#12."""
-
-from contextlib import contextmanager
+"""reassociate_task: legacy-formats §5.6 checklist and §8 #8-#12; the shared batch machinery."""
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from migration_app.dispatch import migration_run_dispatch
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services import MigrationError, migration_undo
-from migration_app.services.task_reassociation import _cas_update
+from migration_app.services.task_reassociation.batches import _cas_update
 from sessions_app.models import Session
 from tests.factories import SessionFactory, WorkspaceFactory
+from tests.migration_app.task_helpers import (
+    failing_update_of,
+    reassociate_task,
+    reassociate_tasks,
+    task_ids,
+)
 
 pytestmark = pytest.mark.django_db
 
 Outcome = MigrationItem.Outcome
 Status = MigrationRun.Status
-
-
-def reassociate_tasks(*, mapping, **options):
-    return migration_run_dispatch(
-        kind=MigrationRun.Kind.REASSOCIATE_TASK, mapping=mapping, **options
-    )
-
-
-def reassociate_task(*, old_task_id, new_task_id, **options):
-    return reassociate_tasks(mapping=[(old_task_id, new_task_id)], **options)
-
-
-def migrate_task_backend(*, execute=False, **options):
-    """The command's default: a dry run unless asked to execute."""
-    return migration_run_dispatch(
-        kind=MigrationRun.Kind.TASK_BACKEND, dry_run=not execute, **options
-    )
-
-
-def task_ids(*ids):
-    return [Session.objects.get(pk=i).task_id for i in ids]
-
-
-@pytest.fixture
-def minsky_sessions():
-    """The origin's fixture: three sessions storing plain ids."""
-    SessionFactory(id="test-session-md123", task_id="123")
-    SessionFactory(id="another-session", task_id="456")
-    SessionFactory(id="unrelated-session", task_id="999")
-
-
-@contextmanager
-def failing_update_of(session_id):
-    """A real database trigger that refuses to change one session's task id."""
-    table = Session._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "CREATE FUNCTION refuse_task_update() RETURNS trigger AS $$ BEGIN "
-                "RAISE EXCEPTION 'task id locked'; END $$ LANGUAGE plpgsql"
-            )
-            cursor.execute(
-                f"CREATE TRIGGER refuse_task BEFORE UPDATE OF task_id ON {table} FOR EACH ROW "
-                f"WHEN (OLD.id = '{session_id}') EXECUTE FUNCTION refuse_task_update()"
-            )
-        else:
-            cursor.execute(
-                f"CREATE TRIGGER refuse_task BEFORE UPDATE OF task_id ON {table} "
-                f"WHEN OLD.id = '{session_id}' BEGIN SELECT RAISE(ABORT, 'task id locked'); END"
-            )
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute(f"DROP TRIGGER refuse_task ON {table}")
-                cursor.execute("DROP FUNCTION refuse_task_update()")
-            else:
-                cursor.execute("DROP TRIGGER refuse_task")
 
 
 # --- reassociate_task: the origin's checklist ---------------------------------------------
@@ -363,79 +307,12 @@ def test_a_large_request_from_the_api_runs_in_the_background_task(
     assert task_ids("a") == ["mt#123"]
 
 
-# --- migrate_task_backend -------------------------------------------------------------------
-
-
-@pytest.fixture
-def mixed_sessions():
-    stored = {
-        "q1": "md#1", "p2": "2", "h3": "#3", "t4": "TASK#4", "hh5": "##5",
-        "mt6": "mt#6", "gh7": "gh#7", "word": "update-test", "bad": "md#1#2", "none": "",
-        "mdword": "md#update-test",
-    }  # fmt: skip
-    for sid, value in stored.items():
-        SessionFactory(id=sid, task_id=value)
-    return stored
-
-
-def test_migrate_backend_is_a_dry_run_unless_executed(mixed_sessions):
-    run = migrate_task_backend(from_backend="md", to_backend="mt")
-    assert run.dry_run and run.kind == MigrationRun.Kind.TASK_BACKEND
-    assert run.counts["sessions_would_update"] == 6
-    assert run.counts["sessions_updated"] == 0
-    assert dict(Session.objects.values_list("id", "task_id")) == mixed_sessions
-
-
-def test_migrate_backend_rewrites_md_and_the_legacy_plain_forms(mixed_sessions):
-    run = migrate_task_backend(from_backend="markdown", to_backend="minsky", execute=True)
-    assert run.status == Status.SUCCEEDED
-    assert run.counts["sessions_updated"] == 6
-    assert run.counts["sessions_invalid"] == 1  # md#1#2
-    now = dict(Session.objects.values_list("id", "task_id"))
-    assert now == {
-        **mixed_sessions,
-        "q1": "mt#1", "p2": "mt#2", "h3": "mt#3", "t4": "mt#4", "hh5": "mt#5",
-        "mdword": "mt#update-test",
-    }  # fmt: skip
-    # Undo puts every verbatim legacy spelling back.
-    migration_undo(run=run)
-    assert dict(Session.objects.values_list("id", "task_id")) == mixed_sessions
-
-
-def test_migrate_backend_between_current_backends_leaves_plain_ids(mixed_sessions):
-    run = migrate_task_backend(from_backend="mt", to_backend="gh", execute=True)
-    assert run.counts["sessions_updated"] == 1
-    assert task_ids("mt6", "p2") == ["gh#6", "2"]
-
-
-def test_migrate_backend_limit(mixed_sessions):
-    run = migrate_task_backend(from_backend="md", to_backend="mt", execute=True, limit=2)
-    # In id order the first two are "bad" (md#1#2, refused) and "h3".
-    assert run.counts["sessions_found"] == 2
-    assert (run.counts["sessions_invalid"], run.counts["sessions_updated"]) == (1, 1)
-    assert task_ids("bad", "h3", "hh5") == ["md#1#2", "mt#3", "##5"]
-    run.refresh_from_db()
-    assert run.progress_total == 2
-    rest = migrate_task_backend(from_backend="md", to_backend="mt", execute=True)
-    assert rest.counts["sessions_updated"] == 5
-
-
-@pytest.mark.parametrize(
-    ("source", "target", "message"),
-    [("md", "jira", "Unknown task backend"), ("mt", "minsky", "same backend")],
-)
-def test_migrate_backend_refuses_bad_backends(mixed_sessions, source, target, message):
-    with pytest.raises(MigrationError, match=message):
-        migrate_task_backend(from_backend=source, to_backend=target, execute=True)
-    assert dict(Session.objects.values_list("id", "task_id")) == mixed_sessions
-
-
 @pytest.mark.parametrize("preload_limit", [0, 100_000])
 def test_both_batch_read_paths_give_the_same_result(monkeypatch, preload_limit):
     """Tasks with few sessions are read in one indexed query, huge ones page by id."""
-    from migration_app.services import task_reassociation
+    from migration_app.services.task_reassociation import reassociate_task as kind
 
-    monkeypatch.setattr(task_reassociation, "PRELOAD_LIMIT", preload_limit)
+    monkeypatch.setattr(kind, "PRELOAD_LIMIT", preload_limit)
     for i in range(9):
         SessionFactory(id=f"m{i}", task_id="123" if i % 3 else "md#123")
         SessionFactory(id=f"n{i}", task_id="mt#1")
