@@ -47,10 +47,15 @@ def project_create(request, payload: ProjectIn):
     return Status(201, project)
 
 
+# The list page reads exactly ProjectOut's columns as dicts: no model instances to build.
+PROJECT_OUT_FIELDS = tuple(ProjectOut.model_fields)
+
+
 @router.get("/projects", response=list[ProjectOut])
 @paginate
 def project_list(request, workspace_id: UUID | None = None, status: ProjectStatus | None = None):
-    return selectors.project_list(user=request.auth, workspace_id=workspace_id, status=status)
+    projects = selectors.project_list(user=request.auth, workspace_id=workspace_id, status=status)
+    return projects.values(*PROJECT_OUT_FIELDS)
 
 
 @router.get("/projects/{project_id}", response={200: ProjectOut, **NOT_FOUND})
