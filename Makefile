@@ -2,11 +2,13 @@
 #   make run    install, migrate, seed the demo, create `admin`, serve on 127.0.0.1:8000
 #   make test   install the dev extras and run the whole suite
 PYTHON ?= python3.11
+HOST ?= 127.0.0.1
+PORT ?= 8000
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test lint migrate seed worker bench clean
+.PHONY: run test lint migrate seed worker bench clean chromium
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +26,7 @@ run: $(VENV)/.installed
 	DEBUG=1 $(PY) manage.py migrate --no-input
 	DEBUG=1 $(PY) manage.py seed_demo
 	DEBUG=1 $(PY) manage.py ensure_admin
-	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 worker: $(VENV)/.installed
 	DEBUG=1 $(PY) manage.py db_worker
@@ -32,7 +34,18 @@ worker: $(VENV)/.installed
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 
-test: $(VENV)/.installed-dev
+# The browser tests drive Debian's Chromium: installed here when we may (root, apt).
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "The browser tests need Chromium: run  sudo apt-get install -y chromium"; exit 1; \
+	  fi; \
+	fi
+
+test: $(VENV)/.installed-dev chromium
 	$(VENV)/bin/ruff check .
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -91,6 +91,20 @@ class MigrationItem(models.Model):
         return f"{self.subject_type} {self.subject_id}: {self.outcome}"
 
 
+class MigrationSelection(models.Model):
+    """The subjects a run was asked to cover, kept from its plan until it finishes; then its
+    items hold them. A selection of 18,000 sessions is rows here, not a list in `params`."""
+
+    run = models.ForeignKey(MigrationRun, on_delete=models.CASCADE, related_name="selection")
+    subject_id = models.CharField(max_length=2048)
+
+    class Meta:
+        indexes = [models.Index(fields=["run", "subject_id"], name="selection_run_subject_idx")]
+
+    def __str__(self) -> str:
+        return self.subject_id
+
+
 class LegacyImport(MigrationRun):
     """The runs of `migrate_legacy`, for the "Legacy imports" admin list."""
 

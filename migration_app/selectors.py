@@ -89,3 +89,96 @@ def legacy_import_rejected_page(*, run: MigrationRun, page: int | str = 1, per_p
     """The files and project entries a legacy import rejected, with their reasons."""
     rejected = migration_item_list(run=run, outcome=MigrationItem.Outcome.FAILED)
     return Paginator(rejected, per_page).get_page(page)
+
+
+# The counts every run has: its items per outcome, shown first and once.
+_OUTCOME_ORDER = ("migrated", "skipped", "failed", "undone")
+
+
+def migration_run_figures(*, run: MigrationRun) -> dict:
+    """The run's counts arranged for its page: outcomes, then per subject type, then the
+    kind's own figures; lists (notes, errors) apart."""
+    counts = dict(run.counts or {})
+    outcomes = [(name, counts.pop(name, 0)) for name in _OUTCOME_ORDER]
+    lists = {name: counts.pop(name) for name in list(counts) if isinstance(counts[name], list)}
+    per_subject = {
+        name: counts.pop(name)
+        for name in list(counts)
+        if name.endswith(tuple(f"_{outcome}" for outcome in _OUTCOME_ORDER))
+    }
+    return {"outcomes": outcomes, "per_subject": per_subject, "figures": counts, "lists": lists}
+
+
+def migration_run_progress_view(*, run: MigrationRun) -> dict:
+    """What the run page polls while the run goes on (small: no counts, no params)."""
+    return {
+        "status": run.status,
+        "status_display": run.get_status_display(),
+        "progress_done": run.progress_done,
+        "progress_total": run.progress_total,
+        "percent": run.progress_percent,
+        "finished": run.is_finished,
+        "waiting_for_worker": run.status == MigrationRun.Status.PLANNED,
+    }
+
+
+def migration_runs_of_subject(
+    *, subject_type: str, subject_id: str, limit: int = 20
+) -> list[tuple[MigrationRun, str]]:
+    """The latest runs that journaled this subject, with its outcome in each (newest first)."""
+    items = (
+        MigrationItem.objects.filter(subject_type=subject_type, subject_id=subject_id)
+        .select_related("run")
+        .order_by("-id")[:limit]
+    )
+    return [(item.run, item.outcome) for item in items]
+
+
+# --- the admin dashboard -------------------------------------------------------------------
+
+DASHBOARD_CACHE_SECONDS = 30  # table-wide counts: fresh enough, and cheap at a million rows
+
+
+def dashboard_runs(*, recent: int = 10) -> dict:
+    """Runs in progress (planned or running) and the latest finished ones."""
+    runs = MigrationRun.objects.defer("params")
+    active = list(
+        runs.filter(status__in=[MigrationRun.Status.PLANNED, MigrationRun.Status.RUNNING]).order_by(
+            "started_at"
+        )[:50]
+    )
+    finished = list(runs.filter(finished_at__isnull=False).order_by("-finished_at")[:recent])
+    return {"active": active, "recent": finished}
+
+
+def dashboard_totals() -> dict:
+    """Sessions by source and status, projects by status (cached for a few seconds)."""
+    from django.core.cache import cache
+
+    from projects_app.models import Project
+    from sessions_app.models import Session
+
+    totals = cache.get("sessionhub:dashboard-totals")
+    if totals is not None:
+        return totals
+    statuses = list(Session.Status.values)
+    rows = Session.objects.values_list("source", "status").annotate(n=Count("pk")).order_by()
+    by_source: dict[str, dict[str, int]] = {}
+    for source, status, n in rows:
+        by_source.setdefault(source, dict.fromkeys(statuses, 0))[status] = n
+    projects = dict(
+        Project.objects.values_list("status")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("status", "n")
+    )
+    totals = {
+        "statuses": statuses,
+        "sessions": sorted(
+            (source, [counts[s] for s in statuses], sum(counts.values()))
+            for source, counts in by_source.items()
+        ),
+        "projects": [(status, projects.get(status, 0)) for status in Project.Status.values],
+    }
+    cache.set("sessionhub:dashboard-totals", totals, DASHBOARD_CACHE_SECONDS)
+    return totals

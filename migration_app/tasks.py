@@ -7,35 +7,17 @@ from dataclasses import asdict
 
 from django_tasks import task
 
-from migration_app.services.attach_workstream import sessions_attach_to_workstream
-from migration_app.services.demo_seed import demo_seed
-from migration_app.services.session_to_project import session_to_project_run_execute
-from migration_app.services.task_reassociation import task_reassociation_execute_by_id
+from migration_app.demo import demo_seed
+from migration_app.services.journal import migration_run_execute
 
 
 @task()
-def task_reassociation_run(run_id: str) -> None:
-    """Carry out a started reassociate_task / task_backend run."""
-    task_reassociation_execute_by_id(run_id=run_id)
-
-
-@task()
-def session_to_project_run_task(*, run_id: str) -> None:
-    """Carry out a planned session → project run."""
-    session_to_project_run_execute(run_id=run_id)
+def migration_run_task(run_id: str) -> str:
+    """Carry out a planned run of any kind (migration_app.dispatch queues it)."""
+    return migration_run_execute(run_id=run_id).status
 
 
 @task()
 def demo_seed_task() -> dict:
     """Load the demo data set (a harmless real task: proves the worker end to end)."""
     return asdict(demo_seed())
-
-
-@task()
-def attach_sessions_task(run_id: str, workstream_id: str, session_ids: list[str]) -> str:
-    """Carry out a queued attach_workstream run (the admin's background path)."""
-    return str(
-        sessions_attach_to_workstream(
-            workstream_id=workstream_id, session_ids=session_ids, run_id=run_id
-        ).pk
-    )

@@ -1,6 +1,11 @@
+import json
+
 from django.contrib import admin, messages
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.html import format_html
 
+from projects_app.admin_display import ReadableList, ellipsis, short_id
 from projects_app.models import (
     ApiKey,
     Artifact,
@@ -23,43 +28,110 @@ class WorkspaceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
-    list_display = ["id", "title", "workspace", "project_type", "status", "source", "created_at"]
+class ProjectAdmin(ReadableList, admin.ModelAdmin):
+    list_display = [
+        "short_project_id", "short_title", "workspace", "project_type", "status", "source",
+        "created_at",
+    ]  # fmt: skip
+    list_display_links = ["short_project_id", "short_title"]
     list_filter = ["status", "project_type", "source", "kind", "workspace"]
     search_fields = ["=id", "title", "path"]
     list_select_related = ["workspace"]
     autocomplete_fields = ["workspace"]
     date_hierarchy = "created_at"
-    readonly_fields = ["created_at", "updated_at"]
+
+    @admin.display(description="id", ordering="id")
+    def short_project_id(self, project: Project) -> str:
+        return short_id(project.pk)
+
+    @admin.display(description="title", ordering="title")
+    def short_title(self, project: Project) -> str:
+        return ellipsis(project.title, 60)
+
+    def get_readonly_fields(self, request, obj=None):
+        # The id is the project's identity (ao ids verbatim): fixed once the row exists.
+        fixed = ["id", "source", "registered_at", "created_at", "updated_at"]
+        return fixed if obj is not None else ["source", "created_at", "updated_at"]
 
 
-class MessageInline(admin.TabularInline):
-    model = Message
-    extra = 0
-    fields = ["role", "content", "tool_calls", "tokens_used", "created_at"]
-    readonly_fields = ["created_at"]
-    show_change_link = True
-    max_num = 0
-    can_delete = False
+CHAT_MESSAGES = 500  # a conversation page shows this many; the message list has them all
+
+
+def _tool_call_view(call) -> dict:
+    """A tool call as the chat folds it: its name and outcome on the summary line."""
+    if not isinstance(call, dict):
+        return {"name": "?", "status": "", "error": "", "failed": False, "body": repr(call)}
+    status = str(call.get("status", ""))
+    return {
+        "name": call.get("name") or call.get("function", {}).get("name", "?"),
+        "status": status,
+        "error": str(call.get("error") or ""),
+        "failed": status.lower() in ("error", "failed"),
+        "body": json.dumps(call, indent=2, ensure_ascii=False, default=str),
+    }
 
 
 @admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin):
+class ConversationAdmin(ReadableList, admin.ModelAdmin):
     list_display = [
-        "id", "title", "project", "workspace", "status", "message_count", "created_at",
+        "short_conversation_id", "short_title", "project", "workspace", "status",
+        "message_count", "created_at",
     ]  # fmt: skip
+    list_display_links = ["short_conversation_id", "short_title"]
     list_filter = ["status", "workspace"]
     search_fields = ["=id", "title"]
     list_select_related = ["project", "workspace"]
     autocomplete_fields = ["project", "workspace"]
     date_hierarchy = "created_at"
-    readonly_fields = ["created_at", "updated_at"]
-    inlines = [MessageInline]
+    readonly_fields = ["message_count", "last_message_at", "created_at", "updated_at", "chat"]
+    fieldsets = [
+        (None, {"fields": ["title", "purpose", "status", "project", "workspace"]}),
+        ("Messages", {"fields": ["chat"]}),
+        (
+            "Details",
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "message_count", "last_message_at", "selection_context", "extra_data",
+                    "created_at", "updated_at",
+                ],
+            },
+        ),
+    ]  # fmt: skip
+
+    @admin.display(description="conversation")
+    def chat(self, conversation: Conversation) -> str:
+        messages = list(conversation.messages.order_by("created_at", "id")[: CHAT_MESSAGES + 1])
+        for message in messages:
+            calls = message.tool_calls if isinstance(message.tool_calls, list) else []
+            message.calls = [_tool_call_view(call) for call in calls]
+        total = conversation.messages.count() if len(messages) > CHAT_MESSAGES else len(messages)
+        url = reverse("admin:projects_app_message_changelist")
+        return render_to_string(
+            "admin/projects_app/conversation/chat.html",
+            {
+                "messages": messages[:CHAT_MESSAGES],
+                "more": len(messages) > CHAT_MESSAGES,
+                "total": total,
+                "all_url": f"{url}?conversation__id__exact={conversation.pk}",
+            },
+        )
+
+    @admin.display(description="id", ordering="id")
+    def short_conversation_id(self, conversation: Conversation) -> str:
+        return short_id(conversation.pk)
+
+    @admin.display(description="title", ordering="title")
+    def short_title(self, conversation: Conversation) -> str:
+        return ellipsis(conversation.title, 60)
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
-    list_display = ["id", "conversation", "role", "short_content", "tokens_used", "created_at"]
+class MessageAdmin(ReadableList, admin.ModelAdmin):
+    list_display = [
+        "short_message_id", "short_conversation", "role", "short_content", "tokens_used",
+        "created_at",
+    ]  # fmt: skip
     list_filter = ["role"]
     search_fields = ["=id", "=conversation__id"]
     list_select_related = ["conversation"]
@@ -68,9 +140,17 @@ class MessageAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at"]
     show_full_result_count = False
 
+    @admin.display(description="id", ordering="id")
+    def short_message_id(self, message: Message) -> str:
+        return short_id(message.pk)
+
+    @admin.display(description="conversation", ordering="conversation")
+    def short_conversation(self, message: Message) -> str:
+        return short_id(message.conversation_id)
+
     @admin.display(description="content")
     def short_content(self, message: Message) -> str:
-        return message.content[:80]
+        return ellipsis(message.content, 80)
 
 
 @admin.register(Artifact)

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from projects_app.timestamps import CreatedAtField, UpdatedAtField
+
 
 def new_text_id() -> str:
     return str(uuid.uuid4())
@@ -35,8 +37,8 @@ class Workspace(models.Model):
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="workspaces"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = CreatedAtField()
+    updated_at = UpdatedAtField()
 
     class Meta:
         ordering = ["slug"]
@@ -83,8 +85,8 @@ class Project(models.Model):
     registered_at = models.DateTimeField(null=True, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.NATIVE)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = CreatedAtField(db_index=True)
+    updated_at = UpdatedAtField()
 
     class Meta:
         ordering = ["-created_at"]
@@ -116,8 +118,8 @@ class Conversation(models.Model):
     extra_data = models.JSONField(default=dict, blank=True)
     message_count = models.PositiveIntegerField(default=0)
     last_message_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = CreatedAtField(db_index=True)
+    updated_at = UpdatedAtField()
 
     class Meta:
         ordering = ["-created_at"]
@@ -144,7 +146,7 @@ class Message(models.Model):
     tool_call_id = models.CharField(max_length=255, blank=True)
     extra_data = models.JSONField(default=dict, blank=True)
     tokens_used = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = CreatedAtField()
 
     class Meta:
         ordering = ["created_at"]
@@ -176,8 +178,8 @@ class Artifact(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
     )
     is_latest = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = CreatedAtField()
+    updated_at = UpdatedAtField()
 
     class Meta:
         ordering = ["name", "-version"]
@@ -212,7 +214,7 @@ class ProjectVersion(models.Model):
         max_length=20, choices=ChangeType.choices, default=ChangeType.AUTO
     )
     changed_by = models.CharField(max_length=150, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = CreatedAtField()
 
     class Meta:
         ordering = ["project", "-version_number"]

@@ -1,17 +1,21 @@
+import os
+
+from django.conf import settings
 from django.contrib import admin
 from django.db.models import Count
 from django.template.defaultfilters import filesizeformat
 
-from sessions_app.files import workstream_usage
+from projects_app.admin_display import ReadableList, ellipsis, short_id
+from sessions_app.files import session_work_dir, tree_usage, workstream_usage
 from sessions_app.models import Session, Workstream
 from sessions_app.paginators import EstimatedCountPaginator
 from sessions_app.selectors import session_list_for_admin, session_search_qualified
 
 
 @admin.register(Workstream)
-class WorkstreamAdmin(admin.ModelAdmin):
+class WorkstreamAdmin(ReadableList, admin.ModelAdmin):
     list_display = [
-        "id", "title", "workspace", "is_scratch", "state", "session_count", "file_count",
+        "id", "short_title", "workspace", "is_scratch", "state", "session_count", "file_count",
         "file_bytes", "created_at",
     ]  # fmt: skip
     list_filter = ["state", "is_scratch", "workspace"]
@@ -24,6 +28,10 @@ class WorkstreamAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         # One annotated query for the counts, not one per row.
         return super().get_queryset(request).annotate(session_total=Count("sessions"))
+
+    @admin.display(description="title", ordering="title")
+    def short_title(self, workstream: Workstream) -> str:
+        return ellipsis(workstream.title, 40)
 
     @admin.display(description="sessions", ordering="session_total")
     def session_count(self, workstream: Workstream) -> int:
@@ -45,11 +53,12 @@ class WorkstreamAdmin(admin.ModelAdmin):
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(ReadableList, admin.ModelAdmin):
     list_display = [
-        "id", "num", "title_or_name", "workspace", "project", "workstream", "status",
-        "activity_state", "source", "issue_id", "task_id", "created_at",
+        "short_session_id", "num", "title_or_name", "workspace", "project_title", "workstream",
+        "state", "source", "issue_or_task", "created_at",
     ]  # fmt: skip
+    list_display_links = ["short_session_id", "title_or_name"]
     list_filter = [
         "status", "source", "activity_state", "kind", "is_terminated", "harness",
         "workstream", "workspace",
@@ -68,10 +77,20 @@ class SessionAdmin(admin.ModelAdmin):
     paginator = EstimatedCountPaginator
     show_full_result_count = False
     list_per_page = 100
-    readonly_fields = ["source", "source_path", "legacy_status"]
+    # What the journal owns (placement changes through the migration actions, which move
+    # files and record undo), the origin's facts and the timestamps are read-only here.
+    readonly_fields = [
+        "id", "num", "workspace", "project", "workstream", "conversation", "work_files",
+        "legacy_status", "is_terminated", "terminated_at", "archived_at", "completed_at",
+        "created_at", "updated_at", "activity_last_at", "first_signal_at", "source",
+        "source_path", "metadata",
+    ]  # fmt: skip
     fieldsets = [
         (None, {"fields": ["id", "num", "title", "display_name", "prompt", "skill_id"]}),
-        ("Placement", {"fields": ["workspace", "project", "workstream", "conversation"]}),
+        (
+            "Placement",
+            {"fields": ["workspace", "project", "workstream", "conversation", "work_files"]},
+        ),
         (
             "State",
             {
@@ -104,6 +123,20 @@ class SessionAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return session_list_for_admin()
 
+    def has_add_permission(self, request):
+        # Sessions come from their origins (imports) or the API; a hand-made row would
+        # have no origin and no files.
+        return False
+
+    @admin.display(description="work files")
+    def work_files(self, session: Session) -> str:
+        path = session_work_dir(session.pk, session.workstream_id)
+        if path is None:
+            return "—"
+        count, size = tree_usage(path)
+        where = os.path.relpath(path, settings.SESSIONHUB_DATA_DIR)
+        return f"{where}/ — {count} files, {filesizeformat(size)}"
+
     def get_search_results(self, request, queryset, search_term):
         # A plain term is ORed over every search field, title included: a full scan.
         qualified = session_search_qualified(queryset=queryset, term=search_term)
@@ -111,6 +144,22 @@ class SessionAdmin(admin.ModelAdmin):
             return qualified, False
         return super().get_search_results(request, queryset, search_term)
 
+    @admin.display(description="id", ordering="id")
+    def short_session_id(self, session: Session) -> str:
+        return short_id(session.pk)
+
     @admin.display(description="title", ordering="title")
     def title_or_name(self, session: Session) -> str:
-        return session.title or session.display_name
+        return ellipsis(session.title or session.display_name, 50)
+
+    @admin.display(description="project", ordering="project__title")
+    def project_title(self, session: Session) -> str:
+        return ellipsis(session.project.title, 30) if session.project_id else "—"
+
+    @admin.display(description="status", ordering="status")
+    def state(self, session: Session) -> str:
+        return f"{session.status} · {session.activity_state}"
+
+    @admin.display(description="issue / task")
+    def issue_or_task(self, session: Session) -> str:
+        return " · ".join(v for v in (session.issue_id, session.task_id) if v) or "—"

@@ -83,3 +83,15 @@ def tree_usage(root: Path) -> tuple[int, int]:
 def workstream_usage(workstream_id: str) -> tuple[int, int]:
     """(regular files, bytes) in a workstream's file area."""
     return tree_usage(workstream_dir(workstream_id))
+
+
+def session_work_dir(session_id: str, workstream_id: str) -> Path | None:
+    """Where a session's work files are: its scratch dir, or its dir in a named workstream;
+    None for an id that cannot name a directory."""
+    from sessions_app.names import is_valid_name
+
+    if not is_valid_name(session_id):
+        return None
+    if workstream_id == SCRATCH_WORKSTREAM_ID:
+        return scratch_session_work_dir(session_id)
+    return attached_session_work_dir(workstream_id, session_id)

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from projects_app.models import Conversation, Project, Source, Workspace
+from projects_app.timestamps import CreatedAtField, UpdatedAtField
 from sessions_app.names import validate_name
 
 SCRATCH_WORKSTREAM_ID = "scratch"
@@ -34,8 +35,8 @@ class Workstream(models.Model):
     summary = models.TextField(blank=True)
     is_scratch = models.BooleanField(default=False)
     state = models.CharField(max_length=20, choices=State.choices, default=State.ACTIVE)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = CreatedAtField()
+    updated_at = UpdatedAtField()
 
     class Meta:
         ordering = ["id"]

@@ -4,7 +4,8 @@ import re
 
 from django.core.exceptions import ValidationError
 
-_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
+NAME_PATTERN = r"[A-Za-z0-9_][A-Za-z0-9_-]*"
+_NAME_RE = re.compile(NAME_PATTERN)
 
 
 def is_valid_name(name: object) -> bool:

@@ -1,5 +1,6 @@
 """Write-side use cases of the sessions app."""
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -49,3 +50,45 @@ def session_archive(*, session: Session) -> Session:
     )
     session.refresh_from_db()
     return session
+
+
+def session_patch_validate(
+    *,
+    session: Session,
+    title: str | None = None,
+    task_id: str | None = None,
+    metadata: dict | None = None,
+) -> dict:
+    """The field changes of a PATCH, validated (ValidationError) before anything is written."""
+    changes = {
+        name: value for name, value in (("title", title), ("task_id", task_id)) if value is not None
+    }
+    values = {f.attname: getattr(session, f.attname) for f in Session._meta.concrete_fields}
+    candidate = Session(**{**values, **changes})
+    candidate.clean_fields(exclude=[f.name for f in Session._meta.fields if f.name not in changes])
+    if metadata is not None and not isinstance(metadata, dict):
+        raise ValidationError({"metadata": ["An object: it is merged into the session's."]})
+    return changes
+
+
+@transaction.atomic
+def session_patch(
+    *,
+    session: Session,
+    title: str | None = None,
+    task_id: str | None = None,
+    metadata: dict | None = None,
+) -> Session:
+    """Update a session's title and task id; metadata is merged key by key."""
+    changes = session_patch_validate(
+        session=session, title=title, task_id=task_id, metadata=metadata
+    )
+    fresh = Session.objects.select_for_update().get(pk=session.pk)
+    if changes or metadata:
+        for name, value in changes.items():
+            setattr(fresh, name, value)
+        if metadata:
+            fresh.metadata = {**(fresh.metadata or {}), **metadata}
+        fresh.updated_at = timezone.now()
+        fresh.save(update_fields=[*changes, "metadata", "updated_at"])
+    return fresh

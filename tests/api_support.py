@@ -108,12 +108,11 @@ def api_world(db, monkeypatch, data_dir) -> ApiWorld:
     )
     MigrationItemFactory(run=run)
 
-    # The foundation registers no undo for this kind; the matrix needs one that succeeds.
-    from migration_app.services import journal
+    # The matrix needs an undo that succeeds whatever the run holds.
+    from migration_app.services.journal import UndoResult
+    from tests.factories import undo_replaced
 
-    monkeypatch.setitem(
-        journal._UNDO_HANDLERS, MigrationRun.Kind.LEGACY_IMPORT, lambda run: journal.UndoResult()
-    )
+    undo_replaced(monkeypatch, MigrationRun.Kind.LEGACY_IMPORT, lambda run: UndoResult())
 
     revoked_secret = api_key_for(alice, name="old key")
     api_key_revoke(key=ApiKey.objects.get(name="old key"))

@@ -131,6 +131,16 @@ class MigrationItemFactory(factory.django.DjangoModelFactory):
     outcome = MigrationItem.Outcome.MIGRATED
 
 
+def undo_replaced(monkeypatch, kind: str, undo) -> None:
+    """For one test, `kind` is undone by `undo(run) -> UndoResult`."""
+    import dataclasses
+
+    from migration_app.services import journal
+
+    replaced = dataclasses.replace(journal.migration_kind_get(kind), undo=undo)
+    monkeypatch.setitem(journal._KINDS, kind, replaced)
+
+
 def base_rows_ensure() -> None:
     """The rows the data migrations create; transactional tests flush them away."""
     workspace, _ = Workspace.objects.get_or_create(

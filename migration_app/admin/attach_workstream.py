@@ -4,38 +4,34 @@ The delete_selected pattern: every step re-POSTs the selection to the changelist
 `action=attach_to_workstream`; `preview=yes` shows the plan, `post=yes` runs it.
 """
 
-from functools import partial
-
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
 
+from migration_app.admin.run_start import run_start, selected_ids_to_carry
 from migration_app.models import MigrationRun
 from migration_app.services import MigrationError
-from migration_app.services.attach_workstream import (
-    attach_plan_preview,
-    attach_run_queue,
-    sessions_attach_to_workstream,
-)
-from migration_app.tasks import attach_sessions_task
+from migration_app.services.attach_workstream import KIND, attach_preview
 from sessions_app.models import SCRATCH_WORKSTREAM_ID, Workstream
 
 PREVIEW_ROWS = 200
 
 
+class WorkstreamChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, workstream: Workstream) -> str:
+        return f"{workstream.id} (workspace {workstream.workspace.slug})"
+
+
 class AttachWorkstreamForm(forms.Form):
-    workstream = forms.ModelChoiceField(
-        queryset=Workstream.objects.filter(state=Workstream.State.ACTIVE).exclude(
-            id=SCRATCH_WORKSTREAM_ID
-        ),
+    workstream = WorkstreamChoiceField(
+        queryset=Workstream.objects.filter(state=Workstream.State.ACTIVE)
+        .exclude(id=SCRATCH_WORKSTREAM_ID)
+        .select_related("workspace"),
         empty_label=None,
-        help_text="Files of scratch sessions move to workstreams/<workstream>/work/<session>/.",
+        help_text="Files of scratch sessions move to workstreams/<workstream>/work/<session>/. "
+        "Only sessions of the workstream's workspace can be attached to it.",
     )
 
 
@@ -48,21 +44,20 @@ class AttachWorkstreamAdminMixin:
     def attach_to_workstream(self, request, queryset):
         if not self.has_attach_permission(request):  # re-checked: a crafted POST gets 403
             raise PermissionDenied
-        session_ids = list(queryset.order_by("id").values_list("id", flat=True))
         form = AttachWorkstreamForm(request.POST if "workstream" in request.POST else None)
         if form.is_bound and form.is_valid():
             workstream = form.cleaned_data["workstream"]
             if request.POST.get("post") == "yes":
+                session_ids = list(queryset.order_by("id").values_list("id", flat=True))
                 return self._attach_run(request, workstream, session_ids)
-            return self._attach_page(
-                request,
-                queryset,
-                form,
-                "preview",
-                preview=attach_plan_preview(
-                    workstream_id=workstream.id, session_ids=session_ids, limit=PREVIEW_ROWS
-                ),
-            )
+            try:
+                preview = attach_preview(
+                    workstream_id=workstream.id, sessions=queryset, sample=PREVIEW_ROWS
+                )
+            except (MigrationError, ValidationError, Workstream.DoesNotExist) as exc:
+                self.message_user(request, f"Attach refused: {exc}", messages.ERROR)
+                return None
+            return self._attach_page(request, queryset, form, "preview", preview=preview)
         return self._attach_page(request, queryset, form, "form")
 
     def _attach_page(self, request, queryset, form, step, **extra):
@@ -72,9 +67,10 @@ class AttachWorkstreamAdminMixin:
             "title": "Attach to workstream",
             "opts": opts,
             "form": form,
-            "queryset": queryset[:PREVIEW_ROWS],
             "count": queryset.count(),
-            "selected_ids": queryset.values_list("pk", flat=True),
+            # Across every page the changelist's filters say what is selected: one id is
+            # enough to carry (Django refuses an empty selection).
+            "selected_ids": selected_ids_to_carry(request, queryset),
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "select_across": request.POST.get("select_across", "0"),
             "media": self.media,
@@ -85,52 +81,20 @@ class AttachWorkstreamAdminMixin:
         )
 
     def _attach_run(self, request, workstream, session_ids):
-        actor = request.user.get_username()
-        try:
-            if len(session_ids) <= settings.SESSIONHUB_SYNC_ACTION_LIMIT:
-                run = sessions_attach_to_workstream(
-                    workstream_id=workstream.id,
-                    session_ids=session_ids,
-                    actor=actor,
-                    origin=MigrationRun.Origin.ADMIN,
-                )
-            else:
-                run = attach_run_queue(
-                    workstream_id=workstream.id,
-                    session_ids=session_ids,
-                    actor=actor,
-                    origin=MigrationRun.Origin.ADMIN,
-                )
-                transaction.on_commit(
-                    partial(
-                        attach_sessions_task.enqueue,
-                        run_id=str(run.pk),
-                        workstream_id=workstream.id,
-                        session_ids=session_ids,
-                    )
-                )
-                self.message_user(
-                    request,
-                    f"{len(session_ids)} sessions queued; the run page shows the progress.",
-                    messages.INFO,
-                )
-        except (MigrationError, ValidationError, Workstream.DoesNotExist) as exc:
-            self.message_user(request, f"Attach refused: {exc}", messages.ERROR)
-            return None
-        if run.is_finished:
-            counts = run.counts
-            level = (
-                messages.SUCCESS
-                if run.status == MigrationRun.Status.SUCCEEDED
-                else messages.WARNING
-            )
-            self.message_user(
-                request,
-                f"Attached {counts.get('sessions_attached', 0)} sessions to {workstream.id} "
-                f"({counts.get('files', 0)} files, {counts.get('bytes', 0)} bytes); "
-                f"{counts.get('skipped', 0)} skipped, {counts.get('failed', 0)} failed.",
-                level,
-            )
-        return HttpResponseRedirect(
-            reverse("admin:migration_app_migrationrun_change", args=[run.pk])
+        return run_start(
+            self,
+            request,
+            kind=KIND,
+            summary=_summary,
+            workstream_id=workstream.id,
+            session_ids=session_ids,
         )
+
+
+def _summary(run: MigrationRun) -> str:
+    counts = run.counts
+    return (
+        f"Attached {counts.get('sessions_attached', 0)} sessions to {run.params['workstream']} "
+        f"({counts.get('files', 0)} files, {counts.get('bytes', 0)} bytes); "
+        f"{counts.get('skipped', 0)} skipped, {counts.get('failed', 0)} failed."
+    )

@@ -1,27 +1,30 @@
 """The "Legacy imports" admin: the runs of `migrate_legacy`, each with its rejected files."""
 
 from django.contrib import admin
+from django.utils.html import format_html
 
 from migration_app.admin.runs import MigrationRunAdmin
 from migration_app.models import LegacyImport, MigrationItem, MigrationRun
 from migration_app.selectors import legacy_import_rejected_page
+from projects_app.admin_display import ellipsis_left
 
 
 @admin.register(LegacyImport)
 class LegacyImportAdmin(MigrationRunAdmin):
     list_display = [
-        "short_id", "source", "status", "dry_run", "sessions", "rejected", "actor",
+        "run_id", "source", "status", "dry_run", "sessions", "rejected", "actor",
         "started_at", "finished_at",
     ]  # fmt: skip
     list_filter = ["status", "dry_run"]
-    change_form_template = "admin/migration_app/legacyimport/change_form.html"
+    run_page_template = "admin/migration_app/legacyimport/run_page.html"
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(kind=MigrationRun.Kind.LEGACY_IMPORT)
 
     @admin.display(description="source")
     def source(self, run: MigrationRun) -> str:
-        return f"{run.params.get('source', '')} {run.params.get('path', '')}".strip()
+        path = ellipsis_left(run.params.get("path", ""), 40)
+        return format_html("{} {}", run.params.get("source", ""), path)
 
     @admin.display(description="sessions migrated")
     def sessions(self, run: MigrationRun) -> int:

@@ -6,31 +6,20 @@ SESSIONHUB_SYNC_ACTION_LIMIT sessions, else as a background task enqueued on com
 Either way the answer is a redirect to the MigrationRun page.
 """
 
-from functools import partial
-
 from django.conf import settings
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
 
+from migration_app.admin.run_start import run_start, selected_ids_to_carry
+from migration_app.dispatch import runs_in_background
 from migration_app.models import MigrationItem, MigrationRun
-from migration_app.services.session_to_project import (
-    session_to_project_plan,
-    session_to_project_run_create,
-    sessions_migrate_to_projects,
-)
-from migration_app.tasks import session_to_project_run_task
+from migration_app.services.session_to_project import KIND, session_to_project_preview
+from migration_app.services.session_to_project.plan import selection_counts
 
 # The preview plans at most this many sessions; a larger selection shows these and a count.
 PREVIEW_MAX = 200
-
-
-def run_page_url(run: MigrationRun) -> str:
-    return reverse("admin:migration_app_migrationrun_change", args=[run.pk])
 
 
 class MigrateToProjectMixin:
@@ -47,14 +36,21 @@ class MigrateToProjectMixin:
         # Django hides the action without the permission; check again for crafted POSTs.
         if not self.has_migrate_to_project_permission(request):
             raise PermissionDenied
-        session_ids = sorted(queryset.values_list("pk", flat=True))
         if request.POST.get("post") == "yes":
+            session_ids = sorted(queryset.values_list("pk", flat=True))
             return self._migrate_to_project_run(request, session_ids)
-        return self._migrate_to_project_preview(request, queryset, session_ids)
+        return self._migrate_to_project_preview(request, queryset)
 
-    def _migrate_to_project_preview(self, request, queryset, session_ids):
-        plans = session_to_project_plan(session_ids=session_ids[:PREVIEW_MAX])
+    def _migrate_to_project_preview(self, request, queryset):
+        sample = list(queryset.order_by("pk").values_list("pk", flat=True)[:PREVIEW_MAX])
+        plans = session_to_project_preview(session_ids=sample)
         outcome = MigrationItem.Outcome
+        by_outcome = {o: [p for p in plans if p.outcome == o] for o in outcome.values}
+        counts = selection_counts(queryset)
+        exact = len(plans) == counts["selected"]  # every session planned: no estimate
+        counts["to_fail"] = len(by_outcome[outcome.FAILED])
+        counts["to_skip"] = counts["selected"] - counts["to_migrate"]
+        counts["to_migrate"] -= counts["to_fail"]
         context = {
             **self.admin_site.each_context(request),
             "title": "Migrate sessions to projects",
@@ -63,14 +59,17 @@ class MigrateToProjectMixin:
             "app_label": self.model._meta.app_label,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "select_across": request.POST.get("select_across") == "1",
-            "session_ids": session_ids,
-            "selected_count": len(session_ids),
+            "session_ids": selected_ids_to_carry(request, queryset),
+            "counts": counts,
+            "exact": exact,
             "previewed_count": len(plans),
-            "background": len(session_ids) > settings.SESSIONHUB_SYNC_ACTION_LIMIT,
+            "background": runs_in_background(
+                size=counts["selected"], origin=MigrationRun.Origin.ADMIN
+            ),
             "sync_limit": settings.SESSIONHUB_SYNC_ACTION_LIMIT,
-            "to_migrate": [p for p in plans if p.outcome == outcome.MIGRATED],
-            "to_skip": [p for p in plans if p.outcome == outcome.SKIPPED],
-            "to_fail": [p for p in plans if p.outcome == outcome.FAILED],
+            "to_migrate": by_outcome[outcome.MIGRATED],
+            "to_skip": by_outcome[outcome.SKIPPED],
+            "to_fail": by_outcome[outcome.FAILED],
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(
@@ -80,28 +79,12 @@ class MigrateToProjectMixin:
         )
 
     def _migrate_to_project_run(self, request, session_ids):
-        actor = request.user.get_username()
-        if len(session_ids) > settings.SESSIONHUB_SYNC_ACTION_LIMIT:
-            run = session_to_project_run_create(
-                session_ids=session_ids, actor=actor, origin=MigrationRun.Origin.ADMIN
-            )
-            transaction.on_commit(partial(session_to_project_run_task.enqueue, run_id=str(run.pk)))
-            self.message_user(
-                request,
-                f"Migrating {len(session_ids)} sessions in the background; "
-                "this page shows the progress.",
-                messages.INFO,
-            )
-            return HttpResponseRedirect(run_page_url(run))
-        run = sessions_migrate_to_projects(
-            session_ids=session_ids, actor=actor, origin=MigrationRun.Origin.ADMIN
-        )
-        counts = run.counts
-        level = messages.SUCCESS if not counts.get("failed") else messages.WARNING
-        self.message_user(
-            request,
-            f"{counts.get('migrated', 0)} migrated, {counts.get('skipped', 0)} skipped, "
-            f"{counts.get('failed', 0)} failed.",
-            level,
-        )
-        return HttpResponseRedirect(run_page_url(run))
+        return run_start(self, request, kind=KIND, summary=_summary, session_ids=session_ids)
+
+
+def _summary(run: MigrationRun) -> str:
+    counts = run.counts
+    return (
+        f"{counts.get('migrated', 0)} migrated, {counts.get('skipped', 0)} skipped, "
+        f"{counts.get('failed', 0)} failed."
+    )

@@ -7,17 +7,15 @@ default every session of the old task moves, as when the task itself moved backe
 (the `delete_selected` pattern) and every POST re-checks the change permission.
 """
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
 
+from migration_app.admin.run_start import run_start
+from migration_app.dispatch import runs_in_background
 from migration_app.models import MigrationRun
 from migration_app.selectors import task_reassociation_preview
-from migration_app.services.task_reassociation import reassociate_tasks
 from sessions_app.task_ids import InvalidTaskId, normalise_task_id, try_normalise_task_id
 
 MAX_TASKS = 50
@@ -92,7 +90,9 @@ class ReassociateTaskAdminMixin:
         }
         if wants_preview and not errors:
             context["preview"] = task_reassociation_preview(mapping=mapping, session_ids=selected)
-            context["preview_total"] = sum(p["found"] - p["unchanged"] for p in context["preview"])
+            total = sum(p["found"] - p["unchanged"] for p in context["preview"])
+            context["preview_total"] = total
+            context["background"] = runs_in_background(size=total, origin=MigrationRun.Origin.ADMIN)
             return TemplateResponse(request, PREVIEW_TEMPLATE, context)
         return TemplateResponse(request, FORM_TEMPLATE, context)
 
@@ -118,25 +118,18 @@ class ReassociateTaskAdminMixin:
     def _reassociate_run(self, request, mapping, selected):
         if not self.has_change_permission(request):  # re-checked on the confirming POST
             raise PermissionDenied
-        preview = task_reassociation_preview(mapping=mapping, session_ids=selected, limit=0)
-        large = sum(p["found"] for p in preview) > settings.SESSIONHUB_SYNC_ACTION_LIMIT
-        run = reassociate_tasks(
+        return run_start(
+            self,
+            request,
+            kind=MigrationRun.Kind.REASSOCIATE_TASK,
+            summary=_summary,
             mapping=mapping,
-            actor=request.user.get_username(),
-            origin=MigrationRun.Origin.ADMIN,
             session_ids=selected,
-            background=large,
         )
-        if run.status == MigrationRun.Status.FAILED:
-            self.message_user(request, f"Re-association refused: {run.error}", messages.ERROR)
-        elif large:
-            self.message_user(request, "Re-association started in the background.")
-        else:
-            level = messages.SUCCESS if run.status == "succeeded" else messages.WARNING
-            self.message_user(
-                request,
-                f"Re-associated {run.counts.get('sessions_updated', 0)} of "
-                f"{run.counts.get('sessions_found', 0)} sessions ({run.status}).",
-                level,
-            )
-        return redirect(reverse("admin:migration_app_migrationrun_change", args=[run.pk]))
+
+
+def _summary(run: MigrationRun) -> str:
+    return (
+        f"Re-associated {run.counts.get('sessions_updated', 0)} of "
+        f"{run.counts.get('sessions_found', 0)} sessions ({run.status})."
+    )

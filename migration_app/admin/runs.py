@@ -2,13 +2,20 @@
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import path, reverse
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, path, reverse
 from django.views.decorators.http import require_POST
 
 from migration_app.models import MigrationItem, MigrationRun
-from migration_app.selectors import migration_item_page
+from migration_app.selectors import (
+    migration_item_page,
+    migration_run_figures,
+    migration_run_progress_view,
+)
 from migration_app.services.journal import MigrationError, migration_undo
+from projects_app.admin_display import ReadableList, ellipsis, ellipsis_left, short_id
 
 UNDO_PERMISSION = "migration_app.undo_migrationrun"
 
@@ -25,46 +32,58 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(MigrationRun)
-class MigrationRunAdmin(ReadOnlyAdmin):
+class MigrationRunAdmin(ReadableList, ReadOnlyAdmin):
     list_display = [
-        "short_id", "kind", "status", "dry_run", "origin", "actor", "progress",
+        "run_id", "kind", "status", "dry_run", "origin", "actor", "progress",
         "started_at", "finished_at",
     ]  # fmt: skip
     list_filter = ["kind", "status", "dry_run", "origin"]
     search_fields = ["=id", "actor"]
     date_hierarchy = "started_at"
-    fields = [
-        "id", "kind", "status", "dry_run", "origin", "actor", "params", "counts",
-        "progress_done", "progress_total", "error", "started_at", "finished_at",
-    ]  # fmt: skip
-    change_form_template = "admin/migration_app/migrationrun/change_form.html"
 
     @admin.display(description="id")
-    def short_id(self, run: MigrationRun) -> str:
-        return str(run.id)[:8]
+    def run_id(self, run: MigrationRun) -> str:
+        return short_id(run.pk)
 
     @admin.display(description="progress")
     def progress(self, run: MigrationRun) -> str:
         return f"{run.progress_done}/{run.progress_total}"
 
+    run_page_template = "admin/migration_app/migrationrun/run_page.html"
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The run's own page (no form: the journal is written by services only)."""
         run = self.get_object(request, object_id)
-        context = dict(extra_context or {})
-        if run is not None:
-            outcome = request.GET.get("outcome") or None
-            if outcome not in MigrationItem.Outcome.values:
-                outcome = None
-            context.update(
-                run=run,
-                outcome=outcome,
-                outcomes=MigrationItem.Outcome.values,
-                items_page=migration_item_page(
-                    run=run, outcome=outcome, page=request.GET.get("page", 1)
-                ),
-                can_undo=self._can_undo(request, run),
-                undo_url=reverse(f"admin:{self._view_name('undo')}", args=[run.pk]),
-            )
-        return super().change_view(request, object_id, form_url, extra_context=context)
+        if run is None or not self.has_view_permission(request, run):
+            return super().change_view(request, object_id, form_url, extra_context)
+        outcome = request.GET.get("outcome") or None
+        if outcome not in MigrationItem.Outcome.values:
+            outcome = None
+        page = migration_item_page(run=run, outcome=outcome, page=request.GET.get("page", 1))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": str(run),
+            "opts": self.opts,
+            "run": run,
+            "selection": _params_summary(run.params),
+            "figures": migration_run_figures(run=run),
+            "outcome": outcome,
+            "outcomes": MigrationItem.Outcome.values,
+            "items_page": page,
+            "items": [(item, _item_links(item)) for item in page],
+            "can_undo": self._can_undo(request, run),
+            "undo_url": reverse(f"admin:{self._view_name('undo')}", args=[run.pk]),
+            "progress_url": reverse(f"admin:{self._view_name('progress')}", args=[run.pk]),
+            **(extra_context or {}),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, self.run_page_template, context)
+
+    def progress_view(self, request, object_id):
+        run = get_object_or_404(self.get_queryset(request), pk=object_id)
+        if not self.has_view_permission(request, run):
+            raise PermissionDenied
+        return JsonResponse(migration_run_progress_view(run=run))
 
     @staticmethod
     def _can_undo(request, run: MigrationRun) -> bool:
@@ -77,8 +96,12 @@ class MigrationRunAdmin(ReadOnlyAdmin):
 
     def get_urls(self):
         undo = self.admin_site.admin_view(require_POST(self.undo_view))
-        undo_path = path("<path:object_id>/undo/", undo, name=self._view_name("undo"))
-        return [undo_path, *super().get_urls()]
+        progress = self.admin_site.admin_view(self.progress_view)
+        return [
+            path("<path:object_id>/undo/", undo, name=self._view_name("undo")),
+            path("<path:object_id>/progress/", progress, name=self._view_name("progress")),
+            *super().get_urls(),
+        ]
 
     def _view_name(self, view: str) -> str:
         return f"{self.opts.app_label}_{self.opts.model_name}_{view}"
@@ -99,12 +122,65 @@ class MigrationRunAdmin(ReadOnlyAdmin):
         return redirect(reverse(f"admin:{self._view_name('change')}", args=[run.pk]))
 
 
+def _params_summary(params: dict) -> list[tuple[str, str]]:
+    """The run's request, short: a list shows its length and first values, never every id."""
+    summary = []
+    for name, value in (params or {}).items():
+        if value in (None, "", [], {}):
+            continue
+        if isinstance(value, list | dict):
+            first = ", ".join(str(v) for v in list(value)[:3])
+            more = "…" if len(value) > 3 else ""
+            value = f"{len(value)}: {first}{more}"
+        summary.append((name.replace("_", " "), str(value)))
+    return summary
+
+
+# Where an item's subject lives in the admin, by subject type: (label, url name, id field).
+_SUBJECT_PAGES = {
+    "session": ("session", "admin:sessions_app_session_change", None),
+    "project": ("project", "admin:projects_app_project_change", None),
+    "entry": ("session", "admin:sessions_app_session_change", "session"),
+}
+
+
+def _item_links(item: MigrationItem) -> list[tuple[str, str]]:
+    """Links to what a migrated item made or moved."""
+    if item.outcome != MigrationItem.Outcome.MIGRATED:
+        return []
+    after = item.after if isinstance(item.after, dict) else {}
+    links = []
+    page = _SUBJECT_PAGES.get(item.subject_type)
+    if page is not None:
+        label, url_name, field = page
+        target = after.get(field) if field else item.subject_id
+        if target:
+            links.append((label, url_name, target))
+    if after.get("project_id") and item.subject_type == "session":
+        links.append(("project", "admin:projects_app_project_change", after["project_id"]))
+    resolved = []
+    for label, url_name, target in links:
+        try:
+            resolved.append((label, reverse(url_name, args=[target])))
+        except NoReverseMatch:
+            continue
+    return resolved
+
+
 @admin.register(MigrationItem)
-class MigrationItemAdmin(ReadOnlyAdmin):
-    list_display = ["id", "run", "subject_type", "subject_id", "outcome", "reason", "created_at"]
+class MigrationItemAdmin(ReadableList, ReadOnlyAdmin):
+    list_display = ["id", "run", "subject_type", "subject", "outcome", "short_reason", "created_at"]
     list_filter = ["outcome", "subject_type", "run__kind"]
     search_fields = ["=run__id", "subject_id"]
     list_select_related = ["run"]
     raw_id_fields = ["run"]
     date_hierarchy = "created_at"
     show_full_result_count = False
+
+    @admin.display(description="subject id", ordering="subject_id")
+    def subject(self, item: MigrationItem) -> str:
+        return ellipsis_left(item.subject_id, 50)
+
+    @admin.display(description="reason")
+    def short_reason(self, item: MigrationItem) -> str:
+        return ellipsis(item.reason, 80)

@@ -11,12 +11,10 @@ from typing import Any
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
+from migration_app.dispatch import migration_run_dispatch
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services.journal import MigrationConflict, MigrationError
-from migration_app.services.session_to_project import (
-    session_migrate_to_project,
-    session_to_project_plan,
-)
+from migration_app.services.session_to_project import KIND, session_to_project_preview
 from projects_app.models import Project
 from projects_app.schemas import ErrorOut
 from projects_app.selectors import workspace_list_for_user
@@ -78,16 +76,21 @@ def migrate_session_to_project(request, session_id: str, dry_run: bool = False):
         pk=session_id,
     )
     actor = request.auth.get_username()
-    run, item = session_migrate_to_project(
-        session_id=session.pk, dry_run=dry_run, actor=actor, origin=MigrationRun.Origin.API
+    run = migration_run_dispatch(
+        kind=KIND,
+        session_ids=[session.pk],
+        dry_run=dry_run,
+        actor=actor,
+        origin=MigrationRun.Origin.API,
     )
+    item = run.items.get()
     if item.outcome == MigrationItem.Outcome.FAILED:
         raise MigrationError(item.reason)
     session.refresh_from_db()
     if item.outcome == MigrationItem.Outcome.SKIPPED and session.project_id is None:
         raise MigrationConflict(f"Session {session.pk} is not migrated: {item.reason}.")
     if dry_run and item.outcome == MigrationItem.Outcome.MIGRATED:
-        [plan] = session_to_project_plan(session_ids=[session.pk])
+        [plan] = session_to_project_preview(session_ids=[session.pk])
         project = plan.project()
         project.id = None  # planned, not created
         conversation_id = session.conversation_id  # None: it would be created

@@ -6,16 +6,14 @@ read by the client as the start of a fragment and never reach the server.
 
 from uuid import UUID
 
-from django.conf import settings
 from ninja import Router, Schema
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 from ninja.responses import Status
 
+from migration_app.dispatch import migration_run_dispatch
 from migration_app.models import MigrationRun
 from migration_app.selectors import task_run_summary
-from migration_app.services import MigrationError
-from migration_app.services.task_reassociation import reassociate_task
 from projects_app.schemas import ErrorOut
 from projects_app.selectors import workspace_list_for_user
 from sessions_app.selectors import find_sessions_by_task_id
@@ -76,26 +74,19 @@ def task_sessions_list(request, task_id: str):
     return sessions.order_by("id").values("id", "title", "task_id", "workspace_id", "status")
 
 
-@router.post("/tasks/reassociate", response={200: TaskRunOut, 202: TaskRunOut})
+@router.post("/tasks/reassociate", response={200: TaskRunOut, 202: TaskRunOut, 400: ErrorOut})
 def task_reassociate(request, payload: ReassociateIn):
     """Point the caller's sessions of `old_task_id` at `new_task_id`; the run's summary.
 
-    Large re-associations run in the background: 202 with the running run's id.
+    Large re-associations run in the background: 202 with the queued run's id.
     """
     user = request.auth
-    workspace_ids = _visible_workspace_ids(user)
-    found = find_sessions_by_task_id(task_id=payload.old_task_id, workspace_ids=workspace_ids)
-    background = found.count() > settings.SESSIONHUB_SYNC_ACTION_LIMIT
-    run = reassociate_task(
-        old_task_id=payload.old_task_id,
-        new_task_id=payload.new_task_id,
+    run = migration_run_dispatch(
+        kind=MigrationRun.Kind.REASSOCIATE_TASK,
+        mapping=[(payload.old_task_id, payload.new_task_id)],
+        workspace_ids=_visible_workspace_ids(user),
         dry_run=payload.dry_run,
         actor=user.get_username(),
         origin=MigrationRun.Origin.API,
-        workspace_ids=workspace_ids,
-        background=background,
     )
-    if run.status == MigrationRun.Status.FAILED:
-        raise MigrationError(f"{run.error} (run {run.id})")
-    run.refresh_from_db()  # a background run may already have moved on
-    return Status(202 if background else 200, task_run_summary(run=run))
+    return Status(200 if run.is_finished else 202, task_run_summary(run=run))

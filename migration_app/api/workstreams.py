@@ -10,13 +10,15 @@ from typing import Any
 from django.shortcuts import get_object_or_404
 from ninja import Schema
 
+from migration_app.dispatch import migration_run_dispatch
 from migration_app.models import MigrationRun
-from migration_app.services.attach_workstream import ALLOWED_PATHS, session_patch
+from migration_app.services.attach_workstream import ALLOWED_PATHS, KIND, attach_result
 from projects_app.schemas import ErrorOut
 from projects_app.selectors import workspace_list_for_user
 from sessions_app.api import router as sessions_router
 from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session, Workstream
 from sessions_app.names import validate_name
+from sessions_app.services import session_patch, session_patch_validate
 
 
 class SessionPatchIn(Schema):
@@ -58,21 +60,26 @@ def session_update(request, session_id: str, payload: SessionPatchIn):
             | Workstream.objects.filter(pk=SCRATCH_WORKSTREAM_ID),
             pk=payload.workstream_id,
         )
-    result = session_patch(
-        session=session,
-        workstream=workstream,
-        title=payload.title,
-        task_id=payload.task_id,
-        metadata=payload.metadata,
-        actor=getattr(request.auth, "username", ""),
-        origin=MigrationRun.Origin.API,
-    )
-    body = SessionPatchOut.model_validate(result.session, from_attributes=True).model_dump()
-    if result.attach is not None:
-        attach = result.attach
+    changes = {"title": payload.title, "task_id": payload.task_id, "metadata": payload.metadata}
+    session_patch_validate(session=session, **changes)  # before any file moves
+    attach = None
+    if workstream is not None and workstream.pk != session.workstream_id:
+        validate_name(session.pk)
+        run = migration_run_dispatch(
+            kind=KIND,
+            workstream_id=workstream.pk,
+            session_ids=[session.pk],
+            expected={session.pk: session.workstream_id},
+            actor=getattr(request.auth, "username", ""),
+            origin=MigrationRun.Origin.API,
+        )
+        attach = attach_result(run=run, session_id=session.pk)
+    session = session_patch(session=session, **changes)
+    body = SessionPatchOut.model_validate(session, from_attributes=True).model_dump()
+    if attach is not None:
         body["migration_run_id"] = str(attach.run.pk)
-        if result.session.workstream_id == SCRATCH_WORKSTREAM_ID:
-            body["allowed_paths"] = [f"sessions/{result.session.pk}/work/"]
+        if session.workstream_id == SCRATCH_WORKSTREAM_ID:
+            body["allowed_paths"] = [f"sessions/{session.pk}/work/"]
         else:
             body["allowed_paths"] = list(ALLOWED_PATHS)
         if attach.moved_files:

@@ -1,21 +1,37 @@
-"""The migration journal: start a run, record items in batches, report progress, finish, undo.
+"""The migration journal: every migration kind registers its plan, execute and undo here.
 
-Every migration service records its work here. `migration_undo` dispatches to the undo
-function that each kind registers with `undo_handler`.
+A run goes plan → execute → (undo), whoever starts it (docs/how-a-migration-runs.md):
+
+- **plan** (`migration_run_plan`): the kind's plan function checks the request and sizes
+  its selection; the run is recorded `planned`. A refusal raises MigrationError and
+  records nothing.
+- **execute** (`migration_run_execute`): the same function runs in the request, in a
+  command and in the background worker. It claims the planned run, calls the kind's
+  execute (which records items batch by batch), and closes the run with its counts.
+  A dry run is the real execute: rolled back for database-only kinds (the items are
+  held and written after the rollback), or, for kinds that move files, planned by the
+  kind through the same checks (`DryRun.PLANNED_BY_KIND`).
+- **undo** (`migration_undo`): the kind's undo restores every migrated item.
+
+Which of run-now and background is chosen by one function, `migration_app.dispatch`.
 """
 
-import json
-import time
-from collections.abc import Callable, Iterable
+import contextlib
+import pickle
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
-from config.bound_cursor import query_log
-from migration_app.models import MigrationItem, MigrationRun
+from migration_app.models import MigrationItem, MigrationRun, MigrationSelection
+from migration_app.services.bulk import rows_insert
+from migration_app.services.locks import kind_lock_try
 
 Outcome = MigrationItem.Outcome
 
@@ -46,76 +62,108 @@ class UndoResult:
     notes: list[str] = field(default_factory=list)
 
 
-UndoFunction = Callable[[MigrationRun], UndoResult]
-_UNDO_HANDLERS: dict[str, UndoFunction] = {}
+@dataclass(frozen=True)
+class Planned:
+    """What a kind's plan function returns: the run's params (JSON), its size, and the ids
+    it was asked to cover when the request names them (kept as rows, not in params)."""
+
+    params: dict[str, Any]
+    total: int = 0
+    selection: Sequence[str] | None = None
 
 
-def undo_handler(kind: str) -> Callable[[UndoFunction], UndoFunction]:
-    """Register the undo of one migration kind (used as a decorator)."""
-
-    def register(function: UndoFunction) -> UndoFunction:
-        _UNDO_HANDLERS[kind] = function
-        return function
-
-    return register
+class DryRun(Enum):
+    ROLLED_BACK = "rolled back"  # database-only work: execute for real, then roll back
+    PLANNED_BY_KIND = "planned by the kind"  # file work: execute checks, moves nothing
 
 
-def migration_run_start(
-    *,
-    kind: str,
-    params: dict | None = None,
-    actor: str = "",
-    origin: str = MigrationRun.Origin.CLI,
-    dry_run: bool = False,
-    progress_total: int = 0,
-) -> MigrationRun:
-    return MigrationRun.objects.create(
-        kind=kind,
-        status=MigrationRun.Status.RUNNING,
-        params=params or {},
-        actor=actor,
-        origin=origin,
-        dry_run=dry_run,
-        progress_total=progress_total,
-    )
+@dataclass(frozen=True)
+class MigrationKind:
+    name: str
+    plan: Callable[..., Planned]  # keyword arguments of the request -> Planned
+    execute: Callable[[MigrationRun], dict[str, Any]]  # -> counts beyond the item counts
+    undo: Callable[[MigrationRun], UndoResult]
+    dry_run: DryRun = DryRun.ROLLED_BACK
+    # One run at a time: executed under the kind's lock, which also tells a run left
+    # `running` by a dead process (closed as interrupted) from a live one.
+    one_at_a_time: bool = False
+
+
+_KINDS: dict[str, MigrationKind] = {}
+
+
+def migration_kind_register(kind: MigrationKind) -> MigrationKind:
+    _KINDS[kind.name] = kind
+    return kind
+
+
+def migration_kind_get(name: str) -> MigrationKind:
+    try:
+        return _KINDS[name]
+    except KeyError:
+        raise MigrationError(f"No migration of kind {name!r} is registered.") from None
+
+
+# --- items and progress ----------------------------------------------------------------
+
+# Set while a rolled-back dry run executes: its items wait here for the rollback.
+_held_items: ContextVar["_HeldItems | None"] = ContextVar("held_items", default=None)
+_progress_listener: ContextVar[Callable[[MigrationRun], None] | None] = ContextVar(
+    "progress_listener", default=None
+)
+_ITEM_COLUMNS = (
+    "run", "subject_type", "subject_id", "outcome", "reason", "before", "after", "created_at",
+)  # fmt: skip
+
+
+class _HeldItems:
+    """Items of a dry run, spooled to a temporary file so memory stays bounded."""
+
+    def __init__(self):
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+
+    def add(self, items: list[ItemRecord]) -> None:
+        pickle.dump(items, self._file, pickle.HIGHEST_PROTOCOL)
+
+    def batches(self) -> Iterator[list[ItemRecord]]:
+        self._file.seek(0)
+        while True:
+            try:
+                yield pickle.load(self._file)
+            except EOFError:
+                return
+
+    def close(self) -> None:
+        self._file.close()
 
 
 def migration_items_record(
     *, run: MigrationRun, items: Iterable[ItemRecord], created_at=None
 ) -> int:
-    """Write a batch of items in one statement; returns how many were written.
+    """Write a batch of items in one statement (services/bulk.py); returns how many."""
+    items = list(items)
+    held = _held_items.get()
+    if held is not None:
+        held.add(items)
+        return len(items)
+    return _items_write(run, items, created_at)
 
-    COPY on PostgreSQL, one executemany on SQLite (faster there than a multi-row INSERT,
-    which SQLite must parse afresh for every batch size). The ORM's bulk_create splits at
-    Django's conservative 999-parameter SQLite limit and spends most of a large batch
-    preparing fields, so the rows are adapted here directly.
-    """
-    created_at = connection.ops.adapt_datetimefield_value(created_at or timezone.now())
+
+def _items_write(run: MigrationRun, items: list[ItemRecord], created_at=None) -> int:
+    ops = connection.ops
+    created_at = ops.adapt_datetimefield_value(created_at or timezone.now())
     run_id = MigrationItem._meta.get_field("run").get_db_prep_save(run.pk, connection)
+    json_field = MigrationItem._meta.get_field("after")
     rows = [
         (
             run_id, item.subject_type, item.subject_id, item.outcome, item.reason,
-            None if item.before is None else json.dumps(item.before),
-            None if item.after is None else json.dumps(item.after),
+            None if item.before is None else ops.adapt_json_value(item.before, json_field.encoder),
+            None if item.after is None else ops.adapt_json_value(item.after, json_field.encoder),
             created_at,
         )
         for item in items
     ]  # fmt: skip
-    if not rows:
-        return 0
-    table = connection.ops.quote_name(MigrationItem._meta.db_table)
-    columns = "run_id, subject_type, subject_id, outcome, reason, before, after, created_at"
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            sql = f"COPY {table} ({columns}) FROM STDIN"
-            started = time.monotonic()
-            with cursor.cursor.copy(sql) as copy:
-                for row in rows:
-                    copy.write_row(row)
-            query_log(sql, started)  # COPY bypasses Django's cursor
-            return len(rows)
-        placeholders = ", ".join(["%s"] * len(rows[0]))
-        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", rows)
+    rows_insert(MigrationItem, _ITEM_COLUMNS, rows)
     return len(rows)
 
 
@@ -129,15 +177,166 @@ def migration_run_progress(
         run.progress_total = total
     MigrationRun.objects.filter(pk=run.pk).update(**changes)
     run.progress_done += advance
+    listener = _progress_listener.get()
+    if listener is not None:
+        listener(run)
 
 
 def migration_run_counts(*, run: MigrationRun) -> dict[str, int]:
-    """Items per outcome, every outcome present (0 when none)."""
+    """Items per outcome (every outcome, 0 when none) and per `<subject type>_<outcome>`."""
     counts = {outcome: 0 for outcome in Outcome.values}
-    per_outcome = run.items.values("outcome").annotate(n=Count("id")).order_by()
-    for row in per_outcome:
-        counts[row["outcome"]] = row["n"]
+    rows = run.items.values("subject_type", "outcome").annotate(n=Count("id")).order_by()
+    for row in rows:
+        counts[row["outcome"]] += row["n"]
+        counts[f"{row['subject_type']}_{row['outcome']}"] = row["n"]
     return counts
+
+
+# --- the run ----------------------------------------------------------------------------
+
+
+def migration_run_plan(
+    *,
+    kind: str,
+    dry_run: bool = False,
+    actor: str = "",
+    origin: str = MigrationRun.Origin.CLI,
+    **request: Any,
+) -> MigrationRun:
+    """Check the request through the kind's plan and record the run, `planned`."""
+    planned = migration_kind_get(kind).plan(**request)
+    params = dict(planned.params)
+    if planned.selection is not None:
+        params["selected"] = len(planned.selection)
+    with transaction.atomic():
+        run = MigrationRun.objects.create(
+            kind=kind,
+            status=MigrationRun.Status.PLANNED,
+            dry_run=dry_run,
+            params=params,
+            actor=actor,
+            origin=origin,
+            progress_total=planned.total,
+        )
+        if planned.selection is not None:
+            _selection_write(run, planned.selection)
+    return run
+
+
+_SELECTION_CHUNK = 5_000
+
+
+def _selection_write(run: MigrationRun, subject_ids: Sequence[str]) -> None:
+    run_id = MigrationSelection._meta.get_field("run").get_db_prep_save(run.pk, connection)
+    for start in range(0, len(subject_ids), _SELECTION_CHUNK):
+        chunk = subject_ids[start : start + _SELECTION_CHUNK]
+        rows_insert(MigrationSelection, ("run", "subject_id"), [(run_id, s) for s in chunk])
+
+
+def migration_selection_count(*, queryset, subject_ids: Sequence[str]) -> int:
+    """How many rows of `queryset` have their pk among `subject_ids` (counted in chunks: a
+    plan may name more ids than one statement may carry)."""
+    return sum(
+        queryset.filter(pk__in=subject_ids[start : start + _SELECTION_CHUNK]).count()
+        for start in range(0, len(subject_ids), _SELECTION_CHUNK)
+    )
+
+
+def migration_run_selection(*, run: MigrationRun):
+    """The ids the run was asked to cover (a values queryset: usable as a subquery); None
+    when its request named no ids."""
+    if run.params.get("selected") is None:
+        return None
+    return MigrationSelection.objects.filter(run=run).values("subject_id")
+
+
+def migration_run_selection_batches(*, run: MigrationRun, size: int) -> Iterator[list[str]]:
+    """The selection in id order, `size` at a time (keyset: no OFFSET)."""
+    selection = MigrationSelection.objects.filter(run=run).order_by("subject_id")
+    last = None
+    while batch := list(
+        (selection if last is None else selection.filter(subject_id__gt=last)).values_list(
+            "subject_id", flat=True
+        )[:size]
+    ):
+        last = batch[-1]
+        yield batch
+
+
+def migration_run_execute(
+    *, run_id, on_progress: Callable[[MigrationRun], None] | None = None
+) -> MigrationRun:
+    """Carry out a planned run (in the request, a command or the worker); returns it closed.
+
+    A run found finished is returned as it is (a retried task delivery). An error that
+    stops the whole run is recorded (status failed) and raised again.
+    """
+    run = MigrationRun.objects.get(pk=run_id)
+    if run.is_finished:
+        return run
+    kind = migration_kind_get(run.kind)
+    with _one_at_a_time(kind, run):
+        claimed = MigrationRun.objects.filter(pk=run.pk, status=MigrationRun.Status.PLANNED).update(
+            status=MigrationRun.Status.RUNNING
+        )
+        if not claimed:
+            raise MigrationConflict(f"Run {run.pk} is {run.status}, not planned.")
+        run.status = MigrationRun.Status.RUNNING
+        listening = _progress_listener.set(on_progress)
+        try:
+            if run.dry_run and kind.dry_run is DryRun.ROLLED_BACK:
+                extra = _execute_rolled_back(kind, run)
+            else:
+                extra = kind.execute(run)
+        except Exception as exc:
+            # Counts the kind kept on the run while it worked stay with the failed run.
+            migration_run_finish(
+                run=run, extra_counts=run.counts, error=f"{type(exc).__name__}: {exc}"
+            )
+            raise
+        finally:
+            _progress_listener.reset(listening)
+    return migration_run_finish(run=run, extra_counts=extra)
+
+
+def _execute_rolled_back(kind: MigrationKind, run: MigrationRun) -> dict[str, Any]:
+    """The real execute inside one transaction that is rolled back; its items (and its
+    progress) are written afterwards, also when it fails. Side effects registered with
+    on_commit never run."""
+    held = _HeldItems()
+    holding = _held_items.set(held)
+    try:
+        with transaction.atomic():
+            extra = kind.execute(run)
+            transaction.set_rollback(True)
+    finally:
+        _held_items.reset(holding)
+        for items in held.batches():
+            with transaction.atomic():
+                _items_write(run, items)
+        held.close()
+        MigrationRun.objects.filter(pk=run.pk).update(progress_done=run.progress_done)
+    return extra
+
+
+@contextlib.contextmanager
+def _one_at_a_time(kind: MigrationKind, run: MigrationRun) -> Iterator[None]:
+    if not kind.one_at_a_time:
+        yield
+        return
+    release = kind_lock_try(kind.name)
+    if release is None:
+        # Refused before it started: the planned run leaves no trace.
+        MigrationRun.objects.filter(pk=run.pk, status=MigrationRun.Status.PLANNED).delete()
+        raise MigrationConflict(
+            f"Another {kind.name} run is in progress against this database; wait for it "
+            "to finish and start this one again."
+        )
+    try:
+        migration_runs_close_interrupted(kind=kind.name, exclude=run)
+        yield
+    finally:
+        release()
 
 
 def migration_run_finish(
@@ -148,7 +347,7 @@ def migration_run_finish(
     An error that stopped the whole run makes it `failed`; any failed item makes it
     `partial`; otherwise it `succeeded`.
     """
-    counts = migration_run_counts(run=run)
+    counts: dict[str, Any] = migration_run_counts(run=run)
     if extra_counts:
         counts.update(extra_counts)
     if error:
@@ -163,21 +362,27 @@ def migration_run_finish(
     run.finished_at = timezone.now()
     if not error:
         run.progress_done = max(run.progress_done, run.progress_total)
-    run.save(update_fields=["counts", "status", "error", "finished_at", "progress_done"])
+    fields = ["counts", "status", "error", "finished_at", "progress_done", "progress_total"]
+    with transaction.atomic():
+        run.save(update_fields=fields)
+        # From now on the items hold the ids the run covered.
+        MigrationSelection.objects.filter(run=run).delete()
     return run
 
 
 INTERRUPTED = "interrupted: the process ended before the run finished"
 
 
-def migration_runs_close_interrupted(*, kind: str) -> int:
+def migration_runs_close_interrupted(*, kind: str, exclude: MigrationRun | None = None) -> int:
     """Close the runs of `kind` still marked running as failed, with their counts so far.
 
-    Only for a caller that holds the lock that lets one run of this kind at a time: then
-    a run still marked running belongs to a process that died (kill -9, power loss).
-    Closed, such a run shows what it did and can be undone. Returns how many were closed.
+    Only for a caller that holds the kind's lock: then a run still marked running belongs
+    to a process that died (kill -9, power loss). Closed, such a run shows what it did
+    and can be undone. Returns how many were closed.
     """
     stale = MigrationRun.objects.filter(kind=kind, status=MigrationRun.Status.RUNNING)
+    if exclude is not None:
+        stale = stale.exclude(pk=exclude.pk)
     closed = 0
     for run in stale.order_by("started_at"):
         migration_run_finish(run=run, error=INTERRUPTED)
@@ -186,7 +391,7 @@ def migration_runs_close_interrupted(*, kind: str) -> int:
 
 
 def migration_undo(*, run: MigrationRun) -> MigrationRun:
-    """Undo a finished run through the undo its kind registered; a second undo is a no-op."""
+    """Undo a finished run through its kind's undo; a second undo is a no-op."""
     run = MigrationRun.objects.get(pk=run.pk)
     if run.status == MigrationRun.Status.UNDONE:
         return run
@@ -194,10 +399,7 @@ def migration_undo(*, run: MigrationRun) -> MigrationRun:
         raise MigrationError("A dry run changed nothing, so there is nothing to undo.")
     if not run.is_finished:
         raise MigrationConflict("The run is still in progress; undo it once it has finished.")
-    handler = _UNDO_HANDLERS.get(run.kind)
-    if handler is None:
-        raise MigrationError(f"No undo is registered for migrations of kind {run.kind!r}.")
-    result = handler(run)
+    result = migration_kind_get(run.kind).undo(run)
     with transaction.atomic():
         # Compare-and-set: only one concurrent undo marks the run.
         MigrationRun.objects.filter(pk=run.pk).exclude(status=MigrationRun.Status.UNDONE).update(

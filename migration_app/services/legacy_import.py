@@ -64,14 +64,15 @@ from migration_app.legacy.transcripts import (
 )
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services.journal import (
+    DryRun,
     ItemRecord,
     MigrationError,
+    MigrationKind,
+    Planned,
     UndoResult,
     migration_items_record,
-    migration_run_finish,
+    migration_kind_register,
     migration_run_progress,
-    migration_run_start,
-    undo_handler,
 )
 from migration_app.services.parse_ahead import ParseAhead, usable_cores
 from projects_app.models import Project, Source, Workspace
@@ -278,7 +279,6 @@ class _State:
     claude_home: str
     data_dir: str
     now: dt.datetime
-    on_progress: ProgressCallback | None
     seen_projects: set[str] = field(default_factory=set)
     deferred: list[_Deferred] = field(default_factory=list)
     # Second pass: the next number to try, and the used numbers from there on, per project.
@@ -437,10 +437,7 @@ def _rejected_file(path: str, exc: Exception) -> ItemRecord:
 
 
 def _advance(state: _State, n: int) -> None:
-    if n:
-        migration_run_progress(run=state.run, advance=n)
-    if state.on_progress:
-        state.on_progress(state.run.progress_done, state.run.progress_total)
+    migration_run_progress(run=state.run, advance=n)
 
 
 # --- sessions ------------------------------------------------------------------------
@@ -797,7 +794,7 @@ def _count_files(
     return total
 
 
-def legacy_import_run(
+def legacy_import_plan(
     *,
     source: str,
     path: str,
@@ -805,17 +802,10 @@ def legacy_import_run(
     claude_home: str | None = None,
     include_terminated: bool = False,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    dry_run: bool = False,
-    actor: str = "",
-    origin: str = MigrationRun.Origin.CLI,
-    on_progress: ProgressCallback | None = None,
     parse_ahead: bool | None = None,
-) -> MigrationRun:
-    """Import one legacy store; returns the MigrationRun it recorded.
-
-    `parse_ahead`: parse the next batch in a helper process while this one writes (None:
-    when there is a second core and more than one batch). The outcome is the same.
-    """
+) -> Planned:
+    """Import one legacy store. `parse_ahead`: parse the next batch in a helper process
+    while this one writes (None: when there is a second core and more than one batch)."""
     if source not in SOURCES:
         raise MigrationError(f"Unknown source {source!r}; use one of {', '.join(SOURCES)}.")
     if batch_size < 1:
@@ -823,8 +813,7 @@ def legacy_import_run(
     path = os.path.abspath(os.path.expanduser(path))
     if not os.path.isdir(path):
         raise MigrationError(f"Source path {path} is not a readable directory.")
-    workspace = Workspace.objects.filter(slug=workspace_slug).first()
-    if workspace is None:
+    if not Workspace.objects.filter(slug=workspace_slug).exists():
         raise MigrationError(f"Workspace {workspace_slug!r} does not exist.")
     claude_home = os.path.abspath(
         os.path.expanduser(claude_home or str(settings.CLAUDE_CONFIG_DIR))
@@ -836,33 +825,32 @@ def legacy_import_run(
         "claude_home": claude_home,
         "include_terminated": include_terminated,
         "batch_size": batch_size,
+        "parse_ahead": parse_ahead,
     }
-    run = migration_run_start(
-        kind=MigrationRun.Kind.LEGACY_IMPORT,
-        params=params,
-        actor=actor,
-        origin=origin,
-        dry_run=dry_run,
-    )
+    return Planned(params=params)
+
+
+def legacy_import_execute(run: MigrationRun) -> dict:
+    params = run.params
+    source, path, batch_size = params["source"], params["path"], params["batch_size"]
+    parse_ahead = params.get("parse_ahead")
     state = _State(
         run=run,
-        workspace=workspace,
+        workspace=Workspace.objects.get(slug=params["workspace"]),
         source=source,
-        dry_run=dry_run,
-        include_terminated=include_terminated,
-        claude_home=claude_home,
+        dry_run=run.dry_run,
+        include_terminated=params["include_terminated"],
+        claude_home=params["claude_home"],
         data_dir=str(settings.SESSIONHUB_DATA_DIR),
         now=timezone.now(),
-        on_progress=on_progress,
     )
-    error = ""
     try:
         with _sqlite_bulk_settings(), _settled_heap():
             with ParseAhead(
                 source=source,
                 enabled=parse_ahead is not False and usable_cores() > 1,
                 row_format=state.row_format,
-                claude_home=claude_home,
+                claude_home=state.claude_home,
             ) as parser:
                 # More than one batch: start the helper now, so it starts while the walk
                 # counts (unless parse ahead was asked for explicitly, then it starts on
@@ -876,11 +864,9 @@ def legacy_import_run(
                     _import_config_projects(state, path)
                 _process_files(state, _session_files(state, path), batch_size, parser)
             _process_deferred(state, batch_size)
-    except Exception as exc:  # a crash of the whole run is journaled, then re-raised
-        error = f"{type(exc).__name__}: {exc}"
-        migration_run_finish(run=run, extra_counts=_summary(state), error=error)
-        raise
-    return migration_run_finish(run=run, extra_counts=_summary(state))
+    finally:
+        run.counts = _summary(state)
+    return run.counts
 
 
 @contextmanager
@@ -944,7 +930,6 @@ def _summary(state: _State) -> dict[str, int]:
 # --- undo ----------------------------------------------------------------------------
 
 
-@undo_handler(MigrationRun.Kind.LEGACY_IMPORT)
 def legacy_import_undo(run: MigrationRun) -> UndoResult:
     """Remove exactly what the run created: its sessions, its projects, its transcript copies.
 
@@ -1003,16 +988,22 @@ def _undo_chunk(subject_type: str, chunk: list[MigrationItem], notes: list[str])
     return len([i for i in ids if i not in busy]) if deleted else 0
 
 
-def legacy_import_lock_key() -> int:
-    """The PostgreSQL advisory-lock key that keeps one migrate_legacy at a time."""
-    return 0x5E55_1011
-
-
 __all__ = [
     "DEFAULT_BATCH_SIZE",
     "SOURCES",
     "default_source_path",
-    "legacy_import_lock_key",
-    "legacy_import_run",
+    "legacy_import_plan",
     "legacy_import_undo",
 ]
+
+
+migration_kind_register(
+    MigrationKind(
+        MigrationRun.Kind.LEGACY_IMPORT,
+        plan=legacy_import_plan,
+        execute=legacy_import_execute,
+        undo=legacy_import_undo,
+        dry_run=DryRun.PLANNED_BY_KIND,  # the virtual state above
+        one_at_a_time=True,
+    )
+)

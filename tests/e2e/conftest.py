@@ -1,6 +1,7 @@
 """Browser tests: Playwright for Python driving Debian's Chromium against a live server."""
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,8 @@ import pytest
 from tests.factories import StaffFactory
 
 CHROMIUM = Path("/usr/bin/chromium")
+# A failing browser test leaves a screenshot of its page here (kept out of git).
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -44,12 +47,24 @@ def browser():
         browser.close()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
 @pytest.fixture
-def page(browser):
-    context = browser.new_context()
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
+    failed = getattr(request.node, "report_call", None)
+    if failed is not None and failed.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        name = re.sub(r"[^A-Za-z0-9_.-]", "_", request.node.nodeid)[-150:]
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     context.close()
 
 

@@ -25,15 +25,22 @@ def test_attach_two_sessions_with_preview_and_a_clash(admin_page, data_dir):
     page.click("#attach-preview")
 
     summary = page.locator("#attach-summary").inner_text()
-    assert "1 move files (2 files, 2 top-level entries, 16 bytes)" in summary
-    assert "1 refused" in summary
+    assert "1 move their files from scratch" in summary and "1 are refused" in summary
+    assert "2 files in 2 top-level entries, 16\xa0bytes" in page.inner_text(
+        "#attach-sample-summary"
+    )
+    button = page.locator("#attach-confirm-button")
+    assert (
+        button.get_attribute("value")
+        == "Attach 1 session to my-blog and move the files of 1; 1 refused"
+    )
     clash_row = page.locator("tr.action-refuse")
     assert "workstreams/my-blog/work/e2e-clash/taken.txt" in clash_row.inner_text()
     assert Session.objects.get(id="e2e-ok").workstream_id == "scratch"  # preview changed nothing
 
     page.click("#attach-confirm-button")
     page.wait_for_url("**/migration_app/migrationrun/**/change/")
-    assert "Partial" in page.locator("#run-summary h2").inner_text()
+    assert "Partial" in page.inner_text("#run-status")
     assert (
         "Attached 1 sessions to my-blog (2 files, 16 bytes)"
         in page.locator(".messagelist").inner_text()

@@ -1,13 +1,19 @@
 """A staff user opens "Legacy imports", then a run, and reads why files were rejected."""
 
+from migration_app.dispatch import migration_run_dispatch
 from migration_app.legacy.synthetic import ao_tree_generate
-from migration_app.services.legacy_import import legacy_import_run
+from migration_app.models import MigrationRun
 
 
 def test_open_a_legacy_import_and_read_its_rejected_files(admin_page, tmp_path, settings):
     settings.SESSIONHUB_DATA_DIR = tmp_path / "data"
     tree = ao_tree_generate(str(tmp_path / "ao"), sessions=15)
-    run = legacy_import_run(source="ao", path=tree.root, claude_home=str(tmp_path / "claude"))
+    run = migration_run_dispatch(
+        kind=MigrationRun.Kind.LEGACY_IMPORT,
+        source="ao",
+        path=tree.root,
+        claude_home=str(tmp_path / "claude"),
+    )
     page = admin_page
 
     page.goto(f"{page.base_url}/admin/")

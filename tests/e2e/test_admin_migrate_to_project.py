@@ -34,7 +34,7 @@ def test_select_preview_confirm_and_land_on_the_run_page(admin_page):
     page.click("#migrate-confirm")
     page.wait_for_url("**/admin/migration_app/migrationrun/**/change/**")
     assert "2 migrated, 1 skipped, 0 failed." in page.inner_text(".messagelist")
-    assert "Succeeded" in page.inner_text("#run-summary h2")
+    assert "Succeeded" in page.inner_text("#run-status")
     assert "2 / 3" not in page.inner_text("#run-progress-text")
     assert page.locator("#run-items tr.outcome-migrated").count() == 2
     page.click("#run-items .outcome-filter a:text('skipped')")

@@ -32,6 +32,7 @@ def test_reassociate_a_task_through_form_preview_and_confirm(admin_page):
     assert page.locator(".preview-row").count() == 2
     assert Session.objects.get(pk="plain-one").task_id == "123"  # the preview wrote nothing
 
+    assert page.locator("#reassociate-confirm").get_attribute("value") == "Re-associate 2 sessions"
     page.click("input[name=confirm]")
     page.wait_for_url("**/admin/migration_app/migrationrun/*/change/**")
     run = MigrationRun.objects.get()

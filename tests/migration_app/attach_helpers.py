@@ -79,3 +79,26 @@ def subprocess_env(data_dir: Path) -> dict[str, str]:
         "SESSIONHUB_DATA_DIR": str(data_dir),
         "DATABASE_URL": url,
     }
+
+
+def attach_sessions(workstream_id, session_ids=(), **options):
+    """A run of many sessions, as a command dispatches it (planned, then executed)."""
+    from migration_app.dispatch import migration_run_dispatch
+    from migration_app.services.attach_workstream import KIND
+
+    return migration_run_dispatch(
+        kind=KIND, workstream_id=workstream_id, session_ids=session_ids, **options
+    )
+
+
+def attach_session(*, session, workstream, **options):
+    """One session as PATCH /api/v1/sessions/{id} attaches it: the caller's view of its
+    workstream is the compare-and-set; a refusal is raised."""
+    from migration_app.services.attach_workstream import attach_result
+    from sessions_app.names import validate_name
+
+    validate_name(session.pk)
+    run = attach_sessions(
+        workstream.pk, [session.pk], expected={session.pk: session.workstream_id}, **options
+    )
+    return attach_result(run=run, session_id=session.pk)

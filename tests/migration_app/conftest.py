@@ -3,6 +3,7 @@ import subprocess
 import pytest
 
 from sessions_app import files
+from tests.factories import SessionFactory
 from tests.migration_app.attach_helpers import named_workstream
 
 
@@ -26,3 +27,11 @@ def cross_device_work(data_dir):
         yield "far-away"
     finally:
         subprocess.run(["umount", "-l", str(mount_point)], check=True)
+
+
+@pytest.fixture
+def minsky_sessions():
+    """The origin's fixture: three sessions storing plain ids."""
+    SessionFactory(id="test-session-md123", task_id="123")
+    SessionFactory(id="another-session", task_id="456")
+    SessionFactory(id="unrelated-session", task_id="999")

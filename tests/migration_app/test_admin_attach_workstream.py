@@ -46,10 +46,54 @@ def test_the_preview_shows_files_bytes_and_clashes_and_changes_nothing(
     response = action_post(staff_client, ["s1", "s2"], workstream="my-blog", preview="yes")
     assert response.status_code == 200
     page = response.content.decode()
-    assert "1 move files (2 files, 2 top-level entries, 8 bytes)" in page
-    assert "workstreams/my-blog/work/s2/c.txt" in page and "1 refused" in page
+    assert "<strong>1</strong> move their files from scratch" in page
+    assert "<strong>1</strong> are refused" in page
+    assert "2 files in 2 top-level entries, 8\xa0bytes; 1 refused" in page
+    assert "workstreams/my-blog/work/s2/c.txt" in page
+    assert 'value="Attach 1 session to my-blog and move the files of 1; 1 refused"' in page
     assert tree_digest(data_dir / "workstreams") == before
     assert not MigrationRun.objects.exists()
+
+
+def test_the_preview_refuses_what_the_run_refuses_and_names_each_workspace(
+    staff_client, two_sessions
+):
+    from tests.factories import WorkspaceFactory
+
+    scratch_session("foreign", {"x": b"1"}, workspace=WorkspaceFactory(slug="elsewhere"))
+    form = action_post(staff_client, ["s1", "foreign"]).content.decode()
+    assert "my-blog (workspace default)" in form
+    page = action_post(
+        staff_client, ["s1", "foreign"], workstream="my-blog", preview="yes"
+    ).content.decode()
+    assert "<strong>1</strong> are refused" in page
+    refused = page.split('class="attach-row action-refuse"')[1].split("</tr>")[0]
+    assert "foreign" in refused and "belongs to another workspace" in refused
+    run_response = action_post(staff_client, ["s1", "foreign"], workstream="my-blog", post="yes")
+    run = MigrationRun.objects.get()
+    assert run_response.status_code == 302
+    assert run.items.get(subject_id="foreign").outcome == "failed"
+    assert run.items.get(subject_id="s1", subject_type="session").outcome == "migrated"
+
+
+def test_the_preview_counts_a_selection_larger_than_its_sample(
+    staff_client, two_sessions, monkeypatch
+):
+    from tests.factories import WorkspaceFactory
+
+    for n in range(5):
+        scratch_session(f"more-{n}", {"f": b"1"})
+    scratch_session("foreign", {"x": b"1"}, workspace=WorkspaceFactory(slug="elsewhere"))
+    ids = ["s1", "s2", "foreign", *(f"more-{n}" for n in range(5))]
+    from migration_app.admin import attach_workstream as admin_module
+
+    monkeypatch.setattr(admin_module, "PREVIEW_ROWS", 3)
+    page = action_post(staff_client, ids, workstream="my-blog", preview="yes").content.decode()
+    assert "8 sessions selected" in page
+    assert "<strong>7</strong> move their files from scratch" in page
+    assert "<strong>1</strong> are refused" in page
+    assert "The first 3 of 8 are planned below" in page
+    assert page.count('class="attach-row') == 3
 
 
 def test_confirming_runs_the_attach_and_shows_the_run_page(staff_client, two_sessions):

@@ -3,9 +3,9 @@
 import pytest
 from django.urls import reverse
 
+from migration_app.dispatch import migration_run_dispatch
 from migration_app.legacy.synthetic import ao_tree_generate
 from migration_app.models import MigrationRun
-from migration_app.services.legacy_import import legacy_import_run
 from tests.factories import MigrationRunFactory
 
 pytestmark = pytest.mark.django_db
@@ -14,7 +14,12 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def legacy_run(tmp_path, data_dir):
     tree = ao_tree_generate(str(tmp_path / "ao"), sessions=12)
-    return legacy_import_run(source="ao", path=tree.root, claude_home=str(tmp_path / "c"))
+    return migration_run_dispatch(
+        kind=MigrationRun.Kind.LEGACY_IMPORT,
+        source="ao",
+        path=tree.root,
+        claude_home=str(tmp_path / "c"),
+    )
 
 
 def test_the_list_shows_legacy_import_runs_only(staff_client, legacy_run):

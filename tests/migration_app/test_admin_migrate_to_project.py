@@ -83,6 +83,45 @@ def test_preview_lists_projects_and_skips_and_changes_nothing(staff_client):
     assert not MigrationRun.objects.exists()
 
 
+def test_the_button_says_how_many_will_migrate(staff_client):
+    sessions = SessionFactory.create_batch(2)
+    done = SessionFactory(project=ProjectFactory())
+    bad = SessionFactory(conversation=ConversationFactory())
+    MessageFactory(conversation=bad.conversation, tool_calls={"not": "a list"})
+    html = action_post(staff_client, [*(s.id for s in sessions), done.id, bad.id]).content
+    html = html.decode()
+    assert "<strong>2</strong> will become projects" in html
+    assert "<strong>1</strong> will be skipped" in html and "<strong>1</strong> will fail" in html
+    assert 'value="Migrate 2 sessions to projects"' in html
+
+
+def test_a_selection_larger_than_the_sample_is_counted_whole(staff_client, monkeypatch):
+    from migration_app.admin import migrate_to_project as admin_module
+
+    monkeypatch.setattr(admin_module, "PREVIEW_MAX", 3)
+    fresh = SessionFactory.create_batch(5)
+    done = [SessionFactory(project=ProjectFactory()) for _ in range(2)]
+    taken = SessionFactory(conversation=ConversationFactory(project=ProjectFactory()))
+    ids = [s.id for s in [*fresh, *done, taken]]
+    html = action_post(staff_client, ids, select_across="0").content.decode()
+    assert "8 sessions selected" in html
+    assert "<strong>5</strong> will become projects" in html
+    assert "<strong>3</strong> will be skipped" in html
+    assert "The first 3 of 8 are planned below" in html
+    assert "2 already migrated, 1 whose conversation belongs to a project" in html
+    assert html.count('class="plan-row"') + html.count('class="skip-row"') == 3
+
+
+def test_select_all_carries_one_id_and_the_changelist_filters(staff_client):
+    sessions = SessionFactory.create_batch(4)
+    html = action_post(
+        staff_client, [sessions[0].id], select_across="1", index="0"
+    ).content.decode()
+    assert "4 sessions selected" in html
+    form = html[html.index('name="select_across" value="1"') :]
+    assert form.count('name="_selected_action"') == 1
+
+
 def test_confirm_runs_and_redirects_to_the_run_page(staff_client):
     sessions = SessionFactory.create_batch(3)
     response = action_post(staff_client, [s.id for s in sessions], post="yes")
@@ -106,11 +145,11 @@ def test_above_the_limit_the_run_is_enqueued_and_the_run_page_follows(
         response = action_post(staff_client, [s.id for s in sessions], post="yes")
     run = MigrationRun.objects.get()
     assert response.url == reverse("admin:migration_app_migrationrun_change", args=[run.pk])
-    # Before the task runs, the run page is live: planned, refreshing itself.
+    # Before the task runs, the run page is live: planned, waiting for a worker.
     assert run.status == MigrationRun.Status.PLANNED
     assert run.progress_total == 3
     page = staff_client.get(response.url).content.decode()
-    assert 'http-equiv="refresh"' in page
+    assert 'data-finished="0"' in page and "Waiting for a background worker" in page
     assert "in the background" in page
     assert len(callbacks) == 1
     callbacks[0]()  # the on-commit enqueue; the test backend runs the task at once
@@ -118,7 +157,7 @@ def test_above_the_limit_the_run_is_enqueued_and_the_run_page_follows(
     assert run.status == MigrationRun.Status.SUCCEEDED
     assert run.progress_done == 3
     assert Session.objects.filter(project__isnull=False).count() == 3
-    assert 'http-equiv="refresh"' not in staff_client.get(response.url).content.decode()
+    assert 'data-finished="1"' in staff_client.get(response.url).content.decode()
 
 
 def test_preview_above_the_limit_says_background(staff_client, settings):
@@ -126,3 +165,32 @@ def test_preview_above_the_limit_says_background(staff_client, settings):
     sessions = SessionFactory.create_batch(2)
     html = action_post(staff_client, [s.id for s in sessions]).content.decode()
     assert 'id="migrate-background"' in html
+
+
+def test_select_all_of_a_large_list_is_previewed_whole_and_stored_compactly(
+    staff_client, settings, django_capture_on_commit_callbacks
+):
+    """ "Select all 1,200": the preview counts every session, the run keeps its selection as
+    rows (params hold a count), and the run page stays small."""
+    from projects_app.models import Workspace
+    from sessions_app.models import Session
+
+    workspace = Workspace.objects.get(slug="default")
+    Session.objects.bulk_create(
+        [Session(id=f"bulk-{n:05d}", workspace=workspace, title=f"t{n}") for n in range(1200)]
+    )
+    first = "bulk-00000"
+    preview = action_post(staff_client, [first], select_across="1", index="0").content.decode()
+    assert (
+        "1200 sessions selected" in preview
+        and "<strong>1200</strong> will become projects" in preview
+    )
+    assert preview.count('name="_selected_action"') == 1
+    assert len(preview) < 200_000
+    with django_capture_on_commit_callbacks(execute=False):
+        response = action_post(staff_client, [first], select_across="1", index="0", post="yes")
+    run = MigrationRun.objects.get()
+    assert run.params == {"workspace": None, "statuses": None, "batch_size": 500, "selected": 1200}
+    assert run.selection.count() == 1200
+    page = staff_client.get(response.url).content.decode()
+    assert len(page) < 50_000 and "bulk-01199" not in page

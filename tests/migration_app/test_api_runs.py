@@ -8,7 +8,7 @@ from django.utils import timezone
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services import journal
 from tests.api_support import item_ids, list_query_counts
-from tests.factories import MigrationItemFactory, MigrationRunFactory
+from tests.factories import MigrationItemFactory, MigrationRunFactory, undo_replaced
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +77,7 @@ def test_undo_marks_the_run_undone_and_twice_is_a_no_op(api_world, monkeypatch):
         calls.append(run.pk)
         return journal.UndoResult(restored=1)
 
-    monkeypatch.setitem(journal._UNDO_HANDLERS, MigrationRun.Kind.LEGACY_IMPORT, undo)
+    undo_replaced(monkeypatch, MigrationRun.Kind.LEGACY_IMPORT, undo)
     first = api_world.staff.post(run_url(api_world, "/undo"))
     assert first.status_code == 200
     assert first.json()["status"] == "undone"
@@ -137,10 +137,12 @@ def test_detail_query_count_does_not_grow_with_item_page_size(api_world):
 
 def test_undo_of_a_real_reassociation_restores_the_task_ids(api_world):
     """End to end with a registered undo: re-associate md#7 → mt#7, then undo over the API."""
-    from migration_app.services.task_reassociation import reassociate_task
+    from migration_app.dispatch import migration_run_dispatch
     from sessions_app.models import Session
 
-    run = reassociate_task(old_task_id="md#7", new_task_id="mt#7", actor="root")
+    run = migration_run_dispatch(
+        kind=MigrationRun.Kind.REASSOCIATE_TASK, mapping=[("md#7", "mt#7")], actor="root"
+    )
     session = Session.objects.get(pk=api_world.ids["session_id"])
     assert session.task_id == "mt#7"
     detail = api_world.staff.get(f"/api/v1/migrations/{run.pk}?outcome=migrated").json()

@@ -12,13 +12,13 @@ from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services import MigrationConflict, MigrationError, migration_undo
 from migration_app.services.attach_workstream import (
     attach_workstream_undo,
-    session_attach_to_workstream,
-    sessions_attach_to_workstream,
 )
 from sessions_app import files
 from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session, Workstream
 from tests.factories import WorkspaceFactory, WorkstreamFactory
 from tests.migration_app.attach_helpers import (
+    attach_session,
+    attach_sessions,
     generated_tree,
     named_workstream,
     scratch_session,
@@ -30,7 +30,7 @@ pytestmark = pytest.mark.django_db
 
 def attach(session, workstream, **kwargs):
     session.refresh_from_db()
-    return session_attach_to_workstream(session=session, workstream=workstream, **kwargs)
+    return attach_session(session=session, workstream=workstream, **kwargs)
 
 
 def test_basic_two_files_move_and_scratch_dir_is_removed(data_dir):
@@ -78,7 +78,7 @@ def test_an_invalid_session_id_is_refused_before_any_path_or_run(data_dir, bad):
     blog = named_workstream()
     session = Session(id=bad, workstream_id=SCRATCH_WORKSTREAM_ID)
     with pytest.raises(ValidationError):
-        session_attach_to_workstream(session=session, workstream=blog)
+        attach_session(session=session, workstream=blog)
     assert not MigrationRun.objects.exists()
     assert sorted(os.listdir(data_dir / "workstreams")) == ["my-blog"]
 
@@ -86,7 +86,7 @@ def test_an_invalid_session_id_is_refused_before_any_path_or_run(data_dir, bad):
 def test_an_invalid_workstream_name_is_refused_before_any_run(data_dir):
     session = scratch_session("s1", {"a": b"x"})
     with pytest.raises(ValidationError):
-        sessions_attach_to_workstream(workstream_id="../escape", session_ids=["s1"])
+        attach_sessions("../escape", ["s1"])
     assert not MigrationRun.objects.exists()
     assert (files.scratch_session_work_dir("s1") / "a").exists()
     session.refresh_from_db()
@@ -96,7 +96,7 @@ def test_an_invalid_workstream_name_is_refused_before_any_run(data_dir):
 def test_a_missing_or_archived_workstream_is_refused(data_dir):
     session = scratch_session("s1", {"a": b"x"})
     with pytest.raises(Workstream.DoesNotExist):
-        sessions_attach_to_workstream(workstream_id="nowhere", session_ids=["s1"])
+        attach_sessions("nowhere", ["s1"])
     archived = named_workstream("old")
     Workstream.objects.filter(id="old").update(state=Workstream.State.ARCHIVED)
     archived.refresh_from_db()
@@ -187,22 +187,35 @@ def test_a_non_utf8_file_name_is_moved_and_undone(data_dir):
     assert (files.scratch_session_work_dir("s1") / raw).read_bytes() == b"latin"
 
 
-def test_dry_run_plans_the_same_and_changes_nothing(data_dir):
+def test_dry_run_plans_the_same_item_by_item_refusals_included_and_changes_nothing(data_dir):
     named_workstream()
     session = scratch_session("s1", generated_tree(1, 40))
     scratch_session("s2", {"x": b"1"})
+    # Refused by the real run: another workspace's session, and a name clash.
+    scratch_session("foreign", {"a": b"1"}, workspace=WorkspaceFactory(slug="elsewhere"))
+    scratch_session("clash", {"a": b"2"})
+    taken = files.attached_session_work_dir("my-blog", "clash")
+    taken.mkdir(parents=True)
+    (taken / "a").write_bytes(b"taken")
+    selection = ["s1", "s2", "foreign", "clash"]
     before = tree_digest(data_dir)
-    dry = sessions_attach_to_workstream(
-        workstream_id="my-blog", session_ids=["s1", "s2"], dry_run=True
-    )
+    dry = attach_sessions("my-blog", selection, dry_run=True)
     assert tree_digest(data_dir) == before
-    assert set(Session.objects.values_list("workstream_id", flat=True)) == {SCRATCH_WORKSTREAM_ID}
+    assert Session.objects.get(id="s1").workstream_id == SCRATCH_WORKSTREAM_ID
     assert not (data_dir / "locks").exists()
-    real = sessions_attach_to_workstream(workstream_id="my-blog", session_ids=["s1", "s2"])
+    real = attach_sessions("my-blog", selection)
     assert dry.dry_run and dry.counts == real.counts
-    plan = list(dry.items.order_by("id").values_list("subject_type", "subject_id", "outcome"))
-    done = list(real.items.order_by("id").values_list("subject_type", "subject_id", "outcome"))
-    assert plan == done
+
+    def lines(run):
+        return list(
+            run.items.order_by("id").values_list(
+                "subject_type", "subject_id", "outcome", "reason", "before", "after"
+            )
+        )
+
+    assert lines(dry) == lines(real)
+    outcomes = dict(real.items.filter(subject_type="session").values_list("subject_id", "outcome"))
+    assert outcomes == {"s1": "migrated", "s2": "migrated", "foreign": "failed", "clash": "failed"}
     with pytest.raises(MigrationError):
         migration_undo(run=dry)
     session.refresh_from_db()
@@ -213,9 +226,9 @@ def test_a_second_run_changes_nothing_and_skips_every_session(data_dir):
     named_workstream()
     scratch_session("s1", {"a": b"1"})
     scratch_session("s2", {"b": b"2"})
-    sessions_attach_to_workstream(workstream_id="my-blog", session_ids=["s1", "s2"])
+    attach_sessions("my-blog", ["s1", "s2"])
     before = tree_digest(data_dir / "workstreams")
-    again = sessions_attach_to_workstream(workstream_id="my-blog", session_ids=["s1", "s2"])
+    again = attach_sessions("my-blog", ["s1", "s2"])
     assert tree_digest(data_dir / "workstreams") == before
     assert again.counts["skipped"] == 2 and again.counts["migrated"] == 0
     assert again.status == MigrationRun.Status.SUCCEEDED
@@ -227,7 +240,7 @@ def test_undo_moves_files_back_and_restores_the_workstream_and_is_idempotent(dat
     scratch_session("s1", tree)
     scratch_session("s2", {"only.txt": b"2"})
     scratch_before = tree_digest(files.scratch_session_work_dir("s1"))
-    run = sessions_attach_to_workstream(workstream_id="my-blog", session_ids=["s1", "s2"])
+    run = attach_sessions("my-blog", ["s1", "s2"])
     assert tree_digest(files.attached_session_work_dir("my-blog", "s1")) == scratch_before
     undone = attach_workstream_undo(run=run)
     assert undone.status == MigrationRun.Status.UNDONE and undone.counts["undone"] == 2
@@ -243,7 +256,7 @@ def test_undo_leaves_a_session_that_moved_on_since(data_dir):
     named_workstream()
     named_workstream("other")
     session = scratch_session("s1", {"a": b"1"})
-    run = sessions_attach_to_workstream(workstream_id="my-blog", session_ids=["s1"])
+    run = attach_sessions("my-blog", ["s1"])
     Session.objects.filter(id="s1").update(workstream_id="other")
     undone = attach_workstream_undo(run=run)
     session.refresh_from_db()
@@ -256,8 +269,8 @@ def test_other_reassignments_move_no_files_and_undo(data_dir):
     named_workstream()
     named_workstream("other")
     scratch_session("s1", {"a": b"1"})
-    sessions_attach_to_workstream(workstream_id="my-blog", session_ids=["s1"])
-    run = sessions_attach_to_workstream(workstream_id="other", session_ids=["s1"])
+    attach_sessions("my-blog", ["s1"])
+    run = attach_sessions("other", ["s1"])
     assert run.counts["sessions_reassigned"] == 1 and run.counts["files"] == 0
     assert (files.attached_session_work_dir("my-blog", "s1") / "a").exists()
     assert Session.objects.get(id="s1").workstream_id == "other"
@@ -272,9 +285,7 @@ def test_per_session_failures_are_isolated_and_reported(data_dir):
     dest = files.attached_session_work_dir("my-blog", "clash")
     dest.mkdir(parents=True)
     (dest / "a").write_bytes(b"taken")
-    run = sessions_attach_to_workstream(
-        workstream_id="my-blog", session_ids=["good", "clash", "ghost", "../bad"]
-    )
+    run = attach_sessions(workstream_id="my-blog", session_ids=["good", "clash", "ghost", "../bad"])
     assert run.status == MigrationRun.Status.PARTIAL
     outcomes = dict(run.items.filter(subject_type="session").values_list("subject_id", "outcome"))
     assert outcomes == {
@@ -294,7 +305,7 @@ def test_a_session_of_another_workspace_is_not_attached(data_dir):
     named_workstream()
     other = WorkspaceFactory(slug="other-ws")
     scratch_session("foreign", {"a": b"1"}, workspace=other)
-    run = sessions_attach_to_workstream(workstream_id="my-blog", session_ids=["foreign"])
+    run = attach_sessions("my-blog", ["foreign"])
     assert run.items.get(subject_id="foreign").outcome == "failed"
     assert Session.objects.get(id="foreign").workstream_id == SCRATCH_WORKSTREAM_ID
 
@@ -304,7 +315,7 @@ def test_all_scratch_takes_the_workspace_scratch_sessions(data_dir):
     for i in range(7):
         scratch_session(f"s{i}", {"f": str(i).encode()})
     scratch_session("foreign", {"f": b"x"}, workspace=WorkspaceFactory(slug="w2"))
-    run = sessions_attach_to_workstream(workstream_id="my-blog", all_scratch=True, batch_size=3)
+    run = attach_sessions("my-blog", all_scratch=True, batch_size=3)
     assert run.counts["sessions_attached"] == 7
     assert (run.progress_done, run.progress_total) == (7, 7)
     assert Session.objects.get(id="foreign").workstream_id == SCRATCH_WORKSTREAM_ID
@@ -315,9 +326,7 @@ def _queries_for(n_sessions, batch_size, prefix):
         scratch_session(f"{prefix}{i:03d}", {"a.txt": b"1", "d/b.txt": b"2"})
     ids = [f"{prefix}{i:03d}" for i in range(n_sessions)]
     with CaptureQueriesContext(connection) as ctx:
-        sessions_attach_to_workstream(
-            workstream_id="my-blog", session_ids=ids, batch_size=batch_size
-        )
+        attach_sessions(workstream_id="my-blog", session_ids=ids, batch_size=batch_size)
     return len(ctx.captured_queries)
 
 
@@ -376,33 +385,34 @@ def test_the_claim_refuses_to_run_inside_a_callers_transaction(data_dir):
     named_workstream()
     scratch_session("s1", {"a": b"1"})
     with pytest.raises(RuntimeError), transaction.atomic():
-        sessions_attach_to_workstream(workstream_id="my-blog", session_ids=["s1"])
+        attach_sessions("my-blog", ["s1"])
     assert (files.scratch_session_work_dir("s1") / "a").exists()
 
 
 def test_a_dead_runs_claims_are_finished_by_the_next_run_even_with_all_scratch(data_dir):
     """Simulate a process that died right after its claim: rows moved, no file moved yet."""
-    from migration_app.services import attach_workstream as service
+    from migration_app.services.attach_workstream import KIND, plan, run
+    from migration_app.services.journal import migration_run_plan
 
     named_workstream()
     scratch_session("s1", {"a": b"1", "d/b": b"2"})
     scratch_session("s2", {"c": b"3"})
-    dead = service.attach_run_queue(workstream_id="my-blog", session_ids=["s1"])
+    dead = migration_run_plan(kind=KIND, workstream_id="my-blog", session_ids=["s1"])
     blog = Workstream.objects.get(id="my-blog")
     # Claim s1 the way a run does, but "die" before the move: plan + claim only.
-    plans = [service.session_attach_plan(session_id="s1", from_workstream="scratch",
-                                         to_workstream="my-blog")]  # fmt: skip
-    service._claim(dead, blog, plans, dry_run=False)
+    plans = [plan.session_files_plan(session_id="s1", from_workstream="scratch",
+                                     to_workstream="my-blog")]  # fmt: skip
+    run._claim(dead, blog, plans)
     assert Session.objects.get(id="s1").workstream_id == "my-blog"
     assert (files.scratch_session_work_dir("s1") / "a").exists()  # not moved yet
 
-    run = sessions_attach_to_workstream(workstream_id="my-blog", all_scratch=True)
+    later = attach_sessions("my-blog", all_scratch=True)
     dead.refresh_from_db()
     assert dead.is_finished and dead.status == MigrationRun.Status.SUCCEEDED
     assert "recovered" in " ".join(dead.counts["notes"])
     dest = files.attached_session_work_dir("my-blog", "s1")
     assert (dest / "a").read_bytes() == b"1" and (dest / "d" / "b").read_bytes() == b"2"
     assert not files.scratch_session_dir("s1").exists()
-    assert run.counts["sessions_attached"] == 1  # s2; s1 belongs to the recovered run
+    assert later.counts["sessions_attached"] == 1  # s2; s1 belongs to the recovered run
     attach_workstream_undo(run=dead)
     assert (files.scratch_session_work_dir("s1") / "a").exists()

@@ -12,11 +12,11 @@ from migration_app.services import MigrationConflict
 from migration_app.services.attach_workstream import (
     AttachResult,
     attach_workstream_undo,
-    session_attach_to_workstream,
 )
 from sessions_app import files
 from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session, Workstream
 from tests.migration_app.attach_helpers import (
+    attach_session,
     generated_tree,
     named_workstream,
     scratch_session,
@@ -34,7 +34,7 @@ def _race(targets: list[str]) -> list:
             session = Session.objects.get(id="race")
             workstream = Workstream.objects.get(id=target)
             barrier.wait()
-            results[index] = session_attach_to_workstream(session=session, workstream=workstream)
+            results[index] = attach_session(session=session, workstream=workstream)
         except MigrationConflict as exc:
             results[index] = exc
         except Exception as exc:  # anything else fails the test below, with its message

@@ -18,11 +18,11 @@ from django.conf import settings
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services.attach_workstream import (
     attach_workstream_undo,
-    sessions_attach_to_workstream,
 )
 from sessions_app import files
 from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session
 from tests.migration_app.attach_helpers import (
+    attach_sessions,
     generated_tree,
     named_workstream,
     scratch_session,
@@ -37,7 +37,7 @@ KILLS = 12
 
 
 def _lock_dir(data_dir: Path) -> Path:
-    return data_dir / "locks" / "attach"
+    return data_dir / "locks"
 
 
 def _start(data_dir: Path, args: list[str]) -> subprocess.Popen:
@@ -176,7 +176,7 @@ def _kill_test(data_dir: Path, target: str, seed: int) -> None:
         if i % 3 == 1:
             _undo_all()  # an undo straight after the kill (finishes the dead run first)
         else:
-            sessions_attach_to_workstream(workstream_id=target, session_ids=SESSIONS)
+            attach_sessions(workstream_id=target, session_ids=SESSIONS)
             assert _all_in(target)
             _check(expected, target, strict=True, where="dest")
             if i % 3 == 2:

@@ -1,48 +1,177 @@
+"""The journal: a kind registers plan, execute and undo; a run goes planned → running → closed."""
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from migration_app.models import MigrationItem, MigrationRun
+from migration_app.services import journal
 from migration_app.services.journal import (
-    _UNDO_HANDLERS,
     INTERRUPTED,
+    DryRun,
     ItemRecord,
     MigrationConflict,
     MigrationError,
+    MigrationKind,
+    Planned,
     UndoResult,
     migration_items_record,
+    migration_kind_register,
+    migration_run_execute,
     migration_run_finish,
+    migration_run_plan,
     migration_run_progress,
-    migration_run_start,
     migration_runs_close_interrupted,
     migration_undo,
-    undo_handler,
 )
+from migration_app.services.locks import kind_lock_try
+from projects_app.models import Workspace
 
 pytestmark = pytest.mark.django_db
 
 Outcome = MigrationItem.Outcome
-
-
-def start(**kwargs):
-    return migration_run_start(kind=MigrationRun.Kind.REASSOCIATE_TASK, **kwargs)
+TOY = "toy_kind"
 
 
 def items(outcome, n, prefix="s"):
     return [ItemRecord("session", f"{prefix}{i}", outcome) for i in range(n)]
 
 
-def test_a_run_starts_running_with_its_params():
-    run = start(params={"old": "md#1"}, actor="alice", origin="admin", progress_total=3)
+def toy_plan(*, slugs, fail_after=None):
+    if not slugs:
+        raise MigrationError("Nothing to do.")
+    return Planned(params={"slugs": list(slugs), "fail_after": fail_after}, total=len(slugs))
+
+
+def toy_execute(run):
+    """Creates one workspace per slug (a database write the dry run must roll back)."""
+    for n, slug in enumerate(run.params["slugs"]):
+        if run.params["fail_after"] is not None and n == run.params["fail_after"]:
+            raise RuntimeError("the disk is full")
+        Workspace.objects.create(slug=slug, name=slug)
+        migration_items_record(run=run, items=[ItemRecord("workspace", slug, Outcome.MIGRATED)])
+        migration_run_progress(run=run, advance=1)
+    return {"workspaces": len(run.params["slugs"])}
+
+
+def toy_undo(run):
+    slugs = list(run.items.filter(outcome=Outcome.MIGRATED).values_list("subject_id", flat=True))
+    Workspace.objects.filter(slug__in=slugs).delete()
+    run.items.update(outcome=Outcome.UNDONE)
+    return UndoResult(restored=len(slugs))
+
+
+@pytest.fixture
+def toy(monkeypatch):
+    """A kind of our own, registered for the test only."""
+    kind = MigrationKind(TOY, plan=toy_plan, execute=toy_execute, undo=toy_undo)
+    monkeypatch.setitem(journal._KINDS, TOY, kind)
+    return kind
+
+
+def run_toy(**request):
+    dry_run = request.pop("dry_run", False)
+    run = migration_run_plan(kind=TOY, dry_run=dry_run, **request)
+    return migration_run_execute(run_id=run.pk)
+
+
+def test_plan_records_a_planned_run_with_the_kinds_params_and_size(toy):
+    run = migration_run_plan(kind=TOY, slugs=["a", "b"], actor="alice", origin="admin")
     run.refresh_from_db()
-    assert run.status == MigrationRun.Status.RUNNING
-    assert run.params == {"old": "md#1"} and run.actor == "alice" and run.origin == "admin"
-    assert run.progress_total == 3 and run.finished_at is None
+    assert run.status == MigrationRun.Status.PLANNED
+    assert run.params == {"slugs": ["a", "b"], "fail_after": None}
+    assert (run.progress_total, run.actor, run.origin) == (2, "alice", "admin")
+
+
+def test_a_refused_plan_records_nothing(toy):
+    with pytest.raises(MigrationError, match="Nothing to do"):
+        migration_run_plan(kind=TOY, slugs=[])
+    assert not MigrationRun.objects.exists()
+
+
+def test_an_unknown_kind_is_refused():
+    with pytest.raises(MigrationError, match="No migration of kind"):
+        migration_run_plan(kind="nothing_registered")
+
+
+def test_execute_carries_out_the_run_and_closes_it_with_counts(toy):
+    run = run_toy(slugs=["a", "b", "c"])
+    assert run.status == MigrationRun.Status.SUCCEEDED
+    assert run.counts == {
+        "migrated": 3, "skipped": 0, "failed": 0, "undone": 0, "workspace_migrated": 3,
+        "workspaces": 3,
+    }  # fmt: skip
+    assert run.progress_done == run.progress_total == 3
+    assert set(Workspace.objects.values_list("slug", flat=True)) >= {"a", "b", "c"}
+
+
+def test_executing_a_finished_run_again_returns_it_unchanged(toy):
+    run = run_toy(slugs=["a"])
+    again = migration_run_execute(run_id=run.pk)
+    assert again.finished_at == run.finished_at and Workspace.objects.filter(slug="a").count() == 1
+
+
+def test_a_run_already_running_elsewhere_is_not_executed_twice(toy):
+    run = migration_run_plan(kind=TOY, slugs=["a"])
+    MigrationRun.objects.filter(pk=run.pk).update(status=MigrationRun.Status.RUNNING)
+    with pytest.raises(MigrationConflict, match="not planned"):
+        migration_run_execute(run_id=run.pk)
+    assert not Workspace.objects.filter(slug="a").exists()
+
+
+def test_an_error_that_stops_the_run_is_recorded_then_raised(toy):
+    with pytest.raises(RuntimeError, match="disk is full"):
+        run_toy(slugs=["a", "b", "c"], fail_after=2)
+    run = MigrationRun.objects.get()
+    assert run.status == MigrationRun.Status.FAILED
+    assert run.error == "RuntimeError: the disk is full"
+    assert run.counts["migrated"] == 2  # what it did before it stopped
+
+
+def test_a_dry_run_executes_for_real_then_rolls_back_keeping_its_items(toy):
+    before = Workspace.objects.count()
+    dry = run_toy(slugs=["a", "b"], dry_run=True)
+    assert Workspace.objects.count() == before
+    assert dry.dry_run and dry.status == MigrationRun.Status.SUCCEEDED
+    assert list(dry.items.values_list("subject_id", "outcome")) == [
+        ("a", "migrated"), ("b", "migrated"),
+    ]  # fmt: skip
+    assert dry.progress_done == 2
+    real = run_toy(slugs=["a", "b"])
+    assert [(i.subject_id, i.outcome) for i in real.items.all()] == [
+        (i.subject_id, i.outcome) for i in dry.items.all()
+    ]
+
+
+def test_a_failing_dry_run_keeps_the_items_it_recorded(toy):
+    with pytest.raises(RuntimeError):
+        run_toy(slugs=["a", "b"], fail_after=1, dry_run=True)
+    run = MigrationRun.objects.get()
+    assert run.status == MigrationRun.Status.FAILED
+    assert list(run.items.values_list("subject_id", flat=True)) == ["a"]
+    assert not Workspace.objects.filter(slug="a").exists()
+
+
+def test_a_kind_that_plans_its_own_dry_run_is_executed_without_a_rollback(toy, monkeypatch):
+    monkeypatch.setitem(
+        journal._KINDS,
+        TOY,
+        MigrationKind(TOY, toy_plan, toy_execute, toy_undo, DryRun.PLANNED_BY_KIND),
+    )
+    run_toy(slugs=["planned-by-kind"], dry_run=True)
+    assert Workspace.objects.filter(slug="planned-by-kind").exists()  # the toy does not check
+
+
+def test_progress_is_reported_to_the_listener_as_it_moves(toy):
+    seen = []
+    run = migration_run_plan(kind=TOY, slugs=["a", "b"])
+    migration_run_execute(run_id=run.pk, on_progress=lambda r: seen.append(r.progress_done))
+    assert seen == [1, 2]
 
 
 @pytest.mark.parametrize("batch_size", [1, 50, 3_000])
-def test_a_batch_of_items_is_one_statement(batch_size):
-    run = start()
+def test_a_batch_of_items_is_one_statement(toy, batch_size):
+    run = migration_run_plan(kind=TOY, slugs=["a"])
     with CaptureQueriesContext(connection) as queries:
         written = migration_items_record(run=run, items=items(Outcome.MIGRATED, batch_size))
     assert written == batch_size
@@ -52,8 +181,8 @@ def test_a_batch_of_items_is_one_statement(batch_size):
     assert run.items.count() == batch_size
 
 
-def test_items_keep_their_journal_values():
-    run = start()
+def test_items_keep_their_journal_values(toy):
+    run = migration_run_plan(kind=TOY, slugs=["a"])
     record = ItemRecord("file", "/a/b.json", Outcome.FAILED, "invalid JSON", {"x": [1]}, None)
     migration_items_record(run=run, items=[record])
     item = run.items.get()
@@ -64,108 +193,128 @@ def test_items_keep_their_journal_values():
     assert item.created_at is not None
 
 
-def test_progress_accumulates_in_the_database():
-    run = start(progress_total=10)
-    migration_run_progress(run=run, advance=4)
-    migration_run_progress(run=run, advance=3, total=12)
-    run.refresh_from_db()
-    assert (run.progress_done, run.progress_total) == (7, 12)
-
-
-def test_finish_counts_items_per_outcome_and_succeeds_without_failures():
-    run = start()
-    migration_items_record(
-        run=run, items=items(Outcome.MIGRATED, 3) + items(Outcome.SKIPPED, 2, "k")
-    )
-    run = migration_run_finish(run=run, extra_counts={"messages_relinked": 9})
-    run.refresh_from_db()
-    assert run.status == MigrationRun.Status.SUCCEEDED
-    assert run.counts == {
-        "migrated": 3, "skipped": 2, "failed": 0, "undone": 0, "messages_relinked": 9,
-    }  # fmt: skip
-    assert run.finished_at is not None
-
-
-def test_any_failed_item_makes_the_run_partial():
-    run = start()
+def test_any_failed_item_makes_the_run_partial(toy):
+    run = migration_run_plan(kind=TOY, slugs=["a"])
     migration_items_record(
         run=run, items=items(Outcome.MIGRATED, 3) + items(Outcome.FAILED, 1, "f")
     )
     assert migration_run_finish(run=run).status == MigrationRun.Status.PARTIAL
 
 
-def test_an_error_that_stops_the_run_makes_it_failed():
-    run = migration_run_finish(run=start(), error="Invalid task ID format: x or y")
-    assert run.status == MigrationRun.Status.FAILED
-    assert run.error == "Invalid task ID format: x or y"
-
-
-def test_runs_left_running_by_a_dead_process_are_closed_with_what_they_did():
-    dead = start()
-    migration_items_record(run=dead, items=items(Outcome.MIGRATED, 4))
-    finished = migration_run_finish(run=start())
-    other_kind = migration_run_start(kind=MigrationRun.Kind.LEGACY_IMPORT)
-
-    closed = migration_runs_close_interrupted(kind=MigrationRun.Kind.REASSOCIATE_TASK)
-
-    assert closed == 1
-    dead.refresh_from_db()
-    assert (dead.status, dead.error) == (MigrationRun.Status.FAILED, INTERRUPTED)
-    assert dead.counts["migrated"] == 4 and dead.is_finished
-    finished_before = finished.finished_at
-    finished.refresh_from_db()
-    assert finished.status == MigrationRun.Status.SUCCEEDED
-    assert finished.finished_at == finished_before
-    other_kind.refresh_from_db()
-    assert other_kind.status == MigrationRun.Status.RUNNING
-    assert migration_runs_close_interrupted(kind=MigrationRun.Kind.REASSOCIATE_TASK) == 0
+# --- one run at a time ------------------------------------------------------------------
 
 
 @pytest.fixture
-def recording_undo():
-    calls = []
-
-    @undo_handler("test_kind")
-    def undo(run):
-        calls.append(run.pk)
-        run.items.update(outcome=Outcome.UNDONE)
-        return UndoResult(restored=run.items.count())
-
-    yield calls
-    _UNDO_HANDLERS.pop("test_kind")
+def exclusive(monkeypatch):
+    kind = MigrationKind(TOY, toy_plan, toy_execute, toy_undo, one_at_a_time=True)
+    monkeypatch.setitem(journal._KINDS, TOY, kind)
+    return kind
 
 
-def test_undo_dispatches_to_the_handler_of_the_runs_kind(recording_undo):
-    run = migration_run_start(kind="test_kind")
-    migration_items_record(run=run, items=items(Outcome.MIGRATED, 2))
-    migration_run_finish(run=run)
+def test_a_second_run_of_a_one_at_a_time_kind_is_refused_and_leaves_no_trace(exclusive):
+    release = kind_lock_try(TOY)  # another process's run holds the kind's lock
+    try:
+        run = migration_run_plan(kind=TOY, slugs=["a"])
+        with pytest.raises(MigrationConflict, match="Another toy_kind run is in progress"):
+            migration_run_execute(run_id=run.pk)
+    finally:
+        release()
+    assert not MigrationRun.objects.exists()
+    assert run_toy(slugs=["a"]).status == MigrationRun.Status.SUCCEEDED  # free again
+
+
+def test_under_the_lock_runs_left_running_by_a_dead_process_are_closed(exclusive):
+    dead = migration_run_plan(kind=TOY, slugs=["a"])
+    MigrationRun.objects.filter(pk=dead.pk).update(status=MigrationRun.Status.RUNNING)
+    migration_items_record(run=dead, items=items(Outcome.MIGRATED, 4))
+    other = MigrationRun.objects.create(kind="other", status=MigrationRun.Status.RUNNING)
+
+    run_toy(slugs=["b"])
+
+    dead.refresh_from_db()
+    assert (dead.status, dead.error) == (MigrationRun.Status.FAILED, INTERRUPTED)
+    assert dead.counts["migrated"] == 4 and dead.is_finished
+    other.refresh_from_db()
+    assert other.status == MigrationRun.Status.RUNNING
+    assert migration_runs_close_interrupted(kind=TOY) == 0
+
+
+# --- undo -------------------------------------------------------------------------------
+
+
+def test_undo_goes_to_the_undo_of_the_runs_kind(toy):
+    run = run_toy(slugs=["a", "b"])
     undone = migration_undo(run=run)
-    assert recording_undo == [run.pk]
     assert undone.status == MigrationRun.Status.UNDONE
     assert undone.counts["undone"] == 2
-    assert set(run.items.values_list("outcome", flat=True)) == {Outcome.UNDONE}
+    assert not Workspace.objects.filter(slug__in=["a", "b"]).exists()
 
 
-def test_a_second_undo_changes_nothing(recording_undo):
-    run = migration_run_finish(run=migration_run_start(kind="test_kind"))
+def test_a_second_undo_changes_nothing(toy):
+    run = run_toy(slugs=["a"])
     migration_undo(run=run)
+    Workspace.objects.create(slug="a", name="made again after the undo")
     migration_undo(run=run)
-    assert recording_undo == [run.pk]
+    assert Workspace.objects.filter(slug="a").exists()
 
 
-def test_a_dry_run_cannot_be_undone(recording_undo):
-    run = migration_run_finish(run=migration_run_start(kind="test_kind", dry_run=True))
-    with pytest.raises(MigrationError):
-        migration_undo(run=run)
-    assert recording_undo == []
+def test_a_dry_run_cannot_be_undone(toy):
+    with pytest.raises(MigrationError, match="dry run"):
+        migration_undo(run=run_toy(slugs=["a"], dry_run=True))
 
 
-def test_a_running_run_cannot_be_undone(recording_undo):
+def test_a_running_run_cannot_be_undone(toy):
+    run = migration_run_plan(kind=TOY, slugs=["a"])
     with pytest.raises(MigrationConflict):
-        migration_undo(run=migration_run_start(kind="test_kind"))
-
-
-def test_a_kind_without_undo_is_refused():
-    run = migration_run_finish(run=migration_run_start(kind="nothing_registered"))
-    with pytest.raises(MigrationError, match="No undo"):
         migration_undo(run=run)
+
+
+def test_every_migration_kind_registers_plan_execute_and_undo():
+    for kind in MigrationRun.Kind.values:
+        registered = journal.migration_kind_get(kind)
+        assert callable(registered.plan) and callable(registered.execute)
+        assert callable(registered.undo)
+
+
+def test_registering_a_kind_makes_it_available(monkeypatch):
+    monkeypatch.setattr(journal, "_KINDS", dict(journal._KINDS))
+    migration_kind_register(MigrationKind("late_kind", toy_plan, toy_execute, toy_undo))
+    assert journal.migration_kind_get("late_kind").plan is toy_plan
+
+
+# --- the selection ----------------------------------------------------------------------
+
+
+def test_a_named_selection_is_kept_as_rows_until_the_run_finishes(monkeypatch):
+    from migration_app.models import MigrationSelection
+    from migration_app.services.journal import migration_run_selection_batches
+
+    def plan(*, ids):
+        return Planned(params={}, total=len(ids), selection=ids)
+
+    batches = []
+
+    def execute(run):
+        batches.extend(migration_run_selection_batches(run=run, size=4_000))
+        return {}
+
+    monkeypatch.setitem(journal._KINDS, TOY, MigrationKind(TOY, plan, execute, toy_undo))
+    ids = [f"s{n:05d}" for n in range(12_000)]
+    run = migration_run_plan(kind=TOY, ids=list(reversed(ids)))
+    assert run.params == {"selected": 12_000}  # a count, not the ids
+    assert MigrationSelection.objects.filter(run=run).count() == 12_000
+    migration_run_execute(run_id=run.pk)
+    assert [len(batch) for batch in batches] == [4_000, 4_000, 4_000]
+    assert [s for batch in batches for s in batch] == ids  # in id order, each once
+    assert not MigrationSelection.objects.filter(run=run).exists()  # the items hold them now
+
+
+def test_a_selection_larger_than_one_statement_is_counted_in_chunks():
+    from migration_app.services.journal import migration_selection_count
+    from sessions_app.models import Session
+    from tests.factories import SessionFactory
+
+    SessionFactory(id="present-1")
+    SessionFactory(id="present-2")
+    ids = [f"absent-{n}" for n in range(40_000)] + ["present-1", "present-2"]
+    assert migration_selection_count(queryset=Session.objects.all(), subject_ids=ids) == 2

@@ -6,7 +6,7 @@ from django.apps import apps
 from django.core.management import call_command
 from django.db import models
 
-from migration_app.services.demo_seed import demo_seed
+from migration_app.demo import demo_seed
 from projects_app.models import Artifact, Conversation, Message, Project, Source, Workspace
 from sessions_app import files
 from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session, Workstream

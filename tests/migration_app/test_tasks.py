@@ -11,18 +11,6 @@ WORKER = ("db_worker", "--batch", "--no-startup-delay", "--no-reload")
 DB_BACKEND = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 
-def worker_carries_out(result, run, *, data_dir) -> None:
-    """A real `db_worker` process runs the queued task; the task and its run succeed."""
-    from migration_app.models import MigrationRun
-
-    worker = manage_run(*WORKER, data_dir=data_dir)
-    assert worker.returncode == 0, worker.stderr
-    result.refresh()
-    assert result.status == TaskResultStatus.SUCCESSFUL, result.errors
-    run.refresh_from_db()
-    assert run.status == MigrationRun.Status.SUCCEEDED, run.error
-
-
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_db_worker_runs_an_enqueued_task(settings, tmp_path):
@@ -62,27 +50,40 @@ def test_db_worker_records_a_failing_task_and_its_rollback(settings, tmp_path):
     assert not Session.objects.exists()
 
 
+def queued_then_carried_out(settings, data_dir, *, kind, **request):
+    """Dispatched from the admin above the sync limit: the run waits, planned, until a real
+    `db_worker` process executes it; returns the run, closed."""
+    from migration_app.dispatch import migration_run_dispatch
+    from migration_app.models import MigrationRun
+
+    settings.TASKS = DB_BACKEND
+    settings.SESSIONHUB_SYNC_ACTION_LIMIT = 0
+    run = migration_run_dispatch(kind=kind, origin=MigrationRun.Origin.ADMIN, **request)
+    assert run.status == MigrationRun.Status.PLANNED
+    worker = manage_run(*WORKER, data_dir=data_dir)
+    assert worker.returncode == 0, worker.stderr
+    run.refresh_from_db()
+    assert run.status == MigrationRun.Status.SUCCEEDED, run.error
+    return run
+
+
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_db_worker_carries_out_a_queued_session_to_project_run(settings, tmp_path):
     from migration_app.models import MigrationRun
-    from migration_app.services.session_to_project import session_to_project_run_create
-    from migration_app.tasks import session_to_project_run_task
     from tests.factories import ConversationFactory, MessageFactory, SessionFactory
 
-    settings.TASKS = DB_BACKEND
     sessions = []
     for n in range(3):
         conversation = ConversationFactory()
         MessageFactory(conversation=conversation, content=f"Research the market {n}")
         sessions.append(SessionFactory(conversation=conversation))
-    run = session_to_project_run_create(
-        session_ids=[s.pk for s in sessions], origin=MigrationRun.Origin.ADMIN
+    run = queued_then_carried_out(
+        settings,
+        tmp_path,
+        kind=MigrationRun.Kind.SESSION_TO_PROJECT,
+        session_ids=[s.pk for s in sessions],
     )
-    result = session_to_project_run_task.enqueue(run_id=str(run.pk))
-    assert not Session.objects.filter(project__isnull=False).exists()
-
-    worker_carries_out(result, run, data_dir=tmp_path)
     assert run.counts["migrated"] == 3
     assert Session.objects.filter(project__isnull=False).count() == 3
 
@@ -92,24 +93,19 @@ def test_db_worker_carries_out_a_queued_session_to_project_run(settings, tmp_pat
 def test_db_worker_carries_out_a_queued_attach_run(settings, data_dir):
     """The admin's background path for a large selection, carried out by a real worker."""
     from migration_app.models import MigrationRun
-    from migration_app.services.attach_workstream import attach_run_queue
-    from migration_app.tasks import attach_sessions_task
     from sessions_app import files
     from tests.migration_app.attach_helpers import named_workstream, scratch_session
 
-    settings.TASKS = DB_BACKEND
     named_workstream("my-blog")
     for name in ("s1", "s2"):
         scratch_session(name, {"notes.txt": name.encode(), "sub/draft.md": b"# draft"})
-    run = attach_run_queue(
-        workstream_id="my-blog", session_ids=["s1", "s2"], origin=MigrationRun.Origin.ADMIN
+    run = queued_then_carried_out(
+        settings,
+        data_dir,
+        kind=MigrationRun.Kind.ATTACH_WORKSTREAM,
+        workstream_id="my-blog",
+        session_ids=["s1", "s2"],
     )
-    result = attach_sessions_task.enqueue(
-        run_id=str(run.pk), workstream_id="my-blog", session_ids=["s1", "s2"]
-    )
-    assert run.status in (MigrationRun.Status.PLANNED, MigrationRun.Status.RUNNING)
-
-    worker_carries_out(result, run, data_dir=data_dir)
     assert run.counts["sessions_attached"] == 2 and run.counts["files"] == 4
     assert set(Session.objects.values_list("workstream_id", flat=True)) == {"my-blog"}
     for name in ("s1", "s2"):
@@ -120,23 +116,19 @@ def test_db_worker_carries_out_a_queued_attach_run(settings, data_dir):
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_db_worker_carries_out_a_background_task_reassociation(settings, tmp_path):
+def test_db_worker_carries_out_a_queued_task_reassociation(settings, tmp_path):
     from migration_app.models import MigrationRun
-    from migration_app.services.task_reassociation import reassociate_task
     from tests.factories import SessionFactory
 
-    settings.TASKS = DB_BACKEND
     for n in range(3):
         SessionFactory(id=f"r{n}", task_id="md#123")
     SessionFactory(id="other", task_id="md#9")
-    run = reassociate_task(old_task_id="md#123", new_task_id="mt#123", background=True)
-    assert set(Session.objects.values_list("task_id", flat=True)) == {"md#123", "md#9"}
-
-    worker = manage_run(*WORKER, data_dir=tmp_path)
-    assert worker.returncode == 0, worker.stderr
-
-    run.refresh_from_db()
-    assert run.status == MigrationRun.Status.SUCCEEDED, run.error
+    run = queued_then_carried_out(
+        settings,
+        tmp_path,
+        kind=MigrationRun.Kind.REASSOCIATE_TASK,
+        mapping=[("md#123", "mt#123")],
+    )
     assert run.counts["sessions_updated"] == 3
     assert dict(Session.objects.values_list("id", "task_id")) == {
         "r0": "mt#123", "r1": "mt#123", "r2": "mt#123", "other": "md#9",

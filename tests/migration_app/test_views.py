@@ -3,7 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from migration_app.services.session_to_project import sessions_migrate_to_projects
+from migration_app.dispatch import migration_run_dispatch
+from migration_app.services.session_to_project import KIND
 from tests.factories import SessionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -11,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 def test_redirects_a_migrated_session_to_its_project_page(staff_client):
     session = SessionFactory()
-    sessions_migrate_to_projects(session_ids=[session.id])
+    migration_run_dispatch(kind=KIND, session_ids=[session.id])
     session.refresh_from_db()
     response = staff_client.get(f"/execution/{session.id}/")
     assert response.status_code == 302
@@ -27,7 +28,7 @@ def test_not_migrated_or_unknown_is_404(staff_client):
 
 def test_anonymous_and_non_staff_users_go_to_the_login_page(client):
     session = SessionFactory()
-    sessions_migrate_to_projects(session_ids=[session.id])
+    migration_run_dispatch(kind=KIND, session_ids=[session.id])
     response = client.get(f"/execution/{session.id}/")
     assert response.status_code == 302
     assert response.url.startswith(reverse("admin:login"))

@@ -4,8 +4,25 @@ import json
 
 from django.core.management.base import CommandError
 
+from migration_app.dispatch import migration_run_dispatch
 from migration_app.models import MigrationRun
 from migration_app.selectors import task_run_summary
+from migration_app.services import MigrationError
+
+REFUSED = 2
+
+
+def run_and_report(command, *, kind: str, as_json: bool, **request) -> None:
+    """Dispatch the run and print it; a refused request exits 2 (under --json, as one object)."""
+    try:
+        run = migration_run_dispatch(
+            kind=kind, actor="cli", origin=MigrationRun.Origin.CLI, **request
+        )
+    except MigrationError as exc:
+        if as_json:
+            command.stdout.write(json.dumps({"status": "refused", "error": str(exc)}))
+        raise CommandError(str(exc), returncode=REFUSED) from exc
+    report(command, run, as_json=as_json)
 
 
 def report(command, run: MigrationRun, *, as_json: bool) -> None:
@@ -32,6 +49,6 @@ def report(command, run: MigrationRun, *, as_json: bool) -> None:
         if run.dry_run and summary["sessions_would_update"]:
             command.stdout.write("Run again with --execute (or without --dry-run) to apply.")
     if run.status == MigrationRun.Status.FAILED:
-        raise CommandError(run.error or "The run failed.", returncode=2)
+        raise CommandError(run.error or "The run failed.", returncode=1)
     if run.status == MigrationRun.Status.PARTIAL:
         raise CommandError("Some sessions failed; see the errors above.", returncode=1)

@@ -11,12 +11,13 @@ import json
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from migration_app.dispatch import migration_run_dispatch
 from migration_app.models import MigrationRun
 from migration_app.services import MigrationError
 from migration_app.services.attach_workstream import (
+    KIND,
     attach_workstream_recover,
     attach_workstream_undo,
-    sessions_attach_to_workstream,
 )
 from sessions_app.models import Workstream
 
@@ -61,7 +62,8 @@ class Command(BaseCommand):
             raise CommandError("--workstream is required.")
         if not options["session_ids"] and not options["all_scratch"]:
             raise CommandError("Name at least one SESSION_ID, or pass --all-scratch.")
-        return sessions_attach_to_workstream(
+        return migration_run_dispatch(
+            kind=KIND,
             workstream_id=options["workstream"],
             session_ids=options["session_ids"],
             all_scratch=options["all_scratch"],

@@ -12,14 +12,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 
+from migration_app.dispatch import migration_run_dispatch
 from migration_app.models import MigrationRun
-from migration_app.services.journal import MigrationError, migration_runs_close_interrupted
+from migration_app.services.journal import MigrationError
 from migration_app.services.legacy_import import (
     DEFAULT_BATCH_SIZE,
     SOURCES,
     default_source_path,
-    legacy_import_lock_key,
-    legacy_import_run,
 )
 from projects_app.models import Project, Workspace
 from sessions_app.models import Session
@@ -61,12 +60,8 @@ class Command(BaseCommand):
                 "or pass --workspace with an existing slug.",
                 returncode=REFUSED,
             )
-        with _single_run_lock():
-            _check_database_writable()
-            if not options["dry_run"]:  # a dry run writes nothing but its own run
-                # Under the lock, a legacy import still marked running died mid-way.
-                migration_runs_close_interrupted(kind=MigrationRun.Kind.LEGACY_IMPORT)
-            run = self._run(source, path, options)
+        _check_database_writable()
+        run = self._run(source, path, options)
         self._report(run, options)
         if run.status != MigrationRun.Status.SUCCEEDED:
             raise CommandError(
@@ -77,7 +72,8 @@ class Command(BaseCommand):
     def _run(self, source, path, options):
         show_bar = not options["json"] and options["verbosity"] >= 1 and _is_tty(self.stdout)
         try:
-            return legacy_import_run(
+            return migration_run_dispatch(
+                kind=MigrationRun.Kind.LEGACY_IMPORT,
                 source=source,
                 path=path,
                 workspace_slug=options["workspace"],
@@ -98,7 +94,8 @@ class Command(BaseCommand):
             if show_bar:
                 self.stdout.write("")
 
-    def _draw_bar(self, done: int, total: int) -> None:
+    def _draw_bar(self, run: MigrationRun) -> None:
+        done, total = run.progress_done, run.progress_total
         width = 40
         filled = width * done // total if total else width
         bar = "#" * filled + "-" * (width - filled)
@@ -167,56 +164,6 @@ class Command(BaseCommand):
 def _is_tty(stream) -> bool:
     target = getattr(stream, "_out", stream)
     return bool(getattr(target, "isatty", lambda: False)())
-
-
-class _single_run_lock:
-    """One migrate_legacy at a time: a PostgreSQL advisory lock, or a file lock for SQLite."""
-
-    def __enter__(self):
-        connection = connections[DEFAULT_DB_ALIAS]
-        self.connection = connection
-        self.handle = None
-        busy = CommandError(
-            "Another migrate_legacy is running against this database; wait for it to finish "
-            "and run this command again.",
-            returncode=REFUSED,
-        )
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_try_advisory_lock(%s)", [legacy_import_lock_key()])
-                if not cursor.fetchone()[0]:
-                    raise busy
-            return self
-        import fcntl
-
-        lock_path = _lock_file_path(connection)
-        self.handle = open(lock_path, "a+")  # noqa: SIM115 - held for the whole run
-        try:
-            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self.handle.close()
-            raise busy from None
-        return self
-
-    def __exit__(self, *exc_info):
-        if self.connection.vendor == "postgresql":
-            try:
-                with self.connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_unlock(%s)", [legacy_import_lock_key()])
-            except Exception:  # the lock dies with the session anyway
-                pass
-        elif self.handle is not None:
-            self.handle.close()  # closing releases the flock
-        return False
-
-
-def _lock_file_path(connection) -> str:
-    from django.conf import settings
-
-    name = str(connection.settings_dict["NAME"])
-    if name and name != ":memory:" and not name.startswith("file:"):
-        return name + ".migrate_legacy.lock"
-    return os.path.join(str(settings.SESSIONHUB_DATA_DIR), "migrate_legacy.lock")
 
 
 def _check_database_writable() -> None:

@@ -8,14 +8,11 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from migration_app.dispatch import migration_run_dispatch
 from migration_app.legacy.tokendance import summary_report
 from migration_app.models import MigrationRun
 from migration_app.services.journal import MigrationError
-from migration_app.services.session_to_project import (
-    BATCH_SIZE_DEFAULT,
-    session_to_project_run_create,
-    session_to_project_run_execute,
-)
+from migration_app.services.session_to_project import BATCH_SIZE_DEFAULT, KIND
 from projects_app.models import Workspace
 
 BAR_WIDTH = 30
@@ -48,21 +45,20 @@ class Command(BaseCommand):
     def handle(self, *args, workspace, statuses, dry_run, batch_size, as_json, **options):
         if workspace and not Workspace.objects.filter(slug=workspace).exists():
             raise CommandError(f"No workspace with slug {workspace!r}.", returncode=2)
+        show_bar = not as_json and self.stdout.isatty() and options["verbosity"] > 0
         try:
-            run = session_to_project_run_create(
+            run = migration_run_dispatch(
+                kind=KIND,
                 workspace_slug=workspace,
                 statuses=statuses,
                 dry_run=dry_run,
                 batch_size=batch_size,
                 actor="manage.py",
                 origin=MigrationRun.Origin.CLI,
+                on_progress=self._draw_bar if show_bar else None,
             )
         except MigrationError as exc:
             raise CommandError(str(exc), returncode=2) from exc
-        show_bar = not as_json and self.stdout.isatty() and options["verbosity"] > 0
-        run = session_to_project_run_execute(
-            run_id=run.pk, on_batch=self._draw_bar if show_bar else None
-        )
         if show_bar:
             self.stdout.write("")
         if as_json:

@@ -2,9 +2,9 @@
 
 from django.core.management.base import BaseCommand
 
-from migration_app.management.commands._task_output import report
+from migration_app.management.commands._task_output import run_and_report
 from migration_app.models import MigrationRun
-from migration_app.services.task_reassociation import BATCH_SIZE, migrate_task_backend
+from migration_app.services.task_reassociation import BATCH_SIZE
 
 
 class Command(BaseCommand):
@@ -23,13 +23,13 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="sessions per batch")
 
     def handle(self, *args, **options):
-        run = migrate_task_backend(
+        run_and_report(
+            self,
+            kind=MigrationRun.Kind.TASK_BACKEND,
+            as_json=options["json"],
             from_backend=options["from_backend"],
             to_backend=options["to_backend"],
-            execute=options["execute"],
+            dry_run=not options["execute"],
             limit=options["limit"],
             batch_size=options["batch_size"],
-            origin=MigrationRun.Origin.CLI,
-            actor="cli",
         )
-        report(self, run, as_json=options["json"])

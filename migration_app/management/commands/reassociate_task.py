@@ -2,9 +2,9 @@
 
 from django.core.management.base import BaseCommand
 
-from migration_app.management.commands._task_output import report
+from migration_app.management.commands._task_output import run_and_report
 from migration_app.models import MigrationRun
-from migration_app.services.task_reassociation import BATCH_SIZE, reassociate_task
+from migration_app.services.task_reassociation import BATCH_SIZE
 
 
 class Command(BaseCommand):
@@ -21,12 +21,11 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="sessions per batch")
 
     def handle(self, *args, **options):
-        run = reassociate_task(
-            old_task_id=options["old_task_id"],
-            new_task_id=options["new_task_id"],
+        run_and_report(
+            self,
+            kind=MigrationRun.Kind.REASSOCIATE_TASK,
+            as_json=options["json"],
+            mapping=[(options["old_task_id"], options["new_task_id"])],
             dry_run=options["dry_run"],
             batch_size=options["batch_size"],
-            origin=MigrationRun.Origin.CLI,
-            actor="cli",
         )
-        report(self, run, as_json=options["json"])

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from migration_app.services.demo_seed import demo_seed
+from migration_app.demo import demo_seed
 
 
 class Command(BaseCommand):

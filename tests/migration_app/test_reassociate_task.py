@@ -1,68 +1,25 @@
-"""reassociate_task / migrate_task_backend services: legacy-formats §5.6 checklist and §8 #8-#12."""
-
-from contextlib import contextmanager
+"""reassociate_task: legacy-formats §5.6 checklist and §8 #8-#12; the shared batch machinery."""
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from migration_app.models import MigrationItem, MigrationRun
-from migration_app.services import migration_undo
-from migration_app.services.task_reassociation import (
-    _cas_update,
-    migrate_task_backend,
-    reassociate_task,
-    reassociate_tasks,
-)
+from migration_app.services import MigrationError, migration_undo
+from migration_app.services.task_reassociation.batches import _cas_update
 from sessions_app.models import Session
 from tests.factories import SessionFactory, WorkspaceFactory
+from tests.migration_app.task_helpers import (
+    failing_update_of,
+    reassociate_task,
+    reassociate_tasks,
+    task_ids,
+)
 
 pytestmark = pytest.mark.django_db
 
 Outcome = MigrationItem.Outcome
 Status = MigrationRun.Status
-
-
-def task_ids(*ids):
-    return [Session.objects.get(pk=i).task_id for i in ids]
-
-
-@pytest.fixture
-def minsky_sessions():
-    """The origin's fixture: three sessions storing plain ids."""
-    SessionFactory(id="test-session-md123", task_id="123")
-    SessionFactory(id="another-session", task_id="456")
-    SessionFactory(id="unrelated-session", task_id="999")
-
-
-@contextmanager
-def failing_update_of(session_id):
-    """A real database trigger that refuses to change one session's task id."""
-    table = Session._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "CREATE FUNCTION refuse_task_update() RETURNS trigger AS $$ BEGIN "
-                "RAISE EXCEPTION 'task id locked'; END $$ LANGUAGE plpgsql"
-            )
-            cursor.execute(
-                f"CREATE TRIGGER refuse_task BEFORE UPDATE OF task_id ON {table} FOR EACH ROW "
-                f"WHEN (OLD.id = '{session_id}') EXECUTE FUNCTION refuse_task_update()"
-            )
-        else:
-            cursor.execute(
-                f"CREATE TRIGGER refuse_task BEFORE UPDATE OF task_id ON {table} "
-                f"WHEN OLD.id = '{session_id}' BEGIN SELECT RAISE(ABORT, 'task id locked'); END"
-            )
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute(f"DROP TRIGGER refuse_task ON {table}")
-                cursor.execute("DROP FUNCTION refuse_task_update()")
-            else:
-                cursor.execute("DROP TRIGGER refuse_task")
 
 
 # --- reassociate_task: the origin's checklist ---------------------------------------------
@@ -144,13 +101,10 @@ def test_non_existent_task_is_zero_zero_without_errors(minsky_sessions):
 
 
 @pytest.mark.parametrize(("old", "new"), [("invalid-id", "mt#1"), ("md#1", "MT#1")])
-def test_invalid_format_fails_the_run_and_changes_nothing(minsky_sessions, old, new):
-    run = reassociate_task(old_task_id=old, new_task_id=new)
-    assert run.status == Status.FAILED
-    assert len(run.counts["errors"]) == 1
-    assert "Invalid task ID format" in run.counts["errors"][0]
-    assert "Invalid task ID format" in run.error
-    assert run.counts["sessions_found"] == 0 and not run.items.exists()
+def test_invalid_format_is_refused_and_changes_nothing(minsky_sessions, old, new):
+    with pytest.raises(MigrationError, match="Invalid task ID format"):
+        reassociate_task(old_task_id=old, new_task_id=new)
+    assert not MigrationRun.objects.exists()
     assert task_ids("test-session-md123", "another-session") == ["123", "456"]
 
 
@@ -169,6 +123,30 @@ def test_a_failing_session_is_recorded_and_the_rest_proceed():
     assert task_ids("test-session-md123", "ok-1", "ok-2") == ["123", "mt#123", "mt#123"]
     failed = run.items.get(outcome=Outcome.FAILED)
     assert failed.subject_id == "test-session-md123"
+
+
+def test_the_dry_run_sees_the_refusal_the_real_run_meets_item_by_item():
+    """The dry run executes the real writes and rolls them back, so a session the database
+    refuses is a failed item in both, with the same reason."""
+    SessionFactory(id="test-session-md123", task_id="123")
+    SessionFactory(id="ok-1", task_id="md#123")
+    SessionFactory(id="ok-2", task_id="md#123")
+    with failing_update_of("test-session-md123"):
+        dry = reassociate_task(old_task_id="md#123", new_task_id="mt#123", dry_run=True)
+        assert task_ids("test-session-md123", "ok-1") == ["123", "md#123"]
+        real = reassociate_task(old_task_id="md#123", new_task_id="mt#123")
+
+    def lines(run):
+        return [
+            (i.subject_id, i.outcome, i.reason, i.before, i.after)
+            for i in run.items.order_by("subject_id")
+        ]
+
+    assert lines(dry) == lines(real)
+    assert [line[:2] for line in lines(real)] == [
+        ("ok-1", "migrated"), ("ok-2", "migrated"), ("test-session-md123", "failed"),
+    ]  # fmt: skip
+    assert (dry.status, real.status) == (Status.PARTIAL, Status.PARTIAL)
 
 
 def test_same_old_and_new_rewrites_only_non_canonical_values():
@@ -228,9 +206,9 @@ def test_a_mapping_moves_several_tasks_in_one_run():
 )
 def test_ambiguous_mappings_are_refused(mapping):
     SessionFactory(id="a", task_id="1")
-    run = reassociate_tasks(mapping=mapping)
-    assert run.status == Status.FAILED and run.error
-    assert task_ids("a") == ["1"]
+    with pytest.raises(MigrationError):
+        reassociate_tasks(mapping=mapping)
+    assert task_ids("a") == ["1"] and not MigrationRun.objects.exists()
 
 
 # --- undo ------------------------------------------------------------------------------------
@@ -312,88 +290,29 @@ def test_progress_reaches_the_total():
     assert (run.progress_done, run.progress_total) == (7, 7)
 
 
-def test_background_run_is_carried_out_by_the_task(django_capture_on_commit_callbacks):
+def test_a_large_request_from_the_api_runs_in_the_background_task(
+    settings, django_capture_on_commit_callbacks
+):
+    settings.SESSIONHUB_SYNC_ACTION_LIMIT = 0
     SessionFactory(id="a", task_id="123")
-    with django_capture_on_commit_callbacks(execute=True):
-        run = reassociate_task(old_task_id="md#123", new_task_id="mt#123", background=True)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        run = reassociate_task(
+            old_task_id="md#123", new_task_id="mt#123", origin=MigrationRun.Origin.API
+        )
+    assert run.status == Status.PLANNED and task_ids("a") == ["123"]
+    assert len(queued) == 1
+    queued[0]()  # the task backend of the tests runs the task at once
     run.refresh_from_db()
     assert run.status == Status.SUCCEEDED and run.counts["sessions_updated"] == 1
     assert task_ids("a") == ["mt#123"]
 
 
-# --- migrate_task_backend -------------------------------------------------------------------
-
-
-@pytest.fixture
-def mixed_sessions():
-    stored = {
-        "q1": "md#1", "p2": "2", "h3": "#3", "t4": "TASK#4", "hh5": "##5",
-        "mt6": "mt#6", "gh7": "gh#7", "word": "update-test", "bad": "md#1#2", "none": "",
-        "mdword": "md#update-test",
-    }  # fmt: skip
-    for sid, value in stored.items():
-        SessionFactory(id=sid, task_id=value)
-    return stored
-
-
-def test_migrate_backend_is_a_dry_run_unless_executed(mixed_sessions):
-    run = migrate_task_backend(from_backend="md", to_backend="mt")
-    assert run.dry_run and run.kind == MigrationRun.Kind.TASK_BACKEND
-    assert run.counts["sessions_would_update"] == 6
-    assert run.counts["sessions_updated"] == 0
-    assert dict(Session.objects.values_list("id", "task_id")) == mixed_sessions
-
-
-def test_migrate_backend_rewrites_md_and_the_legacy_plain_forms(mixed_sessions):
-    run = migrate_task_backend(from_backend="markdown", to_backend="minsky", execute=True)
-    assert run.status == Status.SUCCEEDED
-    assert run.counts["sessions_updated"] == 6
-    assert run.counts["sessions_invalid"] == 1  # md#1#2
-    now = dict(Session.objects.values_list("id", "task_id"))
-    assert now == {
-        **mixed_sessions,
-        "q1": "mt#1", "p2": "mt#2", "h3": "mt#3", "t4": "mt#4", "hh5": "mt#5",
-        "mdword": "mt#update-test",
-    }  # fmt: skip
-    # Undo puts every verbatim legacy spelling back.
-    migration_undo(run=run)
-    assert dict(Session.objects.values_list("id", "task_id")) == mixed_sessions
-
-
-def test_migrate_backend_between_current_backends_leaves_plain_ids(mixed_sessions):
-    run = migrate_task_backend(from_backend="mt", to_backend="gh", execute=True)
-    assert run.counts["sessions_updated"] == 1
-    assert task_ids("mt6", "p2") == ["gh#6", "2"]
-
-
-def test_migrate_backend_limit(mixed_sessions):
-    run = migrate_task_backend(from_backend="md", to_backend="mt", execute=True, limit=2)
-    # In id order the first two are "bad" (md#1#2, refused) and "h3".
-    assert run.counts["sessions_found"] == 2
-    assert (run.counts["sessions_invalid"], run.counts["sessions_updated"]) == (1, 1)
-    assert task_ids("bad", "h3", "hh5") == ["md#1#2", "mt#3", "##5"]
-    run.refresh_from_db()
-    assert run.progress_total == 2
-    rest = migrate_task_backend(from_backend="md", to_backend="mt", execute=True)
-    assert rest.counts["sessions_updated"] == 5
-
-
-@pytest.mark.parametrize(
-    ("source", "target", "message"),
-    [("md", "jira", "Unknown task backend"), ("mt", "minsky", "same backend")],
-)
-def test_migrate_backend_refuses_bad_backends(mixed_sessions, source, target, message):
-    run = migrate_task_backend(from_backend=source, to_backend=target, execute=True)
-    assert run.status == Status.FAILED and message in run.error
-    assert dict(Session.objects.values_list("id", "task_id")) == mixed_sessions
-
-
 @pytest.mark.parametrize("preload_limit", [0, 100_000])
 def test_both_batch_read_paths_give_the_same_result(monkeypatch, preload_limit):
     """Tasks with few sessions are read in one indexed query, huge ones page by id."""
-    from migration_app.services import task_reassociation
+    from migration_app.services.task_reassociation import reassociate_task as kind
 
-    monkeypatch.setattr(task_reassociation, "PRELOAD_LIMIT", preload_limit)
+    monkeypatch.setattr(kind, "PRELOAD_LIMIT", preload_limit)
     for i in range(9):
         SessionFactory(id=f"m{i}", task_id="123" if i % 3 else "md#123")
         SessionFactory(id=f"n{i}", task_id="mt#1")
@@ -403,7 +322,7 @@ def test_both_batch_read_paths_give_the_same_result(monkeypatch, preload_limit):
     assert Session.objects.filter(task_id="mt#123").count() == 9
     reads = [
         q for q in ctx.captured_queries
-        if q["sql"].startswith('SELECT "sessions_app_session"."id"')
+        if q["sql"].startswith('SELECT "sessions_app_session"."id"') and '"task_id" IN' in q["sql"]
     ]  # fmt: skip
     # one read, or 3 pages + the empty page that ends the walk
     assert len(reads) == (1 if preload_limit else 4)

@@ -1,0 +1,55 @@
+"""Starting a run from a changelist action: dispatch it, say what happened, show its page."""
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+
+from migration_app.dispatch import migration_run_dispatch
+from migration_app.models import MigrationRun
+from migration_app.services import MigrationError
+
+
+def selected_ids_to_carry(request, queryset) -> list:
+    """The selection a confirmation page re-posts: every id, or, when "select all" was
+    used, one id (Django re-reads the selection from the changelist's filters)."""
+    if request.POST.get("select_across") == "1":
+        return list(queryset.order_by("pk").values_list("pk", flat=True)[:1])
+    return list(queryset.order_by("pk").values_list("pk", flat=True))
+
+
+def run_page_url(run: MigrationRun) -> str:
+    return reverse("admin:migration_app_migrationrun_change", args=[run.pk])
+
+
+def run_start(
+    model_admin, request, *, kind: str, summary: Callable[[MigrationRun], str], **params
+) -> HttpResponseRedirect | None:
+    """Dispatch a run of `kind`; its page when it started, None (back to the list) when
+    refused. `summary(run)` words the result of a run that finished in the request."""
+    try:
+        run = migration_run_dispatch(
+            kind=kind,
+            actor=request.user.get_username(),
+            origin=MigrationRun.Origin.ADMIN,
+            **params,
+        )
+    except (MigrationError, ValidationError) as exc:
+        text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        model_admin.message_user(request, f"Refused: {text}", messages.ERROR)
+        return None
+    if not run.is_finished:
+        model_admin.message_user(
+            request,
+            f"{run.progress_total} items will be migrated in the background (a worker runs "
+            "them: `make worker`); this page shows the progress.",
+            messages.INFO,
+        )
+    else:
+        level = (
+            messages.SUCCESS if run.status == MigrationRun.Status.SUCCEEDED else messages.WARNING
+        )
+        model_admin.message_user(request, summary(run), level)
+    return HttpResponseRedirect(run_page_url(run))

@@ -1,0 +1,42 @@
+"""Run now or in the background: the one place that decides (admin, API and commands call it).
+
+A run is planned first (its size is known then). It is carried out at once when a
+command asked for it (the operator's terminal shows its progress) or when its selection
+is at most SESSIONHUB_SYNC_ACTION_LIMIT items; otherwise the background worker
+(`manage.py db_worker`) executes it, enqueued once the plan has committed. Either way
+the run page shows its progress.
+"""
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from migration_app.models import MigrationRun
+from migration_app.services.journal import migration_run_execute, migration_run_plan
+from migration_app.tasks import migration_run_task
+
+
+def migration_run_dispatch(
+    *,
+    kind: str,
+    dry_run: bool = False,
+    actor: str = "",
+    origin: str = MigrationRun.Origin.CLI,
+    on_progress: Callable[[MigrationRun], None] | None = None,
+    **request: Any,
+) -> MigrationRun:
+    """Plan a run of `kind` for `request`, then execute it now or queue it; returns the run
+    (finished when it ran now). A refused request raises MigrationError."""
+    run = migration_run_plan(kind=kind, dry_run=dry_run, actor=actor, origin=origin, **request)
+    if not runs_in_background(size=run.progress_total, origin=origin):
+        return migration_run_execute(run_id=run.pk, on_progress=on_progress)
+    transaction.on_commit(partial(migration_run_task.enqueue, str(run.pk)))
+    return run
+
+
+def runs_in_background(*, size: int, origin: str) -> bool:
+    """The rule itself, also for previews that tell the user which way it will go."""
+    return origin != MigrationRun.Origin.CLI and size > settings.SESSIONHUB_SYNC_ACTION_LIMIT

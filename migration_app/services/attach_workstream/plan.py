@@ -1,0 +1,196 @@
+"""What attaching each session would do: the checks every attach makes, reading only.
+
+`batch_plan` is the one place that decides a session's fate; the real run, the dry run
+and the admin preview all call it. Refusals come first (invalid name, missing session,
+another workspace, a session moved since the caller saw it); then, in a real run, the
+session's lock is taken *before* its files are read, so nobody moves them under the plan.
+"""
+
+import os
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, QuerySet
+
+from migration_app.services.attach_workstream.paths import display, relative
+from migration_app.services.file_moves import entry_kind, is_real_dir, tree_count
+from migration_app.services.locks import FileLock, file_lock_try
+from sessions_app import files
+from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session, Workstream
+from sessions_app.names import NAME_PATTERN, is_valid_name
+
+# Why a session is refused, kept in item.after["error"] so callers can map it (API: 400/404/409).
+ERR_INVALID, ERR_NOT_FOUND, ERR_CLASH, ERR_CONFLICT, ERR_REFUSED, ERR_MOVE = (
+    "invalid", "not_found", "clash", "conflict", "refused", "move_failed",
+)  # fmt: skip
+
+
+@dataclass
+class EntryPlan:
+    name: str
+    kind: str
+    files: int
+    bytes: int
+    symlinks: int
+
+
+@dataclass
+class SessionPlan:
+    session_id: str
+    from_workstream: str = ""
+    to_workstream: str = ""
+    action: str = "attach"  # attach | reassign | skip | refuse
+    entries: list[EntryPlan] = field(default_factory=list)
+    clashes: list[str] = field(default_factory=list)
+    dest_exists: bool = False
+    reason: str = ""
+    error: str = ""
+
+    @property
+    def files(self) -> int:
+        return sum(e.files for e in self.entries)
+
+    @property
+    def bytes(self) -> int:
+        return sum(e.bytes for e in self.entries)
+
+    @property
+    def symlinks(self) -> int:
+        return sum(e.symlinks for e in self.entries)
+
+    @property
+    def top_level(self) -> int:
+        return len(self.entries)
+
+    def refuse(self, error: str, reason: str) -> "SessionPlan":
+        self.action, self.error, self.reason = "refuse", error, reason
+        return self
+
+
+def session_lock_try(session_id: str) -> FileLock | None:
+    return file_lock_try(f"attach-session-{session_id}.lock")
+
+
+def session_files_plan(*, session_id: str, from_workstream: str, to_workstream: str) -> SessionPlan:
+    """What attaching would do to one session's files; reads the disk, writes nothing."""
+    plan = SessionPlan(session_id, from_workstream, to_workstream)
+    if not is_valid_name(session_id):
+        return plan.refuse(ERR_INVALID, f"Invalid session id {session_id!r}: no path is built.")
+    if from_workstream == to_workstream:
+        plan.action, plan.reason = "skip", f"already in workstream {to_workstream}"
+        return plan
+    if from_workstream != SCRATCH_WORKSTREAM_ID or to_workstream == SCRATCH_WORKSTREAM_ID:
+        plan.action = "reassign"  # only scratch -> named moves files
+        plan.reason = f"reassigned from {from_workstream}; no files move"
+        return plan
+    session_dir = files.scratch_session_dir(session_id)
+    work = files.scratch_session_work_dir(session_id)
+    for path in (session_dir, work):
+        if os.path.lexists(path) and not is_real_dir(path):
+            return plan.refuse(ERR_REFUSED, f"{relative(path)} is not a directory (a symlink?)")
+    try:
+        for name in sorted(os.listdir(work)) if is_real_dir(work) else []:
+            count = tree_count(work / name)
+            kind = entry_kind(os.lstat(work / name).st_mode)
+            plan.entries.append(EntryPlan(name, kind, count.files, count.bytes, count.symlinks))
+    except FileNotFoundError as exc:
+        # Something moved the files while we read them (e.g. a dry run next to a real one).
+        return plan.refuse(ERR_CONFLICT, f"Files changed while planning ({exc}); try again.")
+    for path in (files.workstream_dir(to_workstream), files.workstream_work_dir(to_workstream)):
+        if os.path.lexists(path) and not is_real_dir(path):
+            return plan.refuse(ERR_REFUSED, f"{relative(path)} is not a directory (a symlink?)")
+    dest = files.attached_session_work_dir(to_workstream, session_id)
+    if os.path.lexists(dest):
+        if not is_real_dir(dest):
+            plan.clashes = [relative(dest)]
+        else:
+            plan.dest_exists = True
+            taken = set(os.listdir(dest))
+            plan.clashes = [relative(dest / e.name) for e in plan.entries if e.name in taken]
+    if plan.clashes:
+        names = ", ".join(display(c) for c in plan.clashes[:20])
+        more = f" and {len(plan.clashes) - 20} more" if len(plan.clashes) > 20 else ""
+        return plan.refuse(
+            ERR_CLASH,
+            f"Name clash, nothing moved: {names}{more} already exist(s) at the destination.",
+        )
+    plan.reason = f"{plan.files} files ({plan.top_level} top-level entries, {plan.bytes} bytes)"
+    return plan
+
+
+def batch_plan(
+    workstream: Workstream,
+    session_ids: list[str],
+    *,
+    expected: dict[str, str],
+    locks: dict[str, FileLock] | None,
+) -> list[SessionPlan]:
+    """One plan per session, in order. `expected` maps a session to the workstream the
+    caller saw (compare-and-set); `locks` (a real run) receives the lock of every session
+    that would move, taken before its files are read."""
+    valid = [s for s in session_ids if is_valid_name(s)]
+    rows = {
+        row["id"]: row
+        for row in Session.objects.filter(id__in=valid).values(
+            "id", "workstream_id", "workspace_id"
+        )
+    }
+    return [
+        _session_plan(session_id, rows.get(session_id), workstream, expected, locks)
+        for session_id in session_ids
+    ]
+
+
+def _session_plan(
+    session_id: str,
+    row: dict | None,
+    workstream: Workstream,
+    expected: dict[str, str],
+    locks: dict[str, FileLock] | None,
+) -> SessionPlan:
+    if not is_valid_name(session_id):
+        return SessionPlan(session_id).refuse(
+            ERR_INVALID, f"Invalid session id {session_id!r}: no path is built."
+        )
+    if row is None:
+        return SessionPlan(session_id).refuse(ERR_NOT_FOUND, "No such session.")
+    if row["workspace_id"] != workstream.workspace_id and workstream.id != SCRATCH_WORKSTREAM_ID:
+        return SessionPlan(session_id, row["workstream_id"]).refuse(
+            ERR_NOT_FOUND, f"Workstream {workstream.id} belongs to another workspace."
+        )
+    if session_id in expected and expected[session_id] != row["workstream_id"]:
+        return SessionPlan(session_id, expected[session_id]).refuse(
+            ERR_CONFLICT,
+            f"Session moved to {row['workstream_id']} meanwhile (another attach won).",
+        )
+    from_workstream = expected.get(session_id, row["workstream_id"])
+    if locks is not None and from_workstream != workstream.id:
+        lock = session_lock_try(session_id)
+        if lock is None:
+            return SessionPlan(session_id, from_workstream).refuse(
+                ERR_CONFLICT, "Another attach of this session is in progress."
+            )
+        locks[session_id] = lock
+    return session_files_plan(
+        session_id=session_id, from_workstream=from_workstream, to_workstream=workstream.id
+    )
+
+
+def selection_counts(workstream: Workstream, sessions: QuerySet[Session]) -> dict[str, int]:
+    """How `batch_plan` will decide the selection from the rows alone, in one query:
+    refused (bad name, another workspace), already there, files to move, reassigned. A
+    name clash at the destination is found only by reading the disk (the sample)."""
+    valid = Q(id__regex=rf"^{NAME_PATTERN}\Z")  # \Z: no trailing newline (fullmatch)
+    foreign = Q(pk__in=[])  # the scratch workstream belongs to every workspace
+    if workstream.id != SCRATCH_WORKSTREAM_ID:
+        foreign = ~Q(workspace_id=workstream.workspace_id)
+    placed = valid & ~foreign
+    here = Q(workstream_id=workstream.id)
+    in_scratch = Q(workstream_id=SCRATCH_WORKSTREAM_ID)
+    return sessions.aggregate(
+        selected=Count("pk"),
+        invalid=Count("pk", filter=~valid),
+        other_workspace=Count("pk", filter=valid & foreign),
+        skip=Count("pk", filter=placed & here),
+        attach=Count("pk", filter=placed & in_scratch & ~here),
+        reassign=Count("pk", filter=placed & ~in_scratch & ~here),
+    )

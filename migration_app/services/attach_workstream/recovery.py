@@ -1,0 +1,276 @@
+"""Finishing an attach whose process died, and undoing an attach, from the journal."""
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+from django.db import transaction
+from django.utils import timezone
+
+from migration_app.models import MigrationItem, MigrationRun
+from migration_app.services.attach_workstream.moves import (
+    entries_backward,
+    entries_forward,
+    move_incomplete,
+)
+from migration_app.services.attach_workstream.paths import display, name_from
+from migration_app.services.attach_workstream.plan import (
+    ERR_CONFLICT,
+    ERR_MOVE,
+    SessionPlan,
+    session_lock_try,
+)
+from migration_app.services.file_moves import MoveError
+from migration_app.services.journal import (
+    MigrationConflict,
+    MigrationError,
+    UndoResult,
+    migration_run_finish,
+    migration_undo,
+)
+from migration_app.services.locks import file_lock_release, file_lock_try
+from sessions_app.models import Session
+
+KIND = MigrationRun.Kind.ATTACH_WORKSTREAM
+BATCH_SIZE = 200
+MAX_NOTES = 50
+Outcome = MigrationItem.Outcome
+
+
+class Notes(list):
+    """The notes of a run, capped."""
+
+    def add(self, text: str) -> None:
+        if text and len(self) < MAX_NOTES:
+            self.append(display(text))
+
+
+@contextmanager
+def run_lock(run: MigrationRun) -> Iterator[None]:
+    """Held by the process carrying out a run: a run whose lock is free has no live process."""
+    lock = file_lock_try(f"attach-run-{run.pk}.lock")
+    if lock is None:
+        raise MigrationConflict(f"Run {run.pk} is still in progress in another process.")
+    try:
+        yield
+    finally:
+        file_lock_release(lock)
+
+
+def entry_names(run_ids: Iterable, session_ids: list[str]) -> dict[tuple, list[str]]:
+    """Journaled entry names per (run id, session id) (one query)."""
+    names: dict[tuple, list[str]] = defaultdict(list)
+    items = MigrationItem.objects.filter(
+        run_id__in=list(run_ids), subject_type="entry", after__session__in=session_ids
+    ).order_by("id")
+    for run_id, after in items.values_list("run_id", "after"):
+        names[(run_id, after["session"])].append(name_from(after))
+    return names
+
+
+def run_totals(run: MigrationRun, notes: Notes) -> dict:
+    """Totals from the journal (so a recovered run reports the same as an uninterrupted one)."""
+    stats = {
+        "sessions_attached": 0, "sessions_reassigned": 0, "files": 0,
+        "top_level_entries": 0, "bytes": 0, "symlinks": 0,
+    }  # fmt: skip
+    afters = run.items.filter(subject_type="session", outcome=Outcome.MIGRATED).values_list(
+        "after", flat=True
+    )
+    for after in afters.iterator(chunk_size=2000):
+        if after.get("moves_files"):
+            stats["sessions_attached"] += 1
+            for key in ("files", "bytes", "symlinks"):
+                stats[key] += after[key]
+            stats["top_level_entries"] += after["top_level"]
+        else:
+            stats["sessions_reassigned"] += 1
+    if notes:
+        stats["notes"] = list(notes)
+    return stats
+
+
+def _claimed_batches(run: MigrationRun):
+    """The run's claimed, not yet undone session items, in batches, with each session's
+    current workstream and the journaled entry names."""
+    last = 0
+    while True:
+        items = list(
+            run.items.filter(subject_type="session", after__state="claimed", id__gt=last)
+            .exclude(outcome=Outcome.UNDONE)
+            .order_by("id")[:BATCH_SIZE]
+        )
+        if not items:
+            return
+        last = items[-1].id
+        ids = [i.subject_id for i in items]
+        current = dict(Session.objects.filter(id__in=ids).values_list("id", "workstream_id"))
+        yield items, current, entry_names([run.pk], ids)
+
+
+def attach_workstream_recover(*, run: MigrationRun) -> MigrationRun:
+    """Finish a run whose process died: move every claimed session's files into place.
+
+    Refused (MigrationConflict) while the run's process is alive (its lock is held).
+    """
+    with run_lock(run):
+        run = MigrationRun.objects.get(pk=run.pk)
+        if run.is_finished or run.dry_run:
+            return run
+        notes = Notes()
+        for items, current, names in _claimed_batches(run):
+            for item in items:
+                if item.after.get("moves_files"):
+                    _recover_item(run, item, current, names, notes)
+        notes.add("recovered after the run's process stopped")
+        return migration_run_finish(run=run, extra_counts=run_totals(run, notes))
+
+
+def _recover_item(run, item, current, names, notes: Notes) -> None:
+    target = item.after["workstream"]
+    if current.get(item.subject_id) != target:
+        notes.add(f"{item.subject_id} is no longer in {target}; files left as they are")
+        return
+    lock = session_lock_try(item.subject_id)
+    if lock is None:
+        raise MigrationConflict(f"Session {item.subject_id} is locked by another process.")
+    try:
+        notes.add(entries_forward(item.subject_id, target, names[(run.pk, item.subject_id)]))
+    except (MoveError, OSError) as exc:
+        MigrationItem.objects.filter(pk=item.pk).update(
+            outcome=Outcome.FAILED,
+            reason=display(f"Recovery could not finish the move: {exc}"),
+        )
+    finally:
+        file_lock_release(lock)
+
+
+def _claimed_items(session_ids: list[str]) -> dict[str, MigrationItem]:
+    """The latest journal claim of each session that is not undone (one query)."""
+    items = (
+        MigrationItem.objects.filter(
+            run__kind=KIND,
+            run__dry_run=False,
+            subject_type="session",
+            subject_id__in=session_ids,
+            after__state="claimed",
+        )
+        .exclude(outcome=Outcome.UNDONE)
+        .select_related("run")
+        .order_by("id")
+    )
+    return {item.subject_id: item for item in items}
+
+
+def finish_interrupted(run: MigrationRun, skips: list[SessionPlan], notes: Notes) -> None:
+    """Sessions already in the target whose files an interrupted run did not finish moving."""
+    if not skips:
+        return
+    claims = _claimed_items([p.session_id for p in skips])
+    for run_id in {c.run_id for c in claims.values() if not c.run.is_finished} - {run.pk}:
+        try:
+            attach_workstream_recover(run=MigrationRun.objects.get(pk=run_id))
+        except MigrationConflict as exc:
+            for plan in skips:
+                if plan.session_id in claims and claims[plan.session_id].run_id == run_id:
+                    plan.refuse(ERR_CONFLICT, str(exc))
+    pending = [
+        (plan, claims[plan.session_id])
+        for plan in skips
+        if plan.action == "skip"
+        and plan.session_id in claims
+        and move_incomplete(plan.session_id, plan.to_workstream)
+    ]
+    names = entry_names({c.run_id for _, c in pending}, [p.session_id for p, _ in pending])
+    for plan, claim in pending:
+        lock = session_lock_try(plan.session_id)
+        if lock is None:
+            plan.refuse(ERR_CONFLICT, "Another process is moving this session's files.")
+            continue
+        try:
+            notes.add(
+                entries_forward(
+                    plan.session_id, plan.to_workstream, names[(claim.run_id, plan.session_id)]
+                )
+            )
+            plan.reason += f"; finished the interrupted file move of run {claim.run_id}"
+        except (MoveError, OSError) as exc:
+            plan.refuse(
+                ERR_MOVE,
+                display(f"Finishing the interrupted move of run {claim.run_id} failed: {exc}"),
+            )
+        finally:
+            file_lock_release(lock)
+
+
+def attach_workstream_undo(*, run: MigrationRun) -> MigrationRun:
+    """Undo an attach run; a run whose process died is first finished, then undone."""
+    run = MigrationRun.objects.get(pk=run.pk)
+    if run.kind != KIND:
+        raise MigrationError(f"Run {run.pk} is not an attach_workstream run.")
+    if not run.is_finished and not run.dry_run:
+        attach_workstream_recover(run=run)
+    return migration_undo(run=run)
+
+
+def attach_undo(run: MigrationRun) -> UndoResult:
+    """Move every journaled entry back and give each session its previous workstream."""
+    result = UndoResult()
+    failures: list[str] = []
+    for items, current, names in _claimed_batches(run):
+        ready: list[MigrationItem] = []
+        locks = []
+        try:
+            for item in items:
+                target = item.after["workstream"]
+                if current.get(item.subject_id) != target:
+                    result.notes.append(
+                        f"{item.subject_id} moved on to {current.get(item.subject_id)}; left there"
+                    )
+                    continue
+                lock = session_lock_try(item.subject_id)
+                if lock is None:
+                    failures.append(f"{item.subject_id}: locked by another process")
+                    continue
+                locks.append(lock)
+                if item.after.get("moves_files"):
+                    try:
+                        entries_backward(
+                            item.subject_id,
+                            target,
+                            names[(run.pk, item.subject_id)],
+                            item.after.get("dest_created", False),
+                        )
+                    except (MoveError, OSError) as exc:
+                        failures.append(display(f"{item.subject_id}: {exc}"))
+                        continue
+                ready.append(item)
+            _undo_commit(run, ready)
+        finally:
+            for lock in locks:
+                file_lock_release(lock)
+        result.restored += len(ready)
+    if failures:
+        # Not marked undone: a second undo retries what failed here.
+        raise MigrationError("Undo incomplete: " + "; ".join(failures[:20]))
+    return result
+
+
+def _undo_commit(run: MigrationRun, ready: list[MigrationItem]) -> None:
+    """Give the rows back (compare-and-set per previous workstream) and mark items undone."""
+    if not ready:
+        return
+    by_target: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for item in ready:
+        by_target[(item.after["workstream"], item.before["workstream"])].append(item.subject_id)
+    ids = [i.subject_id for i in ready]
+    with transaction.atomic():
+        list(Session.objects.select_for_update().filter(id__in=ids).values_list("id"))
+        for (now_in, back_to), session_ids in by_target.items():
+            Session.objects.filter(id__in=session_ids, workstream_id=now_in).update(
+                workstream_id=back_to, updated_at=timezone.now()
+            )
+        MigrationItem.objects.filter(pk__in=[i.pk for i in ready]).update(outcome=Outcome.UNDONE)
+        MigrationItem.objects.filter(run=run, subject_type="entry", after__session__in=ids).update(
+            outcome=Outcome.UNDONE
+        )

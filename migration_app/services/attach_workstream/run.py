@@ -1,0 +1,409 @@
+"""Attach scratch sessions to a named workstream, moving their files (arawn ARAWN-T-0200).
+
+Files of `workstreams/scratch/sessions/<id>/work/` move into `workstreams/<ws>/work/<id>/`.
+
+How a crash loses nothing (DESIGN.md "Migrations — common contract", legacy-formats §8 #4):
+
+1. Plan (`plan.batch_plan`, read only): every top-level entry of the scratch work dir,
+   counted recursively with lstat; a name already present at the destination refuses the
+   session (nothing moves).
+2. Claim + journal, in one transaction per batch: a compare-and-set UPDATE moves the session
+   rows to the target (only rows still in the workstream the plan saw), and one MigrationItem
+   per session and per entry records source and destination. Committed *before* any move.
+3. Move each entry (file_moves.entry_move: rename, or copy + verify + rename + trash across
+   filesystems). Each step is re-entrant, so the journal plus the disk say how to finish.
+4. Remove the emptied scratch session dir.
+
+After kill -9 anywhere, a re-run (or `attach_workstream_recover`, or an undo) finds the claimed
+items and finishes the moves (recovery.py). A per-session lock file keeps two live processes
+off the same session's files; a per-run lock file tells a crashed run from a live one.
+
+A dry run plans every session through the same checks and journals the same items; it
+takes no lock, claims no row and moves nothing.
+"""
+
+from collections.abc import Iterable, Iterator
+from contextlib import nullcontext, suppress
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from migration_app.models import MigrationItem, MigrationRun
+from migration_app.services.attach_workstream.moves import (
+    entries_backward,
+    entries_forward,
+)
+from migration_app.services.attach_workstream.paths import (
+    attach_paths,
+    display,
+    name_record,
+    relative,
+)
+from migration_app.services.attach_workstream.plan import (
+    ERR_CLASH,
+    ERR_CONFLICT,
+    ERR_MOVE,
+    ERR_NOT_FOUND,
+    SessionPlan,
+    batch_plan,
+    selection_counts,
+)
+from migration_app.services.attach_workstream.recovery import (
+    BATCH_SIZE,
+    KIND,
+    Notes,
+    attach_undo,
+    attach_workstream_recover,
+    finish_interrupted,
+    run_lock,
+    run_totals,
+)
+from migration_app.services.file_moves import MoveClash, MoveError
+from migration_app.services.journal import (
+    DryRun,
+    ItemRecord,
+    MigrationConflict,
+    MigrationError,
+    MigrationKind,
+    Planned,
+    migration_items_record,
+    migration_kind_register,
+    migration_run_progress,
+    migration_run_selection_batches,
+)
+from migration_app.services.locks import FileLock, file_lock_release
+from sessions_app import files
+from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session, Workstream
+from sessions_app.names import validate_name
+
+Outcome = MigrationItem.Outcome
+ALLOWED_PATHS = ["production/", "work/"]
+
+
+def workstream_for_attach(*, workstream_id: str) -> Workstream:
+    """The target, refused in the arawn order: invalid name, missing, then archived."""
+    validate_name(workstream_id)
+    workstream = Workstream.objects.get(id=workstream_id)  # DoesNotExist -> 404 / CommandError
+    if workstream.state == Workstream.State.ARCHIVED:
+        raise MigrationError(f"Workstream {workstream_id} is archived; nothing can be attached.")
+    return workstream
+
+
+def _scratch_sessions(workstream: Workstream):
+    return Session.objects.filter(
+        workstream_id=SCRATCH_WORKSTREAM_ID, workspace_id=workstream.workspace_id
+    )
+
+
+# --- plan ----------------------------------------------------------------------------------
+
+
+def attach_plan(
+    *,
+    workstream_id: str,
+    session_ids: Iterable[str] = (),
+    all_scratch: bool = False,
+    expected: dict[str, str] | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> Planned:
+    """Attach sessions (or every scratch session of the workstream's workspace) to it.
+
+    `expected` maps a session id to the workstream the caller saw; a session found
+    elsewhere is a conflict (compare-and-set). Without it, the workstream read in the
+    batch is used.
+    """
+    workstream = workstream_for_attach(workstream_id=workstream_id)
+    session_ids = list(dict.fromkeys(session_ids))
+    total = _scratch_sessions(workstream).count() if all_scratch else len(session_ids)
+    params = {
+        "workstream": workstream.id,
+        "all_scratch": all_scratch,
+        "expected": expected or {},
+        "batch_size": batch_size,
+    }
+    return Planned(params=params, total=total, selection=None if all_scratch else session_ids)
+
+
+def attach_preview(*, workstream_id: str, sessions: QuerySet[Session], sample: int = 200) -> dict:
+    """What an attach of `sessions` would do: counts over the whole selection, and the
+    first `sample` sessions planned as the run plans them (files read, clashes found)."""
+    workstream = workstream_for_attach(workstream_id=workstream_id)
+    ids = list(sessions.order_by("id").values_list("id", flat=True)[:sample])
+    rows = [
+        p
+        for batch in _batches(ids, BATCH_SIZE)
+        for p in batch_plan(workstream, batch, expected={}, locks=None)
+    ]
+    moving = [row for row in rows if row.action == "attach"]
+    in_sample = {
+        "sessions": len(rows),
+        "files": sum(row.files for row in moving),
+        "top_level_entries": sum(row.top_level for row in moving),
+        "bytes": sum(row.bytes for row in moving),
+        "refused": sum(row.action == "refuse" for row in rows),
+    }
+    counts = selection_counts(workstream, sessions)
+    if len(rows) == counts["selected"]:
+        # Every session was planned: the counts are exactly what the run will do.
+        for action in ("attach", "reassign", "skip"):
+            counts[action] = sum(row.action == action for row in rows)
+        counts["refused"] = in_sample["refused"]
+        counts["exact"] = True
+    else:
+        counts["refused"] = counts["invalid"] + counts["other_workspace"]
+        counts["exact"] = False
+    return {"workstream": workstream, "counts": counts, "rows": rows, "sample": in_sample}
+
+
+# --- execute -------------------------------------------------------------------------------
+
+
+def _batches(ids: Iterable[str], size: int) -> Iterator[list[str]]:
+    batch: list[str] = []
+    for session_id in ids:
+        batch.append(session_id)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _scratch_ids(workstream: Workstream, size: int) -> Iterator[str]:
+    """Every scratch session of the target's workspace, by keyset (the set shrinks as we go)."""
+    last = ""
+    while ids := list(
+        _scratch_sessions(workstream)
+        .filter(id__gt=last)
+        .order_by("id")
+        .values_list("id", flat=True)[:size]
+    ):
+        yield from ids
+        last = ids[-1]
+
+
+def attach_execute(run: MigrationRun) -> dict:
+    params = run.params
+    workstream = workstream_for_attach(workstream_id=params["workstream"])
+    size = params["batch_size"]
+    notes = Notes()
+    try:
+        with nullcontext() if run.dry_run else run_lock(run):
+            if not run.dry_run:
+                _recover_dead_runs(exclude=run)
+            if params["all_scratch"]:
+                batches = _batches(_scratch_ids(workstream, size), size)
+            else:
+                batches = migration_run_selection_batches(run=run, size=size)
+            for batch in batches:
+                _attach_batch(run, workstream, batch, params["expected"], notes)
+                migration_run_progress(run=run, advance=len(batch))
+    finally:
+        # Kept on the run also when it stops: the journal closes it with these counts.
+        run.counts = run_totals(run, notes)
+    return run.counts
+
+
+def _recover_dead_runs(*, exclude: MigrationRun) -> None:
+    """Finish every earlier run that claimed sessions and whose process died.
+
+    A run whose lock is held is alive: it finishes itself (the conflict is expected here).
+    Runs without claims (queued, or killed before claiming) have nothing to finish.
+    """
+    stale = (
+        MigrationRun.objects.filter(
+            kind=KIND, dry_run=False, finished_at__isnull=True, items__after__state="claimed"
+        )
+        .exclude(pk=exclude.pk)
+        .distinct()
+    )
+    for run in stale:
+        with suppress(MigrationConflict):
+            attach_workstream_recover(run=run)
+
+
+def _attach_batch(
+    run: MigrationRun, workstream: Workstream, batch: list[str], expected: dict, notes: Notes
+) -> None:
+    locks: dict[str, FileLock] = {}
+    try:
+        plans = batch_plan(
+            workstream, batch, expected=expected, locks=None if run.dry_run else locks
+        )
+        if run.dry_run:
+            _journal(run, plans)
+            return
+        finish_interrupted(run, [p for p in plans if p.action == "skip"], notes)
+        for plan in _claim(run, workstream, plans):
+            if plan.action == "attach":
+                _move_or_compensate(run, plan, notes)
+    finally:
+        for lock in locks.values():
+            file_lock_release(lock)
+
+
+def _claim(run: MigrationRun, workstream: Workstream, plans: list[SessionPlan]) -> list:
+    """One transaction: compare-and-set the session rows, journal every item. Returns winners."""
+    movers = [p for p in plans if p.action in ("attach", "reassign")]
+    # durable: the claim must be committed before a file moves, so no caller may wrap it.
+    with transaction.atomic(durable=True):
+        current = dict(
+            Session.objects.select_for_update()
+            .filter(id__in=[p.session_id for p in movers])
+            .values_list("id", "workstream_id")
+        )
+        for plan in movers:
+            if current.get(plan.session_id) != plan.from_workstream:
+                plan.refuse(
+                    ERR_CONFLICT,
+                    f"Session moved to {current.get(plan.session_id)} meanwhile "
+                    "(a concurrent attach won); nothing moved.",
+                )
+        winners = [p for p in movers if p.action != "refuse"]
+        Session.objects.filter(id__in=[p.session_id for p in winners]).update(
+            workstream_id=workstream.id, updated_at=timezone.now()
+        )
+        _journal(run, plans)
+    return winners
+
+
+def _journal(run: MigrationRun, plans: list[SessionPlan]) -> None:
+    records: list[ItemRecord] = []
+    for plan in plans:
+        records.extend(_session_records(plan))
+    migration_items_record(run=run, items=records)
+
+
+def _session_records(plan: SessionPlan) -> list[ItemRecord]:
+    if plan.action == "refuse":
+        return [
+            ItemRecord(
+                "session",
+                plan.session_id,
+                Outcome.FAILED,
+                plan.reason,
+                before={"workstream": plan.from_workstream} if plan.from_workstream else None,
+                after={"error": plan.error, "clashes": plan.clashes[:100]},
+            )
+        ]
+    if plan.action == "skip":
+        return [ItemRecord("session", plan.session_id, Outcome.SKIPPED, plan.reason)]
+    moves_files = plan.action == "attach"
+    paths = attach_paths(plan.session_id, plan.to_workstream)
+    after = {
+        "workstream": plan.to_workstream,
+        "state": "claimed",
+        "moves_files": moves_files,
+        "files": plan.files,
+        "top_level": plan.top_level,
+        "bytes": plan.bytes,
+        "symlinks": plan.symlinks,
+        "dest_created": moves_files and not plan.dest_exists and bool(plan.entries),
+        "new_work_path": relative(paths.dest),
+    }
+    before = {"workstream": plan.from_workstream}
+    records = [ItemRecord("session", plan.session_id, Outcome.MIGRATED, plan.reason, before, after)]
+    if not moves_files:
+        return records
+    # Relative paths built once per session (relpath per entry costs more than the move).
+    src_dir, dst_dir = relative(paths.scratch_work), relative(paths.dest)
+    for entry in plan.entries:
+        name = display(entry.name)
+        after = {
+            "session": plan.session_id, "path": f"{dst_dir}/{name}", "kind": entry.kind,
+            "files": entry.files, "bytes": entry.bytes, **name_record(entry.name),
+        }  # fmt: skip
+        before = {"session": plan.session_id, "path": f"{src_dir}/{name}"}
+        subject = f"{plan.session_id}/{name}"[:2048]
+        records.append(ItemRecord("entry", subject, Outcome.MIGRATED, "", before, after))
+    return records
+
+
+def _move_or_compensate(run: MigrationRun, plan: SessionPlan, notes: Notes) -> None:
+    """Move the files; on an error move back what moved and give the row back to scratch."""
+    names = [e.name for e in plan.entries]
+    try:
+        notes.add(entries_forward(plan.session_id, plan.to_workstream, names))
+        return
+    except (MoveError, OSError) as exc:
+        clash = isinstance(exc, MoveClash)
+        failure = display(f"{'Name clash' if clash else 'Move failed'}: {exc}")
+        error = ERR_CLASH if clash else ERR_MOVE
+    items = MigrationItem.objects.filter(run=run)
+    session_item = items.filter(subject_type="session", subject_id=plan.session_id)
+    try:
+        entries_backward(plan.session_id, plan.to_workstream, list(reversed(names)), False)
+    except (MoveError, OSError) as back_exc:
+        # Both directions failed: the claim stays, so a re-run or an undo finishes the job.
+        session_item.update(
+            outcome=Outcome.FAILED,
+            reason=f"{failure}. Moving back also failed ({display(str(back_exc))}); files are "
+            f"split between the scratch dir and {plan.to_workstream}: re-run the attach or "
+            "undo the run.",
+        )
+        return
+    with transaction.atomic():
+        Session.objects.filter(id=plan.session_id, workstream_id=plan.to_workstream).update(
+            workstream_id=plan.from_workstream, updated_at=timezone.now()
+        )
+        session_item.update(
+            outcome=Outcome.FAILED,
+            reason=f"{failure}. Everything was moved back; the session stays in scratch.",
+            after={"error": error, "state": "released"},
+        )
+        items.filter(subject_type="entry", after__session=plan.session_id).update(
+            outcome=Outcome.FAILED, reason="moved back after the session failed"
+        )
+
+
+# --- one session (PATCH /api/v1/sessions/{id}) ---------------------------------------------
+
+
+@dataclass
+class AttachResult:
+    run: MigrationRun
+    files_migrated: int  # regular files, recursively
+    top_level_entries: int  # arawn's files_migrated (a directory counts as 1)
+    bytes: int
+    new_work_path: str
+    allowed_paths: list[str]
+    moved_files: bool
+
+
+def attach_result(*, run: MigrationRun, session_id: str) -> AttachResult:
+    """What a finished run did to one session; its refusal raised as the API answers it:
+    clash or a concurrent attach -> MigrationConflict, missing -> Session.DoesNotExist,
+    anything else -> MigrationError."""
+    item = run.items.get(subject_type="session", subject_id=session_id)
+    if item.outcome == Outcome.FAILED:
+        error = (item.after or {}).get("error")
+        if error in (ERR_CLASH, ERR_CONFLICT):
+            raise MigrationConflict(item.reason)
+        if error == ERR_NOT_FOUND:
+            raise Session.DoesNotExist(item.reason)
+        raise MigrationError(item.reason)
+    after = item.after or {}
+    workstream_id = run.params["workstream"]
+    return AttachResult(
+        run=run,
+        files_migrated=after.get("files", 0),
+        top_level_entries=after.get("top_level", 0),
+        bytes=after.get("bytes", 0),
+        new_work_path=after.get("new_work_path")
+        or relative(files.attached_session_work_dir(workstream_id, session_id)),
+        allowed_paths=list(ALLOWED_PATHS),
+        moved_files=bool(after.get("moves_files")),
+    )
+
+
+migration_kind_register(
+    MigrationKind(
+        KIND,
+        plan=attach_plan,
+        execute=attach_execute,
+        undo=attach_undo,
+        dry_run=DryRun.PLANNED_BY_KIND,
+    )
+)

@@ -1,0 +1,334 @@
+"""What migrating each session to a project does, read from the database: writes nothing.
+
+`batch_plan` is the only place that decides a session's outcome; the run and every
+preview call it. Three queries per batch, whatever its size: the sessions with their
+conversation's message figures, the tool-call messages, the artifacts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db.models import (
+    CharField,
+    Count,
+    DateTimeField,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Substr
+from django.utils import timezone
+
+from migration_app.legacy import tokendance
+from migration_app.models import MigrationItem
+from projects_app.models import Artifact, Conversation, Message, Project, ProjectVersion
+from sessions_app.models import Session
+
+Outcome = MigrationItem.Outcome
+
+
+@dataclass
+class SessionPlan:
+    """What migrating one session does (or, for a skip or failure, why it does not)."""
+
+    session_id: str
+    outcome: str
+    reason: str = ""
+    workspace_id: Any = None
+    project_id: str = ""
+    title: str = ""
+    project_type: str = ""
+    project_status: str = ""
+    intent: str = ""
+    context: dict = field(default_factory=dict)
+    skill_id: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    conversation_id: uuid.UUID | None = None
+    conversation_created: bool = False
+    conversation_title: str = ""
+    conversation_status: str = ""
+    conversation_before: dict | None = None
+    message_count: int = 0
+    last_message_at: datetime | None = None
+    artifacts: list[dict] = field(default_factory=list)
+
+    @property
+    def failure_count(self) -> int:
+        return len(self.context.get("failures", []))
+
+    @property
+    def intent_excerpt(self) -> str:
+        return self.intent if len(self.intent) <= 120 else self.intent[:119] + "…"
+
+    def project(self) -> Project:
+        """The project this plan creates, as an unsaved row."""
+        return Project(
+            id=self.project_id,
+            workspace_id=self.workspace_id,
+            title=self.title,
+            description=f"Migrated from session {self.session_id}",
+            project_type=self.project_type,
+            status=self.project_status,
+            intent=self.intent,
+            context=self.context,
+            settings={"skill_id": self.skill_id},
+            source=Project._meta.get_field("source").default,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+        )
+
+    def conversation(self) -> Conversation:
+        """The conversation as it is after the migration (created, or the session's own)."""
+        if not self.conversation_created:
+            return Conversation(
+                pk=self.conversation_id,
+                project_id=self.project_id,
+                status=self.conversation_status,
+                message_count=self.message_count,
+                last_message_at=self.last_message_at,
+            )
+        return Conversation(
+            id=self.conversation_id,
+            project_id=self.project_id,
+            workspace_id=self.workspace_id,
+            title=self.conversation_title,
+            purpose="general",
+            status=self.conversation_status,
+            extra_data={"migrated_from_session_id": self.session_id},
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+        )
+
+    def first_version(self, *, changed_by: str, at: datetime) -> ProjectVersion:
+        return ProjectVersion(
+            project_id=self.project_id,
+            version_number=1,
+            snapshot={
+                "artifacts": [_artifact_snapshot(a) for a in self.artifacts],
+                "context": self.context,
+            },
+            change_summary=f"Migrated from session {self.session_id}",
+            change_type=ProjectVersion.ChangeType.AUTO,
+            changed_by=changed_by,
+            created_at=at,
+        )
+
+    def before(self, *, session_conversation_id) -> dict:
+        return {
+            "session": {"project_id": None, "conversation_id": _text(session_conversation_id)},
+            "conversation": self.conversation_before,
+            "artifacts": {str(a["id"]): a["project_id"] for a in self.artifacts},
+        }
+
+    def after(self) -> dict:
+        return {
+            "project_id": self.project_id,
+            "conversation_id": _text(self.conversation_id),
+            "conversation_created": self.conversation_created,
+            "title": self.title,
+            "project_type": self.project_type,
+            "status": self.project_status,
+            "messages": self.message_count,
+            "artifacts": [str(a["id"]) for a in self.artifacts],
+            "failures": self.failure_count,
+        }
+
+
+def _artifact_snapshot(artifact: dict) -> dict:
+    return {
+        "id": str(artifact["id"]),
+        "lineage": str(artifact["lineage"]),
+        "name": artifact["name"],
+        "artifact_type": artifact["artifact_type"],
+        "version": artifact["version"],
+        "is_latest": artifact["is_latest"],
+    }
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _sessions_load(session_ids: Sequence[str]) -> list[dict]:
+    """One query: the sessions with their conversation's message figures."""
+    messages = Message.objects.filter(conversation=OuterRef("conversation_id")).order_by()
+    first_user = (
+        messages.filter(role__iexact=Message.Role.USER)
+        .exclude(content="")
+        .order_by("created_at", "id")
+        # Cut in the database: only 500 characters of a long prompt cross the wire.
+        .annotate(excerpt=Substr("content", 1, tokendance.INTENT_MAX_CHARS))
+        .values("excerpt")[:1]
+    )
+    count = messages.values("conversation").annotate(n=Count("id")).values("n")
+    last = messages.values("conversation").annotate(at=Max("created_at")).values("at")
+    return list(
+        Session.objects.filter(pk__in=list(session_ids))
+        .annotate(
+            first_user_message=Subquery(first_user, output_field=CharField()),
+            n_messages=Subquery(count, output_field=IntegerField()),
+            last_message=Subquery(last, output_field=DateTimeField()),
+        )
+        .order_by("pk")
+        .values(
+            "id",
+            "workspace_id",
+            "project_id",
+            "conversation_id",
+            "title",
+            "status",
+            "skill_id",
+            "created_at",
+            "updated_at",
+            "first_user_message",
+            "n_messages",
+            "last_message",
+            "conversation__project_id",
+            "conversation__status",
+            "conversation__message_count",
+            "conversation__last_message_at",
+        )  # fmt: skip
+    )
+
+
+def _tool_call_messages_load(conversation_ids: Iterable) -> dict[Any, list]:
+    """One query: every message that carries tool_calls, per conversation, in order."""
+    by_conversation: dict[Any, list] = defaultdict(list)
+    rows = (
+        Message.objects.filter(conversation_id__in=list(conversation_ids), tool_calls__isnull=False)
+        .order_by("conversation_id", "created_at", "id")
+        .values_list("conversation_id", "tool_calls", "created_at")
+    )
+    for conversation_id, tool_calls, created_at in rows:
+        by_conversation[conversation_id].append(
+            tokendance.ToolCallMessage(tool_calls=tool_calls, created_at=created_at)
+        )
+    return by_conversation
+
+
+def _artifacts_load(conversation_ids: Iterable) -> dict[Any, list[dict]]:
+    by_conversation: dict[Any, list[dict]] = defaultdict(list)
+    rows = (
+        Artifact.objects.filter(conversation_id__in=list(conversation_ids))
+        .order_by("conversation_id", "name", "version", "id")
+        .values(
+            "id",
+            "conversation_id",
+            "project_id",
+            "name",
+            "artifact_type",
+            "version",
+            "is_latest",
+            "lineage",
+        )  # fmt: skip
+    )
+    for row in rows:
+        by_conversation[row["conversation_id"]].append(row)
+    return by_conversation
+
+
+def _session_plan(row: dict, tool_calls: list, artifacts: list[dict], *, now) -> SessionPlan:
+    session_id = row["id"]
+    if row["project_id"]:
+        return SessionPlan(
+            session_id, Outcome.SKIPPED, f"already migrated to project {row['project_id']}"
+        )
+    if row["conversation_id"] and row["conversation__project_id"]:
+        return SessionPlan(
+            session_id,
+            Outcome.SKIPPED,
+            f"its conversation already belongs to project {row['conversation__project_id']}",
+        )
+    try:
+        failures = tokendance.failures_extract(tool_calls, now=now)
+    except tokendance.MalformedToolCalls as exc:
+        return SessionPlan(session_id, Outcome.FAILED, f"Session {session_id}: {exc}")
+    status = row["status"]
+    title = row["title"]
+    existing = row["conversation_id"]
+    return SessionPlan(
+        session_id,
+        Outcome.MIGRATED,
+        workspace_id=row["workspace_id"],
+        project_id=str(uuid.uuid4()),
+        title=tokendance.project_title_for(title),
+        project_type=tokendance.project_type_infer(skill_id=row["skill_id"], title=title),
+        project_status=tokendance.project_status_for(status),
+        intent=tokendance.intent_extract(first_user_message=row["first_user_message"], title=title),
+        context=tokendance.project_context_for(failures),
+        skill_id=row["skill_id"] or None,
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        conversation_id=existing or uuid.uuid4(),
+        conversation_created=existing is None,
+        conversation_title=tokendance.conversation_title_for(title),
+        conversation_status=tokendance.conversation_status_for(status),
+        conversation_before=None
+        if existing is None
+        else {
+            "id": str(existing),
+            "project_id": None,
+            "status": row["conversation__status"],
+            "message_count": row["conversation__message_count"],
+            "last_message_at": _iso(row["conversation__last_message_at"]),
+        },
+        message_count=row["n_messages"] or 0,
+        last_message_at=row["last_message"],
+        artifacts=artifacts,
+    )
+
+
+def batch_plan(session_ids: Sequence[str]) -> tuple[list[SessionPlan], dict[str, Any]]:
+    """Three queries: the plan of every session of a batch, and each one's current conversation."""
+    now = timezone.now()
+    rows = _sessions_load(session_ids)
+    conversation_ids = [row["conversation_id"] for row in rows if row["conversation_id"]]
+    tool_calls = _tool_call_messages_load(conversation_ids)
+    artifacts = _artifacts_load(conversation_ids)
+    found = {row["id"] for row in rows}
+    plans = [
+        _session_plan(
+            row,
+            tool_calls.get(row["conversation_id"], []),
+            artifacts.get(row["conversation_id"], []),
+            now=now,
+        )
+        for row in rows
+    ]
+    plans += [
+        SessionPlan(session_id, Outcome.SKIPPED, "no such session")
+        for session_id in session_ids
+        if session_id not in found
+    ]
+    return plans, {row["id"]: row["conversation_id"] for row in rows}
+
+
+def selection_counts(sessions: QuerySet[Session]) -> dict[str, int]:
+    """How `_session_plan` will decide the selection, counted in one query: the skips it
+    makes from the rows alone. A malformed tool call is found only by planning the
+    session (see the preview's sample)."""
+    counts = sessions.aggregate(
+        selected=Count("pk"),
+        already_migrated=Count("pk", filter=Q(project__isnull=False)),
+        conversation_taken=Count(
+            "pk", filter=Q(project__isnull=True, conversation__project__isnull=False)
+        ),
+    )
+    counts["to_migrate"] = (
+        counts["selected"] - counts["already_migrated"] - counts["conversation_taken"]
+    )
+    return counts

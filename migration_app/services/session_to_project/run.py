@@ -1,0 +1,342 @@
+"""Session → project: TokenDance's project-first migration, set-based and journaled.
+
+For every selected session without a project: create a Project (TokenDance's rules in
+`migration_app.legacy.tokendance`), attach the session's conversation to it (or create
+one), re-parent that conversation's artifacts, point the session at the project and
+write ProjectVersion 1. Sessions and messages are preserved.
+
+A batch is planned by `plan.batch_plan`, then written with a bounded number of bulk
+statements. A compare-and-set UPDATE (`project IS NULL`) decides races: two concurrent
+runs create exactly one project per session. A batch that fails as a whole is replayed
+one session per savepoint, so one bad session fails alone. A dry run is this same code,
+rolled back by the journal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from migration_app.models import MigrationItem, MigrationRun
+from migration_app.services.journal import (
+    ItemRecord,
+    MigrationError,
+    MigrationKind,
+    Planned,
+    UndoResult,
+    migration_items_record,
+    migration_kind_register,
+    migration_run_progress,
+    migration_run_selection,
+    migration_run_selection_batches,
+    migration_selection_count,
+)
+from migration_app.services.session_to_project.plan import SessionPlan, batch_plan
+from projects_app.models import Artifact, Conversation, Project, ProjectVersion
+from sessions_app.models import Session
+
+KIND = MigrationRun.Kind.SESSION_TO_PROJECT
+SUBJECT = "session"
+BATCH_SIZE_DEFAULT = 500
+BATCH_SIZE_MAX = 2000
+FIRST_ERRORS_MAX = 10
+Outcome = MigrationItem.Outcome
+
+
+def session_to_project_selection(
+    *,
+    session_ids: Sequence[str] | None = None,
+    workspace_slug: str | None = None,
+    statuses: Sequence[str] | None = None,
+) -> QuerySet[Session]:
+    """The sessions a run covers (already migrated ones included: they are reported skipped)."""
+    sessions = Session.objects.all()
+    if session_ids is not None:
+        sessions = sessions.filter(pk__in=list(session_ids))
+    if workspace_slug:
+        sessions = sessions.filter(workspace__slug=workspace_slug)
+    if statuses:
+        # Case-insensitive, like the status map: real TokenDance rows hold PENDING too.
+        folded = sorted({status.strip().lower() for status in statuses})
+        sessions = sessions.alias(status_folded=Lower("status")).filter(status_folded__in=folded)
+    return sessions
+
+
+def session_to_project_preview(*, session_ids: Sequence[str]) -> list[SessionPlan]:
+    """What a run would do to each of these sessions, decided as the run decides it."""
+    plans: list[SessionPlan] = []
+    for chunk in _chunks(sorted(set(session_ids)), BATCH_SIZE_DEFAULT):
+        plans += batch_plan(chunk)[0]
+    return plans
+
+
+# --- plan ----------------------------------------------------------------------------------
+
+
+def session_to_project_plan(
+    *,
+    session_ids: Sequence[str] | None = None,
+    workspace_slug: str | None = None,
+    statuses: Sequence[str] | None = None,
+    batch_size: int = BATCH_SIZE_DEFAULT,
+) -> Planned:
+    if not 1 <= batch_size <= BATCH_SIZE_MAX:
+        raise MigrationError(f"The batch size must be between 1 and {BATCH_SIZE_MAX}.")
+    filtered = session_to_project_selection(workspace_slug=workspace_slug, statuses=statuses)
+    if session_ids is None:
+        total = filtered.count()
+    else:
+        session_ids = sorted({str(session_id) for session_id in session_ids})
+        filters = workspace_slug or statuses
+        # Without filters, unknown ids count too: they are reported as skipped items.
+        total = (
+            migration_selection_count(queryset=filtered, subject_ids=session_ids)
+            if filters
+            else len(session_ids)
+        )
+    params = {
+        "workspace": workspace_slug or None,
+        "statuses": list(statuses) if statuses else None,
+        "batch_size": batch_size,
+    }
+    return Planned(params=params, total=total, selection=session_ids)
+
+
+# --- execute -------------------------------------------------------------------------------
+
+
+@dataclass
+class BatchResult:
+    items: list[ItemRecord] = field(default_factory=list)
+    messages_relinked: int = 0
+    artifacts_relinked: int = 0
+
+    def add(self, other: BatchResult) -> None:
+        self.items += other.items
+        self.messages_relinked += other.messages_relinked
+        self.artifacts_relinked += other.artifacts_relinked
+
+
+def session_to_project_execute(run: MigrationRun) -> dict:
+    """Every batch commits on its own (a savepoint when the journal rolls back a dry run)."""
+    total = BatchResult()
+    errors: list[str] = []
+    for ids in _selection_batches(run):
+        result = _batch_run(ids, run=run)
+        total.add(result)
+        errors += [i.reason for i in result.items if i.outcome == Outcome.FAILED]
+        del errors[FIRST_ERRORS_MAX:]
+    return {
+        "total": len(total.items),
+        "messages_relinked": total.messages_relinked,
+        "artifacts_relinked": total.artifacts_relinked,
+        "first_errors": errors,
+    }
+
+
+def _chunks(values: Sequence, size: int) -> Iterator[Sequence]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _selection_batches(run: MigrationRun) -> Iterator[list[str]]:
+    """Keyset batches (pk > last ORDER BY pk), never OFFSET."""
+    params, size = run.params, run.params["batch_size"]
+    selected = migration_run_selection(run=run)
+    if selected is not None and not params["workspace"] and not params["statuses"]:
+        yield from migration_run_selection_batches(run=run, size=size)
+        return
+    selection = session_to_project_selection(
+        workspace_slug=params["workspace"], statuses=params["statuses"]
+    )
+    if selected is not None:
+        selection = selection.filter(pk__in=selected)
+    selection = selection.order_by("pk")
+    last = None
+    while ids := list(
+        (selection if last is None else selection.filter(pk__gt=last)).values_list("pk", flat=True)[
+            :size
+        ]
+    ):
+        last = ids[-1]
+        yield ids
+
+
+def _batch_run(ids: Sequence[str], *, run: MigrationRun) -> BatchResult:
+    try:
+        with transaction.atomic():
+            return _batch_apply(ids, run=run)
+    except Exception as exc:
+        if len(ids) == 1:
+            return _item_failed(ids[0], run=run, exc=exc)
+    # The set-based path failed as a whole: replay it one session per savepoint so that
+    # only the bad session fails.
+    total = BatchResult()
+    for session_id in ids:
+        try:
+            with transaction.atomic():
+                total.add(_batch_apply([session_id], run=run))
+        except Exception as exc:
+            total.add(_item_failed(session_id, run=run, exc=exc))
+    return total
+
+
+def _item_failed(session_id: str, *, run: MigrationRun, exc: Exception) -> BatchResult:
+    reason = f"Session {session_id}: {type(exc).__name__}: {exc}"
+    item = ItemRecord(SUBJECT, session_id, Outcome.FAILED, reason)
+    with transaction.atomic():
+        migration_items_record(run=run, items=[item])
+        migration_run_progress(run=run, advance=1)
+    return BatchResult(items=[item])
+
+
+def _batch_apply(session_ids: Sequence[str], *, run: MigrationRun) -> BatchResult:
+    plans, conversation_of = batch_plan(session_ids)
+    planned = [plan for plan in plans if plan.outcome == Outcome.MIGRATED]
+    if planned:
+        # The compare-and-set that decides races: only sessions still without a project
+        # take ours. On PostgreSQL a concurrent run's UPDATE waits on our row locks and
+        # then finds project_id set; on SQLite the IMMEDIATE write lock serialises runs.
+        Session.objects.filter(project__isnull=True).bulk_update(
+            [Session(pk=p.session_id, project_id=p.project_id, conversation_id=p.conversation_id)
+             for p in planned],
+            ["project", "conversation"],
+        )  # fmt: skip
+        won = set(
+            Session.objects.filter(
+                pk__in=[p.session_id for p in planned],
+                project_id__in=[p.project_id for p in planned],
+            ).values_list("pk", flat=True)
+        )
+        for plan in planned:
+            if plan.session_id not in won:
+                plan.outcome = Outcome.SKIPPED
+                plan.reason = "migrated concurrently by another run"
+        _write_projects([plan for plan in planned if plan.session_id in won], actor=run.actor)
+
+    result = BatchResult()
+    for plan in plans:
+        if plan.outcome != Outcome.MIGRATED:
+            result.items.append(ItemRecord(SUBJECT, plan.session_id, plan.outcome, plan.reason))
+            continue
+        result.messages_relinked += plan.message_count
+        result.artifacts_relinked += len(plan.artifacts)
+        before = plan.before(session_conversation_id=conversation_of[plan.session_id])
+        result.items.append(
+            ItemRecord(SUBJECT, plan.session_id, Outcome.MIGRATED, "", before, plan.after())
+        )
+    migration_items_record(run=run, items=result.items)
+    migration_run_progress(run=run, advance=len(session_ids))
+    return result
+
+
+def _write_projects(winners: list[SessionPlan], *, actor: str) -> None:
+    if not winners:
+        return
+    Project.objects.bulk_create([plan.project() for plan in winners])
+    Conversation.objects.bulk_create(
+        [plan.conversation() for plan in winners if plan.conversation_created]
+    )
+    # The counters are recomputed from the messages (TokenDance left them 0/null): the
+    # figures read at the start of this batch's transaction.
+    Conversation.objects.filter(project__isnull=True).bulk_update(
+        [plan.conversation() for plan in winners if not plan.conversation_created],
+        ["project", "status", "message_count", "last_message_at"],
+    )
+    Artifact.objects.bulk_update(
+        [Artifact(pk=a["id"], project_id=plan.project_id) for plan in winners
+         for a in plan.artifacts],
+        ["project"],
+    )  # fmt: skip
+    now = timezone.now()
+    ProjectVersion.objects.bulk_create(
+        [plan.first_version(changed_by=actor or "migration", at=now) for plan in winners]
+    )
+
+
+# --- undo ----------------------------------------------------------------------------------
+
+
+def session_to_project_undo(run: MigrationRun) -> UndoResult:
+    """Restore the previous links of sessions, conversations and artifacts; delete what was made.
+
+    Only sessions that still point at the project this run gave them are restored. Rows
+    added to a created project after the run (conversations, artifacts) are detached, not
+    deleted, and reported in the notes.
+    """
+    result = UndoResult()
+    items = MigrationItem.objects.filter(run=run, outcome=Outcome.MIGRATED).order_by("pk")
+    last = 0
+    while chunk := list(items.filter(pk__gt=last)[:BATCH_SIZE_DEFAULT]):
+        last = chunk[-1].pk
+        with transaction.atomic():
+            _undo_chunk(chunk, result)
+    return result
+
+
+def _undo_chunk(chunk: list[MigrationItem], result: UndoResult) -> None:
+    project_of = {item.subject_id: item.after["project_id"] for item in chunk}
+    project_ids = list(project_of.values())
+    current = dict(Session.objects.filter(pk__in=list(project_of)).values_list("pk", "project_id"))
+    restorable = [i for i in chunk if current.get(i.subject_id) == project_of[i.subject_id]]
+    for item in chunk:
+        if item not in restorable:
+            result.notes.append(
+                f"session {item.subject_id} no longer points at project "
+                f"{project_of[item.subject_id]}; left as it is"
+            )
+    Session.objects.bulk_update(
+        [Session(pk=i.subject_id, project_id=None,
+                 conversation_id=i.before["session"]["conversation_id"]) for i in restorable],
+        ["project", "conversation"],
+    )  # fmt: skip
+    Conversation.objects.bulk_update(
+        [
+            Conversation(pk=c["id"], project_id=c["project_id"], status=c["status"],
+                         message_count=c["message_count"],
+                         last_message_at=_parse(c["last_message_at"]))
+            for c in (i.before["conversation"] for i in chunk) if c
+        ],
+        ["project", "status", "message_count", "last_message_at"],
+    )  # fmt: skip
+    Artifact.objects.filter(project_id__in=project_ids).bulk_update(
+        [Artifact(pk=artifact_id, project_id=project_id) for item in chunk
+         for artifact_id, project_id in item.before["artifacts"].items()],
+        ["project"],
+    )  # fmt: skip
+    created = [i.after["conversation_id"] for i in chunk if i.after["conversation_created"]]
+    Conversation.objects.filter(pk__in=created, messages__isnull=True).delete()
+    # Anything still inside the created projects was added after the run: keep it, detached.
+    kept_conversations = Conversation.objects.filter(project_id__in=project_ids).update(
+        project=None
+    )
+    kept_artifacts = Artifact.objects.filter(project_id__in=project_ids).update(project=None)
+    if kept_conversations or kept_artifacts:
+        result.notes.append(
+            f"kept {kept_conversations} conversation(s) and {kept_artifacts} artifact(s) "
+            "added to the migrated projects after the run, detached from them"
+        )
+    ProjectVersion.objects.filter(project_id__in=project_ids).delete()
+    Project.objects.filter(pk__in=project_ids).delete()
+    MigrationItem.objects.filter(pk__in=[i.pk for i in chunk]).update(outcome=Outcome.UNDONE)
+    result.restored += len(restorable)
+
+
+def _parse(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+migration_kind_register(
+    MigrationKind(
+        KIND,
+        plan=session_to_project_plan,
+        execute=session_to_project_execute,
+        undo=session_to_project_undo,
+    )
+)

@@ -1,0 +1,278 @@
+"""The batch machinery both task kinds share: find, compare-and-set, journal, undo.
+
+How the writes are made safe:
+- Sessions are found through the indexed task_id column and handled in batches (id order).
+- Each batch is a compare-and-set: the rows are read locked (SELECT … FOR UPDATE on
+  PostgreSQL; SQLite's IMMEDIATE transaction holds the write lock), and only those still
+  holding the value the batch was planned from are updated (one bulk_update). A row
+  somebody else changed since is not touched, and is reported as skipped. A re-run after
+  a crash converges.
+- If that UPDATE fails, the batch falls back to one savepoint per session, so one bad row
+  is recorded as failed and the rest proceed.
+- The journal keeps each session's previous stored value verbatim (`123` stays `123`, not
+  `md#123`), so undo restores exactly what was there.
+- A dry run is the same code, rolled back by the journal: the same items, its counts say
+  "would update" where a real run says "updated".
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from migration_app.models import MigrationItem, MigrationRun
+from migration_app.services.journal import (
+    ItemRecord,
+    UndoResult,
+    migration_items_record,
+    migration_run_progress,
+    migration_run_selection,
+)
+from sessions_app.models import Session
+from sessions_app.task_ids import (
+    is_qualified,
+)
+
+BATCH_SIZE = 1000
+# Parameters per statement: 8 per journal row; SQLite allows 32766.
+MAX_BATCH_SIZE = 4000
+# Lists kept in run.counts are capped so the run record stays small at any scale;
+# the items hold the full story.
+LIST_LIMIT = 1000
+SUBJECT = "session"
+Outcome = MigrationItem.Outcome
+
+
+# --- the one UPDATE per batch ------------------------------------------------------------
+
+
+def _cas_update(rows: Sequence[tuple[str, str, str]], *, now) -> set[str]:
+    """Set task_id = new where the row still holds old, for every (id, old, new) row;
+    returns the ids changed. The caller's transaction keeps the rows locked between the
+    read and the write."""
+    ids = [session_id for session_id, _, _ in rows]
+    current = dict(
+        Session.objects.select_for_update().filter(pk__in=ids).values_list("pk", "task_id")
+    )
+    winners = [
+        Session(pk=session_id, task_id=new, updated_at=now)
+        for session_id, old, new in rows
+        if current.get(session_id) == old
+    ]
+    Session.objects.bulk_update(winners, ["task_id", "updated_at"])
+    return {session.pk for session in winners}
+
+
+def _apply(rows: Sequence[tuple[str, str, str]], *, now) -> tuple[set[str], dict[str, str]]:
+    """The batch UPDATE, falling back to one savepoint per row if it fails.
+
+    Returns (ids changed, {id: error} for rows that failed).
+    """
+    try:
+        with transaction.atomic():
+            return _cas_update(rows, now=now), {}
+    except DatabaseError:
+        pass
+    changed: set[str] = set()
+    failed: dict[str, str] = {}
+    for row in rows:
+        try:
+            with transaction.atomic():
+                changed |= _cas_update([row], now=now)
+        except DatabaseError as exc:
+            failed[row[0]] = str(exc).strip() or exc.__class__.__name__
+    return changed, failed
+
+
+# --- shared batch loop -------------------------------------------------------------------
+
+
+class Tally:
+    """Counts of one run, with capped id and error lists."""
+
+    def __init__(self, dry_run: bool):
+        self.dry_run = dry_run
+        self.found = self.updated = self.would_update = self.unchanged = 0
+        self.concurrent = self.failed = self.invalid = 0
+        self.plain = self.qualified = 0
+        self.sessions: list[str] = []
+        self.errors: list[str] = []
+
+    def migrated(self, session_id: str) -> None:
+        # A dry run reports what it would do apart from what was done (§8 #12).
+        if self.dry_run:
+            self.would_update += 1
+        else:
+            self.updated += 1
+        if len(self.sessions) < LIST_LIMIT:
+            self.sessions.append(session_id)
+
+    def add_error(self, message: str) -> None:
+        if len(self.errors) < LIST_LIMIT:
+            self.errors.append(message)
+
+    def counts(self) -> dict[str, Any]:
+        return {
+            "sessions_found": self.found,
+            "sessions_updated": self.updated,
+            "sessions_would_update": self.would_update,
+            "sessions_unchanged": self.unchanged,
+            "sessions_changed_concurrently": self.concurrent,
+            "sessions_invalid": self.invalid,
+            "sessions_failed": self.failed,
+            "stored_plain": self.plain,
+            "stored_qualified": self.qualified,
+            "updated_sessions": self.sessions,
+            "errors": self.errors,
+        }
+
+
+def process_batch(
+    *, run: MigrationRun, rows: list[tuple[str, str]], target, tally: Tally, now
+) -> None:
+    """Plan, write and journal one batch; a bounded number of queries.
+
+    `target(stored) -> (new value | None, reason)`: None skips the row with the reason.
+    """
+    items: list[ItemRecord] = []
+    changes: list[tuple[str, str, str]] = []
+    for session_id, stored in rows:
+        tally.found += 1
+        if is_qualified(stored):
+            tally.qualified += 1
+        else:
+            tally.plain += 1
+        new, reason = target(stored)
+        if new is None:
+            tally.invalid += 1
+            items.append(ItemRecord(SUBJECT, session_id, Outcome.SKIPPED, reason))
+        elif new == stored:
+            # No-op change: nothing is written (the origin re-wrote it, §8 #12).
+            tally.unchanged += 1
+            items.append(ItemRecord(SUBJECT, session_id, Outcome.SKIPPED, f"already {new}"))
+        else:
+            changes.append((session_id, stored, new))
+
+    changed, failed = _apply(changes, now=now)
+    for session_id, stored, new in changes:
+        if session_id in changed:
+            tally.migrated(session_id)
+            items.append(
+                ItemRecord(
+                    SUBJECT, session_id, Outcome.MIGRATED, f"{stored} -> {new}",
+                    before={"task_id": stored}, after={"task_id": new},
+                )
+            )  # fmt: skip
+        elif session_id in failed:
+            tally.failed += 1
+            message = f"Failed to update session {session_id}: {failed[session_id]}"
+            tally.add_error(message)
+            items.append(ItemRecord(SUBJECT, session_id, Outcome.FAILED, message))
+        else:
+            # Compare-and-set missed: the row changed after we read it; left as it is.
+            tally.concurrent += 1
+            items.append(
+                ItemRecord(
+                    SUBJECT, session_id, Outcome.SKIPPED,
+                    f"changed concurrently: task id is no longer {stored}",
+                )
+            )  # fmt: skip
+    migration_items_record(run=run, items=items, created_at=now)
+    migration_run_progress(run=run, advance=len(rows))
+
+
+def _batches(sessions, *, batch_size: int, limit: int | None, preload: bool):
+    """(id, task_id) rows of a queryset in id order, `batch_size` at a time.
+
+    Two ways to read, both measured at 1M sessions / 10,000 matches:
+    - `preload` (a task with at most reassociate_task.PRELOAD_LIMIT sessions): one read of
+      the matches through the task_id index, sorted here. Re-reading per batch cost 0.1 s a batch on
+      SQLite (every remaining match fetched again to test `id > last`), and PostgreSQL
+      answered `... ORDER BY id LIMIT n` by walking the primary key, 99 rows discarded per
+      match (108 ms a batch). Memory: the pairs of at most that many sessions.
+    - otherwise keyset pages over the primary key (`id > last ORDER BY id LIMIT n`), which
+      reads each row once over the whole run: right when most sessions match (a backend move).
+    Either way the writes are compare-and-set, so rows read early and changed since are
+    left alone.
+    """
+    pairs = sessions.order_by().values_list("pk", "task_id")
+    if preload:
+        rows = sorted(pairs)
+        if limit is not None:
+            rows = rows[:limit]
+        for start in range(0, len(rows), batch_size):
+            yield rows[start : start + batch_size]
+        return
+    last_id = None
+    remaining = limit
+    while remaining is None or remaining > 0:
+        size = batch_size if remaining is None else min(batch_size, remaining)
+        page = pairs if last_id is None else pairs.filter(pk__gt=last_id)
+        rows = list(page.order_by("pk")[:size])
+        if not rows:
+            return
+        yield rows
+        last_id = rows[-1][0]
+        if remaining is not None:
+            remaining -= len(rows)
+
+
+def run_batches(
+    *,
+    run: MigrationRun,
+    sessions,
+    target,
+    tally: Tally,
+    batch_size: int,
+    limit: int | None,
+    preload: bool = False,
+) -> None:
+    """Process `sessions` (a queryset) in batches, each committed on its own."""
+    batch_size = min(max(1, int(batch_size)), MAX_BATCH_SIZE)
+    now = timezone.now()
+    for rows in _batches(sessions, batch_size=batch_size, limit=limit, preload=preload):
+        with transaction.atomic():
+            process_batch(run=run, rows=rows, target=target, tally=tally, now=now)
+
+
+def in_workspaces(sessions, workspace_ids: list | None):
+    return sessions if workspace_ids is None else sessions.filter(workspace_id__in=workspace_ids)
+
+
+def scope(sessions, *, run: MigrationRun):
+    """The sessions the run may change: of its workspaces, among its selection."""
+    sessions = in_workspaces(sessions, run.params.get("workspace_ids"))
+    selected = migration_run_selection(run=run)
+    return sessions if selected is None else sessions.filter(pk__in=selected)
+
+
+# --- undo ---------------------------------------------------------------------------------
+
+
+def task_reassociation_undo(run: MigrationRun) -> UndoResult:
+    """Put back each session's previous stored value, verbatim, where it still holds ours."""
+    result = UndoResult()
+    now = timezone.now()
+    last_id = 0
+    while True:
+        items = list(
+            run.items.filter(outcome=Outcome.MIGRATED, pk__gt=last_id)
+            .order_by("pk")
+            .values_list("pk", "subject_id", "before", "after")[:BATCH_SIZE]
+        )
+        if not items:
+            break
+        last_id = items[-1][0]
+        with transaction.atomic():
+            rows = [(sid, after["task_id"], before["task_id"]) for _, sid, before, after in items]
+            restored, failed = _apply(rows, now=now)
+            done = [pk for pk, sid, _, _ in items if sid in restored]
+            MigrationItem.objects.filter(pk__in=done).update(outcome=Outcome.UNDONE)
+        result.restored += len(done)
+        for _, sid, _before, after in items:
+            if sid in restored or len(result.notes) >= LIST_LIMIT:
+                continue
+            why = failed.get(sid) or f"its task id is no longer {after['task_id']}"
+            result.notes.append(f"session {sid} left as it is: {why}")
+    return result

@@ -1,0 +1,46 @@
+"""How long values show in admin lists: short, with the whole value one hover or click away."""
+
+from django.utils.html import format_html
+
+SHORT_ID = 8  # a uuid's first block; legacy ids up to this length show whole
+SHORT_ID_WHOLE = 16
+
+
+def short_id(value) -> str:
+    """An id that fits a column: ao's `app-12` whole, a uuid by its first block. The whole id
+    is in the title (hover) and copied by a click on "copy" (admin_display.js)."""
+    text = "" if value is None else str(value)
+    if len(text) <= SHORT_ID_WHOLE:
+        return format_html('<span class="short-id">{}</span>', text)
+    return format_html(
+        '<span class="short-id" title="{}">{}…</span>'
+        '<button type="button" class="copy-id" data-copy="{}" title="Copy the whole id">'
+        "copy</button>",
+        text,
+        text[:SHORT_ID],
+        text,
+    )
+
+
+def ellipsis(text: str, length: int) -> str:
+    """At most `length` characters, the whole text on hover."""
+    text = text or ""
+    if len(text) <= length:
+        return text
+    return format_html('<span title="{}">{}…</span>', text, text[: length - 1])
+
+
+def ellipsis_left(text: str, length: int) -> str:
+    """The end of a long path, which says more than its start."""
+    text = text or ""
+    if len(text) <= length:
+        return text
+    return format_html('<span title="{}">…{}</span>', text, text[-(length - 1) :])
+
+
+class ReadableList:
+    """Mixed into a ModelAdmin: the short-id style and its copy button."""
+
+    class Media:
+        css = {"all": ["projects_app/admin_display.css"]}
+        js = ["projects_app/admin_display.js"]

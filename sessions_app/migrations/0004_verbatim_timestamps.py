@@ -1,0 +1,33 @@
+"""created_at / updated_at keep the values an insert gives them (projects_app/timestamps.py).
+
+The columns do not change (the defaults live in Python), so only the migration state
+moves: no table is rebuilt.
+"""
+
+import django.utils.timezone
+import projects_app.timestamps
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('sessions_app', '0003_status_created_index'),
+    ]
+
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+        migrations.AlterField(
+            model_name='workstream',
+            name='created_at',
+            field=projects_app.timestamps.CreatedAtField(default=django.utils.timezone.now, editable=False),
+        ),
+        migrations.AlterField(
+            model_name='workstream',
+            name='updated_at',
+            field=projects_app.timestamps.UpdatedAtField(default=django.utils.timezone.now, editable=False),
+        ),
+                ],
+        ),
+    ]

@@ -1,0 +1,87 @@
+"""A staff user opens a finished run of each kind and clicks "Undo this run"."""
+
+import pytest
+
+from migration_app.dispatch import migration_run_dispatch
+from migration_app.legacy.synthetic import ao_tree_generate
+from migration_app.models import MigrationRun
+from projects_app.models import Project
+from sessions_app import files
+from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session
+from tests.factories import SessionFactory
+from tests.migration_app.attach_helpers import named_workstream, scratch_session
+
+Kind = MigrationRun.Kind
+
+
+def legacy_import(tmp_path):
+    tree = ao_tree_generate(str(tmp_path / "ao"), sessions=6)
+    run = migration_run_dispatch(
+        kind=Kind.LEGACY_IMPORT, source="ao", path=tree.root, claude_home=str(tmp_path / "c")
+    )
+    assert Session.objects.filter(source="ao").exists()
+    return run, lambda: not Session.objects.filter(source="ao").exists()
+
+
+def session_to_project(tmp_path):
+    SessionFactory(id="to-project-1")
+    run = migration_run_dispatch(kind=Kind.SESSION_TO_PROJECT, session_ids=["to-project-1"])
+    assert Project.objects.count() == 1
+    return (
+        run,
+        lambda: (
+            Session.objects.get(pk="to-project-1").project_id is None
+            and not Project.objects.exists()
+        ),
+    )
+
+
+def attach_workstream(tmp_path):
+    named_workstream("my-blog")
+    scratch_session("attached-1", {"notes.md": b"# notes"})
+    run = migration_run_dispatch(
+        kind=Kind.ATTACH_WORKSTREAM, workstream_id="my-blog", session_ids=["attached-1"]
+    )
+    assert not files.scratch_session_work_dir("attached-1").exists()
+    return (
+        run,
+        lambda: (
+            Session.objects.get(pk="attached-1").workstream_id == SCRATCH_WORKSTREAM_ID
+            and (files.scratch_session_work_dir("attached-1") / "notes.md").read_bytes()
+            == b"# notes"
+        ),
+    )
+
+
+def reassociate_task(tmp_path):
+    SessionFactory(id="task-1", task_id="md#1")
+    run = migration_run_dispatch(kind=Kind.REASSOCIATE_TASK, mapping=[("md#1", "mt#1")])
+    assert Session.objects.get(pk="task-1").task_id == "mt#1"
+    return run, lambda: Session.objects.get(pk="task-1").task_id == "md#1"
+
+
+def task_backend(tmp_path):
+    SessionFactory(id="task-2", task_id="2")
+    run = migration_run_dispatch(kind=Kind.TASK_BACKEND, from_backend="md", to_backend="gh")
+    assert Session.objects.get(pk="task-2").task_id == "gh#2"
+    return run, lambda: Session.objects.get(pk="task-2").task_id == "2"
+
+
+@pytest.mark.parametrize(
+    "make_run",
+    [legacy_import, session_to_project, attach_workstream, reassociate_task, task_backend],
+)
+def test_undo_this_run_restores_what_the_run_changed(admin_page, data_dir, tmp_path, make_run):
+    run, restored = make_run(tmp_path)
+    assert run.kind == make_run.__name__ and not restored()
+    page = admin_page
+    page.goto(f"{page.base_url}/admin/migration_app/migrationrun/{run.pk}/change/")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.click("#undo-button")
+    page.wait_for_selector(".messagelist")
+    assert "Run undone" in page.inner_text(".messagelist")
+    assert page.inner_text("#run-status") == "Undone"
+    assert page.locator("#undo-button").count() == 0
+    run.refresh_from_db()
+    assert run.status == MigrationRun.Status.UNDONE
+    assert restored()
