@@ -1,4 +1,4 @@
-"""0004 drops ChangeToken and the SQLite triggers that renewed it; it migrates both ways."""
+"""0005 drops ChangeToken and the SQLite triggers that renewed it; it migrates both ways."""
 
 import pytest
 from django.core.management import call_command
@@ -51,7 +51,7 @@ def write_every_watched_table():
 
 
 def test_migrating_back_and_forth_drops_the_table_and_its_triggers():
-    call_command("migrate", "projects_app", "0003", verbosity=0)
+    call_command("migrate", "projects_app", "0004", verbosity=0)
     try:
         assert TOKEN_TABLE in tables()
         if connection.vendor == "sqlite":
@@ -65,7 +65,7 @@ def test_migrating_back_and_forth_drops_the_table_and_its_triggers():
     assert token_triggers() == set()
     write_every_watched_table()  # no trigger writes to the missing table
 
-    call_command("migrate", "projects_app", "0003", verbosity=0)
+    call_command("migrate", "projects_app", "0004", verbosity=0)
     try:
         assert TOKEN_TABLE in tables()
         write_every_watched_table()

@@ -40,7 +40,7 @@ def triggers_drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("projects_app", "0003_changetoken")]
+    dependencies = [("projects_app", "0004_verbatim_timestamps")]
 
     operations = [
         migrations.RunPython(triggers_drop, migrations.RunPython.noop),
