@@ -1,0 +1,1 @@
+"""Benchmarks: scripts run as `python -m bench.<name>` from the repository root."""
