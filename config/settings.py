@@ -8,10 +8,6 @@ ALLOWED_HOSTS         comma-separated host names
 CLAUDE_CONFIG_DIR     Claude Code home for transcript relocation (default ~/.claude)
 CONN_MAX_AGE          seconds a database connection is kept across requests (default 60;
                       0 = a new connection per request)
-PG_PREPARE_THRESHOLD  runs after which a server-bound statement is prepared on PostgreSQL
-                      (default 5; "" = never, for poolers without prepared statements)
-API_PAGE_CACHE_BYTES  bytes of rendered project-list pages each process keeps while the
-                      rows are unchanged (default 8 MiB; 0 = off; SQLite only)
 """
 
 import os
@@ -148,18 +144,7 @@ SESSION_API_SUNSET_AT = datetime(2027, 6, 30, 23, 59, 59, tzinfo=UTC)
 
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500
-NINJA_PAGINATION_CLASS = "config.pagination.BoundedLimitOffsetPagination"
-
-# PostgreSQL: statements of config/bound_cursor.py (the API's compiled queries, the
-# migrations' batches) are prepared once they ran this many times on a connection;
-# Django's own statements never are. "" turns it off (a pooler without prepared
-# statements).
-_threshold = os.environ.get("PG_PREPARE_THRESHOLD", "5").strip()
-PG_PREPARE_THRESHOLD = int(_threshold) if _threshold else None
-
-# Rendered project-list pages kept per process while their rows are unchanged
-# (config/page_cache.py).
-API_PAGE_CACHE_BYTES = int(os.environ.get("API_PAGE_CACHE_BYTES", str(8 * 1024 * 1024)))
+NINJA_PAGINATION_CLASS = "projects_app.pagination.BoundedLimitOffsetPagination"
 
 # Above this many selected sessions an admin action runs as a background task.
 SESSIONHUB_SYNC_ACTION_LIMIT = 500

@@ -10,8 +10,6 @@ from ninja import Router
 from ninja.pagination import paginate
 from ninja.responses import Status
 
-from config.page_cache import responses_kept_while_unchanged
-from config.pagination import page_rendered_as_is
 from projects_app import selectors, services
 from projects_app.schemas import (
     ArtifactOut,
@@ -49,18 +47,15 @@ def project_create(request, payload: ProjectIn):
     return Status(201, project)
 
 
-def _project_list_viewer(request):
-    """What a project list page depends on about the caller: their workspace scope."""
-    viewer = selectors.scope_user_inputs(request.auth)
-    return None if viewer is None else tuple(viewer.values())
+# The list page reads exactly ProjectOut's columns as dicts: no model instances to build.
+PROJECT_OUT_FIELDS = tuple(ProjectOut.model_fields)
 
 
 @router.get("/projects", response=list[ProjectOut])
-@responses_kept_while_unchanged(token=selectors.project_list_token, viewer=_project_list_viewer)
-@page_rendered_as_is(ProjectOut)
 @paginate
 def project_list(request, workspace_id: UUID | None = None, status: ProjectStatus | None = None):
-    return selectors.project_list_rows(user=request.auth, workspace_id=workspace_id, status=status)
+    projects = selectors.project_list(user=request.auth, workspace_id=workspace_id, status=status)
+    return projects.values(*PROJECT_OUT_FIELDS)
 
 
 @router.get("/projects/{project_id}", response={200: ProjectOut, **NOT_FOUND})

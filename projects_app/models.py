@@ -253,19 +253,3 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
-
-
-class ChangeToken(models.Model):
-    """A value that changes, in the same transaction, whenever rows a cached read uses change.
-
-    Written only by database triggers (SQLite; projects_app/change_triggers.py), so every
-    writer counts: the ORM, bulk statements and raw SQL alike. A fresh random token per
-    change means a rolled-back change can never bring back a token that cached data was
-    stored under.
-    """
-
-    scope = models.CharField(primary_key=True, max_length=40)
-    token = models.CharField(max_length=32)
-
-    def __str__(self) -> str:
-        return f"{self.scope}: {self.token}"

@@ -1,13 +1,7 @@
 """Read-side queries of the projects app."""
 
-from uuid import UUID
-
-from django.contrib.auth import get_user_model
-from django.db import connection
 from django.db.models import QuerySet
 
-from config.compiled_query import CompiledQuery, CompiledRows
-from projects_app import change_triggers
 from projects_app.models import (
     Artifact,
     Conversation,
@@ -43,21 +37,6 @@ def workspace_scope(queryset: QuerySet, *, user, field: str = "workspace") -> Qu
     return queryset.filter(**{f"{field}__in": workspace_list_for_user(user=user)})
 
 
-def scope_user_inputs(user) -> dict | None:
-    """What workspace_scope reads from a signed-in user, as plain values: arguments of a
-    compiled query (config/compiled_query.py) that builds its scope from
-    scope_user_stand_in. None for no user or an anonymous one."""
-    if not user or not user.is_authenticated:
-        return None
-    return {"staff": bool(user.is_staff), "active": bool(user.is_active), "user_id": user.pk}
-
-
-def scope_user_stand_in(*, staff: bool, active: bool, user_id):
-    """A user carrying only what scope_user_inputs took, for building a compiled query
-    with the real selectors: the scope stays workspace_scope's own rule."""
-    return get_user_model()(pk=user_id, is_staff=staff, is_active=active)
-
-
 def project_list(*, user, workspace_id=None, status: str | None = None) -> QuerySet[Project]:
     projects = workspace_scope(Project.objects.all(), user=user)
     if workspace_id is not None:
@@ -65,54 +44,6 @@ def project_list(*, user, workspace_id=None, status: str | None = None) -> Query
     if status:
         projects = projects.filter(status=status)
     return projects.order_by("-created_at", "id")
-
-
-# The list endpoint's fields, in ProjectOut's order (projects_app/schemas.py).
-PROJECT_LIST_FIELDS = (
-    "id", "workspace_id", "title", "description", "project_type", "status", "intent",
-    "context", "settings", "path", "repo_origin_url", "kind", "config", "registered_at",
-    "archived_at", "source", "created_at", "updated_at",
-)  # fmt: skip
-
-
-def _project_list_query(*, staff, active, user_id, workspace_id, status, filters):
-    user = scope_user_stand_in(staff=staff, active=active, user_id=user_id)
-    return project_list(
-        user=user,
-        workspace_id=workspace_id if "workspace_id" in filters else None,
-        status=status if "status" in filters else None,
-    ).values_list(*PROJECT_LIST_FIELDS)
-
-
-# The project list is the API's busiest page: compiled once per scope and filter shape.
-_project_list_compiled = CompiledQuery(
-    _project_list_query, params={"user_id": int, "workspace_id": UUID, "status": str}
-)
-
-
-def project_list_rows(*, user, workspace_id=None, status: str | None = None) -> "CompiledRows":
-    """project_list as dicts of PROJECT_LIST_FIELDS, pageable by the API's paginator."""
-    scope = scope_user_inputs(user)
-    if scope is None:
-        return CompiledRows.empty()
-    # The same conditions as project_list's.
-    filters = frozenset(
-        [*(["workspace_id"] if workspace_id is not None else []), *(["status"] if status else [])]
-    )
-    return CompiledRows(
-        _project_list_compiled,
-        PROJECT_LIST_FIELDS,
-        **scope,
-        workspace_id=workspace_id,
-        status=status,
-        filters=filters,
-    )
-
-
-def project_list_token() -> str | None:
-    """The project list's change token (models.ChangeToken); None where pages are not
-    kept: PostgreSQL (no query), or SQLite while a trigger is missing."""
-    return change_triggers.list_token_read(connection)
 
 
 def project_get(*, user, project_id: str) -> Project:

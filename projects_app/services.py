@@ -8,10 +8,9 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Max, Q, QuerySet
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
-from config.compiled_query import CompiledQuery
 from projects_app.models import (
     ApiKey,
     Artifact,
@@ -52,51 +51,30 @@ def api_key_create(*, user, name: str) -> tuple[ApiKey, str]:
     return key, secret
 
 
-_API_KEY_COLUMNS = ("pk", "key_hash", "last_used_at")
-
-
-def _user_columns() -> list[str]:
-    return [field.attname for field in get_user_model()._meta.concrete_fields]
-
-
-def _api_key_with_user(*, prefix: str) -> QuerySet:
-    """The key's columns, then its user's (the join select_related("user") would make)."""
-    # `prefix` is unique: no ORDER BY needed (unlike .first()).
-    return (
-        ApiKey.objects.filter(prefix=prefix, revoked_at__isnull=True)
-        .order_by()
-        .values_list(*_API_KEY_COLUMNS, *(f"user__{name}" for name in _user_columns()))[:1]
-    )
-
-
-# Every request with a key runs this lookup: compiled once (config/compiled_query.py).
-_api_key_lookup = CompiledQuery(_api_key_with_user, params={"prefix": str})
-
-
 def api_key_authenticate(*, secret: str):
     """The active user owning this key, or None; records `last_used_at`.
 
-    Read from the database on every call: a revoked key or deactivated user is refused
-    from the next request on.
+    Read from the database on every call (one query: the key and its user), so a revoked
+    key or a deactivated user is refused from the next request on.
     """
-    row = next(iter(_api_key_lookup.rows(prefix=secret[:_KEY_PREFIX_LENGTH])), None)
-    if row is None:
-        return None
-    key_pk, key_hash, last_used_at = row[: len(_API_KEY_COLUMNS)]
-    if not secrets.compare_digest(key_hash, _api_key_hash(secret)):
-        return None
-    user = get_user_model().from_db(
-        ApiKey.objects.db, _user_columns(), row[len(_API_KEY_COLUMNS) :]
+    keys = (
+        ApiKey.objects.select_related("user")
+        .only("key_hash", "last_used_at", "user")
+        .filter(prefix=secret[:_KEY_PREFIX_LENGTH], revoked_at__isnull=True)
+        .order_by()  # `prefix` is unique
     )
-    if not user.is_active:
+    key = next(iter(keys[:1]), None)
+    if key is None or not secrets.compare_digest(key.key_hash, _api_key_hash(secret)):
+        return None
+    if not key.user.is_active:
         return None
     now = timezone.now()
-    if last_used_at is None or now - last_used_at >= _LAST_USED_RESOLUTION:
+    if key.last_used_at is None or now - key.last_used_at >= _LAST_USED_RESOLUTION:
         # Compare-and-set: of concurrent requests only one writes.
-        ApiKey.objects.filter(pk=key_pk).filter(
+        ApiKey.objects.filter(pk=key.pk).filter(
             Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - _LAST_USED_RESOLUTION)
         ).update(last_used_at=now)
-    return user
+    return key.user
 
 
 @transaction.atomic

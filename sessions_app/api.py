@@ -16,7 +16,7 @@ from ninja.decorators import decorate_view
 from ninja.pagination import paginate
 from ninja.responses import Status
 
-from config.deprecation import deprecated_endpoint
+from projects_app.deprecation import deprecated_endpoint
 from projects_app.schemas import ErrorOut, MessageOut
 from projects_app.selectors import message_list, workspace_get_for_user
 from projects_app.services import ConflictError

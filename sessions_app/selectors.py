@@ -5,8 +5,7 @@ from collections.abc import Iterable
 from django.db import connection, connections
 from django.db.models import Q, QuerySet
 
-from config.compiled_query import CompiledQuery
-from projects_app.selectors import scope_user_inputs, scope_user_stand_in, workspace_scope
+from projects_app.selectors import workspace_scope
 from projects_app.services import ConflictError
 from sessions_app.models import Session, Workstream
 from sessions_app.task_ids import InvalidTaskId, stored_forms
@@ -44,29 +43,6 @@ def _id_prefix_q(prefix: str) -> Q:
     return condition
 
 
-def _visible_session_by_id_query(*, staff, active, user_id, session_id) -> QuerySet:
-    user = scope_user_stand_in(staff=staff, active=active, user_id=user_id)
-    visible = workspace_scope(Session.objects.all(), user=user)
-    return visible.filter(pk=session_id).values_list(*_SESSION_COLUMNS)[:1]
-
-
-_SESSION_COLUMNS = tuple(field.attname for field in Session._meta.concrete_fields)
-# Exact-id lookups are most of the API's session reads: compiled once per scope shape.
-_visible_session_by_id = CompiledQuery(
-    _visible_session_by_id_query, params={"user_id": int, "session_id": str}
-)
-
-
-def _session_get_exact(*, user, session_id: str) -> Session | None:
-    scope = scope_user_inputs(user)
-    if scope is None:
-        return None
-    row = next(iter(_visible_session_by_id.rows(session_id=session_id, **scope)), None)
-    if row is None:
-        return None
-    return Session.from_db(Session.objects.db, _SESSION_COLUMNS, row)
-
-
 def session_get_by_prefix(*, user, id_or_prefix: str) -> Session:
     """An exact id, else the one session whose id starts with the prefix (the ao-rs rule).
 
@@ -76,10 +52,10 @@ def session_get_by_prefix(*, user, id_or_prefix: str) -> Session:
     """
     if not id_or_prefix or not id_or_prefix.strip():
         raise Session.DoesNotExist("An empty id matches no session.")
-    exact = _session_get_exact(user=user, session_id=id_or_prefix)
+    visible = workspace_scope(Session.objects.all(), user=user)
+    exact = next(iter(visible.filter(pk=id_or_prefix).order_by()[:1]), None)
     if exact is not None:
         return exact
-    visible = workspace_scope(Session.objects.all(), user=user)
     matching = visible.filter(_id_prefix_q(id_or_prefix))
     # Two rows are enough to tell "one" from "several"; count only when ambiguous.
     candidates = list(matching.order_by("pk")[:2])

@@ -12,10 +12,10 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
-from config.pagination import MAX_OFFSET
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.selectors import migration_item_list, migration_run_list
 from migration_app.services import migration_undo
+from projects_app.pagination import MAX_OFFSET
 from projects_app.schemas import ErrorOut, Out
 
 router = Router(tags=["migrations"])

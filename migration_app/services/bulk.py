@@ -68,3 +68,98 @@ def rows_insert(
                 inserted = len(rows)
         _log(f"{len(rows)} times: {sql}", started)
         return inserted
+
+
+def rows_update(
+    model: type[models.Model],
+    *,
+    key: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    where_null: str | None = None,
+    where_in: tuple[str, Sequence[Any]] | None = None,
+) -> int:
+    """Give each row its own values in one `UPDATE … FROM (VALUES …)`; returns the rows
+    changed. `rows` are (key, a value per column) as Python values. `where_null` adds
+    `AND <column> IS NULL` (a compare-and-set); `where_in` adds `AND <column> IN (…)`.
+
+    `bulk_update` writes a `CASE WHEN key = … THEN …` per column instead: building those
+    expressions is Python work per row and SQL work per row × batch (figures: module docstring).
+    Needs SQLite ≥ 3.33 or PostgreSQL.
+    """
+    if not rows:
+        return 0
+    meta = model._meta
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    fields = [meta.get_field(key), *(meta.get_field(column) for column in columns)]
+    if connection.vendor == "postgresql":
+        # Bare parameters would leave the VALUES columns typed as text.
+        holders = [f"CAST(%s AS {f.cast_db_type(connection)})" for f in fields]
+    else:
+        holders = ["%s"] * len(fields)
+    row_sql = f"({', '.join(holders)})"
+    params = [
+        f.get_db_prep_save(value, connection)
+        for row in rows
+        for f, value in zip(fields, row, strict=True)
+    ]
+    assignments = ", ".join(
+        f"{quote(f.column)} = v.column{n}" for n, f in enumerate(fields[1:], start=2)
+    )
+    sql = (
+        f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([row_sql] * len(rows))}) AS v "
+        f"WHERE {table}.{quote(fields[0].column)} = v.column1"
+    )
+    if where_null:
+        sql += f" AND {table}.{quote(meta.get_field(where_null).column)} IS NULL"
+    if where_in:
+        name, values = where_in
+        field = meta.get_field(name)
+        sql += f" AND {table}.{quote(field.column)} IN ({', '.join(['%s'] * len(values))})"
+        params += [field.get_db_prep_save(value, connection) for value in values]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def rows_compare_and_set(
+    model: type[models.Model],
+    *,
+    column: str,
+    rows: Sequence[tuple[Any, Any, Any]],
+    also: dict[str, Any] | None = None,
+) -> set:
+    """Set `column` = new where it still holds old, for every (key, old, new); returns the
+    keys it changed (RETURNING). One statement: the rows are reached through the primary
+    key (`pk IN (…)`) and the (pk, old) pairs make it a compare-and-set; `also` sets the
+    same value on every changed row (e.g. updated_at)."""
+    if not rows:
+        return set()
+    meta = model._meta
+    quote = connection.ops.quote_name
+    table, pk, target = quote(meta.db_table), quote(meta.pk.column), meta.get_field(column)
+    params: list[Any] = []
+    news = {new for _, _, new in rows}
+    if len(news) == 1:
+        new_sql = "%s"
+        params.append(target.get_db_prep_save(next(iter(news)), connection))
+    else:
+        new_sql = f"CASE {pk} " + " ".join(["WHEN %s THEN %s"] * len(rows)) + " END"
+        params += [v for key, _, new in rows for v in (key, new)]
+    sets = [f"{quote(target.column)} = {new_sql}"]
+    for name, value in (also or {}).items():
+        field = meta.get_field(name)
+        sets.append(f"{quote(field.column)} = %s")
+        params.append(field.get_db_prep_save(value, connection))
+    params += [key for key, _, _ in rows]
+    params += [v for key, old, _ in rows for v in (key, old)]
+    sql = (
+        f"UPDATE {table} SET {', '.join(sets)} "
+        f"WHERE {pk} IN ({', '.join(['%s'] * len(rows))}) "
+        f"AND ({pk}, {quote(target.column)}) IN (VALUES {', '.join(['(%s, %s)'] * len(rows))}) "
+        f"RETURNING {pk}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[0] for row in cursor.fetchall()}

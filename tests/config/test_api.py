@@ -212,7 +212,7 @@ def test_docs_not_for_an_api_key_of_a_non_staff_user():
 
 
 def test_offset_beyond_the_cap_is_422(api_world):
-    from config.pagination import MAX_OFFSET
+    from projects_app.pagination import MAX_OFFSET
 
     assert api_world.member.get(f"/api/v1/projects?offset={MAX_OFFSET}").status_code == 200
     assert api_world.member.get(f"/api/v1/projects?offset={MAX_OFFSET + 1}").status_code == 422

@@ -27,7 +27,6 @@ print(json.dumps({
     "ENGINE": db["ENGINE"], "NAME": str(db["NAME"]), "HOST": db.get("HOST"),
     "PORT": db.get("PORT"), "USER": db.get("USER"), "OPTIONS": db.get("OPTIONS", {}),
     "CONN_MAX_AGE": db["CONN_MAX_AGE"], "CONN_HEALTH_CHECKS": db["CONN_HEALTH_CHECKS"],
-    "PG_PREPARE_THRESHOLD": settings.PG_PREPARE_THRESHOLD,
 }))
 """
 
@@ -135,22 +134,6 @@ def test_database_url_selects_postgresql(tmp_path):
     )
     # The SQLite-only options are not passed to PostgreSQL.
     assert "transaction_mode" not in values["OPTIONS"]
-    # Django's own connection option stays off: only bound statements are prepared.
-    assert "prepare_threshold" not in values["OPTIONS"]
-    assert values["PG_PREPARE_THRESHOLD"] == 5
-
-
-@pytest.mark.parametrize("threshold, expected", [("", None), ("1", 1), (" 20 ", 20)])
-def test_prepare_threshold_from_the_environment(tmp_path, threshold, expected):
-    values = shown(
-        {
-            "DEBUG": "1",
-            "SESSIONHUB_DATA_DIR": str(tmp_path),
-            "DATABASE_URL": "postgres://hub@db.internal:6543/sessionhub_prod",
-            "PG_PREPARE_THRESHOLD": threshold,
-        }
-    )
-    assert values["PG_PREPARE_THRESHOLD"] == expected
 
 
 def sqlite_only():

@@ -8,16 +8,14 @@ from django.apps import apps
 from migration_app.models import MigrationRun
 
 JOURNAL_APP = "migration_app"
-CHANGE_TOKENS = "projects_app.ChangeToken"
 
 
 def dump_tables(*, ignore: dict[str, set[str]] | None = None) -> dict[str, list[dict]]:
-    """Every row of every table except the migration journal and the change tokens
-    (renewed by any write, even one that an undo reverses), ordered by primary key."""
+    """Every row of every table except the migration journal, ordered by primary key."""
     ignore = ignore or {}
     dump = {}
     for model in apps.get_models():
-        if model._meta.app_label == JOURNAL_APP or model._meta.label == CHANGE_TOKENS:
+        if model._meta.app_label == JOURNAL_APP:
             continue
         label = model._meta.label
         skip = ignore.get(label, set())

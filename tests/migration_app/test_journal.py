@@ -1,5 +1,7 @@
 """The journal: a kind registers plan, execute and undo; a run goes planned → running → closed."""
 
+import contextlib
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -211,14 +213,33 @@ def exclusive(monkeypatch):
     return kind
 
 
+@contextlib.contextmanager
+def held_by_another_process(kind):
+    """The kind's lock, held elsewhere: on PostgreSQL by another connection (an advisory
+    lock is re-entrant within one), on SQLite by another open lock file."""
+    if connection.vendor != "postgresql":
+        release = kind_lock_try(kind)
+        try:
+            yield
+        finally:
+            release()
+        return
+    import psycopg
+
+    from migration_app.services.locks import _advisory_key
+
+    db = connection.settings_dict
+    conninfo = {"dbname": db["NAME"], "host": db["HOST"], "port": db["PORT"], "user": db["USER"]}
+    with psycopg.connect(**{k: v for k, v in conninfo.items() if v}, autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", [_advisory_key(kind)])
+        yield
+
+
 def test_a_second_run_of_a_one_at_a_time_kind_is_refused_and_leaves_no_trace(exclusive):
-    release = kind_lock_try(TOY)  # another process's run holds the kind's lock
-    try:
+    with held_by_another_process(TOY):
         run = migration_run_plan(kind=TOY, slugs=["a"])
         with pytest.raises(MigrationConflict, match="Another toy_kind run is in progress"):
             migration_run_execute(run_id=run.pk)
-    finally:
-        release()
     assert not MigrationRun.objects.exists()
     assert run_toy(slugs=["a"]).status == MigrationRun.Status.SUCCEEDED  # free again
 

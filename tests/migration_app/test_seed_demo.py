@@ -11,7 +11,6 @@ from projects_app.models import Artifact, Conversation, Message, Project, Source
 from sessions_app import files
 from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session, Workstream
 from sessions_app.names import is_valid_name
-from tests.migration_app.legacy_helpers import CHANGE_TOKENS
 
 pytestmark = pytest.mark.django_db
 
@@ -19,16 +18,13 @@ SEEDED_APPS = ["projects_app", "sessions_app"]
 
 
 def database_dump(*, without_serial_ids: bool = False) -> dict:
-    """Every row of every model of the seeded apps (incl. m2m tables), field by field,
-    except the change tokens (random, renewed by every write).
+    """Every row of every model of the seeded apps (incl. m2m tables), field by field.
 
     `without_serial_ids`: drop auto-increment ids (a new database numbers rows afresh).
     """
     dump = {}
     for app in SEEDED_APPS:
         for model in apps.get_app_config(app).get_models():
-            if model._meta.label == CHANGE_TOKENS:
-                continue
             rows = list(model.objects.order_by("pk").values())
             if without_serial_ids and isinstance(model._meta.pk, models.AutoField):
                 rows = sorted(({k: v for k, v in r.items() if k != "id"} for r in rows), key=str)

@@ -1,8 +1,6 @@
 """The project-first endpoints: one test per endpoint and per error code, chat, edits."""
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from projects_app.models import Artifact, Conversation, Message, Project, ProjectVersion
 from tests.api_support import ARTIFACT_TEXT, ApiCaller, list_query_counts
@@ -547,7 +545,7 @@ def test_concurrent_patches_number_versions_densely(api_world):
     assert ProjectVersion.objects.get(version_number=4).snapshot["title"] == final
 
 
-# --- The list comes from compiled SQL as dicts: the same bytes as the schema's output -----
+# --- The list page: exactly ProjectOut's rendering of the ORM rows -------------------------
 
 
 def _schema_page_bytes(*, user, limit=50, offset=0, **filters) -> bytes:
@@ -608,121 +606,4 @@ def test_list_projects_for_staff_is_byte_identical_too(api_world):
 
 
 def test_list_projects_is_key_page_and_count_whatever_the_page_size(api_world):
-    # On SQLite the change token is read too (a page kept per process, see below).
-    expected = 4 if connection.vendor == "sqlite" else 3
-    assert list_query_counts(api_world.member, "/api/v1/projects") == [expected, expected]
-
-
-# --- Kept pages: the same request is served again while the rows are unchanged ----------
-
-sqlite_only = pytest.mark.skipif(
-    "connection.vendor != 'sqlite'", reason="pages are kept on SQLite only (change triggers)"
-)
-
-
-def _queries_and_response(caller, path):
-    with CaptureQueriesContext(connection) as captured:
-        response = caller.get(path)
-    assert response.status_code == 200
-    return len(captured), response
-
-
-@sqlite_only
-def test_a_repeated_request_is_answered_from_the_kept_page(api_world):
-    api_world.member.get(url(api_world))  # the key's first use writes last_used_at
-    ProjectFactory(workspace=api_world.objects["alpha"], title="Ünïcode ✓")
-    first_queries, first = _queries_and_response(api_world.member, "/api/v1/projects")
-    again_queries, again = _queries_and_response(api_world.member, "/api/v1/projects")
-    assert (first_queries, again_queries) == (4, 2)  # key, token (, page, count)
-    assert again.content == first.content
-    assert again["Content-Type"] == first["Content-Type"] == "application/json; charset=utf-8"
-    assert again.content == _schema_page_bytes(user=api_world.objects["alice"])
-
-
-@sqlite_only
-@pytest.mark.parametrize(
-    "change",
-    [
-        lambda world: ProjectFactory(workspace=world.objects["alpha"], title="added"),
-        lambda world: Project.objects.update(title="renamed"),
-        lambda world: world.objects["alpha"].members.remove(world.objects["alice"]),
-    ],
-    ids=["project-added", "project-renamed", "membership-removed"],
-)
-def test_a_change_to_the_rows_is_seen_by_the_next_request(api_world, change):
-    api_world.member.get("/api/v1/projects")
-    change(api_world)
-    queries, response = _queries_and_response(api_world.member, "/api/v1/projects")
-    assert queries > 2
-    assert response.content == _schema_page_bytes(user=api_world.objects["alice"])
-
-
-@sqlite_only
-def test_kept_pages_are_per_viewer_and_query(api_world):
-    alpha = api_world.objects["alpha"]
-    member_page = api_world.member.get("/api/v1/projects").json()
-    assert api_world.nonmember.get("/api/v1/projects").json() == {"items": [], "count": 0}
-    staff_page = api_world.staff.get("/api/v1/projects").json()
-    assert staff_page["count"] == Project.objects.count() > member_page["count"] - 1
-    filtered = api_world.member.get("/api/v1/projects?status=completed").json()
-    assert filtered == {"items": [], "count": 0}
-    assert api_world.member.get(f"/api/v1/projects?workspace_id={alpha.pk}").json() == member_page
-
-
-@sqlite_only
-def test_parameters_the_endpoint_ignores_make_no_new_entry(api_world):
-    from projects_app.api import project_list
-
-    api_world.member.get("/api/v1/projects?limit=50")
-    for junk in ("?x=1", "?x=2&limit=50", "?limit=050"):
-        queries, _ = _queries_and_response(api_world.member, f"/api/v1/projects{junk}")
-        assert queries == 2
-    assert len(project_list.kept) == 1
-
-
-@sqlite_only
-def test_a_revoked_key_is_refused_even_with_its_page_kept(api_world):
-    from projects_app.models import ApiKey
-    from projects_app.services import api_key_revoke
-
-    assert api_world.member.get("/api/v1/projects").status_code == 200
-    for key in ApiKey.objects.filter(user=api_world.objects["alice"]):
-        api_key_revoke(key=key)
-    assert api_world.member.get("/api/v1/projects").status_code == 401
-
-
-@sqlite_only
-def test_with_a_change_trigger_missing_no_page_is_kept(api_world):
-    from projects_app.change_triggers import TRIGGER_NAMES
-
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP TRIGGER "{TRIGGER_NAMES[0]}"')
-    api_world.member.get("/api/v1/projects")
-    queries, _ = _queries_and_response(api_world.member, "/api/v1/projects")
-    assert queries == 4  # key, token (none), page, count
-
-
-@sqlite_only
-def test_a_zero_budget_keeps_no_page(api_world, settings):
-    settings.API_PAGE_CACHE_BYTES = 0
-    api_world.member.get("/api/v1/projects")
-    queries, _ = _queries_and_response(api_world.member, "/api/v1/projects")
-    assert queries == 3  # key, page, count: no token read either
-
-
-@sqlite_only
-@pytest.mark.django_db(transaction=True)
-def test_a_write_on_another_connection_is_seen_by_the_next_request(api_world):
-    import threading
-
-    api_world.member.get("/api/v1/projects")
-
-    def another_connection_writes():
-        ProjectFactory(workspace=api_world.objects["alpha"], title="from elsewhere")
-        connection.close()
-
-    writer = threading.Thread(target=another_connection_writes)
-    writer.start()
-    writer.join()
-    titles = [item["title"] for item in api_world.member.get("/api/v1/projects").json()["items"]]
-    assert "from elsewhere" in titles
+    assert list_query_counts(api_world.member, "/api/v1/projects") == [3, 3]

@@ -175,6 +175,15 @@ def test_get_session_by_exact_id(api_world):
     assert body["issue_id"] == "ISSUE-7"
 
 
+@pytest.mark.parametrize("who", ["member", "staff"])
+def test_get_session_by_exact_id_is_two_queries(api_world, who, django_assert_num_queries):
+    caller = getattr(api_world, who)
+    path = f"/api/v1/sessions/{api_world.ids['session_id']}"
+    assert caller.get(path).status_code == 200  # the key's first use writes last_used_at
+    with django_assert_num_queries(2):  # the key with its user, the session
+        assert caller.get(path).status_code == 200
+
+
 def test_get_session_by_unique_prefix(api_world):
     body = api_world.member.get("/api/v1/sessions/alpha-s").json()
     assert body["id"] == "alpha-session-1"

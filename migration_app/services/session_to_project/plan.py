@@ -87,16 +87,8 @@ class SessionPlan:
             updated_at=self.updated_at,
         )
 
-    def conversation(self) -> Conversation:
-        """The conversation as it is after the migration (created, or the session's own)."""
-        if not self.conversation_created:
-            return Conversation(
-                pk=self.conversation_id,
-                project_id=self.project_id,
-                status=self.conversation_status,
-                message_count=self.message_count,
-                last_message_at=self.last_message_at,
-            )
+    def new_conversation(self) -> Conversation:
+        """The conversation this plan creates (for a session that had none), unsaved."""
         return Conversation(
             id=self.conversation_id,
             project_id=self.project_id,

@@ -24,6 +24,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from migration_app.models import MigrationItem, MigrationRun
+from migration_app.services.bulk import rows_update
 from migration_app.services.journal import (
     ItemRecord,
     MigrationError,
@@ -46,6 +47,7 @@ SUBJECT = "session"
 BATCH_SIZE_DEFAULT = 500
 BATCH_SIZE_MAX = 2000
 FIRST_ERRORS_MAX = 10
+CONVERSATION_COLUMNS = ["project", "status", "message_count", "last_message_at"]
 Outcome = MigrationItem.Outcome
 
 
@@ -203,11 +205,13 @@ def _batch_apply(session_ids: Sequence[str], *, run: MigrationRun) -> BatchResul
         # The compare-and-set that decides races: only sessions still without a project
         # take ours. On PostgreSQL a concurrent run's UPDATE waits on our row locks and
         # then finds project_id set; on SQLite the IMMEDIATE write lock serialises runs.
-        Session.objects.filter(project__isnull=True).bulk_update(
-            [Session(pk=p.session_id, project_id=p.project_id, conversation_id=p.conversation_id)
-             for p in planned],
-            ["project", "conversation"],
-        )  # fmt: skip
+        rows_update(
+            Session,
+            key="id",
+            columns=["project", "conversation"],
+            rows=[(p.session_id, p.project_id, p.conversation_id) for p in planned],
+            where_null="project",
+        )
         won = set(
             Session.objects.filter(
                 pk__in=[p.session_id for p in planned],
@@ -241,19 +245,27 @@ def _write_projects(winners: list[SessionPlan], *, actor: str) -> None:
         return
     Project.objects.bulk_create([plan.project() for plan in winners])
     Conversation.objects.bulk_create(
-        [plan.conversation() for plan in winners if plan.conversation_created]
+        [plan.new_conversation() for plan in winners if plan.conversation_created]
     )
     # The counters are recomputed from the messages (TokenDance left them 0/null): the
     # figures read at the start of this batch's transaction.
-    Conversation.objects.filter(project__isnull=True).bulk_update(
-        [plan.conversation() for plan in winners if not plan.conversation_created],
-        ["project", "status", "message_count", "last_message_at"],
-    )
-    Artifact.objects.bulk_update(
-        [Artifact(pk=a["id"], project_id=plan.project_id) for plan in winners
-         for a in plan.artifacts],
-        ["project"],
+    rows_update(
+        Conversation,
+        key="id",
+        columns=CONVERSATION_COLUMNS,
+        rows=[
+            (p.conversation_id, p.project_id, p.conversation_status, p.message_count,
+             p.last_message_at)
+            for p in winners if not p.conversation_created
+        ],
+        where_null="project",
     )  # fmt: skip
+    rows_update(
+        Artifact,
+        key="id",
+        columns=["project"],
+        rows=[(a["id"], plan.project_id) for plan in winners for a in plan.artifacts],
+    )
     now = timezone.now()
     ProjectVersion.objects.bulk_create(
         [plan.first_version(changed_by=actor or "migration", at=now) for plan in winners]
@@ -291,25 +303,33 @@ def _undo_chunk(chunk: list[MigrationItem], result: UndoResult) -> None:
                 f"session {item.subject_id} no longer points at project "
                 f"{project_of[item.subject_id]}; left as it is"
             )
-    Session.objects.bulk_update(
-        [Session(pk=i.subject_id, project_id=None,
-                 conversation_id=i.before["session"]["conversation_id"]) for i in restorable],
-        ["project", "conversation"],
-    )  # fmt: skip
-    Conversation.objects.bulk_update(
-        [
-            Conversation(pk=c["id"], project_id=c["project_id"], status=c["status"],
-                         message_count=c["message_count"],
-                         last_message_at=_parse(c["last_message_at"]))
+    rows_update(
+        Session,
+        key="id",
+        columns=["project", "conversation"],
+        rows=[(i.subject_id, None, i.before["session"]["conversation_id"]) for i in restorable],
+    )
+    rows_update(
+        Conversation,
+        key="id",
+        columns=CONVERSATION_COLUMNS,
+        rows=[
+            (c["id"], c["project_id"], c["status"], c["message_count"],
+             _parse(c["last_message_at"]))
             for c in (i.before["conversation"] for i in chunk) if c
         ],
-        ["project", "status", "message_count", "last_message_at"],
     )  # fmt: skip
-    Artifact.objects.filter(project_id__in=project_ids).bulk_update(
-        [Artifact(pk=artifact_id, project_id=project_id) for item in chunk
-         for artifact_id, project_id in item.before["artifacts"].items()],
-        ["project"],
-    )  # fmt: skip
+    rows_update(
+        Artifact,
+        key="id",
+        columns=["project"],
+        rows=[
+            (artifact_id, project_id)
+            for item in chunk
+            for artifact_id, project_id in item.before["artifacts"].items()
+        ],
+        where_in=("project", project_ids),
+    )
     created = [i.after["conversation_id"] for i in chunk if i.after["conversation_created"]]
     Conversation.objects.filter(pk__in=created, messages__isnull=True).delete()
     # Anything still inside the created projects was added after the run: keep it, detached.

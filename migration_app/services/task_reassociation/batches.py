@@ -2,11 +2,10 @@
 
 How the writes are made safe:
 - Sessions are found through the indexed task_id column and handled in batches (id order).
-- Each batch is a compare-and-set: the rows are read locked (SELECT … FOR UPDATE on
-  PostgreSQL; SQLite's IMMEDIATE transaction holds the write lock), and only those still
-  holding the value the batch was planned from are updated (one bulk_update). A row
-  somebody else changed since is not touched, and is reported as skipped. A re-run after
-  a crash converges.
+- Each batch is ONE compare-and-set UPDATE (`services/bulk.rows_compare_and_set`: only
+  rows still holding the value the batch was planned from change, RETURNING their ids):
+  a row somebody else changed since is not touched, and is reported as skipped. A re-run
+  after a crash converges.
 - If that UPDATE fails, the batch falls back to one savepoint per session, so one bad row
   is recorded as failed and the rest proceed.
 - The journal keeps each session's previous stored value verbatim (`123` stays `123`, not
@@ -22,6 +21,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from migration_app.models import MigrationItem, MigrationRun
+from migration_app.services.bulk import rows_compare_and_set
 from migration_app.services.journal import (
     ItemRecord,
     UndoResult,
@@ -48,20 +48,9 @@ Outcome = MigrationItem.Outcome
 
 
 def _cas_update(rows: Sequence[tuple[str, str, str]], *, now) -> set[str]:
-    """Set task_id = new where the row still holds old, for every (id, old, new) row;
-    returns the ids changed. The caller's transaction keeps the rows locked between the
-    read and the write."""
-    ids = [session_id for session_id, _, _ in rows]
-    current = dict(
-        Session.objects.select_for_update().filter(pk__in=ids).values_list("pk", "task_id")
-    )
-    winners = [
-        Session(pk=session_id, task_id=new, updated_at=now)
-        for session_id, old, new in rows
-        if current.get(session_id) == old
-    ]
-    Session.objects.bulk_update(winners, ["task_id", "updated_at"])
-    return {session.pk for session in winners}
+    """Set task_id = new where the row still holds old, for every (id, old, new) row; one
+    statement, returns the ids it changed."""
+    return rows_compare_and_set(Session, column="task_id", rows=rows, also={"updated_at": now})
 
 
 def _apply(rows: Sequence[tuple[str, str, str]], *, now) -> tuple[set[str], dict[str, str]]:

@@ -1,0 +1,287 @@
+"""API latency benchmark: p99 of two endpoints under gunicorn, against a 30 ms budget.
+
+    python -m bench.api [--seconds 8] [--rounds 3] [--workers 2] [--concurrency 8]
+                        [--database-url postgres://…/scratch_db]
+
+Migrates and seeds a scratch database (SQLite in a temporary data directory, or the
+--database-url database, which it writes to: give it a scratch one), starts gunicorn
+(sync workers) on 127.0.0.1 with the project's settings plus one bare view, and drives
+each target with `--concurrency` client threads, one request per connection. Rounds
+take the targets in turn; the percentiles are over every request of every round.
+CONN_MAX_AGE comes from the environment, as in production (default 60).
+
+Targets (a member's API key; 200 projects in its workspace):
+  bare      GET /bench/bare              JsonResponse({"ok": True}) through the same
+                                         middleware: no auth, no database (for information)
+  session   GET /api/v1/sessions/{id}    key check, exact-id lookup
+  projects  GET /api/v1/projects         key check, first page (50 rows) and its count
+
+`session` and `projects` PASS when their p99 is at most 30 ms; req/s, the ratio to the
+bare view and `cpu ms` (CPU time of the gunicorn workers per request, which depends far
+less on what else runs on the machine than the latencies do) are printed for information.
+The exit status is 1 when a request failed (not on a MISS).
+"""
+
+import argparse
+import contextlib
+import http.client
+import json
+import math
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+P99_BUDGET_MS = 30.0
+BUDGETED = ("session", "projects")
+PROJECTS = 200
+
+
+# --- The server side: this module is the bench server's ROOT_URLCONF (api_settings.py) --
+
+
+def bare_view(request):
+    from django.http import JsonResponse
+
+    return JsonResponse({"ok": True})
+
+
+def __getattr__(name):
+    # Built on first access, so that the command line needs no Django settings.
+    if name == "urlpatterns":
+        from django.urls import path
+
+        from config.urls import urlpatterns
+
+        return [path("bench/bare", bare_view), *urlpatterns]
+    raise AttributeError(name)
+
+
+def seed() -> None:
+    """Rows for the benchmark (run by `manage.py shell`); a re-run reuses them."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+
+    from projects_app.models import Project, Workspace
+    from projects_app.services import api_key_create
+    from sessions_app.models import Session
+
+    user, _ = get_user_model().objects.get_or_create(username="bench")
+    workspace, _ = Workspace.objects.get_or_create(slug="bench", defaults={"name": "Bench"})
+    workspace.members.add(user)
+    missing = PROJECTS - workspace.projects.count()
+    Project.objects.bulk_create(
+        Project(workspace=workspace, title=f"Project {n}", intent=f"Intent {n}")
+        for n in range(max(0, missing))
+    )
+    session, _ = Session.objects.get_or_create(
+        id="bench-session", defaults={"workspace": workspace, "title": "Bench session"}
+    )
+    _, secret = api_key_create(user=user, name="bench")
+    conn_max_age = settings.DATABASES["default"]["CONN_MAX_AGE"]
+    print(json.dumps({"secret": secret, "session_id": session.pk, "conn_max_age": conn_max_age}))
+
+
+# --- The client side ---------------------------------------------------------------------
+
+
+def drive(port: int, path: str, headers: dict, seconds: float, concurrency: int) -> dict:
+    """`concurrency` threads sending GET `path` for `seconds`: latencies of the 200s."""
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def client():
+        mine, failed = [], 0
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                conn.request("GET", path, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                conn.close()
+            except OSError:
+                failed += 1
+                continue
+            if response.status == 200:
+                mine.append(time.perf_counter() - started)
+            else:
+                failed += 1
+        with lock:
+            latencies.extend(mine)
+            errors[0] += failed
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {"latencies": latencies, "errors": errors[0], "elapsed": time.perf_counter() - started}
+
+
+def _workers_cpu_seconds(server: subprocess.Popen) -> float:
+    """CPU time (user + system) the gunicorn workers used so far (Linux /proc)."""
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    total = 0
+    for pid in children:
+        with contextlib.suppress(FileNotFoundError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def percentile(ordered: list[float], q: float) -> float:
+    """Nearest rank: the smallest value with at least q of the values at or below it."""
+    if not ordered:
+        return float("nan")
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def summary(runs: list[dict]) -> dict:
+    latencies = sorted(value for run in runs for value in run["latencies"])
+    elapsed = sum(run["elapsed"] for run in runs)
+    cpu = sum(run["cpu"] for run in runs)
+    return {
+        "requests": len(latencies),
+        "cpu_ms": 1000 * cpu / len(latencies) if latencies else float("nan"),
+        "errors": sum(run["errors"] for run in runs),
+        "rps": len(latencies) / elapsed if elapsed else 0.0,
+        **{f"p{q}": 1000 * percentile(latencies, q / 100) for q in (50, 95, 99)},
+    }
+
+
+# --- Orchestration -----------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_up(port: int, server: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError("gunicorn exited")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/bench/bare")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not come up")
+
+
+def _check_page_size(port: int, path: str, headers: dict) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", path, headers=headers)
+    page = json.loads(conn.getresponse().read())
+    if len(page["items"]) != 50:
+        raise RuntimeError(f"{path} answered {len(page['items'])} rows, not 50")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=8, help="per target and round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument("--concurrency", type=int, default=8, help="client threads")
+    parser.add_argument("--database-url", default="", help="a scratch database (default SQLite)")
+    args = parser.parse_args(argv)
+    load_at_start = os.getloadavg()
+
+    with tempfile.TemporaryDirectory(prefix="sessionhub-bench-") as data_dir:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "bench.api_settings",
+            "PYTHONPATH": str(BASE_DIR),
+            "SECRET_KEY": "bench-only-secret-key-not-for-production",
+            "DEBUG": "0",
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SESSIONHUB_DATA_DIR": data_dir,
+        }
+        env.pop("DATABASE_URL", None)
+        if args.database_url:
+            env["DATABASE_URL"] = args.database_url
+        manage = [sys.executable, str(BASE_DIR / "manage.py")]
+        subprocess.run([*manage, "migrate", "--no-input", "-v0"], env=env, cwd=BASE_DIR, check=True)
+        seeded = subprocess.run(
+            [*manage, "shell", "-v0", "-c", "from bench.api import seed; seed()"],
+            env=env, cwd=BASE_DIR, check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        facts = json.loads(seeded.stdout.strip().splitlines()[-1])
+        auth = {"Authorization": f"Bearer {facts['secret']}"}
+        targets = {
+            "bare": ("/bench/bare", {}),
+            "session": (f"/api/v1/sessions/{facts['session_id']}", auth),
+            "projects": ("/api/v1/projects", auth),
+        }
+        results = measure(env, targets, args)
+
+    database = "PostgreSQL" if args.database_url else "SQLite"
+    print(
+        f"gunicorn {args.workers} sync workers on 127.0.0.1, {database} "
+        f"(CONN_MAX_AGE={facts['conn_max_age']}); {args.concurrency} concurrent clients, "
+        f"{args.rounds} rounds x {args.seconds:g} s per target; load average at start "
+        + " / ".join(f"{value:.2f}" for value in load_at_start)
+    )
+    print(
+        f"{'target':<10}{'requests':>9}{'errors':>7}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}"
+        f"{'p99 ms':>8}{'vs bare':>8}{'cpu ms':>8}  p99 <= {P99_BUDGET_MS:g} ms"
+    )
+    bare_rps = results["bare"]["rps"]
+    for name, result in results.items():
+        ratio = result["rps"] / bare_rps if bare_rps else float("nan")
+        verdict = ""
+        if name in BUDGETED:
+            verdict = "PASS" if result["p99"] <= P99_BUDGET_MS else "MISS"
+        print(
+            f"{name:<10}{result['requests']:>9}{result['errors']:>7}{result['rps']:>8.0f}"
+            f"{result['p50']:>8.1f}{result['p95']:>8.1f}{result['p99']:>8.1f}{ratio:>8.2f}"
+            f"{result['cpu_ms']:>8.2f}"
+            f"  {verdict}".rstrip()
+        )
+    return 1 if any(result["errors"] for result in results.values()) else 0
+
+
+def measure(env: dict, targets: dict, args) -> dict[str, dict]:
+    """Start gunicorn, warm every target up, run the rounds, stop it."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable, "-m", "gunicorn", "config.wsgi:application",
+            "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
+            "--log-level", "warning",
+        ],
+        env=env, cwd=BASE_DIR,
+    )  # fmt: skip
+    runs: dict[str, list[dict]] = {name: [] for name in targets}
+    try:
+        _wait_until_up(port, server)
+        _check_page_size(port, *targets["projects"])
+        for path, headers in targets.values():  # imports, connections, the key's first use
+            drive(port, path, headers, 1, args.concurrency)
+        for _ in range(args.rounds):
+            for name, (path, headers) in targets.items():
+                cpu = _workers_cpu_seconds(server)
+                run = drive(port, path, headers, args.seconds, args.concurrency)
+                run["cpu"] = _workers_cpu_seconds(server) - cpu
+                runs[name].append(run)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {name: summary(target_runs) for name, target_runs in runs.items()}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
