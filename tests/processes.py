@@ -8,13 +8,15 @@ from django.conf import settings
 from django.db import connection
 
 
-def database_url_for_subprocess() -> str:
-    """DATABASE_URL of the test database (a file on SQLite, test_<name> on PostgreSQL)."""
+def database_url_for_subprocess(*, suffix: str = "") -> str:
+    """DATABASE_URL of the test database (a file on SQLite, test_<name> on PostgreSQL);
+    `suffix`: another database next to it on the same PostgreSQL server."""
     db = settings.DATABASES["default"]
     if connection.vendor == "sqlite":
         return f"sqlite:///{db['NAME']}"
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+    server = f"{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}"
+    return f"postgres://{server}/{db['NAME']}{suffix}"
 
 
 def manage_run(*args: str, data_dir, timeout: int = 120) -> subprocess.CompletedProcess:
@@ -48,3 +50,11 @@ def benchmark_run(module: str, *args: str, timeout: int = 300) -> subprocess.Com
         text=True,
         timeout=timeout,
     )
+
+
+def bench_run(name: str, *args: str) -> subprocess.CompletedProcess:
+    """`python -m bench.<name>` on a scratch database of the test's kind: its own SQLite file,
+    or under PostgreSQL `<test database>_bench`, which it creates and drops."""
+    if connection.vendor == "postgresql":
+        args = (*args, "--database-url", database_url_for_subprocess(suffix="_bench"))
+    return benchmark_run(f"bench.{name}", *args)

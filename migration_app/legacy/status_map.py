@@ -1,7 +1,8 @@
-"""DESIGN.md "Status vocabulary" for the ao and ao-rs origins, as lookup tables.
+"""DESIGN.md "Status vocabulary" for every origin, as lookup tables.
 
-Each function returns (status, activity_state, terminated) or None for a word the table
-does not know (the caller rejects the file: never guess silently).
+Each function returns (status, activity_state, terminated), or None for a word the table
+does not know (the caller rejects the file: never guess silently). arawn has no status
+word: its function answers from whether the session has ended.
 """
 
 from __future__ import annotations
@@ -116,3 +117,39 @@ def ao_rs_status(status: str, activity: str | None) -> StatusTriple | None:
     if activity is not None:
         activity_state = _AO_RS_ACTIVITY[activity]
     return (mapped_status, activity_state, activity_state == "exited")
+
+
+_PENDING: StatusTriple = ("pending", "idle", False)
+_RUNNING_IDLE: StatusTriple = ("running", "idle", False)
+_RUNNING_ACTIVE: StatusTriple = ("running", "active", False)
+_COMPLETED: StatusTriple = ("completed", "exited", True)
+
+# minsky SessionStatus, as stored (upper case).
+_MINSKY: dict[str, StatusTriple] = {
+    "CREATED": _PENDING,
+    **dict.fromkeys(("ACTIVE", "PR_OPEN", "PR_APPROVED"), _RUNNING_IDLE),
+    "MERGED": _COMPLETED,
+    "CLOSED": ("cancelled", "exited", True),
+}
+
+# TokenDance SessionStatus: our own words, matched case-insensitively (real rows hold
+# `PENDING` as well as `pending`); `active` is its deprecated spelling of running.
+_TOKENDANCE: dict[str, StatusTriple] = {
+    "pending": _PENDING,
+    "active": _RUNNING_ACTIVE,
+    "running": _RUNNING_ACTIVE,
+    **{word: (word, "exited", True) for word in ("completed", "failed", "cancelled", "archived")},
+}
+
+
+def minsky_status(status: str) -> StatusTriple | None:
+    return _MINSKY.get(status)
+
+
+def tokendance_status(status: str) -> StatusTriple | None:
+    return _TOKENDANCE.get(status.strip().casefold())
+
+
+def arawn_status(*, ended: bool) -> StatusTriple:
+    """arawn stores no status word: a session with `ended_at` has ended, any other runs."""
+    return _COMPLETED if ended else _RUNNING_IDLE

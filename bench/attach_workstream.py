@@ -1,0 +1,116 @@
+"""Attach 1,000 scratch sessions × 50 files to a workstream; target: within 3× of `mv`.
+
+    python -m bench.attach_workstream [--sessions 1000] [--files 50] [--bytes 1024]
+                                      [--batch-size 200] [--rounds 3] [--database-url …]
+
+Each round times, on the same filesystem (the temporary data directory) and the same
+trees (a tenth of each tree's files in a sub-directory):
+
+- baseline: one shell loop running `mkdir -p` + `mv <work>/* <dest>/` per session, what
+  an operator would type;
+- floor: the same renames as bare `os.rename` calls (no process per session, no journal);
+- the attach, dispatched as the admin's command does (journal, locks, claims, moves),
+  and its undo, which brings every file back to scratch for the next round.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from bench import harness
+
+MV_LOOP = (
+    'for id in "$@"; do mkdir -p "$DST/$id" && mv "$SRC/$id/work/"* "$DST/$id/" '
+    '&& rmdir "$SRC/$id/work" "$SRC/$id" || exit 1; done'
+)
+
+
+def tree_make(work: Path, files: int, payload: bytes) -> None:
+    nested = max(files // 10, 1)
+    (work / "sub").mkdir(parents=True)
+    for i in range(files - nested):
+        (work / f"file-{i:03d}.txt").write_bytes(payload)
+    for i in range(nested):
+        (work / "sub" / f"nested-{i:03d}.txt").write_bytes(payload)
+
+
+def mv_loop(src: Path, dst: Path, ids: list[str]) -> None:
+    env = {**os.environ, "SRC": str(src), "DST": str(dst)}
+    subprocess.run(["bash", "-c", MV_LOOP, "bench", *ids], check=True, env=env)
+
+
+def rename_loop(src: Path, dst: Path, ids: list[str]) -> None:
+    for session_id in ids:
+        work, dest = src / session_id / "work", dst / session_id
+        dest.mkdir()
+        for name in os.listdir(work):
+            os.rename(work / name, dest / name)
+        work.rmdir()
+        work.parent.rmdir()
+
+
+def moves_timed(figures, label: str, move, root: Path, ids: list[str], files: int, payload):
+    """Time `move` of fresh trees from root/src/<id>/work to root/dst/<id>."""
+    src, dst = root / "src", root / "dst"
+    for session_id in ids:
+        tree_make(src / session_id / "work", files, payload)
+    dst.mkdir()
+    figures.time(label, lambda: move(src, dst, ids), items=len(ids) * files)
+    assert sum(1 for _ in dst.rglob("*.txt")) == len(ids) * files
+    shutil.rmtree(root)
+
+
+def main(argv=None) -> int:
+    parser = harness.arguments(__doc__)
+    parser.add_argument("--sessions", type=int, default=1000)
+    parser.add_argument("--files", type=int, default=50)
+    parser.add_argument("--bytes", type=int, default=1024, help="size of each file")
+    parser.add_argument("--batch-size", type=int, default=200)
+    args = parser.parse_args(argv)
+
+    with harness.scratch_database(args.database_url) as data_dir:
+        from migration_app.dispatch import migration_run_dispatch
+        from migration_app.services import migration_undo
+        from migration_app.services.attach_workstream import KIND
+        from projects_app.models import Workspace
+        from sessions_app import files
+        from sessions_app.models import Session
+        from sessions_app.services import workstream_create
+
+        payload = os.urandom(args.bytes)
+        total = args.sessions * args.files
+        workspace = Workspace.objects.get(slug=Workspace.DEFAULT_SLUG)
+        workstream_create(workstream_id="bench-target", workspace=workspace)
+        ids = [f"bench-{i:05d}" for i in range(args.sessions)]
+        Session.objects.bulk_create([Session(id=i, workspace=workspace) for i in ids])
+        for session_id in ids:
+            tree_make(files.scratch_session_work_dir(session_id), args.files, payload)
+        harness.header(
+            f"attach to a workstream: {args.sessions:,} sessions x {args.files} files "
+            f"({total:,} files of {args.bytes} bytes), batch {args.batch_size}"
+        )
+        request = {"kind": KIND, "workstream_id": "bench-target", "session_ids": ids}
+        mv = "baseline: mv (shell loop)"
+        figures = harness.Figures(reference=mv)
+        for _ in range(args.rounds):
+            for label, move in [(mv, mv_loop), ("floor: os.rename", rename_loop)]:
+                moves_timed(figures, label, move, data_dir / "moves", ids, args.files, payload)
+            run = figures.time(
+                "attach",
+                lambda: migration_run_dispatch(batch_size=args.batch_size, **request),
+                items=total,
+            )
+            figures.time("attach undo", lambda run=run: migration_undo(run=run), items=total)
+            assert run.status == "succeeded" and run.counts["files"] == total, run.counts
+            back = sum(1 for _ in (data_dir / "workstreams" / "scratch").rglob("*.txt"))
+            assert back == total, f"undo brought back {back} of {total} files"
+        figures.print()
+        ratio = figures.median("attach") / figures.median(mv)
+        harness.target(f"attach within 3x of mv (here {ratio:.2f}x)", met=ratio <= 3)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

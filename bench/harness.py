@@ -1,0 +1,163 @@
+"""What the benchmarks share: a scratch database, timed rounds, figures next to a floor.
+
+Every benchmark takes `--database-url postgres://…/NAME` (a scratch database: it is
+dropped if it exists, created, migrated, and dropped at the end) or, without it, uses a
+fresh SQLite file in a temporary directory, which is also the data directory. Settings
+are production's (DEBUG off: nothing is logged per query). Each measure runs `--rounds`
+times; the median is printed next to the floor (or baseline) measured in the same run,
+per item, with the load average: the machine may be shared, and a ratio within one run
+says more than a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+
+def arguments(doc: str, *, rounds: int = 3) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--database-url", help="a scratch PostgreSQL database (recreated)")
+    parser.add_argument("--rounds", type=int, default=rounds, help="timed rounds (median)")
+    return parser
+
+
+@contextmanager
+def scratch_database(database_url: str | None) -> Iterator[Path]:
+    """Django set up on a fresh, migrated scratch database; yields the data directory."""
+    tmp = Path(tempfile.mkdtemp(prefix="sessionhub-bench-"))
+    os.environ.update(SESSIONHUB_DATA_DIR=str(tmp), DEBUG="")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    os.environ.setdefault("SECRET_KEY", "benchmark-only-" + uuid.uuid4().hex)  # signs nothing
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    else:
+        os.environ.pop("DATABASE_URL", None)
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    name = connection.settings_dict["NAME"]
+    connection.settings_dict["TEST"]["NAME"] = name
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    try:
+        yield tmp
+    finally:
+        connection.creation.destroy_test_db(name, verbosity=0)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} CPUs"
+
+
+def header(title: str) -> None:
+    from django.db import connection
+
+    print(title)
+    print(f"database: {connection.vendor} ({connection.settings_dict['NAME']}); {load_average()}")
+
+
+class _QueryCounter:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+class Figures:
+    """Seconds of each measure over the rounds, printed as medians next to the reference's."""
+
+    def __init__(self, *, reference: str) -> None:
+        self.reference = reference  # the floor (or baseline) the others are compared with
+        self.seconds: dict[str, list[float]] = {}
+        self.items: dict[str, int] = {}
+        self.queries: dict[str, int] = {}
+
+    def time(self, label: str, work: Callable[[], Any], *, items: int = 1) -> Any:
+        """Run `work` once, timed; `items` is what it handled (figures compare per item)."""
+        from django.db import connection
+
+        counter = _QueryCounter()
+        with connection.execute_wrapper(counter):
+            started = time.perf_counter()
+            result = work()
+            elapsed = time.perf_counter() - started
+        self.seconds.setdefault(label, []).append(elapsed)
+        self.items[label], self.queries[label] = items, counter.count
+        return result
+
+    def median(self, label: str) -> float:
+        return statistics.median(self.seconds[label])
+
+    def per_item(self, label: str) -> float:
+        return self.median(label) / max(self.items[label], 1)
+
+    def print(self) -> None:
+        reference = self.per_item(self.reference)
+        print(f"{'':44} {'items':>8} {'median':>10} {'best':>10} {'queries':>8} {'x ref':>8}")
+        for label, seconds in self.seconds.items():
+            print(
+                f"{label:44} {self.items[label]:>8} {_duration(self.median(label))} "
+                f"{_duration(min(seconds))} {self.queries[label]:>8} "
+                f"{self.per_item(label) / reference:>7.2f}x"
+            )
+        rounds = max(len(seconds) for seconds in self.seconds.values())
+        print(
+            f"(median of {rounds} round(s); queries: statements through Django's cursor, last "
+            f"round; x ref: time per item against '{self.reference}')"
+        )
+        print(f"after: {load_average()}")
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds * 1000:7.1f} ms" if seconds < 1 else f"{seconds:7.2f} s "
+
+
+def target(text: str, *, met: bool) -> None:
+    print(f"target: {text}: {'met' if met else 'MISSED'}")
+
+
+def rows_load(model, rows: Iterable[dict[str, Any]], *, batch: int = 10_000, **fixed) -> float:
+    """Insert rows with services/bulk.py's writer (COPY on PostgreSQL), then ANALYZE; returns
+    seconds. A row is every field's default, then `fixed` ({field: value}, for every row),
+    then its own dict ({field: database value})."""
+    from django.db import connection, transaction
+
+    from migration_app.services.bulk import rows_insert
+
+    values = {field.name: field.get_default() for field in model._meta.concrete_fields}
+    values.update(fixed)
+    base = [
+        model._meta.get_field(name).get_db_prep_save(value, connection)
+        for name, value in values.items()
+    ]
+    position = {name: index for index, name in enumerate(values)}
+    started = time.perf_counter()
+    with transaction.atomic():
+        chunk: list[list[Any]] = []
+        for overrides in rows:
+            row = list(base)
+            for name, value in overrides.items():
+                row[position[name]] = value
+            chunk.append(row)
+            if len(chunk) == batch:
+                rows_insert(model, list(values), chunk)
+                chunk = []
+        rows_insert(model, list(values), chunk)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+    return time.perf_counter() - started

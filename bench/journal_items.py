@@ -1,0 +1,92 @@
+"""Journal items: 20,000 in batches of 500, `bulk_create` against the journal's raw writer.
+
+    python -m bench.journal_items [--items 20000] [--batch 500] [--rounds 3] [--database-url …]
+
+The figures that keep (or remove) the raw SQL of migration_app/services/bulk.py: the
+journal writes its items with `rows_insert` (one executemany per batch on SQLite, COPY
+on PostgreSQL) instead of `MigrationItem.objects.bulk_create`. Each round writes the same
+items, one transaction per batch as a run does, three ways: the baseline, the ORM's
+`bulk_create`; the same INSERT through Django's cursor `executemany`; and the journal's
+own path, `migration_items_record` (which calls `rows_insert`). The items are deleted
+after each measure. Target: the raw writer at least twice as fast as `bulk_create`.
+"""
+
+import json
+import sys
+
+from bench import harness
+
+
+def main(argv=None) -> int:
+    parser = harness.arguments(__doc__)
+    parser.add_argument("--items", type=int, default=20_000)
+    parser.add_argument("--batch", type=int, default=500)
+    args = parser.parse_args(argv)
+
+    with harness.scratch_database(args.database_url):
+        from django.db import connection, transaction
+        from django.utils import timezone
+
+        from migration_app.models import MigrationItem, MigrationRun
+        from migration_app.services.journal import ItemRecord, migration_items_record
+
+        run = MigrationRun.objects.create(kind=MigrationRun.Kind.LEGACY_IMPORT)
+        records = [
+            ItemRecord(
+                "session",
+                f"s{i}",
+                "migrated",
+                after={"project_id": "p", "num": i, "source_path": f"/x/y/{i}.json"},
+            )  # fmt: skip
+            for i in range(args.items)
+        ]
+        batches = [records[s : s + args.batch] for s in range(0, args.items, args.batch)]
+        harness.header(f"journal items: {args.items:,} in batches of {args.batch}")
+
+        def orm():
+            for batch in batches:
+                with transaction.atomic():
+                    MigrationItem.objects.bulk_create(
+                        MigrationItem(run=run, **vars(item)) for item in batch
+                    )
+
+        def executemany():
+            table = MigrationItem._meta.db_table
+            columns = "run_id, subject_type, subject_id, outcome, reason, after, created_at"
+            sql = f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+            now = connection.ops.adapt_datetimefield_value(timezone.now())
+            run_id = MigrationItem._meta.get_field("run").get_db_prep_save(run.pk, connection)
+            for batch in batches:
+                rows = [
+                    (run_id, i.subject_type, i.subject_id, i.outcome, "", json.dumps(i.after), now)
+                    for i in batch
+                ]
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.executemany(sql, rows)
+
+        def journal():
+            for batch in batches:
+                with transaction.atomic():
+                    migration_items_record(run=run, items=batch)
+
+        baseline = "baseline: bulk_create"
+        figures = harness.Figures(reference=baseline)
+        for _ in range(args.rounds):
+            for label, write in [
+                (baseline, orm),
+                ("Django cursor executemany", executemany),
+                ("journal: rows_insert", journal),
+            ]:
+                figures.time(label, write, items=args.items)
+                assert MigrationItem.objects.count() == args.items
+                MigrationItem.objects.all().delete()
+        figures.print()
+        ratio = figures.median(baseline) / figures.median("journal: rows_insert")
+        harness.target(
+            f"rows_insert >= 2x as fast as bulk_create (here {ratio:.1f}x)", met=ratio >= 2
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

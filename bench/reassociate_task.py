@@ -1,0 +1,90 @@
+"""Re-associate a task whose sessions are 10,000 of 1,000,000; target < 2 s.
+
+    python -m bench.reassociate_task [--sessions 1000000] [--matching 10000]
+                                     [--batch-size 1000] [--rounds 3] [--database-url …]
+
+Loads the sessions (half the matching ones store the plain id `123`, half the qualified
+`md#123`, spread over the id range), then each round times, on the same rows: the floor,
+one raw `UPDATE … WHERE task_id IN (…)` of the matching rows (rolled back); the run's dry
+run; the run itself (dispatched as the command does: batches, compare-and-set, journal);
+and its undo, which leaves the rows as the round found them.
+"""
+
+import sys
+
+from bench import harness
+
+OLD, NEW = "md#123", "mt#123"
+
+
+def raw_update() -> int:
+    """The floor: one UPDATE of the matching rows (no journal, no checks), rolled back."""
+    from django.db import connection, transaction
+
+    from sessions_app.models import Session
+    from sessions_app.task_ids import stored_forms
+
+    forms = stored_forms(OLD)
+    marks = ", ".join(["%s"] * len(forms))
+    sql = f"UPDATE {Session._meta.db_table} SET task_id = %s WHERE task_id IN ({marks})"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, [NEW, *forms])
+        transaction.set_rollback(True)
+        return cursor.rowcount
+
+
+def sessions(count: int, matching: int):
+    step = max(1, count // max(1, matching))
+    for i in range(count):
+        match = i % step == 0 and i // step < matching
+        task_id = ("123" if (i // step) % 2 else OLD) if match else f"mt#{1000 + i}"
+        yield {"id": f"bench-{i:08d}", "num": i, "task_id": task_id}
+
+
+def main(argv=None) -> int:
+    parser = harness.arguments(__doc__)
+    parser.add_argument("--sessions", type=int, default=1_000_000)
+    parser.add_argument("--matching", type=int, default=10_000)
+    parser.add_argument("--batch-size", type=int, default=1000)
+    args = parser.parse_args(argv)
+
+    with harness.scratch_database(args.database_url):
+        from migration_app.dispatch import migration_run_dispatch
+        from migration_app.models import MigrationRun
+        from migration_app.services import migration_undo
+        from projects_app.models import Workspace
+        from sessions_app.models import Session
+
+        workspace = Workspace.objects.get(slug=Workspace.DEFAULT_SLUG)
+        loaded = harness.rows_load(
+            Session, sessions(args.sessions, args.matching), workspace=workspace.pk
+        )
+        harness.header(
+            f"re-associate {OLD} -> {NEW}: {args.matching:,} of {args.sessions:,} sessions "
+            f"(half stored plain), batch {args.batch_size}; loaded in {loaded:.1f} s"
+        )
+        request = {
+            "kind": MigrationRun.Kind.REASSOCIATE_TASK,
+            "mapping": [(OLD, NEW)],
+            "batch_size": args.batch_size,
+        }
+        figures = harness.Figures(reference="floor: one raw UPDATE")
+        for _ in range(args.rounds):
+            n = args.matching
+            updated = figures.time("floor: one raw UPDATE", raw_update, items=n)
+            dry = figures.time(
+                "dry run", lambda: migration_run_dispatch(dry_run=True, **request), items=n
+            )
+            run = figures.time("run", lambda: migration_run_dispatch(**request), items=n)
+            figures.time("undo", lambda run=run: migration_undo(run=run), items=n)
+            # The figures count only if the work was done, and undone.
+            assert updated == dry.counts["sessions_would_update"] == n, (updated, dry.counts)
+            assert run.counts["sessions_updated"] == n, run.counts
+            assert not Session.objects.filter(task_id=NEW).exists()
+        figures.print()
+        harness.target("re-associate < 2 s", met=figures.median("run") < 2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

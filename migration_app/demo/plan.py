@@ -1,0 +1,246 @@
+"""The demo's rows, built in memory (unsaved): fixed ids, a fixed clock, fixed choices.
+
+Every id is a fixed string or a uuid5 and every timestamp is derived from one fixed base;
+the "random" choices come from a generator with a fixed seed. So every run, on every
+machine, builds the same rows, timestamps included (an insert keeps the times it is
+given: projects_app/timestamps.py).
+"""
+
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from migration_app.demo.files import DemoFile, scratch_files
+from migration_app.legacy.status_map import StatusTriple
+from projects_app.models import Artifact, Conversation, Message, Project, ProjectVersion, Workspace
+from sessions_app import files
+from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session, Workstream
+
+NAMESPACE = uuid.UUID("5e55a0b1-7c4d-4e2f-9b8a-d3e0c1f2a4b6")
+BASE_TIME = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+WORKSPACES = [
+    ("default", "Default"),
+    ("acme", "Acme Payments"),
+    ("lab", "Research Lab"),
+]
+
+# (id, workspace slug, title, summary)
+WORKSTREAMS = [
+    ("docs-site", "default", "Docs site", "The public documentation site rebuild."),
+    ("payments-revamp", "acme", "Payments revamp", "Checkout and ledger rewrite."),
+    ("research-notes", "lab", "Research notes", "Long-running literature review."),
+    ("q3-planning", "lab", "Q3 planning", "Planning documents for the third quarter."),
+]
+
+TOPICS = [
+    "fix flaky login test", "add CSV export", "migrate billing to ledger v2",
+    "rate-limit the public API", "dark mode for settings", "upgrade to Django 5.2",
+    "speed up search indexing", "retry failed webhooks", "document the REST API",
+    "summarise competitor pricing", "draft onboarding guide", "clean up feature flags",
+    "investigate memory leak in worker", "add audit log", "refactor payment retries",
+    "write Q3 OKR slides", "analyse churn cohort", "port CLI to click",
+]  # fmt: skip
+
+TOOL_ERRORS = [
+    ("bash", "exit status 1: pytest reported 2 failures"),
+    ("edit_file", "patch did not apply: context mismatch at line 42"),
+    ("web_fetch", "HTTP 503 Service Unavailable"),
+    ("read_file", "ENOENT: no such file or directory, open 'src/config.ts'"),
+    ("run_tests", "timed out after 600s"),
+]
+TOOLS_OK = ["bash", "read_file", "grep", "edit_file", "list_dir"]
+
+
+def uid(*parts: object) -> uuid.UUID:
+    return uuid.uuid5(NAMESPACE, "/".join(str(p) for p in parts))
+
+
+def at(minutes: float) -> datetime:
+    return BASE_TIME + timedelta(minutes=minutes)
+
+
+class DemoPlan:
+    """Every demo row and file, built but not saved (demo/seed.py saves them)."""
+
+    def __init__(self) -> None:
+        # A fixed seed: the same "random" choices on every run and every machine.
+        self.rng = random.Random(20260302)
+        self.workspaces: dict[str, Workspace] = {}
+        self.workstreams: list[Workstream] = []
+        self.projects: list[Project] = []
+        self.versions: list[ProjectVersion] = []
+        self.sessions: list[Session] = []
+        self.conversations: list[Conversation] = []
+        self.messages: list[Message] = []
+        self.artifacts: list[Artifact] = []
+        self.files: list[DemoFile] = []
+        self.project_nums: dict[str, int] = {}
+
+    def workspaces_get(self) -> None:
+        """The demo's workspaces (created now if missing: their rows are needed at once)."""
+        for i, (slug, name) in enumerate(WORKSPACES):
+            self.workspaces[slug], _ = Workspace.objects.get_or_create(
+                slug=slug,
+                defaults={
+                    "id": uid("workspace", slug),
+                    "name": name,
+                    "created_at": at(-4000 + i),
+                    "updated_at": at(-4000 + i),
+                },
+            )
+        Workstream.objects.get_or_create(
+            id=SCRATCH_WORKSTREAM_ID,
+            defaults={
+                "workspace": self.workspaces["default"],
+                "title": "Scratch",
+                "is_scratch": True,
+            },
+        )
+        for i, (ws_id, slug, title, summary) in enumerate(WORKSTREAMS):
+            self.workstreams.append(
+                Workstream(
+                    id=ws_id,
+                    workspace=self.workspaces[slug],
+                    title=title,
+                    summary=summary,
+                    created_at=at(-3000 + i * 60),
+                    updated_at=at(-3000 + i * 60),
+                )
+            )
+            readme = f"# {title}\n\n{summary}\n".encode()
+            self.files.append(
+                DemoFile(files.workstream_production_dir(ws_id) / "README.md", readme)
+            )
+
+    def project(self, *, pid: str, slug: str, title: str, source: str, minute: int, **extra):
+        project = Project(
+            id=pid,
+            workspace=self.workspaces[slug],
+            title=title,
+            source=source,
+            created_at=at(minute),
+            updated_at=at(minute),
+            **extra,
+        )
+        self.projects.append(project)
+        self.project_nums[pid] = 0
+        return project
+
+    def session(
+        self,
+        *,
+        sid: str,
+        minute: float,
+        legacy_status: str,
+        status: StatusTriple,
+        project=None,
+        **fields,
+    ) -> Session:
+        """A session showing `legacy_status`, mapped by migration_app/legacy/status_map.py."""
+        status_value, activity, terminated = status
+        created = at(minute)
+        updated = created + timedelta(minutes=self.rng.randint(5, 600))
+        num = fields.pop("num", None)
+        if project is not None:
+            self.project_nums[project.id] += 1
+            num = self.project_nums[project.id] if num is None else num
+        session = Session(
+            id=sid,
+            num=num or 0,
+            project=project,
+            status=status_value,
+            legacy_status=legacy_status,
+            activity_state=activity,
+            is_terminated=terminated,
+            terminated_at=updated if terminated else None,
+            completed_at=updated if status_value == "completed" else None,
+            archived_at=updated if status_value == "archived" else None,
+            activity_last_at=updated,
+            first_signal_at=created + timedelta(seconds=20),
+            created_at=created,
+            updated_at=updated,
+            **fields,
+        )
+        self.sessions.append(session)
+        return session
+
+    def conversation(self, session: Session, *, n_messages: int, with_artifacts: bool) -> None:
+        conversation = Conversation(
+            id=uid("conversation", session.id),
+            project=session.project,
+            workspace=session.workspace,
+            title=session.title,
+            purpose="general",
+            status="completed" if session.is_terminated else "active",
+            extra_data={"session_id": session.id},
+            message_count=n_messages,
+            created_at=session.created_at,
+            updated_at=session.created_at,
+        )
+        session.conversation = conversation
+        self.conversations.append(conversation)
+        for m in range(n_messages):
+            created = session.created_at + timedelta(minutes=m * 3 + 1)
+            conversation.last_message_at = created
+            role = "user" if m % 2 == 0 else "assistant"
+            message = Message(
+                id=uid("message", session.id, m),
+                conversation=conversation,
+                role=role,
+                content=(
+                    f"Step {m // 2 + 1}: {session.title.lower()}"
+                    if role == "user"
+                    else f"Done with step {m // 2 + 1}; see the notes."
+                ),
+                tokens_used=40 + (m * 37) % 900,
+                created_at=created,
+            )
+            if role == "assistant" and self.rng.random() < 0.6:
+                message.tool_calls = self._tool_calls(session.id, m)
+            self.messages.append(message)
+        if with_artifacts:
+            self._artifacts(conversation, session)
+
+    def scratch_files(self, session: Session) -> None:
+        self.files += scratch_files(session.id, session.title, png_seed=uid("png", session.id))
+
+    def _tool_calls(self, session_id: str, m: int) -> list[dict]:
+        calls = []
+        for c in range(self.rng.randint(1, 3)):
+            call_id = f"call_{uid('call', session_id, m, c).hex[:12]}"
+            if self.rng.random() < 0.3:
+                name, error = self.rng.choice(TOOL_ERRORS)
+                status = self.rng.choice(["error", "failed"])
+                calls.append({"id": call_id, "name": name, "status": status, "error": error})
+            else:
+                name = self.rng.choice(TOOLS_OK)
+                calls.append(
+                    {"id": call_id, "name": name, "status": "success", "arguments": {"n": c}}
+                )
+        return calls
+
+    def _artifacts(self, conversation: Conversation, session: Session) -> None:
+        for a in range(1 + len(session.id) % 2):
+            lineage = uid("artifact", session.id, a)
+            name = ["report.md", "outline.md"][a]
+            n_versions = 1 + (a + session.num + len(self.artifacts)) % 3
+            parent = None
+            for v in range(1, n_versions + 1):
+                created = session.created_at + timedelta(hours=v)
+                artifact = Artifact(
+                    id=lineage if v == 1 else uid("artifact", session.id, a, v),
+                    lineage=lineage,
+                    project=conversation.project,
+                    conversation=conversation,
+                    name=name,
+                    artifact_type="document",
+                    content=f"# {session.title}\n\nDraft {v}.\n",
+                    version=v,
+                    parent_version=parent,
+                    is_latest=v == n_versions,
+                    created_at=created,
+                    updated_at=created,
+                )
+                self.artifacts.append(artifact)
+                parent = artifact

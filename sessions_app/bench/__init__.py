@@ -1,1 +1,0 @@
-"""Benchmarks of the sessions app (`python -m sessions_app.bench.<name>`)."""
