@@ -4,10 +4,17 @@ Everything else writes through the ORM (`bulk_create`, `bulk_update`, `update`).
 function belongs here only with a figure measured against the ORM in the same run:
 
 - `rows_insert`, 20,000 journal items in batches of 500 (2026-12-04, this 2-core machine,
-  `bench/journal_items.py`): SQLite `bulk_create` 1.97-2.26 s, one executemany per batch
-  0.33 s; PostgreSQL `bulk_create` 1.45-2.12 s, Django's executemany 1.46-1.60 s (its
-  client-side cursor makes a round trip per row), COPY 0.48-0.61 s. `bulk_create` splits
+  `python -m bench.journal_items`): SQLite `bulk_create` 1.68 s, one executemany per batch
+  0.28 s (6.0x); PostgreSQL `bulk_create` 1.79 s, Django's executemany 1.41 s (its
+  client-side cursor makes a round trip per row), COPY 0.56 s (3.2x). `bulk_create` splits
   a batch at SQLite's 999 parameters and builds a model instance per row.
+- `rows_update` and `rows_compare_and_set`, 10,000 sessions in batches of 500
+  (`python -m bench.bulk_updates`, load 1.1): linking each to a project where it has none,
+  `bulk_update` 1.89 s against `rows_update` 0.12 s on SQLite (15x), 2.04 / 0.56 s on
+  PostgreSQL (3.6x); the task-id compare-and-set, `select_for_update` + `bulk_update`
+  2.81 s against `rows_compare_and_set` 0.13 s (21x), 3.51 / 0.75 s (4.7x). `bulk_update`
+  builds a `CASE WHEN` per row and column; with it session → project (10,000 × 20
+  messages) took 15 s and re-association (1M sessions) 3.5-5.4 s, both over their targets.
 
 Rows are given as database values (what `Field.get_db_prep_save` returns), in the order
 of `columns`. Statements that bypass Django's cursor are written to its query log, so
