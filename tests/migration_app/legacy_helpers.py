@@ -39,3 +39,12 @@ def item_plan(run: MigrationRun) -> list[tuple[str, str, str, str]]:
     return sorted(
         run.items.values_list("subject_type", "subject_id", "outcome", "reason").order_by()
     )
+
+
+def legacy_import_run(*, path: str, dry_run: bool = False, **request):
+    """An import as migrate_legacy starts it, without the command around it."""
+    from migration_app.dispatch import migration_run_dispatch
+
+    return migration_run_dispatch(
+        kind=MigrationRun.Kind.LEGACY_IMPORT, location=path, dry_run=dry_run, **request
+    )

@@ -15,14 +15,17 @@ from migration_app.legacy.transcripts import claude_slug, transcript_destination
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services import migration_undo
 from migration_app.services.journal import MigrationError
-from migration_app.services.legacy_import import (
-    TEMP_SUFFIX,
-    legacy_import_run,
-)
+from migration_app.services.legacy_import import ao_store
+from migration_app.services.legacy_import.ao_store import TEMP_SUFFIX
 from projects_app.models import Project
 from sessions_app.models import Session
 from tests.factories import ProjectFactory, SessionFactory
-from tests.migration_app.legacy_helpers import dump_tables, item_plan, list_files
+from tests.migration_app.legacy_helpers import (
+    dump_tables,
+    item_plan,
+    legacy_import_run,
+    list_files,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -320,7 +323,7 @@ def test_the_ao_rs_store_imports_with_numbers_in_created_order(tmp_path, claude_
 
 
 def test_refusals_raise_before_writing(tmp_path, claude_home):
-    with pytest.raises(MigrationError, match="not a readable directory"):
+    with pytest.raises(MigrationError, match="does not exist or is not a directory"):
         legacy_import_run(source="ao", path=str(tmp_path / "nope"))
     with pytest.raises(MigrationError, match="does not exist"):
         legacy_import_run(source="ao", path=str(tmp_path), workspace_slug="ghost")
@@ -449,7 +452,7 @@ def test_a_row_that_loses_a_race_with_another_writer_is_reported_not_claimed(
 ):
     from migration_app.services import legacy_import
 
-    real_insert = legacy_import._insert_sessions
+    real_insert = ao_store._insert_sessions
     raced: list[str] = []
 
     def insert_after_a_competitor(state, rows):
@@ -545,7 +548,7 @@ def test_free_numbers_are_found_in_windows_of_used_numbers(monkeypatch):
     state = SimpleNamespace(used_nums={}, next_num={}, virtual_nums={("big", 14): "planned"})
 
     with CaptureQueriesContext(connection) as queries:
-        numbers = [legacy_import._next_free(state, "big") for _ in range(3)]
+        numbers = [ao_store._next_free(state, "big") for _ in range(3)]
 
     assert numbers == [7, 13, 15]  # 14 is taken by a session this dry run has planned
     assert len(queries) == 4  # windows 1–3, 4–6, 8–10, then 11–12: short, so the last

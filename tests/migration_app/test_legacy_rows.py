@@ -7,7 +7,8 @@ from django.db import connection
 
 from migration_app.legacy.records import SessionRecord
 from migration_app.legacy.rows import MAPPED_COLUMNS, session_row_mapping, session_row_values
-from migration_app.services import legacy_import
+from migration_app.services.bulk import rows_insert
+from migration_app.services.legacy_import import ao_store
 from sessions_app.models import HARNESSES, Session
 from tests.factories import ProjectFactory, default_workspace
 
@@ -39,7 +40,7 @@ def a_record(project_id: str) -> SessionRecord:
 
 
 def test_every_column_of_the_table_is_written_once():
-    row_format = legacy_import._session_row_format()
+    row_format = ao_store._session_row_format()
     table = [f.attname for f in Session._meta.concrete_fields]
     assert sorted(row_format.columns) == sorted(table)
     assert len(session_row_values(a_record("proj"), row_format)) == len(table)
@@ -49,7 +50,7 @@ def test_every_column_of_the_table_is_written_once():
 def test_a_prepared_row_reads_back_as_the_orm_stores_the_same_session():
     project = ProjectFactory(id="proj")
     record = a_record(project.pk)
-    state_format = legacy_import._session_row_format()
+    state_format = ao_store._session_row_format()
 
     mapping = session_row_mapping(record, frozenset(HARNESSES))
     Session.objects.create(**mapping, num=7, workspace=default_workspace())
@@ -63,7 +64,7 @@ def test_a_prepared_row_reads_back_as_the_orm_stores_the_same_session():
     values[columns.index("workspace_id")] = workspace.get_db_prep_save(
         default_workspace().pk, connection
     )
-    legacy_import._insert_values(Session, columns, [values])
+    rows_insert(Session, columns, [values])
     prepared = Session.objects.filter(pk=record.id).values().get()
 
     assert prepared == through_orm

@@ -21,10 +21,12 @@ from django.db import connection
 
 from migration_app.legacy.synthetic import ao_tree_generate
 from migration_app.models import MigrationRun
-from migration_app.services.journal import INTERRUPTED, migration_run_start
-from migration_app.services.legacy_import import TEMP_SUFFIX, legacy_import_lock_key
+from migration_app.services.journal import INTERRUPTED
+from migration_app.services.legacy_import.ao_store import TEMP_SUFFIX
+from migration_app.services.locks import _advisory_key
 from projects_app.models import Project
 from sessions_app.models import Session
+from tests.factories import MigrationRunFactory
 from tests.migration_app.legacy_helpers import dump_tables, list_files
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,7 +79,7 @@ def test_parse_ahead_can_be_turned_off_with_the_same_result(clean_tree, tmp_path
 
 @pytest.mark.django_db
 def test_a_real_run_closes_an_import_left_running_by_a_dead_process(clean_tree, tmp_path):
-    dead = migration_run_start(kind=MigrationRun.Kind.LEGACY_IMPORT)
+    dead = MigrationRunFactory(kind=MigrationRun.Kind.LEGACY_IMPORT)
     args = ["--source", "ao", clean_tree.root, "--json", "--claude-home", str(tmp_path / "c")]
 
     migrate_legacy(*args, "--dry-run")
@@ -196,19 +198,25 @@ def test_a_second_concurrent_import_is_refused(tmp_path, clean_tree, data_dir):
     env = command_env(data_dir)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock(%s)", [legacy_import_lock_key()])
+            cursor.execute(
+                "SELECT pg_advisory_lock(%s)", [_advisory_key(MigrationRun.Kind.LEGACY_IMPORT)]
+            )
         try:
             result = run_command(["--source", "ao", clean_tree.root], env)
         finally:
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [legacy_import_lock_key()])
+                cursor.execute(
+                    "SELECT pg_advisory_unlock(%s)",
+                    [_advisory_key(MigrationRun.Kind.LEGACY_IMPORT)],
+                )
     else:
-        lock_path = str(settings.DATABASES["default"]["NAME"]) + ".migrate_legacy.lock"
+        database = Path(str(settings.DATABASES["default"]["NAME"]))
+        lock_path = database.parent / f"{database.name}.{MigrationRun.Kind.LEGACY_IMPORT}.lock"
         with open(lock_path, "a+") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             result = run_command(["--source", "ao", clean_tree.root], env)
     assert result.returncode == 2, result.stderr
-    assert "Another migrate_legacy is running" in result.stderr
+    assert "Another legacy_import run is in progress" in result.stderr
     assert not MigrationRun.objects.exists()
 
 
@@ -245,9 +253,14 @@ def wait_for_the_import_lock(seconds: float = 10.0) -> None:
     deadline = time.monotonic() + seconds
     with connection.cursor() as cursor:
         while time.monotonic() < deadline:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [legacy_import_lock_key()])
+            cursor.execute(
+                "SELECT pg_try_advisory_lock(%s)", [_advisory_key(MigrationRun.Kind.LEGACY_IMPORT)]
+            )
             if cursor.fetchone()[0]:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [legacy_import_lock_key()])
+                cursor.execute(
+                    "SELECT pg_advisory_unlock(%s)",
+                    [_advisory_key(MigrationRun.Kind.LEGACY_IMPORT)],
+                )
                 return
             time.sleep(0.05)
     raise AssertionError("the killed import still holds the advisory lock")

@@ -1,8 +1,9 @@
-"""manage.py migrate_legacy --source {ao,ao-rs} [PATH]: offline import of a legacy store.
+"""manage.py migrate_legacy --source NAME [LOCATION]: offline import of a legacy store.
 
-Exit 0 when every item was migrated or skipped, 1 when any item failed or was rejected,
-2 when the import was refused (nothing written). Re-running is safe: what is already
-imported is reported as skipped, and a run that was killed is completed by the next one.
+Every origin registered in services/legacy_import is a --source. Exit 0 when every item
+was migrated or skipped, 1 when any item failed or was rejected, 2 when the import was
+refused (nothing written). Re-running is safe: what is already imported is reported as
+skipped, and a run that was killed is completed by the next one.
 """
 
 import json
@@ -15,11 +16,8 @@ from django.db.migrations.executor import MigrationExecutor
 from migration_app.dispatch import migration_run_dispatch
 from migration_app.models import MigrationRun
 from migration_app.services.journal import MigrationError
-from migration_app.services.legacy_import import (
-    DEFAULT_BATCH_SIZE,
-    SOURCES,
-    default_source_path,
-)
+from migration_app.services.legacy_import import legacy_source_get, legacy_source_names
+from migration_app.services.legacy_import.ao_store import DEFAULT_BATCH_SIZE
 from projects_app.models import Project, Workspace
 from sessions_app.models import Session
 
@@ -31,10 +29,14 @@ class Command(BaseCommand):
     requires_migrations_checks = False  # checked below, as a refusal with exit code 2
 
     def add_arguments(self, parser):
-        parser.add_argument("path", nargs="?", help="legacy store (default depends on --source)")
-        parser.add_argument("--source", choices=SOURCES, required=True)
+        parser.add_argument(
+            "location", nargs="?", help="the legacy store (default depends on --source)"
+        )
+        parser.add_argument("--source", choices=legacy_source_names(), required=True)
         parser.add_argument("--dry-run", action="store_true", help="plan only; write nothing")
-        parser.add_argument("--workspace", default=Workspace.DEFAULT_SLUG, metavar="SLUG")
+        parser.add_argument(
+            "--workspace", dest="workspace_slug", default=Workspace.DEFAULT_SLUG, metavar="SLUG"
+        )
         parser.add_argument(
             "--claude-home", metavar="DIR", help="Claude Code home (default $CLAUDE_CONFIG_DIR)"
         )
@@ -43,25 +45,17 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="one JSON summary on stdout")
         parser.add_argument(
             "--no-parse-ahead",
-            action="store_true",
+            dest="parse_ahead",
+            action="store_const",
+            const=False,
             help="parse in this process (default: a helper process parses the next batch)",
         )
 
     def handle(self, *args, **options):
-        source = options["source"]
-        path = os.path.abspath(os.path.expanduser(options["path"] or default_source_path(source)))
-        if options["batch_size"] < 1:
-            raise CommandError("--batch-size must be at least 1.", returncode=REFUSED)
-        self._check_source(path)
+        source = legacy_source_get(options["source"])
         self._check_migrations()
-        if not Workspace.objects.filter(slug=options["workspace"]).exists():
-            raise CommandError(
-                f"Workspace {options['workspace']!r} does not exist; create it in the admin "
-                "or pass --workspace with an existing slug.",
-                returncode=REFUSED,
-            )
         _check_database_writable()
-        run = self._run(source, path, options)
+        run = self._run(source, options)
         self._report(run, options)
         if run.status != MigrationRun.Status.SUCCEEDED:
             raise CommandError(
@@ -69,22 +63,19 @@ class Command(BaseCommand):
                 returncode=1,
             )
 
-    def _run(self, source, path, options):
+    def _run(self, source, options):
         show_bar = not options["json"] and options["verbosity"] >= 1 and _is_tty(self.stdout)
+        request = {name: options[name] for name in source.options}
         try:
             return migration_run_dispatch(
                 kind=MigrationRun.Kind.LEGACY_IMPORT,
-                source=source,
-                path=path,
-                workspace_slug=options["workspace"],
-                claude_home=options["claude_home"],
-                include_terminated=options["include_terminated"],
-                batch_size=options["batch_size"],
+                source=source.name,
+                location=options["location"] or source.default_location(),
                 dry_run=options["dry_run"],
-                parse_ahead=False if options["no_parse_ahead"] else None,
                 actor=os.environ.get("USER", ""),
                 origin=MigrationRun.Origin.CLI,
                 on_progress=self._draw_bar if show_bar else None,
+                **request,
             )
         except MigrationError as exc:
             raise CommandError(str(exc), returncode=REFUSED) from exc
@@ -101,19 +92,6 @@ class Command(BaseCommand):
         bar = "#" * filled + "-" * (width - filled)
         self.stdout.write(f"\r[{bar}] {done}/{total}", ending="")
         self.stdout.flush()
-
-    def _check_source(self, path: str) -> None:
-        if not os.path.isdir(path):
-            raise CommandError(
-                f"Source path {path} does not exist or is not a directory; pass the path of "
-                "the legacy store as PATH.",
-                returncode=REFUSED,
-            )
-        if not os.access(path, os.R_OK | os.X_OK):
-            raise CommandError(
-                f"Source path {path} is not readable; fix its permissions or run as its owner.",
-                returncode=REFUSED,
-            )
 
     def _check_migrations(self) -> None:
         connection = connections[DEFAULT_DB_ALIAS]

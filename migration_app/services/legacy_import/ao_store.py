@@ -1,6 +1,6 @@
 """Offline import of the ao legacy store and the ao-rs YAML store (issue 3).
 
-`legacy_import_run` streams the source files in batches. Each batch is one transaction
+`ao_store_execute` streams the source files in batches. Each batch is one transaction
 with a fixed number of queries, whatever its size: reads (sessions already imported from
 these files, existing projects, existing sessions, taken numbers), two
 `INSERT … ON CONFLICT DO NOTHING` executemany calls, one read-back, one executemany of
@@ -14,9 +14,8 @@ the next free number of their project in a second pass, in created_at order. Bot
 visit files in a fixed order, so an interrupted run and its re-run assign the same numbers
 as one uninterrupted run.
 
-Dry run: the same code decides every outcome against the database plus an in-memory
-record of what it would have inserted; it writes only its own MigrationRun and items and
-touches no file.
+Dry run: the same code, rolled back by the journal; transcripts are copied in
+`transaction.on_commit`, which a rolled-back run never reaches.
 
 Claude transcripts are journaled in the batch transaction and copied after it commits,
 through a temporary file and a hard link (never overwriting a destination).
@@ -29,7 +28,7 @@ import gc
 import os
 import shutil
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -37,11 +36,9 @@ from itertools import islice
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, models, transaction
-from django.db.models import Count
+from django.db import connection, transaction
 from django.utils import timezone
 
-from config.bound_cursor import bound_executemany, bound_fetchall
 from migration_app.legacy import ao_rs, ao_ts
 from migration_app.legacy.reading import session_files_prepare
 from migration_app.legacy.records import (
@@ -63,24 +60,22 @@ from migration_app.legacy.transcripts import (
     wants_transcript,
 )
 from migration_app.models import MigrationItem, MigrationRun
+from migration_app.services.bulk import rows_insert
 from migration_app.services.journal import (
-    DryRun,
     ItemRecord,
     MigrationError,
-    MigrationKind,
     Planned,
     UndoResult,
     migration_items_record,
-    migration_kind_register,
     migration_run_progress,
 )
+from migration_app.services.legacy_import import LegacySource, legacy_source_register
 from migration_app.services.parse_ahead import ParseAhead, usable_cores
 from projects_app.models import Project, Source, Workspace
 from sessions_app.models import HARNESSES, Session
 from sessions_app.names import is_valid_name
 
 Outcome = MigrationItem.Outcome
-SOURCES = ("ao", "ao-rs")
 DEFAULT_BATCH_SIZE = 500
 READ_AHEAD = 2  # batches parsed ahead of the one being written (memory: 3 batches)
 _HARNESSES = frozenset(HARNESSES)
@@ -89,119 +84,22 @@ TEMP_SUFFIX = ".sessionhub-partial"
 ProgressCallback = Callable[[int, int], None]
 
 
-def default_source_path(source: str) -> str:
-    if source == "ao":
-        return os.path.expanduser("~/.agent-orchestrator")
-    return os.path.expanduser("~/.ao-rs/sessions")
-
-
-# --- raw reads and inserts -----------------------------------------------------------
+# --- batch reads ---------------------------------------------------------------------
 
 # Values per IN list: far below SQLite's 32,766 parameters, whatever --batch-size says.
 _IN_CHUNK = 5_000
 
 
-def _select_in(model: type[models.Model], columns: list[str], **where_in: list) -> list[tuple]:
-    """`SELECT columns WHERE field IN (…) [AND field IN (…)]` as plain SQL.
-
-    The batch reads of an import ask for hundreds of text ids at a time; the ORM spends
-    more time preparing each value of an `__in` list than the database spends answering.
-    These are text and integer columns, which the drivers adapt as they are. PostgreSQL
-    gets each list as one array (`= ANY(%s)`: one statement, prepared once); SQLite an
-    IN list, the last filter's values in chunks of at most _IN_CHUNK.
-    """
-    *fixed, (last_name, last_values) = where_in.items()
-    if not last_values or any(not values for _, values in fixed):
-        return []
-    quote = connection.ops.quote_name
-    meta = model._meta
-
-    def column(name: str) -> str:
-        return quote(meta.get_field(name).column)
-
-    select = f"SELECT {', '.join(column(c) for c in columns)} FROM {quote(meta.db_table)}"
-    if connection.vendor == "postgresql":
-        where = " AND ".join(f"{column(name)} = ANY(%s)" for name in where_in)
-        return bound_fetchall(f"{select} WHERE {where}", [list(v) for v in where_in.values()])
-    fixed_sql = [f"{column(name)} IN ({', '.join(['%s'] * len(v))})" for name, v in fixed]
-    fixed_params = [value for _, values in fixed for value in values]
-    rows: list[tuple] = []
-    for start in range(0, len(last_values), _IN_CHUNK):
-        chunk = list(last_values[start : start + _IN_CHUNK])
-        where = [*fixed_sql, f"{column(last_name)} IN ({', '.join(['%s'] * len(chunk))})"]
-        rows += bound_fetchall(f"{select} WHERE {' AND '.join(where)}", [*fixed_params, *chunk])
-    return rows
-
-
-def _preparer(f: models.Field, plain: tuple) -> Callable[[Any], Any] | None:
-    """How one column's Python value becomes a database parameter (None: as it is)."""
-    if isinstance(f, plain) and not f.is_relation:
-        return None
-    if isinstance(f, models.DateTimeField):
-        if connection.vendor == "sqlite":
-            # What adapt_datetimefield_value produces for an aware datetime, minus its checks.
-            return lambda v: v.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
-        return connection.ops.adapt_datetimefield_value
-    if isinstance(f, models.JSONField):
-        return lambda v, f=f: connection.ops.adapt_json_value(v, f.encoder)
-    # Foreign keys (uuid workspace and run ids): the same few values on every row.
-    cache: dict[Any, Any] = {}
-
-    def prepare(value, f=f):
-        if value not in cache:
-            cache[value] = f.get_db_prep_save(value, connection)
-        return cache[value]
-
-    return prepare
-
-
-_ON_CONFLICT_IGNORE = " ON CONFLICT DO NOTHING"  # SQLite and PostgreSQL
-
-
-def _insert_ignore(model: type[models.Model], rows: list[dict[str, Any]]) -> int:
-    """INSERT … ON CONFLICT DO NOTHING of full rows, one executemany; returns the number
-    of rows inserted as the driver reports it (-1: unknown)."""
-    return _insert_rows(model, rows, on_conflict=_ON_CONFLICT_IGNORE)
-
-
-def _insert_values(
-    model: type[models.Model], attnames: Sequence[str], rows: list[list[Any]], on_conflict=""
-) -> int:
-    """One executemany of rows whose values are already in the database's forms."""
-    if not rows:
-        return 0
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(model._meta.get_field(name).column) for name in attnames)
-    placeholders = ", ".join(["%s"] * len(attnames))
-    sql = (
-        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "
-        f"VALUES ({placeholders}){on_conflict}"
-    )
-    return bound_executemany(sql, rows)
-
-
-def _insert_rows(model: type[models.Model], rows: list[dict[str, Any]], on_conflict="") -> int:
-    """One executemany for a whole batch, whatever its size.
-
-    bulk_create would instantiate a model per row and split the batch into statements of
-    ~999 parameters on SQLite; this keeps one statement per batch and adapts values with
-    Django's own field preparation.
-    """
-    if not rows:
-        return 0
-    fields = [f for f in model._meta.concrete_fields if not (f.primary_key and f.auto_created)]
-    plain = (models.CharField, models.TextField, models.IntegerField, models.BooleanField)
-    # Plain values go as they are; dates, JSON and UUID keys through Django's own adaptation.
-    names_defaults = [(f.attname, f.get_default()) for f in fields]
-    prepared = [(i, p) for i, f in enumerate(fields) if (p := _preparer(f, plain)) is not None]
-    params = []
-    for row in rows:
-        values = [row.get(name, default) for name, default in names_defaults]
-        for i, prepare in prepared:
-            if values[i] is not None:
-                values[i] = prepare(values[i])
-        params.append(values)
-    return _insert_values(model, [f.attname for f in fields], params, on_conflict)
+def _rows_in(queryset, field: str, values: Iterable, *columns: str) -> list[tuple]:
+    """`columns` of the rows whose `field` is among `values`, asked in chunks."""
+    values = list(values)
+    return [
+        row
+        for start in range(0, len(values), _IN_CHUNK)
+        for row in queryset.filter(**{f"{field}__in": values[start : start + _IN_CHUNK]})
+        .order_by()
+        .values_list(*columns)
+    ]
 
 
 # --- run state -----------------------------------------------------------------------
@@ -246,17 +144,15 @@ class _UsedNumbers:
             self.window.popleft()
         if not self.window and not self.exhausted:
             start = max(num, self.read_from)
-            rows = bound_fetchall(_used_numbers_sql(), [self.project_id, start, _USED_WINDOW])
-            self.window.extend(n for (n,) in rows)
-            self.exhausted = len(rows) < _USED_WINDOW
-            self.read_from = rows[-1][0] + 1 if rows else start
+            nums = list(
+                Session.objects.filter(project_id=self.project_id, num__gte=start)
+                .order_by("num")
+                .values_list("num", flat=True)[:_USED_WINDOW]
+            )
+            self.window.extend(nums)
+            self.exhausted = len(nums) < _USED_WINDOW
+            self.read_from = nums[-1] + 1 if nums else start
         return self.window[0] if self.window else None
-
-
-def _used_numbers_sql() -> str:
-    quote = connection.ops.quote_name
-    table, project = quote(Session._meta.db_table), quote(Session._meta.get_field("project").column)
-    return f"SELECT num FROM {table} WHERE {project} = %s AND num >= %s ORDER BY num LIMIT %s"
 
 
 _USED_WINDOW = 5_000
@@ -274,7 +170,6 @@ class _State:
     run: MigrationRun
     workspace: Workspace
     source: str
-    dry_run: bool
     include_terminated: bool
     claude_home: str
     data_dir: str
@@ -284,10 +179,6 @@ class _State:
     # Second pass: the next number to try, and the used numbers from there on, per project.
     next_num: dict[str, int] = field(default_factory=dict)
     used_nums: dict[str, _UsedNumbers] = field(default_factory=dict)
-    # Dry run only: what the real run would have inserted so far.
-    virtual_projects: set[str] = field(default_factory=set)
-    virtual_sessions: dict[str, str] = field(default_factory=dict)  # id → source path
-    virtual_nums: dict[tuple[str, int], str] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     realpath: CachedRealpath = field(default_factory=CachedRealpath)
     row_format: SessionRowFormat = field(default_factory=_session_row_format)
@@ -357,7 +248,7 @@ def _projects_plan(
             continue
         state.seen_projects.add(record.id)
         reason = "; ".join(record.notes)
-        if record.id in existing or record.id in state.virtual_projects:
+        if record.id in existing:
             items.append(ItemRecord("project", record.id, Outcome.SKIPPED, "already exists"))
             continue
         rows.append(_project_row(state, record))
@@ -367,7 +258,7 @@ def _projects_plan(
 
 
 def _existing_projects(state: _State, ids: Iterable[str]) -> set[str]:
-    return {row[0] for row in _select_in(Project, ["id"], id=list(ids))}
+    return {pk for (pk,) in _rows_in(Project.objects, "id", ids, "id")}
 
 
 def _import_config_projects(state: _State, root: str) -> None:
@@ -420,10 +311,7 @@ def _import_config_projects(state: _State, root: str) -> None:
 
 
 def _write_projects(state: _State, rows: list[dict]) -> None:
-    if state.dry_run:
-        state.virtual_projects.update(row["id"] for row in rows)
-    else:
-        _insert_ignore(Project, rows)
+    Project.objects.bulk_create([Project(**row) for row in rows], ignore_conflicts=True)
 
 
 def _items_record(state: _State, items: list[ItemRecord]) -> None:
@@ -454,7 +342,7 @@ def _session_values(state: _State, parsed: ParsedSession, num: int) -> list[Any]
 def _insert_sessions(state: _State, rows: list[list[Any]]) -> int:
     """INSERT … ON CONFLICT DO NOTHING of the batch's session rows; returns the count the
     driver reports inserted (-1: unknown)."""
-    return _insert_values(Session, state.row_format.columns, rows, _ON_CONFLICT_IGNORE)
+    return rows_insert(Session, state.row_format.columns, rows, ignore_conflicts=True)
 
 
 def _transcript_plan(
@@ -509,7 +397,7 @@ def _next_free(state: _State, project_id: str) -> int:
     if used is None:
         used = state.used_nums[project_id] = _UsedNumbers(project_id)
     num = state.next_num.get(project_id, 1)
-    while used.first_at_or_above(num) == num or (project_id, num) in state.virtual_nums:
+    while used.first_at_or_above(num) == num:
         num += 1
     state.next_num[project_id] = num + 1
     return num
@@ -542,16 +430,17 @@ def _session_batch(
 
     project_ids = {r.project_id for r in records}
     existing_projects = _existing_projects(state, project_ids)
-    existing_sessions = dict(_select_in(Session, ["id", "source_path"], id=[r.id for r in records]))
+    existing_sessions = dict(
+        _rows_in(Session.objects, "id", (r.id for r in records), "id", "source_path")
+    )
     if second_pass:
         taken: dict[tuple[str, int], str] = {}
     else:
         hints = {r.num_hint if r.num_hint is not None else 0 for r in records}
+        in_projects = Session.objects.filter(project__in=sorted(project_ids))
         taken = {
             (pid, num): sid
-            for pid, num, sid in _select_in(
-                Session, ["project", "num", "id"], project=sorted(project_ids), num=sorted(hints)
-            )
+            for pid, num, sid in _rows_in(in_projects, "num", sorted(hints), "project", "num", "id")
         }
 
     # Projects the sessions need that do not exist yet: created from the directory name.
@@ -572,7 +461,7 @@ def _session_batch(
     copies: list[_TranscriptCopy] = []
     batch_ids: set[str] = set()
     for record in records:
-        imported_from = existing_sessions.get(record.id) or state.virtual_sessions.get(record.id)
+        imported_from = existing_sessions.get(record.id)
         if imported_from is not None:
             items.append(ItemRecord("session", record.id, Outcome.SKIPPED, "already imported"))
             # The transcript belongs to the file the session was imported from.
@@ -595,7 +484,7 @@ def _session_batch(
             if num is None and record.kind == "orchestrator":
                 num = 0
             key = (record.project_id, num)
-            holder = (taken.get(key) or state.virtual_nums.get(key)) if num is not None else None
+            holder = taken.get(key) if num is not None else None
             if num is None or holder is not None:
                 note = f"number {num} is taken by {holder}"
                 state.deferred.append(
@@ -621,16 +510,11 @@ def _session_batch(
     # (id, source path, project, number) of each session row, as written.
     at = [state.column[name] for name in ("id", "source_path", "project_id", "num")]
     landed = [tuple(row[i] for i in at) for row in session_rows]
-    if state.dry_run:
-        state.virtual_projects.update(row["id"] for row in project_rows)
-        state.virtual_sessions.update((sid, path) for sid, path, _, _ in landed)
-        state.virtual_nums.update(((pid, num), sid) for sid, _, pid, num in landed)
-    else:
-        _insert_ignore(Project, project_rows)
-        inserted = _insert_sessions(state, session_rows)
-        # Fewer rows than sent: some lost a race with another writer; find out which.
-        if inserted != len(session_rows):
-            items = _confirm_inserted(landed, items)
+    _write_projects(state, project_rows)
+    inserted = _insert_sessions(state, session_rows)
+    # Fewer rows than sent: some lost a race with another writer; find out which.
+    if inserted != len(session_rows):
+        items = _confirm_inserted(landed, items)
     _items_record(state, items)
     return copies
 
@@ -640,7 +524,7 @@ def _confirm_inserted(
 ) -> list[ItemRecord]:
     """A row that lost a race with a concurrent writer is reported, not claimed (one query)."""
     mine = {sid: path for sid, path, _, _ in landed}
-    stored = dict(_select_in(Session, ["id", "source_path"], id=list(mine)))
+    stored = dict(_rows_in(Session.objects, "id", mine, "id", "source_path"))
     fixed = []
     for item in items:
         if item.subject_type == "session" and item.outcome == Outcome.MIGRATED:
@@ -680,7 +564,7 @@ def _copy_transcripts(copies: list[_TranscriptCopy]) -> int:
 def _copy_after_commit(state: _State, copies: list[_TranscriptCopy]) -> None:
     """Files are copied only once the batch that journals them has committed (never in a
     dry run, never when the batch rolls back)."""
-    if copies and not state.dry_run:
+    if copies:
         transaction.on_commit(partial(_copy_transcripts, copies))
 
 
@@ -739,7 +623,7 @@ def _already_imported(
         else:
             readable.append(file)
     columns = ["id", "source_path", "project", "harness", "agent_session_id", "workspace_path"]
-    rows = _select_in(Session, columns, id=[f.session_id for f in readable])
+    rows = _rows_in(Session.objects, "id", (f.session_id for f in readable), *columns)
     by_id = {row[0]: row for row in rows}
     items: list[ItemRecord] = []
     copies: list[_TranscriptCopy] = []
@@ -794,27 +678,36 @@ def _count_files(
     return total
 
 
-def legacy_import_plan(
+def ao_store_plan(
     *,
     source: str,
-    path: str,
+    location: str,
     workspace_slug: str = Workspace.DEFAULT_SLUG,
     claude_home: str | None = None,
     include_terminated: bool = False,
     batch_size: int = DEFAULT_BATCH_SIZE,
     parse_ahead: bool | None = None,
 ) -> Planned:
-    """Import one legacy store. `parse_ahead`: parse the next batch in a helper process
-    while this one writes (None: when there is a second core and more than one batch)."""
-    if source not in SOURCES:
-        raise MigrationError(f"Unknown source {source!r}; use one of {', '.join(SOURCES)}.")
+    """Import one ao or ao-rs store. `parse_ahead`: parse the next batch in a helper
+    process while this one writes (None: when there is a second core and more than one
+    batch)."""
     if batch_size < 1:
-        raise MigrationError("The batch size must be at least 1.")
-    path = os.path.abspath(os.path.expanduser(path))
+        raise MigrationError("--batch-size must be at least 1.")
+    path = os.path.abspath(os.path.expanduser(location))
     if not os.path.isdir(path):
-        raise MigrationError(f"Source path {path} is not a readable directory.")
+        raise MigrationError(
+            f"Source path {path} does not exist or is not a directory; pass the path of "
+            "the legacy store as PATH."
+        )
+    if not os.access(path, os.R_OK | os.X_OK):
+        raise MigrationError(
+            f"Source path {path} is not readable; fix its permissions or run as its owner."
+        )
     if not Workspace.objects.filter(slug=workspace_slug).exists():
-        raise MigrationError(f"Workspace {workspace_slug!r} does not exist.")
+        raise MigrationError(
+            f"Workspace {workspace_slug!r} does not exist; create it in the admin or pass "
+            "--workspace with an existing slug."
+        )
     claude_home = os.path.abspath(
         os.path.expanduser(claude_home or str(settings.CLAUDE_CONFIG_DIR))
     )
@@ -830,7 +723,7 @@ def legacy_import_plan(
     return Planned(params=params)
 
 
-def legacy_import_execute(run: MigrationRun) -> dict:
+def ao_store_execute(run: MigrationRun) -> dict:
     params = run.params
     source, path, batch_size = params["source"], params["path"], params["batch_size"]
     parse_ahead = params.get("parse_ahead")
@@ -838,32 +731,30 @@ def legacy_import_execute(run: MigrationRun) -> dict:
         run=run,
         workspace=Workspace.objects.get(slug=params["workspace"]),
         source=source,
-        dry_run=run.dry_run,
         include_terminated=params["include_terminated"],
         claude_home=params["claude_home"],
         data_dir=str(settings.SESSIONHUB_DATA_DIR),
         now=timezone.now(),
     )
     try:
-        with _sqlite_bulk_settings(), _settled_heap():
-            with ParseAhead(
-                source=source,
-                enabled=parse_ahead is not False and usable_cores() > 1,
-                row_format=state.row_format,
-                claude_home=state.claude_home,
-            ) as parser:
-                # More than one batch: start the helper now, so it starts while the walk
-                # counts (unless parse ahead was asked for explicitly, then it starts on
-                # the first batch to parse).
-                on_many = parser.start if parse_ahead is None else None
-                total = _count_files(state, path, more_than=batch_size, on_more=on_many)
-                migration_run_progress(run=run, total=total)
-                if parse_ahead is None and total <= batch_size:
-                    parser.enabled = False  # one batch: nothing to overlap
-                if source == "ao":
-                    _import_config_projects(state, path)
-                _process_files(state, _session_files(state, path), batch_size, parser)
-            _process_deferred(state, batch_size)
+        with _settled_heap(), ParseAhead(
+            source=source,
+            enabled=parse_ahead is not False and usable_cores() > 1,
+            row_format=state.row_format,
+            claude_home=state.claude_home,
+        ) as parser:
+            # More than one batch: start the helper now, so it starts while the walk
+            # counts (unless parse ahead was asked for explicitly, then it starts on
+            # the first batch to parse).
+            on_many = parser.start if parse_ahead is None else None
+            total = _count_files(state, path, more_than=batch_size, on_more=on_many)
+            migration_run_progress(run=run, total=total)
+            if parse_ahead is None and total <= batch_size:
+                parser.enabled = False  # one batch: nothing to overlap
+            if source == "ao":
+                _import_config_projects(state, path)
+            _process_files(state, _session_files(state, path), batch_size, parser)
+        _process_deferred(state, batch_size)
     finally:
         run.counts = _summary(state)
     return run.counts
@@ -882,37 +773,8 @@ def _settled_heap():
         gc.unfreeze()
 
 
-class _sqlite_bulk_settings:
-    """On SQLite, for the length of a run: a 32 MB page cache (the session table has 14
-    indexes, and with the default 2 MB their pages are re-read from the OS on every
-    batch), and a WAL checkpoint every 20,000 pages instead of 1,000 (every checkpoint
-    copies the index pages each batch touches back into the database file, so fewer
-    checkpoints copy them fewer times). The previous values come back at the end, with
-    one checkpoint."""
-
-    SETTINGS = {"cache_size": -32 * 1024, "wal_autocheckpoint": 20_000}
-
-    def __enter__(self):
-        self.previous: dict[str, int] = {}
-        if connection.vendor == "sqlite":
-            with connection.cursor() as cursor:
-                for name, value in self.SETTINGS.items():
-                    self.previous[name] = cursor.execute(f"PRAGMA {name}").fetchone()[0]
-                    cursor.execute(f"PRAGMA {name} = {int(value)}")
-        return self
-
-    def __exit__(self, *exc_info):
-        if self.previous:
-            with connection.cursor() as cursor:
-                for name, value in self.previous.items():
-                    cursor.execute(f"PRAGMA {name} = {int(value)}")
-                if not connection.in_atomic_block:  # a checkpoint cannot run in one
-                    cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        return False
-
-
 def _summary(state: _State) -> dict[str, int]:
-    """Per subject type and outcome, plus the files and sessions left out on purpose."""
+    """The files and sessions left out on purpose (the journal counts the items)."""
     counts: dict[str, int] = {
         "files_skipped": 0,
         "sessions_not_in_scope": 0,
@@ -921,16 +783,13 @@ def _summary(state: _State) -> dict[str, int]:
         "transcripts_source_missing": 0,
     }
     counts.update(state.counts)
-    per = state.run.items.values("subject_type", "outcome").annotate(n=Count("id")).order_by()
-    for row in per:
-        counts[f"{row['subject_type']}_{row['outcome']}"] = row["n"]
     return counts
 
 
 # --- undo ----------------------------------------------------------------------------
 
 
-def legacy_import_undo(run: MigrationRun) -> UndoResult:
+def ao_store_undo(run: MigrationRun) -> UndoResult:
     """Remove exactly what the run created: its sessions, its projects, its transcript copies.
 
     A session is removed only while it still carries the source path this run wrote; a
@@ -988,22 +847,19 @@ def _undo_chunk(subject_type: str, chunk: list[MigrationItem], notes: list[str])
     return len([i for i in ids if i not in busy]) if deleted else 0
 
 
-__all__ = [
-    "DEFAULT_BATCH_SIZE",
-    "SOURCES",
-    "default_source_path",
-    "legacy_import_plan",
-    "legacy_import_undo",
-]
-
-
-migration_kind_register(
-    MigrationKind(
-        MigrationRun.Kind.LEGACY_IMPORT,
-        plan=legacy_import_plan,
-        execute=legacy_import_execute,
-        undo=legacy_import_undo,
-        dry_run=DryRun.PLANNED_BY_KIND,  # the virtual state above
-        one_at_a_time=True,
+def _ao_store_source(name: str, default_location: str) -> LegacySource:
+    return LegacySource(
+        name=name,
+        default_location=lambda: os.path.expanduser(default_location),
+        plan=partial(ao_store_plan, source=name),
+        execute=ao_store_execute,
+        undo=ao_store_undo,
+        options=(
+            "workspace_slug", "claude_home", "include_terminated", "batch_size", "parse_ahead",
+        ),  # fmt: skip
+        location_help=f"the {name} store directory (default {default_location})",
     )
-)
+
+
+legacy_source_register(_ao_store_source("ao", "~/.agent-orchestrator"))
+legacy_source_register(_ao_store_source("ao-rs", "~/.ao-rs/sessions"))

@@ -1,0 +1,86 @@
+"""migrate_legacy: one migration kind, `legacy_import`, for every legacy origin.
+
+Each origin (ao, ao-rs, …) is a LegacySource registered here with its own plan, execute
+and undo; the kind hands a run to the source named in its params. A run is a dry run by
+being rolled back (journal.DryRun.ROLLED_BACK): a source writes as it would for real,
+registers file copies with `transaction.on_commit`, and the journal does the rest.
+Adding an origin: a module in this package that calls `legacy_source_register`, imported
+at the bottom of this file.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from migration_app.models import MigrationRun
+from migration_app.services.journal import (
+    DryRun,
+    MigrationError,
+    MigrationKind,
+    Planned,
+    UndoResult,
+    migration_kind_register,
+)
+
+
+@dataclass(frozen=True)
+class LegacySource:
+    name: str  # the value of migrate_legacy --source
+    default_location: Callable[[], str]  # where the origin keeps its store by default
+    plan: Callable[..., Planned]  # location=…, plus the command options it names
+    execute: Callable[[MigrationRun], dict[str, Any]]
+    undo: Callable[[MigrationRun], UndoResult]
+    options: tuple[str, ...] = ()  # migrate_legacy options its plan takes
+    location_help: str = "the legacy store"
+
+
+_SOURCES: dict[str, LegacySource] = {}
+
+
+def legacy_source_register(source: LegacySource) -> LegacySource:
+    _SOURCES[source.name] = source
+    return source
+
+
+def legacy_source_get(name: str) -> LegacySource:
+    try:
+        return _SOURCES[name]
+    except KeyError:
+        known = ", ".join(legacy_source_names())
+        raise MigrationError(f"Unknown source {name!r}; use one of {known}.") from None
+
+
+def legacy_source_names() -> list[str]:
+    return sorted(_SOURCES)
+
+
+def legacy_import_plan(*, source: str, **request: Any) -> Planned:
+    planned = legacy_source_get(source).plan(**request)
+    return Planned(
+        params={"source": source, **planned.params},
+        total=planned.total,
+        selection=planned.selection,
+    )
+
+
+def legacy_import_execute(run: MigrationRun) -> dict[str, Any]:
+    return legacy_source_get(run.params["source"]).execute(run)
+
+
+def legacy_import_undo(run: MigrationRun) -> UndoResult:
+    return legacy_source_get(run.params["source"]).undo(run)
+
+
+migration_kind_register(
+    MigrationKind(
+        MigrationRun.Kind.LEGACY_IMPORT,
+        plan=legacy_import_plan,
+        execute=legacy_import_execute,
+        undo=legacy_import_undo,
+        dry_run=DryRun.ROLLED_BACK,
+        one_at_a_time=True,  # the importers' numbering and idempotency assume one writer
+    )
+)
+
+# The origins; each registers itself.
+from migration_app.services.legacy_import import ao_store  # noqa: E402, F401
