@@ -32,6 +32,8 @@ class LegacySource:
     undo: Callable[[MigrationRun], UndoResult]
     options: tuple[str, ...] = ()  # migrate_legacy options its plan takes
     location_help: str = "the legacy store"
+    # Writes a small realistic store at a path (make_sample_store), for trying the import.
+    sample_write: Callable[[str], None] | None = None
 
 
 _SOURCES: dict[str, LegacySource] = {}

@@ -53,6 +53,7 @@ from migration_app.legacy.rows import (
     ParsedSession,
     SessionRowFormat,
 )
+from migration_app.legacy.synthetic import ao_rs_tree_generate, ao_tree_generate
 from migration_app.legacy.transcripts import (
     CachedRealpath,
     transcript_destination,
@@ -737,12 +738,15 @@ def ao_store_execute(run: MigrationRun) -> dict:
         now=timezone.now(),
     )
     try:
-        with _settled_heap(), ParseAhead(
-            source=source,
-            enabled=parse_ahead is not False and usable_cores() > 1,
-            row_format=state.row_format,
-            claude_home=state.claude_home,
-        ) as parser:
+        with (
+            _settled_heap(),
+            ParseAhead(
+                source=source,
+                enabled=parse_ahead is not False and usable_cores() > 1,
+                row_format=state.row_format,
+                claude_home=state.claude_home,
+            ) as parser,
+        ):
             # More than one batch: start the helper now, so it starts while the walk
             # counts (unless parse ahead was asked for explicitly, then it starts on
             # the first batch to parse).
@@ -847,7 +851,15 @@ def _undo_chunk(subject_type: str, chunk: list[MigrationItem], notes: list[str])
     return len([i for i in ids if i not in busy]) if deleted else 0
 
 
-def _ao_store_source(name: str, default_location: str) -> LegacySource:
+def _ao_sample(path: str) -> None:
+    ao_tree_generate(path, sessions=40)
+
+
+def _ao_rs_sample(path: str) -> None:
+    ao_rs_tree_generate(path, sessions=30)
+
+
+def _ao_store_source(name: str, default_location: str, sample_write) -> LegacySource:
     return LegacySource(
         name=name,
         default_location=lambda: os.path.expanduser(default_location),
@@ -855,11 +867,16 @@ def _ao_store_source(name: str, default_location: str) -> LegacySource:
         execute=ao_store_execute,
         undo=ao_store_undo,
         options=(
-            "workspace_slug", "claude_home", "include_terminated", "batch_size", "parse_ahead",
+            "workspace_slug",
+            "claude_home",
+            "include_terminated",
+            "batch_size",
+            "parse_ahead",
         ),  # fmt: skip
         location_help=f"the {name} store directory (default {default_location})",
+        sample_write=sample_write,
     )
 
 
-legacy_source_register(_ao_store_source("ao", "~/.agent-orchestrator"))
-legacy_source_register(_ao_store_source("ao-rs", "~/.ao-rs/sessions"))
+legacy_source_register(_ao_store_source("ao", "~/.agent-orchestrator", _ao_sample))
+legacy_source_register(_ao_store_source("ao-rs", "~/.ao-rs/sessions", _ao_rs_sample))
