@@ -1,0 +1,203 @@
+"""Each workstream's messages.jsonl → Messages, streamed from the offset reached before.
+
+A batch of lines is one transaction: its conversations (one per session, one per
+workstream for lines without a session), its messages, its journal items and the log's
+new offset (LegacyLogOffset) commit together, so after a kill -9 the offset is exactly
+where the rows end. A re-run reads on from there: after arawn appended lines, only those.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from itertools import islice
+
+from django.db import transaction
+from django.db.models import F, Max, Value
+from django.db.models.functions import Coalesce, Greatest
+
+from migration_app.legacy.arawn import MESSAGES_LOG, LogLine, log_head, log_lines
+from migration_app.models import LegacyLogOffset
+from migration_app.services.journal import ItemRecord, migration_run_progress
+from migration_app.services.legacy_import.arawn_store.state import (
+    ArawnState,
+    Outcome,
+    session_conversation_id,
+    workstream_conversation_id,
+)
+from projects_app.models import Conversation, Message
+
+
+def message_logs(state: ArawnState) -> list[tuple[str, str]]:
+    """(workstream id, log path) of every usable workstream that has a log."""
+    logs = []
+    for ws_id in sorted(state.workstreams):
+        path = os.path.join(state.tree, ws_id, MESSAGES_LOG)
+        if os.path.isfile(path):
+            logs.append((ws_id, path))
+    return logs
+
+
+def messages_import(state: ArawnState) -> None:
+    for ws_id, path in message_logs(state):
+        _log_import(state, ws_id, path)
+        migration_run_progress(run=state.run, advance=1)
+
+
+def _start(state: ArawnState, path: str) -> tuple[int, int, list[ItemRecord]]:
+    """Where to read from: the offset kept, unless the log is no longer the one read."""
+    kept = LegacyLogOffset.objects.filter(path=path).values("offset", "lines", "head_sha256")
+    kept = kept.first()
+    if not kept or not kept["offset"]:
+        return 0, 0, []
+    size = os.path.getsize(path)
+    if size >= kept["offset"] and log_head(path, kept["offset"]) == kept["head_sha256"]:
+        return kept["offset"], kept["lines"], []
+    state.bump("logs_reread")
+    why = "the log is shorter or its start changed since the last import; read again from 0"
+    return 0, 0, [ItemRecord("message_log", path, Outcome.SKIPPED, why)]
+
+
+def _log_import(state: ArawnState, ws_id: str, path: str) -> None:
+    offset, lines, notes = _start(state, path)
+    if notes:
+        state.record(notes)
+    if offset == os.path.getsize(path):
+        state.bump("logs_unchanged")
+        return
+    batches = _batched(log_lines(path, offset=offset, lines_before=lines), state.batch_size)
+    for batch in batches:
+        with transaction.atomic():
+            _batch_write(state, ws_id, path, batch, offset, lines)
+        offset, lines = batch[-1].end, batch[-1].number
+
+
+def _batched(lines: Iterator[LogLine], size: int) -> Iterator[list[LogLine]]:
+    while chunk := list(islice(lines, size)):
+        yield chunk
+
+
+def _conversation_for(ws_id: str, message: dict) -> tuple[uuid.UUID, str, str]:
+    sid = message["session_id"]
+    if sid:
+        return session_conversation_id(sid), "session_id", sid
+    return workstream_conversation_id(ws_id), "workstream_id", ws_id
+
+
+def _batch_write(
+    state: ArawnState, ws_id: str, path: str, batch: list[LogLine], offset: int, lines: int
+) -> None:
+    items: list[ItemRecord] = []
+    parsed: list[tuple[LogLine, uuid.UUID, uuid.UUID]] = []
+    wanted: dict[uuid.UUID, tuple[str, str, LogLine]] = {}
+    for line in batch:
+        message = line.message
+        if message is not None:
+            try:
+                message_id = uuid.UUID(message["id"])
+            except ValueError:
+                line.problem, message = f"id {message['id']!r} is not a UUID", None
+        if message is None:
+            state.bump("message_lines_rejected")
+            where = f"{path}:{line.number}"
+            items.append(ItemRecord("message_line", where, Outcome.FAILED, line.problem))
+            continue
+        conv_id, key, ref = _conversation_for(ws_id, message)
+        wanted.setdefault(conv_id, (key, ref, line))
+        parsed.append((line, message_id, conv_id))
+    items += _conversations_ensure(state, wanted)
+    present = set(
+        Message.objects.filter(pk__in=[m for _, m, _ in parsed]).values_list("pk", flat=True)
+    )
+    new, seen = [], set()
+    rel = os.path.relpath(path, state.tree)
+    for line, message_id, conv_id in parsed:
+        if message_id in present or message_id in seen:
+            state.bump("messages_already_present")
+            continue
+        seen.add(message_id)
+        m = line.message
+        extra = {**m["extra"], "source": "arawn", "log": rel, "line": line.number}
+        if m["session_id"]:
+            extra["session_id"] = m["session_id"]
+        new.append(
+            Message(
+                id=message_id,
+                conversation_id=conv_id,
+                role=m["role"],
+                content=m["content"],
+                tool_calls=m["tool_calls"],
+                tool_call_id=m["tool_call_id"],
+                extra_data=extra,
+                created_at=m["created_at"],
+            )
+        )
+    Message.objects.bulk_create(new, batch_size=state.batch_size)
+    state.bump("messages_imported", len(new))
+    _counters_update(new)
+    end, end_lines = batch[-1].end, batch[-1].number
+    before = {"offset": offset, "lines": lines}
+    after = {"ids": [str(m.id) for m in new], "offset": end, "lines": end_lines}
+    subject = f"{path}:{batch[0].number}-{end_lines}"
+    items.append(
+        ItemRecord("messages", subject, Outcome.MIGRATED, f"{len(new)} messages", before, after)
+    )
+    LegacyLogOffset.objects.update_or_create(
+        path=path,
+        defaults={"offset": end, "lines": end_lines, "head_sha256": log_head(path, end)},
+    )
+    state.record(items)
+
+
+def _conversations_ensure(
+    state: ArawnState, wanted: dict[uuid.UUID, tuple[str, str, LogLine]]
+) -> list[ItemRecord]:
+    """Create the conversations a batch needs that do not exist yet (a session's exists
+    from its import; a workstream's, or an unknown session's, is made here)."""
+    existing = set(Conversation.objects.filter(pk__in=list(wanted)).values_list("pk", flat=True))
+    items, new = [], []
+    for conv_id, (key, ref, line) in wanted.items():
+        if conv_id in existing:
+            continue
+        if key == "workstream_id":
+            title = f"arawn workstream {ref}: messages without a session"
+        else:
+            title = f"arawn session {ref} (no such session in workstreams.db)"
+        new.append(
+            Conversation(
+                id=conv_id,
+                workspace=state.workspace,
+                title=title[:500],
+                purpose="arawn",
+                extra_data={"source": "arawn", key: ref},
+                created_at=line.message["created_at"],
+            )
+        )
+        after = {key: ref}
+        items.append(ItemRecord("conversation", str(conv_id), Outcome.MIGRATED, title, None, after))
+    Conversation.objects.bulk_create(new)
+    return items
+
+
+def _counters_update(new: list[Message]) -> None:
+    """message_count and last_message_at of the conversations that received messages."""
+    per: dict[uuid.UUID, list] = {}
+    for m in new:
+        count_last = per.setdefault(m.conversation_id, [0, m.created_at])
+        count_last[0] += 1
+        count_last[1] = max(count_last[1], m.created_at)
+    for conv_id, (count, last) in per.items():
+        Conversation.objects.filter(pk=conv_id).update(
+            message_count=F("message_count") + count,
+            last_message_at=Greatest(Coalesce("last_message_at", Value(last)), Value(last)),
+        )
+
+
+def conversations_recount(conversation_ids: list) -> None:
+    """Counters from the rows (after an undo removed messages)."""
+    for conv_id in conversation_ids:
+        rows = Message.objects.filter(conversation_id=conv_id)
+        Conversation.objects.filter(pk=conv_id).update(
+            message_count=rows.count(), last_message_at=rows.aggregate(m=Max("created_at"))["m"]
+        )
