@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -187,9 +186,10 @@ def _digest(path: Path) -> str:
 
 
 def files_copy(state: ArawnState, copies: list[FileCopy]) -> None:
+    made: set[Path] = set()  # directories known to exist (one mkdir per directory)
     for copy in copies:
         try:
-            done = _copy_one(copy)
+            done = _copy_one(copy, made)
         except (OSError, ValueError) as exc:
             state.bump("files_copy_failed")
             if len(state.copy_errors) < 20:
@@ -198,24 +198,21 @@ def files_copy(state: ArawnState, copies: list[FileCopy]) -> None:
         state.bump("files_copied" if done else "files_already_present")
 
 
-def _copy_one(copy: FileCopy) -> bool:
+def _copy_one(copy: FileCopy, made: set[Path]) -> bool:
     """Copy one entry; False when the destination appeared meanwhile (left alone)."""
     dest = Path(copy.dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    temp = dest.with_name(dest.name + TEMP_SUFFIX)
-    if os.path.lexists(temp):
-        os.unlink(temp)  # left by a run killed mid-copy
+    if dest.parent not in made:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        made.add(dest.parent)
     if copy.kind == "symlink":
         try:
             os.symlink(copy.target, dest)
         except FileExistsError:
             return False
         return True
-    source_digest = _copy_bytes(Path(copy.source), temp)
+    temp = dest.with_name(dest.name + TEMP_SUFFIX)
     try:
-        if _digest(temp) != source_digest:
-            raise ValueError("sha256 of the copy differs from the source")
-        shutil.copystat(copy.source, temp, follow_symlinks=False)
+        _copy_verified(copy.source, temp)
         rename_noreplace(temp, dest)
     except FileExistsError:
         return False
@@ -225,19 +222,38 @@ def _copy_one(copy: FileCopy) -> bool:
     return True
 
 
-def _copy_bytes(source: Path, temp: Path) -> str:
+def _open_new(temp: Path) -> int:
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    try:
+        return os.open(temp, flags, 0o600)
+    except FileExistsError:
+        os.unlink(temp)  # left by a run killed mid-copy
+        return os.open(temp, flags, 0o600)
+
+
+def _copy_verified(source: str, temp: Path) -> None:
+    """Copy the bytes to `temp`, read them back and compare sha256 with what was read from
+    the source; give the copy the source's mode and times (as cp -a)."""
     digest = hashlib.sha256()
     in_fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW)
     try:
-        out_fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        st = os.fstat(in_fd)
+        out_fd = _open_new(temp)
         try:
             while chunk := os.read(in_fd, CHUNK):
                 digest.update(chunk)
                 view = memoryview(chunk)
                 while view:
                     view = view[os.write(out_fd, view) :]
+            os.lseek(out_fd, 0, os.SEEK_SET)
+            check = hashlib.sha256()
+            while chunk := os.read(out_fd, CHUNK):
+                check.update(chunk)
+            if check.digest() != digest.digest():
+                raise ValueError("sha256 of the copy differs from the source")
+            os.fchmod(out_fd, st.st_mode & 0o7777)
+            os.utime(out_fd, ns=(st.st_atime_ns, st.st_mtime_ns))
         finally:
             os.close(out_fd)
     finally:
         os.close(in_fd)
-    return digest.hexdigest()
