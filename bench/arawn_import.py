@@ -19,6 +19,7 @@ The import is undone between rounds (not timed).
 
 import json
 import os
+import resource
 import shutil
 import sqlite3
 import subprocess
@@ -121,7 +122,10 @@ def main(argv=None) -> int:
             }
             units = sample.messages + sample.files
             figures = harness.Figures(reference="floor: json + executemany, cp -a")
+            first = None
             for _ in range(args.rounds):
+                if first is not None:
+                    migration_undo(run=first)  # the next round imports into an empty hub
                 scratch = source / "floor"
                 scratch.mkdir()
                 figures.time(
@@ -141,8 +145,9 @@ def main(argv=None) -> int:
                     items=units,
                 )
                 assert again.counts.get("migrated", 0) == 0, again.counts
-                migration_undo(run=first)
             figures.print()
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+            print(f"peak RSS of the benchmark process (sample writing included): {peak} MB")
             first_ratio = figures.median("first import") / figures.median(figures.reference)
             rerun_ratio = figures.median("re-run, nothing changed") / figures.median("first import")
             first_text = f"first import <= 2x the floor (here {first_ratio:.2f}x)"

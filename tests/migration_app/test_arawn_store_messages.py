@@ -101,7 +101,7 @@ def test_a_rerun_after_appended_lines_reads_and_imports_only_the_new_ones(arawn)
     second = arawn_run(arawn)
     assert second.counts["messages_imported"] == 2
     assert second.counts["logs_unchanged"] == first.counts.get("logs_unchanged", 0) + 5
-    (batch,) = items_of(second, "messages").values()
+    (batch,) = items_of(second, "message_batch").values()
     assert batch.subject_id == f"{log}:6-7" and batch.before == {"offset": kept.offset, "lines": 5}
     assert sorted(batch.after["ids"]) == sorted(line["id"] for line in added)
     # The bad line of the first run is not read again.
@@ -152,3 +152,17 @@ def test_a_line_whose_id_is_no_uuid_is_rejected(arawn):
     assert items_of(run, "message_line")[f"{paused_log(arawn)}:6"].reason == (
         "id 'not-a-uuid' is not a UUID"
     )
+
+
+def test_big_batches_ask_the_database_in_chunks_and_undo_them_whole(arawn, monkeypatch):
+    """A batch holds ten row batches of lines; id lists go to the database IN_CHUNK at a
+    time (SQLite refuses more than 32,766 parameters), on import and on undo."""
+    from migration_app.services.legacy_import.arawn_store import messages, state, undo
+
+    for module in (messages, state, undo):
+        monkeypatch.setattr(module, "IN_CHUNK", 3)
+    run = arawn_run(arawn)
+    assert Message.objects.count() == arawn.messages
+    assert arawn_run(arawn).counts["messages_imported"] == 0
+    migration_undo(run=run)
+    assert not Message.objects.exists() and not LegacyLogOffset.objects.exists()

@@ -24,8 +24,10 @@ from migration_app.models import LegacyLogOffset
 from migration_app.services.bulk import rows_insert, rows_update
 from migration_app.services.journal import ItemRecord, migration_run_progress
 from migration_app.services.legacy_import.arawn_store.state import (
+    IN_CHUNK,
     ArawnState,
     Outcome,
+    rows_in,
     session_conversation_id,
     workstream_conversation_id,
 )
@@ -160,9 +162,7 @@ def _batch_write(
         wanted.setdefault(conv_id, (key, ref, line))
         parsed.append((line, message_id, conv_id))
     items += _conversations_ensure(state, wanted)
-    present = set(
-        Message.objects.filter(pk__in=[m for _, m, _ in parsed]).values_list("pk", flat=True)
-    )
+    present = {pk for (pk,) in rows_in(Message.objects, "pk", [m for _, m, _ in parsed], "pk")}
     new, seen = [], set()
     rel = os.path.relpath(path, state.tree)
     for line, message_id, conv_id in parsed:
@@ -186,7 +186,9 @@ def _batch_write(
     after = {"ids": [str(m.id) for m in new], "offset": end, "lines": end_lines}
     subject = f"{path}:{batch[0].number}-{end_lines}"
     items.append(
-        ItemRecord("messages", subject, Outcome.MIGRATED, f"{len(new)} messages", before, after)
+        ItemRecord(
+            "message_batch", subject, Outcome.MIGRATED, f"{len(new)} messages", before, after
+        )
     )
     LegacyLogOffset.objects.update_or_create(
         path=path,
@@ -200,7 +202,7 @@ def _conversations_ensure(
 ) -> list[ItemRecord]:
     """Create the conversations a batch needs that do not exist yet (a session's exists
     from its import; a workstream's, or an unknown session's, is made here)."""
-    existing = set(Conversation.objects.filter(pk__in=list(wanted)).values_list("pk", flat=True))
+    existing = {pk for (pk,) in rows_in(Conversation.objects, "pk", list(wanted), "pk")}
     items, new = [], []
     for conv_id, (key, ref, line) in wanted.items():
         if conv_id in existing:
@@ -236,14 +238,16 @@ def _counters_update(new: list[NewMessage]) -> None:
         count_last[1] = max(count_last[1], m.created_at)
     if not per:
         return
-    current = Conversation.objects.filter(pk__in=list(per)).values_list(
-        "pk", "message_count", "last_message_at"
+    current = rows_in(
+        Conversation.objects, "pk", list(per), "pk", "message_count", "last_message_at"
     )
     rows = []
     for conv_id, count, last in current:
         added, newest = per[conv_id]
         rows.append((conv_id, count + added, max(newest, last) if last else newest))
-    rows_update(Conversation, key="id", columns=("message_count", "last_message_at"), rows=rows)
+    columns = ("message_count", "last_message_at")
+    for start in range(0, len(rows), IN_CHUNK):
+        rows_update(Conversation, key="id", columns=columns, rows=rows[start : start + IN_CHUNK])
 
 
 def conversations_recount(conversation_ids: list) -> None:

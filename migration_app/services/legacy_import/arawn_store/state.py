@@ -12,6 +12,7 @@ from projects_app.models import Workspace
 
 Outcome = MigrationItem.Outcome
 DEFAULT_BATCH_SIZE = 500
+IN_CHUNK = 5_000  # values per IN list, far below SQLite's 32,766 parameters
 # Conversations get ids derived from what they hold, so a re-run finds them by key.
 _CONVERSATION_NS = uuid.UUID("0b7f5d8e-3c41-4e6a-9d2a-5a1e7c0f4b21")
 
@@ -22,6 +23,17 @@ def session_conversation_id(session_id: str) -> uuid.UUID:
 
 def workstream_conversation_id(workstream_id: str) -> uuid.UUID:
     return uuid.uuid5(_CONVERSATION_NS, f"arawn-workstream:{workstream_id}")
+
+
+def rows_in(queryset, field: str, values: list, *columns: str) -> list:
+    """`columns` of the rows whose `field` is among `values`, asked IN_CHUNK at a time."""
+    return [
+        row
+        for start in range(0, len(values), IN_CHUNK)
+        for row in queryset.filter(**{f"{field}__in": values[start : start + IN_CHUNK]})
+        .order_by()
+        .values_list(*columns)
+    ]
 
 
 @dataclass

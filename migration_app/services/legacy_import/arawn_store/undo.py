@@ -17,11 +17,12 @@ from migration_app.models import LegacyLogOffset, MigrationItem, MigrationRun
 from migration_app.services.journal import UndoResult
 from migration_app.services.legacy_import.arawn_store.messages import conversations_recount
 from migration_app.services.legacy_import.arawn_store.rows import CHANGING
+from migration_app.services.legacy_import.arawn_store.state import IN_CHUNK
 from projects_app.models import Conversation, Message, Source
 from sessions_app.models import Session, Workstream
 
 Outcome = MigrationItem.Outcome
-ORDER = ("file", "messages", "conversation", "session", "workstream")
+ORDER = ("file", "message_batch", "conversation", "session", "workstream")
 
 
 def arawn_store_undo(run: MigrationRun) -> UndoResult:
@@ -29,8 +30,10 @@ def arawn_store_undo(run: MigrationRun) -> UndoResult:
     migrated = run.items.filter(outcome=Outcome.MIGRATED)
     for subject_type in ORDER:
         last_id = 0
+        # A message batch item holds up to ten row batches of ids: a few items at a time.
+        size = 4 if subject_type == "message_batch" else 500
         while chunk := list(
-            migrated.filter(subject_type=subject_type, id__gt=last_id).order_by("id")[:500]
+            migrated.filter(subject_type=subject_type, id__gt=last_id).order_by("id")[:size]
         ):
             last_id = chunk[-1].id
             with transaction.atomic():
@@ -65,16 +68,19 @@ def _files(chunk: list[MigrationItem], notes: list[str]) -> int:
 
 def _messages(chunk: list[MigrationItem], notes: list[str]) -> int:
     ids = [mid for item in chunk for mid in (item.after or {}).get("ids", [])]
-    touched = set(
-        Message.objects.filter(pk__in=ids).values_list("conversation_id", flat=True).distinct()
-    )
-    deleted, _ = Message.objects.filter(pk__in=ids).delete()
+    touched, deleted = set(), 0
+    for start in range(0, len(ids), IN_CHUNK):  # far below SQLite's 32,766 parameters
+        rows = Message.objects.filter(pk__in=ids[start : start + IN_CHUNK])
+        touched |= set(rows.values_list("conversation_id", flat=True).distinct())
+        deleted += rows.delete()[0]
     conversations_recount(sorted(touched, key=str))
     # Each log goes back to where the run's first batch of it started.
     for path in {item.subject_id.rsplit(":", 1)[0] for item in chunk}:
         first = (
             MigrationItem.objects.filter(
-                run_id=chunk[0].run_id, subject_type="messages", subject_id__startswith=f"{path}:"
+                run_id=chunk[0].run_id,
+                subject_type="message_batch",
+                subject_id__startswith=f"{path}:",
             )
             .order_by("id")
             .first()
@@ -132,7 +138,7 @@ def _workstreams(chunk: list[MigrationItem], notes: list[str]) -> int:
 
 _UNDO = {
     "file": _files,
-    "messages": _messages,
+    "message_batch": _messages,
     "conversation": _conversations,
     "session": _sessions,
     "workstream": _workstreams,
