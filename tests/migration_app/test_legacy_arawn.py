@@ -161,3 +161,22 @@ def test_tree_entries_list_symlinks_as_entries_and_never_follow_them(tmp_path):
     got = {(e.rel, e.kind) for e in tree_entries(str(root))}
     assert got == {("a.txt", "file"), ("sub/b.bin", "file"), ("link-dir", "symlink"),
                    ("pipe", "other")}  # fmt: skip
+
+
+def test_a_big_log_is_streamed_never_loaded_whole(tmp_path):
+    """20 MB of lines read one at a time: the reader's memory stays far below the file."""
+    import tracemalloc
+
+    log = tmp_path / "messages.jsonl"
+    with open(log, "wb") as handle:
+        for n in range(12_000):
+            handle.write(line(id=f"0b0c5b8e-0000-4000-8000-{n:012d}", content="x" * 1500))
+    assert log.stat().st_size > 18_000_000
+    tracemalloc.start()
+    try:
+        count = sum(1 for _ in log_lines(str(log)))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == 12_000
+    assert peak < 1_000_000, peak
