@@ -110,6 +110,10 @@ def test_a_rerun_skips_everything_and_refreshes_a_session_that_ended_since(arawn
     assert again.counts.get("migrated", 0) == 0
     assert again.counts["session_skipped"] == first.counts["session_migrated"]
     assert dump_tables() == tables
+    # What the hub did to a session since (archived it) is not undone by a re-run.
+    Session.objects.filter(pk=arawn.sessions[1]).update(status="archived")
+    assert items_of(arawn_run(arawn), "session")[arawn.sessions[1]].outcome == "skipped"
+    assert Session.objects.get(pk=arawn.sessions[1]).status == "archived"
     with arawn_db(arawn) as db:
         db.execute(
             "UPDATE sessions SET ended_at = '2026-03-01T00:00:00Z', turn_count = 9 WHERE id = ?",

@@ -237,7 +237,8 @@ def _session_batch(state: ArawnState, chunk: list[dict[str, Any]]) -> None:
             items.append(ItemRecord("session", sid, Outcome.FAILED, why))
             continue
         state.session_ws[sid] = row["workstream_id"]  # where the hub has it now
-        if all(row[f] == values[f] for f in CHANGING if f != "updated_at"):
+        # Judged on what arawn records (a status the hub gave it since is not undone).
+        if all(row[f] == values[f] for f in ("completed_at", "metadata")):
             items.append(ItemRecord("session", sid, Outcome.SKIPPED, "already imported"))
             continue
         before = {f: _jsonable(row[f]) for f in CHANGING}
