@@ -273,9 +273,13 @@ def _metadata(value: Any) -> tuple[Any, str | None]:
         return None, None
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            decoded = json.loads(value)
         except json.JSONDecodeError:
             return None, value
+        lowered = value.lower()
+        if not any(word in lowered for word in _SECRET_WORDS):
+            return decoded, None  # no key can name a secret: nothing to walk
+        value = decoded
     return secrets_dropped(value), None
 
 
