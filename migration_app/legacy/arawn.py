@@ -286,6 +286,22 @@ def _metadata(value: Any) -> tuple[Any, str | None]:
 # --- files -------------------------------------------------------------------------------
 
 
+def symlink_on_the_way(tree: str, path: str) -> str | None:
+    """The first part of `path` below `tree` that is a symlink, or None: a workstream or
+    session directory that is a link is never gone through."""
+    current = tree
+    for part in os.path.relpath(path, tree).split(os.sep):
+        current = os.path.join(current, part)
+        if os.path.islink(current):
+            return current
+    return None
+
+
+def shown(path: str) -> str:
+    """A path whose bytes are not UTF-8, printable (and storable as JSON text)."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 @dataclass(frozen=True)
 class TreeEntry:
     path: str  # absolute source path

@@ -100,6 +100,32 @@ def test_a_hub_directory_that_is_a_symlink_is_never_written_through(arawn, data_
     assert refused.exists() and all("not a directory" in i.reason for i in refused)
 
 
+def test_a_session_directory_that_is_a_symlink_is_not_gone_through(arawn, data_dir, tmp_path):
+    outside = tmp_path / "outside" / "work"
+    outside.mkdir(parents=True)
+    (outside / "secret.txt").write_text("not arawn's")
+    link = Path(arawn.tree, "scratch", "sessions", "linked-session")
+    os.symlink(outside.parent, link)
+    os.replace(Path(arawn.tree, "ws-0002", "messages.jsonl"), tmp_path / "log.jsonl")
+    os.symlink(tmp_path / "log.jsonl", Path(arawn.tree, "ws-0002", "messages.jsonl"))
+    run = arawn_run(arawn)
+    refused = items_of(run, "file")[str(link / "work")]
+    assert refused.outcome == "failed" and refused.reason == f"{link} is a symlink; not followed"
+    assert not files.scratch_session_dir("linked-session").exists()
+    log = items_of(run, "message_log")[str(Path(arawn.tree, "ws-0002", "messages.jsonl"))]
+    assert log.outcome == "failed" and log.reason.endswith("is a symlink; not followed")
+
+
+def test_a_name_that_is_not_utf8_is_a_failed_item_and_its_neighbours_come_in(arawn, data_dir):
+    production = Path(arawn.tree, "paused-ws", "production")
+    bad = os.fsdecode(bytes(production) + b"/caf\xe9.txt")
+    Path(bad).write_bytes(b"latin-1 name")
+    run = arawn_run(arawn)
+    (item,) = run.items.filter(subject_type="file", subject_id__endswith="caf\\xe9.txt")
+    assert item.outcome == "failed" and "not UTF-8" in item.reason
+    assert (files.workstream_production_dir("paused-ws") / "bytes.bin").exists()
+
+
 def test_a_dry_run_copies_nothing(arawn, data_dir):
     dry = arawn_run(arawn, dry_run=True)
     assert dry.counts["file_migrated"] == arawn.files + arawn.symlinks

@@ -28,7 +28,13 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
-from migration_app.legacy.arawn import SCRATCH, TreeEntry, tree_entries
+from migration_app.legacy.arawn import (
+    SCRATCH,
+    TreeEntry,
+    shown,
+    symlink_on_the_way,
+    tree_entries,
+)
 from migration_app.services.file_moves import CHUNK, is_real_dir, rename_noreplace
 from migration_app.services.journal import ItemRecord, migration_run_progress
 from migration_app.services.legacy_import.arawn_store.state import ArawnState, Outcome
@@ -95,8 +101,10 @@ def _batched(entries: Iterator, size: int) -> Iterator[list]:
 def _entries(state: ArawnState) -> Iterator[tuple[TreeEntry | None, str, Path | None, str]]:
     """(entry, source root, hub root, note); entry None: the root itself is refused."""
     for source, dest, note in file_roots(state):
-        if dest is None or os.path.islink(source):
-            yield None, source, dest, note or f"{source} is a symlink; not followed"
+        link = symlink_on_the_way(state.tree, source)
+        if dest is None or link:
+            why = f"{shown(link)} is a symlink; not followed" if link else note
+            yield None, shown(source), dest, why
             continue
         for entry in tree_entries(source):
             yield entry, source, dest, note
@@ -136,6 +144,11 @@ def _batch(state: ArawnState, chunk: list, safe_dirs: dict[Path, bool]) -> list[
 def _entry_plan(
     state: ArawnState, entry: TreeEntry, dest: Path, note: str, safe_dirs: dict[Path, bool]
 ) -> tuple[ItemRecord, FileCopy | None]:
+    try:
+        entry.path.encode("utf-8")
+    except UnicodeEncodeError:
+        why = "the name is not UTF-8; not copied (rename it in arawn's tree and run again)"
+        return ItemRecord("file", shown(entry.path), Outcome.FAILED, why), None
     subject = _rel(dest)
     if entry.kind == "other":
         state.bump("files_special")

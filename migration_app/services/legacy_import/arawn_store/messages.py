@@ -19,7 +19,13 @@ from typing import NamedTuple
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Max
 
-from migration_app.legacy.arawn import MESSAGES_LOG, LogLine, log_head, log_lines
+from migration_app.legacy.arawn import (
+    MESSAGES_LOG,
+    LogLine,
+    log_head,
+    log_lines,
+    symlink_on_the_way,
+)
 from migration_app.models import LegacyLogOffset
 from migration_app.services.bulk import rows_insert, rows_update
 from migration_app.services.journal import ItemRecord, migration_run_progress
@@ -48,7 +54,12 @@ def message_logs(state: ArawnState) -> list[tuple[str, str]]:
 
 def messages_import(state: ArawnState) -> None:
     for ws_id, path in message_logs(state):
-        _log_import(state, ws_id, path)
+        link = symlink_on_the_way(state.tree, path)
+        if link:
+            why = f"{link} is a symlink; not followed"
+            state.record([ItemRecord("message_log", path, Outcome.FAILED, why)])
+        else:
+            _log_import(state, ws_id, path)
         migration_run_progress(run=state.run, advance=1)
 
 
