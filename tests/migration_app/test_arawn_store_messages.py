@@ -15,7 +15,8 @@ from migration_app.services.legacy_import.arawn_store.state import (
     workstream_conversation_id,
 )
 from projects_app.models import Conversation, Message
-from tests.migration_app.arawn_helpers import arawn, arawn_run, items_of
+from sessions_app.models import Session
+from tests.migration_app.arawn_helpers import arawn, arawn_db, arawn_run, items_of
 
 pytestmark = pytest.mark.django_db
 __all__ = ["arawn"]  # the fixture
@@ -166,3 +167,22 @@ def test_big_batches_ask_the_database_in_chunks_and_undo_them_whole(arawn, monke
     assert arawn_run(arawn).counts["messages_imported"] == 0
     migration_undo(run=run)
     assert not Message.objects.exists() and not LegacyLogOffset.objects.exists()
+
+
+def test_a_session_that_appears_later_joins_the_conversation_its_messages_made(arawn):
+    append(paused_log(arawn), new_line(session_id="late-session"))
+    first = arawn_run(arawn)
+    conv = Conversation.objects.get(pk=session_conversation_id("late-session"))
+    with arawn_db(arawn) as db:
+        db.execute(
+            "INSERT INTO sessions VALUES ('late-session', 'paused-ws', '2026-03-01T00:00:00Z',"
+            " NULL, 1, NULL, 0)"
+        )
+    second = arawn_run(arawn)
+    session = Session.objects.get(pk="late-session")
+    assert session.conversation_id == conv.pk and conv.messages.count() == 1
+    # Undoing the run that brought the session leaves the conversation the first one made.
+    migration_undo(run=second)
+    assert Conversation.objects.filter(pk=conv.pk).exists()
+    migration_undo(run=first)
+    assert not Conversation.objects.filter(pk=conv.pk).exists()

@@ -19,6 +19,7 @@ from migration_app.services.journal import ItemRecord, migration_run_progress
 from migration_app.services.legacy_import.arawn_store.state import (
     ArawnState,
     Outcome,
+    rows_in,
     session_conversation_id,
 )
 from projects_app.models import Conversation, Source
@@ -280,14 +281,13 @@ def _sessions_create(state: ArawnState, new: list[dict[str, Any]]) -> list[ItemR
         for v in new
     ]
 
+    # A conversation may exist already: messages of a session the database did not know
+    # yet (an earlier run made it); the session joins it, and undo leaves it.
+    ids = [c.pk for c, _ in pairs]
+    existing = {pk for (pk,) in rows_in(Conversation.objects, "pk", ids, "pk")}
+
     def write(batch: list) -> None:
-        conversations = [c for c, _ in batch]
-        taken = set(
-            Conversation.objects.filter(pk__in=[c.pk for c in conversations]).values_list(
-                "pk", flat=True
-            )
-        )  # left by an undone run's session? never: undo removes both
-        Conversation.objects.bulk_create([c for c in conversations if c.pk not in taken])
+        Conversation.objects.bulk_create([c for c, _ in batch if c.pk not in existing])
         Session.objects.bulk_create([s for _, s in batch])
 
     refused = _write_isolated(pairs, write)
@@ -297,7 +297,9 @@ def _sessions_create(state: ArawnState, new: list[dict[str, Any]]) -> list[ItemR
         if session.pk in refused_ids:
             continue
         state.session_ws[session.pk] = session.workstream_id
-        after = {"source_path": state.db_path, "conversation": str(session.conversation_id)}
+        after = {"source_path": state.db_path}
+        if session.conversation_id not in existing:
+            after["conversation"] = str(session.conversation_id)
         items.append(ItemRecord("session", session.pk, Outcome.MIGRATED, "", None, after))
     return items
 

@@ -111,7 +111,8 @@ def _sessions(chunk: list[MigrationItem], notes: list[str]) -> int:
     if len(ours) < len(created):
         notes.append(f"{len(created) - len(ours)} session(s) were changed or removed since")
     Session.objects.filter(pk__in=ours).delete()
-    Conversation.objects.filter(pk__in=[created[pk]["conversation"] for pk in ours]).delete()
+    made = [created[pk]["conversation"] for pk in ours if created[pk].get("conversation")]
+    Conversation.objects.filter(pk__in=made).delete()
     restored = len(ours)
     for item in chunk:
         if (item.after or {}).get("updated"):
