@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from itertools import islice
 from typing import NamedTuple
 
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.db.models import Max
 
 from migration_app.legacy.arawn import (
@@ -175,11 +175,10 @@ def _batch_write(
         wanted.setdefault(conv_id, (key, ref, line))
         parsed.append((line, message_id, conv_id))
     items += _conversations_ensure(state, wanted)
-    present = {pk for (pk,) in rows_in(Message.objects, "pk", [m for _, m, _ in parsed], "pk")}
     new, seen = [], set()
     rel = os.path.relpath(path, state.tree)
     for line, message_id, conv_id in parsed:
-        if message_id in present or message_id in seen:
+        if message_id in seen:
             state.bump("messages_already_present")
             continue
         seen.add(message_id)
@@ -191,7 +190,7 @@ def _batch_write(
             NewMessage(message_id, conv_id, m["role"], m["content"], m["tool_calls"],
                        m["tool_call_id"], extra, m["created_at"])
         )  # fmt: skip
-    messages_write(new)
+    new = _messages_insert(state, new)
     state.bump("messages_imported", len(new))
     _counters_update(new)
     end, end_lines = batch[-1].end, batch[-1].number
@@ -208,6 +207,23 @@ def _batch_write(
         defaults={"offset": end, "lines": end_lines, "head_sha256": log_head(path, end)},
     )
     state.record(items)
+
+
+def _messages_insert(state: ArawnState, new: list[NewMessage]) -> list[NewMessage]:
+    """Insert the batch; returns the messages inserted. Usually none exists yet, so the
+    batch is written without asking first (in a savepoint); when one does (a log read
+    again, a line in two logs), the ids present are asked and the others written."""
+    try:
+        with transaction.atomic():
+            messages_write(new)
+        return new
+    except IntegrityError:
+        pass
+    present = {pk for (pk,) in rows_in(Message.objects, "pk", [m.id for m in new], "pk")}
+    state.bump("messages_already_present", len(present))
+    new = [m for m in new if m.id not in present]
+    messages_write(new)
+    return new
 
 
 def _conversations_ensure(
