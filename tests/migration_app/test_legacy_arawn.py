@@ -180,3 +180,15 @@ def test_a_big_log_is_streamed_never_loaded_whole(tmp_path):
         tracemalloc.stop()
     assert count == 12_000
     assert peak < 1_000_000, peak
+
+
+def test_the_config_may_name_the_tree_directory_and_an_absolute_database(tmp_path):
+    db_create(tmp_path / "elsewhere.db")
+    data = tmp_path / "data"
+    (data / "ws-data" / "workstreams" / "scratch" / "sessions").mkdir(parents=True)
+    (data / "config.toml").write_text(
+        f'[workstream]\ndata_dir = "ws-data"\ndatabase = "{tmp_path / "elsewhere.db"}"\n'
+    )
+    layout = arawn_layout(str(data))
+    assert layout.tree == str(data / "ws-data" / "workstreams")
+    assert layout.db_path == str(tmp_path / "elsewhere.db")
