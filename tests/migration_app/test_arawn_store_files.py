@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from migration_app.legacy.arawn_sample import arawn_sample_write, sample_uuid
-from migration_app.models import MigrationRun
+from migration_app.models import LegacyLogOffset, MigrationRun
 from migration_app.services.journal import INTERRUPTED
 from migration_app.services.legacy_import.arawn_store.files import TEMP_SUFFIX
+from projects_app.models import Message
 from sessions_app import files
 from sessions_app.models import Session
 from tests.migration_app.arawn_helpers import arawn, arawn_run, items_of
@@ -164,38 +165,41 @@ def test_attach_to_workstream_works_on_an_imported_scratch_session(arawn, data_d
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_kill_9_during_the_copy_then_a_rerun_leaves_every_file_exactly_once(tmp_path, data_dir):
+def test_kill_9_during_the_messages_or_the_copy_then_a_rerun_imports_everything_once(
+    tmp_path, data_dir
+):
     sample = arawn_sample_write(
-        str(tmp_path / "arawn"), workstreams=6, sessions=60, messages=300, files=1500
+        str(tmp_path / "arawn"), workstreams=6, sessions=60, messages=20_000, files=1500
     )
     env = subprocess_env(data_dir)
     args = ["--source", "arawn", sample.data_dir, "--batch-size", "50", "--json"]
     rng = random.Random(os.getpid())
-    kills = 0
-    for _ in range(8):
-        if kills == 3:
+    kills = []
+    # First while messages are written (some batches committed), then during the copies.
+    for moment in ("messages", "copy", "copy", "copy", "copy", "copy"):
+        if len(kills) == 3:
             break
         runs_before = MigrationRun.objects.count()
         process = subprocess.Popen(
             command(*args), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        # Kill once files are being copied: some are in place, not all.
         deadline = time.monotonic() + 60
         while process.poll() is None and time.monotonic() < deadline:
-            if MigrationRun.objects.count() > runs_before and hub_files(data_dir):
+            under_way = Message.objects.exists() if moment == "messages" else hub_files(data_dir)
+            if MigrationRun.objects.count() > runs_before and under_way:
                 break
             time.sleep(0.005)
-        time.sleep(rng.uniform(0, 0.3))
+        time.sleep(rng.uniform(0, 0.2))
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
         process.wait()
         wait_for_the_import_lock()
         if MigrationRun.objects.order_by("-started_at").first().finished_at is None:
-            kills += 1  # killed in the middle of the import
-    assert kills >= 1
+            kills.append(moment)  # killed in the middle of the import
+    assert "copy" in kills, kills
     final = subprocess.run(command(*args), env=env, capture_output=True, text=True, timeout=300)
     assert final.returncode == 1, final.stderr  # the sample's rejected rows and line
-    assert MigrationRun.objects.filter(error=INTERRUPTED).count() == kills
+    assert MigrationRun.objects.filter(error=INTERRUPTED).count() == len(kills)
     copied = hub_files(data_dir)
     assert not [name for name in copied if name.endswith(TEMP_SUFFIX)]
     # Every source file exactly once, with its bytes: named workstreams at the same paths,
@@ -208,3 +212,8 @@ def test_kill_9_during_the_copy_then_a_rerun_leaves_every_file_exactly_once(tmp_
     everything = list(sources.values()) + [v for v in scratch.values() if v != "dir"]
     assert sorted(copied.values()) == sorted(everything)
     assert len(copied) == sample.files + sample.symlinks
+    # The rows too: every good line once, every log's offset at its end.
+    assert Message.objects.count() == sample.messages
+    for kept in LegacyLogOffset.objects.all():
+        assert kept.offset == os.path.getsize(kept.path)
+    assert Session.objects.filter(source="arawn").count() == len(sample.sessions)
