@@ -172,3 +172,20 @@ def test_the_source_database_and_tree_are_never_modified(arawn):
     arawn_run(arawn)
     assert tree_digest(arawn.data_dir) == before
     assert {p: os.lstat(os.path.join(arawn.data_dir, p)).st_mtime_ns for p in before} == stamps
+
+
+def test_columns_arawn_added_are_kept_in_metadata_except_secrets(arawn):
+    with arawn_db(arawn) as db:
+        db.execute("ALTER TABLE sessions ADD COLUMN model TEXT")
+        db.execute("ALTER TABLE sessions ADD COLUMN auth_token TEXT")
+        db.execute("ALTER TABLE workstreams ADD COLUMN db_password TEXT")
+        db.execute("UPDATE sessions SET model = 'llama', auth_token = 'tok-123'")
+        db.execute("UPDATE workstreams SET db_password = 'hunter2'")
+    arawn_run(arawn)
+    session = Session.objects.get(pk=arawn.sessions[0])
+    assert session.metadata["arawn"] == {"model": "llama"}
+    assert "arawn" not in Workstream.objects.get(pk="ws-0000").metadata
+    stored = str(list(Session.objects.values("metadata"))) + str(
+        list(Workstream.objects.values("metadata"))
+    )
+    assert "tok-123" not in stored and "hunter2" not in stored

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db import DatabaseError, transaction
 
-from migration_app.legacy.arawn import parse_timestamp
+from migration_app.legacy.arawn import parse_timestamp, secrets_dropped
 from migration_app.services.journal import ItemRecord, migration_run_progress
 from migration_app.services.legacy_import.arawn_store.state import (
     ArawnState,
@@ -80,7 +80,7 @@ def _workstream(state: ArawnState, row: dict[str, Any]) -> tuple[Workstream | No
         "default_model": row.get("default_model"),
         "tags": row.get("tags", []),
     }
-    extra = {k: v for k, v in row.items() if k not in _WORKSTREAM_MAPPED}
+    extra = secrets_dropped({k: v for k, v in row.items() if k not in _WORKSTREAM_MAPPED})
     if extra:
         metadata["arawn"] = extra
     return Workstream(
@@ -178,7 +178,7 @@ def _session(state: ArawnState, row: dict[str, Any]) -> tuple[dict[str, Any] | N
         "summary": row.get("summary"),
         "compressed": bool(row.get("compressed")),
     }
-    extra = {k: v for k, v in row.items() if k not in _SESSION_MAPPED}
+    extra = secrets_dropped({k: v for k, v in row.items() if k not in _SESSION_MAPPED})
     if extra:
         metadata["arawn"] = extra
     return {
