@@ -122,7 +122,7 @@ class LegacyLogOffset(models.Model):
     to `offset`, at most 4 KiB) tells an appended log from one replaced or truncated.
     """
 
-    path = models.CharField(max_length=1024, unique=True)
+    path = models.CharField(max_length=2048, unique=True)
     offset = models.BigIntegerField(default=0)  # bytes of whole lines imported
     lines = models.BigIntegerField(default=0)  # lines those bytes hold
     head_sha256 = models.CharField(max_length=64, blank=True)

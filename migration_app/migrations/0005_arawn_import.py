@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
             name='LegacyLogOffset',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('path', models.CharField(max_length=1024, unique=True)),
+                ('path', models.CharField(max_length=2048, unique=True)),
                 ('offset', models.BigIntegerField(default=0)),
                 ('lines', models.BigIntegerField(default=0)),
                 ('head_sha256', models.CharField(blank=True, max_length=64)),
