@@ -15,8 +15,9 @@ from migration_app.legacy.transcripts import claude_slug, transcript_destination
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services import migration_undo
 from migration_app.services.journal import MigrationError
-from migration_app.services.legacy_import import ao_store
-from migration_app.services.legacy_import.ao_store import TEMP_SUFFIX
+from migration_app.services.legacy_import.ao import batches, numbering
+from migration_app.services.legacy_import.ao import run as ao_run
+from migration_app.services.legacy_import.ao.state import TEMP_SUFFIX
 from projects_app.models import Project
 from sessions_app.models import Session
 from tests.factories import ProjectFactory, SessionFactory
@@ -332,7 +333,12 @@ def test_refusals_raise_before_writing(tmp_path, claude_home):
 
 def test_progress_is_reported_per_batch(ao_tree, claude_home):
     seen = []
-    run_import(ao_tree, claude_home, batch_size=30, on_progress=lambda d, t: seen.append((d, t)))
+    run_import(
+        ao_tree,
+        claude_home,
+        batch_size=30,
+        on_progress=lambda r: seen.append((r.progress_done, r.progress_total)),
+    )
     assert len(seen) >= 5
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
     assert seen[-1][0] == seen[-1][1]
@@ -450,9 +456,7 @@ def test_parsing_ahead_in_a_helper_process_changes_nothing_in_the_outcome(ao_tre
 def test_a_row_that_loses_a_race_with_another_writer_is_reported_not_claimed(
     ao_tree, claude_home, monkeypatch
 ):
-    from migration_app.services import legacy_import
-
-    real_insert = ao_store._insert_sessions
+    real_insert = batches.insert_sessions
     raced: list[str] = []
 
     def insert_after_a_competitor(state, rows):
@@ -467,7 +471,7 @@ def test_a_row_that_loses_a_race_with_another_writer_is_reported_not_claimed(
             raced.append(first["id"])
         return real_insert(state, rows)
 
-    monkeypatch.setattr(legacy_import, "_insert_sessions", insert_after_a_competitor)
+    monkeypatch.setattr(batches, "insert_sessions", insert_after_a_competitor)
 
     run = run_import(ao_tree, claude_home, batch_size=30)
 
@@ -483,25 +487,6 @@ def test_a_row_that_loses_a_race_with_another_writer_is_reported_not_claimed(
     )
 
 
-def test_the_sqlite_bulk_settings_last_only_as_long_as_the_run(ao_tree, claude_home):
-    if connection.vendor != "sqlite":
-        pytest.skip("SQLite pragmas")
-
-    def pragmas():
-        with connection.cursor() as cursor:
-            return [
-                cursor.execute(f"PRAGMA {name}").fetchone()[0]
-                for name in ("cache_size", "wal_autocheckpoint")
-            ]
-
-    before = pragmas()
-    seen = []
-    run_import(ao_tree, claude_home, on_progress=lambda done, total: seen.append(pragmas()))
-
-    assert seen and all(during == [-32 * 1024, 20_000] for during in seen)
-    assert pragmas() == before
-
-
 @pytest.mark.parametrize(
     "cores, batch_size, parse_ahead, started",
     [
@@ -515,41 +500,38 @@ def test_the_sqlite_bulk_settings_last_only_as_long_as_the_run(ao_tree, claude_h
 def test_a_parse_helper_runs_when_it_can_overlap_with_the_writes(
     ao_tree, claude_home, monkeypatch, cores, batch_size, parse_ahead, started
 ):
-    from migration_app.services import legacy_import
-    from migration_app.services import parse_ahead as parse_ahead_module
+    from migration_app.legacy import parse_ahead as parse_ahead_module
 
-    monkeypatch.setattr(legacy_import, "usable_cores", lambda: cores)
+    monkeypatch.setattr(ao_run, "usable_cores", lambda: cores)
     helpers = []
     real_start = parse_ahead_module.ParseAhead.start
 
     def start_and_record(parser):
         real_start(parser)
-        if parser._process is not None and parser._process not in helpers:
-            helpers.append(parser._process)
+        if parser.pool is not None and parser.pool not in helpers:
+            helpers.append(parser.pool)
 
     monkeypatch.setattr(parse_ahead_module.ParseAhead, "start", start_and_record)
 
     run = run_import(ao_tree, claude_home, batch_size=batch_size, parse_ahead=parse_ahead)
 
     assert bool(helpers) == started
-    assert all(helper.poll() == 0 for helper in helpers)  # and it has ended
+    assert all(not pool._processes for pool in helpers)  # and it has ended
     assert run.counts["session_migrated"] > 0
 
 
 def test_free_numbers_are_found_in_windows_of_used_numbers(monkeypatch):
     from types import SimpleNamespace
 
-    from migration_app.services import legacy_import
-
     project = ProjectFactory(id="big")
     for num in [*range(1, 7), *range(8, 13)]:  # 1–12 used, except 7
         SessionFactory(id=f"big-{num}", project=project, num=num)
-    monkeypatch.setattr(legacy_import, "_USED_WINDOW", 3)  # several windows
-    state = SimpleNamespace(used_nums={}, next_num={}, virtual_nums={("big", 14): "planned"})
+    monkeypatch.setattr(numbering, "USED_WINDOW", 3)  # several windows
+    state = SimpleNamespace(used_nums={}, next_num={})
 
     with CaptureQueriesContext(connection) as queries:
-        numbers = [ao_store._next_free(state, "big") for _ in range(3)]
+        numbers = [numbering.next_free(state, "big") for _ in range(3)]
 
-    assert numbers == [7, 13, 15]  # 14 is taken by a session this dry run has planned
+    assert numbers == [7, 13, 14]
     assert len(queries) == 4  # windows 1–3, 4–6, 8–10, then 11–12: short, so the last
     assert len(state.used_nums["big"].window) <= 3

@@ -1,0 +1,124 @@
+"""Parsing ahead in a second process: the same results as in-process, and no leftovers."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from concurrent.futures.process import BrokenProcessPool
+
+import pytest
+
+from migration_app.legacy import ao_ts
+from migration_app.legacy.parse_ahead import ParseAhead
+from migration_app.legacy.reading import session_files_prepare
+from migration_app.legacy.rows import SessionRowFormat
+from migration_app.legacy.synthetic import ao_tree_generate
+
+# What the worker prepares does not depend on Django.
+ROW_FORMAT = SessionRowFormat(
+    defaults={"title": ""},
+    harnesses=frozenset({"claude-code"}),
+    naive_utc_dates=True,
+)
+
+
+def parse_ahead(*, enabled: bool) -> ParseAhead:
+    return ParseAhead(source="ao", enabled=enabled, row_format=ROW_FORMAT, claude_home="/c")
+
+
+@pytest.fixture
+def files(tmp_path):
+    tree = ao_tree_generate(str(tmp_path / "ao"), sessions=60)  # with its bad sample files
+    found = ao_ts.ao_session_files(tree.root, include_archive=True)
+    return [f for f in found if not f.skip_reason]
+
+
+def comparable(results):
+    return [(type(r).__name__, getattr(r, "reason", None) or tuple(r)) for r in results]
+
+
+def worker_pids(parser: ParseAhead) -> list[int]:
+    return list(parser.pool._processes)
+
+
+def test_the_worker_gives_what_parsing_in_process_gives_in_submission_order(files):
+    batches = [files[i : i + 7] for i in range(0, len(files), 7)]
+    expected = [
+        session_files_prepare(source="ao", files=batch, row_format=ROW_FORMAT, claude_home="/c")
+        for batch in batches
+    ]
+
+    with parse_ahead(enabled=True) as parser:
+        pending = [parser.submit(batch) for batch in batches]  # all in flight at once
+        results = [p.result() for p in pending]
+        assert len(worker_pids(parser)) == 1 and os.getpid() not in worker_pids(parser)
+
+    assert [comparable(r) for r in results] == [comparable(r) for r in expected]
+
+
+def test_without_a_worker_parsing_happens_when_the_result_is_asked_for(files):
+    with parse_ahead(enabled=False) as parser:
+        pending = parser.submit(files[:3])
+        os.unlink(files[0].path)
+        first, *_ = pending.result()
+        assert parser.pool is None
+    assert first.reason.startswith("cannot read:")
+
+
+def test_the_worker_ends_with_the_block(files):
+    with parse_ahead(enabled=True) as parser:
+        parser.submit(files[:5]).result()
+        [pid] = worker_pids(parser)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_a_worker_that_dies_is_an_error_not_a_hang(files):
+    with parse_ahead(enabled=True) as parser:
+        parser.submit(files[:5]).result()
+        [pid] = worker_pids(parser)
+        os.kill(pid, signal.SIGKILL)
+        with pytest.raises(BrokenProcessPool):
+            parser.submit(files[5:10]).result(timeout=60)
+
+
+def test_no_worker_is_started_while_there_is_nothing_to_parse(files):
+    with parse_ahead(enabled=True) as parser:
+        assert parser.submit([]).result() == []
+        assert parser.pool is None
+        parser.submit(files[:1]).result()
+        assert parser.pool is not None
+
+
+def test_a_killed_import_leaves_no_worker_behind(files, tmp_path):
+    """kill -9 of the importing process: its worker sees its input close and exits."""
+    script = textwrap.dedent(f"""
+        import time
+        import django
+        django.setup()
+        from migration_app.legacy.rows import SessionRowFormat
+        from migration_app.legacy.parse_ahead import ParseAhead
+        from migration_app.legacy import ao_ts
+        found = ao_ts.ao_session_files({str(tmp_path / "ao")!r})
+        files = [f for f in found if not f.skip_reason][:3]
+        fmt = SessionRowFormat(defaults={{}}, harnesses=frozenset(), naive_utc_dates=True)
+        parser = ParseAhead(source="ao", enabled=True, row_format=fmt, claude_home="/c")
+        parser.submit(files).result()
+        print(*parser.pool._processes, flush=True)
+        time.sleep(60)
+    """)
+    importer = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=os.getcwd()
+    )
+    pid = int(importer.stdout.readline())
+    importer.kill()
+    importer.wait()
+    for _ in range(200):  # the worker is not our child: poll until it is gone
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"worker {pid} outlived the killed import")
