@@ -15,6 +15,9 @@ from migration_app.legacy.parse_ahead import ParseAhead
 from migration_app.legacy.reading import session_files_prepare
 from migration_app.legacy.rows import SessionRowFormat
 from migration_app.legacy.synthetic import ao_tree_generate
+from migration_app.services import migration_undo
+from migration_app.services.legacy_import.ao import run as ao_run
+from tests.migration_app.legacy_helpers import dump_tables, item_plan, list_files, run_import
 
 # What the worker prepares does not depend on Django.
 ROW_FORMAT = SessionRowFormat(
@@ -122,3 +125,55 @@ def test_a_killed_import_leaves_no_worker_behind(files, tmp_path):
             return
         time.sleep(0.05)
     raise AssertionError(f"worker {pid} outlived the killed import")
+
+
+@pytest.mark.django_db
+def test_parsing_ahead_in_a_helper_process_changes_nothing_in_the_outcome(ao_tree, claude_home):
+    creation_times = {"projects_app.Project": {"created_at", "updated_at"}}
+    inline = run_import(ao_tree, claude_home, batch_size=15, parse_ahead=False)
+    tables, files, plan = (
+        dump_tables(ignore=creation_times),
+        list_files(claude_home),
+        item_plan(inline),
+    )
+    migration_undo(run=inline)  # back to the empty database, transcripts copied removed
+
+    ahead = run_import(ao_tree, claude_home, batch_size=15, parse_ahead=True)
+
+    assert item_plan(ahead) == plan
+    assert dump_tables(ignore=creation_times) == tables
+    assert list_files(claude_home) == files
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "cores, batch_size, parse_ahead, started",
+    [
+        (2, 25, None, True),  # several batches on two cores: a helper
+        (2, 500, None, False),  # one batch: nothing to overlap
+        (1, 25, None, False),  # one core: nothing to overlap with
+        (2, 25, False, False),  # turned off
+        (2, 500, True, True),  # asked for
+    ],
+)
+def test_a_parse_helper_runs_when_it_can_overlap_with_the_writes(
+    ao_tree, claude_home, monkeypatch, cores, batch_size, parse_ahead, started
+):
+    from migration_app.legacy import parse_ahead as parse_ahead_module
+
+    monkeypatch.setattr(ao_run, "usable_cores", lambda: cores)
+    helpers = []
+    real_start = parse_ahead_module.ParseAhead.start
+
+    def start_and_record(parser):
+        real_start(parser)
+        if parser.pool is not None and parser.pool not in helpers:
+            helpers.append(parser.pool)
+
+    monkeypatch.setattr(parse_ahead_module.ParseAhead, "start", start_and_record)
+
+    run = run_import(ao_tree, claude_home, batch_size=batch_size, parse_ahead=parse_ahead)
+
+    assert bool(helpers) == started
+    assert all(not pool._processes for pool in helpers)  # and it has ended
+    assert run.counts["session_migrated"] > 0
