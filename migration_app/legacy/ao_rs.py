@@ -58,6 +58,15 @@ def ao_rs_session_files(
             yield from _yaml_files(archive, project.name, stat=stat)
 
 
+def is_ao_rs_store(base: str) -> bool:
+    """Whether `base` holds ao-rs session YAML files (stops at the first one)."""
+    found = ao_rs_session_files(base, include_archive=True, stat=False)
+    return next(iter(found), None) is not None
+
+
+AO_RS_EXPECTED = "<project>/<session id>.yaml (the sessions/ directory of ~/.ao-rs)"
+
+
 def is_archive_path(path: str) -> bool:
     return os.path.basename(os.path.dirname(path)) == ".archive"
 

@@ -12,13 +12,6 @@ import os
 import re
 from collections.abc import Iterator
 
-from migration_app.legacy.ao_config import (  # noqa: F401  (the importer's names for now)
-    RegisteredEntry,
-    git_origin_url,
-    parse_ao_config,
-    parse_ao_registered,
-    project_config,
-)
 from migration_app.legacy.ao_decode import (
     decode_object,
     session_document,
@@ -39,7 +32,7 @@ from migration_app.legacy.status_map import (
     ao_flat_status,
     ao_lifecycle_status,
 )
-from migration_app.legacy.walk import (  # noqa: F401  (SessionFile: the importer's name)
+from migration_app.legacy.walk import (
     SessionFile,
     not_a_file_reason,
     session_file,
@@ -102,6 +95,23 @@ def ao_session_files(
             sessions = os.path.join(entry.path, "sessions")
             yield from _v2_session_files(sessions, entry.name, stat=stat)
     yield from v1_session_files(root, stat=stat, include_archive=include_archive)
+
+
+def is_ao_store(root: str) -> bool:
+    """Whether `root` has the shape of an ao store: a session file, config.yaml or the
+    portfolio registry (one directory listing or a few, never a whole walk)."""
+    if os.path.isfile(os.path.join(root, "config.yaml")):
+        return True
+    if os.path.isfile(os.path.join(root, "portfolio", "registered.json")):
+        return True
+    return has_ao_sessions(root)
+
+
+def has_ao_sessions(root: str) -> bool:
+    return next(iter(ao_session_files(root, stat=False, include_archive=True)), None) is not None
+
+
+AO_EXPECTED = "projects/<project>/sessions/<session>.json, or V1 <12 hex>-<project>/sessions/"
 
 
 def find_lifecycle(data: dict, *, path: str) -> dict | None:

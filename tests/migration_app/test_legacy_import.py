@@ -180,7 +180,7 @@ def test_a_bad_file_never_stops_the_run(tmp_path, claude_home, data_dir, parse_a
     tree = ao_tree_generate(str(tmp_path / "ao"), sessions=30, with_v1=False)
     sessions = Path(tree.root) / "projects"
     unreadable = sessions / "proj1/sessions/proj1-900.json"
-    unreadable.write_text("{}")
+    unreadable.write_text('{"status": "bogus"}')  # rejected even where root reads it
     unreadable.chmod(0)
     (sessions / "bad..id/sessions").mkdir(parents=True)
     (sessions / "bad..id/sessions/x-1.json").write_text('{"status": "working"}')
@@ -278,6 +278,10 @@ def test_the_ao_rs_store_imports_with_numbers_in_created_order(tmp_path, claude_
 def test_refusals_raise_before_writing(tmp_path, claude_home):
     with pytest.raises(MigrationError, match="does not exist or is not a directory"):
         legacy_import_run(source="ao", path=str(tmp_path / "nope"))
+    with pytest.raises(MigrationError, match="No sessions found under"):
+        legacy_import_run(source="ao", path=str(tmp_path))
+    (tmp_path / "projects/app/sessions").mkdir(parents=True)
+    (tmp_path / "projects/app/sessions/app-1.json").write_text('{"status": "working"}')
     with pytest.raises(MigrationError, match="does not exist"):
         legacy_import_run(source="ao", path=str(tmp_path), workspace_slug="ghost")
     assert not MigrationRun.objects.exists()
@@ -311,7 +315,11 @@ def test_v1_archives_come_in_with_include_terminated_unless_the_id_is_live(
     archived = Session.objects.get(pk="app-2")
     assert archived.is_terminated and archived.archived_at is not None
     assert Session.objects.get(pk="app-1").archived_at is None  # the live file won
-    assert run.items.filter(subject_id="app-1", outcome=Outcome.SKIPPED).count() == 2
+    assert run.items.filter(subject_id="app-1", outcome=Outcome.SKIPPED).count() == 1
+    # The archived copy of a live session is skipped by name, as migrate-storage skips it.
+    (skipped,) = run.items.filter(subject_type="file", outcome=Outcome.SKIPPED)
+    assert skipped.subject_id.endswith("app-1_20260420T143052Z")
+    assert "has an active file" in skipped.reason
 
 
 def test_a_projects_origin_url_is_read_from_its_git_repository(tmp_path, claude_home, data_dir):
