@@ -77,7 +77,7 @@ def import_config_projects(state: ImportState, root: str) -> None:
             registered = ao_config.parse_ao_registered(
                 read_file(registered_path, state.max_file_bytes), path=registered_path
             )
-        except (LegacyParseError, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - an unusable file is a rejected item
             items.append(rejected_file(registered_path, exc))
     config_path = os.path.join(root, "config.yaml")
     results: list[ProjectRecord | LegacyParseError] = []
@@ -90,7 +90,7 @@ def import_config_projects(state: ImportState, root: str) -> None:
                 registered=registered,
                 harnesses=HARNESS_NAMES,
             )
-        except (LegacyParseError, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - an unusable file is a rejected item
             items.append(rejected_file(config_path, exc))
     records = []
     for result in results:

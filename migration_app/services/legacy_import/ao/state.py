@@ -15,7 +15,7 @@ from django.db import connection
 
 from migration_app.legacy import ao_rs, ao_ts
 from migration_app.legacy.reading import DEFAULT_MAX_FILE_BYTES
-from migration_app.legacy.records import LegacyParseError
+from migration_app.legacy.records import LegacyParseError, exception_text
 from migration_app.legacy.rows import MAPPED_COLUMNS, RUN_COLUMNS, SessionRowFormat
 from migration_app.legacy.transcripts import CachedRealpath
 from migration_app.legacy.walk import SessionFile
@@ -125,7 +125,7 @@ def items_record(state: ImportState, items: list[ItemRecord]) -> None:
 
 
 def rejected_file(path: str, exc: Exception) -> ItemRecord:
-    reason = exc.reason if isinstance(exc, LegacyParseError) else str(exc)
+    reason = exc.reason if isinstance(exc, LegacyParseError) else exception_text(exc)
     return ItemRecord("file", path, Outcome.FAILED, reason)
 
 
