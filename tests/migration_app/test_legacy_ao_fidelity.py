@@ -160,3 +160,32 @@ def test_config_registered_at_wins_over_the_registry_and_the_mtime(tmp_path, cla
 
 
 CREATED_ISO = "2026-02-01T00:00:00Z"
+
+
+def test_the_rest_of_the_v1_layout_imports_with_notes_on_its_items(tmp_path, claude_home):
+    root = tmp_path / "ao"
+    corpus.write(root / "0123456789ab/sessions/app-1", b"project=app\nstatus=working\n")
+    corpus.write(root / "0123456789ab/sessions/loose-1", b"status=working\n")
+    older = b"status=working\ncreatedAt=2026-01-02T00:00:00Z\n"
+    corpus.write(root / "111111111111-app/sessions/app-2", older)
+    corpus.write(root / "222222222222-app/sessions/app-2", older.replace(b"02T", b"03T"))
+    archive = root / "333333333333-app/sessions/archive"
+    corpus.write(archive / "app-3_20260420T143052Z", b"status=idle\n")
+    corpus.write(root / "444444444444-observability/sessions/x-1", b"status=working\n")
+    run = import_committing(
+        source="ao", path=str(root), claude_home=str(claude_home), include_terminated=True
+    )
+    assert run.status == MigrationRun.Status.SUCCEEDED
+    projects = dict(Session.objects.values_list("id", "project_id"))
+    assert projects == {
+        "app-1": "app",
+        "loose-1": "0123456789ab",
+        "app-2": "app",
+        "app-2__from-111111111111": "app",
+        "app-3": "app",
+    }
+    reasons = dict(run.items.filter(subject_type="session").values_list("subject_id", "reason"))
+    assert "named after the directory 0123456789ab" in reasons["loose-1"]
+    assert "as ao migrate-storage renames it" in reasons["app-2__from-111111111111"]
+    archived = Session.objects.get(pk="app-3")
+    assert archived.is_terminated and archived.legacy_status == "idle"

@@ -78,7 +78,8 @@ def test_rows_follow_the_mapping(ao_tree, claude_home):
     assert session.num == 2 and session.kind == "worker"
     assert session.harness == "codex" and session.agent_session_id == "thread-1"
     assert (session.status, session.activity_state) == ("running", "idle")
-    assert session.legacy_status == "idle" and not session.is_terminated
+    # Idle with an open PR whose CI fails: ao shows `ci_failed`; the session stays live.
+    assert session.legacy_status == "ci_failed" and not session.is_terminated
     assert session.prompt == "Fix issue 1 in proj1" and session.display_name == "Session 1"
     assert session.issue_id == "1001" and session.branch == "feat/proj1-1"
     assert session.runtime_handle_id == ""
@@ -96,6 +97,8 @@ def test_rows_follow_the_mapping(ao_tree, claude_home):
     assert project.title == "Project 1" and project.path == "/srv/proj1"
     assert project.config == {"sessionPrefix": "proj1", "agentConfig": {"permissions": "default"}}
     assert project.source == "ao" and project.registered_at.isoformat().startswith("2026-01-01")
+    # config.yaml's registeredAt (epoch seconds) wins over registered.json's addedAt.
+    assert Project.objects.get(pk="proj0").registered_at.isoformat().startswith("2025-12-31")
 
 
 def test_numbers_clashes_and_ids_without_numbers(ao_tree, claude_home):
