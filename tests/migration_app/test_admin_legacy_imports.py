@@ -63,3 +63,5 @@ def test_a_dry_runs_counts_read_as_planned_not_done(staff_client, tmp_path, data
     page = response.content.decode()
     assert f"{planned} planned" in page
     assert f"{planned} migrated" not in page
+    run_page = staff_client.get(reverse("admin:migration_app_legacyimport_change", args=[dry.pk]))
+    assert "Planned counts (a dry run: nothing was written)" in run_page.content.decode()

@@ -13,12 +13,12 @@ from migration_app.services.legacy_import.ao.run import ao_store_execute, ao_sto
 from migration_app.services.legacy_import.ao.undo import ao_store_undo
 
 
-def ao_sample(path: str) -> None:
-    ao_tree_generate(path, sessions=40)
+def ao_sample(path: str, sessions: int = 40) -> None:
+    ao_tree_generate(path, sessions=sessions)
 
 
-def ao_rs_sample(path: str) -> None:
-    ao_rs_tree_generate(path, sessions=30)
+def ao_rs_sample(path: str, sessions: int = 30) -> None:
+    ao_rs_tree_generate(path, sessions=sessions)
 
 
 def ao_store_source(
