@@ -209,3 +209,9 @@ def tokendance_status(status: str) -> StatusTriple | None:
 def arawn_status(*, ended: bool) -> StatusTriple:
     """arawn stores no status word: a session with `ended_at` has ended, any other runs."""
     return _COMPLETED if ended else _RUNNING_IDLE
+
+
+def legacy_status_words() -> list[str]:
+    """Every word a legacy reader stores in `legacy_status`, for a fixed filter list."""
+    words = AO_FLAT_STATUSES | AO_RS_STATUSES | {AO_UNKNOWN_STATUS} | set(_MINSKY)
+    return sorted(words | set(_TOKENDANCE))
