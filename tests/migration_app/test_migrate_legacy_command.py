@@ -106,7 +106,7 @@ def test_rejected_files_exit_1_on_every_run(tmp_path, data_dir):
 def test_dry_run_reports_the_plan_and_no_progress_bar_off_a_terminal(clean_tree):
     code, out, _ = migrate_legacy("--source", "ao", clean_tree.root, "--dry-run")
     assert code == 0
-    assert out.startswith("Dry run (nothing written): run ")
+    assert out.startswith("Dry run (nothing written), run ")
     # In the conditional: nothing of it reads as done work.
     assert f"would migrate {clean_tree.sessions - clean_tree.terminated} sessions" in out
     assert " migrated" not in out and " copied" not in out

@@ -114,7 +114,7 @@ def test_a_dry_run_speaks_in_the_conditional(trees):
     code, out, _ = migrate_legacy("--source", "ao-rs", trees[1], "--dry-run")
     assert code == 0
     first = out.splitlines()[0]
-    assert first.startswith("Dry run (nothing written): run ") and "would migrate" in first
+    assert first.startswith("Dry run (nothing written), run ") and "would migrate" in first
     assert "migrated" not in first.replace("would migrate", "")
 
 

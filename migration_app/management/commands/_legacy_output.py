@@ -13,39 +13,47 @@ from migration_app.models import MigrationItem, MigrationRun
 SHOWN_REJECTED = 20  # rejected items listed at the default verbosity
 Outcome = MigrationItem.Outcome
 
-# (count key, noun, done verb, conditional verb) of the outcome line, in order.
-_DONE_WORK = (
-    ("session_migrated", "session", "migrated", "would migrate"),
-    ("project_migrated", "project", "created", "would create"),
-    ("transcripts_copied", "transcript", "copied", "would copy"),
-)
+# Counts that are work done, beyond the `<subject>_migrated` of every source: (key, noun,
+# done verb, conditional verb).
+_COPIES = (("transcripts_copied", "transcript", "copied", "would copy"),)
 
 
 def _plural(n: int, noun: str) -> str:
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
+def _work(counts: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """What the run did (or would do), sessions first, for every source's subjects."""
+    subjects = sorted(k for k in counts if k.endswith("_migrated") and k != "session_migrated")
+    migrated = [(k, k.removesuffix("_migrated"), "migrated", "would migrate") for k in subjects]
+    copies = [entry for entry in _COPIES if counts.get(entry[0])]
+    return [("session_migrated", "session", "migrated", "would migrate"), *migrated, *copies]
+
+
 def outcome_lines(run: MigrationRun) -> list[str]:
     """The summary a person reads: what was done, or for a dry run what would be done."""
     counts = run.counts or {}
     dry = run.dry_run
-    work = [
+    work = _work(counts)
+    done = [
         f"{conditional} {_plural(counts.get(key, 0), noun)}"
         if dry
-        else f"{_plural(counts.get(key, 0), noun)} {done}"
-        for key, noun, done, conditional in _DONE_WORK
-        if counts.get(key, 0) or key == "session_migrated"
+        else f"{_plural(counts.get(key, 0), noun)} {verb}"
+        for key, noun, verb, conditional in work
     ]
     skipped, failed = counts.get(Outcome.SKIPPED, 0), counts.get(Outcome.FAILED, 0)
     if dry:
-        head = f"Dry run (nothing written): run {run.id} would end {_would(run.status)}"
+        head = f"Dry run (nothing written), run {run.id}"
         rest = [f"would skip {skipped:,}", f"{failed:,} would fail or be rejected"]
+        tail = f"the import would end {_would(run.status)}"
     else:
-        head = f"Import finished: run {run.id} {run.status}"
+        head = f"Import finished, run {run.id}"
         rest = [f"{skipped:,} skipped", f"{failed:,} failed or rejected"]
-    lines = [f"{head}. " + ", ".join(work + rest) + "."]
+        tail = f"the run ended {run.status}"
+    lines = [f"{head}: " + ", ".join(done + rest) + f"; {tail}."]
+    shown = {key for key, *_ in work}
     for key in sorted(counts):
-        if "_" in key and counts[key] and not any(key == k for k, *_ in _DONE_WORK):
+        if "_" in key and counts[key] and key not in shown:
             lines.append(f"  {key}: {counts[key]}" + (" (planned)" if dry else ""))
     return lines
 

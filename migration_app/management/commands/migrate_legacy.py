@@ -13,6 +13,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
 
 from migration_app.dispatch import migration_run_dispatch
 from migration_app.legacy.reading import DEFAULT_MAX_FILE_BYTES
@@ -115,6 +116,7 @@ class Command(BaseCommand):
     def _run(self, source, options):
         show_bar = not options["json"] and options["verbosity"] >= 1 and _is_tty(self.stdout)
         request = {name: options[name] for name in source.options}
+        began = timezone.now()
         try:
             return migration_run_dispatch(
                 kind=MigrationRun.Kind.LEGACY_IMPORT,
@@ -129,11 +131,19 @@ class Command(BaseCommand):
         except MigrationError as exc:
             raise CommandError(str(exc), returncode=REFUSED) from exc
         except Exception as exc:
-            error = CommandError(f"The import stopped: {exception_text(exc)}", returncode=1)
-            # The journal closed the run as failed, with the error; it is the newest.
-            run = MigrationRun.objects.filter(kind=MigrationRun.Kind.LEGACY_IMPORT).first()
-            if run is not None:
-                error.summary = {**run_summary(run), "rejected": rejected_items_json(run)}
+            stopped = exception_text(exc)
+            error = CommandError(f"The import stopped: {stopped}", returncode=1)
+            # The journal closed this command's run as failed, with the error (if the
+            # run had been recorded before the exception).
+            run = MigrationRun.objects.filter(
+                kind=MigrationRun.Kind.LEGACY_IMPORT, started_at__gte=began
+            ).first()
+            error.summary = (
+                {**run_summary(run), "rejected": rejected_items_json(run)}
+                if run is not None
+                else {**refusal_summary(""), "status": "failed", "error": None}
+            )
+            error.summary["run_error"] = error.summary.get("run_error") or stopped
             raise error from exc
         finally:
             if show_bar:
