@@ -134,11 +134,22 @@ def schema_access(view):
 class SessionHubAPI(NinjaAPI):
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         """The generated schema, plus the errors the framework itself can answer:
-        401 and 422 for every operation, 400 (unparseable body) for those with a body."""
+        401 and 422 for every operation, 400 (unparseable body) and 413 (too large) for
+        those with a body; and what each way of authenticating is."""
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         error = {
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
         }
+        schemes = schema.get("components", {}).get("securitySchemes", {})
+        if "ApiKeyBearer" in schemes:
+            schemes["ApiKeyBearer"]["description"] = (
+                "An API key, sent as `Authorization: Bearer <secret>`. Staff create keys in the "
+                "admin (Projects → API keys); the secret is shown once."
+            )
+        if "AdminSessionAuth" in schemes:
+            schemes["AdminSessionAuth"]["description"] = (
+                "The admin login's session cookie; unsafe methods also need `X-CSRFToken`."
+            )
         for operations in schema["paths"].values():
             for operation in operations.values():
                 responses = operation.setdefault("responses", {})
@@ -146,6 +157,7 @@ class SessionHubAPI(NinjaAPI):
                 responses.setdefault(422, {"description": "Unprocessable Content", **error})
                 if "requestBody" in operation:
                     responses.setdefault(400, {"description": "Bad Request", **error})
+                    responses.setdefault(413, {"description": "Content Too Large", **error})
         return schema
 
 
@@ -181,7 +193,19 @@ def on_unauthenticated(request, exc):
 
 @api.exception_handler(NinjaValidationError)
 def on_invalid_request(request, exc):
-    return error_response(request, status=422, detail=exc.errors, code="invalid_request")
+    return error_response(
+        request,
+        status=422,
+        detail=[_readable(error) for error in exc.errors],
+        code="invalid_request",
+    )
+
+
+def _readable(error: dict) -> dict:
+    """A field the schema does not know is named in the message, not only in `loc`."""
+    if error.get("type") == "extra_forbidden" and error.get("loc"):
+        return {**error, "msg": f"Unknown field {error['loc'][-1]!r}: not accepted here."}
+    return error
 
 
 @api.exception_handler(ValidationError)
