@@ -17,7 +17,7 @@ Kind = MigrationRun.Kind
 def legacy_import(tmp_path):
     tree = ao_tree_generate(str(tmp_path / "ao"), sessions=6)
     run = migration_run_dispatch(
-        kind=Kind.LEGACY_IMPORT, source="ao", path=tree.root, claude_home=str(tmp_path / "c")
+        kind=Kind.LEGACY_IMPORT, source="ao", location=tree.root, claude_home=str(tmp_path / "c")
     )
     assert Session.objects.filter(source="ao").exists()
     return run, lambda: not Session.objects.filter(source="ao").exists()
