@@ -46,7 +46,7 @@ class ApiErrorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not request.path.startswith(API_PREFIX):
+        if not (request.path + "/").startswith(API_PREFIX):
             return self.get_response(request)
         refused = self._refused(request)
         if refused is not None:

@@ -28,7 +28,7 @@ def assert_error(response, status, code):
 
 
 @pytest.mark.parametrize("who", ["member", "anonymous"])
-@pytest.mark.parametrize("path", ["/api/v1/no-such-thing", "/api/v2/projects", "/api/"])
+@pytest.mark.parametrize("path", ["/api/v1/no-such-thing", "/api/v2/projects", "/api/", "/api"])
 def test_an_unknown_route_is_a_json_404_with_or_without_credentials(api_world, who, path):
     detail = assert_error(api_world.callers[who].get(path), 404, "not_found")
     assert detail == f"No API operation at GET {path}."
