@@ -108,6 +108,14 @@ def test_a_body_over_the_limit_is_413_naming_the_limit_and_writes_nothing(api_wo
     assert Message.objects.count() == before
 
 
+def test_djangos_own_body_limit_is_a_json_413_too(api_world, settings):
+    # Should Django's limit ever be the lower one, it answers in the same shape (not 500).
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    body = json.dumps({"content": "x" * 1000}).encode()
+    response = raw_post(api_world.member, reply_path(api_world.ids), body)
+    assert "limit" in assert_error(response, 413, "too_large")
+
+
 def test_the_default_limit_is_16_mib(settings):
     assert settings.SESSIONHUB_MAX_BODY_BYTES == 16 * 1024 * 1024
     assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE == settings.SESSIONHUB_MAX_BODY_BYTES
