@@ -5,6 +5,8 @@ import pytest
 
 from projects_app.models import Artifact, Message, Project, ProjectVersion
 from tests.api_support import ApiCaller, list_query_counts
+from tests.api_support import project_reply_url as reply_url
+from tests.api_support import project_url as url
 from tests.factories import (
     ArtifactFactory,
     ConversationFactory,
@@ -14,14 +16,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def url(world, suffix=""):
-    return f"/api/v1/projects/{world.ids['project_id']}{suffix}"
-
-
-def reply_url(world):
-    return url(world, f"/conversations/{world.ids['conversation_id']}/messages")
 
 
 # --- POST /projects --------------------------------------------------------------------

@@ -4,11 +4,12 @@ import pytest
 
 from projects_app.models import Artifact, Conversation, Message
 from tests.api_support import ARTIFACT_TEXT
+from tests.api_support import project_reply_url as reply_url
+from tests.api_support import project_url as url
 from tests.factories import (
     ArtifactFactory,
     ProjectFactory,
 )
-from tests.projects_app.test_api import reply_url, url
 
 pytestmark = pytest.mark.django_db
 
