@@ -213,7 +213,7 @@ def parse_ao_session(
         status = raw["status"]
         if not isinstance(status, str):
             raise LegacyParseError(path, f"status must be a string, got {type(status).__name__}")
-        triple = ao_flat_status(status)
+        triple = ao_flat_status(status) or (AO_UNKNOWN if status == AO_UNKNOWN_STATUS else None)
         if triple is None:
             raise LegacyParseError(path, f"unknown status {status!r}")
         legacy_status = status

@@ -115,6 +115,7 @@ def test_the_file_ao_rewrites_after_quarantine_reads_as_unknown():
         "pending", "idle", False,
     )  # fmt: skip
     assert record.branch == "feat/x" and record.workspace_path == "/w/x"
+    assert parse({"status": "unknown"}).legacy_status == "unknown"  # ao's word, kept
 
 
 def test_the_walk_names_the_quarantined_sibling(tmp_path):
