@@ -81,6 +81,8 @@ def test_a_file_over_max_file_bytes_is_rejected_by_its_size(clean_ao, claude_hom
         ("projects: [1, 2]\n", "projects must be a mapping"),
         ("- just\n- a list\n", "not a mapping"),
         ("projects: {proj0: {name: *nowhere}}\n", "invalid YAML"),
+        # A value PyYAML cannot build: the run used to stop `failed` on every re-run.
+        ("projects: {proj0: {path: /srv/p, registeredAt: 2026-13-45}}\n", "ValueError"),
     ],
 )
 def test_an_unusable_config_is_a_rejected_item_and_the_run_partial(
