@@ -64,11 +64,12 @@ def test_what_cannot_be_a_session_file_is_skipped_by_name_and_the_run_succeeds(
     assert Session.objects.count() == clean_ao.sessions - clean_ao.terminated
 
 
-def test_a_file_over_max_file_bytes_is_rejected_by_its_size(clean_ao, claude_home):
+@pytest.mark.parametrize("parse_ahead", [False, True], ids=["in process", "parse helper"])
+def test_a_file_over_max_file_bytes_is_rejected_by_its_size(clean_ao, claude_home, parse_ahead):
     big = os.path.join(clean_ao.root, "projects/proj2/sessions/proj2-99.json")
     touch(Path(big), b'{"status": "working"}')
     os.truncate(big, 2 * 2**20)
-    run = run_on(clean_ao.root, claude_home, max_file_bytes=2**20)
+    run = run_on(clean_ao.root, claude_home, max_file_bytes=2**20, parse_ahead=parse_ahead)
     assert run.status == MigrationRun.Status.PARTIAL
     assert "more than --max-file-bytes 1,048,576" in outcomes(run, Outcome.FAILED)["proj2-99.json"]
     assert Session.objects.count() == clean_ao.sessions - clean_ao.terminated
