@@ -1,0 +1,232 @@
+"""One minsky `SessionRecord` → the hub's session fields (issue 16's mapping). Pure: no Django.
+
+- id verbatim from the key the record's age uses (minsky.ID_KEYS);
+- task id through minsky's storage normalisation (sessions_app.task_ids.task_id_storage_form),
+  the raw value always kept in `metadata.task_id_raw`;
+- status by DESIGN.md's minsky rows (status_map.minsky_status), no status → pending;
+- `branch`, else `prBranch`, else derived from the task id as minsky derives it
+  (`task/<backend>-<local>`; an id it cannot split as it is; no task: the session id);
+- `createdAt` coerced as minsky coerces it (`coerce_created_at`);
+- every other key verbatim in `metadata`, except secrets: a key whose name says token,
+  secret or password is dropped at any depth, and a URL's password is removed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from migration_app.legacy.minsky import ID_KEYS, RawRecord
+from migration_app.legacy.records import LegacyParseError, json_safe
+from migration_app.legacy.status_map import minsky_status
+from sessions_app.task_ids import task_id_storage_form
+
+# minsky's coercion: a number below 1e12 is epoch seconds, from 1e12 on milliseconds
+# (edobry/minsky@39b37d6cf616 packages/domain/src/storage/schemas/session-schema.ts).
+EPOCH_MS_FROM = 1e12
+_SQL_LIKE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
+_SECRET_WORDS = ("token", "secret", "password")
+_WORKSPACE_KEYS = ("repoPath", "workspacePath", "sessionPath")
+MAX_ID_LENGTH = 255
+
+
+@dataclass
+class MappedSession:
+    id: str
+    project_id: str  # the record's projectId, else "" (the project comes from the repo)
+    repo_url: str
+    repo_name: str
+    task_id: str
+    status: str
+    activity_state: str
+    is_terminated: bool
+    legacy_status: str
+    branch: str
+    workspace_path: str
+    created_at: dt.datetime | None  # None: unreadable; the caller uses the import time
+    activity_last_at: dt.datetime | None
+    agent_session_id: str
+    issue_url: str
+    metadata: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+    secrets_dropped: list[str] = field(default_factory=list)
+
+
+class RecordRejected(Exception):
+    """The record cannot be imported; the message says why."""
+
+
+def coerce_created_at(value: Any) -> dt.datetime | None:
+    """minsky's coerceToDate, minus its fallback to "now" (None here: the caller says so).
+
+    A datetime (naive: UTC); a number: epoch seconds below 1e12, milliseconds from 1e12;
+    a string: `YYYY-MM-DD HH:MM:SS` as UTC, ISO-8601 (no offset: UTC), else a numeric string
+    by the same seconds/milliseconds rule.
+    """
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return _from_epoch(value)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if _SQL_LIKE.fullmatch(text):
+        text = text.replace(" ", "T") + "Z"
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            return _from_epoch(float(text))
+        except ValueError:
+            return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _from_epoch(number: float) -> dt.datetime | None:
+    ms = number * 1000 if number < EPOCH_MS_FROM else number
+    try:
+        return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def branch_from_task_id(task_id: str) -> str:
+    """minsky's taskIdToBranchName: `task/<backend>-<local>` for an id with exactly one `#`,
+    not at either end; any other id is the branch name as it is."""
+    backend, sep, local = task_id.partition("#")
+    if not sep or not backend or not local or "#" in local:
+        return task_id
+    return f"task/{backend}-{local}"
+
+
+def is_secret_key(key: str) -> bool:
+    lowered = key.lower()
+    return any(word in lowered for word in _SECRET_WORDS)
+
+
+def scrub_secrets(value: Any, path: str, dropped: list[str]) -> Any:
+    """The value without any key that names a secret (at any depth), and without a URL
+    password; the dotted paths of what was dropped are appended to `dropped`."""
+    if isinstance(value, dict):
+        out = {}
+        for key, inner in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if is_secret_key(str(key)):
+                dropped.append(where)
+                continue
+            out[key] = scrub_secrets(inner, where, dropped)
+        return out
+    if isinstance(value, list):
+        return [scrub_secrets(v, f"{path}[{i}]", dropped) for i, v in enumerate(value)]
+    if isinstance(value, str) and "://" in value and "@" in value:
+        clean = _url_without_credentials(value)
+        if clean != value:
+            dropped.append(f"{path} (credentials in the URL)")
+        return clean
+    return value
+
+
+def _url_without_credentials(text: str) -> str:
+    try:
+        parts = urlsplit(text)
+        if parts.password is None and not (parts.username and parts.scheme.startswith("http")):
+            return text
+    except ValueError:
+        return text
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=host))
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _task(raw: Any, notes: list[str]) -> str:
+    if raw is None or raw == "":
+        return ""
+    if not isinstance(raw, str):
+        notes.append(f"taskId {raw!r} is not text; imported without a task id")
+        return ""
+    stored = task_id_storage_form(raw)
+    if stored is None:
+        notes.append(f"taskId {raw!r} normalises to no task id (kept in metadata.task_id_raw)")
+        return ""
+    return stored
+
+
+def _status(word: Any) -> tuple[str, str, bool, str]:
+    if word is None or word == "":
+        return "pending", "idle", False, ""
+    triple = minsky_status(word) if isinstance(word, str) else None
+    if triple is None:
+        raise RecordRejected(f"unknown status {word!r}")
+    return (*triple, word)
+
+
+def _issue_url(pull_request: Any) -> str:
+    if not isinstance(pull_request, dict):
+        return ""
+    github = pull_request.get("github")
+    url = pull_request.get("url") or (github.get("htmlUrl") if isinstance(github, dict) else "")
+    return url if isinstance(url, str) else ""
+
+
+def minsky_session_map(record: RawRecord, *, source: str) -> MappedSession:
+    """The hub's fields of one record; raises RecordRejected."""
+    data = record.data
+    sid = record.session_id
+    if sid is None:
+        raise RecordRejected(f"record {record.position} has no session id ({', '.join(ID_KEYS)})")
+    if not isinstance(sid, str) or len(sid) > MAX_ID_LENGTH or sid != sid.strip():
+        raise RecordRejected(f"record {record.position}: session id {sid!r} is not usable text")
+    notes = list(record.notes)
+    status, activity, terminated, legacy = _status(data.get("status"))
+    task_id = _task(data.get("taskId"), notes)
+
+    branch = _text(data.get("branch")) or _text(data.get("prBranch"))
+    if not branch:
+        branch = branch_from_task_id(task_id) if task_id else sid
+        notes.append(f"branch derived as minsky derives it: {branch}")
+
+    created_at = coerce_created_at(data.get("createdAt", data.get("created")))
+    if created_at is None:
+        notes.append(f"createdAt {data.get('createdAt')!r} unreadable; import time used")
+    activity_at = coerce_created_at(data.get("lastActivityAt")) or created_at
+
+    dropped: list[str] = []
+    kept = {k: v for k, v in data.items() if k not in ID_KEYS and k != "taskId"}
+    try:
+        metadata = json_safe(scrub_secrets(kept, "", dropped), path=source)
+    except LegacyParseError as exc:
+        raise RecordRejected(f"session {sid}: {exc.reason}") from None
+    if "taskId" in data:
+        metadata["task_id_raw"] = json_safe(data["taskId"], path=source)
+    if dropped:
+        notes.append(f"secrets dropped: {', '.join(dropped)}")
+    repo_url = metadata.get("repoUrl")  # credentials already removed
+    project_id = data.get("projectId")
+    return MappedSession(
+        id=sid,
+        project_id=str(project_id) if project_id not in (None, "") else "",
+        repo_url=repo_url if isinstance(repo_url, str) else "",
+        repo_name=_text(data.get("repoName")),
+        task_id=task_id,
+        status=status,
+        activity_state=activity,
+        is_terminated=terminated,
+        legacy_status=legacy,
+        branch=branch,
+        workspace_path=next((data[k] for k in _WORKSPACE_KEYS if _text(data.get(k))), ""),
+        created_at=created_at,
+        activity_last_at=activity_at,
+        agent_session_id=_text(data.get("agentId")),
+        issue_url=_issue_url(data.get("pullRequest")),
+        metadata=metadata,
+        notes=notes,
+        secrets_dropped=dropped,
+    )
