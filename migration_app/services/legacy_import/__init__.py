@@ -86,6 +86,6 @@ migration_kind_register(
 
 # The origins; each registers itself.
 from migration_app.services.legacy_import import (  # noqa: E402
-    ao_store,  # noqa: F401
+    ao,  # noqa: F401
     minsky_store,  # noqa: F401
 )
