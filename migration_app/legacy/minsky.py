@@ -40,11 +40,13 @@ class MinskySourceError(Exception):
 
 @dataclass
 class RawRecord:
-    """One stored session as minsky's code sees it: camelCase keys, values decoded."""
+    """One stored session as minsky's code sees it: camelCase keys; `decode()` turns the
+    JSON text columns into values (deferred: a re-run skips known ids undecoded)."""
 
     position: int  # 1-based place in the store (file order, or id order in a database)
     data: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    decoded: bool = False
 
     @property
     def session_id(self) -> Any:
@@ -53,6 +55,12 @@ class RawRecord:
     @property
     def id_key(self) -> str | None:
         return next((k for k in ID_KEYS if self.data.get(k) not in (None, "")), None)
+
+    def decode(self) -> RawRecord:
+        if not self.decoded:
+            self.data = _decoded(self.data, self.notes)
+            self.decoded = True
+        return self
 
 
 # --- where the store is ---------------------------------------------------------------
@@ -170,8 +178,7 @@ class MinskyStore:
                 if not isinstance(entry, dict):
                     yield f"entry {position} of the sessions list is not an object"
                     continue
-                notes: list[str] = []
-                yield RawRecord(position, _decoded(entry, notes), notes)
+                yield RawRecord(position, entry)
             return
         if self.shape == POSTGRES:
             cursor = self._connection.cursor(name="minsky_sessions")
@@ -186,10 +193,7 @@ class MinskyStore:
                 columns = [_camel(d[0]) for d in cursor.description]
             for row in rows:
                 position += 1
-                notes = []
-                yield RawRecord(
-                    position, _decoded(dict(zip(columns, row, strict=True)), notes), notes
-                )
+                yield RawRecord(position, dict(zip(columns, row, strict=True)))
 
 
 def _json_sessions(path: str) -> list:

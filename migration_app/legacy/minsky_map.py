@@ -178,7 +178,7 @@ def _issue_url(pull_request: Any) -> str:
 
 def minsky_session_map(record: RawRecord, *, source: str) -> MappedSession:
     """The hub's fields of one record; raises RecordRejected."""
-    data = record.data
+    data = record.decode().data
     sid = record.session_id
     if sid is None:
         raise RecordRejected(f"record {record.position} has no session id ({', '.join(ID_KEYS)})")

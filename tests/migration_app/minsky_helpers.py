@@ -63,7 +63,9 @@ def scratch_postgres_source(rows: list[dict]):
         with psycopg.connect(f"{PG_SERVER}/{name}") as source:
             source.execute(PG_SESSIONS)
             for row in rows:
-                row = {k: json.dumps(v) if isinstance(v, dict | list) else v for k, v in row.items()}
+                row = {
+                    k: json.dumps(v) if isinstance(v, dict | list) else v for k, v in row.items()
+                }
                 if row.get("project_id"):
                     source.execute(
                         "INSERT INTO projects VALUES (%s, %s) ON CONFLICT DO NOTHING",
@@ -71,7 +73,9 @@ def scratch_postgres_source(rows: list[dict]):
                     )
                 columns = ", ".join(row)
                 marks = ", ".join(["%s"] * len(row))
-                source.execute(f"INSERT INTO sessions ({columns}) VALUES ({marks})", list(row.values()))
+                source.execute(
+                    f"INSERT INTO sessions ({columns}) VALUES ({marks})", list(row.values())
+                )
         yield f"{PG_SERVER}/{name}"
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

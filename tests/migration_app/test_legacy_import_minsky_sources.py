@@ -39,7 +39,11 @@ def test_a_sqlite_sessions_db_imports(sessions_db):
     # Ids are unique in a table: the sample's duplicate and id-less records are not there.
     assert session_counts(run) == (13, 0, 1)  # `paused` is rejected
     head = Session.objects.get(pk="6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b")
-    assert (head.task_id, head.agent_session_id, head.status) == ("mt#123", "claude-7c1e", "running")
+    assert (head.task_id, head.agent_session_id, head.status) == (
+        "mt#123",
+        "claude-7c1e",
+        "running",
+    )
     assert head.metadata["prApproved"] is True and head.metadata["pullRequest"]["number"] == 41
     assert head.activity_last_at == dt.datetime(2025, 3, 2, 10, 30, tzinfo=UTC)
     assert Session.objects.get(pk="task-md#123").created_at == dt.datetime(

@@ -28,7 +28,8 @@ from migration_app.legacy.minsky_sample import (
 
 def read_all(location):
     with MinskyStore(location) as store:
-        return store.count(), list(store.records(fetch=3))
+        records = [r.decode() if isinstance(r, RawRecord) else r for r in store.records(fetch=3)]
+        return store.count(), records
 
 
 def test_json_store_yields_every_entry_in_file_order(tmp_path):
@@ -88,9 +89,11 @@ def test_sqlite_store_reads_camel_case_and_snake_case_liveness_columns(tmp_path)
 def test_sqlite_store_is_opened_read_only(tmp_path):
     path = tmp_path / "sessions.db"
     minsky_sqlite_write(str(path))
-    with MinskyStore(str(path)) as store:
-        with pytest.raises(sqlite3.OperationalError, match="readonly"):
-            store._connection.execute("DELETE FROM sessions")
+    with (
+        MinskyStore(str(path)) as store,
+        pytest.raises(sqlite3.OperationalError, match="readonly"),
+    ):
+        store._connection.execute("DELETE FROM sessions")
 
 
 def test_undecodable_json_text_is_kept_with_a_note(tmp_path):
@@ -151,9 +154,7 @@ def test_a_url_password_is_never_kept():
 
 
 def _key(record):
-    return coerce_created_at(record.data.get("createdAt")) or dt.datetime.min.replace(
-        tzinfo=dt.UTC
-    )
+    return coerce_created_at(record.data.get("createdAt")) or dt.datetime.min.replace(tzinfo=dt.UTC)
 
 
 def test_of_two_records_with_one_id_the_later_created_at_wins():

@@ -69,7 +69,9 @@ def test_the_seconds_milliseconds_rule_is_1e12():
 
 def test_unreadable_created_at_is_noted():
     assert mapped(createdAt="yesterday").created_at is None
-    assert "createdAt 'yesterday' unreadable; import time used" in mapped(createdAt="yesterday").notes
+    assert (
+        "createdAt 'yesterday' unreadable; import time used" in mapped(createdAt="yesterday").notes
+    )
 
 
 def test_activity_falls_back_to_created_at():

@@ -55,6 +55,7 @@ from migration_app.legacy.minsky_sample import minsky_sample_write
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services.journal import (
     ItemRecord,
+    MigrationConflict,
     MigrationError,
     Planned,
     UndoResult,
@@ -163,18 +164,23 @@ def _created_key(record: RawRecord) -> dt.datetime:
     return coerce_created_at(record.data.get("createdAt")) or _EPOCH
 
 
-def _map(state: _State, entry: RawRecord | str, items: list[ItemRecord]) -> MappedSession | None:
-    """The mapped record, or None with its rejection appended to `items`."""
+def _rejected_up_front(state: _State, entry: RawRecord | str, items: list[ItemRecord]) -> bool:
+    """Entries that are not records, and the losers of a duplicate id."""
     if isinstance(entry, str):
         items.append(ItemRecord("record", state.location, Outcome.FAILED, entry))
-        return None
+        return True
     if entry.position in state.losers:
         sid, winner = state.losers[entry.position]
         state.bump("duplicates_rejected")
         reason = (f"duplicate session id {sid!r}: record {entry.position} is left out, record "
                   f"{winner} with the later createdAt is imported")  # fmt: skip
         items.append(ItemRecord("session", sid, Outcome.FAILED, reason))
-        return None
+        return True
+    return False
+
+
+def _map(state: _State, entry: RawRecord, items: list[ItemRecord]) -> MappedSession | None:
+    """The mapped record, or None with its rejection appended to `items`."""
     try:
         mapped = minsky_session_map(entry, source=state.location)
     except RecordRejected as exc:
@@ -199,26 +205,34 @@ def _project_key(state: _State, mapped: MappedSession) -> str | None:
 
 
 def _batch(state: _State, chunk: list[RawRecord | str]) -> None:
+    """One batch: ids already in the hub are decided before any record is decoded (a
+    re-run maps nothing), the others mapped and written."""
     items: list[ItemRecord] = []
-    mapped = [m for entry in chunk if (m := _map(state, entry, items)) is not None]
+    records = [e for e in chunk if not _rejected_up_front(state, e, items)]
+    ids = [sid for r in records if isinstance(sid := r.session_id, str)]
     existing = {
         pk: (source, path)
-        for ids in _in_chunks(m.id for m in mapped)
-        for pk, source, path in Session.objects.filter(pk__in=ids).values_list(
+        for part in _in_chunks(ids)
+        for pk, source, path in Session.objects.filter(pk__in=part).values_list(
             "pk", "source", "source_path"
         )
     }
     new: list[tuple[MappedSession, str | None]] = []
-    for m in mapped:
-        if m.id in existing:
-            source, path = existing[m.id]
-            if source == Source.MINSKY and path == state.location:
-                items.append(ItemRecord("session", m.id, Outcome.SKIPPED, "already imported"))
+    for record in records:
+        held = existing.get(record.session_id) if isinstance(record.session_id, str) else None
+        if held is not None:
+            sid = record.session_id
+            if held == (Source.MINSKY, state.location):
+                items.append(ItemRecord("session", sid, Outcome.SKIPPED, "already imported"))
             else:
-                reason = f"a session {m.id!r} exists already (source {source}, {path or 'no path'})"
-                items.append(ItemRecord("session", m.id, Outcome.FAILED, reason))
+                reason = (
+                    f"a session {sid!r} exists already (source {held[0]}, {held[1] or 'no path'})"
+                )
+                items.append(ItemRecord("session", sid, Outcome.FAILED, reason))
             continue
-        new.append((m, _project_key(state, m)))
+        mapped = _map(state, record, items)
+        if mapped is not None:
+            new.append((mapped, _project_key(state, mapped)))
     items += _projects_write(state, new)
     items += _sessions_write(state, new)
     migration_items_record(run=state.run, items=items, created_at=state.now)
@@ -354,7 +368,7 @@ def _later_run_changing(run: MigrationRun) -> MigrationRun | None:
 def minsky_store_undo(run: MigrationRun) -> UndoResult:
     later = _later_run_changing(run)
     if later is not None:
-        raise MigrationError(
+        raise MigrationConflict(
             f"Run {later.pk} ({later.get_kind_display()}, started "
             f"{later.started_at:%Y-%m-%d %H:%M:%S} UTC) changed sessions of this import "
             "since; undo that run first, then this one."
