@@ -14,13 +14,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from migration_app.legacy.minsky import ID_KEYS, RawRecord
-from migration_app.legacy.records import LegacyParseError, json_safe
+from migration_app.legacy.records import INT64_MAX, INT64_MIN
 from migration_app.legacy.status_map import minsky_status
 from sessions_app.task_ids import task_id_storage_form
 
@@ -104,31 +105,53 @@ def branch_from_task_id(task_id: str) -> str:
     return f"task/{backend}-{local}"
 
 
+_SECRET_KEY = re.compile("|".join(_SECRET_WORDS), re.IGNORECASE)
+_secret_keys: dict[str, bool] = {}  # key name -> names a secret (keys repeat: asked once)
+
+
 def is_secret_key(key: str) -> bool:
-    lowered = key.lower()
-    return any(word in lowered for word in _SECRET_WORDS)
+    known = _secret_keys.get(key)
+    if known is None:
+        known = _secret_keys[key] = _SECRET_KEY.search(key) is not None
+    return known
 
 
 def scrub_secrets(value: Any, path: str, dropped: list[str]) -> Any:
-    """The value without any key that names a secret (at any depth), and without a URL
-    password; the dotted paths of what was dropped are appended to `dropped`."""
+    """The value made storable as JSON, without any key that names a secret (at any depth)
+    and without a URL's credentials; what was dropped is appended to `dropped` (dotted
+    paths). Integers beyond signed 64-bit become text, datetimes ISO text; a non-finite
+    number or a type JSON cannot hold raises RecordRejected. One pass over the value."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        if "@" in value and "://" in value:
+            clean = _url_without_credentials(value)
+            if clean != value:
+                dropped.append(f"{path} (credentials in the URL)")
+            return clean
+        return value
+    if isinstance(value, int):
+        return value if INT64_MIN <= value <= INT64_MAX else str(value)
     if isinstance(value, dict):
         out = {}
         for key, inner in value.items():
-            where = f"{path}.{key}" if path else str(key)
-            if is_secret_key(str(key)):
-                dropped.append(where)
-                continue
-            out[key] = scrub_secrets(inner, where, dropped)
+            key = str(key)
+            if is_secret_key(key):
+                dropped.append(f"{path}.{key}" if path else key)
+            elif inner is None or (isinstance(inner, str) and "@" not in inner):
+                out[key] = inner  # the common case, without a call
+            else:
+                out[key] = scrub_secrets(inner, f"{path}.{key}" if path else key, dropped)
         return out
     if isinstance(value, list):
         return [scrub_secrets(v, f"{path}[{i}]", dropped) for i, v in enumerate(value)]
-    if isinstance(value, str) and "://" in value and "@" in value:
-        clean = _url_without_credentials(value)
-        if clean != value:
-            dropped.append(f"{path} (credentials in the URL)")
-        return clean
-    return value
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value
+        raise RecordRejected(f"{path} is not a finite number")
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    raise RecordRejected(f"{path} has a type JSON cannot hold ({type(value).__name__})")
 
 
 def _url_without_credentials(text: str) -> str:
@@ -201,11 +224,11 @@ def minsky_session_map(record: RawRecord, *, source: str) -> MappedSession:
     dropped: list[str] = []
     kept = {k: v for k, v in data.items() if k not in ID_KEYS and k != "taskId"}
     try:
-        metadata = json_safe(scrub_secrets(kept, "", dropped), path=source)
-    except LegacyParseError as exc:
-        raise RecordRejected(f"session {sid}: {exc.reason}") from None
-    if "taskId" in data:
-        metadata["task_id_raw"] = json_safe(data["taskId"], path=source)
+        metadata = scrub_secrets(kept, "", dropped)
+        if "taskId" in data:
+            metadata["task_id_raw"] = scrub_secrets(data["taskId"], "taskId", dropped)
+    except RecursionError:
+        raise RecordRejected(f"session {sid}: values are nested too deeply") from None
     if dropped:
         notes.append(f"secrets dropped: {', '.join(dropped)}")
     repo_url = metadata.get("repoUrl")  # credentials already removed
