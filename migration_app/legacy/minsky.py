@@ -21,6 +21,7 @@ import sqlite3
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -48,13 +49,19 @@ class RawRecord:
     notes: list[str] = field(default_factory=list)
     decoded: bool = False
 
-    @property
-    def session_id(self) -> Any:
-        return next((self.data[k] for k in ID_KEYS if self.data.get(k) not in (None, "")), None)
-
-    @property
+    @cached_property
     def id_key(self) -> str | None:
-        return next((k for k in ID_KEYS if self.data.get(k) not in (None, "")), None)
+        data = self.data
+        for key in ID_KEYS:
+            value = data.get(key)
+            if value is not None and value != "":
+                return key
+        return None
+
+    @cached_property
+    def session_id(self) -> Any:
+        key = self.id_key
+        return None if key is None else self.data[key]
 
     def decode(self) -> RawRecord:
         if not self.decoded:

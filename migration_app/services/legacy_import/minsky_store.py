@@ -289,34 +289,40 @@ def _next_numbers(keys: set[str]) -> dict[str, int]:
 
 
 class _RowFormat:
-    """The session table's columns and their prepared defaults, computed once per run."""
+    """The session table's columns, their prepared defaults and the value adapters, looked
+    up once per run (the `connection` proxy costs a lookup on every use)."""
+
+    _MAPPED = (
+        "id", "num", "workspace_id", "project_id", "status", "legacy_status",
+        "activity_state", "is_terminated", "task_id", "branch", "workspace_path",
+        "agent_session_id", "issue_url", "created_at", "updated_at", "activity_last_at",
+        "source", "source_path", "metadata",
+    )  # fmt: skip
 
     def __init__(self) -> None:
         fields = Session._meta.concrete_fields
-        self.columns = [f.attname for f in fields]
-        self.defaults = {f.attname: f.get_db_prep_save(f.get_default(), connection) for f in fields}
+        defaults = {f.attname: f.get_db_prep_save(f.get_default(), connection) for f in fields}
+        self.columns = [c for c in defaults if c not in self._MAPPED] + list(self._MAPPED)
+        self.fixed = [defaults[c] for c in self.columns if c not in self._MAPPED]
+        ops = connection.ops
+        self.adapt_datetime = ops.adapt_datetimefield_value
+        self.adapt_json = ops.adapt_json_value
         self.json_encoder = Session._meta.get_field("metadata").encoder
         self.workspace = Session._meta.get_field("workspace")
 
 
 def _session_row(state: _State, m: MappedSession, key: str | None, num: int) -> list:
-    """One prepared row for services/bulk.rows_insert (values as the driver takes them)."""
-    ops, fmt = connection.ops, state.row_format
-    created = m.created_at or state.now
-    activity = m.activity_last_at or created
-    row = dict(fmt.defaults)
-    row.update(
-        id=m.id, num=num, workspace_id=state.workspace_db_id, project_id=key,
-        status=m.status, legacy_status=m.legacy_status, activity_state=m.activity_state,
-        is_terminated=m.is_terminated, task_id=m.task_id, branch=m.branch[:500],
-        workspace_path=m.workspace_path[:1024], agent_session_id=m.agent_session_id[:255],
-        issue_url=m.issue_url[:1024], created_at=ops.adapt_datetimefield_value(created),
-        updated_at=ops.adapt_datetimefield_value(activity),
-        activity_last_at=ops.adapt_datetimefield_value(activity), source=Source.MINSKY,
-        source_path=state.location,
-        metadata=ops.adapt_json_value(m.metadata, fmt.json_encoder),
-    )  # fmt: skip
-    return [row[column] for column in fmt.columns]
+    """One prepared row for services/bulk.rows_insert (values as the driver takes them),
+    in the order of _RowFormat.columns."""
+    fmt = state.row_format
+    created = fmt.adapt_datetime(m.created_at or state.now)
+    activity = fmt.adapt_datetime(m.activity_last_at) if m.activity_last_at else created
+    return [
+        *fmt.fixed, m.id, num, state.workspace_db_id, key, m.status, m.legacy_status,
+        m.activity_state, m.is_terminated, m.task_id, m.branch[:500], m.workspace_path[:1024],
+        m.agent_session_id[:255], m.issue_url[:1024], created, activity, activity,
+        Source.MINSKY.value, state.location, fmt.adapt_json(m.metadata, fmt.json_encoder),
+    ]  # fmt: skip
 
 
 def _tally(state: _State, m: MappedSession) -> None:
