@@ -74,7 +74,7 @@ def test_a_postgres_source_with_minskys_snake_case_columns():
         secret_url = url.replace("postgres@", "postgres:pw-n0t-stored@")  # trust: any password
         run = minsky_import(secret_url)
         assert session_counts(run) == (3, 0, 0)
-        assert run.params["location"] == url
+        assert run.params["path"] == url
         assert session_counts(minsky_import(secret_url)) == (0, 3, 0)
     one = Session.objects.get(pk="pg-1")
     assert (one.task_id, one.status, one.agent_session_id) == ("md#123", "running", "agent-pg")
@@ -172,7 +172,7 @@ def test_migrate_legacy_reads_the_default_location(tmp_path, monkeypatch):
     with pytest.raises(CommandError):
         call_command("migrate_legacy", "--source", "minsky", "--json", stdout=StringIO())
     run = MigrationRun.objects.get()
-    assert run.params["location"] == str(tmp_path / "minsky" / "sessions.db")
+    assert run.params["path"] == str(tmp_path / "minsky" / "sessions.db")
     assert run.params["shape"] == "sqlite"
 
 

@@ -110,7 +110,7 @@ def minsky_store_plan(
         password = urlsplit(location).password
         if password:
             _PASSWORDS[kept] = password
-    params = {"location": kept, "shape": shape, "workspace": workspace_slug,
+    params = {"path": kept, "shape": shape, "workspace": workspace_slug,
               "batch_size": batch_size}  # fmt: skip
     return Planned(params=params, total=total)
 
@@ -144,7 +144,7 @@ def minsky_store_execute(run: MigrationRun) -> dict:
     state = _State(
         run=run,
         workspace=Workspace.objects.get(slug=params["workspace"]),
-        location=params["location"],
+        location=params["path"],
         now=timezone.now(),
     )
     for key in ("duplicates_rejected", "secrets_dropped", "task_ids_unreadable",
@@ -418,7 +418,7 @@ def minsky_store_undo(run: MigrationRun) -> UndoResult:
         with transaction.atomic():
             ids = [sid for _, sid, _ in chunk]
             ours = Session.objects.filter(pk__in=ids, source=Source.MINSKY,
-                                          source_path=run.params["location"])  # fmt: skip
+                                          source_path=run.params["path"])  # fmt: skip
             deleted = ours.count()
             ours.delete()
             if deleted < len(ids):
