@@ -160,6 +160,18 @@ def test_undo_is_refused_while_a_later_re_association_is_not_undone(sample):
     assert not Session.objects.exists()
 
 
+def test_the_admin_undo_button_shows_the_refusal(sample, staff_client):
+    from django.urls import reverse
+
+    run = minsky_import(sample)
+    later = reassociate_task(old_task_id="md#123", new_task_id="mt#123")
+    url = reverse("admin:migration_app_migrationrun_undo", args=[run.pk])
+    page = staff_client.post(url, follow=True).content.decode()
+    assert "Not undone: Run" in page and str(later.pk) in page
+    run.refresh_from_db()
+    assert run.status != MigrationRun.Status.UNDONE
+
+
 def test_a_dry_re_association_does_not_block_undo(sample):
     run = minsky_import(sample)
     reassociate_task(old_task_id="md#123", new_task_id="mt#123", dry_run=True)
