@@ -1,5 +1,5 @@
 """migrate_legacy --source minsky, the service: mapping into rows, re-runs, dry run, undo,
-secrets, per-record isolation (services/legacy_import/minsky_store.py)."""
+secrets, per-record isolation (services/legacy_import/minsky_store/)."""
 
 import datetime as dt
 
@@ -14,7 +14,7 @@ from migration_app.legacy.minsky_sample import (
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services import migration_undo
 from migration_app.services.journal import MigrationError
-from migration_app.services.legacy_import import minsky_store
+from migration_app.services.legacy_import.minsky_store import run as minsky_run
 from projects_app.models import Project, Source
 from sessions_app.models import Session
 from tests.factories import ProjectFactory, SessionFactory
@@ -200,8 +200,8 @@ def test_a_row_the_database_refuses_fails_alone(sample, monkeypatch):
     # Another writer took number 1 of the widgets project between our read and our insert.
     widgets = ProjectFactory(id="one-project")
     SessionFactory(id="squatter", project=widgets, num=1)
-    monkeypatch.setattr(minsky_store, "_project_key", lambda state, m: widgets.pk)
-    monkeypatch.setattr(minsky_store, "_next_numbers", lambda keys: dict.fromkeys(keys, 1))
+    monkeypatch.setattr(minsky_run, "_project_key", lambda state, m: widgets.pk)
+    monkeypatch.setattr(minsky_run, "_next_numbers", lambda keys: dict.fromkeys(keys, 1))
     run = minsky_import(sample)
     failed = run.items.filter(outcome=Outcome.FAILED, subject_type="session")
     assert failed.count() == 3  # the clash, plus the two rejected records of the sample
