@@ -228,3 +228,35 @@ def test_small_batches_give_the_same_result(sample):
     run = minsky_import(sample, batch_size=2)
     assert session_counts(run) == (13, 0, 4)
     assert run.progress_done == run.progress_total == 17
+
+
+def test_a_run_stopped_mid_way_then_re_run_ends_as_one_uninterrupted_run(sample, monkeypatch):
+    def columns():
+        return sorted(
+            Session.objects.values_list("id", "project_id", "num", "task_id", "status", "branch")
+        )
+
+    minsky_import(sample, batch_size=4)
+    whole = columns()
+    migration_undo(run=MigrationRun.objects.get())
+
+    real_write, calls = minsky_run._sessions_write, []
+
+    def dies_on_the_third_batch(state, new):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("killed")
+        return real_write(state, new)
+
+    monkeypatch.setattr(minsky_run, "_sessions_write", dies_on_the_third_batch)
+    with pytest.raises(RuntimeError):
+        minsky_import(sample, batch_size=4)
+    stopped = MigrationRun.objects.exclude(status=MigrationRun.Status.UNDONE).get()
+    assert stopped.status == MigrationRun.Status.FAILED
+    assert 0 < Session.objects.count() < 13  # the first batches committed
+    monkeypatch.setattr(minsky_run, "_sessions_write", real_write)
+    rerun = minsky_import(sample, batch_size=4)
+    assert session_counts(rerun)[0] + Session.objects.filter(
+        pk__in=stopped.items.filter(outcome=Outcome.MIGRATED).values("subject_id")
+    ).count() == 13
+    assert columns() == whole
