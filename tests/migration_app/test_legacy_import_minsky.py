@@ -256,7 +256,11 @@ def test_a_run_stopped_mid_way_then_re_run_ends_as_one_uninterrupted_run(sample,
     assert 0 < Session.objects.count() < 13  # the first batches committed
     monkeypatch.setattr(minsky_run, "_sessions_write", real_write)
     rerun = minsky_import(sample, batch_size=4)
-    assert session_counts(rerun)[0] + Session.objects.filter(
-        pk__in=stopped.items.filter(outcome=Outcome.MIGRATED).values("subject_id")
-    ).count() == 13
+    assert (
+        session_counts(rerun)[0]
+        + Session.objects.filter(
+            pk__in=stopped.items.filter(outcome=Outcome.MIGRATED).values("subject_id")
+        ).count()
+        == 13
+    )
     assert columns() == whole
