@@ -70,6 +70,8 @@ def minsky_store_execute(run: MigrationRun) -> dict:
                     _batch(state, chunk)
     except MinskySourceError as exc:
         raise MigrationError(str(exc)) from None
+    finally:
+        run.counts = state.counts  # a run that stops keeps what it counted
     return state.counts
 
 
