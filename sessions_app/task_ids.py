@@ -94,7 +94,9 @@ def task_id_storage_form(value: object) -> str | None:
 
 
 def normalise_task_id(value: str) -> str:
-    """The canonical stored form (`backend#local`) of a value; raises InvalidTaskId."""
+    """The task a value names, as `backend#local` (`task#283` -> `md#283`); raises
+    InvalidTaskId. What a legacy store holds is kept in minsky's form instead
+    (task_id_storage_form)."""
     return str(parse_task_id(value))
 
 
