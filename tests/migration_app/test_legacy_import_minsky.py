@@ -201,7 +201,7 @@ def test_a_row_the_database_refuses_fails_alone(sample, monkeypatch):
     widgets = ProjectFactory(id="one-project")
     SessionFactory(id="squatter", project=widgets, num=1)
     monkeypatch.setattr(minsky_run, "_project_key", lambda state, m: widgets.pk)
-    monkeypatch.setattr(minsky_run, "_next_numbers", lambda keys: dict.fromkeys(keys, 1))
+    monkeypatch.setattr(minsky_run, "_next_numbers", lambda state, keys: dict.fromkeys(keys, 1))
     run = minsky_import(sample)
     failed = run.items.filter(outcome=Outcome.FAILED, subject_type="session")
     assert failed.count() == 3  # the clash, plus the two rejected records of the sample

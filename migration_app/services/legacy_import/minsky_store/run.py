@@ -187,14 +187,22 @@ def _projects_write(
     return items
 
 
-def _next_numbers(keys: set[str]) -> dict[str, int]:
-    rows = (
-        Session.objects.filter(project_id__in=list(keys))
-        .values("project_id")
-        .annotate(top=Max("num"))
-        .order_by()
-    )
-    return {row["project_id"]: row["top"] + 1 for row in rows}
+def _next_numbers(state: RunState, keys: set[str]) -> dict[str, int]:
+    """The next free number of each project: read once per project and run, then counted
+    here (the run holds the import lock; a number another writer takes meanwhile fails
+    that one row): one query per project and run instead of one per batch."""
+    unseen = [key for key in keys if key not in state.next_num]
+    if unseen:
+        rows = (
+            Session.objects.filter(project_id__in=unseen)
+            .values("project_id")
+            .annotate(top=Max("num"))
+            .order_by()
+        )
+        top = {row["project_id"]: row["top"] for row in rows}
+        for key in unseen:
+            state.next_num[key] = top.get(key, 0) + 1
+    return state.next_num
 
 
 def _session_row(state: RunState, m: MappedSession, key: str | None, num: int) -> list:
@@ -225,7 +233,7 @@ def _sessions_write(
 ) -> list[ItemRecord]:
     if not new:
         return []
-    nums = _next_numbers({key for _, key in new if key})
+    nums = _next_numbers(state, {key for _, key in new if key})
     rows = []
     for m, key in new:
         num = 0

@@ -58,6 +58,7 @@ class RunState:
     losers: dict[int, tuple[str, int]] = field(default_factory=dict)
     seen_projects: set[str] = field(default_factory=set)
     repo_projects: dict[str, str] = field(default_factory=dict)  # repoUrl -> project id
+    next_num: dict[str, int] = field(default_factory=dict)  # project id -> next number
     counts: dict[str, int] = field(default_factory=dict)
     row_format: RowFormat = field(default_factory=RowFormat)
 
