@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import math
 import re
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from sessions_app.task_ids import task_id_storage_form
 # (edobry/minsky@39b37d6cf616 packages/domain/src/storage/schemas/session-schema.ts).
 EPOCH_MS_FROM = 1e12
 _SQL_LIKE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
+_YEAR_MONTH = re.compile(r"[0-9]{4}(-[0-9]{2})?")
 _SECRET_WORDS = ("token", "secret", "password")
 _WORKSPACE_KEYS = ("repoPath", "workspacePath", "sessionPath")
 MAX_ID_LENGTH = 255
@@ -64,8 +66,9 @@ def coerce_created_at(value: Any) -> dt.datetime | None:
     """minsky's coerceToDate, minus its fallback to "now" (None here: the caller says so).
 
     A datetime (naive: UTC); a number: epoch seconds below 1e12, milliseconds from 1e12;
-    a string: `YYYY-MM-DD HH:MM:SS` as UTC, ISO-8601 (no offset: UTC), else a numeric string
-    by the same seconds/milliseconds rule.
+    a string: `YYYY-MM-DD HH:MM:SS` as UTC, ISO-8601 (no offset: UTC; `2025`, `2025-03`
+    too, as JavaScript reads them), an HTTP date (`Date.toUTCString()`), else a numeric
+    string by the same seconds/milliseconds rule.
     """
     if isinstance(value, dt.datetime):
         return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
@@ -78,14 +81,30 @@ def coerce_created_at(value: Any) -> dt.datetime | None:
     text = value.strip()
     if _SQL_LIKE.fullmatch(text):
         text = text.replace(" ", "T") + "Z"
+    elif _YEAR_MONTH.fullmatch(text):  # JavaScript's date-only forms `2025`, `2025-03`
+        text = f"{text}-01-01"[:10]
     try:
         parsed = dt.datetime.fromisoformat(text)
     except ValueError:
-        try:
-            return _from_epoch(float(text))
-        except ValueError:
-            return None
+        return _from_other_text(text)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _from_other_text(text: str) -> dt.datetime | None:
+    """An HTTP/e-mail date (`Date.toUTCString()`), else a number as text (JavaScript's
+    Number(): no `_` separators), else None."""
+    try:
+        parsed = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        parsed = None
+    if parsed is not None:
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    if "_" in text:
+        return None
+    try:
+        return _from_epoch(float(text))
+    except ValueError:
+        return None
 
 
 def _from_epoch(number: float) -> dt.datetime | None:

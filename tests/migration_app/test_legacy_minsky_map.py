@@ -45,6 +45,10 @@ SECONDS_EDGE = EPOCH_MS_FROM - 1  # the largest number read as seconds
         ("2025-01-06T12:00:00+02:00", dt.datetime(2025, 1, 6, 10, tzinfo=UTC)),
         ("2025-01-07", dt.datetime(2025, 1, 7, tzinfo=UTC)),
         (" 2025-01-07T01:02:03 ", dt.datetime(2025, 1, 7, 1, 2, 3, tzinfo=UTC)),
+        ("2025", dt.datetime(2025, 1, 1, tzinfo=UTC)),  # JavaScript's year-only date
+        ("2025-03", dt.datetime(2025, 3, 1, tzinfo=UTC)),
+        ("Wed, 05 Mar 2025 08:00:00 GMT", dt.datetime(2025, 3, 5, 8, tzinfo=UTC)),  # toUTCString
+        ("1_700_000_000", None),  # Number() has no separators
         (dt.datetime(2025, 5, 5, 5, 5, tzinfo=UTC), dt.datetime(2025, 5, 5, 5, 5, tzinfo=UTC)),
         (dt.datetime(2025, 5, 5, 5, 5), dt.datetime(2025, 5, 5, 5, 5, tzinfo=UTC)),
         # Unreadable: None (minsky falls back to "now"; the importer says so).
