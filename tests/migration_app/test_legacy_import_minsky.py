@@ -172,6 +172,14 @@ def test_the_admin_undo_button_shows_the_refusal(sample, staff_client):
     assert run.status != MigrationRun.Status.UNDONE
 
 
+def test_the_api_undo_answers_409_naming_the_later_run(sample, staff_client):
+    run = minsky_import(sample)
+    later = reassociate_task(old_task_id="md#123", new_task_id="mt#123")
+    response = staff_client.post(f"/api/v1/migrations/{run.pk}/undo")
+    assert response.status_code == 409
+    assert str(later.pk) in response.json()["detail"]
+
+
 def test_a_dry_re_association_does_not_block_undo(sample):
     run = minsky_import(sample)
     reassociate_task(old_task_id="md#123", new_task_id="mt#123", dry_run=True)
