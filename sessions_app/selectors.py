@@ -9,7 +9,7 @@ from projects_app.models import Project
 from projects_app.selectors import not_found, object_get, workspace_scope
 from projects_app.services import ConflictError
 from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session, Workstream
-from sessions_app.task_ids import InvalidTaskId, stored_forms
+from sessions_app.task_ids import InvalidTaskId, stored_forms, task_id_storage_form
 
 
 def session_list_for_admin() -> QuerySet[Session]:
@@ -151,13 +151,19 @@ def find_sessions_by_task_id(
     """Sessions pointing at a task, whether stored qualified (`mt#123`) or plain (`123`).
 
     One indexed `task_id IN (...)` lookup over the task's stored forms (task_ids.stored_forms).
-    An invalid task id finds nothing. `workspace_ids` (None = every workspace) scopes the
+    A bare word (`update-test`) finds the rows storing it verbatim; anything else that
+    names no task finds nothing. `workspace_ids` (None = every workspace) scopes the
     result to the workspaces a caller may see.
     """
     try:
         forms = stored_forms(task_id)
     except InvalidTaskId:
-        return Session.objects.none()
+        # A bare word (`update-test`) names no task, but minsky stores such plain local
+        # ids (its storage rule 6) and looks them up verbatim: so do we.
+        bare = task_id.strip() if isinstance(task_id, str) else ""
+        if not bare or "#" in bare or task_id_storage_form(bare) != bare:
+            return Session.objects.none()
+        forms = [bare]
     sessions = Session.objects.filter(task_id__in=forms)
     if workspace_ids is not None:
         sessions = sessions.filter(workspace_id__in=workspace_ids)
