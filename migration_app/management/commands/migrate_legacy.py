@@ -35,7 +35,18 @@ class Command(BaseCommand):
         parser.add_argument("--source", choices=legacy_source_names(), required=True)
         parser.add_argument("--dry-run", action="store_true", help="plan only; write nothing")
         parser.add_argument(
-            "--workspace", dest="workspace_slug", default=Workspace.DEFAULT_SLUG, metavar="SLUG"
+            "--workspace",
+            dest="workspace_slug",
+            metavar="SLUG",
+            help=f"the workspace to import into (default {Workspace.DEFAULT_SLUG!r}; "
+            "tokendance: the database's own workspaces)",
+        )
+        parser.add_argument(
+            "--path-map",
+            dest="path_map",
+            action="append",
+            metavar="OLD=NEW",
+            help="tokendance: read a workspace path starting with OLD under NEW (repeatable)",
         )
         parser.add_argument(
             "--claude-home", metavar="DIR", help="Claude Code home (default $CLAUDE_CONFIG_DIR)"
@@ -65,7 +76,10 @@ class Command(BaseCommand):
 
     def _run(self, source, options):
         show_bar = not options["json"] and options["verbosity"] >= 1 and _is_tty(self.stdout)
-        request = {name: options[name] for name in source.options}
+        # Options left out keep the source's own default.
+        request = {
+            name: options[name] for name in source.options if options.get(name) is not None
+        }
         try:
             return migration_run_dispatch(
                 kind=MigrationRun.Kind.LEGACY_IMPORT,
