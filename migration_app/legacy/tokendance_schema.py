@@ -19,7 +19,9 @@ ENUMS = {
         "PENDING", "RUNNING", "CANCELLED", "COMPLETED", "FAILED", "ACTIVE", "ARCHIVED",
         "paused",  # a label outside the documented set (drift)
     ),
-    "sessiontype": ("primary", "retry", "branch", "background", "PRIMARY"),
+    "sessiontype": (
+        "primary", "retry", "branch", "background", "PRIMARY", "RETRY", "BRANCH", "BACKGROUND",
+    ),
     "messagerole": (
         "user", "assistant", "system", "tool", "USER", "ASSISTANT", "SYSTEM", "TOOL", "function",
     ),
