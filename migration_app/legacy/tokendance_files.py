@@ -35,7 +35,9 @@ def session_files(directory: str, *, max_bytes: int = FILE_MAX_BYTES) -> Iterato
         return
     found = []
     for root, dirs, names in os.walk(directory):
-        dirs[:] = sorted(d for d in dirs if not os.path.islink(os.path.join(root, d)))
+        links = [d for d in dirs if os.path.islink(os.path.join(root, d))]
+        found += [os.path.join(root, d) for d in links]  # reported, not followed
+        dirs[:] = sorted(d for d in dirs if d not in links)
         for name in names:
             found.append(os.path.join(root, name))
     for path in sorted(found):
