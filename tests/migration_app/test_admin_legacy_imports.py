@@ -17,7 +17,7 @@ def legacy_run(tmp_path, data_dir):
     return migration_run_dispatch(
         kind=MigrationRun.Kind.LEGACY_IMPORT,
         source="ao",
-        path=tree.root,
+        location=tree.root,
         claude_home=str(tmp_path / "c"),
     )
 

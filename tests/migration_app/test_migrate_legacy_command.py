@@ -22,7 +22,7 @@ from django.db import connection
 from migration_app.legacy.synthetic import ao_tree_generate
 from migration_app.models import MigrationRun
 from migration_app.services.journal import INTERRUPTED
-from migration_app.services.legacy_import.ao_store import TEMP_SUFFIX
+from migration_app.services.legacy_import.ao.state import TEMP_SUFFIX
 from migration_app.services.locks import _advisory_key
 from projects_app.models import Project
 from sessions_app.models import Session
@@ -78,18 +78,17 @@ def test_parse_ahead_can_be_turned_off_with_the_same_result(clean_tree, tmp_path
 
 
 @pytest.mark.django_db
-def test_a_real_run_closes_an_import_left_running_by_a_dead_process(clean_tree, tmp_path):
+def test_a_run_closes_an_import_left_running_by_a_dead_process(clean_tree, tmp_path):
+    """Holding the kind's lock, a run knows that any other run still marked running is dead;
+    a dry run too (it closes the dead run's journal, and imports nothing)."""
     dead = MigrationRunFactory(kind=MigrationRun.Kind.LEGACY_IMPORT)
     args = ["--source", "ao", clean_tree.root, "--json", "--claude-home", str(tmp_path / "c")]
 
-    migrate_legacy(*args, "--dry-run")
-    dead.refresh_from_db()
-    assert dead.status == MigrationRun.Status.RUNNING  # a dry run writes only its own run
-
-    code, _, _ = migrate_legacy(*args)
+    code, _, _ = migrate_legacy(*args, "--dry-run")
     dead.refresh_from_db()
     assert code == 0
     assert (dead.status, dead.error) == (MigrationRun.Status.FAILED, INTERRUPTED)
+    assert not Session.objects.exists()
 
 
 @pytest.mark.django_db

@@ -17,7 +17,7 @@ from migration_app.dispatch import migration_run_dispatch
 from migration_app.models import MigrationRun
 from migration_app.services.journal import MigrationError
 from migration_app.services.legacy_import import legacy_source_get, legacy_source_names
-from migration_app.services.legacy_import.ao_store import DEFAULT_BATCH_SIZE
+from migration_app.services.legacy_import.ao.state import DEFAULT_BATCH_SIZE
 from projects_app.models import Project, Workspace
 from sessions_app.models import Session
 
@@ -65,8 +65,18 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         source = legacy_source_get(options["source"])
         self._check_migrations()
+        # Options left out keep the source's own default.
+        request = {
+            name: options[name] for name in source.options if options.get(name) is not None
+        }
+        request["location"] = options["location"] or source.default_location()
+        try:
+            # The source's own checks first: a bad path is the likelier mistake.
+            source.plan(**request)
+        except MigrationError as exc:
+            raise CommandError(str(exc), returncode=REFUSED) from exc
         _check_database_writable()
-        run = self._run(source, options)
+        run = self._run(source, request, options)
         self._report(run, options)
         if run.status != MigrationRun.Status.SUCCEEDED:
             raise CommandError(
@@ -74,17 +84,12 @@ class Command(BaseCommand):
                 returncode=1,
             )
 
-    def _run(self, source, options):
+    def _run(self, source, request, options):
         show_bar = not options["json"] and options["verbosity"] >= 1 and _is_tty(self.stdout)
-        # Options left out keep the source's own default.
-        request = {
-            name: options[name] for name in source.options if options.get(name) is not None
-        }
         try:
             return migration_run_dispatch(
                 kind=MigrationRun.Kind.LEGACY_IMPORT,
                 source=source.name,
-                location=options["location"] or source.default_location(),
                 dry_run=options["dry_run"],
                 actor=os.environ.get("USER", ""),
                 origin=MigrationRun.Origin.CLI,
