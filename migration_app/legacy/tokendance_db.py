@@ -292,9 +292,7 @@ def _select(source: Source, table: str) -> tuple[str, list[str]]:
     return f"SELECT {', '.join(names)} FROM {table}", names
 
 
-def _fetch(
-    source: Source, table: str, sql: str, params: Sequence, names: list[str]
-) -> list[dict]:
+def _fetch(source: Source, table: str, sql: str, params: Sequence, names: list[str]) -> list[dict]:
     cursor = source.connection.cursor()
     cursor.execute(sql, tuple(params))
     full = dict.fromkeys(COLUMNS[table])
@@ -340,8 +338,7 @@ def dangling_rows(source: Source, table: str, column: str, parent: str) -> Itera
         return
     select, names = _select(source, table)
     sql = (
-        f"{select} WHERE {column} IS NULL OR {column} NOT IN (SELECT id FROM {parent}) "
-        "ORDER BY id"
+        f"{select} WHERE {column} IS NULL OR {column} NOT IN (SELECT id FROM {parent}) ORDER BY id"
     )
     cursor = source.connection.cursor()
     cursor.execute(sql)

@@ -65,9 +65,7 @@ def _read(path: str, relative: str, max_bytes: int) -> SessionFile:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return SessionFile(
-            relative, path, size=len(data), problem=f"not UTF-8 (byte {exc.start})"
-        )
+        return SessionFile(relative, path, size=len(data), problem=f"not UTF-8 (byte {exc.start})")
     if "\x00" in text:
         return SessionFile(relative, path, size=len(data), problem="holds a NUL byte")
     return SessionFile(relative, path, text=text, size=len(data))

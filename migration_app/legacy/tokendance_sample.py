@@ -190,15 +190,25 @@ def sample_rows(files_root: str) -> SourceRows:
                     {"name": "code_run", "status": "success", "result": "ok"},
                 ] if role == "Assistant" else None,
             )  # fmt: skip
-        first = rows.artifact(session, name=f"draft-{n}.md", is_latest=False,
-                              content_preview="first draft", artifact_type="DOCUMENT")
+        first = rows.artifact(
+            session,
+            name=f"draft-{n}.md",
+            is_latest=False,
+            content_preview="first draft",
+            artifact_type="DOCUMENT",
+        )
         rows.artifact(session, name=f"draft-{n}.md", version=2, parent_version_id=first["id"],
                       content_preview="second draft",
                       artifact_type="spreadsheet" if n == 1 else "report")  # fmt: skip
     # A session TokenDance's own script already migrated.
     done = sessions[4]
-    project = rows.project(alice, title=done["title"], status="completed",
-                           description=f"Migrated from session {done['id']}", intent="…")
+    project = rows.project(
+        alice,
+        title=done["title"],
+        status="completed",
+        description=f"Migrated from session {done['id']}",
+        intent="…",
+    )
     conversation = rows.conversation(
         project, title=done["title"], status="completed",
         extra_data={"migrated_from_session_id": done["id"],

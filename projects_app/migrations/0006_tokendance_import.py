@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('projects_app', '0005_drop_changetoken'),
+        ("projects_app", "0005_drop_changetoken"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='artifact',
-            name='extra_data',
+            model_name="artifact",
+            name="extra_data",
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.AddField(
-            model_name='workspace',
-            name='metadata',
+            model_name="workspace",
+            name="metadata",
             field=models.JSONField(blank=True, default=dict),
         ),
     ]

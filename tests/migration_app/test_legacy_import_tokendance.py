@@ -4,6 +4,7 @@ import datetime as dt
 import hashlib
 import json
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -13,12 +14,7 @@ from migration_app.services import migration_undo
 from projects_app.models import Artifact, Conversation, Message, Workspace
 from sessions_app.models import Session
 from tests.migration_app.legacy_helpers import dump_tables, item_plan
-from tests.migration_app.tokendance_helpers import (  # noqa: F401 (fixtures)
-    make_source,
-    make_sqlite_source,
-    one_session_world,
-    td_import,
-)
+from tests.migration_app.tokendance_helpers import one_session_world, td_import
 
 pytestmark = pytest.mark.django_db
 Outcome = MigrationItem.Outcome
@@ -49,8 +45,15 @@ def busy_world() -> SourceRows:
                 created_at=T0 + dt.timedelta(hours=n, minutes=10 - m),
             )  # fmt: skip
         first = rows.artifact(session, name="a.md", is_latest=False, content_preview="v1")
-        rows.artifact(session, name="a.md", version=2, parent_version_id=first["id"],
-                      content_preview="v2", artifact_type="PPT", preview_url="https://p")
+        rows.artifact(
+            session,
+            name="a.md",
+            version=2,
+            parent_version_id=first["id"],
+            content_preview="v2",
+            artifact_type="PPT",
+            preview_url="https://p",
+        )
     return rows
 
 
@@ -159,8 +162,7 @@ def test_a_bad_row_is_a_rejected_item_naming_table_id_and_column(make_sqlite_sou
     assert failed == {
         bad["id"]: f"messages id={bad['id']} column tokens_used: expected an integer, "
         "got str 'lots'",
-        orphan["id"]: f"messages id={orphan['id']} column session_id: no session "
-        "'no-such-session'",
+        orphan["id"]: f"messages id={orphan['id']} column session_id: no session 'no-such-session'",
         broken["id"]: f"sessions id={broken['id']} column created_at: expected a timestamp, "
         "got 'yesterday'",
     }
@@ -219,6 +221,6 @@ def test_a_dry_run_is_the_real_run_rolled_back(make_source):
 
 def test_the_source_is_never_written(make_sqlite_source):
     location = make_sqlite_source(busy_world())
-    digest = hashlib.sha256(open(location, "rb").read()).hexdigest()
+    digest = hashlib.sha256(Path(location).read_bytes()).hexdigest()
     td_import(location)
-    assert hashlib.sha256(open(location, "rb").read()).hexdigest() == digest
+    assert hashlib.sha256(Path(location).read_bytes()).hexdigest() == digest

@@ -12,11 +12,7 @@ from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services import migration_undo
 from projects_app.models import Artifact
 from sessions_app.models import Session
-from tests.migration_app.tokendance_helpers import (  # noqa: F401 (fixture)
-    make_sqlite_source,
-    one_session_world,
-    td_import,
-)
+from tests.migration_app.tokendance_helpers import one_session_world, td_import
 
 pytestmark = pytest.mark.django_db
 Outcome = MigrationItem.Outcome

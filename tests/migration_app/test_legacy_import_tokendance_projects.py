@@ -12,7 +12,7 @@ from migration_app.legacy.tokendance_sample import T0, SourceRows
 from migration_app.models import MigrationItem, MigrationRun
 from projects_app.models import Conversation, Message, Project, ProjectVersion
 from sessions_app.models import Session
-from tests.migration_app.tokendance_helpers import make_source, td_import  # noqa: F401
+from tests.migration_app.tokendance_helpers import td_import
 
 pytestmark = pytest.mark.django_db
 Outcome = MigrationItem.Outcome
@@ -25,7 +25,8 @@ _STATUS = {"pending": "draft", "active": "in_progress", "running": "in_progress"
 _SKILL = [(("research", "deep_research"), "research"), (("ppt", "slides"), "slides"),
           (("code",), "code"), (("data", "analysis"), "data_analysis"),
           (("doc", "document"), "document")]  # fmt: skip
-_TITLE = [(("research", "调研", "分析"), "research"), (("ppt", "slides", "演示", "幻灯片"), "slides"),
+_TITLE = [(("research", "调研", "分析"), "research"),
+          (("ppt", "slides", "演示", "幻灯片"), "slides"),
           (("code", "代码", "编程"), "code")]  # fmt: skip
 
 
@@ -121,12 +122,22 @@ def mixed_world() -> tuple[SourceRows, dict]:
     ]
     for n, (status, skill, title) in enumerate(cases):
         at = T0 + dt.timedelta(hours=n)
-        session = rows.session(workspace, status=status, skill_id=skill, title=title,
-                               created_at=at, updated_at=at + dt.timedelta(minutes=30))
+        session = rows.session(
+            workspace,
+            status=status,
+            skill_id=skill,
+            title=title,
+            created_at=at,
+            updated_at=at + dt.timedelta(minutes=30),
+        )
         rows.message(session, role="ASSISTANT", content="hello", created_at=at)
         if n != 4:  # a session whose intent falls back to its title (or the fixed text)
-            rows.message(session, role="USER" if n % 2 else "user", content="x" * 600 if n == 1
-                         else f"Please help with {n}", created_at=at + dt.timedelta(minutes=1))
+            rows.message(
+                session,
+                role="USER" if n % 2 else "user",
+                content="x" * 600 if n == 1 else f"Please help with {n}",
+                created_at=at + dt.timedelta(minutes=1),
+            )
         rows.message(
             session, role="assistant", created_at=at + dt.timedelta(minutes=2),
             tool_calls=[{"name": "web_search", "status": "error", "error": "Connection failed"},

@@ -59,7 +59,9 @@ def test_values_are_checked_against_their_column_type():
     ok = reader.row_convert("messages", {**row, "tokens_used": 3, "tool_calls": '[{"a": 1}]'})
     assert ok["tool_calls"] == [{"a": 1}]
     assert ok["created_at"].isoformat() == "2026-01-20T09:00:00+00:00"  # naive = UTC
-    assert isinstance(reader.row_convert("messages", {"id": "m", "extra_data": "{"}), reader.RowProblem)
+    assert isinstance(
+        reader.row_convert("messages", {"id": "m", "extra_data": "{"}), reader.RowProblem
+    )
     assert reader.row_convert("artifacts", {"id": "a", "is_latest": 1})["is_latest"] is True
 
 
@@ -95,7 +97,9 @@ def test_session_files_are_read_byte_exact_and_bad_ones_say_why(tmp_path):
     (directory / "latin.md").write_bytes(b"Caf\xe9")
     (directory / "big.log").write_bytes(b"x" * 41)
     (directory / "link.md").symlink_to(tmp_path)
-    found = {f.relative_path: f for f in tokendance_files.session_files(str(directory), max_bytes=40)}
+    found = {
+        f.relative_path: f for f in tokendance_files.session_files(str(directory), max_bytes=40)
+    }
     assert found["task_plan.md"].text.encode() == (directory / "task_plan.md").read_bytes()
     assert found["sub/notes.md"].text == "deep"
     assert found["latin.md"].problem == "not UTF-8 (byte 3)"

@@ -66,9 +66,7 @@ class Command(BaseCommand):
         source = legacy_source_get(options["source"])
         self._check_migrations()
         # Options left out keep the source's own default.
-        request = {
-            name: options[name] for name in source.options if options.get(name) is not None
-        }
+        request = {name: options[name] for name in source.options if options.get(name) is not None}
         request["location"] = options["location"] or source.default_location()
         try:
             # The source's own checks first: a bad path is the likelier mistake.

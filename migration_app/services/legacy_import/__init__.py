@@ -85,5 +85,4 @@ migration_kind_register(
 )
 
 # The origins; each registers itself.
-from migration_app.services.legacy_import import ao  # noqa: E402, F401
-from migration_app.services.legacy_import import tokendance_db  # noqa: E402, F401
+from migration_app.services.legacy_import import ao, tokendance_db  # noqa: E402, F401

@@ -140,7 +140,9 @@ def projects_import(state: State) -> None:
 
 def _projects_batch(state: State, batch: list[dict]) -> None:
     items, new = [], []
-    existing = set(Project.objects.filter(pk__in=[r["id"] for r in batch]).values_list("pk", flat=True))
+    existing = set(
+        Project.objects.filter(pk__in=[r["id"] for r in batch]).values_list("pk", flat=True)
+    )
     for raw in batch:
         row = reader.row_convert("projects", raw)
         if isinstance(row, reader.RowProblem):
@@ -194,7 +196,9 @@ _CONVERSATION_EXTRA = ("context_summary", "tokens_used", "turn_count", "shared_m
 def _conversations_batch(state: State, batch: list[dict]) -> None:
     items, new = [], []
     ids = [as_uuid(r["id"]) for r in batch]
-    existing = set(Conversation.objects.filter(pk__in=[i for i in ids if i]).values_list("pk", flat=True))
+    existing = set(
+        Conversation.objects.filter(pk__in=[i for i in ids if i]).values_list("pk", flat=True)
+    )
     for raw in batch:
         row = reader.row_convert("conversations", raw)
         if isinstance(row, reader.RowProblem):
@@ -223,7 +227,9 @@ def _conversations_batch(state: State, batch: list[dict]) -> None:
             items.append(ItemRecord("conversation", row["id"], Outcome.SKIPPED, "already imported"))
             continue
         kept = {k: row[k] for k in _CONVERSATION_EXTRA if row[k] not in (None, 0)}
-        kept.update(current_session_id=row["current_session_id"], completed_at=_iso(row["completed_at"]))
+        kept.update(
+            current_session_id=row["current_session_id"], completed_at=_iso(row["completed_at"])
+        )
         extra["tokendance"] = {k: v for k, v in kept.items() if v is not None}
         conversation = Conversation(
             id=pk,
@@ -274,7 +280,9 @@ def _versions_batch(state: State, batch: list[dict]) -> None:
     for row in rows:
         key = (row["project_id"], row["version_number"])
         if key in existing:
-            items.append(ItemRecord("project_version", row["id"], Outcome.SKIPPED, "already imported"))
+            items.append(
+                ItemRecord("project_version", row["id"], Outcome.SKIPPED, "already imported")
+            )
             continue
         existing.add(key)
         snapshot, _ = reader.secrets_drop(row["snapshot"] or {})

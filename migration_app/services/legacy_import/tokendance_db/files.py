@@ -50,7 +50,9 @@ def session_files_add(state: State, row: dict, work, old: set) -> None:
             state.bump("session_files_already_imported")
             continue
         if found.problem:
-            work.rejected.append(rejected("session_file", f"{found.path}: {found.problem}", subject))
+            work.rejected.append(
+                rejected("session_file", f"{found.path}: {found.problem}", subject)
+            )
             continue
         mime = mimetypes.guess_type(found.relative_path)[0] or "text/plain"
         if found.relative_path.endswith(".md"):
@@ -65,7 +67,13 @@ def session_files_add(state: State, row: dict, work, old: set) -> None:
                 artifact_type="document",
                 content=found.text,
                 mime_type=mime[:100],
-                extra_data={"session_file": {"relative_path": found.relative_path, "path": found.path, "size": found.size}},
+                extra_data={
+                    "session_file": {
+                        "relative_path": found.relative_path,
+                        "path": found.path,
+                        "size": found.size,
+                    }
+                },
                 created_at=state.now,
                 updated_at=state.now,
             )

@@ -42,8 +42,9 @@ def leftovers_import(state: State) -> None:
 def _messages(state: State, batch: list[dict]) -> None:
     items, new = [], []
     old = set(
-        Message.objects.filter(pk__in=[u for u in map(as_uuid, (r["id"] for r in batch)) if u])
-        .values_list("pk", flat=True)
+        Message.objects.filter(
+            pk__in=[u for u in map(as_uuid, (r["id"] for r in batch)) if u]
+        ).values_list("pk", flat=True)
     )
     for row in batch:
         if row["session_id"] is not None:
@@ -70,16 +71,15 @@ def _messages(state: State, batch: list[dict]) -> None:
 def _artifacts(state: State, batch: list[dict]) -> None:
     items, candidates = [], []
     old = set(
-        Artifact.objects.filter(pk__in=[u for u in map(as_uuid, (r["id"] for r in batch)) if u])
-        .values_list("pk", flat=True)
+        Artifact.objects.filter(
+            pk__in=[u for u in map(as_uuid, (r["id"] for r in batch)) if u]
+        ).values_list("pk", flat=True)
     )
     for row in batch:
         if row["session_id"] is not None:
             items.append(rejected("artifact", _dangling("artifacts", row, "session_id", "session")))
         elif row["project_id"] not in state.projects:
-            items.append(
-                rejected("artifact", _dangling("artifacts", row, "project_id", "project"))
-            )
+            items.append(rejected("artifact", _dangling("artifacts", row, "project_id", "project")))
         elif as_uuid(row["id"]) in old:
             items.append(
                 ItemRecord("artifact", str(row["id"]), Outcome.SKIPPED, "already imported")
@@ -91,6 +91,8 @@ def _artifacts(state: State, batch: list[dict]) -> None:
     for artifact in plan.artifacts:
         reason = "; ".join(plan.notes.get(str(artifact.pk), []))
         after = {"project_id": artifact.project_id}
-        items.append(ItemRecord("artifact", str(artifact.pk), Outcome.MIGRATED, reason, None, after))
+        items.append(
+            ItemRecord("artifact", str(artifact.pk), Outcome.MIGRATED, reason, None, after)
+        )
     Artifact.objects.bulk_create(plan.artifacts)
     state.record(items)

@@ -76,7 +76,9 @@ def _fold(value: Any) -> str:
 def _chunked_pks(model, pks: list) -> set:
     found: set = set()
     for start in range(0, len(pks), 5_000):
-        found |= set(model.objects.filter(pk__in=pks[start : start + 5_000]).values_list("pk", flat=True))
+        found |= set(
+            model.objects.filter(pk__in=pks[start : start + 5_000]).values_list("pk", flat=True)
+        )
     return found
 
 
@@ -115,9 +117,7 @@ def _write(state: State, works: list[SessionWork], items: list[ItemRecord]) -> N
     Artifact.objects.bulk_create(
         [a for w in works for a in w.artifacts + w.files], batch_size=1_000
     )
-    conversations_count(
-        [w.conversation_id for w in works if w.messages and w.conversation_id]
-    )
+    conversations_count([w.conversation_id for w in works if w.messages and w.conversation_id])
     state.record(items + [i for w in works for i in w.rejected] + [w.item() for w in works])
 
 
@@ -239,7 +239,10 @@ def _session_work(state: State, row: dict, existing, messages, claimed) -> Sessi
         conversation_id, project_id = existing
         work.conversation_id = conversation_id or derived_id("session-conversation", sid)
         work.project_id = project_id
-        if conversation_id is None and not Conversation.objects.filter(pk=work.conversation_id).exists():
+        if (
+            conversation_id is None
+            and not Conversation.objects.filter(pk=work.conversation_id).exists()
+        ):
             work.conversation = _own_conversation(row, workspace, work.conversation_id)
         return work
     for candidate in _conversation_candidates(state, row, messages):

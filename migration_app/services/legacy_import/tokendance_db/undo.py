@@ -16,7 +16,15 @@ from migration_app.services.legacy_import.tokendance_db.state import Outcome
 from projects_app.models import Artifact, Conversation, Message, Project, ProjectVersion, Workspace
 from sessions_app.models import Session
 
-_ORDER = ("session", "message", "artifact", "project_version", "conversation", "project", "workspace")
+_ORDER = (
+    "session",
+    "message",
+    "artifact",
+    "project_version",
+    "conversation",
+    "project",
+    "workspace",
+)
 _CHUNK = 500
 
 
@@ -45,7 +53,11 @@ def _sessions(chunk: list[MigrationItem], notes: list[str]) -> int:
     Session.objects.filter(pk__in=created, source="tokendance").delete()
     own = [a["conversation_id"] for a in afters if a["conversation_created"]]
     _conversations_delete(own, notes)
-    kept = [a["conversation_id"] for a in afters if a["conversation_id"] and a["conversation_id"] not in own]
+    kept = [
+        a["conversation_id"]
+        for a in afters
+        if a["conversation_id"] and a["conversation_id"] not in own
+    ]
     conversations_count(kept)
     return len(chunk)
 
