@@ -224,3 +224,19 @@ def test_the_source_is_never_written(make_sqlite_source):
     digest = hashlib.sha256(Path(location).read_bytes()).hexdigest()
     td_import(location)
     assert hashlib.sha256(Path(location).read_bytes()).hexdigest() == digest
+
+
+def test_a_session_the_database_refuses_fails_alone(make_source):
+    rows = busy_world()
+    clash = rows.tables["messages"][5]  # a message of the second session
+    owner = next(s for s in rows.tables["sessions"] if s["id"] == clash["session_id"])
+    # A row of ours already holds that message id: the batch's insert fails as a whole.
+    elsewhere = Conversation.objects.create(workspace=Workspace.objects.get(slug="default"))
+    Message.objects.create(id=clash["id"], conversation=elsewhere, role="user", content="mine")
+    run = td_import(make_source(rows))
+    assert run.status == MigrationRun.Status.PARTIAL
+    failed = run.items.get(outcome=Outcome.FAILED)
+    assert (failed.subject_type, failed.subject_id) == ("session", owner["id"])
+    assert failed.reason.startswith(f"sessions id={owner['id']}: IntegrityError")
+    assert Session.objects.count() == 7
+    assert not Session.objects.filter(pk=owner["id"]).exists()
