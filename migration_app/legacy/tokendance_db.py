@@ -277,8 +277,13 @@ def row_convert(table: str, row: dict[str, Any]) -> dict[str, Any] | RowProblem:
     kinds = COLUMNS[table]
     converted = {}
     for column, value in row.items():
+        kind = kinds[column]
+        # The common cases first, without a call: NULL, text in a text column.
+        if value is None or (kind == TEXT and type(value) is str):
+            converted[column] = value
+            continue
         try:
-            converted[column] = _convert(kinds[column], value)
+            converted[column] = _convert(kind, value)
         except _Bad as exc:
             return RowProblem(table, str(row.get("id")), column, str(exc))
     return converted

@@ -16,6 +16,7 @@ from migration_app.services.legacy_import.tokendance_db.artifacts import artifac
 from migration_app.services.legacy_import.tokendance_db.sessions import (
     conversations_count,
     message_build,
+    messages_insert,
 )
 from migration_app.services.legacy_import.tokendance_db.state import (
     Outcome,
@@ -63,7 +64,7 @@ def _messages(state: State, batch: list[dict]) -> None:
             new.append(message)
             after = {"conversation_id": str(message.conversation_id)}
             items.append(ItemRecord("message", str(row["id"]), Outcome.MIGRATED, "", None, after))
-    Message.objects.bulk_create(new)
+    messages_insert(new)
     conversations_count(list({m.conversation_id for m in new}))
     state.record(items)
 
