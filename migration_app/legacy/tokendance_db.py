@@ -337,6 +337,20 @@ def rows_where_in(
     return rows
 
 
+def ids_where_in(source: Source, table: str, column: str, values: Sequence) -> list[str]:
+    """Only the ids of the rows `rows_where_in` would return (a re-run reads no more)."""
+    if not source.has(table) or column not in source.columns[table] or not values:
+        return []
+    ids: list[str] = []
+    cursor = source.connection.cursor()
+    for start in range(0, len(values), 500):
+        chunk = list(values[start : start + 500])
+        marks = ", ".join([source.mark] * len(chunk))
+        cursor.execute(f"SELECT id FROM {table} WHERE {column} IN ({marks})", tuple(chunk))
+        ids += [row[0] for row in cursor.fetchall()]
+    return ids
+
+
 def dangling_rows(source: Source, table: str, column: str, parent: str) -> Iterator[list[dict]]:
     """Rows of `table` whose `column` names no row of `parent` (or is NULL), in batches."""
     if not source.has(table) or column not in source.columns[table]:

@@ -3,6 +3,7 @@
 import datetime as dt
 import hashlib
 import json
+import sqlite3
 import uuid
 from pathlib import Path
 
@@ -240,3 +241,21 @@ def test_a_session_the_database_refuses_fails_alone(make_source):
     assert failed.reason.startswith(f"sessions id={owner['id']}: IntegrityError")
     assert Session.objects.count() == 7
     assert not Session.objects.filter(pk=owner["id"]).exists()
+
+
+def test_a_rerun_brings_only_the_rows_added_to_the_source_since(make_sqlite_source):
+    rows, _, session = one_session_world()
+    rows.message(session, content="first")
+    location = make_sqlite_source(rows)
+    td_import(location)
+    later = SourceRows("later")
+    added = later.message(session, content="added later", created_at=T0 + dt.timedelta(days=1))
+    connection = sqlite3.connect(location)
+    later.write(connection, "sqlite", create=False)
+    connection.close()
+    again = td_import(location)
+    item = again.items.get(subject_type="session")
+    assert item.outcome == Outcome.MIGRATED
+    assert (item.after["session_created"], item.after["messages"]) == (False, [added["id"]])
+    conversation = Session.objects.get().conversation
+    assert conversation.message_count == 2 and conversation.last_message_at.day == 21

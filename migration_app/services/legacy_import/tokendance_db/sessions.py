@@ -87,6 +87,19 @@ def messages_insert(messages: list[MessageRow]) -> None:
         rows_insert(Message, MESSAGE_COLUMNS, rows[start : start + 5_000])
 
 
+def instances_insert(model, objs: list) -> None:
+    """Unsaved model instances inserted with `rows_insert` (values prepared per field;
+    no per-row SQL building as in bulk_create: same figure as `messages_insert`)."""
+    if not objs:
+        return
+    fields = model._meta.concrete_fields
+    rows = [
+        [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields] for obj in objs
+    ]
+    for start in range(0, len(rows), 2_000):
+        rows_insert(model, [f.attname for f in fields], rows[start : start + 2_000])
+
+
 @dataclass
 class SessionWork:
     session_id: str
@@ -160,12 +173,12 @@ def _batch_write(state: State, works: list[SessionWork], items: list[ItemRecord]
 
 
 def _write(state: State, works: list[SessionWork], items: list[ItemRecord]) -> None:
-    Conversation.objects.bulk_create([w.conversation for w in works if w.conversation])
-    Session.objects.bulk_create([w.session for w in works if w.session])
+    instances_insert(Conversation, [w.conversation for w in works if w.conversation])
+    instances_insert(Session, [w.session for w in works if w.session])
     messages_insert([m for w in works for m in w.messages])
-    Artifact.objects.bulk_create(
-        [a for w in works for a in w.artifacts + w.files], batch_size=1_000
-    )
+    # Parents before children: the foreign key is checked row by row on PostgreSQL COPY.
+    artifacts = [a for w in works for a in w.artifacts + w.files]
+    instances_insert(Artifact, sorted(artifacts, key=lambda a: a.version))
     conversations_count([w.conversation_id for w in works if w.messages and w.conversation_id])
     state.record(items + [i for w in works for i in w.rejected] + [w.item() for w in works])
 
@@ -206,34 +219,26 @@ def _batch_plan(state: State, raws: list[dict]) -> tuple[list[SessionWork], list
             "pk", "conversation_id", "project_id"
         )
     }
+    new_ids = [i for i in ids if i not in existing]
+    old_ids = [i for i in ids if i in existing]
     messages = defaultdict(list)
-    for raw in reader.rows_where_in(
-        state.source, "messages", "session_id", ids, order="created_at, id"
-    ):
+    for raw in _rows_of(state, "messages", new_ids, old_ids, Message, order="created_at, id"):
         messages[raw["session_id"]].append(raw)
     artifact_rows = defaultdict(list)
-    for raw in reader.rows_where_in(state.source, "artifacts", "session_id", ids):
+    for raw in _rows_of(state, "artifacts", new_ids, old_ids, Artifact, order="id"):
         artifact_rows[raw["session_id"]].append(raw)
     claimed = _claimed_conversations(state, rows, existing, messages)
-    # Only rows of sessions imported before can exist already (a batch commits whole).
-    old_messages = _chunked_pks(
-        Message, [as_uuid(m["id"]) for s in existing for m in messages[s] if as_uuid(m["id"])]
-    )
-    old_artifacts = _chunked_pks(
-        Artifact,
-        [as_uuid(a["id"]) for s in existing for a in artifact_rows[s] if as_uuid(a["id"])]
-        + files.existing_candidates(state, [r for r in rows if r["id"] in existing]),
+    old_files = _chunked_pks(
+        Artifact, files.existing_candidates(state, [r for r in rows if r["id"] in existing])
     )
     works = []
     for row in rows:
         work = _session_work(state, row, existing.get(row["id"]), messages[row["id"]], claimed)
-        _messages_add(state, work, messages[row["id"]], old_messages)
+        _messages_add(state, work, messages[row["id"]])
         works.append(work)
     conversation_of = {w.session_id: w.conversation_id for w in works}
     project_of = {w.session_id: w.project_id for w in works}
-    new_artifacts = [
-        a for s in ids for a in artifact_rows[s] if as_uuid(a["id"]) not in old_artifacts
-    ]
+    new_artifacts = [a for s in ids for a in artifact_rows[s]]
     plan = artifacts_plan(
         state, new_artifacts, conversation_of=conversation_of, project_of=project_of
     )
@@ -245,8 +250,20 @@ def _batch_plan(state: State, raws: list[dict]) -> tuple[list[SessionWork], list
     for problem in plan.problems:
         items.append(rejected("artifact", problem))
     for row, work in zip(rows, works, strict=True):
-        files.session_files_add(state, row, work, old_artifacts)
+        files.session_files_add(state, row, work, old_files)
     return works, items
+
+
+def _rows_of(state: State, table: str, new_ids, old_ids, model, *, order: str) -> list[dict]:
+    """The rows of `table` owned by these sessions that are not imported yet: all of those of
+    new sessions; of sessions imported before, only ids are read, then the missing rows."""
+    raws = reader.rows_where_in(state.source, table, "session_id", new_ids, order=order)
+    known = reader.ids_where_in(state.source, table, "session_id", old_ids)
+    if known:
+        have = {str(pk) for pk in _chunked_pks(model, [u for u in map(as_uuid, known) if u])}
+        missing = [i for i in known if str(as_uuid(i)) not in have]
+        raws += reader.rows_where_in(state.source, table, "id", missing, order=order)
+    return raws
 
 
 def _claimed_conversations(state: State, rows, existing, messages) -> set[uuid.UUID]:
@@ -404,11 +421,9 @@ def message_build(state: State, raw: dict, conversation_id) -> MessageRow | read
     )
 
 
-def _messages_add(state: State, work: SessionWork, raws: list[dict], old: set) -> None:
+def _messages_add(state: State, work: SessionWork, raws: list[dict]) -> None:
     unknown_roles = set()
     for raw in raws:
-        if as_uuid(raw["id"]) in old:
-            continue
         message = message_build(state, raw, work.conversation_id)
         if isinstance(message, reader.RowProblem):
             work.rejected.append(rejected("message", message))
