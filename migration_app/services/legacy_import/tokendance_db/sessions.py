@@ -274,11 +274,21 @@ def _rows_of(state: State, table: str, new_ids, old_ids, model, *, order: str) -
     new sessions; of sessions imported before, only ids are read, then the missing rows."""
     raws = reader.rows_where_in(state.source, table, "session_id", new_ids, order=order)
     known = reader.ids_where_in(state.source, table, "session_id", old_ids)
-    if known:
-        have = {str(pk) for pk in _chunked_pks(model, [u for u in map(as_uuid, known) if u])}
-        missing = [i for i in known if str(as_uuid(i)) not in have]
-        raws += reader.rows_where_in(state.source, table, "id", missing, order=order)
-    return raws
+    keys = {i: as_uuid(i) for i in known}
+    valid = [key for key in keys.values() if key]
+    # The common re-run: every row is in, which one COUNT per chunk tells.
+    if len(valid) == len(keys) and _count_pks(model, valid) == len(valid):
+        return raws
+    have = _chunked_pks(model, valid)
+    missing = [i for i, key in keys.items() if key not in have]
+    return raws + reader.rows_where_in(state.source, table, "id", missing, order=order)
+
+
+def _count_pks(model, pks: list) -> int:
+    return sum(
+        model.objects.filter(pk__in=pks[start : start + 5_000]).count()
+        for start in range(0, len(pks), 5_000)
+    )
 
 
 def _claimed_conversations(state: State, rows, existing, messages) -> set[uuid.UUID]:
