@@ -10,8 +10,10 @@ import pytest
 from migration_app.dispatch import migration_run_dispatch
 from migration_app.legacy.tokendance_sample import T0, SourceRows
 from migration_app.models import MigrationItem, MigrationRun
+from migration_app.services import migration_undo
 from projects_app.models import Conversation, Message, Project, ProjectVersion
 from sessions_app.models import Session
+from tests.migration_app.legacy_helpers import dump_tables
 from tests.migration_app.tokendance_helpers import td_import
 
 pytestmark = pytest.mark.django_db
@@ -224,3 +226,13 @@ def test_the_hub_migration_equals_tokendances_algorithm_field_by_field(make_sour
         assert got == expected, source["title"]
         compared += 1
     assert compared == 7
+
+
+def test_undo_after_the_hub_migration_is_undone_leaves_what_was_there(make_source):
+    before = dump_tables()
+    rows, _ = mixed_world()
+    imported = td_import(make_source(rows))
+    to_projects = migration_run_dispatch(kind=MigrationRun.Kind.SESSION_TO_PROJECT)
+    migration_undo(run=to_projects)
+    migration_undo(run=imported)
+    assert dump_tables() == before
