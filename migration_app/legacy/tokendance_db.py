@@ -300,6 +300,8 @@ def _select(source: Source, table: str) -> tuple[str, list[str]]:
 def _fetch(source: Source, table: str, sql: str, params: Sequence, names: list[str]) -> list[dict]:
     cursor = source.connection.cursor()
     cursor.execute(sql, tuple(params))
+    if len(names) == len(COLUMNS[table]):  # the usual case: every column is there
+        return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
     full = dict.fromkeys(COLUMNS[table])
     return [{**full, **dict(zip(names, values, strict=True))} for values in cursor.fetchall()]
 

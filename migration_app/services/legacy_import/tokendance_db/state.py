@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -84,6 +85,11 @@ def rejected(subject_type: str, problem: RowProblem | str, subject_id: str = "")
     return ItemRecord(subject_type, subject_id, Outcome.FAILED, problem)
 
 
+@functools.cache
+def _max_length(model: type[models.Model], field_name: str) -> int | None:
+    return model._meta.get_field(field_name).max_length
+
+
 def too_long(model: type[models.Model], table: str, row: dict, columns: dict[str, str]):
     """The first value longer than our column allows, as a RowProblem (else None).
 
@@ -91,7 +97,7 @@ def too_long(model: type[models.Model], table: str, row: dict, columns: dict[str
     """
     for field_name, column in columns.items():
         value = row.get(column)
-        limit = model._meta.get_field(field_name).max_length
+        limit = _max_length(model, field_name)
         if isinstance(value, str) and limit and len(value) > limit:
             return RowProblem(
                 table, str(row.get("id")), column, f"{len(value)} characters, over {limit}"
