@@ -13,10 +13,10 @@ from django.db import transaction
 from migration_app.legacy import tokendance_db as reader
 from migration_app.services.journal import ItemRecord
 from migration_app.services.legacy_import.tokendance_db.artifacts import artifacts_plan
+from migration_app.services.legacy_import.tokendance_db.rows import messages_insert
 from migration_app.services.legacy_import.tokendance_db.sessions import (
     conversations_count,
     message_build,
-    messages_insert,
 )
 from migration_app.services.legacy_import.tokendance_db.state import (
     Outcome,
