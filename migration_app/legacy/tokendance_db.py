@@ -152,6 +152,8 @@ def source_open(location: str) -> Source:
         except psycopg.Error as exc:
             raise SourceError(f"cannot connect to {location_redacted(location)}: {exc}") from exc
         connection.read_only = True  # every transaction on it is READ ONLY
+        # One snapshot for the whole import: batches read the database as it was at the start.
+        connection.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         source = Source(connection, "postgresql")
     else:
         path = Path(location).expanduser().resolve()

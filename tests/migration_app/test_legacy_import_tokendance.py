@@ -259,3 +259,14 @@ def test_a_rerun_brings_only_the_rows_added_to_the_source_since(make_sqlite_sour
     assert (item.after["session_created"], item.after["messages"]) == (False, [added["id"]])
     conversation = Session.objects.get().conversation
     assert conversation.message_count == 2 and conversation.last_message_at.day == 21
+
+
+def test_a_refused_session_fails_alone_also_in_batches_of_one(make_sqlite_source):
+    rows = busy_world()
+    clash = rows.tables["messages"][0]
+    elsewhere = Conversation.objects.create(workspace=Workspace.objects.get(slug="default"))
+    Message.objects.create(id=clash["id"], conversation=elsewhere, role="user", content="mine")
+    run = td_import(make_sqlite_source(rows), batch_size=1)
+    assert run.status == MigrationRun.Status.PARTIAL
+    assert run.items.filter(outcome=Outcome.FAILED).count() == 1
+    assert Session.objects.count() == 7

@@ -99,9 +99,8 @@ def _batch_write(state: State, works: list[SessionWork], items: list[ItemRecord]
             _write(state, works, items)
             migration_run_progress(run=state.run, advance=advance)
         return
-    except Exception:
-        if len(works) <= 1 and not items:
-            raise
+    except Exception:  # noqa: S110 - replayed below, session by session
+        pass
     with transaction.atomic():
         state.record(items)
         migration_run_progress(run=state.run, advance=advance)
@@ -119,10 +118,9 @@ def _write(state: State, works: list[SessionWork], items: list[ItemRecord]) -> N
     instances_insert(Conversation, [w.conversation for w in works if w.conversation])
     instances_insert(Session, [w.session for w in works if w.session])
     messages_insert([m for w in works for m in w.messages])
-    # Parents before children: the foreign key is checked row by row on PostgreSQL COPY.
     artifacts = [a for w in works for a in w.artifacts + w.files]
-    instances_insert(Artifact, sorted(artifacts, key=lambda a: a.version))
-    conversations_count([w.conversation_id for w in works if w.messages and w.conversation_id])
+    instances_insert(Artifact, sorted(artifacts, key=lambda a: a.version))  # parents first
+    conversations_count(list({m.conversation_id for w in works for m in w.messages}))
     state.record(items + [i for w in works for i in w.rejected] + [w.item() for w in works])
 
 
