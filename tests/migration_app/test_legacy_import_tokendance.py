@@ -270,3 +270,22 @@ def test_a_refused_session_fails_alone_also_in_batches_of_one(make_sqlite_source
     assert run.status == MigrationRun.Status.PARTIAL
     assert run.items.filter(outcome=Outcome.FAILED).count() == 1
     assert Session.objects.count() == 7
+
+
+def test_lineage_crosses_batches_whichever_comes_first(make_source):
+    rows, workspace, first_session = one_session_world()
+    later_session = rows.session(workspace)
+    # Session ids decide the batch order (keyset by id); put the child in either one.
+    early, late = sorted([first_session, later_session], key=lambda s: s["id"])
+    v1 = rows.artifact(late, is_latest=False, content_preview="v1")
+    v2 = rows.artifact(early, version=2, parent_version_id=v1["id"], is_latest=False)
+    v3 = rows.artifact(late, version=3, parent_version_id=v2["id"])
+    run = td_import(make_source(rows), batch_size=1)
+    assert run.status == MigrationRun.Status.SUCCEEDED, list(run.items.values("reason"))
+    stored = {str(a.pk): a for a in Artifact.objects.all()}
+    assert {a.lineage for a in stored.values()} == {uuid.UUID(v1["id"])}
+    assert stored[v2["id"]].parent_version_id == uuid.UUID(v1["id"])
+    assert stored[v3["id"]].parent_version_id == uuid.UUID(v2["id"])
+    assert [a.is_latest for a in sorted(stored.values(), key=lambda a: a.version)] == [
+        False, False, True,
+    ]  # fmt: skip

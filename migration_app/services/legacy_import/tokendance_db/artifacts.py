@@ -44,15 +44,16 @@ def _lineage_of_root(root_id: str) -> uuid.UUID:
 def _roots(state: State, rows: list[dict]) -> dict[str, uuid.UUID | reader.RowProblem]:
     """Lineage of every row: the root of its parent chain (hub, run, source, in that order)."""
     parent = {r["id"]: r["parent_version_id"] for r in rows}
-    unknown = {p for p in parent.values() if p and p not in parent and p not in state.lineage_roots}
+    # Lineages of parents imported already (this run's earlier batches included): per batch
+    # only, so memory does not grow with the run.
+    known: dict[str, uuid.UUID] = {}
+    unknown = {p for p in parent.values() if p and p not in parent}
     if unknown:
         uuids = [u for u in map(as_uuid, unknown) if u]
         for pk, lineage in Artifact.objects.filter(pk__in=uuids).values_list("pk", "lineage"):
-            state.lineage_roots[str(pk)] = lineage
+            known[str(pk)] = lineage
     # Parents neither imported nor in this batch: read their chain from the source.
-    while missing := {
-        p for p in parent.values() if p and p not in parent and p not in state.lineage_roots
-    }:
+    while missing := {p for p in parent.values() if p and p not in parent and p not in known}:
         found = reader.rows_where_in(state.source, "artifacts", "id", sorted(missing))
         for row in found:
             parent[row["id"]] = row["parent_version_id"]
@@ -61,7 +62,7 @@ def _roots(state: State, rows: list[dict]) -> dict[str, uuid.UUID | reader.RowPr
     result: dict[str, uuid.UUID | reader.RowProblem] = {}
     for row in rows:
         node, seen = row["id"], set()
-        while node not in state.lineage_roots and parent.get(node) and len(seen) < _MAX_DEPTH:
+        while node not in known and parent.get(node) and len(seen) < _MAX_DEPTH:
             if node in seen:
                 break
             seen.add(node)
@@ -71,7 +72,7 @@ def _roots(state: State, rows: list[dict]) -> dict[str, uuid.UUID | reader.RowPr
                 "artifacts", row["id"], "parent_version_id", "its version chain is a cycle"
             )
         else:
-            result[row["id"]] = state.lineage_roots.get(node) or _lineage_of_root(node)
+            result[row["id"]] = known.get(node) or _lineage_of_root(node)
     return result
 
 
@@ -143,7 +144,6 @@ def artifacts_plan(
         if is_latest:
             latest.add(lineage)
         accepted.add(row["id"])
-        state.lineage_roots[row["id"]] = lineage
         plan.artifacts.append(_artifact(state, row, lineage, conversation_of, project_of, plan))
     # Parents: set when the parent is in (now, or after this batch); else fixed at the end.
     parents = {as_uuid(a.extra_data["legacy"].get("parent_version_id")) for a in plan.artifacts}

@@ -55,8 +55,6 @@ class State:
     conversations: dict[str, ConversationRef] = field(default_factory=dict)
     # Session id -> the conversation TokenDance's own migration made for it.
     migrated_by_origin: dict[str, str] = field(default_factory=dict)
-    # Artifact id -> lineage root id (the first version), for lineage across batches.
-    lineage_roots: dict[str, str] = field(default_factory=dict)
     # (child, parent) pairs whose parent was not imported yet when the child was.
     pending_parents: list[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
