@@ -208,6 +208,8 @@ def _present_columns(source: Source) -> dict[str, tuple[str, ...]]:
 
 def secrets_drop(value: Any) -> tuple[Any, list[str]]:
     """The value without secret-looking keys (at any depth), and the dropped key paths."""
+    if not value or not isinstance(value, (dict, list)):
+        return value, []  # nothing to look through (the common `{}`)
     dropped: list[str] = []
 
     def clean(node: Any, path: str) -> Any:
@@ -265,6 +267,8 @@ def _convert(kind: str, value: Any) -> Any:
             return bool(value)
         raise _Bad(f"expected a boolean, got {value!r:.60}")
     if kind == JSON:
+        if value == "{}":
+            return {}
         if isinstance(value, (str, bytes)):
             try:
                 return json.loads(value)
