@@ -367,11 +367,16 @@ def dangling_rows(source: Source, table: str, column: str, parent: str) -> Itera
     sql = (
         f"{select} WHERE {column} IS NULL OR {column} NOT IN (SELECT id FROM {parent}) ORDER BY id"
     )
-    cursor = source.connection.cursor()
+    # On PostgreSQL a server-side cursor: the rows come 500 at a time, not all at once.
+    if source.vendor == "postgresql":
+        cursor = source.connection.cursor(name=f"tokendance_{table}_dangling")
+    else:
+        cursor = source.connection.cursor()
     cursor.execute(sql)
     full = dict.fromkeys(COLUMNS[table])
     while chunk := cursor.fetchmany(500):
         yield [{**full, **dict(zip(names, values, strict=True))} for values in chunk]
+    cursor.close()
 
 
 def table_count(source: Source, table: str) -> int:

@@ -289,3 +289,21 @@ def test_lineage_crosses_batches_whichever_comes_first(make_source):
     assert [a.is_latest for a in sorted(stored.values(), key=lambda a: a.version)] == [
         False, False, True,
     ]  # fmt: skip
+
+
+def test_messages_without_a_session_come_in_when_their_conversation_does(make_source):
+    rows, workspace, session = one_session_world()
+    project = rows.project(workspace)
+    conversation = rows.conversation(project)
+    native = [rows.message(None, conversation_id=conversation["id"], content=f"{n}") for n in "ab"]
+    lost = rows.message(None, content="no session, no conversation")
+    run = td_import(make_source(rows))
+    migrated = set(
+        run.items.filter(subject_type="message", outcome=Outcome.MIGRATED).values_list(
+            "subject_id", flat=True
+        )
+    )
+    assert migrated == {m["id"] for m in native}
+    assert Conversation.objects.get(pk=conversation["id"]).message_count == 2
+    failed = run.items.get(subject_type="message", outcome=Outcome.FAILED)
+    assert failed.subject_id == lost["id"] and "column conversation_id" in failed.reason
