@@ -69,11 +69,15 @@ def tokendance_expects(session: dict, messages: list[dict], artifacts: list[dict
         "intent": intent or session["title"] or "No intent recorded",
         "failures": failures[:10],
         "skill_id": session["skill_id"],
+        "created_at": _instant(session["created_at"].isoformat()),
+        "updated_at": _instant(session["updated_at"].isoformat()),
         "conversation": {
             "title": session["title"] or "Initial conversation",
             "purpose": "general",
             "status": "completed" if status in ("completed", "archived") else "active",
             "selection_context": None,
+            "created_at": _instant(session["created_at"].isoformat()),
+            "updated_at": _instant(session["updated_at"].isoformat()),
         },
         "artifacts": len(artifacts),
     }
@@ -94,11 +98,15 @@ def hub_gives(session: Session) -> dict:
         "intent": project.intent,
         "failures": project.context["failures"],
         "skill_id": project.settings["skill_id"],
+        "created_at": project.created_at,
+        "updated_at": project.updated_at,
         "conversation": {
             "title": conversation.title,
             "purpose": conversation.purpose,
             "status": conversation.status,
             "selection_context": conversation.selection_context,
+            "created_at": conversation.created_at,
+            "updated_at": conversation.updated_at,
         },
         "artifacts": project.artifacts.count(),
     }
