@@ -99,7 +99,7 @@ def _batch_write(state: State, works: list[SessionWork], items: list[ItemRecord]
             _write(state, works, items)
             migration_run_progress(run=state.run, advance=advance)
         return
-    except Exception:  # noqa: S110 - replayed below, session by session
+    except Exception:  # replayed below, one session per savepoint
         pass
     with transaction.atomic():
         state.record(items)
