@@ -1,6 +1,7 @@
 """TokenDance session files → document artifacts, --path-map, and migrate_legacy's surface."""
 
 import json
+import sqlite3
 from io import StringIO
 
 import pytest
@@ -108,3 +109,41 @@ def test_migrate_legacy_refuses_what_it_cannot_import(tmp_path, location, messag
     assert refused.value.returncode == 2
     assert "hunter2" not in str(refused.value)
     assert not MigrationRun.objects.exists()
+
+
+def test_an_older_tokendance_schema_imports_with_missing_columns_as_null(tmp_path):
+    """Before the project-first migration: no projects, conversations or artifacts tables,
+    no messages.conversation_id."""
+    path = tmp_path / "old.sqlite3"
+    connection = sqlite3.connect(path)
+    connection.executescript(
+        """
+        CREATE TABLE workspaces (id VARCHAR(36) PRIMARY KEY, name TEXT, slug TEXT);
+        CREATE TABLE sessions (id VARCHAR(36) PRIMARY KEY, workspace_id TEXT, title TEXT,
+                               status TEXT, created_at DATETIME);
+        CREATE TABLE messages (id VARCHAR(36) PRIMARY KEY, session_id TEXT, role TEXT,
+                               content TEXT, created_at DATETIME);
+        INSERT INTO workspaces VALUES ('6a1f3b9e-0d4c-4c55-9d6e-2f1a7b8c9d01', 'Old', 'old');
+        INSERT INTO sessions VALUES ('s-1', '6a1f3b9e-0d4c-4c55-9d6e-2f1a7b8c9d01', 'Hi',
+                                     'ACTIVE', '2025-12-01 10:00:00');
+        INSERT INTO messages VALUES ('0b7e4c1d-8f2a-4e6b-9c3d-5a1e2f3b4c5d', 's-1', 'USER',
+                                     'hello', '2025-12-01 10:00:01');
+        """
+    )
+    connection.close()
+    run = td_import(str(path))
+    assert run.status == MigrationRun.Status.SUCCEEDED, list(run.items.values("reason"))
+    session = Session.objects.get(pk="s-1")
+    assert (session.status, session.legacy_status) == ("running", "ACTIVE")
+    assert session.conversation.messages.get().role == "user"
+
+
+def test_a_database_of_another_origin_is_refused(tmp_path):
+    path = tmp_path / "ao.db"
+    connection = sqlite3.connect(path)
+    connection.executescript("CREATE TABLE projects (id TEXT); CREATE TABLE sessions (id TEXT);")
+    connection.close()
+    with pytest.raises(
+        CommandError, match="not a TokenDance database: no table workspaces, messages"
+    ):
+        call_command("migrate_legacy", "--source", "tokendance", str(path), stdout=StringIO())
