@@ -14,7 +14,7 @@ from sessions_app.models import Session
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("source", ["ao", "ao-rs"])
+@pytest.mark.parametrize("source", ["ao", "ao-rs", "tokendance"])
 def test_a_sample_store_imports_with_migrate_legacy(source, tmp_path, data_dir):
     dest = tmp_path / "store"
     out = StringIO()
@@ -37,7 +37,7 @@ def test_an_existing_destination_is_refused(tmp_path):
 
 
 def test_every_registered_source_offers_a_sample():
-    assert {"ao", "ao-rs"} <= set(legacy_source_names())
+    assert {"ao", "ao-rs", "tokendance"} <= set(legacy_source_names())
     assert all(legacy_source_get(name).sample_write for name in legacy_source_names())
 
 

@@ -74,7 +74,18 @@ class Command(BaseCommand):
         parser.add_argument("--source", choices=legacy_source_names(), required=True)
         parser.add_argument("--dry-run", action="store_true", help="plan only; write nothing")
         parser.add_argument(
-            "--workspace", dest="workspace_slug", default=Workspace.DEFAULT_SLUG, metavar="SLUG"
+            "--workspace",
+            dest="workspace_slug",
+            metavar="SLUG",
+            help=f"the workspace to import into (default {Workspace.DEFAULT_SLUG!r}; "
+            "tokendance: the database's own workspaces)",
+        )
+        parser.add_argument(
+            "--path-map",
+            dest="path_map",
+            action="append",
+            metavar="OLD=NEW",
+            help="tokendance: read a workspace path starting with OLD under NEW (repeatable)",
         )
         parser.add_argument(
             "--claude-home", metavar="DIR", help="Claude Code home (default $CLAUDE_CONFIG_DIR)"
@@ -101,7 +112,8 @@ class Command(BaseCommand):
         try:
             source = legacy_source_get(options["source"])
             self._check_migrations()
-            request = {name: options[name] for name in source.options}
+            # Options left out keep the source's own default.
+            request = {n: options[n] for n in source.options if options.get(n) is not None}
             request["location"] = options["location"] or source.default_location()
             try:
                 # The source's own checks first (a bad path or the wrong --source is the

@@ -112,4 +112,5 @@ migration_kind_register(
 from migration_app.services.legacy_import import (  # noqa: E402
     ao,  # noqa: F401
     minsky_store,  # noqa: F401
+    tokendance_db,  # noqa: F401
 )
