@@ -1,18 +1,20 @@
-"""Benchmark of migrate_legacy against a floor measured in the same run.
+"""migrate_legacy --source ao against a floor, and parse-ahead on and off (A/B).
 
-    python -m migration_app.bench.legacy_import --sessions 20000
+    python -m bench.legacy_import [--sessions 20000] [--batch-size 500] [--rounds 5]
+                                  [--database-url …]
 
-Generates a synthetic ao tree with the project's own generator, imports it with the real
-service (first import, then a re-run), and times a floor over the same files: `json.loads`
-of every session file and one `sqlite3` `executemany` into a bare table in one
-transaction. Prints sessions per second, the ratios to the floor and the peak RSS.
-
-By default everything happens in a fresh temporary directory with its own SQLite
-database; set DATABASE_URL to benchmark another database (it must be migrated, or empty
-for `migrate` to run). Not a test: nothing here asserts a time.
+Generates a synthetic ao tree (JSON session files only, so the floor parses every file)
+with the project's own generator. Each round times, on the same files: the floor
+(`json.loads` of every file and one `sqlite3` `executemany` into a bare table, one
+transaction); the first import with parse-ahead (the default: a second process parses
+the next batches); the re-run (everything skipped); and the first import again with
+parse-ahead off. Each import is undone before the next. Prints medians, the ratio to the
+floor, the gain parse-ahead keeps, and the peak RSS of the importer and its worker.
+Targets (issue 12): first import ≤ 2x the floor, re-run ≤ 1x, RSS < 200 MB; parse-ahead
+keeps ≥ 90% of the gain the hand-rolled helper had (1.09–1.21 s against 1.76–1.94 s
+without, 20,000 sessions, so ≥ 0.60 s there).
 """
 
-import argparse
 import contextlib
 import glob
 import json
@@ -20,24 +22,17 @@ import os
 import resource
 import sqlite3
 import sys
-import tempfile
 import threading
-import time
+from pathlib import Path
 
-
-def peak_rss_mb() -> float:
-    # Linux reports ru_maxrss in KiB.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from bench import harness
 
 
 class ChildPeakRss:
-    """Peak RSS (VmHWM) of this process's child processes (the parse helper), sampled
-    from /proc every 50 ms; 0 where /proc does not list children. (ru_maxrss of children
-    would report the parent's size at the fork, before the helper's exec.)"""
+    """Peak RSS (VmHWM, MiB) of this process's children (the parse worker), from /proc."""
 
     def __enter__(self):
-        self.peak_kib = 0
-        self._stop = threading.Event()
+        self.peak_kib, self._stop = 0, threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
         return self
@@ -45,17 +40,9 @@ class ChildPeakRss:
     def _sample(self):
         while not self._stop.wait(0.05):
             for children in glob.glob(f"/proc/{os.getpid()}/task/*/children"):
-                with contextlib.suppress(OSError), open(children) as listing:
-                    for pid in listing.read().split():
-                        self.peak_kib = max(self.peak_kib, self._hwm_kib(pid))
-
-    @staticmethod
-    def _hwm_kib(pid: str) -> int:
-        with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-        return 0
+                with contextlib.suppress(OSError):
+                    for pid in Path(children).read_text().split():
+                        self.peak_kib = max(self.peak_kib, _hwm_kib(pid))
 
     def __exit__(self, *exc_info):
         self._stop.set()
@@ -63,141 +50,90 @@ class ChildPeakRss:
         return False
 
 
-def floor_import(root: str, db_path: str) -> tuple[float, int]:
+def _hwm_kib(pid: str) -> int:
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def floor_import(root: str, db_path: str) -> int:
     """json + sqlite3 executemany over the same session files, one transaction."""
-    start = time.perf_counter()
+    Path(db_path).unlink(missing_ok=True)
     connection = sqlite3.connect(db_path, isolation_level=None)
     connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA synchronous=NORMAL")
     connection.execute("CREATE TABLE floor (id TEXT PRIMARY KEY, project TEXT, data TEXT)")
-    projects_dir = os.path.join(root, "projects")
-    count = 0
+    files = sorted(glob.glob(os.path.join(root, "projects", "*", "sessions", "*.json")))
 
     def rows():
-        nonlocal count
-        for project in sorted(os.listdir(projects_dir)):
-            sessions = os.path.join(projects_dir, project, "sessions")
-            for name in sorted(os.listdir(sessions)):
-                if not name.endswith(".json"):
-                    continue
-                with open(os.path.join(sessions, name), "rb") as handle:
-                    data = handle.read()
-                if not data:
-                    continue
-                try:
-                    value = json.loads(data)
-                except ValueError:
-                    continue
-                if not isinstance(value, dict):
-                    continue
-                count += 1
-                yield (name[:-5], project, json.dumps(value))
+        for path in files:
+            value = json.loads(Path(path).read_bytes())
+            yield Path(path).stem, Path(path).parent.parent.name, json.dumps(value)
 
     connection.execute("BEGIN")
     connection.executemany("INSERT OR IGNORE INTO floor VALUES (?, ?, ?)", rows())
     connection.execute("COMMIT")
     connection.close()
-    return time.perf_counter() - start, count
+    return len(files)
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", type=int, default=20000)
+    parser = harness.arguments(__doc__, rounds=5)
+    parser.add_argument("--sessions", type=int, default=20_000)
     parser.add_argument("--batch-size", type=int, default=500)
-    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    parser.add_argument(
-        "--no-parse-ahead", action="store_true", help="parse in the importing process only"
-    )
     args = parser.parse_args(argv)
 
-    work = tempfile.mkdtemp(prefix="legacy-bench-")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("DEBUG", "1")
-    os.environ["SESSIONHUB_DATA_DIR"] = os.path.join(work, "data")
-    os.environ.setdefault("LOG_LEVEL", "ERROR")
+    with harness.scratch_database(args.database_url) as tmp:
+        from migration_app.dispatch import migration_run_dispatch
+        from migration_app.legacy.parse_ahead import usable_cores
+        from migration_app.legacy.synthetic import ao_tree_generate
+        from migration_app.models import MigrationRun
+        from migration_app.services import migration_undo
+        from sessions_app.models import Session
 
-    import django
-
-    django.setup()
-    from django.conf import settings
-
-    # As in production: DEBUG on would keep the text of every query in memory.
-    settings.DEBUG = False
-    from django.core.management import call_command
-    from django.db import connection
-
-    from migration_app.legacy.synthetic import ao_tree_generate
-    from migration_app.services.legacy_import import legacy_import_run
-    from migration_app.services.parse_ahead import usable_cores
-    from sessions_app.models import Session
-
-    call_command("migrate", verbosity=0)
-    root = os.path.join(work, "ao")
-    started = time.perf_counter()
-    # JSON sessions only (no V1 key=value files), so that the floor parses every file.
-    tree = ao_tree_generate(root, sessions=args.sessions, with_v1=False, with_bad_files=False)
-    generated = time.perf_counter() - started
-    rss_after_generate = peak_rss_mb()
-    claude_home = os.path.join(work, "claude")
-    # Every file is imported, as the floor does.
-    include = {"include_terminated": True, "parse_ahead": False if args.no_parse_ahead else None}
-
-    started, cpu_started = time.perf_counter(), time.process_time()
-    with ChildPeakRss() as helper:
-        first = legacy_import_run(
-            source="ao", path=root, claude_home=claude_home, batch_size=args.batch_size, **include
+        root = str(tmp / "ao")
+        tree = ao_tree_generate(root, sessions=args.sessions, with_v1=False, with_bad_files=False)
+        harness.header(
+            f"migrate_legacy --source ao: {tree.sessions} session files, batches of "
+            f"{args.batch_size}, {usable_cores()} usable cores"
         )
-    first_seconds = time.perf_counter() - started
-    first_cpu_seconds = time.process_time() - cpu_started
-    rss_after_first = peak_rss_mb()
-    imported = Session.objects.count()
 
-    started = time.perf_counter()
-    second = legacy_import_run(
-        source="ao", path=root, claude_home=claude_home, batch_size=args.batch_size, **include
-    )
-    rerun_seconds = time.perf_counter() - started
-    rss_after_rerun = peak_rss_mb()
+        def import_(parse_ahead):
+            return migration_run_dispatch(
+                kind=MigrationRun.Kind.LEGACY_IMPORT, source="ao", location=root,
+                claude_home=str(tmp / "claude"), include_terminated=True,
+                batch_size=args.batch_size, parse_ahead=parse_ahead,
+            )  # fmt: skip
 
-    floor_seconds, floor_count = floor_import(root, os.path.join(work, "floor.sqlite3"))
-
-    def rate(seconds):
-        return imported / seconds if seconds else float("inf")
-
-    report = {
-        "sessions_generated": tree.sessions,
-        "sessions_imported": imported,
-        "database": connection.vendor,
-        "batch_size": args.batch_size,
-        "generate_seconds": round(generated, 2),
-        "parse_ahead": "off" if args.no_parse_ahead else f"auto ({usable_cores()} usable cores)",
-        "first_import_seconds": round(first_seconds, 2),
-        "first_import_cpu_seconds_this_process": round(first_cpu_seconds, 2),
-        "first_import_sessions_per_second": round(rate(first_seconds)),
-        "rerun_seconds": round(rerun_seconds, 2),
-        "rerun_sessions_per_second": round(rate(rerun_seconds)),
-        "floor_sessions": floor_count,
-        "floor_seconds": round(floor_seconds, 2),
-        "floor_sessions_per_second": round(floor_count / floor_seconds),
-        "first_import_vs_floor": round(first_seconds / floor_seconds, 2),
-        "rerun_vs_floor": round(rerun_seconds / floor_seconds, 2),
-        "peak_rss_mb_after_generate": round(rss_after_generate, 1),
-        "peak_rss_mb_after_first_import": round(rss_after_first, 1),
-        "peak_rss_mb_after_rerun": round(rss_after_rerun, 1),
-        "peak_rss_mb_parse_helper": round(helper.peak_kib / 1024, 1),
-        "load_average_1min": round(os.getloadavg()[0], 2),
-        "first_status": first.status,
-        "rerun_migrated": second.counts.get("migrated"),
-        "python": sys.version.split()[0],
-    }
-    for key, value in report.items():
-        print(f"{key:36} {value}")
-    if not args.keep:
-        import shutil
-
-        shutil.rmtree(work, ignore_errors=True)
-    else:
-        print(f"{'kept':36} {work}")
+        figures = harness.Figures(reference="floor")
+        statuses = set()
+        with ChildPeakRss() as worker:
+            for _ in range(args.rounds):
+                n = tree.sessions
+                figures.time("floor", lambda: floor_import(root, str(tmp / "floor.db")), items=n)
+                first = figures.time("first import, parse-ahead", lambda: import_(None), items=n)
+                rerun = figures.time("re-run (all skipped)", lambda: import_(None), items=n)
+                statuses |= {first.status, rerun.counts["migrated"] == 0}
+                migration_undo(run=first)
+                alone = figures.time("first import, parse-ahead off", lambda: import_(False),
+                                     items=n)  # fmt: skip
+                imported = Session.objects.count()
+                migration_undo(run=alone)
+        figures.print()
+        floor = figures.median("floor")
+        gain = figures.median("first import, parse-ahead off") - figures.median(
+            "first import, parse-ahead"
+        )
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"sessions imported per run: {imported}; statuses: {sorted(map(str, statuses))}")
+        print(f"peak RSS: importer {rss:.0f} MB, parse worker {worker.peak_kib / 1024:.0f} MB")
+        print(f"parse-ahead gain: {gain:.2f} s (median off − median on)")
+        first_ratio = figures.median("first import, parse-ahead") / floor
+        rerun_ratio = figures.median("re-run (all skipped)") / floor
+        harness.target(f"first import ≤ 2x the floor ({first_ratio:.2f}x)", met=first_ratio <= 2)
+        harness.target(f"re-run ≤ 1x the floor ({rerun_ratio:.2f}x)", met=rerun_ratio <= 1)
+        harness.target(f"importer RSS < 200 MB ({rss:.0f} MB)", met=rss < 200)
     return 0
 
 

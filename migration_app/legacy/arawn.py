@@ -86,6 +86,19 @@ def arawn_layout(data_dir: str, *, workstream_ids: set[str] | None = None) -> Ar
     return ArawnLayout(data_dir, db_path, tree, notes)
 
 
+def is_arawn_store(path: str) -> bool:
+    """Whether a directory has the shape of arawn's data dir: a workstreams.db, or a
+    config naming the workstream database."""
+    if os.path.isfile(os.path.join(path, DEFAULT_DB)):
+        return True
+    try:
+        config, _ = _config(path)
+    except ArawnError:
+        return False
+    section = config.get("workstream")
+    return isinstance(section, dict) and bool(section.get("database") or section.get("db_path"))
+
+
 def _listdir(path: str) -> list[str]:
     try:
         return os.listdir(path)

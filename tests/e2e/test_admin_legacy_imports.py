@@ -11,7 +11,7 @@ def test_open_a_legacy_import_and_read_its_rejected_files(admin_page, tmp_path, 
     run = migration_run_dispatch(
         kind=MigrationRun.Kind.LEGACY_IMPORT,
         source="ao",
-        path=tree.root,
+        location=tree.root,
         claude_home=str(tmp_path / "claude"),
     )
     page = admin_page

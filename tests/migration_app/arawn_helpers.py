@@ -20,7 +20,8 @@ def arawn_run(sample_or_path, *, dry_run=False, **request):
     as a real commit would run them (tests are inside a transaction)."""
     path = getattr(sample_or_path, "data_dir", sample_or_path)
     with TestCase.captureOnCommitCallbacks(execute=True):
-        return legacy_import_run(source="arawn", path=path, dry_run=dry_run, **request)
+        request.setdefault("source", "arawn")
+        return legacy_import_run(path=path, dry_run=dry_run, **request)
 
 
 def arawn_db(sample) -> sqlite3.Connection:

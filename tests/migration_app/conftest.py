@@ -2,6 +2,7 @@ import subprocess
 
 import pytest
 
+from migration_app.legacy.synthetic import ao_tree_generate
 from sessions_app import files
 from tests.factories import SessionFactory
 from tests.migration_app.attach_helpers import named_workstream
@@ -35,3 +36,19 @@ def minsky_sessions():
     SessionFactory(id="test-session-md123", task_id="123")
     SessionFactory(id="another-session", task_id="456")
     SessionFactory(id="unrelated-session", task_id="999")
+
+
+@pytest.fixture
+def claude_home(tmp_path):
+    path = tmp_path / "claude"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def ao_tree(tmp_path, claude_home, data_dir):
+    return ao_tree_generate(str(tmp_path / "ao"), sessions=120, claude_home=str(claude_home))
+
+
+# TokenDance source databases (a SQLite file, a scratch PostgreSQL database).
+from tests.migration_app.tokendance_helpers import make_source, make_sqlite_source  # noqa: E402, F401

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from django.apps import apps
+from django.test import TestCase
 
 from migration_app.models import MigrationRun
 
@@ -48,3 +49,16 @@ def legacy_import_run(*, path: str, dry_run: bool = False, **request):
     return migration_run_dispatch(
         kind=MigrationRun.Kind.LEGACY_IMPORT, location=path, dry_run=dry_run, **request
     )
+
+
+def run_import(tree, claude_home, **kwargs):
+    """The service as the command runs it: transcript copies happen after each commit."""
+    kwargs.setdefault("source", "ao")
+    kwargs.setdefault("claude_home", str(claude_home))
+    return import_committing(path=tree.root, **kwargs)
+
+
+def import_committing(**kwargs):
+    # Tests run inside a transaction: run the on_commit callbacks as a real commit would.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return legacy_import_run(**kwargs)

@@ -189,3 +189,10 @@ def test_columns_arawn_added_are_kept_in_metadata_except_secrets(arawn):
         list(Workstream.objects.values("metadata"))
     )
     assert "tok-123" not in stored and "hunter2" not in stored
+
+
+def test_an_arawn_dir_given_as_another_source_is_refused_with_the_right_command(arawn):
+    with pytest.raises(MigrationError, match="has the shape of an arawn store") as refused:
+        arawn_run(arawn, source="ao")
+    assert f"migrate_legacy --source arawn {arawn.data_dir}" in str(refused.value)
+    assert not MigrationRun.objects.exists()

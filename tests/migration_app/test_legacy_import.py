@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
-from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 
 from migration_app.legacy.synthetic import ao_rs_tree_generate, ao_tree_generate
@@ -15,46 +14,23 @@ from migration_app.legacy.transcripts import claude_slug, transcript_destination
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services import migration_undo
 from migration_app.services.journal import MigrationError
-from migration_app.services.legacy_import import ao_store
-from migration_app.services.legacy_import.ao_store import TEMP_SUFFIX
+from migration_app.services.legacy_import.ao import batches, numbering
+from migration_app.services.legacy_import.ao.state import TEMP_SUFFIX
 from projects_app.models import Project
 from sessions_app.models import Session
 from tests.factories import ProjectFactory, SessionFactory
 from tests.migration_app.legacy_helpers import (
     dump_tables,
+    import_committing,
     item_plan,
     legacy_import_run,
     list_files,
+    run_import,
 )
 
 pytestmark = pytest.mark.django_db
 
 Outcome = MigrationItem.Outcome
-
-
-@pytest.fixture
-def claude_home(tmp_path):
-    path = tmp_path / "claude"
-    path.mkdir()
-    return path
-
-
-@pytest.fixture
-def ao_tree(tmp_path, claude_home, data_dir):
-    return ao_tree_generate(str(tmp_path / "ao"), sessions=120, claude_home=str(claude_home))
-
-
-def run_import(tree, claude_home, **kwargs):
-    """The service as the command runs it: transcript copies happen after each commit."""
-    kwargs.setdefault("source", "ao")
-    kwargs.setdefault("claude_home", str(claude_home))
-    return import_committing(path=tree.root, **kwargs)
-
-
-def import_committing(**kwargs):
-    # Tests run inside a transaction: run the on_commit callbacks as a real commit would.
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        return legacy_import_run(**kwargs)
 
 
 def test_a_run_imports_projects_sessions_and_copies_transcripts(ao_tree, claude_home, data_dir):
@@ -102,7 +78,8 @@ def test_rows_follow_the_mapping(ao_tree, claude_home):
     assert session.num == 2 and session.kind == "worker"
     assert session.harness == "codex" and session.agent_session_id == "thread-1"
     assert (session.status, session.activity_state) == ("running", "idle")
-    assert session.legacy_status == "idle" and not session.is_terminated
+    # Idle with an open PR whose CI fails: ao shows `ci_failed`; the session stays live.
+    assert session.legacy_status == "ci_failed" and not session.is_terminated
     assert session.prompt == "Fix issue 1 in proj1" and session.display_name == "Session 1"
     assert session.issue_id == "1001" and session.branch == "feat/proj1-1"
     assert session.runtime_handle_id == ""
@@ -120,6 +97,8 @@ def test_rows_follow_the_mapping(ao_tree, claude_home):
     assert project.title == "Project 1" and project.path == "/srv/proj1"
     assert project.config == {"sessionPrefix": "proj1", "agentConfig": {"permissions": "default"}}
     assert project.source == "ao" and project.registered_at.isoformat().startswith("2026-01-01")
+    # config.yaml's registeredAt (epoch seconds) wins over registered.json's addedAt.
+    assert Project.objects.get(pk="proj0").registered_at.isoformat().startswith("2025-12-31")
 
 
 def test_numbers_clashes_and_ids_without_numbers(ao_tree, claude_home):
@@ -204,7 +183,7 @@ def test_a_bad_file_never_stops_the_run(tmp_path, claude_home, data_dir, parse_a
     tree = ao_tree_generate(str(tmp_path / "ao"), sessions=30, with_v1=False)
     sessions = Path(tree.root) / "projects"
     unreadable = sessions / "proj1/sessions/proj1-900.json"
-    unreadable.write_text("{}")
+    unreadable.write_text('{"status": "bogus"}')  # rejected even where root reads it
     unreadable.chmod(0)
     (sessions / "bad..id/sessions").mkdir(parents=True)
     (sessions / "bad..id/sessions/x-1.json").write_text('{"status": "working"}')
@@ -250,29 +229,6 @@ def test_undo_removes_exactly_what_the_run_created(ao_tree, claude_home, data_di
     # A second undo is a no-op.
     assert migration_undo(run=run).status == MigrationRun.Status.UNDONE
     assert dump_tables() == tables
-
-
-def test_undo_keeps_a_transcript_destination_that_was_already_present(ao_tree, claude_home):
-    first = run_import(ao_tree, claude_home)
-    copied = first.items.filter(subject_type="transcript", outcome=Outcome.MIGRATED).first()
-    Session.objects.all().delete()
-    Project.objects.all().delete()
-    second = run_import(ao_tree, claude_home)
-    item = second.items.get(subject_type="transcript", subject_id=copied.subject_id)
-    assert item.outcome == Outcome.SKIPPED and item.reason == "already present"
-    migration_undo(run=second)
-    assert Path(copied.subject_id).exists()
-
-
-def test_an_existing_transcript_destination_is_never_overwritten(ao_tree, claude_home, data_dir):
-    dry = run_import(ao_tree, claude_home, dry_run=True)
-    planned = dry.items.filter(subject_type="transcript", outcome=Outcome.MIGRATED).first()
-    dest = Path(planned.subject_id)
-    dest.parent.mkdir(parents=True)
-    dest.write_text("the user's own file")
-    run = run_import(ao_tree, claude_home)
-    assert dest.read_text() == "the user's own file"
-    assert run.items.get(subject_type="transcript", subject_id=str(dest)).outcome == "skipped"
 
 
 def test_include_terminated_imports_history_too(ao_tree, claude_home):
@@ -325,6 +281,10 @@ def test_the_ao_rs_store_imports_with_numbers_in_created_order(tmp_path, claude_
 def test_refusals_raise_before_writing(tmp_path, claude_home):
     with pytest.raises(MigrationError, match="does not exist or is not a directory"):
         legacy_import_run(source="ao", path=str(tmp_path / "nope"))
+    with pytest.raises(MigrationError, match="No sessions found under"):
+        legacy_import_run(source="ao", path=str(tmp_path))
+    (tmp_path / "projects/app/sessions").mkdir(parents=True)
+    (tmp_path / "projects/app/sessions/app-1.json").write_text('{"status": "working"}')
     with pytest.raises(MigrationError, match="does not exist"):
         legacy_import_run(source="ao", path=str(tmp_path), workspace_slug="ghost")
     assert not MigrationRun.objects.exists()
@@ -332,66 +292,15 @@ def test_refusals_raise_before_writing(tmp_path, claude_home):
 
 def test_progress_is_reported_per_batch(ao_tree, claude_home):
     seen = []
-    run_import(ao_tree, claude_home, batch_size=30, on_progress=lambda d, t: seen.append((d, t)))
+    run_import(
+        ao_tree,
+        claude_home,
+        batch_size=30,
+        on_progress=lambda r: seen.append((r.progress_done, r.progress_total)),
+    )
     assert len(seen) >= 5
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
     assert seen[-1][0] == seen[-1][1]
-
-
-def test_the_transcript_destination_uses_the_literal_data_dir_even_through_a_symlink(
-    ao_tree, claude_home, data_dir, settings, tmp_path
-):
-    """legacy-formats §8 trap 27: we follow the TS importer (literal path, no realpath)."""
-    link = tmp_path / "data-link"
-    link.symlink_to(data_dir)
-    settings.SESSIONHUB_DATA_DIR = link
-    run = run_import(ao_tree, claude_home)
-    copied = run.items.filter(subject_type="transcript", outcome=Outcome.MIGRATED).first()
-    assert claude_slug(f"{link}/worktrees/") in copied.subject_id
-    assert claude_slug(f"{data_dir}/worktrees/") not in copied.subject_id
-
-
-def test_transcripts_are_copied_only_on_commit_and_never_in_a_dry_run(
-    ao_tree, claude_home, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks() as callbacks:
-        legacy_import_run(source="ao", path=ao_tree.root, claude_home=str(claude_home),
-                          dry_run=True)  # fmt: skip
-    assert callbacks == []
-    before = list_files(claude_home)
-    with django_capture_on_commit_callbacks() as callbacks:
-        run = legacy_import_run(source="ao", path=ao_tree.root, claude_home=str(claude_home))
-    assert callbacks and list_files(claude_home) == before  # not copied before the commit
-    for callback in callbacks:
-        callback()
-    copied = run.items.filter(subject_type="transcript", outcome=Outcome.MIGRATED)
-    assert copied.count() == len(ao_tree.transcripts)
-    assert all(Path(item.subject_id).exists() for item in copied)
-
-
-def test_one_id_in_two_files_imports_once_with_one_transcript(tmp_path, claude_home, data_dir):
-    root = tmp_path / "ao"
-    body = {
-        "status": "working", "agent": "claude-code", "claudeSessionUuid": "u-1",
-        "worktree": "/w/app-1", "createdAt": "2026-01-01T00:00:00Z",
-    }  # fmt: skip
-    (root / "projects/app/sessions").mkdir(parents=True)
-    (root / "projects/app/sessions/app-1.json").write_text(json.dumps(body))
-    (root / "0123456789ab-app/sessions").mkdir(parents=True)
-    lines = "".join(f"{k}={v}\n" for k, v in body.items())
-    (root / "0123456789ab-app/sessions/app-1").write_text(lines)
-    source = claude_home / "projects" / claude_slug("/w/app-1") / "u-1.jsonl"
-    source.parent.mkdir(parents=True)
-    source.write_text("{}\n")
-
-    kwargs = {"source": "ao", "path": str(root), "claude_home": str(claude_home)}
-    dry = import_committing(dry_run=True, **kwargs)
-    real = import_committing(**kwargs)
-    assert item_plan(dry) == item_plan(real)
-    sessions = real.items.filter(subject_type="session").order_by("id")
-    assert [i.outcome for i in sessions] == [Outcome.MIGRATED, Outcome.SKIPPED]
-    assert real.items.filter(subject_type="transcript").count() == 1
-    assert Session.objects.get().source_path.endswith("projects/app/sessions/app-1.json")
 
 
 def test_v1_archives_come_in_with_include_terminated_unless_the_id_is_live(
@@ -409,7 +318,11 @@ def test_v1_archives_come_in_with_include_terminated_unless_the_id_is_live(
     archived = Session.objects.get(pk="app-2")
     assert archived.is_terminated and archived.archived_at is not None
     assert Session.objects.get(pk="app-1").archived_at is None  # the live file won
-    assert run.items.filter(subject_id="app-1", outcome=Outcome.SKIPPED).count() == 2
+    assert run.items.filter(subject_id="app-1", outcome=Outcome.SKIPPED).count() == 1
+    # The archived copy of a live session is skipped by name, as migrate-storage skips it.
+    (skipped,) = run.items.filter(subject_type="file", outcome=Outcome.SKIPPED)
+    assert skipped.subject_id.endswith("app-1_20260420T143052Z")
+    assert "has an active file" in skipped.reason
 
 
 def test_a_projects_origin_url_is_read_from_its_git_repository(tmp_path, claude_home, data_dir):
@@ -430,29 +343,27 @@ def test_a_projects_origin_url_is_read_from_its_git_repository(tmp_path, claude_
     assert Project.objects.get(pk="plain").repo_origin_url == "https://cfg"
 
 
-def test_parsing_ahead_in_a_helper_process_changes_nothing_in_the_outcome(ao_tree, claude_home):
-    creation_times = {"projects_app.Project": {"created_at", "updated_at"}}
-    inline = run_import(ao_tree, claude_home, batch_size=15, parse_ahead=False)
-    tables, files, plan = (
-        dump_tables(ignore=creation_times),
-        list_files(claude_home),
-        item_plan(inline),
-    )
-    migration_undo(run=inline)  # back to the empty database, transcripts copied removed
+def test_free_numbers_are_found_in_windows_of_used_numbers(monkeypatch):
+    from types import SimpleNamespace
 
-    ahead = run_import(ao_tree, claude_home, batch_size=15, parse_ahead=True)
+    project = ProjectFactory(id="big")
+    for num in [*range(1, 7), *range(8, 13)]:  # 1–12 used, except 7
+        SessionFactory(id=f"big-{num}", project=project, num=num)
+    monkeypatch.setattr(numbering, "USED_WINDOW", 3)  # several windows
+    state = SimpleNamespace(used_nums={}, next_num={})
 
-    assert item_plan(ahead) == plan
-    assert dump_tables(ignore=creation_times) == tables
-    assert list_files(claude_home) == files
+    with CaptureQueriesContext(connection) as queries:
+        numbers = [numbering.next_free(state, "big") for _ in range(3)]
+
+    assert numbers == [7, 13, 14]
+    assert len(queries) == 4  # windows 1–3, 4–6, 8–10, then 11–12: short, so the last
+    assert len(state.used_nums["big"].window) <= 3
 
 
 def test_a_row_that_loses_a_race_with_another_writer_is_reported_not_claimed(
     ao_tree, claude_home, monkeypatch
 ):
-    from migration_app.services import legacy_import
-
-    real_insert = ao_store._insert_sessions
+    real_insert = batches.insert_sessions
     raced: list[str] = []
 
     def insert_after_a_competitor(state, rows):
@@ -467,7 +378,7 @@ def test_a_row_that_loses_a_race_with_another_writer_is_reported_not_claimed(
             raced.append(first["id"])
         return real_insert(state, rows)
 
-    monkeypatch.setattr(legacy_import, "_insert_sessions", insert_after_a_competitor)
+    monkeypatch.setattr(batches, "insert_sessions", insert_after_a_competitor)
 
     run = run_import(ao_tree, claude_home, batch_size=30)
 
@@ -481,75 +392,3 @@ def test_a_row_that_loses_a_race_with_another_writer_is_reported_not_claimed(
     assert run.items.filter(subject_type="session", outcome=Outcome.MIGRATED).count() == (
         Session.objects.filter(source="ao").count()
     )
-
-
-def test_the_sqlite_bulk_settings_last_only_as_long_as_the_run(ao_tree, claude_home):
-    if connection.vendor != "sqlite":
-        pytest.skip("SQLite pragmas")
-
-    def pragmas():
-        with connection.cursor() as cursor:
-            return [
-                cursor.execute(f"PRAGMA {name}").fetchone()[0]
-                for name in ("cache_size", "wal_autocheckpoint")
-            ]
-
-    before = pragmas()
-    seen = []
-    run_import(ao_tree, claude_home, on_progress=lambda done, total: seen.append(pragmas()))
-
-    assert seen and all(during == [-32 * 1024, 20_000] for during in seen)
-    assert pragmas() == before
-
-
-@pytest.mark.parametrize(
-    "cores, batch_size, parse_ahead, started",
-    [
-        (2, 25, None, True),  # several batches on two cores: a helper
-        (2, 500, None, False),  # one batch: nothing to overlap
-        (1, 25, None, False),  # one core: nothing to overlap with
-        (2, 25, False, False),  # turned off
-        (2, 500, True, True),  # asked for
-    ],
-)
-def test_a_parse_helper_runs_when_it_can_overlap_with_the_writes(
-    ao_tree, claude_home, monkeypatch, cores, batch_size, parse_ahead, started
-):
-    from migration_app.services import legacy_import
-    from migration_app.services import parse_ahead as parse_ahead_module
-
-    monkeypatch.setattr(legacy_import, "usable_cores", lambda: cores)
-    helpers = []
-    real_start = parse_ahead_module.ParseAhead.start
-
-    def start_and_record(parser):
-        real_start(parser)
-        if parser._process is not None and parser._process not in helpers:
-            helpers.append(parser._process)
-
-    monkeypatch.setattr(parse_ahead_module.ParseAhead, "start", start_and_record)
-
-    run = run_import(ao_tree, claude_home, batch_size=batch_size, parse_ahead=parse_ahead)
-
-    assert bool(helpers) == started
-    assert all(helper.poll() == 0 for helper in helpers)  # and it has ended
-    assert run.counts["session_migrated"] > 0
-
-
-def test_free_numbers_are_found_in_windows_of_used_numbers(monkeypatch):
-    from types import SimpleNamespace
-
-    from migration_app.services import legacy_import
-
-    project = ProjectFactory(id="big")
-    for num in [*range(1, 7), *range(8, 13)]:  # 1–12 used, except 7
-        SessionFactory(id=f"big-{num}", project=project, num=num)
-    monkeypatch.setattr(legacy_import, "_USED_WINDOW", 3)  # several windows
-    state = SimpleNamespace(used_nums={}, next_num={}, virtual_nums={("big", 14): "planned"})
-
-    with CaptureQueriesContext(connection) as queries:
-        numbers = [ao_store._next_free(state, "big") for _ in range(3)]
-
-    assert numbers == [7, 13, 15]  # 14 is taken by a session this dry run has planned
-    assert len(queries) == 4  # windows 1–3, 4–6, 8–10, then 11–12: short, so the last
-    assert len(state.used_nums["big"].window) <= 3

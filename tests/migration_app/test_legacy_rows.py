@@ -8,7 +8,7 @@ from django.db import connection
 from migration_app.legacy.records import SessionRecord
 from migration_app.legacy.rows import MAPPED_COLUMNS, session_row_mapping, session_row_values
 from migration_app.services.bulk import rows_insert
-from migration_app.services.legacy_import import ao_store
+from migration_app.services.legacy_import.ao.state import session_row_format
 from sessions_app.models import HARNESSES, Session
 from tests.factories import ProjectFactory, default_workspace
 
@@ -40,7 +40,7 @@ def a_record(project_id: str) -> SessionRecord:
 
 
 def test_every_column_of_the_table_is_written_once():
-    row_format = ao_store._session_row_format()
+    row_format = session_row_format()
     table = [f.attname for f in Session._meta.concrete_fields]
     assert sorted(row_format.columns) == sorted(table)
     assert len(session_row_values(a_record("proj"), row_format)) == len(table)
@@ -50,7 +50,7 @@ def test_every_column_of_the_table_is_written_once():
 def test_a_prepared_row_reads_back_as_the_orm_stores_the_same_session():
     project = ProjectFactory(id="proj")
     record = a_record(project.pk)
-    state_format = ao_store._session_row_format()
+    state_format = session_row_format()
 
     mapping = session_row_mapping(record, frozenset(HARNESSES))
     Session.objects.create(**mapping, num=7, workspace=default_workspace())

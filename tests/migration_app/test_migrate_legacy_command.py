@@ -22,7 +22,7 @@ from django.db import connection
 from migration_app.legacy.synthetic import ao_tree_generate
 from migration_app.models import MigrationRun
 from migration_app.services.journal import INTERRUPTED
-from migration_app.services.legacy_import.ao_store import TEMP_SUFFIX
+from migration_app.services.legacy_import.ao.state import TEMP_SUFFIX
 from migration_app.services.locks import _advisory_key
 from projects_app.models import Project
 from sessions_app.models import Session
@@ -78,18 +78,17 @@ def test_parse_ahead_can_be_turned_off_with_the_same_result(clean_tree, tmp_path
 
 
 @pytest.mark.django_db
-def test_a_real_run_closes_an_import_left_running_by_a_dead_process(clean_tree, tmp_path):
+def test_a_run_closes_an_import_left_running_by_a_dead_process(clean_tree, tmp_path):
+    """Holding the kind's lock, a run knows that any other run still marked running is dead;
+    a dry run too (it closes the dead run's journal, and imports nothing)."""
     dead = MigrationRunFactory(kind=MigrationRun.Kind.LEGACY_IMPORT)
     args = ["--source", "ao", clean_tree.root, "--json", "--claude-home", str(tmp_path / "c")]
 
-    migrate_legacy(*args, "--dry-run")
-    dead.refresh_from_db()
-    assert dead.status == MigrationRun.Status.RUNNING  # a dry run writes only its own run
-
-    code, _, _ = migrate_legacy(*args)
+    code, _, _ = migrate_legacy(*args, "--dry-run")
     dead.refresh_from_db()
     assert code == 0
     assert (dead.status, dead.error) == (MigrationRun.Status.FAILED, INTERRUPTED)
+    assert not Session.objects.exists()
 
 
 @pytest.mark.django_db
@@ -107,7 +106,10 @@ def test_rejected_files_exit_1_on_every_run(tmp_path, data_dir):
 def test_dry_run_reports_the_plan_and_no_progress_bar_off_a_terminal(clean_tree):
     code, out, _ = migrate_legacy("--source", "ao", clean_tree.root, "--dry-run")
     assert code == 0
-    assert out.startswith("Dry run (nothing written) finished")
+    assert out.startswith("Dry run (nothing written), run ")
+    # In the conditional: nothing of it reads as done work.
+    assert f"would migrate {clean_tree.sessions - clean_tree.terminated} sessions" in out
+    assert " migrated" not in out and " copied" not in out
     assert "\r" not in out  # no progress bar when stdout is not a terminal
     assert not Session.objects.exists()
     assert MigrationRun.objects.get().dry_run
@@ -118,7 +120,7 @@ def test_dry_run_reports_the_plan_and_no_progress_bar_off_a_terminal(clean_tree)
     "args, message",
     [
         (["--source", "ao", "/definitely/missing"], "does not exist"),
-        (["--source", "ao-rs", "{tree}", "--workspace", "ghost"], "Workspace 'ghost'"),
+        (["--source", "ao", "{tree}", "--workspace", "ghost"], "Workspace 'ghost'"),
         (["--source", "ao", "{tree}", "--batch-size", "0"], "--batch-size"),
     ],
 )

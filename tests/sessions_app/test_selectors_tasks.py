@@ -38,6 +38,16 @@ def test_non_existent_and_invalid_ids_find_nothing(sessions):
     assert ids("") == []
 
 
+def test_a_bare_word_finds_the_rows_storing_it_verbatim(sessions):
+    # minsky stores `update-test` as it is (its storage rule 6) and looks it up verbatim.
+    SessionFactory(id="bare", task_id="update-test")
+    SessionFactory(id="qualified", task_id="md#update-test")
+    assert ids("update-test") == ["bare"]
+    assert ids(" update-test ") == ["bare"]
+    assert ids("md#update-test") == ["bare", "qualified"]
+    assert ids("a b") == [] and ids("MT#1") == []
+
+
 def test_has_sessions_for_task(sessions):
     assert has_sessions_for_task(task_id="md#123") is True
     assert has_sessions_for_task(task_id="456") is True

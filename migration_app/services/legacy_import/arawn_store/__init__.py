@@ -20,6 +20,7 @@ from migration_app.legacy.arawn import (
     arawn_layout,
     arawn_sessions,
     arawn_workstreams,
+    is_arawn_store,
 )
 from migration_app.legacy.arawn_sample import arawn_sample_write
 from migration_app.models import MigrationRun
@@ -142,8 +143,8 @@ def _summary(state: ArawnState) -> dict:
     return counts
 
 
-def _sample_write(path: str) -> None:
-    arawn_sample_write(path)
+def _sample_write(path: str, sessions: int = 12) -> None:
+    arawn_sample_write(path, sessions=sessions, messages=5 * sessions, files=2 * sessions)
 
 
 legacy_source_register(
@@ -156,5 +157,6 @@ legacy_source_register(
         options=("workspace_slug", "batch_size"),
         location_help="arawn's data directory (default ~/.config/arawn, else ~/.arawn)",
         sample_write=_sample_write,
+        recognises=is_arawn_store,
     )
 )

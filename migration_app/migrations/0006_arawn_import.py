@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('migration_app', '0004_run_selection'),
+        ('migration_app', '0005_session_delete'),
     ]
 
     operations = [

@@ -1,0 +1,243 @@
+"""One batch of session files: decided, written and journaled in one transaction with a
+fixed number of queries whatever its size.
+
+Idempotency comes from the database: session and project ids are primary keys and `num`
+is unique per project, so a re-run (or a run after kill -9) inserts nothing twice
+(`INSERT … ON CONFLICT DO NOTHING`). A file imported before (same id, same source path)
+is skipped unparsed, which makes a re-run cheap.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from migration_app.legacy.records import (
+    LegacyParseError,
+    ProjectRecord,
+    SkippedFile,
+    project_id_problem,
+)
+from migration_app.legacy.rows import ParsedSession
+from migration_app.legacy.transcripts import transcript_source, wants_transcript
+from migration_app.legacy.walk import SessionFile
+from migration_app.models import MigrationItem
+from migration_app.services.bulk import rows_insert
+from migration_app.services.journal import ItemRecord
+from migration_app.services.legacy_import.ao.numbering import next_free
+from migration_app.services.legacy_import.ao.projects import (
+    existing_project_ids,
+    projects_plan,
+    write_projects,
+)
+from migration_app.services.legacy_import.ao.state import (
+    Deferred,
+    ImportState,
+    TranscriptCopy,
+    items_record,
+    rejected_file,
+    rows_in,
+)
+from migration_app.services.legacy_import.ao.transcripts import record_transcript, transcript_plan
+from sessions_app.models import Session
+from sessions_app.names import is_valid_name
+
+Outcome = MigrationItem.Outcome
+# Skips that are part of how the origins write (counted only); any other skip, such as a
+# FIFO or a dangling link where a session file should be, is an item naming the file.
+QUIET_SKIPS = frozenset({"0-byte reservation", "0-byte file", "corrupt-marked file"})
+
+
+def record_problem(record: ParsedSession) -> str | None:
+    problem = project_id_problem(record.project_id)
+    if problem:
+        return problem
+    if not is_valid_name(record.id):
+        return f"session id {record.id!r} breaks the name rule (letters, digits, '-', '_')"
+    return None
+
+
+def session_values(state: ImportState, parsed: ParsedSession, num: int) -> list[Any]:
+    """The prepared row, completed with what only the run knows."""
+    values = parsed.row
+    values[state.column["num"]] = num
+    values[state.column["workspace_id"]] = state.workspace_db_id
+    return values
+
+
+def insert_sessions(state: ImportState, rows: list[list[Any]]) -> int:
+    """INSERT … ON CONFLICT DO NOTHING of the batch's session rows; returns the count the
+    driver reports inserted (-1: unknown)."""
+    return rows_insert(Session, state.row_format.columns, rows, ignore_conflicts=True)
+
+
+def session_batch(
+    state: ImportState,
+    parsed: list[tuple[SessionFile, ParsedSession | SkippedFile | LegacyParseError]],
+    *,
+    second_pass: bool,
+    notes: dict[str, str] | None = None,
+    prior_items: list[ItemRecord] | None = None,
+) -> list[TranscriptCopy]:
+    """Decide, write and journal one batch; returns the transcript copies to make after commit."""
+    items: list[ItemRecord] = list(prior_items or [])
+    records: list[ParsedSession] = []
+    files = {file.path: file for file, _ in parsed}
+    for file, result in parsed:
+        if isinstance(result, SkippedFile):
+            state.bump("files_skipped")
+            continue
+        if isinstance(result, LegacyParseError):
+            items.append(rejected_file(file.path, result))
+            continue
+        problem = record_problem(result)
+        if problem:
+            items.append(ItemRecord("file", file.path, Outcome.FAILED, problem))
+            continue
+        records.append(result)
+
+    project_ids = {r.project_id for r in records}
+    existing_projects = existing_project_ids(state, project_ids)
+    existing_sessions = dict(
+        rows_in(Session.objects, "id", (r.id for r in records), "id", "source_path")
+    )
+    if second_pass:
+        taken: dict[tuple[str, int], str] = {}
+    else:
+        hints = {r.num_hint if r.num_hint is not None else 0 for r in records}
+        in_projects = Session.objects.filter(project__in=sorted(project_ids))
+        taken = {
+            (pid, num): sid
+            for pid, num, sid in rows_in(in_projects, "num", sorted(hints), "project", "num", "id")
+        }
+
+    # Projects the sessions need that do not exist yet: created from the directory name.
+    new_projects = [
+        ProjectRecord(
+            id=pid,
+            title=pid,
+            registered_at=min(r.created_at for r in records if r.project_id == pid),
+            source_path="(session directory)",
+        )
+        for pid in sorted(project_ids)
+        if pid not in state.seen_projects
+    ]
+    project_rows, project_items = projects_plan(state, new_projects, existing_projects)
+    items = project_items + items
+
+    session_rows: list[list[Any]] = []
+    copies: list[TranscriptCopy] = []
+    batch_ids: set[str] = set()
+    for record in records:
+        imported_from = existing_sessions.get(record.id)
+        if imported_from is not None:
+            items.append(ItemRecord("session", record.id, Outcome.SKIPPED, "already imported"))
+            # The transcript belongs to the file the session was imported from.
+            same_file = imported_from == record.source_path and record.id not in batch_ids
+            planned = record_transcript(state, record) if same_file else None
+            if planned:
+                items.append(planned[0])
+                copies += [planned[1]] if planned[1] else []
+            batch_ids.add(record.id)
+            continue
+        if record.id in batch_ids:
+            reason = "duplicate session id: already read from another file in this run"
+            items.append(ItemRecord("session", record.id, Outcome.SKIPPED, reason))
+            continue
+        note = (notes or {}).get(record.id, "")
+        if second_pass:
+            num = next_free(state, record.project_id)
+        else:
+            num = record.num_hint
+            if num is None and record.kind == "orchestrator":
+                num = 0
+            key = (record.project_id, num)
+            holder = taken.get(key) if num is not None else None
+            if num is None or holder is not None:
+                note = f"number {num} is taken by {holder}"
+                state.deferred.append(
+                    Deferred(
+                        files[record.source_path],
+                        record.created_at,
+                        record.id,
+                        note if num is not None else "",
+                    )
+                )
+                continue
+            taken[key] = record.id
+        batch_ids.add(record.id)
+        session_rows.append(session_values(state, record, num))
+        after = {"project_id": record.project_id, "num": num, "source_path": record.source_path}
+        reason = "; ".join([*record.notes, *([f"{note}; got number {num}"] if note else [])])
+        items.append(ItemRecord("session", record.id, Outcome.MIGRATED, reason, None, after))
+        planned = record_transcript(state, record)
+        if planned:
+            items.append(planned[0])
+            copies += [planned[1]] if planned[1] else []
+
+    # (id, source path, project, number) of each session row, as written.
+    at = [state.column[name] for name in ("id", "source_path", "project_id", "num")]
+    landed = [tuple(row[i] for i in at) for row in session_rows]
+    write_projects(state, project_rows)
+    inserted = insert_sessions(state, session_rows)
+    # Fewer rows than sent: some lost a race with another writer; find out which.
+    if inserted != len(session_rows):
+        items = confirm_inserted(landed, items)
+    items_record(state, items)
+    return copies
+
+
+def confirm_inserted(
+    landed: list[tuple[str, str, str, int]], items: list[ItemRecord]
+) -> list[ItemRecord]:
+    """A row that lost a race with a concurrent writer is reported, not claimed (one query)."""
+    mine = {sid: path for sid, path, _, _ in landed}
+    stored = dict(rows_in(Session.objects, "id", mine, "id", "source_path"))
+    fixed = []
+    for item in items:
+        if item.subject_type == "session" and item.outcome == Outcome.MIGRATED:
+            if item.subject_id not in stored:
+                reason = "number clashed with a concurrent insert; re-run to import it"
+                item = ItemRecord("session", item.subject_id, Outcome.FAILED, reason)
+            elif stored[item.subject_id] != mine[item.subject_id]:
+                item = ItemRecord("session", item.subject_id, Outcome.SKIPPED, "already imported")
+        fixed.append(item)
+    return fixed
+
+
+def already_imported(
+    state: ImportState, chunk: list[SessionFile]
+) -> tuple[list[ItemRecord], list[TranscriptCopy], list[SessionFile]]:
+    """Files a previous run imported (same id, same source path) are skipped unparsed.
+
+    One query per batch. This is what makes a re-run cheap; the transcript of such a
+    session is planned from its row, so a copy a killed run never made is still made.
+    """
+    readable = []
+    items: list[ItemRecord] = []
+    for file in chunk:
+        if file.skip_reason:
+            state.bump("files_skipped")
+            if file.skip_reason not in QUIET_SKIPS:
+                items.append(ItemRecord("file", file.path, Outcome.SKIPPED, file.skip_reason))
+        else:
+            readable.append(file)
+    columns = ["id", "source_path", "project", "harness", "agent_session_id", "workspace_path"]
+    rows = rows_in(Session.objects, "id", (f.session_id for f in readable), *columns)
+    by_id = {row[0]: row for row in rows}
+    copies: list[TranscriptCopy] = []
+    unknown = []
+    for file in readable:
+        row = by_id.get(file.session_id)
+        if row is None or row[1] != file.path:
+            unknown.append(file)
+            continue
+        _, _, project_id, harness, uuid, worktree = row
+        items.append(ItemRecord("session", file.session_id, Outcome.SKIPPED, "already imported"))
+        if wants_transcript(harness, uuid, worktree):
+            source = transcript_source(
+                claude_home=state.claude_home, worktree=worktree, uuid=uuid, realpath=state.realpath
+            )
+            item, copy = transcript_plan(state, project_id, file.session_id, uuid, source)
+            items.append(item)
+            copies += [copy] if copy else []
+    return items, copies, unknown

@@ -1,0 +1,120 @@
+"""Projects of an ao/ao-rs import: from config.yaml and portfolio/registered.json (ao),
+or from a session's project directory when nothing else names it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+
+from migration_app.legacy import ao_config
+from migration_app.legacy.records import LegacyParseError, ProjectRecord, project_id_problem
+from migration_app.models import MigrationItem
+from migration_app.services.journal import ItemRecord, migration_run_progress
+from migration_app.services.legacy_import.ao.state import (
+    HARNESS_NAMES,
+    ImportState,
+    advance,
+    items_record,
+    read_file,
+    rejected_file,
+    rows_in,
+)
+from projects_app.models import Project, Source
+
+Outcome = MigrationItem.Outcome
+
+
+def project_row(state: ImportState, record: ProjectRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "workspace_id": state.workspace.pk,
+        "title": record.title[:500],
+        "path": record.path,
+        "repo_origin_url": record.repo_origin_url,
+        "config": record.config,
+        "kind": Project.Kind.SINGLE_REPO,
+        "registered_at": record.registered_at or state.now,
+        "source": Source.AO if state.source == "ao" else Source.AO_RS,
+        "created_at": state.now,
+        "updated_at": state.now,
+    }
+
+
+def projects_plan(
+    state: ImportState, records: list[ProjectRecord], existing: set[str]
+) -> tuple[list[dict], list[ItemRecord]]:
+    """Rows to insert and items for projects met for the first time in this run."""
+    rows, items = [], []
+    for record in records:
+        if record.id in state.seen_projects:
+            continue
+        state.seen_projects.add(record.id)
+        reason = "; ".join(record.notes)
+        if record.id in existing:
+            items.append(ItemRecord("project", record.id, Outcome.SKIPPED, "already exists"))
+            continue
+        rows.append(project_row(state, record))
+        after = {"source_path": record.source_path}
+        items.append(ItemRecord("project", record.id, Outcome.MIGRATED, reason, None, after))
+    return rows, items
+
+
+def existing_project_ids(state: ImportState, ids: Iterable[str]) -> set[str]:
+    return {pk for (pk,) in rows_in(Project.objects, "id", ids, "id")}
+
+
+def import_config_projects(state: ImportState, root: str) -> None:
+    """Projects of config.yaml and portfolio/registered.json (ao only), one batch."""
+    items: list[ItemRecord] = []
+    registered: list[ao_config.RegisteredEntry] = []
+    registered_path = os.path.join(root, "portfolio", "registered.json")
+    if os.path.isfile(registered_path):
+        try:
+            registered = ao_config.parse_ao_registered(
+                read_file(registered_path, state.max_file_bytes), path=registered_path
+            )
+        except Exception as exc:  # noqa: BLE001 - an unusable file is a rejected item
+            items.append(rejected_file(registered_path, exc))
+    config_path = os.path.join(root, "config.yaml")
+    results: list[ProjectRecord | LegacyParseError] = []
+    if os.path.isfile(config_path):
+        try:
+            results = ao_config.parse_ao_config(
+                read_file(config_path, state.max_file_bytes),
+                path=config_path,
+                mtime=os.stat(config_path).st_mtime,
+                registered=registered,
+                harnesses=HARNESS_NAMES,
+            )
+        except Exception as exc:  # noqa: BLE001 - an unusable file is a rejected item
+            items.append(rejected_file(config_path, exc))
+    records = []
+    for result in results:
+        if isinstance(result, LegacyParseError):
+            items.append(ItemRecord("project", result.path, Outcome.FAILED, result.reason))
+            continue
+        problem = project_id_problem(result.id)
+        if problem:
+            state.seen_projects.add(result.id)
+            items.append(ItemRecord("project", result.id, Outcome.FAILED, problem))
+            continue
+        # The origin reads the URL with `git remote get-url origin`; the config's is a fallback.
+        result.repo_origin_url = ao_config.git_origin_url(result.path) or result.repo_origin_url
+        records.append(result)
+    with transaction.atomic():
+        existing = existing_project_ids(state, (r.id for r in records))
+        rows, project_items = projects_plan(state, records, existing)
+        write_projects(state, rows)
+        items.extend(project_items)
+        items_record(state, items)
+        # Config projects count towards the progress total as well as the files.
+        migration_run_progress(run=state.run, total=state.run.progress_total + len(results))
+        advance(state, len(results))
+
+
+def write_projects(state: ImportState, rows: list[dict]) -> None:
+    Project.objects.bulk_create([Project(**row) for row in rows], ignore_conflicts=True)

@@ -1,0 +1,256 @@
+"""Plan and execute of an ao/ao-rs import: walk the store, parse batches ahead (a second
+process on a second core), write each batch in order, then number the deferred sessions.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from collections import deque
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from migration_app.legacy import ao_rs, ao_ts
+from migration_app.legacy.parse_ahead import ParseAhead, usable_cores
+from migration_app.legacy.reading import DEFAULT_MAX_FILE_BYTES, session_files_prepare
+from migration_app.legacy.rows import ParsedSession
+from migration_app.legacy.walk import SessionFile
+from migration_app.models import MigrationItem, MigrationRun
+from migration_app.services.journal import (
+    ItemRecord,
+    MigrationError,
+    Planned,
+    migration_run_progress,
+)
+from migration_app.services.legacy_import.ao.batches import already_imported, session_batch
+from migration_app.services.legacy_import.ao.projects import import_config_projects
+from migration_app.services.legacy_import.ao.state import (
+    DEFAULT_BATCH_SIZE,
+    ImportState,
+    TranscriptCopy,
+    advance,
+    batched,
+    session_files,
+)
+from migration_app.services.legacy_import.ao.transcripts import copy_after_commit
+from projects_app.models import Workspace
+
+Outcome = MigrationItem.Outcome
+READ_AHEAD = 2  # batches parsed ahead of the one being written (memory: 3 batches)
+
+
+def process_files(
+    state: ImportState, files: Iterable[SessionFile], batch_size: int, parser: ParseAhead
+) -> None:
+    """Batches are parsed up to READ_AHEAD ahead of the batch being written (in a helper
+    process when `parser` has one), so an uneven batch on either side does not stall the
+    other; each batch is still decided and written in its own transaction, in order."""
+    ahead: deque[tuple[int, list[ItemRecord], list[TranscriptCopy], list, Any]] = deque()
+    for chunk in batched(files, batch_size):
+        # Safe to read before the previous batch commits: a file is skipped here only when
+        # a row carries its own path, which no other batch of this run can write.
+        known_items, known_copies, unknown = already_imported(state, chunk)
+        ahead.append((len(chunk), known_items, known_copies, unknown, parser.submit(unknown)))
+        if len(ahead) > READ_AHEAD:
+            write_parsed(state, *ahead.popleft())
+    while ahead:
+        write_parsed(state, *ahead.popleft())
+
+
+def write_parsed(
+    state: ImportState,
+    chunk_size: int,
+    known_items: list[ItemRecord],
+    known_copies: list[TranscriptCopy],
+    unknown: list[SessionFile],
+    parsing,
+) -> None:
+    parsed = []
+    for file, record in zip(unknown, parsing.result(), strict=True):
+        terminated = isinstance(record, ParsedSession) and record.is_terminated
+        if terminated and not state.include_terminated:
+            state.bump("sessions_not_in_scope")
+            continue
+        parsed.append((file, record))
+    deferred_before = len(state.deferred)
+    with transaction.atomic():
+        copies = session_batch(state, parsed, second_pass=False, prior_items=known_items)
+        advance(state, chunk_size - (len(state.deferred) - deferred_before))
+        copy_after_commit(state, known_copies + copies)
+
+
+def process_deferred(state: ImportState, batch_size: int) -> None:
+    deferred = sorted(state.deferred, key=lambda d: (d.file.project_id, d.created_at, d.session_id))
+    state.deferred = []
+    for chunk in batched(deferred, batch_size):
+        files = [item.file for item in chunk]
+        # Parsed again: small (ids without a number, clash losers); a file that changed
+        # since the first pass is judged as it is now.
+        results = session_files_prepare(
+            source=state.source,
+            files=files,
+            row_format=state.row_format,
+            claude_home=state.claude_home,
+            max_file_bytes=state.max_file_bytes,
+        )
+        parsed = list(zip(files, results, strict=True))
+        notes = {item.session_id: item.note for item in chunk if item.note}
+        with transaction.atomic():
+            copies = session_batch(state, parsed, second_pass=True, notes=notes)
+            advance(state, len(chunk))
+            copy_after_commit(state, copies)
+
+
+def count_files(
+    state: ImportState, path: str, *, more_than: int, on_more: Callable[[], None] | None
+) -> int:
+    """Files to visit (the progress total); `on_more` is called once past `more_than`."""
+    total = 0
+    for _ in session_files(state, path):
+        total += 1
+        if total == more_than + 1 and on_more is not None:
+            on_more()
+    return total
+
+
+def no_sessions_refuse(*, source: str, path: str) -> None:
+    """A store without a single session file (nor, for ao, a project file) is refused:
+    nothing would be imported, and the path is most likely not the one meant."""
+    if source == "ao":
+        if ao_ts.is_ao_store(path):
+            return
+        expected = ao_ts.AO_EXPECTED
+    else:
+        if ao_rs.is_ao_rs_store(path):
+            return
+        nested = os.path.join(path, "sessions")
+        if ao_rs.is_ao_rs_store(nested):
+            raise MigrationError(
+                f"No sessions found under {path}, but {nested} holds ao-rs sessions; "
+                f"pass {nested} as PATH."
+            )
+        expected = ao_rs.AO_RS_EXPECTED
+    raise MigrationError(f"No sessions found under {path}; expected {expected}.")
+
+
+def ao_store_plan(
+    *,
+    source: str,
+    location: str,
+    workspace_slug: str = Workspace.DEFAULT_SLUG,
+    claude_home: str | None = None,
+    include_terminated: bool = False,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    parse_ahead: bool | None = None,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+) -> Planned:
+    """Import one ao or ao-rs store. `parse_ahead`: parse the next batch in a helper
+    process while this one writes (None: when there is a second core and more than one
+    batch)."""
+    if batch_size < 1:
+        raise MigrationError("--batch-size must be at least 1.")
+    if max_file_bytes < 1:
+        raise MigrationError("--max-file-bytes must be at least 1.")
+    path = os.path.abspath(os.path.expanduser(location))
+    if not os.path.isdir(path):
+        raise MigrationError(
+            f"Source path {path} does not exist or is not a directory; pass the path of "
+            "the legacy store as PATH."
+        )
+    if not os.access(path, os.R_OK | os.X_OK):
+        raise MigrationError(
+            f"Source path {path} is not readable; fix its permissions or run as its owner."
+        )
+    no_sessions_refuse(source=source, path=path)
+    if not Workspace.objects.filter(slug=workspace_slug).exists():
+        raise MigrationError(
+            f"Workspace {workspace_slug!r} does not exist; create it in the admin or pass "
+            "--workspace with an existing slug."
+        )
+    claude_home = os.path.abspath(
+        os.path.expanduser(claude_home or str(settings.CLAUDE_CONFIG_DIR))
+    )
+    params = {
+        "source": source,
+        "path": path,
+        "workspace": workspace_slug,
+        "claude_home": claude_home,
+        "include_terminated": include_terminated,
+        "batch_size": batch_size,
+        "parse_ahead": parse_ahead,
+        "max_file_bytes": max_file_bytes,
+    }
+    return Planned(params=params)
+
+
+def ao_store_execute(run: MigrationRun) -> dict:
+    params = run.params
+    source, path, batch_size = params["source"], params["path"], params["batch_size"]
+    parse_ahead = params.get("parse_ahead")
+    state = ImportState(
+        run=run,
+        workspace=Workspace.objects.get(slug=params["workspace"]),
+        source=source,
+        include_terminated=params["include_terminated"],
+        claude_home=params["claude_home"],
+        data_dir=str(settings.SESSIONHUB_DATA_DIR),
+        now=timezone.now(),
+        max_file_bytes=params.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES),
+    )
+    try:
+        with (
+            settled_heap(),
+            ParseAhead(
+                source=source,
+                enabled=parse_ahead is not False and usable_cores() > 1,
+                row_format=state.row_format,
+                claude_home=state.claude_home,
+                max_file_bytes=state.max_file_bytes,
+            ) as parser,
+        ):
+            # More than one batch: start the helper now, so it starts while the walk
+            # counts (unless parse ahead was asked for explicitly, then it starts on
+            # the first batch to parse).
+            on_many = parser.start if parse_ahead is None else None
+            total = count_files(state, path, more_than=batch_size, on_more=on_many)
+            migration_run_progress(run=run, total=total)
+            if parse_ahead is None and total <= batch_size:
+                parser.enabled = False  # one batch: nothing to overlap
+            if source == "ao":
+                import_config_projects(state, path)
+            process_files(state, session_files(state, path), batch_size, parser)
+        process_deferred(state, batch_size)
+    finally:
+        run.counts = summary(state)
+    return run.counts
+
+
+@contextmanager
+def settled_heap():
+    """The objects that exist before the run (Django, the app) are left out of the cyclic
+    garbage collector's full passes for its length: a run allocates millions of short-lived
+    objects, and each full pass would walk the whole framework again. Whatever the run
+    itself leaves behind is still collected."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def summary(state: ImportState) -> dict[str, int]:
+    """The files and sessions left out on purpose (the journal counts the items)."""
+    counts: dict[str, int] = {
+        "files_skipped": 0,
+        "sessions_not_in_scope": 0,
+        "transcripts_copied": 0,
+        "transcripts_already_present": 0,
+        "transcripts_source_missing": 0,
+    }
+    counts.update(state.counts)
+    return counts

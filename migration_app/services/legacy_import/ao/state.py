@@ -1,0 +1,151 @@
+"""The state one ao/ao-rs import carries from batch to batch, and the small helpers every
+step uses (batch reads in chunks, journal writes, progress).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import TYPE_CHECKING
+
+from django.db import connection
+
+from migration_app.legacy import ao_rs, ao_ts
+from migration_app.legacy.reading import DEFAULT_MAX_FILE_BYTES
+from migration_app.legacy.records import LegacyParseError, exception_text
+from migration_app.legacy.rows import MAPPED_COLUMNS, RUN_COLUMNS, SessionRowFormat
+from migration_app.legacy.transcripts import CachedRealpath
+from migration_app.legacy.walk import SessionFile
+from migration_app.models import MigrationItem, MigrationRun
+from migration_app.services.journal import (
+    ItemRecord,
+    migration_items_record,
+    migration_run_progress,
+)
+from projects_app.models import Workspace
+from sessions_app.models import HARNESSES, Session
+
+if TYPE_CHECKING:
+    from migration_app.services.legacy_import.ao.numbering import UsedNumbers
+
+Outcome = MigrationItem.Outcome
+
+
+DEFAULT_BATCH_SIZE = 500
+HARNESS_NAMES = frozenset(HARNESSES)
+TEMP_SUFFIX = ".sessionhub-partial"
+
+
+# Values per IN list: far below SQLite's 32,766 parameters, whatever --batch-size says.
+IN_CHUNK = 5_000
+
+
+def rows_in(queryset, field: str, values: Iterable, *columns: str) -> list[tuple]:
+    """`columns` of the rows whose `field` is among `values`, asked in chunks."""
+    values = list(values)
+    return [
+        row
+        for start in range(0, len(values), IN_CHUNK)
+        for row in queryset.filter(**{f"{field}__in": values[start : start + IN_CHUNK]})
+        .order_by()
+        .values_list(*columns)
+    ]
+
+
+def session_row_format() -> SessionRowFormat:
+    """The session table as the row preparer needs it (sent once to the parse helper)."""
+    return SessionRowFormat(
+        defaults={
+            f.attname: f.get_db_prep_save(f.get_default(), connection)
+            for f in Session._meta.concrete_fields
+            if f.attname not in MAPPED_COLUMNS and f.attname not in RUN_COLUMNS
+        },
+        harnesses=HARNESS_NAMES,
+        naive_utc_dates=connection.vendor == "sqlite",
+    )
+
+
+@dataclass
+class Deferred:
+    """A session left for the second pass: it has no number of its own, or lost a clash."""
+
+    file: SessionFile
+    created_at: dt.datetime
+    session_id: str
+    note: str
+
+
+@dataclass
+class TranscriptCopy:
+    source: str
+    dest: str
+    copy: bool  # False: only clear a temp file a killed run may have left
+
+
+@dataclass
+class ImportState:
+    run: MigrationRun
+    workspace: Workspace
+    source: str
+    include_terminated: bool
+    claude_home: str
+    data_dir: str
+    now: dt.datetime
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES  # larger legacy files are rejected unread
+    seen_projects: set[str] = field(default_factory=set)
+    deferred: list[Deferred] = field(default_factory=list)
+    # Second pass: the next number to try, and the used numbers from there on, per project.
+    next_num: dict[str, int] = field(default_factory=dict)
+    used_nums: dict[str, UsedNumbers] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    realpath: CachedRealpath = field(default_factory=CachedRealpath)
+    row_format: SessionRowFormat = field(default_factory=session_row_format)
+
+    def __post_init__(self):
+        self.column = {name: i for i, name in enumerate(self.row_format.columns)}
+        workspace = Session._meta.get_field("workspace")
+        self.workspace_db_id = workspace.get_db_prep_save(self.workspace.pk, connection)
+
+    def bump(self, key: str, n: int = 1) -> None:
+        self.counts[key] = self.counts.get(key, 0) + n
+
+
+def batched(iterable: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(iterable)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def items_record(state: ImportState, items: list[ItemRecord]) -> None:
+    """The batch's journal rows, in one statement (the journal's own bulk writer)."""
+    migration_items_record(run=state.run, items=items, created_at=state.now)
+
+
+def rejected_file(path: str, exc: Exception) -> ItemRecord:
+    reason = exc.reason if isinstance(exc, LegacyParseError) else exception_text(exc)
+    return ItemRecord("file", path, Outcome.FAILED, reason)
+
+
+def advance(state: ImportState, n: int) -> None:
+    migration_run_progress(run=state.run, advance=n)
+
+
+def read_file(path: str, max_bytes: int) -> bytes:
+    """A whole small file (config.yaml, registered.json); a larger one is refused unread."""
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > max_bytes:
+            raise LegacyParseError(
+                path, f"file is {size:,} bytes, more than --max-file-bytes {max_bytes:,}; not read"
+            )
+        return handle.read()
+
+
+def session_files(state: ImportState, path: str) -> Iterator[SessionFile]:
+    """The walk lists names only; the reader stats each file as it opens it."""
+    if state.source == "ao":
+        return ao_ts.ao_session_files(path, stat=False, include_archive=state.include_terminated)
+    return ao_rs.ao_rs_session_files(path, include_archive=state.include_terminated, stat=False)

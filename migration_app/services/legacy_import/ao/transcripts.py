@@ -1,0 +1,96 @@
+"""Claude transcripts of imported sessions: planned (journaled) in the batch transaction,
+copied once it commits, through a temporary file and a hard link (never overwriting a
+destination). A rolled-back dry run never reaches the copy.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from functools import partial
+
+from django.db import transaction
+
+from migration_app.legacy.rows import ParsedSession
+from migration_app.legacy.transcripts import transcript_destination
+from migration_app.models import MigrationItem
+from migration_app.services.journal import ItemRecord
+from migration_app.services.legacy_import.ao.state import TEMP_SUFFIX, ImportState, TranscriptCopy
+
+Outcome = MigrationItem.Outcome
+
+
+def transcript_plan(
+    state: ImportState,
+    project_id: str,
+    session_id: str,
+    uuid: str,
+    source: str,
+    source_found: bool | None = None,
+) -> tuple[ItemRecord, TranscriptCopy | None]:
+    """`source_found`: when the parse helper already looked (None: look now)."""
+    dest = transcript_destination(
+        claude_home=state.claude_home,
+        data_dir=state.data_dir,
+        project_id=project_id,
+        session_id=session_id,
+        uuid=uuid,
+    )
+    after = {"source": source, "dest": dest, "session_id": session_id}
+    if os.path.exists(dest):
+        state.bump("transcripts_already_present")
+        item = ItemRecord("transcript", dest, Outcome.SKIPPED, "already present", None, after)
+        return item, TranscriptCopy(source, dest, copy=False)
+    if not (os.path.isfile(source) if source_found is None else source_found):
+        state.bump("transcripts_source_missing")
+        item = ItemRecord("transcript", dest, Outcome.SKIPPED, f"source missing: {source}")
+        return item, None
+    state.bump("transcripts_copied")  # in a dry run: would be copied
+    item = ItemRecord("transcript", dest, Outcome.MIGRATED, "copied", None, after)
+    return item, TranscriptCopy(source, dest, copy=True)
+
+
+def record_transcript(
+    state: ImportState, record: ParsedSession
+) -> tuple[ItemRecord, TranscriptCopy | None] | None:
+    if not record.transcript_source:
+        return None
+    return transcript_plan(
+        state,
+        record.project_id,
+        record.id,
+        record.agent_session_id,
+        record.transcript_source,
+        record.transcript_source_found,
+    )
+
+
+def copy_transcripts(copies: list[TranscriptCopy]) -> int:
+    """Copy (never move) each transcript; a destination that exists is left alone."""
+    done = 0
+    for copy in copies:
+        temp = copy.dest + TEMP_SUFFIX
+        if not copy.copy or os.path.exists(copy.dest):
+            if os.path.exists(temp):
+                os.unlink(temp)
+            continue
+        os.makedirs(os.path.dirname(copy.dest), exist_ok=True)
+        try:
+            shutil.copyfile(copy.source, temp)
+            os.link(temp, copy.dest)  # fails instead of overwriting
+            done += 1
+        except FileExistsError:
+            pass
+        except OSError:
+            continue
+        finally:
+            if os.path.exists(temp):
+                os.unlink(temp)
+    return done
+
+
+def copy_after_commit(state: ImportState, copies: list[TranscriptCopy]) -> None:
+    """Files are copied only once the batch that journals them has committed (never in a
+    dry run, never when the batch rolls back)."""
+    if copies:
+        transaction.on_commit(partial(copy_transcripts, copies))

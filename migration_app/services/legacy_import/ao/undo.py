@@ -1,0 +1,72 @@
+"""Undo of an ao/ao-rs import: exactly what the run created goes."""
+
+from __future__ import annotations
+
+import os
+
+from django.db import transaction
+
+from migration_app.models import MigrationItem, MigrationRun
+from migration_app.services.journal import UndoResult
+from projects_app.models import Project
+from sessions_app.models import Session
+
+Outcome = MigrationItem.Outcome
+
+
+def ao_store_undo(run: MigrationRun) -> UndoResult:
+    """Remove exactly what the run created: its sessions, its projects, its transcript copies.
+
+    A session is removed only while it still carries the source path this run wrote; a
+    project only when no session is left in it. Works in batches of 500 items.
+    """
+    result = UndoResult()
+    migrated = run.items.filter(outcome=Outcome.MIGRATED)
+    for subject_type in ("transcript", "session", "project"):
+        last_id = 0
+        while True:
+            chunk = list(
+                migrated.filter(subject_type=subject_type, id__gt=last_id).order_by("id")[:500]
+            )
+            if not chunk:
+                break
+            last_id = chunk[-1].id
+            with transaction.atomic():
+                result.restored += undo_chunk(subject_type, chunk, result.notes)
+                MigrationItem.objects.filter(pk__in=[i.pk for i in chunk]).update(
+                    outcome=Outcome.UNDONE
+                )
+    return result
+
+
+def undo_chunk(subject_type: str, chunk: list[MigrationItem], notes: list[str]) -> int:
+    if subject_type == "transcript":
+        removed = 0
+        for item in chunk:
+            dest = (item.after or {}).get("dest") or item.subject_id
+            try:
+                os.unlink(dest)
+                removed += 1
+            except FileNotFoundError:
+                notes.append(f"transcript {dest} was already gone")
+        return removed
+    if subject_type == "session":
+        by_path = {i.subject_id: (i.after or {}).get("source_path") for i in chunk}
+        rows = Session.objects.filter(pk__in=list(by_path)).values_list("pk", "source_path")
+        ours = [pk for pk, path in rows if by_path.get(pk) == path]
+        if len(ours) < len(by_path):
+            notes.append(f"{len(by_path) - len(ours)} session(s) were changed or removed since")
+        deleted, _ = Session.objects.filter(pk__in=ours).delete()
+        return len(ours) if deleted else 0
+    ids = [i.subject_id for i in chunk]
+    busy = set()
+    for relation in ("sessions", "conversations", "artifacts"):
+        busy |= set(
+            Project.objects.filter(pk__in=ids, **{f"{relation}__isnull": False}).values_list(
+                "pk", flat=True
+            )
+        )
+    for pid in sorted(busy):
+        notes.append(f"project {pid} kept: other rows still use it")
+    deleted, _ = Project.objects.filter(pk__in=[i for i in ids if i not in busy]).delete()
+    return len([i for i in ids if i not in busy]) if deleted else 0
