@@ -144,10 +144,12 @@ def _batch(state: ArawnState, chunk: list, safe_dirs: dict[Path, bool]) -> list[
 def _entry_plan(
     state: ArawnState, entry: TreeEntry, dest: Path, note: str, safe_dirs: dict[Path, bool]
 ) -> tuple[ItemRecord, FileCopy | None]:
+    target = os.readlink(entry.path) if entry.kind == "symlink" else ""
     try:
         entry.path.encode("utf-8")
+        target.encode("utf-8")
     except UnicodeEncodeError:
-        why = "the name is not UTF-8; not copied (rename it in arawn's tree and run again)"
+        why = "the name (or link target) is not UTF-8; not copied (rename it and run again)"
         return ItemRecord("file", shown(entry.path), Outcome.FAILED, why), None
     subject = _rel(dest)
     if entry.kind == "other":
@@ -158,7 +160,6 @@ def _entry_plan(
     if not _dir_safe(dest.parent, safe_dirs):
         why = f"clash: a part of {dest.parent} is not a directory; {entry.path} not copied"
         return ItemRecord("file", subject, Outcome.FAILED, why), None
-    target = os.readlink(entry.path) if entry.kind == "symlink" else ""
     if os.path.lexists(dest):
         if _same(entry, target, dest):
             state.bump("files_already_present")
