@@ -29,7 +29,8 @@ def test_workstreams_come_in_with_their_fields_metadata_and_verbatim_state(arawn
         "Workstream ws-0000", "About ws-0000", False, "active",
     )  # fmt: skip
     assert ws.metadata == {"source": "arawn", "default_model": "claude-sonnet-4",
-                           "tags": ["imported", "team-1"]}  # fmt: skip
+                           "tags": ["imported", "team-1"],
+                           "arawn_updated_at": "2026-02-01T09:01:01.000000123Z"}  # fmt: skip
     assert ws.created_at == dt.datetime(2026, 2, 1, 9, 0, 1, tzinfo=dt.UTC)
     assert Workstream.objects.get(pk="ws-0003").state == "archived"
     paused = items_of(run, "workstream")["paused-ws"]
@@ -196,3 +197,26 @@ def test_an_arawn_dir_given_as_another_source_is_refused_with_the_right_command(
         arawn_run(arawn, source="ao")
     assert f"migrate_legacy --source arawn {arawn.data_dir}" in str(refused.value)
     assert not MigrationRun.objects.exists()
+
+
+def test_a_rerun_refreshes_a_workstream_arawn_changed_since_and_undo_restores_it(arawn):
+    arawn_run(arawn)
+    with arawn_db(arawn) as db:
+        db.execute(
+            "UPDATE workstreams SET title = 'Renamed', state = 'archived',"
+            " updated_at = '2026-03-01T00:00:00Z' WHERE id = 'ws-0000'"
+        )
+        db.execute("INSERT INTO workstream_tags VALUES ('ws-0000', 'new-tag')")
+    run = arawn_run(arawn)
+    item = items_of(run, "workstream")["ws-0000"]
+    assert item.outcome == "migrated" and item.reason.startswith("updated")
+    assert items_of(run, "workstream")["ws-0001"].reason == "already imported"
+    ws = Workstream.objects.get(pk="ws-0000")
+    assert (ws.title, ws.state) == ("Renamed", "archived")
+    assert ws.metadata["tags"] == ["imported", "new-tag", "team-1"]
+    migration_undo(run=run)
+    ws.refresh_from_db()
+    assert (ws.title, ws.state, ws.metadata["tags"]) == (
+        "Workstream ws-0000", "active", ["imported", "team-1"],
+    )  # fmt: skip
+    assert ws.updated_at == dt.datetime(2026, 2, 1, 9, 1, 1, tzinfo=dt.UTC)

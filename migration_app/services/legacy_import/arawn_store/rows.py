@@ -79,6 +79,7 @@ def _workstream(state: ArawnState, row: dict[str, Any]) -> tuple[Workstream | No
         "source": "arawn",
         "default_model": row.get("default_model"),
         "tags": row.get("tags", []),
+        "arawn_updated_at": row.get("updated_at"),  # a re-run refreshes when this moved
     }
     extra = secrets_dropped({k: v for k, v in row.items() if k not in _WORKSTREAM_MAPPED})
     if extra:
@@ -114,7 +115,10 @@ def _workstream_batch(state: ArawnState, chunk: list[dict[str, Any]]) -> None:
     new: list[Workstream] = []
     notes: dict[str, str] = {}
     ids = [row.get("id") for row in chunk if is_valid_name(row.get("id"))]
-    existing = dict(Workstream.objects.filter(pk__in=ids).values_list("pk", "metadata"))
+    existing = {
+        row["id"]: row for row in Workstream.objects.filter(pk__in=ids).values("id", *REFRESHED)
+    }
+    changed: list[Workstream] = []
     for row in chunk:
         ws_id = row.get("id")
         if ws_id == SCRATCH_WORKSTREAM_ID:
@@ -129,12 +133,12 @@ def _workstream_batch(state: ArawnState, chunk: list[dict[str, Any]]) -> None:
             continue
         if ws_id in existing:
             state.workstreams.add(ws_id)
-            ours = (existing[ws_id] or {}).get("source") == "arawn"
-            reason = "already imported" if ours else "exists in the hub already; sessions join it"
-            items.append(ItemRecord("workstream", ws_id, Outcome.SKIPPED, reason))
+            items.append(_workstream_known(existing[ws_id], workstream, changed))
             continue
         new.append(workstream)
         notes[ws_id] = note
+    if changed:
+        Workstream.objects.bulk_update(changed, list(REFRESHED))
     refused = _write_isolated(new, lambda objs: Workstream.objects.bulk_create(objs))
     refused_ids = {obj.pk for obj, _ in refused}
     items += [ItemRecord("workstream", obj.pk, Outcome.FAILED, why) for obj, why in refused]
@@ -152,6 +156,24 @@ def _workstream_batch(state: ArawnState, chunk: list[dict[str, Any]]) -> None:
     if created:
         transaction.on_commit(partial(_dirs_create, created))
     state.record(items)
+
+
+# What a re-run refreshes on a workstream arawn changed since (its updated_at moved).
+REFRESHED = ("title", "summary", "is_scratch", "state", "metadata", "updated_at")
+
+
+def _workstream_known(row: dict, workstream: Workstream, changed: list) -> ItemRecord:
+    metadata = row["metadata"] or {}
+    if metadata.get("source") != "arawn":
+        return ItemRecord(
+            "workstream", row["id"], Outcome.SKIPPED, "exists in the hub already; sessions join it"
+        )
+    if metadata.get("arawn_updated_at") == workstream.metadata["arawn_updated_at"]:
+        return ItemRecord("workstream", row["id"], Outcome.SKIPPED, "already imported")
+    changed.append(workstream)
+    before = {f: _jsonable(row[f]) for f in REFRESHED}
+    reason = "updated: changed in arawn since"
+    return ItemRecord("workstream", row["id"], Outcome.MIGRATED, reason, before, {"updated": True})
 
 
 def _dirs_create(workstream_ids: list[str]) -> None:

@@ -126,7 +126,12 @@ def _sessions(chunk: list[MigrationItem], notes: list[str]) -> int:
 
 
 def _workstreams(chunk: list[MigrationItem], notes: list[str]) -> int:
-    ids = [i.subject_id for i in chunk]
+    restored = 0
+    for item in chunk:
+        if (item.after or {}).get("updated"):
+            values = {**item.before, "updated_at": parse_datetime(item.before["updated_at"])}
+            restored += Workstream.objects.filter(pk=item.subject_id).update(**values)
+    ids = [i.subject_id for i in chunk if not (i.after or {}).get("updated")]
     busy = set(
         Session.objects.filter(workstream_id__in=ids).values_list("workstream_id", flat=True)
     )
@@ -134,7 +139,7 @@ def _workstreams(chunk: list[MigrationItem], notes: list[str]) -> int:
         notes.append(f"workstream {ws_id} kept: sessions are still in it")
     free = [i for i in ids if i not in busy]
     Workstream.objects.filter(pk__in=free).delete()
-    return len(free)
+    return restored + len(free)
 
 
 _UNDO = {
