@@ -390,6 +390,33 @@ def migration_runs_close_interrupted(*, kind: str, exclude: MigrationRun | None 
     return closed
 
 
+def migration_items_undo(
+    *,
+    run: MigrationRun,
+    undoers: dict[str, Callable[[list[MigrationItem], list[str]], int]],
+    chunk_sizes: dict[str, int] | None = None,
+) -> UndoResult:
+    """The usual undo loop: the run's migrated items of each subject type, in the order of
+    `undoers`, a chunk at a time (500 unless `chunk_sizes` says otherwise); each chunk is
+    undone by its undoer (returns how many it restored, appends notes) and marked undone
+    in one transaction, so an undo that stops can be run again."""
+    result = UndoResult()
+    migrated = run.items.filter(outcome=Outcome.MIGRATED)
+    for subject_type, undo_chunk in undoers.items():
+        size = (chunk_sizes or {}).get(subject_type, 500)
+        last = 0
+        while chunk := list(
+            migrated.filter(subject_type=subject_type, pk__gt=last).order_by("pk")[:size]
+        ):
+            last = chunk[-1].pk
+            with transaction.atomic():
+                result.restored += undo_chunk(chunk, result.notes)
+                MigrationItem.objects.filter(pk__in=[i.pk for i in chunk]).update(
+                    outcome=Outcome.UNDONE
+                )
+    return result
+
+
 def migration_undo(*, run: MigrationRun) -> MigrationRun:
     """Undo a finished run through its kind's undo; a second undo is a no-op."""
     run = MigrationRun.objects.get(pk=run.pk)

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import os
 
-from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
 from migration_app.models import LegacyLogOffset, MigrationItem, MigrationRun
-from migration_app.services.journal import UndoResult
+from migration_app.services.journal import UndoResult, migration_items_undo
 from migration_app.services.legacy_import.arawn_store.messages import conversations_recount
 from migration_app.services.legacy_import.arawn_store.rows import CHANGING
 from migration_app.services.legacy_import.arawn_store.state import IN_CHUNK
@@ -22,26 +21,11 @@ from projects_app.models import Conversation, Message, Source
 from sessions_app.models import Session, Workstream
 
 Outcome = MigrationItem.Outcome
-ORDER = ("file", "message_batch", "conversation", "session", "workstream")
 
 
 def arawn_store_undo(run: MigrationRun) -> UndoResult:
-    result = UndoResult()
-    migrated = run.items.filter(outcome=Outcome.MIGRATED)
-    for subject_type in ORDER:
-        last_id = 0
-        # A message batch item holds up to ten row batches of ids: a few items at a time.
-        size = 4 if subject_type == "message_batch" else 500
-        while chunk := list(
-            migrated.filter(subject_type=subject_type, id__gt=last_id).order_by("id")[:size]
-        ):
-            last_id = chunk[-1].id
-            with transaction.atomic():
-                result.restored += _UNDO[subject_type](chunk, result.notes)
-                MigrationItem.objects.filter(pk__in=[i.pk for i in chunk]).update(
-                    outcome=Outcome.UNDONE
-                )
-    return result
+    # A message batch item holds up to ten row batches of ids: a few items at a time.
+    return migration_items_undo(run=run, undoers=_UNDO, chunk_sizes={"message_batch": 4})
 
 
 def _files(chunk: list[MigrationItem], notes: list[str]) -> int:

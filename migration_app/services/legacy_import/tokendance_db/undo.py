@@ -7,42 +7,15 @@ counters of the conversations that stay are recomputed.
 
 from __future__ import annotations
 
-from django.db import transaction
-
 from migration_app.models import MigrationItem, MigrationRun
-from migration_app.services.journal import UndoResult
+from migration_app.services.journal import UndoResult, migration_items_undo
 from migration_app.services.legacy_import.tokendance_db.sessions import conversations_count
-from migration_app.services.legacy_import.tokendance_db.state import Outcome
 from projects_app.models import Artifact, Conversation, Message, Project, ProjectVersion, Workspace
 from sessions_app.models import Session
 
-_ORDER = (
-    "session",
-    "message",
-    "artifact",
-    "project_version",
-    "conversation",
-    "project",
-    "workspace",
-)
-_CHUNK = 500
-
 
 def tokendance_undo(run: MigrationRun) -> UndoResult:
-    result = UndoResult()
-    migrated = run.items.filter(outcome=Outcome.MIGRATED)
-    for subject_type in _ORDER:
-        last = 0
-        while chunk := list(
-            migrated.filter(subject_type=subject_type, pk__gt=last).order_by("pk")[:_CHUNK]
-        ):
-            last = chunk[-1].pk
-            with transaction.atomic():
-                result.restored += _UNDO[subject_type](chunk, result.notes)
-                MigrationItem.objects.filter(pk__in=[i.pk for i in chunk]).update(
-                    outcome=Outcome.UNDONE
-                )
-    return result
+    return migration_items_undo(run=run, undoers=_UNDO)
 
 
 def _sessions(chunk: list[MigrationItem], notes: list[str]) -> int:
