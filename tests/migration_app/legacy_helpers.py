@@ -1,9 +1,12 @@
 """Helpers shared by the legacy-import tests: table dumps, file listings, item plans."""
 
 import os
+from io import StringIO
 from pathlib import Path
 
 from django.apps import apps
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.test import TestCase
 
 from migration_app.models import MigrationRun
@@ -62,3 +65,15 @@ def import_committing(**kwargs):
     # Tests run inside a transaction: run the on_commit callbacks as a real commit would.
     with TestCase.captureOnCommitCallbacks(execute=True):
         return legacy_import_run(**kwargs)
+
+
+def migrate_legacy(*args):
+    """The command in this process: (exit code, stdout, stderr)."""
+    out, err = StringIO(), StringIO()
+    try:
+        call_command("migrate_legacy", *args, stdout=out, stderr=err)
+        code = 0
+    except CommandError as exc:
+        code = exc.returncode
+        err.write(str(exc))
+    return code, out.getvalue(), err.getvalue()

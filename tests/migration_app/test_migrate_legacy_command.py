@@ -9,14 +9,11 @@ import sqlite3
 import subprocess
 import sys
 import time
-from io import StringIO
 from pathlib import Path
 
 import psycopg
 import pytest
 from django.conf import settings
-from django.core.management import call_command
-from django.core.management.base import CommandError
 from django.db import connection
 
 from migration_app.legacy.synthetic import ao_tree_generate
@@ -27,20 +24,9 @@ from migration_app.services.locks import _advisory_key
 from projects_app.models import Project
 from sessions_app.models import Session
 from tests.factories import MigrationRunFactory
-from tests.migration_app.legacy_helpers import dump_tables, list_files
+from tests.migration_app.legacy_helpers import dump_tables, list_files, migrate_legacy
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def migrate_legacy(*args):
-    out, err = StringIO(), StringIO()
-    try:
-        call_command("migrate_legacy", *args, stdout=out, stderr=err)
-        code = 0
-    except CommandError as exc:
-        code = exc.returncode
-        err.write(str(exc))
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture

@@ -6,31 +6,18 @@ import json
 import os
 import subprocess
 import sys
-from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
-from django.core.management.base import CommandError
 
 from migration_app.legacy.synthetic import ao_rs_tree_generate, ao_tree_generate
 from migration_app.models import MigrationRun
 from migration_app.services.legacy_import.ao import run as ao_run
 from tests.migration_app.ao_helpers import touch
+from tests.migration_app.legacy_helpers import migrate_legacy
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def migrate_legacy(*args):
-    out, err = StringIO(), StringIO()
-    try:
-        call_command("migrate_legacy", *args, stdout=out, stderr=err)
-        code = 0
-    except CommandError as exc:
-        code = exc.returncode
-        err.write(str(exc))
-    return code, out.getvalue(), err.getvalue()
 
 
 def one_json_object(out: str) -> dict:
