@@ -117,6 +117,15 @@ def test_data_dir_from_the_environment_is_created(tmp_path):
     assert "journal_mode=WAL" in values["OPTIONS"]["init_command"]
 
 
+@pytest.mark.django_db
+def test_a_sqlite_connection_checkpoints_its_wal_every_20000_pages():
+    if connection.vendor != "sqlite":
+        pytest.skip("a SQLite setting")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        assert cursor.fetchone()[0] == 20_000
+
+
 def test_database_url_selects_postgresql(tmp_path):
     values = shown(
         {
