@@ -24,6 +24,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from migration_app.models import MigrationItem, MigrationRun
+from migration_app.selectors import keyset_pages
 from migration_app.services.bulk import rows_update
 from migration_app.services.journal import (
     ItemRecord,
@@ -72,10 +73,7 @@ def session_to_project_selection(
 
 def session_to_project_preview(*, session_ids: Sequence[str]) -> list[SessionPlan]:
     """What a run would do to each of these sessions, decided as the run decides it."""
-    plans: list[SessionPlan] = []
-    for chunk in _chunks(sorted(set(session_ids)), BATCH_SIZE_DEFAULT):
-        plans += batch_plan(chunk)[0]
-    return plans
+    return batch_plan(sorted(set(session_ids)))[0]  # a preview's sample: one batch
 
 
 # --- plan ----------------------------------------------------------------------------------
@@ -142,13 +140,7 @@ def session_to_project_execute(run: MigrationRun) -> dict:
     }
 
 
-def _chunks(values: Sequence, size: int) -> Iterator[Sequence]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 def _selection_batches(run: MigrationRun) -> Iterator[list[str]]:
-    """Keyset batches (pk > last ORDER BY pk), never OFFSET."""
     params, size = run.params, run.params["batch_size"]
     selected = migration_run_selection(run=run)
     if selected is not None and not params["workspace"] and not params["statuses"]:
@@ -159,15 +151,7 @@ def _selection_batches(run: MigrationRun) -> Iterator[list[str]]:
     )
     if selected is not None:
         selection = selection.filter(pk__in=selected)
-    selection = selection.order_by("pk")
-    last = None
-    while ids := list(
-        (selection if last is None else selection.filter(pk__gt=last)).values_list("pk", flat=True)[
-            :size
-        ]
-    ):
-        last = ids[-1]
-        yield ids
+    yield from keyset_pages(selection.values_list("pk", flat=True), size=size)
 
 
 def _batch_run(ids: Sequence[str], *, run: MigrationRun) -> BatchResult:
@@ -283,10 +267,8 @@ def session_to_project_undo(run: MigrationRun) -> UndoResult:
     deleted, and reported in the notes.
     """
     result = UndoResult()
-    items = MigrationItem.objects.filter(run=run, outcome=Outcome.MIGRATED).order_by("pk")
-    last = 0
-    while chunk := list(items.filter(pk__gt=last)[:BATCH_SIZE_DEFAULT]):
-        last = chunk[-1].pk
+    items = MigrationItem.objects.filter(run=run, outcome=Outcome.MIGRATED)
+    for chunk in keyset_pages(items, size=BATCH_SIZE_DEFAULT):
         with transaction.atomic():
             _undo_chunk(chunk, result)
     return result

@@ -21,6 +21,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from migration_app.models import MigrationItem, MigrationRun
+from migration_app.selectors import keyset_pages
 from migration_app.services.bulk import rows_compare_and_set
 from migration_app.services.journal import (
     ItemRecord,
@@ -187,24 +188,11 @@ def _batches(sessions, *, batch_size: int, limit: int | None, preload: bool):
     """
     pairs = sessions.order_by().values_list("pk", "task_id")
     if preload:
-        rows = sorted(pairs)
-        if limit is not None:
-            rows = rows[:limit]
+        rows = sorted(pairs)  # (never with a limit: a task's sessions all move)
         for start in range(0, len(rows), batch_size):
             yield rows[start : start + batch_size]
         return
-    last_id = None
-    remaining = limit
-    while remaining is None or remaining > 0:
-        size = batch_size if remaining is None else min(batch_size, remaining)
-        page = pairs if last_id is None else pairs.filter(pk__gt=last_id)
-        rows = list(page.order_by("pk")[:size])
-        if not rows:
-            return
-        yield rows
-        last_id = rows[-1][0]
-        if remaining is not None:
-            remaining -= len(rows)
+    yield from keyset_pages(pairs, size=batch_size, limit=limit)
 
 
 def run_batches(
@@ -243,16 +231,10 @@ def task_reassociation_undo(run: MigrationRun) -> UndoResult:
     """Put back each session's previous stored value, verbatim, where it still holds ours."""
     result = UndoResult()
     now = timezone.now()
-    last_id = 0
-    while True:
-        items = list(
-            run.items.filter(outcome=Outcome.MIGRATED, pk__gt=last_id)
-            .order_by("pk")
-            .values_list("pk", "subject_id", "before", "after")[:BATCH_SIZE]
-        )
-        if not items:
-            break
-        last_id = items[-1][0]
+    migrated = run.items.filter(outcome=Outcome.MIGRATED)
+    for items in keyset_pages(
+        migrated.values_list("pk", "subject_id", "before", "after"), size=BATCH_SIZE
+    ):
         with transaction.atomic():
             rows = [(sid, after["task_id"], before["task_id"]) for _, sid, before, after in items]
             restored, failed = _apply(rows, now=now)
