@@ -15,7 +15,7 @@ from migration_app.selectors import (
     migration_run_progress_view,
 )
 from migration_app.services.journal import MigrationError, migration_undo
-from projects_app.admin_display import ReadableList, ellipsis, ellipsis_left, short_id
+from projects_app.admin_display import ReadableList, ellipsis_column, short_id_column
 
 UNDO_PERMISSION = "migration_app.undo_migrationrun"
 
@@ -40,10 +40,7 @@ class MigrationRunAdmin(ReadableList, ReadOnlyAdmin):
     list_filter = ["kind", "status", "dry_run", "origin"]
     search_fields = ["=id", "actor"]
     date_hierarchy = "started_at"
-
-    @admin.display(description="id")
-    def run_id(self, run: MigrationRun) -> str:
-        return short_id(run.pk)
+    run_id = short_id_column(ordering=None)
 
     @admin.display(description="progress")
     def progress(self, run: MigrationRun) -> str:
@@ -176,11 +173,5 @@ class MigrationItemAdmin(ReadableList, ReadOnlyAdmin):
     raw_id_fields = ["run"]
     date_hierarchy = "created_at"
     show_full_result_count = False
-
-    @admin.display(description="subject id", ordering="subject_id")
-    def subject(self, item: MigrationItem) -> str:
-        return ellipsis_left(item.subject_id, 50)
-
-    @admin.display(description="reason")
-    def short_reason(self, item: MigrationItem) -> str:
-        return ellipsis(item.reason, 80)
+    subject = ellipsis_column("subject_id", 50, ordering="subject_id", left=True)
+    short_reason = ellipsis_column("reason", 80)
