@@ -21,10 +21,6 @@ def workspace_list_for_user(*, user) -> QuerySet[Workspace]:
     return Workspace.objects.filter(members=user)
 
 
-def workspace_default() -> Workspace:
-    return Workspace.objects.get(slug=Workspace.DEFAULT_SLUG)
-
-
 def workspace_get_for_user(*, user, workspace_id) -> Workspace:
     """One workspace the user may see; Workspace.DoesNotExist (404) otherwise."""
     return workspace_list_for_user(user=user).get(pk=workspace_id)

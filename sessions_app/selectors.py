@@ -144,7 +144,3 @@ def find_sessions_by_task_id(
     if workspace_ids is not None:
         sessions = sessions.filter(workspace_id__in=workspace_ids)
     return sessions
-
-
-def has_sessions_for_task(*, task_id: str, workspace_ids: Iterable | None = None) -> bool:
-    return find_sessions_by_task_id(task_id=task_id, workspace_ids=workspace_ids).exists()

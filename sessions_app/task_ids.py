@@ -91,11 +91,3 @@ def stored_forms(task_id: str) -> list[str]:
         n = parsed.local
         forms += [f"#{n}", f"##{n}", f"task#{n}", f"Task#{n}", f"TASK#{n}"]
     return forms
-
-
-def refers_to(stored: str, task_id: str) -> bool:
-    """True when a stored value points at the task (the same rule as stored_forms)."""
-    try:
-        return stored in stored_forms(task_id)
-    except InvalidTaskId:
-        return False

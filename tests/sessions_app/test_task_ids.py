@@ -9,7 +9,6 @@ from sessions_app.task_ids import (
     is_qualified,
     normalise_task_id,
     parse_task_id,
-    refers_to,
     stored_forms,
     try_normalise_task_id,
 )
@@ -130,5 +129,9 @@ def test_stored_forms_refuse_an_invalid_id():
         ("123", "invalid-id", False),
     ],
 )
-def test_refers_to(stored, task_id, expected):
-    assert refers_to(stored, task_id) is expected
+def test_which_stored_values_refer_to_a_task(stored, task_id, expected):
+    try:
+        refers = stored in stored_forms(task_id)
+    except InvalidTaskId:
+        refers = False
+    assert refers is expected
