@@ -47,7 +47,14 @@ class AttachWorkstreamAdminMixin:
             workstream = form.cleaned_data["workstream"]
             if request.POST.get("post") == "yes":
                 session_ids = list(queryset.order_by("id").values_list("id", flat=True))
-                return self._attach_run(request, workstream, session_ids)
+                return run_start(
+                    self,
+                    request,
+                    kind=KIND,
+                    summary=_summary,
+                    workstream_id=workstream.id,
+                    session_ids=session_ids,
+                )
             try:
                 preview = attach_preview(
                     workstream_id=workstream.id, sessions=queryset, sample=PREVIEW_ROWS
@@ -69,16 +76,6 @@ class AttachWorkstreamAdminMixin:
             selected_ids=selected_ids_to_carry(request, queryset),
             media=self.media,
             **extra,
-        )
-
-    def _attach_run(self, request, workstream, session_ids):
-        return run_start(
-            self,
-            request,
-            kind=KIND,
-            summary=_summary,
-            workstream_id=workstream.id,
-            session_ids=session_ids,
         )
 
 

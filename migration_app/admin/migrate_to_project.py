@@ -36,7 +36,7 @@ class MigrateToProjectMixin:
             raise PermissionDenied
         if request.POST.get("post") == "yes":
             session_ids = sorted(queryset.values_list("pk", flat=True))
-            return self._migrate_to_project_run(request, session_ids)
+            return run_start(self, request, kind=KIND, summary=_summary, session_ids=session_ids)
         return self._migrate_to_project_preview(request, queryset)
 
     def _migrate_to_project_preview(self, request, queryset):
@@ -67,9 +67,6 @@ class MigrateToProjectMixin:
             to_skip=by_outcome[outcome.SKIPPED],
             to_fail=by_outcome[outcome.FAILED],
         )
-
-    def _migrate_to_project_run(self, request, session_ids):
-        return run_start(self, request, kind=KIND, summary=_summary, session_ids=session_ids)
 
 
 def _summary(run: MigrationRun) -> str:
