@@ -11,8 +11,12 @@ import logging
 
 import pydantic_core
 from django.conf import settings
-from django.contrib.admin.views.decorators import staff_member_required
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import (
+    ObjectDoesNotExist,
+    PermissionDenied,
+    RequestDataTooBig,
+    ValidationError,
+)
 from django.db import DataError, IntegrityError
 from django.http import Http404
 from ninja import NinjaAPI
@@ -24,7 +28,9 @@ from ninja.responses import NinjaJSONEncoder
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
+from config.middleware import api_error
 from migration_app.services.journal import MigrationConflict, MigrationError
+from projects_app.selectors import not_found_detail
 from projects_app.services import ConflictError, api_key_authenticate
 
 logger = logging.getLogger(__name__)
@@ -111,14 +117,39 @@ def _contains_nul(value) -> bool:
     return False
 
 
+def schema_access(view):
+    """The schema is no secret to a client: any valid API key or admin login reads it."""
+    key_auth, session_auth = ApiKeyBearer(), AdminSessionAuth()
+
+    def guarded(request, *args, **kwargs):
+        if key_auth(request) is None and session_auth(request) is None:
+            response = api_error(401, "Authentication required.")
+            response["WWW-Authenticate"] = "Bearer"
+            return response
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
 class SessionHubAPI(NinjaAPI):
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         """The generated schema, plus the errors the framework itself can answer:
-        401 and 422 for every operation, 400 (unparseable body) for those with a body."""
+        401 and 422 for every operation, 400 (unparseable body) and 413 (too large) for
+        those with a body; and what each way of authenticating is."""
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         error = {
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
         }
+        schemes = schema.get("components", {}).get("securitySchemes", {})
+        if "ApiKeyBearer" in schemes:
+            schemes["ApiKeyBearer"]["description"] = (
+                "An API key, sent as `Authorization: Bearer <secret>`. Staff create keys in the "
+                "admin (Projects → API keys); the secret is shown once."
+            )
+        if "AdminSessionAuth" in schemes:
+            schemes["AdminSessionAuth"]["description"] = (
+                "The admin login's session cookie; unsafe methods also need `X-CSRFToken`."
+            )
         for operations in schema["paths"].values():
             for operation in operations.values():
                 responses = operation.setdefault("responses", {})
@@ -126,6 +157,7 @@ class SessionHubAPI(NinjaAPI):
                 responses.setdefault(422, {"description": "Unprocessable Content", **error})
                 if "requestBody" in operation:
                     responses.setdefault(400, {"description": "Bad Request", **error})
+                    responses.setdefault(413, {"description": "Content Too Large", **error})
         return schema
 
 
@@ -140,7 +172,7 @@ api = SessionHubAPI(
     auth=[ApiKeyBearer(), AdminSessionAuth()],
     # The interactive docs are served at /api/docs (config/urls.py); the schema stays here.
     docs_url=None,
-    docs_decorator=staff_member_required,
+    docs_decorator=schema_access,
     renderer=FastJSONRenderer(),
     parser=NulRefusingParser(),
 )
@@ -161,7 +193,19 @@ def on_unauthenticated(request, exc):
 
 @api.exception_handler(NinjaValidationError)
 def on_invalid_request(request, exc):
-    return error_response(request, status=422, detail=exc.errors, code="invalid_request")
+    return error_response(
+        request,
+        status=422,
+        detail=[_readable(error) for error in exc.errors],
+        code="invalid_request",
+    )
+
+
+def _readable(error: dict) -> dict:
+    """A field the schema does not know is named in the message, not only in `loc`."""
+    if error.get("type") == "extra_forbidden" and error.get("loc"):
+        return {**error, "msg": f"Unknown field {error['loc'][-1]!r}: not accepted here."}
+    return error
 
 
 @api.exception_handler(ValidationError)
@@ -196,8 +240,22 @@ def on_migration_error(request, exc):
 @api.exception_handler(Http404)
 @api.exception_handler(ObjectDoesNotExist)
 def on_not_found(request, exc):
-    # One message for "absent" and "not yours", so ids of other workspaces don't leak.
-    return error_response(request, status=404, detail="Not found.", code="not_found")
+    # The message names what was asked for ("Session 'x' not found."), never whether it
+    # exists elsewhere: "absent" and "not yours" read alike, so ids of other workspaces
+    # don't leak.
+    return error_response(request, status=404, detail=not_found_detail(exc), code="not_found")
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_large(request, exc):
+    # The middleware refuses a declared length over the limit first; this is the rest.
+    limit = settings.SESSIONHUB_MAX_BODY_BYTES
+    return error_response(
+        request,
+        status=413,
+        detail=f"The request body is over the limit of {limit} bytes.",
+        code="too_large",
+    )
 
 
 @api.exception_handler(PermissionDenied)
@@ -208,7 +266,13 @@ def on_forbidden(request, exc):
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc):
-    codes = {400: "bad_request", 401: "unauthenticated", 404: "not_found", 409: "conflict"}
+    codes = {
+        400: "bad_request",
+        401: "unauthenticated",
+        404: "not_found",
+        409: "conflict",
+        413: "too_large",
+    }
     return error_response(
         request,
         status=exc.status_code,

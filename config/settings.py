@@ -8,6 +8,8 @@ ALLOWED_HOSTS         comma-separated host names
 CLAUDE_CONFIG_DIR     Claude Code home for transcript relocation (default ~/.claude)
 CONN_MAX_AGE          seconds a database connection is kept across requests (default 60;
                       0 = a new connection per request)
+SESSIONHUB_MAX_BODY_BYTES  largest request body accepted (default 16 MiB; above: 413)
+SESSIONHUB_MAX_URL_BYTES   longest URL (path and query) the API accepts (default 8000; 414)
 """
 
 import os
@@ -57,12 +59,16 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    # ninja's own static files: /api/docs serves Swagger UI from here, not from a CDN.
+    "ninja",
     "projects_app",
     "sessions_app",
     "migration_app",
 ]
 
 MIDDLEWARE = [
+    # Outermost: every answer under /api/ is JSON, errors of the layers below included.
+    "config.middleware.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -145,6 +151,14 @@ SESSION_API_SUNSET_AT = datetime(2027, 6, 30, 23, 59, 59, tzinfo=UTC)
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500
 NINJA_PAGINATION_CLASS = "projects_app.pagination.BoundedLimitOffsetPagination"
+
+# Request bodies: one limit for the API and Django's own reading of the body. 16 MiB
+# admits every body the API's schemas accept (a 1,000,000-character reply is at most
+# 12 MB of JSON even with every character escaped as a surrogate pair).
+SESSIONHUB_MAX_BODY_BYTES = int(os.environ.get("SESSIONHUB_MAX_BODY_BYTES", 16 * 1024 * 1024))
+DATA_UPLOAD_MAX_MEMORY_SIZE = SESSIONHUB_MAX_BODY_BYTES
+# URLs under /api/ longer than this (path and query string, in bytes) answer 414.
+SESSIONHUB_MAX_URL_BYTES = int(os.environ.get("SESSIONHUB_MAX_URL_BYTES", 8000))
 
 # Above this many selected sessions an admin action runs as a background task.
 SESSIONHUB_SYNC_ACTION_LIMIT = 500

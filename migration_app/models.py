@@ -12,6 +12,7 @@ class MigrationRun(models.Model):
         ATTACH_WORKSTREAM = "attach_workstream"
         REASSOCIATE_TASK = "reassociate_task"
         TASK_BACKEND = "task_backend"
+        SESSION_DELETE = "session_delete"
 
     class Status(models.TextChoices):
         PLANNED = "planned"

@@ -51,9 +51,12 @@ def project_create(request, payload: ProjectIn):
 PROJECT_OUT_FIELDS = tuple(ProjectOut.model_fields)
 
 
-@router.get("/projects", response=list[ProjectOut])
+@router.get("/projects", response={200: list[ProjectOut], 404: ErrorOut})
 @paginate
 def project_list(request, workspace_id: UUID | None = None, status: ProjectStatus | None = None):
+    """Newest first. A `workspace_id` the caller is not a member of is 404."""
+    if workspace_id is not None:
+        selectors.workspace_get_for_user(user=request.auth, workspace_id=workspace_id)
     projects = selectors.project_list(user=request.auth, workspace_id=workspace_id, status=status)
     return projects.values(*PROJECT_OUT_FIELDS)
 

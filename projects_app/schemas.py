@@ -27,19 +27,27 @@ class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+class In(Schema):
+    """Base of every request body: a field the schema does not name is refused (422 naming
+    it), never silently ignored (`PATCH {"workstream": …}` would otherwise change nothing
+    and answer 200)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class ErrorOut(Out):
     detail: Any
     code: str
 
 
-class ProjectIn(Schema):
+class ProjectIn(In):
     workspace_id: UUID
     intent: str = Field(..., min_length=1, max_length=20_000)
     project_type: ProjectType | None = None
     title: str | None = Field(None, max_length=500)
 
 
-class ProjectPatch(Schema):
+class ProjectPatch(In):
     """Only the fields sent are changed. `config: null` clears it; other fields refuse null."""
 
     title: str = Field(None, max_length=500)
@@ -126,7 +134,7 @@ class ProjectVersionOut(Out):
     created_at: datetime
 
 
-class TextRange(Schema):
+class TextRange(In):
     """Character offsets into the artifact's content, `end` exclusive."""
 
     start: int = Field(..., ge=0, le=10_000_000)
@@ -139,13 +147,13 @@ class TextRange(Schema):
         return self
 
 
-class SelectionIn(Schema):
+class SelectionIn(In):
     artifact_id: UUID
     selected_text: str
     selection_range: TextRange
 
 
-class ChatIn(Schema):
+class ChatIn(In):
     message: str = Field(..., min_length=1, max_length=100_000)
     conversation_id: UUID | None = None
     selection: SelectionIn | None = None
@@ -156,13 +164,13 @@ class ChatOut(Out):
     message_id: UUID
 
 
-class EditIn(Schema):
+class EditIn(In):
     artifact_id: UUID
     selection_range: TextRange
     replacement: str
 
 
-class ReplyIn(Schema):
+class ReplyIn(In):
     content: str = Field(..., max_length=1_000_000)
     role: ReplyRole = Message.Role.ASSISTANT.value
     tool_calls: list[Any] | None = None

@@ -1,6 +1,9 @@
 """Read-side queries of the projects app."""
 
-from django.db.models import QuerySet
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Model, QuerySet
+from django.http import Http404
+from django.utils.text import capfirst
 
 from projects_app.models import (
     Artifact,
@@ -10,6 +13,35 @@ from projects_app.models import (
     ProjectVersion,
     Workspace,
 )
+
+# Django's own messages for `.get()` and get_object_or_404 finding nothing.
+_DJANGO_DEFAULTS = ("matching query does not exist.", "matches the given query.")
+
+
+def not_found(model: type[Model], key) -> ObjectDoesNotExist:
+    """The model's DoesNotExist naming what was asked for: "Session 'x' not found."
+
+    It says nothing about whether the row exists in a workspace the caller cannot see.
+    """
+    return model.DoesNotExist(f"{capfirst(model._meta.verbose_name)} '{key}' not found.")
+
+
+def object_get(queryset: QuerySet, *, key, field: str = "pk"):
+    """The row of `queryset` whose `field` is `key`, else `not_found(model, key)`."""
+    try:
+        return queryset.get(**{field: key})
+    except queryset.model.DoesNotExist:
+        raise not_found(queryset.model, key) from None
+
+
+def not_found_detail(exc: ObjectDoesNotExist | Http404) -> str:
+    """What the API says for a DoesNotExist or Http404: its own message when it names the
+    subject, else the model's name ("Project not found.")."""
+    message = str(exc.args[0]) if exc.args else ""
+    if message and not message.endswith(_DJANGO_DEFAULTS):
+        return message
+    model_name = type(exc).__qualname__.rpartition(".DoesNotExist")[0]
+    return f"{model_name} not found." if model_name else "Not found."
 
 
 def workspace_list_for_user(*, user) -> QuerySet[Workspace]:
@@ -23,7 +55,7 @@ def workspace_list_for_user(*, user) -> QuerySet[Workspace]:
 
 def workspace_get_for_user(*, user, workspace_id) -> Workspace:
     """One workspace the user may see; Workspace.DoesNotExist (404) otherwise."""
-    return workspace_list_for_user(user=user).get(pk=workspace_id)
+    return object_get(workspace_list_for_user(user=user), key=workspace_id)
 
 
 def workspace_scope(queryset: QuerySet, *, user, field: str = "workspace") -> QuerySet:
@@ -43,7 +75,7 @@ def project_list(*, user, workspace_id=None, status: str | None = None) -> Query
 
 
 def project_get(*, user, project_id: str) -> Project:
-    return workspace_scope(Project.objects.all(), user=user).get(pk=project_id)
+    return object_get(workspace_scope(Project.objects.all(), user=user), key=project_id)
 
 
 def conversation_list(*, project: Project) -> QuerySet[Conversation]:
@@ -51,7 +83,7 @@ def conversation_list(*, project: Project) -> QuerySet[Conversation]:
 
 
 def conversation_get(*, project: Project, conversation_id) -> Conversation:
-    return project.conversations.get(pk=conversation_id)
+    return object_get(project.conversations.all(), key=conversation_id)
 
 
 def message_list(*, conversation: Conversation) -> QuerySet[Message]:

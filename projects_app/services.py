@@ -20,6 +20,7 @@ from projects_app.models import (
     ProjectVersion,
     Workspace,
 )
+from projects_app.selectors import not_found, object_get
 
 _KEY_PREFIX_LENGTH = 12
 # `last_used_at` is refreshed at most this often, so a busy key is not one UPDATE per request.
@@ -193,7 +194,7 @@ def _artifact_latest_locked(*, project: Project, artifact_id) -> Artifact:
     """
     artifact = Artifact.objects.filter(project=project, pk=artifact_id).only("lineage").first()
     if artifact is None:
-        raise Artifact.DoesNotExist("No such artifact in this project.")
+        raise not_found(Artifact, artifact_id)
     list(Artifact.objects.select_for_update().filter(lineage=artifact.lineage).values("pk"))
     return Artifact.objects.get(lineage=artifact.lineage, is_latest=True)
 
@@ -249,8 +250,8 @@ def chat_message_post(
             project=project, workspace_id=project.workspace_id, title=message.strip()[:80]
         )
     else:
-        conversation = Conversation.objects.select_for_update().get(
-            project=project, pk=conversation_id
+        conversation = object_get(
+            Conversation.objects.select_for_update().filter(project=project), key=conversation_id
         )
     if selection_record is not None:
         conversation.selection_context = selection_record

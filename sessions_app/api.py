@@ -18,7 +18,7 @@ from ninja.responses import Status
 
 from projects_app.deprecation import deprecated_endpoint
 from projects_app.schemas import ErrorOut, MessageOut
-from projects_app.selectors import message_list, workspace_get_for_user
+from projects_app.selectors import message_list, project_get, workspace_get_for_user
 from projects_app.services import ConflictError
 from sessions_app import selectors, services
 from sessions_app.schemas import (
@@ -88,7 +88,7 @@ def session_message_list(request, session_id: str):
 @router.get("/sessions/", response={404: ErrorOut}, include_in_schema=False)
 def session_detail_empty_id(request):
     # `/sessions/` is an empty id: answer the API's own 404, not Django's HTML page.
-    raise Http404
+    raise Http404("Session '' not found.")
 
 
 @router.get(
@@ -106,6 +106,15 @@ def session_archive(request, session_id: str):
     return services.session_archive(session=session)
 
 
+@router.get("/projects/{project_id}/sessions", response={200: list[SessionOut], 404: ErrorOut})
+@paginate
+def project_session_list(request, project_id: str, archived: bool | None = None):
+    """A project's sessions, newest first; `archived=true` only the archived ones,
+    `archived=false` the others (the ao-rs store's `list_for_project` / `list_archived`)."""
+    project = project_get(user=request.auth, project_id=project_id)
+    return selectors.session_list_for_project(project=project, archived=archived)
+
+
 @router.get("/issues/{issue_id}/sessions", response=list[SessionOut])
 @paginate
 def issue_session_list(request, issue_id: str, active: bool | None = None):
@@ -116,11 +125,14 @@ def issue_session_list(request, issue_id: str, active: bool | None = None):
 # --- Workstreams ---------------------------------------------------------------------
 
 
-@router.get("/workstreams", response=list[WorkstreamOut])
+@router.get("/workstreams", response={200: list[WorkstreamOut], 404: ErrorOut})
 @paginate
 def workstream_list(
     request, workspace_id: UUID | None = None, state: WorkstreamState | None = None
 ):
+    """A `workspace_id` the caller is not a member of is 404, as for `GET /sessions`."""
+    if workspace_id is not None:
+        workspace_get_for_user(user=request.auth, workspace_id=workspace_id)
     return selectors.workstream_list(user=request.auth, workspace_id=workspace_id, state=state)
 
 

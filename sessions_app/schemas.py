@@ -4,15 +4,15 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from ninja import Field, Schema
+from ninja import Field
 
-from projects_app.schemas import Out
+from projects_app.schemas import In, Out
 from sessions_app.models import Workstream
 
 WorkstreamState = Literal[tuple(Workstream.State.values)]
 
 
-class SessionCreateIn(Schema):
+class SessionCreateIn(In):
     """The old session-centric create (deprecated: create a project instead)."""
 
     workspace_id: UUID
@@ -54,7 +54,7 @@ class SessionOut(Out):
     metadata: Any
 
 
-class WorkstreamIn(Schema):
+class WorkstreamIn(In):
     id: str = Field(..., min_length=1, max_length=100)
     workspace_id: UUID
     title: str = Field("", max_length=300)

@@ -5,10 +5,11 @@ from collections.abc import Iterable
 from django.db import connection, connections
 from django.db.models import Q, QuerySet
 
-from projects_app.selectors import workspace_scope
+from projects_app.models import Project
+from projects_app.selectors import not_found, object_get, workspace_scope
 from projects_app.services import ConflictError
-from sessions_app.models import Session, Workstream
-from sessions_app.task_ids import InvalidTaskId, stored_forms
+from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session, Workstream
+from sessions_app.task_ids import InvalidTaskId, stored_forms, task_id_storage_form
 
 
 def session_list_for_admin() -> QuerySet[Session]:
@@ -27,7 +28,7 @@ def session_list(*, user, workspace_id=None) -> QuerySet[Session]:
 def session_get(*, user, session_id: str) -> Session:
     # The conversation comes along: the messages endpoint needs it, the join is cheap.
     sessions = Session.objects.select_related("conversation")
-    return workspace_scope(sessions, user=user).get(pk=session_id)
+    return object_get(workspace_scope(sessions, user=user), key=session_id)
 
 
 def _id_prefix_q(prefix: str) -> Q:
@@ -51,7 +52,7 @@ def session_get_by_prefix(*, user, id_or_prefix: str) -> Session:
     reveals sessions of other workspaces.
     """
     if not id_or_prefix or not id_or_prefix.strip():
-        raise Session.DoesNotExist("An empty id matches no session.")
+        raise not_found(Session, id_or_prefix)
     visible = workspace_scope(Session.objects.all(), user=user)
     exact = next(iter(visible.filter(pk=id_or_prefix).order_by()[:1]), None)
     if exact is not None:
@@ -60,7 +61,7 @@ def session_get_by_prefix(*, user, id_or_prefix: str) -> Session:
     # Two rows are enough to tell "one" from "several"; count only when ambiguous.
     candidates = list(matching.order_by("pk")[:2])
     if not candidates:
-        raise Session.DoesNotExist(f"No session id starts with {id_or_prefix!r}.")
+        raise not_found(Session, id_or_prefix)
     if len(candidates) > 1:
         matches = matching.count()
         raise ConflictError(
@@ -68,6 +69,15 @@ def session_get_by_prefix(*, user, id_or_prefix: str) -> Session:
             extra={"matches": matches},
         )
     return candidates[0]
+
+
+def session_list_for_project(*, project: Project, archived: bool | None = None) -> QuerySet:
+    """A project's sessions, newest first (the ao-rs store's `list_for_project`);
+    `archived=True` only the archived ones (`list_archived`), `False` the others."""
+    sessions = Session.objects.filter(project=project)
+    if archived is not None:
+        sessions = sessions.filter(archived_at__isnull=not archived)
+    return sessions.order_by("-created_at", "id")
 
 
 def session_list_for_issue(*, user, issue_id: str, active: bool | None = None) -> QuerySet:
@@ -88,6 +98,14 @@ def workstream_list(*, user, workspace_id=None, state: str | None = None) -> Que
     if state:
         workstreams = workstreams.filter(state=state)
     return workstreams.order_by("id")
+
+
+def workstream_get(*, user, workstream_id: str, scratch: bool = False) -> Workstream:
+    """A workstream of the caller's workspaces (`scratch`: the shared scratch one too)."""
+    workstreams = workspace_scope(Workstream.objects.all(), user=user)
+    if scratch:
+        workstreams = workstreams | Workstream.objects.filter(pk=SCRATCH_WORKSTREAM_ID)
+    return object_get(workstreams, key=workstream_id)
 
 
 def workstream_exists(*, workstream_id: str) -> bool:
@@ -133,14 +151,24 @@ def find_sessions_by_task_id(
     """Sessions pointing at a task, whether stored qualified (`mt#123`) or plain (`123`).
 
     One indexed `task_id IN (...)` lookup over the task's stored forms (task_ids.stored_forms).
-    An invalid task id finds nothing. `workspace_ids` (None = every workspace) scopes the
+    A bare word (`update-test`) finds the rows storing it verbatim; anything else that
+    names no task finds nothing. `workspace_ids` (None = every workspace) scopes the
     result to the workspaces a caller may see.
     """
     try:
         forms = stored_forms(task_id)
     except InvalidTaskId:
-        return Session.objects.none()
+        # A bare word (`update-test`) names no task, but minsky stores such plain local
+        # ids (its storage rule 6) and looks them up verbatim: so do we.
+        bare = task_id.strip() if isinstance(task_id, str) else ""
+        if not bare or "#" in bare or task_id_storage_form(bare) != bare:
+            return Session.objects.none()
+        forms = [bare]
     sessions = Session.objects.filter(task_id__in=forms)
     if workspace_ids is not None:
         sessions = sessions.filter(workspace_id__in=workspace_ids)
     return sessions
+
+
+def has_sessions_for_task(*, task_id: str, workspace_ids: Iterable | None = None) -> bool:
+    return find_sessions_by_task_id(task_id=task_id, workspace_ids=workspace_ids).exists()

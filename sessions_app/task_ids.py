@@ -4,8 +4,20 @@ Qualified form: `backend#local`, exactly one `#`, not at either end, backend `[a
 Legacy forms (minsky's markdown era) are bare numbers and their decorated spellings;
 they all mean a markdown task: `283`, `#283`, `##283`, `task#283` (any case) -> `md#283`.
 
-The origin had two parsers that disagreed (`task#283`, `mt#1#2`, `MT#1`); here there is
-one rule set, tested row by row (tests/sessions_app/test_task_ids.py). Pure: no Django.
+Two questions, two rule sets, both tested row by row (tests/sessions_app/test_task_ids.py):
+- which task does a value NAME (`parse_task_id`, `normalise_task_id`: arguments of a
+  re-association, searches): qualified ids and the legacy markdown numbers; a bare word
+  names no task (`invalid-id`, as the origin's association refuses it);
+- in which form is a value STORED (`task_id_storage_form`): minsky's own storage
+  normalisation, `validateQualifiedTaskId`, exactly (legacy-formats §5.1). It keeps
+  `task#283` as it is (its rule 1) and a bare `update-test` as it is (rule 6). Stored
+  values are read the same way: a stored `task#283` is found by `md#283` (stored_forms),
+  a stored `update-test` by any `<backend>#update-test` (the plain local id), and by
+  itself (sessions_app.selectors.find_sessions_by_task_id looks a bare word up verbatim,
+  as minsky's findSessionsByTaskId does).
+
+The origin had two parsers that disagreed (`task#283`, `mt#1#2`, `MT#1`); here each
+question has one rule set. Pure: no Django.
 """
 
 import re
@@ -18,6 +30,16 @@ LEGACY_PREFIX = "md"
 
 _QUALIFIED = re.compile(r"([a-z-]+)#([^#\s]+)")
 _LEGACY = re.compile(r"(?:#+|task#)?(\d+)", re.IGNORECASE)
+# minsky's validateQualifiedTaskId, rule by rule (legacy-formats §5.1).
+# (JavaScript's `.` stops at a line break and its `\d` is ASCII: so are these.)
+_STORE_AS_IS = re.compile(r"[a-z-]+#.+")  # rule 1
+_STORE_MD = (
+    re.compile(r"#([0-9]+)"),  # rule 2
+    re.compile(r"([0-9]+)"),  # rule 3
+    re.compile(r"task#([0-9]+)", re.IGNORECASE),  # rule 4
+    re.compile(r"#+([0-9]+)"),  # rule 5
+)
+_STORE_BARE = re.compile(r"[a-zA-Z0-9_-]+")  # rule 6
 # "task" is the legacy spelling, never a backend: `task#abc` is refused rather than guessed.
 _RESERVED_BACKENDS = {"task"}
 
@@ -50,8 +72,31 @@ def parse_task_id(value: str) -> TaskId:
     raise InvalidTaskId(f"Invalid task ID format: {value!r}")
 
 
+def task_id_storage_form(value: object) -> str | None:
+    """The form minsky stores a task id in, or None (its rule 7: nothing to store).
+
+    Trimmed, then the first rule that matches: `backend#anything` as it is (so `task#283`
+    and `mt#1#2` too); `#n`, `n`, `task#n` (any case), `##n` become `md#n`; a bare word
+    of letters, digits, `_` and `-` as it is; anything else (`MT#1`, `a b`) None.
+    """
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if _STORE_AS_IS.fullmatch(text):
+        return text
+    for rule in _STORE_MD:
+        match = rule.fullmatch(text)
+        if match:
+            return f"{LEGACY_PREFIX}#{match.group(1)}"
+    if _STORE_BARE.fullmatch(text):
+        return text
+    return None
+
+
 def normalise_task_id(value: str) -> str:
-    """The canonical stored form (`backend#local`) of a value; raises InvalidTaskId."""
+    """The task a value names, as `backend#local` (`task#283` -> `md#283`); raises
+    InvalidTaskId. What a legacy store holds is kept in minsky's form instead
+    (task_id_storage_form)."""
     return str(parse_task_id(value))
 
 
@@ -91,3 +136,11 @@ def stored_forms(task_id: str) -> list[str]:
         n = parsed.local
         forms += [f"#{n}", f"##{n}", f"task#{n}", f"Task#{n}", f"TASK#{n}"]
     return forms
+
+
+def refers_to(stored: str, task_id: str) -> bool:
+    """True when a stored value points at the task (the same rule as stored_forms)."""
+    try:
+        return stored in stored_forms(task_id)
+    except InvalidTaskId:
+        return False

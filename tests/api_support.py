@@ -57,6 +57,14 @@ class ApiCaller:
         return self.request("PATCH", path, body if body is not None else {}, **kw)
 
 
+def project_url(world, suffix=""):
+    return f"/api/v1/projects/{world.ids['project_id']}{suffix}"
+
+
+def project_reply_url(world):
+    return project_url(world, f"/conversations/{world.ids['conversation_id']}/messages")
+
+
 def item_ids(response) -> set[str]:
     return {str(item["id"]) for item in response.json()["items"]}
 

@@ -7,6 +7,7 @@ from ninja import Router
 
 from migration_app.api import (
     runs,
+    session_delete,  # noqa: F401  (adds DELETE to the sessions router)
     workstreams,  # noqa: F401  (adds PATCH to the sessions router)
 )
 from migration_app.api.projects import router as projects_router

@@ -8,7 +8,6 @@ Migrating an already migrated session answers its project again (outcome `skippe
 from datetime import datetime
 from typing import Any
 
-from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
 from migration_app.dispatch import migration_run_dispatch
@@ -17,8 +16,7 @@ from migration_app.services.journal import MigrationConflict, MigrationError
 from migration_app.services.session_to_project import KIND, session_to_project_preview
 from projects_app.models import Project
 from projects_app.schemas import ErrorOut
-from projects_app.selectors import workspace_list_for_user
-from sessions_app.models import Session
+from sessions_app.selectors import session_get
 
 router = Router(tags=["projects"])
 
@@ -71,10 +69,7 @@ def _project_out(project: Project, *, conversation_id) -> dict:
     summary="Migrate a session to a project (TokenDance's project-first migration)",
 )
 def migrate_session_to_project(request, session_id: str, dry_run: bool = False):
-    session = get_object_or_404(
-        Session.objects.filter(workspace__in=workspace_list_for_user(user=request.auth)),
-        pk=session_id,
-    )
+    session = session_get(user=request.auth, session_id=session_id)
     actor = request.auth.get_username()
     run = migration_run_dispatch(
         kind=KIND,

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
@@ -17,6 +16,7 @@ from migration_app.selectors import migration_item_list, migration_run_list
 from migration_app.services import migration_undo
 from projects_app.pagination import MAX_OFFSET
 from projects_app.schemas import ErrorOut, Out
+from projects_app.selectors import object_get
 
 router = Router(tags=["migrations"])
 
@@ -85,7 +85,7 @@ def migration_run_list_view(request, kind: RunKind | None = None, status: RunSta
 @router.get("/migrations/{run_id}", response={200: MigrationRunDetailOut, 404: ErrorOut})
 def migration_run_detail(request, run_id: UUID, filters: Query[ItemFilter]):
     """A run with one page of its items (`limit`/`offset`), optionally of one `outcome`."""
-    run = get_object_or_404(_visible_runs(request), pk=run_id)
+    run = object_get(_visible_runs(request), key=run_id)
     items = migration_item_list(run=run, outcome=filters.outcome)
     page = items[filters.offset : filters.offset + filters.limit]
     fields = {name: getattr(run, name) for name in MigrationRunOut.model_fields}
@@ -98,5 +98,5 @@ def migration_run_detail(request, run_id: UUID, filters: Query[ItemFilter]):
 )
 def migration_run_undo(request, run_id: UUID):
     """Undo a finished run from its journal; undoing an undone run changes nothing."""
-    run = get_object_or_404(_visible_runs(request), pk=run_id)
+    run = object_get(_visible_runs(request), key=run_id)
     return migration_undo(run=run)

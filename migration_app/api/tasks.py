@@ -14,7 +14,7 @@ from ninja.responses import Status
 from migration_app.dispatch import migration_run_dispatch
 from migration_app.models import MigrationRun
 from migration_app.selectors import task_run_summary
-from projects_app.schemas import ErrorOut
+from projects_app.schemas import ErrorOut, In
 from projects_app.selectors import workspace_list_for_user
 from sessions_app.selectors import find_sessions_by_task_id
 from sessions_app.task_ids import InvalidTaskId, normalise_task_id
@@ -30,7 +30,7 @@ class TaskSessionOut(Schema):
     status: str
 
 
-class ReassociateIn(Schema):
+class ReassociateIn(In):
     old_task_id: str
     new_task_id: str
     dry_run: bool = False

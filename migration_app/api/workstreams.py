@@ -7,21 +7,20 @@ other session detail operations, see sessions_app/api.py).
 from datetime import datetime
 from typing import Any
 
-from django.shortcuts import get_object_or_404
 from ninja import Schema
 
 from migration_app.dispatch import migration_run_dispatch
 from migration_app.models import MigrationRun
 from migration_app.services.attach_workstream import ALLOWED_PATHS, KIND, attach_result
-from projects_app.schemas import ErrorOut
-from projects_app.selectors import workspace_list_for_user
+from projects_app.schemas import ErrorOut, In
 from sessions_app.api import router as sessions_router
-from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session, Workstream
+from sessions_app.models import SCRATCH_WORKSTREAM_ID
 from sessions_app.names import validate_name
+from sessions_app.selectors import session_get, workstream_get
 from sessions_app.services import session_patch, session_patch_validate
 
 
-class SessionPatchIn(Schema):
+class SessionPatchIn(In):
     workstream_id: str | None = None
     title: str | None = None
     task_id: str | None = None
@@ -49,16 +48,15 @@ class SessionPatchOut(Schema):
     summary="Update a session; moving it from scratch to a workstream moves its files",
 )
 def session_update(request, session_id: str, payload: SessionPatchIn):
-    workspaces = workspace_list_for_user(user=request.auth)
+    """A workstream of another workspace: 409 when the caller sees both workspaces (the
+    run refuses it with its reason), 404 like a missing one when the caller does not."""
     workstream = None
     if payload.workstream_id is not None:
         validate_name(payload.workstream_id)  # 400 before any lookup or path
-    session = get_object_or_404(Session, pk=session_id, workspace__in=workspaces)
+    session = session_get(user=request.auth, session_id=session_id)
     if payload.workstream_id is not None:
-        workstream = get_object_or_404(
-            Workstream.objects.filter(workspace__in=workspaces)
-            | Workstream.objects.filter(pk=SCRATCH_WORKSTREAM_ID),
-            pk=payload.workstream_id,
+        workstream = workstream_get(
+            user=request.auth, workstream_id=payload.workstream_id, scratch=True
         )
     changes = {"title": payload.title, "task_id": payload.task_id, "metadata": payload.metadata}
     session_patch_validate(session=session, **changes)  # before any file moves

@@ -3,6 +3,7 @@
 from migration_app.services import (  # noqa: F401
     attach_workstream,
     legacy_import,
+    session_delete,
     session_to_project,
     task_reassociation,
 )

@@ -10,9 +10,15 @@ scope  "row"        member and staff get `ok`; the non-member gets 404 (never 40
                     `items` page, `visible(body, ids)` says whether alpha's row is in it)
        "staff_row"  staff gets `ok`; member and non-member get 404 (migration runs)
        "staff_list" 200 for all; `marker` listed for staff only
-A revoked key and no key get 401 everywhere.
+       "staff_write" staff gets `ok`; the member 403 (sees the row, may not change it this
+                    way); the non-member 404 (deleting a session)
+A revoked key and no key get 401 everywhere. Every 404 names what was asked for, in words
+taken from the request only ("Session 'x' not found."), so it reads the same whether the
+row is missing or of another workspace.
 """
 
+import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -40,8 +46,7 @@ class Endpoint:
 ENDPOINTS = [
     # Projects
     Endpoint("GET", "/api/v1/projects", scope="list", marker="project_id"),
-    Endpoint("GET", "/api/v1/projects?workspace_id={workspace_id}", scope="list",
-             marker="project_id"),
+    Endpoint("GET", "/api/v1/projects?workspace_id={workspace_id}"),  # as GET /sessions
     Endpoint("POST", "/api/v1/projects", {"workspace_id": "{workspace_id}", "intent": "x"},
              ok=201),
     Endpoint("GET", "/api/v1/projects/{project_id}"),
@@ -52,6 +57,7 @@ ENDPOINTS = [
              {"content": "Done."}, ok=201),
     Endpoint("GET", "/api/v1/projects/{project_id}/artifacts"),
     Endpoint("GET", "/api/v1/projects/{project_id}/versions"),
+    Endpoint("GET", "/api/v1/projects/{project_id}/sessions?archived=false"),
     Endpoint("POST", "/api/v1/projects/{project_id}/chat", {"message": "Shorter, please"},
              ok=201),
     # Sessions: deprecated
@@ -66,9 +72,12 @@ ENDPOINTS = [
     Endpoint("POST", "/api/v1/sessions/{session_id}/archive"),
     Endpoint("PATCH", "/api/v1/sessions/{session_id}", {"title": "Renamed"}),
     Endpoint("PATCH", "/api/v1/sessions/{session_id}", {"workstream_id": "{workstream_id}"}),
+    Endpoint("DELETE", "/api/v1/sessions/{session_id}?dry_run=true", scope="staff_write"),
+    Endpoint("DELETE", "/api/v1/sessions/{session_id}", scope="staff_write"),
     Endpoint("GET", "/api/v1/issues/{issue_id}/sessions?active=true", scope="list",
              marker="session_id"),
     Endpoint("GET", "/api/v1/workstreams", scope="list", marker="workstream_id"),
+    Endpoint("GET", "/api/v1/workstreams?workspace_id={workspace_id}"),
     Endpoint("POST", "/api/v1/workstreams", {"id": "new-stream", "workspace_id": "{workspace_id}"},
              ok=201),
     Endpoint("POST", "/api/v1/sessions/{session_id}/migrate-to-project?dry_run=true"),
@@ -99,6 +108,8 @@ def expected(endpoint: Endpoint, role: str) -> tuple[int, bool | None]:
     """(status, whether the marker row is listed) for one role."""
     if role in ("revoked", "anonymous"):
         return 401, None
+    if endpoint.scope == "staff_write":
+        return {"staff": endpoint.ok, "member": 403, "nonmember": 404}[role], None
     staff_only = endpoint.scope.startswith("staff")
     sees = role == "staff" or (role == "member" and not staff_only)
     if endpoint.scope.endswith("list"):
@@ -120,12 +131,24 @@ def test_isolation(api_world, endpoint, role):
         assert set(body) >= {"detail", "code"}
         # No hint that the row exists elsewhere: the same body as for a missing row.
         if status == 404:
-            assert body == {"detail": "Not found.", "code": "not_found"}
+            assert_names_only_what_was_asked(body, path, endpoint.body, api_world.ids)
     if listed is not None:
         if endpoint.visible is not None:
             assert endpoint.visible(body, api_world.ids) is listed
         else:
             assert (api_world.ids[endpoint.marker] in item_ids(response)) is listed
+
+
+NOT_FOUND = re.compile(r"^(?P<noun>[A-Z][a-z ]+) '(?P<key>[^']*)' not found\.$")
+
+
+def assert_names_only_what_was_asked(body, path, request_body, ids):
+    """The detail names one id of the request (path or body), as it would for a missing row."""
+    assert body["code"] == "not_found"
+    match = NOT_FOUND.match(body["detail"])
+    assert match, body
+    request_text = path + json.dumps(fill(request_body, ids))
+    assert match["key"] and match["key"] in request_text, body
 
 
 def test_every_operation_is_in_the_matrix():

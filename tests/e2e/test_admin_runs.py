@@ -67,9 +67,23 @@ def task_backend(tmp_path):
     return run, lambda: Session.objects.get(pk="task-2").task_id == "2"
 
 
+def session_delete(tmp_path):
+    SessionFactory(id="deleted-1", title="Deleted, then back")
+    run = migration_run_dispatch(kind=Kind.SESSION_DELETE, session_ids=["deleted-1"])
+    assert not Session.objects.filter(pk="deleted-1").exists()
+    return run, lambda: Session.objects.filter(pk="deleted-1", title="Deleted, then back").exists()
+
+
 @pytest.mark.parametrize(
     "make_run",
-    [legacy_import, session_to_project, attach_workstream, reassociate_task, task_backend],
+    [
+        legacy_import,
+        session_to_project,
+        attach_workstream,
+        reassociate_task,
+        task_backend,
+        session_delete,
+    ],
 )
 def test_undo_this_run_restores_what_the_run_changed(admin_page, data_dir, tmp_path, make_run):
     run, restored = make_run(tmp_path)

@@ -79,7 +79,9 @@ def test_other_workspaces_and_unknown_sessions_are_404(client, member):
     for session_id in (foreign.id, "no-such-session"):
         response = post(client, member, url(session_id))
         assert response.status_code == 404
-        assert response.json() == {"detail": "Not found.", "code": "not_found"}
+        # Another workspace's session reads like a missing one: the id asked for, no more.
+        detail = f"Session '{session_id}' not found."
+        assert response.json() == {"detail": detail, "code": "not_found"}
     assert Session.objects.get(pk=foreign.id).project_id is None
 
 

@@ -139,3 +139,45 @@ def test_an_invalid_title_is_refused_before_files_move(api, data_dir):
 def test_unauthenticated_is_401(client, data_dir):
     response = client.patch("/api/v1/sessions/abc", "{}", content_type="application/json")
     assert response.status_code == 401
+
+
+def caller_patch(user):
+    _, secret = api_key_create(user=user, name="cross")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+
+    def patch(session_id, body):
+        response = client.patch(
+            f"/api/v1/sessions/{session_id}", json.dumps(body), content_type="application/json"
+        )
+        return response.status_code, response.json()
+
+    return patch
+
+
+@pytest.mark.parametrize("who", ["staff", "member of both"])
+def test_attach_across_workspaces_seen_by_the_caller_is_409_with_the_reason(who, data_dir):
+    from tests.factories import StaffFactory
+
+    other = WorkspaceFactory(slug="other")
+    named_workstream("theirs", workspace=other)
+    scratch_session("mine", {"f": b"1"})
+    if who == "staff":
+        user = StaffFactory(username="root")
+    else:
+        user = UserFactory(username="both")
+        default_workspace().members.add(user)
+        other.members.add(user)
+    status, body = caller_patch(user)("mine", {"workstream_id": "theirs"})
+    assert status == 409, body
+    assert body == {"detail": "Workstream theirs belongs to another workspace.", "code": "conflict"}
+    assert Session.objects.get(id="mine").workstream_id == SCRATCH_WORKSTREAM_ID
+    assert (files.scratch_session_work_dir("mine") / "f").exists()
+
+
+def test_a_workstream_the_caller_cannot_see_reads_like_a_missing_one(api, data_dir):
+    named_workstream("theirs", workspace=WorkspaceFactory(slug="other"))
+    scratch_session("mine", {"f": b"1"})
+    status, hidden = api("mine", {"workstream_id": "theirs"})
+    assert status == 404
+    assert hidden == {"detail": "Workstream 'theirs' not found.", "code": "not_found"}
+    assert Session.objects.get(id="mine").workstream_id == SCRATCH_WORKSTREAM_ID

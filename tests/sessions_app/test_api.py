@@ -230,7 +230,7 @@ def test_get_session_no_match_is_404(api_world):
 def test_get_session_empty_id_is_404(api_world):
     response = api_world.member.get("/api/v1/sessions/")
     assert response.status_code == 404
-    assert response.json() == {"detail": "Not found.", "code": "not_found"}
+    assert response.json() == {"detail": "Session '' not found.", "code": "not_found"}
 
 
 def test_get_session_blank_id_is_404(api_world):

@@ -1,10 +1,10 @@
-"""find_sessions_by_task_id (legacy-formats §5.6, §8 #8)."""
+"""find_sessions_by_task_id / has_sessions_for_task (legacy-formats §5.6, §8 #8)."""
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from sessions_app.selectors import find_sessions_by_task_id
+from sessions_app.selectors import find_sessions_by_task_id, has_sessions_for_task
 from tests.factories import SessionFactory, WorkspaceFactory
 
 pytestmark = pytest.mark.django_db
@@ -38,13 +38,22 @@ def test_non_existent_and_invalid_ids_find_nothing(sessions):
     assert ids("") == []
 
 
-def test_whether_a_task_has_sessions(sessions):
-    def has(task_id):
-        return find_sessions_by_task_id(task_id=task_id).exists()
+def test_a_bare_word_finds_the_rows_storing_it_verbatim(sessions):
+    # minsky stores `update-test` as it is (its storage rule 6) and looks it up verbatim.
+    SessionFactory(id="bare", task_id="update-test")
+    SessionFactory(id="qualified", task_id="md#update-test")
+    assert ids("update-test") == ["bare"]
+    assert ids(" update-test ") == ["bare"]
+    assert ids("md#update-test") == ["bare", "qualified"]
+    assert ids("a b") == [] and ids("MT#1") == []
 
-    assert has("md#123") and has("456")
-    assert has("gh#123")  # plain 123 is its local id
-    assert not has("mt#777") and not has("invalid-id")
+
+def test_has_sessions_for_task(sessions):
+    assert has_sessions_for_task(task_id="md#123") is True
+    assert has_sessions_for_task(task_id="456") is True
+    assert has_sessions_for_task(task_id="gh#123") is True  # plain 123 is its local id
+    assert has_sessions_for_task(task_id="mt#777") is False
+    assert has_sessions_for_task(task_id="invalid-id") is False
 
 
 def test_workspace_scope(sessions):

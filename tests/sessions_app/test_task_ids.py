@@ -9,7 +9,9 @@ from sessions_app.task_ids import (
     is_qualified,
     normalise_task_id,
     parse_task_id,
+    refers_to,
     stored_forms,
+    task_id_storage_form,
     try_normalise_task_id,
 )
 
@@ -129,9 +131,52 @@ def test_stored_forms_refuse_an_invalid_id():
         ("123", "invalid-id", False),
     ],
 )
-def test_which_stored_values_refer_to_a_task(stored, task_id, expected):
-    try:
-        refers = stored in stored_forms(task_id)
-    except InvalidTaskId:
-        refers = False
-    assert refers is expected
+def test_refers_to(stored, task_id, expected):
+    assert refers_to(stored, task_id) is expected
+
+
+# minsky's storage normalisation (validateQualifiedTaskId), every row of §5.1's table:
+# (input, stored form or None, rule)
+STORAGE_TABLE = [
+    ("mt#123", "mt#123", "1: qualified as is"),
+    ("gh#9", "gh#9", "1: github"),
+    ("md#update-test", "md#update-test", "1: non-numeric local id"),
+    ("task#283", "task#283", "1: lower-case task matches the qualified rule"),
+    ("mt#1#2", "mt#1#2", "1: anything after the first #"),
+    ("#283", "md#283", "2: hash number"),
+    ("283", "md#283", "3: plain number"),
+    ("Task#283", "md#283", "4: legacy task#, capitalised"),
+    ("TASK#283", "md#283", "4: legacy task#, upper case"),
+    ("##283", "md#283", "5: hashes"),
+    ("update-test", "update-test", "6: a bare word as is"),
+    ("invalid-id", "invalid-id", "6: the origin's invalid example is a bare word too"),
+    ("snake_case_9", "snake_case_9", "6: underscores and digits"),
+    ("MT#1", None, "7: upper-case backend"),
+    ("a b", None, "7: space"),
+    ("mt#a\nb", None, "7: a line break (JavaScript's . stops there)"),
+    ("#", None, "7: only #"),
+    ("", None, "7: empty"),
+    ("  mt#123 ", "mt#123", "trimmed first"),
+    ("\u0663", None, "7: a non-ASCII digit is no number"),
+]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected", "rule"), STORAGE_TABLE, ids=[row[2] for row in STORAGE_TABLE]
+)
+def test_storage_form_is_minskys_table(value, expected, rule):
+    assert task_id_storage_form(value) == expected
+
+
+def test_storage_form_of_a_non_string_is_none():
+    assert task_id_storage_form(None) is None and task_id_storage_form(123) is None
+
+
+@pytest.mark.parametrize(
+    ("stored", "task_id"),
+    [("task#283", "md#283"), ("update-test", "md#update-test"), ("update-test", "mt#update-test")],
+)
+def test_values_stored_in_minskys_form_are_found_by_the_task(stored, task_id):
+    # The two values where the hub's reference rules and minsky's storage table differ:
+    # stored as minsky stores them, they still point at their task.
+    assert refers_to(stored, task_id)

@@ -24,6 +24,9 @@ from sessions_app.names import NAME_PATTERN, is_valid_name
 ERR_INVALID, ERR_NOT_FOUND, ERR_CLASH, ERR_CONFLICT, ERR_REFUSED, ERR_MOVE = (
     "invalid", "not_found", "clash", "conflict", "refused", "move_failed",
 )  # fmt: skip
+# The session and the workstream are of different workspaces (the API: 409 for a caller
+# who sees both; one who cannot see the workstream never gets this far).
+ERR_OTHER_WORKSPACE = "other_workspace"
 
 
 @dataclass
@@ -167,7 +170,7 @@ def _session_plan(
         return SessionPlan(session_id).refuse(ERR_NOT_FOUND, "No such session.")
     if row["workspace_id"] != workstream.workspace_id and workstream.id != SCRATCH_WORKSTREAM_ID:
         return SessionPlan(session_id, row["workstream_id"]).refuse(
-            ERR_NOT_FOUND, f"Workstream {workstream.id} belongs to another workspace."
+            ERR_OTHER_WORKSPACE, f"Workstream {workstream.id} belongs to another workspace."
         )
     if session_id in expected and expected[session_id] != row["workstream_id"]:
         return SessionPlan(session_id, expected[session_id]).refuse(

@@ -45,6 +45,7 @@ from migration_app.services.attach_workstream.plan import (
     ERR_CONFLICT,
     ERR_MOVE,
     ERR_NOT_FOUND,
+    ERR_OTHER_WORKSPACE,
     SessionPlan,
     batch_plan,
     selection_counts,
@@ -73,6 +74,7 @@ from migration_app.services.journal import (
     migration_run_selection_batches,
 )
 from migration_app.services.locks import FileLock, file_lock_release
+from projects_app.selectors import not_found
 from sessions_app import files
 from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session, Workstream
 from sessions_app.names import validate_name
@@ -344,15 +346,15 @@ class AttachResult:
 
 def attach_result(*, run: MigrationRun, session_id: str) -> AttachResult:
     """What a finished run did to one session; its refusal raised as the API answers it:
-    clash or a concurrent attach -> MigrationConflict, missing -> Session.DoesNotExist,
-    anything else -> MigrationError."""
+    clash, a concurrent attach or a workstream of another workspace -> MigrationConflict,
+    missing -> Session.DoesNotExist, anything else -> MigrationError."""
     item = run.items.get(subject_type="session", subject_id=session_id)
     if item.outcome == Outcome.FAILED:
         error = (item.after or {}).get("error")
-        if error in (ERR_CLASH, ERR_CONFLICT):
+        if error in (ERR_CLASH, ERR_CONFLICT, ERR_OTHER_WORKSPACE):
             raise MigrationConflict(item.reason)
         if error == ERR_NOT_FOUND:
-            raise Session.DoesNotExist(item.reason)
+            raise not_found(Session, session_id)
         raise MigrationError(item.reason)
     after = item.after or {}
     workstream_id = run.params["workstream"]

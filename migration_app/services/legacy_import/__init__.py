@@ -85,4 +85,7 @@ migration_kind_register(
 )
 
 # The origins; each registers itself.
-from migration_app.services.legacy_import import ao  # noqa: E402, F401
+from migration_app.services.legacy_import import (  # noqa: E402
+    ao,  # noqa: F401
+    minsky_store,  # noqa: F401
+)

@@ -1,0 +1,272 @@
+"""minsky's session stores, read-only (legacy-formats §5.4, §5.5). Pure: no Django.
+
+Three shapes, one record form (a dict with minsky's camelCase `SessionRecord` keys):
+- `session-db.json`: `{"sessions": [SessionRecord], "baseDir": …}` (a bare list is accepted);
+  the id key depends on the record's age (`sessionId`, `session`, `sessionName`, `name`);
+- `sessions.db` (SQLite): table `sessions`, camelCase columns, id column `session`;
+  opened `mode=ro`;
+- PostgreSQL: table `sessions`, snake_case columns, id column `session`; read in a
+  read-only transaction through a server-side cursor.
+
+JSON-in-text columns (`prState`, `pullRequest`, `interfaceBinding`) are decoded, and
+`prApproved` (`"true"`/`"false"` text in both databases) becomes a boolean.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+JSON = "json"
+SQLITE = "sqlite"
+POSTGRES = "postgres"
+
+ID_KEYS = ("sessionId", "session", "sessionName", "name")  # newest first
+JSON_TEXT_KEYS = ("prState", "pullRequest", "interfaceBinding")
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_CAMEL = re.compile(r"_([a-z])")
+
+
+class MinskySourceError(Exception):
+    """The source cannot be opened or read as a minsky session store."""
+
+
+@dataclass
+class RawRecord:
+    """One stored session as minsky's code sees it: camelCase keys; `decode()` turns the
+    JSON text columns into values (deferred: a re-run skips known ids undecoded)."""
+
+    position: int  # 1-based place in the store (file order, or id order in a database)
+    data: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+    decoded: bool = False
+
+    @cached_property
+    def id_key(self) -> str | None:
+        data = self.data
+        for key in ID_KEYS:
+            value = data.get(key)
+            if value is not None and value != "":
+                return key
+        return None
+
+    @cached_property
+    def session_id(self) -> Any:
+        key = self.id_key
+        return None if key is None else self.data[key]
+
+    def decode(self) -> RawRecord:
+        if not self.decoded:
+            self.data = _decoded(self.data, self.notes)
+            self.decoded = True
+        return self
+
+
+# --- where the store is ---------------------------------------------------------------
+
+
+def minsky_default_location(environ: Mapping[str, str] | None = None) -> str:
+    """`$XDG_STATE_HOME/minsky/session-db.json` (state dir `~/.local/state`), else the
+    `sessions.db` beside it when only that exists."""
+    environ = os.environ if environ is None else environ
+    state = environ.get("XDG_STATE_HOME") or os.path.join(
+        environ.get("HOME") or os.path.expanduser("~"), ".local", "state"
+    )
+    json_path = os.path.join(state, "minsky", "session-db.json")
+    db_path = os.path.join(state, "minsky", "sessions.db")
+    if not os.path.exists(json_path) and os.path.exists(db_path):
+        return db_path
+    return json_path
+
+
+def minsky_source_shape(location: str) -> str:
+    """JSON, SQLITE or POSTGRES; raises MinskySourceError for anything else."""
+    if location.startswith(("postgres://", "postgresql://")):
+        return POSTGRES
+    if not os.path.isfile(location):
+        raise MinskySourceError(
+            f"{location} does not exist or is not a file; pass a session-db.json file, a "
+            "sessions.db SQLite file or a postgres:// URL."
+        )
+    try:
+        with open(location, "rb") as handle:
+            head = handle.read(len(_SQLITE_MAGIC))
+    except OSError as exc:
+        raise MinskySourceError(f"{location} cannot be read: {exc.strerror or exc}") from None
+    return SQLITE if head == _SQLITE_MAGIC else JSON
+
+
+def url_without_password(url: str) -> str:
+    """The URL with any password removed (what a run may keep and show)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{parts.username or ''}@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+# --- the three shapes -----------------------------------------------------------------
+
+
+def _decoded(data: dict[str, Any], notes: list[str]) -> dict[str, Any]:
+    """JSON text columns decoded, `prApproved` text as a boolean, NULLs left out."""
+    out = {}
+    for key, value in data.items():
+        if value is None:
+            continue
+        if isinstance(value, uuid.UUID):  # PostgreSQL project_id
+            value = str(value)
+        if key in JSON_TEXT_KEYS and isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                notes.append(f"{key} is not valid JSON; kept as text")
+        elif key == "prApproved" and isinstance(value, str):
+            text = value.strip().lower()
+            if text in ("true", "false"):
+                value = text == "true"
+            else:
+                notes.append(f"prApproved {value!r} is not true/false; kept as text")
+        out[key] = value
+    return out
+
+
+def _camel(column: str) -> str:
+    return _CAMEL.sub(lambda m: m.group(1).upper(), column)
+
+
+class MinskyStore:
+    """An open store: `count()`, then `records()` once (streamed for the databases)."""
+
+    def __init__(self, location: str, password: str | None = None):
+        self.location = location
+        self.shape = minsky_source_shape(location)
+        self._password = password
+        self._connection: Any = None
+        self._json: list | None = None
+
+    def __enter__(self) -> MinskyStore:
+        if self.shape == JSON:
+            self._json = _json_sessions(self.location)
+        elif self.shape == SQLITE:
+            self._connection = _sqlite_open(self.location)
+        else:
+            self._connection = _postgres_open(self.location, self._password)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._connection is not None:
+            self._connection.rollback()
+            self._connection.close()
+            self._connection = None
+
+    def count(self) -> int:
+        if self._json is not None:
+            return len(self._json)
+        cursor = self._connection.cursor()
+        cursor.execute("SELECT count(*) FROM sessions")
+        return cursor.fetchone()[0]
+
+    def records(self, fetch: int = 1000) -> Iterator[RawRecord | str]:
+        """Each stored session in order; a string instead for an entry that is not a record."""
+        if self._json is not None:
+            for position, entry in enumerate(self._json, 1):
+                if not isinstance(entry, dict):
+                    yield f"entry {position} of the sessions list is not an object"
+                    continue
+                yield RawRecord(position, entry)
+            return
+        if self.shape == POSTGRES:
+            cursor = self._connection.cursor(name="minsky_sessions")
+            cursor.itersize = fetch
+        else:
+            cursor = self._connection.cursor()
+        cursor.execute("SELECT * FROM sessions ORDER BY session")
+        columns: list[str] | None = None
+        position = 0
+        while rows := cursor.fetchmany(fetch):
+            if columns is None:
+                columns = [_camel(d[0]) for d in cursor.description]
+            for row in rows:
+                position += 1
+                yield RawRecord(position, dict(zip(columns, row, strict=True)))
+
+
+def _json_sessions(path: str) -> list:
+    try:
+        with open(path, "rb") as handle:
+            document = json.load(handle)
+    except OSError as exc:
+        raise MinskySourceError(f"{path} cannot be read: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise MinskySourceError(f"{path} is not valid JSON: {exc}") from None
+    if isinstance(document, dict):
+        document = document.get("sessions", [])
+    if not isinstance(document, list):
+        raise MinskySourceError(f"{path}: `sessions` is not a list of session records")
+    return document
+
+
+def _sqlite_open(path: str) -> sqlite3.Connection:
+    uri = f"file:{quote(os.path.abspath(path))}?mode=ro"
+    try:
+        connection = sqlite3.connect(uri, uri=True)
+        connection.execute("SELECT 1 FROM sessions LIMIT 1")
+    except sqlite3.Error as exc:
+        raise MinskySourceError(f"{path} is not a minsky sessions.db: {exc}") from None
+    return connection
+
+
+def _postgres_open(url: str, password: str | None):
+    import psycopg
+
+    kwargs = {"password": password} if password else {}
+    try:
+        connection = psycopg.connect(url, connect_timeout=10, **kwargs)
+        connection.read_only = True
+        connection.execute("SELECT 1 FROM sessions LIMIT 1")
+    except psycopg.Error as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise MinskySourceError(
+            f"{url_without_password(url)} cannot be read as a minsky database: {reason}"
+        ) from None
+    return connection
+
+
+# --- duplicates -----------------------------------------------------------------------
+
+
+def duplicate_losers(records: list[RawRecord], created_key) -> dict[int, tuple[str, int]]:
+    """{position of a losing record: (its id, position of the winner)}.
+
+    Two records with one id: the later createdAt wins (`created_key(record)` orders them;
+    an unreadable createdAt counts as earliest); on a tie the one stored later wins.
+    """
+    best: dict[str, RawRecord] = {}
+    losers: dict[int, tuple[str, int]] = {}
+    for record in records:
+        sid = record.session_id
+        if not isinstance(sid, str):
+            continue
+        held = best.get(sid)
+        if held is None:
+            best[sid] = record
+            continue
+        if created_key(record) >= created_key(held):
+            losers[held.position] = (sid, record.position)
+            best[sid] = record
+        else:
+            losers[record.position] = (sid, held.position)
+    # A record that lost to a later loser still loses to the final winner.
+    return {pos: (sid, best[sid].position) for pos, (sid, _) in losers.items()}

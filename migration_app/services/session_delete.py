@@ -1,0 +1,148 @@
+"""`session_delete`: sessions leave the store, journaled so that undo brings them back
+(the ao-rs store's `delete`, done undoably).
+
+Each deleted session's row is kept whole in its item's `before`; undo inserts it again.
+What belongs to the session but not to its row stays where it is: its conversation and
+messages (the workspace's; a project may have adopted them) and its work files on disk,
+so a restored session finds them again.
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
+from uuid import UUID
+
+from django.db import transaction
+
+from migration_app.models import MigrationItem, MigrationRun
+from migration_app.services.journal import (
+    ItemRecord,
+    MigrationError,
+    MigrationKind,
+    Planned,
+    UndoResult,
+    migration_items_record,
+    migration_kind_register,
+    migration_run_progress,
+    migration_run_selection_batches,
+    migration_selection_count,
+)
+from projects_app.models import Conversation, Project
+from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session, Workstream
+
+KIND = MigrationRun.Kind.SESSION_DELETE
+BATCH_SIZE = 500
+Outcome = MigrationItem.Outcome
+_FIELDS = list(Session._meta.concrete_fields)
+
+
+def _row(session: Session) -> dict:
+    """The session's every column, as JSON."""
+    row = {}
+    for field in _FIELDS:
+        value = getattr(session, field.attname)
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        elif isinstance(value, UUID):
+            value = str(value)
+        row[field.attname] = value
+    return row
+
+
+def _session(row: dict) -> Session:
+    values = {}
+    for field in _FIELDS:
+        value = row.get(field.attname)
+        values[field.attname] = None if value is None else field.to_python(value)
+    return Session(**values)
+
+
+def session_delete_plan(*, session_ids: Iterable[str]) -> Planned:
+    """The sessions to delete, by id (the caller has already checked it may see them)."""
+    session_ids = sorted(set(session_ids))
+    if not session_ids:
+        raise MigrationError("No session to delete.")
+    total = migration_selection_count(queryset=Session.objects.all(), subject_ids=session_ids)
+    return Planned(params={"batch_size": BATCH_SIZE}, total=total, selection=session_ids)
+
+
+def session_delete_execute(run: MigrationRun) -> dict:
+    for batch in migration_run_selection_batches(run=run, size=run.params["batch_size"]):
+        with transaction.atomic():
+            sessions = {s.pk: s for s in Session.objects.select_for_update().filter(pk__in=batch)}
+            items = [
+                ItemRecord("session", sid, Outcome.MIGRATED, before=_row(sessions[sid]))
+                if sid in sessions
+                else ItemRecord("session", sid, Outcome.SKIPPED, reason="no such session")
+                for sid in batch
+            ]
+            Session.objects.filter(pk__in=list(sessions)).delete()
+            migration_items_record(run=run, items=items)
+        migration_run_progress(run=run, advance=len(sessions))
+    return {}
+
+
+def _restorable(sessions: list[Session], notes: list[str]) -> list[Session]:
+    """The rows as they were, minus links to what is gone or taken since (each noted);
+    three queries whatever the batch size."""
+    projects = set(
+        Project.objects.filter(pk__in={s.project_id for s in sessions}).values_list("pk", flat=True)
+    )
+    wanted = {s.conversation_id for s in sessions if s.conversation_id}
+    free = set(Conversation.objects.filter(pk__in=wanted).values_list("pk", flat=True)) - set(
+        Session.objects.filter(conversation_id__in=wanted).values_list("conversation_id", flat=True)
+    )
+    workstreams = set(
+        Workstream.objects.filter(pk__in={s.workstream_id for s in sessions}).values_list(
+            "pk", flat=True
+        )
+    )
+    for session in sessions:
+        if session.project_id and session.project_id not in projects:
+            notes.append(f"session {session.pk}: project {session.project_id} is gone")
+            session.project_id = None
+        if session.conversation_id and session.conversation_id not in free:
+            notes.append(f"session {session.pk}: its conversation is gone or taken")
+            session.conversation_id = None
+        if session.workstream_id not in workstreams:
+            notes.append(f"session {session.pk}: workstream {session.workstream_id} is gone")
+            session.workstream_id = SCRATCH_WORKSTREAM_ID
+    return sessions
+
+
+def session_delete_undo(run: MigrationRun) -> UndoResult:
+    """Insert every deleted session again, unless its id has been used since."""
+    result = UndoResult()
+    last_id = 0
+    while True:
+        items = list(
+            run.items.filter(outcome=Outcome.MIGRATED, pk__gt=last_id)
+            .order_by("pk")
+            .values_list("pk", "subject_id", "before")[:BATCH_SIZE]
+        )
+        if not items:
+            return result
+        last_id = items[-1][0]
+        with transaction.atomic():
+            taken = set(
+                Session.objects.filter(pk__in=[sid for _, sid, _ in items]).values_list(
+                    "pk", flat=True
+                )
+            )
+            restored = _restorable(
+                [_session(before) for _, sid, before in items if sid not in taken], result.notes
+            )
+            Session.objects.bulk_create(restored, batch_size=BATCH_SIZE)
+            done = [pk for pk, sid, _ in items if sid not in taken]
+            MigrationItem.objects.filter(pk__in=done).update(outcome=Outcome.UNDONE)
+        result.restored += len(done)
+        result.notes.extend(f"session {sid}: the id is in use again" for sid in sorted(taken))
+
+
+migration_kind_register(
+    MigrationKind(
+        KIND,
+        plan=session_delete_plan,
+        execute=session_delete_execute,
+        undo=session_delete_undo,
+    )
+)

@@ -1,0 +1,15 @@
+"""The minsky import benchmark runs end to end (tiny size) and reports against the floor."""
+
+import pytest
+
+from tests.bench.helpers import bench_figures
+from tests.processes import bench_run
+
+
+@pytest.mark.slow
+def test_the_benchmark_imports_re_runs_and_reports_against_the_floor():
+    args = ("--records", "300", "--batch-size", "100", "--rounds", "1")
+    figures = bench_figures("minsky_import", *args)
+    assert figures == {"floor": 300, "first import": 300, "re-run (all skipped)": 300}
+    out = bench_run("minsky_import", *args).stdout
+    assert "floor rows: 300; first import: succeeded, 300 sessions; re-run: 300 skipped" in out
