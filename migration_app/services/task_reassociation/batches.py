@@ -14,6 +14,7 @@ How the writes are made safe:
   "would update" where a real run says "updated".
 """
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -78,23 +79,21 @@ def _apply(rows: Sequence[tuple[str, str, str]], *, now) -> tuple[set[str], dict
 # --- shared batch loop -------------------------------------------------------------------
 
 
-class Tally:
-    """Counts of one run, with capped id and error lists."""
+class Tally(Counter):
+    """Counts of one run (`sessions_<name>`, `stored_<form>`), with capped id and error lists."""
+
+    SESSIONS = ("found", "updated", "would_update", "unchanged", "changed_concurrently",
+                "invalid", "failed")  # fmt: skip
 
     def __init__(self, dry_run: bool):
+        super().__init__()
         self.dry_run = dry_run
-        self.found = self.updated = self.would_update = self.unchanged = 0
-        self.concurrent = self.failed = self.invalid = 0
-        self.plain = self.qualified = 0
         self.sessions: list[str] = []
         self.errors: list[str] = []
 
     def migrated(self, session_id: str) -> None:
         # A dry run reports what it would do apart from what was done (§8 #12).
-        if self.dry_run:
-            self.would_update += 1
-        else:
-            self.updated += 1
+        self["would_update" if self.dry_run else "updated"] += 1
         if len(self.sessions) < LIST_LIMIT:
             self.sessions.append(session_id)
 
@@ -104,15 +103,9 @@ class Tally:
 
     def counts(self) -> dict[str, Any]:
         return {
-            "sessions_found": self.found,
-            "sessions_updated": self.updated,
-            "sessions_would_update": self.would_update,
-            "sessions_unchanged": self.unchanged,
-            "sessions_changed_concurrently": self.concurrent,
-            "sessions_invalid": self.invalid,
-            "sessions_failed": self.failed,
-            "stored_plain": self.plain,
-            "stored_qualified": self.qualified,
+            **{f"sessions_{name}": self[name] for name in self.SESSIONS},
+            "stored_plain": self["plain"],
+            "stored_qualified": self["qualified"],
             "updated_sessions": self.sessions,
             "errors": self.errors,
         }
@@ -128,18 +121,15 @@ def process_batch(
     items: list[ItemRecord] = []
     changes: list[tuple[str, str, str]] = []
     for session_id, stored in rows:
-        tally.found += 1
-        if is_qualified(stored):
-            tally.qualified += 1
-        else:
-            tally.plain += 1
+        tally["found"] += 1
+        tally["qualified" if is_qualified(stored) else "plain"] += 1
         new, reason = target(stored)
         if new is None:
-            tally.invalid += 1
+            tally["invalid"] += 1
             items.append(ItemRecord(SUBJECT, session_id, Outcome.SKIPPED, reason))
         elif new == stored:
             # No-op change: nothing is written (the origin re-wrote it, §8 #12).
-            tally.unchanged += 1
+            tally["unchanged"] += 1
             items.append(ItemRecord(SUBJECT, session_id, Outcome.SKIPPED, f"already {new}"))
         else:
             changes.append((session_id, stored, new))
@@ -155,13 +145,13 @@ def process_batch(
                 )
             )  # fmt: skip
         elif session_id in failed:
-            tally.failed += 1
+            tally["failed"] += 1
             message = f"Failed to update session {session_id}: {failed[session_id]}"
             tally.add_error(message)
             items.append(ItemRecord(SUBJECT, session_id, Outcome.FAILED, message))
         else:
             # Compare-and-set missed: the row changed after we read it; left as it is.
-            tally.concurrent += 1
+            tally["changed_concurrently"] += 1
             items.append(
                 ItemRecord(
                     SUBJECT, session_id, Outcome.SKIPPED,
