@@ -113,3 +113,21 @@ class LegacyImport(MigrationRun):
         proxy = True
         verbose_name = "legacy import"
         verbose_name_plural = "legacy imports"
+
+
+class LegacyLogOffset(models.Model):
+    """How far an append-only legacy log (arawn's messages.jsonl) has been imported.
+
+    Moved in the same transaction as the rows a batch of its lines became, so it is exact
+    after a kill -9; a re-run reads the log from here. `head_sha256` (of the first bytes up
+    to `offset`, at most 4 KiB) tells an appended log from one replaced or truncated.
+    """
+
+    path = models.CharField(max_length=2048, unique=True)
+    offset = models.BigIntegerField(default=0)  # bytes of whole lines imported
+    lines = models.BigIntegerField(default=0)  # lines those bytes hold
+    head_sha256 = models.CharField(max_length=64, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.path} @ {self.offset}"

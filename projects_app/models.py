@@ -34,6 +34,9 @@ class Workspace(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
+    # What a legacy origin kept about the workspace that has no column here (TokenDance:
+    # description, type, owner and team ids, filesystem path, settings, stats).
+    metadata = models.JSONField(default=dict, blank=True)
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="workspaces"
     )
@@ -178,6 +181,10 @@ class Artifact(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
     )
     is_latest = models.BooleanField(default=True)
+    # Fields of an imported artifact that have no column here: TokenDance keeps the bytes
+    # in object storage (`object_storage`: file_path, file_size, preview_url, …) and the
+    # rest of its row under `legacy`; a session file keeps its relative path.
+    extra_data = models.JSONField(default=dict, blank=True)
     created_at = CreatedAtField()
     updated_at = UpdatedAtField()
 

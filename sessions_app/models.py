@@ -35,6 +35,8 @@ class Workstream(models.Model):
     summary = models.TextField(blank=True)
     is_scratch = models.BooleanField(default=False)
     state = models.CharField(max_length=20, choices=State.choices, default=State.ACTIVE)
+    # What an origin knows beyond these fields (arawn: default_model, tags), verbatim.
+    metadata = models.JSONField(default=dict, blank=True)
     created_at = CreatedAtField()
     updated_at = UpdatedAtField()
 

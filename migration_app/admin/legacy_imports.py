@@ -26,13 +26,16 @@ class LegacyImportAdmin(MigrationRunAdmin):
         path = ellipsis_left(run.params.get("path", ""), 40)
         return format_html("{} {}", run.params.get("source", ""), path)
 
-    @admin.display(description="sessions migrated")
-    def sessions(self, run: MigrationRun) -> int:
-        return (run.counts or {}).get("session_migrated", 0)
+    @admin.display(description="sessions")
+    def sessions(self, run: MigrationRun) -> str:
+        """Done work for a real run; a dry run's counts are what it would have done."""
+        count = (run.counts or {}).get("session_migrated", 0)
+        return f"{count:,} planned" if run.dry_run else f"{count:,} migrated"
 
     @admin.display(description="rejected")
-    def rejected(self, run: MigrationRun) -> int:
-        return (run.counts or {}).get(MigrationItem.Outcome.FAILED, 0)
+    def rejected(self, run: MigrationRun) -> str:
+        count = (run.counts or {}).get(MigrationItem.Outcome.FAILED, 0)
+        return f"{count:,} would be" if run.dry_run and count else f"{count:,}"
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         run = self.get_object(request, object_id)

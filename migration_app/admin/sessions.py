@@ -12,15 +12,41 @@ from django.utils.safestring import mark_safe
 from migration_app.admin.attach_workstream import AttachWorkstreamAdminMixin
 from migration_app.admin.migrate_to_project import MigrateToProjectMixin
 from migration_app.admin.reassociate_task import ReassociateTaskAdminMixin
+from migration_app.legacy.status_map import legacy_status_words
 from migration_app.selectors import migration_runs_of_subject
 from sessions_app.admin import SessionAdmin
 from sessions_app.models import Session
+
+
+class LegacyStatusFilter(admin.SimpleListFilter):
+    """The status word the origin itself showed (ao's `merged`, `ci_failed`, …). A fixed
+    list: no DISTINCT over a table of a million sessions to build it."""
+
+    title = "legacy status"
+    parameter_name = "legacy_status"
+
+    def lookups(self, request, model_admin):
+        return [(word, word) for word in legacy_status_words()]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(legacy_status=value) if value else queryset
 
 
 class SessionMigrationAdmin(
     AttachWorkstreamAdminMixin, MigrateToProjectMixin, ReassociateTaskAdminMixin, SessionAdmin
 ):
     actions = ["reassociate_task", "migrate_to_project", "attach_to_workstream"]
+    # Last: a long list of words, below the short filters staff use most.
+    list_filter = [*SessionAdmin.list_filter, LegacyStatusFilter]
+
+    @admin.display(description="state")
+    def state(self, session: Session) -> str:
+        """Ours, and in brackets the word the origin showed when it differs."""
+        shown = f"{session.status} · {session.activity_state}"
+        legacy = session.legacy_status
+        return f"{shown} ({legacy})" if legacy and legacy != session.status else shown
+
     readonly_fields = [*SessionAdmin.readonly_fields, "runs"]
     fieldsets = [*SessionAdmin.fieldsets, ("Migrations", {"fields": ["runs"]})]
 

@@ -10,7 +10,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from migration_app.legacy.ao_ts import SessionFile, _session_file, _sorted_entries
+from migration_app.legacy.ao_decode import utf8_text
 from migration_app.legacy.records import (
     LegacyParseError,
     SessionRecord,
@@ -21,6 +21,7 @@ from migration_app.legacy.records import (
     yaml_load,
 )
 from migration_app.legacy.status_map import ao_rs_status
+from migration_app.legacy.walk import SessionFile, not_a_file_reason, session_file, sorted_entries
 
 _MAPPED_KEYS = frozenset(
     {
@@ -29,32 +30,41 @@ _MAPPED_KEYS = frozenset(
     }
 )  # fmt: skip
 DEFAULT_AGENT = "claude-code"
+CORRUPT_MARK = ".corrupt-"
 
 
 def _yaml_files(directory: str, project_id: str, *, stat: bool = True) -> Iterator[SessionFile]:
-    for entry in _sorted_entries(directory):
+    for entry in sorted_entries(directory):
         name = entry.name
         # `*.yaml.tmp` is an unfinished atomic write; anything else is not a session.
-        corrupt = ".corrupt-" in name
-        if not (name.endswith(".yaml") or corrupt) or not entry.is_file(follow_symlinks=False):
-            continue
-        session_id = name.split(".corrupt-", 1)[0].removesuffix(".yaml")
-        yield _session_file(
-            entry, project_id, session_id, corrupt=corrupt, stat=stat, empty="0-byte file"
-        )
+        if CORRUPT_MARK in name:
+            session_id = name.split(CORRUPT_MARK, 1)[0].removesuffix(".yaml")
+            yield session_file(entry, project_id, session_id, skip="corrupt-marked file")
+        elif name.endswith(".yaml"):
+            skip = not_a_file_reason(entry)
+            yield session_file(entry, project_id, name.removesuffix(".yaml"), skip=skip, stat=stat)
 
 
 def ao_rs_session_files(
     base: str, *, include_archive: bool, stat: bool = True
 ) -> Iterator[SessionFile]:
     """Every session YAML under base, in a stable order; `.archive/` only when asked."""
-    for project in _sorted_entries(base):
+    for project in sorted_entries(base):
         if not project.is_dir() or project.name.startswith("."):
             continue
         yield from _yaml_files(project.path, project.name, stat=stat)
         if include_archive:
             archive = os.path.join(project.path, ".archive")
             yield from _yaml_files(archive, project.name, stat=stat)
+
+
+def is_ao_rs_store(base: str) -> bool:
+    """Whether `base` holds ao-rs session YAML files (stops at the first one)."""
+    found = ao_rs_session_files(base, include_archive=True, stat=False)
+    return next(iter(found), None) is not None
+
+
+AO_RS_EXPECTED = "<project>/<session id>.yaml (the sessions/ directory of ~/.ao-rs)"
 
 
 def is_archive_path(path: str) -> bool:
@@ -74,6 +84,7 @@ def parse_ao_rs_session(
     data: bytes, *, path: str, dir_project_id: str, mtime: float, archived: bool = False
 ) -> SessionRecord:
     """Map one ao-rs session YAML to a SessionRecord (issue 3, "ao-rs source")."""
+    utf8_text(data, path=path)  # a binary file is no YAML document
     raw: Any = yaml_load(data, path=path)
     if not isinstance(raw, dict):
         raise LegacyParseError(path, f"YAML is a {type(raw).__name__}, not a mapping")
@@ -91,15 +102,21 @@ def parse_ao_rs_session(
     if triple is None:
         raise LegacyParseError(path, f"unknown status {status!r} or activity {activity!r}")
     status_word, activity_state, terminated = triple
-    created_ms = raw.get("created_at")
-    if isinstance(created_ms, bool) or not isinstance(created_ms, int) or created_ms < 0:
-        raise LegacyParseError(path, "created_at must be epoch milliseconds (an integer)")
-    try:
-        created_at = from_epoch_ms(created_ms)
-    except (OverflowError, OSError, ValueError):
-        raise LegacyParseError(path, f"created_at {created_ms} is out of range") from None
-    agent = _opt_text(raw, "agent", path=path) if "agent" in raw else DEFAULT_AGENT
     touched = from_mtime(mtime)
+    notes: list[str] = []
+    created_ms = raw.get("created_at")
+    if created_ms is None or created_ms == 0:
+        # 0 (or no value) is unknown, not 1970.
+        created_at = touched
+        notes.append(f"created_at is {created_ms!r}: the file's modification time is used")
+    elif isinstance(created_ms, bool) or not isinstance(created_ms, int) or created_ms < 0:
+        raise LegacyParseError(path, "created_at must be epoch milliseconds (an integer)")
+    else:
+        try:
+            created_at = from_epoch_ms(created_ms)
+        except (OverflowError, OSError, ValueError):
+            raise LegacyParseError(path, f"created_at {created_ms} is out of range") from None
+    agent = _opt_text(raw, "agent", path=path) if "agent" in raw else DEFAULT_AGENT
     metadata = {k: v for k, v in raw.items() if k not in _MAPPED_KEYS}
     agent_session_id = ""
     agent_config = raw.get("agent_config")
@@ -132,4 +149,5 @@ def parse_ao_rs_session(
         workspace_path=_opt_text(raw, "workspace_path", path=path),
         archived_at=touched if archived else None,
         metadata=json_safe(metadata, path=path),
+        notes=notes,
     )

@@ -20,9 +20,9 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from functools import partial
 
-from migration_app.legacy.ao_ts import SessionFile
-from migration_app.legacy.reading import session_files_prepare
+from migration_app.legacy.reading import DEFAULT_MAX_FILE_BYTES, session_files_prepare
 from migration_app.legacy.rows import SessionRowFormat
+from migration_app.legacy.walk import SessionFile
 
 
 def usable_cores() -> int:
@@ -49,11 +49,21 @@ class ParseAhead:
     """`submit(files)` now, `.result()` later: one ParsedSession or LegacyParseError per file."""
 
     def __init__(
-        self, *, source: str, enabled: bool, row_format: SessionRowFormat, claude_home: str
+        self,
+        *,
+        source: str,
+        enabled: bool,
+        row_format: SessionRowFormat,
+        claude_home: str,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     ):
         self.enabled = enabled
         self._parse = partial(
-            session_files_prepare, source=source, row_format=row_format, claude_home=claude_home
+            session_files_prepare,
+            source=source,
+            row_format=row_format,
+            claude_home=claude_home,
+            max_file_bytes=max_file_bytes,
         )
         self.pool: ProcessPoolExecutor | None = None
 

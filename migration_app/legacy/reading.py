@@ -7,28 +7,59 @@ Pure over files and free of Django, so a helper process can run it (see
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Sequence
 
 from migration_app.legacy import ao_rs, ao_ts
-from migration_app.legacy.records import LegacyParseError, SessionRecord, SkippedFile
+from migration_app.legacy.records import (
+    LegacyParseError,
+    SessionRecord,
+    SkippedFile,
+    exception_text,
+)
 from migration_app.legacy.rows import ParsedSession, SessionRowFormat, session_parsed
 from migration_app.legacy.transcripts import CachedRealpath, transcript_source, wants_transcript
+from migration_app.legacy.walk import SessionFile
+
+DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
-def session_file_parse(*, source: str, file: ao_ts.SessionFile) -> SessionRecord | SkippedFile:
+def _read(path: str, max_bytes: int) -> tuple[bytes, float]:
+    """The file's bytes and mtime; a file over `max_bytes` is refused before it is read,
+    and anything but a regular file (a FIFO put there since the walk) is never waited on."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise LegacyParseError(path, f"cannot read: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise LegacyParseError(path, "not a regular file")
+        if info.st_size > max_bytes:
+            raise LegacyParseError(
+                path,
+                f"file is {info.st_size:,} bytes, more than --max-file-bytes {max_bytes:,}; "
+                "not read",
+            )
+        try:
+            return handle.read(max_bytes + 1), info.st_mtime
+        except OSError as exc:
+            raise LegacyParseError(path, f"cannot read: {exc.strerror or exc}") from None
+
+
+def session_file_parse(
+    *, source: str, file: SessionFile, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+) -> SessionRecord | SkippedFile:
     """The file's session, or SkippedFile for an empty one; LegacyParseError names the
     file and why it cannot be imported. Size and mtime are read from the open file, so
     the walk need not stat every file."""
-    try:
-        with open(file.path, "rb") as handle:
-            mtime = os.fstat(handle.fileno()).st_mtime
-            data = handle.read()
-    except OSError as exc:
-        raise LegacyParseError(file.path, f"cannot read: {exc.strerror or exc}") from None
+    data, mtime = _read(file.path, max_file_bytes)
+    if len(data) > max_file_bytes:  # grew since the fstat
+        raise LegacyParseError(file.path, f"file is more than --max-file-bytes {max_file_bytes:,}")
     if not data:
         return SkippedFile(file.path, "0-byte file")
     if source == "ao":
-        return ao_ts.parse_ao_session(
+        record = ao_ts.parse_ao_session(
             data,
             path=file.path,
             session_id=file.session_id,
@@ -36,41 +67,56 @@ def session_file_parse(*, source: str, file: ao_ts.SessionFile) -> SessionRecord
             mtime=mtime,
             json_only=file.path.endswith(".json"),
             archived=file.archived,
+            project_from_file=file.project_from_file,
         )
-    return ao_rs.parse_ao_rs_session(
-        data,
-        path=file.path,
-        dir_project_id=file.project_id,
-        mtime=mtime,
-        archived=ao_rs.is_archive_path(file.path),
-    )
+    else:
+        record = ao_rs.parse_ao_rs_session(
+            data,
+            path=file.path,
+            dir_project_id=file.project_id,
+            mtime=mtime,
+            archived=ao_rs.is_archive_path(file.path),
+        )
+    if file.note:
+        record.notes.insert(0, file.note)
+    return record
 
 
 def session_files_parse(
-    *, source: str, files: Sequence[ao_ts.SessionFile]
+    *,
+    source: str,
+    files: Sequence[SessionFile],
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
 ) -> list[SessionRecord | SkippedFile | LegacyParseError]:
-    """One result per file, in order: a bad file is a result, never an exception."""
+    """One result per file, in order: a bad file is a result, never an exception — any
+    exception while reading one file rejects that file with its class and message."""
     results: list[SessionRecord | SkippedFile | LegacyParseError] = []
     for file in files:
         try:
-            results.append(session_file_parse(source=source, file=file))
+            results.append(
+                session_file_parse(source=source, file=file, max_file_bytes=max_file_bytes)
+            )
         except LegacyParseError as exc:
             results.append(exc)
+        except Exception as exc:  # noqa: BLE001 - the per-file boundary
+            results.append(LegacyParseError(file.path, exception_text(exc)))
     return results
 
 
 def session_files_prepare(
     *,
     source: str,
-    files: Sequence[ao_ts.SessionFile],
+    files: Sequence[SessionFile],
     row_format: SessionRowFormat,
     claude_home: str,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
 ) -> list[ParsedSession | SkippedFile | LegacyParseError]:
     """As session_files_parse, each session reduced to what the importer needs: its row,
     and where its Claude Code transcript is (looked up under `claude_home`)."""
     realpath = CachedRealpath()
     results: list[ParsedSession | SkippedFile | LegacyParseError] = []
-    for result in session_files_parse(source=source, files=files):
+    parsed = session_files_parse(source=source, files=files, max_file_bytes=max_file_bytes)
+    for result in parsed:
         if not isinstance(result, SessionRecord):
             results.append(result)
             continue
@@ -84,10 +130,12 @@ def session_files_prepare(
             )
             found = os.path.isfile(transcript)
         try:
-            parsed = session_parsed(
+            prepared = session_parsed(
                 result, row_format, transcript_source=transcript, transcript_source_found=found
             )
         except RecursionError:  # metadata nested just below the decoder's limit
-            parsed = LegacyParseError(result.source_path, "values are nested too deeply")
-        results.append(parsed)
+            prepared = LegacyParseError(result.source_path, "values are nested too deeply")
+        except Exception as exc:  # noqa: BLE001 - the per-file boundary
+            prepared = LegacyParseError(result.source_path, exception_text(exc))
+        results.append(prepared)
     return results

@@ -71,6 +71,8 @@ class SessionRecord:
     completed_at: dt.datetime | None = None
     archived_at: dt.datetime | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    # What the operator should read on the session's item (a fallback taken, a rename).
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -190,3 +192,12 @@ def yaml_load(data: bytes, *, path: str) -> Any:
         raise LegacyParseError(path, f"invalid YAML: {exc}") from None
     except RecursionError:
         raise LegacyParseError(path, "invalid YAML: nested too deeply") from None
+    except Exception as exc:  # noqa: BLE001 - a value PyYAML cannot build (2026-13-45, …)
+        raise LegacyParseError(path, f"invalid YAML value: {exception_text(exc)}") from None
+
+
+def exception_text(exc: BaseException) -> str:
+    """`Class: message` of an exception, never empty (MemoryError has no message)."""
+    message = str(exc).strip()
+    name = type(exc).__name__
+    return f"{name}: {message[:500]}" if message else name

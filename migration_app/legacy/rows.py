@@ -124,6 +124,8 @@ class ParsedSession(NamedTuple):
     # for) and whether a file was there when the session was read.
     transcript_source: str = ""
     transcript_source_found: bool = False
+    # What the session's item should say (SessionRecord.notes).
+    notes: tuple[str, ...] = ()
 
 
 def session_parsed(
@@ -147,4 +149,5 @@ def session_parsed(
         row=session_row_values(record, row_format),
         transcript_source=transcript_source,
         transcript_source_found=transcript_source_found,
+        notes=tuple(record.notes),
     )

@@ -104,6 +104,62 @@ def ao_flat_status(status: str) -> StatusTriple | None:
     return _AO_FLAT.get(status)
 
 
+# What ao shows for a file with neither lifecycle nor status (ao's reader answers
+# "unknown"; the file ao rewrites after quarantining a corrupt one is such a file).
+AO_UNKNOWN_STATUS = "unknown"
+AO_UNKNOWN: StatusTriple = ("pending", "idle", False)
+
+_AO_TERMINATED_WORD = {
+    "manually_killed": "killed",
+    "runtime_lost": "killed",
+    "auto_cleanup": "cleanup",
+    "pr_merged": "cleanup",
+    "error_in_process": "errored",
+    "probe_failure": "errored",
+}
+_AO_OPEN_PR_WORD = {
+    "ci_failing": "ci_failed",
+    "changes_requested": "changes_requested",
+    "review_pending": "review_pending",
+    "approved": "approved",
+    "merge_ready": "mergeable",
+}
+
+
+def _ao_pr_state(pr: object, *, pr_url: str, stored_status: str) -> tuple[str, str]:
+    """(state, reason) of the lifecycle's PR; a part the file lacks is filled in as ao's
+    reader synthesises it from the flat `pr` URL and `status` (legacy-formats §1.6)."""
+    if not pr_url:
+        synthesized = ("merged", "merged") if stored_status == "merged" else ("none", "")
+    elif stored_status == "merged":
+        synthesized = ("merged", "merged")
+    else:
+        synthesized = ("open", "in_progress")
+    pr = pr if isinstance(pr, dict) else {}
+    state = pr["state"] if isinstance(pr.get("state"), str) else synthesized[0]
+    reason = pr["reason"] if isinstance(pr.get("reason"), str) else synthesized[1]
+    return state, reason
+
+
+def ao_derived_status(
+    state: str, reason: str | None, pr: object, *, pr_url: str = "", stored_status: str = ""
+) -> str:
+    """The status word ao itself shows for a lifecycle (`deriveLegacyStatus`, §1.7): the
+    session state, refined by the termination reason or, for idle/working, the PR."""
+    if state == "not_started":
+        return "spawning"
+    if state == "terminated":
+        return _AO_TERMINATED_WORD.get(reason or "", "terminated")
+    if state not in ("idle", "working"):
+        return state  # needs_input, stuck, done, detecting
+    pr_state, pr_reason = _ao_pr_state(pr, pr_url=pr_url, stored_status=stored_status)
+    if pr_state == "merged":
+        return "merged"
+    if pr_state == "open":
+        return _AO_OPEN_PR_WORD.get(pr_reason, "pr_open")
+    return state
+
+
 def ao_rs_status(status: str, activity: str | None) -> StatusTriple | None:
     """ao-rs status + optional activity; `exited` activity terminates a live status."""
     triple = _AO_RS_STATUS.get(status)
@@ -153,3 +209,9 @@ def tokendance_status(status: str) -> StatusTriple | None:
 def arawn_status(*, ended: bool) -> StatusTriple:
     """arawn stores no status word: a session with `ended_at` has ended, any other runs."""
     return _COMPLETED if ended else _RUNNING_IDLE
+
+
+def legacy_status_words() -> list[str]:
+    """Every word a legacy reader stores in `legacy_status`, for a fixed filter list."""
+    words = AO_FLAT_STATUSES | AO_RS_STATUSES | {AO_UNKNOWN_STATUS} | set(_MINSKY)
+    return sorted(words | set(_TOKENDANCE))

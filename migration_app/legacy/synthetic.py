@@ -50,6 +50,19 @@ def _write(path: str, data: bytes, mtime: int) -> None:
     os.utime(path, (BASE_EPOCH + mtime, BASE_EPOCH + mtime))
 
 
+# PR states a lifecycle carries (ao shows idle/working sessions by them: ci_failed, merged…).
+_PR_STATES = [
+    ("none", "not_created"), ("open", "ci_failing"), ("open", "review_pending"),
+    ("merged", "merged"), ("open", "merge_ready"), ("none", "not_created"),
+]  # fmt: skip
+
+
+def _pr(index: int) -> dict:
+    state, reason = _PR_STATES[index % len(_PR_STATES)]
+    url = f"https://github.com/acme/app/pull/{index}" if state != "none" else None
+    return {"state": state, "reason": reason, "number": index if url else None, "url": url}
+
+
 def _ao_session(rng: random.Random, index: int, project: str, worktrees: str) -> dict:
     agent = _AGENTS[index % len(_AGENTS)] if index % 7 else "claude-code"
     state = _STATES[index % len(_STATES)]
@@ -84,7 +97,7 @@ def _ao_session(rng: random.Random, index: int, project: str, worktrees: str) ->
             "terminatedAt": None,
             "lastTransitionAt": _iso(index * 60 + 30),
         },
-        "pr": {"state": "none", "reason": "not_created", "number": None, "url": None},
+        "pr": _pr(index),
         "runtime": {"state": "alive", "reason": "process_running", "lastObservedAt": None},
     }
     shape = index % 5
@@ -126,6 +139,7 @@ def ao_tree_generate(
             f"    path: /srv/{project}",
             f"    defaultBranch: {'main' if p % 2 else 'develop'}",
             f"    sessionPrefix: {project}",
+            *([f"    registeredAt: {BASE_EPOCH - 86_400 * (p + 1)}"] if p % 2 == 0 else []),
             "    agentConfig:",
             f"      permissions: {['permissionless', 'suggest', 'auto-edit'][p % 3]}",
             "    tracker:",
@@ -196,8 +210,12 @@ def ao_tree_generate(
             _write(os.path.join(sessions_dir, name), data, 2)
         tree.rejected += len(bad)
         _write(os.path.join(sessions_dir, "reserved-9.json"), b"", 2)
-        _write(os.path.join(sessions_dir, "x-3.json.corrupt-20260101"), b"{}", 2)
+        # ao met corrupt JSON: it kept it aside and rewrote the file with branch and worktree.
+        _write(os.path.join(sessions_dir, "x-3.json.corrupt-1767225600123"), b'{"bra', 2)
+        rewritten = {"branch": "feat/x-3", "worktree": os.path.join(data_dir_worktrees, "x-3")}
+        _write(os.path.join(sessions_dir, "x-3.json"), json.dumps(rewritten).encode(), 2)
         tree.skipped_files += 2
+        tree.sessions += 1
     return tree
 
 

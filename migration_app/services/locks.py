@@ -9,6 +9,7 @@
 """
 
 import fcntl
+import hashlib
 import os
 import zlib
 from collections.abc import Callable
@@ -39,7 +40,7 @@ def file_lock_try(name: str, *, directory: Path | None = None) -> FileLock | Non
     The holder unlinks the file before letting go, so a waiter that opened the old file
     re-checks that the name still points at the inode it locked, and retries otherwise.
     """
-    path = (directory or _lock_dir()) / name
+    path = (directory or _lock_dir()) / lock_file_name(name)
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
@@ -54,6 +55,20 @@ def file_lock_try(name: str, *, directory: Path | None = None) -> FileLock | Non
         if same:
             return FileLock(fd, path)
         os.close(fd)
+
+
+NAME_MAX = 255  # bytes in one path component (Linux, macOS)
+
+
+def lock_file_name(name: str) -> str:
+    """`name` itself when it fits one path component; a longer one (a 250-character legacy
+    session id in `attach-session-<id>.lock`) keeps its start and ends in a digest of the
+    whole name, so it stays one stable name per lock and never collides with a short one."""
+    if len(os.fsencode(name)) <= NAME_MAX:
+        return name
+    digest = hashlib.sha256(os.fsencode(name)).hexdigest()
+    head = os.fsencode(name)[: NAME_MAX - len(digest) - 6].decode("utf-8", "ignore")
+    return f"{head}~{digest}.lock"
 
 
 def file_lock_release(lock: FileLock | None) -> None:

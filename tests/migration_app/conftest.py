@@ -48,3 +48,7 @@ def claude_home(tmp_path):
 @pytest.fixture
 def ao_tree(tmp_path, claude_home, data_dir):
     return ao_tree_generate(str(tmp_path / "ao"), sessions=120, claude_home=str(claude_home))
+
+
+# TokenDance source databases (a SQLite file, a scratch PostgreSQL database).
+from tests.migration_app.tokendance_helpers import make_source, make_sqlite_source  # noqa: E402, F401

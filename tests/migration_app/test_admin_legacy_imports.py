@@ -50,3 +50,18 @@ def test_a_run_page_lists_rejected_files_with_their_reasons(staff_client, legacy
 def test_anonymous_users_are_sent_to_the_login(client, legacy_run):
     response = client.get(reverse("admin:migration_app_legacyimport_changelist"))
     assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_a_dry_runs_counts_read_as_planned_not_done(staff_client, tmp_path, data_dir):
+    tree = ao_tree_generate(str(tmp_path / "dry"), sessions=12)
+    dry = migration_run_dispatch(
+        kind=MigrationRun.Kind.LEGACY_IMPORT, source="ao", location=tree.root, dry_run=True,
+        claude_home=str(tmp_path / "c"),
+    )  # fmt: skip
+    planned = dry.counts["session_migrated"]
+    response = staff_client.get(reverse("admin:migration_app_legacyimport_changelist"))
+    page = response.content.decode()
+    assert f"{planned} planned" in page
+    assert f"{planned} migrated" not in page
+    run_page = staff_client.get(reverse("admin:migration_app_legacyimport_change", args=[dry.pk]))
+    assert "Planned counts (a dry run: nothing was written)" in run_page.content.decode()

@@ -122,6 +122,9 @@ def test_archived_sessions_are_terminated_and_archived():
         (MINIMAL.replace("branch: ao-3f1c0a2e", "branch: 123"), "branch must be a string"),
         (MINIMAL.replace("id: 3f1c", "id: [3f1c]\nx: 3f1c"), "id is missing"),
         (MINIMAL + "activity: dancing\n", "unknown status"),
+        # Values PyYAML cannot build raise other exceptions than YAMLError.
+        (MINIMAL + "when: 2026-13-45\n", "invalid YAML value: ValueError"),
+        (MINIMAL + "big: " + "9" * 5000 + "\n", "invalid YAML value: ValueError"),
     ],
 )
 def test_unreadable_yaml_is_rejected_with_a_reason(text, reason):
@@ -169,3 +172,17 @@ def test_a_prompt_with_many_brackets_still_reads():
     brackets = "[" * 1_500  # past the C parser's limit: read by the Python parser
     record = parse(MINIMAL.replace("task: fix it", f"task: '{brackets}'"))
     assert record.prompt == brackets
+
+
+@pytest.mark.parametrize("value", ["0", None])
+def test_created_at_zero_or_absent_is_unknown_not_1970(value):
+    text = MINIMAL.replace("created_at: 1767225600000", f"created_at: {value}" if value else "")
+    record = parse(text)
+    assert record.created_at == dt.datetime.fromtimestamp(MTIME, UTC)  # the file's mtime
+    assert "created_at" in record.notes[0] and "modification time" in record.notes[0]
+
+
+@pytest.mark.parametrize("data", [b"\x89PNG\r\n\x1a\n\x00\x00\x00", b"id: x\xff\xfe\n"])
+def test_a_binary_file_is_rejected_as_not_utf8_text(data):
+    with pytest.raises(LegacyParseError, match="not UTF-8 text"):
+        parse_ao_rs_session(data, path="/s/demo/x.yaml", dir_project_id="demo", mtime=MTIME)

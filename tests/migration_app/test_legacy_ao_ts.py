@@ -1,62 +1,14 @@
-"""The ao legacy reader (legacy-formats.md §1.9, §2.8 checklists); no database."""
+"""The ao reader's sessions (legacy-formats.md §1.4–§1.9): mapping, the status ao shows,
+the quarantine rewrite, rejects, the V2 walk; no database."""
 
 import datetime as dt
 import json
-import os
-import subprocess
-from pathlib import Path
 
 import pytest
 
-from migration_app.legacy.ao_ts import (
-    ao_session_files,
-    git_origin_url,
-    parse_ao_config,
-    parse_ao_registered,
-    parse_ao_session,
-)
+from migration_app.legacy.ao_ts import ao_session_files
 from migration_app.legacy.records import LegacyParseError, project_id_problem, trailing_num
-from sessions_app.models import HARNESSES
-
-# The origin's example configs, in shared/ beside the checkout (CI) or the workplace's copy.
-_FIXTURE_PATH = Path("fixtures/origin/ao/examples")
-FIXTURES = next(
-    (
-        root / _FIXTURE_PATH
-        for root in (Path(__file__).resolve().parents[3] / "shared", Path("/work/shared"))
-        if (root / _FIXTURE_PATH).is_dir()
-    ),
-    Path("/work/shared") / _FIXTURE_PATH,
-)
-MTIME = 1_767_225_600.0  # 2026-01-01T00:00:00Z
-UTC = dt.UTC
-
-
-def parse(data, session_id="app-7", project_id="app", json_only=True):
-    if isinstance(data, dict):
-        data = json.dumps(data).encode()
-    return parse_ao_session(
-        data,
-        path=f"/x/{session_id}.json",
-        session_id=session_id,
-        project_id=project_id,
-        mtime=MTIME,
-        json_only=json_only,
-    )
-
-
-def lifecycle(state="working", reason="task_in_progress", **session):
-    return {
-        "version": 2,
-        "session": {"kind": "worker", "state": state, "reason": reason, **session},
-        "pr": {"state": "none", "reason": "not_created"},
-        "runtime": {"state": "alive", "reason": "process_running", "lastObservedAt": None},
-    }
-
-
-def touch(path: Path, data: bytes = b"{}") -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+from tests.migration_app.ao_helpers import MTIME, UTC, lifecycle, parse, touch
 
 
 def test_a_real_shaped_v2_orchestrator_record_maps_every_column():
@@ -96,28 +48,96 @@ def test_a_real_shaped_v2_orchestrator_record_maps_every_column():
 
 
 @pytest.mark.parametrize(
-    "state, reason, expected",
+    "state, reason, expected, shows",
     [
-        ("not_started", None, ("pending", "idle", False)),
-        ("working", None, ("running", "active", False)),
-        ("idle", None, ("running", "idle", False)),
-        ("detecting", None, ("running", "idle", False)),
-        ("stuck", None, ("running", "idle", False)),
-        ("needs_input", None, ("running", "waiting_input", False)),
-        ("done", None, ("completed", "exited", True)),
-        ("terminated", "manually_killed", ("cancelled", "exited", True)),
-        ("terminated", "runtime_lost", ("cancelled", "exited", True)),
-        ("terminated", "error_in_process", ("failed", "exited", True)),
-        ("terminated", "probe_failure", ("failed", "exited", True)),
-        ("terminated", "pr_merged", ("completed", "exited", True)),
-        ("terminated", "auto_cleanup", ("completed", "exited", True)),
-        ("terminated", "agent_process_exited", ("cancelled", "exited", True)),
+        ("not_started", None, ("pending", "idle", False), "spawning"),
+        ("working", None, ("running", "active", False), "working"),
+        ("idle", None, ("running", "idle", False), "idle"),
+        ("detecting", None, ("running", "idle", False), "detecting"),
+        ("stuck", None, ("running", "idle", False), "stuck"),
+        ("needs_input", None, ("running", "waiting_input", False), "needs_input"),
+        ("done", None, ("completed", "exited", True), "done"),
+        ("terminated", "manually_killed", ("cancelled", "exited", True), "killed"),
+        ("terminated", "runtime_lost", ("cancelled", "exited", True), "killed"),
+        ("terminated", "error_in_process", ("failed", "exited", True), "errored"),
+        ("terminated", "probe_failure", ("failed", "exited", True), "errored"),
+        ("terminated", "pr_merged", ("completed", "exited", True), "cleanup"),
+        ("terminated", "auto_cleanup", ("completed", "exited", True), "cleanup"),
+        ("terminated", "agent_process_exited", ("cancelled", "exited", True), "terminated"),
     ],
 )
-def test_lifecycle_states_follow_the_status_vocabulary(state, reason, expected):
+def test_lifecycle_states_follow_the_status_vocabulary(state, reason, expected, shows):
+    """status/activity/scope from the state (DESIGN.md); legacy_status is what ao shows."""
     record = parse({"lifecycle": lifecycle(state, reason)})
     assert (record.status, record.activity_state, record.is_terminated) == expected
-    assert record.legacy_status == state
+    assert record.legacy_status == shows
+
+
+@pytest.mark.parametrize(
+    "state, pr, shows",
+    [
+        ("idle", ("merged", "merged"), "merged"),
+        ("working", ("merged", "merged"), "merged"),
+        ("idle", ("open", "ci_failing"), "ci_failed"),
+        ("working", ("open", "changes_requested"), "changes_requested"),
+        ("idle", ("open", "review_pending"), "review_pending"),
+        ("idle", ("open", "approved"), "approved"),
+        ("working", ("open", "merge_ready"), "mergeable"),
+        ("idle", ("open", "in_progress"), "pr_open"),
+        ("idle", ("closed", "closed_unmerged"), "idle"),
+        ("needs_input", ("merged", "merged"), "needs_input"),  # only idle/working look at the PR
+    ],
+)
+def test_idle_and_working_show_their_pr_state_as_ao_does(state, pr, shows):
+    record = parse({"lifecycle": lifecycle(state, pr=pr)})
+    assert record.legacy_status == shows
+    # The session state still decides status and scope: a merged PR does not end it.
+    assert not record.is_terminated and record.status == "running"
+    assert record.metadata["lifecycle"]["pr"] == {"state": pr[0], "reason": pr[1]}
+
+
+def test_a_lifecycle_without_its_pr_part_reads_the_pr_from_the_flat_keys():
+    """ao fills a missing `pr` part from the flat `pr` URL and `status`."""
+    life = lifecycle("idle")
+    del life["pr"]
+    assert parse({"lifecycle": life}).legacy_status == "idle"
+    with_url = parse({"lifecycle": life, "pr": "https://github.com/a/b/pull/1"})
+    assert with_url.legacy_status == "pr_open"
+    merged = parse({"lifecycle": life, "pr": "https://github.com/a/b/pull/1", "status": "merged"})
+    assert merged.legacy_status == "merged"
+
+
+def test_the_file_ao_rewrites_after_quarantine_reads_as_unknown():
+    """No lifecycle, no status: ao lists the session with status `unknown`."""
+    record = parse({"branch": "feat/x", "worktree": "/w/x"})
+    assert record.legacy_status == "unknown"
+    assert (record.status, record.activity_state, record.is_terminated) == (
+        "pending", "idle", False,
+    )  # fmt: skip
+    assert record.branch == "feat/x" and record.workspace_path == "/w/x"
+    assert parse({"status": "unknown"}).legacy_status == "unknown"  # ao's word, kept
+
+
+def test_the_walk_names_the_quarantined_sibling(tmp_path):
+    sessions = tmp_path / "projects/app/sessions"
+    touch(sessions / "app-1.json", b'{"branch": "b", "worktree": "/w"}')
+    touch(sessions / "app-1.json.corrupt-1767225700123", b'{"bra')
+    touch(sessions / "app-1.json.lock", b"")
+    files = {f.path.rsplit("/", 1)[1]: f for f in ao_session_files(str(tmp_path))}
+    assert set(files) == {"app-1.json", "app-1.json.corrupt-1767225700123"}
+    assert "app-1.json.corrupt-1767225700123" in files["app-1.json"].note
+    assert files["app-1.json.corrupt-1767225700123"].skip_reason == "corrupt-marked file"
+
+
+def test_an_archived_lifecycle_is_terminated_as_migrate_storage_flattens_it():
+    working = parse({"lifecycle": lifecycle("working")}, archived=True)
+    assert working.is_terminated and working.status == "cancelled"
+    assert working.legacy_status == "terminated"  # reason kept: not a kill
+    killed = parse({"lifecycle": lifecycle("idle", "manually_killed")}, archived=True)
+    assert killed.legacy_status == "killed"
+    done = parse({"lifecycle": lifecycle("done", "research_complete")}, archived=True)
+    assert done.legacy_status == "done" and done.status == "completed"
+    assert parse({"branch": "b"}, archived=True).legacy_status == "terminated"
 
 
 @pytest.mark.parametrize(
@@ -235,7 +255,7 @@ def test_null_means_absent():
         (b'{"status": "working", "x": NaN}', "invalid JSON"),
         (b'{"status": "teleporting"}', "unknown status"),
         (b'{"lifecycle": {"session": {"state": "flying"}}}', "unknown lifecycle state"),
-        (b'{"agent": "codex"}', "no lifecycle and no status"),
+        (b'{"status": 3}', "status must be a string"),
         (b"\xff\xfe", "not UTF-8"),
         (b'{"status": "working", "createdAt": "yesterday"}', "not an ISO-8601"),
     ],
@@ -244,20 +264,6 @@ def test_unreadable_files_are_rejected_with_a_reason(data, reason):
     with pytest.raises(LegacyParseError) as info:
         parse(data)
     assert reason in info.value.reason and info.value.path == "/x/app-7.json"
-
-
-def test_v1_key_value_files_are_read_and_unknown_keys_preserved():
-    text = (
-        "worktree=/w/app-3\nbranch=feat/x\nstatus=working\nprAutoDetect=on\n"
-        "dashboardPort=3000\nagent=claude-code\nclaudeSessionUuid=u-3\n"
-        f"lifecycle={json.dumps(lifecycle('idle'))}\n"
-    )
-    record = parse(text.encode(), session_id="app-3", json_only=False)
-    assert record.branch == "feat/x" and record.legacy_status == "idle"
-    assert record.metadata["prAutoDetect"] == "on" and record.metadata["dashboardPort"] == "3000"
-    assert record.agent_session_id == "u-3"
-    with pytest.raises(LegacyParseError, match="key=value"):
-        parse(b"status=working\njust words\n", session_id="app-3", json_only=False)
 
 
 def test_bool_and_legacy_string_pr_auto_detect_and_dashboard_forms_round_trip():
@@ -309,166 +315,6 @@ def test_walk_finds_v2_and_v1_sessions_and_marks_skips(tmp_path):
 )
 def test_project_id_rule_is_both_the_legacy_rule_and_the_rewrite_gate(project_id, ok):
     assert (project_id_problem(project_id) is None) == ok
-
-
-def registered_json(*entries):
-    return json.dumps({"version": 1, "projects": list(entries)}).encode()
-
-
-def test_config_projects_with_registered_at_from_registry_then_mtime():
-    config = b"""
-projects:
-  alpha: {path: /srv/alpha, name: Alpha, defaultBranch: develop}
-  beta: {path: /srv/beta, displayName: Beta Display, name: Beta}
-  gamma: {path: /srv/gamma}
-"""
-    registered = parse_ao_registered(
-        registered_json(
-            {
-                "path": "/srv/elsewhere",
-                "addedAt": "2026-01-02T00:00:00Z",
-                "configProjectKey": "alpha",
-            },
-            {"path": "/srv/beta", "addedAt": "2026-01-03T00:00:00Z"},
-            {"path": "/srv/delta", "addedAt": "2026-01-04T00:00:00Z", "id": "delta"},
-        ),
-        path="registered.json",
-    )
-    results = parse_ao_config(
-        config, path="config.yaml", mtime=MTIME, registered=registered, harnesses=HARNESSES
-    )
-    by_id = {r.id: r for r in results}
-    assert by_id["alpha"].registered_at == dt.datetime(2026, 1, 2, tzinfo=UTC)  # by key
-    assert by_id["beta"].registered_at == dt.datetime(2026, 1, 3, tzinfo=UTC)  # by path
-    assert by_id["gamma"].registered_at == dt.datetime.fromtimestamp(MTIME, UTC)  # mtime
-    assert (by_id["alpha"].title, by_id["beta"].title, by_id["gamma"].title) == (
-        "Alpha", "Beta Display", "gamma",
-    )  # fmt: skip
-    assert by_id["alpha"].config == {"defaultBranch": "develop"}
-    assert by_id["gamma"].config is None
-    # A registered project config.yaml does not list is a project too.
-    assert by_id["delta"].path == "/srv/delta"
-
-
-@pytest.mark.parametrize(
-    "permissions, mapped, lossy",
-    [
-        ("permissionless", "bypass-permissions", False),
-        ("skip", "bypass-permissions", False),
-        ("auto-edit", "accept-edits", False),
-        ("default", "default", False),
-        ("suggest", "default", True),
-        ("weird", "default", True),
-    ],
-)
-def test_permission_map_and_its_lossy_notes(permissions, mapped, lossy):
-    config = f"projects:\n  app:\n    path: /a\n    agentConfig: {{permissions: {permissions}}}\n"
-    (record,) = parse_ao_config(
-        config.encode(), path="c", mtime=MTIME, registered=[], harnesses=HARNESSES
-    )
-    assert record.config == {"agentConfig": {"permissions": mapped}}
-    assert any("lossy" in note for note in record.notes) == lossy
-
-
-def test_config_blob_keeps_verbatim_fields_filters_harnesses_and_notes_dropped_fields():
-    config = b"""
-projects:
-  app:
-    path: /a
-    defaultBranch: main
-    sessionPrefix: ap
-    env: {A: "1"}
-    symlinks: [.env]
-    postCreate: [pnpm i]
-    worker: {agent: codex, agentConfig: {model: o3}}
-    orchestrator: {agent: some-unknown-agent}
-    tracker: {plugin: github}
-    reactions: {ci: fix}
-"""
-    (record,) = parse_ao_config(config, path="c", mtime=MTIME, registered=[], harnesses=HARNESSES)
-    assert record.config == {
-        "sessionPrefix": "ap",
-        "env": {"A": "1"},
-        "symlinks": [".env"],
-        "postCreate": ["pnpm i"],
-        "worker": {"agent": "codex", "agentConfig": {"model": "o3"}},
-    }
-    assert any("some-unknown-agent" in n for n in record.notes)
-    assert any("tracker" in n and "reactions" in n for n in record.notes)
-
-
-def test_a_bad_project_entry_does_not_hide_the_others():
-    config = b"projects:\n  ok: {path: /a}\n  bad: [1, 2]\n  typed: {path: 5}\n"
-    results = parse_ao_config(config, path="c", mtime=MTIME, registered=[], harnesses=HARNESSES)
-    assert [type(r).__name__ for r in results] == [
-        "ProjectRecord", "LegacyParseError", "LegacyParseError",
-    ]  # fmt: skip
-
-
-def test_invalid_yaml_config_is_an_error():
-    with pytest.raises(LegacyParseError, match="invalid YAML"):
-        parse_ao_config(b"projects: [", path="c", mtime=MTIME, registered=[], harnesses=[])
-
-
-def test_the_origin_example_configs_are_present():
-    assert len(list(FIXTURES.glob("*.yaml"))) == 5, f"origin fixtures missing at {FIXTURES}"
-
-
-@pytest.mark.parametrize("name", sorted(os.listdir(FIXTURES)) if FIXTURES.exists() else [])
-def test_the_origin_example_configs_parse(name):
-    results = parse_ao_config(
-        (FIXTURES / name).read_bytes(), path=name, mtime=MTIME, registered=[], harnesses=HARNESSES
-    )
-    assert results and all(r.path for r in results)
-    assert all(r.title for r in results)
-
-
-def test_v1_archives_are_walked_only_when_asked_and_read_as_terminated(tmp_path):
-    sessions = tmp_path / "0123456789ab-app/sessions"
-    touch(sessions / "app-4", b"status=working\n")
-    touch(sessions / "archive/app-4_20260420T143052Z", b"status=working\n")
-    touch(sessions / "archive/my_app-5_2026-04-20T14:30:52.000Z.json", b'{"status": "idle"}')
-    touch(sessions / "archive/notes.txt")
-    assert [f.session_id for f in ao_session_files(str(tmp_path))] == ["app-4"]
-    files = list(ao_session_files(str(tmp_path), include_archive=True))
-    assert [(f.session_id, f.archived) for f in files] == [
-        ("app-4", False), ("app-4", True), ("my_app-5", True),
-    ]  # fmt: skip
-    archived = files[2]
-    record = parse_ao_session(
-        Path(archived.path).read_bytes(), path=archived.path, session_id=archived.session_id,
-        project_id="app", mtime=MTIME, archived=True,
-    )  # fmt: skip
-    assert record.is_terminated and record.activity_state == "exited"
-    assert record.status == "running" and record.legacy_status == "idle"
-    assert record.archived_at == dt.datetime.fromtimestamp(MTIME, UTC)
-
-
-def _git(*args):
-    subprocess.run(["git", *args], check=True, capture_output=True)
-
-
-def test_git_origin_url_reads_the_repositorys_config(tmp_path):
-    _git("init", "-q", str(tmp_path / "repo"))
-    assert git_origin_url(str(tmp_path / "repo")) == ""
-    _git("-C", str(tmp_path / "repo"), "remote", "add", "origin", "https://example.org/a.git")
-    assert git_origin_url(str(tmp_path / "repo")) == "https://example.org/a.git"
-
-
-def test_git_origin_url_follows_a_worktrees_gitdir(tmp_path):
-    repo = tmp_path / "repo"
-    _git("init", "-q", str(repo))
-    _git("-C", str(repo), "remote", "add", "origin", "https://example.org/b.git")
-    _git("-C", str(repo), "-c", "user.email=a@b", "-c", "user.name=a", "commit", "-q",
-         "--allow-empty", "-m", "start")  # fmt: skip
-    _git("-C", str(repo), "worktree", "add", "-q", str(tmp_path / "wt"))
-    assert (tmp_path / "wt" / ".git").is_file()
-    assert git_origin_url(str(tmp_path / "wt")) == "https://example.org/b.git"
-
-
-def test_git_origin_url_without_a_repository_is_empty(tmp_path):
-    assert git_origin_url(str(tmp_path)) == ""
-    assert git_origin_url("") == ""
 
 
 def test_integers_beyond_signed_64_bit_stay_exact_as_text_and_the_rest_stay_numbers():

@@ -78,7 +78,8 @@ def test_rows_follow_the_mapping(ao_tree, claude_home):
     assert session.num == 2 and session.kind == "worker"
     assert session.harness == "codex" and session.agent_session_id == "thread-1"
     assert (session.status, session.activity_state) == ("running", "idle")
-    assert session.legacy_status == "idle" and not session.is_terminated
+    # Idle with an open PR whose CI fails: ao shows `ci_failed`; the session stays live.
+    assert session.legacy_status == "ci_failed" and not session.is_terminated
     assert session.prompt == "Fix issue 1 in proj1" and session.display_name == "Session 1"
     assert session.issue_id == "1001" and session.branch == "feat/proj1-1"
     assert session.runtime_handle_id == ""
@@ -96,6 +97,8 @@ def test_rows_follow_the_mapping(ao_tree, claude_home):
     assert project.title == "Project 1" and project.path == "/srv/proj1"
     assert project.config == {"sessionPrefix": "proj1", "agentConfig": {"permissions": "default"}}
     assert project.source == "ao" and project.registered_at.isoformat().startswith("2026-01-01")
+    # config.yaml's registeredAt (epoch seconds) wins over registered.json's addedAt.
+    assert Project.objects.get(pk="proj0").registered_at.isoformat().startswith("2025-12-31")
 
 
 def test_numbers_clashes_and_ids_without_numbers(ao_tree, claude_home):
@@ -180,7 +183,7 @@ def test_a_bad_file_never_stops_the_run(tmp_path, claude_home, data_dir, parse_a
     tree = ao_tree_generate(str(tmp_path / "ao"), sessions=30, with_v1=False)
     sessions = Path(tree.root) / "projects"
     unreadable = sessions / "proj1/sessions/proj1-900.json"
-    unreadable.write_text("{}")
+    unreadable.write_text('{"status": "bogus"}')  # rejected even where root reads it
     unreadable.chmod(0)
     (sessions / "bad..id/sessions").mkdir(parents=True)
     (sessions / "bad..id/sessions/x-1.json").write_text('{"status": "working"}')
@@ -278,6 +281,10 @@ def test_the_ao_rs_store_imports_with_numbers_in_created_order(tmp_path, claude_
 def test_refusals_raise_before_writing(tmp_path, claude_home):
     with pytest.raises(MigrationError, match="does not exist or is not a directory"):
         legacy_import_run(source="ao", path=str(tmp_path / "nope"))
+    with pytest.raises(MigrationError, match="No sessions found under"):
+        legacy_import_run(source="ao", path=str(tmp_path))
+    (tmp_path / "projects/app/sessions").mkdir(parents=True)
+    (tmp_path / "projects/app/sessions/app-1.json").write_text('{"status": "working"}')
     with pytest.raises(MigrationError, match="does not exist"):
         legacy_import_run(source="ao", path=str(tmp_path), workspace_slug="ghost")
     assert not MigrationRun.objects.exists()
@@ -311,7 +318,11 @@ def test_v1_archives_come_in_with_include_terminated_unless_the_id_is_live(
     archived = Session.objects.get(pk="app-2")
     assert archived.is_terminated and archived.archived_at is not None
     assert Session.objects.get(pk="app-1").archived_at is None  # the live file won
-    assert run.items.filter(subject_id="app-1", outcome=Outcome.SKIPPED).count() == 2
+    assert run.items.filter(subject_id="app-1", outcome=Outcome.SKIPPED).count() == 1
+    # The archived copy of a live session is skipped by name, as migrate-storage skips it.
+    (skipped,) = run.items.filter(subject_type="file", outcome=Outcome.SKIPPED)
+    assert skipped.subject_id.endswith("app-1_20260420T143052Z")
+    assert "has an active file" in skipped.reason
 
 
 def test_a_projects_origin_url_is_read_from_its_git_repository(tmp_path, claude_home, data_dir):

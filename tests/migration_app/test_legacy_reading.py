@@ -118,3 +118,54 @@ def test_an_empty_file_is_skipped_and_the_mtime_comes_from_the_open_file(tmp_pat
 
     assert isinstance(empty, SkippedFile) and empty.path == files[0].path
     assert session.created_at.timestamp() == 1_700_000_000
+
+
+def test_a_file_over_the_size_limit_is_rejected_unread(tmp_path):
+    tree = ao_tree_generate(str(tmp_path / "ao"), sessions=3, with_bad_files=False)
+    files = ao_files(tree.root)
+    size = os.path.getsize(files[0].path)
+    [over] = session_files_parse(source="ao", files=files[:1], max_file_bytes=size - 1)
+    assert isinstance(over, LegacyParseError)
+    assert f"{size:,} bytes, more than --max-file-bytes {size - 1:,}" in over.reason
+    [fits] = session_files_parse(source="ao", files=files[:1], max_file_bytes=size)
+    assert isinstance(fits, SessionRecord)
+    # 3 GiB (sparse): read, it would take the memory of a run; refused by its size instead.
+    os.truncate(files[1].path, 3 * 2**30)
+    [huge] = session_files_parse(source="ao", files=files[1:2])
+    assert "more than --max-file-bytes 67,108,864" in huge.reason
+
+
+def test_any_exception_while_reading_a_file_rejects_that_file_only(tmp_path, monkeypatch):
+    tree = ao_tree_generate(str(tmp_path / "ao"), sessions=4, with_bad_files=False)
+    files = ao_files(tree.root)
+
+    def explode(data, **kwargs):
+        if kwargs["path"] == files[1].path:
+            raise MemoryError()
+        return real_parse(data, **kwargs)
+
+    real_parse = ao_ts.parse_ao_session
+    monkeypatch.setattr(ao_ts, "parse_ao_session", explode)
+    results = session_files_parse(source="ao", files=files)
+
+    assert isinstance(results[1], LegacyParseError) and results[1].reason == "MemoryError"
+    assert all(isinstance(r, SessionRecord) for i, r in enumerate(results) if i != 1)
+
+
+def test_a_fifo_put_in_place_after_the_walk_is_never_waited_on(tmp_path):
+    tree = ao_tree_generate(str(tmp_path / "ao"), sessions=2, with_bad_files=False)
+    file = ao_files(tree.root)[0]
+    os.unlink(file.path)
+    os.mkfifo(file.path)
+    [result] = session_files_parse(source="ao", files=[file])
+    assert isinstance(result, LegacyParseError) and "not a regular file" in result.reason
+
+
+def test_the_walks_note_reaches_the_record(tmp_path):
+    sessions = tmp_path / "ao/projects/app/sessions"
+    sessions.mkdir(parents=True)
+    (sessions / "app-1.json").write_text('{"branch": "b"}')
+    (sessions / "app-1.json.corrupt-1").write_text("{")
+    [file] = ao_files(str(tmp_path / "ao"))
+    [record] = session_files_parse(source="ao", files=[file])
+    assert record.notes == [file.note] and "app-1.json.corrupt-1" in file.note

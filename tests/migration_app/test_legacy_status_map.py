@@ -120,3 +120,31 @@ def test_ao_rs(word, activity, expected):
 )
 def test_ao_lifecycle(state, reason, expected):
     assert sm.ao_lifecycle_status(state, reason) == expected
+
+
+@pytest.mark.parametrize(
+    "state, reason, pr, shows",
+    [
+        ("not_started", "spawn_requested", {"state": "open", "reason": "ci_failing"}, "spawning"),
+        ("terminated", "runtime_lost", None, "killed"),
+        ("terminated", "pr_merged", None, "cleanup"),
+        ("terminated", "probe_failure", None, "errored"),
+        ("terminated", "migrated_from_archive", None, "terminated"),
+        ("detecting", "task_in_progress", {"state": "merged", "reason": "merged"}, "detecting"),
+        ("working", "task_in_progress", {"state": "open", "reason": "ci_failing"}, "ci_failed"),
+        ("idle", "pr_created", {"state": "merged", "reason": "merged"}, "merged"),
+        ("idle", "pr_created", {"state": "open", "reason": "cleared_on_restore"}, "pr_open"),
+        ("working", "task_in_progress", {"state": "none", "reason": "not_created"}, "working"),
+    ],
+)
+def test_ao_derived_status_is_derive_legacy_status(state, reason, pr, shows):
+    assert sm.ao_derived_status(state, reason, pr) == shows
+
+
+def test_a_missing_pr_part_is_filled_from_the_flat_pr_url_and_status():
+    assert sm.ao_derived_status("idle", None, None) == "idle"
+    assert sm.ao_derived_status("idle", None, None, pr_url="https://x/pull/1") == "pr_open"
+    assert sm.ao_derived_status("idle", None, None, stored_status="merged") == "merged"
+    # A part that is there wins over what the flat keys say.
+    open_pr = {"state": "open", "reason": "approved"}
+    assert sm.ao_derived_status("idle", None, open_pr, stored_status="merged") == "approved"

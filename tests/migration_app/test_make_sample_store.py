@@ -1,6 +1,7 @@
 """make_sample_store writes a store that migrate_legacy then imports."""
 
 import json
+import os
 from io import StringIO
 
 import pytest
@@ -13,7 +14,7 @@ from sessions_app.models import Session
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("source", ["ao", "ao-rs"])
+@pytest.mark.parametrize("source", ["ao", "ao-rs", "tokendance", "arawn"])
 def test_a_sample_store_imports_with_migrate_legacy(source, tmp_path, data_dir):
     dest = tmp_path / "store"
     out = StringIO()
@@ -36,5 +37,19 @@ def test_an_existing_destination_is_refused(tmp_path):
 
 
 def test_every_registered_source_offers_a_sample():
-    assert {"ao", "ao-rs"} <= set(legacy_source_names())
+    assert {"ao", "ao-rs", "tokendance", "arawn"} <= set(legacy_source_names())
     assert all(legacy_source_get(name).sample_write for name in legacy_source_names())
+
+
+@pytest.mark.parametrize("source", ["ao", "ao-rs"])
+def test_sessions_sets_the_size_of_the_sample(source, tmp_path):
+    def files_written(sessions: str) -> int:
+        dest = tmp_path / f"store-{sessions}"
+        call_command("make_sample_store", str(dest), "--source", source, "--sessions", sessions)
+        return sum(len(names) for _, _, names in os.walk(dest))
+
+    assert files_written("50") - files_written("5") == 45  # one file per session
+    with pytest.raises(CommandError, match="at least 1"):
+        call_command(
+            "make_sample_store", str(tmp_path / "x"), "--source", source, "--sessions", "0"
+        )

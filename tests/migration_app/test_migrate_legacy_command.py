@@ -106,7 +106,10 @@ def test_rejected_files_exit_1_on_every_run(tmp_path, data_dir):
 def test_dry_run_reports_the_plan_and_no_progress_bar_off_a_terminal(clean_tree):
     code, out, _ = migrate_legacy("--source", "ao", clean_tree.root, "--dry-run")
     assert code == 0
-    assert out.startswith("Dry run (nothing written) finished")
+    assert out.startswith("Dry run (nothing written), run ")
+    # In the conditional: nothing of it reads as done work.
+    assert f"would migrate {clean_tree.sessions - clean_tree.terminated} sessions" in out
+    assert " migrated" not in out and " copied" not in out
     assert "\r" not in out  # no progress bar when stdout is not a terminal
     assert not Session.objects.exists()
     assert MigrationRun.objects.get().dry_run
@@ -117,7 +120,7 @@ def test_dry_run_reports_the_plan_and_no_progress_bar_off_a_terminal(clean_tree)
     "args, message",
     [
         (["--source", "ao", "/definitely/missing"], "does not exist"),
-        (["--source", "ao-rs", "{tree}", "--workspace", "ghost"], "Workspace 'ghost'"),
+        (["--source", "ao", "{tree}", "--workspace", "ghost"], "Workspace 'ghost'"),
         (["--source", "ao", "{tree}", "--batch-size", "0"], "--batch-size"),
     ],
 )

@@ -8,15 +8,32 @@ skipped, and a run that was killed is completed by the next one.
 
 import json
 import os
+import sys
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
 
 from migration_app.dispatch import migration_run_dispatch
+from migration_app.legacy.reading import DEFAULT_MAX_FILE_BYTES
+from migration_app.legacy.records import exception_text
+from migration_app.management.commands._legacy_output import (
+    SHOWN_REJECTED,
+    outcome_lines,
+    refusal_summary,
+    rejected_items,
+    rejected_items_json,
+    run_page,
+    run_summary,
+)
 from migration_app.models import MigrationRun
 from migration_app.services.journal import MigrationError
-from migration_app.services.legacy_import import legacy_source_get, legacy_source_names
+from migration_app.services.legacy_import import (
+    legacy_import_plan,
+    legacy_source_get,
+    legacy_source_names,
+)
 from migration_app.services.legacy_import.ao.state import DEFAULT_BATCH_SIZE
 from projects_app.models import Project, Workspace
 from sessions_app.models import Session
@@ -28,21 +45,61 @@ class Command(BaseCommand):
     help = __doc__
     requires_migrations_checks = False  # checked below, as a refusal with exit code 2
 
+    def run_from_argv(self, argv):
+        # Asked for JSON, even a refusal of the command line itself is one JSON object.
+        self._json_argv = "--json" in argv
+        super().run_from_argv(argv)
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        plain_error = parser.error
+
+        def error(message):
+            if getattr(self, "_json_argv", False):
+                self.stdout.write(json.dumps(refusal_summary(message), sort_keys=True))
+                sys.exit(REFUSED)
+            plain_error(message)
+
+        parser.error = error
+        return parser
+
     def add_arguments(self, parser):
+        defaults = "; ".join(
+            f"{name}: {legacy_source_get(name).default_location()}"
+            for name in legacy_source_names()
+        )
         parser.add_argument(
-            "location", nargs="?", help="the legacy store (default depends on --source)"
+            "location", nargs="?", help=f"the legacy store (default by --source: {defaults})"
         )
         parser.add_argument("--source", choices=legacy_source_names(), required=True)
         parser.add_argument("--dry-run", action="store_true", help="plan only; write nothing")
         parser.add_argument(
-            "--workspace", dest="workspace_slug", default=Workspace.DEFAULT_SLUG, metavar="SLUG"
+            "--workspace",
+            dest="workspace_slug",
+            metavar="SLUG",
+            help=f"the workspace to import into (default {Workspace.DEFAULT_SLUG!r}; "
+            "tokendance: the database's own workspaces)",
+        )
+        parser.add_argument(
+            "--path-map",
+            dest="path_map",
+            action="append",
+            metavar="OLD=NEW",
+            help="tokendance: read a workspace path starting with OLD under NEW (repeatable)",
         )
         parser.add_argument(
             "--claude-home", metavar="DIR", help="Claude Code home (default $CLAUDE_CONFIG_DIR)"
         )
         parser.add_argument("--include-terminated", action="store_true")
         parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, metavar="N")
-        parser.add_argument("--json", action="store_true", help="one JSON summary on stdout")
+        parser.add_argument(
+            "--max-file-bytes",
+            type=int,
+            default=DEFAULT_MAX_FILE_BYTES,
+            metavar="N",
+            help="a legacy file larger than this is rejected unread (default 64 MiB)",
+        )
+        parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
         parser.add_argument(
             "--no-parse-ahead",
             dest="parse_ahead",
@@ -52,19 +109,29 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        source = legacy_source_get(options["source"])
-        self._check_migrations()
-        request = {name: options[name] for name in source.options}
-        request["location"] = options["location"] or source.default_location()
         try:
-            # The source's own checks first: a bad path is the likelier mistake.
-            source.plan(**request)
-        except MigrationError as exc:
-            raise CommandError(str(exc), returncode=REFUSED) from exc
-        _check_database_writable()
-        run = self._run(source, request, options)
+            source = legacy_source_get(options["source"])
+            self._check_migrations()
+            # Options left out keep the source's own default.
+            request = {n: options[n] for n in source.options if options.get(n) is not None}
+            request["location"] = options["location"] or source.default_location()
+            try:
+                # The source's own checks first (a bad path or the wrong --source is the
+                # likelier mistake), then the database's write lock.
+                legacy_import_plan(source=source.name, **request)
+            except MigrationError as exc:
+                raise CommandError(str(exc), returncode=REFUSED) from exc
+            _check_database_writable()
+            run = self._run(source, request, options)
+        except CommandError as exc:
+            if options["json"]:
+                code = exc.returncode
+                summary = getattr(exc, "summary", None) or refusal_summary(str(exc))
+                self.stdout.write(json.dumps({**summary, "exit_code": code}, sort_keys=True))
+            raise
+        failed = run.status != MigrationRun.Status.SUCCEEDED
         self._report(run, options)
-        if run.status != MigrationRun.Status.SUCCEEDED:
+        if failed:
             raise CommandError(
                 f"{run.counts.get('failed', 0)} item(s) failed or were rejected; see run {run.id}",
                 returncode=1,
@@ -72,6 +139,7 @@ class Command(BaseCommand):
 
     def _run(self, source, request, options):
         show_bar = not options["json"] and options["verbosity"] >= 1 and _is_tty(self.stdout)
+        began = timezone.now()
         try:
             return migration_run_dispatch(
                 kind=MigrationRun.Kind.LEGACY_IMPORT,
@@ -85,7 +153,20 @@ class Command(BaseCommand):
         except MigrationError as exc:
             raise CommandError(str(exc), returncode=REFUSED) from exc
         except Exception as exc:
-            raise CommandError(f"The import stopped: {exc}", returncode=1) from exc
+            stopped = exception_text(exc)
+            error = CommandError(f"The import stopped: {stopped}", returncode=1)
+            # The journal closed this command's run as failed, with the error (if the
+            # run had been recorded before the exception).
+            run = MigrationRun.objects.filter(
+                kind=MigrationRun.Kind.LEGACY_IMPORT, started_at__gte=began
+            ).first()
+            error.summary = (
+                {**run_summary(run), "rejected": rejected_items_json(run)}
+                if run is not None
+                else {**refusal_summary(""), "status": "failed", "error": None}
+            )
+            error.summary["run_error"] = error.summary.get("run_error") or stopped
+            raise error from exc
         finally:
             if show_bar:
                 self.stdout.write("")
@@ -115,33 +196,21 @@ class Command(BaseCommand):
             )
 
     def _report(self, run: MigrationRun, options) -> None:
-        counts = run.counts
         if options["json"]:
-            summary = {
-                "run_id": str(run.id),
-                "status": run.status,
-                "dry_run": run.dry_run,
-                "source": run.params.get("source"),
-                "path": run.params.get("path"),
-                "counts": counts,
-                "exit_code": 0 if run.status == MigrationRun.Status.SUCCEEDED else 1,
-            }
+            summary = {**run_summary(run), "rejected": rejected_items_json(run)}
             self.stdout.write(json.dumps(summary, sort_keys=True))
             return
         if options["verbosity"] < 1:
             return
-        mode = "Dry run (nothing written)" if run.dry_run else "Import"
-        self.stdout.write(
-            f"{mode} finished: run {run.id} {run.status}. "
-            f"{counts.get('migrated', 0)} migrated, {counts.get('skipped', 0)} skipped, "
-            f"{counts.get('failed', 0)} failed or rejected."
-        )
-        for key in sorted(counts):
-            if "_" in key and counts[key]:
-                self.stdout.write(f"  {key}: {counts[key]}")
-        if options["verbosity"] >= 2:
-            for item in run.items.filter(outcome="failed").order_by("id"):
-                self.stdout.write(f"  rejected {item.subject_id}: {item.reason}")
+        for line in outcome_lines(run):
+            self.stdout.write(line)
+        limit = None if options["verbosity"] >= 2 else SHOWN_REJECTED
+        rejected = rejected_items(run, limit=limit)
+        for path, reason in rejected:
+            self.stdout.write(f"  rejected {path}: {reason}")
+        more = run.counts.get("failed", 0) - len(rejected)
+        if more > 0:
+            self.stdout.write(f"  and {more} more — see the run page: {run_page(run)}")
 
 
 def _is_tty(stream) -> bool:

@@ -8,6 +8,7 @@ Adding an origin: a module in this package that calls `legacy_source_register`, 
 at the bottom of this file.
 """
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,9 @@ class LegacySource:
     location_help: str = "the legacy store"
     # Writes a small realistic store at a path (make_sample_store), for trying the import.
     sample_write: Callable[[str], None] | None = None
+    # Whether a location has the shape of this origin's store: a location given to the
+    # wrong --source is refused with the right command (legacy_source_mismatch).
+    recognises: Callable[[str], bool] | None = None
 
 
 _SOURCES: dict[str, LegacySource] = {}
@@ -56,7 +60,27 @@ def legacy_source_names() -> list[str]:
     return sorted(_SOURCES)
 
 
+def legacy_source_mismatch(*, source: str, location: str) -> str | None:
+    """The refusal to give when `location` is not a store of `source` but has the shape of
+    another registered origin's store (None when it is, or when nothing recognises it)."""
+    origin = legacy_source_get(source)
+    path = os.path.abspath(os.path.expanduser(location))
+    if origin.recognises is None or not os.path.isdir(path) or origin.recognises(path):
+        return None
+    for other in (_SOURCES[name] for name in legacy_source_names()):
+        if other.name != source and other.recognises is not None and other.recognises(path):
+            return (
+                f"{path} is not an {source} store: it has the shape of an {other.name} store. "
+                f"Run: python manage.py migrate_legacy --source {other.name} {path}"
+            )
+    return None
+
+
 def legacy_import_plan(*, source: str, **request: Any) -> Planned:
+    location = request.get("location")
+    refusal = legacy_source_mismatch(source=source, location=location) if location else None
+    if refusal:
+        raise MigrationError(refusal)
     planned = legacy_source_get(source).plan(**request)
     return Planned(
         params={"source": source, **planned.params},
@@ -87,5 +111,7 @@ migration_kind_register(
 # The origins; each registers itself.
 from migration_app.services.legacy_import import (  # noqa: E402
     ao,  # noqa: F401
+    arawn_store,  # noqa: F401
     minsky_store,  # noqa: F401
+    tokendance_db,  # noqa: F401
 )

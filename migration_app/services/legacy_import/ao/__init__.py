@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from functools import partial
 
+from migration_app.legacy import ao_rs, ao_ts
 from migration_app.legacy.synthetic import ao_rs_tree_generate, ao_tree_generate
 from migration_app.services.legacy_import import LegacySource, legacy_source_register
 from migration_app.services.legacy_import.ao.run import ao_store_execute, ao_store_plan
 from migration_app.services.legacy_import.ao.undo import ao_store_undo
 
 
-def ao_sample(path: str) -> None:
-    ao_tree_generate(path, sessions=40)
+def ao_sample(path: str, sessions: int = 40) -> None:
+    ao_tree_generate(path, sessions=sessions)
 
 
-def ao_rs_sample(path: str) -> None:
-    ao_rs_tree_generate(path, sessions=30)
+def ao_rs_sample(path: str, sessions: int = 30) -> None:
+    ao_rs_tree_generate(path, sessions=sessions)
 
 
-def ao_store_source(name: str, default_location: str, sample_write) -> LegacySource:
+def ao_store_source(
+    name: str, default_location: str, sample_write, recognises: Callable[[str], bool]
+) -> LegacySource:
     return LegacySource(
         name=name,
         default_location=lambda: os.path.expanduser(default_location),
@@ -32,11 +36,15 @@ def ao_store_source(name: str, default_location: str, sample_write) -> LegacySou
             "include_terminated",
             "batch_size",
             "parse_ahead",
+            "max_file_bytes",
         ),  # fmt: skip
         location_help=f"the {name} store directory (default {default_location})",
         sample_write=sample_write,
+        recognises=recognises,
     )
 
 
-legacy_source_register(ao_store_source("ao", "~/.agent-orchestrator", ao_sample))
-legacy_source_register(ao_store_source("ao-rs", "~/.ao-rs/sessions", ao_rs_sample))
+legacy_source_register(ao_store_source("ao", "~/.agent-orchestrator", ao_sample, ao_ts.is_ao_store))
+legacy_source_register(
+    ao_store_source("ao-rs", "~/.ao-rs/sessions", ao_rs_sample, ao_rs.is_ao_rs_store)
+)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from migration_app.legacy import ao_ts
 from migration_app.legacy.records import (
     LegacyParseError,
     ProjectRecord,
@@ -20,6 +19,7 @@ from migration_app.legacy.records import (
 )
 from migration_app.legacy.rows import ParsedSession
 from migration_app.legacy.transcripts import transcript_source, wants_transcript
+from migration_app.legacy.walk import SessionFile
 from migration_app.models import MigrationItem
 from migration_app.services.bulk import rows_insert
 from migration_app.services.journal import ItemRecord
@@ -42,6 +42,9 @@ from sessions_app.models import Session
 from sessions_app.names import is_valid_name
 
 Outcome = MigrationItem.Outcome
+# Skips that are part of how the origins write (counted only); any other skip, such as a
+# FIFO or a dangling link where a session file should be, is an item naming the file.
+QUIET_SKIPS = frozenset({"0-byte reservation", "0-byte file", "corrupt-marked file"})
 
 
 def record_problem(record: ParsedSession) -> str | None:
@@ -69,7 +72,7 @@ def insert_sessions(state: ImportState, rows: list[list[Any]]) -> int:
 
 def session_batch(
     state: ImportState,
-    parsed: list[tuple[ao_ts.SessionFile, ParsedSession | SkippedFile | LegacyParseError]],
+    parsed: list[tuple[SessionFile, ParsedSession | SkippedFile | LegacyParseError]],
     *,
     second_pass: bool,
     notes: dict[str, str] | None = None,
@@ -164,7 +167,7 @@ def session_batch(
         batch_ids.add(record.id)
         session_rows.append(session_values(state, record, num))
         after = {"project_id": record.project_id, "num": num, "source_path": record.source_path}
-        reason = f"{note}; got number {num}" if note else ""
+        reason = "; ".join([*record.notes, *([f"{note}; got number {num}"] if note else [])])
         items.append(ItemRecord("session", record.id, Outcome.MIGRATED, reason, None, after))
         planned = record_transcript(state, record)
         if planned:
@@ -202,23 +205,25 @@ def confirm_inserted(
 
 
 def already_imported(
-    state: ImportState, chunk: list[ao_ts.SessionFile]
-) -> tuple[list[ItemRecord], list[TranscriptCopy], list[ao_ts.SessionFile]]:
+    state: ImportState, chunk: list[SessionFile]
+) -> tuple[list[ItemRecord], list[TranscriptCopy], list[SessionFile]]:
     """Files a previous run imported (same id, same source path) are skipped unparsed.
 
     One query per batch. This is what makes a re-run cheap; the transcript of such a
     session is planned from its row, so a copy a killed run never made is still made.
     """
     readable = []
+    items: list[ItemRecord] = []
     for file in chunk:
         if file.skip_reason:
             state.bump("files_skipped")
+            if file.skip_reason not in QUIET_SKIPS:
+                items.append(ItemRecord("file", file.path, Outcome.SKIPPED, file.skip_reason))
         else:
             readable.append(file)
     columns = ["id", "source_path", "project", "harness", "agent_session_id", "workspace_path"]
     rows = rows_in(Session.objects, "id", (f.session_id for f in readable), *columns)
     by_id = {row[0]: row for row in rows}
-    items: list[ItemRecord] = []
     copies: list[TranscriptCopy] = []
     unknown = []
     for file in readable:

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db import transaction
 
-from migration_app.legacy import ao_ts
+from migration_app.legacy import ao_config
 from migration_app.legacy.records import LegacyParseError, ProjectRecord, project_id_problem
 from migration_app.models import MigrationItem
 from migration_app.services.journal import ItemRecord, migration_run_progress
@@ -70,25 +70,27 @@ def existing_project_ids(state: ImportState, ids: Iterable[str]) -> set[str]:
 def import_config_projects(state: ImportState, root: str) -> None:
     """Projects of config.yaml and portfolio/registered.json (ao only), one batch."""
     items: list[ItemRecord] = []
-    registered: list[ao_ts.RegisteredEntry] = []
+    registered: list[ao_config.RegisteredEntry] = []
     registered_path = os.path.join(root, "portfolio", "registered.json")
     if os.path.isfile(registered_path):
         try:
-            registered = ao_ts.parse_ao_registered(read_file(registered_path), path=registered_path)
-        except (LegacyParseError, OSError) as exc:
+            registered = ao_config.parse_ao_registered(
+                read_file(registered_path, state.max_file_bytes), path=registered_path
+            )
+        except Exception as exc:  # noqa: BLE001 - an unusable file is a rejected item
             items.append(rejected_file(registered_path, exc))
     config_path = os.path.join(root, "config.yaml")
     results: list[ProjectRecord | LegacyParseError] = []
     if os.path.isfile(config_path):
         try:
-            results = ao_ts.parse_ao_config(
-                read_file(config_path),
+            results = ao_config.parse_ao_config(
+                read_file(config_path, state.max_file_bytes),
                 path=config_path,
                 mtime=os.stat(config_path).st_mtime,
                 registered=registered,
                 harnesses=HARNESS_NAMES,
             )
-        except (LegacyParseError, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - an unusable file is a rejected item
             items.append(rejected_file(config_path, exc))
     records = []
     for result in results:
@@ -101,7 +103,7 @@ def import_config_projects(state: ImportState, root: str) -> None:
             items.append(ItemRecord("project", result.id, Outcome.FAILED, problem))
             continue
         # The origin reads the URL with `git remote get-url origin`; the config's is a fallback.
-        result.repo_origin_url = ao_ts.git_origin_url(result.path) or result.repo_origin_url
+        result.repo_origin_url = ao_config.git_origin_url(result.path) or result.repo_origin_url
         records.append(result)
     with transaction.atomic():
         existing = existing_project_ids(state, (r.id for r in records))

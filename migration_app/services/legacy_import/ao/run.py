@@ -15,10 +15,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from migration_app.legacy import ao_ts
+from migration_app.legacy import ao_rs, ao_ts
 from migration_app.legacy.parse_ahead import ParseAhead, usable_cores
-from migration_app.legacy.reading import session_files_prepare
+from migration_app.legacy.reading import DEFAULT_MAX_FILE_BYTES, session_files_prepare
 from migration_app.legacy.rows import ParsedSession
+from migration_app.legacy.walk import SessionFile
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services.journal import (
     ItemRecord,
@@ -44,7 +45,7 @@ READ_AHEAD = 2  # batches parsed ahead of the one being written (memory: 3 batch
 
 
 def process_files(
-    state: ImportState, files: Iterable[ao_ts.SessionFile], batch_size: int, parser: ParseAhead
+    state: ImportState, files: Iterable[SessionFile], batch_size: int, parser: ParseAhead
 ) -> None:
     """Batches are parsed up to READ_AHEAD ahead of the batch being written (in a helper
     process when `parser` has one), so an uneven batch on either side does not stall the
@@ -66,7 +67,7 @@ def write_parsed(
     chunk_size: int,
     known_items: list[ItemRecord],
     known_copies: list[TranscriptCopy],
-    unknown: list[ao_ts.SessionFile],
+    unknown: list[SessionFile],
     parsing,
 ) -> None:
     parsed = []
@@ -95,6 +96,7 @@ def process_deferred(state: ImportState, batch_size: int) -> None:
             files=files,
             row_format=state.row_format,
             claude_home=state.claude_home,
+            max_file_bytes=state.max_file_bytes,
         )
         parsed = list(zip(files, results, strict=True))
         notes = {item.session_id: item.note for item in chunk if item.note}
@@ -116,6 +118,26 @@ def count_files(
     return total
 
 
+def no_sessions_refuse(*, source: str, path: str) -> None:
+    """A store without a single session file (nor, for ao, a project file) is refused:
+    nothing would be imported, and the path is most likely not the one meant."""
+    if source == "ao":
+        if ao_ts.is_ao_store(path):
+            return
+        expected = ao_ts.AO_EXPECTED
+    else:
+        if ao_rs.is_ao_rs_store(path):
+            return
+        nested = os.path.join(path, "sessions")
+        if ao_rs.is_ao_rs_store(nested):
+            raise MigrationError(
+                f"No sessions found under {path}, but {nested} holds ao-rs sessions; "
+                f"pass {nested} as PATH."
+            )
+        expected = ao_rs.AO_RS_EXPECTED
+    raise MigrationError(f"No sessions found under {path}; expected {expected}.")
+
+
 def ao_store_plan(
     *,
     source: str,
@@ -125,12 +147,15 @@ def ao_store_plan(
     include_terminated: bool = False,
     batch_size: int = DEFAULT_BATCH_SIZE,
     parse_ahead: bool | None = None,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
 ) -> Planned:
     """Import one ao or ao-rs store. `parse_ahead`: parse the next batch in a helper
     process while this one writes (None: when there is a second core and more than one
     batch)."""
     if batch_size < 1:
         raise MigrationError("--batch-size must be at least 1.")
+    if max_file_bytes < 1:
+        raise MigrationError("--max-file-bytes must be at least 1.")
     path = os.path.abspath(os.path.expanduser(location))
     if not os.path.isdir(path):
         raise MigrationError(
@@ -141,6 +166,7 @@ def ao_store_plan(
         raise MigrationError(
             f"Source path {path} is not readable; fix its permissions or run as its owner."
         )
+    no_sessions_refuse(source=source, path=path)
     if not Workspace.objects.filter(slug=workspace_slug).exists():
         raise MigrationError(
             f"Workspace {workspace_slug!r} does not exist; create it in the admin or pass "
@@ -157,6 +183,7 @@ def ao_store_plan(
         "include_terminated": include_terminated,
         "batch_size": batch_size,
         "parse_ahead": parse_ahead,
+        "max_file_bytes": max_file_bytes,
     }
     return Planned(params=params)
 
@@ -173,6 +200,7 @@ def ao_store_execute(run: MigrationRun) -> dict:
         claude_home=params["claude_home"],
         data_dir=str(settings.SESSIONHUB_DATA_DIR),
         now=timezone.now(),
+        max_file_bytes=params.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES),
     )
     try:
         with (
@@ -182,6 +210,7 @@ def ao_store_execute(run: MigrationRun) -> dict:
                 enabled=parse_ahead is not False and usable_cores() > 1,
                 row_format=state.row_format,
                 claude_home=state.claude_home,
+                max_file_bytes=state.max_file_bytes,
             ) as parser,
         ):
             # More than one batch: start the helper now, so it starts while the walk

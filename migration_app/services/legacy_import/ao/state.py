@@ -5,6 +5,7 @@ step uses (batch reads in chunks, journal writes, progress).
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
@@ -13,9 +14,11 @@ from typing import TYPE_CHECKING
 from django.db import connection
 
 from migration_app.legacy import ao_rs, ao_ts
-from migration_app.legacy.records import LegacyParseError
+from migration_app.legacy.reading import DEFAULT_MAX_FILE_BYTES
+from migration_app.legacy.records import LegacyParseError, exception_text
 from migration_app.legacy.rows import MAPPED_COLUMNS, RUN_COLUMNS, SessionRowFormat
 from migration_app.legacy.transcripts import CachedRealpath
+from migration_app.legacy.walk import SessionFile
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services.journal import (
     ItemRecord,
@@ -69,7 +72,7 @@ def session_row_format() -> SessionRowFormat:
 class Deferred:
     """A session left for the second pass: it has no number of its own, or lost a clash."""
 
-    file: ao_ts.SessionFile
+    file: SessionFile
     created_at: dt.datetime
     session_id: str
     note: str
@@ -91,6 +94,7 @@ class ImportState:
     claude_home: str
     data_dir: str
     now: dt.datetime
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES  # larger legacy files are rejected unread
     seen_projects: set[str] = field(default_factory=set)
     deferred: list[Deferred] = field(default_factory=list)
     # Second pass: the next number to try, and the used numbers from there on, per project.
@@ -121,7 +125,7 @@ def items_record(state: ImportState, items: list[ItemRecord]) -> None:
 
 
 def rejected_file(path: str, exc: Exception) -> ItemRecord:
-    reason = exc.reason if isinstance(exc, LegacyParseError) else str(exc)
+    reason = exc.reason if isinstance(exc, LegacyParseError) else exception_text(exc)
     return ItemRecord("file", path, Outcome.FAILED, reason)
 
 
@@ -129,12 +133,18 @@ def advance(state: ImportState, n: int) -> None:
     migration_run_progress(run=state.run, advance=n)
 
 
-def read_file(path: str) -> bytes:
+def read_file(path: str, max_bytes: int) -> bytes:
+    """A whole small file (config.yaml, registered.json); a larger one is refused unread."""
     with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > max_bytes:
+            raise LegacyParseError(
+                path, f"file is {size:,} bytes, more than --max-file-bytes {max_bytes:,}; not read"
+            )
         return handle.read()
 
 
-def session_files(state: ImportState, path: str) -> Iterator[ao_ts.SessionFile]:
+def session_files(state: ImportState, path: str) -> Iterator[SessionFile]:
     """The walk lists names only; the reader stats each file as it opens it."""
     if state.source == "ao":
         return ao_ts.ao_session_files(path, stat=False, include_archive=state.include_terminated)

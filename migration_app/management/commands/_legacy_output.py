@@ -1,0 +1,112 @@
+"""What migrate_legacy tells the operator, for every source: the summary line (in the
+conditional for a dry run), the rejected items, and the one JSON object of --json.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import NoReverseMatch, reverse
+
+from migration_app.models import MigrationItem, MigrationRun
+
+SHOWN_REJECTED = 20  # rejected items listed at the default verbosity
+Outcome = MigrationItem.Outcome
+
+# Counts that are work done, beyond the `<subject>_migrated` of every source: (key, noun,
+# done verb, conditional verb).
+_COPIES = (("transcripts_copied", "transcript", "copied", "would copy"),)
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+def _work(counts: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """What the run did (or would do), sessions first, for every source's subjects."""
+    subjects = sorted(k for k in counts if k.endswith("_migrated") and k != "session_migrated")
+    migrated = [(k, k.removesuffix("_migrated"), "migrated", "would migrate") for k in subjects]
+    copies = [entry for entry in _COPIES if counts.get(entry[0])]
+    return [("session_migrated", "session", "migrated", "would migrate"), *migrated, *copies]
+
+
+def outcome_lines(run: MigrationRun) -> list[str]:
+    """The summary a person reads: what was done, or for a dry run what would be done."""
+    counts = run.counts or {}
+    dry = run.dry_run
+    work = _work(counts)
+    done = [
+        f"{conditional} {_plural(counts.get(key, 0), noun)}"
+        if dry
+        else f"{_plural(counts.get(key, 0), noun)} {verb}"
+        for key, noun, verb, conditional in work
+    ]
+    skipped, failed = counts.get(Outcome.SKIPPED, 0), counts.get(Outcome.FAILED, 0)
+    if dry:
+        head = f"Dry run (nothing written), run {run.id}"
+        rest = [f"would skip {skipped:,}", f"{failed:,} would fail or be rejected"]
+        tail = f"the import would end {_would(run.status)}"
+    else:
+        head = f"Import finished, run {run.id}"
+        rest = [f"{skipped:,} skipped", f"{failed:,} failed or rejected"]
+        tail = f"the run ended {run.status}"
+    lines = [f"{head}: " + ", ".join(done + rest) + f"; {tail}."]
+    shown = {key for key, *_ in work}
+    for key in sorted(counts):
+        if "_" in key and counts[key] and key not in shown:
+            lines.append(f"  {key}: {counts[key]}" + (" (planned)" if dry else ""))
+    return lines
+
+
+def _would(status: str) -> str:
+    return {"succeeded": "succeeded", "partial": "partial (some items rejected)"}.get(
+        status, status
+    )
+
+
+def rejected_items(run: MigrationRun, *, limit: int | None = None) -> list[tuple[str, str]]:
+    """(path or id, reason) of the run's failed items, in the order they were recorded."""
+    items = run.items.filter(outcome=Outcome.FAILED).order_by("id")
+    if limit is not None:
+        items = items[:limit]
+    return list(items.values_list("subject_id", "reason"))
+
+
+def rejected_items_json(run: MigrationRun) -> list[dict[str, str]]:
+    return [{"path": path, "reason": reason} for path, reason in rejected_items(run)]
+
+
+def run_page(run: MigrationRun) -> str:
+    try:
+        return reverse("admin:migration_app_legacyimport_change", args=[run.pk])
+    except NoReverseMatch:
+        return f"run {run.pk}"
+
+
+def run_summary(run: MigrationRun) -> dict[str, Any]:
+    return {
+        "run_id": str(run.id),
+        "status": run.status,
+        "dry_run": run.dry_run,
+        "source": run.params.get("source"),
+        "path": run.params.get("path"),
+        "counts": run.counts,
+        "exit_code": 0 if run.status == MigrationRun.Status.SUCCEEDED else 1,
+        "error": None,
+        "run_error": run.error or None,  # what stopped a run that ended failed
+    }
+
+
+def refusal_summary(message: str) -> dict[str, Any]:
+    """The JSON object of a refused command: nothing ran, nothing was written."""
+    return {
+        "run_id": None,
+        "status": "refused",
+        "dry_run": None,
+        "source": None,
+        "path": None,
+        "counts": {},
+        "rejected": [],
+        "exit_code": 2,
+        "error": message,
+    }

@@ -1,0 +1,107 @@
+"""What one TokenDance import run knows while it works: id maps and shared helpers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import models
+from django.db.models import Max
+
+from migration_app.legacy.tokendance_db import RowProblem, Source
+from migration_app.models import MigrationItem, MigrationRun
+from migration_app.services.journal import ItemRecord, migration_items_record
+from sessions_app.models import Session
+
+Outcome = MigrationItem.Outcome
+# Ids the import makes up (a session's own conversation, a session file's artifact) are
+# derived from the source's ids, so a re-run or a run after kill -9 makes the same ones.
+ID_NAMESPACE = uuid.UUID("6f1d3c52-2a55-4c1e-9a8e-7d1f0b3e5a10")
+
+
+def derived_id(*parts: str) -> uuid.UUID:
+    return uuid.uuid5(ID_NAMESPACE, "\x1f".join(parts))
+
+
+def as_uuid(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+@dataclass
+class ConversationRef:
+    project_id: str | None
+    workspace_id: Any
+
+
+@dataclass
+class State:
+    run: MigrationRun
+    source: Source
+    now: dt.datetime
+    location: str = ""  # as shown to people: no password
+    target_workspace: Any = None  # --workspace: every row goes into this workspace (pk)
+    path_map: list[tuple[str, str]] = field(default_factory=list)
+    batch_size: int = 500
+    # TokenDance workspace id -> our workspace pk, and its (mapped) filesystem path.
+    workspaces: dict[str, Any] = field(default_factory=dict)
+    workspace_paths: dict[str, str] = field(default_factory=dict)
+    projects: dict[str, Any] = field(default_factory=dict)  # project id -> workspace pk
+    conversations: dict[str, ConversationRef] = field(default_factory=dict)
+    # Session id -> the conversation TokenDance's own migration made for it.
+    migrated_by_origin: dict[str, str] = field(default_factory=dict)
+    # (child, parent) pairs whose parent was not imported yet when the child was.
+    pending_parents: list[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    # The last session number given in a project (sessions linked to a migrated project).
+    project_nums: dict[str, int] = field(default_factory=dict)
+
+    def project_num_next(self, project_id: str | None) -> int:
+        if project_id is None:
+            return 0
+        if project_id not in self.project_nums:
+            top = Session.objects.filter(project_id=project_id).aggregate(top=Max("num"))["top"]
+            self.project_nums[project_id] = -1 if top is None else top
+        self.project_nums[project_id] += 1
+        return self.project_nums[project_id]
+
+    def bump(self, key: str, n: int = 1) -> None:
+        self.counts[key] = self.counts.get(key, 0) + n
+
+    def record(self, items: list[ItemRecord]) -> None:
+        migration_items_record(run=self.run, items=items, created_at=self.now)
+
+
+def rejected(subject_type: str, problem: RowProblem | str, subject_id: str = "") -> ItemRecord:
+    if isinstance(problem, RowProblem):
+        return ItemRecord(subject_type, problem.row_id, Outcome.FAILED, str(problem))
+    return ItemRecord(subject_type, subject_id, Outcome.FAILED, problem)
+
+
+@functools.cache
+def _max_length(model: type[models.Model], field_name: str) -> int | None:
+    return model._meta.get_field(field_name).max_length
+
+
+def too_long(model: type[models.Model], table: str, row: dict, columns: dict[str, str]):
+    """The first value longer than our column allows, as a RowProblem (else None).
+
+    `columns`: our field name -> the source column it comes from.
+    """
+    for field_name, column in columns.items():
+        value = row.get(column)
+        limit = _max_length(model, field_name)
+        if isinstance(value, str) and limit and len(value) > limit:
+            return RowProblem(
+                table, str(row.get("id")), column, f"{len(value)} characters, over {limit}"
+            )
+    return None
+
+
+def notes_join(notes: list[str]) -> str:
+    return "; ".join(note for note in notes if note)

@@ -1,0 +1,16 @@
+"""The TokenDance import benchmark runs end to end (tiny size) and reports against its floor."""
+
+import pytest
+
+from tests.bench.helpers import bench_figures
+from tests.processes import bench_run
+
+
+@pytest.mark.slow
+def test_the_benchmark_imports_reruns_and_reports_against_the_floor():
+    args = ("--sessions", "60", "--messages", "4", "--batch-size", "25")
+    figures = bench_figures("tokendance_import", *args)
+    assert figures == {"floor": 60, "first import": 60, "re-run (all skipped)": 60}
+    out = bench_run("tokendance_import", *args).stdout
+    assert "messages imported per run: 240;" in out
+    assert "statuses: ['True', 'succeeded']" in out

@@ -1,0 +1,57 @@
+"""What the store walks do with entries that cannot be a session file: a dangling link, a
+FIFO, a socket or a directory where a session file is expected is skipped with its reason
+(never opened, never silently dropped); a link to a regular file is read."""
+
+import os
+import socket
+
+import pytest
+
+from migration_app.legacy.ao_rs import ao_rs_session_files
+from migration_app.legacy.ao_ts import ao_session_files
+from tests.migration_app.ao_helpers import touch
+
+
+def special_entries(directory, suffix: str) -> None:
+    """One of each kind where a session file `<name><suffix>` is expected."""
+    directory.mkdir(parents=True, exist_ok=True)
+    touch(directory / f"real{suffix}", b'{"status": "working"}')
+    os.symlink(directory / f"real{suffix}", directory / f"linked{suffix}")
+    os.symlink(directory / "nowhere", directory / f"dangling{suffix}")
+    os.mkfifo(directory / f"pipe{suffix}")
+    (directory / f"folder{suffix}").mkdir()
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(directory / f"sock{suffix}"))
+    server.close()
+
+
+EXPECTED = {
+    "real": "",
+    "linked": "",
+    "dangling": "dangling symbolic link",
+    "pipe": "a FIFO (named pipe), not a session file",
+    "folder": "a directory, not a session file",
+    "sock": "a socket, not a session file",
+}
+
+
+@pytest.mark.parametrize("stat", [True, False], ids=["stat", "names only"])
+def test_the_ao_walk_skips_what_cannot_be_a_session_file_with_its_reason(tmp_path, stat):
+    special_entries(tmp_path / "projects/app/sessions", ".json")
+    found = {f.session_id: f.skip_reason for f in ao_session_files(str(tmp_path), stat=stat)}
+    assert found == EXPECTED
+
+
+def test_the_v1_walk_does_the_same(tmp_path):
+    special_entries(tmp_path / "0123456789ab-app/sessions", "")
+    found = {f.session_id: f.skip_reason for f in ao_session_files(str(tmp_path))}
+    assert found == EXPECTED
+
+
+def test_the_ao_rs_walk_does_the_same(tmp_path):
+    special_entries(tmp_path / "proj", ".yaml")
+    found = {
+        f.session_id: f.skip_reason
+        for f in ao_rs_session_files(str(tmp_path), include_archive=False)
+    }
+    assert found == EXPECTED
