@@ -1,5 +1,7 @@
 """MigrationRun and MigrationItem are read-only: the journal is written by services only."""
 
+from contextlib import suppress
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
@@ -133,35 +135,23 @@ def _params_summary(params: dict) -> list[tuple[str, str]]:
     return summary
 
 
-# Where an item's subject lives in the admin, by subject type: (label, url name, id field).
-_SUBJECT_PAGES = {
-    "session": ("session", "admin:sessions_app_session_change", None),
-    "project": ("project", "admin:projects_app_project_change", None),
-    "entry": ("session", "admin:sessions_app_session_change", "session"),
-}
-
-
 def _item_links(item: MigrationItem) -> list[tuple[str, str]]:
-    """Links to what a migrated item made or moved."""
+    """Links to what a migrated item made or moved: its session, then its project."""
     if item.outcome != MigrationItem.Outcome.MIGRATED:
         return []
     after = item.after if isinstance(item.after, dict) else {}
+    kind = item.subject_type
+    session = {"session": item.subject_id, "entry": after.get("session")}.get(kind)
+    project = {"project": item.subject_id, "session": after.get("project_id")}.get(kind)
     links = []
-    page = _SUBJECT_PAGES.get(item.subject_type)
-    if page is not None:
-        label, url_name, field = page
-        target = after.get(field) if field else item.subject_id
+    for label, url_name, target in [
+        ("session", "admin:sessions_app_session_change", session),
+        ("project", "admin:projects_app_project_change", project),
+    ]:
         if target:
-            links.append((label, url_name, target))
-    if after.get("project_id") and item.subject_type == "session":
-        links.append(("project", "admin:projects_app_project_change", after["project_id"]))
-    resolved = []
-    for label, url_name, target in links:
-        try:
-            resolved.append((label, reverse(url_name, args=[target])))
-        except NoReverseMatch:
-            continue
-    return resolved
+            with suppress(NoReverseMatch):
+                links.append((label, reverse(url_name, args=[target])))
+    return links
 
 
 @admin.register(MigrationItem)
