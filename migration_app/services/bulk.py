@@ -16,6 +16,11 @@ function belongs here only with a figure measured against the ORM in the same ru
   builds a `CASE WHEN` per row and column; with it session → project (10,000 × 20
   messages) took 15 s and re-association (1M sessions) 3.5-5.4 s, both over their targets.
 
+- `rows_select_in`, the batch reads of an import (`python -m bench.batch_reads`):
+  20,000 sessions read back by id, 500 per statement (2026-12-04, load 0.75): ORM
+  `filter(id__in=…).values_list` 53 ms against 21 ms on SQLite (2.6x), 132 / 70 ms on
+  PostgreSQL (1.9x); an import makes four such reads per batch.
+
 Rows are given as database values (what `Field.get_db_prep_save` returns), in the order
 of `columns`. Statements that bypass Django's cursor are written to its query log, so
 query counts in tests stay truthful.
@@ -170,3 +175,34 @@ def rows_compare_and_set(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {row[0] for row in cursor.fetchall()}
+
+
+_IN_CHUNK = 5_000  # values per IN list: far below SQLite's 32,766 parameters
+
+
+def rows_select_in(
+    model: type[models.Model], columns: Sequence[str], **where_in: Sequence[Any]
+) -> list[tuple]:
+    """`SELECT columns WHERE a IN (…) AND b IN (…)` for text and integer columns, whose
+    values go as they are; the last list is sent in chunks. The ORM prepares every value
+    of an `__in` list one by one, which costs more than the database's answer."""
+    *fixed, (last, values) = where_in.items()
+    values = list(values)
+    if not values or any(not v for _, v in fixed):
+        return []
+    meta, quote = model._meta, connection.ops.quote_name
+
+    def column(name: str) -> str:
+        return quote(meta.get_field(name).column)
+
+    select = f"SELECT {', '.join(map(column, columns))} FROM {quote(meta.db_table)} WHERE "
+    fixed_sql = [f"{column(name)} IN ({', '.join(['%s'] * len(v))})" for name, v in fixed]
+    fixed_params = [value for _, v in fixed for value in v]
+    rows: list[tuple] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(values), _IN_CHUNK):
+            chunk = values[start : start + _IN_CHUNK]
+            where = [*fixed_sql, f"{column(last)} IN ({', '.join(['%s'] * len(chunk))})"]
+            cursor.execute(select + " AND ".join(where), [*fixed_params, *chunk])
+            rows += cursor.fetchall()
+    return rows

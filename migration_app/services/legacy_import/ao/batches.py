@@ -21,7 +21,7 @@ from migration_app.legacy.rows import ParsedSession
 from migration_app.legacy.transcripts import transcript_source, wants_transcript
 from migration_app.legacy.walk import SessionFile
 from migration_app.models import MigrationItem
-from migration_app.services.bulk import rows_insert
+from migration_app.services.bulk import rows_insert, rows_select_in
 from migration_app.services.journal import ItemRecord
 from migration_app.services.legacy_import.ao.numbering import next_free
 from migration_app.services.legacy_import.ao.projects import (
@@ -35,7 +35,6 @@ from migration_app.services.legacy_import.ao.state import (
     TranscriptCopy,
     items_record,
     rejected_file,
-    rows_in,
 )
 from migration_app.services.legacy_import.ao.transcripts import record_transcript, transcript_plan
 from sessions_app.models import Session
@@ -98,16 +97,17 @@ def session_batch(
     project_ids = {r.project_id for r in records}
     existing_projects = existing_project_ids(state, project_ids)
     existing_sessions = dict(
-        rows_in(Session.objects, "id", (r.id for r in records), "id", "source_path")
+        rows_select_in(Session, ("id", "source_path"), id=[r.id for r in records])
     )
     if second_pass:
         taken: dict[tuple[str, int], str] = {}
     else:
         hints = {r.num_hint if r.num_hint is not None else 0 for r in records}
-        in_projects = Session.objects.filter(project__in=sorted(project_ids))
         taken = {
             (pid, num): sid
-            for pid, num, sid in rows_in(in_projects, "num", sorted(hints), "project", "num", "id")
+            for pid, num, sid in rows_select_in(
+                Session, ("project", "num", "id"), project=sorted(project_ids), num=sorted(hints)
+            )
         }
 
     # Projects the sessions need that do not exist yet: created from the directory name.
@@ -191,7 +191,7 @@ def confirm_inserted(
 ) -> list[ItemRecord]:
     """A row that lost a race with a concurrent writer is reported, not claimed (one query)."""
     mine = {sid: path for sid, path, _, _ in landed}
-    stored = dict(rows_in(Session.objects, "id", mine, "id", "source_path"))
+    stored = dict(rows_select_in(Session, ("id", "source_path"), id=list(mine)))
     fixed = []
     for item in items:
         if item.subject_type == "session" and item.outcome == Outcome.MIGRATED:
@@ -222,7 +222,7 @@ def already_imported(
         else:
             readable.append(file)
     columns = ["id", "source_path", "project", "harness", "agent_session_id", "workspace_path"]
-    rows = rows_in(Session.objects, "id", (f.session_id for f in readable), *columns)
+    rows = rows_select_in(Session, columns, id=[f.session_id for f in readable])
     by_id = {row[0]: row for row in rows}
     copies: list[TranscriptCopy] = []
     unknown = []

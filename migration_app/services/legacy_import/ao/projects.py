@@ -13,6 +13,7 @@ from django.db import transaction
 from migration_app.legacy import ao_config
 from migration_app.legacy.records import LegacyParseError, ProjectRecord, project_id_problem
 from migration_app.models import MigrationItem
+from migration_app.services.bulk import rows_select_in
 from migration_app.services.journal import ItemRecord, migration_run_progress
 from migration_app.services.legacy_import.ao.state import (
     HARNESS_NAMES,
@@ -21,7 +22,6 @@ from migration_app.services.legacy_import.ao.state import (
     items_record,
     read_file,
     rejected_file,
-    rows_in,
 )
 from projects_app.models import Project, Source
 
@@ -64,7 +64,7 @@ def projects_plan(
 
 
 def existing_project_ids(state: ImportState, ids: Iterable[str]) -> set[str]:
-    return {pk for (pk,) in rows_in(Project.objects, "id", ids, "id")}
+    return {pk for (pk,) in rows_select_in(Project, ("id",), id=list(ids))}
 
 
 def import_config_projects(state: ImportState, root: str) -> None:

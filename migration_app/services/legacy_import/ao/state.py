@@ -39,22 +39,6 @@ HARNESS_NAMES = frozenset(HARNESSES)
 TEMP_SUFFIX = ".sessionhub-partial"
 
 
-# Values per IN list: far below SQLite's 32,766 parameters, whatever --batch-size says.
-IN_CHUNK = 5_000
-
-
-def rows_in(queryset, field: str, values: Iterable, *columns: str) -> list[tuple]:
-    """`columns` of the rows whose `field` is among `values`, asked in chunks."""
-    values = list(values)
-    return [
-        row
-        for start in range(0, len(values), IN_CHUNK)
-        for row in queryset.filter(**{f"{field}__in": values[start : start + IN_CHUNK]})
-        .order_by()
-        .values_list(*columns)
-    ]
-
-
 def session_row_format() -> SessionRowFormat:
     """The session table as the row preparer needs it (sent once to the parse helper)."""
     return SessionRowFormat(

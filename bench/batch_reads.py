@@ -1,0 +1,54 @@
+"""The import's batch reads: the ORM's `filter(id__in=…).values_list` against
+`services/bulk.rows_select_in`, on the same rows.
+
+    python -m bench.batch_reads [--sessions 20000] [--batch-size 500] [--rounds 5]
+                                [--database-url …]
+
+Loads the sessions, then each round reads every one of them back by id, `--batch-size`
+ids per statement, once through the ORM and once through `rows_select_in` (the reference).
+"""
+
+import sys
+
+from bench import harness
+
+
+def main(argv=None) -> int:
+    parser = harness.arguments(__doc__, rounds=5)
+    parser.add_argument("--sessions", type=int, default=20_000)
+    parser.add_argument("--batch-size", type=int, default=500)
+    args = parser.parse_args(argv)
+
+    with harness.scratch_database(args.database_url):
+        from migration_app.services.bulk import rows_select_in
+        from projects_app.models import Workspace
+        from sessions_app.models import Session
+
+        workspace = Workspace.objects.get(slug=Workspace.DEFAULT_SLUG)
+        ids = [f"bench-{i:08d}" for i in range(args.sessions)]
+        rows = ({"id": sid, "num": i} for i, sid in enumerate(ids))
+        harness.rows_load(Session, rows, workspace=workspace.pk)
+        batches = [ids[i : i + args.batch_size] for i in range(0, len(ids), args.batch_size)]
+        harness.header(f"batch reads: {len(ids)} sessions by id, {args.batch_size} per statement")
+
+        def orm():
+            return sum(
+                len(Session.objects.filter(id__in=b).values_list("id", "source_path"))
+                for b in batches
+            )
+
+        def raw():
+            return sum(len(rows_select_in(Session, ("id", "source_path"), id=b)) for b in batches)
+
+        figures = harness.Figures(reference="rows_select_in")
+        for _ in range(args.rounds):
+            found = figures.time("rows_select_in", raw, items=len(ids))
+            assert figures.time("ORM values_list", orm, items=len(ids)) == found == len(ids)
+        figures.print()
+        ratio = figures.median("ORM values_list") / figures.median("rows_select_in")
+        harness.target(f"rows_select_in pays (ORM {ratio:.1f}x its time)", met=ratio >= 1.5)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
