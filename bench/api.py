@@ -3,9 +3,9 @@
     python -m bench.api [--seconds 8] [--rounds 3] [--workers 2] [--concurrency 8]
                         [--database-url postgres://…/scratch_db]
 
-Migrates and seeds a scratch database (SQLite in a temporary data directory, or the
---database-url database, which it writes to: give it a scratch one), starts gunicorn
-(sync workers) on 127.0.0.1 with the project's settings plus one bare view, and drives
+Seeds a scratch database (bench/harness.py: SQLite in a temporary data directory, or the
+--database-url database, recreated and dropped), starts gunicorn (sync workers) on
+127.0.0.1 with the project's settings plus one bare view, and drives
 each target with `--concurrency` client threads, one request per connection. Rounds
 take the targets in turn; the percentiles are over every request of every round.
 CONN_MAX_AGE comes from the environment, as in production (default 60).
@@ -22,7 +22,6 @@ less on what else runs on the machine than the latencies do) are printed for inf
 The exit status is 1 when a request failed (not on a MISS).
 """
 
-import argparse
 import contextlib
 import http.client
 import json
@@ -31,10 +30,11 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
+
+from bench import harness
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 P99_BUDGET_MS = 30.0
@@ -62,29 +62,23 @@ def __getattr__(name):
     raise AttributeError(name)
 
 
-def seed() -> None:
-    """Rows for the benchmark (run by `manage.py shell`); a re-run reuses them."""
-    from django.conf import settings
+def seed() -> tuple[str, str]:
+    """Rows for the benchmark: (a member's API key, the session's id)."""
     from django.contrib.auth import get_user_model
 
     from projects_app.models import Project, Workspace
     from projects_app.services import api_key_create
     from sessions_app.models import Session
 
-    user, _ = get_user_model().objects.get_or_create(username="bench")
-    workspace, _ = Workspace.objects.get_or_create(slug="bench", defaults={"name": "Bench"})
+    user = get_user_model().objects.create(username="bench")
+    workspace = Workspace.objects.create(slug="bench", name="Bench")
     workspace.members.add(user)
-    missing = PROJECTS - workspace.projects.count()
     Project.objects.bulk_create(
         Project(workspace=workspace, title=f"Project {n}", intent=f"Intent {n}")
-        for n in range(max(0, missing))
+        for n in range(PROJECTS)
     )
-    session, _ = Session.objects.get_or_create(
-        id="bench-session", defaults={"workspace": workspace, "title": "Bench session"}
-    )
-    _, secret = api_key_create(user=user, name="bench")
-    conn_max_age = settings.DATABASES["default"]["CONN_MAX_AGE"]
-    print(json.dumps({"secret": secret, "session_id": session.pk, "conn_max_age": conn_max_age}))
+    session = Session.objects.create(id="bench-session", workspace=workspace, title="Bench")
+    return api_key_create(user=user, name="bench")[1], session.pk
 
 
 # --- The client side ---------------------------------------------------------------------
@@ -191,39 +185,30 @@ def _check_page_size(port: int, path: str, headers: dict) -> None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = harness.arguments(__doc__)
     parser.add_argument("--seconds", type=float, default=8, help="per target and round")
-    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--concurrency", type=int, default=8, help="client threads")
-    parser.add_argument("--database-url", default="", help="a scratch database (default SQLite)")
     args = parser.parse_args(argv)
     load_at_start = os.getloadavg()
 
-    with tempfile.TemporaryDirectory(prefix="sessionhub-bench-") as data_dir:
+    with harness.scratch_database(args.database_url):
+        from django.db import connection
+
+        secret, session_id = seed()
+        conn_max_age = connection.settings_dict["CONN_MAX_AGE"]
+        connection.close()  # the server's workers are the database's clients now
+        # The scratch database's settings (harness) plus the bench server's URLs.
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "bench.api_settings",
             "PYTHONPATH": str(BASE_DIR),
-            "SECRET_KEY": "bench-only-secret-key-not-for-production",
-            "DEBUG": "0",
             "ALLOWED_HOSTS": "127.0.0.1",
-            "SESSIONHUB_DATA_DIR": data_dir,
         }
-        env.pop("DATABASE_URL", None)
-        if args.database_url:
-            env["DATABASE_URL"] = args.database_url
-        manage = [sys.executable, str(BASE_DIR / "manage.py")]
-        subprocess.run([*manage, "migrate", "--no-input", "-v0"], env=env, cwd=BASE_DIR, check=True)
-        seeded = subprocess.run(
-            [*manage, "shell", "-v0", "-c", "from bench.api import seed; seed()"],
-            env=env, cwd=BASE_DIR, check=True, capture_output=True, text=True,
-        )  # fmt: skip
-        facts = json.loads(seeded.stdout.strip().splitlines()[-1])
-        auth = {"Authorization": f"Bearer {facts['secret']}"}
+        auth = {"Authorization": f"Bearer {secret}"}
         targets = {
             "bare": ("/bench/bare", {}),
-            "session": (f"/api/v1/sessions/{facts['session_id']}", auth),
+            "session": (f"/api/v1/sessions/{session_id}", auth),
             "projects": ("/api/v1/projects", auth),
         }
         results = measure(env, targets, args)
@@ -231,7 +216,7 @@ def main(argv=None) -> int:
     database = "PostgreSQL" if args.database_url else "SQLite"
     print(
         f"gunicorn {args.workers} sync workers on 127.0.0.1, {database} "
-        f"(CONN_MAX_AGE={facts['conn_max_age']}); {args.concurrency} concurrent clients, "
+        f"(CONN_MAX_AGE={conn_max_age}); {args.concurrency} concurrent clients, "
         f"{args.rounds} rounds x {args.seconds:g} s per target; load average at start "
         + " / ".join(f"{value:.2f}" for value in load_at_start)
     )

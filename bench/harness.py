@@ -69,15 +69,6 @@ def header(title: str) -> None:
     print(f"database: {connection.vendor} ({connection.settings_dict['NAME']}); {load_average()}")
 
 
-class _QueryCounter:
-    def __init__(self) -> None:
-        self.count = 0
-
-    def __call__(self, execute, sql, params, many, context):
-        self.count += 1
-        return execute(sql, params, many, context)
-
-
 class Figures:
     """Seconds of each measure over the rounds, printed as medians next to the reference's."""
 
@@ -91,13 +82,18 @@ class Figures:
         """Run `work` once, timed; `items` is what it handled (figures compare per item)."""
         from django.db import connection
 
-        counter = _QueryCounter()
-        with connection.execute_wrapper(counter):
+        queries = []
+
+        def count(execute, *args):
+            queries.append(None)
+            return execute(*args)
+
+        with connection.execute_wrapper(count):
             started = time.perf_counter()
             result = work()
             elapsed = time.perf_counter() - started
         self.seconds.setdefault(label, []).append(elapsed)
-        self.items[label], self.queries[label] = items, counter.count
+        self.items[label], self.queries[label] = items, len(queries)
         return result
 
     def median(self, label: str) -> float:

@@ -1,11 +1,31 @@
 """Read-side queries of the migration journal."""
 
+from collections.abc import Iterator
+
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, QuerySet
 
 from migration_app.models import MigrationItem, MigrationRun
 from sessions_app.selectors import find_sessions_by_task_id
 from sessions_app.task_ids import is_qualified, normalise_task_id
+
+
+def keyset_pages(
+    queryset: QuerySet, *, size: int, key: str = "pk", limit: int | None = None
+) -> Iterator[list]:
+    """The rows of `queryset` (models, or values_list rows that start with the key) in `key`
+    order, `size` at a time, at most `limit`. Each page is read as `key > last`, never
+    OFFSET: one index range per page, also right for a set that shrinks as it is handled."""
+    last = None
+    while limit is None or limit > 0:
+        page = queryset if last is None else queryset.filter(**{f"{key}__gt": last})
+        rows = list(page.order_by(key)[: size if limit is None else min(size, limit)])
+        if not rows:
+            return
+        yield rows
+        tail = rows[-1]
+        last = tail[0] if isinstance(tail, tuple) else getattr(tail, "pk", tail)
+        limit = None if limit is None else limit - len(rows)
 
 
 def migration_item_list(*, run: MigrationRun, outcome: str | None = None) -> QuerySet:

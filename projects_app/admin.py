@@ -5,7 +5,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
 
-from projects_app.admin_display import ReadableList, ellipsis, short_id
+from projects_app.admin_display import ReadableList, ellipsis_column, short_id_column
 from projects_app.models import (
     ApiKey,
     Artifact,
@@ -39,14 +39,8 @@ class ProjectAdmin(ReadableList, admin.ModelAdmin):
     list_select_related = ["workspace"]
     autocomplete_fields = ["workspace"]
     date_hierarchy = "created_at"
-
-    @admin.display(description="id", ordering="id")
-    def short_project_id(self, project: Project) -> str:
-        return short_id(project.pk)
-
-    @admin.display(description="title", ordering="title")
-    def short_title(self, project: Project) -> str:
-        return ellipsis(project.title, 60)
+    short_project_id = short_id_column()
+    short_title = ellipsis_column("title", 60, ordering="title")
 
     def get_readonly_fields(self, request, obj=None):
         # The id is the project's identity (ao ids verbatim): fixed once the row exists.
@@ -117,13 +111,8 @@ class ConversationAdmin(ReadableList, admin.ModelAdmin):
             },
         )
 
-    @admin.display(description="id", ordering="id")
-    def short_conversation_id(self, conversation: Conversation) -> str:
-        return short_id(conversation.pk)
-
-    @admin.display(description="title", ordering="title")
-    def short_title(self, conversation: Conversation) -> str:
-        return ellipsis(conversation.title, 60)
+    short_conversation_id = short_id_column()
+    short_title = ellipsis_column("title", 60, ordering="title")
 
 
 @admin.register(Message)
@@ -139,18 +128,11 @@ class MessageAdmin(ReadableList, admin.ModelAdmin):
     date_hierarchy = "created_at"
     readonly_fields = ["created_at"]
     show_full_result_count = False
-
-    @admin.display(description="id", ordering="id")
-    def short_message_id(self, message: Message) -> str:
-        return short_id(message.pk)
-
-    @admin.display(description="conversation", ordering="conversation")
-    def short_conversation(self, message: Message) -> str:
-        return short_id(message.conversation_id)
-
-    @admin.display(description="content")
-    def short_content(self, message: Message) -> str:
-        return ellipsis(message.content, 80)
+    short_message_id = short_id_column()
+    short_conversation = short_id_column(
+        "conversation_id", description="conversation", ordering="conversation"
+    )
+    short_content = ellipsis_column("content", 80)
 
 
 @admin.register(Artifact)

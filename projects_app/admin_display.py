@@ -1,5 +1,6 @@
 """How long values show in admin lists: short, with the whole value one hover or click away."""
 
+from django.contrib import admin
 from django.utils.html import format_html
 
 SHORT_ID = 8  # a uuid's first block; legacy ids up to this length show whole
@@ -36,6 +37,26 @@ def ellipsis_left(text: str, length: int) -> str:
     if len(text) <= length:
         return text
     return format_html('<span title="{}">…{}</span>', text, text[-(length - 1) :])
+
+
+def short_id_column(field: str = "pk", *, description: str = "id", ordering: str | None = "id"):
+    """A list column showing `field` as a short id."""
+
+    @admin.display(description=description, ordering=ordering)
+    def column(model_admin, obj) -> str:
+        return short_id(getattr(obj, field))
+
+    return column
+
+
+def ellipsis_column(field: str, length: int, *, ordering: str | None = None, left: bool = False):
+    """A list column showing at most `length` characters of `field` (its end when `left`)."""
+
+    @admin.display(description=field.replace("_", " "), ordering=ordering)
+    def column(model_admin, obj) -> str:
+        return (ellipsis_left if left else ellipsis)(getattr(obj, field), length)
+
+    return column
 
 
 class ReadableList:

@@ -53,10 +53,6 @@ def workspace_list_for_user(*, user) -> QuerySet[Workspace]:
     return Workspace.objects.filter(members=user)
 
 
-def workspace_default() -> Workspace:
-    return Workspace.objects.get(slug=Workspace.DEFAULT_SLUG)
-
-
 def workspace_get_for_user(*, user, workspace_id) -> Workspace:
     """One workspace the user may see; Workspace.DoesNotExist (404) otherwise."""
     return object_get(workspace_list_for_user(user=user), key=workspace_id)

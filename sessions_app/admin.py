@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.db.models import Count
 from django.template.defaultfilters import filesizeformat
 
-from projects_app.admin_display import ReadableList, ellipsis, short_id
+from projects_app.admin_display import ReadableList, ellipsis, ellipsis_column, short_id_column
 from sessions_app.files import session_work_dir, tree_usage, workstream_usage
 from sessions_app.models import Session, Workstream
 from sessions_app.paginators import EstimatedCountPaginator
@@ -29,9 +29,7 @@ class WorkstreamAdmin(ReadableList, admin.ModelAdmin):
         # One annotated query for the counts, not one per row.
         return super().get_queryset(request).annotate(session_total=Count("sessions"))
 
-    @admin.display(description="title", ordering="title")
-    def short_title(self, workstream: Workstream) -> str:
-        return ellipsis(workstream.title, 40)
+    short_title = ellipsis_column("title", 40, ordering="title")
 
     @admin.display(description="sessions", ordering="session_total")
     def session_count(self, workstream: Workstream) -> int:
@@ -144,9 +142,7 @@ class SessionAdmin(ReadableList, admin.ModelAdmin):
             return qualified, False
         return super().get_search_results(request, queryset, search_term)
 
-    @admin.display(description="id", ordering="id")
-    def short_session_id(self, session: Session) -> str:
-        return short_id(session.pk)
+    short_session_id = short_id_column()
 
     @admin.display(description="title", ordering="title")
     def title_or_name(self, session: Session) -> str:

@@ -6,11 +6,9 @@ The delete_selected pattern: every step re-POSTs the selection to the changelist
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.template.response import TemplateResponse
 
-from migration_app.admin.run_start import run_start, selected_ids_to_carry
+from migration_app.admin.run_start import action_page, run_start, selected_ids_to_carry
 from migration_app.models import MigrationRun
 from migration_app.services import MigrationError
 from migration_app.services.attach_workstream import KIND, attach_preview
@@ -49,7 +47,14 @@ class AttachWorkstreamAdminMixin:
             workstream = form.cleaned_data["workstream"]
             if request.POST.get("post") == "yes":
                 session_ids = list(queryset.order_by("id").values_list("id", flat=True))
-                return self._attach_run(request, workstream, session_ids)
+                return run_start(
+                    self,
+                    request,
+                    kind=KIND,
+                    summary=_summary,
+                    workstream_id=workstream.id,
+                    session_ids=session_ids,
+                )
             try:
                 preview = attach_preview(
                     workstream_id=workstream.id, sessions=queryset, sample=PREVIEW_ROWS
@@ -61,33 +66,16 @@ class AttachWorkstreamAdminMixin:
         return self._attach_page(request, queryset, form, "form")
 
     def _attach_page(self, request, queryset, form, step, **extra):
-        opts = self.model._meta
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Attach to workstream",
-            "opts": opts,
-            "form": form,
-            "count": queryset.count(),
-            # Across every page the changelist's filters say what is selected: one id is
-            # enough to carry (Django refuses an empty selection).
-            "selected_ids": selected_ids_to_carry(request, queryset),
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "select_across": request.POST.get("select_across", "0"),
-            "media": self.media,
-            **extra,
-        }
-        return TemplateResponse(
-            request, f"admin/sessions_app/session/attach_workstream_{step}.html", context
-        )
-
-    def _attach_run(self, request, workstream, session_ids):
-        return run_start(
+        return action_page(
             self,
             request,
-            kind=KIND,
-            summary=_summary,
-            workstream_id=workstream.id,
-            session_ids=session_ids,
+            f"admin/sessions_app/session/attach_workstream_{step}.html",
+            title="Attach to workstream",
+            form=form,
+            count=queryset.count(),
+            selected_ids=selected_ids_to_carry(request, queryset),
+            media=self.media,
+            **extra,
         )
 
 

@@ -8,11 +8,9 @@ Either way the answer is a redirect to the MigrationRun page.
 
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
-from django.template.response import TemplateResponse
 
-from migration_app.admin.run_start import run_start, selected_ids_to_carry
+from migration_app.admin.run_start import action_page, run_start, selected_ids_to_carry
 from migration_app.dispatch import runs_in_background
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services.session_to_project import KIND, session_to_project_preview
@@ -38,7 +36,7 @@ class MigrateToProjectMixin:
             raise PermissionDenied
         if request.POST.get("post") == "yes":
             session_ids = sorted(queryset.values_list("pk", flat=True))
-            return self._migrate_to_project_run(request, session_ids)
+            return run_start(self, request, kind=KIND, summary=_summary, session_ids=session_ids)
         return self._migrate_to_project_preview(request, queryset)
 
     def _migrate_to_project_preview(self, request, queryset):
@@ -51,35 +49,24 @@ class MigrateToProjectMixin:
         counts["to_fail"] = len(by_outcome[outcome.FAILED])
         counts["to_skip"] = counts["selected"] - counts["to_migrate"]
         counts["to_migrate"] -= counts["to_fail"]
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Migrate sessions to projects",
-            "subtitle": None,
-            "opts": self.model._meta,
-            "app_label": self.model._meta.app_label,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "select_across": request.POST.get("select_across") == "1",
-            "session_ids": selected_ids_to_carry(request, queryset),
-            "counts": counts,
-            "exact": exact,
-            "previewed_count": len(plans),
-            "background": runs_in_background(
-                size=counts["selected"], origin=MigrationRun.Origin.ADMIN
-            ),
-            "sync_limit": settings.SESSIONHUB_SYNC_ACTION_LIMIT,
-            "to_migrate": by_outcome[outcome.MIGRATED],
-            "to_skip": by_outcome[outcome.SKIPPED],
-            "to_fail": by_outcome[outcome.FAILED],
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(
+        return action_page(
+            self,
             request,
             "admin/sessions_app/session/migrate_to_project_preview.html",
-            context,
+            title="Migrate sessions to projects",
+            app_label=self.model._meta.app_label,
+            session_ids=selected_ids_to_carry(request, queryset),
+            counts=counts,
+            exact=exact,
+            previewed_count=len(plans),
+            background=runs_in_background(
+                size=counts["selected"], origin=MigrationRun.Origin.ADMIN
+            ),
+            sync_limit=settings.SESSIONHUB_SYNC_ACTION_LIMIT,
+            to_migrate=by_outcome[outcome.MIGRATED],
+            to_skip=by_outcome[outcome.SKIPPED],
+            to_fail=by_outcome[outcome.FAILED],
         )
-
-    def _migrate_to_project_run(self, request, session_ids):
-        return run_start(self, request, kind=KIND, summary=_summary, session_ids=session_ids)
 
 
 def _summary(run: MigrationRun) -> str:

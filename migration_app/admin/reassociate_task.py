@@ -10,9 +10,8 @@ default every session of the old task moves, as when the task itself moved backe
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
-from django.template.response import TemplateResponse
 
-from migration_app.admin.run_start import run_start
+from migration_app.admin.run_start import action_page, run_start
 from migration_app.dispatch import runs_in_background
 from migration_app.models import MigrationRun
 from migration_app.selectors import task_reassociation_preview
@@ -73,12 +72,8 @@ class ReassociateTaskAdminMixin:
             return self._reassociate_run(request, mapping, selected)
 
         context = {
-            **self.admin_site.each_context(request),
             "title": "Re-associate task",
-            "opts": self.model._meta,
-            "select_across": request.POST.get("select_across") == "1",
             "selected_ids": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "rows": [
                 {"index": i, "old": old, "new": new, "error": errors.get(i, "")}
                 for i, (old, new) in enumerate(mapping)
@@ -93,8 +88,8 @@ class ReassociateTaskAdminMixin:
             total = sum(p["found"] - p["unchanged"] for p in context["preview"])
             context["preview_total"] = total
             context["background"] = runs_in_background(size=total, origin=MigrationRun.Origin.ADMIN)
-            return TemplateResponse(request, PREVIEW_TEMPLATE, context)
-        return TemplateResponse(request, FORM_TEMPLATE, context)
+            return action_page(self, request, PREVIEW_TEMPLATE, **context)
+        return action_page(self, request, FORM_TEMPLATE, **context)
 
     def _tasks_of(self, queryset) -> tuple[list[str], list[str], int]:
         """(distinct normalised task ids, stored values that are not task ids, empty count)."""

@@ -3,8 +3,10 @@
 from collections.abc import Callable
 
 from django.contrib import messages
+from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from migration_app.dispatch import migration_run_dispatch
@@ -18,6 +20,23 @@ def selected_ids_to_carry(request, queryset) -> list:
     if request.POST.get("select_across") == "1":
         return list(queryset.order_by("pk").values_list("pk", flat=True)[:1])
     return list(queryset.order_by("pk").values_list("pk", flat=True))
+
+
+def action_page(model_admin, request, template: str, **context) -> TemplateResponse:
+    """A page of a changelist action that re-posts the selection (the delete_selected
+    pattern): the admin's context, the selection's checkbox name and select-across flag."""
+    request.current_app = model_admin.admin_site.name
+    return TemplateResponse(
+        request,
+        template,
+        {
+            **model_admin.admin_site.each_context(request),
+            "opts": model_admin.model._meta,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "select_across": request.POST.get("select_across") == "1",
+            **context,
+        },
+    )
 
 
 def run_page_url(run: MigrationRun) -> str:

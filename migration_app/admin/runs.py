@@ -1,5 +1,7 @@
 """MigrationRun and MigrationItem are read-only: the journal is written by services only."""
 
+from contextlib import suppress
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
@@ -15,7 +17,7 @@ from migration_app.selectors import (
     migration_run_progress_view,
 )
 from migration_app.services.journal import MigrationError, migration_undo
-from projects_app.admin_display import ReadableList, ellipsis, ellipsis_left, short_id
+from projects_app.admin_display import ReadableList, ellipsis_column, short_id_column
 
 UNDO_PERMISSION = "migration_app.undo_migrationrun"
 
@@ -40,10 +42,7 @@ class MigrationRunAdmin(ReadableList, ReadOnlyAdmin):
     list_filter = ["kind", "status", "dry_run", "origin"]
     search_fields = ["=id", "actor"]
     date_hierarchy = "started_at"
-
-    @admin.display(description="id")
-    def run_id(self, run: MigrationRun) -> str:
-        return short_id(run.pk)
+    run_id = short_id_column(ordering=None)
 
     @admin.display(description="progress")
     def progress(self, run: MigrationRun) -> str:
@@ -136,35 +135,23 @@ def _params_summary(params: dict) -> list[tuple[str, str]]:
     return summary
 
 
-# Where an item's subject lives in the admin, by subject type: (label, url name, id field).
-_SUBJECT_PAGES = {
-    "session": ("session", "admin:sessions_app_session_change", None),
-    "project": ("project", "admin:projects_app_project_change", None),
-    "entry": ("session", "admin:sessions_app_session_change", "session"),
-}
-
-
 def _item_links(item: MigrationItem) -> list[tuple[str, str]]:
-    """Links to what a migrated item made or moved."""
+    """Links to what a migrated item made or moved: its session, then its project."""
     if item.outcome != MigrationItem.Outcome.MIGRATED:
         return []
     after = item.after if isinstance(item.after, dict) else {}
+    kind = item.subject_type
+    session = {"session": item.subject_id, "entry": after.get("session")}.get(kind)
+    project = {"project": item.subject_id, "session": after.get("project_id")}.get(kind)
     links = []
-    page = _SUBJECT_PAGES.get(item.subject_type)
-    if page is not None:
-        label, url_name, field = page
-        target = after.get(field) if field else item.subject_id
+    for label, url_name, target in [
+        ("session", "admin:sessions_app_session_change", session),
+        ("project", "admin:projects_app_project_change", project),
+    ]:
         if target:
-            links.append((label, url_name, target))
-    if after.get("project_id") and item.subject_type == "session":
-        links.append(("project", "admin:projects_app_project_change", after["project_id"]))
-    resolved = []
-    for label, url_name, target in links:
-        try:
-            resolved.append((label, reverse(url_name, args=[target])))
-        except NoReverseMatch:
-            continue
-    return resolved
+            with suppress(NoReverseMatch):
+                links.append((label, reverse(url_name, args=[target])))
+    return links
 
 
 @admin.register(MigrationItem)
@@ -176,11 +163,5 @@ class MigrationItemAdmin(ReadableList, ReadOnlyAdmin):
     raw_id_fields = ["run"]
     date_hierarchy = "created_at"
     show_full_result_count = False
-
-    @admin.display(description="subject id", ordering="subject_id")
-    def subject(self, item: MigrationItem) -> str:
-        return ellipsis_left(item.subject_id, 50)
-
-    @admin.display(description="reason")
-    def short_reason(self, item: MigrationItem) -> str:
-        return ellipsis(item.reason, 80)
+    subject = ellipsis_column("subject_id", 50, ordering="subject_id", left=True)
+    short_reason = ellipsis_column("reason", 80)

@@ -43,15 +43,6 @@ class TreeCount:
     files: int = 0  # regular files, recursively
     bytes: int = 0  # bytes of those regular files
     symlinks: int = 0
-    dirs: int = 0
-    other: int = 0  # fifos, sockets, devices
-
-    def add(self, other: "TreeCount") -> None:
-        self.files += other.files
-        self.bytes += other.bytes
-        self.symlinks += other.symlinks
-        self.dirs += other.dirs
-        self.other += other.other
 
 
 def entry_kind(mode: int) -> str:
@@ -66,33 +57,17 @@ def entry_kind(mode: int) -> str:
 
 def tree_count(path: Path) -> TreeCount:
     """Count an entry without following symlinks (a link counts as a link, never its target)."""
-    count = TreeCount()
-    st = os.lstat(path)
-    kind = entry_kind(st.st_mode)
-    if kind == "file":
-        count.files, count.bytes = 1, st.st_size
-    elif kind == "symlink":
-        count.symlinks = 1
-    elif kind == "other":
-        count.other = 1
-    else:
-        count.dirs = 1
-        stack = [path]
-        while stack:
-            with os.scandir(stack.pop()) as it:
-                for entry in it:
-                    sub = entry.stat(follow_symlinks=False)
-                    sub_kind = entry_kind(sub.st_mode)
-                    if sub_kind == "dir":
-                        count.dirs += 1
-                        stack.append(Path(entry.path))
-                    elif sub_kind == "file":
-                        count.files += 1
-                        count.bytes += sub.st_size
-                    elif sub_kind == "symlink":
-                        count.symlinks += 1
-                    else:
-                        count.other += 1
+    count, stack = TreeCount(), [path]
+    while stack:
+        entry = stack.pop()
+        st = os.lstat(entry)
+        if stat.S_ISDIR(st.st_mode):
+            stack.extend(entry / name for name in os.listdir(entry))
+        elif stat.S_ISREG(st.st_mode):
+            count.files += 1
+            count.bytes += st.st_size
+        elif stat.S_ISLNK(st.st_mode):
+            count.symlinks += 1
     return count
 
 
@@ -103,13 +78,8 @@ _AT_FDCWD = -100
 try:
     _libc = ctypes.CDLL(None, use_errno=True)
     _renameat2 = _libc.renameat2
-    _renameat2.argtypes = [
-        ctypes.c_int,
-        ctypes.c_char_p,
-        ctypes.c_int,
-        ctypes.c_char_p,
-        ctypes.c_uint,
-    ]
+    # (olddirfd, oldpath, newdirfd, newpath, flags)
+    _renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p] * 2 + [ctypes.c_uint]
     _renameat2.restype = ctypes.c_int
 except (AttributeError, OSError):  # not Linux/glibc: fall back to check-then-rename
     _renameat2 = None
@@ -182,33 +152,26 @@ def _copy_file(src: Path, dst: Path) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
-def _copy_tree(src: Path, dst: Path) -> TreeCount:
+def _copy_tree(src: Path, dst: Path) -> None:
     """Copy an entry to `dst` (which must not exist), verifying every regular file."""
-    count = TreeCount()
     st = os.lstat(src)
     kind = entry_kind(st.st_mode)
     if kind == "symlink":
         os.symlink(os.readlink(src), dst)
-        count.symlinks = 1
     elif kind == "file":
         size, digest = _copy_file(src, dst)
         if (size, digest) != _file_digest(dst) or size != os.lstat(src).st_size:
             raise MoveError(f"verification failed copying {src} to {dst}: size or sha256 differ")
-        count.files, count.bytes = 1, size
     elif kind == "dir":
         os.mkdir(dst, 0o700)
-        count.dirs = 1
-        with os.scandir(src) as it:
-            names = [entry.name for entry in it]
-        for name in names:
-            count.add(_copy_tree(src / name, dst / name))
+        for name in os.listdir(src):
+            _copy_tree(src / name, dst / name)
         shutil.copystat(src, dst, follow_symlinks=False)
         _fsync_dir(dst)
     else:
         raise MoveError(
             f"{src} is a special file ({stat.filemode(st.st_mode)}); it cannot be copied"
         )
-    return count
 
 
 def trees_equal(a: Path, b: Path) -> bool:

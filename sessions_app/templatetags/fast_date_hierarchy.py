@@ -6,8 +6,8 @@ call per row). This one reads only MIN and MAX of the (indexed) field and lists 
 periods between them, so a period may occasionally show no rows.
 """
 
-import calendar
 import datetime
+from calendar import monthrange
 
 from django import template
 from django.db.models import Max, Min
@@ -46,59 +46,40 @@ def _int_param(cl, name):
 @register.inclusion_tag("admin/date_hierarchy.html")
 def fast_date_hierarchy(cl):
     field_name = cl.date_hierarchy
-    year_field, month_field, day_field = (f"{field_name}__{p}" for p in ("year", "month", "day"))
-    year, month, day = (_int_param(cl, name) for name in (year_field, month_field, day_field))
+    keys = [f"{field_name}__{part}" for part in ("year", "month", "day")]
+    year, month, day = (_int_param(cl, key) for key in keys)
 
-    def link(filters):
-        return cl.get_query_string(filters, [f"{field_name}__"])
+    def link(*values):  # the list filtered to the year, month and day given
+        return cl.get_query_string(dict(zip(keys, values, strict=False)), [f"{field_name}__"])
+
+    def title(date, date_format):
+        return capfirst(formats.date_format(date, date_format))
 
     if year and month and day:
         date = datetime.date(year, month, day)
-        return {
-            "show": True,
-            "back": {
-                "link": link({year_field: year, month_field: month}),
-                "title": capfirst(formats.date_format(date, "YEAR_MONTH_FORMAT")),
-            },
-            "choices": [{"title": capfirst(formats.date_format(date, "MONTH_DAY_FORMAT"))}],
-        }
+        back = {"link": link(year, month), "title": title(date, "YEAR_MONTH_FORMAT")}
+        choices = [{"title": title(date, "MONTH_DAY_FORMAT")}]
+        return {"show": True, "back": back, "choices": choices}
     bounds = _bounds(cl.queryset, field_name)
     if bounds is None:
         return {"show": False}
     first, last = (value.date() for value in bounds)
     if year and month:
-        month_length = calendar.monthrange(year, month)[1]
-        days = [datetime.date(year, month, d) for d in range(1, month_length + 1)]
-        return {
-            "show": True,
-            "back": {"link": link({year_field: year}), "title": str(year)},
-            "choices": [
-                {
-                    "link": link({year_field: year, month_field: month, day_field: d.day}),
-                    "title": capfirst(formats.date_format(d, "MONTH_DAY_FORMAT")),
-                }
-                for d in days
-                if first <= d <= last
-            ],
-        }
-    if year:
-        return {
-            "show": True,
-            "back": {"link": link({}), "title": _("All dates")},
-            "choices": [
-                {
-                    "link": link({year_field: year, month_field: m.month}),
-                    "title": capfirst(formats.date_format(m, "YEAR_MONTH_FORMAT")),
-                }
-                for m in _months(first, last)
-                if m.year == year
-            ],
-        }
-    return {
-        "show": True,
-        "back": None,
-        "choices": [
-            {"link": link({year_field: y}), "title": str(y)}
-            for y in range(first.year, last.year + 1)
-        ],
-    }
+        back = {"link": link(year), "title": str(year)}
+        days = [datetime.date(year, month, d) for d in range(1, monthrange(year, month)[1] + 1)]
+        choices = [
+            {"link": link(year, month, d.day), "title": title(d, "MONTH_DAY_FORMAT")}
+            for d in days
+            if first <= d <= last
+        ]
+    elif year:
+        back = {"link": link(), "title": _("All dates")}
+        choices = [
+            {"link": link(year, m.month), "title": title(m, "YEAR_MONTH_FORMAT")}
+            for m in _months(first, last)
+            if m.year == year
+        ]
+    else:
+        back = None
+        choices = [{"link": link(y), "title": str(y)} for y in range(first.year, last.year + 1)]
+    return {"show": True, "back": back, "choices": choices}

@@ -42,8 +42,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         try:
             run = self._run(options)
-        except (MigrationError, ValidationError) as exc:
-            raise CommandError(_message(exc)) from exc
+        except ValidationError as exc:
+            raise CommandError("; ".join(exc.messages)) from exc
+        except MigrationError as exc:
+            raise CommandError(str(exc)) from exc
         except Workstream.DoesNotExist as exc:
             raise CommandError(f"No workstream {options['workstream']!r}.") from exc
         except MigrationRun.DoesNotExist as exc:
@@ -95,9 +97,3 @@ class Command(BaseCommand):
             self.stdout.write(f"  {name}: {value}")
         for session_id, reason in failed:
             self.stdout.write(f"  FAILED {session_id}: {reason}")
-
-
-def _message(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return "; ".join(exc.messages)
-    return str(exc)

@@ -7,13 +7,15 @@ session's lock is taken *before* its files are read, so nobody moves them under 
 """
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet
 
-from migration_app.services.attach_workstream.paths import display, relative
+from migration_app.services.attach_workstream.moves import display, relative
 from migration_app.services.file_moves import entry_kind, is_real_dir, tree_count
-from migration_app.services.locks import FileLock, file_lock_try
+from migration_app.services.locks import FileLock, file_lock_release, file_lock_try
 from sessions_app import files
 from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session, Workstream
 from sessions_app.names import NAME_PATTERN, is_valid_name
@@ -71,6 +73,16 @@ class SessionPlan:
 
 def session_lock_try(session_id: str) -> FileLock | None:
     return file_lock_try(f"attach-session-{session_id}.lock")
+
+
+@contextmanager
+def session_locked(session_id: str) -> Iterator[bool]:
+    """Whether the block holds the session's lock (taken without waiting, then released)."""
+    lock = session_lock_try(session_id)
+    try:
+        yield lock is not None
+    finally:
+        file_lock_release(lock)
 
 
 def session_files_plan(*, session_id: str, from_workstream: str, to_workstream: str) -> SessionPlan:

@@ -2,23 +2,25 @@
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 from django.db import transaction
 from django.utils import timezone
 
 from migration_app.models import MigrationItem, MigrationRun
+from migration_app.selectors import keyset_pages
 from migration_app.services.attach_workstream.moves import (
+    display,
     entries_backward,
     entries_forward,
     move_incomplete,
+    name_from,
 )
-from migration_app.services.attach_workstream.paths import display, name_from
 from migration_app.services.attach_workstream.plan import (
     ERR_CONFLICT,
     ERR_MOVE,
     SessionPlan,
-    session_lock_try,
+    session_locked,
 )
 from migration_app.services.file_moves import MoveError
 from migration_app.services.journal import (
@@ -93,16 +95,8 @@ def run_totals(run: MigrationRun, notes: Notes) -> dict:
 def _claimed_batches(run: MigrationRun):
     """The run's claimed, not yet undone session items, in batches, with each session's
     current workstream and the journaled entry names."""
-    last = 0
-    while True:
-        items = list(
-            run.items.filter(subject_type="session", after__state="claimed", id__gt=last)
-            .exclude(outcome=Outcome.UNDONE)
-            .order_by("id")[:BATCH_SIZE]
-        )
-        if not items:
-            return
-        last = items[-1].id
+    claimed = run.items.filter(subject_type="session", after__state="claimed")
+    for items in keyset_pages(claimed.exclude(outcome=Outcome.UNDONE), size=BATCH_SIZE):
         ids = [i.subject_id for i in items]
         current = dict(Session.objects.filter(id__in=ids).values_list("id", "workstream_id"))
         yield items, current, entry_names([run.pk], ids)
@@ -131,18 +125,16 @@ def _recover_item(run, item, current, names, notes: Notes) -> None:
     if current.get(item.subject_id) != target:
         notes.add(f"{item.subject_id} is no longer in {target}; files left as they are")
         return
-    lock = session_lock_try(item.subject_id)
-    if lock is None:
-        raise MigrationConflict(f"Session {item.subject_id} is locked by another process.")
-    try:
-        notes.add(entries_forward(item.subject_id, target, names[(run.pk, item.subject_id)]))
-    except (MoveError, OSError) as exc:
-        MigrationItem.objects.filter(pk=item.pk).update(
-            outcome=Outcome.FAILED,
-            reason=display(f"Recovery could not finish the move: {exc}"),
-        )
-    finally:
-        file_lock_release(lock)
+    with session_locked(item.subject_id) as locked:
+        if not locked:
+            raise MigrationConflict(f"Session {item.subject_id} is locked by another process.")
+        try:
+            notes.add(entries_forward(item.subject_id, target, names[(run.pk, item.subject_id)]))
+        except (MoveError, OSError) as exc:
+            MigrationItem.objects.filter(pk=item.pk).update(
+                outcome=Outcome.FAILED,
+                reason=display(f"Recovery could not finish the move: {exc}"),
+            )
 
 
 def _claimed_items(session_ids: list[str]) -> dict[str, MigrationItem]:
@@ -183,24 +175,19 @@ def finish_interrupted(run: MigrationRun, skips: list[SessionPlan], notes: Notes
     ]
     names = entry_names({c.run_id for _, c in pending}, [p.session_id for p, _ in pending])
     for plan, claim in pending:
-        lock = session_lock_try(plan.session_id)
-        if lock is None:
-            plan.refuse(ERR_CONFLICT, "Another process is moving this session's files.")
-            continue
-        try:
-            notes.add(
-                entries_forward(
-                    plan.session_id, plan.to_workstream, names[(claim.run_id, plan.session_id)]
+        with session_locked(plan.session_id) as locked:
+            if not locked:
+                plan.refuse(ERR_CONFLICT, "Another process is moving this session's files.")
+                continue
+            try:
+                entries = names[(claim.run_id, plan.session_id)]
+                notes.add(entries_forward(plan.session_id, plan.to_workstream, entries))
+                plan.reason += f"; finished the interrupted file move of run {claim.run_id}"
+            except (MoveError, OSError) as exc:
+                plan.refuse(
+                    ERR_MOVE,
+                    display(f"Finishing the interrupted move of run {claim.run_id} failed: {exc}"),
                 )
-            )
-            plan.reason += f"; finished the interrupted file move of run {claim.run_id}"
-        except (MoveError, OSError) as exc:
-            plan.refuse(
-                ERR_MOVE,
-                display(f"Finishing the interrupted move of run {claim.run_id} failed: {exc}"),
-            )
-        finally:
-            file_lock_release(lock)
 
 
 def attach_workstream_undo(*, run: MigrationRun) -> MigrationRun:
@@ -218,37 +205,29 @@ def attach_undo(run: MigrationRun) -> UndoResult:
     result = UndoResult()
     failures: list[str] = []
     for items, current, names in _claimed_batches(run):
-        ready: list[MigrationItem] = []
-        locks = []
-        try:
+        with ExitStack() as locks:  # held until the rows are given back
+            ready: list[MigrationItem] = []
             for item in items:
-                target = item.after["workstream"]
-                if current.get(item.subject_id) != target:
+                target, session_id = item.after["workstream"], item.subject_id
+                if current.get(session_id) != target:
                     result.notes.append(
-                        f"{item.subject_id} moved on to {current.get(item.subject_id)}; left there"
+                        f"{session_id} moved on to {current.get(session_id)}; left there"
                     )
                     continue
-                lock = session_lock_try(item.subject_id)
-                if lock is None:
-                    failures.append(f"{item.subject_id}: locked by another process")
+                if not locks.enter_context(session_locked(session_id)):
+                    failures.append(f"{session_id}: locked by another process")
                     continue
-                locks.append(lock)
                 if item.after.get("moves_files"):
                     try:
+                        entries = names[(run.pk, session_id)]
                         entries_backward(
-                            item.subject_id,
-                            target,
-                            names[(run.pk, item.subject_id)],
-                            item.after.get("dest_created", False),
+                            session_id, target, entries, item.after.get("dest_created", False)
                         )
                     except (MoveError, OSError) as exc:
-                        failures.append(display(f"{item.subject_id}: {exc}"))
+                        failures.append(display(f"{session_id}: {exc}"))
                         continue
                 ready.append(item)
             _undo_commit(run, ready)
-        finally:
-            for lock in locks:
-                file_lock_release(lock)
         result.restored += len(ready)
     if failures:
         # Not marked undone: a second undo retries what failed here.

@@ -22,7 +22,7 @@ A dry run plans every session through the same checks and journals the same item
 takes no lock, claims no row and moves nothing.
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass
 
@@ -31,13 +31,12 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from migration_app.models import MigrationItem, MigrationRun
+from migration_app.selectors import keyset_pages
 from migration_app.services.attach_workstream.moves import (
-    entries_backward,
-    entries_forward,
-)
-from migration_app.services.attach_workstream.paths import (
     attach_paths,
     display,
+    entries_backward,
+    entries_forward,
     name_record,
     relative,
 )
@@ -133,11 +132,7 @@ def attach_preview(*, workstream_id: str, sessions: QuerySet[Session], sample: i
     first `sample` sessions planned as the run plans them (files read, clashes found)."""
     workstream = workstream_for_attach(workstream_id=workstream_id)
     ids = list(sessions.order_by("id").values_list("id", flat=True)[:sample])
-    rows = [
-        p
-        for batch in _batches(ids, BATCH_SIZE)
-        for p in batch_plan(workstream, batch, expected={}, locks=None)
-    ]
+    rows = batch_plan(workstream, ids, expected={}, locks=None)
     moving = [row for row in rows if row.action == "attach"]
     in_sample = {
         "sessions": len(rows),
@@ -147,43 +142,19 @@ def attach_preview(*, workstream_id: str, sessions: QuerySet[Session], sample: i
         "refused": sum(row.action == "refuse" for row in rows),
     }
     counts = selection_counts(workstream, sessions)
-    if len(rows) == counts["selected"]:
-        # Every session was planned: the counts are exactly what the run will do.
-        for action in ("attach", "reassign", "skip"):
-            counts[action] = sum(row.action == action for row in rows)
+    # Every session planned: the counts are exactly what the run will do.
+    counts["exact"] = len(rows) == counts["selected"]
+    if counts["exact"]:
+        counts.update(
+            {a: sum(row.action == a for row in rows) for a in ("attach", "reassign", "skip")}
+        )
         counts["refused"] = in_sample["refused"]
-        counts["exact"] = True
     else:
         counts["refused"] = counts["invalid"] + counts["other_workspace"]
-        counts["exact"] = False
     return {"workstream": workstream, "counts": counts, "rows": rows, "sample": in_sample}
 
 
 # --- execute -------------------------------------------------------------------------------
-
-
-def _batches(ids: Iterable[str], size: int) -> Iterator[list[str]]:
-    batch: list[str] = []
-    for session_id in ids:
-        batch.append(session_id)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def _scratch_ids(workstream: Workstream, size: int) -> Iterator[str]:
-    """Every scratch session of the target's workspace, by keyset (the set shrinks as we go)."""
-    last = ""
-    while ids := list(
-        _scratch_sessions(workstream)
-        .filter(id__gt=last)
-        .order_by("id")
-        .values_list("id", flat=True)[:size]
-    ):
-        yield from ids
-        last = ids[-1]
 
 
 def attach_execute(run: MigrationRun) -> dict:
@@ -196,7 +167,9 @@ def attach_execute(run: MigrationRun) -> dict:
             if not run.dry_run:
                 _recover_dead_runs(exclude=run)
             if params["all_scratch"]:
-                batches = _batches(_scratch_ids(workstream, size), size)
+                # By keyset: the set shrinks as its sessions are attached.
+                scratch = _scratch_sessions(workstream).values_list("id", flat=True)
+                batches = keyset_pages(scratch, size=size)
             else:
                 batches = migration_run_selection_batches(run=run, size=size)
             for batch in batches:
@@ -272,10 +245,7 @@ def _claim(run: MigrationRun, workstream: Workstream, plans: list[SessionPlan]) 
 
 
 def _journal(run: MigrationRun, plans: list[SessionPlan]) -> None:
-    records: list[ItemRecord] = []
-    for plan in plans:
-        records.extend(_session_records(plan))
-    migration_items_record(run=run, items=records)
+    migration_items_record(run=run, items=[r for p in plans for r in _session_records(p)])
 
 
 def _session_records(plan: SessionPlan) -> list[ItemRecord]:

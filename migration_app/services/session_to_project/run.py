@@ -15,7 +15,6 @@ rolled back by the journal.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
@@ -24,6 +23,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from migration_app.models import MigrationItem, MigrationRun
+from migration_app.selectors import keyset_pages
 from migration_app.services.bulk import rows_update
 from migration_app.services.journal import (
     ItemRecord,
@@ -72,10 +72,7 @@ def session_to_project_selection(
 
 def session_to_project_preview(*, session_ids: Sequence[str]) -> list[SessionPlan]:
     """What a run would do to each of these sessions, decided as the run decides it."""
-    plans: list[SessionPlan] = []
-    for chunk in _chunks(sorted(set(session_ids)), BATCH_SIZE_DEFAULT):
-        plans += batch_plan(chunk)[0]
-    return plans
+    return batch_plan(sorted(set(session_ids)))[0]  # a preview's sample: one batch
 
 
 # --- plan ----------------------------------------------------------------------------------
@@ -113,42 +110,21 @@ def session_to_project_plan(
 # --- execute -------------------------------------------------------------------------------
 
 
-@dataclass
-class BatchResult:
-    items: list[ItemRecord] = field(default_factory=list)
-    messages_relinked: int = 0
-    artifacts_relinked: int = 0
-
-    def add(self, other: BatchResult) -> None:
-        self.items += other.items
-        self.messages_relinked += other.messages_relinked
-        self.artifacts_relinked += other.artifacts_relinked
-
-
 def session_to_project_execute(run: MigrationRun) -> dict:
     """Every batch commits on its own (a savepoint when the journal rolls back a dry run)."""
-    total = BatchResult()
-    errors: list[str] = []
+    counts = {"total": 0, "messages_relinked": 0, "artifacts_relinked": 0, "first_errors": []}
     for ids in _selection_batches(run):
-        result = _batch_run(ids, run=run)
-        total.add(result)
-        errors += [i.reason for i in result.items if i.outcome == Outcome.FAILED]
-        del errors[FIRST_ERRORS_MAX:]
-    return {
-        "total": len(total.items),
-        "messages_relinked": total.messages_relinked,
-        "artifacts_relinked": total.artifacts_relinked,
-        "first_errors": errors,
-    }
-
-
-def _chunks(values: Sequence, size: int) -> Iterator[Sequence]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
+        for item in _batch_run(ids, run=run):
+            counts["total"] += 1
+            if item.outcome == Outcome.MIGRATED:
+                counts["messages_relinked"] += item.after["messages"]
+                counts["artifacts_relinked"] += len(item.after["artifacts"])
+            elif item.outcome == Outcome.FAILED and len(counts["first_errors"]) < FIRST_ERRORS_MAX:
+                counts["first_errors"].append(item.reason)
+    return counts
 
 
 def _selection_batches(run: MigrationRun) -> Iterator[list[str]]:
-    """Keyset batches (pk > last ORDER BY pk), never OFFSET."""
     params, size = run.params, run.params["batch_size"]
     selected = migration_run_selection(run=run)
     if selected is not None and not params["workspace"] and not params["statuses"]:
@@ -159,18 +135,10 @@ def _selection_batches(run: MigrationRun) -> Iterator[list[str]]:
     )
     if selected is not None:
         selection = selection.filter(pk__in=selected)
-    selection = selection.order_by("pk")
-    last = None
-    while ids := list(
-        (selection if last is None else selection.filter(pk__gt=last)).values_list("pk", flat=True)[
-            :size
-        ]
-    ):
-        last = ids[-1]
-        yield ids
+    yield from keyset_pages(selection.values_list("pk", flat=True), size=size)
 
 
-def _batch_run(ids: Sequence[str], *, run: MigrationRun) -> BatchResult:
+def _batch_run(ids: Sequence[str], *, run: MigrationRun) -> list[ItemRecord]:
     try:
         with transaction.atomic():
             return _batch_apply(ids, run=run)
@@ -179,26 +147,26 @@ def _batch_run(ids: Sequence[str], *, run: MigrationRun) -> BatchResult:
             return _item_failed(ids[0], run=run, exc=exc)
     # The set-based path failed as a whole: replay it one session per savepoint so that
     # only the bad session fails.
-    total = BatchResult()
+    items: list[ItemRecord] = []
     for session_id in ids:
         try:
             with transaction.atomic():
-                total.add(_batch_apply([session_id], run=run))
+                items += _batch_apply([session_id], run=run)
         except Exception as exc:
-            total.add(_item_failed(session_id, run=run, exc=exc))
-    return total
+            items += _item_failed(session_id, run=run, exc=exc)
+    return items
 
 
-def _item_failed(session_id: str, *, run: MigrationRun, exc: Exception) -> BatchResult:
+def _item_failed(session_id: str, *, run: MigrationRun, exc: Exception) -> list[ItemRecord]:
     reason = f"Session {session_id}: {type(exc).__name__}: {exc}"
     item = ItemRecord(SUBJECT, session_id, Outcome.FAILED, reason)
     with transaction.atomic():
         migration_items_record(run=run, items=[item])
         migration_run_progress(run=run, advance=1)
-    return BatchResult(items=[item])
+    return [item]
 
 
-def _batch_apply(session_ids: Sequence[str], *, run: MigrationRun) -> BatchResult:
+def _batch_apply(session_ids: Sequence[str], *, run: MigrationRun) -> list[ItemRecord]:
     plans, conversation_of = batch_plan(session_ids)
     planned = [plan for plan in plans if plan.outcome == Outcome.MIGRATED]
     if planned:
@@ -224,20 +192,16 @@ def _batch_apply(session_ids: Sequence[str], *, run: MigrationRun) -> BatchResul
                 plan.reason = "migrated concurrently by another run"
         _write_projects([plan for plan in planned if plan.session_id in won], actor=run.actor)
 
-    result = BatchResult()
+    items = []
     for plan in plans:
         if plan.outcome != Outcome.MIGRATED:
-            result.items.append(ItemRecord(SUBJECT, plan.session_id, plan.outcome, plan.reason))
+            items.append(ItemRecord(SUBJECT, plan.session_id, plan.outcome, plan.reason))
             continue
-        result.messages_relinked += plan.message_count
-        result.artifacts_relinked += len(plan.artifacts)
         before = plan.before(session_conversation_id=conversation_of[plan.session_id])
-        result.items.append(
-            ItemRecord(SUBJECT, plan.session_id, Outcome.MIGRATED, "", before, plan.after())
-        )
-    migration_items_record(run=run, items=result.items)
+        items.append(ItemRecord(SUBJECT, plan.session_id, plan.outcome, "", before, plan.after()))
+    migration_items_record(run=run, items=items)
     migration_run_progress(run=run, advance=len(session_ids))
-    return result
+    return items
 
 
 def _write_projects(winners: list[SessionPlan], *, actor: str) -> None:
@@ -283,10 +247,8 @@ def session_to_project_undo(run: MigrationRun) -> UndoResult:
     deleted, and reported in the notes.
     """
     result = UndoResult()
-    items = MigrationItem.objects.filter(run=run, outcome=Outcome.MIGRATED).order_by("pk")
-    last = 0
-    while chunk := list(items.filter(pk__gt=last)[:BATCH_SIZE_DEFAULT]):
-        last = chunk[-1].pk
+    items = MigrationItem.objects.filter(run=run, outcome=Outcome.MIGRATED)
+    for chunk in keyset_pages(items, size=BATCH_SIZE_DEFAULT):
         with transaction.atomic():
             _undo_chunk(chunk, result)
     return result

@@ -14,6 +14,7 @@ How the writes are made safe:
   "would update" where a real run says "updated".
 """
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,6 +22,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from migration_app.models import MigrationItem, MigrationRun
+from migration_app.selectors import keyset_pages
 from migration_app.services.bulk import rows_compare_and_set
 from migration_app.services.journal import (
     ItemRecord,
@@ -77,23 +79,21 @@ def _apply(rows: Sequence[tuple[str, str, str]], *, now) -> tuple[set[str], dict
 # --- shared batch loop -------------------------------------------------------------------
 
 
-class Tally:
-    """Counts of one run, with capped id and error lists."""
+class Tally(Counter):
+    """Counts of one run (`sessions_<name>`, `stored_<form>`), with capped id and error lists."""
+
+    SESSIONS = ("found", "updated", "would_update", "unchanged", "changed_concurrently",
+                "invalid", "failed")  # fmt: skip
 
     def __init__(self, dry_run: bool):
+        super().__init__()
         self.dry_run = dry_run
-        self.found = self.updated = self.would_update = self.unchanged = 0
-        self.concurrent = self.failed = self.invalid = 0
-        self.plain = self.qualified = 0
         self.sessions: list[str] = []
         self.errors: list[str] = []
 
     def migrated(self, session_id: str) -> None:
         # A dry run reports what it would do apart from what was done (§8 #12).
-        if self.dry_run:
-            self.would_update += 1
-        else:
-            self.updated += 1
+        self["would_update" if self.dry_run else "updated"] += 1
         if len(self.sessions) < LIST_LIMIT:
             self.sessions.append(session_id)
 
@@ -103,15 +103,9 @@ class Tally:
 
     def counts(self) -> dict[str, Any]:
         return {
-            "sessions_found": self.found,
-            "sessions_updated": self.updated,
-            "sessions_would_update": self.would_update,
-            "sessions_unchanged": self.unchanged,
-            "sessions_changed_concurrently": self.concurrent,
-            "sessions_invalid": self.invalid,
-            "sessions_failed": self.failed,
-            "stored_plain": self.plain,
-            "stored_qualified": self.qualified,
+            **{f"sessions_{name}": self[name] for name in self.SESSIONS},
+            "stored_plain": self["plain"],
+            "stored_qualified": self["qualified"],
             "updated_sessions": self.sessions,
             "errors": self.errors,
         }
@@ -127,18 +121,15 @@ def process_batch(
     items: list[ItemRecord] = []
     changes: list[tuple[str, str, str]] = []
     for session_id, stored in rows:
-        tally.found += 1
-        if is_qualified(stored):
-            tally.qualified += 1
-        else:
-            tally.plain += 1
+        tally["found"] += 1
+        tally["qualified" if is_qualified(stored) else "plain"] += 1
         new, reason = target(stored)
         if new is None:
-            tally.invalid += 1
+            tally["invalid"] += 1
             items.append(ItemRecord(SUBJECT, session_id, Outcome.SKIPPED, reason))
         elif new == stored:
             # No-op change: nothing is written (the origin re-wrote it, §8 #12).
-            tally.unchanged += 1
+            tally["unchanged"] += 1
             items.append(ItemRecord(SUBJECT, session_id, Outcome.SKIPPED, f"already {new}"))
         else:
             changes.append((session_id, stored, new))
@@ -154,13 +145,13 @@ def process_batch(
                 )
             )  # fmt: skip
         elif session_id in failed:
-            tally.failed += 1
+            tally["failed"] += 1
             message = f"Failed to update session {session_id}: {failed[session_id]}"
             tally.add_error(message)
             items.append(ItemRecord(SUBJECT, session_id, Outcome.FAILED, message))
         else:
             # Compare-and-set missed: the row changed after we read it; left as it is.
-            tally.concurrent += 1
+            tally["changed_concurrently"] += 1
             items.append(
                 ItemRecord(
                     SUBJECT, session_id, Outcome.SKIPPED,
@@ -187,24 +178,11 @@ def _batches(sessions, *, batch_size: int, limit: int | None, preload: bool):
     """
     pairs = sessions.order_by().values_list("pk", "task_id")
     if preload:
-        rows = sorted(pairs)
-        if limit is not None:
-            rows = rows[:limit]
+        rows = sorted(pairs)  # (never with a limit: a task's sessions all move)
         for start in range(0, len(rows), batch_size):
             yield rows[start : start + batch_size]
         return
-    last_id = None
-    remaining = limit
-    while remaining is None or remaining > 0:
-        size = batch_size if remaining is None else min(batch_size, remaining)
-        page = pairs if last_id is None else pairs.filter(pk__gt=last_id)
-        rows = list(page.order_by("pk")[:size])
-        if not rows:
-            return
-        yield rows
-        last_id = rows[-1][0]
-        if remaining is not None:
-            remaining -= len(rows)
+    yield from keyset_pages(pairs, size=batch_size, limit=limit)
 
 
 def run_batches(
@@ -243,16 +221,10 @@ def task_reassociation_undo(run: MigrationRun) -> UndoResult:
     """Put back each session's previous stored value, verbatim, where it still holds ours."""
     result = UndoResult()
     now = timezone.now()
-    last_id = 0
-    while True:
-        items = list(
-            run.items.filter(outcome=Outcome.MIGRATED, pk__gt=last_id)
-            .order_by("pk")
-            .values_list("pk", "subject_id", "before", "after")[:BATCH_SIZE]
-        )
-        if not items:
-            break
-        last_id = items[-1][0]
+    migrated = run.items.filter(outcome=Outcome.MIGRATED)
+    for items in keyset_pages(
+        migrated.values_list("pk", "subject_id", "before", "after"), size=BATCH_SIZE
+    ):
         with transaction.atomic():
             rows = [(sid, after["task_id"], before["task_id"]) for _, sid, before, after in items]
             restored, failed = _apply(rows, now=now)
