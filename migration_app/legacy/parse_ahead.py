@@ -55,6 +55,7 @@ class ParseAhead:
         enabled: bool,
         row_format: SessionRowFormat,
         claude_home: str,
+        data_dir: str = "",
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     ):
         self.enabled = enabled
@@ -63,6 +64,7 @@ class ParseAhead:
             source=source,
             row_format=row_format,
             claude_home=claude_home,
+            data_dir=data_dir,
             max_file_bytes=max_file_bytes,
         )
         self.pool: ProcessPoolExecutor | None = None

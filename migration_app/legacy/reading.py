@@ -18,8 +18,13 @@ from migration_app.legacy.records import (
     exception_text,
 )
 from migration_app.legacy.rows import ParsedSession, SessionRowFormat, session_parsed
-from migration_app.legacy.transcripts import CachedRealpath, transcript_source, wants_transcript
-from migration_app.legacy.walk import SessionFile
+from migration_app.legacy.transcripts import (
+    CachedRealpath,
+    transcript_destination,
+    transcript_source,
+    wants_transcript,
+)
+from migration_app.legacy.walk import SessionFile, read_bounded
 
 DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024
 
@@ -42,7 +47,7 @@ def _read(path: str, max_bytes: int) -> tuple[bytes, float]:
                 "not read",
             )
         try:
-            return handle.read(max_bytes + 1), info.st_mtime
+            return read_bounded(handle, size=info.st_size, max_bytes=max_bytes), info.st_mtime
         except OSError as exc:
             raise LegacyParseError(path, f"cannot read: {exc.strerror or exc}") from None
 
@@ -109,10 +114,12 @@ def session_files_prepare(
     files: Sequence[SessionFile],
     row_format: SessionRowFormat,
     claude_home: str,
+    data_dir: str = "",
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
 ) -> list[ParsedSession | SkippedFile | LegacyParseError]:
     """As session_files_parse, each session reduced to what the importer needs: its row,
-    and where its Claude Code transcript is (looked up under `claude_home`)."""
+    where its Claude Code transcript is (looked up under `claude_home`) and, given the
+    hub's `data_dir`, where it goes and whether it is there already."""
     realpath = CachedRealpath()
     results: list[ParsedSession | SkippedFile | LegacyParseError] = []
     parsed = session_files_parse(source=source, files=files, max_file_bytes=max_file_bytes)
@@ -120,19 +127,28 @@ def session_files_prepare(
         if not isinstance(result, SessionRecord):
             results.append(result)
             continue
-        transcript, found = "", False
-        if wants_transcript(result.agent, result.agent_session_id, result.workspace_path):
-            transcript = transcript_source(
-                claude_home=claude_home,
-                worktree=result.workspace_path,
-                uuid=result.agent_session_id,
+        transcript: dict = {}
+        uuid = result.agent_session_id
+        if wants_transcript(result.agent, uuid, result.workspace_path):
+            now_at = transcript_source(
+                claude_home=claude_home, worktree=result.workspace_path, uuid=uuid,
                 realpath=realpath,
-            )
-            found = os.path.isfile(transcript)
+            )  # fmt: skip
+            transcript = {
+                "transcript_source": now_at,
+                "transcript_source_found": os.path.isfile(now_at),
+            }
+            if data_dir:
+                dest = transcript_destination(
+                    claude_home=claude_home, data_dir=data_dir, project_id=result.project_id,
+                    session_id=result.id, uuid=uuid,
+                )  # fmt: skip
+                transcript |= {
+                    "transcript_dest": dest,
+                    "transcript_dest_found": os.path.exists(dest),
+                }
         try:
-            prepared = session_parsed(
-                result, row_format, transcript_source=transcript, transcript_source_found=found
-            )
+            prepared = session_parsed(result, row_format, **transcript)
         except RecursionError:  # metadata nested just below the decoder's limit
             prepared = LegacyParseError(result.source_path, "values are nested too deeply")
         except Exception as exc:  # noqa: BLE001 - the per-file boundary

@@ -124,6 +124,9 @@ class ParsedSession(NamedTuple):
     # for) and whether a file was there when the session was read.
     transcript_source: str = ""
     transcript_source_found: bool = False
+    # Where it goes ('' when not looked up here) and whether a file is there already.
+    transcript_dest: str = ""
+    transcript_dest_found: bool = False
     # What the session's item should say (SessionRecord.notes).
     notes: tuple[str, ...] = ()
 
@@ -134,6 +137,8 @@ def session_parsed(
     *,
     transcript_source: str = "",
     transcript_source_found: bool = False,
+    transcript_dest: str = "",
+    transcript_dest_found: bool = False,
 ) -> ParsedSession:
     return ParsedSession(
         id=record.id,
@@ -149,5 +154,7 @@ def session_parsed(
         row=session_row_values(record, row_format),
         transcript_source=transcript_source,
         transcript_source_found=transcript_source_found,
+        transcript_dest=transcript_dest,
+        transcript_dest_found=transcript_dest_found,
         notes=tuple(record.notes),
     )

@@ -13,6 +13,8 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from migration_app.legacy.walk import read_bounded
+
 FILE_MAX_BYTES = 1_000_000
 
 
@@ -57,7 +59,7 @@ def _read(path: str, relative: str, max_bytes: int) -> SessionFile:
                 relative, path, size=size, problem=f"{size} bytes, over the {max_bytes} limit"
             )
         with open(path, "rb") as handle:
-            data = handle.read(max_bytes + 1)
+            data = read_bounded(handle, size=size, max_bytes=max_bytes)
     except OSError as exc:
         return SessionFile(relative, path, problem=f"unreadable: {exc.strerror or exc}")
     if len(data) > max_bytes:

@@ -169,3 +169,43 @@ def test_the_walks_note_reaches_the_record(tmp_path):
     [file] = ao_files(str(tmp_path / "ao"))
     [record] = session_files_parse(source="ao", files=[file])
     assert record.notes == [file.note] and "app-1.json.corrupt-1" in file.note
+
+
+def test_given_the_data_dir_the_transcript_destination_is_looked_up_too(tmp_path):
+    from migration_app.legacy.rows import SessionRowFormat
+    from migration_app.legacy.transcripts import transcript_destination
+
+    row_format = SessionRowFormat(defaults={}, harnesses=frozenset(), naive_utc_dates=True)
+    claude_home, data_dir = tmp_path / "claude", str(tmp_path / "data")
+    tree = ao_tree_generate(str(tmp_path / "ao"), sessions=30, claude_home=str(claude_home))
+    files = ao_files(tree.root)
+    with_transcript = [
+        p
+        for p in session_files_prepare(
+            source="ao", files=files, row_format=row_format, claude_home=str(claude_home)
+        )
+        if getattr(p, "transcript_source", "")
+    ]
+    first = with_transcript[0]
+    dest = transcript_destination(
+        claude_home=str(claude_home), data_dir=data_dir, project_id=first.project_id,
+        session_id=first.id, uuid=first.agent_session_id,
+    )  # fmt: skip
+    os.makedirs(os.path.dirname(dest))
+    open(dest, "w").close()  # an earlier run copied this one
+
+    prepared = session_files_prepare(
+        source="ao", files=files, row_format=row_format, claude_home=str(claude_home),
+        data_dir=data_dir,
+    )  # fmt: skip
+
+    looked_up = {p.id: p for p in prepared if getattr(p, "transcript_source", "")}
+    assert looked_up.keys() == {p.id for p in with_transcript}
+    assert (looked_up[first.id].transcript_dest, looked_up[first.id].transcript_dest_found) == (
+        dest,
+        True,
+    )
+    assert not any(p.transcript_dest_found for p in looked_up.values() if p.id != first.id)
+    assert all(p.transcript_dest for p in looked_up.values())
+    # Without the data dir, the importer looks the destination up itself.
+    assert not any(p.transcript_dest for p in with_transcript)

@@ -96,6 +96,7 @@ def process_deferred(state: ImportState, batch_size: int) -> None:
             files=files,
             row_format=state.row_format,
             claude_home=state.claude_home,
+            data_dir=state.data_dir,
             max_file_bytes=state.max_file_bytes,
         )
         parsed = list(zip(files, results, strict=True))
@@ -210,6 +211,7 @@ def ao_store_execute(run: MigrationRun) -> dict:
                 enabled=parse_ahead is not False and usable_cores() > 1,
                 row_format=state.row_format,
                 claude_home=state.claude_home,
+                data_dir=state.data_dir,
                 max_file_bytes=state.max_file_bytes,
             ) as parser,
         ):

@@ -27,17 +27,22 @@ def transcript_plan(
     uuid: str,
     source: str,
     source_found: bool | None = None,
+    dest: str = "",
+    dest_found: bool = False,
 ) -> tuple[ItemRecord, TranscriptCopy | None]:
-    """`source_found`: when the parse helper already looked (None: look now)."""
-    dest = transcript_destination(
-        claude_home=state.claude_home,
-        data_dir=state.data_dir,
-        project_id=project_id,
-        session_id=session_id,
-        uuid=uuid,
-    )
+    """`source_found`, `dest`, `dest_found`: what the parse helper already looked up
+    (None, '': look now)."""
+    if not dest:
+        dest = transcript_destination(
+            claude_home=state.claude_home,
+            data_dir=state.data_dir,
+            project_id=project_id,
+            session_id=session_id,
+            uuid=uuid,
+        )
+        dest_found = os.path.exists(dest)
     after = {"source": source, "dest": dest, "session_id": session_id}
-    if os.path.exists(dest):
+    if dest_found:
         state.bump("transcripts_already_present")
         item = ItemRecord("transcript", dest, Outcome.SKIPPED, "already present", None, after)
         return item, TranscriptCopy(source, dest, copy=False)
@@ -62,6 +67,8 @@ def record_transcript(
         record.agent_session_id,
         record.transcript_source,
         record.transcript_source_found,
+        record.transcript_dest,
+        record.transcript_dest_found,
     )
 
 
