@@ -22,6 +22,7 @@ from migration_app.services.journal import (
     UndoResult,
     migration_kind_register,
 )
+from projects_app.models import Workspace
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,16 @@ class LegacySource:
 
 
 _SOURCES: dict[str, LegacySource] = {}
+
+
+def workspace_require(
+    *, slug: str, instead: str = "pass --workspace with an existing slug"
+) -> None:
+    """Every source's plan refuses a --workspace that does not exist, saying what to do."""
+    if not Workspace.objects.filter(slug=slug).exists():
+        raise MigrationError(
+            f"Workspace {slug!r} does not exist; create it in the admin or {instead}."
+        )
 
 
 def legacy_source_register(source: LegacySource) -> LegacySource:

@@ -27,6 +27,7 @@ from migration_app.services.journal import (
     Planned,
     migration_run_progress,
 )
+from migration_app.services.legacy_import import workspace_require
 from migration_app.services.legacy_import.ao.batches import already_imported, session_batch
 from migration_app.services.legacy_import.ao.projects import import_config_projects
 from migration_app.services.legacy_import.ao.state import (
@@ -168,11 +169,7 @@ def ao_store_plan(
             f"Source path {path} is not readable; fix its permissions or run as its owner."
         )
     no_sessions_refuse(source=source, path=path)
-    if not Workspace.objects.filter(slug=workspace_slug).exists():
-        raise MigrationError(
-            f"Workspace {workspace_slug!r} does not exist; create it in the admin or pass "
-            "--workspace with an existing slug."
-        )
+    workspace_require(slug=workspace_slug)
     claude_home = os.path.abspath(
         os.path.expanduser(claude_home or str(settings.CLAUDE_CONFIG_DIR))
     )

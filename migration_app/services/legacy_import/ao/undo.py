@@ -6,6 +6,7 @@ import os
 
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services.journal import UndoResult, migration_items_undo
+from migration_app.services.unused_rows import PROJECT_USERS, unused_rows_delete
 from projects_app.models import Project
 from sessions_app.models import Session
 
@@ -46,14 +47,4 @@ def _sessions(chunk: list[MigrationItem], notes: list[str]) -> int:
 
 def _projects(chunk: list[MigrationItem], notes: list[str]) -> int:
     ids = [i.subject_id for i in chunk]
-    busy = set()
-    for relation in ("sessions", "conversations", "artifacts"):
-        busy |= set(
-            Project.objects.filter(pk__in=ids, **{f"{relation}__isnull": False}).values_list(
-                "pk", flat=True
-            )
-        )
-    for pid in sorted(busy):
-        notes.append(f"project {pid} kept: other rows still use it")
-    deleted, _ = Project.objects.filter(pk__in=[i for i in ids if i not in busy]).delete()
-    return len([i for i in ids if i not in busy]) if deleted else 0
+    return unused_rows_delete(model=Project, ids=ids, relations=PROJECT_USERS, notes=notes)

@@ -30,7 +30,11 @@ from migration_app.services.journal import (
     Planned,
     migration_run_progress,
 )
-from migration_app.services.legacy_import import LegacySource, legacy_source_register
+from migration_app.services.legacy_import import (
+    LegacySource,
+    legacy_source_register,
+    workspace_require,
+)
 from migration_app.services.legacy_import.arawn_store.files import files_import
 from migration_app.services.legacy_import.arawn_store.messages import message_logs, messages_import
 from migration_app.services.legacy_import.arawn_store.rows import (
@@ -70,11 +74,7 @@ def arawn_store_plan(
         )
     if not os.access(path, os.R_OK | os.X_OK):
         raise MigrationError(f"Source path {path} is not readable; fix its permissions.")
-    if not Workspace.objects.filter(slug=workspace_slug).exists():
-        raise MigrationError(
-            f"Workspace {workspace_slug!r} does not exist; create it in the admin or pass "
-            "--workspace with an existing slug."
-        )
+    workspace_require(slug=workspace_slug)
     try:
         db_path = arawn_layout(path).db_path
         conn = arawn_db_open(db_path)

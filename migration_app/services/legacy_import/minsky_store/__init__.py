@@ -35,7 +35,11 @@ from migration_app.legacy.minsky import (
 )
 from migration_app.legacy.minsky_sample import minsky_sample_write
 from migration_app.services.journal import MigrationError, Planned
-from migration_app.services.legacy_import import LegacySource, legacy_source_register
+from migration_app.services.legacy_import import (
+    LegacySource,
+    legacy_source_register,
+    workspace_require,
+)
 from migration_app.services.legacy_import.minsky_store.run import minsky_store_execute
 from migration_app.services.legacy_import.minsky_store.state import (
     DEFAULT_BATCH_SIZE,
@@ -61,11 +65,7 @@ def minsky_store_plan(
             total = store.count()
     except MinskySourceError as exc:
         raise MigrationError(str(exc)) from None
-    if not Workspace.objects.filter(slug=workspace_slug).exists():
-        raise MigrationError(
-            f"Workspace {workspace_slug!r} does not exist; create it in the admin or pass "
-            "--workspace with an existing slug."
-        )
+    workspace_require(slug=workspace_slug)
     kept = location
     if shape == POSTGRES:
         kept = url_without_password(location)

@@ -9,6 +9,7 @@ from django.db import transaction
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services.journal import MigrationConflict, UndoResult
 from migration_app.services.legacy_import.minsky_store.state import IN_CHUNK, Outcome
+from migration_app.services.unused_rows import PROJECT_USERS, unused_rows_delete
 from projects_app.models import Project, Source
 from sessions_app.models import Session
 
@@ -69,18 +70,9 @@ def minsky_store_undo(run: MigrationRun) -> UndoResult:
     for chunk in _migrated_ids(run, "project"):
         with transaction.atomic():
             ids = [pid for _, pid, _ in chunk]
-            busy: set[str] = set()
-            for relation in ("sessions", "conversations", "artifacts"):
-                busy |= set(
-                    Project.objects.filter(
-                        pk__in=ids, **{f"{relation}__isnull": False}
-                    ).values_list("pk", flat=True)
-                )
-            for pid in sorted(busy):
-                result.notes.append(f"project {pid} kept: other rows still use it")
-            free = [pid for pid in ids if pid not in busy]
-            Project.objects.filter(pk__in=free).delete()
-            result.restored += len(free)
+            result.restored += unused_rows_delete(
+                model=Project, ids=ids, relations=PROJECT_USERS, notes=result.notes
+            )
             MigrationItem.objects.filter(pk__in=[pk for pk, _, _ in chunk]).update(
                 outcome=Outcome.UNDONE
             )

@@ -21,7 +21,11 @@ from migration_app.legacy import tokendance_db as reader
 from migration_app.legacy.tokendance_sample import sample_write
 from migration_app.models import MigrationRun
 from migration_app.services.journal import MigrationError, Planned, migration_run_progress
-from migration_app.services.legacy_import import LegacySource, legacy_source_register
+from migration_app.services.legacy_import import (
+    LegacySource,
+    legacy_source_register,
+    workspace_require,
+)
 from migration_app.services.legacy_import.tokendance_db.artifacts import pending_parents_link
 from migration_app.services.legacy_import.tokendance_db.catalog import (
     projects_import,
@@ -62,11 +66,9 @@ def tokendance_plan(
         pairs = reader.path_map_parse(path_map or [])
     except ValueError as exc:
         raise MigrationError(str(exc)) from exc
-    if workspace_slug and not Workspace.objects.filter(slug=workspace_slug).exists():
-        raise MigrationError(
-            f"Workspace {workspace_slug!r} does not exist; create it in the admin or leave "
-            "--workspace out to import TokenDance's own workspaces."
-        )
+    if workspace_slug:
+        instead = "leave --workspace out to import TokenDance's own workspaces"
+        workspace_require(slug=workspace_slug, instead=instead)
     try:
         source = reader.source_open(location)
     except reader.SourceError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services.journal import UndoResult, migration_items_undo
 from migration_app.services.legacy_import.tokendance_db.sessions import conversations_count
+from migration_app.services.unused_rows import PROJECT_USERS, unused_rows_delete
 from projects_app.models import Artifact, Conversation, Message, Project, ProjectVersion, Workspace
 from sessions_app.models import Session
 
@@ -70,33 +71,13 @@ def _conversations(chunk: list[MigrationItem], notes: list[str]) -> int:
 
 def _projects(chunk: list[MigrationItem], notes: list[str]) -> int:
     ids = [i.subject_id for i in chunk]
-    busy = set()
-    for relation in ("sessions", "conversations", "artifacts"):
-        busy |= set(
-            Project.objects.filter(pk__in=ids, **{f"{relation}__isnull": False}).values_list(
-                "pk", flat=True
-            )
-        )
-    for pk in sorted(busy):
-        notes.append(f"project {pk} kept: other rows still use it")
-    ProjectVersion.objects.filter(project_id__in=[i for i in ids if i not in busy]).delete()
-    Project.objects.filter(pk__in=ids).exclude(pk__in=busy).delete()
-    return len(ids) - len(busy)
+    return unused_rows_delete(model=Project, ids=ids, relations=PROJECT_USERS, notes=notes)
 
 
 def _workspaces(chunk: list[MigrationItem], notes: list[str]) -> int:
     ids = [i.after["id"] for i in chunk]
-    busy = set()
-    for relation in ("projects", "sessions", "conversations", "workstreams"):
-        busy |= set(
-            Workspace.objects.filter(pk__in=ids, **{f"{relation}__isnull": False}).values_list(
-                "pk", flat=True
-            )
-        )
-    for pk in sorted(map(str, busy)):
-        notes.append(f"workspace {pk} kept: other rows still use it")
-    Workspace.objects.filter(pk__in=ids).exclude(pk__in=busy).delete()
-    return len(ids) - len(busy)
+    users = ("projects", "sessions", "conversations", "workstreams")
+    return unused_rows_delete(model=Workspace, ids=ids, relations=users, notes=notes)
 
 
 _UNDO = {
