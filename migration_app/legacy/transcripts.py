@@ -100,12 +100,13 @@ class TranscriptRead:
 
     @property
     def tail_start(self) -> int:
-        """Where a later read must start again so that a message still growing (a
-        streamed API message, a Codex turn whose token count comes later) is read whole:
-        the first line of the last message, or of the last assistant message if earlier."""
-        starts = [m.start for m in self.messages[-1:]]
-        starts += [m.start for m in self.messages if m.role == "assistant"][-1:]
-        return min(starts, default=self.end)
+        """Where the next read starts: the end, unless the last assistant message may
+        still grow (it is the last message: a streamed API message; or its token count
+        has not come yet, as in Codex), then that message's first line."""
+        assistant = next((m for m in reversed(self.messages) if m.role == "assistant"), None)
+        if assistant is not None and (assistant is self.messages[-1] or assistant.usage is None):
+            return assistant.start
+        return self.end
 
 
 def record_parse(raw: bytes) -> dict[str, Any]:

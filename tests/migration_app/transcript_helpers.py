@@ -115,3 +115,24 @@ def codex_session(home: Path, thread: str = CODEX_THREAD, cwd: str = CWD) -> Pat
             codex_count(2200, 70, 1200, 20, cached=900),
         ],
     )  # fmt: skip
+
+
+def homes(tmp_path: Path) -> tuple[Path, Path]:
+    """An empty Claude Code home and Codex home under tmp_path."""
+    claude, codex = tmp_path / "claude", tmp_path / "codex"
+    claude.mkdir(exist_ok=True)
+    codex.mkdir(exist_ok=True)
+    return claude, codex
+
+
+def transcripts_run(tmp_path: Path, *, dry_run: bool = False, **request):
+    """An import as the command starts it, over the two homes of `homes`."""
+    from migration_app.dispatch import migration_run_dispatch
+    from migration_app.models import MigrationRun
+
+    claude, codex = homes(tmp_path)
+    request.setdefault("claude_home", str(claude))
+    request.setdefault("codex_home", str(codex))
+    return migration_run_dispatch(
+        kind=MigrationRun.Kind.IMPORT_TRANSCRIPTS, dry_run=dry_run, **request
+    )
