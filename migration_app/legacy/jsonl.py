@@ -31,10 +31,14 @@ def jsonl_lines(path: str, *, offset: int = 0, end: int | None = None) -> Iterat
             position += len(raw)
 
 
-def whole_lines_end(path: str, *, offset: int = 0) -> int:
-    """The offset just after the last newline at or after `offset` (`offset` when none)."""
+def whole_lines_end(path: str, *, offset: int = 0, limit: int | None = None) -> int:
+    """The offset just after the last newline at or after `offset` (`offset` when none);
+    with `limit`, the last one within `limit` bytes of `offset` (or the end of the first
+    line, when that line alone is longer)."""
     last = offset
     for line in jsonl_lines(path, offset=offset):
+        if limit is not None and last > offset and line.end - offset > limit:
+            break
         last = line.end
     return last
 

@@ -325,3 +325,58 @@ def test_plan_refuses_a_missing_home_and_a_missing_workspace(tmp_path, data_dir)
         transcripts_run(tmp_path, workspace_slug="zzz")
     assert not MigrationRun.objects.exists()
     assert os.listdir(data_dir) == []
+
+
+def _contents():
+    return sorted(
+        Message.objects.values_list("id", "role", "content", "tool_call_id", "tokens_used")
+    )
+
+
+def test_a_file_read_in_windows_gives_what_one_read_gives(tmp_path, data_dir, both, monkeypatch):
+    transcripts_run(tmp_path)
+    whole = _contents()
+    files = list_files(data_dir)
+    TranscriptFile.objects.all().delete()
+    Message.objects.all().delete()
+    monkeypatch.setattr(transcript_files, "WINDOW", 300)
+    run = transcripts_run(tmp_path)
+    assert run.items.filter(subject_type="transcript_file", outcome="migrated").count() > 4
+    assert _contents() == whole and list_files(data_dir) == files
+    kept = TranscriptFile.objects.get(path=str(both[0]))
+    assert kept.size == kept.offset == both[0].stat().st_size
+
+
+def test_a_kill_between_windows_converges_on_the_next_run(tmp_path, data_dir, both, monkeypatch):
+    transcripts_run(tmp_path)
+    whole = _contents()
+    before, files = dump_tables(), list_files(data_dir)
+    claude_file = both[0]
+    TranscriptFile.objects.all().delete()
+    Message.objects.all().delete()
+    monkeypatch.setattr(transcript_files, "WINDOW", 300)
+    save, calls = transcript_files._messages_save, []
+
+    def die_on_the_third_window(state, file, conversation_id, read):
+        calls.append(file.path)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # like a kill: nothing after this point runs
+        return save(state, file, conversation_id, read)
+
+    monkeypatch.setattr(transcript_files, "_messages_save", die_on_the_third_window)
+    with pytest.raises(KeyboardInterrupt):
+        transcripts_run(tmp_path)
+    kept = TranscriptFile.objects.get(path=str(claude_file))
+    assert 0 < kept.offset < claude_file.stat().st_size
+    monkeypatch.setattr(transcript_files, "_messages_save", save)
+    transcripts_run(tmp_path)
+    assert _contents() == whole and list_files(data_dir) == files
+    assert before["sessions_app.Session"] == dump_tables()["sessions_app.Session"]
+
+
+def test_undo_of_a_run_in_windows(tmp_path, data_dir, both, monkeypatch):
+    monkeypatch.setattr(transcript_files, "WINDOW", 300)
+    before, files = dump_tables(), list_files(data_dir)
+    run = transcripts_run(tmp_path)
+    migration_undo(run=run)
+    assert dump_tables() == before and list_files(data_dir) == files

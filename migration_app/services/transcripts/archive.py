@@ -25,8 +25,10 @@ def archive_path_for(*, source: str, relative: str) -> str:
     return os.path.join(settings.SESSIONHUB_DATA_DIR, "transcripts", source, relative)
 
 
-def range_sha256(path: str, start: int, end: int) -> str:
-    digest = hashlib.sha256()
+def range_sha256(path: str, start: int, end: int, digest=None) -> str:
+    """sha256 of bytes [start, end) of a file; `digest` (a hashlib object) goes on from the
+    bytes it has seen."""
+    digest = digest or hashlib.sha256()
     with open(path, "rb") as handle:
         handle.seek(start)
         left = end - start

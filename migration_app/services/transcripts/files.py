@@ -10,6 +10,7 @@ message of a read is read again next time (it may still grow) and updated if it 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from dataclasses import dataclass, field
@@ -68,6 +69,11 @@ class ImportState:
             migration_items_record(run=self.run, items=items, created_at=self.now)
 
 
+# New bytes read per transaction: a huge file is imported in windows, memory stays bounded
+# and a kill -9 loses at most the window under way (the next run reads on from the last).
+WINDOW = 8 << 20
+
+
 def transcript_import(state: ImportState, file: TranscriptSource) -> None:
     kept = TranscriptFile.objects.filter(path=file.path).first()
     st = os.stat(file.path)
@@ -76,20 +82,50 @@ def transcript_import(state: ImportState, file: TranscriptSource) -> None:
         state.record([ItemRecord("transcript_file", file.path, Outcome.SKIPPED, "unchanged")])
         return
     archive = archive_path_for(source=file.source, relative=file.relative)
-    before = _state_of(kept)
     start, tail, notes, aside = _start(state, file, kept, archive)
-    end = whole_lines_end(file.path, offset=start)
-    if end == start and kept and not notes:
-        state.bump("files_waiting")  # only a half-written line was added
-        why = "no whole line added yet"
-        state.record([ItemRecord("transcript_file", file.path, Outcome.SKIPPED, why)])
+    end = whole_lines_end(file.path, offset=start, limit=WINDOW)
+    if end == start and not notes:
+        state.bump("files_waiting")  # empty, or only a half-written line was added
+        state.record(
+            [ItemRecord("transcript_file", file.path, Outcome.SKIPPED, "no whole line yet")]
+        )
         return
-    dry = state.run.dry_run
-    if not dry and end > start:
-        archive_append(source_path=file.path, archive=archive, start=start, end=end)
-        state.bump("bytes_archived", end - start)
-    read = READERS[file.source](file.path if dry else archive, offset=tail, end=end)
-    prefix = range_sha256(file.path if dry else archive, 0, end)
+    source = file.path if state.run.dry_run else archive  # a dry run copies nothing
+    prefix = hashlib.sha256()
+    if start:
+        range_sha256(source, 0, start, prefix)  # once per changed file and run
+    while True:
+        kept = _window_import(
+            state, file, kept, _Window(archive, source, start, tail, end, prefix), notes, aside
+        )
+        notes, aside = [], ""
+        start, tail = end, kept.tail_start
+        end = whole_lines_end(file.path, offset=start, limit=WINDOW)
+        if end == start:
+            break
+    # The windows kept the size read; the file's own size and mtime now say all is read.
+    TranscriptFile.objects.filter(pk=kept.pk).update(size=st.st_size, mtime_ns=st.st_mtime_ns)
+
+
+@dataclass
+class _Window:
+    archive: str
+    source: str  # what is parsed: the archive copy, or the original in a dry run
+    start: int
+    tail: int
+    end: int
+    prefix: object  # sha256 of the bytes before `start`, going on
+
+
+def _window_import(state, file, kept, w: _Window, notes, aside) -> TranscriptFile:
+    """Copy bytes [start, end) to the archive, parse [tail, end), and write the messages,
+    the items and the file's new offset in one transaction."""
+    if not state.run.dry_run:
+        archive_append(source_path=file.path, archive=w.archive, start=w.start, end=w.end)
+        state.bump("bytes_archived", w.end - w.start)
+    read = READERS[file.source](w.source, offset=w.tail, end=w.end)
+    range_sha256(w.source, w.start, w.end, w.prefix)
+    st = os.stat(file.path)
     with transaction.atomic():
         items = notes + [
             ItemRecord("transcript_line", f"{file.path}@{offset}", Outcome.FAILED, why)
@@ -102,17 +138,20 @@ def transcript_import(state: ImportState, file: TranscriptSource) -> None:
         items.append(ItemRecord("transcript_messages", file.path, Outcome.MIGRATED, why,
                                 {"updated": updated}, after))  # fmt: skip
         values = {
-            "source": file.source, "device": st.st_dev, "inode": st.st_ino, "size": st.st_size,
-            "mtime_ns": st.st_mtime_ns, "offset": end, "tail_start": _tail(read, end),
-            "head_sha256": head_sha256(file.path, end), "prefix_sha256": prefix,
-            "archive_path": archive, "session_id": session.pk, "conversation_id": conversation.pk,
+            "source": file.source, "device": st.st_dev, "inode": st.st_ino, "size": w.end,
+            "mtime_ns": st.st_mtime_ns, "offset": w.end, "tail_start": _tail(read, w.end),
+            "head_sha256": head_sha256(file.path, w.end), "prefix_sha256": w.prefix.hexdigest(),
+            "archive_path": w.archive, "session_id": session.pk, "conversation_id": conversation.pk,
         }  # fmt: skip
-        TranscriptFile.objects.update_or_create(path=file.path, defaults=values)
-        file_after = {"archive": archive, "offset": end, "aside": aside, "session": session.pk}
-        items.append(ItemRecord("transcript_file", file.path, Outcome.MIGRATED,
-                                f"read {end - start} bytes", before, file_after))  # fmt: skip
+        row, _ = TranscriptFile.objects.update_or_create(path=file.path, defaults=values)
+        after = {"archive": w.archive, "offset": w.end, "aside": aside, "session": session.pk}
+        why = f"read {w.end - w.start} bytes"
+        items.append(
+            ItemRecord("transcript_file", file.path, Outcome.MIGRATED, why, _state_of(kept), after)
+        )
         state.record(items)
     state.bump("problems", len(read.problems))
+    return row
 
 
 def _state_of(kept: TranscriptFile | None) -> dict | None:

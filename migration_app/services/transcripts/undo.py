@@ -41,23 +41,34 @@ def _messages(chunk: list[MigrationItem], notes: list[str]) -> int:
 
 
 def _files(chunk: list[MigrationItem], notes: list[str]) -> int:
+    """Each file back to where the run's first window of it found it (a run reads a big
+    file in several windows, each journaled with the state before it)."""
     restored = 0
-    # Newest first within the chunk: a file read twice by one run goes back to its start.
-    for item in sorted(chunk, key=lambda i: i.pk, reverse=True):
-        after, before = item.after or {}, item.before
-        archive = after.get("archive", "")
+    for path in sorted({item.subject_id for item in chunk}):
+        ours = [i for i in chunk if i.subject_id == path]
+        first = (
+            MigrationItem.objects.filter(
+                run_id=chunk[0].run_id, subject_type="transcript_file", subject_id=path,
+                outcome__in=(Outcome.MIGRATED, Outcome.UNDONE),
+            )
+            .order_by("pk")
+            .first()
+        )  # fmt: skip
+        before, archive = first.before, (first.after or {}).get("archive", "")
+        for item in ours:
+            aside = (item.after or {}).get("aside")
+            if aside and os.path.exists(aside):
+                os.replace(aside, archive)
         if before is None:
-            TranscriptFile.objects.filter(path=item.subject_id).delete()
+            TranscriptFile.objects.filter(path=path).delete()
             if os.path.isfile(archive):
                 os.unlink(archive)
         else:
-            TranscriptFile.objects.filter(path=item.subject_id).update(**before)
-            if after.get("aside"):
-                os.replace(after["aside"], archive)
-            elif os.path.isfile(archive) and os.path.getsize(archive) > before["offset"]:
+            TranscriptFile.objects.filter(path=path).update(**before)
+            if os.path.isfile(archive) and os.path.getsize(archive) > before["offset"]:
                 with open(archive, "ab") as handle:
                     handle.truncate(before["offset"])
-        restored += 1
+        restored += len(ours)
     return restored
 
 
