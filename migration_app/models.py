@@ -13,6 +13,7 @@ class MigrationRun(models.Model):
         REASSOCIATE_TASK = "reassociate_task"
         TASK_BACKEND = "task_backend"
         SESSION_DELETE = "session_delete"
+        IMPORT_TRANSCRIPTS = "import_transcripts"
 
     class Status(models.TextChoices):
         PLANNED = "planned"
@@ -127,6 +128,35 @@ class LegacyLogOffset(models.Model):
     offset = models.BigIntegerField(default=0)  # bytes of whole lines imported
     lines = models.BigIntegerField(default=0)  # lines those bytes hold
     head_sha256 = models.CharField(max_length=64, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.path} @ {self.offset}"
+
+
+class TranscriptFile(models.Model):
+    """How far one Claude Code or Codex transcript file has been imported (import_transcripts).
+
+    Moved in the same transaction as the messages read from it, so it is exact after a
+    kill -9. `offset` is where the whole lines imported end; `tail_start` is where the next
+    read starts (the last message may still grow); `archive_path` is the hub's byte-exact
+    copy of the first `offset` bytes, `prefix_sha256` their hash; device, inode, size, mtime
+    and `head_sha256` (of the first 4 KiB) tell an appended file from one replaced.
+    """
+
+    path = models.CharField(max_length=2048, unique=True)
+    source = models.CharField(max_length=20)  # claude-code, codex
+    device = models.BigIntegerField(default=0)
+    inode = models.BigIntegerField(default=0)
+    size = models.BigIntegerField(default=0)
+    mtime_ns = models.BigIntegerField(default=0)
+    offset = models.BigIntegerField(default=0)
+    tail_start = models.BigIntegerField(default=0)
+    head_sha256 = models.CharField(max_length=64, blank=True)
+    prefix_sha256 = models.CharField(max_length=64, blank=True)
+    archive_path = models.CharField(max_length=2048, blank=True)
+    session_id = models.CharField(max_length=255, blank=True)
+    conversation_id = models.UUIDField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

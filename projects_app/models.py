@@ -26,6 +26,8 @@ class Source(models.TextChoices):
     MINSKY = "minsky", "minsky"
     ARAWN = "arawn", "arawn"
     TOKENDANCE = "tokendance", "TokenDance"
+    CLAUDE_CODE = "claude-code", "Claude Code"
+    CODEX = "codex", "Codex"
 
 
 class Workspace(models.Model):

@@ -12,7 +12,6 @@ The database is opened with `mode=ro`; logs are streamed line by line from a byt
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import sqlite3
@@ -21,11 +20,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from migration_app.legacy.jsonl import head_sha256, jsonl_lines
+
 WORKSTREAMS_DIR = "workstreams"
 DEFAULT_DB = "workstreams.db"
 SCRATCH = "scratch"
 MESSAGES_LOG = "messages.jsonl"
-HEAD_BYTES = 4096
 ROLES = ("user", "assistant", "system", "tool_use", "tool_result", "agent_push")
 _SECRET_WORDS = ("token", "secret", "password")
 
@@ -199,28 +199,21 @@ class LogLine:
 
 
 def log_head(path: str, length: int) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.sha256(handle.read(min(length, HEAD_BYTES))).hexdigest()
+    return head_sha256(path, length)
 
 
 def log_lines(path: str, *, offset: int = 0, lines_before: int = 0) -> Iterator[LogLine]:
     """The whole lines of a log from `offset` on, one at a time (the file is never loaded
     whole). A last line without its newline is being written: it is left for later."""
     number = lines_before
-    with open(path, "rb") as handle:
-        handle.seek(offset)
-        position = offset
-        for raw in handle:
-            if not raw.endswith(b"\n"):
-                return
-            number += 1
-            position += len(raw)
-            if not raw.strip():
-                continue
-            try:
-                yield LogLine(number, position, message=message_parse(raw))
-            except ValueError as exc:
-                yield LogLine(number, position, problem=str(exc))
+    for line in jsonl_lines(path, offset=offset):
+        number += 1
+        if not line.raw.strip():
+            continue
+        try:
+            yield LogLine(number, line.end, message=message_parse(line.raw))
+        except ValueError as exc:
+            yield LogLine(number, line.end, problem=str(exc))
 
 
 def message_parse(raw: bytes) -> dict[str, Any]:

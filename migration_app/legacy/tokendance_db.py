@@ -206,8 +206,9 @@ def _present_columns(source: Source) -> dict[str, tuple[str, ...]]:
 # --- values ------------------------------------------------------------------------------
 
 
-def secrets_drop(value: Any) -> tuple[Any, list[str]]:
-    """The value without secret-looking keys (at any depth), and the dropped key paths."""
+def secrets_drop(value: Any, *, counts: re.Pattern = _TOKEN_COUNT) -> tuple[Any, list[str]]:
+    """The value without secret-looking keys (at any depth), and the dropped key paths.
+    A key matching `counts` is a token count, not a secret, and stays."""
     if not value or not isinstance(value, (dict, list)):
         return value, []  # nothing to look through (the common `{}`)
     dropped: list[str] = []
@@ -217,7 +218,7 @@ def secrets_drop(value: Any) -> tuple[Any, list[str]]:
             kept = {}
             for key, child in node.items():
                 name = str(key)
-                if _SECRET.search(name) and not _TOKEN_COUNT.match(name):
+                if _SECRET.search(name) and not counts.match(name):
                     dropped.append(f"{path}{name}")
                     continue
                 kept[key] = clean(child, f"{path}{name}.")

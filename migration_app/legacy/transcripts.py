@@ -1,4 +1,5 @@
-"""Where Claude Code keeps a session's transcript (legacy-formats §2.6): pure path rules.
+"""Claude Code and Codex transcripts: where Claude Code keeps them (legacy-formats §2.6),
+and the shape every transcript reader returns. Pure: no Django.
 
 Claude Code files a transcript under `<claude home>/projects/<slug of the worktree's real
 path>/<uuid>.jsonl`. The importer copies it to the bucket of the session's new worktree.
@@ -6,8 +7,11 @@ path>/<uuid>.jsonl`. The importer copies it to the bucket of the session's new w
 
 from __future__ import annotations
 
+import json
 import os
 import re
+from dataclasses import dataclass, field
+from typing import Any
 
 _SLUG_RE = re.compile(r"[^A-Za-z0-9-]")
 # A transcript file name is built from the uuid: no separators, no dots.
@@ -60,3 +64,74 @@ class CachedRealpath:
             real_parent = self._dirs[parent] = os.path.realpath(parent)
         candidate = os.path.join(real_parent, name)
         return os.path.realpath(candidate) if os.path.islink(candidate) else candidate
+
+
+# --- what a transcript reader returns ----------------------------------------------------
+
+
+@dataclass
+class TranscriptMessage:
+    """One message of a transcript, as the hub stores it (every original record kept)."""
+
+    key: str  # stable within its file: the record's uuid, the API message id, or @offset
+    start: int  # byte offset of its first line
+    role: str  # user, assistant, tool, system
+    content: str = ""
+    timestamp: str = ""
+    tool_calls: list[dict[str, Any]] | None = None
+    tool_call_id: str = ""
+    is_error: bool = False
+    model: str = ""
+    usage: dict[str, int] | None = None  # input, output, cache_write, cache_read
+    thinking: list[str] = field(default_factory=list)
+    record_type: str = ""
+    records: list[Any] = field(default_factory=list)  # the lines it came from, verbatim
+
+
+@dataclass
+class TranscriptRead:
+    """What one read of a file gave: its messages in file order, the lines that could
+    not be read (offset, why), and where the next read starts."""
+
+    messages: list[TranscriptMessage] = field(default_factory=list)
+    problems: list[tuple[int, str]] = field(default_factory=list)
+    end: int = 0  # just after the last whole line read
+    meta: dict[str, Any] = field(default_factory=dict)  # e.g. Codex's session_meta payload
+
+    @property
+    def tail_start(self) -> int:
+        """Where the next read starts: the end, unless the last assistant message may
+        still grow (it is the last message: a streamed API message; or its token count
+        has not come yet, as in Codex), then that message's first line."""
+        assistant = next((m for m in reversed(self.messages) if m.role == "assistant"), None)
+        if assistant is not None and (assistant is self.messages[-1] or assistant.usage is None):
+            return assistant.start
+        return self.end
+
+
+def record_parse(raw: bytes) -> dict[str, Any]:
+    """One JSONL line → its object; ValueError says what is wrong."""
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"invalid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError("a line must hold a JSON object")
+    return data
+
+
+def text_of(value: Any) -> str:
+    """The text of a content value: a string, or the text parts of a list of blocks."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        parts = [text_of(block) for block in value]
+        return "\n\n".join(part for part in parts if part)
+    if isinstance(value, dict) and isinstance(value.get("text"), str):
+        return value["text"]
+    return ""
+
+
+def count(value: Any) -> int:
+    """A token count from a record: non-negative int, anything else 0."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0

@@ -6,6 +6,7 @@ from migration_app.services import (  # noqa: F401
     session_delete,
     session_to_project,
     task_reassociation,
+    transcripts,
 )
 from migration_app.services.journal import (  # noqa: F401
     ItemRecord,

@@ -162,14 +162,15 @@ def command_env(data_dir: Path, url: str | None = None, **extra) -> dict:
     return env
 
 
-def command(*args) -> list[str]:
-    return [sys.executable, str(ROOT / "manage.py"), "migrate_legacy", *args]
+def command(*args, name: str = "migrate_legacy") -> list[str]:
+    return [sys.executable, str(ROOT / "manage.py"), name, *args]
 
 
-def run_command(args, env, timeout=120):
+def run_command(args, env, timeout=120, name: str = "migrate_legacy"):
     return subprocess.run(
-        command(*args), env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout
-    )
+        command(*args, name=name), env=env, cwd=ROOT, capture_output=True, text=True,
+        timeout=timeout,
+    )  # fmt: skip
 
 
 def test_unapplied_migrations_are_refused(tmp_path, clean_tree):
@@ -234,20 +235,20 @@ def test_a_locked_database_is_refused_after_the_timeout(tmp_path, clean_tree, da
     assert not MigrationRun.objects.exists()
 
 
-def wait_for_the_import_lock(seconds: float = 10.0) -> None:
+def wait_for_the_import_lock(
+    seconds: float = 10.0, kind: str = MigrationRun.Kind.LEGACY_IMPORT
+) -> None:
     """PostgreSQL frees a killed client's advisory lock once it notices the disconnect."""
     if connection.vendor != "postgresql":
         return  # the kernel drops a dead process's flock at once
     deadline = time.monotonic() + seconds
     with connection.cursor() as cursor:
         while time.monotonic() < deadline:
-            cursor.execute(
-                "SELECT pg_try_advisory_lock(%s)", [_advisory_key(MigrationRun.Kind.LEGACY_IMPORT)]
-            )
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [_advisory_key(kind)])
             if cursor.fetchone()[0]:
                 cursor.execute(
                     "SELECT pg_advisory_unlock(%s)",
-                    [_advisory_key(MigrationRun.Kind.LEGACY_IMPORT)],
+                    [_advisory_key(kind)],
                 )
                 return
             time.sleep(0.05)

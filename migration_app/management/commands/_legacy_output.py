@@ -4,6 +4,8 @@ conditional for a dry run), the rejected items, and the one JSON object of --jso
 
 from __future__ import annotations
 
+import json
+import sys
 from typing import Any
 
 from django.urls import NoReverseMatch, reverse
@@ -110,3 +112,27 @@ def refusal_summary(message: str) -> dict[str, Any]:
         "exit_code": 2,
         "error": message,
     }
+
+
+REFUSED = 2
+
+
+class JsonRefusalMixin:
+    """For a command with --json: even a refusal of its command line is one JSON object."""
+
+    def run_from_argv(self, argv):
+        self._json_argv = "--json" in argv
+        super().run_from_argv(argv)
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        plain_error = parser.error
+
+        def error(message):
+            if getattr(self, "_json_argv", False):
+                self.stdout.write(json.dumps(refusal_summary(message), sort_keys=True))
+                sys.exit(REFUSED)
+            plain_error(message)
+
+        parser.error = error
+        return parser

@@ -8,7 +8,6 @@ skipped, and a run that was killed is completed by the next one.
 
 import json
 import os
-import sys
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
@@ -19,7 +18,9 @@ from migration_app.dispatch import migration_run_dispatch
 from migration_app.legacy.reading import DEFAULT_MAX_FILE_BYTES
 from migration_app.legacy.records import exception_text
 from migration_app.management.commands._legacy_output import (
+    REFUSED,
     SHOWN_REJECTED,
+    JsonRefusalMixin,
     outcome_lines,
     refusal_summary,
     rejected_items,
@@ -38,30 +39,10 @@ from migration_app.services.legacy_import.ao.state import DEFAULT_BATCH_SIZE
 from projects_app.models import Project, Workspace
 from sessions_app.models import Session
 
-REFUSED = 2
 
-
-class Command(BaseCommand):
+class Command(JsonRefusalMixin, BaseCommand):
     help = __doc__
     requires_migrations_checks = False  # checked below, as a refusal with exit code 2
-
-    def run_from_argv(self, argv):
-        # Asked for JSON, even a refusal of the command line itself is one JSON object.
-        self._json_argv = "--json" in argv
-        super().run_from_argv(argv)
-
-    def create_parser(self, prog_name, subcommand, **kwargs):
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-        plain_error = parser.error
-
-        def error(message):
-            if getattr(self, "_json_argv", False):
-                self.stdout.write(json.dumps(refusal_summary(message), sort_keys=True))
-                sys.exit(REFUSED)
-            plain_error(message)
-
-        parser.error = error
-        return parser
 
     def add_arguments(self, parser):
         defaults = "; ".join(

@@ -1,0 +1,50 @@
+"""Whole lines of an append-only JSONL file, read from a byte offset: pure, no Django.
+
+A last line without its newline is still being written, so it is left for the next read;
+the file is never loaded whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from typing import NamedTuple
+
+HEAD_BYTES = 4096
+
+
+class RawLine(NamedTuple):
+    start: int  # byte offset of the line's first byte
+    end: int  # byte offset just after its newline
+    raw: bytes
+
+
+def jsonl_lines(path: str, *, offset: int = 0, end: int | None = None) -> Iterator[RawLine]:
+    """The whole lines between `offset` and `end` (default: the end of the file)."""
+    position = offset
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        for raw in handle:
+            if not raw.endswith(b"\n") or (end is not None and position + len(raw) > end):
+                return
+            yield RawLine(position, position + len(raw), raw)
+            position += len(raw)
+
+
+def whole_lines_end(path: str, *, offset: int = 0, limit: int | None = None) -> int:
+    """The offset just after the last newline at or after `offset` (`offset` when none);
+    with `limit`, the last one within `limit` bytes of `offset` (or the end of the first
+    line, when that line alone is longer)."""
+    last = offset
+    for line in jsonl_lines(path, offset=offset):
+        if limit is not None and last > offset and line.end - offset > limit:
+            break
+        last = line.end
+    return last
+
+
+def head_sha256(path: str, length: int) -> str:
+    """sha256 of the first `length` bytes, at most HEAD_BYTES: tells an appended file from
+    one replaced or truncated without reading it whole."""
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read(min(length, HEAD_BYTES))).hexdigest()

@@ -1,0 +1,82 @@
+"""manage.py import_transcripts: archive and import Claude Code and Codex transcripts.
+
+Incremental and cheap to run from cron: a re-run reads only what was appended. Exit 0
+when every file was imported or skipped, 1 when a file or a line failed, 2 when the
+import was refused (nothing written).
+"""
+
+import json
+import os
+
+from django.core.management.base import BaseCommand, CommandError
+
+from migration_app.dispatch import migration_run_dispatch
+from migration_app.management.commands._legacy_output import (
+    REFUSED,
+    SHOWN_REJECTED,
+    JsonRefusalMixin,
+    outcome_lines,
+    refusal_summary,
+    rejected_items,
+    rejected_items_json,
+    run_summary,
+)
+from migration_app.models import MigrationRun
+from migration_app.services.journal import MigrationError
+from migration_app.services.transcripts import default_home
+from projects_app.models import Workspace
+
+
+class Command(JsonRefusalMixin, BaseCommand):
+    help = __doc__
+
+    def add_arguments(self, parser):
+        claude, codex = default_home("claude_home"), default_home("codex_home")
+        parser.add_argument(
+            "--claude-home",
+            metavar="DIR",
+            help=f"Claude Code home (default $CLAUDE_CONFIG_DIR, else ~/.claude: {claude})",
+        )
+        parser.add_argument(
+            "--codex-home",
+            metavar="DIR",
+            help=f"Codex home (default $CODEX_HOME, else ~/.codex: {codex})",
+        )
+        parser.add_argument(
+            "--workspace",
+            dest="workspace_slug",
+            default=Workspace.DEFAULT_SLUG,
+            metavar="SLUG",
+            help="workspace of new sessions whose cwd is no project's path (default 'default')",
+        )
+        parser.add_argument("--dry-run", action="store_true", help="plan only; write nothing")
+        parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+
+    def handle(self, *args, **options):
+        try:
+            run = migration_run_dispatch(
+                kind=MigrationRun.Kind.IMPORT_TRANSCRIPTS,
+                dry_run=options["dry_run"],
+                actor=os.environ.get("USER", ""),
+                origin=MigrationRun.Origin.CLI,
+                claude_home=options["claude_home"],
+                codex_home=options["codex_home"],
+                workspace_slug=options["workspace_slug"],
+            )
+        except MigrationError as exc:
+            if options["json"]:
+                self.stdout.write(json.dumps(refusal_summary(str(exc)), sort_keys=True))
+            raise CommandError(str(exc), returncode=REFUSED) from exc
+        if options["json"]:
+            summary = {**run_summary(run), "source": "transcripts"}
+            summary["rejected"] = rejected_items_json(run)
+            self.stdout.write(json.dumps(summary, sort_keys=True))
+        elif options["verbosity"] >= 1:
+            for line in outcome_lines(run):
+                self.stdout.write(line)
+            for path, reason in rejected_items(run, limit=SHOWN_REJECTED):
+                self.stdout.write(f"  rejected {path}: {reason}")
+        if run.status != MigrationRun.Status.SUCCEEDED:
+            raise CommandError(
+                f"{run.counts.get('failed', 0)} item(s) failed; see run {run.id}", returncode=1
+            )

@@ -1,0 +1,81 @@
+"""The hub's byte-exact copies of transcript files, under `<DATA_DIR>/transcripts/`.
+
+A file is copied before it is parsed (archive first), and only its whole lines: the copy
+always ends where the import stopped. Later runs append the bytes appended to the
+original. Each copied range is read back and its sha256 compared with the source's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+from django.conf import settings
+
+from migration_app.legacy.jsonl import HEAD_BYTES, head_sha256
+
+CHUNK = 1 << 20
+
+
+class ArchiveError(Exception):
+    """The copy does not hold the bytes read from the original."""
+
+
+def archive_path_for(*, source: str, relative: str) -> str:
+    return os.path.join(settings.SESSIONHUB_DATA_DIR, "transcripts", source, relative)
+
+
+def range_sha256(path: str, start: int, end: int, digest=None) -> str:
+    """sha256 of bytes [start, end) of a file; `digest` (a hashlib object) goes on from the
+    bytes it has seen."""
+    digest = digest or hashlib.sha256()
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        left = end - start
+        while left > 0 and (chunk := handle.read(min(CHUNK, left))):
+            digest.update(chunk)
+            left -= len(chunk)
+    return digest.hexdigest()
+
+
+def archive_append(*, source_path: str, archive: str, start: int, end: int) -> str:
+    """Make the copy hold exactly bytes [0, end) of the original, given it holds [0, start)
+    already: cut whatever a killed run left past `start`, append, fsync, verify. Returns
+    the sha256 of the appended range."""
+    os.makedirs(os.path.dirname(archive), exist_ok=True)
+    digest = hashlib.sha256()
+    with open(source_path, "rb") as src, open(archive, "ab") as dst:
+        dst.truncate(start)
+        src.seek(start)
+        left = end - start
+        while left > 0 and (chunk := src.read(min(CHUNK, left))):
+            dst.write(chunk)
+            digest.update(chunk)
+            left -= len(chunk)
+        dst.flush()
+        os.fsync(dst.fileno())
+    expected = digest.hexdigest()
+    if left or range_sha256(archive, start, end) != expected:
+        raise ArchiveError(f"the copy of {source_path} in {archive} does not match the original")
+    return expected
+
+
+def archive_set_aside(archive: str) -> str:
+    """Keep an earlier copy beside the new one (the original was rewritten): returns the
+    name it was moved to, `<copy>.replaced-<n>`."""
+    n = 1
+    while os.path.exists(f"{archive}.replaced-{n}"):
+        n += 1
+    os.rename(archive, f"{archive}.replaced-{n}")
+    return f"{archive}.replaced-{n}"
+
+
+def prefix_unchanged(*, source_path: str, archive: str, offset: int, head: str) -> bool:
+    """Whether the original still starts with the bytes imported: its first 4 KiB hash as
+    before, and its last 4 KiB before `offset` equal the copy's."""
+    if os.path.getsize(source_path) < offset or head_sha256(source_path, offset) != head:
+        return False
+    if not os.path.isfile(archive) or os.path.getsize(archive) < offset:
+        return False
+    start = max(0, offset - HEAD_BYTES)
+    return range_sha256(source_path, start, offset) == range_sha256(archive, start, offset)

@@ -1,0 +1,255 @@
+"""One transcript file → its archive copy, then its messages, incrementally.
+
+Per file: decide where to read from (the offset kept, or 0 when the file shrank or its
+prefix changed, with a note and the earlier copy kept aside), copy the new whole lines to
+the archive and verify them, parse them (from the copy; a dry run parses the original and
+copies nothing), and write the messages, the journal items and the file's new offset in
+one transaction. A message already present (same stable id) is not duplicated; the last
+message of a read is read again next time (it may still grow) and updated if it did.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from migration_app.legacy.claude_code import claude_transcript_read
+from migration_app.legacy.codex import codex_rollout_read
+from migration_app.legacy.jsonl import head_sha256, whole_lines_end
+from migration_app.legacy.tokendance_db import secrets_drop
+from migration_app.legacy.transcripts import TranscriptMessage, TranscriptRead
+from migration_app.models import MigrationItem, MigrationRun, TranscriptFile
+from migration_app.services.journal import ItemRecord, migration_items_record
+from migration_app.services.legacy_import.arawn_store.messages import (
+    NewMessage,
+    conversation_counters_update,
+    messages_write,
+)
+from migration_app.services.legacy_import.arawn_store.state import rows_in
+from migration_app.services.transcripts.archive import (
+    archive_append,
+    archive_path_for,
+    archive_set_aside,
+    prefix_unchanged,
+    range_sha256,
+)
+from migration_app.services.transcripts.linking import (
+    TranscriptSource,
+    conversation_resolve,
+    stable_id,
+    timestamp,
+)
+from projects_app.models import Conversation, Message, Workspace
+from sessions_app.models import Session
+
+Outcome = MigrationItem.Outcome
+READERS = {"claude-code": claude_transcript_read, "codex": codex_rollout_read}
+# Token counts in records (Claude's and Codex's usage) are not secrets; api keys are.
+_COUNTS = re.compile(r"^\w*tokens?(?:_(?:usage|count|used|details))?$", re.IGNORECASE)
+_STATE_FIELDS = ("size", "mtime_ns", "offset", "tail_start", "head_sha256", "prefix_sha256")
+_MESSAGE_FIELDS = ("role", "content", "tool_calls", "tool_call_id", "extra_data", "tokens_used")
+
+
+@dataclass
+class ImportState:
+    run: MigrationRun
+    workspace: Workspace
+    now: object
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def bump(self, key: str, n: int = 1) -> None:
+        self.counts[key] = self.counts.get(key, 0) + n
+
+    def record(self, items: list[ItemRecord]) -> None:
+        if items:
+            migration_items_record(run=self.run, items=items, created_at=self.now)
+
+
+# New bytes read per transaction: a huge file is imported in windows, memory stays bounded
+# and a kill -9 loses at most the window under way (the next run reads on from the last).
+WINDOW = 8 << 20
+
+
+def transcript_import(state: ImportState, file: TranscriptSource) -> None:
+    kept = TranscriptFile.objects.filter(path=file.path).first()
+    st = os.stat(file.path)
+    if kept and (kept.size, kept.mtime_ns, kept.inode) == (st.st_size, st.st_mtime_ns, st.st_ino):
+        state.bump("files_unchanged")
+        state.record([ItemRecord("transcript_file", file.path, Outcome.SKIPPED, "unchanged")])
+        return
+    archive = archive_path_for(source=file.source, relative=file.relative)
+    start, tail, notes, aside = _start(state, file, kept, archive)
+    end = whole_lines_end(file.path, offset=start, limit=WINDOW)
+    if end == start and not notes:
+        state.bump("files_waiting")  # empty, or only a half-written line was added
+        state.record(
+            [ItemRecord("transcript_file", file.path, Outcome.SKIPPED, "no whole line yet")]
+        )
+        return
+    source = file.path if state.run.dry_run else archive  # a dry run copies nothing
+    prefix = hashlib.sha256()
+    if start:
+        range_sha256(source, 0, start, prefix)  # once per changed file and run
+    while True:
+        kept = _window_import(
+            state, file, kept, _Window(archive, source, start, tail, end, prefix), notes, aside
+        )
+        notes, aside = [], ""
+        start, tail = end, kept.tail_start
+        end = whole_lines_end(file.path, offset=start, limit=WINDOW)
+        if end == start:
+            break
+    # The windows kept the size read; the file's own size and mtime now say all is read.
+    TranscriptFile.objects.filter(pk=kept.pk).update(size=st.st_size, mtime_ns=st.st_mtime_ns)
+
+
+@dataclass
+class _Window:
+    archive: str
+    source: str  # what is parsed: the archive copy, or the original in a dry run
+    start: int
+    tail: int
+    end: int
+    prefix: object  # sha256 of the bytes before `start`, going on
+
+
+def _window_import(state, file, kept, w: _Window, notes, aside) -> TranscriptFile:
+    """Copy bytes [start, end) to the archive, parse [tail, end), and write the messages,
+    the items and the file's new offset in one transaction."""
+    if not state.run.dry_run:
+        archive_append(source_path=file.path, archive=w.archive, start=w.start, end=w.end)
+        state.bump("bytes_archived", w.end - w.start)
+    read = READERS[file.source](w.source, offset=w.tail, end=w.end)
+    range_sha256(w.source, w.start, w.end, w.prefix)
+    st = os.stat(file.path)
+    with transaction.atomic():
+        items = notes + [
+            ItemRecord("transcript_line", f"{file.path}@{offset}", Outcome.FAILED, why)
+            for offset, why in read.problems
+        ]
+        session, conversation = _link(state, file, read, kept, items)
+        new, updated = _messages_save(state, file, conversation.pk, read)
+        after = {"ids": [str(m.id) for m in new], "updated": [u["id"] for u in updated]}
+        why = f"{len(new)} new, {len(updated)} updated"
+        items.append(ItemRecord("transcript_messages", file.path, Outcome.MIGRATED, why,
+                                {"updated": updated}, after))  # fmt: skip
+        values = {
+            "source": file.source, "device": st.st_dev, "inode": st.st_ino, "size": w.end,
+            "mtime_ns": st.st_mtime_ns, "offset": w.end, "tail_start": _tail(read, w.end),
+            "head_sha256": head_sha256(file.path, w.end), "prefix_sha256": w.prefix.hexdigest(),
+            "archive_path": w.archive, "session_id": session.pk, "conversation_id": conversation.pk,
+        }  # fmt: skip
+        row, _ = TranscriptFile.objects.update_or_create(path=file.path, defaults=values)
+        after = {"archive": w.archive, "offset": w.end, "aside": aside, "session": session.pk}
+        why = f"read {w.end - w.start} bytes"
+        items.append(
+            ItemRecord("transcript_file", file.path, Outcome.MIGRATED, why, _state_of(kept), after)
+        )
+        state.record(items)
+    state.bump("problems", len(read.problems))
+    return row
+
+
+def _state_of(kept: TranscriptFile | None) -> dict | None:
+    if kept is None:
+        return None
+    return {name: getattr(kept, name) for name in _STATE_FIELDS}
+
+
+def _start(state, file, kept, archive) -> tuple[int, int, list[ItemRecord], str]:
+    """(copy from, parse from, notes, where an earlier copy was set aside)."""
+    if kept is None:
+        return 0, 0, [], ""
+    if prefix_unchanged(
+        source_path=file.path, archive=archive, offset=kept.offset, head=kept.head_sha256
+    ):
+        return kept.offset, kept.tail_start, [], ""
+    state.bump("files_reread")
+    aside = "" if state.run.dry_run or not os.path.exists(archive) else archive_set_aside(archive)
+    why = "the file shrank or its start changed since the last import; read again from 0"
+    if aside:
+        why += f"; the earlier copy is kept as {aside}"
+    return 0, 0, [ItemRecord("transcript_file", file.path, Outcome.SKIPPED, why)], aside
+
+
+def _tail(read: TranscriptRead, end: int) -> int:
+    return read.tail_start if read.messages else end
+
+
+def _link(state, file, read, kept, items):
+    if kept and kept.conversation_id:
+        conversation = Conversation.objects.filter(pk=kept.conversation_id).first()
+        session = Session.objects.filter(pk=kept.session_id).first()
+        if conversation is not None and session is not None:
+            return session, conversation
+    first = read.messages[0] if read.messages else None
+    cwd = read.meta.get("cwd") if isinstance(read.meta.get("cwd"), str) else ""
+    for message in read.messages:
+        record = message.records[0] if message.records else {}
+        if not cwd and isinstance(record.get("cwd"), str):
+            cwd = record["cwd"]
+    prompt = next((m.content for m in read.messages if m.role == "user" and m.content), "")
+    title = prompt.splitlines()[0] if prompt else f"{file.source} {file.agent_id}"
+    created = (timestamp(first.timestamp) if first else None) or state.now
+    return conversation_resolve(
+        file=file, workspace=state.workspace, cwd=cwd, title=title, created_at=created, items=items
+    )
+
+
+def _messages_save(state, file, conversation_id, read) -> tuple[list[NewMessage], list[dict]]:
+    """Insert the new messages, update those that grew; returns (inserted, updated rows'
+    values before)."""
+    rows, when = [], state.now
+    for message in read.messages:
+        when = timestamp(message.timestamp) or when
+        rows.append(_row(file, conversation_id, message, when))
+    present = {
+        row[0]: dict(zip(_MESSAGE_FIELDS, row[1:], strict=True))
+        for row in rows_in(Message.objects, "pk", [r.id for r in rows], "pk", *_MESSAGE_FIELDS)
+    }
+    new, updated = [], []
+    for row in rows:
+        old = present.get(row.id)
+        if old is None:
+            new.append(row)
+        elif old != {name: getattr(row, name) for name in _MESSAGE_FIELDS}:
+            Message.objects.filter(pk=row.id).update(
+                **{n: getattr(row, n) for n in _MESSAGE_FIELDS}
+            )
+            updated.append({"id": str(row.id), **old})
+        else:
+            state.bump("messages_already_present")
+    messages_write(new)
+    conversation_counters_update(new)
+    state.bump("messages_imported", len(new))
+    state.bump("messages_updated", len(updated))
+    return new, updated
+
+
+def _row(file: TranscriptSource, conversation_id, m: TranscriptMessage, when) -> NewMessage:
+    records, dropped = secrets_drop(m.records, counts=_COUNTS)
+    tool_calls, dropped_calls = secrets_drop(m.tool_calls, counts=_COUNTS)
+    extra = {
+        "source": file.source, "transcript": file.relative, "offset": m.start, "key": m.key,
+        "records": records,
+    }  # fmt: skip
+    if m.record_type:
+        extra["record_type"] = m.record_type
+    if m.model:
+        extra["model"] = m.model
+    if m.usage is not None:
+        extra["usage"] = m.usage
+    if m.thinking:
+        extra["thinking"] = m.thinking
+    if m.is_error:
+        extra["is_error"] = True
+    if dropped or dropped_calls:
+        extra["secrets_dropped"] = dropped + dropped_calls
+    tokens = (m.usage or {}).get("input", 0) + (m.usage or {}).get("output", 0)
+    message_id = stable_id("message", file.source, file.relative, m.key)
+    return NewMessage(message_id, conversation_id, m.role, m.content, tool_calls,
+                      m.tool_call_id[:255], extra, when, tokens)  # fmt: skip

@@ -1,0 +1,77 @@
+"""manage.py import_transcripts: thin over the dispatch; exit codes and --json."""
+
+import json
+import subprocess
+import sys
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from migration_app.models import MigrationRun
+from tests.migration_app.transcript_helpers import claude_session, codex_session, homes, lines_write
+
+pytestmark = pytest.mark.django_db
+
+
+def import_transcripts(*args):
+    """The command in this process: (exit code, stdout, stderr)."""
+    out, err = StringIO(), StringIO()
+    try:
+        call_command("import_transcripts", *args, stdout=out, stderr=err)
+        code = 0
+    except CommandError as exc:
+        code = exc.returncode
+        err.write(str(exc))
+    return code, out.getvalue(), err.getvalue()
+
+
+def _args(tmp_path):
+    claude, codex = homes(tmp_path)
+    return ["--claude-home", str(claude), "--codex-home", str(codex)]
+
+
+def test_json_summary_of_an_import(tmp_path, data_dir):
+    claude, codex = homes(tmp_path)
+    claude_session(claude)
+    codex_session(codex)
+    code, out, _ = import_transcripts(*_args(tmp_path), "--json")
+    summary = json.loads(out)
+    assert code == 0 and summary["status"] == "succeeded" and summary["exit_code"] == 0
+    assert summary["counts"]["messages_imported"] == 10
+    assert summary["counts"]["session_migrated"] == 2
+
+
+def test_dry_run_says_what_it_would_do(tmp_path, data_dir):
+    claude, _ = homes(tmp_path)
+    claude_session(claude)
+    code, out, _ = import_transcripts(*_args(tmp_path), "--dry-run")
+    assert code == 0 and out.startswith("Dry run (nothing written)")
+    assert "would migrate 1 session" in out
+    assert MigrationRun.objects.get().dry_run
+
+
+def test_a_bad_line_exits_1_and_is_listed(tmp_path, data_dir):
+    claude, _ = homes(tmp_path)
+    lines_write(claude_session(claude), ["{oops"], append=True)
+    code, out, err = import_transcripts(*_args(tmp_path))
+    assert code == 1 and "rejected" in out and "invalid JSON" in out
+    assert "1 item(s) failed" in err
+
+
+def test_a_missing_home_is_refused_with_exit_2_and_one_json_object(tmp_path, data_dir):
+    code, out, _ = import_transcripts("--claude-home", str(tmp_path / "nope"), "--json")
+    summary = json.loads(out)
+    assert (code, summary["status"], summary["exit_code"]) == (2, "refused", 2)
+    assert "--claude-home" in summary["error"]
+    assert not MigrationRun.objects.exists()
+
+
+def test_a_bad_option_under_json_is_one_json_object(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "manage.py", "import_transcripts", "--json", "--no-such-option"],
+        capture_output=True, text=True, env={"DEBUG": "1", "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert json.loads(done.stdout)["status"] == "refused"

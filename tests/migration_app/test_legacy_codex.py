@@ -1,0 +1,74 @@
+"""The Codex rollout reader, on real files."""
+
+from migration_app.legacy.codex import codex_rollout_read, codex_rollouts_find
+from tests.migration_app.transcript_helpers import (
+    CODEX_THREAD,
+    CWD,
+    codex_count,
+    codex_line,
+    codex_session,
+    lines_write,
+)
+
+
+def _read(tmp_path):
+    return codex_rollout_read(str(codex_session(tmp_path)))
+
+
+def test_meta_and_roles_in_file_order(tmp_path):
+    read = _read(tmp_path)
+    assert read.meta["id"] == CODEX_THREAD and read.meta["cwd"] == CWD
+    assert [(m.role, m.record_type) for m in read.messages] == [
+        ("system", "session_meta"),
+        ("system", "turn_context"),
+        ("user", ""),
+        ("assistant", ""),
+        ("tool", ""),
+        ("assistant", ""),
+    ]
+
+
+def test_function_call_and_output_are_paired_by_call_id(tmp_path):
+    call, output = _read(tmp_path).messages[3:5]
+    assert call.tool_calls == [{"id": "call_1", "name": "shell", "input": '{"command":["pytest"]}'}]
+    assert call.model == "gpt-5-codex"
+    assert (output.tool_call_id, output.content, output.is_error) == ("call_1", "1 failed", True)
+
+
+def test_token_count_delta_goes_to_the_message_it_follows_once(tmp_path):
+    messages = _read(tmp_path).messages
+    call, answer = messages[3], messages[5]
+    assert call.usage == {"input": 1000, "output": 50, "cache_write": 0, "cache_read": 800}
+    assert answer.usage == {"input": 1200, "output": 20, "cache_write": 0, "cache_read": 900}
+    # The repeated count is kept with the call's records, not counted again.
+    assert [r["type"] for r in call.records] == ["response_item", "event_msg", "event_msg"]
+
+
+def test_delta_from_running_totals_when_no_last_usage(tmp_path):
+    def total(inp, out):
+        usage = {"input_tokens": inp, "output_tokens": out}
+        return codex_line(
+            "event_msg", {"type": "token_count", "info": {"total_token_usage": usage}}
+        )
+
+    def say(text):
+        return codex_line(
+            "response_item", {"type": "message", "role": "assistant", "content": text}
+        )
+
+    path = lines_write(tmp_path / "r.jsonl", [say("a"), total(100, 10), say("b"), total(250, 15)])
+    usages = [m.usage for m in codex_rollout_read(str(path)).messages]
+    assert [(u["input"], u["output"]) for u in usages] == [(100, 10), (150, 5)]
+
+
+def test_a_count_with_no_message_before_it_is_kept_on_its_own(tmp_path):
+    path = lines_write(tmp_path / "r.jsonl", [codex_count(5, 1, 5, 1), "oops"])
+    read = codex_rollout_read(str(path))
+    assert [m.record_type for m in read.messages] == ["event_msg:token_count"]
+    assert len(read.problems) == 1
+
+
+def test_find_lists_rollouts_by_date(tmp_path):
+    path = codex_session(tmp_path)
+    (path.parent / "other.jsonl").write_text("{}\n")
+    assert list(codex_rollouts_find(str(tmp_path))) == [(str(path), CODEX_THREAD)]

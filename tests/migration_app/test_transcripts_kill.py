@@ -1,0 +1,103 @@
+"""kill -9 import_transcripts at random moments, then re-run: the rows and the archive
+copies equal those of one uninterrupted run."""
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+
+from migration_app.models import MigrationRun, TranscriptFile
+from projects_app.models import Conversation, Message
+from sessions_app.models import Session
+from tests.migration_app.legacy_helpers import dump_tables, list_files
+from tests.migration_app.test_migrate_legacy_command import (
+    ROOT,
+    command,
+    command_env,
+    run_command,
+    wait_for_the_import_lock,
+)
+from tests.migration_app.transcript_helpers import (
+    claude_assistant,
+    claude_path,
+    claude_user,
+    homes,
+    lines_write,
+    tool_result,
+    usage,
+)
+
+KIND = MigrationRun.Kind.IMPORT_TRANSCRIPTS
+IGNORE = {"projects_app.Conversation": {"updated_at"}}
+
+
+def many_transcripts(claude, files: int, turns: int) -> None:
+    for f in range(files):
+        uuid = f"0000{f:04d}-aaaa-4bbb-8ccc-{f:012d}"
+        records = []
+        for t in range(turns):
+            records += [
+                claude_user(f"u{t}", f"step {t}", session=uuid),
+                claude_assistant(f"a{t}", f"msg_{t}", {"type": "text", "text": f"ok {t}"},
+                                 usage=usage(5, 1), request=f"r{t}"),
+                claude_assistant(f"b{t}", f"msg_{t}", {"type": "tool_use", "id": f"t{t}",
+                                 "name": "Bash", "input": {"command": "ls"}},
+                                 usage=usage(5, 9), request=f"r{t}"),
+                tool_result(f"v{t}", f"t{t}", "a.py"),
+            ]  # fmt: skip
+        lines_write(claude_path(claude, uuid, cwd=f"/work/p{f % 3}"), records)
+
+
+def clear_import(data_dir) -> None:
+    Message.objects.all().delete()
+    Session.objects.all().delete()
+    Conversation.objects.all().delete()
+    TranscriptFile.objects.all().delete()
+    shutil.rmtree(data_dir / "transcripts", ignore_errors=True)
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_kill_9_at_random_moments_then_rerun_equals_an_uninterrupted_run(tmp_path, data_dir):
+    claude, codex = homes(tmp_path)
+    many_transcripts(claude, files=30, turns=60)
+    env = command_env(data_dir)
+    args = ["--claude-home", str(claude), "--codex-home", str(codex), "--json"]
+
+    reference = run_command(args, env, name="import_transcripts")
+    assert reference.returncode == 0, reference.stderr
+    run = MigrationRun.objects.get()
+    seconds = (run.finished_at - run.started_at).total_seconds()
+    expected, archive = dump_tables(ignore=IGNORE), list_files(data_dir / "transcripts")
+    assert Message.objects.count() == 30 * 60 * 3
+    clear_import(data_dir)
+
+    rng = random.Random(os.getpid())
+    kills = attempts = 0
+    while kills < 3 and attempts < 20:
+        attempts += 1
+        before = MigrationRun.objects.count()
+        process = subprocess.Popen(
+            command(*args, name="import_transcripts"), env=env, cwd=ROOT,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        while process.poll() is None and MigrationRun.objects.count() == before:
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0.0, 1.0) * seconds)
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+        process.wait()
+        wait_for_the_import_lock(kind=KIND)
+        if MigrationRun.objects.order_by("-started_at").first().finished_at is None:
+            kills += 1
+        else:
+            clear_import(data_dir)
+    assert kills == 3, f"{kills} kills in {attempts} attempts"
+    final = run_command(args, env, name="import_transcripts")
+    assert final.returncode == 0, final.stderr
+    assert dump_tables(ignore=IGNORE) == expected
+    assert list_files(data_dir / "transcripts") == archive
