@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from migration_app.legacy.jsonl import head_sha256, jsonl_lines
+from migration_app.legacy.jsonl import head_sha256, jsonl_lines, record_parse
 
 WORKSTREAMS_DIR = "workstreams"
 DEFAULT_DB = "workstreams.db"
@@ -218,12 +218,7 @@ def log_lines(path: str, *, offset: int = 0, lines_before: int = 0) -> Iterator[
 
 def message_parse(raw: bytes) -> dict[str, Any]:
     """One line → the message as the hub stores it; ValueError says what is wrong."""
-    try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"invalid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise ValueError("a line must hold a JSON object")
+    data = record_parse(raw)
     for key in ("id", "workstream_id", "role", "timestamp"):
         if not isinstance(data.get(key), str) or not data[key]:
             raise ValueError(f"{key} is missing or not a string")

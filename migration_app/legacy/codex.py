@@ -17,12 +17,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from migration_app.legacy.jsonl import jsonl_lines
+from migration_app.legacy.jsonl import jsonl_lines, record_parse
 from migration_app.legacy.transcripts import (
     TranscriptMessage,
     TranscriptRead,
     count,
-    record_parse,
     text_of,
 )
 

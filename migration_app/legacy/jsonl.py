@@ -7,8 +7,9 @@ the file is never loaded whole.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 HEAD_BYTES = 4096
 
@@ -48,3 +49,14 @@ def head_sha256(path: str, length: int) -> str:
     one replaced or truncated without reading it whole."""
     with open(path, "rb") as handle:
         return hashlib.sha256(handle.read(min(length, HEAD_BYTES))).hexdigest()
+
+
+def record_parse(raw: bytes) -> dict[str, Any]:
+    """One JSONL line → its object; ValueError says what is wrong."""
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"invalid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError("a line must hold a JSON object")
+    return data

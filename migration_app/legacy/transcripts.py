@@ -7,7 +7,6 @@ path>/<uuid>.jsonl`. The importer copies it to the bucket of the session's new w
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -107,17 +106,6 @@ class TranscriptRead:
         if assistant is not None and (assistant is self.messages[-1] or assistant.usage is None):
             return assistant.start
         return self.end
-
-
-def record_parse(raw: bytes) -> dict[str, Any]:
-    """One JSONL line → its object; ValueError says what is wrong."""
-    try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"invalid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise ValueError("a line must hold a JSON object")
-    return data
 
 
 def text_of(value: Any) -> str:
