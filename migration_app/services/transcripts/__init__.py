@@ -27,6 +27,7 @@ from migration_app.services.journal import (
     migration_kind_register,
     migration_run_progress,
 )
+from migration_app.services.legacy_import import workspace_require
 from migration_app.services.transcripts.files import ImportState, transcript_import
 from migration_app.services.transcripts.linking import TranscriptSource
 from migration_app.services.transcripts.undo import import_transcripts_undo
@@ -79,11 +80,7 @@ def import_transcripts_plan(
             "Neither a Claude Code home nor a Codex home was found; pass --claude-home or "
             "--codex-home."
         )
-    if not Workspace.objects.filter(slug=workspace_slug).exists():
-        raise MigrationError(
-            f"Workspace {workspace_slug!r} does not exist; create it in the admin or pass "
-            "--workspace with an existing slug."
-        )
+    workspace_require(slug=workspace_slug)
     total = sum(1 for _ in transcripts_find(**homes))
     return Planned(params={**homes, "workspace": workspace_slug}, total=total)
 
