@@ -75,3 +75,13 @@ def test_a_bad_option_under_json_is_one_json_object(tmp_path):
     )  # fmt: skip
     assert done.returncode == 2
     assert json.loads(done.stdout)["status"] == "refused"
+
+
+def test_an_unknown_workspace_is_refused_before_anything_is_read(tmp_path, data_dir):
+    claude, _ = homes(tmp_path)
+    claude_session(claude)
+    code, out, _ = import_transcripts(*_args(tmp_path), "--workspace", "nowhere", "--json")
+    summary = json.loads(out)
+    assert (code, summary["status"]) == (2, "refused")
+    assert "Workspace 'nowhere' does not exist" in summary["error"]
+    assert not MigrationRun.objects.exists()
