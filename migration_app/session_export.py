@@ -79,15 +79,15 @@ def _jsonl(files: list[TranscriptFile]) -> Iterator[bytes]:
 
 def _facts(entry: TranscriptEntry) -> list[str]:
     """What a heading says about a message besides its role and time."""
-    m, extra = entry.message, entry.message.extra_data or {}
+    m = entry.message
     facts = [f"subagent {entry.subagent}"] if entry.subagent else []
-    if extra.get("model"):
-        facts.append(str(extra["model"]))
+    if m.model:
+        facts.append(str(m.model))
     if m.tokens_used:
         facts.append(f"{m.tokens_used} tokens")
     if m.tool_call_id:
         facts.append(f"result of {m.tool_call_id}")
-    if extra.get("is_error"):
+    if m.is_error:
         facts.append("error")
     return facts
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.db.models.fields.json import KT, KeyTransform
 
 from projects_app.models import Conversation, Message
 from sessions_app.models import Session
@@ -27,13 +28,14 @@ INVALID_CURSOR = "Not a cursor of this transcript: pass `next_cursor` as it was 
 
 @dataclass(frozen=True)
 class TranscriptEntry:
-    """One message of a transcript, with what the import keeps in `extra_data` lifted out."""
+    """One message of a transcript (with `model`, `usage` and `is_error` read out of its
+    `extra_data`, see transcript_messages) and the subagent whose conversation holds it."""
 
     message: Message
     subagent: str | None
 
     def as_dict(self) -> dict:
-        m, extra = self.message, self.message.extra_data or {}
+        m = self.message
         return {
             "id": m.pk,
             "conversation_id": m.conversation_id,
@@ -42,10 +44,10 @@ class TranscriptEntry:
             "content": m.content,
             "tool_calls": m.tool_calls,
             "tool_call_id": m.tool_call_id,
-            "model": extra.get("model"),
-            "usage": extra.get("usage"),
+            "model": m.model,
+            "usage": m.usage,
             "tokens_used": m.tokens_used,
-            "is_error": bool(extra.get("is_error")),
+            "is_error": bool(m.is_error),
             "created_at": m.created_at,
         }
 
@@ -63,9 +65,18 @@ def transcript_conversations(*, session: Session) -> dict:
 
 
 def transcript_messages(*, conversations: dict) -> QuerySet[Message]:
-    """The messages of `conversations` (see transcript_conversations), oldest first."""
-    return Message.objects.filter(conversation_id__in=list(conversations)).order_by(
-        "created_at", "id"
+    """The messages of `conversations` (see transcript_conversations), oldest first, with
+    `model`, `usage` and `is_error` taken from `extra_data` in the query: `extra_data`
+    itself (every source record of an imported message) is not read."""
+    messages = Message.objects.filter(conversation_id__in=list(conversations))
+    return (
+        messages.annotate(
+            model=KT("extra_data__model"),
+            usage=KeyTransform("usage", "extra_data"),
+            is_error=KeyTransform("is_error", "extra_data"),
+        )
+        .defer("extra_data")
+        .order_by("created_at", "id")
     )
 
 

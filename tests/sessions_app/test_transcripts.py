@@ -79,3 +79,9 @@ def test_foreign_cursors_are_invalid(cursor):
     with pytest.raises(ValidationError) as raised:
         transcript_page(session=session, cursor=cursor)
     assert "cursor" in raised.value.message_dict
+
+
+def test_the_source_records_are_not_read():
+    session = transcript_session()
+    entries = list(transcript_entries(session=session))
+    assert all("extra_data" in e.message.get_deferred_fields() for e in entries)
