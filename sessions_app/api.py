@@ -11,7 +11,8 @@ Deprecation / Sunset / Link headers on every response, errors included.
 from uuid import UUID
 
 from django.http import Http404
-from ninja import Router
+from ninja import Query, Router
+from ninja.conf import settings as ninja_settings
 from ninja.decorators import decorate_view
 from ninja.pagination import paginate
 from ninja.responses import Status
@@ -20,10 +21,11 @@ from projects_app.deprecation import deprecated_endpoint
 from projects_app.schemas import ErrorOut, MessageOut
 from projects_app.selectors import message_list, project_get, workspace_get_for_user
 from projects_app.services import ConflictError
-from sessions_app import selectors, services
+from sessions_app import selectors, services, transcripts
 from sessions_app.schemas import (
     SessionCreateIn,
     SessionOut,
+    TranscriptPageOut,
     WorkstreamIn,
     WorkstreamOut,
     WorkstreamState,
@@ -104,6 +106,26 @@ def session_detail(request, session_id: str):
 def session_archive(request, session_id: str):
     session = selectors.session_get(user=request.auth, session_id=session_id)
     return services.session_archive(session=session)
+
+
+@router.get(
+    "/sessions/{session_id}/transcript",
+    response={200: TranscriptPageOut, 400: ErrorOut, 404: ErrorOut},
+)
+def session_transcript(
+    request,
+    session_id: str,
+    cursor: str | None = None,
+    limit: int = Query(
+        ninja_settings.PAGINATION_PER_PAGE, ge=1, le=ninja_settings.PAGINATION_MAX_LIMIT
+    ),
+):
+    """The session's transcript: its conversation's messages and its subagents', oldest
+    first (`subagent` names the subagent's conversation). Pass `next_cursor` back as
+    `cursor` for the next page; it is null after the last one."""
+    session = selectors.session_get(user=request.auth, session_id=session_id)
+    entries, next_cursor = transcripts.transcript_page(session=session, cursor=cursor, limit=limit)
+    return {"items": [entry.as_dict() for entry in entries], "next_cursor": next_cursor}
 
 
 @router.get("/projects/{project_id}/sessions", response={200: list[SessionOut], 404: ErrorOut})

@@ -70,3 +70,26 @@ class WorkstreamOut(Out):
     state: str
     created_at: datetime
     updated_at: datetime
+
+
+class TranscriptMessageOut(Out):
+    """One message of a session's transcript; `subagent` names the subagent whose
+    conversation holds it (null: the session's own conversation)."""
+
+    id: UUID
+    conversation_id: UUID
+    subagent: str | None
+    role: str
+    content: str
+    tool_calls: Any = None
+    tool_call_id: str
+    model: str | None
+    usage: dict | None
+    tokens_used: int
+    is_error: bool
+    created_at: datetime
+
+
+class TranscriptPageOut(Out):
+    items: list[TranscriptMessageOut]
+    next_cursor: str | None

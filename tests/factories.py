@@ -166,3 +166,34 @@ class LegacyImportFactory(MigrationRunFactory):
         model = LegacyImport
 
     kind = MigrationRun.Kind.LEGACY_IMPORT
+
+
+def transcript_session(*, workspace=None, messages: int = 4, subagent_messages: int = 2):
+    """A session whose conversation holds `messages` messages, one a minute from BASE_TIME
+    (the first two share a timestamp, so order falls to the id), and a subagent
+    conversation (`extra_data.parent_session`, subagent "explorer") interleaved with it."""
+    workspace = workspace or default_workspace()
+    conversation = ConversationFactory(workspace=workspace)
+    session = SessionFactory(workspace=workspace, conversation=conversation)
+    sub = ConversationFactory(
+        workspace=workspace,
+        extra_data={"parent_session": session.pk, "subagent": "explorer"},
+    )
+    for n in range(messages):
+        MessageFactory(
+            conversation=conversation,
+            role=Message.Role.ASSISTANT if n % 2 else Message.Role.USER,
+            created_at=BASE_TIME + dt.timedelta(minutes=max(n, 1)),
+            extra_data={"model": "claude-sonnet-4-5", "usage": {"input": n, "output": 1}}
+            if n % 2
+            else {},
+        )
+    for n in range(subagent_messages):
+        MessageFactory(
+            conversation=sub,
+            role=Message.Role.TOOL,
+            tool_call_id=f"toolu_{n}",
+            extra_data={"is_error": True},
+            created_at=BASE_TIME + dt.timedelta(minutes=n + 1, seconds=30),
+        )
+    return session

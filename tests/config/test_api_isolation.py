@@ -69,6 +69,7 @@ ENDPOINTS = [
     # Sessions: current
     Endpoint("GET", "/api/v1/sessions/{session_id}"),
     Endpoint("GET", "/api/v1/sessions/alpha-sess"),  # an id prefix
+    Endpoint("GET", "/api/v1/sessions/{session_id}/transcript"),
     Endpoint("POST", "/api/v1/sessions/{session_id}/archive"),
     Endpoint("PATCH", "/api/v1/sessions/{session_id}", {"title": "Renamed"}),
     Endpoint("PATCH", "/api/v1/sessions/{session_id}", {"workstream_id": "{workstream_id}"}),

@@ -69,9 +69,15 @@ def import_committing(**kwargs):
 
 def migrate_legacy(*args):
     """The command in this process: (exit code, stdout, stderr)."""
+    return command_run("migrate_legacy", *args)
+
+
+def command_run(name: str, *args):
+    """A management command in this process: (exit code, stdout, stderr); a CommandError's
+    message is what it wrote to stderr."""
     out, err = StringIO(), StringIO()
     try:
-        call_command("migrate_legacy", *args, stdout=out, stderr=err)
+        call_command(name, *args, stdout=out, stderr=err)
         code = 0
     except CommandError as exc:
         code = exc.returncode

@@ -3,13 +3,11 @@
 import json
 import subprocess
 import sys
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
-from django.core.management.base import CommandError
 
 from migration_app.models import MigrationRun
+from tests.migration_app.legacy_helpers import command_run
 from tests.migration_app.transcript_helpers import claude_session, codex_session, homes, lines_write
 
 pytestmark = pytest.mark.django_db
@@ -17,14 +15,7 @@ pytestmark = pytest.mark.django_db
 
 def import_transcripts(*args):
     """The command in this process: (exit code, stdout, stderr)."""
-    out, err = StringIO(), StringIO()
-    try:
-        call_command("import_transcripts", *args, stdout=out, stderr=err)
-        code = 0
-    except CommandError as exc:
-        code = exc.returncode
-        err.write(str(exc))
-    return code, out.getvalue(), err.getvalue()
+    return command_run("import_transcripts", *args)
 
 
 def _args(tmp_path):
