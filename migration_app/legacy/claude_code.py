@@ -15,12 +15,12 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from migration_app.legacy.jsonl import jsonl_lines, record_parse
 from migration_app.legacy.transcripts import (
     TranscriptMessage,
     TranscriptRead,
     count,
     text_of,
+    transcript_records,
 )
 
 SUBAGENTS = "subagents"
@@ -68,22 +68,14 @@ def claude_transcript_read(path: str, *, offset: int = 0, end: int | None = None
     """The messages of the whole lines between `offset` and `end`, in file order."""
     read = TranscriptRead(end=offset)
     streamed: dict[tuple[str, str], TranscriptMessage] = {}
-    for line in jsonl_lines(path, offset=offset, end=end):
-        read.end = line.end
-        if not line.raw.strip():
-            continue
-        try:
-            record = record_parse(line.raw)
-        except ValueError as exc:
-            read.problems.append((line.start, str(exc)))
-            continue
+    for start, record in transcript_records(read, path, offset=offset, end=end):
         kind = record.get("type")
         if kind == "assistant" and isinstance(record.get("message"), dict):
-            _assistant(read, streamed, record, line.start)
+            _assistant(read, streamed, record, start)
         elif kind == "user" and isinstance(record.get("message"), dict):
-            read.messages.extend(_user(record, line.start))
+            read.messages.extend(_user(record, start))
         else:
-            read.messages.append(_other(record, line.start))
+            read.messages.append(_other(record, start))
     return read
 
 

@@ -17,12 +17,12 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from migration_app.legacy.jsonl import jsonl_lines, record_parse
 from migration_app.legacy.transcripts import (
     TranscriptMessage,
     TranscriptRead,
     count,
     text_of,
+    transcript_records,
 )
 
 _ROLLOUT_RE = re.compile(
@@ -68,15 +68,7 @@ class _Turn:
 def codex_rollout_read(path: str, *, offset: int = 0, end: int | None = None) -> TranscriptRead:
     """The messages of the whole lines between `offset` and `end`, in file order."""
     read, turn = TranscriptRead(end=offset), _Turn()
-    for line in jsonl_lines(path, offset=offset, end=end):
-        read.end = line.end
-        if not line.raw.strip():
-            continue
-        try:
-            record = record_parse(line.raw)
-        except ValueError as exc:
-            read.problems.append((line.start, str(exc)))
-            continue
+    for start, record in transcript_records(read, path, offset=offset, end=end):
         payload = record.get("payload")
         payload = payload if isinstance(payload, dict) else {}
         kind = record.get("type")
@@ -87,7 +79,7 @@ def codex_rollout_read(path: str, *, offset: int = 0, end: int | None = None) ->
         is_count = kind == "event_msg" and payload.get("type") == "token_count"
         if is_count and _token_count(turn, record, payload):
             continue
-        message = _message(turn, record, payload, line.start)
+        message = _message(turn, record, payload, start)
         if message.role == "assistant":
             turn.unpaid = message
         read.messages.append(message)

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+from migration_app.legacy.jsonl import jsonl_lines, record_parse
 
 _SLUG_RE = re.compile(r"[^A-Za-z0-9-]")
 # A transcript file name is built from the uuid: no separators, no dots.
@@ -123,3 +126,20 @@ def text_of(value: Any) -> str:
 def count(value: Any) -> int:
     """A token count from a record: non-negative int, anything else 0."""
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def transcript_records(
+    read: TranscriptRead, path: str, *, offset: int, end: int | None
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Each whole line's object with the byte offset it starts at; `read.end` follows what
+    is consumed, and a line that is no JSON object is kept as a problem (the file goes on)."""
+    for line in jsonl_lines(path, offset=offset, end=end):
+        read.end = line.end
+        if not line.raw.strip():
+            continue
+        try:
+            record = record_parse(line.raw)
+        except ValueError as exc:
+            read.problems.append((line.start, str(exc)))
+            continue
+        yield line.start, record
