@@ -26,7 +26,7 @@ from enum import Enum
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from migration_app.models import MigrationItem, MigrationRun, MigrationSelection
@@ -371,21 +371,27 @@ def migration_run_finish(
 
 
 INTERRUPTED = "interrupted: the process ended before the run finished"
+NEVER_STARTED = "interrupted: the command ended between its plan and its start"
 
 
 def migration_runs_close_interrupted(*, kind: str, exclude: MigrationRun | None = None) -> int:
-    """Close the runs of `kind` still marked running as failed, with their counts so far.
+    """Close the runs of `kind` that a dead process left open, as failed; returns how many.
 
     Only for a caller that holds the kind's lock: then a run still marked running belongs
-    to a process that died (kill -9, power loss). Closed, such a run shows what it did
-    and can be undone. Returns how many were closed.
+    to a process that died (kill -9, power loss); closed with its counts so far, it shows
+    what it did and can be undone. A command carries out its plan at once, so a command's
+    run still planned was never started (the worker's queued runs are left alone).
     """
-    stale = MigrationRun.objects.filter(kind=kind, status=MigrationRun.Status.RUNNING)
+    Status = MigrationRun.Status
+    running = Q(status=Status.RUNNING)
+    never_started = Q(status=Status.PLANNED, origin=MigrationRun.Origin.CLI)
+    stale = MigrationRun.objects.filter(running | never_started, kind=kind)
     if exclude is not None:
         stale = stale.exclude(pk=exclude.pk)
     closed = 0
     for run in stale.order_by("started_at"):
-        migration_run_finish(run=run, error=INTERRUPTED)
+        error = INTERRUPTED if run.status == Status.RUNNING else NEVER_STARTED
+        migration_run_finish(run=run, error=error)
         closed += 1
     return closed
 

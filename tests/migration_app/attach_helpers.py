@@ -61,26 +61,6 @@ def generated_tree(seed: int, n_files: int) -> dict[str, bytes]:
     return tree
 
 
-def subprocess_env(data_dir: Path) -> dict[str, str]:
-    """Environment for a manage.py subprocess that uses this test's database and data dir."""
-    from django.conf import settings
-    from django.db import connection
-
-    db = settings.DATABASES["default"]
-    if connection.vendor == "sqlite":
-        url = f"sqlite:///{db['NAME']}"
-    else:
-        password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-        url = f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DEBUG": "1",
-        "SESSIONHUB_DATA_DIR": str(data_dir),
-        "DATABASE_URL": url,
-    }
-
-
 def attach_sessions(workstream_id, session_ids=(), **options):
     """A run of many sessions, as a command dispatches it (planned, then executed)."""
     from migration_app.dispatch import migration_run_dispatch

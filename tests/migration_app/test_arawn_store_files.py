@@ -4,9 +4,7 @@ nothing overwritten, nothing in a dry run, attachable afterwards; kill -9 mid-co
 
 import os
 import random
-import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -22,10 +20,10 @@ from tests.migration_app.arawn_helpers import arawn, arawn_run, items_of
 from tests.migration_app.attach_helpers import (
     attach_session,
     named_workstream,
-    subprocess_env,
     tree_digest,
 )
-from tests.migration_app.test_migrate_legacy_command import command, wait_for_the_import_lock
+from tests.migration_app.test_migrate_legacy_command import command
+from tests.processes import MID_RUN, command_env, command_kill
 
 pytestmark = pytest.mark.django_db
 __all__ = ["arawn"]  # the fixture
@@ -171,7 +169,7 @@ def test_kill_9_during_the_messages_or_the_copy_then_a_rerun_imports_everything_
     sample = arawn_sample_write(
         str(tmp_path / "arawn"), workstreams=6, sessions=60, messages=20_000, files=1500
     )
-    env = subprocess_env(data_dir)
+    env = command_env(data_dir)
     args = ["--source", "arawn", sample.data_dir, "--batch-size", "50", "--json"]
     rng = random.Random(os.getpid())
     kills = []
@@ -179,30 +177,17 @@ def test_kill_9_during_the_messages_or_the_copy_then_a_rerun_imports_everything_
     for moment in ("messages", "copy", "copy", "copy", "copy", "copy"):
         if len(kills) == 3:
             break
-        runs_before = MigrationRun.objects.count()
-        process = subprocess.Popen(
-            command(*args), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        deadline = time.monotonic() + 60
-        while process.poll() is None and time.monotonic() < deadline:
-            under_way = Message.objects.exists() if moment == "messages" else hub_files(data_dir)
-            if MigrationRun.objects.count() > runs_before and under_way:
-                break
-            time.sleep(0.005)
+
+        def under_way(moment=moment):
+            return Message.objects.exists() if moment == "messages" else hub_files(data_dir)
+
         # The copies of 1,500 small files take a fraction of a second: kill soon after
         # the first lands, or the run may finish first and leave no copy to kill.
-        time.sleep(rng.uniform(0, 0.2 if moment == "messages" else 0.02))
-        if process.poll() is None:
-            process.send_signal(signal.SIGKILL)
-        process.wait()
-        wait_for_the_import_lock()
-        latest = MigrationRun.objects.order_by("-started_at").first()
-        if latest.status == MigrationRun.Status.PLANNED:
-            # Killed between its plan and its start (earlier copies are already there):
-            # it never ran, nothing to close.
-            latest.delete()
-        elif latest.finished_at is None:
-            kills.append(moment)  # killed in the middle of the import
+        delay = rng.uniform(0, 0.2 if moment == "messages" else 0.02)
+        kind = MigrationRun.Kind.LEGACY_IMPORT
+        met = command_kill(command(*args), env=env, kind=kind, delay=delay, started=under_way)
+        if met == MID_RUN:
+            kills.append(moment)
     assert "copy" in kills, kills
     final = subprocess.run(command(*args), env=env, capture_output=True, text=True, timeout=300)
     assert final.returncode == 1, final.stderr  # the sample's rejected rows and line

@@ -26,9 +26,9 @@ from tests.migration_app.attach_helpers import (
     generated_tree,
     named_workstream,
     scratch_session,
-    subprocess_env,
     tree_digest,
 )
+from tests.processes import command_env
 
 MANAGE = Path(settings.BASE_DIR) / "manage.py"
 SESSIONS = [f"crash-{i}" for i in range(8)]
@@ -47,7 +47,7 @@ def _start(data_dir: Path, args: list[str]) -> subprocess.Popen:
         os.unlink(locks / name)
     return subprocess.Popen(
         [sys.executable, str(MANAGE), "attach_sessions", *args],
-        env=subprocess_env(data_dir),
+        env=command_env(data_dir),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

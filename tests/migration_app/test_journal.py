@@ -10,6 +10,7 @@ from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services import journal
 from migration_app.services.journal import (
     INTERRUPTED,
+    NEVER_STARTED,
     DryRun,
     ItemRecord,
     MigrationConflict,
@@ -258,6 +259,22 @@ def test_under_the_lock_runs_left_running_by_a_dead_process_are_closed(exclusive
     other.refresh_from_db()
     assert other.status == MigrationRun.Status.RUNNING
     assert migration_runs_close_interrupted(kind=TOY) == 0
+
+
+def test_a_commands_run_left_planned_is_closed_but_a_queued_one_waits_for_its_worker(exclusive):
+    never_started = migration_run_plan(kind=TOY, slugs=["a"])  # its command was killed
+    queued = migration_run_plan(kind=TOY, slugs=["b"], origin=MigrationRun.Origin.ADMIN)
+
+    run_toy(slugs=["c"])
+
+    never_started.refresh_from_db()
+    assert (never_started.status, never_started.error) == (
+        MigrationRun.Status.FAILED, NEVER_STARTED,
+    )  # fmt: skip
+    assert never_started.counts["migrated"] == 0
+    queued.refresh_from_db()
+    assert queued.status == MigrationRun.Status.PLANNED
+    assert migration_run_execute(run_id=queued.pk).status == MigrationRun.Status.SUCCEEDED
 
 
 # --- undo -------------------------------------------------------------------------------

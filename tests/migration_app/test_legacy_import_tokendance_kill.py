@@ -3,9 +3,6 @@
 import datetime as dt
 import os
 import random
-import signal
-import subprocess
-import time
 
 import pytest
 
@@ -14,12 +11,11 @@ from migration_app.models import MigrationRun
 from sessions_app.models import Session
 from tests.migration_app.legacy_helpers import dump_tables
 from tests.migration_app.test_migrate_legacy_command import (
-    ROOT,
     command,
     command_env,
     run_command,
-    wait_for_the_import_lock,
 )
+from tests.processes import ENDED_FIRST, MID_RUN, command_kill
 
 
 def many_sessions(n: int) -> SourceRows:
@@ -67,20 +63,12 @@ def test_kill_9_at_random_moments_then_rerun_equals_an_uninterrupted_run(tmp_pat
     kills = attempts = 0
     while kills < 5 and attempts < 25:
         attempts += 1
-        before = MigrationRun.objects.count()
-        process = subprocess.Popen(
-            command(*args), env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        while process.poll() is None and MigrationRun.objects.count() == before:
-            time.sleep(0.01)
-        time.sleep(rng.uniform(0.0, 1.0) * seconds)
-        if process.poll() is None:
-            process.send_signal(signal.SIGKILL)
-        process.wait()
-        wait_for_the_import_lock()
-        if MigrationRun.objects.order_by("-started_at").first().finished_at is None:
+        delay = rng.uniform(0.0, 1.0) * seconds
+        kind = MigrationRun.Kind.LEGACY_IMPORT
+        met = command_kill(command(*args), env=env, kind=kind, delay=delay)
+        if met == MID_RUN:
             kills += 1
-        else:
+        elif met == ENDED_FIRST:
             clear_import()
     assert kills == 5, f"{kills} kills in {attempts} attempts"
     final = run_command(args, env)

@@ -4,11 +4,8 @@ import fcntl
 import json
 import os
 import random
-import signal
 import sqlite3
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import psycopg
@@ -25,6 +22,14 @@ from projects_app.models import Project
 from sessions_app.models import Session
 from tests.factories import MigrationRunFactory
 from tests.migration_app.legacy_helpers import dump_tables, list_files, migrate_legacy
+from tests.processes import (
+    ENDED_FIRST,
+    MID_RUN,
+    command_env,
+    command_kill,
+    kind_lock_wait,
+    manage_command,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -142,28 +147,8 @@ def test_an_unreadable_source_is_refused(tmp_path, data_dir):
 # --- subprocesses ----------------------------------------------------------------------
 
 
-def database_url() -> str:
-    db = settings.DATABASES["default"]
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
-    return f"postgres://{db['USER']}@{host}:{port}/{db['NAME']}"
-
-
-def command_env(data_dir: Path, url: str | None = None, **extra) -> dict:
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DEBUG="1",
-        SESSIONHUB_DATA_DIR=str(data_dir),
-        DATABASE_URL=url or database_url(),
-        **extra,
-    )
-    return env
-
-
 def command(*args, name: str = "migrate_legacy") -> list[str]:
-    return [sys.executable, str(ROOT / "manage.py"), name, *args]
+    return manage_command(*args, name=name)
 
 
 def run_command(args, env, timeout=120, name: str = "migrate_legacy"):
@@ -235,24 +220,8 @@ def test_a_locked_database_is_refused_after_the_timeout(tmp_path, clean_tree, da
     assert not MigrationRun.objects.exists()
 
 
-def wait_for_the_import_lock(
-    seconds: float = 10.0, kind: str = MigrationRun.Kind.LEGACY_IMPORT
-) -> None:
-    """PostgreSQL frees a killed client's advisory lock once it notices the disconnect."""
-    if connection.vendor != "postgresql":
-        return  # the kernel drops a dead process's flock at once
-    deadline = time.monotonic() + seconds
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [_advisory_key(kind)])
-            if cursor.fetchone()[0]:
-                cursor.execute(
-                    "SELECT pg_advisory_unlock(%s)",
-                    [_advisory_key(kind)],
-                )
-                return
-            time.sleep(0.05)
-    raise AssertionError("the killed import still holds the advisory lock")
+def wait_for_the_import_lock(kind: str = MigrationRun.Kind.LEGACY_IMPORT) -> None:
+    kind_lock_wait(kind)
 
 
 @pytest.mark.slow
@@ -281,27 +250,14 @@ def test_kill_9_at_random_moments_then_rerun_equals_an_uninterrupted_run(tmp_pat
     kills = attempts = 0
     while kills < 10 and attempts < 40:
         attempts += 1
-        runs_before = MigrationRun.objects.count()
-        process = subprocess.Popen(
-            command(*args), env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        delay = rng.uniform(0.0, 1.0) * import_seconds
+        met = command_kill(
+            command(*args), env=env, kind=MigrationRun.Kind.LEGACY_IMPORT, delay=delay
         )
-        # Wait for the import to start (its run record), then kill it at a random moment.
-        while process.poll() is None and MigrationRun.objects.count() == runs_before:
-            time.sleep(0.01)
-        time.sleep(rng.uniform(0.0, 1.0) * import_seconds)
-        if process.poll() is None:
-            process.send_signal(signal.SIGKILL)
-        process.wait()
-        wait_for_the_import_lock()
-        latest = MigrationRun.objects.order_by("-started_at").first()
-        if latest.status == MigrationRun.Status.PLANNED:
-            # Killed between its plan and its start: it never ran, nothing to close.
-            latest.delete()
-        elif latest.finished_at is None:
-            kills += 1  # killed in the middle of the import
-        else:
-            # It finished first: start again from scratch for a real interruption.
-            Session.objects.all().delete()
+        if met == MID_RUN:
+            kills += 1
+        elif met == ENDED_FIRST:
+            Session.objects.all().delete()  # start again from scratch for a real interruption
     assert kills == 10, f"{kills} kills in {attempts} attempts"
     # Each run closed the one killed before it; the last killed one is still "running".
     interrupted = MigrationRun.objects.filter(error=INTERRUPTED)

@@ -8,14 +8,13 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import CommandError, call_command
-from django.db import connection
 
 from migration_app.models import MigrationRun
 from projects_app.models import Project
 from sessions_app.models import Session
 from tests.factories import ConversationFactory, MessageFactory, SessionFactory, WorkspaceFactory
+from tests.processes import command_env
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,13 +71,6 @@ def test_refusals():
         run_command("--batch-size", "0")
 
 
-def _database_url():
-    db = settings.DATABASES["default"]
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_progress_bar_on_a_terminal_and_a_real_process(tmp_path):
@@ -86,13 +78,7 @@ def test_progress_bar_on_a_terminal_and_a_real_process(tmp_path):
     import pty
 
     SessionFactory.create_batch(5)
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DEBUG": "1",
-        "SESSIONHUB_DATA_DIR": str(tmp_path),
-        "DATABASE_URL": _database_url(),
-    }
+    env = command_env(tmp_path)
     leader, follower = pty.openpty()
     proc = subprocess.Popen(
         [sys.executable, "manage.py", "migrate_sessions_to_projects", "--batch-size", "2"],
@@ -123,13 +109,7 @@ def test_killed_mid_run_then_rerun_converges(tmp_path):
     import time
 
     SessionFactory.create_batch(600)
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DEBUG": "1",
-        "SESSIONHUB_DATA_DIR": str(tmp_path),
-        "DATABASE_URL": _database_url(),
-    }
+    env = command_env(tmp_path)
     command = [sys.executable, "manage.py", "migrate_sessions_to_projects", "--batch-size", "2"]
     proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 60

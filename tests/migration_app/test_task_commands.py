@@ -1,7 +1,6 @@
 """manage.py migrate_task_backend / reassociate_task, in-process and as real subprocesses."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -13,12 +12,12 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
 
 from migration_app.models import MigrationRun
 from migration_app.services import migration_undo
 from sessions_app.models import Session
 from tests.factories import SessionFactory
+from tests.processes import command_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -92,21 +91,6 @@ def test_migrate_task_backend_limit_and_unknown_backend():
 # --- real subprocesses ------------------------------------------------------------------------
 
 
-def subprocess_env():
-    db = settings.DATABASES["default"]
-    if connection.vendor == "postgresql":
-        url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    else:
-        url = f"sqlite:///{db['NAME']}"
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DEBUG": "1",
-        "SESSIONHUB_DATA_DIR": str(settings.SESSIONHUB_DATA_DIR),
-        "DATABASE_URL": url,
-    }
-
-
 def manage(*args):
     return [sys.executable, str(ROOT / "manage.py"), *args]
 
@@ -117,7 +101,7 @@ def test_subprocess_reassociate_task_json():
     SessionFactory(id="a", task_id="123")
     done = subprocess.run(
         manage("reassociate_task", "md#123", "mt#123", "--json"),
-        env=subprocess_env(),
+        env=command_env(settings.SESSIONHUB_DATA_DIR),
         capture_output=True,
         text=True,
         timeout=120,
@@ -141,7 +125,7 @@ def test_kill_9_mid_run_then_a_rerun_converges_and_undo_restores():
     process = subprocess.Popen(
         manage("migrate_task_backend", "--from", "md", "--to", "mt", "--execute",
                "--batch-size", "20"),
-        env=subprocess_env(),
+        env=command_env(settings.SESSIONHUB_DATA_DIR),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )  # fmt: skip

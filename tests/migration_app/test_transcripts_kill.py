@@ -4,9 +4,6 @@ copies equal those of one uninterrupted run."""
 import os
 import random
 import shutil
-import signal
-import subprocess
-import time
 
 import pytest
 
@@ -15,11 +12,9 @@ from projects_app.models import Conversation, Message
 from sessions_app.models import Session
 from tests.migration_app.legacy_helpers import dump_tables, list_files
 from tests.migration_app.test_migrate_legacy_command import (
-    ROOT,
     command,
     command_env,
     run_command,
-    wait_for_the_import_lock,
 )
 from tests.migration_app.transcript_helpers import (
     claude_assistant,
@@ -30,6 +25,7 @@ from tests.migration_app.transcript_helpers import (
     tool_result,
     usage,
 )
+from tests.processes import ENDED_FIRST, MID_RUN, command_kill
 
 KIND = MigrationRun.Kind.IMPORT_TRANSCRIPTS
 IGNORE = {"projects_app.Conversation": {"updated_at"}}
@@ -80,21 +76,11 @@ def test_kill_9_at_random_moments_then_rerun_equals_an_uninterrupted_run(tmp_pat
     kills = attempts = 0
     while kills < 3 and attempts < 20:
         attempts += 1
-        before = MigrationRun.objects.count()
-        process = subprocess.Popen(
-            command(*args, name="import_transcripts"), env=env, cwd=ROOT,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        while process.poll() is None and MigrationRun.objects.count() == before:
-            time.sleep(0.01)
-        time.sleep(rng.uniform(0.0, 1.0) * seconds)
-        if process.poll() is None:
-            process.send_signal(signal.SIGKILL)
-        process.wait()
-        wait_for_the_import_lock(kind=KIND)
-        if MigrationRun.objects.order_by("-started_at").first().finished_at is None:
+        argv = command(*args, name="import_transcripts")
+        met = command_kill(argv, env=env, kind=KIND, delay=rng.uniform(0.0, 1.0) * seconds)
+        if met == MID_RUN:
             kills += 1
-        else:
+        elif met == ENDED_FIRST:
             clear_import(data_dir)
     assert kills == 3, f"{kills} kills in {attempts} attempts"
     final = run_command(args, env, name="import_transcripts")
