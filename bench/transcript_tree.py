@@ -20,11 +20,12 @@ import random
 import uuid
 from dataclasses import dataclass, field
 
-_WORDS = (
+_TEXT = (
     "the fix reads each file once and keeps the offset so a re-run only sees appended "
     "bytes while the archive copy stays byte exact and every message keeps its records "
     "def main return import from class self value path line test assert error none"
-).split()
+)
+_WORDS = _TEXT.split(" ")
 _CWDS = [f"/home/dev/project-{n}" for n in range(8)]
 _DAY = 86_400
 
@@ -44,7 +45,8 @@ def _text(rng: random.Random, words: int) -> str:
 
 def _stamp(seconds: int) -> str:
     day, rest = divmod(seconds, _DAY)
-    return f"2026-01-{1 + day % 28:02d}T{rest // 3600:02d}:{rest // 60 % 60:02d}:{rest % 60:02d}.000Z"
+    clock = f"{rest // 3600:02d}:{rest // 60 % 60:02d}:{rest % 60:02d}"
+    return f"2026-01-{1 + day % 28:02d}T{clock}.000Z"
 
 
 class _File:
@@ -110,7 +112,7 @@ def claude_turns(out: _File, rng: random.Random, session: str, cwd: str, budget:
                   "message": {"role": "user", "content": [
                       {"type": "tool_result", "tool_use_id": call, "is_error": rng.random() < 0.1,
                        "content": _text(rng, rng.choice((30, 200, 1200)))}]},
-                  "toolUseResult": {"stdout": "ok", "stderr": "", "interrupted": False}})  # fmt: skip
+                  "toolUseResult": {"stdout": "ok", "interrupted": False}})  # fmt: skip
         parent = result
         if rng.random() < 0.1:
             out.line({"type": "system", "subtype": "info", "uuid": str(uuid.uuid4()),
@@ -122,6 +124,7 @@ def claude_turns(out: _File, rng: random.Random, session: str, cwd: str, budget:
 def codex_turns(out: _File, rng: random.Random, budget: int, clock: int, totals: dict) -> int:
     """Append turns (turn_context, user message, reasoning, a function call and its output,
     the answer, its token_count) until `budget` bytes are written."""
+
     def item(payload, *, messages=1, kind="response_item"):
         out.line({"timestamp": _stamp(clock), "type": kind, "payload": payload},
                  messages=messages)  # fmt: skip
@@ -137,8 +140,10 @@ def codex_turns(out: _File, rng: random.Random, budget: int, clock: int, totals:
         call = f"call_{rng.getrandbits(64):016x}"
         item({"type": "function_call", "name": "shell", "call_id": call,
               "arguments": json.dumps({"command": ["bash", "-lc", "pytest -q"]})})  # fmt: skip
-        output = {"output": _text(rng, rng.choice((30, 200, 1200))),
-                  "metadata": {"exit_code": int(rng.random() < 0.1), "duration_seconds": 0.4}}
+        output = {
+            "output": _text(rng, rng.choice((30, 200, 1200))),
+            "metadata": {"exit_code": int(rng.random() < 0.1), "duration_seconds": 0.4},
+        }
         item({"type": "function_call_output", "call_id": call, "output": json.dumps(output)})
         item({"type": "message", "role": "assistant",
               "content": [{"type": "output_text", "text": _text(rng, 80)}]})  # fmt: skip
