@@ -92,8 +92,9 @@ def forked(work, profile: str | None = None) -> dict:
                 seconds = time.perf_counter() - started
             if profiler:
                 profiler.dump_stats(profile)
-            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            result.update(seconds=seconds, queries=len(queries), rss_mb=rss)
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            result.update(seconds=seconds, queries=len(queries), rss_mb=usage.ru_maxrss / 1024,
+                          cpu=usage.ru_utime + usage.ru_stime)  # fmt: skip
             os.write(write, json.dumps(result).encode())
         except BaseException as exc:  # reported by the parent
             os.write(write, json.dumps({"error": repr(exc)}).encode())
@@ -166,6 +167,10 @@ def main(argv=None) -> int:
         quarter = record("first import, a quarter the size",
                          forked(lambda: import_run(*small_homes)), small.lines)  # fmt: skip
         figures.print()
+        cpu = {"floor": floor, "first": first, "re-run": rerun, "append": after}
+        print("CPU seconds of this process (SQLite's work included; not PostgreSQL's server): "
+              + ", ".join(f"{k} {v['cpu']:.2f}" for k, v in cpu.items())
+              + f"; first / floor {first['cpu'] / floor['cpu']:.2f}x")  # fmt: skip
 
         archived = sum(
             os.path.getsize(os.path.join(folder, name))
