@@ -118,10 +118,12 @@ def _window_import(state, file, kept, w: _Window, notes, aside) -> TranscriptFil
     """Copy bytes [start, end) to the archive, parse [tail, end), and write the messages,
     the items and the file's new offset in one transaction."""
     if not state.run.dry_run:
-        archive_append(source_path=file.path, archive=w.archive, start=w.start, end=w.end)
+        archive_append(source_path=file.path, archive=w.archive, start=w.start, end=w.end,
+                       prefix=w.prefix)  # fmt: skip
         state.bump("bytes_archived", w.end - w.start)
+    else:
+        range_sha256(w.source, w.start, w.end, w.prefix)
     read = READERS[file.source](w.source, offset=w.tail, end=w.end)
-    range_sha256(w.source, w.start, w.end, w.prefix)
     st = os.stat(file.path)
     with transaction.atomic():
         items = notes + [

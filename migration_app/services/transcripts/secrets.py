@@ -23,33 +23,35 @@ COUNTS = re.compile(
     r"|^\w*token_(?:usage|count)$|^tokens?_(?:used|count)$",
     re.IGNORECASE,
 )
-_VERDICTS: dict[str, bool] = {}  # key name -> secret? (a few dozen names repeat per line)
-
-
-def _is_secret(name: str) -> bool:
-    verdict = _VERDICTS.get(name)
-    if verdict is None:
-        if len(_VERDICTS) >= 50_000:  # tool inputs can bring any key: bounded
-            _VERDICTS.clear()
-        verdict = _VERDICTS[name] = bool(SECRET.search(name)) and not COUNTS.match(name)
-    return verdict
+_SAFE: set[str] = set()  # key names seen and found no secret (a few dozen repeat per line)
+_CONTAINERS = (dict, list)
 
 
 def _holds_secret(value: Any) -> bool:
-    """Whether any key at any depth is a secret: a walk that builds nothing."""
+    """Whether any key at any depth is a secret: a walk that builds nothing. A dict whose
+    keys were all seen before is passed by one C-level set check (4.2 µs a line against
+    9.3 µs asking per key, 2026-12-05, 10 MiB of bench/transcript_tree.py lines)."""
     stack = [value]
     while stack:
         node = stack.pop()
-        children = node.values() if isinstance(node, dict) else node
-        if isinstance(node, dict) and any(_is_secret(str(key)) for key in node):
-            return True
-        stack.extend(child for child in children if isinstance(child, (dict, list)))
+        if type(node) is dict:
+            if not _SAFE.issuperset(node):
+                for key in node:
+                    name = str(key)
+                    if SECRET.search(name) and not COUNTS.match(name):
+                        return True
+                    if len(_SAFE) >= 50_000:  # tool inputs can bring any key: bounded
+                        _SAFE.clear()
+                    _SAFE.add(name)
+            stack.extend([child for child in node.values() if type(child) in _CONTAINERS])
+        else:
+            stack.extend([child for child in node if type(child) in _CONTAINERS])
     return False
 
 
 def record_secrets_drop(value: Any) -> tuple[Any, list[str]]:
     """`value` without its secret keys, and their paths. Most records hold none: they are
     only walked (the copying walk cost 0.84 of 4.4 s profiled, 20 MiB of transcripts)."""
-    if not isinstance(value, (dict, list)) or not _holds_secret(value):
+    if type(value) not in _CONTAINERS or not _holds_secret(value):
         return value, []
     return secrets_drop(value, counts=COUNTS, secret=SECRET)
