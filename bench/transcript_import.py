@@ -111,6 +111,32 @@ def forked(work, profile: str | None = None) -> dict:
     return result
 
 
+def lookup_seconds(agent_ids: list[str]) -> float:
+    """The linking lookup (linking._session_find) of each id, timed."""
+    from migration_app.services.transcripts.linking import _session_find
+
+    started = time.perf_counter()
+    for agent_id in agent_ids:
+        _session_find(agent_id)
+    return time.perf_counter() - started
+
+
+def lookup_figures(agent_ids: list[str]) -> tuple[float, float]:
+    """The lookups with the index on Session.agent_session_id, then with it dropped."""
+    from django.db import connection
+
+    from sessions_app.models import Session
+
+    indexed = lookup_seconds(agent_ids)
+    [index] = [i for i in Session._meta.indexes if i.fields == ["agent_session_id"]]
+    with connection.schema_editor() as editor:
+        editor.remove_index(Session, index)
+    scanned = lookup_seconds(agent_ids)
+    with connection.schema_editor() as editor:
+        editor.add_index(Session, index)
+    return indexed, scanned
+
+
 def import_run(claude_home: str, codex_home: str) -> dict:
     from migration_app.dispatch import migration_run_dispatch
     from migration_app.models import MigrationRun
@@ -128,20 +154,32 @@ def main(argv=None) -> int:
     parser.add_argument("--append-files", type=int, default=100)
     parser.add_argument("--append-size", default="1M", help="bytes appended to each")
     parser.add_argument("--profile", help="write the first import's cProfile stats here")
+    parser.add_argument(
+        "--hub-sessions",
+        type=int,
+        default=100_000,
+        help="sessions already in the hub (the linking lookup searches them)",
+    )
     args = parser.parse_args(argv)
     total = size_parse(args.size)
     files = args.files or max(args.append_files + 20, total // (2 << 20))
 
     with harness.scratch_database(args.database_url) as tmp:
-        from projects_app.models import Message
+        from projects_app.models import Message, Workspace
+        from sessions_app.models import Session
 
+        workspace = Workspace.objects.get(slug=Workspace.DEFAULT_SLUG).pk
+        ids = ({"id": f"hub-{n:08d}", "agent_session_id": f"agent-{n:08d}", "num": n}
+               for n in range(args.hub_sessions))  # fmt: skip
+        harness.rows_load(Session, ids, workspace=workspace)
         homes = str(tmp / "claude"), str(tmp / "codex")
         started = time.perf_counter()
         tree = transcript_tree_generate(*homes, total_bytes=total, files=files)
         generated = time.perf_counter() - started
         harness.header(
             f"import_transcripts: {tree.bytes / 2**20:.1f} MiB, {tree.lines} lines, "
-            f"{len(tree.files)} files (generated in {generated:.1f} s)"
+            f"{len(tree.files)} files (generated in {generated:.1f} s); {args.hub_sessions} "
+            "sessions in the hub"
         )
         figures = harness.Figures(reference="floor")
 
@@ -196,6 +234,12 @@ def main(argv=None) -> int:
         print(f"peak RSS: first import {first['rss_mb']:.0f} MB ({tree.bytes / 2**20:.0f} MiB), "
               f"quarter {quarter['rss_mb']:.0f} MB ({small.bytes / 2**20:.0f} MiB), re-run "
               f"{rerun['rss_mb']:.0f} MB, append {after['rss_mb']:.0f} MB")  # fmt: skip
+        wanted = [f"agent-{n:08d}" for n in range(0, max(args.hub_sessions, 1), 997)][:200]
+        wanted += [f"absent-{n}" for n in range(200 - len(wanted))]  # as a new transcript's
+        indexed, scanned = lookup_figures(wanted)
+        print(f"linking lookup, {len(wanted)} ids among {args.hub_sessions} sessions: "
+              f"{indexed * 1000:.1f} ms with the index on agent_session_id, "
+              f"{scanned * 1000:.1f} ms without it")  # fmt: skip
         if args.profile:
             pstats.Stats(args.profile, stream=sys.stderr).sort_stats("tottime").print_stats(30)
         first_s = first["seconds"]
