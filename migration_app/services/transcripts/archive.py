@@ -45,7 +45,8 @@ def archive_append(*, source_path: str, archive: str, start: int, end: int, pref
 
     The check reads the copy back into a copy of `prefix` and compares the two: two hash
     passes, where a digest of the range for the check and another pass for the prefix
-    took three (100 MiB, SQLite: first import 2.31x the floor with three)."""
+    took three: 200 MiB in 40 files, fsync included, median of 3, 0.54 s against 0.67 s
+    (2026-12-05, load 1.3)."""
     os.makedirs(os.path.dirname(archive), exist_ok=True)
     check = prefix.copy()
     with open(source_path, "rb") as src, open(archive, "ab") as dst:
