@@ -141,6 +141,8 @@ class Session(models.Model):
             models.Index(fields=["kind"], name="session_kind_idx"),
             models.Index(fields=["harness"], name="session_harness_idx"),
             models.Index(fields=["is_terminated"], name="session_terminated_idx"),
+            # import_transcripts links each file by it (bench.transcript_import, the lookup).
+            models.Index(fields=["agent_session_id"], name="session_agent_session_idx"),
         ]
 
     def __str__(self) -> str:

@@ -206,7 +206,9 @@ def _present_columns(source: Source) -> dict[str, tuple[str, ...]]:
 # --- values ------------------------------------------------------------------------------
 
 
-def secrets_drop(value: Any, *, counts: re.Pattern = _TOKEN_COUNT) -> tuple[Any, list[str]]:
+def secrets_drop(
+    value: Any, *, counts: re.Pattern = _TOKEN_COUNT, secret: re.Pattern = _SECRET
+) -> tuple[Any, list[str]]:
     """The value without secret-looking keys (at any depth), and the dropped key paths.
     A key matching `counts` is a token count, not a secret, and stays."""
     if not value or not isinstance(value, (dict, list)):
@@ -218,7 +220,7 @@ def secrets_drop(value: Any, *, counts: re.Pattern = _TOKEN_COUNT) -> tuple[Any,
             kept = {}
             for key, child in node.items():
                 name = str(key)
-                if _SECRET.search(name) and not counts.match(name):
+                if secret.search(name) and not counts.match(name):
                     dropped.append(f"{path}{name}")
                     continue
                 kept[key] = clean(child, f"{path}{name}.")

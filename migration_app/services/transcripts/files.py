@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -20,7 +19,6 @@ from django.db import transaction
 from migration_app.legacy.claude_code import claude_transcript_read
 from migration_app.legacy.codex import codex_rollout_read
 from migration_app.legacy.jsonl import head_sha256, whole_lines_end
-from migration_app.legacy.tokendance_db import secrets_drop
 from migration_app.legacy.transcripts import TranscriptMessage, TranscriptRead
 from migration_app.models import MigrationItem, MigrationRun, TranscriptFile
 from migration_app.services.journal import ItemRecord, migration_items_record
@@ -43,13 +41,12 @@ from migration_app.services.transcripts.linking import (
     stable_id,
     timestamp,
 )
+from migration_app.services.transcripts.secrets import record_secrets_drop
 from projects_app.models import Conversation, Message, Workspace
 from sessions_app.models import Session
 
 Outcome = MigrationItem.Outcome
 READERS = {"claude-code": claude_transcript_read, "codex": codex_rollout_read}
-# Token counts in records (Claude's and Codex's usage) are not secrets; api keys are.
-_COUNTS = re.compile(r"^\w*tokens?(?:_(?:usage|count|used|details))?$", re.IGNORECASE)
 _STATE_FIELDS = ("size", "mtime_ns", "offset", "tail_start", "head_sha256", "prefix_sha256")
 _MESSAGE_FIELDS = ("role", "content", "tool_calls", "tool_call_id", "extra_data", "tokens_used")
 
@@ -121,10 +118,12 @@ def _window_import(state, file, kept, w: _Window, notes, aside) -> TranscriptFil
     """Copy bytes [start, end) to the archive, parse [tail, end), and write the messages,
     the items and the file's new offset in one transaction."""
     if not state.run.dry_run:
-        archive_append(source_path=file.path, archive=w.archive, start=w.start, end=w.end)
+        archive_append(source_path=file.path, archive=w.archive, start=w.start, end=w.end,
+                       prefix=w.prefix)  # fmt: skip
         state.bump("bytes_archived", w.end - w.start)
+    else:
+        range_sha256(w.source, w.start, w.end, w.prefix)
     read = READERS[file.source](w.source, offset=w.tail, end=w.end)
-    range_sha256(w.source, w.start, w.end, w.prefix)
     st = os.stat(file.path)
     with transaction.atomic():
         items = notes + [
@@ -231,8 +230,8 @@ def _messages_save(state, file, conversation_id, read) -> tuple[list[NewMessage]
 
 
 def _row(file: TranscriptSource, conversation_id, m: TranscriptMessage, when) -> NewMessage:
-    records, dropped = secrets_drop(m.records, counts=_COUNTS)
-    tool_calls, dropped_calls = secrets_drop(m.tool_calls, counts=_COUNTS)
+    records, dropped = record_secrets_drop(m.records)
+    tool_calls, dropped_calls = record_secrets_drop(m.tool_calls)
     extra = {
         "source": file.source, "transcript": file.relative, "offset": m.start, "key": m.key,
         "records": records,

@@ -1,0 +1,259 @@
+"""import_transcripts on synthetic Claude Code and Codex transcripts, against a floor.
+
+    python -m bench.transcript_import [--size 1G] [--files N] [--append-files 100]
+                                      [--append-size 1M] [--profile FILE] [--database-url …]
+
+Generates `--size` bytes of transcripts (bench/transcript_tree.py: the documented shapes,
+streamed assistant lines, tool calls and results, thinking, subagents, Codex token
+counts), then measures in one run: the floor (every line `json.loads`-ed, dumped again and
+inserted with `executemany` into a bare table of the same database, one transaction); the
+first import (archive copy included); a re-run over the unchanged tree; a re-run after
+`--append-size` was appended to `--append-files` files; and the first import of a second
+tree a quarter the size, for its peak RSS. Each import runs in a forked child, so each peak
+RSS is that import's own. Targets (issue 18): first ≤ 2x the floor, re-run ≤ 0.05x the
+first, append ≤ 0.1x the first, peak RSS < 300 MB and flat (the full tree's within 1.25x
+the quarter's). The append target assumes the issue's 1 GB: 100 MB appended to a smaller
+tree is a larger share of it.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import json
+import os
+import pstats
+import resource
+import sys
+import time
+
+from bench import harness
+from bench.transcript_tree import transcript_tree_generate, transcripts_append
+
+FLOOR_BATCH = 5_000
+
+
+def size_parse(text: str) -> int:
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    text = text.strip().upper().removesuffix("B")
+    if text and text[-1] in units:
+        return int(float(text[:-1]) * units[text[-1]])
+    return int(text)
+
+
+def floor_import(files: list[str]) -> int:
+    """Every line json.loads-ed (and dumped, as the hub stores records as JSON) and inserted
+    with executemany into a bare table of the bench database, in one transaction."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    raw = connection.connection  # the driver's own connection: no Django per statement
+    mark = "?" if connection.vendor == "sqlite" else "%s"
+    cursor = raw.cursor()
+    cursor.execute("DROP TABLE IF EXISTS bench_floor")
+    cursor.execute("CREATE TABLE bench_floor (path TEXT, start BIGINT, kind TEXT, data TEXT)")
+    raw.commit()
+    sql = f"INSERT INTO bench_floor VALUES ({mark}, {mark}, {mark}, {mark})"
+    rows, lines = [], 0
+    for path in files:
+        with open(path, "rb") as handle:
+            start = 0
+            for line in handle:
+                record = json.loads(line)
+                rows.append((path, start, record.get("type"), json.dumps(record)))
+                start += len(line)
+                if len(rows) == FLOOR_BATCH:
+                    cursor.executemany(sql, rows)
+                    lines, rows = lines + len(rows), []
+    cursor.executemany(sql, rows)
+    raw.commit()
+    lines += len(rows)
+    cursor.execute("DROP TABLE bench_floor")
+    raw.commit()
+    return lines
+
+
+def forked(work, profile: str | None = None) -> dict:
+    """Run `work()` in a forked child (its own connection and peak RSS); returns its JSON
+    result with `seconds`, `queries` and `rss_mb`."""
+    from django.db import connection, connections
+
+    connections.close_all()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        os.close(read)
+        code = 0
+        try:
+            queries = []
+            with connection.execute_wrapper(lambda execute, *a: queries.append(1) or execute(*a)):
+                profiler = cProfile.Profile() if profile else None
+                started = time.perf_counter()
+                result = profiler.runcall(work) if profiler else work()
+                seconds = time.perf_counter() - started
+            if profiler:
+                profiler.dump_stats(profile)
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            result.update(seconds=seconds, queries=len(queries), rss_mb=usage.ru_maxrss / 1024,
+                          cpu=usage.ru_utime + usage.ru_stime)  # fmt: skip
+            os.write(write, json.dumps(result).encode())
+        except BaseException as exc:  # reported by the parent
+            os.write(write, json.dumps({"error": repr(exc)}).encode())
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(write)
+    with os.fdopen(read, "rb") as handle:
+        data = handle.read()
+    os.waitpid(pid, 0)
+    result = json.loads(data or b'{"error": "the child died"}')
+    if "error" in result:
+        raise RuntimeError(result["error"])
+    return result
+
+
+def lookup_seconds(agent_ids: list[str]) -> float:
+    """The linking lookup (linking._session_find) of each id, timed."""
+    from migration_app.services.transcripts.linking import _session_find
+
+    started = time.perf_counter()
+    for agent_id in agent_ids:
+        _session_find(agent_id)
+    return time.perf_counter() - started
+
+
+def lookup_figures(agent_ids: list[str]) -> tuple[float, float]:
+    """The lookups with the index on Session.agent_session_id, then with it dropped."""
+    from django.db import connection
+
+    from sessions_app.models import Session
+
+    indexed = lookup_seconds(agent_ids)
+    [index] = [i for i in Session._meta.indexes if i.fields == ["agent_session_id"]]
+    with connection.schema_editor() as editor:
+        editor.remove_index(Session, index)
+    scanned = lookup_seconds(agent_ids)
+    with connection.schema_editor() as editor:
+        editor.add_index(Session, index)
+    return indexed, scanned
+
+
+def import_run(claude_home: str, codex_home: str) -> dict:
+    from migration_app.dispatch import migration_run_dispatch
+    from migration_app.models import MigrationRun
+
+    run = migration_run_dispatch(
+        kind=MigrationRun.Kind.IMPORT_TRANSCRIPTS, claude_home=claude_home, codex_home=codex_home
+    )
+    return {"status": run.status, "counts": run.counts}
+
+
+def main(argv=None) -> int:
+    parser = harness.arguments(__doc__, rounds=1)
+    parser.add_argument("--size", default="1G", help="bytes of transcripts (1G, 200M, 2M…)")
+    parser.add_argument("--files", type=int, help="transcript files (default: one per 2 MiB)")
+    parser.add_argument("--append-files", type=int, default=100)
+    parser.add_argument("--append-size", default="1M", help="bytes appended to each")
+    parser.add_argument("--profile", help="write the first import's cProfile stats here")
+    parser.add_argument(
+        "--hub-sessions",
+        type=int,
+        default=100_000,
+        help="sessions already in the hub (the linking lookup searches them)",
+    )
+    args = parser.parse_args(argv)
+    total = size_parse(args.size)
+    files = args.files or max(args.append_files + 20, total // (2 << 20))
+
+    with harness.scratch_database(args.database_url) as tmp:
+        from projects_app.models import Message, Workspace
+        from sessions_app.models import Session
+
+        workspace = Workspace.objects.get(slug=Workspace.DEFAULT_SLUG).pk
+        ids = ({"id": f"hub-{n:08d}", "agent_session_id": f"agent-{n:08d}", "num": n}
+               for n in range(args.hub_sessions))  # fmt: skip
+        harness.rows_load(Session, ids, workspace=workspace)
+        homes = str(tmp / "claude"), str(tmp / "codex")
+        started = time.perf_counter()
+        tree = transcript_tree_generate(*homes, total_bytes=total, files=files)
+        generated = time.perf_counter() - started
+        harness.header(
+            f"import_transcripts: {tree.bytes / 2**20:.1f} MiB, {tree.lines} lines, "
+            f"{len(tree.files)} files (generated in {generated:.1f} s); {args.hub_sessions} "
+            "sessions in the hub"
+        )
+        figures = harness.Figures(reference="floor")
+
+        def record(label, result, items):
+            figures.seconds[label] = [result["seconds"]]
+            figures.items[label], figures.queries[label] = items, result["queries"]
+            return result
+
+        floor = forked(lambda: {"lines": floor_import(tree.files)})
+        record("floor (json.loads + executemany)", floor, tree.lines)
+        figures.reference = "floor (json.loads + executemany)"
+        first = record("first import (archive copy included)",
+                       forked(lambda: import_run(*homes), args.profile), tree.lines)  # fmt: skip
+        rerun = record("re-run, unchanged tree", forked(lambda: import_run(*homes)), tree.lines)
+        appended_to = sorted(tree.files)[:: max(1, len(tree.files) // args.append_files)]
+        appended_to = appended_to[: args.append_files]
+        extra = transcripts_append(appended_to, per_file=size_parse(args.append_size))
+        after = record(f"re-run, {extra.bytes / 2**20:.0f} MiB appended to {len(appended_to)}",
+                       forked(lambda: import_run(*homes)), extra.lines)  # fmt: skip
+        small_homes = str(tmp / "small" / "claude"), str(tmp / "small" / "codex")
+        small = transcript_tree_generate(*small_homes, total_bytes=total // 4,
+                                         files=max(files // 4, 1), seed=4)  # fmt: skip
+        quarter = record("first import, a quarter the size",
+                         forked(lambda: import_run(*small_homes)), small.lines)  # fmt: skip
+        figures.print()
+        cpu = {"floor": floor, "first": first, "re-run": rerun, "append": after}
+        print("CPU seconds of this process (SQLite's work included; not PostgreSQL's server): "
+              + ", ".join(f"{k} {v['cpu']:.2f}" for k, v in cpu.items())
+              + f"; first / floor {first['cpu'] / floor['cpu']:.2f}x")  # fmt: skip
+
+        archived = sum(
+            os.path.getsize(os.path.join(folder, name))
+            for folder, _, names in os.walk(tmp / "transcripts")
+            for name in names
+        )
+        messages = Message.objects.count()
+        print(f"lines generated: {tree.lines}; floor rows: {floor['lines']}")
+        print(f"first import: {first['status']}, messages expected {tree.messages}, "
+              f"imported {first['counts']['messages_imported']}, "
+              f"bytes archived {first['counts']['bytes_archived']} of {tree.bytes}")  # fmt: skip
+        print(f"re-run: {rerun['status']}, messages imported "
+              f"{rerun['counts']['messages_imported']}, files unchanged "
+              f"{rerun['counts']['files_unchanged']} of {len(tree.files)}")  # fmt: skip
+        print(f"append: {after['status']}, messages expected {extra.messages}, imported "
+              f"{after['counts']['messages_imported']}, updated "
+              f"{after['counts']['messages_updated']}")  # fmt: skip
+        print(f"quarter: {quarter['status']}, messages expected {small.messages}, imported "
+              f"{quarter['counts']['messages_imported']}")  # fmt: skip
+        print(f"messages in the database: {messages} (expected "
+              f"{tree.messages + extra.messages + small.messages}); archive copies: {archived} "
+              f"bytes (expected {tree.bytes + extra.bytes + small.bytes})")  # fmt: skip
+        print(f"peak RSS: first import {first['rss_mb']:.0f} MB ({tree.bytes / 2**20:.0f} MiB), "
+              f"quarter {quarter['rss_mb']:.0f} MB ({small.bytes / 2**20:.0f} MiB), re-run "
+              f"{rerun['rss_mb']:.0f} MB, append {after['rss_mb']:.0f} MB")  # fmt: skip
+        wanted = [f"agent-{n:08d}" for n in range(0, max(args.hub_sessions, 1), 997)][:200]
+        wanted += [f"absent-{n}" for n in range(200 - len(wanted))]  # as a new transcript's
+        indexed, scanned = lookup_figures(wanted)
+        print(f"linking lookup, {len(wanted)} ids among {args.hub_sessions} sessions: "
+              f"{indexed * 1000:.1f} ms with the index on agent_session_id, "
+              f"{scanned * 1000:.1f} ms without it")  # fmt: skip
+        if args.profile:
+            pstats.Stats(args.profile, stream=sys.stderr).sort_stats("tottime").print_stats(30)
+        first_s = first["seconds"]
+        ratio = first_s / floor["seconds"]
+        harness.target(f"first import ≤ 2x the floor ({ratio:.2f}x)", met=ratio <= 2)
+        ratio = rerun["seconds"] / first_s
+        harness.target(f"re-run ≤ 0.05x the first import ({ratio:.3f}x)", met=ratio <= 0.05)
+        ratio = after["seconds"] / first_s
+        harness.target(f"append re-run ≤ 0.1x the first import ({ratio:.3f}x)", met=ratio <= 0.1)
+        peak, flat = max(first["rss_mb"], quarter["rss_mb"]), first["rss_mb"] / quarter["rss_mb"]
+        harness.target(f"peak RSS < 300 MB and flat ({peak:.0f} MB; full / quarter {flat:.2f})",
+                       met=peak < 300 and flat <= 1.25)  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
