@@ -142,3 +142,16 @@ def test_ao_rs_sessions_without_agent_session_ids_start_no_transcript_run(tmp_pa
     assert transcripts["status"] == "not run"
     assert transcripts["reason"] == "no imported session has an agent session id"
     assert not MigrationRun.objects.filter(kind=Kind.IMPORT_TRANSCRIPTS).exists()
+
+
+def test_no_transcript_file_of_the_imported_sessions_records_no_empty_run(tmp_path, data_dir):
+    tree = ao_tree_generate(str(tmp_path / "ao"), sessions=20, with_bad_files=False)
+    (tmp_path / "claude").mkdir()
+    code, out, err = migrate_legacy("--source", "ao", tree.root, "--json",
+                                    "--claude-home", str(tmp_path / "claude"))  # fmt: skip
+    assert code == 0, err
+    transcripts = json.loads(out)["transcripts"]
+    assert transcripts["status"] == "not run"
+    assert re.fullmatch(r"no transcript file of the \d+ imported session\(s\) was found",
+                        transcripts["reason"])  # fmt: skip
+    assert not MigrationRun.objects.filter(kind=Kind.IMPORT_TRANSCRIPTS).exists()

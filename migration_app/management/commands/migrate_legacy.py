@@ -40,7 +40,7 @@ from migration_app.services.legacy_import import (
     legacy_source_names,
 )
 from migration_app.services.legacy_import.ao.state import DEFAULT_BATCH_SIZE
-from migration_app.services.transcripts.follow_up import SOURCES, legacy_transcripts_request
+from migration_app.services.transcripts.follow_up import SOURCES, transcripts_follow_up_request
 from projects_app.models import Project, Workspace
 from sessions_app.models import Session
 
@@ -149,27 +149,21 @@ class Command(JsonRefusalMixin, BaseCommand):
         same dispatch as the command (a dry run plans it, rolled back); its summary."""
         if run.status == MigrationRun.Status.FAILED:
             return {**_not_run("the legacy import failed"), "exit_code": 0}
-        wanted = legacy_transcripts_request(run=run)
-        if not wanted.agent_session_ids:
-            return {**_not_run("no imported session has an agent session id"), "exit_code": 0}
         try:
+            request = transcripts_follow_up_request(run=run, codex_home=options["codex_home"])
             follow_up = migration_run_dispatch(
                 kind=MigrationRun.Kind.IMPORT_TRANSCRIPTS,
                 dry_run=run.dry_run,
                 actor=run.actor,
                 origin=MigrationRun.Origin.CLI,
-                claude_home=run.params.get("claude_home"),
-                codex_home=options["codex_home"],
-                workspace_slug=run.params.get("workspace") or Workspace.DEFAULT_SLUG,
-                agent_session_ids=wanted.agent_session_ids,
-                skip_paths=wanted.skip_paths,
+                **request,
             )
-        except MigrationError as exc:  # no transcript home, or an import under way
+        except MigrationError as exc:  # nothing to read, or an import under way
             return {**_not_run(str(exc)), "exit_code": 0}
         except Exception as exc:  # the journal closed the run as failed
             return {**_not_run(exception_text(exc)), "status": "failed", "exit_code": 1}
         summary = {**run_summary(follow_up), "rejected": rejected_items_json(follow_up)}
-        summary["sessions"] = len(wanted.agent_session_ids)
+        summary["sessions"] = len(request["agent_session_ids"])
         return {**summary, "source": "transcripts"}
 
     def _run(self, source, request, options):

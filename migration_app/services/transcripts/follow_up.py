@@ -13,11 +13,35 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from migration_app.models import MigrationItem, MigrationRun
+from migration_app.services.journal import MigrationError
+from migration_app.services.transcripts import import_transcripts_plan
+from projects_app.models import Workspace
 from sessions_app.models import Session
 
 Outcome = MigrationItem.Outcome
 SOURCES = ("ao", "ao-rs")  # the stores whose sessions carry Claude / Codex session ids
 _CHUNK = 5_000
+
+
+def transcripts_follow_up_request(*, run: MigrationRun, codex_home: str | None) -> dict:
+    """The import_transcripts request that follows the legacy import `run` (its Claude
+    home, its workspace). Raises MigrationError, saying why, when there is nothing to
+    run: no session with an agent session id, no transcript home, or no file of theirs
+    (no empty run is recorded)."""
+    wanted = legacy_transcripts_request(run=run)
+    if not wanted.agent_session_ids:
+        raise MigrationError("no imported session has an agent session id")
+    request = {
+        "claude_home": run.params.get("claude_home"),
+        "codex_home": codex_home,
+        "workspace_slug": run.params.get("workspace") or Workspace.DEFAULT_SLUG,
+        "agent_session_ids": wanted.agent_session_ids,
+        "skip_paths": wanted.skip_paths,
+    }
+    if not import_transcripts_plan(**request).total:
+        n = len(wanted.agent_session_ids)
+        raise MigrationError(f"no transcript file of the {n} imported session(s) was found")
+    return request
 
 
 @dataclass(frozen=True)
