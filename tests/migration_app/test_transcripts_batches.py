@@ -23,6 +23,14 @@ WORKER = ("--no-startup-delay", "--no-reload", "--interval", "0.1")
 TASK_TABLE = "django_tasks_database.DBTaskResult"
 
 
+def real_workers(test):
+    """A test of real db_worker processes against this test's PostgreSQL database."""
+    marks = (pytest.mark.slow, pytest.mark.postgres_only, pytest.mark.django_db(transaction=True))
+    for mark in marks:
+        test = mark(test)
+    return test
+
+
 def needs_postgresql():
     if connection.vendor != "postgresql":
         pytest.skip("--background needs PostgreSQL; on SQLite it is refused (tested below)")
@@ -82,9 +90,7 @@ def file_items(run_, outcome):
     return list(items.values_list("subject_id", flat=True))
 
 
-@pytest.mark.slow
-@pytest.mark.postgres_only
-@pytest.mark.django_db(transaction=True)
+@real_workers
 def test_two_workers_share_the_batches_and_read_every_file_once(tmp_path, data_dir):
     needs_postgresql()
     env, args, expected, archive = tree(tmp_path, data_dir, files=16, turns=150)
@@ -117,9 +123,7 @@ def test_two_workers_share_the_batches_and_read_every_file_once(tmp_path, data_d
     assert list_files(data_dir / "transcripts") == archive
 
 
-@pytest.mark.slow
-@pytest.mark.postgres_only
-@pytest.mark.django_db(transaction=True)
+@real_workers
 def test_a_batch_of_a_worker_killed_mid_way_is_taken_over_by_another(tmp_path, data_dir):
     needs_postgresql()
     env, args, expected, archive = tree(tmp_path, data_dir, files=8, turns=400)
@@ -174,3 +178,24 @@ def test_a_background_dry_run_is_refused(tmp_path, data_dir):
     error = json.loads(result.stdout)["error"]
     assert "--background" in error  # PostgreSQL: the dry run; SQLite: the database
     assert not MigrationRun.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_terminal_run_leaves_open_a_background_run_whose_batches_wait(tmp_path, data_dir):
+    from migration_app.services.journal import migration_run_plan
+    from migration_app.services.transcripts.batches import transcript_batches_plan
+    from tests.migration_app.transcript_helpers import claude_session, transcripts_run
+
+    claude, codex = homes(tmp_path)
+    claude_session(claude)
+    request = {"claude_home": str(claude), "codex_home": str(codex)}
+    waiting = migration_run_plan(kind=MigrationRun.Kind.IMPORT_TRANSCRIPTS, **request)
+    assert len(transcript_batches_plan(run=waiting, size=1)) == 1
+    assert transcripts_run(tmp_path).status == Status.SUCCEEDED
+    waiting.refresh_from_db()
+    assert (waiting.status, waiting.finished_at) == (Status.RUNNING, None)
+    # Once its batches are done, it is a dead process's run like any other.
+    waiting.batches.update(finished_at=waiting.started_at)
+    transcripts_run(tmp_path)
+    waiting.refresh_from_db()
+    assert waiting.status == Status.FAILED and waiting.error.startswith("interrupted")
