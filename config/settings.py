@@ -169,6 +169,9 @@ SESSIONHUB_MAX_URL_BYTES = int(os.environ.get("SESSIONHUB_MAX_URL_BYTES", 8000))
 # Above this many selected sessions an admin action runs as a background task.
 SESSIONHUB_SYNC_ACTION_LIMIT = 500
 
+# import_transcripts --background: files per background task (docs/transcripts.md).
+SESSIONHUB_TRANSCRIPT_BATCH_FILES = int(os.environ.get("SESSIONHUB_TRANSCRIPT_BATCH_FILES", 50))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

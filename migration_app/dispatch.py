@@ -16,7 +16,11 @@ from django.db import transaction
 
 from migration_app.models import MigrationRun
 from migration_app.services.journal import migration_run_execute, migration_run_plan
-from migration_app.tasks import migration_run_task
+from migration_app.services.transcripts.batches import (
+    BackgroundStart,
+    transcript_background_start,
+)
+from migration_app.tasks import migration_run_task, transcript_batch_task
 
 
 def migration_run_dispatch(
@@ -40,3 +44,14 @@ def migration_run_dispatch(
 def runs_in_background(*, size: int, origin: str) -> bool:
     """The rule itself, also for previews that tell the user which way it will go."""
     return origin != MigrationRun.Origin.CLI and size > settings.SESSIONHUB_SYNC_ACTION_LIMIT
+
+
+def import_transcripts_background(**request: Any) -> BackgroundStart:
+    """import_transcripts --background: plan the run, cut it into batches and queue one
+    task per batch once the plan has committed (or queue an open run's batches again)."""
+    start = transcript_background_start(
+        batch_files=settings.SESSIONHUB_TRANSCRIPT_BATCH_FILES, **request
+    )
+    for batch_id in start.batches:
+        transaction.on_commit(partial(transcript_batch_task.enqueue, batch_id))
+    return start

@@ -161,3 +161,31 @@ class TranscriptFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.path} @ {self.offset}"
+
+
+class TranscriptBatch(models.Model):
+    """A share of a background import_transcripts run (PostgreSQL): a list of files that
+    one worker at a time imports (docs/transcripts.md, "Several workers").
+
+    A worker holds the batch's advisory lock while it works, so a batch is never read by
+    two at once and a killed worker's batch is free again; `files_done` and `counts` move
+    as each file is done, so the worker taking over goes on from the file under way.
+    """
+
+    run = models.ForeignKey(MigrationRun, on_delete=models.CASCADE, related_name="batches")
+    number = models.PositiveIntegerField()
+    files = models.JSONField()  # [path, source, relative, agent id, parent id] per file
+    files_done = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict)
+    claims = models.PositiveIntegerField(default=0)  # more than 1: taken over
+    worker = models.CharField(max_length=255, blank=True)  # host:pid of the last claim
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "number"], name="transcript_batch_number_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"batch {self.number} of run {self.run_id}"

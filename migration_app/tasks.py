@@ -9,6 +9,7 @@ from django_tasks import task
 
 from migration_app.demo import demo_seed
 from migration_app.services.journal import migration_run_execute
+from migration_app.services.transcripts.batches import transcript_batch_work
 
 
 @task()
@@ -21,3 +22,9 @@ def migration_run_task(run_id: str) -> str:
 def demo_seed_task() -> dict:
     """Load the demo data set (a harmless real task: proves the worker end to end)."""
     return asdict(demo_seed())
+
+
+@task()
+def transcript_batch_task(batch_id: int) -> str:
+    """A worker's share of a background import_transcripts run (services/transcripts/batches)."""
+    return transcript_batch_work(batch_id=batch_id)

@@ -87,6 +87,9 @@ class MigrationKind:
     # One run at a time: executed under the kind's lock, which also tells a run left
     # `running` by a dead process (closed as interrupted) from a live one.
     one_at_a_time: bool = False
+    # A run still under way elsewhere (background batches waiting for workers) is not
+    # closed as interrupted by the next run that takes the lock.
+    still_open: Callable[[MigrationRun], bool] | None = None
 
 
 _KINDS: dict[str, MigrationKind] = {}
@@ -389,7 +392,10 @@ def migration_runs_close_interrupted(*, kind: str, exclude: MigrationRun | None 
     if exclude is not None:
         stale = stale.exclude(pk=exclude.pk)
     closed = 0
+    still_open = migration_kind_get(kind).still_open
     for run in stale.order_by("started_at"):
+        if still_open is not None and still_open(run):
+            continue
         error = INTERRUPTED if run.status == Status.RUNNING else NEVER_STARTED
         migration_run_finish(run=run, error=error)
         closed += 1

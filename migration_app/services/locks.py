@@ -111,3 +111,18 @@ def kind_lock_try(kind: str) -> Callable[[], None] | None:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
 
     return release
+
+
+def kind_lock_share(kind: str) -> Callable[[], None]:
+    """PostgreSQL: the kind's lock, shared with the other workers of a background run; waits
+    while a run holds it alone (kind_lock_try), and keeps such a run out meanwhile. Returns
+    the function that releases it."""
+    key = _advisory_key(kind)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock_shared(%s)", [key])
+
+    def release() -> None:
+        with suppress(Exception), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock_shared(%s)", [key])
+
+    return release

@@ -2,7 +2,9 @@
 
 Incremental and cheap to run from cron: a re-run reads only what was appended. Exit 0
 when every file was imported or skipped, 1 when a file or a line failed, 2 when the
-import was refused (nothing written).
+import was refused (nothing written). --background (PostgreSQL) queues the run in
+batches for the `db_worker` processes and exits 0 at once; run it again to queue the
+batches of a run whose workers died (docs/transcripts.md, "Several workers").
 """
 
 import json
@@ -10,7 +12,7 @@ import os
 
 from django.core.management.base import BaseCommand, CommandError
 
-from migration_app.dispatch import migration_run_dispatch
+from migration_app.dispatch import import_transcripts_background, migration_run_dispatch
 from migration_app.management.commands._legacy_output import (
     REFUSED,
     SHOWN_REJECTED,
@@ -51,18 +53,26 @@ class Command(JsonRefusalMixin, BaseCommand):
         )
         parser.add_argument("--dry-run", action="store_true", help="plan only; write nothing")
         parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
+        parser.add_argument(
+            "--background",
+            action="store_true",
+            help="PostgreSQL: queue the run in batches of SESSIONHUB_TRANSCRIPT_BATCH_FILES "
+            "files for the db_worker processes, and return at once",
+        )
 
     def handle(self, *args, **options):
+        request = {
+            "dry_run": options["dry_run"],
+            "actor": os.environ.get("USER", ""),
+            "origin": MigrationRun.Origin.CLI,
+            "claude_home": options["claude_home"],
+            "codex_home": options["codex_home"],
+            "workspace_slug": options["workspace_slug"],
+        }
         try:
-            run = migration_run_dispatch(
-                kind=MigrationRun.Kind.IMPORT_TRANSCRIPTS,
-                dry_run=options["dry_run"],
-                actor=os.environ.get("USER", ""),
-                origin=MigrationRun.Origin.CLI,
-                claude_home=options["claude_home"],
-                codex_home=options["codex_home"],
-                workspace_slug=options["workspace_slug"],
-            )
+            if options["background"]:
+                return self._queue(import_transcripts_background(**request), options)
+            run = migration_run_dispatch(kind=MigrationRun.Kind.IMPORT_TRANSCRIPTS, **request)
         except MigrationError as exc:
             if options["json"]:
                 self.stdout.write(json.dumps(refusal_summary(str(exc)), sort_keys=True))
@@ -79,4 +89,18 @@ class Command(JsonRefusalMixin, BaseCommand):
         if run.status != MigrationRun.Status.SUCCEEDED:
             raise CommandError(
                 f"{run.counts.get('failed', 0)} item(s) failed; see run {run.id}", returncode=1
+            )
+
+    def _queue(self, start, options) -> None:
+        run, queued = start.run, len(start.batches)
+        if options["json"]:
+            summary = {**run_summary(run), "source": "transcripts", "batches_queued": queued,
+                       "resumed": start.resumed, "exit_code": 0}  # fmt: skip
+            self.stdout.write(json.dumps(summary, sort_keys=True))
+        elif options["verbosity"] >= 1:
+            files = f"{run.progress_total} file(s) in"
+            what = "resumed: its unfinished" if start.resumed else files
+            self.stdout.write(
+                f"Run {run.id} ({run.status}): {what} {queued} batch(es) queued for the "
+                "db_worker processes (manage.py db_worker); the run closes with its last batch."
             )

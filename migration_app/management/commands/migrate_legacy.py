@@ -4,6 +4,10 @@ Every origin registered in services/legacy_import is a --source. Exit 0 when eve
 was migrated or skipped, 1 when any item failed or was rejected, 2 when the import was
 refused (nothing written). Re-running is safe: what is already imported is reported as
 skipped, and a run that was killed is completed by the next one.
+
+ao and ao-rs: then an import_transcripts run reads the Claude Code and Codex transcripts
+of the sessions imported (linked by agent_session_id; --no-transcripts skips it); a dry
+run plans it too, rolled back. Exit 1 also when a transcript file failed.
 """
 
 import json
@@ -36,6 +40,7 @@ from migration_app.services.legacy_import import (
     legacy_source_names,
 )
 from migration_app.services.legacy_import.ao.state import DEFAULT_BATCH_SIZE
+from migration_app.services.transcripts.follow_up import SOURCES, transcripts_follow_up_request
 from projects_app.models import Project, Workspace
 from sessions_app.models import Session
 
@@ -71,6 +76,18 @@ class Command(JsonRefusalMixin, BaseCommand):
         parser.add_argument(
             "--claude-home", metavar="DIR", help="Claude Code home (default $CLAUDE_CONFIG_DIR)"
         )
+        parser.add_argument(
+            "--codex-home",
+            metavar="DIR",
+            help="ao, ao-rs: Codex home of the transcripts follow-up (default $CODEX_HOME, "
+            "else ~/.codex)",
+        )
+        parser.add_argument(
+            "--no-transcripts",
+            dest="transcripts",
+            action="store_false",
+            help="ao, ao-rs: do not import the transcripts of the imported sessions",
+        )
         parser.add_argument("--include-terminated", action="store_true")
         parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, metavar="N")
         parser.add_argument(
@@ -102,8 +119,11 @@ class Command(JsonRefusalMixin, BaseCommand):
                 legacy_import_plan(source=source.name, **request)
             except MigrationError as exc:
                 raise CommandError(str(exc), returncode=REFUSED) from exc
+            _check_codex_home(options["codex_home"])
             _check_database_writable()
             run = self._run(source, request, options)
+            follows = options["transcripts"] and source.name in SOURCES
+            transcripts = self._transcripts(run, options) if follows else None
         except CommandError as exc:
             if options["json"]:
                 code = exc.returncode
@@ -111,12 +131,40 @@ class Command(JsonRefusalMixin, BaseCommand):
                 self.stdout.write(json.dumps({**summary, "exit_code": code}, sort_keys=True))
             raise
         failed = run.status != MigrationRun.Status.SUCCEEDED
-        self._report(run, options)
+        self._report(run, options, transcripts)
         if failed:
             raise CommandError(
                 f"{run.counts.get('failed', 0)} item(s) failed or were rejected; see run {run.id}",
                 returncode=1,
             )
+        if transcripts is not None and transcripts["exit_code"]:
+            raise CommandError(
+                f"{transcripts['counts'].get('failed', 0)} transcript item(s) failed; see run "
+                f"{transcripts['run_id']}",
+                returncode=1,
+            )
+
+    def _transcripts(self, run: MigrationRun, options) -> dict:
+        """The follow-up import_transcripts run over the sessions `run` covered, through the
+        same dispatch as the command (a dry run plans it, rolled back); its summary."""
+        if run.status == MigrationRun.Status.FAILED:
+            return {**_not_run("the legacy import failed"), "exit_code": 0}
+        try:
+            request = transcripts_follow_up_request(run=run, codex_home=options["codex_home"])
+            follow_up = migration_run_dispatch(
+                kind=MigrationRun.Kind.IMPORT_TRANSCRIPTS,
+                dry_run=run.dry_run,
+                actor=run.actor,
+                origin=MigrationRun.Origin.CLI,
+                **request,
+            )
+        except MigrationError as exc:  # nothing to read, or an import under way
+            return {**_not_run(str(exc)), "exit_code": 0}
+        except Exception as exc:  # the journal closed the run as failed
+            return {**_not_run(exception_text(exc)), "status": "failed", "exit_code": 1}
+        summary = {**run_summary(follow_up), "rejected": rejected_items_json(follow_up)}
+        summary["sessions"] = len(request["agent_session_ids"])
+        return {**summary, "source": "transcripts"}
 
     def _run(self, source, request, options):
         show_bar = not options["json"] and options["verbosity"] >= 1 and _is_tty(self.stdout)
@@ -176,13 +224,33 @@ class Command(JsonRefusalMixin, BaseCommand):
                 returncode=REFUSED,
             )
 
-    def _report(self, run: MigrationRun, options) -> None:
+    def _report(self, run: MigrationRun, options, transcripts: dict | None) -> None:
         if options["json"]:
             summary = {**run_summary(run), "rejected": rejected_items_json(run)}
+            if transcripts is not None:
+                summary["transcripts"] = transcripts
+                summary["exit_code"] = max(summary["exit_code"], transcripts["exit_code"])
             self.stdout.write(json.dumps(summary, sort_keys=True))
             return
         if options["verbosity"] < 1:
             return
+        self._lines(run, options)
+        if transcripts is None:
+            return
+        if transcripts.get("run_id") is None:
+            self.stdout.write(f"Transcripts not imported: {transcripts['reason']}.")
+            return
+        follow_up = MigrationRun.objects.get(pk=transcripts["run_id"])
+        self.stdout.write(f"Transcripts of {transcripts['sessions']:,} session(s):")
+        if follow_up.dry_run:
+            self.stdout.write(
+                "  (planned by a rolled-back import_transcripts run; the sessions above are "
+                "not written in a dry run, so their transcripts are planned as sessions of "
+                "their own — the real run links them to the imported sessions)"
+            )
+        self._lines(follow_up, options)
+
+    def _lines(self, run: MigrationRun, options) -> None:
         for line in outcome_lines(run):
             self.stdout.write(line)
         limit = None if options["verbosity"] >= 2 else SHOWN_REJECTED
@@ -197,6 +265,17 @@ class Command(JsonRefusalMixin, BaseCommand):
 def _is_tty(stream) -> bool:
     target = getattr(stream, "_out", stream)
     return bool(getattr(target, "isatty", lambda: False)())
+
+
+def _not_run(reason: str) -> dict:
+    return {"run_id": None, "status": "not run", "reason": reason, "counts": {}}
+
+
+def _check_codex_home(path: str | None) -> None:
+    if path and not os.path.isdir(os.path.expanduser(path)):
+        raise CommandError(
+            f"--codex-home {path} does not exist or is not a directory.", returncode=REFUSED
+        )
 
 
 def _check_database_writable() -> None:

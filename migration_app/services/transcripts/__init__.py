@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
+from django.db import IntegrityError
 from django.utils import timezone
 
 from migration_app.legacy.claude_code import claude_transcripts_find
@@ -26,6 +27,7 @@ from migration_app.services.journal import (
     Planned,
     migration_kind_register,
     migration_run_progress,
+    migration_run_selection,
 )
 from migration_app.services.legacy_import import workspace_require
 from migration_app.services.transcripts.files import ImportState, transcript_import
@@ -64,7 +66,12 @@ def import_transcripts_plan(
     claude_home: str | None = None,
     codex_home: str | None = None,
     workspace_slug: str = Workspace.DEFAULT_SLUG,
+    agent_session_ids: list[str] | None = None,
+    skip_paths: list[str] | None = None,
 ) -> Planned:
+    """`agent_session_ids`: only the transcripts of these sessions (kept as the run's
+    selection), less the files at `skip_paths`: migrate_legacy's follow-up run
+    (services/transcripts/follow_up.py)."""
     given = {"claude_home": claude_home, "codex_home": codex_home}
     homes = {}
     for key, _env, _fallback, option in _HOMES:
@@ -81,39 +88,83 @@ def import_transcripts_plan(
             "--codex-home."
         )
     workspace_require(slug=workspace_slug)
-    total = sum(1 for _ in transcripts_find(**homes))
-    return Planned(params={**homes, "workspace": workspace_slug}, total=total)
+    wanted = None if agent_session_ids is None else set(agent_session_ids)
+    skip = sorted(skip_paths or [])
+    total = sum(1 for _ in _selected(transcripts_find(**homes), wanted, set(skip)))
+    params = {**homes, "workspace": workspace_slug, **({"skip_paths": skip} if skip else {})}
+    selection = None if agent_session_ids is None else sorted(wanted)
+    return Planned(params=params, total=total, selection=selection)
+
+
+def transcripts_of_run(run: MigrationRun) -> Iterator[TranscriptSource]:
+    """The files a run covers: every file of its homes, or those of its selection."""
+    selection = migration_run_selection(run=run)
+    wanted = None if selection is None else {row["subject_id"] for row in selection}
+    found = transcripts_find(claude_home=run.params["claude_home"],
+                             codex_home=run.params["codex_home"])  # fmt: skip
+    return _selected(found, wanted, set(run.params.get("skip_paths", ())))
+
+
+def _selected(files: Iterator[TranscriptSource], wanted: set[str] | None, skip: set[str]):
+    if wanted is None and not skip:
+        return files
+    return (
+        f for f in files
+        if f.path not in skip and (wanted is None or (f.parent_id or f.agent_id) in wanted)
+    )  # fmt: skip
 
 
 def import_transcripts_execute(run: MigrationRun) -> dict:
-    params = run.params
     state = ImportState(
-        run=run, workspace=Workspace.objects.get(slug=params["workspace"]), now=timezone.now()
+        run=run, workspace=Workspace.objects.get(slug=run.params["workspace"]), now=timezone.now()
     )
     try:
-        for file in transcripts_find(
-            claude_home=params["claude_home"], codex_home=params["codex_home"]
-        ):
-            try:
-                transcript_import(state, file)
-            except Exception as exc:  # one bad file never stops the run
-                state.bump("files_failed")
-                why = exception_text(exc)
-                state.record([ItemRecord("transcript_file", file.path, Outcome.FAILED, why)])
+        for file in transcripts_of_run(run):
+            transcript_file_import(state, file)
             migration_run_progress(run=run, advance=1)
     finally:
-        run.counts = _summary(state)
+        run.counts = transcript_counts(state.counts)
     return run.counts
 
 
-def _summary(state: ImportState) -> dict:
+CONFLICT_RETRIES = 3
+
+
+def transcript_file_import(state: ImportState, file: TranscriptSource) -> None:
+    """One file, isolated: a bad file is a failed item and the run goes on. A write that
+    lost a race with another worker (a session number taken meanwhile) rolled back its
+    window, so the file is read on again from its offset."""
+    for attempt in range(CONFLICT_RETRIES + 1):
+        try:
+            transcript_import(state, file)
+            return
+        except IntegrityError as exc:
+            if attempt == CONFLICT_RETRIES:
+                _file_failed(state, file, exc)
+        except Exception as exc:  # one bad file never stops the run
+            _file_failed(state, file, exc)
+            return
+
+
+def _file_failed(state: ImportState, file: TranscriptSource, exc: Exception) -> None:
+    state.bump("files_failed")
+    why = exception_text(exc)
+    state.record([ItemRecord("transcript_file", file.path, Outcome.FAILED, why)])
+
+
+def transcript_counts(kept: dict) -> dict:
+    """The run's counts beyond its items: every figure, 0 when none."""
     counts = dict.fromkeys(
         ("messages_imported", "messages_updated", "messages_already_present", "files_unchanged",
          "files_reread", "problems", "bytes_archived"),
         0,
     )  # fmt: skip
-    counts.update(state.counts)
+    counts.update(kept)
     return counts
+
+
+def _batches_open(run: MigrationRun) -> bool:
+    return run.batches.filter(finished_at__isnull=True).exists()
 
 
 migration_kind_register(
@@ -124,5 +175,6 @@ migration_kind_register(
         undo=import_transcripts_undo,
         dry_run=DryRun.ROLLED_BACK,
         one_at_a_time=True,  # offsets, archive copies and session numbers assume one writer
+        still_open=_batches_open,  # a background run's batches wait for workers
     )
 )

@@ -166,7 +166,12 @@ def session_batch(
             taken[key] = record.id
         batch_ids.add(record.id)
         session_rows.append(session_values(state, record, num))
-        after = {"project_id": record.project_id, "num": num, "source_path": record.source_path}
+        after = {
+            "project_id": record.project_id,
+            "num": num,
+            "source_path": record.source_path,
+            "agent_session_id": record.agent_session_id,
+        }  # agent_session_id: the transcripts follow-up (services/transcripts/follow_up.py)
         reason = "; ".join([*record.notes, *([f"{note}; got number {num}"] if note else [])])
         items.append(ItemRecord("session", record.id, Outcome.MIGRATED, reason, None, after))
         planned = record_transcript(state, record)

@@ -1,0 +1,77 @@
+"""migrate_legacy's follow-up: which transcripts belong to the sessions an ao or ao-rs
+import covered, for the import_transcripts run that migrate_legacy starts after it.
+
+Read from the legacy run's journal, not from the session rows, so that a dry run (whose
+sessions were rolled back) plans the same transcript run as the real one: the agent
+session ids of the sessions it imported (kept in their items) and of those it found
+already imported, and the transcript copies it made in the Claude home for the new
+worktrees (skipped: they hold the same records as the originals the run reads).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from migration_app.models import MigrationItem, MigrationRun
+from migration_app.services.journal import MigrationError
+from migration_app.services.transcripts import import_transcripts_plan
+from projects_app.models import Workspace
+from sessions_app.models import Session
+
+Outcome = MigrationItem.Outcome
+SOURCES = ("ao", "ao-rs")  # the stores whose sessions carry Claude / Codex session ids
+_CHUNK = 5_000
+
+
+def transcripts_follow_up_request(*, run: MigrationRun, codex_home: str | None) -> dict:
+    """The import_transcripts request that follows the legacy import `run` (its Claude
+    home, its workspace). Raises MigrationError, saying why, when there is nothing to
+    run: no session with an agent session id, no transcript home, or no file of theirs
+    (no empty run is recorded)."""
+    wanted = legacy_transcripts_request(run=run)
+    if not wanted.agent_session_ids:
+        raise MigrationError("no imported session has an agent session id")
+    request = {
+        "claude_home": run.params.get("claude_home"),
+        "codex_home": codex_home,
+        "workspace_slug": run.params.get("workspace") or Workspace.DEFAULT_SLUG,
+        "agent_session_ids": wanted.agent_session_ids,
+        "skip_paths": wanted.skip_paths,
+    }
+    if not import_transcripts_plan(**request).total:
+        n = len(wanted.agent_session_ids)
+        raise MigrationError(f"no transcript file of the {n} imported session(s) was found")
+    return request
+
+
+@dataclass(frozen=True)
+class TranscriptsRequest:
+    agent_session_ids: list[str]
+    skip_paths: list[str]
+
+
+def legacy_transcripts_request(*, run: MigrationRun) -> TranscriptsRequest:
+    """The import_transcripts request for the sessions `run` imported or found imported."""
+    sessions = run.items.filter(subject_type="session")
+    ids = {
+        after["agent_session_id"]
+        for after in sessions.filter(outcome=Outcome.MIGRATED).values_list("after", flat=True)
+        if isinstance(after, dict) and after.get("agent_session_id")
+    }
+    present = list(
+        sessions.filter(outcome=Outcome.SKIPPED, reason="already imported").values_list(
+            "subject_id", flat=True
+        )
+    )
+    for start in range(0, len(present), _CHUNK):
+        found = Session.objects.filter(pk__in=present[start : start + _CHUNK])
+        ids.update(found.exclude(agent_session_id="").values_list("agent_session_id", flat=True))
+    copies = run.items.filter(
+        subject_type="transcript", outcome__in=[Outcome.MIGRATED, Outcome.SKIPPED]
+    )
+    skip = {
+        after["dest"]
+        for after in copies.values_list("after", flat=True)
+        if isinstance(after, dict) and after.get("dest")
+    }
+    return TranscriptsRequest(sorted(ids), sorted(skip))
