@@ -158,6 +158,8 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["conversation", "created_at"], name="message_conv_created_idx"),
             models.Index(fields=["role"], name="message_role_idx"),
+            # The transcript viewer folds tool results beneath their calls by this pair.
+            models.Index(fields=["conversation", "tool_call_id"], name="message_conv_toolcall_idx"),
         ]
 
     def __str__(self) -> str:
