@@ -84,8 +84,12 @@ def cycle(
         assistant(2, {"type": "text", "text": f"Running the checks of module {n}."}, 20),
         assistant(
             3,
-            {"type": "tool_use", "id": call_id, "name": "Bash",
-             "input": {"command": f"pytest tests/module_{n}", "description": "checks"}},
+            {
+                "type": "tool_use",
+                "id": call_id,
+                "name": "Bash",
+                "input": {"command": f"pytest tests/module_{n}", "description": "checks"},
+            },
             60,
         ),  # fmt: skip
         result,
