@@ -106,19 +106,24 @@ def _write(path: Path, records) -> None:
 
 
 def claude_transcript_write(
-    home: Path, *, lines: int = 50_000, subagents: int = 2, subagent_turns: int = 30
+    home: Path,
+    *,
+    lines: int = 50_000,
+    subagents: int = 2,
+    subagent_turns: int = 30,
+    uuid: str = SESSION_UUID,
 ) -> Corpus:
     """A session of about `lines` lines (whole cycles) under `<home>/projects`, and
     `subagents` subagent transcripts of `subagent_turns` cycles each."""
     turns = max(lines // CYCLE, 2)
     error_turn = turns * 3 // 5
     folder = home / "projects" / CWD.replace("/", "-")
-    path = folder / f"{SESSION_UUID}.jsonl"
+    path = folder / f"{uuid}.jsonl"
     records = (
         record
         for n in range(turns)
         for record in cycle(
-            n, n * 10, session=SESSION_UUID, tag="", error=n == error_turn,
+            n, n * 10, session=uuid, tag="", error=n == error_turn,
             call_id=ERROR_CALL if n == error_turn else f"toolu_{n}",
         )
     )  # fmt: skip
@@ -133,9 +138,9 @@ def claude_transcript_write(
             record
             for n in range(subagent_turns)
             for record in cycle(
-                n, begin + n * CYCLE * 0.01, session=SESSION_UUID, tag=f"s{s}-",
+                n, begin + n * CYCLE * 0.01, session=uuid, tag=f"s{s}-",
                 call_id=f"toolu_s{s}_{n}", error=False, step=0.01,
             )
         )  # fmt: skip
-        _write(folder / SESSION_UUID / "subagents" / f"{name}.jsonl", sub)
+        _write(folder / uuid / "subagents" / f"{name}.jsonl", sub)
     return Corpus(path, turns * CYCLE, turns, names, error_turn)
