@@ -5,7 +5,7 @@ One cycle of 7 lines, one second apart: a user prompt; one streamed API message 
 lines (thinking, text, a Bash tool_use; same `message.id` and `requestId`, growing
 usage); the tool's result; a `progress` and a `file-history-snapshot` record (types the
 viewer hides). One result, `ERROR_CALL`, is an error, about 60% of the way in; subagent
-transcripts (`<uuid>/subagents/agent-<n>.jsonl`) start at their parent's Task calls.
+transcripts (`<uuid>/subagents/agent-<n>.jsonl`) start between their parent's cycles.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ class Corpus:
     turns: int  # cycles (a prompt and an answer each)
     subagents: list[str]  # subagent names (file names without .jsonl)
     error_turn: int  # the cycle whose tool result is the first error
+    subagent_turns: list[int]  # the cycle after which each subagent starts
 
 
 def _stamp(second: float) -> str:
@@ -128,12 +129,15 @@ def claude_transcript_write(
         )
     )  # fmt: skip
     _write(path, records)
-    names = []
+    names, starts = [], []
     for s in range(subagents):
         name = f"agent-{s:04x}"
         names.append(name)
-        # In the quiet seconds after a parent cycle (its lines take 0..6 of every 10).
-        begin = (s + 1) * turns // (subagents + 1) * 10 + 7.2
+        # Early on, then spread out; in the quiet seconds after a parent cycle (its
+        # lines take 0..6 of every 10).
+        after = min(s * turns // subagents + 20, turns - 1)
+        starts.append(after)
+        begin = after * 10 + 7.2
         sub = (
             record
             for n in range(subagent_turns)
@@ -143,4 +147,4 @@ def claude_transcript_write(
             )
         )  # fmt: skip
         _write(folder / uuid / "subagents" / f"{name}.jsonl", sub)
-    return Corpus(path, turns * CYCLE, turns, names, error_turn)
+    return Corpus(path, turns * CYCLE, turns, names, error_turn, starts)
