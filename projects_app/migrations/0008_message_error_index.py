@@ -36,6 +36,14 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RemoveIndex(
+            model_name='message',
+            name='message_conv_created_idx',
+        ),
+        migrations.AddIndex(
+            model_name='message',
+            index=models.Index(fields=['conversation', 'created_at', 'id'], name='message_conv_created_id_idx'),
+        ),
         migrations.AddIndex(
             model_name='message',
             index=models.Index(fields=['conversation', 'tool_call_id'], name='message_conv_toolcall_idx'),
