@@ -119,6 +119,18 @@ class Figures:
         print(f"after: {load_average()}")
 
 
+def measures_run(measures: dict[str, Callable[[], Any]], *, reference: str, rounds: int):
+    """Each measure warmed up once, then timed `rounds` times in turn; printed; returned."""
+    for measure in measures.values():
+        measure()
+    figures = Figures(reference=reference)
+    for _ in range(rounds):
+        for label, measure in measures.items():
+            figures.time(label, measure)
+    figures.print()
+    return figures
+
+
 def _duration(seconds: float) -> str:
     return f"{seconds * 1000:7.1f} ms" if seconds < 1 else f"{seconds:7.2f} s "
 

@@ -88,13 +88,9 @@ def main(argv=None) -> int:
             "session page, middle page": page({"t_after": _cursor_encode(*middle)}, "Step "),
             "session page, jump to the first error": page({"t_error": "1"}, error),
         }
-        for measure in measures.values():
-            measure()  # warm-up
-        figures = harness.Figures(reference="floor: bare SELECT of a page (LIMIT 51)")
-        for _ in range(args.rounds):
-            for label, measure in measures.items():
-                figures.time(label, measure)
-        figures.print()
+        figures = harness.measures_run(
+            measures, reference="floor: bare SELECT of a page (LIMIT 51)", rounds=args.rounds
+        )
         slowest = max(figures.median(label) for label in list(measures)[1:])
         harness.target(
             f"each page < {TARGET_SECONDS * 1000:.0f} ms (slowest {slowest * 1000:.0f} ms)",

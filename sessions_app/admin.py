@@ -14,13 +14,11 @@ from sessions_app.paginators import EstimatedCountPaginator
 from sessions_app.selectors import session_list_for_admin, session_search_qualified
 from sessions_app.transcript_view import transcript_view_page
 
-# The viewer's query parameters on the session page (a `t_` prefix keeps them apart from
-# the admin's own): the conversation, the keyset cursors, the jump, the hidden records.
-VIEW_PARAMS = ("t_conv", "t_after", "t_before", "t_error", "t_hidden")
-
 
 def transcript_view_context(request, session: Session) -> dict:
-    """The viewer's page for the session page's query string, and its control links."""
+    """The viewer's page for the session page's query string (parameters `t_conv`,
+    `t_after`, `t_before`, `t_error`, `t_hidden`: apart from the admin's own), and the
+    links of its controls."""
     get = request.GET
     hidden = get.get("t_hidden") == "1"
     problem = ""
@@ -37,12 +35,12 @@ def transcript_view_context(request, session: Session) -> dict:
         problem = " ".join(exc.messages)
         page = transcript_view_page(session=session, show_hidden=hidden)
 
-    def link(**params) -> str:
-        keep = {"t_hidden": "1"} if hidden else {}
-        return "?" + urlencode({**keep, **{k: v for k, v in params.items() if v}}) + "#transcript"
+    def link(*, show_hidden: bool = hidden, **params) -> str:
+        params = {k: v for k, v in params.items() if v} | ({"t_hidden": "1"} if show_hidden else {})
+        return "?" + urlencode(params) + "#transcript"
 
     conv = str(page.conversation.pk) if page.subagent else ""
-    hidden_params = {"t_conv": conv, "t_after": get.get("t_after"), "t_before": get.get("t_before")}
+    here = {"t_conv": conv, "t_after": get.get("t_after"), "t_before": get.get("t_before")}
     return {
         "page": page,
         "problem": problem,
@@ -51,12 +49,7 @@ def transcript_view_context(request, session: Session) -> dict:
         "newer_url": link(t_conv=conv, t_after=page.newer) if page.newer else "",
         "error_url": link(t_error="1"),
         "session_url": link(),
-        "hidden_url": "?"
-        + urlencode(
-            {k: v for k, v in hidden_params.items() if v} | ({} if hidden else {"t_hidden": "1"})
-        )
-        + "#transcript",
-        "conversation_url": link(),
+        "hidden_url": link(show_hidden=not hidden, **(here if not problem else {})),
     }
 
 
