@@ -131,6 +131,15 @@ def measures_run(measures: dict[str, Callable[[], Any]], *, reference: str, roun
     return figures
 
 
+def slowest_target(figures: Figures, labels, *, seconds: float, what: str) -> None:
+    """The target "each of `labels` < `seconds`", met or missed by the slowest median."""
+    slowest = max(figures.median(label) for label in labels)
+    target(
+        f"{what} < {seconds * 1000:.0f} ms (slowest {slowest * 1000:.0f} ms)",
+        met=slowest < seconds,
+    )
+
+
 def _duration(seconds: float) -> str:
     return f"{seconds * 1000:7.1f} ms" if seconds < 1 else f"{seconds:7.2f} s "
 
