@@ -93,18 +93,10 @@ def main(argv=None) -> int:
             **pages,
             f"changelist, ?q={prefix} (plain term)": page({"q": prefix}),
         }
-        for measure in measures.values():
-            measure()  # warm-up
-        figures = harness.Figures(reference="floor: SELECT … LIMIT 100")
-        for _ in range(args.rounds):
-            for label, measure in measures.items():
-                figures.time(label, measure)
-        figures.print()
-        slowest = max(figures.median(label) for label in pages)
-        harness.target(
-            f"each indexed page < {TARGET_SECONDS * 1000:.0f} ms (slowest {slowest * 1000:.0f} ms)",
-            met=slowest < TARGET_SECONDS,
+        figures = harness.measures_run(
+            measures, reference="floor: SELECT … LIMIT 100", rounds=args.rounds
         )
+        harness.slowest_target(figures, pages, seconds=TARGET_SECONDS, what="each indexed page")
     return 0
 
 

@@ -119,6 +119,27 @@ class Figures:
         print(f"after: {load_average()}")
 
 
+def measures_run(measures: dict[str, Callable[[], Any]], *, reference: str, rounds: int):
+    """Each measure warmed up once, then timed `rounds` times in turn; printed; returned."""
+    for measure in measures.values():
+        measure()
+    figures = Figures(reference=reference)
+    for _ in range(rounds):
+        for label, measure in measures.items():
+            figures.time(label, measure)
+    figures.print()
+    return figures
+
+
+def slowest_target(figures: Figures, labels, *, seconds: float, what: str) -> None:
+    """The target "each of `labels` < `seconds`", met or missed by the slowest median."""
+    slowest = max(figures.median(label) for label in labels)
+    target(
+        f"{what} < {seconds * 1000:.0f} ms (slowest {slowest * 1000:.0f} ms)",
+        met=slowest < seconds,
+    )
+
+
 def _duration(seconds: float) -> str:
     return f"{seconds * 1000:7.1f} ms" if seconds < 1 else f"{seconds:7.2f} s "
 

@@ -156,8 +156,14 @@ class Message(models.Model):
     class Meta:
         ordering = ["created_at"]
         indexes = [
-            models.Index(fields=["conversation", "created_at"], name="message_conv_created_idx"),
+            # A conversation in its reading order, (created_at, id): keyset pages read it
+            # without sorting (the transcript viewer and the transcript API).
+            models.Index(
+                fields=["conversation", "created_at", "id"], name="message_conv_created_id_idx"
+            ),
             models.Index(fields=["role"], name="message_role_idx"),
+            # The transcript viewer folds tool results beneath their calls by this pair.
+            models.Index(fields=["conversation", "tool_call_id"], name="message_conv_toolcall_idx"),
         ]
 
     def __str__(self) -> str:

@@ -1,7 +1,9 @@
 import os
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.template.defaultfilters import filesizeformat
 
@@ -10,6 +12,45 @@ from sessions_app.files import session_work_dir, tree_usage, workstream_usage
 from sessions_app.models import Session, Workstream
 from sessions_app.paginators import EstimatedCountPaginator
 from sessions_app.selectors import session_list_for_admin, session_search_qualified
+from sessions_app.transcript_view import transcript_view_page
+
+
+def transcript_view_context(request, session: Session) -> dict:
+    """The viewer's page for the session page's query string (parameters `t_conv`,
+    `t_after`, `t_before`, `t_error`, `t_hidden`: apart from the admin's own), and the
+    links of its controls."""
+    get = request.GET
+    hidden = get.get("t_hidden") == "1"
+    problem = ""
+    try:
+        page = transcript_view_page(
+            session=session,
+            conversation_id=get.get("t_conv") or None,
+            after=get.get("t_after"),
+            before=get.get("t_before"),
+            first_error=get.get("t_error") == "1",
+            show_hidden=hidden,
+        )
+    except ValidationError as exc:
+        problem = " ".join(exc.messages)
+        page = transcript_view_page(session=session, show_hidden=hidden)
+
+    def link(*, show_hidden: bool = hidden, **params) -> str:
+        params = {k: v for k, v in params.items() if v} | ({"t_hidden": "1"} if show_hidden else {})
+        return "?" + urlencode(params) + "#transcript"
+
+    conv = str(page.conversation.pk) if page.subagent else ""
+    here = {"t_conv": conv, "t_after": get.get("t_after"), "t_before": get.get("t_before")}
+    return {
+        "page": page,
+        "problem": problem,
+        "first_url": link(t_conv=conv),
+        "older_url": link(t_conv=conv, t_before=page.older) if page.older else "",
+        "newer_url": link(t_conv=conv, t_after=page.newer) if page.newer else "",
+        "error_url": link(t_error="1"),
+        "session_url": link(),
+        "hidden_url": link(show_hidden=not hidden, **(here if not problem else {})),
+    }
 
 
 @admin.register(Workstream)
@@ -120,6 +161,15 @@ class SessionAdmin(ReadableList, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return session_list_for_admin()
+
+    change_form_template = "admin/sessions_app/session/change_form.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        session = self.get_object(request, object_id)
+        context = dict(extra_context or {})
+        if session is not None and self.has_view_permission(request, session):
+            context["transcript"] = transcript_view_context(request, session)
+        return super().change_view(request, object_id, form_url, context)
 
     def has_add_permission(self, request):
         # Sessions come from their origins (imports) or the API; a hand-made row would

@@ -52,11 +52,17 @@ class TranscriptEntry:
         }
 
 
-def transcript_conversations(*, session: Session) -> dict:
-    """{conversation id: subagent name, or None for the session's own conversation}."""
+def transcript_conversation_condition(*, session: Session) -> Q:
+    """The session's own conversation and its subagents' (`extra_data.parent_session`)."""
     condition = Q(extra_data__parent_session=session.pk)
     if session.conversation_id is not None:
         condition |= Q(pk=session.conversation_id)
+    return condition
+
+
+def transcript_conversations(*, session: Session) -> dict:
+    """{conversation id: subagent name, or None for the session's own conversation}."""
+    condition = transcript_conversation_condition(session=session)
     rows = Conversation.objects.filter(condition).values_list("pk", "extra_data")
     return {
         pk: None if pk == session.conversation_id else str((extra or {}).get("subagent") or pk)

@@ -1,0 +1,146 @@
+"""The transcript on the admin session page, over HTTP: the viewer's controls, its
+queries per page, and the Download buttons (export service; 403 without the view
+permission)."""
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from sessions_app.models import Session
+from tests.factories import SessionFactory, StaffFactory
+from tests.migration_app.transcript_helpers import homes, transcripts_run
+from tests.sessions_app.transcript_corpus import (
+    ERROR_CALL,
+    SESSION_UUID,
+    claude_transcript_write,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def imported(tmp_path, lines: int, uuid: str = SESSION_UUID, **kwargs):
+    claude, _ = homes(tmp_path)
+    corpus = claude_transcript_write(claude, lines=lines, uuid=uuid, **kwargs)
+    transcripts_run(tmp_path)
+    return corpus, Session.objects.get(agent_session_id=uuid)
+
+
+def change_url(session) -> str:
+    return reverse("admin:sessions_app_session_change", args=[session.pk])
+
+
+def download_url(session, fmt: str) -> str:
+    name = "admin:sessions_app_session_transcript_download"
+    return reverse(name, args=[session.pk, fmt])
+
+
+def test_the_session_page_shows_its_conversation_with_its_controls(
+    tmp_path, data_dir, staff_client
+):
+    _, session = imported(tmp_path, 700, subagent_turns=3)
+    html = staff_client.get(change_url(session)).content.decode()
+    assert 'id="transcript"' in html
+    assert "Step 0: run the checks of module 0." in html
+    assert "Module 0 first." in html  # thinking, folded
+    assert "1200 in / 60 out / 9000 cache read / 300 cache write" in html
+    assert "claude-sonnet-4-5" in html
+    assert "ok: module_0 passed" in html  # the result beneath its call
+    assert "bash_progress" not in html and "hidden record" not in html
+    for control in ("transcript-newer", "transcript-error", "transcript-hidden",
+                    "transcript-unfold", "transcript-fold"):  # fmt: skip
+        assert control in html
+    assert html.count('class="button transcript-download"') == 3
+    assert "transcript-older" not in html
+
+
+def test_newer_older_jump_and_hidden_links_lead_where_they_say(tmp_path, data_dir, staff_client):
+    _, session = imported(tmp_path, 700, subagents=0)
+    url = change_url(session)
+    first = staff_client.get(url).context["transcript"]
+    second = staff_client.get(url + first["newer_url"].split("#")[0]).context["transcript"]
+    assert second["page"].turns[0].message.created_at >= first["page"].turns[-1].message.created_at
+    back = staff_client.get(url + second["older_url"].split("#")[0]).context["transcript"]
+    assert [t.message.pk for t in back["page"].turns] == [t.message.pk for t in first["page"].turns]
+    jump = staff_client.get(url, {"t_error": "1"})
+    html = jump.content.decode()
+    assert ERROR_CALL in html and "exit 1: module_" in html
+    assert 'transcript-result failed" id="m-' in html and " open>" in html
+    shown = staff_client.get(url, {"t_hidden": "1"}).content.decode()
+    assert "hidden record <code>progress</code>" in shown
+    assert "Hide records of unknown types" in shown
+
+
+def test_a_made_up_cursor_shows_the_first_page_with_a_note(tmp_path, data_dir, staff_client):
+    _, session = imported(tmp_path, 70, subagents=0)
+    response = staff_client.get(change_url(session), {"t_after": "nonsense"})
+    assert response.status_code == 200
+    assert "Not a cursor of this transcript" in response.content.decode()
+    assert "Step 0:" in response.content.decode()
+
+
+@pytest.mark.parametrize("params", [{}, {"t_error": "1"}, {"t_hidden": "1"}])
+def test_queries_per_page_do_not_grow_with_the_transcript(tmp_path, data_dir, staff_client, params):
+    def count(lines, n, subagents):
+        uuid = f"0b5e3c1a-0000-4000-8000-{n:012d}"
+        _, session = imported(tmp_path, lines, uuid, subagents=subagents)
+        with CaptureQueriesContext(connection) as queries:
+            assert staff_client.get(change_url(session), params).status_code == 200
+        return len(queries)
+
+    plain = count(350, 1, 0)
+    assert plain == count(3500, 2, 0)
+    # Subagents that start within the page cost one query more, for all of them.
+    assert plain <= count(350, 3, 2) <= plain + 1
+    assert plain <= count(3500, 4, 2) <= plain + 1
+
+
+def test_download_jsonl_gives_the_original_bytes(tmp_path, data_dir, staff_client):
+    corpus, session = imported(tmp_path, 140, subagents=0)
+    response = staff_client.get(download_url(session, "jsonl"))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/x-ndjson"
+    assert f'filename="session-{session.pk}.jsonl"' in response["Content-Disposition"]
+    assert b"".join(response.streaming_content) == corpus.path.read_bytes()
+
+
+@pytest.mark.parametrize("fmt, kind", [("markdown", "text/markdown"), ("html", "text/html")])
+def test_download_readable_renderings(tmp_path, data_dir, staff_client, fmt, kind):
+    _, session = imported(tmp_path, 140, subagents=0)
+    response = staff_client.get(download_url(session, fmt))
+    assert response.status_code == 200 and response["Content-Type"].startswith(kind)
+    text = b"".join(response.streaming_content).decode()
+    assert "Step 0: run the checks of module 0." in text and "claude-sonnet-4-5" in text
+
+
+def test_download_without_the_view_permission_is_403(tmp_path, data_dir, client):
+    _, session = imported(tmp_path, 70, subagents=0)
+    client.force_login(StaffFactory(username="no-perms", is_superuser=False))
+    for fmt in ("jsonl", "markdown", "html"):
+        assert client.get(download_url(session, fmt)).status_code == 403
+
+
+def test_download_with_only_the_view_permission(tmp_path, data_dir, client):
+    _, session = imported(tmp_path, 70, subagents=0)
+    viewer = StaffFactory(username="viewer", is_superuser=False)
+    viewer.user_permissions.add(
+        Permission.objects.get(codename="view_session", content_type__app_label="sessions_app")
+    )
+    client.force_login(viewer)
+    assert client.get(download_url(session, "html")).status_code == 200
+    assert client.get(change_url(session)).status_code == 200
+
+
+def test_download_of_an_unknown_format_or_session_is_404(tmp_path, data_dir, staff_client):
+    _, session = imported(tmp_path, 70, subagents=0)
+    assert staff_client.get(download_url(session, "pdf")).status_code == 404
+    missing = reverse("admin:sessions_app_session_transcript_download", args=["nope", "jsonl"])
+    assert staff_client.get(missing).status_code == 404
+
+
+def test_jsonl_of_a_session_never_imported_is_refused_with_a_message(staff_client):
+    session = SessionFactory()
+    response = staff_client.get(download_url(session, "jsonl"), follow=True)
+    assert response.redirect_chain[-1][0] == change_url(session)
+    assert "has no archived transcript to export" in response.content.decode()
