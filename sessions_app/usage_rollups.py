@@ -53,7 +53,7 @@ def _sums() -> dict:
     return {
         "input": Sum("input_tokens"), "output": Sum("output_tokens"),
         "cache_write": Sum("cache_write_tokens"), "cache_read": Sum("cache_read_tokens"),
-        "total": Sum("total_tokens"), "cost_micro_usd": Sum("cost_micro_usd"),
+        "total": Sum("total_tokens"), "cost_sum": Sum("cost_micro_usd"),
         "unpriced_tokens": Sum(unpriced, output_field=BigIntegerField()), "records": Count("pk"),
     }  # fmt: skip
 
@@ -63,7 +63,7 @@ def _clean(row: dict) -> dict:
     # of the group had a price.
     for name in (*TOKENS, "unpriced_tokens", "records"):
         row[name] = int(row.get(name) or 0)
-    cost = row.get("cost_micro_usd")
+    cost = row.pop("cost_sum", None)  # not the field's name: the Case in _sums reads the field
     row["cost_micro_usd"] = None if cost is None else int(cost)
     return row
 
