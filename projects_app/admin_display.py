@@ -1,5 +1,7 @@
 """How long values show in admin lists: short, with the whole value one hover or click away."""
 
+from decimal import Decimal
+
 from django.contrib import admin
 from django.utils.html import format_html
 
@@ -65,3 +67,16 @@ class ReadableList:
     class Media:
         css = {"all": ["projects_app/admin_display.css"]}
         js = ["projects_app/admin_display.js"]
+
+
+def micro_usd_format(value: int | None) -> str:
+    """Micro-dollars as dollars (cents, or 4 decimals under a dollar), or "no price"."""
+    if value is None:
+        return "no price"
+    dollars = Decimal(value) / Decimal(1_000_000)
+    return f"${dollars:,.2f}" if dollars >= 1 else f"${dollars:,.4f}"
+
+
+def usage_cost_text(tokens: int, cost: int | None) -> str:
+    """A list cell: "—" without usage, "no price" when its tokens have none, else dollars."""
+    return micro_usd_format(cost) if tokens else "—"

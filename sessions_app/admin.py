@@ -5,11 +5,18 @@ from django.contrib import admin
 from django.db.models import Count
 from django.template.defaultfilters import filesizeformat
 
-from projects_app.admin_display import ReadableList, ellipsis, ellipsis_column, short_id_column
+from projects_app.admin_display import (
+    ReadableList,
+    ellipsis,
+    ellipsis_column,
+    short_id_column,
+    usage_cost_text,
+)
 from sessions_app.files import session_work_dir, tree_usage, workstream_usage
 from sessions_app.models import Session, Workstream
 from sessions_app.paginators import EstimatedCountPaginator
 from sessions_app.selectors import session_list_for_admin, session_search_qualified
+from sessions_app.usage_rollups import usage_annotate
 
 
 @admin.register(Workstream)
@@ -54,7 +61,7 @@ class WorkstreamAdmin(ReadableList, admin.ModelAdmin):
 class SessionAdmin(ReadableList, admin.ModelAdmin):
     list_display = [
         "short_session_id", "num", "title_or_name", "workspace", "project_title", "workstream",
-        "state", "source", "issue_or_task", "created_at",
+        "state", "source", "issue_or_task", "usage_tokens", "usage_cost", "created_at",
     ]  # fmt: skip
     list_display_links = ["short_session_id", "title_or_name"]
     list_filter = [
@@ -119,7 +126,15 @@ class SessionAdmin(ReadableList, admin.ModelAdmin):
     ]  # fmt: skip
 
     def get_queryset(self, request):
-        return session_list_for_admin()
+        return usage_annotate(session_list_for_admin(), via="session")
+
+    @admin.display(description="tokens", ordering="usage_tokens")
+    def usage_tokens(self, session: Session) -> str:
+        return f"{session.usage_tokens:,}"
+
+    @admin.display(description="est. cost", ordering="usage_cost")
+    def usage_cost(self, session: Session) -> str:
+        return usage_cost_text(session.usage_tokens, session.usage_cost)
 
     def has_add_permission(self, request):
         # Sessions come from their origins (imports) or the API; a hand-made row would

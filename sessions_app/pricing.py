@@ -56,11 +56,3 @@ def cost_estimate(*, table: PriceTable, model: str, tokens: dict[str, int]) -> i
         return None
     total = sum((Decimal(tokens.get(kind, 0)) * price[kind] for kind in KINDS), Decimal(0))
     return int(total.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def micro_usd_format(value: int | None) -> str:
-    """$ with cents (and tenths of a cent under a dollar), or "no price"."""
-    if value is None:
-        return "no price"
-    dollars = Decimal(value) / Decimal(1_000_000)
-    return f"${dollars:,.2f}" if dollars >= 1 else f"${dollars:,.4f}"
