@@ -157,8 +157,9 @@ class UsageRecord(models.Model):
         AO_RS = "ao-rs", "ao-rs cost block"
         TOKENDANCE = "tokendance", "TokenDance total_tokens_used"
 
-    # "message:<uuid>" for a transcript message, "<origin>:<session id>" for a legacy total:
-    # a natural key, so a re-import or a re-run after a kill writes the same rows.
+    # "claude-code:msg:<message.id>:<requestId>" for a Claude API message (in whatever file),
+    # "message:<uuid>" for another transcript message, "<origin>:<session id>" for a legacy
+    # total: a natural key, so a re-import or a re-run after a kill writes the same rows.
     key = models.CharField(max_length=300, primary_key=True)
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="usage_records")

@@ -25,6 +25,9 @@ from sessions_app.models import UsageRecord
 from sessions_app.pricing import PriceTable, cost_estimate, price_table_load
 
 BATCH = 1000
+# The same API message met again in another file (a resumed session repeats its history)
+# is counted once, for the transcript imported first: usage_records_save leaves a record
+# owned by another message alone.
 _UPDATED = (
     "workspace", "session", "subagent", "message", "origin", "model", "occurred_at",
     "input_tokens", "output_tokens", "cache_write_tokens", "cache_read_tokens",
@@ -58,6 +61,16 @@ def _record(model_cls, table: PriceTable, *, tokens: dict[str, int], **fields):
 def usage_records_save(*, records: list, get_model=django_apps.get_model) -> int:
     """Insert or update `records` by key, BATCH rows per statement."""
     model_cls = get_model("sessions_app", "UsageRecord")
+    unique = {}
+    for record in records:  # one statement may not touch a row twice (PostgreSQL)
+        unique.setdefault(record.key, record)
+    keys = [k for k, r in unique.items() if r.message_id is not None]
+    for start in range(0, len(keys), BATCH):
+        owned = model_cls.objects.filter(key__in=keys[start : start + BATCH])
+        for key, message_id in owned.values_list("key", "message_id"):
+            if message_id != unique[key].message_id:
+                del unique[key]  # another file's copy of this API message was counted
+    records = list(unique.values())
     for start in range(0, len(records), BATCH):
         model_cls.objects.bulk_create(
             records[start : start + BATCH], update_conflicts=True, unique_fields=["key"],
@@ -101,13 +114,15 @@ def _message_records(messages, get_model, table: PriceTable) -> list:
         messages.filter(extra_data__has_key="usage")
         .annotate(
             u_model=KT("extra_data__model"), u_source=KT("extra_data__source"),
-            u_usage=KeyTransform("usage", "extra_data"),
+            u_usage=KeyTransform("usage", "extra_data"), u_key=KT("extra_data__key"),
         )
-        .values_list("pk", "conversation_id", "created_at", "u_model", "u_source", "u_usage")
+        .values_list(
+            "pk", "conversation_id", "created_at", "u_model", "u_source", "u_usage", "u_key"
+        )
     )  # fmt: skip
     owners = _owners(list({r[1] for r in rows}), get_model)
     records = []
-    for pk, conv, created, model, source, usage in rows:
+    for pk, conv, created, model, source, usage, key in rows:
         owner = owners.get(conv)
         if owner is None or not isinstance(usage, dict):
             continue  # a conversation of no session, or a usage that is not an object
@@ -115,12 +130,19 @@ def _message_records(messages, get_model, table: PriceTable) -> list:
         records.append(
             _record(
                 model_cls, table, tokens=usage_tokens(origin=origin, usage=usage),
-                key=f"message:{pk}", workspace_id=owner[1], session_id=owner[0],
+                key=_message_key(pk, origin, key), workspace_id=owner[1], session_id=owner[0],
                 subagent=owner[2], message_id=pk, origin=origin, model=(model or "")[:200],
                 occurred_at=created,
             )
         )  # fmt: skip
     return records
+
+
+def _message_key(pk, origin: str, key: str | None) -> str:
+    # A Claude API message is `msg:<message.id>:<requestId>` in whatever file holds it.
+    if origin == "claude-code" and key and key.startswith("msg:"):
+        return f"claude-code:{key}"[:300]
+    return f"message:{pk}"
 
 
 def usage_messages_record(*, message_ids: list, table: PriceTable | None = None) -> int:

@@ -19,8 +19,9 @@ def usage_rows():
                        cost_micro_usd=1_000)  # fmt: skip
     UsageRecordFactory(session=sessions["s-big"], occurred_at=DAY, total_tokens=5_000,
                        cost_micro_usd=2_500_000)  # fmt: skip
-    UsageRecordFactory(session=sessions["s-big"], occurred_at=DAY + dt.timedelta(days=1),
-                       model="claude-opus-4-5", total_tokens=700, cost_micro_usd=30_000)  # fmt: skip
+    next_day = DAY + dt.timedelta(days=1)
+    UsageRecordFactory(session=sessions["s-big"], occurred_at=next_day, model="claude-opus-4-5",
+                       total_tokens=700, cost_micro_usd=30_000)  # fmt: skip
     UsageRecordFactory(session=sessions["s-unknown"], occurred_at=DAY, model="mystery",
                        total_tokens=300, cost_micro_usd=None, price_version="")  # fmt: skip
     return sessions

@@ -10,7 +10,14 @@ from sessions_app.pricing import price_table_load
 from sessions_app.usage import usage_backfill, usage_sessions_record
 from sessions_app.usage_rollups import session_usage, usage_records, usage_rollup
 from tests.factories import SessionFactory, default_workspace
-from tests.migration_app.transcript_helpers import CLAUDE_UUID, CODEX_THREAD, homes, transcripts_run
+from tests.migration_app.transcript_helpers import (
+    CLAUDE_UUID,
+    CODEX_THREAD,
+    claude_path,
+    homes,
+    lines_write,
+    transcripts_run,
+)
 from tests.sessions_app.usage_transcripts import claude_files, codex_file
 
 pytestmark = pytest.mark.django_db
@@ -91,6 +98,18 @@ def test_reimport_and_backfill_write_the_same_records(tmp_path, imported):
     usage_backfill()
     after = sorted(UsageRecord.objects.values_list("key", "total_tokens", "cost_micro_usd"))
     assert after == before and len(before) == 6
+
+
+def test_an_api_message_repeated_in_another_file_is_counted_once(tmp_path, imported):
+    claude, _ = homes(tmp_path)
+    resumed = "7c0c7a2e-2222-4d2a-9c1e-0a1b2c3d4e5f"
+    lines_write(claude_path(claude, resumed), claude_path(claude).read_text().splitlines()[:4])
+    transcripts_run(tmp_path)
+    copy = Session.objects.get(agent_session_id=resumed)
+    assert copy.conversation.messages.filter(role="assistant").count() == 1
+    assert not UsageRecord.objects.filter(session=copy).exists()
+    first = Session.objects.get(agent_session_id=CLAUDE_UUID)
+    assert UsageRecord.objects.filter(session=first, subagent="").count() == 3
 
 
 def test_undo_of_the_import_removes_its_records(imported):
