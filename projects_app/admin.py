@@ -9,9 +9,9 @@ from django.utils.html import format_html
 
 from projects_app.admin_display import (
     ReadableList,
+    UsageColumns,
     ellipsis_column,
     short_id_column,
-    usage_cost_text,
 )
 from projects_app.models import (
     ApiKey,
@@ -35,7 +35,7 @@ class WorkspaceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Project)
-class ProjectAdmin(ReadableList, admin.ModelAdmin):
+class ProjectAdmin(UsageColumns, ReadableList, admin.ModelAdmin):
     list_display = [
         "short_project_id", "short_title", "workspace", "project_type", "status", "source",
         "usage_tokens", "usage_cost", "created_at",
@@ -61,14 +61,6 @@ class ProjectAdmin(ReadableList, admin.ModelAdmin):
                 usage_cost=Sum(f"{records}cost_micro_usd"),
             )
         )
-
-    @admin.display(description="tokens", ordering="usage_tokens")
-    def usage_tokens(self, project: Project) -> str:
-        return f"{project.usage_tokens:,}"
-
-    @admin.display(description="est. cost", ordering="usage_cost")
-    def usage_cost(self, project: Project) -> str:
-        return usage_cost_text(project.usage_tokens, project.usage_cost)
 
     def get_readonly_fields(self, request, obj=None):
         # The id is the project's identity (ao ids verbatim): fixed once the row exists.

@@ -77,6 +77,15 @@ def micro_usd_format(value: int | None) -> str:
     return f"${dollars:,.2f}" if dollars >= 1 else f"${dollars:,.4f}"
 
 
-def usage_cost_text(tokens: int, cost: int | None) -> str:
-    """A list cell: "—" without usage, "no price" when its tokens have none, else dollars."""
-    return micro_usd_format(cost) if tokens else "—"
+class UsageColumns:
+    """Sortable `tokens` and `est. cost` list columns over the `usage_tokens` and
+    `usage_cost` annotations of the admin's queryset (sessions_app.usage_rollups)."""
+
+    @admin.display(description="tokens", ordering="usage_tokens")
+    def usage_tokens(self, row) -> str:
+        return f"{row.usage_tokens:,}"
+
+    @admin.display(description="est. cost", ordering="usage_cost")
+    def usage_cost(self, row) -> str:
+        # "—" without usage, "no price" when none of its tokens has one, else dollars.
+        return micro_usd_format(row.usage_cost) if row.usage_tokens else "—"

@@ -7,10 +7,10 @@ from django.template.defaultfilters import filesizeformat
 
 from projects_app.admin_display import (
     ReadableList,
+    UsageColumns,
     ellipsis,
     ellipsis_column,
     short_id_column,
-    usage_cost_text,
 )
 from sessions_app.files import session_work_dir, tree_usage, workstream_usage
 from sessions_app.models import Session, Workstream
@@ -58,7 +58,7 @@ class WorkstreamAdmin(ReadableList, admin.ModelAdmin):
 
 
 @admin.register(Session)
-class SessionAdmin(ReadableList, admin.ModelAdmin):
+class SessionAdmin(UsageColumns, ReadableList, admin.ModelAdmin):
     list_display = [
         "short_session_id", "num", "title_or_name", "workspace", "project_title", "workstream",
         "state", "source", "issue_or_task", "usage_tokens", "usage_cost", "created_at",
@@ -127,14 +127,6 @@ class SessionAdmin(ReadableList, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return usage_annotate(session_list_for_admin(), via="session")
-
-    @admin.display(description="tokens", ordering="usage_tokens")
-    def usage_tokens(self, session: Session) -> str:
-        return f"{session.usage_tokens:,}"
-
-    @admin.display(description="est. cost", ordering="usage_cost")
-    def usage_cost(self, session: Session) -> str:
-        return usage_cost_text(session.usage_tokens, session.usage_cost)
 
     def has_add_permission(self, request):
         # Sessions come from their origins (imports) or the API; a hand-made row would
