@@ -18,6 +18,7 @@ import datetime as dt
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -119,6 +120,13 @@ def main() -> int:
     parser.add_argument("--ccusage", help="a ccusage executable (default: npm install)")
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="usage-ccusage-"))
+    try:
+        return _compare_in(scratch, args)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _compare_in(scratch: Path, args) -> int:
     home = home_write(scratch / "claude", args.sessions)
     (scratch / "codex").mkdir()
     command = ccusage_command(args.ccusage, scratch / "npm")
