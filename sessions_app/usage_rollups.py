@@ -75,6 +75,7 @@ def _key(group: str, tz):
         "project": F("session__project_id"),
         "model": F("model"),
         "source": F("origin"),
+        "subagent": F("subagent"),
     }[group]
 
 
@@ -91,7 +92,7 @@ def usage_rollup(*, records, group_by: tuple[str, ...], tz=dt.UTC) -> list[dict]
     """Sums of `records` per value of each `group_by` name (day, session, project, model,
     source), ordered by them."""
     for group in group_by:
-        if group not in GROUPS:
+        if group not in GROUPS and group != "subagent":  # subagent: session_usage only
             raise UsageQueryError(f"group_by must be one of {', '.join(GROUPS)}; not {group!r}.")
     keys = {f"g_{g}": _key(g, tz) for g in group_by}
     rows = records.annotate(**keys).values(*keys).annotate(**_sums()).order_by(*keys)
@@ -112,24 +113,26 @@ def usage_price_versions(*, records) -> list[str]:
 
 def session_usage(*, session: Session) -> dict:
     """A session's figures: per model and origin for itself and for each subagent, and the
-    totals of itself, of its subagents, and of both."""
+    totals of itself, of its subagents, and of both (a fixed number of queries)."""
     records = UsageRecord.objects.filter(session=session)
-    rows = usage_rollup(records=records, group_by=("model", "source"))
-    own = usage_rollup(records=records.filter(subagent=""), group_by=("model", "source"))
+    rows = usage_rollup(records=records, group_by=("subagent", "model", "source"))
+    own = [_without_subagent(r) for r in rows if not r["subagent"]]
     subagents: dict[str, list] = {}
-    for name in sorted(set(records.exclude(subagent="").values_list("subagent", flat=True))):
-        subagents[name] = usage_rollup(
-            records=records.filter(subagent=name), group_by=("model", "source")
-        )
-    totals = {
-        "all": _total(records), "own": _total(records.filter(subagent="")),
-        "subagents": _total(records.exclude(subagent="")),
-    }  # fmt: skip
+    for row in rows:
+        if row["subagent"]:
+            subagents.setdefault(row["subagent"], []).append(_without_subagent(row))
+    by_model = usage_rollup(records=records, group_by=("model", "source"))
+    totals = {"all": _total(records), "own": _total(records.filter(subagent="")),
+              "subagents": _total(records.exclude(subagent=""))}  # fmt: skip
     return {
-        "session_id": session.pk, "by_model": rows, "own": own,
+        "session_id": session.pk, "by_model": by_model, "own": own,
         "subagents": [{"subagent": k, "by_model": v} for k, v in subagents.items()],
         "totals": totals, "price_versions": usage_price_versions(records=records),
     }  # fmt: skip
+
+
+def _without_subagent(row: dict) -> dict:
+    return {k: v for k, v in row.items() if k != "subagent"}
 
 
 def _total(records) -> dict:

@@ -83,3 +83,22 @@ def test_a_bad_group_by_tz_or_date_is_400(api_world, query):
     response = api_world.member.get(f"/api/v1/usage?{query}")
     assert response.status_code == 400, response.content
     assert response.json()["code"] == "invalid"
+
+
+def test_queries_do_not_grow_with_the_records(usage_world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    world, session, _ = usage_world
+
+    def count(path):
+        with CaptureQueriesContext(connection) as queries:
+            assert world.member.get(path).status_code == 200
+        return len(queries)
+
+    paths = ("/api/v1/usage?group_by=project", f"/api/v1/sessions/{session.pk}/usage")
+    [count(path) for path in paths]  # the first request also notes the key's last use
+    before = [count(path) for path in paths]
+    for n in range(20):
+        UsageRecordFactory(session=session, occurred_at=AT, subagent=f"sub-{n % 4}")
+    assert [count(path) for path in paths] == before
