@@ -123,10 +123,9 @@ def _message_records(messages, get_model, table: PriceTable) -> list:
     owners = _owners(list({r[1] for r in rows}), get_model)
     records = []
     for pk, conv, created, model, source, usage, key in rows:
-        owner = owners.get(conv)
-        if owner is None or not isinstance(usage, dict):
-            continue  # a conversation of no session, or a usage that is not an object
-        origin = source if source in ("claude-code", "codex") else "claude-code"
+        owner, origin = owners.get(conv), source
+        if owner is None or not isinstance(usage, dict) or origin not in ("claude-code", "codex"):
+            continue  # a conversation of no session, a usage not an object, not a transcript
         records.append(
             _record(
                 model_cls, table, tokens=usage_tokens(origin=origin, usage=usage),
@@ -216,6 +215,29 @@ def usage_sessions_record(*, session_ids: list | None = None, get_model=django_a
             last = ids[-1]
         records = _legacy_records(session_cls.objects.filter(pk__in=ids), get_model, table)
         written += usage_records_save(records=records, get_model=get_model)
+
+
+def usage_sessions_rebuild(*, session_ids: list) -> int:
+    """The records of these sessions again, from their messages (their own conversation's
+    and their subagents') and legacy totals: a deleted session's went with it, and undo
+    of the delete brings the session back."""
+    session_cls = django_apps.get_model("sessions_app", "Session")
+    conversation_cls = django_apps.get_model("projects_app", "Conversation")
+    message_cls = django_apps.get_model("projects_app", "Message")
+    written = 0
+    for start in range(0, len(session_ids), BATCH):
+        ids = session_ids[start : start + BATCH]
+        owned = session_cls.objects.filter(pk__in=ids, conversation__isnull=False)
+        conversations = list(owned.values_list("conversation_id", flat=True))
+        conversations += conversation_cls.objects.filter(
+            extra_data__parent_session__in=ids
+        ).values_list("pk", flat=True)
+        messages = message_cls.objects.filter(
+            conversation_id__in=conversations, extra_data__has_key="usage"
+        )
+        written += usage_messages_record(message_ids=list(messages.values_list("pk", flat=True)))
+        written += usage_sessions_record(session_ids=ids)
+    return written
 
 
 def usage_backfill(*, get_model=django_apps.get_model, table: PriceTable | None = None) -> int:

@@ -4,6 +4,8 @@ unpriced, the cost in micro-dollars from the repository's price table."""
 
 import pytest
 
+from migration_app.dispatch import migration_run_dispatch
+from migration_app.models import MigrationRun
 from migration_app.services import migration_undo
 from sessions_app.models import Session, UsageRecord
 from sessions_app.pricing import price_table_load
@@ -116,6 +118,21 @@ def test_undo_of_the_import_removes_its_records(imported):
     assert UsageRecord.objects.exists()
     migration_undo(run=imported)
     assert not UsageRecord.objects.exists()
+
+
+def test_undo_of_a_session_delete_counts_its_usage_again(imported):
+    session = Session.objects.get(agent_session_id=CLAUDE_UUID)
+    td = SessionFactory(source="tokendance", metadata={"total_tokens_used": 9})
+    usage_sessions_record(session_ids=[td.pk])
+    before = sorted(
+        UsageRecord.objects.values_list("key", "session_id", "subagent", "total_tokens")
+    )
+    run = migration_run_dispatch(kind=MigrationRun.Kind.SESSION_DELETE, dry_run=False,
+                                 session_ids=[session.pk, td.pk])  # fmt: skip
+    assert not UsageRecord.objects.filter(session_id__in=[session.pk, td.pk]).exists()
+    migration_undo(run=run)
+    after = sorted(UsageRecord.objects.values_list("key", "session_id", "subagent", "total_tokens"))
+    assert after == before
 
 
 def test_legacy_totals_labelled_with_their_origin():
