@@ -1,11 +1,18 @@
 import json
 
 from django.contrib import admin, messages
+from django.db.models import Sum
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
 
-from projects_app.admin_display import ReadableList, ellipsis_column, short_id_column
+from projects_app.admin_display import (
+    ReadableList,
+    UsageColumns,
+    ellipsis_column,
+    short_id_column,
+)
 from projects_app.models import (
     ApiKey,
     Artifact,
@@ -28,10 +35,10 @@ class WorkspaceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Project)
-class ProjectAdmin(ReadableList, admin.ModelAdmin):
+class ProjectAdmin(UsageColumns, ReadableList, admin.ModelAdmin):
     list_display = [
         "short_project_id", "short_title", "workspace", "project_type", "status", "source",
-        "created_at",
+        "usage_tokens", "usage_cost", "created_at",
     ]  # fmt: skip
     list_display_links = ["short_project_id", "short_title"]
     list_filter = ["status", "project_type", "source", "kind", "workspace"]
@@ -41,6 +48,19 @@ class ProjectAdmin(ReadableList, admin.ModelAdmin):
     date_hierarchy = "created_at"
     short_project_id = short_id_column()
     short_title = ellipsis_column("title", 60, ordering="title")
+
+    def get_queryset(self, request):
+        # Token usage is recorded per session (sessions_app.UsageRecord); the relation is
+        # named, not imported: projects_app does not import sessions_app.
+        records = "sessions__usage_records__"
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                usage_tokens=Coalesce(Sum(f"{records}total_tokens"), 0),
+                usage_cost=Sum(f"{records}cost_micro_usd"),
+            )
+        )
 
     def get_readonly_fields(self, request, obj=None):
         # The id is the project's identity (ao ids verbatim): fixed once the row exists.

@@ -1,5 +1,7 @@
 """How long values show in admin lists: short, with the whole value one hover or click away."""
 
+from decimal import Decimal
+
 from django.contrib import admin
 from django.utils.html import format_html
 
@@ -65,3 +67,25 @@ class ReadableList:
     class Media:
         css = {"all": ["projects_app/admin_display.css"]}
         js = ["projects_app/admin_display.js"]
+
+
+def micro_usd_format(value: int | None) -> str:
+    """Micro-dollars as dollars (cents, or 4 decimals under a dollar), or "no price"."""
+    if value is None:
+        return "no price"
+    dollars = Decimal(value) / Decimal(1_000_000)
+    return f"${dollars:,.2f}" if dollars >= 1 else f"${dollars:,.4f}"
+
+
+class UsageColumns:
+    """Sortable `tokens` and `est. cost` list columns over the `usage_tokens` and
+    `usage_cost` annotations of the admin's queryset (sessions_app.usage_rollups)."""
+
+    @admin.display(description="tokens", ordering="usage_tokens")
+    def usage_tokens(self, row) -> str:
+        return f"{row.usage_tokens:,}"
+
+    @admin.display(description="est. cost", ordering="usage_cost")
+    def usage_cost(self, row) -> str:
+        # "—" without usage, "no price" when none of its tokens has one, else dollars.
+        return micro_usd_format(row.usage_cost) if row.usage_tokens else "—"

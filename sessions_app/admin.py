@@ -7,12 +7,19 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.template.defaultfilters import filesizeformat
 
-from projects_app.admin_display import ReadableList, ellipsis, ellipsis_column, short_id_column
+from projects_app.admin_display import (
+    ReadableList,
+    UsageColumns,
+    ellipsis,
+    ellipsis_column,
+    short_id_column,
+)
 from sessions_app.files import session_work_dir, tree_usage, workstream_usage
 from sessions_app.models import Session, Workstream
 from sessions_app.paginators import EstimatedCountPaginator
 from sessions_app.selectors import session_list_for_admin, session_search_qualified
 from sessions_app.transcript_view import transcript_view_page
+from sessions_app.usage_rollups import usage_annotate
 
 
 def transcript_view_context(request, session: Session) -> dict:
@@ -92,10 +99,10 @@ class WorkstreamAdmin(ReadableList, admin.ModelAdmin):
 
 
 @admin.register(Session)
-class SessionAdmin(ReadableList, admin.ModelAdmin):
+class SessionAdmin(UsageColumns, ReadableList, admin.ModelAdmin):
     list_display = [
         "short_session_id", "num", "title_or_name", "workspace", "project_title", "workstream",
-        "state", "source", "issue_or_task", "created_at",
+        "state", "source", "issue_or_task", "usage_tokens", "usage_cost", "created_at",
     ]  # fmt: skip
     list_display_links = ["short_session_id", "title_or_name"]
     list_filter = [
@@ -160,7 +167,7 @@ class SessionAdmin(ReadableList, admin.ModelAdmin):
     ]  # fmt: skip
 
     def get_queryset(self, request):
-        return session_list_for_admin()
+        return usage_annotate(session_list_for_admin(), via="session")
 
     change_form_template = "admin/sessions_app/session/change_form.html"
 

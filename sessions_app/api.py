@@ -10,6 +10,7 @@ Deprecation / Sunset / Link headers on every response, errors included.
 
 from uuid import UUID
 
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from ninja import Query, Router
 from ninja.conf import settings as ninja_settings
@@ -19,13 +20,20 @@ from ninja.responses import Status
 
 from projects_app.deprecation import deprecated_endpoint
 from projects_app.schemas import ErrorOut, MessageOut
-from projects_app.selectors import message_list, project_get, workspace_get_for_user
+from projects_app.selectors import (
+    message_list,
+    project_get,
+    workspace_get_for_user,
+    workspace_list_for_user,
+)
 from projects_app.services import ConflictError
-from sessions_app import selectors, services, transcripts
+from sessions_app import selectors, services, transcripts, usage_rollups
 from sessions_app.schemas import (
     SessionCreateIn,
     SessionOut,
+    SessionUsageOut,
     TranscriptPageOut,
+    UsageOut,
     WorkstreamIn,
     WorkstreamOut,
     WorkstreamState,
@@ -126,6 +134,39 @@ def session_transcript(
     session = selectors.session_get(user=request.auth, session_id=session_id)
     entries, next_cursor = transcripts.transcript_page(session=session, cursor=cursor, limit=limit)
     return {"items": [entry.as_dict() for entry in entries], "next_cursor": next_cursor}
+
+
+@router.get("/sessions/{session_id}/usage", response={200: SessionUsageOut, 404: ErrorOut})
+def session_usage(request, session_id: str):
+    """The session's tokens and estimated cost per model and origin, its subagents apart
+    (`subagents`), and totals of itself, its subagents and both."""
+    session = selectors.session_get(user=request.auth, session_id=session_id)
+    return usage_rollups.session_usage(session=session)
+
+
+@router.get("/usage", response={200: UsageOut, 400: ErrorOut})
+def usage_list(
+    request,
+    group_by: str = "day",
+    since: str | None = None,
+    until: str | None = None,
+    tz: str = "UTC",
+):
+    """Tokens and estimated cost of the caller's workspaces grouped by `day` (in `tz`, an
+    IANA name), `session`, `project`, `model` or `source`. `since` / `until`: a date (until
+    includes its day) or an ISO datetime. A bad group_by, tz or date is 400."""
+    try:
+        zone = usage_rollups.usage_tz(name=tz)
+        records = usage_rollups.usage_records(
+            workspace_ids=workspace_list_for_user(user=request.auth),
+            since=usage_rollups.usage_bound(value=since, tz=zone, end=False),
+            until=usage_rollups.usage_bound(value=until, tz=zone, end=True),
+        )
+        items = usage_rollups.usage_rollup(records=records, group_by=(group_by,), tz=zone)
+    except usage_rollups.UsageQueryError as exc:
+        raise ValidationError(str(exc)) from exc
+    versions = usage_rollups.usage_price_versions(records=records)
+    return {"group_by": group_by, "tz": tz, "items": items, "price_versions": versions}
 
 
 @router.get("/projects/{project_id}/sessions", response={200: list[SessionOut], 404: ErrorOut})

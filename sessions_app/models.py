@@ -147,3 +147,50 @@ class Session(models.Model):
 
     def __str__(self) -> str:
         return self.title or self.display_name or self.id
+
+
+class UsageRecord(models.Model):
+    """Tokens of one API message (from a transcript) or one legacy session's total, with
+    its estimated cost. A session's subagents' records name the subagent."""
+
+    class Origin(models.TextChoices):
+        CLAUDE_CODE = "claude-code", "Claude Code transcript"
+        CODEX = "codex", "Codex rollout"
+        AO_RS = "ao-rs", "ao-rs cost block"
+        TOKENDANCE = "tokendance", "TokenDance total_tokens_used"
+
+    # "claude-code:msg:<message.id>:<requestId>" for a Claude API message (in whatever file),
+    # "message:<uuid>" for another transcript message, "<origin>:<session id>" for a legacy
+    # total: a natural key, so a re-import or a re-run after a kill writes the same rows.
+    key = models.CharField(max_length=300, primary_key=True)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="usage_records")
+    subagent = models.CharField(max_length=255, blank=True)
+    message = models.OneToOneField(
+        "projects_app.Message", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    origin = models.CharField(max_length=20, choices=Origin.choices)
+    model = models.CharField(max_length=200, blank=True)
+    occurred_at = models.DateTimeField()
+    input_tokens = models.BigIntegerField(default=0)  # not cached (Codex: gross − cached)
+    output_tokens = models.BigIntegerField(default=0)
+    cache_write_tokens = models.BigIntegerField(default=0)
+    cache_read_tokens = models.BigIntegerField(default=0)
+    # The four above, or a source's undivided total (TokenDance).
+    total_tokens = models.BigIntegerField(default=0)
+    # An estimate from the price table `price_version`; null = no price for the model.
+    cost_micro_usd = models.BigIntegerField(null=True, blank=True)
+    price_version = models.CharField(max_length=40, blank=True)
+    # What the source itself reported (ao-rs `cost_usd`), kept beside our estimate.
+    reported_cost_micro_usd = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["occurred_at"]
+        indexes = [
+            models.Index(fields=["workspace", "occurred_at"], name="usage_ws_when_idx"),
+            models.Index(fields=["session", "subagent"], name="usage_session_idx"),
+            models.Index(fields=["model"], name="usage_model_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.total_tokens} tokens"

@@ -93,3 +93,51 @@ class TranscriptMessageOut(Out):
 class TranscriptPageOut(Out):
     items: list[TranscriptMessageOut]
     next_cursor: str | None
+
+
+class UsageRowOut(Out):
+    """Token sums of one group (or a total): input is the uncached input; `cost_micro_usd`
+    is an estimate in millionths of a dollar, null when no record of the group has a price;
+    `unpriced_tokens` are the tokens of records with no price (unknown models, undivided
+    totals). Group keys: `day`, `session`, `project`, `model`, `source`, as grouped."""
+
+    day: str | None = None
+    session: str | None = None
+    project: str | None = None
+    model: str | None = None
+    source: str | None = None
+    input: int
+    output: int
+    cache_write: int
+    cache_read: int
+    total: int
+    cost_micro_usd: int | None
+    unpriced_tokens: int
+    records: int
+
+
+class UsageOut(Out):
+    group_by: str
+    tz: str
+    items: list[UsageRowOut]
+    price_versions: list[str]
+
+
+class SubagentUsageOut(Out):
+    subagent: str
+    by_model: list[UsageRowOut]
+
+
+class SessionUsageTotalsOut(Out):
+    all: UsageRowOut
+    own: UsageRowOut
+    subagents: UsageRowOut
+
+
+class SessionUsageOut(Out):
+    session_id: str
+    by_model: list[UsageRowOut]
+    own: list[UsageRowOut]
+    subagents: list[SubagentUsageOut]
+    totals: SessionUsageTotalsOut
+    price_versions: list[str]

@@ -24,6 +24,7 @@ from tests.factories import (
     ProjectFactory,
     SessionFactory,
     StaffFactory,
+    UsageRecordFactory,
     UserFactory,
     WorkspaceFactory,
     WorkstreamFactory,
@@ -108,6 +109,7 @@ def api_world(db, monkeypatch, data_dir) -> ApiWorld:
         task_id="md#7",
         conversation=session_conversation,
     )
+    UsageRecordFactory(session=session)
     workstream = WorkstreamFactory(id="alpha-stream", workspace=alpha)
     run = MigrationRunFactory(
         kind=MigrationRun.Kind.LEGACY_IMPORT,

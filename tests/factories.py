@@ -14,7 +14,7 @@ from projects_app.models import (
     ProjectVersion,
     Workspace,
 )
-from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session, Workstream
+from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session, UsageRecord, Workstream
 
 BASE_TIME = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
@@ -111,6 +111,25 @@ class SessionFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Session {n}")
     created_at = factory.Sequence(lambda n: BASE_TIME + dt.timedelta(minutes=n))
     updated_at = factory.LazyAttribute(lambda o: o.created_at)
+
+
+class UsageRecordFactory(factory.django.DjangoModelFactory):
+    """One API message's tokens (Sonnet 4.5: 1000 in, 100 out = 4,500 µ$)."""
+
+    class Meta:
+        model = UsageRecord
+
+    key = factory.Sequence(lambda n: f"test:{n}")
+    session = factory.SubFactory(SessionFactory)
+    workspace = factory.LazyAttribute(lambda o: o.session.workspace)
+    origin = UsageRecord.Origin.CLAUDE_CODE
+    model = "claude-sonnet-4-5"
+    occurred_at = factory.LazyAttribute(lambda o: o.session.created_at)
+    input_tokens = 1000
+    output_tokens = 100
+    total_tokens = 1100
+    cost_micro_usd = 4500
+    price_version = "test"
 
 
 class MigrationRunFactory(factory.django.DjangoModelFactory):

@@ -28,6 +28,7 @@ from migration_app.services.journal import (
 )
 from projects_app.models import Conversation, Project
 from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session, Workstream
+from sessions_app.usage import usage_sessions_rebuild
 
 KIND = MigrationRun.Kind.SESSION_DELETE
 BATCH_SIZE = 500
@@ -132,6 +133,8 @@ def session_delete_undo(run: MigrationRun) -> UndoResult:
                 [_session(before) for _, sid, before in items if sid not in taken], result.notes
             )
             Session.objects.bulk_create(restored, batch_size=BATCH_SIZE)
+            # Their usage records went with them (cascade): counted again from what stayed.
+            usage_sessions_rebuild(session_ids=[s.pk for s in restored])
             done = [pk for pk, sid, _ in items if sid not in taken]
             MigrationItem.objects.filter(pk__in=done).update(outcome=Outcome.UNDONE)
         result.restored += len(done)

@@ -70,6 +70,9 @@ ENDPOINTS = [
     Endpoint("GET", "/api/v1/sessions/{session_id}"),
     Endpoint("GET", "/api/v1/sessions/alpha-sess"),  # an id prefix
     Endpoint("GET", "/api/v1/sessions/{session_id}/transcript"),
+    Endpoint("GET", "/api/v1/sessions/{session_id}/usage"),
+    Endpoint("GET", "/api/v1/usage?group_by=session", scope="list",
+             visible=lambda body, ids: ids["session_id"] in [i["session"] for i in body["items"]]),
     Endpoint("POST", "/api/v1/sessions/{session_id}/archive"),
     Endpoint("PATCH", "/api/v1/sessions/{session_id}", {"title": "Renamed"}),
     Endpoint("PATCH", "/api/v1/sessions/{session_id}", {"workstream_id": "{workstream_id}"}),

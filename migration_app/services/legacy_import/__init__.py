@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from migration_app.models import MigrationRun
+from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services.journal import (
     DryRun,
     MigrationError,
@@ -23,6 +23,7 @@ from migration_app.services.journal import (
     migration_kind_register,
 )
 from projects_app.models import Workspace
+from sessions_app.usage import usage_sessions_record
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,11 @@ def legacy_import_plan(*, source: str, **request: Any) -> Planned:
 
 
 def legacy_import_execute(run: MigrationRun) -> dict[str, Any]:
-    return legacy_source_get(run.params["source"]).execute(run)
+    counts = legacy_source_get(run.params["source"]).execute(run)
+    # The token totals some stores keep (ao-rs cost blocks, TokenDance total_tokens_used).
+    imported = run.items.filter(subject_type="session", outcome=MigrationItem.Outcome.MIGRATED)
+    usage_sessions_record(session_ids=list(imported.values_list("subject_id", flat=True)))
+    return counts
 
 
 def legacy_import_undo(run: MigrationRun) -> UndoResult:

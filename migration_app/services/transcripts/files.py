@@ -44,6 +44,7 @@ from migration_app.services.transcripts.linking import (
 from migration_app.services.transcripts.secrets import record_secrets_drop
 from projects_app.models import Conversation, Message, Workspace
 from sessions_app.models import Session
+from sessions_app.usage import usage_messages_record
 
 Outcome = MigrationItem.Outcome
 READERS = {"claude-code": claude_transcript_read, "codex": codex_rollout_read}
@@ -132,6 +133,7 @@ def _window_import(state, file, kept, w: _Window, notes, aside) -> TranscriptFil
         ]
         session, conversation = _link(state, file, read, kept, items)
         new, updated = _messages_save(state, file, conversation.pk, read)
+        usage_messages_record(message_ids=[m.id for m in new] + [u["id"] for u in updated])
         after = {"ids": [str(m.id) for m in new], "updated": [u["id"] for u in updated]}
         why = f"{len(new)} new, {len(updated)} updated"
         items.append(ItemRecord("transcript_messages", file.path, Outcome.MIGRATED, why,

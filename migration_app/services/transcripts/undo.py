@@ -17,6 +17,7 @@ from migration_app.services.legacy_import.arawn_store.messages import conversati
 from migration_app.services.legacy_import.arawn_store.state import IN_CHUNK
 from projects_app.models import Conversation, Message
 from sessions_app.models import Session
+from sessions_app.usage import usage_messages_record
 
 Outcome = MigrationItem.Outcome
 
@@ -36,6 +37,10 @@ def _messages(chunk: list[MigrationItem], notes: list[str]) -> int:
         for old in (item.before or {}).get("updated", []):
             values = {k: v for k, v in old.items() if k != "id"}
             restored += Message.objects.filter(pk=uuid.UUID(old["id"])).update(**values)
+    # Restored messages get their earlier usage back (removed ones took theirs along).
+    usage_messages_record(
+        message_ids=[old["id"] for item in chunk for old in (item.before or {}).get("updated", [])]
+    )
     conversations_recount(sorted(touched, key=str))
     return restored
 
