@@ -30,6 +30,7 @@ from migration_app.services.journal import (
     migration_run_selection,
 )
 from migration_app.services.legacy_import import workspace_require
+from migration_app.services.transcripts.copies import transcript_copies_redundant
 from migration_app.services.transcripts.files import ImportState, transcript_import
 from migration_app.services.transcripts.linking import TranscriptSource
 from migration_app.services.transcripts.undo import import_transcripts_undo
@@ -106,6 +107,7 @@ def transcripts_of_run(run: MigrationRun) -> Iterator[TranscriptSource]:
 
 
 def _selected(files: Iterator[TranscriptSource], wanted: set[str] | None, skip: set[str]):
+    skip = skip | transcript_copies_redundant()
     if wanted is None and not skip:
         return files
     return (
