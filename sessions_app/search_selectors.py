@@ -1,0 +1,238 @@
+"""Full-text search over messages, sessions and projects (read side; issue 19).
+
+Each kind is one ORM query joined to its index (FTS5 table or `search_vector` column,
+see search_schema) and ranked there; the pages are merged by score. Every value from
+the user is a bound parameter: the match expression is built by search_query from
+the user's words only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db import connections
+from django.db.models import Q, QuerySet
+from django.db.models.fields.json import KT
+
+from projects_app.models import Message, Project
+from projects_app.selectors import workspace_scope
+from sessions_app.models import Session
+from sessions_app.search_query import SearchQuery, Term, fts5_expression
+from sessions_app.search_schema import INDEXES, TRIGRAM_COLUMNS
+from sessions_app.selectors import session_search_qualified
+
+MAX_RESULTS = 1000  # how deep pages go: ranking beyond this is noise
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    workspace_id: str | None = None
+    project_id: str | None = None
+    source: str | None = None
+    role: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    has_errors: bool = False
+
+
+@dataclass
+class SearchHit:
+    kind: str  # message, session, project
+    obj: object
+    score: float
+    session: Session | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def created_at(self):
+        return self.obj.created_at
+
+
+def _vendor(queryset: QuerySet) -> str:
+    return connections[queryset.db].vendor
+
+
+def _pg_tsquery(query: SearchQuery) -> tuple[str, list]:
+    """A tsquery expression of bound parameters: each term parsed by PostgreSQL's own
+    text parser (phraseto_tsquery), never as tsquery syntax."""
+    parts, params = [], []
+    for term in query.include:
+        parts.append("phraseto_tsquery('simple', %s)")
+        params.append(term.text)
+    for term in query.exclude:
+        parts.append("!! phraseto_tsquery('simple', %s)")
+        params.append(term.text)
+    return "(" + " && ".join(parts) + ")", params
+
+
+def _matching(queryset: QuerySet, *, kind: str, query: SearchQuery) -> QuerySet:
+    """`queryset` restricted to rows matching the query's words, with a `score`."""
+    table, fts, _, _ = INDEXES[kind]
+    if _vendor(queryset) == "sqlite":
+        expression = fts5_expression(query.include, query.exclude)
+        return queryset.extra(
+            select={"score": f"-bm25({fts})"},
+            tables=[fts],
+            where=[f"{fts}.rowid = {table}.rowid", f"{fts} MATCH %s"],
+            params=[expression],
+        )
+    tsquery, params = _pg_tsquery(query)
+    return queryset.extra(
+        select={"score": f"ts_rank({table}.search_vector, {tsquery})"},
+        select_params=params,
+        where=[f"{table}.search_vector @@ {tsquery}"],
+        params=params,
+    )
+
+
+def _qualified_sessions(*, user, query: SearchQuery) -> QuerySet | None:
+    if not query.qualifiers:
+        return None
+    sessions = workspace_scope(Session.objects.all(), user=user)
+    for qualifier, value in query.qualifiers:
+        sessions = session_search_qualified(queryset=sessions, term=f"{qualifier}:{value}")
+    return sessions
+
+
+def _message_hits(*, user, query, filters: SearchFilters, sessions, limit) -> list[SearchHit]:
+    messages = workspace_scope(Message.objects.all(), user=user, field="conversation__workspace")
+    # A subagent's conversation names its session in extra_data (as text on both databases).
+    messages = messages.alias(parent_session=KT("conversation__extra_data__parent_session"))
+    f = filters
+    if f.workspace_id:
+        messages = messages.filter(conversation__workspace_id=f.workspace_id)
+    if f.project_id:
+        messages = messages.filter(
+            Q(conversation__project_id=f.project_id)
+            | Q(conversation__session__project_id=f.project_id)
+        )
+    if f.source:
+        parents = Session.objects.filter(source=f.source).values("id")
+        messages = messages.filter(
+            Q(conversation__session__source=f.source)
+            | Q(parent_session__in=parents)
+        )
+    if f.role:
+        messages = messages.filter(role=f.role)
+    if f.since:
+        messages = messages.filter(created_at__gte=f.since)
+    if f.until:
+        messages = messages.filter(created_at__lt=f.until)
+    if f.has_errors:
+        messages = messages.filter(extra_data__is_error=True)
+    if sessions is not None:
+        messages = messages.filter(
+            Q(conversation__session__in=sessions)
+            | Q(parent_session__in=sessions.values("id"))
+        )
+    rows = _matching(messages, kind="message", query=query).defer("extra_data", "tool_calls")
+    rows = rows.select_related("conversation").order_by("-score", "id")[:limit]
+    return [SearchHit(kind="message", obj=m, score=m.score) for m in rows]
+
+
+def _identifier_q(term: Term, columns) -> Q:
+    """Substring match of a punctuated term in ids, branches and paths (trigram-indexed
+    on PostgreSQL)."""
+    condition = Q()
+    for column in columns:
+        condition |= Q(**{f"{column}__icontains": term.text})
+    return condition
+
+
+def _text_or_identifier(queryset: QuerySet, *, kind: str, query: SearchQuery) -> QuerySet:
+    """Rows matching the words, or (for a query of one punctuated term) its substring."""
+    matched = _matching(queryset, kind=kind, query=query)
+    term = query.include[0] if len(query.include) == 1 and not query.exclude else None
+    if term is None or not term.code_like:
+        return matched
+    columns = TRIGRAM_COLUMNS[INDEXES[kind][0]]
+    by_text = matched.values("pk")
+    return queryset.filter(Q(pk__in=by_text) | _identifier_q(term, columns)).extra(
+        select={"score": "0.0"}
+    )
+
+
+def _session_hits(*, user, query, filters: SearchFilters, sessions, limit) -> list[SearchHit]:
+    f = filters
+    if f.role:
+        return []
+    base = sessions if sessions is not None else workspace_scope(Session.objects.all(), user=user)
+    if f.workspace_id:
+        base = base.filter(workspace_id=f.workspace_id)
+    if f.project_id:
+        base = base.filter(project_id=f.project_id)
+    if f.source:
+        base = base.filter(source=f.source)
+    if f.since:
+        base = base.filter(created_at__gte=f.since)
+    if f.until:
+        base = base.filter(created_at__lt=f.until)
+    if f.has_errors:
+        base = base.filter(status=Session.Status.FAILED)
+    if query.include:
+        rows = _text_or_identifier(base, kind="session", query=query).order_by("-score", "id")
+    else:  # qualifiers only: the session list's own search
+        rows = base.extra(select={"score": "0.0"}).order_by("-created_at", "id")
+    rows = rows.select_related("project").defer("metadata")[:limit]
+    return [SearchHit(kind="session", obj=s, score=s.score, session=s) for s in rows]
+
+
+def _project_hits(*, user, query, filters: SearchFilters, limit) -> list[SearchHit]:
+    f = filters
+    if f.role or f.has_errors or query.qualifiers or not query.include:
+        return []
+    projects = workspace_scope(Project.objects.all(), user=user)
+    if f.workspace_id:
+        projects = projects.filter(workspace_id=f.workspace_id)
+    if f.project_id:
+        projects = projects.filter(pk=f.project_id)
+    if f.source:
+        projects = projects.filter(source=f.source)
+    if f.since:
+        projects = projects.filter(created_at__gte=f.since)
+    if f.until:
+        projects = projects.filter(created_at__lt=f.until)
+    rows = _text_or_identifier(projects, kind="project", query=query).order_by("-score", "id")
+    rows = rows.only("id", "title", "intent", "source", "workspace_id", "created_at")[:limit]
+    return [SearchHit(kind="project", obj=p, score=p.score) for p in rows]
+
+
+def _attach_sessions(hits: list[SearchHit]) -> None:
+    """The session of each message hit: its conversation's, or the parent of a subagent's."""
+    conversations = {h.obj.conversation_id for h in hits if h.kind == "message"}
+    if not conversations:
+        return
+    own = {s.conversation_id: s for s in Session.objects.filter(conversation_id__in=conversations)}
+    parents = {
+        h.obj.conversation.extra_data.get("parent_session")
+        for h in hits
+        if h.kind == "message" and h.obj.conversation_id not in own
+    } - {None}
+    parent = Session.objects.in_bulk([p for p in parents if isinstance(p, str)])
+    for hit in hits:
+        if hit.kind == "message":
+            conversation = hit.obj.conversation
+            hit.session = own.get(conversation.pk) or parent.get(
+                (conversation.extra_data or {}).get("parent_session")
+            )
+
+
+def search_hits(
+    *, user, query: SearchQuery, filters: SearchFilters, offset: int = 0, limit: int = 20
+) -> tuple[list[SearchHit], bool]:
+    """One page of hits, best first, and whether there is a next page."""
+    wanted = min(offset + limit + 1, MAX_RESULTS + 1)
+    sessions = _qualified_sessions(user=user, query=query)
+    hits: list[SearchHit] = []
+    if query.include:
+        hits += _message_hits(
+            user=user, query=query, filters=filters, sessions=sessions, limit=wanted
+        )
+    hits += _session_hits(user=user, query=query, filters=filters, sessions=sessions, limit=wanted)
+    hits += _project_hits(user=user, query=query, filters=filters, limit=wanted)
+    hits.sort(key=lambda h: -h.score)  # stable: each kind keeps its own order on ties
+    page = hits[offset : offset + limit]
+    _attach_sessions(page)
+    more = len(hits) > offset + limit and offset + limit < MAX_RESULTS
+    return page, more
