@@ -15,7 +15,7 @@ from django.db import connections
 from django.db.models import Q, QuerySet
 from django.db.models.fields.json import KT
 
-from projects_app.models import Message, Project
+from projects_app.models import Conversation, Message, Project
 from projects_app.selectors import workspace_scope
 from sessions_app.models import Session
 from sessions_app.search_query import SearchQuery, Term, fts5_expression
@@ -95,10 +95,15 @@ def _qualified_sessions(*, user, query: SearchQuery) -> QuerySet | None:
     return sessions
 
 
+def _subagent_conversations(*, sessions: QuerySet) -> QuerySet:
+    """Conversations of the subagents of `sessions` (a values("id") query): their
+    extra_data names the parent session, compared as text on both databases."""
+    conversations = Conversation.objects.alias(parent=KT("extra_data__parent_session"))
+    return conversations.filter(parent__in=sessions).values("id")
+
+
 def _message_hits(*, user, query, filters: SearchFilters, sessions, limit) -> list[SearchHit]:
     messages = workspace_scope(Message.objects.all(), user=user, field="conversation__workspace")
-    # A subagent's conversation names its session in extra_data (as text on both databases).
-    messages = messages.alias(parent_session=KT("conversation__extra_data__parent_session"))
     f = filters
     if f.workspace_id:
         messages = messages.filter(conversation__workspace_id=f.workspace_id)
@@ -111,7 +116,7 @@ def _message_hits(*, user, query, filters: SearchFilters, sessions, limit) -> li
         parents = Session.objects.filter(source=f.source).values("id")
         messages = messages.filter(
             Q(conversation__session__source=f.source)
-            | Q(parent_session__in=parents)
+            | Q(conversation__in=_subagent_conversations(sessions=parents))
         )
     if f.role:
         messages = messages.filter(role=f.role)
@@ -124,7 +129,7 @@ def _message_hits(*, user, query, filters: SearchFilters, sessions, limit) -> li
     if sessions is not None:
         messages = messages.filter(
             Q(conversation__session__in=sessions)
-            | Q(parent_session__in=sessions.values("id"))
+            | Q(conversation__in=_subagent_conversations(sessions=sessions.values("id")))
         )
     rows = _matching(messages, kind="message", query=query).defer("extra_data", "tool_calls")
     rows = rows.select_related("conversation").order_by("-score", "id")[:limit]
