@@ -8,21 +8,26 @@ the user's words only.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.db import connections
 from django.db.models import Q, QuerySet
-from django.db.models.fields.json import KT
+from django.db.models.fields.json import KT, KeyTransform
 
 from projects_app.models import Conversation, Message, Project
 from projects_app.selectors import workspace_scope
 from sessions_app.models import Session
-from sessions_app.search_query import SearchQuery, Term, fts5_expression
+from sessions_app.search_query import QueryError, SearchQuery, Term, fts5_expression, query_parse
 from sessions_app.search_schema import INDEXES, TRIGRAM_COLUMNS
+from sessions_app.search_snippets import snippet_html
 from sessions_app.selectors import session_search_qualified
 
 MAX_RESULTS = 1000  # how deep pages go: ranking beyond this is noise
+INVALID_CURSOR = "Not a cursor of this search: pass `next_cursor` as it was given."
 
 
 @dataclass(frozen=True)
@@ -132,6 +137,7 @@ def _message_hits(*, user, query, filters: SearchFilters, sessions, limit) -> li
             | Q(conversation__in=_subagent_conversations(sessions=sessions.values("id")))
         )
     rows = _matching(messages, kind="message", query=query).defer("extra_data", "tool_calls")
+    rows = rows.annotate(is_error=KeyTransform("is_error", "extra_data"))
     rows = rows.select_related("conversation").order_by("-score", "id")[:limit]
     return [SearchHit(kind="message", obj=m, score=m.score) for m in rows]
 
@@ -241,3 +247,76 @@ def search_hits(
     _attach_sessions(page)
     more = len(hits) > offset + limit and offset + limit < MAX_RESULTS
     return page, more
+
+
+def _hit_text(hit: SearchHit) -> str:
+    obj = hit.obj
+    if hit.kind == "message":
+        return obj.content
+    if hit.kind == "session":
+        return " · ".join(
+            t for t in (obj.title, obj.display_name, obj.prompt, obj.issue_id, obj.branch) if t
+        )
+    return " · ".join(t for t in (obj.title, obj.intent) if t)
+
+
+def hit_as_dict(hit: SearchHit, *, words) -> dict:
+    """A hit as the API and the admin page show it (snippet: escaped, matches in <mark>)."""
+    obj, session = hit.obj, hit.session
+    conversation_id = obj.conversation_id if hit.kind == "message" else None
+    if hit.kind == "message":
+        project_id = obj.conversation.project_id or (session.project_id if session else None)
+        workspace_id = obj.conversation.workspace_id
+    elif hit.kind == "session":
+        project_id, workspace_id = obj.project_id, obj.workspace_id
+        conversation_id = obj.conversation_id
+    else:
+        project_id, workspace_id = obj.pk, obj.workspace_id
+    return {
+        "kind": hit.kind,
+        "id": str(obj.pk),
+        "score": hit.score,
+        "snippet": str(snippet_html(text=_hit_text(hit), words=words)),
+        "role": obj.role if hit.kind == "message" else None,
+        "is_error": bool(obj.is_error) if hit.kind == "message" else None,
+        "session_id": session.pk if session else None,
+        "session_title": (session.title or session.display_name) if session else None,
+        "project_id": project_id,
+        "workspace_id": str(workspace_id),
+        "conversation_id": str(conversation_id) if conversation_id else None,
+        "source": (session.source if session else getattr(obj, "source", None)) or None,
+        "created_at": obj.created_at,
+    }
+
+
+def _cursor_offset(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        offset = int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()[2:])
+        if not cursor.isascii() or offset < 0 or offset >= MAX_RESULTS:
+            raise ValueError
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        raise ValidationError({"cursor": [INVALID_CURSOR]}) from None
+    return offset
+
+
+def _cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode().rstrip("=")
+
+
+def search_page(
+    *, user, text: str, filters: SearchFilters, cursor: str | None = None, limit: int = 20
+) -> dict:
+    """{"items": hits as dicts, "next_cursor"}; a malformed query or cursor is a
+    ValidationError naming the reason (400 in the API, a shown error in the admin)."""
+    try:
+        query = query_parse(text=text)
+    except QueryError as error:
+        raise ValidationError({"q": [str(error)]}) from None
+    offset = _cursor_offset(cursor)
+    hits, more = search_hits(user=user, query=query, filters=filters, offset=offset, limit=limit)
+    return {
+        "items": [hit_as_dict(hit, words=query.highlight_words) for hit in hits],
+        "next_cursor": _cursor(offset + limit) if more else None,
+    }
