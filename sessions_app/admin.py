@@ -1,14 +1,17 @@
 import os
+from functools import partial
 
 from django.conf import settings
 from django.contrib import admin
 from django.db.models import Count
 from django.template.defaultfilters import filesizeformat
+from django.urls import path
 
 from projects_app.admin_display import ReadableList, ellipsis, ellipsis_column, short_id_column
 from sessions_app.files import session_work_dir, tree_usage, workstream_usage
 from sessions_app.models import Session, Workstream
 from sessions_app.paginators import EstimatedCountPaginator
+from sessions_app.search_admin import search_view
 from sessions_app.selectors import session_list_for_admin, session_search_qualified
 
 
@@ -120,6 +123,11 @@ class SessionAdmin(ReadableList, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return session_list_for_admin()
+
+    def get_urls(self):
+        view = partial(search_view, admin_site=self.admin_site)
+        search = path("search/", self.admin_site.admin_view(view), name="sessions_app_search")
+        return [search, *super().get_urls()]
 
     def has_add_permission(self, request):
         # Sessions come from their origins (imports) or the API; a hand-made row would
