@@ -188,12 +188,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     with harness.scratch_database(args.database_url):
+        from django.contrib.auth import get_user_model
         from django.db import connection
 
         from projects_app.models import Conversation, Message, Workspace
         from sessions_app.search_query import fts5_expression, query_parse
         from sessions_app.search_selectors import SearchFilters, search_hits
-        from django.contrib.auth import get_user_model
 
         vendor = connection.vendor
         corpus = Corpus()
@@ -222,8 +222,11 @@ def main(argv=None) -> int:
             "word": [(staff, q, SearchFilters()) for q in mid],
             "phrase": [(staff, q, SearchFilters()) for q in phrases],
             "filtered": [
-                (staff, q, SearchFilters(source="claude-code", since=since,
-                                         workspace_id=str(default.pk)))  # fmt: skip
+                (
+                    staff,
+                    q,
+                    SearchFilters(source="claude-code", since=since, workspace_id=str(default.pk)),
+                )  # fmt: skip
                 for q in mid
             ],
             "member": [(member, q, SearchFilters()) for q in mid],
@@ -233,7 +236,8 @@ def main(argv=None) -> int:
         def floor(text):
             query = query_parse(text=text)
             if vendor == "sqlite":
-                sql = "SELECT rowid FROM search_message_fts WHERE search_message_fts MATCH %s LIMIT 20"
+                sql = ("SELECT rowid FROM search_message_fts WHERE search_message_fts "
+                       "MATCH %s LIMIT 20")  # fmt: skip
                 params = [fts5_expression(query.include)]
             else:
                 sql = ("SELECT id FROM projects_app_message WHERE search_vector @@ "
@@ -248,7 +252,8 @@ def main(argv=None) -> int:
         hits_seen: dict[str, list[int]] = {}
         for label, cases in {**kinds, **kinds_floor}.items():
             for user, text, filters in cases:
-                def run():
+
+                def run(user=user, text=text, filters=filters):
                     if user is None:
                         return floor(text)
                     return search_hits(user=user, query=query_parse(text=text), filters=filters)[0]
@@ -263,8 +268,8 @@ def main(argv=None) -> int:
         print(f"{'query kind':28} {'n':>5} {'p50':>9} {'p95':>9} {'max':>9} {'hits/page':>9}")
         for label, seconds in results.items():
             print(
-                f"{label:28} {len(seconds):>5} {p(seconds, .5) * 1000:7.1f}ms "
-                f"{p(seconds, .95) * 1000:7.1f}ms {max(seconds) * 1000:7.1f}ms "
+                f"{label:28} {len(seconds):>5} {p(seconds, 0.5) * 1000:7.1f}ms "
+                f"{p(seconds, 0.95) * 1000:7.1f}ms {max(seconds) * 1000:7.1f}ms "
                 f"{statistics.mean(hits_seen[label]):9.1f}"
             )
 
@@ -296,7 +301,7 @@ def main(argv=None) -> int:
                 f"index {with_index:7.3f} s, without {without:7.3f} s = {ratios[path]:.2f}x "
                 f"({(with_index - without) / count * 1e6:.0f} µs more per message)"
             )
-        worst = max(p(results[k], .95) for k in ("word", "phrase", "filtered"))
+        worst = max(p(results[k], 0.95) for k in ("word", "phrase", "filtered"))
         harness.target(f"p95 ≤ 100 ms (word, phrase, filtered; worst {worst * 1000:.1f} ms)",
                        met=worst <= 0.1)  # fmt: skip
         for path, ratio in ratios.items():

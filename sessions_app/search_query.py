@@ -34,7 +34,8 @@ class Term:
     @property
     def code_like(self) -> bool:
         """Punctuated inside (a path, branch or id): worth a substring look-up too."""
-        return not self.phrase and len(self.words) > 0 and bool(re.search(r"\w[^\w\s]+\w", self.text))
+        punctuated = re.search(r"\w[^\w\s]+\w", self.text)
+        return not self.phrase and len(self.words) > 0 and bool(punctuated)
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,9 @@ def _tokens(text: str):
 def query_parse(*, text: str) -> SearchQuery:
     """The query, or QueryError naming what is wrong with it."""
     if len(text) > MAX_QUERY_LENGTH:
-        raise QueryError(f"The query is {len(text)} characters long; the limit is {MAX_QUERY_LENGTH}.")
+        raise QueryError(
+            f"The query is {len(text)} characters long; the limit is {MAX_QUERY_LENGTH}."
+        )
     text = text.replace("\x00", " ")
     include, exclude, qualifiers = [], [], []
     for negated, prefix, quoted, value in _tokens(text):

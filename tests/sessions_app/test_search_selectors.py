@@ -112,9 +112,7 @@ def test_filters_narrow_message_hits(staff):
 
 def test_project_and_workspace_filters(staff):
     project = ProjectFactory()
-    inside = MessageFactory(
-        content="walrus", conversation=ConversationFactory(project=project)
-    )
+    inside = MessageFactory(content="walrus", conversation=ConversationFactory(project=project))
     elsewhere = WorkspaceFactory()
     MessageFactory(content="walrus", conversation=ConversationFactory(workspace=elsewhere))
     assert ids(find(staff, "walrus", project_id=project.pk)) == {str(inside.pk)}
@@ -147,9 +145,7 @@ def test_pages_do_not_overlap(staff):
         MessageFactory(content=f"lemur {n}")
     query = query_parse(text="lemur")
     first, more = search_hits(user=staff, query=query, filters=SearchFilters(), limit=4)
-    second, more2 = search_hits(
-        user=staff, query=query, filters=SearchFilters(), offset=4, limit=4
-    )
+    second, more2 = search_hits(user=staff, query=query, filters=SearchFilters(), offset=4, limit=4)
     assert more and not more2
     assert len(first) == 4 and len(second) == 3
     assert not {h.obj.pk for h in first} & {h.obj.pk for h in second}
@@ -169,7 +165,7 @@ def test_hostile_input_is_searched_as_words(staff, text):
     SessionFactory(title="a b")
     ProjectFactory(title="a b")
     try:
-        query = query_parse(text=text)
+        query_parse(text=text)
     except ValueError:
         return  # refused with a reason (tested in test_search_query)
     hits = find(staff, text) if "\x00" not in text else find(staff, text.replace("\x00", " "))

@@ -22,7 +22,8 @@ def drop_message_triggers():
 
 
 def found(text):
-    hits, _ = search_hits(user=StaffFactory(), query=query_parse(text=text), filters=SearchFilters())
+    query = query_parse(text=text)
+    hits, _ = search_hits(user=StaffFactory(), query=query, filters=SearchFilters())
     return len(hits)
 
 
