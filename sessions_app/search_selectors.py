@@ -27,6 +27,7 @@ from sessions_app.search_snippets import snippet_html
 from sessions_app.selectors import session_search_qualified
 
 MAX_RESULTS = 1000  # how deep pages go: ranking beyond this is noise
+RANK_LIMIT = 10_000  # matches ranked by relevance; more: newest first
 INVALID_CURSOR = "Not a cursor of this search: pass `next_cursor` as it was given."
 
 
@@ -71,21 +72,40 @@ def _pg_tsquery(query: SearchQuery) -> tuple[str, list]:
     return "(" + " && ".join(parts) + ")", params
 
 
-def _matching(queryset: QuerySet, *, kind: str, query: SearchQuery) -> QuerySet:
-    """`queryset` restricted to rows matching the query's words, with a `score`."""
+def _match_count(*, kind: str, query: SearchQuery, cap: int) -> int:
+    """How many rows match the words, counted up to `cap` + 1 (the bare index look-up)."""
+    table, fts, _, _ = INDEXES[kind]
+    connection = connections["default"]
+    if connection.vendor == "sqlite":
+        inner = f"SELECT 1 FROM {fts} WHERE {fts} MATCH %s LIMIT %s"
+        params = [fts5_expression(query.include, query.exclude), cap + 1]
+    else:
+        tsquery, params = _pg_tsquery(query)
+        inner = f"SELECT 1 FROM {table} WHERE search_vector @@ {tsquery} LIMIT %s"
+        params = [*params, cap + 1]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM ({inner}) AS matches", params)
+        return cursor.fetchone()[0]
+
+
+def _matching(
+    queryset: QuerySet, *, kind: str, query: SearchQuery, ranked: bool = True
+) -> QuerySet:
+    """`queryset` restricted to rows matching the query's words, with a `score` (0 when
+    not `ranked`: the caller orders by recency)."""
     table, fts, _, _ = INDEXES[kind]
     if _vendor(queryset) == "sqlite":
         expression = fts5_expression(query.include, query.exclude)
         return queryset.extra(
-            select={"score": f"-bm25({fts})"},
+            select={"score": f"-bm25({fts})" if ranked else "0.0", "position": f"{fts}.rowid"},
             tables=[fts],
             where=[f"{fts}.rowid = {table}.rowid", f"{fts} MATCH %s"],
             params=[expression],
         )
     tsquery, params = _pg_tsquery(query)
     return queryset.extra(
-        select={"score": f"ts_rank({table}.search_vector, {tsquery})"},
-        select_params=params,
+        select={"score": f"ts_rank({table}.search_vector, {tsquery})" if ranked else "0.0"},
+        select_params=params if ranked else [],
         where=[f"{table}.search_vector @@ {tsquery}"],
         params=params,
     )
@@ -136,9 +156,19 @@ def _message_hits(*, user, query, filters: SearchFilters, sessions, limit) -> li
             Q(conversation__session__in=sessions)
             | Q(conversation__in=_subagent_conversations(sessions=sessions.values("id")))
         )
-    rows = _matching(messages, kind="message", query=query).defer("extra_data", "tool_calls")
+    # Ranking reads every match: past RANK_LIMIT matches (a very common word) the newest
+    # come first instead, so a query costs the same at any table size.
+    ranked = _match_count(kind="message", query=query, cap=RANK_LIMIT) <= RANK_LIMIT
+    rows = _matching(messages, kind="message", query=query, ranked=ranked)
+    rows = rows.defer("extra_data", "tool_calls")
     rows = rows.annotate(is_error=KeyTransform("is_error", "extra_data"))
-    rows = rows.select_related("conversation").order_by("-score", "id")[:limit]
+    if ranked:
+        order = ["-score", "id"]
+    elif _vendor(rows) == "sqlite":
+        order = ["-position"]  # the index's own order, newest rows last
+    else:
+        order = ["-created_at", "-id"]
+    rows = rows.select_related("conversation").order_by(*order)[:limit]
     return [SearchHit(kind="message", obj=m, score=m.score) for m in rows]
 
 

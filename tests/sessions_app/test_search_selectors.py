@@ -170,3 +170,16 @@ def test_hostile_input_is_searched_as_words(staff, text):
         return  # refused with a reason (tested in test_search_query)
     hits = find(staff, text) if "\x00" not in text else find(staff, text.replace("\x00", " "))
     assert isinstance(hits, list)
+
+
+def test_past_the_rank_limit_the_newest_matches_come_first(staff, monkeypatch):
+    monkeypatch.setattr("sessions_app.search_selectors.RANK_LIMIT", 2)
+    conversation = ConversationFactory()
+    made = [
+        MessageFactory(conversation=conversation, content="yak " * (n + 1),
+                       created_at=BASE_TIME + dt.timedelta(minutes=n))  # fmt: skip
+        for n in range(4)
+    ]
+    assert [h.obj.pk for h in find(staff, "yak")] == [m.pk for m in reversed(made)]
+    monkeypatch.setattr("sessions_app.search_selectors.RANK_LIMIT", 10)
+    assert [h.obj.pk for h in find(staff, "yak")][0] == made[-1].pk  # densest: the last
