@@ -194,21 +194,25 @@ def _text_or_identifier(queryset: QuerySet, *, kind: str, query: SearchQuery) ->
     )
 
 
+def _row_filters(queryset: QuerySet, *, filters: SearchFilters, project_field: str) -> QuerySet:
+    """The filters sessions and projects share (their own workspace, source, time)."""
+    f = filters
+    conditions = {
+        "workspace_id": f.workspace_id,
+        project_field: f.project_id,
+        "source": f.source,
+        "created_at__gte": f.since,
+        "created_at__lt": f.until,
+    }
+    return queryset.filter(**{k: v for k, v in conditions.items() if v is not None})
+
+
 def _session_hits(*, user, query, filters: SearchFilters, sessions, limit) -> list[SearchHit]:
     f = filters
     if f.role:
         return []
     base = sessions if sessions is not None else workspace_scope(Session.objects.all(), user=user)
-    if f.workspace_id:
-        base = base.filter(workspace_id=f.workspace_id)
-    if f.project_id:
-        base = base.filter(project_id=f.project_id)
-    if f.source:
-        base = base.filter(source=f.source)
-    if f.since:
-        base = base.filter(created_at__gte=f.since)
-    if f.until:
-        base = base.filter(created_at__lt=f.until)
+    base = _row_filters(base, filters=f, project_field="project_id")
     if f.has_errors:
         base = base.filter(status=Session.Status.FAILED)
     if query.include:
@@ -224,16 +228,7 @@ def _project_hits(*, user, query, filters: SearchFilters, limit) -> list[SearchH
     if f.role or f.has_errors or query.qualifiers or not query.include:
         return []
     projects = workspace_scope(Project.objects.all(), user=user)
-    if f.workspace_id:
-        projects = projects.filter(workspace_id=f.workspace_id)
-    if f.project_id:
-        projects = projects.filter(pk=f.project_id)
-    if f.source:
-        projects = projects.filter(source=f.source)
-    if f.since:
-        projects = projects.filter(created_at__gte=f.since)
-    if f.until:
-        projects = projects.filter(created_at__lt=f.until)
+    projects = _row_filters(projects, filters=f, project_field="pk")
     rows = _text_or_identifier(projects, kind="project", query=query).order_by("-score", "id")
     rows = rows.only("id", "title", "intent", "source", "workspace_id", "created_at")[:limit]
     return [SearchHit(kind="project", obj=p, score=p.score) for p in rows]
