@@ -33,8 +33,10 @@ INDEXES = {
         f"setweight(to_tsvector('simple', left({{row}}intent, {MESSAGE_TEXT_LIMIT})), 'B')",
     ),
 }
+# Not issue_id / task_id: their exact look-ups must keep their b-tree indexes (a trigram
+# GIN index also answers `=`, and the planner may prefer it); they are in the words anyway.
 TRIGRAM_COLUMNS = {
-    "sessions_app_session": ("id", "branch", "workspace_path", "issue_id", "task_id"),
+    "sessions_app_session": ("id", "branch", "workspace_path"),
     "projects_app_project": ("id", "path"),
 }
 
