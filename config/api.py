@@ -300,4 +300,5 @@ def on_unexpected(request, exc):
 
 api.add_router("/", "projects_app.api.router")
 api.add_router("/", "sessions_app.api.router")
+api.add_router("/", "sessions_app.search_api.router")
 api.add_router("/", "migration_app.api.router")

@@ -1,4 +1,5 @@
 import os
+from functools import partial
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -6,6 +7,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.template.defaultfilters import filesizeformat
+from django.urls import path
 
 from projects_app.admin_display import (
     ReadableList,
@@ -17,6 +19,7 @@ from projects_app.admin_display import (
 from sessions_app.files import session_work_dir, tree_usage, workstream_usage
 from sessions_app.models import Session, Workstream
 from sessions_app.paginators import EstimatedCountPaginator
+from sessions_app.search_admin import search_view
 from sessions_app.selectors import session_list_for_admin, session_search_qualified
 from sessions_app.transcript_view import transcript_view_page
 from sessions_app.usage_rollups import usage_annotate
@@ -177,6 +180,11 @@ class SessionAdmin(UsageColumns, ReadableList, admin.ModelAdmin):
         if session is not None and self.has_view_permission(request, session):
             context["transcript"] = transcript_view_context(request, session)
         return super().change_view(request, object_id, form_url, context)
+
+    def get_urls(self):
+        view = partial(search_view, admin_site=self.admin_site)
+        search = path("search/", self.admin_site.admin_view(view), name="sessions_app_search")
+        return [search, *super().get_urls()]
 
     def has_add_permission(self, request):
         # Sessions come from their origins (imports) or the API; a hand-made row would

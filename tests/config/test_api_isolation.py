@@ -91,6 +91,8 @@ ENDPOINTS = [
     Endpoint("POST", "/api/v1/tasks/reassociate",
              {"old_task_id": "md#7", "new_task_id": "mt#7", "dry_run": True}, scope="list",
              visible=lambda body, ids: body["sessions_found"] == 1),
+    # Search: alpha's message says "hello"
+    Endpoint("GET", "/api/v1/search?q=hello", scope="list", marker="message_id"),
     # Migration runs (staff only)
     Endpoint("GET", "/api/v1/migrations", scope="staff_list", marker="run_id"),
     Endpoint("GET", "/api/v1/migrations/{run_id}", scope="staff_row"),

@@ -1,0 +1,120 @@
+"""The SQL of the search index: created by migration sessions_app 0008, re-created by
+`manage.py search_index_rebuild` (repair only: triggers keep it current).
+
+SQLite: external-content FTS5 tables read their text from the rows themselves, so the
+index stores no second copy of it; triggers feed every insert, update of an indexed
+column and delete. PostgreSQL: a `search_vector` column set by a BEFORE trigger (not a
+generated column, so later ALTERs of the text columns stay possible) with a GIN index,
+and pg_trgm indexes for substring matches of ids, branches and paths.
+"""
+
+# (table, FTS table, indexed columns, PostgreSQL vector expression over NEW)
+MESSAGE_TEXT_LIMIT = 200_000  # PostgreSQL: a tsvector holds at most 1 MB; longer tails unindexed
+INDEXES = {
+    "message": (
+        "projects_app_message",
+        "search_message_fts",
+        ("content",),
+        f"to_tsvector('simple', left({{row}}content, {MESSAGE_TEXT_LIMIT}))",
+    ),
+    "session": (
+        "sessions_app_session",
+        "search_session_fts",
+        ("title", "display_name", "prompt", "issue_id", "branch", "task_id"),
+        "setweight(to_tsvector('simple', {row}title || ' ' || {row}display_name || ' ' || "
+        "{row}issue_id || ' ' || {row}branch || ' ' || {row}task_id), 'A') || "
+        f"setweight(to_tsvector('simple', left({{row}}prompt, {MESSAGE_TEXT_LIMIT})), 'B')",
+    ),
+    "project": (
+        "projects_app_project",
+        "search_project_fts",
+        ("title", "intent"),
+        "setweight(to_tsvector('simple', {row}title), 'A') || "
+        f"setweight(to_tsvector('simple', left({{row}}intent, {MESSAGE_TEXT_LIMIT})), 'B')",
+    ),
+}
+# Not issue_id / task_id: their exact look-ups must keep their b-tree indexes (a trigram
+# GIN index also answers `=`, and the planner may prefer it); they are in the words anyway.
+TRIGRAM_COLUMNS = {
+    "sessions_app_session": ("id", "branch", "workspace_path"),
+    "projects_app_project": ("id", "path"),
+}
+
+
+def _sqlite_create(name: str) -> list[str]:
+    table, fts, columns, _ = INDEXES[name]
+    cols = ", ".join(columns)
+    new = ", ".join(f"new.{c}" for c in columns)
+    old = ", ".join(f"old.{c}" for c in columns)
+    changed = " OR ".join(f"old.{c} IS NOT new.{c}" for c in columns)
+    delete = f"INSERT INTO {fts}({fts}, rowid, {cols}) VALUES ('delete', old.rowid, {old});"
+    insert = f"INSERT INTO {fts}(rowid, {cols}) VALUES (new.rowid, {new});"
+    return [
+        f"CREATE VIRTUAL TABLE {fts} USING fts5({cols}, content='{table}', "
+        "content_rowid='rowid', tokenize='unicode61 remove_diacritics 2')",
+        f"CREATE TRIGGER {fts}_ai AFTER INSERT ON {table} BEGIN {insert} END",
+        f"CREATE TRIGGER {fts}_ad AFTER DELETE ON {table} BEGIN {delete} END",
+        f"CREATE TRIGGER {fts}_au AFTER UPDATE OF {cols} ON {table} "
+        f"WHEN {changed} BEGIN {delete} {insert} END",
+        f"INSERT INTO {fts}({fts}) VALUES ('rebuild')",
+    ]
+
+
+def _postgresql_create(name: str) -> list[str]:
+    table, fts, columns, vector = INDEXES[name]
+    cols = ", ".join(columns)
+    unchanged = " AND ".join(f"NEW.{c} IS NOT DISTINCT FROM OLD.{c}" for c in columns)
+    return [
+        f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS search_vector tsvector",
+        f"CREATE OR REPLACE FUNCTION {fts}_fn() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        f"BEGIN IF TG_OP = 'UPDATE' AND {unchanged} THEN RETURN NEW; END IF; "
+        f"NEW.search_vector := {vector.format(row='NEW.')}; RETURN NEW; END $$",
+        f"CREATE TRIGGER {fts}_tr BEFORE INSERT OR UPDATE OF {cols} ON {table} "
+        f"FOR EACH ROW EXECUTE FUNCTION {fts}_fn()",
+        f"UPDATE {table} SET search_vector = {vector.format(row='')}",
+        f"CREATE INDEX IF NOT EXISTS {fts}_gin ON {table} USING gin (search_vector)",
+    ]
+
+
+def schema_create_sql(*, vendor: str) -> list[str]:
+    if vendor == "sqlite":
+        return [s for name in INDEXES for s in _sqlite_create(name)]
+    if vendor != "postgresql":
+        return []
+    statements = ["CREATE EXTENSION IF NOT EXISTS pg_trgm"]
+    statements += [s for name in INDEXES for s in _postgresql_create(name)]
+    for table, columns in TRIGRAM_COLUMNS.items():
+        statements += [
+            f"CREATE INDEX IF NOT EXISTS {table}_{column}_trgm ON {table} "
+            f"USING gin ({column} gin_trgm_ops)"
+            for column in columns
+        ]
+    return statements
+
+
+def schema_drop_sql(*, vendor: str) -> list[str]:
+    if vendor == "sqlite":
+        return [
+            statement
+            for _, fts, _, _ in INDEXES.values()
+            for statement in (
+                f"DROP TRIGGER IF EXISTS {fts}_ai",
+                f"DROP TRIGGER IF EXISTS {fts}_ad",
+                f"DROP TRIGGER IF EXISTS {fts}_au",
+                f"DROP TABLE IF EXISTS {fts}",
+            )
+        ]
+    if vendor != "postgresql":
+        return []
+    statements = [
+        f"DROP INDEX IF EXISTS {table}_{column}_trgm"
+        for table, columns in TRIGRAM_COLUMNS.items()
+        for column in columns
+    ]
+    for table, fts, _, _ in INDEXES.values():
+        statements += [
+            f"DROP TRIGGER IF EXISTS {fts}_tr ON {table}",
+            f"DROP FUNCTION IF EXISTS {fts}_fn()",
+            f"ALTER TABLE {table} DROP COLUMN IF EXISTS search_vector",
+        ]
+    return statements

@@ -1,0 +1,98 @@
+"""GET /api/v1/search: hits with their context, cursor pages, 400 with the reason for a
+malformed query, and no 500 for any input."""
+
+import datetime as dt
+from urllib.parse import urlencode
+
+import pytest
+
+from projects_app.models import Message
+from tests.factories import BASE_TIME, ConversationFactory, MessageFactory, transcript_session
+
+pytestmark = pytest.mark.django_db
+
+
+def search(caller, **params):
+    return caller.get("/api/v1/search?" + urlencode(params))
+
+
+def test_a_message_hit_names_its_session_project_source_and_time(api_world):
+    session = transcript_session(workspace=api_world.objects["alpha"], subagent_messages=1)
+    session.source = "codex"
+    session.save()
+    Message.objects.filter(conversation=session.conversation).update(
+        content="<b>unsafe</b> pelican & co"
+    )
+    response = search(api_world.member, q="pelican", role="user")
+    assert response.status_code == 200, response.content
+    items = response.json()["items"]
+    assert len(items) == 2 and {i["role"] for i in items} == {"user"}
+    hit = items[0]
+    assert hit["kind"] == "message"
+    assert hit["session_id"] == session.pk
+    assert hit["source"] == "codex"
+    assert hit["conversation_id"] == str(session.conversation_id)
+    assert hit["snippet"] == "&lt;b&gt;unsafe&lt;/b&gt; <mark>pelican</mark> &amp; co"
+    assert hit["created_at"]
+
+
+def test_the_other_workspace_sees_nothing(api_world):
+    response = search(api_world.nonmember, q="hello")
+    assert response.status_code == 200
+    assert response.json()["items"] == []
+
+
+def test_filters_by_project_source_and_dates(api_world):
+    project_id = api_world.ids["project_id"]
+    assert {i["id"] for i in search(api_world.member, q="hello", project=project_id).json()[
+        "items"]} == {api_world.ids["message_id"]}  # fmt: skip
+    assert search(api_world.member, q="hello", project="nope").json()["items"] == []
+    assert search(api_world.member, q="hello", source="codex").json()["items"] == []
+    future = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).isoformat()
+    assert search(api_world.member, q="hello", since=future).json()["items"] == []
+    assert len(search(api_world.member, q="hello", until=future).json()["items"]) == 1
+
+
+def test_cursor_pages_walk_every_hit_once(api_world):
+    conversation = ConversationFactory(workspace=api_world.objects["alpha"])
+    for n in range(5):
+        MessageFactory(conversation=conversation, content=f"ibis {n}",
+                       created_at=BASE_TIME + dt.timedelta(minutes=n))  # fmt: skip
+    seen, cursor = [], None
+    while True:
+        params = {"q": "ibis", "limit": 2, **({"cursor": cursor} if cursor else {})}
+        body = search(api_world.member, **params).json()
+        seen += [i["id"] for i in body["items"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen)) == 5
+
+
+@pytest.mark.parametrize(
+    ("q", "reason"),
+    [('"open', "Unbalanced quote"), ("a - b", "lone '-'"), ("y" * 1001, "limit is 1000")],
+)
+def test_a_malformed_query_is_a_400_with_the_reason(api_world, q, reason):
+    response = search(api_world.member, q=q)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid"
+    assert reason in body["detail"]["q"][0]
+
+
+@pytest.mark.parametrize("cursor", ["garbage", "bzo5OTk5", "!!", "ö"])
+def test_a_foreign_cursor_is_a_400(api_world, cursor):
+    response = search(api_world.member, q="hello", cursor=cursor)
+    assert response.status_code == 400
+    assert "cursor" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "q",
+    ["NEAR(hello, 2)", "hello*", "hello OR x", '"hello" NOT x', "\\hello\\", "hel\x00lo",
+     "ünï 日本 🙂", "hello:* & !x", "'; select 1; --", "^hello", "{hello}"],
+)  # fmt: skip
+def test_hostile_queries_never_fail(api_world, q):
+    response = search(api_world.member, q=q)
+    assert response.status_code in (200, 400, 422), response.content

@@ -1,0 +1,185 @@
+"""Search over messages, sessions and projects: the index follows every write, filters
+narrow, workspaces isolate, and hostile input never reaches the index as syntax."""
+
+import datetime as dt
+
+import pytest
+
+from projects_app.models import Message
+from sessions_app.search_query import query_parse
+from sessions_app.search_selectors import SearchFilters, search_hits
+from tests.factories import (
+    BASE_TIME,
+    ConversationFactory,
+    MessageFactory,
+    ProjectFactory,
+    SessionFactory,
+    StaffFactory,
+    UserFactory,
+    WorkspaceFactory,
+    transcript_session,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff():
+    return StaffFactory()
+
+
+def find(user, text, **filters):
+    hits, _ = search_hits(user=user, query=query_parse(text=text), filters=SearchFilters(**filters))
+    return hits
+
+
+def ids(hits, kind="message"):
+    return {str(h.obj.pk) for h in hits if h.kind == kind}
+
+
+def test_a_new_message_is_found_at_once_and_follows_updates_and_deletes(staff):
+    message = MessageFactory(content="The flux capacitor overheated")
+    assert ids(find(staff, "capacitor")) == {str(message.pk)}
+    message.content = "All quiet now"
+    message.save()
+    assert ids(find(staff, "capacitor")) == set()
+    assert ids(find(staff, "quiet")) == {str(message.pk)}
+    message.delete()
+    assert ids(find(staff, "quiet")) == set()
+
+
+def test_bulk_created_messages_are_indexed(staff):
+    conversation = ConversationFactory()
+    Message.objects.bulk_create(
+        Message(conversation=conversation, role="user", content=f"bulk row {n} zebra")
+        for n in range(5)
+    )
+    assert len(ids(find(staff, "zebra"))) == 5
+
+
+def test_sessions_and_projects_are_found_by_their_text(staff):
+    session = SessionFactory(
+        title="Refactor parser", display_name="parsey", prompt="rewrite the tokenizer",
+        issue_id="ISSUE-42", branch="feat/tokenizer-x",
+    )  # fmt: skip
+    project = ProjectFactory(title="Tokenizer revamp", intent="faster tokenizer for logs")
+    assert ids(find(staff, "tokenizer"), "session") == {session.pk}
+    assert ids(find(staff, "tokenizer"), "project") == {project.pk}
+    assert ids(find(staff, "parsey"), "session") == {session.pk}
+    session.title = "Something else"
+    session.display_name = ""
+    session.save()
+    assert ids(find(staff, "parsey"), "session") == set()
+    # A branch found by a substring of it (trigram-indexed on PostgreSQL).
+    assert ids(find(staff, "tokenizer-x"), "session") == {session.pk}
+    assert ids(find(staff, "feat/tok"), "session") == {session.pk}
+
+
+def test_phrases_and_exclusions(staff):
+    hit = MessageFactory(content="the build rolled back cleanly")
+    MessageFactory(content="back then the build rolled on")
+    excluded = MessageFactory(content="the build rolled back on staging")
+    assert ids(find(staff, '"rolled back"')) == {str(hit.pk), str(excluded.pk)}
+    assert ids(find(staff, '"rolled back" -staging')) == {str(hit.pk)}
+
+
+def test_ranking_puts_the_denser_match_first(staff):
+    weak = MessageFactory(content="kiwi " + "filler words here " * 40)
+    strong = MessageFactory(content="kiwi kiwi kiwi")
+    assert [str(h.obj.pk) for h in find(staff, "kiwi")] == [str(strong.pk), str(weak.pk)]
+
+
+def test_filters_narrow_message_hits(staff):
+    session = transcript_session(messages=2, subagent_messages=2)
+    Message.objects.filter(conversation__extra_data__parent_session=session.pk).update(
+        content="grep failed: no such file"
+    )
+    own = Message.objects.filter(conversation=session.conversation)
+    own.update(content="grep worked")
+    session.source = "claude-code"
+    session.save()
+    other = MessageFactory(content="grep elsewhere", created_at=BASE_TIME + dt.timedelta(days=9))
+    assert len(ids(find(staff, "grep"))) == 5
+    assert len(ids(find(staff, "grep", source="claude-code"))) == 4  # subagents' too
+    assert len(ids(find(staff, "grep", has_errors=True))) == 2
+    assert len(ids(find(staff, "grep", role="tool"))) == 2
+    assert ids(find(staff, "grep", since=BASE_TIME + dt.timedelta(days=1))) == {str(other.pk)}
+    assert str(other.pk) not in ids(find(staff, "grep", until=BASE_TIME + dt.timedelta(days=1)))
+    # A subagent's message carries its parent session.
+    tool_hits = find(staff, "grep", role="tool")
+    assert {h.session.pk for h in tool_hits} == {session.pk}
+
+
+def test_project_and_workspace_filters(staff):
+    project = ProjectFactory()
+    inside = MessageFactory(content="walrus", conversation=ConversationFactory(project=project))
+    elsewhere = WorkspaceFactory()
+    MessageFactory(content="walrus", conversation=ConversationFactory(workspace=elsewhere))
+    assert ids(find(staff, "walrus", project_id=project.pk)) == {str(inside.pk)}
+    assert len(ids(find(staff, "walrus", workspace_id=str(elsewhere.pk)))) == 1
+
+
+def test_a_member_sees_only_their_workspaces():
+    alice = UserFactory()
+    mine = WorkspaceFactory()
+    mine.members.add(alice)
+    visible = MessageFactory(content="otter", conversation=ConversationFactory(workspace=mine))
+    MessageFactory(content="otter")  # the default workspace: not alice's
+    SessionFactory(title="otter session")
+    assert {str(h.obj.pk) for h in find(alice, "otter")} == {str(visible.pk)}
+
+
+def test_qualifiers_filter_the_session(staff):
+    wanted = transcript_session(messages=2, subagent_messages=0)
+    wanted.issue_id = "ISSUE-9"
+    wanted.save()
+    Message.objects.filter(conversation=wanted.conversation).update(content="heron")
+    MessageFactory(content="heron")
+    assert len(ids(find(staff, "heron issue:ISSUE-9"))) == 2
+    assert ids(find(staff, "issue:ISSUE-9"), "session") == {wanted.pk}
+    assert ids(find(staff, f"id:{wanted.pk[:6]}"), "session") >= {wanted.pk}
+
+
+def test_pages_do_not_overlap(staff):
+    for n in range(7):
+        MessageFactory(content=f"lemur {n}")
+    query = query_parse(text="lemur")
+    first, more = search_hits(user=staff, query=query, filters=SearchFilters(), limit=4)
+    second, more2 = search_hits(user=staff, query=query, filters=SearchFilters(), offset=4, limit=4)
+    assert more and not more2
+    assert len(first) == 4 and len(second) == 3
+    assert not {h.obj.pk for h in first} & {h.obj.pk for h in second}
+
+
+HOSTILE = [
+    "NEAR(a b, 3)", "a OR b", "a AND NOT b", "col:value", "^start", "a*", "*",
+    '"a" "b" NEAR', "back\\slash", "\\", "nul\x00byte", "ünïcödé", "日本語", "🙂",
+    "'; DROP TABLE x; --", "a & b | !c", "a <-> b", "a:*", "{a b}", "-a b", "a-", "a--b",
+    "e\u0301", "\u202e", "x" * 1000,
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_input_is_searched_as_words(staff, text):
+    MessageFactory(content="a b start value slash 日本語 ünïcödé byte x")
+    SessionFactory(title="a b")
+    ProjectFactory(title="a b")
+    try:
+        query_parse(text=text)
+    except ValueError:
+        return  # refused with a reason (tested in test_search_query)
+    hits = find(staff, text) if "\x00" not in text else find(staff, text.replace("\x00", " "))
+    assert isinstance(hits, list)
+
+
+def test_past_the_rank_limit_the_newest_matches_come_first(staff, monkeypatch):
+    monkeypatch.setattr("sessions_app.search_selectors.RANK_LIMIT", 2)
+    conversation = ConversationFactory()
+    made = [
+        MessageFactory(conversation=conversation, content="yak " * (n + 1),
+                       created_at=BASE_TIME + dt.timedelta(minutes=n))  # fmt: skip
+        for n in range(4)
+    ]
+    assert [h.obj.pk for h in find(staff, "yak")] == [m.pk for m in reversed(made)]
+    monkeypatch.setattr("sessions_app.search_selectors.RANK_LIMIT", 10)
+    assert [h.obj.pk for h in find(staff, "yak")][0] == made[-1].pk  # densest: the last
