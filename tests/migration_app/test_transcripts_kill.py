@@ -32,15 +32,17 @@ IGNORE = {"projects_app.Conversation": {"updated_at"}}
 
 
 def many_transcripts(claude, files: int, turns: int) -> None:
+    # API message ids are unique across files, as Claude's are: usage counts a message
+    # repeated in two files (a resumed session) once, whichever file came first.
     for f in range(files):
         uuid = f"0000{f:04d}-aaaa-4bbb-8ccc-{f:012d}"
         records = []
         for t in range(turns):
             records += [
                 claude_user(f"u{t}", f"step {t}", session=uuid),
-                claude_assistant(f"a{t}", f"msg_{t}", {"type": "text", "text": f"ok {t}"},
+                claude_assistant(f"a{t}", f"msg_{f}_{t}", {"type": "text", "text": f"ok {t}"},
                                  usage=usage(5, 1), request=f"r{t}"),
-                claude_assistant(f"b{t}", f"msg_{t}", {"type": "tool_use", "id": f"t{t}",
+                claude_assistant(f"b{t}", f"msg_{f}_{t}", {"type": "tool_use", "id": f"t{t}",
                                  "name": "Bash", "input": {"command": "ls"}},
                                  usage=usage(5, 9), request=f"r{t}"),
                 tool_result(f"v{t}", f"t{t}", "a.py"),
