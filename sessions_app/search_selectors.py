@@ -41,6 +41,18 @@ class SearchFilters:
     until: dt.datetime | None = None
     has_errors: bool = False
 
+    def __post_init__(self):
+        # The same moments in UTC: PostgreSQL refuses offsets beyond ±15:59 (a DataError
+        # that would abort the request's transaction), Python allows up to ±23:59.
+        for name in ("since", "until"):
+            value = getattr(self, name)
+            if value is None or value.tzinfo is None:
+                continue
+            try:
+                object.__setattr__(self, name, value.astimezone(dt.UTC))
+            except OverflowError:
+                raise ValidationError(f"`{name}` is out of range.") from None
+
 
 @dataclass
 class SearchHit:

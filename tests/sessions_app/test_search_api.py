@@ -53,6 +53,21 @@ def test_filters_by_project_source_and_dates(api_world):
     assert len(search(api_world.member, q="hello", until=future).json()["items"]) == 1
 
 
+def test_dates_with_any_offset_python_allows_are_the_same_moments(api_world):
+    # PostgreSQL holds offsets up to ±15:59; an answered 400 from the database would also
+    # have left the request's transaction aborted.
+    far = {"since": "2000-01-01T00:00:00-20:31", "until": "2999-01-01T00:00:00+23:59"}
+    assert len(search(api_world.member, q="hello", **far).json()["items"]) == 1
+    assert search(api_world.member, q="hello", since="2999-01-01T00:00:00-20:31").json()[
+        "items"] == []  # fmt: skip
+
+
+def test_a_date_out_of_range_in_utc_is_a_400(api_world):
+    response = search(api_world.member, q="hello", until="9999-12-31T23:00:00-20:00")
+    assert response.status_code == 400
+    assert response.json()["detail"] == ["`until` is out of range."]
+
+
 def test_cursor_pages_walk_every_hit_once(api_world):
     conversation = ConversationFactory(workspace=api_world.objects["alpha"])
     for n in range(5):
