@@ -13,8 +13,7 @@ from __future__ import annotations
 import os
 
 from migration_app.models import MigrationItem, MigrationRun, TranscriptFile
-
-_CHUNK = 5_000  # ids per IN list: SQLite's variable limit
+from migration_app.services.legacy_import.arawn_store.state import rows_in
 
 
 def transcript_copies_redundant() -> set[str]:
@@ -30,10 +29,7 @@ def transcript_copies_redundant() -> set[str]:
     )
     original_of = {copy: source for copy, source in copies if source and copy != source}
     originals = sorted(set(original_of.values()))
-    imported = set()
-    for start in range(0, len(originals), _CHUNK):
-        found = TranscriptFile.objects.filter(path__in=originals[start : start + _CHUNK])
-        imported.update(found.values_list("path", flat=True))
+    imported = {path for (path,) in rows_in(TranscriptFile.objects, "path", originals, "path")}
     return {
         copy for copy, source in original_of.items() if source in imported or os.path.isfile(source)
     }

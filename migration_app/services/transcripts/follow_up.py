@@ -14,13 +14,13 @@ from dataclasses import dataclass
 
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services.journal import MigrationError
+from migration_app.services.legacy_import.arawn_store.state import rows_in
 from migration_app.services.transcripts import import_transcripts_plan
 from projects_app.models import Workspace
 from sessions_app.models import Session
 
 Outcome = MigrationItem.Outcome
 SOURCES = ("ao", "ao-rs")  # the stores whose sessions carry Claude / Codex session ids
-_CHUNK = 5_000
 
 
 def transcripts_follow_up_request(*, run: MigrationRun, codex_home: str | None) -> dict:
@@ -63,9 +63,8 @@ def legacy_transcripts_request(*, run: MigrationRun) -> TranscriptsRequest:
             "subject_id", flat=True
         )
     )
-    for start in range(0, len(present), _CHUNK):
-        found = Session.objects.filter(pk__in=present[start : start + _CHUNK])
-        ids.update(found.exclude(agent_session_id="").values_list("agent_session_id", flat=True))
+    with_ids = Session.objects.exclude(agent_session_id="")
+    ids.update(agent_id for (agent_id,) in rows_in(with_ids, "pk", present, "agent_session_id"))
     copies = run.items.filter(
         subject_type="transcript", outcome__in=[Outcome.MIGRATED, Outcome.SKIPPED]
     )
