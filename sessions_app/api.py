@@ -153,8 +153,8 @@ def usage_list(
     tz: str = "UTC",
 ):
     """Tokens and estimated cost of the caller's workspaces grouped by `day` (in `tz`, an
-    IANA name), `session`, `project`, `model` or `source`. `since` / `until`: a date (until
-    includes its day) or an ISO datetime. A bad group_by, tz or date is 400."""
+    IANA name), `session`, `project`, `workspace`, `model` or `source`. `since` / `until`:
+    a date (until includes its day) or an ISO datetime. A bad group_by, tz or date is 400."""
     try:
         zone = usage_rollups.usage_tz(name=tz)
         records = usage_rollups.usage_records(

@@ -99,11 +99,13 @@ class UsageRowOut(Out):
     """Token sums of one group (or a total): input is the uncached input; `cost_micro_usd`
     is an estimate in millionths of a dollar, null when no record of the group has a price;
     `unpriced_tokens` are the tokens of records with no price (unknown models, undivided
-    totals). Group keys: `day`, `session`, `project`, `model`, `source`, as grouped."""
+    totals). Group keys: `day`, `session`, `project`, `workspace`, `model`, `source`, as
+    grouped."""
 
     day: str | None = None
     session: str | None = None
     project: str | None = None
+    workspace: UUID | None = None
     model: str | None = None
     source: str | None = None
     input: int

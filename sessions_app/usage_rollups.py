@@ -1,6 +1,6 @@
-"""Reading token usage: roll-ups of UsageRecord by day, session, project, model or source
-(a workspace's records, a time range, days in a time zone), one session's figures with its
-subagents apart, and the per-row totals the admin lists sort by.
+"""Reading token usage: roll-ups of UsageRecord by day, session, project, workspace, model
+or source (a workspace's records, a time range, days in a time zone), one session's figures
+with its subagents apart, and the per-row totals the admin lists sort by.
 
 Costs are sums of each record's estimate; records with no price add their tokens to
 `unpriced_tokens` instead, so a total never passes an unknown model off as free.
@@ -16,7 +16,7 @@ from django.db.models.functions import Coalesce, TruncDate
 
 from sessions_app.models import Session, UsageRecord
 
-GROUPS = ("day", "session", "project", "model", "source")
+GROUPS = ("day", "session", "project", "workspace", "model", "source")
 TOKENS = ("input", "output", "cache_write", "cache_read", "total")
 
 
@@ -73,6 +73,9 @@ def _key(group: str, tz):
         "day": TruncDate("occurred_at", tzinfo=tz),
         "session": F("session_id"),
         "project": F("session__project_id"),
+        # The record's own column: written from its session's workspace, and the one the
+        # scope filters on, so a group never names a workspace outside the caller's.
+        "workspace": F("workspace_id"),
         "model": F("model"),
         "source": F("origin"),
         "subagent": F("subagent"),
@@ -89,8 +92,8 @@ def usage_records(*, workspace_ids, since=None, until=None):
 
 
 def usage_rollup(*, records, group_by: tuple[str, ...], tz=dt.UTC) -> list[dict]:
-    """Sums of `records` per value of each `group_by` name (day, session, project, model,
-    source), ordered by them."""
+    """Sums of `records` per value of each `group_by` name (day, session, project,
+    workspace, model, source), ordered by them."""
     for group in group_by:
         if group not in GROUPS and group != "subagent":  # subagent: session_usage only
             raise UsageQueryError(f"group_by must be one of {', '.join(GROUPS)}; not {group!r}.")

@@ -43,6 +43,11 @@ class Endpoint:
         return f"{self.method} {self.path}"
 
 
+def grouped_by(group: str) -> Callable[[dict, dict], bool]:
+    """For GET /usage: whether alpha's `<group>_id` is one of the answer's groups."""
+    return lambda body, ids: ids[f"{group}_id"] in [item[group] for item in body["items"]]
+
+
 ENDPOINTS = [
     # Projects
     Endpoint("GET", "/api/v1/projects", scope="list", marker="project_id"),
@@ -72,7 +77,9 @@ ENDPOINTS = [
     Endpoint("GET", "/api/v1/sessions/{session_id}/transcript"),
     Endpoint("GET", "/api/v1/sessions/{session_id}/usage"),
     Endpoint("GET", "/api/v1/usage?group_by=session", scope="list",
-             visible=lambda body, ids: ids["session_id"] in [i["session"] for i in body["items"]]),
+             visible=grouped_by("session")),
+    Endpoint("GET", "/api/v1/usage?group_by=workspace", scope="list",
+             visible=grouped_by("workspace")),
     Endpoint("POST", "/api/v1/sessions/{session_id}/archive"),
     Endpoint("PATCH", "/api/v1/sessions/{session_id}", {"title": "Renamed"}),
     Endpoint("PATCH", "/api/v1/sessions/{session_id}", {"workstream_id": "{workstream_id}"}),

@@ -1,5 +1,5 @@
-"""GET /api/v1/usage and GET /api/v1/sessions/{id}/usage: groups, time range, time zone,
-subagents apart, 400 on a bad group_by, tz or date."""
+"""GET /api/v1/usage and GET /api/v1/sessions/{id}/usage: groups (a workspace's only to its
+members), time range, time zone, subagents apart, 400 on a bad group_by, tz or date."""
 
 import datetime as dt
 
@@ -49,6 +49,30 @@ def test_by_project_and_source(usage_world):
     assert [(r["source"], r["records"]) for r in rows] == [("claude-code", 4)]
 
 
+def test_by_workspace_sums_each_callers_workspaces_and_never_another(usage_world):
+    world, _, _ = usage_world
+    alpha, beta = world.objects["alpha"], world.objects["beta"]
+    UsageRecordFactory(session=SessionFactory(workspace=beta), input_tokens=7, output_tokens=3,
+                       total_tokens=10, cost_micro_usd=52)  # fmt: skip
+    # alpha: api_world's record and usage_world's three (one of them unpriced).
+    alpha_row = {"workspace": str(alpha.pk), "input": 3050, "output": 300, "cache_write": 0,
+                 "cache_read": 0, "total": 3350, "cost_micro_usd": 9050,
+                 "unpriced_tokens": 1100, "records": 4}  # fmt: skip
+    beta_row = {"workspace": str(beta.pk), "input": 7, "output": 3, "cache_write": 0,
+                "cache_read": 0, "total": 10, "cost_micro_usd": 52, "unpriced_tokens": 0,
+                "records": 1}  # fmt: skip
+
+    def rows(caller):
+        return [{k: r[k] for k in alpha_row} for r in items(caller.get(query))]
+
+    query = "/api/v1/usage?group_by=workspace"
+    assert rows(world.member) == [alpha_row]
+    assert rows(world.nonmember) == [beta_row]
+    assert sorted(rows(world.staff), key=lambda r: r["workspace"]) == sorted(
+        [alpha_row, beta_row], key=lambda r: r["workspace"]
+    )
+
+
 def test_days_in_utc_or_the_time_zone_asked_and_a_range(usage_world):
     world, _, _ = usage_world
     query = "/api/v1/usage?group_by=day&since=2026-03-01&until=2026-03-02"
@@ -77,7 +101,14 @@ def test_session_usage_shows_subagents_apart(usage_world):
 
 @pytest.mark.parametrize(
     "query",
-    ["group_by=week", "tz=Mars/Olympus", "since=2026-13-01", "until=yesterday", "group_by="],
+    [
+        "group_by=week",
+        "group_by=workspace_id",
+        "tz=Mars/Olympus",
+        "since=2026-13-01",
+        "until=yesterday",
+        "group_by=",
+    ],
 )
 def test_a_bad_group_by_tz_or_date_is_400(api_world, query):
     response = api_world.member.get(f"/api/v1/usage?{query}")
