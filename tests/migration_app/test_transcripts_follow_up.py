@@ -11,6 +11,7 @@ from migration_app.legacy.synthetic import ao_rs_tree_generate, ao_tree_generate
 from migration_app.models import MigrationItem, MigrationRun, TranscriptFile
 from projects_app.models import Message
 from sessions_app.models import Session
+from tests.migration_app.attach_helpers import tree_digest
 from tests.migration_app.legacy_helpers import migrate_legacy
 from tests.migration_app.transcript_helpers import claude_user, codex_session, lines_write
 
@@ -85,24 +86,43 @@ def test_the_transcripts_of_the_imported_sessions_are_imported_and_linked(store)
         assert Message.objects.filter(conversation_id=row.conversation_id).exists()
 
 
+def file_items(run: MigrationRun) -> list[tuple[str, str, str, str]]:
+    """The run's items about its files and lines: (type, subject, outcome, reason)."""
+    items = run.items.filter(subject_type__in=["transcript_file", "transcript_line"])
+    return sorted(items.values_list("subject_type", "subject_id", "outcome", "reason"))
+
+
 def test_a_dry_run_plans_the_same_transcript_run_and_writes_nothing(store, data_dir):
+    tree, claude, _ = store
+    # Two things the real run refuses, which the dry run must report alike: a line that is
+    # not JSON, and a file whose archive copy cannot be written (a directory stands where
+    # the copy goes).
+    bad_line, blocked = tree.transcripts[0], tree.transcripts[1]
+    lines_write(Path(bad_line), ["{not json"], append=True)
+    copy = data_dir / "transcripts" / "claude-code" / Path(blocked).relative_to(claude)
+    copy.mkdir(parents=True)
+    before = tree_digest(data_dir)
+
     code, out, err = ao_import(store, "--dry-run")
-    assert code == 0, err
+    assert code == 1, err  # the failed file and line, as in the real run
     assert "planned by a rolled-back import_transcripts run" in out
     assert "Dry run (nothing written)" in out.split("Transcripts of")[1]
     dry = MigrationRun.objects.get(kind=Kind.IMPORT_TRANSCRIPTS)
     assert dry.dry_run and not TranscriptFile.objects.exists() and not Message.objects.exists()
-    assert not (data_dir / "transcripts").exists()
+    assert tree_digest(data_dir) == before
 
     code, _, err = ao_import(store)
-    assert code == 0, err
+    assert code == 1, err
     real = MigrationRun.objects.filter(kind=Kind.IMPORT_TRANSCRIPTS, dry_run=False).get()
-    planned = dry.items.filter(subject_type="transcript_file", outcome=Outcome.MIGRATED)
+    assert file_items(dry) == file_items(real)
+    failed = [item[:3] for item in file_items(real) if item[2] == Outcome.FAILED]
+    assert failed == [
+        ("transcript_file", blocked, Outcome.FAILED),
+        ("transcript_line", f"{bad_line}@{Path(bad_line).stat().st_size - 10}", Outcome.FAILED),
+    ]
     done = real.items.filter(subject_type="transcript_file", outcome=Outcome.MIGRATED)
-    assert sorted(planned.values_list("subject_id", flat=True)) == sorted(
-        done.values_list("subject_id", flat=True)
-    )
-    assert planned.count() == len(transcripts_of_imported_sessions(store))
+    done = [*done.values_list("subject_id", flat=True), blocked]
+    assert sorted(done) == sorted(transcripts_of_imported_sessions(store))
 
 
 def test_no_transcripts_skips_the_follow_up(store):

@@ -38,6 +38,23 @@ def range_sha256(path: str, start: int, end: int, digest=None) -> str:
     return digest.hexdigest()
 
 
+def archive_check(*, archive: str) -> None:
+    """Raise ArchiveError when the copy cannot be written at `archive`: a directory or a
+    read-only file in its place, or a file or a read-only directory on the way to it.
+    Writes nothing: both runs make it before a file's first byte is copied, so a dry run
+    (which copies nothing) fails the same files as the real run."""
+    if os.path.lexists(archive):
+        if not os.path.isfile(archive) or not os.access(archive, os.W_OK):
+            raise ArchiveError(f"the copy {archive} cannot be written: not a writable file")
+        return
+    folder = os.path.dirname(archive)
+    while not os.path.lexists(folder):
+        folder = os.path.dirname(folder)
+    if not os.path.isdir(folder) or not os.access(folder, os.W_OK | os.X_OK):
+        raise ArchiveError(f"the copy {archive} cannot be written: {folder} is not a "
+                           "writable directory")  # fmt: skip
+
+
 def archive_append(*, source_path: str, archive: str, start: int, end: int, prefix) -> None:
     """Make the copy hold exactly bytes [0, end) of the original, given it holds [0, start)
     already: cut whatever a killed run left past `start`, append, fsync, verify. `prefix`

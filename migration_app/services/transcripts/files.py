@@ -3,9 +3,10 @@
 Per file: decide where to read from (the offset kept, or 0 when the file shrank or its
 prefix changed, with a note and the earlier copy kept aside), copy the new whole lines to
 the archive and verify them, parse them (from the copy; a dry run parses the original and
-copies nothing), and write the messages, the journal items and the file's new offset in
-one transaction. A message already present (same stable id) is not duplicated; the last
-message of a read is read again next time (it may still grow) and updated if it did.
+copies nothing, but checks that the copy could be written), and write the messages, the
+journal items and the file's new offset in one transaction. A message already present
+(same stable id) is not duplicated; the last message of a read is read again next time
+(it may still grow) and updated if it did.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from migration_app.services.legacy_import.arawn_store.messages import (
 from migration_app.services.legacy_import.arawn_store.state import rows_in
 from migration_app.services.transcripts.archive import (
     archive_append,
+    archive_check,
     archive_path_for,
     archive_set_aside,
     prefix_unchanged,
@@ -80,6 +82,7 @@ def transcript_import(state: ImportState, file: TranscriptSource) -> None:
         state.record([ItemRecord("transcript_file", file.path, Outcome.SKIPPED, "unchanged")])
         return
     archive = archive_path_for(source=file.source, relative=file.relative)
+    archive_check(archive=archive)  # in a dry run too: it fails the files the real run would
     start, tail, notes, aside = _start(state, file, kept, archive)
     end = whole_lines_end(file.path, offset=start, limit=WINDOW)
     if end == start and not notes:
