@@ -142,8 +142,9 @@ class Message(models.Model):
         TOOL = "tool"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # No index of its own: message_conv_created_id_idx starts with it.
     conversation = models.ForeignKey(
-        Conversation, on_delete=models.CASCADE, related_name="messages"
+        Conversation, on_delete=models.CASCADE, related_name="messages", db_index=False
     )
     role = models.CharField(max_length=20, choices=Role.choices)
     content = models.TextField(blank=True)
@@ -162,6 +163,8 @@ class Message(models.Model):
                 fields=["conversation", "created_at", "id"], name="message_conv_created_id_idx"
             ),
             models.Index(fields=["role"], name="message_role_idx"),
+            # Search past its rank limit: the newest matches, read backwards from the end.
+            models.Index(fields=["created_at", "id"], name="message_created_id_idx"),
             # The transcript viewer folds tool results beneath their calls by this pair.
             models.Index(fields=["conversation", "tool_call_id"], name="message_conv_toolcall_idx"),
         ]

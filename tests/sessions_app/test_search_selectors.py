@@ -176,10 +176,43 @@ def test_past_the_rank_limit_the_newest_matches_come_first(staff, monkeypatch):
     monkeypatch.setattr("sessions_app.search_selectors.RANK_LIMIT", 2)
     conversation = ConversationFactory()
     made = [
-        MessageFactory(conversation=conversation, content="yak " * (n + 1),
-                       created_at=BASE_TIME + dt.timedelta(minutes=n))  # fmt: skip
+        MessageFactory(
+            conversation=conversation,
+            content="yak " * (n + 1),
+            created_at=BASE_TIME + dt.timedelta(minutes=n),
+        )  # fmt: skip
         for n in range(4)
     ]
     assert [h.obj.pk for h in find(staff, "yak")] == [m.pk for m in reversed(made)]
     monkeypatch.setattr("sessions_app.search_selectors.RANK_LIMIT", 10)
     assert [h.obj.pk for h in find(staff, "yak")][0] == made[-1].pk  # densest: the last
+
+
+def test_a_phrase_past_the_rank_limit_of_candidates_lists_its_matches_newest_first(
+    staff, monkeypatch
+):
+    """PostgreSQL counts the rows holding every word against the limit (each is re-read
+    to check the phrase), SQLite the matches; either way only the words side by side
+    are hits."""
+    monkeypatch.setattr("sessions_app.search_selectors.RANK_LIMIT", 1)
+    conversation = ConversationFactory()
+    texts = ["red fox", "fox red", "red big fox", "the red fox ran"]
+    made = [
+        MessageFactory(
+            conversation=conversation, content=text, created_at=BASE_TIME + dt.timedelta(minutes=n)
+        )  # fmt: skip
+        for n, text in enumerate(texts)
+    ]
+    assert [h.obj.pk for h in find(staff, '"red fox"')] == [made[3].pk, made[0].pk]
+
+
+def test_the_search_leaves_the_planner_settings_as_it_found_them(staff):
+    from django.db import connection
+
+    MessageFactory(content="planner words")
+    find(staff, "planner")
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            pytest.skip("a PostgreSQL planner setting")
+        cursor.execute("SELECT current_setting('enable_seqscan')")
+        assert cursor.fetchone()[0] == "on"
