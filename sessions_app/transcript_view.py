@@ -1,12 +1,13 @@
 """The admin's transcript viewer: one conversation of a session, a keyset page at a time.
 
 A page is a range of (created_at, id) in ONE conversation (the session's own, or one of
-its subagents'), so the (conversation, created_at) index serves it whatever the size:
-never an OFFSET. Tool results are folded beneath the call that asked for them (looked up
-by tool_call_id, index message_conv_toolcall_idx), the subagents that start within the
-page are nested with their first messages, and records of unknown types (system messages
-with `extra_data.record_type`) are left out unless asked for. A page costs the same
-number of queries whatever the transcript's length (tests/sessions_app/test_transcript_view.py).
+its subagents'), so the (conversation, created_at, id) index serves it whatever the size:
+never an OFFSET (the keyset is transcript_key_condition, shared with the API). Tool results
+are folded beneath the call that asked for them (looked up by tool_call_id, index
+message_conv_toolcall_idx), the subagents that start within the page are nested with their
+first messages, and records of unknown types (system messages with `extra_data.record_type`)
+are left out unless asked for. A page costs the same number of queries whatever the
+transcript's length (tests/sessions_app/test_transcript_view.py).
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from django.db.models.functions import RowNumber
 from projects_app.models import Conversation, Message
 from sessions_app.models import Session
 from sessions_app.transcripts import (
-    _cursor_decode,
-    _cursor_encode,
     transcript_conversation_condition,
+    transcript_cursor_decode,
+    transcript_cursor_encode,
+    transcript_key_condition,
     transcript_messages,
 )
 
@@ -166,12 +168,12 @@ def transcript_view_page(
         older = _key_cursor(back[-1]) if len(back) > JUMP_BEFORE else None
         page, newer, next_at = _forward(messages, key, True, limit)
     elif before:
-        key = _cursor_decode(before)
+        key = transcript_cursor_decode(cursor=before)
         page = list(_before(messages, key, inclusive=False)[: limit + 1])
         older = _key_cursor(page[limit - 1]) if len(page) > limit else None
         page, newer, next_at = page[:limit][::-1], before, key[0]
     else:
-        key = _cursor_decode(after) if after else None
+        key = transcript_cursor_decode(cursor=after) if after else None
         page, newer, next_at = _forward(messages, key, False, limit)
         older = _key_cursor(page[0]) if page and key else None
     turns = _turns(page, conversation)
@@ -184,13 +186,13 @@ def transcript_view_page(
 
 
 def _key_cursor(message: Message) -> str:
-    return _cursor_encode(message.created_at, message.pk)
+    return transcript_cursor_encode(created_at=message.created_at, pk=message.pk)
 
 
 def _forward(messages, key, inclusive: bool, limit: int):
     """Up to `limit` messages from `key` on; the next page's cursor and first time."""
     if key is not None:
-        messages = messages.filter(_key_compare(">=" if inclusive else ">", key))
+        messages = messages.filter(transcript_key_condition(op=">=" if inclusive else ">", key=key))
     page = list(messages[: limit + 1])
     if len(page) > limit:
         return page[:limit], _key_cursor(page[limit - 1]), page[limit].created_at
@@ -198,22 +200,8 @@ def _forward(messages, key, inclusive: bool, limit: int):
 
 
 def _before(messages, key, *, inclusive: bool):
-    messages = messages.filter(_key_compare("<=" if inclusive else "<", key))
+    messages = messages.filter(transcript_key_condition(op="<=" if inclusive else "<", key=key))
     return messages.order_by("-created_at", "-id")
-
-
-def _key_compare(op: str, key) -> RawSQL:
-    """(created_at, id) `op` key, as one row comparison: both databases read it as a range
-    of the (conversation, created_at, id) index (an OR of the two columns is not, and
-    PostgreSQL then sorts the rest of the conversation)."""
-    table = connection.ops.quote_name(Message._meta.db_table)
-    created_at, pk = key
-    params = (
-        Message._meta.get_field("created_at").get_db_prep_value(created_at, connection),
-        Message._meta.pk.get_db_prep_value(pk, connection),
-    )
-    sql = f'({table}."created_at", {table}."id") {op} (%s, %s)'
-    return RawSQL(sql, params, output_field=BooleanField())
 
 
 def _name(conversation: Conversation) -> str:

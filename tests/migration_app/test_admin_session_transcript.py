@@ -2,6 +2,9 @@
 queries per page, and the Download buttons (export service; 403 without the view
 permission)."""
 
+import base64
+import json
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.db import connection
@@ -144,3 +147,19 @@ def test_jsonl_of_a_session_never_imported_is_refused_with_a_message(staff_clien
     response = staff_client.get(download_url(session, "jsonl"), follow=True)
     assert response.redirect_chain[-1][0] == change_url(session)
     assert "has no archived transcript to export" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "stamp, shown",
+    [("2026-03-01T09:00:00+23:59", "Step 0:"), ("0001-01-01T00:00:00+01:00", "Not a cursor")],
+)
+def test_a_cursor_with_an_unusual_offset_is_never_a_500(tmp_path, data_dir, staff_client,
+                                                        stamp, shown):  # fmt: skip
+    """Python reads offsets of up to ±23:59 that PostgreSQL refuses: the viewer compares the
+    cursor's time in UTC, and one that leaves the datetime range in UTC is not a cursor."""
+    _, session = imported(tmp_path, 70, subagents=0)
+    pair = json.dumps([stamp, "00000000-0000-4000-8000-000000000000"]).encode()
+    cursor = base64.urlsafe_b64encode(pair).decode().rstrip("=")
+    response = staff_client.get(change_url(session), {"t_after": cursor})
+    assert response.status_code == 200
+    assert shown in response.content.decode()
