@@ -69,7 +69,7 @@ def test_read_page_jump_fold_and_download_a_50000_line_session(admin_page, big_s
     page.wait_for_url("**t_after=**")
     second_page = turns_text(page)
     # 50 rows a page, 3 shown a cycle: the first ends with the call of cycle 16, whose
-    # result is folded beneath it there and opens the second page on its own.
+    # result is folded beneath it there; it opens the second page but is not shown again.
     assert first_page[-1] == "Running the checks of module 16."
     assert second_page[0] == "Step 17: run the checks of module 17."
     page.locator("#transcript a.transcript-older").click()

@@ -75,6 +75,21 @@ def test_newer_older_jump_and_hidden_links_lead_where_they_say(tmp_path, data_di
     assert "Hide records of unknown types" in shown
 
 
+def test_a_result_whose_call_ends_a_page_is_shown_once(tmp_path, data_dir, staff_client):
+    _, session = imported(tmp_path, 700, subagents=0)
+    url = change_url(session)
+    first = staff_client.get(url)
+    # 50 messages a page, 3 shown a cycle: the first page ends with the call of cycle 16.
+    assert first.context["transcript"]["page"].turns[-1].calls[0]["id"] == "toolu_16"
+    second = staff_client.get(url + first.context["transcript"]["newer_url"].split("#")[0])
+    result = "ok: module_16 passed (16 tests)"
+    pages = [first.content.decode(), second.content.decode()]
+    assert [html.count(result) for html in pages] == [1, 0]
+    # Back from the page after: the first page again, with the result beneath its call.
+    back = staff_client.get(url + second.context["transcript"]["older_url"].split("#")[0])
+    assert back.content.decode().count(result) == 1
+
+
 def test_a_made_up_cursor_shows_the_first_page_with_a_note(tmp_path, data_dir, staff_client):
     _, session = imported(tmp_path, 70, subagents=0)
     response = staff_client.get(change_url(session), {"t_after": "nonsense"})
