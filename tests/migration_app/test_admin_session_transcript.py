@@ -90,6 +90,28 @@ def test_a_result_whose_call_ends_a_page_is_shown_once(tmp_path, data_dir, staff
     assert back.content.decode().count(result) == 1
 
 
+def test_the_hidden_records_toggle_keeps_the_jump_to_the_first_error(
+    tmp_path, data_dir, staff_client
+):
+    corpus, session = imported(tmp_path, 700, subagents=0)
+    url = change_url(session)
+    failed = f"exit 1: module_{corpus.error_turn} failed"
+    jump = staff_client.get(url, {"t_error": "1"}).context["transcript"]
+    assert "t_error=1" in jump["hidden_url"]
+    shown = staff_client.get(url + jump["hidden_url"].split("#")[0])
+    html = shown.content.decode()
+    assert "hidden record <code>progress</code>" in html
+    assert failed in html and 'transcript-result failed" id="m-' in html and " open>" in html
+    page = shown.context["transcript"]["page"]
+    assert page.error_id is not None and page.show_hidden
+    hidden = staff_client.get(url + shown.context["transcript"]["hidden_url"].split("#")[0])
+    html = hidden.content.decode()
+    assert "hidden record" not in html and failed in html
+    # Hidden again: the jump's page as it was.
+    again = hidden.context["transcript"]["page"].turns
+    assert [t.message.pk for t in again] == [t.message.pk for t in jump["page"].turns]
+
+
 def test_a_made_up_cursor_shows_the_first_page_with_a_note(tmp_path, data_dir, staff_client):
     _, session = imported(tmp_path, 70, subagents=0)
     response = staff_client.get(change_url(session), {"t_after": "nonsense"})
