@@ -37,7 +37,7 @@ def main(argv=None) -> int:
 
         from projects_app.models import Message
         from sessions_app.models import Session
-        from sessions_app.transcripts import _cursor_encode
+        from sessions_app.transcripts import transcript_cursor_encode
         from tests.sessions_app.transcript_corpus import SESSION_UUID, claude_transcript_write
 
         setup_test_environment()  # the test client's host name is allowed
@@ -58,6 +58,7 @@ def main(argv=None) -> int:
             f"conversation, imported in {imported:.1f} s"
         )
         middle = messages.order_by("created_at", "id").values_list("created_at", "id")[total // 2]
+        middle_cursor = transcript_cursor_encode(created_at=middle[0], pk=middle[1])
         client = Client()
         client.force_login(get_user_model().objects.create_superuser("bench", password="-"))
         url = reverse("admin:sessions_app_session_change", args=[session.pk])
@@ -97,7 +98,7 @@ def main(argv=None) -> int:
             "floor: bare SELECT of a page (LIMIT 51)": floor,
             "reference: session page, no transcript": without_transcript,
             "session page, first page": page({}, "Step 0:"),
-            "session page, middle page": page({"t_after": _cursor_encode(*middle)}, "Step "),
+            "session page, middle page": page({"t_after": middle_cursor}, "Step "),
             "session page, jump to the first error": page({"t_error": "1"}, error),
         }
         figures = harness.measures_run(

@@ -50,7 +50,11 @@ def transcript_view_context(request, session: Session) -> dict:
         return "?" + urlencode(params) + "#transcript"
 
     conv = str(page.conversation.pk) if page.subagent else ""
+    # Where the page is, for the hidden-records toggle: a cursor, or the jump itself (its
+    # page has no cursor; the jump again, with records shown or not, keeps the error in view).
     here = {"t_conv": conv, "t_after": get.get("t_after"), "t_before": get.get("t_before")}
+    if get.get("t_error") == "1":
+        here = {"t_error": "1"}
     return {
         "page": page,
         "problem": problem,

@@ -1,12 +1,14 @@
 """The admin's transcript viewer: one conversation of a session, a keyset page at a time.
 
 A page is a range of (created_at, id) in ONE conversation (the session's own, or one of
-its subagents'), so the (conversation, created_at) index serves it whatever the size:
-never an OFFSET. Tool results are folded beneath the call that asked for them (looked up
-by tool_call_id, index message_conv_toolcall_idx), the subagents that start within the
-page are nested with their first messages, and records of unknown types (system messages
-with `extra_data.record_type`) are left out unless asked for. A page costs the same
-number of queries whatever the transcript's length (tests/sessions_app/test_transcript_view.py).
+its subagents'), so the (conversation, created_at, id) index serves it whatever the size:
+never an OFFSET (the keyset is transcript_key_condition, shared with the API). Tool results
+are folded beneath the call that asked for them (looked up by tool_call_id, index
+message_conv_toolcall_idx), and each is shown once: a result whose call is on the page
+before is left out of this one. The subagents that start within the page are nested with
+their first messages, and records of unknown types (system messages with
+`extra_data.record_type`) are left out unless asked for. A page costs the same number of
+queries whatever the transcript's length (tests/sessions_app/test_transcript_view.py).
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ from django.db.models.functions import RowNumber
 from projects_app.models import Conversation, Message
 from sessions_app.models import Session
 from sessions_app.transcripts import (
-    _cursor_decode,
-    _cursor_encode,
     transcript_conversation_condition,
+    transcript_cursor_decode,
+    transcript_cursor_encode,
+    transcript_key_condition,
     transcript_messages,
 )
 
@@ -82,6 +85,7 @@ class ViewPage:
     leading: list[Nested] = field(default_factory=list)  # subagents before the first turn
     error_id: object = None  # the first error's message id, after a jump to it
     no_error: bool = False  # a jump was asked for and the transcript has no error
+    shown_before: bool = False  # no turns: the page holds only results of earlier calls
 
 
 def _error_filter():
@@ -159,105 +163,126 @@ def transcript_view_page(
             raise ValidationError({"conversation": ["Not a conversation of this session."]})
         return ViewPage(None, None, [], None, None, show_hidden)
     messages = transcript_view_messages(conversation_ids=[conversation.pk], show_hidden=show_hidden)
+    earlier = None  # the call ids of the page before, when already read
     if error is not None:
-        # Start a few messages before the error, so its call and prompt are on the page.
-        back = list(_before(messages, error[1:], inclusive=True)[: JUMP_BEFORE + 1])
-        key = (back[-1].created_at, back[-1].pk) if back else error[1:]
-        older = _key_cursor(back[-1]) if len(back) > JUMP_BEFORE else None
+        # Start a few messages before the error, so its call and prompt are on the page;
+        # the same read goes on over the page before, for the calls its results answer.
+        back = _keys_before(messages, error[1:], inclusive=True, count=JUMP_BEFORE + 1 + limit)
+        start, rest = back[: JUMP_BEFORE + 1], back[JUMP_BEFORE + 1 :]
+        key = start[-1][:2] if start else error[1:]
+        older = _key_cursor(*key) if rest else None
+        earlier = {call for _, _, calls in rest for call in _call_ids(calls)}
         page, newer, next_at = _forward(messages, key, True, limit)
     elif before:
-        key = _cursor_decode(before)
+        key = transcript_cursor_decode(cursor=before)
         page = list(_before(messages, key, inclusive=False)[: limit + 1])
-        older = _key_cursor(page[limit - 1]) if len(page) > limit else None
+        last = page[limit - 1] if len(page) > limit else None
+        older = _key_cursor(last.created_at, last.pk) if last else None
         page, newer, next_at = page[:limit][::-1], before, key[0]
     else:
-        key = _cursor_decode(after) if after else None
+        key = transcript_cursor_decode(cursor=after) if after else None
         page, newer, next_at = _forward(messages, key, False, limit)
-        older = _key_cursor(page[0]) if page and key else None
-    turns = _turns(page, conversation)
+        older = _key_cursor(page[0].created_at, page[0].pk) if page and key else None
+    if older is None:
+        earlier = set()  # nothing before the page
+    turns = _turns(page, conversation, messages, earlier=earlier, limit=limit)
     leading: list[Nested] = []
     if conversation.pk == session.conversation_id and page:
-        leading = _subagents_place(turns, rows, session, first=older is None, next_at=next_at)
+        leading = _subagents_place(
+            turns, rows, session, start=page[0].created_at, first=older is None, next_at=next_at
+        )
     subagent = None if conversation.pk == session.conversation_id else _name(conversation)
     error_id = error[2] if error else None
-    return ViewPage(conversation, subagent, turns, older, newer, show_hidden, leading, error_id)
+    return ViewPage(
+        conversation, subagent, turns, older, newer, show_hidden, leading, error_id,
+        shown_before=bool(page) and not turns,
+    )  # fmt: skip
 
 
-def _key_cursor(message: Message) -> str:
-    return _cursor_encode(message.created_at, message.pk)
+def _key_cursor(created_at, pk) -> str:
+    return transcript_cursor_encode(created_at=created_at, pk=pk)
 
 
 def _forward(messages, key, inclusive: bool, limit: int):
     """Up to `limit` messages from `key` on; the next page's cursor and first time."""
     if key is not None:
-        messages = messages.filter(_key_compare(">=" if inclusive else ">", key))
+        messages = messages.filter(transcript_key_condition(op=">=" if inclusive else ">", key=key))
     page = list(messages[: limit + 1])
     if len(page) > limit:
-        return page[:limit], _key_cursor(page[limit - 1]), page[limit].created_at
+        last = page[limit - 1]
+        return page[:limit], _key_cursor(last.created_at, last.pk), page[limit].created_at
     return page, None, None
 
 
 def _before(messages, key, *, inclusive: bool):
-    messages = messages.filter(_key_compare("<=" if inclusive else "<", key))
+    messages = messages.filter(transcript_key_condition(op="<=" if inclusive else "<", key=key))
     return messages.order_by("-created_at", "-id")
 
 
-def _key_compare(op: str, key) -> RawSQL:
-    """(created_at, id) `op` key, as one row comparison: both databases read it as a range
-    of the (conversation, created_at, id) index (an OR of the two columns is not, and
-    PostgreSQL then sorts the rest of the conversation)."""
-    table = connection.ops.quote_name(Message._meta.db_table)
-    created_at, pk = key
-    params = (
-        Message._meta.get_field("created_at").get_db_prep_value(created_at, connection),
-        Message._meta.pk.get_db_prep_value(pk, connection),
-    )
-    sql = f'({table}."created_at", {table}."id") {op} (%s, %s)'
-    return RawSQL(sql, params, output_field=BooleanField())
+def _keys_before(messages, key, *, inclusive: bool, count: int) -> list[tuple]:
+    """(created_at, id, tool_calls) of up to `count` messages before `key`, the nearest
+    first: their keys and calls only, not their texts."""
+    rows = _before(messages, key, inclusive=inclusive)
+    return list(rows.values_list("created_at", "id", "tool_calls")[:count])
 
 
 def _name(conversation: Conversation) -> str:
     return str((conversation.extra_data or {}).get("subagent") or conversation.pk)
 
 
-def _calls(message: Message) -> list[str]:
-    calls = message.tool_calls if isinstance(message.tool_calls, list) else []
+def _call_ids(tool_calls) -> list[str]:
+    calls = tool_calls if isinstance(tool_calls, list) else []
     return [str(c.get("id")) for c in calls if isinstance(c, dict) and c.get("id")]
 
 
-def _fold(page: list[Message], results: dict) -> list[Turn]:
+def _fold(page: list[Message], results: dict, answered: set = frozenset()) -> list[Turn]:
     """Turns: each tool result beneath the call that asked for it (`results`: call id →
-    its results); a result whose call is not on the page stays a turn of its own."""
+    its results); a result whose call is not on the page stays a turn of its own, unless
+    its call is `answered` (on the page before, which shows it beneath that call)."""
     turns = []
     for message in page:
-        if message.role == Message.Role.TOOL and message.tool_call_id in results:
+        if message.role == Message.Role.TOOL and (
+            message.tool_call_id in results or message.tool_call_id in answered
+        ):
             continue
         turn = Turn(message)
-        for call in _calls(message):
+        for call in _call_ids(message.tool_calls):
             turn.results.extend(results.get(call, []))
         turns.append(turn)
     return turns
 
 
-def _turns(page: list[Message], conversation: Conversation) -> list[Turn]:
-    """The page's turns, with the results of its calls wherever they are (one query)."""
-    calls = [call for m in page for call in _calls(m)]
+def _turns(page: list[Message], conversation, messages, *, earlier, limit: int) -> list[Turn]:
+    """The page's turns, with the results of its calls (one query) that are on the page or
+    after it; those before it were shown on their own on an earlier page. A result on
+    the page whose call is on the page before (its `limit` messages: `earlier`, or one
+    query more when not read yet) is shown there, beneath its call, and not here."""
+    calls = [call for m in page for call in _call_ids(m.tool_calls)]
     results: dict[str, list[Message]] = {}
+    start = (page[0].created_at, page[0].pk) if page else None
     if calls:
         found = transcript_view_messages(conversation_ids=[conversation.pk], show_hidden=True)
         # Unordered, so the (conversation, tool_call_id) index serves it (an ORDER BY would
         # lead SQLite to the created_at index and a scan of the conversation).
         found = found.filter(tool_call_id__in=calls).order_by()
-        for result in sorted(found, key=lambda m: (m.created_at, str(m.pk))):
-            results.setdefault(result.tool_call_id, []).append(result)
-    return _fold(page, results)
+        for result in sorted(found, key=lambda m: (m.created_at, m.pk)):
+            if (result.created_at, result.pk) >= start:
+                results.setdefault(result.tool_call_id, []).append(result)
+    alone = {
+        m.tool_call_id
+        for m in page
+        if m.role == Message.Role.TOOL and m.tool_call_id and m.tool_call_id not in results
+    }
+    if alone and earlier is None:
+        rows = _keys_before(messages, start, inclusive=False, count=limit)
+        earlier = {call for _, _, calls in rows for call in _call_ids(calls)}
+    return _fold(page, results, alone & (earlier or set()))
 
 
-def _subagents_place(turns, conversations, session, *, first: bool, next_at) -> list[Nested]:
+def _subagents_place(turns, conversations, session, *, start, first: bool, next_at) -> list[Nested]:
     """Nest the subagents that start within this page under the turn they follow; those
-    that start before the first turn are returned (the first page shows them on top).
-    A page owns the times from its first message to the next page's first one."""
-    start = turns[0].message.created_at
+    that start before the first turn are returned (shown on top of the page). A page owns
+    the times from its first message (`start`, shown or not) to the next page's first."""
     starting = [
         c
         for c in conversations
@@ -289,7 +314,7 @@ def _nested(conversations: list[Conversation]) -> list[Nested]:
     for conversation in sorted(conversations, key=lambda c: (c.created_at, str(c.pk))):
         rows = by_conversation[conversation.pk]
         shown = rows[:NESTED]
-        calls = {call for m in shown for call in _calls(m)}
+        calls = {call for m in shown for call in _call_ids(m.tool_calls)}
         results: dict[str, list[Message]] = {}
         for m in shown:
             if m.role == Message.Role.TOOL and m.tool_call_id in calls:

@@ -16,7 +16,9 @@ import uuid
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KT, KeyTransform
 
 from projects_app.models import Conversation, Message
@@ -24,6 +26,7 @@ from sessions_app.models import Session
 
 ENTRIES_PAGE = 500  # rows per query of transcript_entries
 INVALID_CURSOR = "Not a cursor of this transcript: pass `next_cursor` as it was given."
+KEY_OPERATORS = frozenset({"<", "<=", ">", ">="})
 
 
 @dataclass(frozen=True)
@@ -103,37 +106,56 @@ def transcript_page(*, session: Session, cursor: str | None = None, limit: int =
 
     A cursor that is not one this function made is a ValidationError (400 `invalid`).
     """
-    after = _cursor_decode(cursor) if cursor else None
+    after = transcript_cursor_decode(cursor=cursor) if cursor else None
     entries, last = _page(transcript_conversations(session=session), after, limit)
-    return entries, (_cursor_encode(*last) if last else None)
+    return entries, (transcript_cursor_encode(created_at=last[0], pk=last[1]) if last else None)
 
 
-def _page(conversations: dict, after, limit: int):
-    """Up to `limit` entries after the key `after`, and the last one's key when more follow."""
-    messages = transcript_messages(conversations=conversations)
-    if after is not None:
-        created_at, pk = after
-        messages = messages.filter(
-            Q(created_at__gt=created_at) | Q(created_at=created_at, id__gt=pk)
-        )
-    rows = list(messages[: limit + 1])
-    entries = [TranscriptEntry(m, conversations[m.conversation_id]) for m in rows[:limit]]
-    last = rows[limit - 1] if len(rows) > limit else None
-    return entries, ((last.created_at, last.pk) if last else None)
+def transcript_key_condition(*, op: str, key) -> RawSQL:
+    """`(created_at, id) <op> key` on Message, the keyset of every transcript page (the
+    API's and the admin viewer's), as one row comparison: both databases read it as a
+    range of the (conversation, created_at, id) index (an OR of the two columns is not,
+    and PostgreSQL then sorts the rest of the conversation)."""
+    if op not in KEY_OPERATORS:
+        raise ValueError(f"not a keyset operator: {op!r}")
+    table = connection.ops.quote_name(Message._meta.db_table)
+    created_at, pk = key
+    params = (
+        Message._meta.get_field("created_at").get_db_prep_value(created_at, connection),
+        Message._meta.pk.get_db_prep_value(pk, connection),
+    )
+    sql = f'({table}."created_at", {table}."id") {op} (%s, %s)'
+    return RawSQL(sql, params, output_field=BooleanField())
 
 
-def _cursor_encode(created_at: dt.datetime, pk: uuid.UUID) -> str:
+def transcript_cursor_encode(*, created_at: dt.datetime, pk: uuid.UUID) -> str:
+    """The opaque cursor of the key (created_at, pk): base64 of a JSON pair."""
     key = json.dumps([created_at.isoformat(), str(pk)]).encode()
     return base64.urlsafe_b64encode(key).decode().rstrip("=")
 
 
-def _cursor_decode(cursor: str):
+def transcript_cursor_decode(*, cursor: str):
+    """The key (created_at in UTC, pk) of a cursor; one this module did not make is a
+    ValidationError, never a database error."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         stamp, pk = json.loads(raw)
         created_at = dt.datetime.fromisoformat(stamp)
         if created_at.tzinfo is None:
             raise ValueError("naive timestamp")
-        return created_at, uuid.UUID(pk)
-    except (binascii.Error, ValueError, TypeError, AttributeError):
+        # In UTC: PostgreSQL refuses offsets beyond ±15:59 that Python accepts (a
+        # DataError: a 500 on the admin page); a time out of range in UTC overflows here.
+        return created_at.astimezone(dt.UTC), uuid.UUID(pk)
+    except (binascii.Error, ValueError, TypeError, AttributeError, OverflowError):
         raise ValidationError({"cursor": [INVALID_CURSOR]}) from None
+
+
+def _page(conversations: dict, after, limit: int):
+    """Up to `limit` entries after the key `after`, and the last one's key when more follow."""
+    messages = transcript_messages(conversations=conversations)
+    if after is not None:
+        messages = messages.filter(transcript_key_condition(op=">", key=after))
+    rows = list(messages[: limit + 1])
+    entries = [TranscriptEntry(m, conversations[m.conversation_id]) for m in rows[:limit]]
+    last = rows[limit - 1] if len(rows) > limit else None
+    return entries, ((last.created_at, last.pk) if last else None)

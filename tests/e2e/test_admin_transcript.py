@@ -1,6 +1,6 @@
 """A staff member reads a 50,000-line Claude Code session on its admin page: pages through
-it, jumps to its first error, shows the hidden records, folds and unfolds, opens a
-subagent's conversation, and downloads it in each format."""
+it, jumps to its first error, shows the hidden records (there too, staying at the error),
+folds and unfolds, opens a subagent's conversation, and downloads it in each format."""
 
 from pathlib import Path
 
@@ -69,7 +69,7 @@ def test_read_page_jump_fold_and_download_a_50000_line_session(admin_page, big_s
     page.wait_for_url("**t_after=**")
     second_page = turns_text(page)
     # 50 rows a page, 3 shown a cycle: the first ends with the call of cycle 16, whose
-    # result is folded beneath it there and opens the second page on its own.
+    # result is folded beneath it there; it opens the second page but is not shown again.
     assert first_page[-1] == "Running the checks of module 16."
     assert second_page[0] == "Step 17: run the checks of module 17."
     page.locator("#transcript a.transcript-older").click()
@@ -90,6 +90,18 @@ def test_read_page_jump_fold_and_download_a_50000_line_session(admin_page, big_s
     assert ERROR_CALL in failed.locator("summary").inner_text()
     assert failed.locator("pre").inner_text() == f"exit 1: module_{corpus.error_turn} failed"
     assert "error" in failed.locator(".transcript-error-mark").inner_text()
+    # The hidden-records toggle keeps the jump (not the first page): the error stays in view.
+    error_turns = turns_text(page)
+    page.locator("#transcript a.transcript-hidden").click()
+    page.wait_for_url("**t_hidden=1**")
+    assert "t_error=1" in page.url
+    assert page.locator("#transcript .transcript-hidden-record").count() > 0
+    assert failed.count() == 1 and failed.get_attribute("open") is not None
+    assert failed.locator("pre").inner_text() == f"exit 1: module_{corpus.error_turn} failed"
+    page.locator("#transcript a.transcript-hidden").click()
+    page.wait_for_url(lambda u: "t_hidden" not in u)
+    assert "t_error=1" in page.url and failed.count() == 1
+    assert turns_text(page) == error_turns
 
     # Hidden records: shown on demand, hidden again.
     page.goto(url)

@@ -2,6 +2,9 @@
 queries per page, and the Download buttons (export service; 403 without the view
 permission)."""
 
+import base64
+import json
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.db import connection
@@ -70,6 +73,43 @@ def test_newer_older_jump_and_hidden_links_lead_where_they_say(tmp_path, data_di
     shown = staff_client.get(url, {"t_hidden": "1"}).content.decode()
     assert "hidden record <code>progress</code>" in shown
     assert "Hide records of unknown types" in shown
+
+
+def test_a_result_whose_call_ends_a_page_is_shown_once(tmp_path, data_dir, staff_client):
+    _, session = imported(tmp_path, 700, subagents=0)
+    url = change_url(session)
+    first = staff_client.get(url)
+    # 50 messages a page, 3 shown a cycle: the first page ends with the call of cycle 16.
+    assert first.context["transcript"]["page"].turns[-1].calls[0]["id"] == "toolu_16"
+    second = staff_client.get(url + first.context["transcript"]["newer_url"].split("#")[0])
+    result = "ok: module_16 passed (16 tests)"
+    pages = [first.content.decode(), second.content.decode()]
+    assert [html.count(result) for html in pages] == [1, 0]
+    # Back from the page after: the first page again, with the result beneath its call.
+    back = staff_client.get(url + second.context["transcript"]["older_url"].split("#")[0])
+    assert back.content.decode().count(result) == 1
+
+
+def test_the_hidden_records_toggle_keeps_the_jump_to_the_first_error(
+    tmp_path, data_dir, staff_client
+):
+    corpus, session = imported(tmp_path, 700, subagents=0)
+    url = change_url(session)
+    failed = f"exit 1: module_{corpus.error_turn} failed"
+    jump = staff_client.get(url, {"t_error": "1"}).context["transcript"]
+    assert "t_error=1" in jump["hidden_url"]
+    shown = staff_client.get(url + jump["hidden_url"].split("#")[0])
+    html = shown.content.decode()
+    assert "hidden record <code>progress</code>" in html
+    assert failed in html and 'transcript-result failed" id="m-' in html and " open>" in html
+    page = shown.context["transcript"]["page"]
+    assert page.error_id is not None and page.show_hidden
+    hidden = staff_client.get(url + shown.context["transcript"]["hidden_url"].split("#")[0])
+    html = hidden.content.decode()
+    assert "hidden record" not in html and failed in html
+    # Hidden again: the jump's page as it was.
+    again = hidden.context["transcript"]["page"].turns
+    assert [t.message.pk for t in again] == [t.message.pk for t in jump["page"].turns]
 
 
 def test_a_made_up_cursor_shows_the_first_page_with_a_note(tmp_path, data_dir, staff_client):
@@ -144,3 +184,19 @@ def test_jsonl_of_a_session_never_imported_is_refused_with_a_message(staff_clien
     response = staff_client.get(download_url(session, "jsonl"), follow=True)
     assert response.redirect_chain[-1][0] == change_url(session)
     assert "has no archived transcript to export" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "stamp, shown",
+    [("2026-03-01T09:00:00+23:59", "Step 0:"), ("0001-01-01T00:00:00+01:00", "Not a cursor")],
+)
+def test_a_cursor_with_an_unusual_offset_is_never_a_500(tmp_path, data_dir, staff_client,
+                                                        stamp, shown):  # fmt: skip
+    """Python reads offsets of up to ±23:59 that PostgreSQL refuses: the viewer compares the
+    cursor's time in UTC, and one that leaves the datetime range in UTC is not a cursor."""
+    _, session = imported(tmp_path, 70, subagents=0)
+    pair = json.dumps([stamp, "00000000-0000-4000-8000-000000000000"]).encode()
+    cursor = base64.urlsafe_b64encode(pair).decode().rstrip("=")
+    response = staff_client.get(change_url(session), {"t_after": cursor})
+    assert response.status_code == 200
+    assert shown in response.content.decode()

@@ -1,10 +1,13 @@
 """GET /api/v1/sessions/{id}/transcript: order, fields, cursor pages, scoping, queries."""
 
+import base64
+import json
+
 import pytest
 
 from config.api import api
 from projects_app.models import Conversation, Message
-from tests.factories import SessionFactory, transcript_session
+from tests.factories import BASE_TIME, SessionFactory, transcript_session
 
 pytestmark = pytest.mark.django_db
 
@@ -103,6 +106,38 @@ def test_bad_cursor_is_refused(api_world, cursor):
     if cursor != "%00":
         assert response.status_code == 400
         assert "cursor" in str(response.json()["detail"])
+
+
+@pytest.mark.parametrize(
+    "stamp, status",
+    [("2026-01-01T00:00:00+23:59", 200), ("2026-01-01T00:00:00-15:59", 200),
+     ("0001-01-01T00:00:00+01:00", 400), ("9999-12-31T23:59:59-14:00", 400)],
+)  # fmt: skip
+def test_a_cursor_with_an_unusual_offset_is_never_a_500(api_world, stamp, status):
+    """Python reads offsets of up to ±23:59 that PostgreSQL refuses: the cursor's time is
+    compared in UTC, and one that leaves the datetime range in UTC is a 400."""
+    session = transcript_session(workspace=api_world.objects["alpha"])
+    pair = json.dumps([stamp, "00000000-0000-4000-8000-000000000000"]).encode()
+    cursor = base64.urlsafe_b64encode(pair).decode().rstrip("=")
+    response = api_world.member.get(url(session, f"?cursor={cursor}"))
+    assert response.status_code == status
+    if status == 400:
+        assert response.json()["code"] == "invalid"
+
+
+def test_pages_cover_messages_sharing_a_time_once(api_world):
+    session = transcript_session(workspace=api_world.objects["alpha"], messages=0)
+    for _ in range(9):
+        Message.objects.create(conversation_id=session.conversation_id, content="same",
+                               created_at=BASE_TIME)  # fmt: skip
+    seen, cursor = [], None
+    while True:
+        query = "?limit=2" + (f"&cursor={cursor}" if cursor else "")
+        body = api_world.member.get(url(session, query)).json()
+        seen += [item["id"] for item in body["items"]]
+        if (cursor := body["next_cursor"]) is None:
+            break
+    assert seen == expected_order(session) and len(set(seen)) == 11
 
 
 @pytest.mark.parametrize("limit", [0, 501])

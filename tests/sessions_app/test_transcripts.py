@@ -1,5 +1,9 @@
 """sessions_app.transcripts: which conversations make a session's transcript, the order,
-keyset pages and cursors."""
+keyset pages and cursors, and the keyset condition the API and the admin viewer share."""
+
+import base64
+import datetime as dt
+import json
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -8,10 +12,18 @@ from projects_app.models import Message
 from sessions_app import transcripts
 from sessions_app.transcripts import (
     transcript_conversations,
+    transcript_cursor_decode,
     transcript_entries,
+    transcript_key_condition,
     transcript_page,
 )
-from tests.factories import ConversationFactory, MessageFactory, SessionFactory, transcript_session
+from tests.factories import (
+    BASE_TIME,
+    ConversationFactory,
+    MessageFactory,
+    SessionFactory,
+    transcript_session,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -85,3 +97,69 @@ def test_the_source_records_are_not_read():
     session = transcript_session()
     entries = list(transcript_entries(session=session))
     assert all("extra_data" in e.message.get_deferred_fields() for e in entries)
+
+
+def tied_session():
+    """A session whose own and subagent conversations hold 13 messages at only 3 times."""
+    session = transcript_session(messages=0, subagent_messages=0)
+    sub = ConversationFactory(extra_data={"parent_session": session.pk, "subagent": "x"})
+    for n in range(13):
+        MessageFactory(conversation=(sub if n % 3 == 0 else session.conversation),
+                       created_at=BASE_TIME + dt.timedelta(seconds=n // 5))  # fmt: skip
+    return session
+
+
+@pytest.mark.parametrize("limit", [1, 2, 4, 5, 13])
+def test_pages_cover_messages_sharing_a_time_exactly_once(limit):
+    session = tied_session()
+    seen, cursor = [], None
+    while True:
+        entries, cursor = transcript_page(session=session, cursor=cursor, limit=limit)
+        seen += [e.message.pk for e in entries]
+        if cursor is None:
+            break
+    assert seen == ordered_ids(session)
+    assert len(set(seen)) == 13
+
+
+@pytest.mark.parametrize("op", ["<", "<=", ">", ">="])
+def test_the_keyset_condition_is_the_order_of_created_at_then_id(op):
+    session = tied_session()
+    rows = Message.objects.filter(conversation_id__in=transcript_conversations(session=session))
+    keys = sorted(rows.values_list("created_at", "id"))
+    compare = {"<": tuple.__lt__, "<=": tuple.__le__, ">": tuple.__gt__, ">=": tuple.__ge__}[op]
+    for key in keys[3:9]:  # around the ties of the second time
+        found = rows.filter(transcript_key_condition(op=op, key=key))
+        assert sorted(found.values_list("created_at", "id")) == [
+            k for k in keys if compare(k, key)
+        ]
+    with pytest.raises(ValueError):
+        transcript_key_condition(op="= 1 OR 1 =", key=keys[0])
+
+
+def test_a_cursor_of_the_format_made_before_still_continues():
+    """The cursor is base64 (unpadded, URL-safe) of the JSON pair [created_at, id]."""
+    session = tied_session()
+    first, cursor = transcript_page(session=session, limit=4)
+    last = first[-1].message
+    made = json.dumps([last.created_at.isoformat(), str(last.pk)]).encode()
+    assert cursor == base64.urlsafe_b64encode(made).decode().rstrip("=")
+    rest, _ = transcript_page(session=session, cursor=cursor, limit=50)
+    assert [e.message.pk for e in first + rest] == ordered_ids(session)
+
+
+def cursor_of(stamp: str, pk: str = "00000000-0000-4000-8000-000000000000") -> str:
+    return base64.urlsafe_b64encode(json.dumps([stamp, pk]).encode()).decode().rstrip("=")
+
+
+def test_a_cursor_with_any_offset_is_read_in_utc():
+    key = transcript_cursor_decode(cursor=cursor_of("2026-01-01T23:30:00+23:59"))
+    assert key[0] == dt.datetime(2026, 1, 1, 0, 0, 0, tzinfo=dt.UTC) - dt.timedelta(minutes=29)
+    assert key[0].tzinfo is dt.UTC
+
+
+@pytest.mark.parametrize("stamp", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_cursor_outside_the_datetime_range_in_utc_is_invalid(stamp):
+    with pytest.raises(ValidationError) as raised:
+        transcript_cursor_decode(cursor=cursor_of(stamp))
+    assert "cursor" in raised.value.message_dict
