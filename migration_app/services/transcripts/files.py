@@ -46,7 +46,7 @@ from migration_app.services.transcripts.linking import (
 from migration_app.services.transcripts.secrets import record_secrets_drop
 from projects_app.models import Conversation, Message, Workspace
 from sessions_app.models import Session
-from sessions_app.usage import usage_messages_record
+from sessions_app.usage import usage_written_messages_record
 
 Outcome = MigrationItem.Outcome
 READERS = {"claude-code": claude_transcript_read, "codex": codex_rollout_read}
@@ -135,8 +135,8 @@ def _window_import(state, file, kept, w: _Window, notes, aside) -> TranscriptFil
             for offset, why in read.problems
         ]
         session, conversation = _link(state, file, read, kept, items)
-        new, updated = _messages_save(state, file, conversation.pk, read)
-        usage_messages_record(message_ids=[m.id for m in new] + [u["id"] for u in updated])
+        new, updated, grown = _messages_save(state, file, conversation.pk, read)
+        usage_written_messages_record(messages=new + grown)
         after = {"ids": [str(m.id) for m in new], "updated": [u["id"] for u in updated]}
         why = f"{len(new)} new, {len(updated)} updated"
         items.append(ItemRecord("transcript_messages", file.path, Outcome.MIGRATED, why,
@@ -204,9 +204,11 @@ def _link(state, file, read, kept, items):
     )
 
 
-def _messages_save(state, file, conversation_id, read) -> tuple[list[NewMessage], list[dict]]:
+def _messages_save(
+    state, file, conversation_id, read
+) -> tuple[list[NewMessage], list[dict], list[NewMessage]]:
     """Insert the new messages, update those that grew; returns (inserted, updated rows'
-    values before)."""
+    values before, updated rows' values now)."""
     rows, when = [], state.now
     for message in read.messages:
         when = timestamp(message.timestamp) or when
@@ -215,7 +217,7 @@ def _messages_save(state, file, conversation_id, read) -> tuple[list[NewMessage]
         row[0]: dict(zip(_MESSAGE_FIELDS, row[1:], strict=True))
         for row in rows_in(Message.objects, "pk", [r.id for r in rows], "pk", *_MESSAGE_FIELDS)
     }
-    new, updated = [], []
+    new, updated, grown = [], [], []
     for row in rows:
         old = present.get(row.id)
         if old is None:
@@ -225,13 +227,14 @@ def _messages_save(state, file, conversation_id, read) -> tuple[list[NewMessage]
                 **{n: getattr(row, n) for n in _MESSAGE_FIELDS}
             )
             updated.append({"id": str(row.id), **old})
+            grown.append(row)
         else:
             state.bump("messages_already_present")
     messages_write(new)
     conversation_counters_update(new)
     state.bump("messages_imported", len(new))
     state.bump("messages_updated", len(updated))
-    return new, updated
+    return new, updated, grown
 
 
 def _row(file: TranscriptSource, conversation_id, m: TranscriptMessage, when) -> NewMessage:
