@@ -114,13 +114,23 @@ def query_parse(*, text: str) -> SearchQuery:
     return SearchQuery(include=tuple(include), exclude=tuple(exclude), qualifiers=tuple(qualifiers))
 
 
+def _quoted(words) -> str:
+    # Words hold only letters and digits: no quote can occur, but FTS5 strings are still
+    # written with doubled quotes should WORD ever widen.
+    return '"' + " ".join(words).replace('"', '""') + '"'
+
+
+def fts5_words_expression(terms: tuple[Term, ...]) -> str:
+    """Every word of `terms`, ANDed without their order: the rows a phrase is looked for
+    in (FTS5 answers it from the index, stopping at a LIMIT)."""
+    return " AND ".join(_quoted([word]) for term in terms for word in term.words)
+
+
 def fts5_expression(terms: tuple[Term, ...], exclude: tuple[Term, ...] = ()) -> str:
     """An FTS5 MATCH expression built only of quoted strings of our own words."""
 
     def quoted(term: Term) -> str:
-        # Words hold only letters and digits: no quote can occur, but FTS5 strings are
-        # still written with doubled quotes should WORD ever widen.
-        return '"' + " ".join(term.words).replace('"', '""') + '"'
+        return _quoted(term.words)
 
     expression = " AND ".join(quoted(t) for t in terms)
     if exclude:

@@ -22,7 +22,14 @@ from django.db.models.fields.json import KT, KeyTransform
 from projects_app.models import Conversation, Message, Project
 from projects_app.selectors import workspace_scope
 from sessions_app.models import Session
-from sessions_app.search_query import QueryError, SearchQuery, Term, fts5_expression, query_parse
+from sessions_app.search_query import (
+    QueryError,
+    SearchQuery,
+    Term,
+    fts5_expression,
+    fts5_words_expression,
+    query_parse,
+)
 from sessions_app.search_schema import INDEXES, TRIGRAM_COLUMNS
 from sessions_app.search_snippets import snippet_html
 from sessions_app.selectors import session_search_qualified
@@ -112,14 +119,15 @@ def _index_reads_only():
 
 
 def _candidate_count(*, kind: str, query: SearchQuery, cap: int) -> int:
-    """How many rows the index offers for the words, counted up to `cap` + 1. Ranking reads
-    every candidate: on PostgreSQL a phrase is checked row by row against the stored
-    vector (GIN keeps no positions), so the candidates, not the matches, are its cost."""
+    """How many rows hold every word of the query, counted up to `cap` + 1: ranking reads
+    all of them (a phrase is checked in each), so they, not the matches, are its cost.
+    1,000,000 messages: a phrase of two common words, 5,412 matches among more than
+    10,000 such rows, took 290 ms counted and ranked on SQLite; read newest first, 1 ms."""
     table, fts, _, _ = INDEXES[kind]
     connection = connections["default"]
-    if connection.vendor == "sqlite":  # FTS5 keeps positions: matches are the candidates
+    if connection.vendor == "sqlite":
         inner = f"SELECT 1 FROM {fts} WHERE {fts} MATCH %s LIMIT %s"
-        params = [fts5_expression(query.include, query.exclude), cap + 1]
+        params = [fts5_words_expression(query.include), cap + 1]
     else:
         tsquery, params = _pg_words_tsquery(query)
         inner = f"SELECT 1 FROM {table} WHERE search_vector @@ {tsquery} LIMIT %s"
@@ -198,8 +206,9 @@ def _message_hits(*, user, query, filters: SearchFilters, sessions, limit) -> li
             | Q(conversation__in=_subagent_conversations(sessions=sessions.values("id")))
         )
     # Past RANK_LIMIT candidates (a very common word or phrase) the newest matches come
-    # first instead, read backwards along message_created_id_idx until a page is full,
-    # so a query costs about the same at any table size.
+    # first instead, read backwards until a page is full (SQLite: the FTS index's rowid
+    # order; PostgreSQL: message_created_id_idx), so a query costs about the same at any
+    # table size.
     ranked = _candidate_count(kind="message", query=query, cap=RANK_LIMIT) <= RANK_LIMIT
     rows = _matching(messages, kind="message", query=query, ranked=ranked)
     rows = rows.defer("extra_data", "tool_calls")
