@@ -6,6 +6,7 @@ from sessions_app.search_query import (
     MAX_QUERY_LENGTH,
     QueryError,
     fts5_expression,
+    fts5_words_expression,
     query_parse,
 )
 
@@ -83,3 +84,9 @@ def test_fts_syntax_becomes_quoted_words(text):
 def test_punctuated_terms_are_code_like():
     query = query_parse(text='feat/search-x app.py plain "a.b c"')
     assert [t.code_like for t in query.include] == [True, True, False, False]
+
+
+def test_the_candidate_expression_asks_for_each_word_apart():
+    """The rows a phrase is looked for in: every word of every term, in any order."""
+    query = query_parse(text='"red fox" tail -cat')
+    assert fts5_words_expression(query.include) == '"red" AND "fox" AND "tail"'
