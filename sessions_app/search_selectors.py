@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import json
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -36,6 +37,9 @@ from sessions_app.selectors import session_search_qualified
 
 MAX_RESULTS = 1000  # how deep pages go: ranking beyond this is noise
 RANK_LIMIT = 10_000  # candidates ranked by relevance; more: newest first
+# PostgreSQL: an estimate this many times the limit is not counted (the estimates of
+# frequent words are close; rare words are underestimated, and those get counted).
+ESTIMATE_TRUSTED = 5
 INVALID_CURSOR = "Not a cursor of this search: pass `next_cursor` as it was given."
 
 
@@ -130,11 +134,25 @@ def _candidate_count(*, kind: str, query: SearchQuery, cap: int) -> int:
         params = [fts5_words_expression(query.include), cap + 1]
     else:
         tsquery, params = _pg_words_tsquery(query)
-        inner = f"SELECT 1 FROM {table} WHERE search_vector @@ {tsquery} LIMIT %s"
-        params = [*params, cap + 1]
+        inner = f"SELECT 1 FROM {table} WHERE search_vector @@ {tsquery}"
+        if _pg_estimate(inner, params) > ESTIMATE_TRUSTED * cap:
+            return cap + 1
+        inner, params = f"{inner} LIMIT %s", [*params, cap + 1]
     with _index_reads_only(), connection.cursor() as cursor:
         cursor.execute(f"SELECT count(*) FROM ({inner}) AS matches", params)
         return cursor.fetchone()[0]
+
+
+def _pg_estimate(sql: str, params: list) -> int:
+    """The planner's row estimate for `sql`. GIN has no early stop: counting even to the
+    limit builds the bitmap of every row holding a frequent word (170-210 ms for a top-50
+    word at 1,000,000 messages); the statistics of the vectors' most common words say as
+    much in a millisecond."""
+    with connections["default"].cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return int(plan[0]["Plan"]["Plan Rows"])
 
 
 def _matching(

@@ -216,3 +216,27 @@ def test_the_search_leaves_the_planner_settings_as_it_found_them(staff):
             pytest.skip("a PostgreSQL planner setting")
         cursor.execute("SELECT current_setting('enable_seqscan')")
         assert cursor.fetchone()[0] == "on"
+
+
+def test_postgresql_does_not_count_a_word_its_statistics_put_far_past_the_limit(staff, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's planner statistics")
+    monkeypatch.setattr("sessions_app.search_selectors.RANK_LIMIT", 2)
+    conversation = ConversationFactory()
+    made = [
+        MessageFactory(
+            conversation=conversation,
+            content=f"yak number {n}",
+            created_at=BASE_TIME + dt.timedelta(minutes=n),
+        )  # fmt: skip
+        for n in range(300)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE projects_app_message")
+    with CaptureQueriesContext(connection) as queries:
+        hits = find(staff, "yak")
+    assert not [q for q in queries.captured_queries if "count(*)" in q["sql"]]
+    assert [h.obj.pk for h in hits][:3] == [m.pk for m in reversed(made)][:3]
