@@ -165,7 +165,8 @@ def usage_messages_record(*, message_ids: list, table: PriceTable | None = None)
 def usage_written_messages_record(*, messages: list, table: PriceTable | None = None) -> int:
     """The same for messages just written, from their values in memory (id,
     conversation_id, created_at, extra_data): the import need not read back what it wrote
-    (a third of a first transcript import's time when it did, bench.transcript_import)."""
+    (3.8 s of a 28 s first import of 32 MiB when it did, profiled with
+    bench.transcript_import)."""
     table = table or price_table_load()
     rows = []
     for m in messages:
