@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import json
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -150,8 +149,7 @@ def _pg_estimate(sql: str, params: list) -> int:
     much in a millisecond."""
     with connections["default"].cursor() as cursor:
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
-        plan = cursor.fetchone()[0]
-    plan = json.loads(plan) if isinstance(plan, str) else plan
+        (plan,) = cursor.fetchone()  # psycopg gives the JSON parsed
     return int(plan[0]["Plan"]["Plan Rows"])
 
 

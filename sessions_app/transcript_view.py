@@ -171,7 +171,7 @@ def transcript_view_page(
         start, rest = back[: JUMP_BEFORE + 1], back[JUMP_BEFORE + 1 :]
         key = start[-1][:2] if start else error[1:]
         older = _key_cursor(*key) if rest else None
-        earlier = {call for _, _, calls in rest for call in _call_ids(calls)}
+        earlier = _calls_of(rest)
         page, newer, next_at = _forward(messages, key, True, limit)
     elif before:
         key = transcript_cursor_decode(cursor=before)
@@ -226,6 +226,11 @@ def _keys_before(messages, key, *, inclusive: bool, count: int) -> list[tuple]:
     return list(rows.values_list("created_at", "id", "tool_calls")[:count])
 
 
+def _calls_of(keys: list[tuple]) -> set[str]:
+    """The call ids of _keys_before's rows."""
+    return {call for _, _, calls in keys for call in _call_ids(calls)}
+
+
 def _name(conversation: Conversation) -> str:
     return str((conversation.extra_data or {}).get("subagent") or conversation.pk)
 
@@ -275,7 +280,7 @@ def _turns(page: list[Message], conversation, messages, *, earlier, limit: int) 
     }
     if alone and earlier is None:
         rows = _keys_before(messages, start, inclusive=False, count=limit)
-        earlier = {call for _, _, calls in rows for call in _call_ids(calls)}
+        earlier = _calls_of(rows)
     return _fold(page, results, alone & (earlier or set()))
 
 

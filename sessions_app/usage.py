@@ -168,14 +168,16 @@ def usage_written_messages_record(*, messages: list, table: PriceTable | None = 
     (3.8 s of a 28 s first import of 32 MiB when it did, profiled with
     bench.transcript_import)."""
     table = table or price_table_load()
-    rows = []
-    for m in messages:
-        extra = m.extra_data
-        if "usage" in extra:
-            text = {k: v if isinstance(v, str) else None for k in ("model", "source", "key")
-                    for v in [extra.get(k)]}  # fmt: skip
-            rows.append((m.id, m.conversation_id, m.created_at, text["model"], text["source"],
-                         extra["usage"], text["key"]))  # fmt: skip
+
+    def text(extra: dict, name: str) -> str | None:
+        return extra[name] if isinstance(extra.get(name), str) else None
+
+    rows = [
+        (m.id, m.conversation_id, m.created_at, text(m.extra_data, "model"),
+         text(m.extra_data, "source"), m.extra_data["usage"], text(m.extra_data, "key"))
+        for m in messages
+        if "usage" in m.extra_data
+    ]  # fmt: skip
     written = 0
     for start in range(0, len(rows), BATCH):
         chunk = rows[start : start + BATCH]
