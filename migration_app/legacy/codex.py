@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from migration_app.legacy.jsonl import lines_before
 from migration_app.legacy.transcripts import (
     TranscriptMessage,
     TranscriptRead,
@@ -66,8 +67,9 @@ class _Turn:
 
 
 def codex_rollout_read(path: str, *, offset: int = 0, end: int | None = None) -> TranscriptRead:
-    """The messages of the whole lines between `offset` and `end`, in file order."""
-    read, turn = TranscriptRead(end=offset), _Turn()
+    """The messages of the whole lines between `offset` and `end`, in file order. A read
+    from the middle carries on the turn above it: its model and running totals."""
+    read, turn = TranscriptRead(end=offset), _turn_before(path, offset)
     for start, record in transcript_records(read, path, offset=offset, end=end):
         payload = record.get("payload")
         payload = payload if isinstance(payload, dict) else {}
@@ -84,6 +86,36 @@ def codex_rollout_read(path: str, *, offset: int = 0, end: int | None = None) ->
             turn.unpaid = message
         read.messages.append(message)
     return read
+
+
+def _turn_before(path: str, offset: int) -> _Turn:
+    """The model of the last `turn_context` and the totals of the last `token_count`
+    above `offset`, read backwards until both are found (a turn's worth of lines)."""
+    turn, model_found, totals_found = _Turn(), False, False
+    for raw in lines_before(path, offset) if offset else ():
+        if not model_found and b'"turn_context"' in raw:
+            payload = _payload(raw, "turn_context")
+            if isinstance(payload.get("model"), str):
+                turn.model, model_found = payload["model"], True
+        elif not totals_found and b'"token_count"' in raw:
+            payload = _payload(raw, "event_msg")
+            info = payload.get("info") if payload.get("type") == "token_count" else None
+            if isinstance(info, dict) and info.get("total_token_usage") is not None:
+                turn.totals, totals_found = info["total_token_usage"], True
+        if model_found and totals_found:
+            break
+    return turn
+
+
+def _payload(raw: bytes, kind: str) -> dict:
+    try:
+        record = json.loads(raw)
+    except ValueError:
+        return {}
+    if not isinstance(record, dict) or record.get("type") != kind:
+        return {}
+    payload = record.get("payload")
+    return payload if isinstance(payload, dict) else {}
 
 
 def _token_count(turn: _Turn, record: dict, payload: dict) -> bool:

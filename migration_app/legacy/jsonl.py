@@ -33,6 +33,23 @@ def jsonl_lines(path: str, *, offset: int = 0, end: int | None = None) -> Iterat
             position += len(raw)
 
 
+def lines_before(path: str, offset: int) -> Iterator[bytes]:
+    """The whole lines that end at or before `offset`, last first: what a reader that
+    starts at `offset` may need to know of the lines above it, without reading them all."""
+    with open(path, "rb") as handle:
+        position, carry = offset, b""
+        while position > 0:
+            size = min(_BLOCK, position)
+            position -= size
+            handle.seek(position)
+            block = handle.read(size) + carry
+            lines = block.split(b"\n")
+            carry = lines[0]  # may begin in the block before
+            yield from (line for line in reversed(lines[1:]) if line)
+        if carry:
+            yield carry
+
+
 def whole_lines_end(path: str, *, offset: int = 0, limit: int | None = None) -> int:
     """The offset just after the last newline at or after `offset` (`offset` when none);
     with `limit`, the last one within `limit` bytes of `offset` (or the end of the first

@@ -44,21 +44,39 @@ def test_token_count_delta_goes_to_the_message_it_follows_once(tmp_path):
     assert [r["type"] for r in call.records] == ["response_item", "event_msg", "event_msg"]
 
 
+def _say(text):
+    return codex_line("response_item", {"type": "message", "role": "assistant", "content": text})
+
+
+def _total(inp, out):
+    """A count with running totals only (no `last_token_usage`)."""
+    usage = {"input_tokens": inp, "output_tokens": out}
+    return codex_line("event_msg", {"type": "token_count", "info": {"total_token_usage": usage}})
+
+
 def test_delta_from_running_totals_when_no_last_usage(tmp_path):
-    def total(inp, out):
-        usage = {"input_tokens": inp, "output_tokens": out}
-        return codex_line(
-            "event_msg", {"type": "token_count", "info": {"total_token_usage": usage}}
-        )
-
-    def say(text):
-        return codex_line(
-            "response_item", {"type": "message", "role": "assistant", "content": text}
-        )
-
-    path = lines_write(tmp_path / "r.jsonl", [say("a"), total(100, 10), say("b"), total(250, 15)])
+    path = lines_write(
+        tmp_path / "r.jsonl", [_say("a"), _total(100, 10), _say("b"), _total(250, 15)]
+    )
     usages = [m.usage for m in codex_rollout_read(str(path)).messages]
     assert [(u["input"], u["output"]) for u in usages] == [(100, 10), (150, 5)]
+
+
+def test_a_read_from_the_middle_carries_on_the_turn_above_it(tmp_path):
+    above = [codex_line("turn_context", {"model": "gpt-5-codex"}), _say("a"), _total(100, 10)]
+    path = lines_write(tmp_path / "r.jsonl", above)
+    offset = path.stat().st_size
+    lines_write(path, [_total(100, 10), _say("b"), _total(250, 15)], append=True)
+    read = codex_rollout_read(str(path), offset=offset)
+    # The repeated count is not counted again; the new one is a delta of the totals above.
+    assert [(m.role, m.model, m.usage) for m in read.messages] == [
+        ("system", "", None),
+        (
+            "assistant",
+            "gpt-5-codex",
+            {"input": 150, "output": 5, "cache_write": 0, "cache_read": 0},
+        ),
+    ]
 
 
 def test_a_count_with_no_message_before_it_is_kept_on_its_own(tmp_path):

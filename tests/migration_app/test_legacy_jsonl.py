@@ -2,7 +2,8 @@
 
 import pytest
 
-from migration_app.legacy.jsonl import jsonl_lines, whole_lines_end
+from migration_app.legacy import jsonl
+from migration_app.legacy.jsonl import jsonl_lines, lines_before, whole_lines_end
 
 
 @pytest.fixture
@@ -37,3 +38,11 @@ def test_a_file_without_a_whole_line_ends_where_it_was_asked(tmp_path):
     path = tmp_path / "t.jsonl"
     path.write_bytes(b'{"half"')
     assert whole_lines_end(str(path), limit=4) == whole_lines_end(str(path)) == 0
+
+
+@pytest.mark.parametrize("block", [2, 5, 1 << 20])
+def test_lines_before_gives_the_whole_lines_above_an_offset_last_first(log, monkeypatch, block):
+    monkeypatch.setattr(jsonl, "_BLOCK", block)  # lines cut across blocks read whole
+    assert list(lines_before(str(log), 3013)) == [b"{}0", b"x" * 3000, b'{"a":1}']
+    assert list(lines_before(str(log), 8)) == [b'{"a":1}']
+    assert list(lines_before(str(log), 0)) == []

@@ -10,7 +10,7 @@ from migration_app.models import MigrationRun, TranscriptFile
 from migration_app.services import migration_undo
 from migration_app.services.transcripts import files as transcript_files
 from projects_app.models import Conversation, Message, Source
-from sessions_app.models import Session
+from sessions_app.models import Session, UsageRecord
 from tests.factories import ConversationFactory, ProjectFactory, SessionFactory
 from tests.migration_app.legacy_helpers import dump_tables, item_plan, list_files
 from tests.migration_app.transcript_helpers import (
@@ -21,6 +21,8 @@ from tests.migration_app.transcript_helpers import (
     claude_path,
     claude_session,
     claude_user,
+    codex_count,
+    codex_line,
     codex_session,
     homes,
     lines_write,
@@ -144,6 +146,23 @@ def test_a_streamed_message_cut_between_runs_is_one_message(tmp_path, data_dir):
     migration_undo(run=run)
     assistant = [m for m in _messages(session) if m.role == "assistant"]
     assert [(m.content, m.extra_data["usage"]["output"]) for m in assistant] == [("one", 1)]
+
+
+def test_a_codex_rollout_read_on_keeps_its_turns_model_and_price(tmp_path, data_dir, both):
+    codex_file = both[1]
+    transcripts_run(tmp_path)
+    said = {"type": "message", "role": "assistant", "content": "Fixed."}
+    lines_write(codex_file, [codex_line("response_item", said), codex_count(3300, 90, 1100, 20)],
+                append=True)  # fmt: skip
+    transcripts_run(tmp_path)
+    session = Session.objects.get(agent_session_id=CODEX_THREAD)
+    fixed = next(m for m in _messages(session) if m.content == "Fixed.")
+    assert fixed.extra_data["model"] == "gpt-5-codex"
+    record = UsageRecord.objects.get(message_id=fixed.pk)
+    assert (record.model, record.output_tokens) == ("gpt-5-codex", 20)
+    assert record.cost_micro_usd is not None
+    models = UsageRecord.objects.filter(session=session).values_list("model", flat=True)
+    assert set(models) == {"gpt-5-codex"}
 
 
 def test_a_half_written_line_waits_and_is_not_archived(tmp_path, data_dir):
@@ -328,9 +347,8 @@ def test_plan_refuses_a_missing_home_and_a_missing_workspace(tmp_path, data_dir)
 
 
 def _contents():
-    return sorted(
-        Message.objects.values_list("id", "role", "content", "tool_call_id", "tokens_used")
-    )
+    rows = Message.objects.values_list("id", "role", "content", "tool_call_id", "extra_data")
+    return sorted((*row[:4], row[4].get("model"), row[4].get("usage")) for row in rows)
 
 
 def test_a_file_read_in_windows_gives_what_one_read_gives(tmp_path, data_dir, both, monkeypatch):
