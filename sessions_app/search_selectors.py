@@ -54,10 +54,14 @@ class SearchFilters:
 
     def __post_init__(self):
         # The same moments in UTC: PostgreSQL refuses offsets beyond ±15:59 (a DataError
-        # that would abort the request's transaction), Python allows up to ±23:59.
+        # that would abort the request's transaction), Python allows up to ±23:59. A time
+        # without an offset is read as UTC, as the hub reads every naive timestamp.
         for name in ("since", "until"):
             value = getattr(self, name)
-            if value is None or value.tzinfo is None:
+            if value is None:
+                continue
+            if value.tzinfo is None:
+                object.__setattr__(self, name, value.replace(tzinfo=dt.UTC))
                 continue
             try:
                 object.__setattr__(self, name, value.astimezone(dt.UTC))

@@ -2,6 +2,7 @@
 malformed query, and no 500 for any input."""
 
 import datetime as dt
+import random
 from urllib.parse import urlencode
 
 import pytest
@@ -62,6 +63,16 @@ def test_dates_with_any_offset_python_allows_are_the_same_moments(api_world):
         "items"] == []  # fmt: skip
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # Django's "naive datetime" warning
+def test_a_date_without_an_offset_is_read_as_utc(api_world):
+    created = Message.objects.get(content="hello").created_at.astimezone(dt.UTC)
+    just_after = (created + dt.timedelta(seconds=1)).replace(tzinfo=None).isoformat()
+    just_before = (created - dt.timedelta(seconds=1)).replace(tzinfo=None).isoformat()
+    assert search(api_world.member, q="hello", since=just_after).json()["items"] == []
+    assert len(search(api_world.member, q="hello", since=just_before).json()["items"]) == 1
+    assert search(api_world.member, q="hello", until=just_before).json()["items"] == []
+
+
 def test_a_date_out_of_range_in_utc_is_a_400(api_world):
     response = search(api_world.member, q="hello", until="9999-12-31T23:00:00-20:00")
     assert response.status_code == 400
@@ -111,3 +122,24 @@ def test_a_foreign_cursor_is_a_400(api_world, cursor):
 def test_hostile_queries_never_fail(api_world, q):
     response = search(api_world.member, q=q)
     assert response.status_code in (200, 400, 422), response.content
+
+
+# Pieces of query syntax (ours, FTS5's, tsquery's, SQL's) and awkward characters.
+_PIECES = [
+    '"', "-", ":", "id:", "task:", "issue:", "*", "^", "(", ")", "NEAR", "OR", "AND", "NOT",
+    "hello", "wor", "é", "日本", "\\", "'", ";", "&", "|", "!", "<", ">", "_", ".", "/", "#",
+    "md#7", "ISSUE-7", " ", "\t", "\n", "\x00", "%", "{", "}", "[", "]", "+", "~", "0", "123",
+    "a" * 50, '-"', '"-', "::", 'id:"x y"', "-id:", "\u200b", "\ufeff", "İ", "💥", "\x7f",
+    "--", '""', "''", "$1", "%s", "?", "@",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_random_queries_never_fail(api_world, seed):
+    rng = random.Random(seed)
+    for _ in range(60):
+        params = {"q": "".join(rng.choice(_PIECES) for _ in range(rng.randint(1, 8)))}
+        if rng.random() < 0.3:
+            params["since"] = rng.choice(["2026-01-01", "0001-01-01T00:00:00+14:00", "x"])
+        response = search(api_world.member, **params)
+        assert response.status_code in (200, 400, 422), (params, response.content)
