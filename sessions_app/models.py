@@ -175,8 +175,11 @@ class UsageRecord(models.Model):
     input_tokens = models.BigIntegerField(default=0)  # not cached (Codex: gross − cached)
     output_tokens = models.BigIntegerField(default=0)
     cache_write_tokens = models.BigIntegerField(default=0)
+    # Of cache_write_tokens, those written to Claude's 1-hour cache (priced at its rate);
+    # the rest were 5-minute writes. 0 when the source gives no split.
+    cache_write_1h_tokens = models.BigIntegerField(default=0)
     cache_read_tokens = models.BigIntegerField(default=0)
-    # The four above, or a source's undivided total (TokenDance).
+    # input + output + cache write + cache read, or a source's undivided total (TokenDance).
     total_tokens = models.BigIntegerField(default=0)
     # An estimate from the price table `price_version`; null = no price for the model.
     cost_micro_usd = models.BigIntegerField(null=True, blank=True)

@@ -99,8 +99,9 @@ class UsageRowOut(Out):
     """Token sums of one group (or a total): input is the uncached input; `cost_micro_usd`
     is an estimate in millionths of a dollar, null when no record of the group has a price;
     `unpriced_tokens` are the tokens of records with no price (unknown models, undivided
-    totals). Group keys: `day`, `session`, `project`, `workspace`, `model`, `source`, as
-    grouped."""
+    totals); `cache_write_1h` is the part of `cache_write` written to Claude's 1-hour
+    cache (priced at its rate; the rest at the 5-minute rate). Group keys: `day`,
+    `session`, `project`, `workspace`, `model`, `source`, as grouped."""
 
     day: str | None = None
     session: str | None = None
@@ -111,6 +112,7 @@ class UsageRowOut(Out):
     input: int
     output: int
     cache_write: int
+    cache_write_1h: int  # of cache_write, those written to Claude's 1-hour cache
     cache_read: int
     total: int
     cost_micro_usd: int | None

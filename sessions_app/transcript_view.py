@@ -4,11 +4,12 @@ A page is a range of (created_at, id) in ONE conversation (the session's own, or
 its subagents'), so the (conversation, created_at, id) index serves it whatever the size:
 never an OFFSET (the keyset is transcript_key_condition, shared with the API). Tool results
 are folded beneath the call that asked for them (looked up by tool_call_id, index
-message_conv_toolcall_idx), and each is shown once: a result whose call is on the page
-before is left out of this one. The subagents that start within the page are nested with
-their first messages, and records of unknown types (system messages with
-`extra_data.record_type`) are left out unless asked for. A page costs the same number of
-queries whatever the transcript's length (tests/sessions_app/test_transcript_view.py).
+message_conv_toolcall_idx) however far after it, and each is shown once: a result whose
+call is on an earlier page is left out of its own page. The subagents that start within
+the page are nested with their first messages, and records of unknown types (system
+messages with `extra_data.record_type`) are left out unless asked for. A page costs the
+same number of queries whatever the transcript's length
+(tests/sessions_app/test_transcript_view.py).
 """
 
 from __future__ import annotations
@@ -42,6 +43,16 @@ JUMP_BEFORE = 3  # messages shown before the first error (its call, the prompt)
 ERROR_PREDICATE = {
     "sqlite": "json_extract(extra_data, '$.is_error') = 1",
     "postgresql": "(extra_data -> 'is_error') = 'true'::jsonb",
+}
+# A message whose tool_calls list holds a call with one of the given ids. No lookup of
+# Django's reads inside a JSON list on both databases: per database, tested in the
+# database so that only the matching rows come back.
+CALLS_PREDICATE = {
+    "sqlite": (
+        "EXISTS (SELECT 1 FROM json_each({col}) AS c WHERE json_type({col}) = 'array'"
+        " AND c.type = 'object' AND json_extract(c.value, '$.id') IN ({marks}))"
+    ),
+    "postgresql": "{col} @> ANY(%s::jsonb[])",
 }
 
 
@@ -90,6 +101,16 @@ class ViewPage:
 
 def _error_filter():
     return RawSQL(ERROR_PREDICATE[connection.vendor], (), output_field=BooleanField())
+
+
+def _calls_filter(call_ids: list[str]):
+    column = ".".join(connection.ops.quote_name(n) for n in (Message._meta.db_table, "tool_calls"))
+    sql = CALLS_PREDICATE[connection.vendor]
+    if connection.vendor == "postgresql":
+        params = ([json.dumps([{"id": call}]) for call in call_ids],)
+        return RawSQL(sql.format(col=column), params, output_field=BooleanField())
+    marks = ", ".join(["%s"] * len(call_ids))
+    return RawSQL(sql.format(col=column, marks=marks), call_ids, output_field=BooleanField())
 
 
 def transcript_view_messages(*, conversation_ids: list, show_hidden: bool):
@@ -185,7 +206,8 @@ def transcript_view_page(
         older = _key_cursor(page[0].created_at, page[0].pk) if page and key else None
     if older is None:
         earlier = set()  # nothing before the page
-    turns = _turns(page, conversation, messages, earlier=earlier, limit=limit)
+    turns = _turns(page, conversation, messages, earlier=earlier, first=older is None,
+                   limit=limit)  # fmt: skip
     leading: list[Nested] = []
     if conversation.pk == session.conversation_id and page:
         leading = _subagents_place(
@@ -231,6 +253,17 @@ def _calls_of(keys: list[tuple]) -> set[str]:
     return {call for _, _, calls in keys for call in _call_ids(calls)}
 
 
+def _calls_before(messages, key, call_ids: set[str]) -> set[str]:
+    """Which of `call_ids` a message before `key` calls, however far back: one query over
+    the conversation's index range up to `key`, each row's calls tested in the database,
+    so only the calling rows are read."""
+    wanted = sorted(call_ids)
+    rows = _before(messages, key, inclusive=False).filter(_calls_filter(wanted))
+    return {
+        c for calls in rows.values_list("tool_calls", flat=True) for c in _call_ids(calls)
+    } & call_ids
+
+
 def _name(conversation: Conversation) -> str:
     return str((conversation.extra_data or {}).get("subagent") or conversation.pk)
 
@@ -257,11 +290,14 @@ def _fold(page: list[Message], results: dict, answered: set = frozenset()) -> li
     return turns
 
 
-def _turns(page: list[Message], conversation, messages, *, earlier, limit: int) -> list[Turn]:
+def _turns(page: list[Message], conversation, messages, *, earlier, first: bool,
+           limit: int) -> list[Turn]:  # fmt: skip
     """The page's turns, with the results of its calls (one query) that are on the page or
-    after it; those before it were shown on their own on an earlier page. A result on
-    the page whose call is on the page before (its `limit` messages: `earlier`, or one
-    query more when not read yet) is shown there, beneath its call, and not here."""
+    after it, however far; those before it were shown on their own on an earlier page. A
+    result on the page whose call is before the page is shown beneath that call, on the
+    call's page, and not here: looked for among the page before's `limit` messages
+    (`earlier`, or one query more when not read yet), then, for a result not answered
+    there, over the whole conversation before the page (one query more)."""
     calls = [call for m in page for call in _call_ids(m.tool_calls)]
     results: dict[str, list[Message]] = {}
     start = (page[0].created_at, page[0].pk) if page else None
@@ -281,7 +317,10 @@ def _turns(page: list[Message], conversation, messages, *, earlier, limit: int) 
     if alone and earlier is None:
         rows = _keys_before(messages, start, inclusive=False, count=limit)
         earlier = _calls_of(rows)
-    return _fold(page, results, alone & (earlier or set()))
+    answered = alone & (earlier or set())
+    if alone - answered and not first:
+        answered |= _calls_before(messages, start, alone - answered)
+    return _fold(page, results, answered)
 
 
 def _subagents_place(turns, conversations, session, *, start, first: bool, next_at) -> list[Nested]:

@@ -16,6 +16,7 @@ names the subagent). Writes are bulk upserts on `key`.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import cache
 
 from django.apps import apps as django_apps
 from django.db.models import Q
@@ -30,8 +31,9 @@ BATCH = 1000
 # owned by another message alone.
 _UPDATED = (
     "workspace", "session", "subagent", "message", "origin", "model", "occurred_at",
-    "input_tokens", "output_tokens", "cache_write_tokens", "cache_read_tokens",
-    "total_tokens", "cost_micro_usd", "price_version", "reported_cost_micro_usd",
+    "input_tokens", "output_tokens", "cache_write_tokens", "cache_write_1h_tokens",
+    "cache_read_tokens", "total_tokens", "cost_micro_usd", "price_version",
+    "reported_cost_micro_usd",
 )  # fmt: skip
 
 
@@ -39,20 +41,35 @@ def _count(value) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
+COUNTED = ("input", "output", "cache_write", "cache_read")  # their sum is the total
+
+
 def usage_tokens(*, origin: str, usage: dict) -> dict[str, int]:
-    """{input, output, cache_write, cache_read} of a stored message usage; input uncached."""
-    tokens = {k: _count(usage.get(k)) for k in ("input", "output", "cache_write", "cache_read")}
+    """{input, output, cache_write, cache_read, cache_write_1h} of a stored message usage;
+    input uncached; cache_write_1h is the part of cache_write made for the 1-hour cache
+    (0 when the transcript did not split it: all at the 5-minute rate)."""
+    tokens = {k: _count(usage.get(k)) for k in COUNTED}
+    tokens["cache_write_1h"] = min(_count(usage.get("cache_write_1h")), tokens["cache_write"])
     if origin == "codex":
         tokens["input"] = max(tokens["input"] - tokens["cache_read"], 0)
     return tokens
 
 
+@cache
+def _fields(model_cls) -> tuple[str, ...]:
+    # The historical model of migration 0008 (its backfill) has no cache_write_1h_tokens.
+    names = {field.name for field in model_cls._meta.concrete_fields}
+    return tuple(f for f in _UPDATED if f in names)
+
+
 def _record(model_cls, table: PriceTable, *, tokens: dict[str, int], **fields):
     cost = cost_estimate(table=table, model=fields.get("model", ""), tokens=tokens)
+    if "cache_write_1h_tokens" in _fields(model_cls):
+        fields["cache_write_1h_tokens"] = tokens.get("cache_write_1h", 0)
     return model_cls(
         input_tokens=tokens["input"], output_tokens=tokens["output"],
         cache_write_tokens=tokens["cache_write"], cache_read_tokens=tokens["cache_read"],
-        total_tokens=fields.pop("total_tokens", None) or sum(tokens.values()),
+        total_tokens=fields.pop("total_tokens", None) or sum(tokens[k] for k in COUNTED),
         cost_micro_usd=cost, price_version=table.version if cost is not None else "",
         **fields,
     )  # fmt: skip
@@ -74,7 +91,7 @@ def usage_records_save(*, records: list, get_model=django_apps.get_model) -> int
     for start in range(0, len(records), BATCH):
         model_cls.objects.bulk_create(
             records[start : start + BATCH], update_conflicts=True, unique_fields=["key"],
-            update_fields=list(_UPDATED),
+            update_fields=list(_fields(model_cls)),
         )  # fmt: skip
     return len(records)
 
@@ -295,7 +312,8 @@ def usage_reprice(*, table: PriceTable | None = None, dry_run: bool = False) -> 
     table = table or price_table_load()
     seen = changed = unpriced = 0
     last = ""
-    fields = ("input_tokens", "output_tokens", "cache_write_tokens", "cache_read_tokens")
+    kinds = (*COUNTED, "cache_write_1h")
+    fields = tuple(f"{kind}_tokens" for kind in kinds)
     while True:
         rows = list(
             UsageRecord.objects.filter(pk__gt=last).order_by("pk")
@@ -305,8 +323,7 @@ def usage_reprice(*, table: PriceTable | None = None, dry_run: bool = False) -> 
             break
         dirty = []
         for row in rows:
-            tokens = dict(zip(("input", "output", "cache_write", "cache_read"),
-                              (getattr(row, f) for f in fields), strict=True))  # fmt: skip
+            tokens = dict(zip(kinds, (getattr(row, f) for f in fields), strict=True))
             cost = None
             if row.origin != "tokendance":
                 cost = cost_estimate(table=table, model=row.model, tokens=tokens)

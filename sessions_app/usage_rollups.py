@@ -17,7 +17,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from sessions_app.models import Session, UsageRecord
 
 GROUPS = ("day", "session", "project", "workspace", "model", "source")
-TOKENS = ("input", "output", "cache_write", "cache_read", "total")
+TOKENS = ("input", "output", "cache_write", "cache_write_1h", "cache_read", "total")
 
 
 class UsageQueryError(ValueError):
@@ -52,7 +52,8 @@ def _sums() -> dict:
     unpriced = Case(When(cost_micro_usd__isnull=True, then=F("total_tokens")), default=0)
     return {
         "input": Sum("input_tokens"), "output": Sum("output_tokens"),
-        "cache_write": Sum("cache_write_tokens"), "cache_read": Sum("cache_read_tokens"),
+        "cache_write": Sum("cache_write_tokens"), "cache_write_1h": Sum("cache_write_1h_tokens"),
+        "cache_read": Sum("cache_read_tokens"),
         "total": Sum("total_tokens"), "cost_sum": Sum("cost_micro_usd"),
         "unpriced_tokens": Sum(unpriced, output_field=BigIntegerField()), "records": Count("pk"),
     }  # fmt: skip

@@ -54,14 +54,25 @@ def _subagents(folder: str, parent: str) -> Iterator[tuple[str, str, str]]:
 
 
 def claude_usage(usage: Any) -> dict[str, int] | None:
+    """{input, output, cache_write, cache_read} of a Claude `usage` object, and
+    `cache_write_1h` (those of the cache writes made for the 1-hour cache) when it gives
+    the split in `cache_creation` (newer Claude Code versions); without it every cache
+    write is a 5-minute one."""
     if not isinstance(usage, dict):
         return None
-    return {
+    tokens = {
         "input": count(usage.get("input_tokens")),
         "output": count(usage.get("output_tokens")),
         "cache_write": count(usage.get("cache_creation_input_tokens")),
         "cache_read": count(usage.get("cache_read_input_tokens")),
     }
+    split = usage.get("cache_creation")
+    if isinstance(split, dict):
+        one_hour = count(split.get("ephemeral_1h_input_tokens"))
+        if not tokens["cache_write"]:  # the split without its total
+            tokens["cache_write"] = count(split.get("ephemeral_5m_input_tokens")) + one_hour
+        tokens["cache_write_1h"] = min(one_hour, tokens["cache_write"])
+    return tokens
 
 
 def claude_transcript_read(path: str, *, offset: int = 0, end: int | None = None) -> TranscriptRead:

@@ -84,7 +84,7 @@ class TranscriptMessage:
     tool_call_id: str = ""
     is_error: bool = False
     model: str = ""
-    usage: dict[str, int] | None = None  # input, output, cache_write, cache_read
+    usage: dict[str, int] | None = None  # input, output, cache_write (cache_write_1h), cache_read
     thinking: list[str] = field(default_factory=list)
     record_type: str = ""
     records: list[Any] = field(default_factory=list)  # the lines it came from, verbatim

@@ -2,12 +2,14 @@
 it, jumps to its first error, shows the hidden records (there too, staying at the error),
 folds and unfolds, opens a subagent's conversation, and downloads it in each format."""
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 
 from sessions_app.models import Session
+from tests.factories import BASE_TIME, ConversationFactory, MessageFactory, SessionFactory
 from tests.sessions_app.transcript_corpus import (
     ERROR_CALL,
     SESSION_UUID,
@@ -148,3 +150,49 @@ def test_read_page_jump_fold_and_download_a_50000_line_session(admin_page, big_s
             assert saved.read_bytes() == expected
         else:
             assert expected in saved.read_text()
+
+
+def test_a_result_60_messages_after_its_call_is_shown_once_beneath_it(admin_page):
+    """The call ends up on the first page and its result on the third (50 a page): the
+    result is read folded beneath the call, and the third page does not show it again."""
+    conversation = ConversationFactory()
+    session = SessionFactory(conversation=conversation, workspace=conversation.workspace)
+    times = (BASE_TIME + dt.timedelta(seconds=n) for n in range(200))
+    for n in range(45):
+        MessageFactory(conversation=conversation, role="user", content=f"prompt {n}",
+                       created_at=next(times))  # fmt: skip
+    MessageFactory(conversation=conversation, role="assistant", content="Calling the far tool.",
+                   tool_calls=[{"id": "toolu_far", "name": "Bash", "input": {"command": "make"}}],
+                   created_at=next(times))  # fmt: skip
+    for n in range(45, 105):  # 60 messages between the call and its result
+        MessageFactory(conversation=conversation, role="user", content=f"prompt {n}",
+                       created_at=next(times))  # fmt: skip
+    far = MessageFactory(conversation=conversation, role="tool", content="the far tool's output",
+                         tool_call_id="toolu_far", created_at=next(times))  # fmt: skip
+    for n in range(105, 130):
+        MessageFactory(conversation=conversation, role="user", content=f"prompt {n}",
+                       created_at=next(times))  # fmt: skip
+
+    page = admin_page
+    page.goto(f"{page.base_url}/admin/sessions_app/session/{session.pk}/change/")
+    seen = []  # (page number, the text of the turn it is shown in) of every showing
+    for number in range(1, 4):
+        # The result's element (#m-<its id>), beneath its call or as a turn of its own;
+        # its text is in a folded <details>, so look for the element, not for the text.
+        shown = page.locator(f"#transcript #m-{far.pk}")
+        for i in range(shown.count()):
+            result = shown.nth(i)
+            turn = result.locator("xpath=ancestor::div[contains(@class, 'transcript-turn')][1]")
+            seen.append((number, turn.locator("> .transcript-text").all_inner_texts()))
+            if result.get_attribute("class") == "transcript-result":
+                result.locator("summary").click()
+                assert result.locator("pre").inner_text() == "the far tool's output"
+                assert "toolu_far" in result.locator("summary").inner_text()
+        if number < 3:
+            page.locator("#transcript a.transcript-newer").click()
+            page.wait_for_url("**t_after=**")
+            page.wait_for_load_state()
+    assert seen == [(1, ["Calling the far tool."])]
+    # The third page is the one that holds the result: its neighbours are there, not it.
+    assert "prompt 104" in turns_text(page) and "prompt 105" in turns_text(page)
+    assert "the far tool's output" not in page.locator("#transcript").text_content()

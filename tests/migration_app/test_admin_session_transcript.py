@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from sessions_app.models import Session
-from tests.factories import SessionFactory, StaffFactory
+from tests.factories import ConversationFactory, MessageFactory, SessionFactory, StaffFactory
 from tests.migration_app.transcript_helpers import homes, transcripts_run
 from tests.sessions_app.transcript_corpus import (
     ERROR_CALL,
@@ -37,6 +37,19 @@ def change_url(session) -> str:
 def download_url(session, fmt: str) -> str:
     name = "admin:sessions_app_session_transcript_download"
     return reverse(name, args=[session.pk, fmt])
+
+
+def test_a_turn_shows_how_many_of_its_cache_writes_were_1_hour_ones(staff_client):
+    conversation = ConversationFactory()
+    session = SessionFactory(conversation=conversation, workspace=conversation.workspace)
+    split = {"input": 3, "output": 4, "cache_write": 1000, "cache_write_1h": 600}
+    MessageFactory(conversation=conversation, role="assistant", content="split",
+                   extra_data={"usage": split})  # fmt: skip
+    MessageFactory(conversation=conversation, role="assistant", content="total only",
+                   extra_data={"usage": {"input": 3, "output": 4, "cache_write": 900}})  # fmt: skip
+    html = staff_client.get(change_url(session)).content.decode()
+    assert "3 in / 4 out / 1000 cache write (600 of them 1-hour)" in html
+    assert "3 in / 4 out / 900 cache write</span>" in html
 
 
 def test_the_session_page_shows_its_conversation_with_its_controls(

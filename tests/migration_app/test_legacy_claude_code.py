@@ -32,6 +32,31 @@ def test_usage_is_counted_once_from_the_last_line(tmp_path):
     assert assistant.usage == {"input": 10, "output": 30, "cache_write": 100, "cache_read": 5}
 
 
+def test_cache_writes_keep_their_1_hour_part_when_the_line_gives_the_split(tmp_path):
+    def usage_of(cache_fields: dict) -> dict:
+        use = {"input_tokens": 1, "output_tokens": 2, **cache_fields}
+        line = claude_assistant("a1", "msg_1", {"type": "text", "text": "x"}, usage=use)
+        path = lines_write(tmp_path / "t.jsonl", [line])
+        return claude_transcript_read(str(path)).messages[0].usage
+
+    split = {"ephemeral_5m_input_tokens": 400, "ephemeral_1h_input_tokens": 600}
+    both = usage_of({"cache_creation_input_tokens": 1000, "cache_creation": split})
+    assert both == {"input": 1, "output": 2, "cache_write": 1000, "cache_write_1h": 600,
+                    "cache_read": 0}  # fmt: skip
+    # Only the total (older Claude Code): every write a 5-minute one, no 1-hour part.
+    assert usage_of({"cache_creation_input_tokens": 1000}) == {
+        "input": 1, "output": 2, "cache_write": 1000, "cache_read": 0,
+    }  # fmt: skip
+    # The split without its total: the total is their sum.
+    assert usage_of({"cache_creation": split})["cache_write"] == 1000
+    # A 1-hour count above the total is cut to it (the total is what was billed).
+    over = {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 5000}
+    assert (
+        usage_of({"cache_creation_input_tokens": 700, "cache_creation": over})["cache_write_1h"]
+        == 700
+    )
+
+
 def test_tool_result_keeps_its_call_id_and_error(tmp_path):
     tool = claude_transcript_read(str(claude_session(tmp_path))).messages[2]
     assert (tool.tool_call_id, tool.is_error, tool.content) == ("toolu_1", True, "no such file")

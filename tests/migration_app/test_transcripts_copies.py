@@ -80,3 +80,24 @@ def test_a_copy_whose_original_was_imported_then_deleted_is_not_read_again(store
     assert set(TranscriptFile.objects.values_list("path", flat=True)).isdisjoint(copies)
     after = messages_by_conversation()
     assert {c: after[c] for c in before} == before
+
+
+def test_the_follow_up_of_migrate_legacy_keeps_to_the_same_rule(store):  # noqa: F811
+    """The follow-up run of a re-run of migrate_legacy (its copies `already present`) leaves
+    out the copies whose original is there, and reads the one whose original is gone and
+    was never imported, as any import does (no list of its own copies to skip)."""
+    code, _, err = ao_import(store, "--no-transcripts")
+    assert code == 0, err
+    copies = copies_made()
+    gone_copy, gone_original = next(iter(copies.items()))
+    Path(gone_original).unlink()
+
+    code, _, err = ao_import(store)  # every session already imported, every copy present
+    assert code == 0, err
+
+    follow_up = MigrationRun.objects.get(kind="import_transcripts")
+    read = set(follow_up.items.filter(subject_type="transcript_file", outcome="migrated")
+               .values_list("subject_id", flat=True))  # fmt: skip
+    assert gone_copy in read
+    assert read.isdisjoint(set(copies) - {gone_copy})
+    assert set(copies.values()) - {gone_original} <= read

@@ -56,11 +56,11 @@ def test_by_workspace_sums_each_callers_workspaces_and_never_another(usage_world
                        total_tokens=10, cost_micro_usd=52)  # fmt: skip
     # alpha: api_world's record and usage_world's three (one of them unpriced).
     alpha_row = {"workspace": str(alpha.pk), "input": 3050, "output": 300, "cache_write": 0,
-                 "cache_read": 0, "total": 3350, "cost_micro_usd": 9050,
+                 "cache_write_1h": 0, "cache_read": 0, "total": 3350, "cost_micro_usd": 9050,
                  "unpriced_tokens": 1100, "records": 4}  # fmt: skip
     beta_row = {"workspace": str(beta.pk), "input": 7, "output": 3, "cache_write": 0,
-                "cache_read": 0, "total": 10, "cost_micro_usd": 52, "unpriced_tokens": 0,
-                "records": 1}  # fmt: skip
+                "cache_write_1h": 0, "cache_read": 0, "total": 10, "cost_micro_usd": 52,
+                "unpriced_tokens": 0, "records": 1}  # fmt: skip
 
     def rows(caller):
         return [{k: r[k] for k in alpha_row} for r in items(caller.get(query))]

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from projects_app.models import Message
 from sessions_app.transcript_view import transcript_view_page
+from sessions_app.transcripts import transcript_cursor_encode
 from tests.factories import BASE_TIME, ConversationFactory, MessageFactory, SessionFactory
 
 pytestmark = pytest.mark.django_db
@@ -160,6 +161,73 @@ def test_a_result_is_shown_on_its_own_when_its_call_is_not_before_it():
     # On one page, the result is folded beneath its call whatever their order.
     whole = transcript_view_page(session=session, limit=10)
     assert contents(whole.turns) == ["prompt", "orphan", "call", "early result"]
+
+
+def far_result_session(*, before: int, between: int = 60, limit: int = 50):
+    """A session whose one tool call (at `before` + 1) is answered `between` messages
+    later, with prompts around them; the (page, call, result) are found paging forward."""
+    conversation = ConversationFactory()
+    session = SessionFactory(conversation=conversation, workspace=conversation.workspace)
+    n = 0
+    for n in range(before):
+        MessageFactory(conversation=conversation, role="user", content=f"p{n}", created_at=at(n))
+    MessageFactory(conversation=conversation, role="assistant", content="the call",
+                   tool_calls=[{"id": "far", "name": "Bash"}], created_at=at(before))  # fmt: skip
+    for n in range(before + 1, before + 1 + between):
+        MessageFactory(conversation=conversation, role="user", content=f"p{n}", created_at=at(n))
+    MessageFactory(conversation=conversation, role="tool", content="the far result",
+                   tool_call_id="far", created_at=at(before + 1 + between))  # fmt: skip
+    for n in range(before + 2 + between, before + 2 + between + limit):
+        MessageFactory(conversation=conversation, role="user", content=f"p{n}", created_at=at(n))
+    return session
+
+
+def pages_of(session, *, limit: int = 50, **kwargs) -> list:
+    pages = [transcript_view_page(session=session, limit=limit, **kwargs)]
+    while pages[-1].newer:
+        pages.append(transcript_view_page(session=session, after=pages[-1].newer, limit=limit,
+                                          **kwargs))  # fmt: skip
+    return pages
+
+
+@pytest.mark.parametrize("show_hidden", [False, True])
+def test_a_result_more_than_a_page_after_its_call_is_shown_once_beneath_it(show_hidden):
+    session = far_result_session(before=45)  # call at 45, result at 106: pages 1 and 3
+    pages = pages_of(session, show_hidden=show_hidden)
+    where = [(i, t.message.content, [r.content for r in t.results])
+             for i, p in enumerate(pages) for t in p.turns
+             if t.message.content in ("the call", "the far result") or t.results]  # fmt: skip
+    assert where == [(0, "the call", ["the far result"])]
+    assert sum(contents(p.turns).count("the far result") for p in pages) == 1
+    # Its page reached backwards (← Older from the page after it) leaves it out too.
+    holding = next(p for p in pages if p.older and any(
+        m.content == "p105" for m in (t.message for t in p.turns)))  # fmt: skip
+    after = pages[pages.index(holding) + 1]
+    back = transcript_view_page(session=session, before=after.older, limit=50,
+                                show_hidden=show_hidden)  # fmt: skip
+    assert [t.message.pk for t in back.turns] == [t.message.pk for t in holding.turns]
+
+
+def test_a_far_results_page_looks_back_in_two_queries_whatever_the_distance():
+    """The page opening with a result whose call is not on the page before: its call is
+    looked for among the page before's messages, then before them, once each."""
+
+    def count(before):
+        session = far_result_session(before=before, limit=10)
+        mine = Message.objects.filter(conversation=session.conversation)
+        result = mine.get(content="the far result")
+        opening = mine.filter(created_at__lt=result.created_at).latest("created_at")
+        cursor = transcript_cursor_encode(created_at=opening.created_at, pk=opening.pk)
+        with CaptureQueriesContext(connection) as queries:
+            page = transcript_view_page(session=session, after=cursor, limit=10)
+        assert page.turns and page.turns[0].message.content != "the far result"
+        assert "the far result" not in contents(page.turns)
+        return len(queries)
+
+    small, large = count(5), count(400)
+    # The conversations, the page (no call on it: no results query), the page before's
+    # calls, and the calls before those.
+    assert small == large == 4
 
 
 def test_subagents_are_nested_under_the_turn_they_follow_on_one_page_only():

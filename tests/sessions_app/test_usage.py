@@ -8,19 +8,21 @@ from migration_app.dispatch import migration_run_dispatch
 from migration_app.models import MigrationRun
 from migration_app.services import migration_undo
 from sessions_app.models import Session, UsageRecord
-from sessions_app.pricing import price_table_load
-from sessions_app.usage import usage_backfill, usage_sessions_record
+from sessions_app.pricing import price_table_load, price_table_parse
+from sessions_app.usage import usage_backfill, usage_reprice, usage_sessions_record
 from sessions_app.usage_rollups import session_usage, usage_records, usage_rollup
 from tests.factories import SessionFactory, default_workspace
 from tests.migration_app.transcript_helpers import (
     CLAUDE_UUID,
     CODEX_THREAD,
     claude_path,
+    claude_user,
     homes,
     lines_write,
     transcripts_run,
+    usage,
 )
-from tests.sessions_app.usage_transcripts import claude_files, codex_file
+from tests.sessions_app.usage_transcripts import assistant, claude_files, codex_file
 
 pytestmark = pytest.mark.django_db
 
@@ -165,3 +167,54 @@ def test_legacy_totals_labelled_with_their_origin():
     assert undivided.cost_micro_usd is None
     assert usage_sessions_record(session_ids=[td.pk]) == 1
     assert UsageRecord.objects.count() == 3
+
+
+def test_claude_cache_writes_at_their_5_minute_and_1_hour_rates(tmp_path, data_dir):
+    """A transcript with both kinds of cache write (newer Claude Code: `cache_creation`
+    splits the total) and one with the total only (older: all 5-minute writes)."""
+    claude, _ = homes(tmp_path)
+    split = {"ephemeral_5m_input_tokens": 400, "ephemeral_1h_input_tokens": 600}
+    lines_write(claude_path(claude), [
+        claude_user("u1", "go"),
+        # Streamed: the first line's usage is not the message's; the last line's is.
+        assistant("a1", "msg_both", "a", model="claude-sonnet-4-5-20250929", request="r1",
+                  use={**usage(10, 1, 100, 50)}),
+        assistant("a2", "msg_both", "b", model="claude-sonnet-4-5-20250929", request="r1",
+                  use={**usage(10, 20, 1000, 50), "cache_creation": split}),
+        assistant("a3", "msg_total", "c", model="claude-sonnet-4-5-20250929", request="r2",
+                  use=usage(10, 20, 1000, 50)),
+        assistant("a4", "msg_1h", "d", model="claude-opus-4-5-20251101", request="r3",
+                  use={**usage(1, 2, 2000, 0), "cache_creation": {
+                      "ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 2000}}),
+    ])  # fmt: skip
+    transcripts_run(tmp_path)
+    session = Session.objects.get(agent_session_id=CLAUDE_UUID)
+    rows = {r.key.split(":")[2]: r for r in UsageRecord.objects.filter(session=session)}
+    got = {k: (r.cache_write_tokens, r.cache_write_1h_tokens, r.total_tokens, r.cost_micro_usd)
+           for k, r in rows.items()}  # fmt: skip
+    # Sonnet 4.5: input 3, output 15, cache write 5 min 3.75 / 1 hour 6, cache read 0.30.
+    # Opus 4.5: input 5, output 25, cache write 1 hour 10.
+    assert got == {
+        "msg_both": (1000, 600, 1080, 10 * 3 + 20 * 15 + 400 * 3.75 + 600 * 6 + 50 * 0.3),
+        "msg_total": (1000, 0, 1080, 10 * 3 + 20 * 15 + 1000 * 3.75 + 50 * 0.3),
+        "msg_1h": (2000, 2000, 2003, 1 * 5 + 2 * 25 + 2000 * 10),
+    }  # 5445, 4095, 20055 µ$
+    version = price_table_load().version
+    assert version == "2026-12-06.1"  # the table that prices 1-hour writes
+    assert {r.price_version for r in rows.values()} == {version}
+    # Shown where cache writes are: the session's figures (the API's), and the message's
+    # usage as imported (the transcript API and the admin viewer).
+    totals = session_usage(session=session)["totals"]["all"]
+    assert (totals["cache_write"], totals["cache_write_1h"]) == (4000, 2600)
+    assert totals["cost_micro_usd"] == 5445 + 4095 + 20055
+    assert rows["msg_both"].message.extra_data["usage"]["cache_write_1h"] == 600
+    assert "cache_write_1h" not in rows["msg_total"].message.extra_data["usage"]
+    # A rebuild from the stored messages and a reprice keep the split.
+    usage_backfill()
+    assert UsageRecord.objects.get(pk=rows["msg_both"].pk).cost_micro_usd == 5445
+    draft = price_table_parse({"version": "draft", "checked": "2026-12-06", "models": {
+        "claude-sonnet-4-5": {"input": "0", "output": "0", "cache_write": "1",
+                              "cache_write_1h": "2", "cache_read": "0"}}})  # fmt: skip
+    usage_reprice(table=draft)
+    repriced = UsageRecord.objects.get(pk=rows["msg_both"].pk)
+    assert (repriced.cost_micro_usd, repriced.price_version) == (400 * 1 + 600 * 2, "draft")

@@ -43,9 +43,11 @@ def test_each_workspace_is_summed_apart(two_workspaces):
     rows = usage_rollup(records=records, group_by=("workspace",))
     rows = {r["workspace"]: figures(r) for r in rows}
     assert rows == {
-        alpha.pk: {"input": 3000, "output": 400, "cache_write": 20, "cache_read": 50,
+        alpha.pk: {"input": 3000, "output": 400, "cache_write": 20, "cache_write_1h": 0,
+                   "cache_read": 50,
                    "total": 3470, "cost_micro_usd": 15_090, "unpriced_tokens": 0, "records": 2},
-        beta.pk: {"input": 100, "output": 10, "cache_write": 0, "cache_read": 0,
+        beta.pk: {"input": 100, "output": 10, "cache_write": 0, "cache_write_1h": 0,
+                  "cache_read": 0,
                   "total": 4431, "cost_micro_usd": 150, "unpriced_tokens": 4321, "records": 2},
     }  # fmt: skip
 

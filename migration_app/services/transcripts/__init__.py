@@ -68,11 +68,9 @@ def import_transcripts_plan(
     codex_home: str | None = None,
     workspace_slug: str = Workspace.DEFAULT_SLUG,
     agent_session_ids: list[str] | None = None,
-    skip_paths: list[str] | None = None,
 ) -> Planned:
     """`agent_session_ids`: only the transcripts of these sessions (kept as the run's
-    selection), less the files at `skip_paths`: migrate_legacy's follow-up run
-    (services/transcripts/follow_up.py)."""
+    selection): migrate_legacy's follow-up run (services/transcripts/follow_up.py)."""
     given = {"claude_home": claude_home, "codex_home": codex_home}
     homes = {}
     for key, _env, _fallback, option in _HOMES:
@@ -90,9 +88,8 @@ def import_transcripts_plan(
         )
     workspace_require(slug=workspace_slug)
     wanted = None if agent_session_ids is None else set(agent_session_ids)
-    skip = sorted(skip_paths or [])
-    total = sum(1 for _ in _selected(transcripts_find(**homes), wanted, set(skip)))
-    params = {**homes, "workspace": workspace_slug, **({"skip_paths": skip} if skip else {})}
+    total = sum(1 for _ in _selected(transcripts_find(**homes), wanted))
+    params = {**homes, "workspace": workspace_slug}
     selection = None if agent_session_ids is None else sorted(wanted)
     return Planned(params=params, total=total, selection=selection)
 
@@ -103,11 +100,13 @@ def transcripts_of_run(run: MigrationRun) -> Iterator[TranscriptSource]:
     wanted = None if selection is None else {row["subject_id"] for row in selection}
     found = transcripts_find(claude_home=run.params["claude_home"],
                              codex_home=run.params["codex_home"])  # fmt: skip
-    return _selected(found, wanted, set(run.params.get("skip_paths", ())))
+    return _selected(found, wanted)
 
 
-def _selected(files: Iterator[TranscriptSource], wanted: set[str] | None, skip: set[str]):
-    skip = skip | transcript_copies_redundant()
+def _selected(files: Iterator[TranscriptSource], wanted: set[str] | None):
+    """The files of `wanted` sessions (all when None), less the legacy-import copies that
+    are not to be read (copies.py): the one rule of every import, the follow-up's too."""
+    skip = transcript_copies_redundant()
     if wanted is None and not skip:
         return files
     return (

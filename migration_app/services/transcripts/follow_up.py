@@ -4,13 +4,12 @@ import covered, for the import_transcripts run that migrate_legacy starts after 
 Read from the legacy run's journal, not from the session rows, so that a dry run (whose
 sessions were rolled back) plans the same transcript run as the real one: the agent
 session ids of the sessions it imported (kept in their items) and of those it found
-already imported, and the transcript copies it made in the Claude home for the new
-worktrees (skipped: they hold the same records as the originals the run reads).
+already imported. The transcript copies it made in the Claude home for the new worktrees
+are left out by the rule every import follows (copies.py: a copy is not read while its
+original is there or was imported), not by a list of this run's own.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services.journal import MigrationError
@@ -28,30 +27,23 @@ def transcripts_follow_up_request(*, run: MigrationRun, codex_home: str | None) 
     home, its workspace). Raises MigrationError, saying why, when there is nothing to
     run: no session with an agent session id, no transcript home, or no file of theirs
     (no empty run is recorded)."""
-    wanted = legacy_transcripts_request(run=run)
-    if not wanted.agent_session_ids:
+    agent_session_ids = legacy_agent_session_ids(run=run)
+    if not agent_session_ids:
         raise MigrationError("no imported session has an agent session id")
     request = {
         "claude_home": run.params.get("claude_home"),
         "codex_home": codex_home,
         "workspace_slug": run.params.get("workspace") or Workspace.DEFAULT_SLUG,
-        "agent_session_ids": wanted.agent_session_ids,
-        "skip_paths": wanted.skip_paths,
+        "agent_session_ids": agent_session_ids,
     }
     if not import_transcripts_plan(**request).total:
-        n = len(wanted.agent_session_ids)
+        n = len(agent_session_ids)
         raise MigrationError(f"no transcript file of the {n} imported session(s) was found")
     return request
 
 
-@dataclass(frozen=True)
-class TranscriptsRequest:
-    agent_session_ids: list[str]
-    skip_paths: list[str]
-
-
-def legacy_transcripts_request(*, run: MigrationRun) -> TranscriptsRequest:
-    """The import_transcripts request for the sessions `run` imported or found imported."""
+def legacy_agent_session_ids(*, run: MigrationRun) -> list[str]:
+    """The agent session ids of the sessions `run` imported or found imported."""
     sessions = run.items.filter(subject_type="session")
     ids = {
         after["agent_session_id"]
@@ -65,12 +57,4 @@ def legacy_transcripts_request(*, run: MigrationRun) -> TranscriptsRequest:
     )
     with_ids = Session.objects.exclude(agent_session_id="")
     ids.update(agent_id for (agent_id,) in rows_in(with_ids, "pk", present, "agent_session_id"))
-    copies = run.items.filter(
-        subject_type="transcript", outcome__in=[Outcome.MIGRATED, Outcome.SKIPPED]
-    )
-    skip = {
-        after["dest"]
-        for after in copies.values_list("after", flat=True)
-        if isinstance(after, dict) and after.get("dest")
-    }
-    return TranscriptsRequest(sorted(ids), sorted(skip))
+    return sorted(ids)
