@@ -7,7 +7,7 @@ import pytest
 
 from projects_app.models import Message
 from sessions_app.search_query import query_parse
-from sessions_app.search_selectors import SearchFilters, search_hits
+from sessions_app.search_selectors import UNFILTERED_RANK_LIMIT, SearchFilters, search_hits
 from tests.factories import (
     BASE_TIME,
     ConversationFactory,
@@ -172,8 +172,14 @@ def test_hostile_input_is_searched_as_words(staff, text):
     assert isinstance(hits, list)
 
 
+def _rank_limit(monkeypatch, limit: int) -> None:
+    """Every query ranks at most `limit` candidates."""
+    monkeypatch.setattr("sessions_app.search_selectors.RANK_LIMIT", limit)
+    monkeypatch.setattr("sessions_app.search_selectors.UNFILTERED_RANK_LIMIT", {})
+
+
 def test_past_the_rank_limit_the_newest_matches_come_first(staff, monkeypatch):
-    monkeypatch.setattr("sessions_app.search_selectors.RANK_LIMIT", 2)
+    _rank_limit(monkeypatch, 2)
     conversation = ConversationFactory()
     made = [
         MessageFactory(
@@ -184,8 +190,31 @@ def test_past_the_rank_limit_the_newest_matches_come_first(staff, monkeypatch):
         for n in range(4)
     ]
     assert [h.obj.pk for h in find(staff, "yak")] == [m.pk for m in reversed(made)]
-    monkeypatch.setattr("sessions_app.search_selectors.RANK_LIMIT", 10)
+    _rank_limit(monkeypatch, 10)
     assert [h.obj.pk for h in find(staff, "yak")][0] == made[-1].pk  # densest: the last
+
+
+def test_an_unfiltered_query_may_have_a_lower_rank_limit_of_its_own(staff, monkeypatch):
+    """PostgreSQL ranks at most 5,000 matches of an unfiltered query (each vector is read
+    from the table); a filtered one ranks up to RANK_LIMIT, since reading newest first it
+    would skip every match its filters leave out."""
+    from django.db import connection
+
+    monkeypatch.setattr("sessions_app.search_selectors.RANK_LIMIT", 10)
+    monkeypatch.setitem(UNFILTERED_RANK_LIMIT, connection.vendor, 2)
+    conversation = ConversationFactory()
+    made = [  # written in time order, the densest first
+        MessageFactory(
+            conversation=conversation,
+            content="yak " * (3 - n),
+            created_at=BASE_TIME + dt.timedelta(minutes=n),
+        )  # fmt: skip
+        for n in range(3)
+    ]
+    newest_first = [m.pk for m in reversed(made)]
+    assert [h.obj.pk for h in find(staff, "yak")] == newest_first
+    since = BASE_TIME - dt.timedelta(days=1)
+    assert [h.obj.pk for h in find(staff, "yak", since=since)] == newest_first[::-1]
 
 
 def test_a_phrase_past_the_rank_limit_of_candidates_lists_its_matches_newest_first(
@@ -194,7 +223,7 @@ def test_a_phrase_past_the_rank_limit_of_candidates_lists_its_matches_newest_fir
     """PostgreSQL counts the rows holding every word against the limit (each is re-read
     to check the phrase), SQLite the matches; either way only the words side by side
     are hits."""
-    monkeypatch.setattr("sessions_app.search_selectors.RANK_LIMIT", 1)
+    _rank_limit(monkeypatch, 1)
     conversation = ConversationFactory()
     texts = ["red fox", "fox red", "red big fox", "the red fox ran"]
     made = [
@@ -224,7 +253,7 @@ def test_postgresql_does_not_count_a_word_its_statistics_put_far_past_the_limit(
 
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL's planner statistics")
-    monkeypatch.setattr("sessions_app.search_selectors.RANK_LIMIT", 2)
+    _rank_limit(monkeypatch, 2)
     conversation = ConversationFactory()
     made = [
         MessageFactory(
