@@ -162,8 +162,10 @@ def _kill_test(data_dir: Path, target: str, seed: int) -> None:
     _undo_all()
     _check(expected, target, strict=True, where="scratch")
 
-    hits = interrupted = 0
-    for i in range(KILLS):
+    hits = interrupted = i = 0
+    # KILLS kills, and more (up to three times as many) while too few of them landed where
+    # they are meant to: on a loaded machine the calibrated windows drift.
+    while i < KILLS or (i < 3 * KILLS and (hits < KILLS // 2 or interrupted < 2)):
         # Half the kills anywhere in the run, half inside its moving phase.
         if i % 2:
             delay = rng.uniform(0, claim_window)
@@ -188,9 +190,10 @@ def _kill_test(data_dir: Path, target: str, seed: int) -> None:
             _undo_all()
         assert _all_in(SCRATCH_WORKSTREAM_ID)
         _check(expected, target, strict=True, where="scratch")
+        i += 1
     # Not vacuous: most kills landed while the process was still working.
     print(
-        f"kills: {KILLS}, hit a live process: {hits}, left a claimed unfinished run: "
+        f"kills: {i}, hit a live process: {hits}, left a claimed unfinished run: "
         f"{interrupted}; windows: run {window:.3f} s, moving phase {claim_window:.3f} s"
     )
     assert hits >= KILLS // 2, f"only {hits} kills hit a live process"
