@@ -15,6 +15,10 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+# No cache: tests roll the database back under it. The tests of the cached pages
+# (tests/projects_app/test_list_cache.py) set a real one.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+
 # A file, not :memory:, so that subprocesses and threads in tests see the same database.
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": str(SESSIONHUB_DATA_DIR / "test.sqlite3")}

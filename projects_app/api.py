@@ -11,6 +11,7 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from projects_app import selectors, services
+from projects_app.pagination import CachedLimitOffsetPagination
 from projects_app.schemas import (
     ArtifactOut,
     ChatIn,
@@ -52,13 +53,19 @@ PROJECT_OUT_FIELDS = tuple(ProjectOut.model_fields)
 
 
 @router.get("/projects", response={200: list[ProjectOut], 404: ErrorOut})
-@paginate
+@paginate(CachedLimitOffsetPagination)
 def project_list(request, workspace_id: UUID | None = None, status: ProjectStatus | None = None):
     """Newest first. A `workspace_id` the caller is not a member of is 404."""
     if workspace_id is not None:
         selectors.workspace_get_for_user(user=request.auth, workspace_id=workspace_id)
-    projects = selectors.project_list(user=request.auth, workspace_id=workspace_id, status=status)
-    return projects.values(*PROJECT_OUT_FIELDS)
+
+    def page_query():  # built only when the page is not in the cache
+        projects = selectors.project_list(
+            user=request.auth, workspace_id=workspace_id, status=status
+        )
+        return projects.values(*PROJECT_OUT_FIELDS)
+
+    return page_query
 
 
 @router.get("/projects/{project_id}", response={200: ProjectOut, **NOT_FOUND})

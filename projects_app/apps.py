@@ -4,3 +4,18 @@ from django.apps import AppConfig
 class ProjectsAppConfig(AppConfig):
     name = "projects_app"
     verbose_name = "Projects"
+
+    def ready(self):
+        from django.db.models.signals import m2m_changed, post_delete, post_save
+
+        from projects_app.list_cache import renew_on_change
+        from projects_app.models import Project, Workspace
+
+        # The API's cached project lists (list_cache.py) are read anew after any change
+        # of a project, a workspace or its members.
+        for model in (Project, Workspace):
+            post_save.connect(renew_on_change, sender=model, dispatch_uid=f"list-{model}")
+            post_delete.connect(renew_on_change, sender=model, dispatch_uid=f"list-{model}-")
+        m2m_changed.connect(
+            renew_on_change, sender=Workspace.members.through, dispatch_uid="list-members"
+        )

@@ -12,6 +12,7 @@ from django.db import transaction
 from migration_app.demo.files import files_write
 from migration_app.demo.plan import DemoPlan
 from migration_app.demo.rows import ORIGINS
+from projects_app.list_cache import project_list_version_renew
 from projects_app.models import (
     Artifact,
     Conversation,
@@ -71,6 +72,7 @@ def _rows_save(plan: DemoPlan) -> None:
     """Insert what is missing; rows already there (perhaps changed since) are left alone."""
     Workstream.objects.bulk_create(plan.workstreams, ignore_conflicts=True)
     Project.objects.bulk_create(plan.projects, ignore_conflicts=True)
+    project_list_version_renew()  # bulk_create sends no signal
     ProjectVersion.objects.bulk_create(plan.versions, ignore_conflicts=True)
     Conversation.objects.bulk_create(plan.conversations, ignore_conflicts=True)
     Session.objects.bulk_create(plan.sessions, ignore_conflicts=True, batch_size=_BATCH)

@@ -39,6 +39,7 @@ from migration_app.services.journal import (
     migration_selection_count,
 )
 from migration_app.services.session_to_project.plan import SessionPlan, batch_plan
+from projects_app.list_cache import project_list_version_renew
 from projects_app.models import Artifact, Conversation, Project, ProjectVersion
 from sessions_app.models import Session
 
@@ -208,6 +209,7 @@ def _write_projects(winners: list[SessionPlan], *, actor: str) -> None:
     if not winners:
         return
     Project.objects.bulk_create([plan.project() for plan in winners])
+    project_list_version_renew()  # bulk_create sends no signal
     Conversation.objects.bulk_create(
         [plan.new_conversation() for plan in winners if plan.conversation_created]
     )

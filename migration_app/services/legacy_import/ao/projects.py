@@ -23,6 +23,7 @@ from migration_app.services.legacy_import.ao.state import (
     read_file,
     rejected_file,
 )
+from projects_app.list_cache import project_list_version_renew
 from projects_app.models import Project, Source
 
 Outcome = MigrationItem.Outcome
@@ -118,3 +119,4 @@ def import_config_projects(state: ImportState, root: str) -> None:
 
 def write_projects(state: ImportState, rows: list[dict]) -> None:
     Project.objects.bulk_create([Project(**row) for row in rows], ignore_conflicts=True)
+    project_list_version_renew()  # bulk_create sends no signal

@@ -38,6 +38,7 @@ from migration_app.services.legacy_import.minsky_store.state import (
     RunState,
     in_chunks,
 )
+from projects_app.list_cache import project_list_version_renew
 from projects_app.models import Project, Source, Workspace
 from sessions_app.models import Session
 
@@ -184,6 +185,7 @@ def _projects_write(
             source=Source.MINSKY, registered_at=state.now,
         ))  # fmt: skip
     Project.objects.bulk_create(rows, ignore_conflicts=True)
+    project_list_version_renew()  # bulk_create sends no signal
     return items
 
 

@@ -18,6 +18,7 @@ from migration_app.services.legacy_import.tokendance_db.state import (
     rejected,
     too_long,
 )
+from projects_app.list_cache import project_list_version_renew
 from projects_app.models import Conversation, Project, ProjectVersion, Source, Workspace
 
 
@@ -187,6 +188,7 @@ def _projects_batch(state: State, batch: list[dict]) -> None:
             )
         )  # fmt: skip
     Project.objects.bulk_create(new)
+    project_list_version_renew()  # bulk_create sends no signal
     state.record(items)
 
 

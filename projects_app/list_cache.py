@@ -1,0 +1,56 @@
+"""The API's project list pages, kept in Django's cache under a version every writer of
+projects, workspaces and memberships renews.
+
+A page (its rows and count) is stored under the current version, the caller and the
+page's parameters. Renewing the version leaves every stored page unreachable (they
+expire with the cache's timeout), so no writer needs to know which pages it touched.
+
+Who renews it:
+- saving or deleting a Project or a Workspace one row at a time (the services, the admin,
+  every `.save()` / `.delete()`, a QuerySet's `.delete()`), and changing a workspace's
+  members: the signal receivers connected in apps.py;
+- what writes projects in bulk (`bulk_create`, `.update()`): it calls
+  `project_list_version_renew()` itself.
+
+The version is renewed when the transaction commits: a page read before then was read
+under the old version, so it is never served after the change. The cache must be one
+that every process shares (settings.CACHES: a file cache in the data directory).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.core.cache import cache
+from django.db import transaction
+
+VERSION_KEY = "projects:list:version"
+
+
+def project_list_version_renew() -> None:
+    """A new version once the current transaction commits (at once outside one)."""
+    transaction.on_commit(lambda: cache.set(VERSION_KEY, uuid.uuid4().hex, None))
+
+
+def project_page_cached(*, user_id, params: dict, build):
+    """The page `build()` returns, from the cache when this version has it."""
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        # No version yet (or the cache was cleared): start one; pages read before any
+        # version existed were never stored.
+        version = uuid.uuid4().hex
+        if not cache.add(VERSION_KEY, version, None):
+            version = cache.get(VERSION_KEY)
+    key = "projects:list:" + ":".join(
+        [version, str(user_id), *(f"{k}={params[k]}" for k in sorted(params))]
+    )
+    page = cache.get(key)
+    if page is None:
+        page = build()
+        cache.set(key, page)
+    return page
+
+
+def renew_on_change(sender, **kwargs) -> None:
+    """Signal receiver: a project, workspace or membership changed."""
+    project_list_version_renew()
