@@ -1,7 +1,8 @@
 """Settings, read from the environment.
 
 DATABASE_URL          database (default: SQLite file under SESSIONHUB_DATA_DIR)
-SESSIONHUB_DATA_DIR   data directory: SQLite file, workstream files, worktrees (default ./var)
+SESSIONHUB_DATA_DIR   data directory: SQLite file, workstream files, worktrees, the cache
+                      of the API's project pages (default ./var)
 SECRET_KEY            required unless DEBUG is set
 DEBUG                 "1"/"true" for development
 ALLOWED_HOSTS         comma-separated host names
