@@ -230,6 +230,24 @@ def rows_select_in(
     return rows
 
 
+def rows_count_in(model: type[models.Model], keys: Sequence[Any]) -> int:
+    """How many rows of `model` have their primary key among `keys` (database values, as
+    `pk.get_db_prep_value` gives them), counted `_IN_CHUNK` keys a statement.
+
+    The re-run of a TokenDance import counts its 220,000 message and artifact ids this
+    way (`python -m bench.tokendance_import`, 10,000 sessions, SQLite, 2026-12-06): the
+    ORM's `filter(pk__in=…).count()` prepared each UUID again, 2.7 s of a 5.6 s profile."""
+    meta, quote = model._meta, connection.ops.quote_name
+    count = f"SELECT COUNT(*) FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)} IN "
+    total = 0
+    with _keyed_cursor() as cursor:
+        for start in range(0, len(keys), _IN_CHUNK):
+            chunk = keys[start : start + _IN_CHUNK]
+            cursor.execute(f"{count}({', '.join(['%s'] * len(chunk))})", chunk)
+            total += cursor.fetchone()[0]
+    return total
+
+
 def _matching(source: type[models.Model], keys: Sequence[Any], equal: dict[str, Any]):
     """`FROM source WHERE pk IN (keys) AND text column = value…` and its params. The
     columns are compared as `column || ''`, which no index serves: right after a large
