@@ -33,20 +33,37 @@ from typing import Any
 
 from django.db import connection, models, transaction
 
+from sessions_app.search_schema import TRIGRAM_COLUMNS
+
 
 def _log(sql: str, started: float) -> None:
     if connection.queries_logged:
         connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
 
 
+def _pk_in(model: type[models.Model], keys: Sequence[Any]) -> tuple[str, list]:
+    """`pk IN (…)` and its params; on PostgreSQL `pk = ANY(%s)` of one array: psycopg
+    composes a statement of 5,000 placeholders value by value (0.9 of 2.4 s counting the
+    220,000 message ids of a TokenDance re-run)."""
+    pk = model._meta.pk
+    column = connection.ops.quote_name(pk.column)
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s::{pk.cast_db_type(connection)}[])", [list(keys)]
+    return f"{column} IN ({', '.join(['%s'] * len(keys))})", list(keys)
+
+
 @contextmanager
-def _keyed_cursor() -> Iterator[Any]:
-    """A cursor for lookups by a list of keys. On PostgreSQL without bitmap scans, so by a
-    b-tree: `id IN (…)` on a table freshly bulk-loaded (statistics not yet gathered) went
+def _keyed_cursor(model: type[models.Model]) -> Iterator[Any]:
+    """A cursor for lookups by a list of keys of `model`. On PostgreSQL, when the key has a
+    trigram index too (sessions_app/search_schema.py), without bitmap scans, so by its
+    b-tree: `id IN (…)` on a freshly bulk-loaded table (statistics not yet gathered) went
     to the session id's trigram GIN index, whose pending list of new entries each lookup
     scans: 3.1-3.8 s for 500 ids against 1 ms (30,000 minsky records, 2026-12-06); the
-    first minsky import of 100,000 records took 243 s, most of it there."""
-    if connection.vendor != "postgresql":
+    first minsky import of 100,000 records took 243 s, most of it there. (Not for other
+    tables: counting 5,000 message ids without bitmap scans read the whole table.)"""
+    meta = model._meta
+    trigram = meta.pk.column in TRIGRAM_COLUMNS.get(meta.db_table, ())
+    if connection.vendor != "postgresql" or not trigram:
         with connection.cursor() as cursor:
             yield cursor
         return
@@ -221,13 +238,18 @@ def rows_select_in(
     fixed_sql = [f"{column(name)} IN ({', '.join(['%s'] * len(v))})" for name, v in fixed]
     fixed_params = [value for _, v in fixed for value in v]
     rows: list[tuple] = []
-    with _keyed_cursor() as cursor:
+    with _keyed_cursor(model) as cursor:
         for start in range(0, len(values), _IN_CHUNK):
             chunk = values[start : start + _IN_CHUNK]
             where = [*fixed_sql, f"{column(last)} IN ({', '.join(['%s'] * len(chunk))})"]
             cursor.execute(select + " AND ".join(where), [*fixed_params, *chunk])
             rows += cursor.fetchall()
     return rows
+
+
+# Keys per COUNT: PostgreSQL reads 1,000 ids through the primary key, but scans the table
+# for 5,000 (TokenDance re-run, 10,000 sessions: 2.0 s against 2.6 s).
+_COUNT_CHUNK = 1_000
 
 
 def rows_count_in(model: type[models.Model], keys: Sequence[Any]) -> int:
@@ -237,13 +259,12 @@ def rows_count_in(model: type[models.Model], keys: Sequence[Any]) -> int:
     The re-run of a TokenDance import counts its 220,000 message and artifact ids this
     way (`python -m bench.tokendance_import`, 10,000 sessions, SQLite, 2026-12-06): the
     ORM's `filter(pk__in=…).count()` prepared each UUID again, 2.7 s of a 5.6 s profile."""
-    meta, quote = model._meta, connection.ops.quote_name
-    count = f"SELECT COUNT(*) FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)} IN "
+    count = f"SELECT COUNT(*) FROM {connection.ops.quote_name(model._meta.db_table)} WHERE "
     total = 0
-    with _keyed_cursor() as cursor:
-        for start in range(0, len(keys), _IN_CHUNK):
-            chunk = keys[start : start + _IN_CHUNK]
-            cursor.execute(f"{count}({', '.join(['%s'] * len(chunk))})", chunk)
+    with _keyed_cursor(model) as cursor:
+        for start in range(0, len(keys), _COUNT_CHUNK):
+            where, params = _pk_in(model, keys[start : start + _COUNT_CHUNK])
+            cursor.execute(count + where, params)
             total += cursor.fetchone()[0]
     return total
 
@@ -255,10 +276,10 @@ def _matching(source: type[models.Model], keys: Sequence[Any], equal: dict[str, 
     of `source` (matching every row) over the primary key: 100,000 keys in batches of 500
     took 10.7 s on SQLite and 306 ms a batch on PostgreSQL, against 0.40 s and 1 ms."""
     meta, quote = source._meta, connection.ops.quote_name
-    where = [f"{quote(meta.pk.column)} IN ({', '.join(['%s'] * len(keys))})"]
-    where += [f"{quote(meta.get_field(name).column)} || '' = %s" for name in equal]
+    keyed, params = _pk_in(source, keys)
+    where = [keyed, *(f"{quote(meta.get_field(name).column)} || '' = %s" for name in equal)]
     sql = f" FROM {quote(meta.db_table)} WHERE {' AND '.join(where)}"
-    return sql, [*keys, *equal.values()]
+    return sql, [*params, *equal.values()]
 
 
 def rows_select_matching(
@@ -268,7 +289,7 @@ def rows_select_matching(
     if not keys:
         return []
     where, params = _matching(source, keys, equal)
-    with _keyed_cursor() as cursor:
+    with _keyed_cursor(source) as cursor:
         cursor.execute(f"SELECT {connection.ops.quote_name(source._meta.pk.column)}{where}", params)
         return [row[0] for row in cursor.fetchall()]
 
@@ -300,6 +321,6 @@ def rows_insert_matching(
         f"INSERT INTO {quote(meta.db_table)} ({names}) SELECT "
         f"{', '.join(['%s'] * len(values))}, {quote(source._meta.pk.column)}{where}"
     )
-    with _keyed_cursor() as cursor:
+    with _keyed_cursor(source) as cursor:
         cursor.execute(sql, [*values, *params])
         return cursor.rowcount
