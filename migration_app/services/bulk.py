@@ -33,8 +33,6 @@ from typing import Any
 
 from django.db import connection, models, transaction
 
-from sessions_app.search_schema import TRIGRAM_COLUMNS
-
 
 def _log(sql: str, started: float) -> None:
     if connection.queries_logged:
@@ -53,28 +51,20 @@ def _pk_in(model: type[models.Model], keys: Sequence[Any]) -> tuple[str, list]:
 
 
 @contextmanager
-def _keyed_cursor(model: type[models.Model]) -> Iterator[Any]:
-    """A cursor for lookups by a list of keys of `model`. On PostgreSQL, when the key has a
-    trigram index too (sessions_app/search_schema.py), without bitmap scans, so by its
-    b-tree: `id IN (…)` on a freshly bulk-loaded table (statistics not yet gathered) went
-    to the session id's trigram GIN index, whose pending list of new entries each lookup
-    scans: 3.1-3.8 s for 500 ids against 1 ms (30,000 minsky records, 2026-12-06); the
-    first minsky import of 100,000 records took 243 s, most of it there. (Not for other
-    tables: counting 5,000 message ids without bitmap scans read the whole table.)"""
-    meta = model._meta
-    trigram = meta.pk.column in TRIGRAM_COLUMNS.get(meta.db_table, ())
-    if connection.vendor != "postgresql" or not trigram:
-        with connection.cursor() as cursor:
-            yield cursor
-        return
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT current_setting('enable_bitmapscan'), set_config('enable_bitmapscan', "
-            "'off', true)"
-        )
-        (before, _) = cursor.fetchone()
-        yield cursor
-        cursor.execute("SELECT set_config('enable_bitmapscan', %s, true)", [before])
+def btree_lookups() -> Iterator[None]:
+    """A transaction whose lookups by key go through b-tree indexes: on PostgreSQL bitmap
+    scans are off until it ends (one statement). `id IN (…)` on sessions freshly
+    bulk-loaded (statistics not yet gathered) went to the id's trigram GIN index
+    (sessions_app/search_schema.py), whose pending list of new entries each lookup scans:
+    3.1-3.8 s for 500 ids against 1 ms (30,000 minsky records, 2026-12-06); the first
+    minsky import of 100,000 records took 243 s, 17 s with this. Only for transactions
+    that look rows up by their keys: counting 5,000 message ids without bitmap scans read
+    the whole table."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL enable_bitmapscan = off")
+        yield
 
 
 def _server_cursor():
@@ -238,7 +228,7 @@ def rows_select_in(
     fixed_sql = [f"{column(name)} IN ({', '.join(['%s'] * len(v))})" for name, v in fixed]
     fixed_params = [value for _, v in fixed for value in v]
     rows: list[tuple] = []
-    with _keyed_cursor(model) as cursor:
+    with connection.cursor() as cursor:
         for start in range(0, len(values), _IN_CHUNK):
             chunk = values[start : start + _IN_CHUNK]
             where = [*fixed_sql, f"{column(last)} IN ({', '.join(['%s'] * len(chunk))})"]
@@ -261,7 +251,7 @@ def rows_count_in(model: type[models.Model], keys: Sequence[Any]) -> int:
     ORM's `filter(pk__in=…).count()` prepared each UUID again, 2.7 s of a 5.6 s profile."""
     count = f"SELECT COUNT(*) FROM {connection.ops.quote_name(model._meta.db_table)} WHERE "
     total = 0
-    with _keyed_cursor(model) as cursor:
+    with connection.cursor() as cursor:
         for start in range(0, len(keys), _COUNT_CHUNK):
             where, params = _pk_in(model, keys[start : start + _COUNT_CHUNK])
             cursor.execute(count + where, params)
@@ -289,7 +279,7 @@ def rows_select_matching(
     if not keys:
         return []
     where, params = _matching(source, keys, equal)
-    with _keyed_cursor(source) as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(f"SELECT {connection.ops.quote_name(source._meta.pk.column)}{where}", params)
         return [row[0] for row in cursor.fetchall()]
 
@@ -321,6 +311,6 @@ def rows_insert_matching(
         f"INSERT INTO {quote(meta.db_table)} ({names}) SELECT "
         f"{', '.join(['%s'] * len(values))}, {quote(source._meta.pk.column)}{where}"
     )
-    with _keyed_cursor(source) as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(sql, [*values, *params])
         return cursor.rowcount
