@@ -21,7 +21,6 @@ import sqlite3
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -39,7 +38,7 @@ class MinskySourceError(Exception):
     """The source cannot be opened or read as a minsky session store."""
 
 
-@dataclass
+@dataclass(slots=True)
 class RawRecord:
     """One stored session as minsky's code sees it: camelCase keys; `decode()` turns the
     JSON text columns into values (deferred: a re-run skips known ids undecoded)."""
@@ -48,20 +47,19 @@ class RawRecord:
     data: dict[str, Any]
     notes: list[str] = field(default_factory=list)
     decoded: bool = False
+    loaded: bool = True  # False: only the id was read (`MinskyStore.records(ids_only=True)`)
+    id_key: str | None = field(init=False)
+    session_id: Any = field(init=False)
 
-    @cached_property
-    def id_key(self) -> str | None:
+    def __post_init__(self) -> None:
+        # Read once, from the stored values (attributes: a re-run reads them of every record).
         data = self.data
+        self.id_key = self.session_id = None
         for key in ID_KEYS:
             value = data.get(key)
             if value is not None and value != "":
-                return key
-        return None
-
-    @cached_property
-    def session_id(self) -> Any:
-        key = self.id_key
-        return None if key is None else self.data[key]
+                self.id_key, self.session_id = key, value
+                break
 
     def decode(self) -> RawRecord:
         if not self.decoded:
@@ -178,8 +176,11 @@ class MinskyStore:
         cursor.execute("SELECT count(*) FROM sessions")
         return cursor.fetchone()[0]
 
-    def records(self, fetch: int = 1000) -> Iterator[RawRecord | str]:
-        """Each stored session in order; a string instead for an entry that is not a record."""
+    def records(self, fetch: int = 1000, *, ids_only: bool = False) -> Iterator[RawRecord | str]:
+        """Each stored session in order; a string instead for an entry that is not a record.
+
+        `ids_only`: from a database only the id column is read (a re-run decides from the
+        ids alone); `load()` reads the rest of the records that need it."""
         if self._json is not None:
             for position, entry in enumerate(self._json, 1):
                 if not isinstance(entry, dict):
@@ -192,15 +193,38 @@ class MinskyStore:
             cursor.itersize = fetch
         else:
             cursor = self._connection.cursor()
-        cursor.execute("SELECT * FROM sessions ORDER BY session")
+        cursor.execute(f"SELECT {'session' if ids_only else '*'} FROM sessions ORDER BY session")
         columns: list[str] | None = None
         position = 0
         while rows := cursor.fetchmany(fetch):
+            if ids_only:
+                for (sid,) in rows:
+                    position += 1
+                    yield RawRecord(position, {"session": sid}, loaded=False)
+                continue
             if columns is None:
                 columns = [_camel(d[0]) for d in cursor.description]
             for row in rows:
                 position += 1
                 yield RawRecord(position, dict(zip(columns, row, strict=True)))
+
+    def load(self, records: list[RawRecord]) -> None:
+        """Read the full rows of records read `ids_only` (one query); a record whose id
+        cannot name its row (no text id) stays as it is: it is rejected for its id."""
+        wanted = {
+            sid: r for r in records if not r.loaded and isinstance(sid := r.data["session"], str)
+        }
+        if not wanted:
+            return
+        mark = "%s" if self.shape == POSTGRES else "?"
+        cursor = self._connection.cursor()
+        marks = ", ".join([mark] * len(wanted))
+        cursor.execute(f"SELECT * FROM sessions WHERE session IN ({marks})", list(wanted))
+        columns = [_camel(d[0]) for d in cursor.description]
+        for row in cursor.fetchall():
+            data = dict(zip(columns, row, strict=True))
+            record = wanted[data["session"]]
+            record.data, record.loaded = data, True
 
 
 def _json_sessions(path: str) -> list:
@@ -235,6 +259,8 @@ def _postgres_open(url: str, password: str | None):
     try:
         connection = psycopg.connect(url, connect_timeout=10, **kwargs)
         connection.read_only = True
+        # One snapshot: the ids and, later, the rows `load()` reads of them.
+        connection.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         connection.execute("SELECT 1 FROM sessions LIMIT 1")
     except psycopg.Error as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -27,15 +27,44 @@ query counts in tests stay truthful.
 """
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 
 
 def _log(sql: str, started: float) -> None:
     if connection.queries_logged:
         connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
+
+
+def _pk_in(model: type[models.Model], keys: Sequence[Any]) -> tuple[str, list]:
+    """`pk IN (…)` and its params; on PostgreSQL `pk = ANY(%s)` of one array: psycopg
+    composes a statement of 5,000 placeholders value by value (0.9 of 2.4 s counting the
+    220,000 message ids of a TokenDance re-run)."""
+    pk = model._meta.pk
+    column = connection.ops.quote_name(pk.column)
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s::{pk.cast_db_type(connection)}[])", [list(keys)]
+    return f"{column} IN ({', '.join(['%s'] * len(keys))})", list(keys)
+
+
+@contextmanager
+def btree_lookups() -> Iterator[None]:
+    """A transaction whose lookups by key go through b-tree indexes: on PostgreSQL bitmap
+    scans are off until it ends (one statement). `id IN (…)` on sessions freshly
+    bulk-loaded (statistics not yet gathered) went to the id's trigram GIN index
+    (sessions_app/search_schema.py), whose pending list of new entries each lookup scans:
+    3.1-3.8 s for 500 ids against 1 ms (30,000 minsky records, 2026-12-06); the first
+    minsky import of 100,000 records took 243 s, 17 s with this. Only for transactions
+    that look rows up by their keys: counting 5,000 message ids without bitmap scans read
+    the whole table."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL enable_bitmapscan = off")
+        yield
 
 
 def _server_cursor():
@@ -206,3 +235,82 @@ def rows_select_in(
             cursor.execute(select + " AND ".join(where), [*fixed_params, *chunk])
             rows += cursor.fetchall()
     return rows
+
+
+# Keys per COUNT: for 5,000 ids PostgreSQL scanned the whole message table (auto_explain);
+# the TokenDance re-run at 10,000 sessions took 2.0 s with 1,000 a statement, 2.6 s with 5,000.
+_COUNT_CHUNK = 1_000
+
+
+def rows_count_in(model: type[models.Model], keys: Sequence[Any]) -> int:
+    """How many rows of `model` have their primary key among `keys` (database values, as
+    `pk.get_db_prep_value` gives them), counted `_COUNT_CHUNK` keys a statement.
+
+    The re-run of a TokenDance import counts its 220,000 message and artifact ids this
+    way (`python -m bench.tokendance_import`, 10,000 sessions, SQLite, 2026-12-06): the
+    ORM's `filter(pk__in=…).count()` prepared each UUID again, 2.7 s of a 5.6 s profile."""
+    count = f"SELECT COUNT(*) FROM {connection.ops.quote_name(model._meta.db_table)} WHERE "
+    total = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(keys), _COUNT_CHUNK):
+            where, params = _pk_in(model, keys[start : start + _COUNT_CHUNK])
+            cursor.execute(count + where, params)
+            total += cursor.fetchone()[0]
+    return total
+
+
+def _matching(source: type[models.Model], keys: Sequence[Any], equal: dict[str, Any]):
+    """`FROM source WHERE pk IN (keys) AND text column = value…` and its params. The
+    columns are compared as `column || ''`, which no index serves: right after a large
+    import the planners' statistics still call the table small, and both picked the index
+    of `source` (matching every row) over the primary key: 100,000 keys in batches of 500
+    took 10.7 s on SQLite and 306 ms a batch on PostgreSQL, against 0.40 s and 1 ms."""
+    meta, quote = source._meta, connection.ops.quote_name
+    keyed, params = _pk_in(source, keys)
+    where = [keyed, *(f"{quote(meta.get_field(name).column)} || '' = %s" for name in equal)]
+    sql = f" FROM {quote(meta.db_table)} WHERE {' AND '.join(where)}"
+    return sql, [*params, *equal.values()]
+
+
+def rows_select_matching(
+    source: type[models.Model], keys: Sequence[Any], equal: dict[str, Any]
+) -> list:
+    """The keys among `keys` (text) whose rows hold `equal`'s values (text columns)."""
+    if not keys:
+        return []
+    where, params = _matching(source, keys, equal)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {connection.ops.quote_name(source._meta.pk.column)}{where}", params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def rows_insert_matching(
+    model: type[models.Model],
+    fixed: dict[str, Any],
+    key_field: str,
+    *,
+    source: type[models.Model],
+    keys: Sequence[Any],
+    equal: dict[str, Any],
+) -> int:
+    """One row of `model` per row of `source` among `keys` (text primary keys) whose text
+    columns hold `equal`'s values: `fixed`'s values, and the source row's key in
+    `key_field`. One `INSERT … SELECT`; returns the rows inserted.
+
+    The journal's "already imported" items of a re-run (`python -m bench.minsky_import`,
+    100,000 records, SQLite, 2026-12-06, load 0.6): written from Python with `rows_insert`
+    0.66-0.75 s, with this 0.40 s, against a floor of 0.75-0.81 s for the whole import."""
+    if not keys:
+        return 0
+    meta, quote = model._meta, connection.ops.quote_name
+    fields = {meta.get_field(name): value for name, value in fixed.items()}
+    names = ", ".join(quote(f.column) for f in [*fields, meta.get_field(key_field)])
+    values = [f.get_db_prep_save(value, connection) for f, value in fields.items()]
+    where, params = _matching(source, keys, equal)
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({names}) SELECT "
+        f"{', '.join(['%s'] * len(values))}, {quote(source._meta.pk.column)}{where}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, *params])
+        return cursor.rowcount

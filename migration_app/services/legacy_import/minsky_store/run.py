@@ -24,11 +24,12 @@ from migration_app.legacy.minsky_map import (
     minsky_session_map,
 )
 from migration_app.models import MigrationRun
-from migration_app.services.bulk import rows_insert
+from migration_app.services.bulk import btree_lookups, rows_insert, rows_select_in
 from migration_app.services.journal import (
     ItemRecord,
     MigrationError,
     migration_items_record,
+    migration_items_record_matching,
     migration_run_progress,
 )
 from migration_app.services.legacy_import.minsky_store.state import (
@@ -60,15 +61,15 @@ def minsky_store_execute(run: MigrationRun) -> dict:
     try:
         store = MinskyStore(state.location, password=PASSWORDS.get(state.location))
         with store:
-            records: Iterable = store.records(fetch=batch_size)
+            records: Iterable = store.records(fetch=batch_size, ids_only=True)
             if store.shape == JSON:
                 records = list(records)
                 state.losers = duplicate_losers(
                     [r for r in records if isinstance(r, RawRecord)], _created_key
                 )
             for chunk in in_chunks(records, batch_size):
-                with transaction.atomic():
-                    _batch(state, chunk)
+                with btree_lookups():
+                    _batch(state, store, chunk)
     except MinskySourceError as exc:
         raise MigrationError(str(exc)) from None
     finally:
@@ -125,32 +126,43 @@ def _project_key(state: RunState, mapped: MappedSession) -> str | None:
     return key
 
 
-def _batch(state: RunState, chunk: list[RawRecord | str]) -> None:
-    """One batch: ids already in the hub are decided before any record is decoded (a
-    re-run maps nothing), the others mapped and written."""
+def _batch(state: RunState, store: MinskyStore, chunk: list[RawRecord | str]) -> None:
+    """One batch. The ids already imported from this source are journaled "already
+    imported" by the database in one statement and go no further: a re-run reads only the
+    ids, and maps and writes nothing per record. The others are read in full, mapped and
+    written."""
     items: list[ItemRecord] = []
     records = [e for e in chunk if not _rejected_up_front(state, e, items)]
     ids = [sid for r in records if isinstance(sid := r.session_id, str)]
-    existing = {
-        pk: (source, path)
-        for part in in_chunks(ids)
-        for pk, source, path in Session.objects.filter(pk__in=part).values_list(
-            "pk", "source", "source_path"
+    skip = ItemRecord("session", "", Outcome.SKIPPED, "already imported")
+    mine = {"source": Source.MINSKY.value, "source_path": state.location}
+    skipped = sum(
+        migration_items_record_matching(
+            run=state.run, item=skip, model=Session, keys=part, equal=mine, created_at=state.now
         )
-    }
-    new: list[tuple[MappedSession, str | None]] = []
+        for part in in_chunks(ids)
+    )
+    existing = {}
+    if skipped < len(ids):  # the first import, or new records among imported ones
+        existing = {
+            pk: (source, path)
+            for pk, source, path in rows_select_in(Session, ("id", "source", "source_path"), id=ids)
+        }
+    unread = []
     for record in records:
-        held = existing.get(record.session_id) if isinstance(record.session_id, str) else None
+        sid = record.session_id
+        held = existing.get(sid) if isinstance(sid, str) else None
+        if skipped == len(ids) and isinstance(sid, str) or held == tuple(mine.values()):
+            continue  # journaled above
         if held is not None:
-            sid = record.session_id
-            if held == (Source.MINSKY, state.location):
-                items.append(ItemRecord("session", sid, Outcome.SKIPPED, "already imported"))
-            else:
-                reason = (
-                    f"a session {sid!r} exists already (source {held[0]}, {held[1] or 'no path'})"
-                )
-                items.append(ItemRecord("session", sid, Outcome.FAILED, reason))
+            reason = f"a session {sid!r} exists already (source {held[0]}, {held[1] or 'no path'})"
+            items.append(ItemRecord("session", sid, Outcome.FAILED, reason))
             continue
+        unread.append(record)
+    for part in in_chunks(unread):
+        store.load(part)
+    new: list[tuple[MappedSession, str | None]] = []
+    for record in unread:
         mapped = _map(state, record, items)
         if mapped is not None:
             new.append((mapped, _project_key(state, mapped)))

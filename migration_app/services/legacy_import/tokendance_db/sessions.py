@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce
 
 from migration_app.legacy import status_map, tokendance
 from migration_app.legacy import tokendance_db as reader
+from migration_app.services.bulk import rows_count_in
 from migration_app.services.journal import ItemRecord, migration_run_progress
 from migration_app.services.legacy_import.tokendance_db import files
 from migration_app.services.legacy_import.tokendance_db.artifacts import artifacts_plan
@@ -35,6 +36,7 @@ from migration_app.services.legacy_import.tokendance_db.state import (
     notes_join,
     rejected,
     too_long,
+    uuid_db_values,
 )
 from projects_app.models import Artifact, Conversation, Message, Source
 from sessions_app.models import Session
@@ -200,21 +202,15 @@ def _rows_of(state: State, table: str, new_ids, old_ids, model, *, order: str) -
     new sessions; of sessions imported before, only ids are read, then the missing rows."""
     raws = reader.rows_where_in(state.source, table, "session_id", new_ids, order=order)
     known = reader.ids_where_in(state.source, table, "session_id", old_ids)
+    # The common re-run: every row is in, which one COUNT per chunk tells.
+    stored = uuid_db_values(list(dict.fromkeys(known)))
+    if stored is not None and rows_count_in(model, stored) == len(stored):
+        return raws
     keys = {i: as_uuid(i) for i in known}
     valid = [key for key in keys.values() if key]
-    # The common re-run: every row is in, which one COUNT per chunk tells.
-    if len(valid) == len(keys) and _count_pks(model, valid) == len(valid):
-        return raws
     have = _chunked_pks(model, valid)
     missing = [i for i, key in keys.items() if key not in have]
     return raws + reader.rows_where_in(state.source, table, "id", missing, order=order)
-
-
-def _count_pks(model, pks: list) -> int:
-    return sum(
-        model.objects.filter(pk__in=pks[start : start + 5_000]).count()
-        for start in range(0, len(pks), 5_000)
-    )
 
 
 def _claimed_conversations(state: State, rows, existing, messages) -> set[uuid.UUID]:
