@@ -7,7 +7,7 @@ os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("SESSIONHUB_DATA_DIR", tempfile.mkdtemp(prefix="sessionhub-test-"))
 
 from .settings import *  # noqa: E402,F403
-from .settings import DATABASES, SESSIONHUB_DATA_DIR  # noqa: E402
+from .settings import CACHES, DATABASES, SESSIONHUB_DATA_DIR  # noqa: E402
 
 DEBUG = False
 
@@ -15,9 +15,9 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-# No cache: tests roll the database back under it. The tests of the cached pages
+# No page cache: tests roll the database back under it. The tests of the cached pages
 # (tests/projects_app/test_list_cache.py) set a real one.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+CACHES = {**CACHES, "pages": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
 
 # A file, not :memory:, so that subprocesses and threads in tests see the same database.
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):

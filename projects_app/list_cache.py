@@ -14,26 +14,28 @@ Who renews it:
 
 The version is renewed when the transaction commits: a page read before then was read
 under the old version, so it is never served after the change. The cache must be one
-that every process shares (settings.CACHES: a file cache in the data directory).
+that every process shares (settings.CACHES["pages"]: a file cache in the data directory).
 """
 
 from __future__ import annotations
 
 import uuid
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import transaction
 
 VERSION_KEY = "projects:list:version"
+CACHE = "pages"  # settings.CACHES: one cache every process shares
 
 
 def project_list_version_renew() -> None:
     """A new version once the current transaction commits (at once outside one)."""
-    transaction.on_commit(lambda: cache.set(VERSION_KEY, uuid.uuid4().hex, None))
+    transaction.on_commit(lambda: caches[CACHE].set(VERSION_KEY, uuid.uuid4().hex, None))
 
 
 def project_page_cached(*, user_id, params: dict, build):
     """The page `build()` returns, from the cache when this version has it."""
+    cache = caches[CACHE]
     version = cache.get(VERSION_KEY)
     if version is None:
         # No version yet (or the cache was cleared): start one; pages read before any

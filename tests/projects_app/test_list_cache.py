@@ -4,10 +4,9 @@ memberships renews the version, in this process and in others."""
 
 import pytest
 from django.db import connection, transaction
-from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
-from projects_app.list_cache import VERSION_KEY
+from projects_app.list_cache import CACHE, VERSION_KEY
 from projects_app.models import Project
 from tests.api_support import ApiCaller
 from tests.factories import (
@@ -24,16 +23,19 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def file_cache(data_dir):
-    """The settings' own cache: a file cache in the data directory, shared by processes."""
-    from django.core.cache import cache
+def file_cache(data_dir, settings):
+    """The settings' own page cache: a file cache in the data directory, shared by
+    processes (the tests' settings have none)."""
+    from django.core.cache import caches
 
-    location = {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-                "LOCATION": str(data_dir / "cache")}  # fmt: skip
-    with override_settings(CACHES={"default": location}):
-        cache.clear()
-        yield cache
-        cache.clear()
+    settings.CACHES = {
+        **settings.CACHES,
+        CACHE: {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                "LOCATION": str(data_dir / "cache")},
+    }  # fmt: skip
+    caches[CACHE].clear()
+    yield caches[CACHE]
+    caches[CACHE].clear()
 
 
 @pytest.fixture

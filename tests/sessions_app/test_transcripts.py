@@ -130,9 +130,7 @@ def test_the_keyset_condition_is_the_order_of_created_at_then_id(op):
     compare = {"<": tuple.__lt__, "<=": tuple.__le__, ">": tuple.__gt__, ">=": tuple.__ge__}[op]
     for key in keys[3:9]:  # around the ties of the second time
         found = rows.filter(transcript_key_condition(op=op, key=key))
-        assert sorted(found.values_list("created_at", "id")) == [
-            k for k in keys if compare(k, key)
-        ]
+        assert sorted(found.values_list("created_at", "id")) == [k for k in keys if compare(k, key)]
     with pytest.raises(ValueError):
         transcript_key_condition(op="= 1 OR 1 =", key=keys[0])
 
