@@ -13,9 +13,7 @@ class ProjectsAppConfig(AppConfig):
 
         # The API's cached project lists (list_cache.py) are read anew after any change
         # of a project, a workspace or its members.
-        for model in (Project, Workspace):
-            post_save.connect(renew_on_change, sender=model, dispatch_uid=f"list-{model}")
-            post_delete.connect(renew_on_change, sender=model, dispatch_uid=f"list-{model}-")
-        m2m_changed.connect(
-            renew_on_change, sender=Workspace.members.through, dispatch_uid="list-members"
-        )
+        for signal in (post_save, post_delete):
+            for model in (Project, Workspace):
+                signal.connect(renew_on_change, sender=model)
+        m2m_changed.connect(renew_on_change, sender=Workspace.members.through)

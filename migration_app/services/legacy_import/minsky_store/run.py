@@ -152,7 +152,7 @@ def _batch(state: RunState, store: MinskyStore, chunk: list[RawRecord | str]) ->
     for record in records:
         sid = record.session_id
         held = existing.get(sid) if isinstance(sid, str) else None
-        if skipped == len(ids) and isinstance(sid, str) or held == tuple(mine.values()):
+        if (skipped == len(ids) and isinstance(sid, str)) or held == tuple(mine.values()):
             continue  # journaled above
         if held is not None:
             reason = f"a session {sid!r} exists already (source {held[0]}, {held[1] or 'no path'})"
