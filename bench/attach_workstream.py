@@ -1,16 +1,8 @@
 """Attach 1,000 scratch sessions × 50 files to a workstream; target: within 3× of `mv`.
 
-    python -m bench.attach_workstream [--sessions 1000] [--files 50] [--bytes 1024]
-                                      [--batch-size 200] [--rounds 3] [--database-url …]
-
-Each round times, on the same filesystem (the temporary data directory) and the same
-trees (a tenth of each tree's files in a sub-directory):
-
-- baseline: one shell loop running `mkdir -p` + `mv <work>/* <dest>/` per session, what
-  an operator would type;
-- floor: the same renames as bare `os.rename` calls (no process per session, no journal);
-- the attach, dispatched as the admin's command does (journal, locks, claims, moves),
-  and its undo, which brings every file back to scratch for the next round.
+Each round times, on the same filesystem: a shell `mv` loop (the baseline), bare
+`os.rename` calls (the floor), the attach dispatched as the admin's command does, and its
+undo, which brings every file back for the next round (docs/attach-workstream.md).
 """
 
 import os
@@ -63,9 +55,7 @@ def moves_timed(figures, label: str, move, root: Path, ids: list[str], files: in
 
 
 def main(argv=None) -> int:
-    parser = harness.arguments(__doc__)
-    parser.add_argument("--sessions", type=int, default=1000)
-    parser.add_argument("--files", type=int, default=50)
+    parser = harness.arguments(__doc__, sessions=1000, files=50)
     parser.add_argument("--bytes", type=int, default=1024, help="size of each file")
     parser.add_argument("--batch-size", type=int, default=200)
     args = parser.parse_args(argv)
@@ -74,14 +64,13 @@ def main(argv=None) -> int:
         from migration_app.dispatch import migration_run_dispatch
         from migration_app.services import migration_undo
         from migration_app.services.attach_workstream import KIND
-        from projects_app.models import Workspace
         from sessions_app import files
         from sessions_app.models import Session
         from sessions_app.services import workstream_create
 
         payload = os.urandom(args.bytes)
         total = args.sessions * args.files
-        workspace = Workspace.objects.get(slug=Workspace.DEFAULT_SLUG)
+        workspace = harness.default_workspace()
         workstream_create(workstream_id="bench-target", workspace=workspace)
         ids = [f"bench-{i:05d}" for i in range(args.sessions)]
         Session.objects.bulk_create([Session(id=i, workspace=workspace) for i in ids])
@@ -107,8 +96,7 @@ def main(argv=None) -> int:
             back = sum(1 for _ in (data_dir / "workstreams" / "scratch").rglob("*.txt"))
             assert back == total, f"undo brought back {back} of {total} files"
         figures.print()
-        ratio = figures.median("attach") / figures.median(mv)
-        harness.target(f"attach within 3x of mv (here {ratio:.2f}x)", met=ratio <= 3)
+        figures.ratio_target("attach within 3x of mv (here {:.2f}x)", "attach", mv, at_most=3)
     return 0
 
 

@@ -14,20 +14,14 @@ from bench import harness
 
 
 def main(argv=None) -> int:
-    parser = harness.arguments(__doc__, rounds=5)
-    parser.add_argument("--sessions", type=int, default=20_000)
-    parser.add_argument("--batch-size", type=int, default=500)
-    args = parser.parse_args(argv)
+    args = harness.options(__doc__, argv, rounds=5, sessions=20_000, batch_size=500)
 
     with harness.scratch_database(args.database_url):
         from migration_app.services.bulk import rows_select_in
-        from projects_app.models import Workspace
         from sessions_app.models import Session
 
-        workspace = Workspace.objects.get(slug=Workspace.DEFAULT_SLUG)
         ids = [f"bench-{i:08d}" for i in range(args.sessions)]
-        rows = ({"id": sid, "num": i} for i, sid in enumerate(ids))
-        harness.rows_load(Session, rows, workspace=workspace.pk)
+        harness.sessions_load({"id": sid, "num": i} for i, sid in enumerate(ids))
         batches = [ids[i : i + args.batch_size] for i in range(0, len(ids), args.batch_size)]
         harness.header(f"batch reads: {len(ids)} sessions by id, {args.batch_size} per statement")
 
@@ -45,8 +39,8 @@ def main(argv=None) -> int:
             found = figures.time("rows_select_in", raw, items=len(ids))
             assert figures.time("ORM values_list", orm, items=len(ids)) == found == len(ids)
         figures.print()
-        ratio = figures.median("ORM values_list") / figures.median("rows_select_in")
-        harness.target(f"rows_select_in pays (ORM {ratio:.1f}x its time)", met=ratio >= 1.5)
+        figures.ratio_target("rows_select_in pays (ORM {:.1f}x its time)", "ORM values_list",
+                             "rows_select_in", at_least=1.5)  # fmt: skip
     return 0
 
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
+import sqlite3
 import statistics
 import tempfile
 import time
@@ -24,11 +26,19 @@ from pathlib import Path
 from typing import Any
 
 
-def arguments(doc: str, *, rounds: int = 3) -> argparse.ArgumentParser:
+def arguments(doc: str, *, rounds: int = 3, **options: Any) -> argparse.ArgumentParser:
+    """The common options, then `--<name>` of each of `options` ({name: default}, typed as
+    its default)."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--database-url", help="a scratch PostgreSQL database (recreated)")
     parser.add_argument("--rounds", type=int, default=rounds, help="timed rounds (median)")
+    for name, default in options.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=type(default), default=default)
     return parser
+
+
+def options(doc: str, argv, *, rounds: int = 3, **options: Any) -> argparse.Namespace:
+    return arguments(doc, rounds=rounds, **options).parse_args(argv)
 
 
 @contextmanager
@@ -92,12 +102,24 @@ class Figures:
             started = time.perf_counter()
             result = work()
             elapsed = time.perf_counter() - started
-        self.seconds.setdefault(label, []).append(elapsed)
-        self.items[label], self.queries[label] = items, len(queries)
+        self.record(label, elapsed, items=items, queries=len(queries))
         return result
+
+    def record(self, label: str, seconds: float, *, items: int, queries: int) -> None:
+        self.seconds.setdefault(label, []).append(seconds)
+        self.items[label], self.queries[label] = items, queries
 
     def median(self, label: str) -> float:
         return statistics.median(self.seconds[label])
+
+    def ratio(self, label: str, other: str) -> float:
+        return self.median(label) / self.median(other)
+
+    def ratio_target(self, text: str, label: str, other: str, *, at_most=None, at_least=None):
+        """The target on `label`'s median over `other`'s; `text` formats the ratio."""
+        ratio = self.ratio(label, other)
+        met = ratio <= at_most if at_most is not None else ratio >= at_least
+        target(text.format(ratio), met=met)
 
     def per_item(self, label: str) -> float:
         return self.median(label) / max(self.items[label], 1)
@@ -146,6 +168,112 @@ def _duration(seconds: float) -> str:
 
 def target(text: str, *, met: bool) -> None:
     print(f"target: {text}: {'met' if met else 'MISSED'}")
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def default_workspace():
+    from projects_app.models import Workspace
+
+    return Workspace.objects.get(slug=Workspace.DEFAULT_SLUG)
+
+
+def admin_client():
+    """A test client logged in as a new superuser, `bench`."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()  # the test client's host name is allowed
+    client = Client()
+    client.force_login(get_user_model().objects.create_superuser("bench", password="-"))
+    return client
+
+
+def sql_measure(statement: str, params=None) -> Callable[[], list]:
+    """A measure: `statement` through Django's cursor, every row fetched."""
+    from django.db import connection
+
+    def query():
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+            return cursor.fetchall()
+
+    return query
+
+
+def page_measure(client, url: str, params: dict, expect: str = "") -> Callable[[], None]:
+    """A measure: GET `url` with `params`, which answers 200 (with `expect` in the page)."""
+
+    def get():
+        response = client.get(url, params)
+        assert response.status_code == 200
+        assert not expect or expect in response.content.decode()
+
+    return get
+
+
+def legacy_import(source: str, location: str, *, batch_size: int, **options):
+    """`migrate_legacy --source <source>` as the command dispatches it; returns the run."""
+    from migration_app.dispatch import migration_run_dispatch
+    from migration_app.models import MigrationRun
+
+    return migration_run_dispatch(
+        kind=MigrationRun.Kind.LEGACY_IMPORT, source=source, location=location,
+        batch_size=batch_size, **options,
+    )  # fmt: skip
+
+
+def import_round(figures: Figures, *, floor: Callable[[], Any], run: Callable[[], Any], items):
+    """One round of a legacy import's benchmark: "floor", "first import", "re-run (all
+    skipped)"; returns the floor's result and the two runs (the caller undoes the first)."""
+    floor_result = figures.time("floor", floor, items=items)
+    first = figures.time("first import", run, items=items)
+    return floor_result, first, figures.time("re-run (all skipped)", run, items=items)
+
+
+def import_targets(figures: Figures, *, first: str = "first import") -> None:
+    """The legacy imports' targets: first import ≤ 2x the floor, re-run ≤ 1x."""
+    figures.ratio_target("first import ≤ 2x the floor ({:.2f}x)", first, "floor", at_most=2)
+    rerun = "re-run (all skipped)"
+    figures.ratio_target("re-run ≤ 1x the floor ({:.2f}x)", rerun, "floor", at_most=1)
+
+
+def floor_sqlite(path) -> sqlite3.Connection:
+    """A fresh SQLite file for a floor: autocommit (the floor says BEGIN), WAL."""
+    Path(path).unlink(missing_ok=True)
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    return connection
+
+
+def sqlite_copy(source, dest, selects: dict[str, str]) -> int:
+    """The floor of an import from SQLite: each `selects` {table: SELECT} of `source` read
+    with sqlite3 and inserted with executemany into a bare table of `dest` (recreated), in
+    one transaction; returns the rows."""
+    reader = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    writer = floor_sqlite(dest)
+    rows = 0
+    writer.execute("BEGIN")
+    for table, select in selects.items():
+        cursor = reader.execute(select)
+        names = [f'"{d[0]}"' for d in cursor.description]
+        writer.execute(f"CREATE TABLE {table} ({', '.join(names)})")
+        marks = ", ".join("?" * len(names))
+        rows += writer.executemany(f"INSERT INTO {table} VALUES ({marks})", cursor).rowcount
+    writer.execute("COMMIT")
+    reader.close()
+    writer.close()
+    return rows
+
+
+def sessions_load(rows: Iterable[dict[str, Any]]) -> float:
+    """`rows_load` of sessions in the default workspace."""
+    from sessions_app.models import Session
+
+    return rows_load(Session, rows, workspace=default_workspace().pk)
 
 
 def rows_load(model, rows: Iterable[dict[str, Any]], *, batch: int = 10_000, **fixed) -> float:

@@ -18,10 +18,7 @@ from bench import harness
 
 
 def main(argv=None) -> int:
-    parser = harness.arguments(__doc__)
-    parser.add_argument("--items", type=int, default=20_000)
-    parser.add_argument("--batch", type=int, default=500)
-    args = parser.parse_args(argv)
+    args = harness.options(__doc__, argv, items=20_000, batch=500)
 
     with harness.scratch_database(args.database_url):
         from django.db import connection, transaction
@@ -81,10 +78,8 @@ def main(argv=None) -> int:
                 assert MigrationItem.objects.count() == args.items
                 MigrationItem.objects.all().delete()
         figures.print()
-        ratio = figures.median(baseline) / figures.median("journal: rows_insert")
-        harness.target(
-            f"rows_insert >= 2x as fast as bulk_create (here {ratio:.1f}x)", met=ratio >= 2
-        )
+        figures.ratio_target("rows_insert >= 2x as fast as bulk_create (here {:.1f}x)",
+                             baseline, "journal: rows_insert", at_least=2)  # fmt: skip
     return 0
 
 

@@ -1,26 +1,14 @@
 """migrate_legacy --source ao against a floor, and parse-ahead on and off (A/B).
 
-    python -m bench.legacy_import [--sessions 20000] [--batch-size 500] [--rounds 5]
-                                  [--database-url …]
-
-Generates a synthetic ao tree (JSON session files only, so the floor parses every file)
-with the project's own generator. Each round times, on the same files: the floor
-(`json.loads` of every file and one `sqlite3` `executemany` into a bare table, one
-transaction); the first import with parse-ahead (the default: a second process parses
-the next batches); the re-run (everything skipped); and the first import again with
-parse-ahead off. Each import is undone before the next. Prints medians, the ratio to the
-floor, the gain parse-ahead keeps, and the peak RSS of the importer and its worker.
-Targets (issue 12): first import ≤ 2x the floor, re-run ≤ 1x, RSS < 200 MB; parse-ahead
-keeps ≥ 90% of the gain the hand-rolled helper had (1.09–1.21 s against 1.76–1.94 s
-without, 20,000 sessions, so ≥ 0.60 s there).
+What each round times and prints: docs/legacy-import.md (Benchmark). Targets (issue 12):
+first import ≤ 2x the floor, re-run ≤ 1x, RSS < 200 MB; parse-ahead keeps ≥ 90% of the
+gain the hand-rolled helper had (≥ 0.60 s at 20,000 sessions).
 """
 
 import contextlib
 import glob
 import json
 import os
-import resource
-import sqlite3
 import sys
 import threading
 from pathlib import Path
@@ -63,9 +51,7 @@ def _hwm_kib(pid: str) -> int:
 
 def floor_import(root: str, db_path: str) -> int:
     """json + sqlite3 executemany over the same session files, one transaction."""
-    Path(db_path).unlink(missing_ok=True)
-    connection = sqlite3.connect(db_path, isolation_level=None)
-    connection.execute("PRAGMA journal_mode=WAL")
+    connection = harness.floor_sqlite(db_path)
     connection.execute("CREATE TABLE floor (id TEXT PRIMARY KEY, project TEXT, data TEXT)")
     files = sorted(glob.glob(os.path.join(root, "projects", "*", "sessions", "*.json")))
 
@@ -82,16 +68,11 @@ def floor_import(root: str, db_path: str) -> int:
 
 
 def main(argv=None) -> int:
-    parser = harness.arguments(__doc__, rounds=5)
-    parser.add_argument("--sessions", type=int, default=20_000)
-    parser.add_argument("--batch-size", type=int, default=500)
-    args = parser.parse_args(argv)
+    args = harness.options(__doc__, argv, rounds=5, sessions=20_000, batch_size=500)
 
     with harness.scratch_database(args.database_url) as tmp:
-        from migration_app.dispatch import migration_run_dispatch
         from migration_app.legacy.parse_ahead import usable_cores
         from migration_app.legacy.synthetic import ao_tree_generate
-        from migration_app.models import MigrationRun
         from migration_app.services import migration_undo
         from sessions_app.models import Session
 
@@ -103,9 +84,8 @@ def main(argv=None) -> int:
         )
 
         def import_(parse_ahead):
-            return migration_run_dispatch(
-                kind=MigrationRun.Kind.LEGACY_IMPORT, source="ao", location=root,
-                claude_home=str(tmp / "claude"), include_terminated=True,
+            return harness.legacy_import(
+                "ao", root, claude_home=str(tmp / "claude"), include_terminated=True,
                 batch_size=args.batch_size, parse_ahead=parse_ahead,
             )  # fmt: skip
 
@@ -124,19 +104,15 @@ def main(argv=None) -> int:
                 imported = Session.objects.count()
                 migration_undo(run=alone)
         figures.print()
-        floor = figures.median("floor")
         gain = figures.median("first import, parse-ahead off") - figures.median(
             "first import, parse-ahead"
         )
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rss = harness.peak_rss_mb()
         print(f"sessions imported per run: {imported}; statuses: {sorted(map(str, statuses))}")
         worker_rss = workers.peak_kib / 1024
         print(f"peak RSS: importer {rss:.0f} MB, largest parse worker {worker_rss:.0f} MB")
         print(f"parse-ahead gain: {gain:.2f} s (median off − median on)")
-        first_ratio = figures.median("first import, parse-ahead") / floor
-        rerun_ratio = figures.median("re-run (all skipped)") / floor
-        harness.target(f"first import ≤ 2x the floor ({first_ratio:.2f}x)", met=first_ratio <= 2)
-        harness.target(f"re-run ≤ 1x the floor ({rerun_ratio:.2f}x)", met=rerun_ratio <= 1)
+        harness.import_targets(figures, first="first import, parse-ahead")
         harness.target(f"importer RSS < 200 MB ({rss:.0f} MB)", met=rss < 200)
     return 0
 

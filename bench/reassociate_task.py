@@ -1,13 +1,7 @@
 """Re-associate a task whose sessions are 10,000 of 1,000,000; target < 2 s.
 
-    python -m bench.reassociate_task [--sessions 1000000] [--matching 10000]
-                                     [--batch-size 1000] [--rounds 3] [--database-url …]
-
-Loads the sessions (half the matching ones store the plain id `123`, half the qualified
-`md#123`, spread over the id range), then each round times, on the same rows: the floor,
-one raw `UPDATE … WHERE task_id IN (…)` of the matching rows (rolled back); the run's dry
-run; the run itself (dispatched as the command does: batches, compare-and-set, journal);
-and its undo, which leaves the rows as the round found them.
+Each round times one raw UPDATE (the floor, rolled back), the dry run, the run and its
+undo, which leaves the rows as the round found them (docs/reassociate-task.md).
 """
 
 import sys
@@ -42,23 +36,15 @@ def sessions(count: int, matching: int):
 
 
 def main(argv=None) -> int:
-    parser = harness.arguments(__doc__)
-    parser.add_argument("--sessions", type=int, default=1_000_000)
-    parser.add_argument("--matching", type=int, default=10_000)
-    parser.add_argument("--batch-size", type=int, default=1000)
-    args = parser.parse_args(argv)
+    args = harness.options(__doc__, argv, sessions=1_000_000, matching=10_000, batch_size=1000)
 
     with harness.scratch_database(args.database_url):
         from migration_app.dispatch import migration_run_dispatch
         from migration_app.models import MigrationRun
         from migration_app.services import migration_undo
-        from projects_app.models import Workspace
         from sessions_app.models import Session
 
-        workspace = Workspace.objects.get(slug=Workspace.DEFAULT_SLUG)
-        loaded = harness.rows_load(
-            Session, sessions(args.sessions, args.matching), workspace=workspace.pk
-        )
+        loaded = harness.sessions_load(sessions(args.sessions, args.matching))
         harness.header(
             f"re-associate {OLD} -> {NEW}: {args.matching:,} of {args.sessions:,} sessions "
             f"(half stored plain), batch {args.batch_size}; loaded in {loaded:.1f} s"

@@ -1,15 +1,8 @@
 """Session → project over 10,000 sessions × 20 messages; target < 15 s.
 
-    python -m bench.session_to_project [--sessions 10000] [--messages 20] [--batch-size 1000]
-                                       [--baseline-sessions 1000] [--rounds 3] [--database-url …]
-
-Seeds the sessions (each with a conversation of M messages, one in ten with a failed tool
-call, one in four with an artifact), then each round times the run dispatched as the
-command does: its dry run, the run, a re-run (every session skipped) and the undo, which
-leaves the sessions as the round found them. The baseline, on a smaller sample in the same
-database, is the origin's shape: one session at a time (TokenDance's script loads a
-session, creates its project and conversation, re-links its messages and artifacts, each
-with its own statements), rolled back.
+Each round times the dry run, the run, a re-run (every session skipped) and the undo,
+next to a baseline in the origin's shape, one session at a time on a smaller sample,
+rolled back (docs/session-to-project.md).
 """
 
 import sys
@@ -105,12 +98,9 @@ def one_at_a_time(*, workspace) -> int:
 
 
 def main(argv=None) -> int:
-    parser = harness.arguments(__doc__)
-    parser.add_argument("--sessions", type=int, default=10_000)
-    parser.add_argument("--messages", type=int, default=20)
-    parser.add_argument("--batch-size", type=int, default=1000)
-    parser.add_argument("--baseline-sessions", type=int, default=1000)
-    args = parser.parse_args(argv)
+    args = harness.options(
+        __doc__, argv, sessions=10_000, messages=20, batch_size=1000, baseline_sessions=1000
+    )
 
     with harness.scratch_database(args.database_url):
         from django.db import connection

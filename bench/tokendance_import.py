@@ -12,11 +12,9 @@ is undone after each round. Targets: first import ≤ 2x the floor, re-run ≤ 1
 """
 
 import datetime as dt
-import resource
 import sqlite3
 import sys
 import uuid
-from pathlib import Path
 
 from bench import harness
 
@@ -86,39 +84,12 @@ def source_write(path: str, *, sessions: int, messages: int, artifacts: int) -> 
     connection.close()
 
 
-def floor_import(source: str, dest: str) -> int:
-    """The same rows read with sqlite3 and inserted with executemany into bare tables."""
-    Path(dest).unlink(missing_ok=True)
-    reader = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-    writer = sqlite3.connect(dest, isolation_level=None)
-    writer.execute("PRAGMA journal_mode=WAL")
-    rows = 0
-    writer.execute("BEGIN")
-    for table in TABLES:
-        cursor = reader.execute(f"SELECT * FROM {table}")
-        names = [d[0] for d in cursor.description]
-        writer.execute(f"CREATE TABLE {table} ({', '.join(names)})")
-        marks = ", ".join("?" * len(names))
-        while chunk := cursor.fetchmany(5_000):
-            writer.executemany(f"INSERT INTO {table} VALUES ({marks})", chunk)
-            rows += len(chunk)
-    writer.execute("COMMIT")
-    reader.close()
-    writer.close()
-    return rows
-
-
 def main(argv=None) -> int:
-    parser = harness.arguments(__doc__, rounds=1)
-    parser.add_argument("--sessions", type=int, default=10_000)
-    parser.add_argument("--messages", type=int, default=20)
-    parser.add_argument("--artifacts", type=int, default=2)
-    parser.add_argument("--batch-size", type=int, default=500)
-    args = parser.parse_args(argv)
+    args = harness.options(
+        __doc__, argv, rounds=1, sessions=10_000, messages=20, artifacts=2, batch_size=500
+    )
 
     with harness.scratch_database(args.database_url) as tmp:
-        from migration_app.dispatch import migration_run_dispatch
-        from migration_app.models import MigrationRun
         from migration_app.services import migration_undo
         from projects_app.models import Message
 
@@ -130,31 +101,25 @@ def main(argv=None) -> int:
             f"migrate_legacy --source tokendance: {n} sessions × {args.messages} messages × "
             f"{args.artifacts} artifacts from SQLite, batches of {args.batch_size}"
         )
-
-        def import_():
-            return migration_run_dispatch(
-                kind=MigrationRun.Kind.LEGACY_IMPORT, source="tokendance", location=source,
-                batch_size=args.batch_size,
-            )  # fmt: skip
-
         figures = harness.Figures(reference="floor")
         statuses = set()
         for _ in range(args.rounds):
-            figures.time("floor", lambda: floor_import(source, str(tmp / "floor.db")), items=n)
-            first = figures.time("first import", import_, items=n)
-            rerun = figures.time("re-run (all skipped)", import_, items=n)
+            _, first, rerun = harness.import_round(
+                figures,
+                floor=lambda: harness.sqlite_copy(
+                    source, tmp / "floor.db", {t: f"SELECT * FROM {t}" for t in TABLES}
+                ),
+                run=lambda: harness.legacy_import("tokendance", source, batch_size=args.batch_size),
+                items=n,
+            )
             statuses |= {first.status, rerun.counts["migrated"] == 0}
             messages = Message.objects.count()
             migration_undo(run=first)
         figures.print()
-        floor = figures.median("floor")
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rss = harness.peak_rss_mb()
         print(f"messages imported per run: {messages}; statuses: {sorted(map(str, statuses))}")
         print(f"peak RSS: {rss:.0f} MB")
-        first_ratio = figures.median("first import") / floor
-        rerun_ratio = figures.median("re-run (all skipped)") / floor
-        harness.target(f"first import ≤ 2x the floor ({first_ratio:.2f}x)", met=first_ratio <= 2)
-        harness.target(f"re-run ≤ 1x the floor ({rerun_ratio:.2f}x)", met=rerun_ratio <= 1)
+        harness.import_targets(figures)
         harness.target(f"peak RSS < 250 MB ({rss:.0f} MB)", met=rss < 250)
     return 0
 

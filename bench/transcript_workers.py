@@ -1,23 +1,8 @@
 """import_transcripts --background on PostgreSQL: 1 db_worker against 2 on the same tree.
 
-    python -m bench.transcript_workers --database-url postgres://…/NAME
-                                       [--files 64] [--turns 300] [--batch-files 8]
-                                       [--rounds 1]
-
-A synthetic Claude Code home (`--files` transcripts of `--turns` turns: a prompt, an
-assistant message streamed over two lines, a tool result). Each round times, on the
-scratch database (PostgreSQL only: --background is refused on SQLite):
-
-- floor: every line `json.loads`-ed and inserted with psycopg `executemany` into a bare
-  table, in one process;
-- the import in this terminal (one process, no batches);
-- `import_transcripts --background` carried out by 1, then by 2, real `manage.py
-  db_worker` processes (started, and idle, before the run is queued; timed from the queue
-  command until the run is closed).
-
-The imported rows, the archive and the journal are cleared between measures (not timed).
-Worker figures are wall-clock seconds next to the floor's: on a machine whose cores the
-database server and other jobs share, 2 workers gain less than 2x.
+Each round times the floor, the import in this terminal and `--background` carried out by
+1, then 2, real `manage.py db_worker` processes (docs/transcripts.md). The imported rows,
+the archive and the journal are cleared between measures (not timed).
 """
 
 import json
@@ -144,10 +129,7 @@ def queued_and_carried_out(home: Path, env: dict) -> int:
 
 
 def main(argv=None) -> int:
-    parser = harness.arguments(__doc__, rounds=1)
-    parser.add_argument("--files", type=int, default=64)
-    parser.add_argument("--turns", type=int, default=300)
-    parser.add_argument("--batch-files", type=int, default=8)
+    parser = harness.arguments(__doc__, rounds=1, files=64, turns=300, batch_files=8)
     args = parser.parse_args(argv)
     if not args.database_url:
         parser.error("--database-url postgres://… is required: --background needs PostgreSQL")

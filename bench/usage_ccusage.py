@@ -1,17 +1,8 @@
 """Our token totals against ccusage's on the same Claude Code transcripts (issue 19).
 
-    python -m bench.usage_ccusage [--sessions 40] [--ccusage PATH] [--database-url …]
-
-Writes a Claude Code home (compact JSON lines, as Claude Code writes them): sessions with
-API messages streamed over 1–4 lines whose usage grows (the last line holds the
-message's usage), several models (one the price table does not know), days in UTC, and
-subagent transcripts, and resumed sessions (a new file repeating the start of another:
-the same API messages again). Imports it with import_transcripts and runs `ccusage claude session`
-and `ccusage claude daily` (--offline --timezone UTC --json) over the same home. Prints,
-per session and per day, the four token counts and the total of both, and every
-difference; costs side by side (ccusage: dollars as floats; ours: micro-dollars rounded
-per message). Without --ccusage it installs ccusage@20.0.24 with npm in a temporary
-directory. Exit 1 when a token count differs.
+What the transcripts hold and what is compared: docs/usage.md (Checked against ccusage).
+Without --ccusage it installs ccusage@20.0.24 with npm in a temporary directory. Exit 1
+when a token count differs.
 """
 
 import datetime as dt
