@@ -68,33 +68,32 @@ def seed() -> tuple[str, str]:
 # --- The client side ---------------------------------------------------------------------
 
 
+def _get(port: int, path: str, headers: dict, timeout: float = 10) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    conn.request("GET", path, headers=headers)
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    return response.status, body
+
+
 def drive(port: int, path: str, headers: dict, seconds: float, concurrency: int) -> dict:
     """`concurrency` threads sending GET `path` for `seconds`: latencies of the 200s."""
-    latencies: list[float] = []
-    errors = [0]
-    lock = threading.Lock()
+    latencies: list[float] = []  # appended to by every thread (list.append is atomic)
+    failures: list[None] = []
     deadline = time.perf_counter() + seconds
 
     def client():
-        mine, failed = [], 0
         while time.perf_counter() < deadline:
             started = time.perf_counter()
             try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-                conn.request("GET", path, headers=headers)
-                response = conn.getresponse()
-                response.read()
-                conn.close()
+                status = _get(port, path, headers)[0]
             except OSError:
-                failed += 1
-                continue
-            if response.status == 200:
-                mine.append(time.perf_counter() - started)
+                status = None
+            if status == 200:
+                latencies.append(time.perf_counter() - started)
             else:
-                failed += 1
-        with lock:
-            latencies.extend(mine)
-            errors[0] += failed
+                failures.append(None)
 
     started = time.perf_counter()
     threads = [threading.Thread(target=client) for _ in range(concurrency)]
@@ -102,7 +101,8 @@ def drive(port: int, path: str, headers: dict, seconds: float, concurrency: int)
         thread.start()
     for thread in threads:
         thread.join()
-    return {"latencies": latencies, "errors": errors[0], "elapsed": time.perf_counter() - started}
+    return {"latencies": latencies, "errors": len(failures),
+            "elapsed": time.perf_counter() - started}  # fmt: skip
 
 
 def _workers_cpu_seconds(server: subprocess.Popen) -> float:
@@ -151,9 +151,7 @@ def _wait_until_up(port: int, server: subprocess.Popen, timeout: float = 60) -> 
         if server.poll() is not None:
             raise RuntimeError("gunicorn exited")
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/bench/bare")
-            if conn.getresponse().status == 200:
+            if _get(port, "/bench/bare", {}, timeout=2)[0] == 200:
                 return
         except OSError:
             time.sleep(0.2)
@@ -161,9 +159,7 @@ def _wait_until_up(port: int, server: subprocess.Popen, timeout: float = 60) -> 
 
 
 def _check_page_size(port: int, path: str, headers: dict) -> None:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    conn.request("GET", path, headers=headers)
-    page = json.loads(conn.getresponse().read())
+    page = json.loads(_get(port, path, headers)[1])
     if len(page["items"]) != 50:
         raise RuntimeError(f"{path} answered {len(page['items'])} rows, not 50")
 

@@ -6,7 +6,6 @@ Targets (issue 16): first import ≤ 2x the floor, re-run ≤ 1x.
 """
 
 import sys
-from pathlib import Path
 
 from bench import harness
 
@@ -42,30 +41,15 @@ def records(n: int):
         yield record
 
 
-def store_write(path: Path, n: int) -> None:
-    from migration_app.legacy.minsky_sample import (
-        SQLITE_COLUMNS,
-        minsky_sqlite_create,
-        sqlite_row,
-    )
-
-    connection = minsky_sqlite_create(str(path))
-    marks = ", ".join("?" * len(SQLITE_COLUMNS))
-    with connection:
-        connection.executemany(
-            f"INSERT INTO sessions VALUES ({marks})", (sqlite_row(r) for r in records(n))
-        )
-    connection.close()
-
-
 def main(argv=None) -> int:
     args = harness.options(__doc__, argv, rounds=1, records=100_000, batch_size=500)
 
     with harness.scratch_database(args.database_url) as tmp:
+        from migration_app.legacy.minsky_sample import minsky_sqlite_write
         from migration_app.services import migration_undo
 
         source = tmp / "sessions.db"
-        store_write(source, args.records)
+        minsky_sqlite_write(str(source), list(records(args.records)))
         harness.header(
             f"migrate_legacy --source minsky: a sessions.db of {args.records} records, "
             f"batches of {args.batch_size}"

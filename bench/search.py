@@ -38,6 +38,7 @@ import statistics
 import sys
 import time
 import uuid
+from contextlib import contextmanager, nullcontext
 
 from bench import harness
 
@@ -166,18 +167,28 @@ def write_batch(count: int, corpus: Corpus, *, conversation_id, path: str) -> tu
 WRITE_PATHS = {"rows_insert": 1, "bulk_create": 1, "create": 10}  # path: batch divisor
 
 
-def triggers_off(vendor: str) -> list[str]:
-    if vendor == "sqlite":
-        return [f"DROP TRIGGER search_message_fts_{t}" for t in ("ai", "ad", "au")]
-    return ["ALTER TABLE projects_app_message DISABLE TRIGGER search_message_fts_tr"]
+@contextmanager
+def index_off(vendor: str):
+    """The index's triggers dropped (SQLite) or disabled (PostgreSQL), then back."""
+    from django.db import connection
 
-
-def triggers_on(vendor: str) -> list[str]:
     from sessions_app.search_schema import _sqlite_create
 
     if vendor == "sqlite":
-        return _sqlite_create("message")[1:4]
-    return ["ALTER TABLE projects_app_message ENABLE TRIGGER search_message_fts_tr"]
+        off = [f"DROP TRIGGER search_message_fts_{t}" for t in ("ai", "ad", "au")]
+        on = _sqlite_create("message")[1:4]
+    else:
+        off, on = (
+            [f"ALTER TABLE projects_app_message {verb} TRIGGER search_message_fts_tr"]
+            for verb in ("DISABLE", "ENABLE")
+        )
+    with connection.cursor() as cursor:
+        for statement in off:
+            cursor.execute(statement)
+    yield
+    with connection.cursor() as cursor:
+        for statement in on:
+            cursor.execute(statement)
 
 
 def main(argv=None) -> int:
@@ -218,20 +229,14 @@ def main(argv=None) -> int:
             at = pick.randint(0, len(words) - 2)
             phrases.append(f'"{words[at]} {words[at + 1]}"')
         since = BASE + dt.timedelta(hours=args.messages // PER_CONVERSATION // 4)
-        kinds = {
-            "word": [(staff, q, SearchFilters()) for q in mid],
-            "phrase": [(staff, q, SearchFilters()) for q in phrases],
-            "filtered": [
-                (
-                    staff,
-                    q,
-                    SearchFilters(source="claude-code", since=since, workspace_id=str(default.pk)),
-                )  # fmt: skip
-                for q in mid
-            ],
-            "member": [(member, q, SearchFilters()) for q in mid],
-            "common": [(staff, q, SearchFilters()) for q in common],
-        }
+
+        def hits(user, filters=None):
+            filters = filters or SearchFilters()
+
+            def search(text):
+                return search_hits(user=user, query=query_parse(text=text), filters=filters)[0]
+
+            return search
 
         def floor(text):
             query = query_parse(text=text)
@@ -243,26 +248,25 @@ def main(argv=None) -> int:
                 sql = ("SELECT id FROM projects_app_message WHERE search_vector @@ "
                        "phraseto_tsquery('simple', %s) LIMIT 20")  # fmt: skip
                 params = [query.include[0].text]
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                return cursor.fetchall()
+            return harness.sql_measure(sql, params)()
 
-        kinds_floor = {"floor (word, bare index)": [(None, q, None) for q in mid]}
+        filtered = SearchFilters(source="claude-code", since=since, workspace_id=str(default.pk))
+        kinds = {
+            "word": (hits(staff), mid),
+            "phrase": (hits(staff), phrases),
+            "filtered": (hits(staff, filtered), mid),
+            "member": (hits(member), mid),
+            "common": (hits(staff), common),
+            "floor (word, bare index)": (floor, mid),
+        }
         results: dict[str, list[float]] = {}
         hits_seen: dict[str, list[int]] = {}
-        for label, cases in {**kinds, **kinds_floor}.items():
-            for user, text, filters in cases:
-
-                def run(user=user, text=text, filters=filters):
-                    if user is None:
-                        return floor(text)
-                    return search_hits(user=user, query=query_parse(text=text), filters=filters)[0]
-
-                found = run()  # warm
-                hits_seen.setdefault(label, []).append(len(found))
+        for label, (search, texts) in kinds.items():
+            for text in texts:
+                hits_seen.setdefault(label, []).append(len(search(text)))  # warm
                 for _ in range(args.rounds):
                     started = time.perf_counter()
-                    run()
+                    search(text)
                     results.setdefault(label, []).append(time.perf_counter() - started)
 
         print(f"{'query kind':28} {'n':>5} {'p50':>9} {'p95':>9} {'max':>9} {'hits/page':>9}")
@@ -279,19 +283,15 @@ def main(argv=None) -> int:
             count = max(1, args.write_batch // divisor)
             writes: dict[str, list[float]] = {"with index": [], "without index": []}
             for _ in range(args.rounds):
-                for label in ("with index", "without index"):
-                    if label == "without index":
-                        with connection.cursor() as cursor:
-                            for statement in triggers_off(vendor):
-                                cursor.execute(statement)
-                    seconds, ids = write_batch(
-                        count, corpus, conversation_id=conversation.pk, path=path
-                    )
-                    Message.objects.filter(pk__in=ids).delete()
-                    if label == "without index":
-                        with connection.cursor() as cursor:
-                            for statement in triggers_on(vendor):
-                                cursor.execute(statement)
+                for label, index in [
+                    ("with index", nullcontext()),
+                    ("without index", index_off(vendor)),
+                ]:
+                    with index:
+                        seconds, ids = write_batch(
+                            count, corpus, conversation_id=conversation.pk, path=path
+                        )
+                        Message.objects.filter(pk__in=ids).delete()
                     writes[label].append(seconds)
             with_index = statistics.median(writes["with index"])
             without = statistics.median(writes["without index"])

@@ -102,27 +102,25 @@ def forked(work, profile: str | None = None) -> dict:
     return result
 
 
-def lookup_seconds(agent_ids: list[str]) -> float:
-    """The linking lookup (linking._session_find) of each id, timed."""
-    from migration_app.services.transcripts.linking import _session_find
-
-    started = time.perf_counter()
-    for agent_id in agent_ids:
-        _session_find(agent_id)
-    return time.perf_counter() - started
-
-
 def lookup_figures(agent_ids: list[str]) -> tuple[float, float]:
-    """The lookups with the index on Session.agent_session_id, then with it dropped."""
+    """The linking lookup (linking._session_find) of each id, timed with the index on
+    Session.agent_session_id, then with it dropped."""
     from django.db import connection
 
+    from migration_app.services.transcripts.linking import _session_find
     from sessions_app.models import Session
 
-    indexed = lookup_seconds(agent_ids)
+    def lookups() -> float:
+        started = time.perf_counter()
+        for agent_id in agent_ids:
+            _session_find(agent_id)
+        return time.perf_counter() - started
+
+    indexed = lookups()
     [index] = [i for i in Session._meta.indexes if i.fields == ["agent_session_id"]]
     with connection.schema_editor() as editor:
         editor.remove_index(Session, index)
-    scanned = lookup_seconds(agent_ids)
+    scanned = lookups()
     with connection.schema_editor() as editor:
         editor.add_index(Session, index)
     return indexed, scanned

@@ -166,9 +166,8 @@ def main(argv=None) -> int:
                     label = f"--background, {n} db_worker(s)"
                     figures.time(label, lambda: queued_and_carried_out(home, env), items=lines)
         figures.print()
-        one = figures.median("--background, 1 db_worker(s)")
-        two = figures.median("--background, 2 db_worker(s)")
-        print(f"2 workers against 1: {one / two:.2f}x faster")
+        ratio = figures.ratio("--background, 1 db_worker(s)", "--background, 2 db_worker(s)")
+        print(f"2 workers against 1: {ratio:.2f}x faster")
     return 0
 
 
