@@ -8,9 +8,11 @@ given: projects_app/timestamps.py).
 
 import random
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import NamedTuple
 
-from migration_app.demo.files import DemoFile, scratch_files
 from migration_app.legacy.status_map import StatusTriple
 from projects_app.models import Artifact, Conversation, Message, Project, ProjectVersion, Workspace
 from sessions_app import files
@@ -52,6 +54,13 @@ TOOL_ERRORS = [
 TOOLS_OK = ["bash", "read_file", "grep", "edit_file", "list_dir"]
 
 
+class DemoFile(NamedTuple):
+    path: Path
+    data: bytes
+    session_id: str | None = None  # the session whose file it is, if any,
+    workstream_id: str | None = None  # and the workstream that session must still be in
+
+
 def uid(*parts: object) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, "/".join(str(p) for p in parts))
 
@@ -60,22 +69,22 @@ def at(minutes: float) -> datetime:
     return BASE_TIME + timedelta(minutes=minutes)
 
 
+@dataclass
 class DemoPlan:
     """Every demo row and file, built but not saved (demo/seed.py saves them)."""
 
-    def __init__(self) -> None:
-        # A fixed seed: the same "random" choices on every run and every machine.
-        self.rng = random.Random(20260302)
-        self.workspaces: dict[str, Workspace] = {}
-        self.workstreams: list[Workstream] = []
-        self.projects: list[Project] = []
-        self.versions: list[ProjectVersion] = []
-        self.sessions: list[Session] = []
-        self.conversations: list[Conversation] = []
-        self.messages: list[Message] = []
-        self.artifacts: list[Artifact] = []
-        self.files: list[DemoFile] = []
-        self.project_nums: dict[str, int] = {}
+    # A fixed seed: the same "random" choices on every run and every machine.
+    rng: random.Random = field(default_factory=lambda: random.Random(20260302))
+    workspaces: dict[str, Workspace] = field(default_factory=dict)
+    workstreams: list[Workstream] = field(default_factory=list)
+    projects: list[Project] = field(default_factory=list)
+    versions: list[ProjectVersion] = field(default_factory=list)
+    sessions: list[Session] = field(default_factory=list)
+    conversations: list[Conversation] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
+    artifacts: list[Artifact] = field(default_factory=list)
+    files: list[DemoFile] = field(default_factory=list)
+    project_nums: dict[str, int] = field(default_factory=dict)
 
     def workspaces_get(self) -> None:
         """The demo's workspaces (created now if missing: their rows are needed at once)."""
@@ -203,7 +212,18 @@ class DemoPlan:
             self._artifacts(conversation, session)
 
     def scratch_files(self, session: Session) -> None:
-        self.files += scratch_files(session.id, session.title, png_seed=uid("png", session.id))
+        """A scratch session's work tree: notes, an image, nested source and data files."""
+        work = files.scratch_session_work_dir(session.id)
+        png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) + uid("png", session.id).bytes * 8
+        self.files += [
+            DemoFile(path, data, session.id, SCRATCH_WORKSTREAM_ID)
+            for path, data in [
+                (work / "notes.md", f"# {session.title}\n\n- first idea\n- second idea\n".encode()),
+                (work / "figure.png", png),
+                (work / "src" / "analysis.py", b'print("demo analysis")\n'),
+                (work / "src" / "data" / "sample.csv", b"id,value\n1,3.5\n2,4.25\n"),
+            ]
+        ]
 
     def _tool_calls(self, session_id: str, m: int) -> list[dict]:
         calls = []

@@ -8,8 +8,7 @@ plain (`123`) and qualified (`md#123`) ids (re-association); scratch sessions wi
 files on disk (attach to workstream).
 """
 
-from migration_app.demo.files import DemoFile
-from migration_app.demo.plan import TOPICS, DemoPlan, at, uid
+from migration_app.demo.plan import TOPICS, DemoFile, DemoPlan, at, uid
 from migration_app.legacy.status_map import (
     ao_flat_status,
     ao_rs_status,

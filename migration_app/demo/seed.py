@@ -2,25 +2,22 @@
 
 The rows are built in memory (demo/plan.py, demo/rows.py) and inserted in bulk with
 `ignore_conflicts`: a second run inserts nothing and writes no file. Rows a migration has
-changed since keep their new values: the seed never updates a row it finds.
+changed since keep their new values: the seed never updates a row it finds. A file is
+written only when it is missing, and a session's file only while the session is still in
+the workstream the demo put it in (a session attached elsewhere since must not get its
+scratch files back).
 """
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.db import transaction
 
-from migration_app.demo.files import files_write
-from migration_app.demo.plan import DemoPlan
+from migration_app.demo.plan import DemoFile, DemoPlan
 from migration_app.demo.rows import ORIGINS
 from projects_app.list_cache import project_list_version_renew
-from projects_app.models import (
-    Artifact,
-    Conversation,
-    Message,
-    Project,
-    ProjectVersion,
-    Workspace,
-)
+from projects_app.models import Artifact, Conversation, Message, Project, ProjectVersion, Workspace
 from sessions_app import files
 from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session, Workstream
 
@@ -82,3 +79,26 @@ def _rows_save(plan: DemoPlan) -> None:
         Artifact.objects.bulk_create(
             [a for a in plan.artifacts if a.version == v], ignore_conflicts=True
         )
+
+
+def files_write(demo_files: list[DemoFile]) -> int:
+    """Write the demo files that are missing, only where their session still is."""
+    session_ids = {f.session_id for f in demo_files if f.session_id}
+    where = dict(Session.objects.filter(pk__in=session_ids).values_list("pk", "workstream_id"))
+    written = 0
+    for demo_file in demo_files:
+        if demo_file.session_id and where.get(demo_file.session_id) != demo_file.workstream_id:
+            continue
+        written += _file_write_once(demo_file.path, demo_file.data)
+    return written
+
+
+def _file_write_once(path: Path, data: bytes) -> bool:
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Write then rename: an interrupted run never leaves a truncated file behind.
+    tmp = path.with_name(f".{path.name}.seed-tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return True
