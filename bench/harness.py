@@ -226,6 +226,16 @@ def legacy_import(source: str, location: str, *, batch_size: int, **options):
     )  # fmt: skip
 
 
+def transcripts_import(claude_home, codex_home):
+    """`import_transcripts` as the command dispatches it, in this process; returns the run."""
+    from migration_app.dispatch import migration_run_dispatch
+    from migration_app.models import MigrationRun
+
+    return migration_run_dispatch(
+        kind=MigrationRun.Kind.IMPORT_TRANSCRIPTS, claude_home=claude_home, codex_home=codex_home
+    )
+
+
 def import_round(figures: Figures, *, floor: Callable[[], Any], run: Callable[[], Any], items):
     """One round of a legacy import's benchmark: "floor", "first import", "re-run (all
     skipped)"; returns the floor's result and the two runs (the caller undoes the first)."""

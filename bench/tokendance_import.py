@@ -64,23 +64,22 @@ def source_write(path: str, *, sessions: int, messages: int, artifacts: int) -> 
                        2048, a + 1, parent, a == artifacts - 1, "preview " * 10, "{}",
                        str(T0), str(T0))  # fmt: skip
 
+    inserts = {
+        "sessions": ("id workspace_id title status skill_id total_tokens_used extra_data "
+                     "created_at updated_at", session_rows()),
+        "messages": ("id session_id role content tool_calls tokens_used extra_data created_at",
+                     message_rows()),
+        "artifacts": ("id session_id name artifact_type file_path file_size version "
+                      "parent_version_id is_latest content_preview extra_data created_at "
+                      "updated_at", artifact_rows()),
+    }  # fmt: skip
     with connection:
-        connection.executemany(
-            "INSERT INTO sessions (id, workspace_id, title, status, skill_id, total_tokens_used,"
-            " extra_data, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            session_rows(),
-        )
-        connection.executemany(
-            "INSERT INTO messages (id, session_id, role, content, tool_calls, tokens_used,"
-            " extra_data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            message_rows(),
-        )
-        connection.executemany(
-            "INSERT INTO artifacts (id, session_id, name, artifact_type, file_path, file_size,"
-            " version, parent_version_id, is_latest, content_preview, extra_data, created_at,"
-            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            artifact_rows(),
-        )
+        for table, (columns, rows) in inserts.items():
+            names = columns.split()
+            marks = ", ".join("?" * len(names))
+            connection.executemany(
+                f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})", rows
+            )
     connection.close()
 
 

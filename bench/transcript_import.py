@@ -127,12 +127,7 @@ def lookup_figures(agent_ids: list[str]) -> tuple[float, float]:
 
 
 def import_run(claude_home: str, codex_home: str) -> dict:
-    from migration_app.dispatch import migration_run_dispatch
-    from migration_app.models import MigrationRun
-
-    run = migration_run_dispatch(
-        kind=MigrationRun.Kind.IMPORT_TRANSCRIPTS, claude_home=claude_home, codex_home=codex_home
-    )
+    run = harness.transcripts_import(claude_home, codex_home)
     return {"status": run.status, "counts": run.counts}
 
 

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 from bench import harness
@@ -135,9 +136,6 @@ def main(argv=None) -> int:
         parser.error("--database-url postgres://… is required: --background needs PostgreSQL")
 
     with harness.scratch_database(args.database_url) as data_dir:
-        from migration_app.dispatch import migration_run_dispatch
-        from migration_app.models import MigrationRun
-
         home = data_dir / "claude"
         lines = tree_write(home, files=args.files, turns=args.turns)
         size = sum(p.stat().st_size for p in home.rglob("*.jsonl"))
@@ -152,14 +150,8 @@ def main(argv=None) -> int:
         for _ in range(args.rounds):
             figures.time("floor: json.loads + executemany", lambda: floor(home), items=lines)
             clear(data_dir)
-            figures.time(
-                "import in this terminal (1 process)",
-                lambda: migration_run_dispatch(
-                    kind=MigrationRun.Kind.IMPORT_TRANSCRIPTS, claude_home=str(home),
-                    codex_home=None,
-                ),
-                items=lines,
-            )  # fmt: skip
+            terminal = partial(harness.transcripts_import, str(home), None)
+            figures.time("import in this terminal (1 process)", terminal, items=lines)
             for n in (1, 2):
                 clear(data_dir)
                 with workers(n, env):

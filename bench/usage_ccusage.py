@@ -9,7 +9,6 @@ import datetime as dt
 import json
 import os
 import random
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -106,33 +105,24 @@ def compare(label: str, ours: dict, theirs: dict) -> int:
 
 
 def main() -> int:
-    parser = harness.arguments(__doc__, rounds=1)
-    parser.add_argument("--sessions", type=int, default=40)
+    parser = harness.arguments(__doc__, rounds=1, sessions=40)
     parser.add_argument("--ccusage", help="a ccusage executable (default: npm install)")
     args = parser.parse_args()
-    scratch = Path(tempfile.mkdtemp(prefix="usage-ccusage-"))
-    try:
-        return _compare_in(scratch, args)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix="usage-ccusage-", ignore_cleanup_errors=True) as tmp:
+        return compare_in(Path(tmp), args)
 
 
-def _compare_in(scratch: Path, args) -> int:
+def compare_in(scratch: Path, args) -> int:
     home = home_write(scratch / "claude", args.sessions)
     (scratch / "codex").mkdir()
     command = ccusage_command(args.ccusage, scratch / "npm")
     with harness.scratch_database(args.database_url):
-        from migration_app.dispatch import migration_run_dispatch
-        from migration_app.models import MigrationRun
         from sessions_app.models import Session, UsageRecord
         from sessions_app.usage_rollups import usage_rollup
 
         harness.header(f"usage totals against {CCUSAGE}: {args.sessions} sessions")
         started = time.perf_counter()
-        migration_run_dispatch(
-            kind=MigrationRun.Kind.IMPORT_TRANSCRIPTS, dry_run=False,
-            claude_home=str(home), codex_home=str(scratch / "codex"),
-        )  # fmt: skip
+        harness.transcripts_import(str(home), str(scratch / "codex"))
         imported = time.perf_counter() - started
         agent = dict(Session.objects.values_list("pk", "agent_session_id"))
         records = UsageRecord.objects.all()
