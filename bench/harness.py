@@ -26,19 +26,19 @@ from pathlib import Path
 from typing import Any
 
 
-def arguments(doc: str, *, rounds: int = 3, **options: Any) -> argparse.ArgumentParser:
-    """The common options, then `--<name>` of each of `options` ({name: default}, typed as
+def arguments(doc: str, *, rounds: int = 3, **defaults: Any) -> argparse.ArgumentParser:
+    """The common options, then `--<name>` of each of `defaults` ({name: default}, typed as
     its default)."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--database-url", help="a scratch PostgreSQL database (recreated)")
     parser.add_argument("--rounds", type=int, default=rounds, help="timed rounds (median)")
-    for name, default in options.items():
+    for name, default in defaults.items():
         parser.add_argument(f"--{name.replace('_', '-')}", type=type(default), default=default)
     return parser
 
 
-def options(doc: str, argv, *, rounds: int = 3, **options: Any) -> argparse.Namespace:
-    return arguments(doc, rounds=rounds, **options).parse_args(argv)
+def options(doc: str, argv, *, rounds: int = 3, **defaults: Any) -> argparse.Namespace:
+    return arguments(doc, rounds=rounds, **defaults).parse_args(argv)
 
 
 @contextmanager

@@ -16,29 +16,28 @@ from pathlib import Path
 from bench import harness
 
 
-class WorkerPeakRss:
-    """Peak RSS (VmHWM, MiB) of the parse workers, sampled from /proc every 0.25 s: VmHWM
-    is a peak, so a worker that lives for the import is caught near its top. Sampling
-    every 0.05 s, with a glob over every thread, cost the import about 0.1 s."""
+@contextlib.contextmanager
+def workers_peak_rss():
+    """Yields [the peak RSS (VmHWM, KiB) of the parse workers], sampled from /proc every
+    0.25 s: VmHWM is a peak, so a worker that lives for the import is caught near its top.
+    Sampling every 0.05 s, with a glob over every thread, cost the import about 0.1 s."""
+    peak, stop = [0], threading.Event()
+    # The pool starts its workers from the thread that submits: the main thread.
+    children = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children")
 
-    def __enter__(self):
-        self.peak_kib, self._stop = 0, threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-        return self
-
-    def _sample(self):
-        # The pool starts its workers from the thread that submits: the main thread.
-        children = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children")
-        while not self._stop.wait(0.25):
+    def sample():
+        while not stop.wait(0.25):
             with contextlib.suppress(OSError):
                 for pid in children.read_text().split():
-                    self.peak_kib = max(self.peak_kib, _hwm_kib(pid))
+                    peak[0] = max(peak[0], _hwm_kib(pid))
 
-    def __exit__(self, *exc_info):
-        self._stop.set()
-        self._thread.join()
-        return False
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield peak
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _hwm_kib(pid: str) -> int:
@@ -91,7 +90,7 @@ def main(argv=None) -> int:
 
         figures = harness.Figures(reference="floor")
         statuses = set()
-        with WorkerPeakRss() as workers:
+        with workers_peak_rss() as workers_kib:
             for _ in range(args.rounds):
                 n = tree.sessions
                 figures.time("floor", lambda: floor_import(root, str(tmp / "floor.db")), items=n)
@@ -109,7 +108,7 @@ def main(argv=None) -> int:
         )
         rss = harness.peak_rss_mb()
         print(f"sessions imported per run: {imported}; statuses: {sorted(map(str, statuses))}")
-        worker_rss = workers.peak_kib / 1024
+        worker_rss = workers_kib[0] / 1024
         print(f"peak RSS: importer {rss:.0f} MB, largest parse worker {worker_rss:.0f} MB")
         print(f"parse-ahead gain: {gain:.2f} s (median off − median on)")
         harness.import_targets(figures, first="first import, parse-ahead")

@@ -1,15 +1,8 @@
 """Synthetic Claude Code and Codex transcripts in their documented shapes, for the transcript
-benchmark (docs/transcripts.md lists the fields the readers use).
-
-Claude Code: `<home>/projects/<cwd slug>/<uuid>.jsonl` (user prompts, assistant API
-messages streamed over several lines that repeat `message.id` and `requestId` with a growing
-`usage`, thinking / text / tool_use blocks, tool results with `is_error`, summary and
-system records) and subagents in `<uuid>/subagents/agent-*.jsonl`. Codex:
-`<home>/sessions/YYYY/MM/DD/rollout-<ts>-<thread id>.jsonl` (session_meta, turn_context,
-response_item message / reasoning / function_call / function_call_output, event_msg
-token_count after each answer). Deterministic for a seed. Each writer counts the lines it
-wrote and the messages the importer must make of them (a streamed API message is one, a
-token count joins its answer).
+benchmark (the shapes: docs/transcripts.md, Performance; the fields the readers use:
+docs/transcripts.md). Deterministic for a seed. Each writer counts the lines it wrote and
+the messages the importer must make of them (a streamed API message is one, a token count
+joins its answer).
 """
 
 from __future__ import annotations

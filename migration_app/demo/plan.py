@@ -1,9 +1,5 @@
-"""The demo's rows, built in memory (unsaved): fixed ids, a fixed clock, fixed choices.
-
-Every id is a fixed string or a uuid5 and every timestamp is derived from one fixed base;
-the "random" choices come from a generator with a fixed seed. So every run, on every
-machine, builds the same rows, timestamps included (an insert keeps the times it is
-given: projects_app/timestamps.py).
+"""The demo's rows and files, built in memory (unsaved): fixed ids, a fixed clock, fixed
+choices, so that every run on every machine builds the same rows (docs/foundation.md).
 """
 
 import random

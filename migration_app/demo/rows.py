@@ -1,11 +1,7 @@
-"""The demo's sessions, origin by origin, each with its own id style and status words.
-
-The demo chooses which words each origin shows (repeated words are chosen more often);
-what a word means (status, activity, terminated) comes from migration_app/legacy/status_map.py.
-The demo gives every migration work to do: sessions without a project (session → project)
-with conversations, messages and artifact versions; minsky sessions storing one task as
-plain (`123`) and qualified (`md#123`) ids (re-association); scratch sessions with work
-files on disk (attach to workstream).
+"""The demo's sessions, origin by origin, each with its own id style and status words, and
+work for every migration (docs/foundation.md). The demo chooses the words each origin shows
+(repeated words are chosen more often); what a word means comes from
+migration_app/legacy/status_map.py.
 """
 
 from migration_app.demo.plan import TOPICS, DemoFile, DemoPlan, at, uid

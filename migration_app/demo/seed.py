@@ -1,11 +1,5 @@
-"""`manage.py seed_demo`: insert the demo rows that are missing, then the missing files.
-
-The rows are built in memory (demo/plan.py, demo/rows.py) and inserted in bulk with
-`ignore_conflicts`: a second run inserts nothing and writes no file. Rows a migration has
-changed since keep their new values: the seed never updates a row it finds. A file is
-written only when it is missing, and a session's file only while the session is still in
-the workstream the demo put it in (a session attached elsewhere since must not get its
-scratch files back).
+"""`manage.py seed_demo`: insert the demo rows that are missing, then the missing files;
+never update a row or a file it finds (docs/foundation.md: idempotent and deterministic).
 """
 
 import os
