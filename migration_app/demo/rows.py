@@ -5,13 +5,7 @@ migration_app/legacy/status_map.py.
 """
 
 from migration_app.demo.plan import TOPICS, DemoFile, DemoPlan, at, uid
-from migration_app.legacy.status_map import (
-    ao_flat_status,
-    ao_rs_status,
-    arawn_status,
-    minsky_status,
-    tokendance_status,
-)
+from migration_app.legacy import status_map
 from projects_app.models import Project, ProjectVersion, Source
 from sessions_app import files
 from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session
@@ -70,7 +64,7 @@ def ao(plan: DemoPlan) -> None:
             num=0,
             minute=p_index * 3,
             legacy_status="working",
-            status=ao_flat_status("working"),
+            status=status_map.ao_flat_status("working"),
             project=project,
             workspace=plan.workspaces[slug],
             kind=Session.Kind.ORCHESTRATOR,
@@ -97,7 +91,7 @@ def ao(plan: DemoPlan) -> None:
                 num=n,
                 minute=p_index * 3 + n * 41,
                 legacy_status=word,
-                status=ao_flat_status(word),
+                status=status_map.ao_flat_status(word),
                 project=project,
                 workspace=plan.workspaces[slug],
                 harness=harness,
@@ -142,7 +136,7 @@ def ao_rs(plan: DemoPlan) -> None:
             sid=sid,
             minute=10 + i * 53,
             legacy_status=word,
-            status=ao_rs_status(word, activity),
+            status=status_map.ao_rs_status(word, activity),
             # A third still waits for a project (imported before projects existed).
             project=project if i % 3 else None,
             workspace=plan.workspaces["acme"],
@@ -182,7 +176,7 @@ def minsky(plan: DemoPlan) -> None:
             sid=sid,
             minute=20 + i * 47,
             legacy_status=word,
-            status=minsky_status(word),
+            status=status_map.minsky_status(word),
             workspace=plan.workspaces["acme"],
             harness="claude-code",
             title=f"Task {task_id}: {plan.rng.choice(TOPICS)}",
@@ -247,7 +241,7 @@ def native(plan: DemoPlan) -> None:
             sid=sid,
             minute=30 + i * 59,
             legacy_status=word,
-            status=tokendance_status(word),
+            status=status_map.tokendance_status(word),
             project=project,
             workspace=plan.workspaces[slug],
             title=topic.capitalize(),
@@ -274,7 +268,7 @@ def arawn(plan: DemoPlan) -> None:
             sid=sid,
             minute=40 + i * 67,
             legacy_status=word,
-            status=arawn_status(ended=word == "ended"),
+            status=status_map.arawn_status(ended=word == "ended"),
             workspace=plan.workspaces[slug],
             workstream_id=workstream_id,
             title=topic.capitalize(),
