@@ -1,19 +1,7 @@
 """The migration journal: every migration kind registers its plan, execute and undo here.
 
-A run goes plan → execute → (undo), whoever starts it (docs/how-a-migration-runs.md):
-
-- **plan** (`migration_run_plan`): the kind's plan function checks the request and sizes
-  its selection; the run is recorded `planned`. A refusal raises MigrationError and
-  records nothing.
-- **execute** (`migration_run_execute`): the same function runs in the request, in a
-  command and in the background worker. It claims the planned run, calls the kind's
-  execute (which records items batch by batch), and closes the run with its counts.
-  A dry run is the real execute: rolled back for database-only kinds (the items are
-  held and written after the rollback), or, for kinds that move files, planned by the
-  kind through the same checks (`DryRun.PLANNED_BY_KIND`).
-- **undo** (`migration_undo`): the kind's undo restores every migrated item.
-
-Which of run-now and background is chosen by one function, `migration_app.dispatch`.
+A run goes plan → execute → (undo), whoever starts it; docs/how-a-migration-runs.md
+describes each step, the two ways of a dry run and the kind's options.
 """
 
 import contextlib
@@ -28,6 +16,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from migration_app.models import MigrationItem, MigrationRun, MigrationSelection
+from migration_app.selectors import keyset_pages
 from migration_app.services.bulk import rows_insert
 from migration_app.services.journal_items import (
     HeldItems,
@@ -161,18 +150,13 @@ def migration_run_plan(
             progress_total=planned.total,
         )
         if planned.selection is not None:
-            _selection_write(run, planned.selection)
+            run_id = MigrationSelection._meta.get_field("run").get_db_prep_save(run.pk, connection)
+            rows = [(run_id, subject_id) for subject_id in planned.selection]
+            rows_insert(MigrationSelection, ("run", "subject_id"), rows)
     return run
 
 
 _SELECTION_CHUNK = 5_000
-
-
-def _selection_write(run: MigrationRun, subject_ids: Sequence[str]) -> None:
-    run_id = MigrationSelection._meta.get_field("run").get_db_prep_save(run.pk, connection)
-    for start in range(0, len(subject_ids), _SELECTION_CHUNK):
-        chunk = subject_ids[start : start + _SELECTION_CHUNK]
-        rows_insert(MigrationSelection, ("run", "subject_id"), [(run_id, s) for s in chunk])
 
 
 def migration_selection_count(*, queryset, subject_ids: Sequence[str]) -> int:
@@ -193,16 +177,9 @@ def migration_run_selection(*, run: MigrationRun):
 
 
 def migration_run_selection_batches(*, run: MigrationRun, size: int) -> Iterator[list[str]]:
-    """The selection in id order, `size` at a time (keyset: no OFFSET)."""
-    selection = MigrationSelection.objects.filter(run=run).order_by("subject_id")
-    last = None
-    while batch := list(
-        (selection if last is None else selection.filter(subject_id__gt=last)).values_list(
-            "subject_id", flat=True
-        )[:size]
-    ):
-        last = batch[-1]
-        yield batch
+    """The selection in id order, `size` at a time."""
+    selection = MigrationSelection.objects.filter(run=run).values_list("subject_id", flat=True)
+    return keyset_pages(selection, size=size, key="subject_id")
 
 
 def migration_run_execute(
@@ -355,11 +332,7 @@ def migration_items_undo(
     migrated = run.items.filter(outcome=Outcome.MIGRATED)
     for subject_type, undo_chunk in undoers.items():
         size = (chunk_sizes or {}).get(subject_type, 500)
-        last = 0
-        while chunk := list(
-            migrated.filter(subject_type=subject_type, pk__gt=last).order_by("pk")[:size]
-        ):
-            last = chunk[-1].pk
+        for chunk in keyset_pages(migrated.filter(subject_type=subject_type), size=size):
             with transaction.atomic():
                 result.restored += undo_chunk(chunk, result.notes)
                 MigrationItem.objects.filter(pk__in=[i.pk for i in chunk]).update(

@@ -32,6 +32,7 @@ from migration_app.services.journal import (
     Planned,
     UndoResult,
     migration_items_record,
+    migration_items_undo,
     migration_kind_register,
     migration_run_progress,
     migration_run_selection,
@@ -53,15 +54,10 @@ Outcome = MigrationItem.Outcome
 
 
 def session_to_project_selection(
-    *,
-    session_ids: Sequence[str] | None = None,
-    workspace_slug: str | None = None,
-    statuses: Sequence[str] | None = None,
+    *, workspace_slug: str | None, statuses: Sequence[str] | None
 ) -> QuerySet[Session]:
     """The sessions a run covers (already migrated ones included: they are reported skipped)."""
     sessions = Session.objects.all()
-    if session_ids is not None:
-        sessions = sessions.filter(pk__in=list(session_ids))
     if workspace_slug:
         sessions = sessions.filter(workspace__slug=workspace_slug)
     if statuses:
@@ -248,22 +244,17 @@ def session_to_project_undo(run: MigrationRun) -> UndoResult:
     added to a created project after the run (conversations, artifacts) are detached, not
     deleted, and reported in the notes.
     """
-    result = UndoResult()
-    items = MigrationItem.objects.filter(run=run, outcome=Outcome.MIGRATED)
-    for chunk in keyset_pages(items, size=BATCH_SIZE_DEFAULT):
-        with transaction.atomic():
-            _undo_chunk(chunk, result)
-    return result
+    return migration_items_undo(run=run, undoers={SUBJECT: _undo_chunk})
 
 
-def _undo_chunk(chunk: list[MigrationItem], result: UndoResult) -> None:
+def _undo_chunk(chunk: list[MigrationItem], notes: list[str]) -> int:
     project_of = {item.subject_id: item.after["project_id"] for item in chunk}
     project_ids = list(project_of.values())
     current = dict(Session.objects.filter(pk__in=list(project_of)).values_list("pk", "project_id"))
     restorable = [i for i in chunk if current.get(i.subject_id) == project_of[i.subject_id]]
     for item in chunk:
         if item not in restorable:
-            result.notes.append(
+            notes.append(
                 f"session {item.subject_id} no longer points at project "
                 f"{project_of[item.subject_id]}; left as it is"
             )
@@ -302,14 +293,13 @@ def _undo_chunk(chunk: list[MigrationItem], result: UndoResult) -> None:
     )
     kept_artifacts = Artifact.objects.filter(project_id__in=project_ids).update(project=None)
     if kept_conversations or kept_artifacts:
-        result.notes.append(
+        notes.append(
             f"kept {kept_conversations} conversation(s) and {kept_artifacts} artifact(s) "
             "added to the migrated projects after the run, detached from them"
         )
     ProjectVersion.objects.filter(project_id__in=project_ids).delete()
     Project.objects.filter(pk__in=project_ids).delete()
-    MigrationItem.objects.filter(pk__in=[i.pk for i in chunk]).update(outcome=Outcome.UNDONE)
-    result.restored += len(restorable)
+    return len(restorable)
 
 
 def _parse(value: str | None) -> datetime | None:
