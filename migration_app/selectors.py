@@ -51,16 +51,13 @@ def migration_run_list(*, user) -> QuerySet[MigrationRun]:
 def task_run_summary(*, run: MigrationRun) -> dict:
     """The result of a reassociate_task / task_backend run, as commands and the API report it."""
     counts = run.counts or {}
+    sessions = ("found", "updated", "would_update", "unchanged", "failed")
     return {
         "run_id": str(run.id),
         "kind": run.kind,
         "status": run.status,
         "dry_run": run.dry_run,
-        "sessions_found": counts.get("sessions_found", 0),
-        "sessions_updated": counts.get("sessions_updated", 0),
-        "sessions_would_update": counts.get("sessions_would_update", 0),
-        "sessions_unchanged": counts.get("sessions_unchanged", 0),
-        "sessions_failed": counts.get("sessions_failed", 0),
+        **{f"sessions_{name}": counts.get(f"sessions_{name}", 0) for name in sessions},
         "updated_sessions": counts.get("updated_sessions", []),
         "errors": counts.get("errors", []),
         "error": run.error,
@@ -105,10 +102,9 @@ def task_reassociation_preview(
     return preview
 
 
-def legacy_import_rejected_page(*, run: MigrationRun, page: int | str = 1, per_page: int = 100):
+def legacy_import_rejected_page(*, run: MigrationRun, page: int | str = 1) -> Page:
     """The files and project entries a legacy import rejected, with their reasons."""
-    rejected = migration_item_list(run=run, outcome=MigrationItem.Outcome.FAILED)
-    return Paginator(rejected, per_page).get_page(page)
+    return migration_item_page(run=run, outcome=MigrationItem.Outcome.FAILED, page=page)
 
 
 # The counts every run has: its items per outcome, shown first and once.

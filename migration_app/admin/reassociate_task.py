@@ -69,7 +69,14 @@ class ReassociateTaskAdminMixin:
         selected = list(queryset.values_list("pk", flat=True)) if only_selected else None
 
         if wants_confirm and not errors:
-            return self._reassociate_run(request, mapping, selected)
+            return run_start(
+                self,
+                request,
+                kind=MigrationRun.Kind.REASSOCIATE_TASK,
+                summary=_summary,
+                mapping=mapping,
+                session_ids=selected,
+            )
 
         context = {
             "title": "Re-associate task",
@@ -109,18 +116,6 @@ class ReassociateTaskAdminMixin:
             else:
                 olds[canonical] = None
         return sorted(olds), unreadable, empty
-
-    def _reassociate_run(self, request, mapping, selected):
-        if not self.has_change_permission(request):  # re-checked on the confirming POST
-            raise PermissionDenied
-        return run_start(
-            self,
-            request,
-            kind=MigrationRun.Kind.REASSOCIATE_TASK,
-            summary=_summary,
-            mapping=mapping,
-            session_ids=selected,
-        )
 
 
 def _summary(run: MigrationRun) -> str:

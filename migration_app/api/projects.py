@@ -47,19 +47,11 @@ class MigrateToProjectOut(Schema):
 
 
 def _project_out(project: Project, *, conversation_id) -> dict:
+    fields = [name for name in MigratedProjectOut.model_fields if name != "conversation_id"]
     return {
-        "id": project.pk,
+        **{name: getattr(project, name) for name in fields},
         "workspace_id": str(project.workspace_id),
-        "title": project.title,
-        "description": project.description,
-        "project_type": project.project_type,
-        "status": project.status,
-        "intent": project.intent,
-        "context": project.context,
-        "settings": project.settings,
         "conversation_id": None if conversation_id is None else str(conversation_id),
-        "created_at": project.created_at,
-        "updated_at": project.updated_at,
     }
 
 
