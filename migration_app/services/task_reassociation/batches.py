@@ -1,17 +1,8 @@
 """The batch machinery both task kinds share: find, compare-and-set, journal, undo.
 
-How the writes are made safe:
-- Sessions are found through the indexed task_id column and handled in batches (id order).
-- Each batch is ONE compare-and-set UPDATE (`services/bulk.rows_compare_and_set`: only
-  rows still holding the value the batch was planned from change, RETURNING their ids):
-  a row somebody else changed since is not touched, and is reported as skipped. A re-run
-  after a crash converges.
-- If that UPDATE fails, the batch falls back to one savepoint per session, so one bad row
-  is recorded as failed and the rest proceed.
-- The journal keeps each session's previous stored value verbatim (`123` stays `123`, not
-  `md#123`), so undo restores exactly what was there.
-- A dry run is the same code, rolled back by the journal: the same items, its counts say
-  "would update" where a real run says "updated".
+Each batch is one compare-and-set UPDATE (a session changed since it was read is skipped),
+falling back to one savepoint per session; the journal keeps each previous stored value
+verbatim, for undo (docs/reassociate-task.md, "What a run records").
 """
 
 from collections import Counter
@@ -32,9 +23,7 @@ from migration_app.services.journal import (
     migration_run_selection,
 )
 from sessions_app.models import Session
-from sessions_app.task_ids import (
-    is_qualified,
-)
+from sessions_app.task_ids import is_qualified
 
 BATCH_SIZE = 1000
 # Parameters per statement: 8 per journal row; SQLite allows 32766.
@@ -162,12 +151,15 @@ def process_batch(
     migration_run_progress(run=run, advance=len(rows))
 
 
-def _batches(sessions, *, batch_size: int, limit: int | None, preload: bool):
-    """(id, task_id) rows of a queryset in id order, `batch_size` at a time.
+def run_batches(
+    *, run: MigrationRun, sessions, target, tally: Tally, limit=None, preload=False
+) -> None:
+    """Process `sessions` (a queryset) in batches of the run's size, in id order, each
+    committed on its own.
 
     Two ways to read, both measured at 1M sessions / 10,000 matches:
-    - `preload` (a task with at most reassociate_task.PRELOAD_LIMIT sessions): one read of
-      the matches through the task_id index, sorted here. Re-reading per batch cost 0.1 s a batch on
+    - `preload` (a task with at most PRELOAD_LIMIT sessions): one read of the matches
+      through the task_id index, sorted here. Re-reading per batch cost 0.1 s a batch on
       SQLite (every remaining match fetched again to test `id > last`), and PostgreSQL
       answered `... ORDER BY id LIMIT n` by walking the primary key, 99 rows discarded per
       match (108 ms a batch). Memory: the pairs of at most that many sessions.
@@ -176,31 +168,17 @@ def _batches(sessions, *, batch_size: int, limit: int | None, preload: bool):
     Either way the writes are compare-and-set, so rows read early and changed since are
     left alone.
     """
+    batch_size = min(max(1, int(run.params["batch_size"])), MAX_BATCH_SIZE)
     pairs = sessions.order_by().values_list("pk", "task_id")
     if preload:
         rows = sorted(pairs)  # (never with a limit: a task's sessions all move)
-        for start in range(0, len(rows), batch_size):
-            yield rows[start : start + batch_size]
-        return
-    yield from keyset_pages(pairs, size=batch_size, limit=limit)
-
-
-def run_batches(
-    *,
-    run: MigrationRun,
-    sessions,
-    target,
-    tally: Tally,
-    batch_size: int,
-    limit: int | None,
-    preload: bool = False,
-) -> None:
-    """Process `sessions` (a queryset) in batches, each committed on its own."""
-    batch_size = min(max(1, int(batch_size)), MAX_BATCH_SIZE)
+        batches = (rows[start : start + batch_size] for start in range(0, len(rows), batch_size))
+    else:
+        batches = keyset_pages(pairs, size=batch_size, limit=limit)
     now = timezone.now()
-    for rows in _batches(sessions, batch_size=batch_size, limit=limit, preload=preload):
+    for batch in batches:
         with transaction.atomic():
-            process_batch(run=run, rows=rows, target=target, tally=tally, now=now)
+            process_batch(run=run, rows=batch, target=target, tally=tally, now=now)
 
 
 def in_workspaces(sessions, workspace_ids: list | None):
