@@ -1,11 +1,6 @@
-"""Admin action "Re-associate task": form -> preview -> confirm -> the MigrationRun page.
-
-The selection names the tasks (the distinct task ids of the selected sessions). The form
-asks for one new task id per old one (a single field when they all share one task). By
-default every session of the old task moves, as when the task itself moved backends;
-"only the selected sessions" narrows it. The page keeps the selection in hidden inputs
-(the `delete_selected` pattern) and every POST re-checks the change permission.
-"""
+"""Admin action "Re-associate task": form -> preview -> confirm -> the MigrationRun page
+(docs/reassociate-task.md). The page keeps the selection in hidden inputs (the
+`delete_selected` pattern) and every POST re-checks the change permission."""
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers

@@ -1,9 +1,5 @@
-"""POST /api/v1/sessions/{session_id}/migrate-to-project: one session → its project.
-
-`?dry_run=true` answers with the plan (the project as it would be) and changes nothing
-but its own run record. A session of a workspace the caller is not a member of is 404.
-Migrating an already migrated session answers its project again (outcome `skipped`).
-"""
+"""POST /api/v1/sessions/{session_id}/migrate-to-project: one session → its project
+(docs/session-to-project.md, "Three ways to run it")."""
 
 from datetime import datetime
 from typing import Any

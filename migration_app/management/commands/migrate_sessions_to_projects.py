@@ -1,8 +1,4 @@
-"""manage.py migrate_sessions_to_projects: TokenDance's session → project migration.
-
-Re-running is safe: sessions that already have a project are reported as skipped, and
-a run killed mid-way keeps its committed batches; the next run finishes the rest.
-"""
+"""manage.py migrate_sessions_to_projects: TokenDance's session → project migration."""
 
 import json
 

@@ -1,15 +1,6 @@
-"""Session → project: TokenDance's project-first migration, set-based and journaled.
-
-For every selected session without a project: create a Project (TokenDance's rules in
-`migration_app.legacy.tokendance`), attach the session's conversation to it (or create
-one), re-parent that conversation's artifacts, point the session at the project and
-write ProjectVersion 1. Sessions and messages are preserved.
-
-A batch is planned by `plan.batch_plan`, then written with a bounded number of bulk
-statements. A compare-and-set UPDATE (`project IS NULL`) decides races: two concurrent
-runs create exactly one project per session. A batch that fails as a whole is replayed
-one session per savepoint, so one bad session fails alone. A dry run is this same code,
-rolled back by the journal.
+"""Session → project: TokenDance's project-first migration, set-based and journaled
+(docs/session-to-project.md, "How it works"). A batch is planned by `plan.batch_plan`, then
+written with a bounded number of bulk statements; a compare-and-set UPDATE decides races.
 """
 
 from __future__ import annotations
