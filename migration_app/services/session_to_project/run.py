@@ -30,13 +30,12 @@ from migration_app.services.journal import (
     migration_run_selection_batches,
     migration_selection_count,
 )
-from migration_app.services.session_to_project.plan import SessionPlan, batch_plan
+from migration_app.services.session_to_project.plan import SUBJECT, SessionPlan, batch_plan
 from projects_app.list_cache import project_list_version_renew
 from projects_app.models import Artifact, Conversation, Project, ProjectVersion
 from sessions_app.models import Session
 
 KIND = MigrationRun.Kind.SESSION_TO_PROJECT
-SUBJECT = "session"
 BATCH_SIZE_DEFAULT = 500
 BATCH_SIZE_MAX = 2000
 FIRST_ERRORS_MAX = 10
@@ -60,7 +59,7 @@ def session_to_project_selection(
 
 def session_to_project_preview(*, session_ids: Sequence[str]) -> list[SessionPlan]:
     """What a run would do to each of these sessions, decided as the run decides it."""
-    return batch_plan(sorted(set(session_ids)))[0]  # a preview's sample: one batch
+    return batch_plan(sorted(set(session_ids)))  # a preview's sample: one batch
 
 
 # --- plan ----------------------------------------------------------------------------------
@@ -155,7 +154,7 @@ def _item_failed(session_id: str, *, run: MigrationRun, exc: Exception) -> list[
 
 
 def _batch_apply(session_ids: Sequence[str], *, run: MigrationRun) -> list[ItemRecord]:
-    plans, conversation_of = batch_plan(session_ids)
+    plans = batch_plan(session_ids)
     planned = [plan for plan in plans if plan.outcome == Outcome.MIGRATED]
     if planned:
         # The compare-and-set that decides races: only sessions still without a project
@@ -180,13 +179,7 @@ def _batch_apply(session_ids: Sequence[str], *, run: MigrationRun) -> list[ItemR
                 plan.reason = "migrated concurrently by another run"
         _write_projects([plan for plan in planned if plan.session_id in won], actor=run.actor)
 
-    items = []
-    for plan in plans:
-        if plan.outcome != Outcome.MIGRATED:
-            items.append(ItemRecord(SUBJECT, plan.session_id, plan.outcome, plan.reason))
-            continue
-        before = plan.before(session_conversation_id=conversation_of[plan.session_id])
-        items.append(ItemRecord(SUBJECT, plan.session_id, plan.outcome, "", before, plan.after()))
+    items = [plan.item() for plan in plans]
     migration_items_record(run=run, items=items)
     migration_run_progress(run=run, advance=len(session_ids))
     return items
