@@ -17,9 +17,8 @@ from migration_app.services import MigrationError
 def selected_ids_to_carry(request, queryset) -> list:
     """The selection a confirmation page re-posts: every id, or, when "select all" was
     used, one id (Django re-reads the selection from the changelist's filters)."""
-    if request.POST.get("select_across") == "1":
-        return list(queryset.order_by("pk").values_list("pk", flat=True)[:1])
-    return list(queryset.order_by("pk").values_list("pk", flat=True))
+    ids = queryset.order_by("pk").values_list("pk", flat=True)
+    return list(ids[:1] if request.POST.get("select_across") == "1" else ids)
 
 
 def action_page(model_admin, request, template: str, **context) -> TemplateResponse:
@@ -37,10 +36,6 @@ def action_page(model_admin, request, template: str, **context) -> TemplateRespo
             **context,
         },
     )
-
-
-def run_page_url(run: MigrationRun) -> str:
-    return reverse("admin:migration_app_migrationrun_change", args=[run.pk])
 
 
 def run_start(
@@ -71,4 +66,4 @@ def run_start(
             messages.SUCCESS if run.status == MigrationRun.Status.SUCCEEDED else messages.WARNING
         )
         model_admin.message_user(request, summary(run), level)
-    return HttpResponseRedirect(run_page_url(run))
+    return HttpResponseRedirect(reverse("admin:migration_app_migrationrun_change", args=[run.pk]))

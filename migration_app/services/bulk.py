@@ -67,14 +67,6 @@ def btree_lookups() -> Iterator[None]:
         yield
 
 
-def _server_cursor():
-    """A psycopg cursor that sends values apart from the SQL: its executemany is pipelined
-    (one round trip per batch instead of per row)."""
-    import psycopg
-
-    return psycopg.Cursor(connection.connection)
-
-
 def rows_insert(
     model: type[models.Model],
     columns: Sequence[str],
@@ -96,8 +88,12 @@ def rows_insert(
         if connection.vendor != "postgresql":
             cursor.executemany(insert, rows)
             return cursor.rowcount
+        import psycopg
+
         started = time.monotonic()
-        with connection.wrap_database_errors, _server_cursor() as server:
+        # A cursor that sends values apart from the SQL: its executemany is pipelined (one
+        # round trip per batch instead of per row).
+        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as server:
             if ignore_conflicts:
                 server.executemany(insert, rows)
                 inserted, sql = server.rowcount, insert

@@ -142,14 +142,9 @@ class SessionPlan:
 
 
 def _artifact_snapshot(artifact: dict) -> dict:
-    return {
-        "id": str(artifact["id"]),
-        "lineage": str(artifact["lineage"]),
-        "name": artifact["name"],
-        "artifact_type": artifact["artifact_type"],
-        "version": artifact["version"],
-        "is_latest": artifact["is_latest"],
-    }
+    kept = ("name", "artifact_type", "version", "is_latest")
+    ids = {"id": str(artifact["id"]), "lineage": str(artifact["lineage"])}
+    return {**ids, **{name: artifact[name] for name in kept}}
 
 
 def _text(value) -> str | None:

@@ -62,9 +62,6 @@ def session_to_project_preview(*, session_ids: Sequence[str]) -> list[SessionPla
     return batch_plan(sorted(set(session_ids)))  # a preview's sample: one batch
 
 
-# --- plan ----------------------------------------------------------------------------------
-
-
 def session_to_project_plan(
     *,
     session_ids: Sequence[str] | None = None,
@@ -92,9 +89,6 @@ def session_to_project_plan(
         "batch_size": batch_size,
     }
     return Planned(params=params, total=total, selection=session_ids)
-
-
-# --- execute -------------------------------------------------------------------------------
 
 
 def session_to_project_execute(run: MigrationRun) -> dict:
@@ -216,9 +210,6 @@ def _write_projects(winners: list[SessionPlan], *, actor: str) -> None:
     ProjectVersion.objects.bulk_create(
         [plan.first_version(changed_by=actor or "migration", at=now) for plan in winners]
     )
-
-
-# --- undo ----------------------------------------------------------------------------------
 
 
 def session_to_project_undo(run: MigrationRun) -> UndoResult:

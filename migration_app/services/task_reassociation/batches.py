@@ -35,9 +35,6 @@ SUBJECT = "session"
 Outcome = MigrationItem.Outcome
 
 
-# --- the one UPDATE per batch ------------------------------------------------------------
-
-
 def _cas_update(rows: Sequence[tuple[str, str, str]], *, now) -> set[str]:
     """Set task_id = new where the row still holds old, for every (id, old, new) row; one
     statement, returns the ids it changed."""
@@ -63,9 +60,6 @@ def _apply(rows: Sequence[tuple[str, str, str]], *, now) -> tuple[set[str], dict
         except DatabaseError as exc:
             failed[row[0]] = str(exc).strip() or exc.__class__.__name__
     return changed, failed
-
-
-# --- shared batch loop -------------------------------------------------------------------
 
 
 class Tally(Counter):
@@ -190,9 +184,6 @@ def scope(sessions, *, run: MigrationRun):
     sessions = in_workspaces(sessions, run.params.get("workspace_ids"))
     selected = migration_run_selection(run=run)
     return sessions if selected is None else sessions.filter(pk__in=selected)
-
-
-# --- undo ---------------------------------------------------------------------------------
 
 
 def task_reassociation_undo(run: MigrationRun) -> UndoResult:
