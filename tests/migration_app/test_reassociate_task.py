@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services import MigrationError, migration_undo
-from migration_app.services.task_reassociation.batches import _cas_update
+from migration_app.services.task_reassociation import _cas_update
 from sessions_app.models import Session
 from tests.factories import SessionFactory, WorkspaceFactory
 from tests.migration_app.task_helpers import (
