@@ -69,11 +69,8 @@ def task_run_summary(*, run: MigrationRun) -> dict:
 def task_reassociation_preview(
     *, mapping: list[tuple[str, str]], session_ids: list[str] | None = None, limit: int = 100
 ) -> list[dict]:
-    """What re-associating each (old, new) pair would do, without writing anything.
-
-    Per pair: the sessions found, how many store the id plain vs qualified, how many already
-    hold the new value, and the first `limit` sessions as (id, stored value, new value).
-    """
+    """Per (old, new) pair, without writing: the sessions found, how many store the id plain
+    vs qualified, how many already hold the new value, the first `limit` (id, stored, new)."""
     preview = []
     for old, new in mapping:
         old, new = normalise_task_id(old), normalise_task_id(new)

@@ -116,14 +116,10 @@ def rows_update(
     where_null: str | None = None,
     where_in: tuple[str, Sequence[Any]] | None = None,
 ) -> int:
-    """Give each row its own values in one `UPDATE … FROM (VALUES …)`; returns the rows
-    changed. `rows` are (key, a value per column) as Python values. `where_null` adds
-    `AND <column> IS NULL` (a compare-and-set); `where_in` adds `AND <column> IN (…)`.
-
-    `bulk_update` writes a `CASE WHEN key = … THEN …` per column instead: building those
-    expressions is Python work per row and SQL work per row × batch (figures: module docstring).
-    Needs SQLite ≥ 3.33 or PostgreSQL.
-    """
+    """Give each row its own values in one `UPDATE … FROM (VALUES …)` (SQLite ≥ 3.33 or
+    PostgreSQL); returns the rows changed. `rows` are (key, a value per column) as Python
+    values. `where_null` adds `AND <column> IS NULL` (a compare-and-set); `where_in` adds
+    `AND <column> IN (…)`."""
     if not rows:
         return 0
     meta = model._meta

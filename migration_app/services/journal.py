@@ -186,10 +186,8 @@ def migration_run_execute(
     *, run_id, on_progress: Callable[[MigrationRun], None] | None = None
 ) -> MigrationRun:
     """Carry out a planned run (in the request, a command or the worker); returns it closed.
-
-    A run found finished is returned as it is (a retried task delivery). An error that
-    stops the whole run is recorded (status failed) and raised again.
-    """
+    A run found finished is returned as it is (a retried task delivery); an error that stops
+    the whole run is recorded (status failed) and raised again."""
     run = MigrationRun.objects.get(pk=run_id)
     if run.is_finished:
         return run
@@ -261,11 +259,8 @@ def _one_at_a_time(kind: MigrationKind, run: MigrationRun) -> Iterator[None]:
 def migration_run_finish(
     *, run: MigrationRun, extra_counts: dict[str, Any] | None = None, error: str = ""
 ) -> MigrationRun:
-    """Close the run: counts from its items, status from the counts.
-
-    An error that stopped the whole run makes it `failed`; any failed item makes it
-    `partial`; otherwise it `succeeded`.
-    """
+    """Close the run: counts from its items; `failed` when an error stopped it, `partial`
+    when an item failed, else `succeeded`."""
     counts: dict[str, Any] = migration_run_counts(run=run)
     if extra_counts:
         counts.update(extra_counts)
@@ -294,13 +289,9 @@ NEVER_STARTED = "interrupted: the command ended between its plan and its start"
 
 
 def migration_runs_close_interrupted(*, kind: str, exclude: MigrationRun | None = None) -> int:
-    """Close the runs of `kind` that a dead process left open, as failed; returns how many.
-
-    Only for a caller that holds the kind's lock: then a run still marked running belongs
-    to a process that died (kill -9, power loss); closed with its counts so far, it shows
-    what it did and can be undone. A command carries out its plan at once, so a command's
-    run still planned was never started (the worker's queued runs are left alone).
-    """
+    """Close, as failed, the runs of `kind` that a dead process left open; returns how many.
+    Only for a caller holding the kind's lock: then a run still running, or a command's run
+    still planned, belongs to a process that died (docs/how-a-migration-runs.md)."""
     Status = MigrationRun.Status
     running = Q(status=Status.RUNNING)
     never_started = Q(status=Status.PLANNED, origin=MigrationRun.Origin.CLI)

@@ -274,11 +274,8 @@ def reassociate_task_plan(
     workspace_ids: Iterable | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> Planned:
-    """Every session pointing at each old task id (qualified or plain) moves to its new one.
-
-    `session_ids` / `workspace_ids` (None = no limit) restrict which sessions may change.
-    An invalid id refuses the whole request before anything is recorded.
-    """
+    """Every session pointing at each old task id (qualified or plain) moves to its new one;
+    `session_ids` / `workspace_ids` (None = no limit) restrict which sessions may change."""
     mapping = [list(pair) for pair in mapping]
     pairs = _validated_mapping(mapping)
     params = _params(mapping=mapping, workspace_ids=workspace_ids, batch_size=batch_size)

@@ -213,12 +213,8 @@ def _write_projects(winners: list[SessionPlan], *, actor: str) -> None:
 
 
 def session_to_project_undo(run: MigrationRun) -> UndoResult:
-    """Restore the previous links of sessions, conversations and artifacts; delete what was made.
-
-    Only sessions that still point at the project this run gave them are restored. Rows
-    added to a created project after the run (conversations, artifacts) are detached, not
-    deleted, and reported in the notes.
-    """
+    """Restore the links of sessions still pointing at the run's projects; delete what it made
+    (rows added to those projects since are detached and named in the notes)."""
     return migration_items_undo(run=run, undoers={SUBJECT: _undo_chunk})
 
 
