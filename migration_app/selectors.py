@@ -77,12 +77,7 @@ def task_reassociation_preview(
         sessions = find_sessions_by_task_id(task_id=old)
         if session_ids is not None:
             sessions = sessions.filter(pk__in=session_ids)
-        per_value = dict(
-            sessions.values_list("task_id")
-            .annotate(n=Count("pk"))
-            .order_by()
-            .values_list("task_id", "n")
-        )
+        per_value = dict(sessions.order_by().values_list("task_id").annotate(n=Count("pk")))
         qualified = sum(n for value, n in per_value.items() if is_qualified(value))
         rows = list(sessions.order_by("pk").values_list("pk", "task_id")[:limit])
         preview.append(
@@ -155,11 +150,8 @@ DASHBOARD_CACHE_SECONDS = 30  # table-wide counts: fresh enough, and cheap at a 
 def dashboard_runs(*, recent: int = 10) -> dict:
     """Runs in progress (planned or running) and the latest finished ones."""
     runs = MigrationRun.objects.defer("params")
-    active = list(
-        runs.filter(status__in=[MigrationRun.Status.PLANNED, MigrationRun.Status.RUNNING]).order_by(
-            "started_at"
-        )[:50]
-    )
+    live = [MigrationRun.Status.PLANNED, MigrationRun.Status.RUNNING]
+    active = list(runs.filter(status__in=live).order_by("started_at")[:50])
     finished = list(runs.filter(finished_at__isnull=False).order_by("-finished_at")[:recent])
     return {"active": active, "recent": finished}
 
@@ -179,12 +171,7 @@ def dashboard_totals() -> dict:
     by_source: dict[str, dict[str, int]] = {}
     for source, status, n in rows:
         by_source.setdefault(source, dict.fromkeys(statuses, 0))[status] = n
-    projects = dict(
-        Project.objects.values_list("status")
-        .annotate(n=Count("pk"))
-        .order_by()
-        .values_list("status", "n")
-    )
+    projects = dict(Project.objects.order_by().values_list("status").annotate(n=Count("pk")))
     totals = {
         "statuses": statuses,
         "sessions": sorted(

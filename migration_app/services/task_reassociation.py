@@ -68,10 +68,8 @@ def _cas_update(rows: Sequence[tuple[str, str, str]], *, now) -> set[str]:
 
 
 def _apply(rows: Sequence[tuple[str, str, str]], *, now) -> tuple[set[str], dict[str, str]]:
-    """The batch UPDATE, falling back to one savepoint per row if it fails.
-
-    Returns (ids changed, {id: error} for rows that failed).
-    """
+    """The batch UPDATE, falling back to one savepoint per row if it fails; returns (ids
+    changed, {id: error} for rows that failed)."""
     try:
         with transaction.atomic():
             return _cas_update(rows, now=now), {}
@@ -106,10 +104,6 @@ class Tally(Counter):
         if len(self.sessions) < LIST_LIMIT:
             self.sessions.append(session_id)
 
-    def add_error(self, message: str) -> None:
-        if len(self.errors) < LIST_LIMIT:
-            self.errors.append(message)
-
     def counts(self) -> dict[str, Any]:
         return {
             **{f"sessions_{name}": self[name] for name in self.SESSIONS},
@@ -123,10 +117,8 @@ class Tally(Counter):
 def process_batch(
     *, run: MigrationRun, rows: list[tuple[str, str]], target, tally: Tally, now
 ) -> None:
-    """Plan, write and journal one batch; a bounded number of queries.
-
-    `target(stored) -> (new value | None, reason)`: None skips the row with the reason.
-    """
+    """Plan, write and journal one batch in a bounded number of queries. `target(stored)`
+    gives (new value, "") or (None, the reason to skip the row)."""
     items: list[ItemRecord] = []
     changes: list[tuple[str, str, str]] = []
     for session_id, stored in rows:
@@ -156,7 +148,8 @@ def process_batch(
         elif session_id in failed:
             tally["failed"] += 1
             message = f"Failed to update session {session_id}: {failed[session_id]}"
-            tally.add_error(message)
+            if len(tally.errors) < LIST_LIMIT:
+                tally.errors.append(message)
             items.append(ItemRecord(SUBJECT, session_id, Outcome.FAILED, message))
         else:
             # Compare-and-set missed: the row changed after we read it; left as it is.
