@@ -95,22 +95,12 @@ class ReassociateTaskAdminMixin:
 
     def _tasks_of(self, queryset) -> tuple[list[str], list[str], int]:
         """(distinct normalised task ids, stored values that are not task ids, empty count)."""
-        values = (
-            queryset.order_by().values_list("task_id", flat=True).distinct()[: MAX_TASKS * 20 + 1]
-        )
-        olds: dict[str, None] = {}
-        unreadable = []
-        empty = 0
-        for value in values:
-            if not value:
-                empty += 1
-                continue
-            canonical = try_normalise_task_id(value)
-            if canonical is None:
-                unreadable.append(value)
-            else:
-                olds[canonical] = None
-        return sorted(olds), unreadable, empty
+        values = queryset.order_by().values_list("task_id", flat=True).distinct()
+        values = list(values[: MAX_TASKS * 20 + 1])
+        canonical = {value: try_normalise_task_id(value) for value in values if value}
+        unreadable = [value for value, task_id in canonical.items() if task_id is None]
+        olds = sorted({task_id for task_id in canonical.values() if task_id is not None})
+        return olds, unreadable, len(values) - len(canonical)
 
 
 def _summary(run: MigrationRun) -> str:
