@@ -55,15 +55,13 @@ def run_start(
         model_admin.message_user(request, f"Refused: {text}", messages.ERROR)
         return None
     if not run.is_finished:
-        model_admin.message_user(
-            request,
+        text = (
             f"{run.progress_total} items will be migrated in the background (a worker runs "
-            "them: `make worker`); this page shows the progress.",
-            messages.INFO,
+            "them: `make worker`); this page shows the progress."
         )
+        model_admin.message_user(request, text, messages.INFO)
+    elif run.status == MigrationRun.Status.SUCCEEDED:
+        model_admin.message_user(request, summary(run), messages.SUCCESS)
     else:
-        level = (
-            messages.SUCCESS if run.status == MigrationRun.Status.SUCCEEDED else messages.WARNING
-        )
-        model_admin.message_user(request, summary(run), level)
+        model_admin.message_user(request, summary(run), messages.WARNING)
     return HttpResponseRedirect(reverse("admin:migration_app_migrationrun_change", args=[run.pk]))

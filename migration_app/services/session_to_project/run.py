@@ -223,12 +223,12 @@ def _undo_chunk(chunk: list[MigrationItem], notes: list[str]) -> int:
     project_ids = list(project_of.values())
     current = dict(Session.objects.filter(pk__in=list(project_of)).values_list("pk", "project_id"))
     restorable = [i for i in chunk if current.get(i.subject_id) == project_of[i.subject_id]]
-    for item in chunk:
-        if item not in restorable:
-            notes.append(
-                f"session {item.subject_id} no longer points at project "
-                f"{project_of[item.subject_id]}; left as it is"
-            )
+    notes.extend(
+        f"session {item.subject_id} no longer points at project "
+        f"{project_of[item.subject_id]}; left as it is"
+        for item in chunk
+        if item not in restorable
+    )
     rows_update(
         Session,
         key="id",
