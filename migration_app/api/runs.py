@@ -1,8 +1,5 @@
-"""The migration journal over the API: list runs, one run with its items, undo.
-
-Runs are not rows of one workspace (a run can touch sessions of many), so only staff
-see them; for anyone else the list is empty and every run answers 404.
-"""
+"""The migration journal over the API: list runs, one run with its items, undo. A run can
+touch sessions of many workspaces, so only staff see runs (anyone else: an empty list, 404)."""
 
 from datetime import datetime
 from typing import Any, Literal

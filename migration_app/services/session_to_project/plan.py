@@ -84,7 +84,6 @@ class SessionPlan:
             intent=self.intent,
             context=self.context,
             settings={"skill_id": self.skill_id},
-            source=Project._meta.get_field("source").default,
             created_at=self.created_at,
             updated_at=self.updated_at,
         )
