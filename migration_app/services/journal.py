@@ -381,20 +381,16 @@ def migration_runs_close_interrupted(*, kind: str, exclude: MigrationRun | None 
     Only for a caller holding the kind's lock: then a run still running, or a command's run
     still planned, belongs to a process that died (docs/how-a-migration-runs.md)."""
     Status = MigrationRun.Status
-    running = Q(status=Status.RUNNING)
     never_started = Q(status=Status.PLANNED, origin=MigrationRun.Origin.CLI)
-    stale = MigrationRun.objects.filter(running | never_started, kind=kind)
+    stale = MigrationRun.objects.filter(Q(status=Status.RUNNING) | never_started, kind=kind)
     if exclude is not None:
         stale = stale.exclude(pk=exclude.pk)
-    closed = 0
     still_open = migration_kind_get(kind).still_open
-    for run in stale.order_by("started_at"):
-        if still_open is not None and still_open(run):
-            continue
+    closing = [run for run in stale.order_by("started_at") if not (still_open and still_open(run))]
+    for run in closing:
         error = INTERRUPTED if run.status == Status.RUNNING else NEVER_STARTED
         migration_run_finish(run=run, error=error)
-        closed += 1
-    return closed
+    return len(closing)
 
 
 def migration_items_undo(

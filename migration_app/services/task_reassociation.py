@@ -98,12 +98,6 @@ class Tally(Counter):
         self.sessions: list[str] = []
         self.errors: list[str] = []
 
-    def migrated(self, session_id: str) -> None:
-        # A dry run reports what it would do apart from what was done (§8 #12).
-        self["would_update" if self.dry_run else "updated"] += 1
-        if len(self.sessions) < LIST_LIMIT:
-            self.sessions.append(session_id)
-
     def counts(self) -> dict[str, Any]:
         return {
             **{f"sessions_{name}": self[name] for name in self.SESSIONS},
@@ -138,7 +132,10 @@ def process_batch(
     changed, failed = _apply(changes, now=now)
     for session_id, stored, new in changes:
         if session_id in changed:
-            tally.migrated(session_id)
+            # A dry run reports what it would do apart from what was done (§8 #12).
+            tally["would_update" if tally.dry_run else "updated"] += 1
+            if len(tally.sessions) < LIST_LIMIT:
+                tally.sessions.append(session_id)
             items.append(
                 ItemRecord(
                     SUBJECT, session_id, Outcome.MIGRATED, f"{stored} -> {new}",
