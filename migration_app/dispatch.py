@@ -1,11 +1,5 @@
-"""Run now or in the background: the one place that decides (admin, API and commands call it).
-
-A run is planned first (its size is known then). It is carried out at once when a
-command asked for it (the operator's terminal shows its progress) or when its selection
-is at most SESSIONHUB_SYNC_ACTION_LIMIT items; otherwise the background worker
-(`manage.py db_worker`) executes it, enqueued once the plan has committed. Either way
-the run page shows its progress.
-"""
+"""Run now or in the background: the one place that decides (admin, API and commands call
+it; docs/how-a-migration-runs.md, "The dispatch rule")."""
 
 from collections.abc import Callable
 from functools import partial

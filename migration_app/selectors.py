@@ -51,16 +51,13 @@ def migration_run_list(*, user) -> QuerySet[MigrationRun]:
 def task_run_summary(*, run: MigrationRun) -> dict:
     """The result of a reassociate_task / task_backend run, as commands and the API report it."""
     counts = run.counts or {}
+    sessions = ("found", "updated", "would_update", "unchanged", "failed")
     return {
         "run_id": str(run.id),
         "kind": run.kind,
         "status": run.status,
         "dry_run": run.dry_run,
-        "sessions_found": counts.get("sessions_found", 0),
-        "sessions_updated": counts.get("sessions_updated", 0),
-        "sessions_would_update": counts.get("sessions_would_update", 0),
-        "sessions_unchanged": counts.get("sessions_unchanged", 0),
-        "sessions_failed": counts.get("sessions_failed", 0),
+        **{f"sessions_{name}": counts.get(f"sessions_{name}", 0) for name in sessions},
         "updated_sessions": counts.get("updated_sessions", []),
         "errors": counts.get("errors", []),
         "error": run.error,
@@ -72,23 +69,15 @@ def task_run_summary(*, run: MigrationRun) -> dict:
 def task_reassociation_preview(
     *, mapping: list[tuple[str, str]], session_ids: list[str] | None = None, limit: int = 100
 ) -> list[dict]:
-    """What re-associating each (old, new) pair would do, without writing anything.
-
-    Per pair: the sessions found, how many store the id plain vs qualified, how many already
-    hold the new value, and the first `limit` sessions as (id, stored value, new value).
-    """
+    """Per (old, new) pair, without writing: the sessions found, how many store the id plain
+    vs qualified, how many already hold the new value, the first `limit` (id, stored, new)."""
     preview = []
     for old, new in mapping:
         old, new = normalise_task_id(old), normalise_task_id(new)
         sessions = find_sessions_by_task_id(task_id=old)
         if session_ids is not None:
             sessions = sessions.filter(pk__in=session_ids)
-        per_value = dict(
-            sessions.values_list("task_id")
-            .annotate(n=Count("pk"))
-            .order_by()
-            .values_list("task_id", "n")
-        )
+        per_value = dict(sessions.order_by().values_list("task_id").annotate(n=Count("pk")))
         qualified = sum(n for value, n in per_value.items() if is_qualified(value))
         rows = list(sessions.order_by("pk").values_list("pk", "task_id")[:limit])
         preview.append(
@@ -105,10 +94,9 @@ def task_reassociation_preview(
     return preview
 
 
-def legacy_import_rejected_page(*, run: MigrationRun, page: int | str = 1, per_page: int = 100):
+def legacy_import_rejected_page(*, run: MigrationRun, page: int | str = 1) -> Page:
     """The files and project entries a legacy import rejected, with their reasons."""
-    rejected = migration_item_list(run=run, outcome=MigrationItem.Outcome.FAILED)
-    return Paginator(rejected, per_page).get_page(page)
+    return migration_item_page(run=run, outcome=MigrationItem.Outcome.FAILED, page=page)
 
 
 # The counts every run has: its items per outcome, shown first and once.
@@ -162,11 +150,8 @@ DASHBOARD_CACHE_SECONDS = 30  # table-wide counts: fresh enough, and cheap at a 
 def dashboard_runs(*, recent: int = 10) -> dict:
     """Runs in progress (planned or running) and the latest finished ones."""
     runs = MigrationRun.objects.defer("params")
-    active = list(
-        runs.filter(status__in=[MigrationRun.Status.PLANNED, MigrationRun.Status.RUNNING]).order_by(
-            "started_at"
-        )[:50]
-    )
+    live = [MigrationRun.Status.PLANNED, MigrationRun.Status.RUNNING]
+    active = list(runs.filter(status__in=live).order_by("started_at")[:50])
     finished = list(runs.filter(finished_at__isnull=False).order_by("-finished_at")[:recent])
     return {"active": active, "recent": finished}
 
@@ -186,12 +171,7 @@ def dashboard_totals() -> dict:
     by_source: dict[str, dict[str, int]] = {}
     for source, status, n in rows:
         by_source.setdefault(source, dict.fromkeys(statuses, 0))[status] = n
-    projects = dict(
-        Project.objects.values_list("status")
-        .annotate(n=Count("pk"))
-        .order_by()
-        .values_list("status", "n")
-    )
+    projects = dict(Project.objects.order_by().values_list("status").annotate(n=Count("pk")))
     totals = {
         "statuses": statuses,
         "sessions": sorted(

@@ -1,10 +1,5 @@
-"""Session changelist action "Migrate to project": preview page, confirm, run page.
-
-The `delete_selected` pattern: the first POST renders the preview (nothing changes), the
-confirmation POST (`post=yes`) runs the migration, in the request for up to
-SESSIONHUB_SYNC_ACTION_LIMIT sessions, else as a background task enqueued on commit.
-Either way the answer is a redirect to the MigrationRun page.
-"""
+"""Session changelist action "Migrate to project": preview page, confirm, run page (the
+`delete_selected` pattern; docs/session-to-project.md, "Three ways to run it")."""
 
 from django.conf import settings
 from django.contrib import admin

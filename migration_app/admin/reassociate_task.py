@@ -1,11 +1,6 @@
-"""Admin action "Re-associate task": form -> preview -> confirm -> the MigrationRun page.
-
-The selection names the tasks (the distinct task ids of the selected sessions). The form
-asks for one new task id per old one (a single field when they all share one task). By
-default every session of the old task moves, as when the task itself moved backends;
-"only the selected sessions" narrows it. The page keeps the selection in hidden inputs
-(the `delete_selected` pattern) and every POST re-checks the change permission.
-"""
+"""Admin action "Re-associate task": form -> preview -> confirm -> the MigrationRun page
+(docs/reassociate-task.md). The page keeps the selection in hidden inputs (the
+`delete_selected` pattern) and every POST re-checks the change permission."""
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -69,7 +64,14 @@ class ReassociateTaskAdminMixin:
         selected = list(queryset.values_list("pk", flat=True)) if only_selected else None
 
         if wants_confirm and not errors:
-            return self._reassociate_run(request, mapping, selected)
+            return run_start(
+                self,
+                request,
+                kind=MigrationRun.Kind.REASSOCIATE_TASK,
+                summary=_summary,
+                mapping=mapping,
+                session_ids=selected,
+            )
 
         context = {
             "title": "Re-associate task",
@@ -93,34 +95,12 @@ class ReassociateTaskAdminMixin:
 
     def _tasks_of(self, queryset) -> tuple[list[str], list[str], int]:
         """(distinct normalised task ids, stored values that are not task ids, empty count)."""
-        values = (
-            queryset.order_by().values_list("task_id", flat=True).distinct()[: MAX_TASKS * 20 + 1]
-        )
-        olds: dict[str, None] = {}
-        unreadable = []
-        empty = 0
-        for value in values:
-            if not value:
-                empty += 1
-                continue
-            canonical = try_normalise_task_id(value)
-            if canonical is None:
-                unreadable.append(value)
-            else:
-                olds[canonical] = None
-        return sorted(olds), unreadable, empty
-
-    def _reassociate_run(self, request, mapping, selected):
-        if not self.has_change_permission(request):  # re-checked on the confirming POST
-            raise PermissionDenied
-        return run_start(
-            self,
-            request,
-            kind=MigrationRun.Kind.REASSOCIATE_TASK,
-            summary=_summary,
-            mapping=mapping,
-            session_ids=selected,
-        )
+        values = queryset.order_by().values_list("task_id", flat=True).distinct()
+        values = list(values[: MAX_TASKS * 20 + 1])
+        canonical = {value: try_normalise_task_id(value) for value in values if value}
+        unreadable = [value for value, task_id in canonical.items() if task_id is None]
+        olds = sorted({task_id for task_id in canonical.values() if task_id is not None})
+        return olds, unreadable, len(values) - len(canonical)
 
 
 def _summary(run: MigrationRun) -> str:

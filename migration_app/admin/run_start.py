@@ -17,9 +17,8 @@ from migration_app.services import MigrationError
 def selected_ids_to_carry(request, queryset) -> list:
     """The selection a confirmation page re-posts: every id, or, when "select all" was
     used, one id (Django re-reads the selection from the changelist's filters)."""
-    if request.POST.get("select_across") == "1":
-        return list(queryset.order_by("pk").values_list("pk", flat=True)[:1])
-    return list(queryset.order_by("pk").values_list("pk", flat=True))
+    ids = queryset.order_by("pk").values_list("pk", flat=True)
+    return list(ids[:1] if request.POST.get("select_across") == "1" else ids)
 
 
 def action_page(model_admin, request, template: str, **context) -> TemplateResponse:
@@ -39,10 +38,6 @@ def action_page(model_admin, request, template: str, **context) -> TemplateRespo
     )
 
 
-def run_page_url(run: MigrationRun) -> str:
-    return reverse("admin:migration_app_migrationrun_change", args=[run.pk])
-
-
 def run_start(
     model_admin, request, *, kind: str, summary: Callable[[MigrationRun], str], **params
 ) -> HttpResponseRedirect | None:
@@ -60,15 +55,13 @@ def run_start(
         model_admin.message_user(request, f"Refused: {text}", messages.ERROR)
         return None
     if not run.is_finished:
-        model_admin.message_user(
-            request,
+        text = (
             f"{run.progress_total} items will be migrated in the background (a worker runs "
-            "them: `make worker`); this page shows the progress.",
-            messages.INFO,
+            "them: `make worker`); this page shows the progress."
         )
+        model_admin.message_user(request, text, messages.INFO)
+    elif run.status == MigrationRun.Status.SUCCEEDED:
+        model_admin.message_user(request, summary(run), messages.SUCCESS)
     else:
-        level = (
-            messages.SUCCESS if run.status == MigrationRun.Status.SUCCEEDED else messages.WARNING
-        )
-        model_admin.message_user(request, summary(run), level)
-    return HttpResponseRedirect(run_page_url(run))
+        model_admin.message_user(request, summary(run), messages.WARNING)
+    return HttpResponseRedirect(reverse("admin:migration_app_migrationrun_change", args=[run.pk]))

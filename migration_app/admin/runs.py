@@ -55,9 +55,8 @@ class MigrationRunAdmin(ReadableList, ReadOnlyAdmin):
         run = self.get_object(request, object_id)
         if run is None or not self.has_view_permission(request, run):
             return super().change_view(request, object_id, form_url, extra_context)
-        outcome = request.GET.get("outcome") or None
-        if outcome not in MigrationItem.Outcome.values:
-            outcome = None
+        outcome = request.GET.get("outcome")
+        outcome = outcome if outcome in MigrationItem.Outcome.values else None
         page = migration_item_page(run=run, outcome=outcome, page=request.GET.get("page", 1))
         context = {
             **self.admin_site.each_context(request),
@@ -70,7 +69,10 @@ class MigrationRunAdmin(ReadableList, ReadOnlyAdmin):
             "outcomes": MigrationItem.Outcome.values,
             "items_page": page,
             "items": [(item, _item_links(item)) for item in page],
-            "can_undo": self._can_undo(request, run),
+            "can_undo": request.user.has_perm(UNDO_PERMISSION)
+            and run.is_finished
+            and not run.dry_run
+            and run.status != MigrationRun.Status.UNDONE,
             "undo_url": reverse(f"admin:{self._view_name('undo')}", args=[run.pk]),
             "progress_url": reverse(f"admin:{self._view_name('progress')}", args=[run.pk]),
             **(extra_context or {}),
@@ -83,15 +85,6 @@ class MigrationRunAdmin(ReadableList, ReadOnlyAdmin):
         if not self.has_view_permission(request, run):
             raise PermissionDenied
         return JsonResponse(migration_run_progress_view(run=run))
-
-    @staticmethod
-    def _can_undo(request, run: MigrationRun) -> bool:
-        return (
-            request.user.has_perm(UNDO_PERMISSION)
-            and run.is_finished
-            and not run.dry_run
-            and run.status != MigrationRun.Status.UNDONE
-        )
 
     def get_urls(self):
         undo = self.admin_site.admin_view(require_POST(self.undo_view))

@@ -1,9 +1,5 @@
-"""POST /api/v1/sessions/{session_id}/migrate-to-project: one session → its project.
-
-`?dry_run=true` answers with the plan (the project as it would be) and changes nothing
-but its own run record. A session of a workspace the caller is not a member of is 404.
-Migrating an already migrated session answers its project again (outcome `skipped`).
-"""
+"""POST /api/v1/sessions/{session_id}/migrate-to-project: one session → its project
+(docs/session-to-project.md, "Three ways to run it")."""
 
 from datetime import datetime
 from typing import Any
@@ -47,19 +43,11 @@ class MigrateToProjectOut(Schema):
 
 
 def _project_out(project: Project, *, conversation_id) -> dict:
+    fields = [name for name in MigratedProjectOut.model_fields if name != "conversation_id"]
     return {
-        "id": project.pk,
+        **{name: getattr(project, name) for name in fields},
         "workspace_id": str(project.workspace_id),
-        "title": project.title,
-        "description": project.description,
-        "project_type": project.project_type,
-        "status": project.status,
-        "intent": project.intent,
-        "context": project.context,
-        "settings": project.settings,
         "conversation_id": None if conversation_id is None else str(conversation_id),
-        "created_at": project.created_at,
-        "updated_at": project.updated_at,
     }
 
 

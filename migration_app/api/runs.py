@@ -1,8 +1,5 @@
-"""The migration journal over the API: list runs, one run with its items, undo.
-
-Runs are not rows of one workspace (a run can touch sessions of many), so only staff
-see them; for anyone else the list is empty and every run answers 404.
-"""
+"""The migration journal over the API: list runs, one run with its items, undo. A run can
+touch sessions of many workspaces, so only staff see runs (anyone else: an empty list, 404)."""
 
 from datetime import datetime
 from typing import Any, Literal
@@ -67,14 +64,10 @@ class ItemFilter(Schema):
     offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
-def _visible_runs(request):
-    return migration_run_list(user=request.auth)
-
-
 @router.get("/migrations", response=list[MigrationRunOut])
 @paginate
 def migration_run_list_view(request, kind: RunKind | None = None, status: RunStatus | None = None):
-    runs = _visible_runs(request)
+    runs = migration_run_list(user=request.auth)
     if kind:
         runs = runs.filter(kind=kind)
     if status:
@@ -85,7 +78,7 @@ def migration_run_list_view(request, kind: RunKind | None = None, status: RunSta
 @router.get("/migrations/{run_id}", response={200: MigrationRunDetailOut, 404: ErrorOut})
 def migration_run_detail(request, run_id: UUID, filters: Query[ItemFilter]):
     """A run with one page of its items (`limit`/`offset`), optionally of one `outcome`."""
-    run = object_get(_visible_runs(request), key=run_id)
+    run = object_get(migration_run_list(user=request.auth), key=run_id)
     items = migration_item_list(run=run, outcome=filters.outcome)
     page = items[filters.offset : filters.offset + filters.limit]
     fields = {name: getattr(run, name) for name in MigrationRunOut.model_fields}
@@ -98,5 +91,5 @@ def migration_run_detail(request, run_id: UUID, filters: Query[ItemFilter]):
 )
 def migration_run_undo(request, run_id: UUID):
     """Undo a finished run from its journal; undoing an undone run changes nothing."""
-    run = object_get(_visible_runs(request), key=run_id)
+    run = object_get(migration_run_list(user=request.auth), key=run_id)
     return migration_undo(run=run)

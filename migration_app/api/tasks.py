@@ -1,8 +1,5 @@
-"""Sessions of a task, and re-associating them with a migrated task.
-
-The task id travels URL-encoded in the path (`md%23123` for `md#123`): a raw `#` would be
-read by the client as the start of a fragment and never reach the server.
-"""
+"""Sessions of a task, and re-associating them with a migrated task (docs/reassociate-task.md:
+the task id travels URL-encoded in the path, `md%23123` for `md#123`)."""
 
 from uuid import UUID
 
@@ -76,10 +73,8 @@ def task_sessions_list(request, task_id: str):
 
 @router.post("/tasks/reassociate", response={200: TaskRunOut, 202: TaskRunOut, 400: ErrorOut})
 def task_reassociate(request, payload: ReassociateIn):
-    """Point the caller's sessions of `old_task_id` at `new_task_id`; the run's summary.
-
-    Large re-associations run in the background: 202 with the queued run's id.
-    """
+    """Point the caller's sessions of `old_task_id` at `new_task_id`; the run's summary (202
+    when it runs in the background)."""
     user = request.auth
     run = migration_run_dispatch(
         kind=MigrationRun.Kind.REASSOCIATE_TASK,

@@ -67,14 +67,6 @@ def btree_lookups() -> Iterator[None]:
         yield
 
 
-def _server_cursor():
-    """A psycopg cursor that sends values apart from the SQL: its executemany is pipelined
-    (one round trip per batch instead of per row)."""
-    import psycopg
-
-    return psycopg.Cursor(connection.connection)
-
-
 def rows_insert(
     model: type[models.Model],
     columns: Sequence[str],
@@ -96,8 +88,12 @@ def rows_insert(
         if connection.vendor != "postgresql":
             cursor.executemany(insert, rows)
             return cursor.rowcount
+        import psycopg
+
         started = time.monotonic()
-        with connection.wrap_database_errors, _server_cursor() as server:
+        # A cursor that sends values apart from the SQL: its executemany is pipelined (one
+        # round trip per batch instead of per row).
+        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as server:
             if ignore_conflicts:
                 server.executemany(insert, rows)
                 inserted, sql = server.rowcount, insert
@@ -120,14 +116,10 @@ def rows_update(
     where_null: str | None = None,
     where_in: tuple[str, Sequence[Any]] | None = None,
 ) -> int:
-    """Give each row its own values in one `UPDATE … FROM (VALUES …)`; returns the rows
-    changed. `rows` are (key, a value per column) as Python values. `where_null` adds
-    `AND <column> IS NULL` (a compare-and-set); `where_in` adds `AND <column> IN (…)`.
-
-    `bulk_update` writes a `CASE WHEN key = … THEN …` per column instead: building those
-    expressions is Python work per row and SQL work per row × batch (figures: module docstring).
-    Needs SQLite ≥ 3.33 or PostgreSQL.
-    """
+    """Give each row its own values in one `UPDATE … FROM (VALUES …)` (SQLite ≥ 3.33 or
+    PostgreSQL); returns the rows changed. `rows` are (key, a value per column) as Python
+    values. `where_null` adds `AND <column> IS NULL` (a compare-and-set); `where_in` adds
+    `AND <column> IN (…)`."""
     if not rows:
         return 0
     meta = model._meta

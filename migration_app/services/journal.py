@@ -1,25 +1,15 @@
 """The migration journal: every migration kind registers its plan, execute and undo here.
 
-A run goes plan → execute → (undo), whoever starts it (docs/how-a-migration-runs.md):
-
-- **plan** (`migration_run_plan`): the kind's plan function checks the request and sizes
-  its selection; the run is recorded `planned`. A refusal raises MigrationError and
-  records nothing.
-- **execute** (`migration_run_execute`): the same function runs in the request, in a
-  command and in the background worker. It claims the planned run, calls the kind's
-  execute (which records items batch by batch), and closes the run with its counts.
-  A dry run is the real execute: rolled back for database-only kinds (the items are
-  held and written after the rollback), or, for kinds that move files, planned by the
-  kind through the same checks (`DryRun.PLANNED_BY_KIND`).
-- **undo** (`migration_undo`): the kind's undo restores every migrated item.
-
-Which of run-now and background is chosen by one function, `migration_app.dispatch`.
+A run goes plan → execute → (undo), whoever starts it; docs/how-a-migration-runs.md
+describes each step, the two ways of a dry run and the kind's options.
 """
 
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
+import pickle
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
@@ -28,19 +18,11 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from migration_app.models import MigrationItem, MigrationRun, MigrationSelection
-from migration_app.services.bulk import rows_insert
-from migration_app.services.journal_items import (
-    HeldItems,
-    ItemRecord,
-    held_items,
-    items_write,
-    migration_items_record,
-    migration_items_record_matching,
-)
+from migration_app.selectors import keyset_pages
+from migration_app.services.bulk import rows_insert, rows_insert_matching, rows_select_matching
 from migration_app.services.locks import kind_lock_try
 
 Outcome = MigrationItem.Outcome
-__all__ = ["ItemRecord", "migration_items_record", "migration_items_record_matching"]
 
 
 class MigrationError(Exception):
@@ -104,6 +86,101 @@ def migration_kind_get(name: str) -> MigrationKind:
 
 # --- items and progress ----------------------------------------------------------------
 
+
+@dataclass(frozen=True)
+class ItemRecord:
+    """One journal line, before it is written."""
+
+    subject_type: str
+    subject_id: str
+    outcome: str
+    reason: str = ""
+    before: Any = None
+    after: Any = None
+
+
+# Set while a rolled-back dry run executes: its items wait here for the rollback.
+_held_items: ContextVar["_HeldItems | None"] = ContextVar("held_items", default=None)
+_ITEM_COLUMNS = (
+    "run", "subject_type", "subject_id", "outcome", "reason", "before", "after", "created_at",
+)  # fmt: skip
+
+
+class _HeldItems:
+    """Items of a dry run, spooled to a temporary file so memory stays bounded."""
+
+    def __init__(self):
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+
+    def add(self, items: list[ItemRecord]) -> None:
+        pickle.dump(items, self._file, pickle.HIGHEST_PROTOCOL)
+
+    def batches(self) -> Iterator[list[ItemRecord]]:
+        self._file.seek(0)
+        while True:
+            try:
+                yield pickle.load(self._file)
+            except EOFError:
+                return
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def migration_items_record(
+    *, run: MigrationRun, items: Iterable[ItemRecord], created_at=None
+) -> int:
+    """Write a batch of items in one statement (services/bulk.py); returns how many."""
+    items = list(items)
+    held = _held_items.get()
+    if held is not None:
+        held.add(items)
+        return len(items)
+    return _items_write(run, items, created_at)
+
+
+def migration_items_record_matching(
+    *,
+    run: MigrationRun,
+    item: ItemRecord,
+    model,
+    keys: Sequence[str],
+    equal: dict[str, str],
+    created_at=None,
+) -> int:
+    """`item` (its subject_id aside) once for each row of `model` among `keys` whose text
+    fields hold `equal`'s values, the row's key as subject: one INSERT … SELECT, no item
+    built here (services/bulk.py); a dry run holds them as any items. Returns how many."""
+    held = _held_items.get()
+    if held is not None:
+        found = rows_select_matching(model, keys, equal)
+        held.add([replace(item, subject_id=key) for key in found])
+        return len(found)
+    fixed = {"run": run.pk, "subject_type": item.subject_type, "outcome": item.outcome,
+             "reason": item.reason, "created_at": created_at or timezone.now()}  # fmt: skip
+    return rows_insert_matching(
+        MigrationItem, fixed, "subject_id", source=model, keys=keys, equal=equal
+    )
+
+
+def _items_write(run: MigrationRun, items: list[ItemRecord], created_at=None) -> int:
+    ops = connection.ops
+    created_at = ops.adapt_datetimefield_value(created_at or timezone.now())
+    run_id = MigrationItem._meta.get_field("run").get_db_prep_save(run.pk, connection)
+    json_field = MigrationItem._meta.get_field("after")
+    rows = [
+        (
+            run_id, item.subject_type, item.subject_id, item.outcome, item.reason,
+            None if item.before is None else ops.adapt_json_value(item.before, json_field.encoder),
+            None if item.after is None else ops.adapt_json_value(item.after, json_field.encoder),
+            created_at,
+        )
+        for item in items
+    ]  # fmt: skip
+    rows_insert(MigrationItem, _ITEM_COLUMNS, rows)
+    return len(rows)
+
+
 _progress_listener: ContextVar[Callable[[MigrationRun], None] | None] = ContextVar(
     "progress_listener", default=None
 )
@@ -161,18 +238,13 @@ def migration_run_plan(
             progress_total=planned.total,
         )
         if planned.selection is not None:
-            _selection_write(run, planned.selection)
+            run_id = MigrationSelection._meta.get_field("run").get_db_prep_save(run.pk, connection)
+            rows = [(run_id, subject_id) for subject_id in planned.selection]
+            rows_insert(MigrationSelection, ("run", "subject_id"), rows)
     return run
 
 
 _SELECTION_CHUNK = 5_000
-
-
-def _selection_write(run: MigrationRun, subject_ids: Sequence[str]) -> None:
-    run_id = MigrationSelection._meta.get_field("run").get_db_prep_save(run.pk, connection)
-    for start in range(0, len(subject_ids), _SELECTION_CHUNK):
-        chunk = subject_ids[start : start + _SELECTION_CHUNK]
-        rows_insert(MigrationSelection, ("run", "subject_id"), [(run_id, s) for s in chunk])
 
 
 def migration_selection_count(*, queryset, subject_ids: Sequence[str]) -> int:
@@ -193,26 +265,17 @@ def migration_run_selection(*, run: MigrationRun):
 
 
 def migration_run_selection_batches(*, run: MigrationRun, size: int) -> Iterator[list[str]]:
-    """The selection in id order, `size` at a time (keyset: no OFFSET)."""
-    selection = MigrationSelection.objects.filter(run=run).order_by("subject_id")
-    last = None
-    while batch := list(
-        (selection if last is None else selection.filter(subject_id__gt=last)).values_list(
-            "subject_id", flat=True
-        )[:size]
-    ):
-        last = batch[-1]
-        yield batch
+    """The selection in id order, `size` at a time."""
+    selection = MigrationSelection.objects.filter(run=run).values_list("subject_id", flat=True)
+    return keyset_pages(selection, size=size, key="subject_id")
 
 
 def migration_run_execute(
     *, run_id, on_progress: Callable[[MigrationRun], None] | None = None
 ) -> MigrationRun:
     """Carry out a planned run (in the request, a command or the worker); returns it closed.
-
-    A run found finished is returned as it is (a retried task delivery). An error that
-    stops the whole run is recorded (status failed) and raised again.
-    """
+    A run found finished is returned as it is (a retried task delivery); an error that stops
+    the whole run is recorded (status failed) and raised again."""
     run = MigrationRun.objects.get(pk=run_id)
     if run.is_finished:
         return run
@@ -245,17 +308,17 @@ def _execute_rolled_back(kind: MigrationKind, run: MigrationRun) -> dict[str, An
     """The real execute inside one transaction that is rolled back; its items (and its
     progress) are written afterwards, also when it fails. Side effects registered with
     on_commit never run."""
-    held = HeldItems()
-    holding = held_items.set(held)
+    held = _HeldItems()
+    holding = _held_items.set(held)
     try:
         with transaction.atomic():
             extra = kind.execute(run)
             transaction.set_rollback(True)
     finally:
-        held_items.reset(holding)
+        _held_items.reset(holding)
         for items in held.batches():
             with transaction.atomic():
-                items_write(run, items)
+                _items_write(run, items)
         held.close()
         MigrationRun.objects.filter(pk=run.pk).update(progress_done=run.progress_done)
     return extra
@@ -284,11 +347,8 @@ def _one_at_a_time(kind: MigrationKind, run: MigrationRun) -> Iterator[None]:
 def migration_run_finish(
     *, run: MigrationRun, extra_counts: dict[str, Any] | None = None, error: str = ""
 ) -> MigrationRun:
-    """Close the run: counts from its items, status from the counts.
-
-    An error that stopped the whole run makes it `failed`; any failed item makes it
-    `partial`; otherwise it `succeeded`.
-    """
+    """Close the run: counts from its items; `failed` when an error stopped it, `partial`
+    when an item failed, else `succeeded`."""
     counts: dict[str, Any] = migration_run_counts(run=run)
     if extra_counts:
         counts.update(extra_counts)
@@ -317,28 +377,20 @@ NEVER_STARTED = "interrupted: the command ended between its plan and its start"
 
 
 def migration_runs_close_interrupted(*, kind: str, exclude: MigrationRun | None = None) -> int:
-    """Close the runs of `kind` that a dead process left open, as failed; returns how many.
-
-    Only for a caller that holds the kind's lock: then a run still marked running belongs
-    to a process that died (kill -9, power loss); closed with its counts so far, it shows
-    what it did and can be undone. A command carries out its plan at once, so a command's
-    run still planned was never started (the worker's queued runs are left alone).
-    """
+    """Close, as failed, the runs of `kind` that a dead process left open; returns how many.
+    Only for a caller holding the kind's lock: then a run still running, or a command's run
+    still planned, belongs to a process that died (docs/how-a-migration-runs.md)."""
     Status = MigrationRun.Status
-    running = Q(status=Status.RUNNING)
     never_started = Q(status=Status.PLANNED, origin=MigrationRun.Origin.CLI)
-    stale = MigrationRun.objects.filter(running | never_started, kind=kind)
+    stale = MigrationRun.objects.filter(Q(status=Status.RUNNING) | never_started, kind=kind)
     if exclude is not None:
         stale = stale.exclude(pk=exclude.pk)
-    closed = 0
     still_open = migration_kind_get(kind).still_open
-    for run in stale.order_by("started_at"):
-        if still_open is not None and still_open(run):
-            continue
+    closing = [run for run in stale.order_by("started_at") if not (still_open and still_open(run))]
+    for run in closing:
         error = INTERRUPTED if run.status == Status.RUNNING else NEVER_STARTED
         migration_run_finish(run=run, error=error)
-        closed += 1
-    return closed
+    return len(closing)
 
 
 def migration_items_undo(
@@ -355,11 +407,7 @@ def migration_items_undo(
     migrated = run.items.filter(outcome=Outcome.MIGRATED)
     for subject_type, undo_chunk in undoers.items():
         size = (chunk_sizes or {}).get(subject_type, 500)
-        last = 0
-        while chunk := list(
-            migrated.filter(subject_type=subject_type, pk__gt=last).order_by("pk")[:size]
-        ):
-            last = chunk[-1].pk
+        for chunk in keyset_pages(migrated.filter(subject_type=subject_type), size=size):
             with transaction.atomic():
                 result.restored += undo_chunk(chunk, result.notes)
                 MigrationItem.objects.filter(pk__in=[i.pk for i in chunk]).update(

@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services import MigrationError, migration_undo
-from migration_app.services.task_reassociation.batches import _cas_update
+from migration_app.services.task_reassociation import _cas_update
 from sessions_app.models import Session
 from tests.factories import SessionFactory, WorkspaceFactory
 from tests.migration_app.task_helpers import (
@@ -310,7 +310,7 @@ def test_a_large_request_from_the_api_runs_in_the_background_task(
 @pytest.mark.parametrize("preload_limit", [0, 100_000])
 def test_both_batch_read_paths_give_the_same_result(monkeypatch, preload_limit):
     """Tasks with few sessions are read in one indexed query, huge ones page by id."""
-    from migration_app.services.task_reassociation import reassociate_task as kind
+    from migration_app.services import task_reassociation as kind
 
     monkeypatch.setattr(kind, "PRELOAD_LIMIT", preload_limit)
     for i in range(9):

@@ -13,7 +13,8 @@ REFUSED = 2
 
 
 def run_and_report(command, *, kind: str, as_json: bool, **request) -> None:
-    """Dispatch the run and print it; a refused request exits 2 (under --json, as one object)."""
+    """Dispatch the run and print it (human text or JSON); a refused request exits 2 (under
+    --json, as one object), a failed or partial run 1."""
     try:
         run = migration_run_dispatch(
             kind=kind, actor="cli", origin=MigrationRun.Origin.CLI, **request
@@ -22,24 +23,20 @@ def run_and_report(command, *, kind: str, as_json: bool, **request) -> None:
         if as_json:
             command.stdout.write(json.dumps({"status": "refused", "error": str(exc)}))
         raise CommandError(str(exc), returncode=REFUSED) from exc
-    report(command, run, as_json=as_json)
-
-
-def report(command, run: MigrationRun, *, as_json: bool) -> None:
-    """Print the run (human text or JSON); a failed run exits non-zero."""
     summary = task_run_summary(run=run)
     if as_json:
         command.stdout.write(json.dumps(summary, indent=2))
     else:
         mode = "DRY RUN: nothing was changed. " if run.dry_run else ""
         command.stdout.write(f"{mode}Run {summary['run_id']} ({run.kind}): {run.status}")
-        command.stdout.write(f"  sessions found:        {summary['sessions_found']}")
-        if run.dry_run:
-            command.stdout.write(f"  would update:          {summary['sessions_would_update']}")
-        else:
-            command.stdout.write(f"  updated:               {summary['sessions_updated']}")
-        command.stdout.write(f"  already up to date:    {summary['sessions_unchanged']}")
-        command.stdout.write(f"  failed:                {summary['sessions_failed']}")
+        updated = ("would update", "would_update") if run.dry_run else ("updated", "updated")
+        for label, name in [
+            ("sessions found", "found"),
+            updated,
+            ("already up to date", "unchanged"),
+            ("failed", "failed"),
+        ]:
+            command.stdout.write(f"  {label + ':':<22} {summary[f'sessions_{name}']}")
         for session_id in summary["updated_sessions"][:50]:
             command.stdout.write(f"    {session_id}")
         if len(summary["updated_sessions"]) > 50:

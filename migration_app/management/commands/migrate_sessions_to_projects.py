@@ -1,8 +1,4 @@
-"""manage.py migrate_sessions_to_projects: TokenDance's session → project migration.
-
-Re-running is safe: sessions that already have a project are reported as skipped, and
-a run killed mid-way keeps its committed batches; the next run finishes the rest.
-"""
+"""manage.py migrate_sessions_to_projects: TokenDance's session → project migration."""
 
 import json
 
@@ -84,23 +80,7 @@ class Command(BaseCommand):
 
 def _json_summary(run: MigrationRun) -> str:
     counts = run.counts
-    return json.dumps(
-        {
-            "run_id": str(run.pk),
-            "status": run.status,
-            "dry_run": run.dry_run,
-            **{
-                key: counts.get(key, 0)
-                for key in (
-                    "total",
-                    "migrated",
-                    "skipped",
-                    "failed",
-                    "messages_relinked",
-                    "artifacts_relinked",
-                )
-            },  # fmt: skip
-            "first_errors": counts.get("first_errors", []),
-        },
-        sort_keys=True,
-    )
+    names = ("total", "migrated", "skipped", "failed", "messages_relinked", "artifacts_relinked")
+    summary = {name: counts.get(name, 0) for name in names}
+    summary.update(run_id=str(run.pk), status=run.status, dry_run=run.dry_run)
+    return json.dumps({**summary, "first_errors": counts.get("first_errors", [])}, sort_keys=True)

@@ -1,9 +1,7 @@
 """Session → project (TokenDance's project-first migration): `plan` decides, `run` writes."""
 
-from migration_app.services.session_to_project.plan import SessionPlan  # noqa: F401
 from migration_app.services.session_to_project.run import (  # noqa: F401
     BATCH_SIZE_DEFAULT,
     KIND,
     session_to_project_preview,
-    session_to_project_selection,
 )

@@ -30,10 +30,12 @@ from django.utils import timezone
 
 from migration_app.legacy import tokendance
 from migration_app.models import MigrationItem
+from migration_app.services.journal import ItemRecord
 from projects_app.models import Artifact, Conversation, Message, Project, ProjectVersion
 from sessions_app.models import Session
 
 Outcome = MigrationItem.Outcome
+SUBJECT = "session"
 
 
 @dataclass
@@ -82,7 +84,6 @@ class SessionPlan:
             intent=self.intent,
             context=self.context,
             settings={"skill_id": self.skill_id},
-            source=Project._meta.get_field("source").default,
             created_at=self.created_at,
             updated_at=self.updated_at,
         )
@@ -115,15 +116,17 @@ class SessionPlan:
             created_at=at,
         )
 
-    def before(self, *, session_conversation_id) -> dict:
-        return {
+    def item(self) -> ItemRecord:
+        """The plan's journal item; a migrated session's holds enough to undo it."""
+        if self.outcome != Outcome.MIGRATED:
+            return ItemRecord(SUBJECT, self.session_id, self.outcome, self.reason)
+        session_conversation_id = None if self.conversation_created else self.conversation_id
+        before = {
             "session": {"project_id": None, "conversation_id": _text(session_conversation_id)},
             "conversation": self.conversation_before,
             "artifacts": {str(a["id"]): a["project_id"] for a in self.artifacts},
         }
-
-    def after(self) -> dict:
-        return {
+        after = {
             "project_id": self.project_id,
             "conversation_id": _text(self.conversation_id),
             "conversation_created": self.conversation_created,
@@ -134,17 +137,13 @@ class SessionPlan:
             "artifacts": [str(a["id"]) for a in self.artifacts],
             "failures": self.failure_count,
         }
+        return ItemRecord(SUBJECT, self.session_id, self.outcome, "", before, after)
 
 
 def _artifact_snapshot(artifact: dict) -> dict:
-    return {
-        "id": str(artifact["id"]),
-        "lineage": str(artifact["lineage"]),
-        "name": artifact["name"],
-        "artifact_type": artifact["artifact_type"],
-        "version": artifact["version"],
-        "is_latest": artifact["is_latest"],
-    }
+    kept = ("name", "artifact_type", "version", "is_latest")
+    ids = {"id": str(artifact["id"]), "lineage": str(artifact["lineage"])}
+    return {**ids, **{name: artifact[name] for name in kept}}
 
 
 def _text(value) -> str | None:
@@ -284,8 +283,8 @@ def _session_plan(row: dict, tool_calls: list, artifacts: list[dict], *, now) ->
     )
 
 
-def batch_plan(session_ids: Sequence[str]) -> tuple[list[SessionPlan], dict[str, Any]]:
-    """Three queries: the plan of every session of a batch, and each one's current conversation."""
+def batch_plan(session_ids: Sequence[str]) -> list[SessionPlan]:
+    """Three queries: the plan of every session of a batch."""
     now = timezone.now()
     rows = _sessions_load(session_ids)
     conversation_ids = [row["conversation_id"] for row in rows if row["conversation_id"]]
@@ -306,7 +305,7 @@ def batch_plan(session_ids: Sequence[str]) -> tuple[list[SessionPlan], dict[str,
         for session_id in session_ids
         if session_id not in found
     ]
-    return plans, {row["id"]: row["conversation_id"] for row in rows}
+    return plans
 
 
 def selection_counts(sessions: QuerySet[Session]) -> dict[str, int]:

@@ -1,15 +1,6 @@
-"""Session → project: TokenDance's project-first migration, set-based and journaled.
-
-For every selected session without a project: create a Project (TokenDance's rules in
-`migration_app.legacy.tokendance`), attach the session's conversation to it (or create
-one), re-parent that conversation's artifacts, point the session at the project and
-write ProjectVersion 1. Sessions and messages are preserved.
-
-A batch is planned by `plan.batch_plan`, then written with a bounded number of bulk
-statements. A compare-and-set UPDATE (`project IS NULL`) decides races: two concurrent
-runs create exactly one project per session. A batch that fails as a whole is replayed
-one session per savepoint, so one bad session fails alone. A dry run is this same code,
-rolled back by the journal.
+"""Session → project: TokenDance's project-first migration, set-based and journaled
+(docs/session-to-project.md, "How it works"). A batch is planned by `plan.batch_plan`, then
+written with a bounded number of bulk statements; a compare-and-set UPDATE decides races.
 """
 
 from __future__ import annotations
@@ -32,19 +23,19 @@ from migration_app.services.journal import (
     Planned,
     UndoResult,
     migration_items_record,
+    migration_items_undo,
     migration_kind_register,
     migration_run_progress,
     migration_run_selection,
     migration_run_selection_batches,
     migration_selection_count,
 )
-from migration_app.services.session_to_project.plan import SessionPlan, batch_plan
+from migration_app.services.session_to_project.plan import SUBJECT, SessionPlan, batch_plan
 from projects_app.list_cache import project_list_version_renew
 from projects_app.models import Artifact, Conversation, Project, ProjectVersion
 from sessions_app.models import Session
 
 KIND = MigrationRun.Kind.SESSION_TO_PROJECT
-SUBJECT = "session"
 BATCH_SIZE_DEFAULT = 500
 BATCH_SIZE_MAX = 2000
 FIRST_ERRORS_MAX = 10
@@ -53,15 +44,10 @@ Outcome = MigrationItem.Outcome
 
 
 def session_to_project_selection(
-    *,
-    session_ids: Sequence[str] | None = None,
-    workspace_slug: str | None = None,
-    statuses: Sequence[str] | None = None,
+    *, workspace_slug: str | None, statuses: Sequence[str] | None
 ) -> QuerySet[Session]:
     """The sessions a run covers (already migrated ones included: they are reported skipped)."""
     sessions = Session.objects.all()
-    if session_ids is not None:
-        sessions = sessions.filter(pk__in=list(session_ids))
     if workspace_slug:
         sessions = sessions.filter(workspace__slug=workspace_slug)
     if statuses:
@@ -73,10 +59,7 @@ def session_to_project_selection(
 
 def session_to_project_preview(*, session_ids: Sequence[str]) -> list[SessionPlan]:
     """What a run would do to each of these sessions, decided as the run decides it."""
-    return batch_plan(sorted(set(session_ids)))[0]  # a preview's sample: one batch
-
-
-# --- plan ----------------------------------------------------------------------------------
+    return batch_plan(sorted(set(session_ids)))  # a preview's sample: one batch
 
 
 def session_to_project_plan(
@@ -106,9 +89,6 @@ def session_to_project_plan(
         "batch_size": batch_size,
     }
     return Planned(params=params, total=total, selection=session_ids)
-
-
-# --- execute -------------------------------------------------------------------------------
 
 
 def session_to_project_execute(run: MigrationRun) -> dict:
@@ -168,7 +148,7 @@ def _item_failed(session_id: str, *, run: MigrationRun, exc: Exception) -> list[
 
 
 def _batch_apply(session_ids: Sequence[str], *, run: MigrationRun) -> list[ItemRecord]:
-    plans, conversation_of = batch_plan(session_ids)
+    plans = batch_plan(session_ids)
     planned = [plan for plan in plans if plan.outcome == Outcome.MIGRATED]
     if planned:
         # The compare-and-set that decides races: only sessions still without a project
@@ -193,13 +173,7 @@ def _batch_apply(session_ids: Sequence[str], *, run: MigrationRun) -> list[ItemR
                 plan.reason = "migrated concurrently by another run"
         _write_projects([plan for plan in planned if plan.session_id in won], actor=run.actor)
 
-    items = []
-    for plan in plans:
-        if plan.outcome != Outcome.MIGRATED:
-            items.append(ItemRecord(SUBJECT, plan.session_id, plan.outcome, plan.reason))
-            continue
-        before = plan.before(session_conversation_id=conversation_of[plan.session_id])
-        items.append(ItemRecord(SUBJECT, plan.session_id, plan.outcome, "", before, plan.after()))
+    items = [plan.item() for plan in plans]
     migration_items_record(run=run, items=items)
     migration_run_progress(run=run, advance=len(session_ids))
     return items
@@ -238,35 +212,23 @@ def _write_projects(winners: list[SessionPlan], *, actor: str) -> None:
     )
 
 
-# --- undo ----------------------------------------------------------------------------------
-
-
 def session_to_project_undo(run: MigrationRun) -> UndoResult:
-    """Restore the previous links of sessions, conversations and artifacts; delete what was made.
-
-    Only sessions that still point at the project this run gave them are restored. Rows
-    added to a created project after the run (conversations, artifacts) are detached, not
-    deleted, and reported in the notes.
-    """
-    result = UndoResult()
-    items = MigrationItem.objects.filter(run=run, outcome=Outcome.MIGRATED)
-    for chunk in keyset_pages(items, size=BATCH_SIZE_DEFAULT):
-        with transaction.atomic():
-            _undo_chunk(chunk, result)
-    return result
+    """Restore the links of sessions still pointing at the run's projects; delete what it made
+    (rows added to those projects since are detached and named in the notes)."""
+    return migration_items_undo(run=run, undoers={SUBJECT: _undo_chunk})
 
 
-def _undo_chunk(chunk: list[MigrationItem], result: UndoResult) -> None:
+def _undo_chunk(chunk: list[MigrationItem], notes: list[str]) -> int:
     project_of = {item.subject_id: item.after["project_id"] for item in chunk}
     project_ids = list(project_of.values())
     current = dict(Session.objects.filter(pk__in=list(project_of)).values_list("pk", "project_id"))
     restorable = [i for i in chunk if current.get(i.subject_id) == project_of[i.subject_id]]
-    for item in chunk:
-        if item not in restorable:
-            result.notes.append(
-                f"session {item.subject_id} no longer points at project "
-                f"{project_of[item.subject_id]}; left as it is"
-            )
+    notes.extend(
+        f"session {item.subject_id} no longer points at project "
+        f"{project_of[item.subject_id]}; left as it is"
+        for item in chunk
+        if item not in restorable
+    )
     rows_update(
         Session,
         key="id",
@@ -302,14 +264,13 @@ def _undo_chunk(chunk: list[MigrationItem], result: UndoResult) -> None:
     )
     kept_artifacts = Artifact.objects.filter(project_id__in=project_ids).update(project=None)
     if kept_conversations or kept_artifacts:
-        result.notes.append(
+        notes.append(
             f"kept {kept_conversations} conversation(s) and {kept_artifacts} artifact(s) "
             "added to the migrated projects after the run, detached from them"
         )
     ProjectVersion.objects.filter(project_id__in=project_ids).delete()
     Project.objects.filter(pk__in=project_ids).delete()
-    MigrationItem.objects.filter(pk__in=[i.pk for i in chunk]).update(outcome=Outcome.UNDONE)
-    result.restored += len(restorable)
+    return len(restorable)
 
 
 def _parse(value: str | None) -> datetime | None:
