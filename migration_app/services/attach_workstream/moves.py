@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from migration_app.services.file_moves import MoveEnds, entry_move, is_real_dir, side_cleanup
+from migration_app.services.file_moves import MoveEnds, entry_move, entry_remove, is_real_dir
 from migration_app.services.journal import MigrationError
 from sessions_app import files
 
@@ -74,7 +74,7 @@ def display(name: str) -> str:
 
 def _scratch_remove(paths: AttachPaths) -> str:
     """Remove the emptied scratch session dir; returns a note when something is left."""
-    side_cleanup(paths.scratch_side)
+    entry_remove(paths.scratch_side)
     for path in (paths.scratch_work, paths.scratch_dir):
         try:
             os.rmdir(path)
@@ -87,7 +87,7 @@ def _scratch_remove(paths: AttachPaths) -> str:
 
 
 def _workstream_side_remove(paths: AttachPaths) -> None:
-    side_cleanup(paths.ws_side)
+    entry_remove(paths.ws_side)
     # Shared by the sessions of the workstream: it stays while another one uses it.
     with suppress(OSError):
         paths.ws_side.parent.rmdir()
@@ -113,7 +113,7 @@ def entries_backward(
         paths.scratch_work.mkdir(parents=True, exist_ok=True)
     for name in names:
         entry_move(paths.backward(name))
-    side_cleanup(paths.scratch_side)
+    entry_remove(paths.scratch_side)
     _workstream_side_remove(paths)
     if dest_created and is_real_dir(paths.dest) and not os.listdir(paths.dest):
         paths.dest.rmdir()

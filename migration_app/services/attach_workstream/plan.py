@@ -1,9 +1,7 @@
 """What attaching each session would do: the checks every attach makes, reading only.
 
-`batch_plan` is the one place that decides a session's fate; the real run, the dry run
-and the admin preview all call it. Refusals come first (invalid name, missing session,
-another workspace, a session moved since the caller saw it); then, in a real run, the
-session's lock is taken *before* its files are read, so nobody moves them under the plan.
+`batch_plan` decides every session's fate for the real run, the dry run and the admin
+preview. In a real run the session's lock is taken *before* its files are read.
 """
 
 import os
@@ -35,7 +33,6 @@ class EntryPlan:
     kind: str
     files: int
     bytes: int
-    symlinks: int
 
 
 @dataclass
@@ -49,18 +46,9 @@ class SessionPlan:
     dest_exists: bool = False
     reason: str = ""
     error: str = ""
-
-    @property
-    def files(self) -> int:
-        return sum(e.files for e in self.entries)
-
-    @property
-    def bytes(self) -> int:
-        return sum(e.bytes for e in self.entries)
-
-    @property
-    def symlinks(self) -> int:
-        return sum(e.symlinks for e in self.entries)
+    files: int = 0  # the totals of the entries
+    bytes: int = 0
+    symlinks: int = 0
 
     @property
     def top_level(self) -> int:
@@ -88,8 +76,6 @@ def session_locked(session_id: str) -> Iterator[bool]:
 def session_files_plan(*, session_id: str, from_workstream: str, to_workstream: str) -> SessionPlan:
     """What attaching would do to one session's files; reads the disk, writes nothing."""
     plan = SessionPlan(session_id, from_workstream, to_workstream)
-    if not is_valid_name(session_id):
-        return plan.refuse(ERR_INVALID, f"Invalid session id {session_id!r}: no path is built.")
     if from_workstream == to_workstream:
         plan.action, plan.reason = "skip", f"already in workstream {to_workstream}"
         return plan
@@ -97,22 +83,22 @@ def session_files_plan(*, session_id: str, from_workstream: str, to_workstream: 
         plan.action = "reassign"  # only scratch -> named moves files
         plan.reason = f"reassigned from {from_workstream}; no files move"
         return plan
-    session_dir = files.scratch_session_dir(session_id)
     work = files.scratch_session_work_dir(session_id)
-    for path in (session_dir, work):
+    ws_dirs = (files.workstream_dir(to_workstream), files.workstream_work_dir(to_workstream))
+    for path in (work.parent, work, *ws_dirs):
         if os.path.lexists(path) and not is_real_dir(path):
             return plan.refuse(ERR_REFUSED, f"{relative(path)} is not a directory (a symlink?)")
     try:
         for name in sorted(os.listdir(work)) if is_real_dir(work) else []:
             count = tree_count(work / name)
             kind = entry_kind(os.lstat(work / name).st_mode)
-            plan.entries.append(EntryPlan(name, kind, count.files, count.bytes, count.symlinks))
+            plan.entries.append(EntryPlan(name, kind, count.files, count.bytes))
+            plan.files += count.files
+            plan.bytes += count.bytes
+            plan.symlinks += count.symlinks
     except FileNotFoundError as exc:
         # Something moved the files while we read them (e.g. a dry run next to a real one).
         return plan.refuse(ERR_CONFLICT, f"Files changed while planning ({exc}); try again.")
-    for path in (files.workstream_dir(to_workstream), files.workstream_work_dir(to_workstream)):
-        if os.path.lexists(path) and not is_real_dir(path):
-            return plan.refuse(ERR_REFUSED, f"{relative(path)} is not a directory (a symlink?)")
     dest = files.attached_session_work_dir(to_workstream, session_id)
     if os.path.lexists(dest):
         if not is_real_dir(dest):
@@ -143,12 +129,7 @@ def batch_plan(
     caller saw (compare-and-set); `locks` (a real run) receives the lock of every session
     that would move, taken before its files are read."""
     valid = [s for s in session_ids if is_valid_name(s)]
-    rows = {
-        row["id"]: row
-        for row in Session.objects.filter(id__in=valid).values(
-            "id", "workstream_id", "workspace_id"
-        )
-    }
+    rows = Session.objects.only("workstream_id", "workspace_id").in_bulk(valid)
     return [
         _session_plan(session_id, rows.get(session_id), workstream, expected, locks)
         for session_id in session_ids
@@ -157,7 +138,7 @@ def batch_plan(
 
 def _session_plan(
     session_id: str,
-    row: dict | None,
+    row: Session | None,
     workstream: Workstream,
     expected: dict[str, str],
     locks: dict[str, FileLock] | None,
@@ -168,16 +149,16 @@ def _session_plan(
         )
     if row is None:
         return SessionPlan(session_id).refuse(ERR_NOT_FOUND, "No such session.")
-    if row["workspace_id"] != workstream.workspace_id and workstream.id != SCRATCH_WORKSTREAM_ID:
-        return SessionPlan(session_id, row["workstream_id"]).refuse(
+    if row.workspace_id != workstream.workspace_id and workstream.id != SCRATCH_WORKSTREAM_ID:
+        return SessionPlan(session_id, row.workstream_id).refuse(
             ERR_OTHER_WORKSPACE, f"Workstream {workstream.id} belongs to another workspace."
         )
-    if session_id in expected and expected[session_id] != row["workstream_id"]:
+    if session_id in expected and expected[session_id] != row.workstream_id:
         return SessionPlan(session_id, expected[session_id]).refuse(
             ERR_CONFLICT,
-            f"Session moved to {row['workstream_id']} meanwhile (another attach won).",
+            f"Session moved to {row.workstream_id} meanwhile (another attach won).",
         )
-    from_workstream = expected.get(session_id, row["workstream_id"])
+    from_workstream = expected.get(session_id, row.workstream_id)
     if locks is not None and from_workstream != workstream.id:
         lock = session_lock_try(session_id)
         if lock is None:

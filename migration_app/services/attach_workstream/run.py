@@ -1,25 +1,9 @@
 """Attach scratch sessions to a named workstream, moving their files (arawn ARAWN-T-0200).
 
-Files of `workstreams/scratch/sessions/<id>/work/` move into `workstreams/<ws>/work/<id>/`.
-
-How a crash loses nothing (DESIGN.md "Migrations — common contract", legacy-formats §8 #4):
-
-1. Plan (`plan.batch_plan`, read only): every top-level entry of the scratch work dir,
-   counted recursively with lstat; a name already present at the destination refuses the
-   session (nothing moves).
-2. Claim + journal, in one transaction per batch: a compare-and-set UPDATE moves the session
-   rows to the target (only rows still in the workstream the plan saw), and one MigrationItem
-   per session and per entry records source and destination. Committed *before* any move.
-3. Move each entry (file_moves.entry_move: rename, or copy + verify + rename + trash across
-   filesystems). Each step is re-entrant, so the journal plus the disk say how to finish.
-4. Remove the emptied scratch session dir.
-
-After kill -9 anywhere, a re-run (or `attach_workstream_recover`, or an undo) finds the claimed
-items and finishes the moves (recovery.py). A per-session lock file keeps two live processes
-off the same session's files; a per-run lock file tells a crashed run from a live one.
-
-A dry run plans every session through the same checks and journals the same items; it
-takes no lock, claims no row and moves nothing.
+Plan (read only), claim + journal (one committed transaction per batch), then move each
+entry; after a kill -9 anywhere a re-run, a recovery or an undo finishes the moves from the
+journal (recovery.py). docs/attach-workstream.md, "How a kill -9 loses nothing". A dry run
+plans and journals the same items; it takes no lock, claims no row and moves nothing.
 """
 
 from collections.abc import Iterable
