@@ -1,11 +1,6 @@
-"""Locks that keep two processes off the same work.
-
-- `file_lock_try(name)`: an flock on `<data dir>/locks/<name>`, taken without waiting. It
-  belongs to the open file, so two threads of one process exclude each other too, and
-  the kernel drops it when the holder dies (kill -9 included).
-- `kind_lock_try(kind)`: one run of a migration kind at a time, across processes: a
-  PostgreSQL advisory lock (several machines share the database), or a file lock next
-  to the SQLite database.
+"""Locks that keep two processes off the same work: flocks on files, which the kernel drops
+when the holder dies (kill -9 included), and per migration kind a PostgreSQL advisory lock
+(several machines share the database) or a file lock next to the SQLite database.
 """
 
 import fcntl
@@ -35,11 +30,10 @@ def _lock_dir() -> Path:
 
 
 def file_lock_try(name: str, *, directory: Path | None = None) -> FileLock | None:
-    """The lock, or None when another open file holds it.
-
-    The holder unlinks the file before letting go, so a waiter that opened the old file
-    re-checks that the name still points at the inode it locked, and retries otherwise.
-    """
+    """The flock on `<data dir>/locks/<name>` (taken without waiting; it belongs to the open
+    file, so two threads of one process exclude each other too), or None when another open
+    file holds it. The holder unlinks the file before letting go, so a waiter re-checks that
+    the name still points at the inode it locked, and retries otherwise."""
     path = (directory or _lock_dir()) / lock_file_name(name)
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -91,6 +85,11 @@ def _sqlite_lock_dir() -> Path | None:
     return None
 
 
+def _advisory_unlock(function: str, key: int) -> None:
+    with suppress(Exception), connection.cursor() as cursor:  # it dies with the session too
+        cursor.execute(f"SELECT {function}(%s)", [key])
+
+
 def kind_lock_try(kind: str) -> Callable[[], None] | None:
     """Take the lock that lets one run of `kind` at a time use this database; returns the
     function that releases it, or None when another process holds it."""
@@ -105,12 +104,7 @@ def kind_lock_try(kind: str) -> Callable[[], None] | None:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
         if not cursor.fetchone()[0]:
             return None
-
-    def release() -> None:
-        with suppress(Exception), connection.cursor() as cursor:  # it dies with the session too
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
-
-    return release
+    return partial(_advisory_unlock, "pg_advisory_unlock", key)
 
 
 def kind_lock_share(kind: str) -> Callable[[], None]:
@@ -120,9 +114,4 @@ def kind_lock_share(kind: str) -> Callable[[], None]:
     key = _advisory_key(kind)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock_shared(%s)", [key])
-
-    def release() -> None:
-        with suppress(Exception), connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock_shared(%s)", [key])
-
-    return release
+    return partial(_advisory_unlock, "pg_advisory_unlock_shared", key)

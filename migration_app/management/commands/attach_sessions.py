@@ -55,11 +55,10 @@ class Command(BaseCommand):
             raise CommandError(f"run {run.pk} ended {run.status}", returncode=2)
 
     def _run(self, options) -> MigrationRun:
-        if options["undo"] or options["recover"]:
-            run = MigrationRun.objects.get(pk=options["undo"] or options["recover"])
-            if options["undo"]:
-                return attach_workstream_undo(run=run)
-            return attach_workstream_recover(run=run)
+        if options["undo"]:
+            return attach_workstream_undo(run=MigrationRun.objects.get(pk=options["undo"]))
+        if options["recover"]:
+            return attach_workstream_recover(run=MigrationRun.objects.get(pk=options["recover"]))
         if not options["workstream"]:
             raise CommandError("--workstream is required.")
         if not options["session_ids"] and not options["all_scratch"]:

@@ -9,17 +9,15 @@ from django.utils import timezone
 
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.selectors import keyset_pages
-from migration_app.services.attach_workstream.moves import (
+from migration_app.services.attach_workstream.plan import (
+    ERR_CONFLICT,
+    ERR_MOVE,
+    SessionPlan,
     display,
     entries_backward,
     entries_forward,
     move_incomplete,
     name_from,
-)
-from migration_app.services.attach_workstream.plan import (
-    ERR_CONFLICT,
-    ERR_MOVE,
-    SessionPlan,
     session_locked,
 )
 from migration_app.services.file_moves import MoveError

@@ -16,14 +16,6 @@ from django.utils import timezone
 
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.selectors import keyset_pages
-from migration_app.services.attach_workstream.moves import (
-    attach_paths,
-    display,
-    entries_backward,
-    entries_forward,
-    name_record,
-    relative,
-)
 from migration_app.services.attach_workstream.plan import (
     ERR_CLASH,
     ERR_CONFLICT,
@@ -31,7 +23,13 @@ from migration_app.services.attach_workstream.plan import (
     ERR_NOT_FOUND,
     ERR_OTHER_WORKSPACE,
     SessionPlan,
+    attach_paths,
     batch_plan,
+    display,
+    entries_backward,
+    entries_forward,
+    name_record,
+    relative,
     selection_counts,
 )
 from migration_app.services.attach_workstream.recovery import (
@@ -233,19 +231,12 @@ def _journal(run: MigrationRun, plans: list[SessionPlan]) -> None:
 
 
 def _session_records(plan: SessionPlan) -> list[ItemRecord]:
-    if plan.action == "refuse":
-        return [
-            ItemRecord(
-                "session",
-                plan.session_id,
-                Outcome.FAILED,
-                plan.reason,
-                before={"workstream": plan.from_workstream} if plan.from_workstream else None,
-                after={"error": plan.error, "clashes": plan.clashes[:100]},
-            )
-        ]
     if plan.action == "skip":
         return [ItemRecord("session", plan.session_id, Outcome.SKIPPED, plan.reason)]
+    before = {"workstream": plan.from_workstream} if plan.from_workstream else None
+    if plan.action == "refuse":
+        after = {"error": plan.error, "clashes": plan.clashes[:100]}
+        return [ItemRecord("session", plan.session_id, Outcome.FAILED, plan.reason, before, after)]
     moves_files = plan.action == "attach"
     paths = attach_paths(plan.session_id, plan.to_workstream)
     after = {
@@ -259,7 +250,6 @@ def _session_records(plan: SessionPlan) -> list[ItemRecord]:
         "dest_created": moves_files and not plan.dest_exists and bool(plan.entries),
         "new_work_path": relative(paths.dest),
     }
-    before = {"workstream": plan.from_workstream}
     records = [ItemRecord("session", plan.session_id, Outcome.MIGRATED, plan.reason, before, after)]
     if not moves_files:
         return records
@@ -349,7 +339,9 @@ def attach_result(*, run: MigrationRun, session_id: str) -> AttachResult:
         bytes=after.get("bytes", 0),
         new_work_path=after.get("new_work_path")
         or relative(files.attached_session_work_dir(workstream_id, session_id)),
-        allowed_paths=list(ALLOWED_PATHS),
+        allowed_paths=[f"sessions/{session_id}/work/"]
+        if workstream_id == SCRATCH_WORKSTREAM_ID
+        else list(ALLOWED_PATHS),
         moved_files=bool(after.get("moves_files")),
     )
 
