@@ -34,14 +34,11 @@ class TreeCount:
     symlinks: int = 0
 
 
+_KINDS = {stat.S_IFLNK: "symlink", stat.S_IFDIR: "dir", stat.S_IFREG: "file"}
+
+
 def entry_kind(mode: int) -> str:
-    if stat.S_ISLNK(mode):
-        return "symlink"
-    if stat.S_ISDIR(mode):
-        return "dir"
-    if stat.S_ISREG(mode):
-        return "file"
-    return "other"
+    return _KINDS.get(stat.S_IFMT(mode), "other")
 
 
 def tree_count(path: Path) -> TreeCount:
@@ -62,14 +59,12 @@ def tree_count(path: Path) -> TreeCount:
 
 # --- rename without replacing --------------------------------------------------------------
 
-_RENAME_NOREPLACE = 1
+_NOREPLACE = 1  # renameat2 flag RENAME_NOREPLACE
 _AT_FDCWD = -100
 try:
-    _libc = ctypes.CDLL(None, use_errno=True)
-    _renameat2 = _libc.renameat2
+    _renameat2 = ctypes.CDLL(None, use_errno=True).renameat2  # returns an int (the default)
     # (olddirfd, oldpath, newdirfd, newpath, flags)
     _renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p] * 2 + [ctypes.c_uint]
-    _renameat2.restype = ctypes.c_int
 except (AttributeError, OSError):  # not Linux/glibc: fall back to check-then-rename
     _renameat2 = None
 
@@ -82,10 +77,7 @@ def rename_noreplace(src: Path, dst: Path) -> None:
     fallback checks first (a narrow window, documented in docs/attach-workstream.md).
     """
     if _renameat2 is not None:
-        if (
-            _renameat2(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), _RENAME_NOREPLACE)
-            == 0
-        ):
+        if _renameat2(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), _NOREPLACE) == 0:
             return
         err = ctypes.get_errno()
         if err not in (errno.ENOSYS, errno.EINVAL):

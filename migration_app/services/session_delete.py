@@ -86,18 +86,12 @@ def session_delete_execute(run: MigrationRun) -> dict:
 def _restorable(sessions: list[Session], notes: list[str]) -> list[Session]:
     """The rows as they were, minus links to what is gone or taken since (each noted);
     three queries whatever the batch size."""
-    projects = set(
-        Project.objects.filter(pk__in={s.project_id for s in sessions}).values_list("pk", flat=True)
-    )
+    projects = Project.objects.only("pk").in_bulk({s.project_id for s in sessions})
     wanted = {s.conversation_id for s in sessions if s.conversation_id}
-    free = set(Conversation.objects.filter(pk__in=wanted).values_list("pk", flat=True)) - set(
+    free = Conversation.objects.only("pk").in_bulk(wanted).keys() - set(
         Session.objects.filter(conversation_id__in=wanted).values_list("conversation_id", flat=True)
     )
-    workstreams = set(
-        Workstream.objects.filter(pk__in={s.workstream_id for s in sessions}).values_list(
-            "pk", flat=True
-        )
-    )
+    workstreams = Workstream.objects.only("pk").in_bulk({s.workstream_id for s in sessions})
     for session in sessions:
         if session.project_id and session.project_id not in projects:
             notes.append(f"session {session.pk}: project {session.project_id} is gone")

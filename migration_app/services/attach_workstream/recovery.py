@@ -102,9 +102,7 @@ def _claimed_batches(run: MigrationRun):
 
 def attach_workstream_recover(*, run: MigrationRun) -> MigrationRun:
     """Finish a run whose process died: move every claimed session's files into place.
-
-    Refused (MigrationConflict) while the run's process is alive (its lock is held).
-    """
+    Refused (MigrationConflict) while the run's process is alive (its lock is held)."""
     with run_lock(run):
         run = MigrationRun.objects.get(pk=run.pk)
         if run.is_finished or run.dry_run:

@@ -92,11 +92,7 @@ def attach_plan(
     batch_size: int = BATCH_SIZE,
 ) -> Planned:
     """Attach sessions (or every scratch session of the workstream's workspace) to it.
-
-    `expected` maps a session id to the workstream the caller saw; a session found
-    elsewhere is a conflict (compare-and-set). Without it, the workstream read in the
-    batch is used.
-    """
+    `expected` maps a session id to the workstream the caller saw (compare-and-set)."""
     workstream = workstream_for_attach(workstream_id=workstream_id)
     session_ids = list(dict.fromkeys(session_ids))
     total = _scratch_sessions(workstream).count() if all_scratch else len(session_ids)
@@ -164,11 +160,8 @@ def attach_execute(run: MigrationRun) -> dict:
 
 
 def _recover_dead_runs(*, exclude: MigrationRun) -> None:
-    """Finish every earlier run that claimed sessions and whose process died.
-
-    A run whose lock is held is alive: it finishes itself (the conflict is expected here).
-    Runs without claims (queued, or killed before claiming) have nothing to finish.
-    """
+    """Finish every earlier run that claimed sessions and whose process died (a run whose
+    lock is held is alive and finishes itself: the conflict is expected here)."""
     stale = (
         MigrationRun.objects.filter(
             kind=KIND, dry_run=False, finished_at__isnull=True, items__after__state="claimed"
