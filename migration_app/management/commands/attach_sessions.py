@@ -75,11 +75,8 @@ class Command(BaseCommand):
         )
 
     def _report(self, run: MigrationRun, as_json: bool) -> None:
-        failed = list(
-            run.items.filter(outcome="failed", subject_type="session").values_list(
-                "subject_id", "reason"
-            )[:100]
-        )
+        failed = run.items.filter(outcome="failed", subject_type="session")
+        failed = list(failed.values_list("subject_id", "reason")[:100])
         if as_json:
             body = {
                 "run": str(run.pk),

@@ -141,13 +141,11 @@ def move_incomplete(session_id: str, workstream_id: str) -> bool:
     return os.path.lexists(paths.scratch_dir) or os.path.lexists(paths.ws_side)
 
 
-# Why a session is refused, kept in item.after["error"] so callers can map it (API: 400/404/409).
-ERR_INVALID, ERR_NOT_FOUND, ERR_CLASH, ERR_CONFLICT, ERR_REFUSED, ERR_MOVE = (
-    "invalid", "not_found", "clash", "conflict", "refused", "move_failed",
+# Why a session is refused, kept in item.after["error"] so callers can map it (API: 400/404/409;
+# other_workspace is a 409 for a caller who sees both workspaces, the others get a 404 first).
+ERR_INVALID, ERR_NOT_FOUND, ERR_CLASH, ERR_CONFLICT, ERR_REFUSED, ERR_MOVE, ERR_OTHER_WORKSPACE = (
+    "invalid", "not_found", "clash", "conflict", "refused", "move_failed", "other_workspace",
 )  # fmt: skip
-# The session and the workstream are of different workspaces (the API: 409 for a caller
-# who sees both; one who cannot see the workstream never gets this far).
-ERR_OTHER_WORKSPACE = "other_workspace"
 
 
 @dataclass

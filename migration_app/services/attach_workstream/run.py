@@ -316,14 +316,13 @@ def attach_result(*, run: MigrationRun, session_id: str) -> AttachResult:
     clash, a concurrent attach or a workstream of another workspace -> MigrationConflict,
     missing -> Session.DoesNotExist, anything else -> MigrationError."""
     item = run.items.get(subject_type="session", subject_id=session_id)
+    after = item.after or {}
     if item.outcome == Outcome.FAILED:
-        error = (item.after or {}).get("error")
-        if error in (ERR_CLASH, ERR_CONFLICT, ERR_OTHER_WORKSPACE):
+        if after.get("error") in (ERR_CLASH, ERR_CONFLICT, ERR_OTHER_WORKSPACE):
             raise MigrationConflict(item.reason)
-        if error == ERR_NOT_FOUND:
+        if after.get("error") == ERR_NOT_FOUND:
             raise not_found(Session, session_id)
         raise MigrationError(item.reason)
-    after = item.after or {}
     workstream_id = run.params["workstream"]
     return AttachResult(
         run=run,
