@@ -1,10 +1,5 @@
-"""Attach scratch sessions to a named workstream, moving their files.
-
-manage.py attach_sessions --workstream WS SESSION_ID... [--dry-run] [--json]
-manage.py attach_sessions --workstream WS --all-scratch
-manage.py attach_sessions --undo RUN_ID      (a run whose process died is finished first)
-manage.py attach_sessions --recover RUN_ID   (finish a run whose process died)
-"""
+"""manage.py attach_sessions: attach scratch sessions to a named workstream, moving their
+files; also undoes or recovers a run (docs/attach-workstream.md, "Command")."""
 
 import json
 
