@@ -1,10 +1,6 @@
-"""DELETE /api/v1/sessions/{session_id}: staff delete a session, undoably.
-
-The deletion is a journaled run (kind `session_delete`): the answer is the run, and
-`POST /api/v1/migrations/{run_id}/undo` brings the session back. The operation joins the
-sessions router (same Router object, same path string as the other session detail
-operations, see sessions_app/api.py).
-"""
+"""DELETE /api/v1/sessions/{session_id}: staff delete a session as a journaled run, which
+`POST /api/v1/migrations/{run_id}/undo` reverts. It joins the sessions router (same Router
+and path string as sessions_app/api.py's)."""
 
 from django.core.exceptions import PermissionDenied
 

@@ -1,8 +1,5 @@
 """PATCH /api/v1/sessions/{session_id}: edit a session; a new workstream moves its files.
-
-The operation joins the sessions router (same Router object, same path string as the
-other session detail operations, see sessions_app/api.py).
-"""
+It joins the sessions router (same Router and path string as sessions_app/api.py's)."""
 
 from datetime import datetime
 from typing import Any
@@ -11,10 +8,9 @@ from ninja import Schema
 
 from migration_app.dispatch import migration_run_dispatch
 from migration_app.models import MigrationRun
-from migration_app.services.attach_workstream import ALLOWED_PATHS, KIND, attach_result
+from migration_app.services.attach_workstream import KIND, attach_result
 from projects_app.schemas import ErrorOut, In
 from sessions_app.api import router as sessions_router
-from sessions_app.models import SCRATCH_WORKSTREAM_ID
 from sessions_app.names import validate_name
 from sessions_app.selectors import session_get, workstream_get
 from sessions_app.services import session_patch, session_patch_validate
@@ -75,11 +71,7 @@ def session_update(request, session_id: str, payload: SessionPatchIn):
     session = session_patch(session=session, **changes)
     body = SessionPatchOut.model_validate(session, from_attributes=True).model_dump()
     if attach is not None:
-        body["migration_run_id"] = str(attach.run.pk)
-        if session.workstream_id == SCRATCH_WORKSTREAM_ID:
-            body["allowed_paths"] = [f"sessions/{session.pk}/work/"]
-        else:
-            body["allowed_paths"] = list(ALLOWED_PATHS)
+        body.update(migration_run_id=str(attach.run.pk), allowed_paths=attach.allowed_paths)
         if attach.moved_files:
             body.update(
                 files_migrated=attach.files_migrated,

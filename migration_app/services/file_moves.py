@@ -1,21 +1,10 @@
 """Moving directory entries without losing them: rename when possible, copy-verify otherwise.
 
-`entry_move` moves one top-level entry (file, directory or symlink) from `src` to `dst`.
-It is written as a state machine over what it finds on disk, so calling it again after a
-kill -9 at any instant finishes the move instead of repeating or undoing half of it:
-
-    only src           -> move it (rename, or copy to staging + verify + rename + trash src)
-    src and dst        -> dst came from a verified copy (it is renamed into place only after
-                          verification) and src was not trashed yet: compare, then trash src;
-                          if they differ it is a clash and nothing is touched
-    only dst           -> done (leftover staging/trash is cleaned)
-    neither            -> the entry is lost: raised, never ignored
-
-Nothing here follows a symlink: entries are inspected with lstat, a link is moved or copied
-as a link, and a link is never read through.
-
-Staging and trash live in a "side" directory of each end, on the same filesystem as that
-end, so the final rename into place and the first step of deleting a source are atomic.
+`entry_move` is a state machine over what it finds on disk, so calling it again after a
+kill -9 at any instant finishes the move (docs/attach-workstream.md, "How a kill -9 loses
+nothing"). Nothing here follows a symlink. Staging and trash live in a "side" directory of
+each end, on that end's filesystem, so the rename into place and the first step of
+deleting a source are atomic.
 """
 
 import ctypes
@@ -45,14 +34,11 @@ class TreeCount:
     symlinks: int = 0
 
 
+_KINDS = {stat.S_IFLNK: "symlink", stat.S_IFDIR: "dir", stat.S_IFREG: "file"}
+
+
 def entry_kind(mode: int) -> str:
-    if stat.S_ISLNK(mode):
-        return "symlink"
-    if stat.S_ISDIR(mode):
-        return "dir"
-    if stat.S_ISREG(mode):
-        return "file"
-    return "other"
+    return _KINDS.get(stat.S_IFMT(mode), "other")
 
 
 def tree_count(path: Path) -> TreeCount:
@@ -73,14 +59,12 @@ def tree_count(path: Path) -> TreeCount:
 
 # --- rename without replacing --------------------------------------------------------------
 
-_RENAME_NOREPLACE = 1
+_NOREPLACE = 1  # renameat2 flag RENAME_NOREPLACE
 _AT_FDCWD = -100
 try:
-    _libc = ctypes.CDLL(None, use_errno=True)
-    _renameat2 = _libc.renameat2
+    _renameat2 = ctypes.CDLL(None, use_errno=True).renameat2  # returns an int (the default)
     # (olddirfd, oldpath, newdirfd, newpath, flags)
     _renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p] * 2 + [ctypes.c_uint]
-    _renameat2.restype = ctypes.c_int
 except (AttributeError, OSError):  # not Linux/glibc: fall back to check-then-rename
     _renameat2 = None
 
@@ -93,10 +77,7 @@ def rename_noreplace(src: Path, dst: Path) -> None:
     fallback checks first (a narrow window, documented in docs/attach-workstream.md).
     """
     if _renameat2 is not None:
-        if (
-            _renameat2(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), _RENAME_NOREPLACE)
-            == 0
-        ):
+        if _renameat2(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), _NOREPLACE) == 0:
             return
         err = ctypes.get_errno()
         if err not in (errno.ENOSYS, errno.EINVAL):
@@ -118,13 +99,18 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _file_digest(path: Path) -> tuple[int, str]:
+def _file_digest(path: Path, copy_to: int | None = None) -> tuple[int, str]:
+    """(size, sha256) of a file, read without following a link; its bytes are also written
+    to the descriptor `copy_to` when given."""
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     digest, size = hashlib.sha256(), 0
     try:
         while chunk := os.read(fd, CHUNK):
             digest.update(chunk)
             size += len(chunk)
+            view = memoryview(chunk)
+            while copy_to is not None and view:
+                view = view[os.write(copy_to, view) :]
     finally:
         os.close(fd)
     return size, digest.hexdigest()
@@ -132,24 +118,14 @@ def _file_digest(path: Path) -> tuple[int, str]:
 
 def _copy_file(src: Path, dst: Path) -> tuple[int, str]:
     """Copy bytes, fsync, return (size, sha256) of what was read from src."""
-    digest, size = hashlib.sha256(), 0
-    in_fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW)
+    out_fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     try:
-        out_fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        try:
-            while chunk := os.read(in_fd, CHUNK):
-                digest.update(chunk)
-                size += len(chunk)
-                view = memoryview(chunk)
-                while view:
-                    view = view[os.write(out_fd, view) :]
-            os.fsync(out_fd)
-        finally:
-            os.close(out_fd)
+        copied = _file_digest(src, copy_to=out_fd)
+        os.fsync(out_fd)
     finally:
-        os.close(in_fd)
+        os.close(out_fd)
     shutil.copystat(src, dst, follow_symlinks=False)
-    return size, digest.hexdigest()
+    return copied
 
 
 def _copy_tree(src: Path, dst: Path) -> None:
@@ -190,17 +166,14 @@ def trees_equal(a: Path, b: Path) -> bool:
     return False
 
 
-def _remove(path: Path) -> None:
-    """Remove an entry without following links (rmtree does not follow them either)."""
-    if entry_kind(os.lstat(path).st_mode) == "dir":
+def entry_remove(path: Path) -> None:
+    """Remove an entry if it exists, without following links (rmtree does not follow them
+    either). Also a whole side dir: staging only ever holds unverified copies of intact
+    sources, and trash only sources whose verified copy is in place."""
+    if is_real_dir(path):
         shutil.rmtree(path)
-    else:
+    elif os.path.lexists(path):
         os.unlink(path)
-
-
-def _remove_if_exists(path: Path) -> None:
-    if os.path.lexists(path):
-        _remove(path)
 
 
 # --- the move ------------------------------------------------------------------------------
@@ -227,9 +200,9 @@ class MoveEnds:
 def _trash_source(ends: MoveEnds) -> None:
     """Delete a source whose verified copy is in place: rename to trash (atomic), then rmtree."""
     ends.trash.parent.mkdir(parents=True, exist_ok=True)
-    _remove_if_exists(ends.trash)  # a leftover of an earlier, interrupted delete
+    entry_remove(ends.trash)  # a leftover of an earlier, interrupted delete
     os.rename(ends.src, ends.trash)
-    _remove(ends.trash)
+    entry_remove(ends.trash)
 
 
 def entry_move(ends: MoveEnds) -> str:
@@ -274,25 +247,19 @@ def entry_move(ends: MoveEnds) -> str:
             if exc.errno != errno.EXDEV:  # e.g. bind mounts of one filesystem
                 raise MoveError(f"cannot move {ends.src} to {ends.dst}: {exc.strerror}") from exc
     # Another filesystem: copy to staging, verify, fsync, rename into place, then trash the source.
-    _remove_if_exists(ends.staging)  # an unverified partial copy: the source is intact
+    entry_remove(ends.staging)  # an unverified partial copy: the source is intact
     ends.staging.parent.mkdir(parents=True, exist_ok=True)
     _copy_tree(ends.src, ends.staging)
     _fsync_dir(ends.staging.parent)
     try:
         rename_noreplace(ends.staging, ends.dst)
     except FileExistsError as exc:
-        _remove(ends.staging)
+        entry_remove(ends.staging)
         raise MoveClash(f"{ends.dst} appeared while copying; {ends.src} was not moved") from exc
     _fsync_dir(ends.dst.parent)
     _trash_source(ends)
     _fsync_dir(ends.src.parent)
     return "copied"
-
-
-def side_cleanup(side: Path) -> None:
-    """Remove a side dir: staging only ever holds unverified copies of intact sources, and
-    trash only sources whose verified copy is in place."""
-    _remove_if_exists(side)
 
 
 def is_real_dir(path: Path) -> bool:

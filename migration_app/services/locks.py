@@ -1,11 +1,6 @@
-"""Locks that keep two processes off the same work.
-
-- `file_lock_try(name)`: an flock on `<data dir>/locks/<name>`, taken without waiting. It
-  belongs to the open file, so two threads of one process exclude each other too, and
-  the kernel drops it when the holder dies (kill -9 included).
-- `kind_lock_try(kind)`: one run of a migration kind at a time, across processes: a
-  PostgreSQL advisory lock (several machines share the database), or a file lock next
-  to the SQLite database.
+"""Locks that keep two processes off the same work: flocks on files, which the kernel drops
+when the holder dies (kill -9 included), and per migration kind a PostgreSQL advisory lock
+(several machines share the database) or a file lock next to the SQLite database.
 """
 
 import fcntl
@@ -28,19 +23,15 @@ class FileLock:
     path: Path
 
 
-def _lock_dir() -> Path:
-    path = Path(settings.SESSIONHUB_DATA_DIR) / "locks"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def file_lock_try(name: str, *, directory: Path | None = None) -> FileLock | None:
-    """The lock, or None when another open file holds it.
-
-    The holder unlinks the file before letting go, so a waiter that opened the old file
-    re-checks that the name still points at the inode it locked, and retries otherwise.
-    """
-    path = (directory or _lock_dir()) / lock_file_name(name)
+    """The flock on `<data dir>/locks/<name>` (taken without waiting; it belongs to the open
+    file, so two threads of one process exclude each other too), or None when another open
+    file holds it. The holder unlinks the file before letting go, so a waiter re-checks that
+    the name still points at the inode it locked, and retries otherwise."""
+    if directory is None:
+        directory = Path(settings.SESSIONHUB_DATA_DIR) / "locks"
+        directory.mkdir(parents=True, exist_ok=True)
+    path = directory / lock_file_name(name)
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
@@ -48,12 +39,9 @@ def file_lock_try(name: str, *, directory: Path | None = None) -> FileLock | Non
         except BlockingIOError:
             os.close(fd)
             return None
-        try:
-            same = os.stat(path).st_ino == os.fstat(fd).st_ino
-        except FileNotFoundError:
-            same = False
-        if same:
-            return FileLock(fd, path)
+        with suppress(FileNotFoundError):
+            if os.stat(path).st_ino == os.fstat(fd).st_ino:
+                return FileLock(fd, path)
         os.close(fd)
 
 
@@ -83,34 +71,28 @@ def _advisory_key(kind: str) -> int:
     return zlib.crc32(f"sessionhub:{kind}".encode()) - 2**31
 
 
-def _sqlite_lock_dir() -> Path | None:
-    """Next to the database file, so every data directory using it shares the lock."""
-    name = str(connection.settings_dict["NAME"])
-    if name and name != ":memory:" and not name.startswith("file:"):
-        return Path(name).parent
-    return None
+def _advisory_unlock(function: str, key: int) -> None:
+    with suppress(Exception), connection.cursor() as cursor:  # it dies with the session too
+        cursor.execute(f"SELECT {function}(%s)", [key])
 
 
 def kind_lock_try(kind: str) -> Callable[[], None] | None:
     """Take the lock that lets one run of `kind` at a time use this database; returns the
     function that releases it, or None when another process holds it."""
     if connection.vendor != "postgresql":
-        directory = _sqlite_lock_dir()
-        database = Path(str(connection.settings_dict["NAME"])).name
-        lock = file_lock_try(f"{database}.{kind}.lock" if directory else f"{kind}.lock",
-                             directory=directory)  # fmt: skip
+        # Next to the database file, so every data directory using it shares the lock.
+        name = str(connection.settings_dict["NAME"])
+        if name and name != ":memory:" and not name.startswith("file:"):
+            lock = file_lock_try(f"{Path(name).name}.{kind}.lock", directory=Path(name).parent)
+        else:
+            lock = file_lock_try(f"{kind}.lock")
         return None if lock is None else partial(file_lock_release, lock)
     key = _advisory_key(kind)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
         if not cursor.fetchone()[0]:
             return None
-
-    def release() -> None:
-        with suppress(Exception), connection.cursor() as cursor:  # it dies with the session too
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
-
-    return release
+    return partial(_advisory_unlock, "pg_advisory_unlock", key)
 
 
 def kind_lock_share(kind: str) -> Callable[[], None]:
@@ -120,9 +102,4 @@ def kind_lock_share(kind: str) -> Callable[[], None]:
     key = _advisory_key(kind)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock_shared(%s)", [key])
-
-    def release() -> None:
-        with suppress(Exception), connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock_shared(%s)", [key])
-
-    return release
+    return partial(_advisory_unlock, "pg_advisory_unlock_shared", key)

@@ -14,6 +14,7 @@ from uuid import UUID
 from django.db import transaction
 
 from migration_app.models import MigrationItem, MigrationRun
+from migration_app.selectors import keyset_pages
 from migration_app.services.journal import (
     ItemRecord,
     MigrationError,
@@ -85,18 +86,12 @@ def session_delete_execute(run: MigrationRun) -> dict:
 def _restorable(sessions: list[Session], notes: list[str]) -> list[Session]:
     """The rows as they were, minus links to what is gone or taken since (each noted);
     three queries whatever the batch size."""
-    projects = set(
-        Project.objects.filter(pk__in={s.project_id for s in sessions}).values_list("pk", flat=True)
-    )
+    projects = Project.objects.only("pk").in_bulk({s.project_id for s in sessions})
     wanted = {s.conversation_id for s in sessions if s.conversation_id}
-    free = set(Conversation.objects.filter(pk__in=wanted).values_list("pk", flat=True)) - set(
+    free = Conversation.objects.only("pk").in_bulk(wanted).keys() - set(
         Session.objects.filter(conversation_id__in=wanted).values_list("conversation_id", flat=True)
     )
-    workstreams = set(
-        Workstream.objects.filter(pk__in={s.workstream_id for s in sessions}).values_list(
-            "pk", flat=True
-        )
-    )
+    workstreams = Workstream.objects.only("pk").in_bulk({s.workstream_id for s in sessions})
     for session in sessions:
         if session.project_id and session.project_id not in projects:
             notes.append(f"session {session.pk}: project {session.project_id} is gone")
@@ -113,22 +108,11 @@ def _restorable(sessions: list[Session], notes: list[str]) -> list[Session]:
 def session_delete_undo(run: MigrationRun) -> UndoResult:
     """Insert every deleted session again, unless its id has been used since."""
     result = UndoResult()
-    last_id = 0
-    while True:
-        items = list(
-            run.items.filter(outcome=Outcome.MIGRATED, pk__gt=last_id)
-            .order_by("pk")
-            .values_list("pk", "subject_id", "before")[:BATCH_SIZE]
-        )
-        if not items:
-            return result
-        last_id = items[-1][0]
+    migrated = run.items.filter(outcome=Outcome.MIGRATED).values_list("pk", "subject_id", "before")
+    for items in keyset_pages(migrated, size=BATCH_SIZE):
+        ids = [sid for _, sid, _ in items]
         with transaction.atomic():
-            taken = set(
-                Session.objects.filter(pk__in=[sid for _, sid, _ in items]).values_list(
-                    "pk", flat=True
-                )
-            )
+            taken = set(Session.objects.filter(pk__in=ids).values_list("pk", flat=True))
             restored = _restorable(
                 [_session(before) for _, sid, before in items if sid not in taken], result.notes
             )
@@ -139,6 +123,7 @@ def session_delete_undo(run: MigrationRun) -> UndoResult:
             MigrationItem.objects.filter(pk__in=done).update(outcome=Outcome.UNDONE)
         result.restored += len(done)
         result.notes.extend(f"session {sid}: the id is in use again" for sid in sorted(taken))
+    return result
 
 
 migration_kind_register(

@@ -1,10 +1,5 @@
-"""Attach scratch sessions to a named workstream, moving their files.
-
-manage.py attach_sessions --workstream WS SESSION_ID... [--dry-run] [--json]
-manage.py attach_sessions --workstream WS --all-scratch
-manage.py attach_sessions --undo RUN_ID      (a run whose process died is finished first)
-manage.py attach_sessions --recover RUN_ID   (finish a run whose process died)
-"""
+"""manage.py attach_sessions: attach scratch sessions to a named workstream, moving their
+files; also undoes or recovers a run (docs/attach-workstream.md, "Command")."""
 
 import json
 
@@ -55,11 +50,10 @@ class Command(BaseCommand):
             raise CommandError(f"run {run.pk} ended {run.status}", returncode=2)
 
     def _run(self, options) -> MigrationRun:
-        if options["undo"] or options["recover"]:
-            run = MigrationRun.objects.get(pk=options["undo"] or options["recover"])
-            if options["undo"]:
-                return attach_workstream_undo(run=run)
-            return attach_workstream_recover(run=run)
+        if options["undo"]:
+            return attach_workstream_undo(run=MigrationRun.objects.get(pk=options["undo"]))
+        if options["recover"]:
+            return attach_workstream_recover(run=MigrationRun.objects.get(pk=options["recover"]))
         if not options["workstream"]:
             raise CommandError("--workstream is required.")
         if not options["session_ids"] and not options["all_scratch"]:
@@ -76,11 +70,8 @@ class Command(BaseCommand):
         )
 
     def _report(self, run: MigrationRun, as_json: bool) -> None:
-        failed = list(
-            run.items.filter(outcome="failed", subject_type="session").values_list(
-                "subject_id", "reason"
-            )[:100]
-        )
+        failed = run.items.filter(outcome="failed", subject_type="session")
+        failed = list(failed.values_list("subject_id", "reason")[:100])
         if as_json:
             body = {
                 "run": str(run.pk),

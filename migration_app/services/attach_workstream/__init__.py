@@ -7,9 +7,7 @@ from migration_app.services.attach_workstream.recovery import (  # noqa: F401
     attach_workstream_undo,
 )
 from migration_app.services.attach_workstream.run import (  # noqa: F401
-    ALLOWED_PATHS,
     AttachResult,
     attach_preview,
     attach_result,
-    workstream_for_attach,
 )

@@ -1,32 +1,151 @@
-"""What attaching each session would do: the checks every attach makes, reading only.
+"""One session's files: where an attach reads and writes them, what attaching would do
+(the checks every attach makes, reading only), and moving its journaled entries.
 
-`batch_plan` is the one place that decides a session's fate; the real run, the dry run
-and the admin preview all call it. Refusals come first (invalid name, missing session,
-another workspace, a session moved since the caller saw it); then, in a real run, the
-session's lock is taken *before* its files are read, so nobody moves them under the plan.
+`batch_plan` decides every session's fate for the real run, the dry run and the admin
+preview; in a real run the session's lock is taken *before* its files are read. Every move
+is re-entrant: after a kill -9 anywhere, calling it again with the same names finishes it.
 """
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 
-from migration_app.services.attach_workstream.moves import display, relative
-from migration_app.services.file_moves import entry_kind, is_real_dir, tree_count
+from migration_app.services.file_moves import (
+    MoveEnds,
+    entry_kind,
+    entry_move,
+    entry_remove,
+    is_real_dir,
+    tree_count,
+)
+from migration_app.services.journal import MigrationError
 from migration_app.services.locks import FileLock, file_lock_release, file_lock_try
 from sessions_app import files
 from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session, Workstream
 from sessions_app.names import NAME_PATTERN, is_valid_name
 
-# Why a session is refused, kept in item.after["error"] so callers can map it (API: 400/404/409).
-ERR_INVALID, ERR_NOT_FOUND, ERR_CLASH, ERR_CONFLICT, ERR_REFUSED, ERR_MOVE = (
-    "invalid", "not_found", "clash", "conflict", "refused", "move_failed",
+SIDE_DIR = ".sessionhub-attach"  # staging/trash next to each end; never a valid session id
+
+
+def relative(path: Path) -> str:
+    """A path as the journal and the messages show it: relative to the data directory."""
+    return os.path.relpath(path, settings.SESSIONHUB_DATA_DIR)
+
+
+@dataclass(frozen=True)
+class AttachPaths:
+    """Every directory one session's attach touches (names validated once, here)."""
+
+    scratch_dir: Path  # workstreams/scratch/sessions/<id>
+    scratch_work: Path  # .../<id>/work
+    scratch_side: Path  # .../<id>/.sessionhub-attach (staging/trash, same filesystem)
+    dest: Path  # workstreams/<ws>/work/<id>
+    ws_side: Path  # workstreams/<ws>/work/.sessionhub-attach/<id>
+
+    def forward(self, name: str) -> MoveEnds:
+        return MoveEnds(self.scratch_work / name, self.dest / name, self.scratch_side, self.ws_side)
+
+    def backward(self, name: str) -> MoveEnds:
+        return MoveEnds(self.dest / name, self.scratch_work / name, self.ws_side, self.scratch_side)
+
+
+def attach_paths(session_id: str, workstream_id: str) -> AttachPaths:
+    scratch_dir = files.scratch_session_dir(session_id)
+    dest = files.attached_session_work_dir(workstream_id, session_id)
+    return AttachPaths(
+        scratch_dir=scratch_dir,
+        scratch_work=scratch_dir / "work",
+        scratch_side=scratch_dir / SIDE_DIR,
+        dest=dest,
+        ws_side=dest.parent / SIDE_DIR / session_id,
+    )
+
+
+def name_record(name: str) -> dict:
+    """A directory entry name as JSON: text when it is UTF-8, else its bytes in hex."""
+    try:
+        name.encode("utf-8")
+        return {"name": name}
+    except UnicodeEncodeError:
+        return {"name_hex": os.fsencode(name).hex()}
+
+
+def name_from(record: dict) -> str:
+    """Back from the journal; refuses anything that is not one plain path component."""
+    name = record["name"] if "name" in record else os.fsdecode(bytes.fromhex(record["name_hex"]))
+    if not name or name in (".", "..") or "/" in name or "\0" in name:
+        raise MigrationError(f"journal entry name {name!r} is not a single path component")
+    return name
+
+
+def display(name: str) -> str:
+    """A name or message that may hold undecodable bytes, printable."""
+    return name.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _scratch_remove(paths: AttachPaths) -> str:
+    """Remove the emptied scratch session dir; returns a note when something is left."""
+    entry_remove(paths.scratch_side)
+    for path in (paths.scratch_work, paths.scratch_dir):
+        try:
+            os.rmdir(path)
+        except FileNotFoundError:
+            continue
+        except OSError:
+            left = ", ".join(display(n) for n in sorted(os.listdir(path))[:10])
+            return f"{relative(path)} kept: it is not empty ({left}); these were not in the plan"
+    return ""
+
+
+def _workstream_side_remove(paths: AttachPaths) -> None:
+    entry_remove(paths.ws_side)
+    # Shared by the sessions of the workstream: it stays while another one uses it.
+    with suppress(OSError):
+        paths.ws_side.parent.rmdir()
+
+
+def entries_forward(session_id: str, workstream_id: str, names: list[str]) -> str:
+    """Move every journaled entry into place, then tidy up; returns a note."""
+    paths = attach_paths(session_id, workstream_id)
+    if names:
+        paths.dest.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        entry_move(paths.forward(name))
+    _workstream_side_remove(paths)
+    return _scratch_remove(paths)
+
+
+def entries_backward(
+    session_id: str, workstream_id: str, names: list[str], dest_created: bool
+) -> None:
+    """Move journaled entries back to the scratch work dir."""
+    paths = attach_paths(session_id, workstream_id)
+    if names:
+        paths.scratch_work.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        entry_move(paths.backward(name))
+    entry_remove(paths.scratch_side)
+    _workstream_side_remove(paths)
+    if dest_created and is_real_dir(paths.dest) and not os.listdir(paths.dest):
+        paths.dest.rmdir()
+
+
+def move_incomplete(session_id: str, workstream_id: str) -> bool:
+    """Whether files of an attached session are still on their way (scratch or staging left)."""
+    paths = attach_paths(session_id, workstream_id)
+    return os.path.lexists(paths.scratch_dir) or os.path.lexists(paths.ws_side)
+
+
+# Why a session is refused, kept in item.after["error"] so callers can map it (API: 400/404/409;
+# other_workspace is a 409 for a caller who sees both workspaces, the others get a 404 first).
+ERR_INVALID, ERR_NOT_FOUND, ERR_CLASH, ERR_CONFLICT, ERR_REFUSED, ERR_MOVE, ERR_OTHER_WORKSPACE = (
+    "invalid", "not_found", "clash", "conflict", "refused", "move_failed", "other_workspace",
 )  # fmt: skip
-# The session and the workstream are of different workspaces (the API: 409 for a caller
-# who sees both; one who cannot see the workstream never gets this far).
-ERR_OTHER_WORKSPACE = "other_workspace"
 
 
 @dataclass
@@ -35,7 +154,6 @@ class EntryPlan:
     kind: str
     files: int
     bytes: int
-    symlinks: int
 
 
 @dataclass
@@ -49,18 +167,9 @@ class SessionPlan:
     dest_exists: bool = False
     reason: str = ""
     error: str = ""
-
-    @property
-    def files(self) -> int:
-        return sum(e.files for e in self.entries)
-
-    @property
-    def bytes(self) -> int:
-        return sum(e.bytes for e in self.entries)
-
-    @property
-    def symlinks(self) -> int:
-        return sum(e.symlinks for e in self.entries)
+    files: int = 0  # the totals of the entries
+    bytes: int = 0
+    symlinks: int = 0
 
     @property
     def top_level(self) -> int:
@@ -88,8 +197,6 @@ def session_locked(session_id: str) -> Iterator[bool]:
 def session_files_plan(*, session_id: str, from_workstream: str, to_workstream: str) -> SessionPlan:
     """What attaching would do to one session's files; reads the disk, writes nothing."""
     plan = SessionPlan(session_id, from_workstream, to_workstream)
-    if not is_valid_name(session_id):
-        return plan.refuse(ERR_INVALID, f"Invalid session id {session_id!r}: no path is built.")
     if from_workstream == to_workstream:
         plan.action, plan.reason = "skip", f"already in workstream {to_workstream}"
         return plan
@@ -97,22 +204,22 @@ def session_files_plan(*, session_id: str, from_workstream: str, to_workstream: 
         plan.action = "reassign"  # only scratch -> named moves files
         plan.reason = f"reassigned from {from_workstream}; no files move"
         return plan
-    session_dir = files.scratch_session_dir(session_id)
     work = files.scratch_session_work_dir(session_id)
-    for path in (session_dir, work):
+    ws_dirs = (files.workstream_dir(to_workstream), files.workstream_work_dir(to_workstream))
+    for path in (work.parent, work, *ws_dirs):
         if os.path.lexists(path) and not is_real_dir(path):
             return plan.refuse(ERR_REFUSED, f"{relative(path)} is not a directory (a symlink?)")
     try:
         for name in sorted(os.listdir(work)) if is_real_dir(work) else []:
             count = tree_count(work / name)
             kind = entry_kind(os.lstat(work / name).st_mode)
-            plan.entries.append(EntryPlan(name, kind, count.files, count.bytes, count.symlinks))
+            plan.entries.append(EntryPlan(name, kind, count.files, count.bytes))
+            plan.files += count.files
+            plan.bytes += count.bytes
+            plan.symlinks += count.symlinks
     except FileNotFoundError as exc:
         # Something moved the files while we read them (e.g. a dry run next to a real one).
         return plan.refuse(ERR_CONFLICT, f"Files changed while planning ({exc}); try again.")
-    for path in (files.workstream_dir(to_workstream), files.workstream_work_dir(to_workstream)):
-        if os.path.lexists(path) and not is_real_dir(path):
-            return plan.refuse(ERR_REFUSED, f"{relative(path)} is not a directory (a symlink?)")
     dest = files.attached_session_work_dir(to_workstream, session_id)
     if os.path.lexists(dest):
         if not is_real_dir(dest):
@@ -143,12 +250,7 @@ def batch_plan(
     caller saw (compare-and-set); `locks` (a real run) receives the lock of every session
     that would move, taken before its files are read."""
     valid = [s for s in session_ids if is_valid_name(s)]
-    rows = {
-        row["id"]: row
-        for row in Session.objects.filter(id__in=valid).values(
-            "id", "workstream_id", "workspace_id"
-        )
-    }
+    rows = Session.objects.only("workstream_id", "workspace_id").in_bulk(valid)
     return [
         _session_plan(session_id, rows.get(session_id), workstream, expected, locks)
         for session_id in session_ids
@@ -157,7 +259,7 @@ def batch_plan(
 
 def _session_plan(
     session_id: str,
-    row: dict | None,
+    row: Session | None,
     workstream: Workstream,
     expected: dict[str, str],
     locks: dict[str, FileLock] | None,
@@ -168,16 +270,16 @@ def _session_plan(
         )
     if row is None:
         return SessionPlan(session_id).refuse(ERR_NOT_FOUND, "No such session.")
-    if row["workspace_id"] != workstream.workspace_id and workstream.id != SCRATCH_WORKSTREAM_ID:
-        return SessionPlan(session_id, row["workstream_id"]).refuse(
+    if row.workspace_id != workstream.workspace_id and workstream.id != SCRATCH_WORKSTREAM_ID:
+        return SessionPlan(session_id, row.workstream_id).refuse(
             ERR_OTHER_WORKSPACE, f"Workstream {workstream.id} belongs to another workspace."
         )
-    if session_id in expected and expected[session_id] != row["workstream_id"]:
+    if session_id in expected and expected[session_id] != row.workstream_id:
         return SessionPlan(session_id, expected[session_id]).refuse(
             ERR_CONFLICT,
-            f"Session moved to {row['workstream_id']} meanwhile (another attach won).",
+            f"Session moved to {row.workstream_id} meanwhile (another attach won).",
         )
-    from_workstream = expected.get(session_id, row["workstream_id"])
+    from_workstream = expected.get(session_id, row.workstream_id)
     if locks is not None and from_workstream != workstream.id:
         lock = session_lock_try(session_id)
         if lock is None:

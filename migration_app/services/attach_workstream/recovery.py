@@ -5,21 +5,20 @@ from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.selectors import keyset_pages
-from migration_app.services.attach_workstream.moves import (
+from migration_app.services.attach_workstream.plan import (
+    ERR_CONFLICT,
+    ERR_MOVE,
+    SessionPlan,
     display,
     entries_backward,
     entries_forward,
     move_incomplete,
     name_from,
-)
-from migration_app.services.attach_workstream.plan import (
-    ERR_CONFLICT,
-    ERR_MOVE,
-    SessionPlan,
     session_locked,
 )
 from migration_app.services.file_moves import MoveError
@@ -92,11 +91,16 @@ def run_totals(run: MigrationRun, notes: Notes) -> dict:
     return stats
 
 
+def _claims(items: QuerySet) -> QuerySet:
+    """The session items that claimed their session and are not undone."""
+    claimed = items.filter(subject_type="session", after__state="claimed")
+    return claimed.exclude(outcome=Outcome.UNDONE)
+
+
 def _claimed_batches(run: MigrationRun):
-    """The run's claimed, not yet undone session items, in batches, with each session's
-    current workstream and the journaled entry names."""
-    claimed = run.items.filter(subject_type="session", after__state="claimed")
-    for items in keyset_pages(claimed.exclude(outcome=Outcome.UNDONE), size=BATCH_SIZE):
+    """The run's claims in batches, with each session's current workstream and the
+    journaled entry names."""
+    for items in keyset_pages(_claims(run.items), size=BATCH_SIZE):
         ids = [i.subject_id for i in items]
         current = dict(Session.objects.filter(id__in=ids).values_list("id", "workstream_id"))
         yield items, current, entry_names([run.pk], ids)
@@ -104,9 +108,7 @@ def _claimed_batches(run: MigrationRun):
 
 def attach_workstream_recover(*, run: MigrationRun) -> MigrationRun:
     """Finish a run whose process died: move every claimed session's files into place.
-
-    Refused (MigrationConflict) while the run's process is alive (its lock is held).
-    """
+    Refused (MigrationConflict) while the run's process is alive (its lock is held)."""
     with run_lock(run):
         run = MigrationRun.objects.get(pk=run.pk)
         if run.is_finished or run.dry_run:
@@ -139,19 +141,9 @@ def _recover_item(run, item, current, names, notes: Notes) -> None:
 
 def _claimed_items(session_ids: list[str]) -> dict[str, MigrationItem]:
     """The latest journal claim of each session that is not undone (one query)."""
-    items = (
-        MigrationItem.objects.filter(
-            run__kind=KIND,
-            run__dry_run=False,
-            subject_type="session",
-            subject_id__in=session_ids,
-            after__state="claimed",
-        )
-        .exclude(outcome=Outcome.UNDONE)
-        .select_related("run")
-        .order_by("id")
-    )
-    return {item.subject_id: item for item in items}
+    items = MigrationItem.objects.filter(run__kind=KIND, run__dry_run=False)
+    items = _claims(items.filter(subject_id__in=session_ids)).select_related("run")
+    return {item.subject_id: item for item in items.order_by("id")}
 
 
 def finish_interrupted(run: MigrationRun, skips: list[SessionPlan], notes: Notes) -> None:

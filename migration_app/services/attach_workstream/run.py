@@ -1,25 +1,9 @@
 """Attach scratch sessions to a named workstream, moving their files (arawn ARAWN-T-0200).
 
-Files of `workstreams/scratch/sessions/<id>/work/` move into `workstreams/<ws>/work/<id>/`.
-
-How a crash loses nothing (DESIGN.md "Migrations — common contract", legacy-formats §8 #4):
-
-1. Plan (`plan.batch_plan`, read only): every top-level entry of the scratch work dir,
-   counted recursively with lstat; a name already present at the destination refuses the
-   session (nothing moves).
-2. Claim + journal, in one transaction per batch: a compare-and-set UPDATE moves the session
-   rows to the target (only rows still in the workstream the plan saw), and one MigrationItem
-   per session and per entry records source and destination. Committed *before* any move.
-3. Move each entry (file_moves.entry_move: rename, or copy + verify + rename + trash across
-   filesystems). Each step is re-entrant, so the journal plus the disk say how to finish.
-4. Remove the emptied scratch session dir.
-
-After kill -9 anywhere, a re-run (or `attach_workstream_recover`, or an undo) finds the claimed
-items and finishes the moves (recovery.py). A per-session lock file keeps two live processes
-off the same session's files; a per-run lock file tells a crashed run from a live one.
-
-A dry run plans every session through the same checks and journals the same items; it
-takes no lock, claims no row and moves nothing.
+Plan (read only), claim + journal (one committed transaction per batch), then move each
+entry; after a kill -9 anywhere a re-run, a recovery or an undo finishes the moves from the
+journal (recovery.py). docs/attach-workstream.md, "How a kill -9 loses nothing". A dry run
+plans and journals the same items; it takes no lock, claims no row and moves nothing.
 """
 
 from collections.abc import Iterable
@@ -32,14 +16,6 @@ from django.utils import timezone
 
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.selectors import keyset_pages
-from migration_app.services.attach_workstream.moves import (
-    attach_paths,
-    display,
-    entries_backward,
-    entries_forward,
-    name_record,
-    relative,
-)
 from migration_app.services.attach_workstream.plan import (
     ERR_CLASH,
     ERR_CONFLICT,
@@ -47,7 +23,13 @@ from migration_app.services.attach_workstream.plan import (
     ERR_NOT_FOUND,
     ERR_OTHER_WORKSPACE,
     SessionPlan,
+    attach_paths,
     batch_plan,
+    display,
+    entries_backward,
+    entries_forward,
+    name_record,
+    relative,
     selection_counts,
 )
 from migration_app.services.attach_workstream.recovery import (
@@ -110,11 +92,7 @@ def attach_plan(
     batch_size: int = BATCH_SIZE,
 ) -> Planned:
     """Attach sessions (or every scratch session of the workstream's workspace) to it.
-
-    `expected` maps a session id to the workstream the caller saw; a session found
-    elsewhere is a conflict (compare-and-set). Without it, the workstream read in the
-    batch is used.
-    """
+    `expected` maps a session id to the workstream the caller saw (compare-and-set)."""
     workstream = workstream_for_attach(workstream_id=workstream_id)
     session_ids = list(dict.fromkeys(session_ids))
     total = _scratch_sessions(workstream).count() if all_scratch else len(session_ids)
@@ -182,11 +160,8 @@ def attach_execute(run: MigrationRun) -> dict:
 
 
 def _recover_dead_runs(*, exclude: MigrationRun) -> None:
-    """Finish every earlier run that claimed sessions and whose process died.
-
-    A run whose lock is held is alive: it finishes itself (the conflict is expected here).
-    Runs without claims (queued, or killed before claiming) have nothing to finish.
-    """
+    """Finish every earlier run that claimed sessions and whose process died (a run whose
+    lock is held is alive and finishes itself: the conflict is expected here)."""
     stale = (
         MigrationRun.objects.filter(
             kind=KIND, dry_run=False, finished_at__isnull=True, items__after__state="claimed"
@@ -249,19 +224,12 @@ def _journal(run: MigrationRun, plans: list[SessionPlan]) -> None:
 
 
 def _session_records(plan: SessionPlan) -> list[ItemRecord]:
-    if plan.action == "refuse":
-        return [
-            ItemRecord(
-                "session",
-                plan.session_id,
-                Outcome.FAILED,
-                plan.reason,
-                before={"workstream": plan.from_workstream} if plan.from_workstream else None,
-                after={"error": plan.error, "clashes": plan.clashes[:100]},
-            )
-        ]
     if plan.action == "skip":
         return [ItemRecord("session", plan.session_id, Outcome.SKIPPED, plan.reason)]
+    before = {"workstream": plan.from_workstream} if plan.from_workstream else None
+    if plan.action == "refuse":
+        after = {"error": plan.error, "clashes": plan.clashes[:100]}
+        return [ItemRecord("session", plan.session_id, Outcome.FAILED, plan.reason, before, after)]
     moves_files = plan.action == "attach"
     paths = attach_paths(plan.session_id, plan.to_workstream)
     after = {
@@ -275,7 +243,6 @@ def _session_records(plan: SessionPlan) -> list[ItemRecord]:
         "dest_created": moves_files and not plan.dest_exists and bool(plan.entries),
         "new_work_path": relative(paths.dest),
     }
-    before = {"workstream": plan.from_workstream}
     records = [ItemRecord("session", plan.session_id, Outcome.MIGRATED, plan.reason, before, after)]
     if not moves_files:
         return records
@@ -349,14 +316,13 @@ def attach_result(*, run: MigrationRun, session_id: str) -> AttachResult:
     clash, a concurrent attach or a workstream of another workspace -> MigrationConflict,
     missing -> Session.DoesNotExist, anything else -> MigrationError."""
     item = run.items.get(subject_type="session", subject_id=session_id)
+    after = item.after or {}
     if item.outcome == Outcome.FAILED:
-        error = (item.after or {}).get("error")
-        if error in (ERR_CLASH, ERR_CONFLICT, ERR_OTHER_WORKSPACE):
+        if after.get("error") in (ERR_CLASH, ERR_CONFLICT, ERR_OTHER_WORKSPACE):
             raise MigrationConflict(item.reason)
-        if error == ERR_NOT_FOUND:
+        if after.get("error") == ERR_NOT_FOUND:
             raise not_found(Session, session_id)
         raise MigrationError(item.reason)
-    after = item.after or {}
     workstream_id = run.params["workstream"]
     return AttachResult(
         run=run,
@@ -365,7 +331,9 @@ def attach_result(*, run: MigrationRun, session_id: str) -> AttachResult:
         bytes=after.get("bytes", 0),
         new_work_path=after.get("new_work_path")
         or relative(files.attached_session_work_dir(workstream_id, session_id)),
-        allowed_paths=list(ALLOWED_PATHS),
+        allowed_paths=[f"sessions/{session_id}/work/"]
+        if workstream_id == SCRATCH_WORKSTREAM_ID
+        else list(ALLOWED_PATHS),
         moved_files=bool(after.get("moves_files")),
     )
 
