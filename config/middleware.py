@@ -23,6 +23,7 @@ ERROR_CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    409: "conflict",
     413: "too_large",
     414: "uri_too_long",
     500: "server_error",
