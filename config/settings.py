@@ -132,11 +132,8 @@ TASKS = {
 SESSION_API_DEPRECATED_AT = datetime(2026, 11, 1, tzinfo=UTC)
 SESSION_API_SUNSET_AT = datetime(2027, 6, 30, 23, 59, 59, tzinfo=UTC)
 
-# Django's caches. "default": Django's own default, per process (the admin dashboard's
-# totals for a few seconds). "pages": the API's project list pages
-# (projects_app/list_cache.py), a file cache in the data directory that every process of
-# this machine shares (web workers, db_worker, commands), since all of them renew its
-# version; several machines need a cache they share (e.g. Redis), set here.
+# "default": per process (the admin dashboard's totals). "pages": the API's project list
+# pages, shared by every process that renews its version (docs/api.md, `GET /projects`).
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "pages": {
