@@ -2,10 +2,7 @@
 
 Operations on one URL must share one router and one path string: session detail
 operations are all written "/sessions/{session_id}" (migration_app adds PATCH to it).
-
-The three session-centric endpoints of the TokenDance guide are deprecated (successor:
-/api/v1/projects): they keep working, are flagged in OpenAPI and carry the
-Deprecation / Sunset / Link headers on every response, errors included.
+The three session-centric endpoints of the TokenDance guide are deprecated (`_deprecated`).
 """
 
 from functools import wraps
