@@ -28,7 +28,7 @@ from ninja.responses import NinjaJSONEncoder
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
-from config.middleware import api_error
+from config.middleware import ERROR_CODES, api_error
 from migration_app.services.journal import MigrationConflict, MigrationError
 from projects_app.selectors import not_found_detail
 from projects_app.services import ConflictError, api_key_authenticate
@@ -37,6 +37,11 @@ logger = logging.getLogger(__name__)
 
 
 class ApiKeyBearer(HttpBearer):
+    openapi_description = (
+        "An API key, sent as `Authorization: Bearer <secret>`. Staff create keys in the "
+        "admin (Projects → API keys); the secret is shown once."
+    )
+
     def authenticate(self, request, token):
         return api_key_authenticate(secret=token) if token else None
 
@@ -49,6 +54,9 @@ class AdminSessionAuth(APIKeyCookie):
     """
 
     param_name = settings.SESSION_COOKIE_NAME
+    openapi_description = (
+        "The admin login's session cookie; unsafe methods also need `X-CSRFToken`."
+    )
 
     def _get_key(self, request):
         user = getattr(request, "user", None)
@@ -135,21 +143,11 @@ class SessionHubAPI(NinjaAPI):
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         """The generated schema, plus the errors the framework itself can answer:
         401 and 422 for every operation, 400 (unparseable body) and 413 (too large) for
-        those with a body; and what each way of authenticating is."""
+        those with a body."""
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         error = {
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
         }
-        schemes = schema.get("components", {}).get("securitySchemes", {})
-        if "ApiKeyBearer" in schemes:
-            schemes["ApiKeyBearer"]["description"] = (
-                "An API key, sent as `Authorization: Bearer <secret>`. Staff create keys in the "
-                "admin (Projects → API keys); the secret is shown once."
-            )
-        if "AdminSessionAuth" in schemes:
-            schemes["AdminSessionAuth"]["description"] = (
-                "The admin login's session cookie; unsafe methods also need `X-CSRFToken`."
-            )
         for operations in schema["paths"].values():
             for operation in operations.values():
                 responses = operation.setdefault("responses", {})
@@ -182,6 +180,63 @@ def error_response(request, *, status: int, detail, code: str, **extra):
     return api.create_response(request, {"detail": detail, "code": code, **extra}, status=status)
 
 
+def _readable(error: dict) -> dict:
+    """A field the schema does not know is named in the message, not only in `loc`."""
+    if error.get("type") == "extra_forbidden" and error.get("loc"):
+        return {**error, "msg": f"Unknown field {error['loc'][-1]!r}: not accepted here."}
+    return error
+
+
+def _error_handler(status: int, code: str, detail=str):
+    """A handler answering `status` and `code`; `detail` is a text or a function of the
+    exception. A ConflictError's `extra` facts join the body."""
+
+    def handler(request, exc):
+        text = detail(exc) if callable(detail) else detail
+        extra = exc.extra if isinstance(exc, ConflictError) else {}
+        return error_response(request, status=status, detail=text, code=code, **extra)
+
+    return handler
+
+
+for exception, status, code, detail in [
+    (
+        NinjaValidationError,
+        422,
+        "invalid_request",
+        lambda exc: [_readable(error) for error in exc.errors],
+    ),
+    (
+        ValidationError,
+        400,
+        "invalid",
+        lambda exc: exc.message_dict if hasattr(exc, "error_dict") else exc.messages,
+    ),
+    (ConflictError, 409, "conflict", str),
+    # A unique constraint won a race against the service's own check.
+    (IntegrityError, 409, "conflict", "The change conflicts with existing data."),
+    (MigrationConflict, 409, "conflict", str),
+    (MigrationError, 400, "migration_refused", str),
+    # The message names what was asked for ("Session 'x' not found."), never whether it
+    # exists elsewhere: "absent" and "not yours" read alike, so ids of other workspaces
+    # don't leak.
+    (Http404, 404, "not_found", not_found_detail),
+    (ObjectDoesNotExist, 404, "not_found", not_found_detail),
+    # The middleware refuses a declared length over the limit first; this is the rest.
+    (
+        RequestDataTooBig,
+        413,
+        "too_large",
+        lambda exc: (
+            f"The request body is over the limit of {settings.SESSIONHUB_MAX_BODY_BYTES} bytes."
+        ),
+    ),
+    # Rows of other workspaces answer 404 elsewhere; this is for CSRF and similar refusals.
+    (PermissionDenied, 403, "forbidden", lambda exc: str(exc) or "Forbidden."),
+]:
+    api.add_exception_handler(exception, _error_handler(status, code, detail))
+
+
 @api.exception_handler(AuthenticationError)
 def on_unauthenticated(request, exc):
     response = error_response(
@@ -191,94 +246,10 @@ def on_unauthenticated(request, exc):
     return response
 
 
-@api.exception_handler(NinjaValidationError)
-def on_invalid_request(request, exc):
-    return error_response(
-        request,
-        status=422,
-        detail=[_readable(error) for error in exc.errors],
-        code="invalid_request",
-    )
-
-
-def _readable(error: dict) -> dict:
-    """A field the schema does not know is named in the message, not only in `loc`."""
-    if error.get("type") == "extra_forbidden" and error.get("loc"):
-        return {**error, "msg": f"Unknown field {error['loc'][-1]!r}: not accepted here."}
-    return error
-
-
-@api.exception_handler(ValidationError)
-def on_invalid_value(request, exc):
-    detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
-    return error_response(request, status=400, detail=detail, code="invalid")
-
-
-@api.exception_handler(ConflictError)
-def on_domain_conflict(request, exc):
-    return error_response(request, status=409, detail=str(exc), code="conflict", **exc.extra)
-
-
-@api.exception_handler(IntegrityError)
-def on_integrity_error(request, exc):
-    # A unique constraint won a race against the service's own check.
-    return error_response(
-        request, status=409, detail="The change conflicts with existing data.", code="conflict"
-    )
-
-
-@api.exception_handler(MigrationConflict)
-def on_conflict(request, exc):
-    return error_response(request, status=409, detail=str(exc), code="conflict")
-
-
-@api.exception_handler(MigrationError)
-def on_migration_error(request, exc):
-    return error_response(request, status=400, detail=str(exc), code="migration_refused")
-
-
-@api.exception_handler(Http404)
-@api.exception_handler(ObjectDoesNotExist)
-def on_not_found(request, exc):
-    # The message names what was asked for ("Session 'x' not found."), never whether it
-    # exists elsewhere: "absent" and "not yours" read alike, so ids of other workspaces
-    # don't leak.
-    return error_response(request, status=404, detail=not_found_detail(exc), code="not_found")
-
-
-@api.exception_handler(RequestDataTooBig)
-def on_too_large(request, exc):
-    # The middleware refuses a declared length over the limit first; this is the rest.
-    limit = settings.SESSIONHUB_MAX_BODY_BYTES
-    return error_response(
-        request,
-        status=413,
-        detail=f"The request body is over the limit of {limit} bytes.",
-        code="too_large",
-    )
-
-
-@api.exception_handler(PermissionDenied)
-def on_forbidden(request, exc):
-    # Rows of other workspaces answer 404 elsewhere; this is for CSRF and similar refusals.
-    return error_response(request, status=403, detail=str(exc) or "Forbidden.", code="forbidden")
-
-
 @api.exception_handler(HttpError)
 def on_http_error(request, exc):
-    codes = {
-        400: "bad_request",
-        401: "unauthenticated",
-        404: "not_found",
-        409: "conflict",
-        413: "too_large",
-    }
-    return error_response(
-        request,
-        status=exc.status_code,
-        detail=str(exc),
-        code=codes.get(exc.status_code, "error"),
-    )
+    code = ERROR_CODES.get(exc.status_code, "error")
+    return error_response(request, status=exc.status_code, detail=str(exc), code=code)
 
 
 @api.exception_handler(DataError)

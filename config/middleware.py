@@ -1,15 +1,8 @@
-"""Every answer under /api/ is JSON: `{"detail": …, "code": …}` for every error.
-
-The API's own errors are shaped by config/api.py. This middleware covers what happens
-outside ninja's handlers, so that a client never has to parse an HTML page:
-
-- a body larger than SESSIONHUB_MAX_BODY_BYTES is refused (413) before anything reads it;
-- a URL longer than SESSIONHUB_MAX_URL_BYTES is refused (414);
-- an error page of a layer below (Django's 404 for an unknown route, ninja's plain-text
-  405, Django's 500 page, a 400 for a disallowed host) is replaced by the JSON body with
-  the same status (and the `Allow` header of a 405).
-
-Outside /api/ (the admin) nothing changes.
+"""Every answer under /api/ is JSON, `{"detail": …, "code": …}` for every error
+(docs/api.md, "Conventions"): config/api.py shapes the API's own errors; this middleware
+refuses a body or URL over the limits (413, 414) before anything reads them, and replaces
+an error page of a layer below (Django's 404 and 500, ninja's plain-text 405, …) by the
+JSON body with the same status. Outside /api/ (the admin) nothing changes.
 """
 
 from django.conf import settings
@@ -23,6 +16,7 @@ ERROR_CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    409: "conflict",
     413: "too_large",
     414: "uri_too_long",
     500: "server_error",
@@ -33,12 +27,8 @@ def api_error(status: int, detail: str) -> JsonResponse:
     return JsonResponse({"detail": detail, "code": ERROR_CODES.get(status, "error")}, status=status)
 
 
-def _is_json(response: HttpResponse) -> bool:
-    return response.get("Content-Type", "").startswith("application/json")
-
-
-def _mebibytes(size: int) -> str:
-    return f"{size / (1024 * 1024):g} MiB"
+def _has_type(response: HttpResponse, content_type: str) -> bool:
+    return response.get("Content-Type", "").startswith(content_type)
 
 
 class ApiErrorMiddleware:
@@ -52,7 +42,7 @@ class ApiErrorMiddleware:
         if refused is not None:
             return refused
         response = self.get_response(request)
-        if response.status_code < 400 or _is_json(response):
+        if response.status_code < 400 or _has_type(response, "application/json"):
             return response
         return self._as_json(request, response)
 
@@ -73,7 +63,7 @@ class ApiErrorMiddleware:
             return api_error(
                 413,
                 f"The request body is {length} bytes; the limit is {limit} bytes "
-                f"({_mebibytes(limit)}).",
+                f"({limit / (1024 * 1024):g} MiB).",
             )
         return None
 
@@ -97,9 +87,7 @@ class ApiErrorMiddleware:
 
 def _text(response: HttpResponse) -> str:
     """A short plain-text body as the detail (never an HTML page)."""
-    if getattr(response, "streaming", False):
-        return ""
-    if not response.get("Content-Type", "").startswith("text/plain"):
+    if getattr(response, "streaming", False) or not _has_type(response, "text/plain"):
         return ""
     text = response.content.decode(errors="replace").strip()
     return text if len(text) <= 500 else ""

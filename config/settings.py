@@ -1,17 +1,4 @@
-"""Settings, read from the environment.
-
-DATABASE_URL          database (default: SQLite file under SESSIONHUB_DATA_DIR)
-SESSIONHUB_DATA_DIR   data directory: SQLite file, workstream files, worktrees, the cache
-                      of the API's project pages (default ./var)
-SECRET_KEY            required unless DEBUG is set
-DEBUG                 "1"/"true" for development
-ALLOWED_HOSTS         comma-separated host names
-CLAUDE_CONFIG_DIR     Claude Code home for transcript relocation (default ~/.claude)
-CONN_MAX_AGE          seconds a database connection is kept across requests (default 60;
-                      0 = a new connection per request)
-SESSIONHUB_MAX_BODY_BYTES  largest request body accepted (default 16 MiB; above: 413)
-SESSIONHUB_MAX_URL_BYTES   longest URL (path and query) the API accepts (default 8000; 414)
-"""
+"""Settings, read from the environment: README.md, "Configuration", names each variable."""
 
 import os
 from datetime import UTC, datetime
@@ -22,19 +9,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-
-def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [part.strip() for part in os.environ.get(name, default).split(",") if part.strip()]
-
-
-DEBUG = env_bool("DEBUG")
+# "1", "true", "yes" or "on" (any case) for development.
+DEBUG = os.environ.get("DEBUG", "").strip().lower() in {"1", "true", "yes", "on"}
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
@@ -42,7 +18,8 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
+_hosts = os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
+ALLOWED_HOSTS = [host.strip() for host in _hosts.split(",") if host.strip()]
 
 SESSIONHUB_DATA_DIR = Path(os.environ.get("SESSIONHUB_DATA_DIR") or BASE_DIR / "var").resolve()
 SESSIONHUB_DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -155,11 +132,8 @@ TASKS = {
 SESSION_API_DEPRECATED_AT = datetime(2026, 11, 1, tzinfo=UTC)
 SESSION_API_SUNSET_AT = datetime(2027, 6, 30, 23, 59, 59, tzinfo=UTC)
 
-# Django's caches. "default": Django's own default, per process (the admin dashboard's
-# totals for a few seconds). "pages": the API's project list pages
-# (projects_app/list_cache.py), a file cache in the data directory that every process of
-# this machine shares (web workers, db_worker, commands), since all of them renew its
-# version; several machines need a cache they share (e.g. Redis), set here.
+# "default": per process (the admin dashboard's totals). "pages": the API's project list
+# pages, shared by every process that renews its version (docs/api.md, `GET /projects`).
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "pages": {

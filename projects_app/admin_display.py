@@ -25,20 +25,19 @@ def short_id(value) -> str:
     )
 
 
-def ellipsis(text: str, length: int) -> str:
-    """At most `length` characters, the whole text on hover."""
+def ellipsis(text: str, length: int, *, left: bool = False) -> str:
+    """At most `length` characters, the whole text on hover; `left`: the end of a long
+    path, which says more than its start."""
     text = text or ""
     if len(text) <= length:
         return text
+    if left:
+        return format_html('<span title="{}">…{}</span>', text, text[-(length - 1) :])
     return format_html('<span title="{}">{}…</span>', text, text[: length - 1])
 
 
 def ellipsis_left(text: str, length: int) -> str:
-    """The end of a long path, which says more than its start."""
-    text = text or ""
-    if len(text) <= length:
-        return text
-    return format_html('<span title="{}">…{}</span>', text, text[-(length - 1) :])
+    return ellipsis(text, length, left=True)
 
 
 def short_id_column(field: str = "pk", *, description: str = "id", ordering: str | None = "id"):
@@ -56,7 +55,7 @@ def ellipsis_column(field: str, length: int, *, ordering: str | None = None, lef
 
     @admin.display(description=field.replace("_", " "), ordering=ordering)
     def column(model_admin, obj) -> str:
-        return (ellipsis_left if left else ellipsis)(getattr(obj, field), length)
+        return ellipsis(getattr(obj, field), length, left=left)
 
     return column
 

@@ -1,23 +1,8 @@
-"""The API's project list pages, kept in Django's cache under a version every writer of
-projects, workspaces and memberships renews.
-
-A page (its rows and count) is stored under the current version, the caller and the
-page's parameters. Renewing the version leaves every stored page unreachable (they
-expire with the cache's timeout), so no writer needs to know which pages it touched.
-
-Who renews it:
-- saving or deleting a Project or a Workspace one row at a time (the services, the admin,
-  every `.save()` / `.delete()`, a QuerySet's `.delete()`), and changing a workspace's
-  members: the signal receivers connected in apps.py;
-- what writes projects in bulk (`bulk_create`, `.update()`): it calls
-  `project_list_version_renew()` itself.
-
-The version is renewed when the transaction commits: a page read before then was read
-under the old version, so it is never served after the change. The cache must be one
-that every process shares (settings.CACHES["pages"]: a file cache in the data directory).
+"""The API's project list pages in Django's cache, under a version that every writer of
+projects, workspaces and memberships renews on commit (docs/api.md, `GET /projects`):
+renewing it leaves every stored page unreachable, so no writer needs to know which pages
+it touched. Bulk writers (`bulk_create`, `.update()`) call project_list_version_renew().
 """
-
-from __future__ import annotations
 
 import uuid
 

@@ -104,10 +104,6 @@ PROJECT_EDITABLE_FIELDS = (
 )  # fmt: skip
 
 
-def _project_snapshot(project: Project) -> dict:
-    return {name: getattr(project, name) for name in PROJECT_EDITABLE_FIELDS}
-
-
 def _project_version_record(
     *, project: Project, change_summary: str, change_type: str, changed_by: str
 ) -> ProjectVersion:
@@ -116,7 +112,7 @@ def _project_version_record(
     return ProjectVersion.objects.create(
         project=project,
         version_number=last + 1,
-        snapshot=_project_snapshot(project),
+        snapshot={name: getattr(project, name) for name in PROJECT_EDITABLE_FIELDS},
         change_summary=change_summary,
         change_type=change_type,
         changed_by=changed_by,

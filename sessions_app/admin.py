@@ -221,9 +221,12 @@ class SessionAdmin(UsageColumns, ReadableList, admin.ModelAdmin):
     def project_title(self, session: Session) -> str:
         return ellipsis(session.project.title, 30) if session.project_id else "—"
 
-    @admin.display(description="status", ordering="status")
+    @admin.display(description="state")
     def state(self, session: Session) -> str:
-        return f"{session.status} · {session.activity_state}"
+        """Ours, and in brackets the word the origin showed when it differs."""
+        shown = f"{session.status} · {session.activity_state}"
+        legacy = session.legacy_status
+        return f"{shown} ({legacy})" if legacy and legacy != session.status else shown
 
     @admin.display(description="issue / task")
     def issue_or_task(self, session: Session) -> str:

@@ -2,23 +2,22 @@
 
 Operations on one URL must share one router and one path string: session detail
 operations are all written "/sessions/{session_id}" (migration_app adds PATCH to it).
-
-The three session-centric endpoints of the TokenDance guide are deprecated (successor:
-/api/v1/projects): they keep working, are flagged in OpenAPI and carry the
-Deprecation / Sunset / Link headers on every response, errors included.
+The three session-centric endpoints of the TokenDance guide are deprecated (`_deprecated`).
 """
 
+from functools import wraps
 from uuid import UUID
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.utils.http import http_date
 from ninja import Query, Router
 from ninja.conf import settings as ninja_settings
 from ninja.decorators import decorate_view
 from ninja.pagination import paginate
 from ninja.responses import Status
 
-from projects_app.deprecation import deprecated_endpoint
 from projects_app.schemas import ErrorOut, MessageOut
 from projects_app.selectors import (
     message_list,
@@ -42,32 +41,43 @@ from sessions_app.schemas import (
 router = Router(tags=["sessions"])
 
 SUCCESSOR = "/api/v1/projects"
-deprecated_headers = deprecated_endpoint(successor=SUCCESSOR)
+
+
+def _deprecation_headers(view):
+    """RFC 9745 `Deprecation`, RFC 8594 `Sunset` and the successor `Link`, dates from
+    settings.SESSION_API_DEPRECATED_AT / _SUNSET_AT. Applied in VIEW mode (ninja's
+    `decorate_view`): on every response of the operation, 401, 404 and 422 alike."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response["Deprecation"] = f"@{int(settings.SESSION_API_DEPRECATED_AT.timestamp())}"
+        response["Sunset"] = http_date(settings.SESSION_API_SUNSET_AT.timestamp())
+        response["Link"] = f'<{SUCCESSOR}>; rel="successor-version"'
+        return response
+
+    return wrapper
+
+
+def _deprecated(method: str, path: str, response: dict):
+    """A session-centric operation: flagged in OpenAPI, with the deprecation headers."""
+    route = router.api_operation(
+        [method], path, response=response, deprecated=True, tags=["sessions (deprecated)"]
+    )
+    return lambda view: route(decorate_view(_deprecation_headers)(view))
 
 
 # --- Deprecated: the session-centric API -------------------------------------------------
 
 
-@router.post(
-    "/sessions",
-    response={201: SessionOut, 400: ErrorOut, 404: ErrorOut},
-    deprecated=True,
-    tags=["sessions (deprecated)"],
-)
-@decorate_view(deprecated_headers)
+@_deprecated("POST", "/sessions", {201: SessionOut, 400: ErrorOut, 404: ErrorOut})
 def session_create(request, payload: SessionCreateIn):
     """Deprecated: use `POST /api/v1/projects`."""
     workspace = workspace_get_for_user(user=request.auth, workspace_id=payload.workspace_id)
     return Status(201, services.session_create(workspace=workspace, title=payload.title))
 
 
-@router.get(
-    "/sessions",
-    response={200: list[SessionOut], 404: ErrorOut},
-    deprecated=True,
-    tags=["sessions (deprecated)"],
-)
-@decorate_view(deprecated_headers)
+@_deprecated("GET", "/sessions", {200: list[SessionOut], 404: ErrorOut})
 @paginate
 def session_list(request, workspace_id: UUID | None = None):
     """Deprecated: use `GET /api/v1/projects?workspace_id=…`. Newest first."""
@@ -76,13 +86,7 @@ def session_list(request, workspace_id: UUID | None = None):
     return selectors.session_list(user=request.auth, workspace_id=workspace_id)
 
 
-@router.get(
-    "/sessions/{session_id}/messages",
-    response={200: list[MessageOut], 404: ErrorOut},
-    deprecated=True,
-    tags=["sessions (deprecated)"],
-)
-@decorate_view(deprecated_headers)
+@_deprecated("GET", "/sessions/{session_id}/messages", {200: list[MessageOut], 404: ErrorOut})
 @paginate
 def session_message_list(request, session_id: str):
     """Deprecated: use `GET /api/v1/projects/{id}/conversations` and their messages."""

@@ -9,21 +9,18 @@ Every name is checked against the name rule before a path is built from it.
 """
 
 import os
+import stat
 from pathlib import Path
 
 from django.conf import settings
 
 from sessions_app.models import SCRATCH_WORKSTREAM_ID
-from sessions_app.names import validate_name
-
-
-def workstreams_root() -> Path:
-    return Path(settings.SESSIONHUB_DATA_DIR) / "workstreams"
+from sessions_app.names import is_valid_name, validate_name
 
 
 def workstream_dir(workstream_id: str) -> Path:
     validate_name(workstream_id)
-    return workstreams_root() / workstream_id
+    return Path(settings.SESSIONHUB_DATA_DIR) / "workstreams" / workstream_id
 
 
 def workstream_production_dir(workstream_id: str) -> Path:
@@ -50,11 +47,9 @@ def scratch_session_work_dir(session_id: str) -> Path:
 
 def workstream_dirs_create(workstream_id: str) -> None:
     """Create a workstream's directories (idempotent)."""
-    if workstream_id == SCRATCH_WORKSTREAM_ID:
-        (workstream_dir(workstream_id) / "sessions").mkdir(parents=True, exist_ok=True)
-        return
-    workstream_production_dir(workstream_id).mkdir(parents=True, exist_ok=True)
-    workstream_work_dir(workstream_id).mkdir(parents=True, exist_ok=True)
+    names = ["sessions"] if workstream_id == SCRATCH_WORKSTREAM_ID else ["production", "work"]
+    for name in names:
+        (workstream_dir(workstream_id) / name).mkdir(parents=True, exist_ok=True)
 
 
 def tree_usage(root: Path) -> tuple[int, int]:
@@ -62,21 +57,15 @@ def tree_usage(root: Path) -> tuple[int, int]:
     count = size = 0
     if not root.is_dir() or root.is_symlink():
         return 0, 0
-    stack = [root]
-    while stack:
-        try:
-            entries = list(os.scandir(stack.pop()))
-        except FileNotFoundError:  # removed while we walk (a move in progress)
-            continue
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                stack.append(Path(entry.path))
-            elif entry.is_file(follow_symlinks=False):
-                try:
-                    size += entry.stat(follow_symlinks=False).st_size
-                except FileNotFoundError:
-                    continue
-                count += 1
+    # os.walk skips a directory removed while we walk (a move in progress).
+    for directory, _, names in os.walk(root):
+        for name in names:
+            try:
+                info = os.lstat(os.path.join(directory, name))
+            except FileNotFoundError:
+                continue
+            if stat.S_ISREG(info.st_mode):
+                count, size = count + 1, size + info.st_size
     return count, size
 
 
@@ -88,8 +77,6 @@ def workstream_usage(workstream_id: str) -> tuple[int, int]:
 def session_work_dir(session_id: str, workstream_id: str) -> Path | None:
     """Where a session's work files are: its scratch dir, or its dir in a named workstream;
     None for an id that cannot name a directory."""
-    from sessions_app.names import is_valid_name
-
     if not is_valid_name(session_id):
         return None
     if workstream_id == SCRATCH_WORKSTREAM_ID:

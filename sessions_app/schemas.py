@@ -112,7 +112,7 @@ class UsageRowOut(Out):
     input: int
     output: int
     cache_write: int
-    cache_write_1h: int  # of cache_write, those written to Claude's 1-hour cache
+    cache_write_1h: int
     cache_read: int
     total: int
     cost_micro_usd: int | None

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 
-from django.db import connection, connections
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from projects_app.models import Project
@@ -112,54 +112,38 @@ def workstream_exists(*, workstream_id: str) -> bool:
     return Workstream.objects.filter(pk=workstream_id).exists()
 
 
-# `qualifier:value` searches of one indexed field (the admin's plain search scans).
-SEARCH_QUALIFIERS = {"id": "id__startswith", "task": "task_id", "issue": "issue_id"}
-
-
 def session_search_qualified(*, queryset: QuerySet[Session], term: str) -> QuerySet | None:
-    """`id:<prefix>`, `task:<id>` or `issue:<id>` filtered on that field; None otherwise.
+    """`id:<prefix>`, `task:<id>` or `issue:<id>` filtered on that one indexed field (the
+    admin's plain search scans); None otherwise.
 
     `task:` finds the task's every stored form (`task:mt#123` also finds `123`).
     """
     qualifier, colon, value = term.strip().partition(":")
-    qualifier = qualifier.strip().lower()
-    lookup = SEARCH_QUALIFIERS.get(qualifier)
-    value = value.strip()
-    if not (colon and lookup and value):
+    qualifier, value = qualifier.strip().lower(), value.strip()
+    if not (colon and value):
         return None
-    if qualifier == "task":
-        try:
-            return queryset.filter(task_id__in=stored_forms(value))
-        except InvalidTaskId:
-            return queryset.filter(task_id=value)
-    queryset = queryset.filter(**{lookup: value})
-    if (
-        qualifier == "id"
-        and connections[queryset.db].vendor == "sqlite"
-        and value[-1] < "\U0010ffff"
-    ):
-        # SQLite's LIKE is case-insensitive and never uses the primary key; the range
-        # [prefix, prefix with its last character incremented) does, in byte order.
-        upper = value[:-1] + chr(ord(value[-1]) + 1)
-        queryset = queryset.filter(id__gte=value, id__lt=upper)
-    return queryset
+    if qualifier == "id":
+        return queryset.filter(_id_prefix_q(value))
+    if qualifier == "issue":
+        return queryset.filter(issue_id=value)
+    if qualifier != "task":
+        return None
+    try:
+        return queryset.filter(task_id__in=stored_forms(value))
+    except InvalidTaskId:
+        return queryset.filter(task_id=value)
 
 
 def find_sessions_by_task_id(
     *, task_id: str, workspace_ids: Iterable | None = None
 ) -> QuerySet[Session]:
-    """Sessions pointing at a task, whether stored qualified (`mt#123`) or plain (`123`).
-
-    One indexed `task_id IN (...)` lookup over the task's stored forms (task_ids.stored_forms).
-    A bare word (`update-test`) finds the rows storing it verbatim; anything else that
-    names no task finds nothing. `workspace_ids` (None = every workspace) scopes the
-    result to the workspaces a caller may see.
-    """
+    """Sessions pointing at a task: one indexed lookup of its stored forms (stored_forms).
+    `workspace_ids` (None = every workspace) scopes it to what a caller may see."""
     try:
         forms = stored_forms(task_id)
     except InvalidTaskId:
         # A bare word (`update-test`) names no task, but minsky stores such plain local
-        # ids (its storage rule 6) and looks them up verbatim: so do we.
+        # ids (its storage rule 6) and looks them up verbatim: so do we. Else nothing.
         bare = task_id.strip() if isinstance(task_id, str) else ""
         if not bare or "#" in bare or task_id_storage_form(bare) != bare:
             return Session.objects.none()

@@ -1,23 +1,10 @@
-"""Task id rules: one explicit normaliser for every form a session's task id is stored in.
+"""Task id rules, one rule set per question (docs/reassociate-task.md, "Task ids" of
+docs/legacy-import-minsky.md).
 
-Qualified form: `backend#local`, exactly one `#`, not at either end, backend `[a-z-]+`.
-Legacy forms (minsky's markdown era) are bare numbers and their decorated spellings;
-they all mean a markdown task: `283`, `#283`, `##283`, `task#283` (any case) -> `md#283`.
-
-Two questions, two rule sets, both tested row by row (tests/sessions_app/test_task_ids.py):
-- which task does a value NAME (`parse_task_id`, `normalise_task_id`: arguments of a
-  re-association, searches): qualified ids and the legacy markdown numbers; a bare word
-  names no task (`invalid-id`, as the origin's association refuses it);
-- in which form is a value STORED (`task_id_storage_form`): minsky's own storage
-  normalisation, `validateQualifiedTaskId`, exactly (legacy-formats §5.1). It keeps
-  `task#283` as it is (its rule 1) and a bare `update-test` as it is (rule 6). Stored
-  values are read the same way: a stored `task#283` is found by `md#283` (stored_forms),
-  a stored `update-test` by any `<backend>#update-test` (the plain local id), and by
-  itself (sessions_app.selectors.find_sessions_by_task_id looks a bare word up verbatim,
-  as minsky's findSessionsByTaskId does).
-
-The origin had two parsers that disagreed (`task#283`, `mt#1#2`, `MT#1`); here each
-question has one rule set. Pure: no Django.
+Which task does a value NAME (`parse_task_id`, `normalise_task_id`: arguments, searches):
+`backend#local` and the legacy markdown numbers (`task#283` -> `md#283`); a bare word names
+no task. In which form is a value STORED (`task_id_storage_form`): minsky's own
+`validateQualifiedTaskId`, exactly (legacy-formats §5.1). Pure: no Django.
 """
 
 import re
@@ -30,15 +17,10 @@ LEGACY_PREFIX = "md"
 
 _QUALIFIED = re.compile(r"([a-z-]+)#([^#\s]+)")
 _LEGACY = re.compile(r"(?:#+|task#)?(\d+)", re.IGNORECASE)
-# minsky's validateQualifiedTaskId, rule by rule (legacy-formats §5.1).
-# (JavaScript's `.` stops at a line break and its `\d` is ASCII: so are these.)
+# minsky's validateQualifiedTaskId, rule by rule (legacy-formats §5.1). (JavaScript's `.`
+# stops at a line break and its `\d` is ASCII: so are these.)
 _STORE_AS_IS = re.compile(r"[a-z-]+#.+")  # rule 1
-_STORE_MD = (
-    re.compile(r"#([0-9]+)"),  # rule 2
-    re.compile(r"([0-9]+)"),  # rule 3
-    re.compile(r"task#([0-9]+)", re.IGNORECASE),  # rule 4
-    re.compile(r"#+([0-9]+)"),  # rule 5
-)
+_STORE_MD = re.compile(r"(?:task#|#*)([0-9]+)", re.IGNORECASE)  # rules 2 to 5: `#n`, `n`, …
 _STORE_BARE = re.compile(r"[a-zA-Z0-9_-]+")  # rule 6
 # "task" is the legacy spelling, never a backend: `task#abc` is refused rather than guessed.
 _RESERVED_BACKENDS = {"task"}
@@ -73,21 +55,16 @@ def parse_task_id(value: str) -> TaskId:
 
 
 def task_id_storage_form(value: object) -> str | None:
-    """The form minsky stores a task id in, or None (its rule 7: nothing to store).
-
-    Trimmed, then the first rule that matches: `backend#anything` as it is (so `task#283`
-    and `mt#1#2` too); `#n`, `n`, `task#n` (any case), `##n` become `md#n`; a bare word
-    of letters, digits, `_` and `-` as it is; anything else (`MT#1`, `a b`) None.
-    """
+    """The form minsky stores a task id in (trimmed, the first of its rules 1-6 that
+    matches), or None (its rule 7: nothing to store)."""
     if not isinstance(value, str):
         return None
     text = value.strip()
     if _STORE_AS_IS.fullmatch(text):
         return text
-    for rule in _STORE_MD:
-        match = rule.fullmatch(text)
-        if match:
-            return f"{LEGACY_PREFIX}#{match.group(1)}"
+    match = _STORE_MD.fullmatch(text)
+    if match:
+        return f"{LEGACY_PREFIX}#{match.group(1)}"
     if _STORE_BARE.fullmatch(text):
         return text
     return None
@@ -124,12 +101,8 @@ def backend_prefix(name: str) -> str:
 
 
 def stored_forms(task_id: str) -> list[str]:
-    """Every stored value that refers to this task, for an indexed `task_id IN (...)` lookup.
-
-    The qualified id and the plain local id (minsky stored `123` for `mt#123` too, see
-    legacy-formats §8 #8). For a numeric markdown task also the legacy spellings, so
-    `md#283` finds rows holding `#283`, `##283` or `task#283` (the common casings).
-    """
+    """Every stored value that refers to this task, for an indexed `task_id IN (...)` lookup
+    (docs/reassociate-task.md, "Matching")."""
     parsed = parse_task_id(task_id)
     forms = [str(parsed), parsed.local]
     if parsed.backend == LEGACY_PREFIX and parsed.local.isdigit():

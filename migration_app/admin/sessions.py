@@ -44,13 +44,6 @@ class SessionMigrationAdmin(
     # Last: a long list of words, below the short filters staff use most.
     list_filter = [*SessionAdmin.list_filter, LegacyStatusFilter]
 
-    @admin.display(description="state")
-    def state(self, session: Session) -> str:
-        """Ours, and in brackets the word the origin showed when it differs."""
-        shown = f"{session.status} · {session.activity_state}"
-        legacy = session.legacy_status
-        return f"{shown} ({legacy})" if legacy and legacy != session.status else shown
-
     readonly_fields = [*SessionAdmin.readonly_fields, "runs"]
     fieldsets = [*SessionAdmin.fieldsets, ("Migrations", {"fields": ["runs"]})]
 
