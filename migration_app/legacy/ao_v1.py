@@ -25,6 +25,7 @@ from migration_app.legacy.ao_decode import session_document
 from migration_app.legacy.records import LegacyParseError
 from migration_app.legacy.walk import (
     SessionFile,
+    corrupt_marked,
     not_a_file_reason,
     session_file,
     sorted_entries,
@@ -37,7 +38,6 @@ _ARCHIVE_NAME_RE = re.compile(
     r"(?P<id>[A-Za-z0-9_-]+)_(?:\d{8}T\d{6}Z|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z)"
     r"(?:\.json)?"
 )
-CORRUPT_MARK = ".corrupt-"
 
 
 @dataclass(frozen=True)
@@ -73,9 +73,9 @@ def _live_files(directory: _HashDir, project_id: str, *, stat: bool) -> Iterator
         name = entry.name
         if name.startswith(".") or name == "archive":
             continue
-        if CORRUPT_MARK in name:
-            session_id = name.split(CORRUPT_MARK, 1)[0].removesuffix(".json")
-            yield session_file(entry, project_id, session_id, skip="corrupt-marked file")
+        corrupt = corrupt_marked(entry, project_id, ".json")
+        if corrupt:
+            yield corrupt
             continue
         if name.endswith(".json"):
             session_id = name.removesuffix(".json")

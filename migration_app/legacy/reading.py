@@ -29,9 +29,10 @@ from migration_app.legacy.walk import SessionFile, read_bounded
 DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
-def _read(path: str, max_bytes: int) -> tuple[bytes, float]:
-    """The file's bytes and mtime; a file over `max_bytes` is refused before it is read,
-    and anything but a regular file (a FIFO put there since the walk) is never waited on."""
+def file_read(path: str, max_bytes: int) -> tuple[bytes, float]:
+    """The file's bytes and mtime; a file over `max_bytes` is refused before it is read
+    (or when it grew past it since), and anything but a regular file (a FIFO put there
+    since the walk) is never waited on."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
@@ -47,9 +48,12 @@ def _read(path: str, max_bytes: int) -> tuple[bytes, float]:
                 "not read",
             )
         try:
-            return read_bounded(handle, size=info.st_size, max_bytes=max_bytes), info.st_mtime
+            data = read_bounded(handle, size=info.st_size, max_bytes=max_bytes)
         except OSError as exc:
             raise LegacyParseError(path, f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > max_bytes:  # grew since the fstat
+        raise LegacyParseError(path, f"file is more than --max-file-bytes {max_bytes:,}")
+    return data, info.st_mtime
 
 
 def session_file_parse(
@@ -58,9 +62,7 @@ def session_file_parse(
     """The file's session, or SkippedFile for an empty one; LegacyParseError names the
     file and why it cannot be imported. Size and mtime are read from the open file, so
     the walk need not stat every file."""
-    data, mtime = _read(file.path, max_file_bytes)
-    if len(data) > max_file_bytes:  # grew since the fstat
-        raise LegacyParseError(file.path, f"file is more than --max-file-bytes {max_file_bytes:,}")
+    data, mtime = file_read(file.path, max_file_bytes)
     if not data:
         return SkippedFile(file.path, "0-byte file")
     if source == "ao":

@@ -41,6 +41,17 @@ class SessionFile:
     project_from_file: bool = False
 
 
+CORRUPT_MARK = ".corrupt-"
+
+
+def corrupt_marked(entry: os.DirEntry, project_id: str, suffix: str) -> SessionFile | None:
+    """A copy the origin set aside as `<id><suffix>.corrupt-<ts>`: skipped, or None."""
+    if CORRUPT_MARK not in entry.name:
+        return None
+    session_id = entry.name.split(CORRUPT_MARK, 1)[0].removesuffix(suffix)
+    return session_file(entry, project_id, session_id, skip="corrupt-marked file")
+
+
 def sorted_entries(path: str) -> list[os.DirEntry]:
     try:
         with os.scandir(path) as it:

@@ -11,6 +11,7 @@ from typing import Any
 from django.db import transaction
 
 from migration_app.legacy import ao_config
+from migration_app.legacy.reading import file_read
 from migration_app.legacy.records import LegacyParseError, ProjectRecord, project_id_problem
 from migration_app.models import MigrationItem
 from migration_app.services.bulk import rows_select_in
@@ -20,7 +21,6 @@ from migration_app.services.legacy_import.ao.state import (
     ImportState,
     advance,
     items_record,
-    read_file,
     rejected_file,
 )
 from projects_app.list_cache import project_list_version_renew
@@ -75,21 +75,17 @@ def import_config_projects(state: ImportState, root: str) -> None:
     registered_path = os.path.join(root, "portfolio", "registered.json")
     if os.path.isfile(registered_path):
         try:
-            registered = ao_config.parse_ao_registered(
-                read_file(registered_path, state.max_file_bytes), path=registered_path
-            )
+            data, _ = file_read(registered_path, state.max_file_bytes)
+            registered = ao_config.parse_ao_registered(data, path=registered_path)
         except Exception as exc:  # noqa: BLE001 - an unusable file is a rejected item
             items.append(rejected_file(registered_path, exc))
     config_path = os.path.join(root, "config.yaml")
     results: list[ProjectRecord | LegacyParseError] = []
     if os.path.isfile(config_path):
         try:
+            data, mtime = file_read(config_path, state.max_file_bytes)
             results = ao_config.parse_ao_config(
-                read_file(config_path, state.max_file_bytes),
-                path=config_path,
-                mtime=os.stat(config_path).st_mtime,
-                registered=registered,
-                harnesses=HARNESS_NAMES,
+                data, path=config_path, mtime=mtime, registered=registered, harnesses=HARNESS_NAMES
             )
         except Exception as exc:  # noqa: BLE001 - an unusable file is a rejected item
             items.append(rejected_file(config_path, exc))

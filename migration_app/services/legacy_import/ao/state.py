@@ -5,7 +5,6 @@ step uses (batch reads in chunks, journal writes, progress).
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
@@ -115,17 +114,6 @@ def rejected_file(path: str, exc: Exception) -> ItemRecord:
 
 def advance(state: ImportState, n: int) -> None:
     migration_run_progress(run=state.run, advance=n)
-
-
-def read_file(path: str, max_bytes: int) -> bytes:
-    """A whole small file (config.yaml, registered.json); a larger one is refused unread."""
-    with open(path, "rb") as handle:
-        size = os.fstat(handle.fileno()).st_size
-        if size > max_bytes:
-            raise LegacyParseError(
-                path, f"file is {size:,} bytes, more than --max-file-bytes {max_bytes:,}; not read"
-            )
-        return handle.read()
 
 
 def session_files(state: ImportState, path: str) -> Iterator[SessionFile]:
