@@ -1,9 +1,6 @@
-"""Reader of the ao legacy store's sessions (~/.agent-orchestrator), legacy-formats.md §1.
-
-Walk the tree (V2 `projects/<id>/sessions/*.json`; V1 `<12 hex>-<id>/` and bare
-`<12 hex>/` directories with key=value or JSON files and `sessions/archive/`) and map one
-session file to a record, with the status ao itself shows. Projects (config.yaml,
-registered.json) are read by `ao_config`. Nothing here touches the database or Django.
+"""Reader of the ao legacy store's sessions (~/.agent-orchestrator), legacy-formats.md §1:
+walk the tree (V2 here, V1 in `ao_v1`) and map one session file to a record, with the
+status ao itself shows. Nothing here touches the database or Django.
 """
 
 from __future__ import annotations

@@ -1,14 +1,6 @@
 """The V1 (hash) layout of the ao store, walked as `ao migrate-storage` reads it
-(legacy-formats.md §1.2, §1.11), so that an import before the user ran it gives the
-sessions an import after it gives:
-
-- `<12 hex>-<project>/sessions/*` and bare `<12 hex>/sessions/*` (whose sessions name
-  their own project); `*-observability` and `*.migrated` directories are no projects;
-- one id in two hash directories of a project: the newest by `createdAt`, then mtime,
-  then path keeps the id, the other becomes `<id>__from-<hash>` (with a note);
-- `sessions/archive/<id>_<timestamp>[.json]`: only when asked, skipped when the
-  project has an active file of the same id (or an earlier archive of it was read).
-
+(legacy-formats.md §1.2, §1.11; docs/legacy-import.md, "V1 as ao migrate-storage reads
+it"), so that an import before the user ran it gives the sessions an import after it gives.
 Pure functions over directories; no database, no Django settings.
 """
 

@@ -1,8 +1,5 @@
-"""Reading session files of either source: bytes in, a record or the reason out.
-
-Pure over files and free of Django, so a helper process can run it (see
-`migration_app.services.parse_ahead`) while the importer writes the previous batch.
-"""
+"""Reading session files of either source: bytes in, a record or the reason out. Pure and
+free of Django, so the parse helper (parse_ahead.py) can run it."""
 
 from __future__ import annotations
 

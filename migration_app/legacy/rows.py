@@ -1,9 +1,6 @@
 """A session record as the values of one database row, in the database's own forms.
 
-Pure and free of Django, so the parse helper can prepare rows while the importer writes
-(see `migration_app.services.parse_ahead`). The importer describes its table once in a
-SessionRowFormat, built from the model with Django's own value adaptation for the
-columns the mapping leaves at their defaults.
+Pure and free of Django, so the parse helper can prepare rows while the importer writes.
 """
 
 from __future__ import annotations

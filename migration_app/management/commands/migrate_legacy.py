@@ -68,7 +68,6 @@ class Command(JsonRefusalMixin, BaseCommand):
         )
         parser.add_argument(
             "--path-map",
-            dest="path_map",
             action="append",
             metavar="OLD=NEW",
             help="tokendance: read a workspace path starting with OLD under NEW (repeatable)",

@@ -13,14 +13,6 @@ from migration_app.services.legacy_import.ao.run import ao_store_execute, ao_sto
 from migration_app.services.legacy_import.ao.undo import ao_store_undo
 
 
-def ao_sample(path: str, sessions: int = 40) -> None:
-    ao_tree_generate(path, sessions=sessions)
-
-
-def ao_rs_sample(path: str, sessions: int = 30) -> None:
-    ao_rs_tree_generate(path, sessions=sessions)
-
-
 def ao_store_source(
     name: str, default_location: str, sample_write, recognises: Callable[[str], bool]
 ) -> LegacySource:
@@ -44,7 +36,9 @@ def ao_store_source(
     )
 
 
+ao_sample = partial(ao_tree_generate, sessions=40)
 legacy_source_register(ao_store_source("ao", "~/.agent-orchestrator", ao_sample, ao_ts.is_ao_store))
+ao_rs_sample = partial(ao_rs_tree_generate, sessions=30)
 legacy_source_register(
     ao_store_source("ao-rs", "~/.ao-rs/sessions", ao_rs_sample, ao_rs.is_ao_rs_store)
 )

@@ -1,10 +1,6 @@
 """One batch of session files: decided, written and journaled in one transaction with a
-fixed number of queries whatever its size.
-
-Idempotency comes from the database: session and project ids are primary keys and `num`
-is unique per project, so a re-run (or a run after kill -9) inserts nothing twice
-(`INSERT … ON CONFLICT DO NOTHING`). A file imported before (same id, same source path)
-is skipped unparsed, which makes a re-run cheap.
+fixed number of queries whatever its size. Idempotent through the database's keys
+(`INSERT … ON CONFLICT DO NOTHING`; docs/legacy-import.md, "Decisions worth knowing").
 """
 
 from __future__ import annotations
@@ -53,14 +49,6 @@ def record_problem(record: ParsedSession) -> str | None:
     if not is_valid_name(record.id):
         return f"session id {record.id!r} breaks the name rule (letters, digits, '-', '_')"
     return None
-
-
-def session_values(state: ImportState, parsed: ParsedSession, num: int) -> list[Any]:
-    """The prepared row, completed with what only the run knows."""
-    values = parsed.row
-    values[state.column["num"]] = num
-    values[state.column["workspace_id"]] = state.workspace_db_id
-    return values
 
 
 def insert_sessions(state: ImportState, rows: list[list[Any]]) -> int:
@@ -132,11 +120,8 @@ def session_batch(
         if imported_from is not None:
             items.append(ItemRecord("session", record.id, Outcome.SKIPPED, "already imported"))
             # The transcript belongs to the file the session was imported from.
-            same_file = imported_from == record.source_path and record.id not in batch_ids
-            planned = record_transcript(state, record) if same_file else None
-            if planned:
-                items.append(planned[0])
-                copies += [planned[1]] if planned[1] else []
+            if imported_from == record.source_path and record.id not in batch_ids:
+                record_transcript(state, record, items, copies)
             batch_ids.add(record.id)
             continue
         if record.id in batch_ids:
@@ -153,19 +138,16 @@ def session_batch(
             key = (record.project_id, num)
             holder = taken.get(key) if num is not None else None
             if num is None or holder is not None:
-                note = f"number {num} is taken by {holder}"
-                state.deferred.append(
-                    Deferred(
-                        files[record.source_path],
-                        record.created_at,
-                        record.id,
-                        note if num is not None else "",
-                    )
-                )
+                why = f"number {num} is taken by {holder}" if num is not None else ""
+                file = files[record.source_path]
+                state.deferred.append(Deferred(file, record.created_at, record.id, why))
                 continue
             taken[key] = record.id
         batch_ids.add(record.id)
-        session_rows.append(session_values(state, record, num))
+        row = record.row  # completed with what only the run knows
+        row[state.column["num"]] = num
+        row[state.column["workspace_id"]] = state.workspace_db_id
+        session_rows.append(row)
         after = {
             "project_id": record.project_id,
             "num": num,
@@ -174,28 +156,22 @@ def session_batch(
         }  # agent_session_id: the transcripts follow-up (services/transcripts/follow_up.py)
         reason = "; ".join([*record.notes, *([f"{note}; got number {num}"] if note else [])])
         items.append(ItemRecord("session", record.id, Outcome.MIGRATED, reason, None, after))
-        planned = record_transcript(state, record)
-        if planned:
-            items.append(planned[0])
-            copies += [planned[1]] if planned[1] else []
+        record_transcript(state, record, items, copies)
 
-    # (id, source path, project, number) of each session row, as written.
-    at = [state.column[name] for name in ("id", "source_path", "project_id", "num")]
-    landed = [tuple(row[i] for i in at) for row in session_rows]
+    # The source path of each session row, as written.
+    id_at, path_at = state.column["id"], state.column["source_path"]
+    mine = {row[id_at]: row[path_at] for row in session_rows}
     write_projects(state, project_rows)
     inserted = insert_sessions(state, session_rows)
     # Fewer rows than sent: some lost a race with another writer; find out which.
     if inserted != len(session_rows):
-        items = confirm_inserted(landed, items)
+        items = confirm_inserted(mine, items)
     items_record(state, items)
     return copies
 
 
-def confirm_inserted(
-    landed: list[tuple[str, str, str, int]], items: list[ItemRecord]
-) -> list[ItemRecord]:
+def confirm_inserted(mine: dict[str, str], items: list[ItemRecord]) -> list[ItemRecord]:
     """A row that lost a race with a concurrent writer is reported, not claimed (one query)."""
-    mine = {sid: path for sid, path, _, _ in landed}
     stored = dict(rows_select_in(Session, ("id", "source_path"), id=list(mine)))
     fixed = []
     for item in items:
@@ -242,7 +218,5 @@ def already_imported(
             source = transcript_source(
                 claude_home=state.claude_home, worktree=worktree, uuid=uuid, realpath=state.realpath
             )
-            item, copy = transcript_plan(state, project_id, file.session_id, uuid, source)
-            items.append(item)
-            copies += [copy] if copy else []
+            transcript_plan(state, items, copies, project_id, file.session_id, uuid, source)
     return items, copies, unknown

@@ -19,7 +19,6 @@ from migration_app.services.journal import ItemRecord, migration_run_progress
 from migration_app.services.legacy_import.ao.state import (
     HARNESS_NAMES,
     ImportState,
-    advance,
     items_record,
     rejected_file,
 )
@@ -109,8 +108,8 @@ def import_config_projects(state: ImportState, root: str) -> None:
         items.extend(project_items)
         items_record(state, items)
         # Config projects count towards the progress total as well as the files.
-        migration_run_progress(run=state.run, total=state.run.progress_total + len(results))
-        advance(state, len(results))
+        total = state.run.progress_total + len(results)
+        migration_run_progress(run=state.run, advance=len(results), total=total)
 
 
 def write_projects(state: ImportState, rows: list[dict]) -> None:

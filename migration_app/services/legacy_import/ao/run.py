@@ -34,7 +34,6 @@ from migration_app.services.legacy_import.ao.state import (
     DEFAULT_BATCH_SIZE,
     ImportState,
     TranscriptCopy,
-    advance,
     batched,
     session_files,
 )
@@ -78,10 +77,11 @@ def write_parsed(
             state.bump("sessions_not_in_scope")
             continue
         parsed.append((file, record))
-    deferred_before = len(state.deferred)
+    # Deferred sessions count as done in the second pass.
+    done = chunk_size + len(state.deferred)
     with transaction.atomic():
         copies = session_batch(state, parsed, second_pass=False, prior_items=known_items)
-        advance(state, chunk_size - (len(state.deferred) - deferred_before))
+        migration_run_progress(run=state.run, advance=done - len(state.deferred))
         copy_after_commit(state, known_copies + copies)
 
 
@@ -104,7 +104,7 @@ def process_deferred(state: ImportState, batch_size: int) -> None:
         notes = {item.session_id: item.note for item in chunk if item.note}
         with transaction.atomic():
             copies = session_batch(state, parsed, second_pass=True, notes=notes)
-            advance(state, len(chunk))
+            migration_run_progress(run=state.run, advance=len(chunk))
             copy_after_commit(state, copies)
 
 
@@ -225,16 +225,15 @@ def ao_store_execute(run: MigrationRun) -> dict:
             process_files(state, session_files(state, path), batch_size, parser)
         process_deferred(state, batch_size)
     finally:
-        run.counts = summary(state)
+        run.counts = dict.fromkeys(SUMMARY_COUNTS, 0) | state.counts
     return run.counts
 
 
 @contextmanager
 def settled_heap():
-    """The objects that exist before the run (Django, the app) are left out of the cyclic
-    garbage collector's full passes for its length: a run allocates millions of short-lived
-    objects, and each full pass would walk the whole framework again. Whatever the run
-    itself leaves behind is still collected."""
+    """Leave the objects that exist before the run (Django, the app) out of the cyclic GC's
+    full passes: the run allocates millions of short-lived objects, and each full pass would
+    walk the whole framework again."""
     gc.freeze()
     try:
         yield
@@ -242,14 +241,8 @@ def settled_heap():
         gc.unfreeze()
 
 
-def summary(state: ImportState) -> dict[str, int]:
-    """The files and sessions left out on purpose (the journal counts the items)."""
-    counts: dict[str, int] = {
-        "files_skipped": 0,
-        "sessions_not_in_scope": 0,
-        "transcripts_copied": 0,
-        "transcripts_already_present": 0,
-        "transcripts_source_missing": 0,
-    }
-    counts.update(state.counts)
-    return counts
+# The files and sessions left out on purpose, and the transcripts (the journal counts items).
+SUMMARY_COUNTS = (
+    "files_skipped", "sessions_not_in_scope", "transcripts_copied",
+    "transcripts_already_present", "transcripts_source_missing",
+)  # fmt: skip

@@ -19,11 +19,7 @@ from migration_app.legacy.rows import MAPPED_COLUMNS, RUN_COLUMNS, SessionRowFor
 from migration_app.legacy.transcripts import CachedRealpath
 from migration_app.legacy.walk import SessionFile
 from migration_app.models import MigrationItem, MigrationRun
-from migration_app.services.journal import (
-    ItemRecord,
-    migration_items_record,
-    migration_run_progress,
-)
+from migration_app.services.journal import ItemRecord, migration_items_record
 from projects_app.models import Workspace
 from sessions_app.models import HARNESSES, Session
 
@@ -110,10 +106,6 @@ def items_record(state: ImportState, items: list[ItemRecord]) -> None:
 def rejected_file(path: str, exc: Exception) -> ItemRecord:
     reason = exc.reason if isinstance(exc, LegacyParseError) else exception_text(exc)
     return ItemRecord("file", path, Outcome.FAILED, reason)
-
-
-def advance(state: ImportState, n: int) -> None:
-    migration_run_progress(run=state.run, advance=n)
 
 
 def session_files(state: ImportState, path: str) -> Iterator[SessionFile]:

@@ -22,6 +22,8 @@ Outcome = MigrationItem.Outcome
 
 def transcript_plan(
     state: ImportState,
+    items: list[ItemRecord],
+    copies: list[TranscriptCopy],
     project_id: str,
     session_id: str,
     uuid: str,
@@ -29,9 +31,9 @@ def transcript_plan(
     source_found: bool | None = None,
     dest: str = "",
     dest_found: bool = False,
-) -> tuple[ItemRecord, TranscriptCopy | None]:
-    """`source_found`, `dest`, `dest_found`: what the parse helper already looked up
-    (None, '': look now)."""
+) -> None:
+    """Journal the transcript's item and add its copy. `source_found`, `dest`, `dest_found`:
+    what the parse helper already looked up (None, '': look now)."""
     if not dest:
         dest = transcript_destination(
             claude_home=state.claude_home,
@@ -45,31 +47,26 @@ def transcript_plan(
     if dest_found:
         state.bump("transcripts_already_present")
         item = ItemRecord("transcript", dest, Outcome.SKIPPED, "already present", None, after)
-        return item, TranscriptCopy(source, dest, copy=False)
-    if not (os.path.isfile(source) if source_found is None else source_found):
+        copies.append(TranscriptCopy(source, dest, copy=False))
+    elif not (os.path.isfile(source) if source_found is None else source_found):
         state.bump("transcripts_source_missing")
         item = ItemRecord("transcript", dest, Outcome.SKIPPED, f"source missing: {source}")
-        return item, None
-    state.bump("transcripts_copied")  # in a dry run: would be copied
-    item = ItemRecord("transcript", dest, Outcome.MIGRATED, "copied", None, after)
-    return item, TranscriptCopy(source, dest, copy=True)
+    else:
+        state.bump("transcripts_copied")  # in a dry run: would be copied
+        item = ItemRecord("transcript", dest, Outcome.MIGRATED, "copied", None, after)
+        copies.append(TranscriptCopy(source, dest, copy=True))
+    items.append(item)
 
 
 def record_transcript(
-    state: ImportState, record: ParsedSession
-) -> tuple[ItemRecord, TranscriptCopy | None] | None:
-    if not record.transcript_source:
-        return None
-    return transcript_plan(
-        state,
-        record.project_id,
-        record.id,
-        record.agent_session_id,
-        record.transcript_source,
-        record.transcript_source_found,
-        record.transcript_dest,
-        record.transcript_dest_found,
-    )
+    state: ImportState, record: ParsedSession, items: list[ItemRecord], copies: list
+) -> None:
+    if record.transcript_source:
+        transcript_plan(
+            state, items, copies, record.project_id, record.id, record.agent_session_id,
+            record.transcript_source, record.transcript_source_found, record.transcript_dest,
+            record.transcript_dest_found,
+        )  # fmt: skip
 
 
 def copy_transcripts(copies: list[TranscriptCopy]) -> int:
