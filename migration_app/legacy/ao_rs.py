@@ -119,8 +119,7 @@ def parse_ao_rs_session(
         value = agent_config.get("opencodeSessionId")
         agent_session_id = value if isinstance(value, str) else ""
     if archived:
-        terminated = True
-        activity_state = "exited"
+        terminated, activity_state = True, "exited"
     return SessionRecord(
         id=session_id,
         project_id=project_id,

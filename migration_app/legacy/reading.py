@@ -56,9 +56,8 @@ def file_read(path: str, max_bytes: int) -> tuple[bytes, float]:
 def session_file_parse(
     *, source: str, file: SessionFile, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
 ) -> SessionRecord | SkippedFile:
-    """The file's session, or SkippedFile for an empty one; LegacyParseError names the
-    file and why it cannot be imported. Size and mtime are read from the open file, so
-    the walk need not stat every file."""
+    """The file's session, or SkippedFile for an empty one; LegacyParseError says why it
+    cannot be imported."""
     data, mtime = file_read(file.path, max_file_bytes)
     if not data:
         return SkippedFile(file.path, "0-byte file")
@@ -116,9 +115,8 @@ def session_files_prepare(
     data_dir: str = "",
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
 ) -> list[ParsedSession | SkippedFile | LegacyParseError]:
-    """As session_files_parse, each session reduced to what the importer needs: its row,
-    where its Claude Code transcript is (looked up under `claude_home`) and, given the
-    hub's `data_dir`, where it goes and whether it is there already."""
+    """As session_files_parse, each session reduced to its row and where its Claude Code
+    transcript is (under `claude_home`) and, given `data_dir`, goes."""
     realpath = CachedRealpath()
     results: list[ParsedSession | SkippedFile | LegacyParseError] = []
     parsed = session_files_parse(source=source, files=files, max_file_bytes=max_file_bytes)
@@ -133,19 +131,14 @@ def session_files_prepare(
                 claude_home=claude_home, worktree=result.workspace_path, uuid=uuid,
                 realpath=realpath,
             )  # fmt: skip
-            transcript = {
-                "transcript_source": now_at,
-                "transcript_source_found": os.path.isfile(now_at),
-            }
+            found = os.path.isfile(now_at)
+            transcript = dict(transcript_source=now_at, transcript_source_found=found)
             if data_dir:
                 dest = transcript_destination(
                     claude_home=claude_home, data_dir=data_dir, project_id=result.project_id,
                     session_id=result.id, uuid=uuid,
                 )  # fmt: skip
-                transcript |= {
-                    "transcript_dest": dest,
-                    "transcript_dest_found": os.path.exists(dest),
-                }
+                transcript |= dict(transcript_dest=dest, transcript_dest_found=os.path.exists(dest))
         try:
             prepared = session_parsed(result, row_format, **transcript)
         except RecursionError:  # metadata nested just below the decoder's limit

@@ -113,12 +113,10 @@ _AO_OPEN_PR_WORD = {
 def _ao_pr_state(pr: object, *, pr_url: str, stored_status: str) -> tuple[str, str]:
     """(state, reason) of the lifecycle's PR; a part the file lacks is filled in as ao's
     reader synthesises it from the flat `pr` URL and `status` (legacy-formats §1.6)."""
-    if not pr_url:
-        synthesized = ("merged", "merged") if stored_status == "merged" else ("none", "")
-    elif stored_status == "merged":
+    if stored_status == "merged":
         synthesized = ("merged", "merged")
     else:
-        synthesized = ("open", "in_progress")
+        synthesized = ("open", "in_progress") if pr_url else ("none", "")
     pr = pr if isinstance(pr, dict) else {}
     state = pr["state"] if isinstance(pr.get("state"), str) else synthesized[0]
     reason = pr["reason"] if isinstance(pr.get("reason"), str) else synthesized[1]

@@ -47,9 +47,8 @@ READ_AHEAD = 2  # batches parsed ahead of the one being written (memory: 3 batch
 def process_files(
     state: ImportState, files: Iterable[SessionFile], batch_size: int, parser: ParseAhead
 ) -> None:
-    """Batches are parsed up to READ_AHEAD ahead of the batch being written (in a helper
-    process when `parser` has one), so an uneven batch on either side does not stall the
-    other; each batch is still decided and written in its own transaction, in order."""
+    """Batches are parsed up to READ_AHEAD ahead of the one being written (so an uneven
+    batch on either side does not stall the other), and written in order."""
     ahead: deque[tuple[int, list[ItemRecord], list[TranscriptCopy], list, Any]] = deque()
     for chunk in batched(files, batch_size):
         # Safe to read before the previous batch commits: a file is skipped here only when
@@ -151,9 +150,7 @@ def ao_store_plan(
     parse_ahead: bool | None = None,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
 ) -> Planned:
-    """Import one ao or ao-rs store. `parse_ahead`: parse the next batch in a helper
-    process while this one writes (None: when there is a second core and more than one
-    batch)."""
+    """`parse_ahead` None: parse ahead when there is a second core and more than one batch."""
     if batch_size < 1:
         raise MigrationError("--batch-size must be at least 1.")
     if max_file_bytes < 1:
@@ -212,9 +209,7 @@ def ao_store_execute(run: MigrationRun) -> dict:
                 max_file_bytes=state.max_file_bytes,
             ) as parser,
         ):
-            # More than one batch: start the helper now, so it starts while the walk
-            # counts (unless parse ahead was asked for explicitly, then it starts on
-            # the first batch to parse).
+            # More than one batch: start the helper while the walk counts.
             on_many = parser.start if parse_ahead is None else None
             total = count_files(state, path, more_than=batch_size, on_more=on_many)
             migration_run_progress(run=run, total=total)

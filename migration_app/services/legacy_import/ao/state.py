@@ -1,6 +1,4 @@
-"""The state one ao/ao-rs import carries from batch to batch, and the small helpers every
-step uses (batch reads in chunks, journal writes, progress).
-"""
+"""The state one ao/ao-rs import carries from batch to batch, and its small helpers."""
 
 from __future__ import annotations
 
