@@ -28,7 +28,11 @@ from migration_app.services.journal import (
     migration_run_progress,
 )
 from migration_app.services.legacy_import import workspace_require
-from migration_app.services.legacy_import.ao.batches import already_imported, session_batch
+from migration_app.services.legacy_import.ao.batches import (
+    already_imported,
+    copy_after_commit,
+    session_batch,
+)
 from migration_app.services.legacy_import.ao.projects import import_config_projects
 from migration_app.services.legacy_import.ao.state import (
     DEFAULT_BATCH_SIZE,
@@ -37,7 +41,6 @@ from migration_app.services.legacy_import.ao.state import (
     batched,
     session_files,
 )
-from migration_app.services.legacy_import.ao.transcripts import copy_after_commit
 from projects_app.models import Workspace
 
 Outcome = MigrationItem.Outcome
