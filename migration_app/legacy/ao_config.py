@@ -1,7 +1,5 @@
 """Reader of the ao legacy store's projects: `config.yaml` and `portfolio/registered.json`
-(legacy-formats.md §1.8, §1.10, §2.3), and a project's `origin` remote.
-
-Pure functions over files; no database, no Django settings.
+(legacy-formats.md §1.8, §1.10, §2.3), and a project's `origin` remote. Pure; no Django.
 """
 
 from __future__ import annotations
@@ -136,12 +134,6 @@ def _registered_at(value: Any, notes: list[str]) -> dt.datetime | None:
     return moment
 
 
-def _origin_url(repo: Any) -> str:
-    if isinstance(repo, dict) and isinstance(repo.get("originUrl"), str):
-        return repo["originUrl"]
-    return ""
-
-
 def git_origin_url(project_path: str) -> str:
     """What `git remote get-url origin` prints for the project, read from its git config.
 
@@ -214,6 +206,8 @@ def parse_ao_config(
         except LegacyParseError as exc:
             results.append(exc)
             continue
+        repo = body.get("repo")
+        origin_url = repo.get("originUrl") if isinstance(repo, dict) else None
         entry = by_key.get(project_id) or by_path.get(os.path.expanduser(project_path))
         registered_at = (
             _registered_at(body.get("registeredAt"), notes)
@@ -225,7 +219,7 @@ def parse_ao_config(
                 id=project_id,
                 title=title,
                 path=project_path,
-                repo_origin_url=_origin_url(body.get("repo")),
+                repo_origin_url=origin_url if isinstance(origin_url, str) else "",
                 config=config,
                 registered_at=registered_at,
                 source_path=where,

@@ -1,8 +1,5 @@
 """Decoding the ao legacy store's files: strict JSON, JSON-valued keys, and V1 key=value
-files read as ao's own V1 → V2 conversion (`ao migrate-storage`, legacy-formats §1.11)
-reads them, so a session gives the same record before and after the user ran it.
-
-Pure functions over bytes; no database, no Django settings.
+files read as `ao migrate-storage` reads them (legacy-formats §1.11). Pure; no Django.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from migration_app.legacy.ao_decode import utf8_text
+from migration_app.legacy.ao_decode import text_field, utf8_text
 from migration_app.legacy.records import (
     LegacyParseError,
     SessionRecord,
@@ -21,7 +21,13 @@ from migration_app.legacy.records import (
     yaml_load,
 )
 from migration_app.legacy.status_map import ao_rs_status
-from migration_app.legacy.walk import SessionFile, not_a_file_reason, session_file, sorted_entries
+from migration_app.legacy.walk import (
+    SessionFile,
+    corrupt_marked,
+    not_a_file_reason,
+    session_file,
+    sorted_entries,
+)
 
 _MAPPED_KEYS = frozenset(
     {
@@ -30,16 +36,15 @@ _MAPPED_KEYS = frozenset(
     }
 )  # fmt: skip
 DEFAULT_AGENT = "claude-code"
-CORRUPT_MARK = ".corrupt-"
 
 
 def _yaml_files(directory: str, project_id: str, *, stat: bool = True) -> Iterator[SessionFile]:
     for entry in sorted_entries(directory):
         name = entry.name
         # `*.yaml.tmp` is an unfinished atomic write; anything else is not a session.
-        if CORRUPT_MARK in name:
-            session_id = name.split(CORRUPT_MARK, 1)[0].removesuffix(".yaml")
-            yield session_file(entry, project_id, session_id, skip="corrupt-marked file")
+        corrupt = corrupt_marked(entry, project_id, ".yaml")
+        if corrupt:
+            yield corrupt
         elif name.endswith(".yaml"):
             skip = not_a_file_reason(entry)
             yield session_file(entry, project_id, name.removesuffix(".yaml"), skip=skip, stat=stat)
@@ -60,8 +65,7 @@ def ao_rs_session_files(
 
 def is_ao_rs_store(base: str) -> bool:
     """Whether `base` holds ao-rs session YAML files (stops at the first one)."""
-    found = ao_rs_session_files(base, include_archive=True, stat=False)
-    return next(iter(found), None) is not None
+    return next(ao_rs_session_files(base, include_archive=True, stat=False), None) is not None
 
 
 AO_RS_EXPECTED = "<project>/<session id>.yaml (the sessions/ directory of ~/.ao-rs)"
@@ -69,15 +73,6 @@ AO_RS_EXPECTED = "<project>/<session id>.yaml (the sessions/ directory of ~/.ao-
 
 def is_archive_path(path: str) -> bool:
     return os.path.basename(os.path.dirname(path)) == ".archive"
-
-
-def _opt_text(raw: dict, key: str, *, path: str) -> str:
-    value = raw.get(key)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise LegacyParseError(path, f"{key} must be a string, got {type(value).__name__}")
-    return value
 
 
 def parse_ao_rs_session(
@@ -91,7 +86,7 @@ def parse_ao_rs_session(
     session_id = raw.get("id")
     if not isinstance(session_id, str) or not session_id or len(session_id) > 255:
         raise LegacyParseError(path, "id is missing or not a string")
-    project_id = _opt_text(raw, "project_id", path=path) or dir_project_id
+    project_id = text_field(raw, "project_id", path=path) or dir_project_id
     status = raw.get("status")
     if not isinstance(status, str):
         raise LegacyParseError(path, "status is missing or not a string")
@@ -116,7 +111,7 @@ def parse_ao_rs_session(
             created_at = from_epoch_ms(created_ms)
         except (OverflowError, OSError, ValueError):
             raise LegacyParseError(path, f"created_at {created_ms} is out of range") from None
-    agent = _opt_text(raw, "agent", path=path) if "agent" in raw else DEFAULT_AGENT
+    agent = text_field(raw, "agent", path=path) if "agent" in raw else DEFAULT_AGENT
     metadata = {k: v for k, v in raw.items() if k not in _MAPPED_KEYS}
     agent_session_id = ""
     agent_config = raw.get("agent_config")
@@ -124,8 +119,7 @@ def parse_ao_rs_session(
         value = agent_config.get("opencodeSessionId")
         agent_session_id = value if isinstance(value, str) else ""
     if archived:
-        terminated = True
-        activity_state = "exited"
+        terminated, activity_state = True, "exited"
     return SessionRecord(
         id=session_id,
         project_id=project_id,
@@ -142,11 +136,11 @@ def parse_ao_rs_session(
         num_hint=trailing_num(session_id),
         agent=agent,
         agent_session_id=agent_session_id,
-        prompt=_opt_text(raw, "task", path=path),
-        issue_id=_opt_text(raw, "issue_id", path=path),
-        issue_url=_opt_text(raw, "issue_url", path=path),
-        branch=_opt_text(raw, "branch", path=path),
-        workspace_path=_opt_text(raw, "workspace_path", path=path),
+        prompt=text_field(raw, "task", path=path),
+        issue_id=text_field(raw, "issue_id", path=path),
+        issue_url=text_field(raw, "issue_url", path=path),
+        branch=text_field(raw, "branch", path=path),
+        workspace_path=text_field(raw, "workspace_path", path=path),
         archived_at=touched if archived else None,
         metadata=json_safe(metadata, path=path),
         notes=notes,

@@ -1,9 +1,6 @@
-"""Reader of the ao legacy store's sessions (~/.agent-orchestrator), legacy-formats.md §1.
-
-Walk the tree (V2 `projects/<id>/sessions/*.json`; V1 `<12 hex>-<id>/` and bare
-`<12 hex>/` directories with key=value or JSON files and `sessions/archive/`) and map one
-session file to a record, with the status ao itself shows. Projects (config.yaml,
-registered.json) are read by `ao_config`. Nothing here touches the database or Django.
+"""Reader of the ao legacy store's sessions (~/.agent-orchestrator), legacy-formats.md §1:
+walk the tree (V2 here, V1 in `ao_v1`) and map one session file to a record, with the
+status ao itself shows. Nothing here touches the database or Django.
 """
 
 from __future__ import annotations
@@ -33,14 +30,15 @@ from migration_app.legacy.status_map import (
     ao_lifecycle_status,
 )
 from migration_app.legacy.walk import (
+    CORRUPT_MARK,
     SessionFile,
+    corrupt_marked,
     not_a_file_reason,
     session_file,
     sorted_entries,
 )
 
 _SESSION_ID_RE = re.compile(r"[A-Za-z0-9_-]+")
-CORRUPT_MARK = ".corrupt-"
 
 # Keys whose whole value lands in a column; every other key goes to metadata verbatim.
 _MAPPED_KEYS = frozenset(
@@ -65,9 +63,9 @@ def _v2_session_files(sessions_dir: str, project_id: str, *, stat: bool) -> Iter
         name = entry.name
         if name.startswith("."):
             continue
-        if CORRUPT_MARK in name:
-            session_id = name.split(CORRUPT_MARK, 1)[0].removesuffix(".json")
-            yield session_file(entry, project_id, session_id, skip="corrupt-marked file")
+        corrupt = corrupt_marked(entry, project_id, ".json")
+        if corrupt:
+            yield corrupt
             continue
         if not name.endswith(".json"):
             continue  # not a session file (locks, temp files, notes)
@@ -100,15 +98,10 @@ def ao_session_files(
 def is_ao_store(root: str) -> bool:
     """Whether `root` has the shape of an ao store: a session file, config.yaml or the
     portfolio registry (one directory listing or a few, never a whole walk)."""
-    if os.path.isfile(os.path.join(root, "config.yaml")):
-        return True
-    if os.path.isfile(os.path.join(root, "portfolio", "registered.json")):
-        return True
-    return has_ao_sessions(root)
-
-
-def has_ao_sessions(root: str) -> bool:
-    return next(iter(ao_session_files(root, stat=False, include_archive=True)), None) is not None
+    for marker in ("config.yaml", os.path.join("portfolio", "registered.json")):
+        if os.path.isfile(os.path.join(root, marker)):
+            return True
+    return next(ao_session_files(root, stat=False, include_archive=True), None) is not None
 
 
 AO_EXPECTED = "projects/<project>/sessions/<session>.json, or V1 <12 hex>-<project>/sessions/"
@@ -131,13 +124,8 @@ def find_lifecycle(data: dict, *, path: str) -> dict | None:
     return lifecycle
 
 
-def _flat_pr_url(raw: dict) -> str:
-    value = raw.get("pr")
-    return value if isinstance(value, str) else ""
-
-
-def _flat_status(raw: dict) -> str:
-    value = raw.get("status")
+def _str_or_empty(raw: dict, key: str) -> str:
+    value = raw.get(key)
     return value if isinstance(value, str) else ""
 
 
@@ -194,15 +182,12 @@ def parse_ao_session(
             state,
             reason,
             lifecycle.get("pr"),
-            pr_url=_flat_pr_url(raw),
-            stored_status=_flat_status(raw),
+            pr_url=_str_or_empty(raw, "pr"),
+            stored_status=_str_or_empty(raw, "status"),
         )
-        label = "lifecycle.session."
-        terminated_at = time_field(session, "terminatedAt", path=path, label=label + "terminatedAt")
-        completed_at = time_field(session, "completedAt", path=path, label=label + "completedAt")
-        started_at = time_field(session, "startedAt", path=path, label=label + "startedAt")
-        last_transition = time_field(
-            session, "lastTransitionAt", path=path, label=label + "lastTransitionAt"
+        terminated_at, completed_at, started_at, last_transition = (
+            time_field(session, key, path=path, label=f"lifecycle.session.{key}")
+            for key in ("terminatedAt", "completedAt", "startedAt", "lastTransitionAt")
         )
         runtime = lifecycle.get("runtime") or {}
         observed = time_field(runtime, "lastObservedAt", path=path, label="lifecycle.runtime")

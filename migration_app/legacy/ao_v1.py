@@ -1,14 +1,6 @@
 """The V1 (hash) layout of the ao store, walked as `ao migrate-storage` reads it
-(legacy-formats.md §1.2, §1.11), so that an import before the user ran it gives the
-sessions an import after it gives:
-
-- `<12 hex>-<project>/sessions/*` and bare `<12 hex>/sessions/*` (whose sessions name
-  their own project); `*-observability` and `*.migrated` directories are no projects;
-- one id in two hash directories of a project: the newest by `createdAt`, then mtime,
-  then path keeps the id, the other becomes `<id>__from-<hash>` (with a note);
-- `sessions/archive/<id>_<timestamp>[.json]`: only when asked, skipped when the
-  project has an active file of the same id (or an earlier archive of it was read).
-
+(legacy-formats.md §1.2, §1.11; docs/legacy-import.md, "V1 as ao migrate-storage reads
+it"), so that an import before the user ran it gives the sessions an import after it gives.
 Pure functions over directories; no database, no Django settings.
 """
 
@@ -25,6 +17,7 @@ from migration_app.legacy.ao_decode import session_document
 from migration_app.legacy.records import LegacyParseError
 from migration_app.legacy.walk import (
     SessionFile,
+    corrupt_marked,
     not_a_file_reason,
     session_file,
     sorted_entries,
@@ -37,7 +30,6 @@ _ARCHIVE_NAME_RE = re.compile(
     r"(?P<id>[A-Za-z0-9_-]+)_(?:\d{8}T\d{6}Z|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z)"
     r"(?:\.json)?"
 )
-CORRUPT_MARK = ".corrupt-"
 
 
 @dataclass(frozen=True)
@@ -73,9 +65,9 @@ def _live_files(directory: _HashDir, project_id: str, *, stat: bool) -> Iterator
         name = entry.name
         if name.startswith(".") or name == "archive":
             continue
-        if CORRUPT_MARK in name:
-            session_id = name.split(CORRUPT_MARK, 1)[0].removesuffix(".json")
-            yield session_file(entry, project_id, session_id, skip="corrupt-marked file")
+        corrupt = corrupt_marked(entry, project_id, ".json")
+        if corrupt:
+            yield corrupt
             continue
         if name.endswith(".json"):
             session_id = name.removesuffix(".json")

@@ -1,13 +1,6 @@
-"""Parse the next batches of session files in a second process while this one writes.
-
-Reading and parsing (file I/O, JSON/YAML, mapping) and writing (SQL, journal) are of the
-same order in an import; on two cores they overlap. The second process is a
-`ProcessPoolExecutor` with one worker started with `spawn`: a fresh interpreter that runs
-only the pure readers and inherits no database connection, lock or thread. Without it,
-the same interface parses in this process when the result is asked for.
-
-A pool worker outlives a parent killed with -9 (it holds its own end of the task queue),
-so the worker watches its parent and exits when it is gone.
+"""Parse the next batches of session files in a second process (one `spawn` worker that
+runs only the pure readers) while this one writes; docs/legacy-import.md, "Parse ahead".
+Without it, the same interface parses in this process when the result is asked for.
 """
 
 from __future__ import annotations
@@ -19,6 +12,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from functools import partial
+from types import SimpleNamespace
 
 from migration_app.legacy.reading import DEFAULT_MAX_FILE_BYTES, session_files_prepare
 from migration_app.legacy.rows import SessionRowFormat
@@ -36,13 +30,6 @@ def _exit_with_parent(parent: int) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, daemon=True).start()
-
-
-class _ParsedHere:
-    """A batch parsed in this process, when its result is asked for."""
-
-    def __init__(self, parse):
-        self.result = parse
 
 
 class ParseAhead:
@@ -73,9 +60,8 @@ class ParseAhead:
         return self
 
     def start(self) -> None:
-        """Start the worker (once; never when disabled). A fresh interpreter takes ~0.1 s,
-        so a caller that knows early that it will parse starts it early; otherwise it
-        starts on the first batch with files to parse (a re-run parses none)."""
+        """Start the worker (once; never when disabled): a fresh interpreter takes ~0.1 s,
+        so a caller that knows it will parse starts it early; else the first batch does."""
         if self.enabled and self.pool is None:
             context = multiprocessing.get_context("spawn")
             self.pool = ProcessPoolExecutor(
@@ -86,9 +72,9 @@ class ParseAhead:
             )
             self.pool.submit(int)  # the worker process starts now, not on the first batch
 
-    def submit(self, files: Sequence[SessionFile]) -> Future | _ParsedHere:
-        if not self.enabled or not files:
-            return _ParsedHere(partial(self._parse, files=files))
+    def submit(self, files: Sequence[SessionFile]) -> Future | SimpleNamespace:
+        if not self.enabled or not files:  # parsed here, when the result is asked for
+            return SimpleNamespace(result=partial(self._parse, files=files))
         self.start()
         return self.pool.submit(self._parse, files=list(files))
 

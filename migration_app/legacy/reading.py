@@ -1,8 +1,5 @@
-"""Reading session files of either source: bytes in, a record or the reason out.
-
-Pure over files and free of Django, so a helper process can run it (see
-`migration_app.services.parse_ahead`) while the importer writes the previous batch.
-"""
+"""Reading session files of either source: bytes in, a record or the reason out. Pure and
+free of Django, so the parse helper (parse_ahead.py) can run it."""
 
 from __future__ import annotations
 
@@ -29,9 +26,10 @@ from migration_app.legacy.walk import SessionFile, read_bounded
 DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
-def _read(path: str, max_bytes: int) -> tuple[bytes, float]:
-    """The file's bytes and mtime; a file over `max_bytes` is refused before it is read,
-    and anything but a regular file (a FIFO put there since the walk) is never waited on."""
+def file_read(path: str, max_bytes: int) -> tuple[bytes, float]:
+    """The file's bytes and mtime; a file over `max_bytes` is refused before it is read
+    (or when it grew past it since), and anything but a regular file (a FIFO put there
+    since the walk) is never waited on."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
@@ -47,20 +45,20 @@ def _read(path: str, max_bytes: int) -> tuple[bytes, float]:
                 "not read",
             )
         try:
-            return read_bounded(handle, size=info.st_size, max_bytes=max_bytes), info.st_mtime
+            data = read_bounded(handle, size=info.st_size, max_bytes=max_bytes)
         except OSError as exc:
             raise LegacyParseError(path, f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > max_bytes:  # grew since the fstat
+        raise LegacyParseError(path, f"file is more than --max-file-bytes {max_bytes:,}")
+    return data, info.st_mtime
 
 
 def session_file_parse(
     *, source: str, file: SessionFile, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
 ) -> SessionRecord | SkippedFile:
-    """The file's session, or SkippedFile for an empty one; LegacyParseError names the
-    file and why it cannot be imported. Size and mtime are read from the open file, so
-    the walk need not stat every file."""
-    data, mtime = _read(file.path, max_file_bytes)
-    if len(data) > max_file_bytes:  # grew since the fstat
-        raise LegacyParseError(file.path, f"file is more than --max-file-bytes {max_file_bytes:,}")
+    """The file's session, or SkippedFile for an empty one; LegacyParseError says why it
+    cannot be imported."""
+    data, mtime = file_read(file.path, max_file_bytes)
     if not data:
         return SkippedFile(file.path, "0-byte file")
     if source == "ao":
@@ -117,9 +115,8 @@ def session_files_prepare(
     data_dir: str = "",
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
 ) -> list[ParsedSession | SkippedFile | LegacyParseError]:
-    """As session_files_parse, each session reduced to what the importer needs: its row,
-    where its Claude Code transcript is (looked up under `claude_home`) and, given the
-    hub's `data_dir`, where it goes and whether it is there already."""
+    """As session_files_parse, each session reduced to its row and where its Claude Code
+    transcript is (under `claude_home`) and, given `data_dir`, goes."""
     realpath = CachedRealpath()
     results: list[ParsedSession | SkippedFile | LegacyParseError] = []
     parsed = session_files_parse(source=source, files=files, max_file_bytes=max_file_bytes)
@@ -134,19 +131,14 @@ def session_files_prepare(
                 claude_home=claude_home, worktree=result.workspace_path, uuid=uuid,
                 realpath=realpath,
             )  # fmt: skip
-            transcript = {
-                "transcript_source": now_at,
-                "transcript_source_found": os.path.isfile(now_at),
-            }
+            found = os.path.isfile(now_at)
+            transcript = dict(transcript_source=now_at, transcript_source_found=found)
             if data_dir:
                 dest = transcript_destination(
                     claude_home=claude_home, data_dir=data_dir, project_id=result.project_id,
                     session_id=result.id, uuid=uuid,
                 )  # fmt: skip
-                transcript |= {
-                    "transcript_dest": dest,
-                    "transcript_dest_found": os.path.exists(dest),
-                }
+                transcript |= dict(transcript_dest=dest, transcript_dest_found=os.path.exists(dest))
         try:
             prepared = session_parsed(result, row_format, **transcript)
         except RecursionError:  # metadata nested just below the decoder's limit

@@ -103,13 +103,9 @@ def project_id_problem(project_id: object) -> str | None:
     return None
 
 
-def is_uuid(text: str) -> bool:
-    return _UUID_RE.fullmatch(text) is not None
-
-
 def trailing_num(session_id: str) -> int | None:
     """The integer after the id's last '-' when that part is all digits and the id is no UUID."""
-    if is_uuid(session_id):
+    if _UUID_RE.fullmatch(session_id):
         return None
     last = session_id.rfind("-")
     if last < 0:

@@ -1,9 +1,6 @@
 """A session record as the values of one database row, in the database's own forms.
 
-Pure and free of Django, so the parse helper can prepare rows while the importer writes
-(see `migration_app.services.parse_ahead`). The importer describes its table once in a
-SessionRowFormat, built from the model with Django's own value adaptation for the
-columns the mapping leaves at their defaults.
+Pure and free of Django, so the parse helper can prepare rows while the importer writes.
 """
 
 from __future__ import annotations
@@ -132,29 +129,10 @@ class ParsedSession(NamedTuple):
 
 
 def session_parsed(
-    record: SessionRecord,
-    row_format: SessionRowFormat,
-    *,
-    transcript_source: str = "",
-    transcript_source_found: bool = False,
-    transcript_dest: str = "",
-    transcript_dest_found: bool = False,
+    record: SessionRecord, row_format: SessionRowFormat, **transcript: Any
 ) -> ParsedSession:
-    return ParsedSession(
-        id=record.id,
-        project_id=record.project_id,
-        source_path=record.source_path,
-        num_hint=record.num_hint,
-        kind=record.kind,
-        created_at=record.created_at,
-        is_terminated=record.is_terminated,
-        agent=record.agent,
-        agent_session_id=record.agent_session_id,
-        workspace_path=record.workspace_path,
-        row=session_row_values(record, row_format),
-        transcript_source=transcript_source,
-        transcript_source_found=transcript_source_found,
-        transcript_dest=transcript_dest,
-        transcript_dest_found=transcript_dest_found,
-        notes=tuple(record.notes),
-    )
+    """`transcript`: the transcript_* fields of ParsedSession, when looked up."""
+    own = ParsedSession._fields[: ParsedSession._fields.index("row")]
+    taken = (getattr(record, name) for name in own)
+    row = session_row_values(record, row_format)
+    return ParsedSession(*taken, row=row, notes=tuple(record.notes), **transcript)

@@ -9,16 +9,22 @@ from __future__ import annotations
 
 StatusTriple = tuple[str, str, bool]
 
+_PENDING: StatusTriple = ("pending", "idle", False)
+_RUNNING_IDLE: StatusTriple = ("running", "idle", False)
+_RUNNING_ACTIVE: StatusTriple = ("running", "active", False)
+_WAITING: StatusTriple = ("running", "waiting_input", False)
+_COMPLETED: StatusTriple = ("completed", "exited", True)
+_FAILED: StatusTriple = ("failed", "exited", True)
+_CANCELLED: StatusTriple = ("cancelled", "exited", True)
+
 # ao lifecycle v2 `session.state`.
 _AO_LIFECYCLE: dict[str, StatusTriple] = {
-    "not_started": ("pending", "idle", False),
-    "working": ("running", "active", False),
-    "idle": ("running", "idle", False),
-    "detecting": ("running", "idle", False),
-    "stuck": ("running", "idle", False),
-    "needs_input": ("running", "waiting_input", False),
-    "done": ("completed", "exited", True),
-    "terminated": ("cancelled", "exited", True),
+    "not_started": _PENDING,
+    "working": _RUNNING_ACTIVE,
+    **dict.fromkeys(("idle", "detecting", "stuck"), _RUNNING_IDLE),
+    "needs_input": _WAITING,
+    "done": _COMPLETED,
+    "terminated": _CANCELLED,
 }
 
 # ao `terminated` is refined by the lifecycle reason.
@@ -31,48 +37,31 @@ _AO_TERMINATED_REASON = {
     "auto_cleanup": "completed",
 }
 
-# ao flat `status` of a file without a lifecycle.
-_AO_FLAT: dict[str, StatusTriple] = {
-    "spawning": ("pending", "idle", False),
-    "working": ("running", "active", False),
-    "needs_input": ("running", "waiting_input", False),
-    **{
-        word: ("running", "idle", False)
-        for word in (
-            "detecting",
-            "pr_open",
-            "ci_failed",
-            "review_pending",
-            "changes_requested",
-            "approved",
-            "mergeable",
-            "stuck",
-            "idle",
-        )  # fmt: skip
-    },
-    "done": ("completed", "exited", True),
-    "cleanup": ("completed", "exited", True),
-    "merged": ("completed", "exited", True),
-    "errored": ("failed", "exited", True),
-    "killed": ("cancelled", "exited", True),
-    "terminated": ("cancelled", "exited", True),
+# The words ao and ao-rs share for an ended session.
+_AO_ENDED: dict[str, StatusTriple] = {
+    **dict.fromkeys(("done", "cleanup", "merged"), _COMPLETED),
+    "errored": _FAILED,
+    **dict.fromkeys(("killed", "terminated"), _CANCELLED),
 }
-
-_AO_RS_LIVE = (
-    "working", "pr_open", "ci_failed", "review_pending", "changes_requested", "approved",
-    "mergeable", "merge_failed", "idle", "stuck",
+_AO_LIVE = (
+    "pr_open", "ci_failed", "review_pending", "changes_requested", "approved", "mergeable",
+    "stuck", "idle",
 )  # fmt: skip
 
+# ao flat `status` of a file without a lifecycle.
+_AO_FLAT: dict[str, StatusTriple] = {
+    "spawning": _PENDING,
+    "working": _RUNNING_ACTIVE,
+    "needs_input": _WAITING,
+    **dict.fromkeys(("detecting", *_AO_LIVE), _RUNNING_IDLE),
+    **_AO_ENDED,
+}
+
 _AO_RS_STATUS: dict[str, StatusTriple] = {
-    "spawning": ("pending", "idle", False),
-    **{word: ("running", "idle", False) for word in _AO_RS_LIVE},
-    "needs_input": ("running", "waiting_input", False),
-    "merged": ("completed", "exited", True),
-    "done": ("completed", "exited", True),
-    "cleanup": ("completed", "exited", True),
-    "errored": ("failed", "exited", True),
-    "killed": ("cancelled", "exited", True),
-    "terminated": ("cancelled", "exited", True),
+    "spawning": _PENDING,
+    **dict.fromkeys(("working", "merge_failed", *_AO_LIVE), _RUNNING_IDLE),
+    "needs_input": _WAITING,
+    **_AO_ENDED,
 }
 
 # ao-rs ActivityState → our activity_state.
@@ -84,11 +73,6 @@ _AO_RS_ACTIVITY = {
     "blocked": "blocked",
     "exited": "exited",
 }
-
-AO_LIFECYCLE_STATES = frozenset(_AO_LIFECYCLE)
-AO_FLAT_STATUSES = frozenset(_AO_FLAT)
-AO_RS_STATUSES = frozenset(_AO_RS_STATUS)
-AO_RS_ACTIVITIES = frozenset(_AO_RS_ACTIVITY)
 
 
 def ao_lifecycle_status(state: str, reason: str | None = None) -> StatusTriple | None:
@@ -129,12 +113,10 @@ _AO_OPEN_PR_WORD = {
 def _ao_pr_state(pr: object, *, pr_url: str, stored_status: str) -> tuple[str, str]:
     """(state, reason) of the lifecycle's PR; a part the file lacks is filled in as ao's
     reader synthesises it from the flat `pr` URL and `status` (legacy-formats §1.6)."""
-    if not pr_url:
-        synthesized = ("merged", "merged") if stored_status == "merged" else ("none", "")
-    elif stored_status == "merged":
+    if stored_status == "merged":
         synthesized = ("merged", "merged")
     else:
-        synthesized = ("open", "in_progress")
+        synthesized = ("open", "in_progress") if pr_url else ("none", "")
     pr = pr if isinstance(pr, dict) else {}
     state = pr["state"] if isinstance(pr.get("state"), str) else synthesized[0]
     reason = pr["reason"] if isinstance(pr.get("reason"), str) else synthesized[1]
@@ -175,17 +157,12 @@ def ao_rs_status(status: str, activity: str | None) -> StatusTriple | None:
     return (mapped_status, activity_state, activity_state == "exited")
 
 
-_PENDING: StatusTriple = ("pending", "idle", False)
-_RUNNING_IDLE: StatusTriple = ("running", "idle", False)
-_RUNNING_ACTIVE: StatusTriple = ("running", "active", False)
-_COMPLETED: StatusTriple = ("completed", "exited", True)
-
 # minsky SessionStatus, as stored (upper case).
 _MINSKY: dict[str, StatusTriple] = {
     "CREATED": _PENDING,
     **dict.fromkeys(("ACTIVE", "PR_OPEN", "PR_APPROVED"), _RUNNING_IDLE),
     "MERGED": _COMPLETED,
-    "CLOSED": ("cancelled", "exited", True),
+    "CLOSED": _CANCELLED,
 }
 
 # TokenDance SessionStatus: our own words, matched case-insensitively (real rows hold
@@ -213,5 +190,5 @@ def arawn_status(*, ended: bool) -> StatusTriple:
 
 def legacy_status_words() -> list[str]:
     """Every word a legacy reader stores in `legacy_status`, for a fixed filter list."""
-    words = AO_FLAT_STATUSES | AO_RS_STATUSES | {AO_UNKNOWN_STATUS} | set(_MINSKY)
-    return sorted(words | set(_TOKENDANCE))
+    words = {*_AO_FLAT, *_AO_RS_STATUS, AO_UNKNOWN_STATUS, *_MINSKY, *_TOKENDANCE}
+    return sorted(words)

@@ -7,6 +7,7 @@ for a given seed, so two trees generated alike hold the same bytes (mtimes are p
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import random
@@ -33,14 +34,8 @@ class GeneratedTree:
 
 
 def _iso(offset_seconds: int) -> str:
-    return f"{_stamp(offset_seconds)}Z"
-
-
-def _stamp(offset_seconds: int) -> str:
-    import datetime as dt
-
     moment = dt.datetime.fromtimestamp(BASE_EPOCH + offset_seconds, tz=dt.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.000")
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def _write(path: str, data: bytes, mtime: int) -> None:
@@ -167,9 +162,8 @@ def ao_tree_generate(
         data = _ao_session(rng, index, project, data_dir_worktrees)
         terminated = index % 11 == 5
         if terminated:
-            data.pop("lifecycle", None)
-            data.pop("statePayload", None)
-            data.pop("stateVersion", None)
+            for key in ("lifecycle", "statePayload", "stateVersion"):
+                data.pop(key, None)
             data["status"] = "killed"
         if v1_every and index % v1_every == 9:
             # V1 hash layout, key=value text, one JSON-valued key as a string.

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 
 
 def read_bounded(handle, *, size: int, max_bytes: int) -> bytes:
-    """At most `max_bytes` + 1 bytes of an open file whose stat said `size` (a result
-    longer than `max_bytes` means too large). Asks for the stat size, not the limit:
-    `read(n)` allocates n bytes first, and n = 64 MiB made each small file cost 30 µs
-    instead of 10 (5,000 files of 1 KB, 2026-12-05)."""
+    """At most `max_bytes` + 1 bytes of an open file whose stat said `size` (longer than
+    `max_bytes`: too large). Asks for the stat size, not the limit: `read(n)` allocates n
+    bytes first (64 MiB made each small file cost 30 µs instead of 10)."""
     data = handle.read(min(size, max_bytes) + 1)
     if size < len(data) <= max_bytes:  # grew since the stat: the rest, up to the limit
         data += handle.read(max_bytes + 1 - len(data))
@@ -39,6 +38,17 @@ class SessionFile:
     note: str = ""
     # A V1 bare `<12 hex>/` directory: the session names its own project, if it can.
     project_from_file: bool = False
+
+
+CORRUPT_MARK = ".corrupt-"
+
+
+def corrupt_marked(entry: os.DirEntry, project_id: str, suffix: str) -> SessionFile | None:
+    """A copy the origin set aside as `<id><suffix>.corrupt-<ts>`: skipped, or None."""
+    if CORRUPT_MARK not in entry.name:
+        return None
+    session_id = entry.name.split(CORRUPT_MARK, 1)[0].removesuffix(suffix)
+    return session_file(entry, project_id, session_id, skip="corrupt-marked file")
 
 
 def sorted_entries(path: str) -> list[os.DirEntry]:

@@ -20,6 +20,9 @@ Outcome = MigrationItem.Outcome
 _COPIES = (("transcripts_copied", "transcript", "copied", "would copy"),)
 
 
+_WOULD_END = {"partial": "partial (some items rejected)"}
+
+
 def _plural(n: int, noun: str) -> str:
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
@@ -47,7 +50,7 @@ def outcome_lines(run: MigrationRun) -> list[str]:
     if dry:
         head = f"Dry run (nothing written), run {run.id}"
         rest = [f"would skip {skipped:,}", f"{failed:,} would fail or be rejected"]
-        tail = f"the import would end {_would(run.status)}"
+        tail = f"the import would end {_WOULD_END.get(run.status, run.status)}"
     else:
         head = f"Import finished, run {run.id}"
         rest = [f"{skipped:,} skipped", f"{failed:,} failed or rejected"]
@@ -58,12 +61,6 @@ def outcome_lines(run: MigrationRun) -> list[str]:
         if "_" in key and counts[key] and key not in shown:
             lines.append(f"  {key}: {counts[key]}" + (" (planned)" if dry else ""))
     return lines
-
-
-def _would(status: str) -> str:
-    return {"succeeded": "succeeded", "partial": "partial (some items rejected)"}.get(
-        status, status
-    )
 
 
 def rejected_items(run: MigrationRun, *, limit: int | None = None) -> list[tuple[str, str]]:

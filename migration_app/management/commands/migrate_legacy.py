@@ -1,13 +1,8 @@
 """manage.py migrate_legacy --source NAME [LOCATION]: offline import of a legacy store.
 
-Every origin registered in services/legacy_import is a --source. Exit 0 when every item
-was migrated or skipped, 1 when any item failed or was rejected, 2 when the import was
-refused (nothing written). Re-running is safe: what is already imported is reported as
-skipped, and a run that was killed is completed by the next one.
-
-ao and ao-rs: then an import_transcripts run reads the Claude Code and Codex transcripts
-of the sessions imported (linked by agent_session_id; --no-transcripts skips it); a dry
-run plans it too, rolled back. Exit 1 also when a transcript file failed.
+Exit 0 when every item was migrated or skipped, 1 when any item (or, for ao and ao-rs, a
+transcript of the follow-up import_transcripts run) failed or was rejected, 2 when the
+import was refused (nothing written). Re-running is safe and completes a killed run.
 """
 
 import json
@@ -68,7 +63,6 @@ class Command(JsonRefusalMixin, BaseCommand):
         )
         parser.add_argument(
             "--path-map",
-            dest="path_map",
             action="append",
             metavar="OLD=NEW",
             help="tokendance: read a workspace path starting with OLD under NEW (repeatable)",
@@ -167,7 +161,7 @@ class Command(JsonRefusalMixin, BaseCommand):
         return {**summary, "source": "transcripts"}
 
     def _run(self, source, request, options):
-        show_bar = not options["json"] and options["verbosity"] >= 1 and _is_tty(self.stdout)
+        show_bar = not options["json"] and options["verbosity"] >= 1 and self.stdout.isatty()
         began = timezone.now()
         try:
             return migration_run_dispatch(
@@ -260,11 +254,6 @@ class Command(JsonRefusalMixin, BaseCommand):
         more = run.counts.get("failed", 0) - len(rejected)
         if more > 0:
             self.stdout.write(f"  and {more} more — see the run page: {run_page(run)}")
-
-
-def _is_tty(stream) -> bool:
-    target = getattr(stream, "_out", stream)
-    return bool(getattr(target, "isatty", lambda: False)())
 
 
 def _not_run(reason: str) -> dict:

@@ -1,9 +1,8 @@
 """migrate_legacy: one migration kind, `legacy_import`, for every legacy origin.
 
-Each origin (ao, ao-rs, …) is a LegacySource registered here with its own plan, execute
-and undo; the kind hands a run to the source named in its params. A run is a dry run by
-being rolled back (journal.DryRun.ROLLED_BACK): a source writes as it would for real,
-registers file copies with `transaction.on_commit`, and the journal does the rest.
+Each origin (ao, ao-rs, …) is a LegacySource registered here; the kind hands a run to the
+source named in its params. A dry run is rolled back (journal.DryRun.ROLLED_BACK), so a
+source writes as for real and registers file copies with `transaction.on_commit`.
 Adding an origin: a module in this package that calls `legacy_source_register`, imported
 at the bottom of this file.
 """

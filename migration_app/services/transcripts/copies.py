@@ -1,5 +1,5 @@
 """The Claude transcripts the ao import copied into the Claude home for its sessions'
-new worktrees (services/legacy_import/ao/transcripts.py journals each as a `transcript`
+new worktrees (services/legacy_import/ao/batches.py journals each as a `transcript`
 item: subject the copy, `after.source` the original).
 
 A copy holds its original's records under another path, and a message's id is made

@@ -1,4 +1,4 @@
-"""The ao and ao-rs stores as legacy sources of migrate_legacy (issue 3)."""
+"""The ao and ao-rs stores as legacy sources of migrate_legacy (issue 3), and their undo."""
 
 from __future__ import annotations
 
@@ -8,17 +8,50 @@ from functools import partial
 
 from migration_app.legacy import ao_rs, ao_ts
 from migration_app.legacy.synthetic import ao_rs_tree_generate, ao_tree_generate
+from migration_app.models import MigrationItem, MigrationRun
+from migration_app.services.journal import UndoResult, migration_items_undo
 from migration_app.services.legacy_import import LegacySource, legacy_source_register
 from migration_app.services.legacy_import.ao.run import ao_store_execute, ao_store_plan
-from migration_app.services.legacy_import.ao.undo import ao_store_undo
+from migration_app.services.unused_rows import PROJECT_USERS, unused_rows_delete
+from projects_app.models import Project
+from sessions_app.models import Session
 
 
-def ao_sample(path: str, sessions: int = 40) -> None:
-    ao_tree_generate(path, sessions=sessions)
+def ao_store_undo(run: MigrationRun) -> UndoResult:
+    """Remove exactly what the run created: its sessions, its projects, its transcript copies.
+
+    A session is removed only while it still carries the source path this run wrote; a
+    project only when no session is left in it.
+    """
+    undoers = {"transcript": _transcripts, "session": _sessions, "project": _projects}
+    return migration_items_undo(run=run, undoers=undoers)
 
 
-def ao_rs_sample(path: str, sessions: int = 30) -> None:
-    ao_rs_tree_generate(path, sessions=sessions)
+def _transcripts(chunk: list[MigrationItem], notes: list[str]) -> int:
+    removed = 0
+    for item in chunk:
+        dest = (item.after or {}).get("dest") or item.subject_id
+        try:
+            os.unlink(dest)
+            removed += 1
+        except FileNotFoundError:
+            notes.append(f"transcript {dest} was already gone")
+    return removed
+
+
+def _sessions(chunk: list[MigrationItem], notes: list[str]) -> int:
+    by_path = {i.subject_id: (i.after or {}).get("source_path") for i in chunk}
+    rows = Session.objects.filter(pk__in=list(by_path)).values_list("pk", "source_path")
+    ours = [pk for pk, path in rows if by_path.get(pk) == path]
+    if len(ours) < len(by_path):
+        notes.append(f"{len(by_path) - len(ours)} session(s) were changed or removed since")
+    deleted, _ = Session.objects.filter(pk__in=ours).delete()
+    return len(ours) if deleted else 0
+
+
+def _projects(chunk: list[MigrationItem], notes: list[str]) -> int:
+    ids = [i.subject_id for i in chunk]
+    return unused_rows_delete(model=Project, ids=ids, relations=PROJECT_USERS, notes=notes)
 
 
 def ao_store_source(
@@ -44,7 +77,9 @@ def ao_store_source(
     )
 
 
+ao_sample = partial(ao_tree_generate, sessions=40)
 legacy_source_register(ao_store_source("ao", "~/.agent-orchestrator", ao_sample, ao_ts.is_ao_store))
+ao_rs_sample = partial(ao_rs_tree_generate, sessions=30)
 legacy_source_register(
     ao_store_source("ao-rs", "~/.ao-rs/sessions", ao_rs_sample, ao_rs.is_ao_rs_store)
 )

@@ -1,15 +1,20 @@
 """One batch of session files: decided, written and journaled in one transaction with a
-fixed number of queries whatever its size.
+fixed number of queries whatever its size. Idempotent through the database's keys
+(`INSERT … ON CONFLICT DO NOTHING`; docs/legacy-import.md, "Decisions worth knowing").
 
-Idempotency comes from the database: session and project ids are primary keys and `num`
-is unique per project, so a re-run (or a run after kill -9) inserts nothing twice
-(`INSERT … ON CONFLICT DO NOTHING`). A file imported before (same id, same source path)
-is skipped unparsed, which makes a re-run cheap.
+Claude transcripts of the sessions are planned (journaled) in the batch transaction and
+copied once it commits, through a temporary file and a hard link (never overwriting a
+destination). A rolled-back dry run never reaches the copy.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+from functools import partial
 from typing import Any
+
+from django.db import transaction
 
 from migration_app.legacy.records import (
     LegacyParseError,
@@ -18,7 +23,11 @@ from migration_app.legacy.records import (
     project_id_problem,
 )
 from migration_app.legacy.rows import ParsedSession
-from migration_app.legacy.transcripts import transcript_source, wants_transcript
+from migration_app.legacy.transcripts import (
+    transcript_destination,
+    transcript_source,
+    wants_transcript,
+)
 from migration_app.legacy.walk import SessionFile
 from migration_app.models import MigrationItem
 from migration_app.services.bulk import rows_insert, rows_select_in
@@ -30,13 +39,13 @@ from migration_app.services.legacy_import.ao.projects import (
     write_projects,
 )
 from migration_app.services.legacy_import.ao.state import (
+    TEMP_SUFFIX,
     Deferred,
     ImportState,
     TranscriptCopy,
     items_record,
     rejected_file,
 )
-from migration_app.services.legacy_import.ao.transcripts import record_transcript, transcript_plan
 from sessions_app.models import Session
 from sessions_app.names import is_valid_name
 
@@ -53,14 +62,6 @@ def record_problem(record: ParsedSession) -> str | None:
     if not is_valid_name(record.id):
         return f"session id {record.id!r} breaks the name rule (letters, digits, '-', '_')"
     return None
-
-
-def session_values(state: ImportState, parsed: ParsedSession, num: int) -> list[Any]:
-    """The prepared row, completed with what only the run knows."""
-    values = parsed.row
-    values[state.column["num"]] = num
-    values[state.column["workspace_id"]] = state.workspace_db_id
-    return values
 
 
 def insert_sessions(state: ImportState, rows: list[list[Any]]) -> int:
@@ -132,11 +133,8 @@ def session_batch(
         if imported_from is not None:
             items.append(ItemRecord("session", record.id, Outcome.SKIPPED, "already imported"))
             # The transcript belongs to the file the session was imported from.
-            same_file = imported_from == record.source_path and record.id not in batch_ids
-            planned = record_transcript(state, record) if same_file else None
-            if planned:
-                items.append(planned[0])
-                copies += [planned[1]] if planned[1] else []
+            if imported_from == record.source_path and record.id not in batch_ids:
+                record_transcript(state, record, items, copies)
             batch_ids.add(record.id)
             continue
         if record.id in batch_ids:
@@ -153,19 +151,16 @@ def session_batch(
             key = (record.project_id, num)
             holder = taken.get(key) if num is not None else None
             if num is None or holder is not None:
-                note = f"number {num} is taken by {holder}"
-                state.deferred.append(
-                    Deferred(
-                        files[record.source_path],
-                        record.created_at,
-                        record.id,
-                        note if num is not None else "",
-                    )
-                )
+                why = f"number {num} is taken by {holder}" if num is not None else ""
+                file = files[record.source_path]
+                state.deferred.append(Deferred(file, record.created_at, record.id, why))
                 continue
             taken[key] = record.id
         batch_ids.add(record.id)
-        session_rows.append(session_values(state, record, num))
+        row = record.row  # completed with what only the run knows
+        row[state.column["num"]] = num
+        row[state.column["workspace_id"]] = state.workspace_db_id
+        session_rows.append(row)
         after = {
             "project_id": record.project_id,
             "num": num,
@@ -174,28 +169,22 @@ def session_batch(
         }  # agent_session_id: the transcripts follow-up (services/transcripts/follow_up.py)
         reason = "; ".join([*record.notes, *([f"{note}; got number {num}"] if note else [])])
         items.append(ItemRecord("session", record.id, Outcome.MIGRATED, reason, None, after))
-        planned = record_transcript(state, record)
-        if planned:
-            items.append(planned[0])
-            copies += [planned[1]] if planned[1] else []
+        record_transcript(state, record, items, copies)
 
-    # (id, source path, project, number) of each session row, as written.
-    at = [state.column[name] for name in ("id", "source_path", "project_id", "num")]
-    landed = [tuple(row[i] for i in at) for row in session_rows]
+    # The source path of each session row, as written.
+    id_at, path_at = state.column["id"], state.column["source_path"]
+    mine = {row[id_at]: row[path_at] for row in session_rows}
     write_projects(state, project_rows)
     inserted = insert_sessions(state, session_rows)
     # Fewer rows than sent: some lost a race with another writer; find out which.
     if inserted != len(session_rows):
-        items = confirm_inserted(landed, items)
+        items = confirm_inserted(mine, items)
     items_record(state, items)
     return copies
 
 
-def confirm_inserted(
-    landed: list[tuple[str, str, str, int]], items: list[ItemRecord]
-) -> list[ItemRecord]:
+def confirm_inserted(mine: dict[str, str], items: list[ItemRecord]) -> list[ItemRecord]:
     """A row that lost a race with a concurrent writer is reported, not claimed (one query)."""
-    mine = {sid: path for sid, path, _, _ in landed}
     stored = dict(rows_select_in(Session, ("id", "source_path"), id=list(mine)))
     fixed = []
     for item in items:
@@ -242,7 +231,85 @@ def already_imported(
             source = transcript_source(
                 claude_home=state.claude_home, worktree=worktree, uuid=uuid, realpath=state.realpath
             )
-            item, copy = transcript_plan(state, project_id, file.session_id, uuid, source)
-            items.append(item)
-            copies += [copy] if copy else []
+            transcript_plan(state, items, copies, project_id, file.session_id, uuid, source)
     return items, copies, unknown
+
+
+def transcript_plan(
+    state: ImportState,
+    items: list[ItemRecord],
+    copies: list[TranscriptCopy],
+    project_id: str,
+    session_id: str,
+    uuid: str,
+    source: str,
+    source_found: bool | None = None,
+    dest: str = "",
+    dest_found: bool = False,
+) -> None:
+    """Journal the transcript's item and add its copy. `source_found`, `dest`, `dest_found`:
+    what the parse helper already looked up (None, '': look now)."""
+    if not dest:
+        dest = transcript_destination(
+            claude_home=state.claude_home,
+            data_dir=state.data_dir,
+            project_id=project_id,
+            session_id=session_id,
+            uuid=uuid,
+        )
+        dest_found = os.path.exists(dest)
+    after = {"source": source, "dest": dest, "session_id": session_id}
+    if dest_found:
+        state.bump("transcripts_already_present")
+        item = ItemRecord("transcript", dest, Outcome.SKIPPED, "already present", None, after)
+        copies.append(TranscriptCopy(source, dest, copy=False))
+    elif not (os.path.isfile(source) if source_found is None else source_found):
+        state.bump("transcripts_source_missing")
+        item = ItemRecord("transcript", dest, Outcome.SKIPPED, f"source missing: {source}")
+    else:
+        state.bump("transcripts_copied")  # in a dry run: would be copied
+        item = ItemRecord("transcript", dest, Outcome.MIGRATED, "copied", None, after)
+        copies.append(TranscriptCopy(source, dest, copy=True))
+    items.append(item)
+
+
+def record_transcript(
+    state: ImportState, record: ParsedSession, items: list[ItemRecord], copies: list
+) -> None:
+    if record.transcript_source:
+        transcript_plan(
+            state, items, copies, record.project_id, record.id, record.agent_session_id,
+            record.transcript_source, record.transcript_source_found, record.transcript_dest,
+            record.transcript_dest_found,
+        )  # fmt: skip
+
+
+def copy_transcripts(copies: list[TranscriptCopy]) -> int:
+    """Copy (never move) each transcript; a destination that exists is left alone."""
+    done = 0
+    for copy in copies:
+        temp = copy.dest + TEMP_SUFFIX
+        if not copy.copy or os.path.exists(copy.dest):
+            if os.path.exists(temp):
+                os.unlink(temp)
+            continue
+        os.makedirs(os.path.dirname(copy.dest), exist_ok=True)
+        try:
+            shutil.copyfile(copy.source, temp)
+            os.link(temp, copy.dest)  # fails instead of overwriting
+            done += 1
+        except FileExistsError:
+            pass
+        except OSError:
+            continue
+        finally:
+            if os.path.exists(temp):
+                os.unlink(temp)
+    return done
+
+
+def copy_after_commit(state: ImportState, copies: list[TranscriptCopy]) -> None:
+    """Files are copied only once the batch that journals them has committed (never in a
+    dry run, never when the batch rolls back)."""
+    if copies:
+        transaction.on_commit(partial(copy_transcripts, copies))

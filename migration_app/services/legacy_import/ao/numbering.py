@@ -1,8 +1,5 @@
-"""Session numbers of the second pass: the next free number of a project.
-
-A session whose id ends in `-<digits>` claims that number in the first pass (batches.py);
-ids without one and clash losers get the next free number of their project here, in
-created_at order, so an interrupted run and its re-run number alike.
+"""Session numbers of the second pass: ids without a number and clash losers get the next
+free number of their project, in created_at order (so a re-run numbers alike).
 """
 
 from __future__ import annotations
@@ -18,8 +15,7 @@ Outcome = MigrationItem.Outcome
 
 class UsedNumbers:
     """The numbers used in one project, read in ascending windows of USED_WINDOW from the
-    number the search has reached: memory stays bounded whatever the project's size, at
-    one query per window (the search only moves up)."""
+    number the search has reached (bounded memory, one query per window)."""
 
     def __init__(self, project_id: str):
         self.project_id = project_id

@@ -11,6 +11,7 @@ from typing import Any
 from django.db import transaction
 
 from migration_app.legacy import ao_config
+from migration_app.legacy.reading import file_read
 from migration_app.legacy.records import LegacyParseError, ProjectRecord, project_id_problem
 from migration_app.models import MigrationItem
 from migration_app.services.bulk import rows_select_in
@@ -18,9 +19,7 @@ from migration_app.services.journal import ItemRecord, migration_run_progress
 from migration_app.services.legacy_import.ao.state import (
     HARNESS_NAMES,
     ImportState,
-    advance,
     items_record,
-    read_file,
     rejected_file,
 )
 from projects_app.list_cache import project_list_version_renew
@@ -75,21 +74,17 @@ def import_config_projects(state: ImportState, root: str) -> None:
     registered_path = os.path.join(root, "portfolio", "registered.json")
     if os.path.isfile(registered_path):
         try:
-            registered = ao_config.parse_ao_registered(
-                read_file(registered_path, state.max_file_bytes), path=registered_path
-            )
+            data, _ = file_read(registered_path, state.max_file_bytes)
+            registered = ao_config.parse_ao_registered(data, path=registered_path)
         except Exception as exc:  # noqa: BLE001 - an unusable file is a rejected item
             items.append(rejected_file(registered_path, exc))
     config_path = os.path.join(root, "config.yaml")
     results: list[ProjectRecord | LegacyParseError] = []
     if os.path.isfile(config_path):
         try:
+            data, mtime = file_read(config_path, state.max_file_bytes)
             results = ao_config.parse_ao_config(
-                read_file(config_path, state.max_file_bytes),
-                path=config_path,
-                mtime=os.stat(config_path).st_mtime,
-                registered=registered,
-                harnesses=HARNESS_NAMES,
+                data, path=config_path, mtime=mtime, registered=registered, harnesses=HARNESS_NAMES
             )
         except Exception as exc:  # noqa: BLE001 - an unusable file is a rejected item
             items.append(rejected_file(config_path, exc))
@@ -113,8 +108,8 @@ def import_config_projects(state: ImportState, root: str) -> None:
         items.extend(project_items)
         items_record(state, items)
         # Config projects count towards the progress total as well as the files.
-        migration_run_progress(run=state.run, total=state.run.progress_total + len(results))
-        advance(state, len(results))
+        total = state.run.progress_total + len(results)
+        migration_run_progress(run=state.run, advance=len(results), total=total)
 
 
 def write_projects(state: ImportState, rows: list[dict]) -> None:

@@ -28,17 +28,19 @@ from migration_app.services.journal import (
     migration_run_progress,
 )
 from migration_app.services.legacy_import import workspace_require
-from migration_app.services.legacy_import.ao.batches import already_imported, session_batch
+from migration_app.services.legacy_import.ao.batches import (
+    already_imported,
+    copy_after_commit,
+    session_batch,
+)
 from migration_app.services.legacy_import.ao.projects import import_config_projects
 from migration_app.services.legacy_import.ao.state import (
     DEFAULT_BATCH_SIZE,
     ImportState,
     TranscriptCopy,
-    advance,
     batched,
     session_files,
 )
-from migration_app.services.legacy_import.ao.transcripts import copy_after_commit
 from projects_app.models import Workspace
 
 Outcome = MigrationItem.Outcome
@@ -48,9 +50,8 @@ READ_AHEAD = 2  # batches parsed ahead of the one being written (memory: 3 batch
 def process_files(
     state: ImportState, files: Iterable[SessionFile], batch_size: int, parser: ParseAhead
 ) -> None:
-    """Batches are parsed up to READ_AHEAD ahead of the batch being written (in a helper
-    process when `parser` has one), so an uneven batch on either side does not stall the
-    other; each batch is still decided and written in its own transaction, in order."""
+    """Batches are parsed up to READ_AHEAD ahead of the one being written (so an uneven
+    batch on either side does not stall the other), and written in order."""
     ahead: deque[tuple[int, list[ItemRecord], list[TranscriptCopy], list, Any]] = deque()
     for chunk in batched(files, batch_size):
         # Safe to read before the previous batch commits: a file is skipped here only when
@@ -78,10 +79,11 @@ def write_parsed(
             state.bump("sessions_not_in_scope")
             continue
         parsed.append((file, record))
-    deferred_before = len(state.deferred)
+    # Deferred sessions count as done in the second pass.
+    done = chunk_size + len(state.deferred)
     with transaction.atomic():
         copies = session_batch(state, parsed, second_pass=False, prior_items=known_items)
-        advance(state, chunk_size - (len(state.deferred) - deferred_before))
+        migration_run_progress(run=state.run, advance=done - len(state.deferred))
         copy_after_commit(state, known_copies + copies)
 
 
@@ -104,7 +106,7 @@ def process_deferred(state: ImportState, batch_size: int) -> None:
         notes = {item.session_id: item.note for item in chunk if item.note}
         with transaction.atomic():
             copies = session_batch(state, parsed, second_pass=True, notes=notes)
-            advance(state, len(chunk))
+            migration_run_progress(run=state.run, advance=len(chunk))
             copy_after_commit(state, copies)
 
 
@@ -151,9 +153,7 @@ def ao_store_plan(
     parse_ahead: bool | None = None,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
 ) -> Planned:
-    """Import one ao or ao-rs store. `parse_ahead`: parse the next batch in a helper
-    process while this one writes (None: when there is a second core and more than one
-    batch)."""
+    """`parse_ahead` None: parse ahead when there is a second core and more than one batch."""
     if batch_size < 1:
         raise MigrationError("--batch-size must be at least 1.")
     if max_file_bytes < 1:
@@ -212,9 +212,7 @@ def ao_store_execute(run: MigrationRun) -> dict:
                 max_file_bytes=state.max_file_bytes,
             ) as parser,
         ):
-            # More than one batch: start the helper now, so it starts while the walk
-            # counts (unless parse ahead was asked for explicitly, then it starts on
-            # the first batch to parse).
+            # More than one batch: start the helper while the walk counts.
             on_many = parser.start if parse_ahead is None else None
             total = count_files(state, path, more_than=batch_size, on_more=on_many)
             migration_run_progress(run=run, total=total)
@@ -225,16 +223,15 @@ def ao_store_execute(run: MigrationRun) -> dict:
             process_files(state, session_files(state, path), batch_size, parser)
         process_deferred(state, batch_size)
     finally:
-        run.counts = summary(state)
+        run.counts = dict.fromkeys(SUMMARY_COUNTS, 0) | state.counts
     return run.counts
 
 
 @contextmanager
 def settled_heap():
-    """The objects that exist before the run (Django, the app) are left out of the cyclic
-    garbage collector's full passes for its length: a run allocates millions of short-lived
-    objects, and each full pass would walk the whole framework again. Whatever the run
-    itself leaves behind is still collected."""
+    """Leave the objects that exist before the run (Django, the app) out of the cyclic GC's
+    full passes: the run allocates millions of short-lived objects, and each full pass would
+    walk the whole framework again."""
     gc.freeze()
     try:
         yield
@@ -242,14 +239,8 @@ def settled_heap():
         gc.unfreeze()
 
 
-def summary(state: ImportState) -> dict[str, int]:
-    """The files and sessions left out on purpose (the journal counts the items)."""
-    counts: dict[str, int] = {
-        "files_skipped": 0,
-        "sessions_not_in_scope": 0,
-        "transcripts_copied": 0,
-        "transcripts_already_present": 0,
-        "transcripts_source_missing": 0,
-    }
-    counts.update(state.counts)
-    return counts
+# The files and sessions left out on purpose, and the transcripts (the journal counts items).
+SUMMARY_COUNTS = (
+    "files_skipped", "sessions_not_in_scope", "transcripts_copied",
+    "transcripts_already_present", "transcripts_source_missing",
+)  # fmt: skip

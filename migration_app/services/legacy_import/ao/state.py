@@ -1,11 +1,8 @@
-"""The state one ao/ao-rs import carries from batch to batch, and the small helpers every
-step uses (batch reads in chunks, journal writes, progress).
-"""
+"""The state one ao/ao-rs import carries from batch to batch, and its small helpers."""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
@@ -20,11 +17,7 @@ from migration_app.legacy.rows import MAPPED_COLUMNS, RUN_COLUMNS, SessionRowFor
 from migration_app.legacy.transcripts import CachedRealpath
 from migration_app.legacy.walk import SessionFile
 from migration_app.models import MigrationItem, MigrationRun
-from migration_app.services.journal import (
-    ItemRecord,
-    migration_items_record,
-    migration_run_progress,
-)
+from migration_app.services.journal import ItemRecord, migration_items_record
 from projects_app.models import Workspace
 from sessions_app.models import HARNESSES, Session
 
@@ -111,21 +104,6 @@ def items_record(state: ImportState, items: list[ItemRecord]) -> None:
 def rejected_file(path: str, exc: Exception) -> ItemRecord:
     reason = exc.reason if isinstance(exc, LegacyParseError) else exception_text(exc)
     return ItemRecord("file", path, Outcome.FAILED, reason)
-
-
-def advance(state: ImportState, n: int) -> None:
-    migration_run_progress(run=state.run, advance=n)
-
-
-def read_file(path: str, max_bytes: int) -> bytes:
-    """A whole small file (config.yaml, registered.json); a larger one is refused unread."""
-    with open(path, "rb") as handle:
-        size = os.fstat(handle.fileno()).st_size
-        if size > max_bytes:
-            raise LegacyParseError(
-                path, f"file is {size:,} bytes, more than --max-file-bytes {max_bytes:,}; not read"
-            )
-        return handle.read()
 
 
 def session_files(state: ImportState, path: str) -> Iterator[SessionFile]:
