@@ -99,10 +99,6 @@ class ViewPage:
     shown_before: bool = False  # no turns: the page holds only results of earlier calls
 
 
-def _error_filter():
-    return RawSQL(ERROR_PREDICATE[connection.vendor], (), output_field=BooleanField())
-
-
 def _calls_filter(call_ids: list[str]):
     column = ".".join(connection.ops.quote_name(n) for n in (Message._meta.db_table, "tool_calls"))
     sql = CALLS_PREDICATE[connection.vendor]
@@ -135,7 +131,7 @@ def transcript_first_error(*, conversation_ids: list):
     without statistics prefers the foreign key's index and reads every row)."""
     errors = (
         Message.objects.filter(conversation_id=OuterRef("pk"))
-        .filter(_error_filter())
+        .filter(RawSQL(ERROR_PREDICATE[connection.vendor], (), output_field=BooleanField()))
         .order_by("created_at", "id")
     )
     rows = (
