@@ -105,13 +105,6 @@ def _pg_tsquery(query: SearchQuery) -> tuple[str, list]:
     return "(" + " && ".join(parts) + ")", params
 
 
-def _pg_words_tsquery(query: SearchQuery) -> tuple[str, list]:
-    """Every word of the included terms, ANDed without positions: what the GIN index
-    answers exactly, with no recheck of the rows' vectors."""
-    parts = ["plainto_tsquery('simple', %s)"] * len(query.include)
-    return "(" + " && ".join(parts) + ")", [term.text for term in query.include]
-
-
 @contextmanager
 def _index_reads_only():
     """On PostgreSQL, a count from the index, never a scan of the table: checking a row
@@ -142,8 +135,11 @@ def _candidate_count(*, kind: str, query: SearchQuery, cap: int) -> int:
         inner = f"SELECT 1 FROM {fts} WHERE {fts} MATCH %s LIMIT %s"
         params = [fts5_words_expression(query.include), cap + 1]
     else:
-        tsquery, params = _pg_words_tsquery(query)
-        inner = f"SELECT 1 FROM {table} WHERE search_vector @@ {tsquery}"
+        # Every word of the included terms, ANDed without positions: what the GIN index
+        # answers exactly, with no recheck of the rows' vectors.
+        tsquery = " && ".join(["plainto_tsquery('simple', %s)"] * len(query.include))
+        params = [term.text for term in query.include]
+        inner = f"SELECT 1 FROM {table} WHERE search_vector @@ ({tsquery})"
         if _pg_estimate(inner, params) > ESTIMATE_TRUSTED * cap:
             return cap + 1
         inner, params = f"{inner} LIMIT %s", [*params, cap + 1]
