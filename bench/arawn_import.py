@@ -12,7 +12,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from bench import harness
@@ -80,51 +79,48 @@ def main(argv=None) -> int:
 
         if args.messages_via_orm:
             _messages_via_orm()
-        source = Path(tempfile.mkdtemp(prefix="arawn-bench-"))
-        try:
-            sample = arawn_sample_write(
-                str(source / "arawn"),
-                workstreams=args.workstreams,
-                sessions=args.sessions,
-                messages=args.messages,
-                files=args.files,
-                edge_cases=False,
-            )
-            harness.header(
-                f"arawn import: {args.workstreams:,} workstreams, {args.sessions:,} sessions, "
-                f"{sample.messages:,} message lines, {sample.files:,} files; "
-                f"batch {args.batch_size}; messages written with "
-                f"{'bulk_create' if args.messages_via_orm else 'rows_insert'}"
-            )
+        source = data_dir / "arawn-bench"  # removed with the scratch data dir
+        sample = arawn_sample_write(
+            str(source / "arawn"),
+            workstreams=args.workstreams,
+            sessions=args.sessions,
+            messages=args.messages,
+            files=args.files,
+            edge_cases=False,
+        )
+        harness.header(
+            f"arawn import: {args.workstreams:,} workstreams, {args.sessions:,} sessions, "
+            f"{sample.messages:,} message lines, {sample.files:,} files; "
+            f"batch {args.batch_size}; messages written with "
+            f"{'bulk_create' if args.messages_via_orm else 'rows_insert'}"
+        )
 
-            def import_():
-                return harness.legacy_import("arawn", sample.data_dir, batch_size=args.batch_size)
+        def import_():
+            return harness.legacy_import("arawn", sample.data_dir, batch_size=args.batch_size)
 
-            units = sample.messages + sample.files
-            rerun = "re-run, nothing changed"
-            figures = harness.Figures(reference="floor: json + executemany, cp -a")
-            first, scratch = None, source / "floor"
-            for _ in range(args.rounds):
-                if first is not None:
-                    migration_undo(run=first)  # the next round imports into an empty hub
-                scratch.mkdir()
-                figures.time(figures.reference, lambda: floor(sample.tree, scratch), items=units)
-                shutil.rmtree(scratch)
-                first = figures.time("first import", import_, items=units)
-                assert first.counts["messages_imported"] == sample.messages, first.counts
-                assert first.counts["files_copied"] == sample.files, first.counts
-                again = figures.time(rerun, import_, items=units)
-                assert again.counts.get("migrated", 0) == 0, again.counts
-            figures.print()
-            peak = int(harness.peak_rss_mb())
-            print(f"peak RSS of the benchmark process (sample writing included): {peak} MB")
-            first_text = "first import <= 2x the floor (here {:.2f}x)"
-            figures.ratio_target(first_text, "first import", figures.reference, at_most=2)
-            rerun_text = "re-run <= 0.2x the first import (here {:.2f}x)"
-            figures.ratio_target(rerun_text, rerun, "first import", at_most=0.2)
-            print(f"data dir: {data_dir}")
-        finally:
-            shutil.rmtree(source, ignore_errors=True)
+        units = sample.messages + sample.files
+        rerun = "re-run, nothing changed"
+        figures = harness.Figures(reference="floor: json + executemany, cp -a")
+        first, scratch = None, source / "floor"
+        for _ in range(args.rounds):
+            if first is not None:
+                migration_undo(run=first)  # the next round imports into an empty hub
+            scratch.mkdir()
+            figures.time(figures.reference, lambda: floor(sample.tree, scratch), items=units)
+            shutil.rmtree(scratch)
+            first = figures.time("first import", import_, items=units)
+            assert first.counts["messages_imported"] == sample.messages, first.counts
+            assert first.counts["files_copied"] == sample.files, first.counts
+            again = figures.time(rerun, import_, items=units)
+            assert again.counts.get("migrated", 0) == 0, again.counts
+        figures.print()
+        peak = int(harness.peak_rss_mb())
+        print(f"peak RSS of the benchmark process (sample writing included): {peak} MB")
+        first_text = "first import <= 2x the floor (here {:.2f}x)"
+        figures.ratio_target(first_text, "first import", figures.reference, at_most=2)
+        rerun_text = "re-run <= 0.2x the first import (here {:.2f}x)"
+        figures.ratio_target(rerun_text, rerun, "first import", at_most=0.2)
+        print(f"data dir: {data_dir}")
     return 0
 
 

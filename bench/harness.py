@@ -99,9 +99,7 @@ class Figures:
             return execute(*args)
 
         with connection.execute_wrapper(count):
-            started = time.perf_counter()
-            result = work()
-            elapsed = time.perf_counter() - started
+            result, elapsed = timed(work)
         self.record(label, elapsed, items=items, queries=len(queries))
         return result
 
@@ -168,6 +166,13 @@ def _duration(seconds: float) -> str:
 
 def target(text: str, *, met: bool) -> None:
     print(f"target: {text}: {'met' if met else 'MISSED'}")
+
+
+def timed(work: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, float]:
+    """`work(*args, **kwargs)`'s result and the seconds it took."""
+    started = time.perf_counter()
+    result = work(*args, **kwargs)
+    return result, time.perf_counter() - started
 
 
 def peak_rss_mb() -> float:

@@ -265,9 +265,7 @@ def main(argv=None) -> int:
             for text in texts:
                 hits_seen.setdefault(label, []).append(len(search(text)))  # warm
                 for _ in range(args.rounds):
-                    started = time.perf_counter()
-                    search(text)
-                    results.setdefault(label, []).append(time.perf_counter() - started)
+                    results.setdefault(label, []).append(harness.timed(search, text)[1])
 
         print(f"{'query kind':28} {'n':>5} {'p50':>9} {'p95':>9} {'max':>9} {'hits/page':>9}")
         for label, seconds in results.items():

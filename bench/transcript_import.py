@@ -78,9 +78,8 @@ def forked(work, profile: str | None = None) -> dict:
             queries = []
             with connection.execute_wrapper(lambda execute, *a: queries.append(1) or execute(*a)):
                 profiler = cProfile.Profile() if profile else None
-                started = time.perf_counter()
-                result = profiler.runcall(work) if profiler else work()
-                seconds = time.perf_counter() - started
+                run = (profiler.runcall, work) if profiler else (work,)
+                result, seconds = harness.timed(*run)
             if profiler:
                 profiler.dump_stats(profile)
             usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -156,9 +155,9 @@ def main(argv=None) -> int:
             for n in range(args.hub_sessions)
         )
         homes = str(tmp / "claude"), str(tmp / "codex")
-        started = time.perf_counter()
-        tree = transcript_tree_generate(*homes, total_bytes=total, files=files)
-        generated = time.perf_counter() - started
+        tree, generated = harness.timed(
+            transcript_tree_generate, *homes, total_bytes=total, files=files
+        )
         harness.header(
             f"import_transcripts: {tree.bytes / 2**20:.1f} MiB, {tree.lines} lines, "
             f"{len(tree.files)} files (generated in {generated:.1f} s); {args.hub_sessions} "

@@ -17,8 +17,6 @@ def main(argv=None) -> int:
     args = harness.options(__doc__, argv, rounds=5, lines=50_000)
 
     with harness.scratch_database(args.database_url) as tmp:
-        import time
-
         from django.core.management import call_command
         from django.db import connection
         from django.urls import reverse
@@ -32,12 +30,11 @@ def main(argv=None) -> int:
         home = tmp / "claude-home"
         corpus = claude_transcript_write(home, lines=args.lines)
         (tmp / "no-codex").mkdir()
-        started = time.perf_counter()
-        call_command(
-            "import_transcripts", claude_home=str(home), codex_home=str(tmp / "no-codex"),
-            json=True, stdout=open("/dev/null", "w"),  # noqa: SIM115 - closed at exit
+        _, imported = harness.timed(
+            call_command, "import_transcripts", claude_home=str(home),
+            codex_home=str(tmp / "no-codex"), json=True,
+            stdout=open("/dev/null", "w"),  # noqa: SIM115 - closed at exit
         )  # fmt: skip
-        imported = time.perf_counter() - started
         session = Session.objects.get(agent_session_id=SESSION_UUID)
         messages = Message.objects.filter(conversation_id=session.conversation_id)
         total = messages.count()

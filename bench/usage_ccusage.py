@@ -12,7 +12,6 @@ import random
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
@@ -85,10 +84,11 @@ def ccusage_command(given: str | None, scratch: Path) -> list[str]:
 
 def ccusage_run(command: list[str], home: Path, report: str) -> tuple[dict, float]:
     env = {**os.environ, "CLAUDE_CONFIG_DIR": str(home)}
-    started = time.perf_counter()
-    out = subprocess.run([*command, "claude", report, "--json", "--offline", "--timezone", "UTC"],
-                         env=env, check=True, capture_output=True, text=True).stdout  # fmt: skip
-    return json.loads(out), time.perf_counter() - started
+    done, seconds = harness.timed(
+        subprocess.run, [*command, "claude", report, "--json", "--offline", "--timezone", "UTC"],
+        env=env, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return json.loads(done.stdout), seconds
 
 
 def compare(label: str, ours: dict, theirs: dict) -> int:
@@ -121,9 +121,7 @@ def compare_in(scratch: Path, args) -> int:
         from sessions_app.usage_rollups import usage_rollup
 
         harness.header(f"usage totals against {CCUSAGE}: {args.sessions} sessions")
-        started = time.perf_counter()
-        harness.transcripts_import(str(home), str(scratch / "codex"))
-        imported = time.perf_counter() - started
+        imported = harness.timed(harness.transcripts_import, str(home), str(scratch / "codex"))[1]
         agent = dict(Session.objects.values_list("pk", "agent_session_id"))
         records = UsageRecord.objects.all()
         ours_sessions = {agent[r["session"]]: r for r in
