@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from migration_app.legacy.jsonl import head_sha256, jsonl_lines, record_parse
+from migration_app.legacy.sqlite_files import sqlite_readonly_connect
 
 WORKSTREAMS_DIR = "workstreams"
 DEFAULT_DB = "workstreams.db"
@@ -123,9 +124,8 @@ def _looks_like_tree(path: str) -> bool:
 
 def arawn_db_open(path: str) -> sqlite3.Connection:
     """Read-only: arawn's database is never written (nor its WAL checkpointed)."""
-    uri = "file:" + os.path.abspath(path).replace("?", "%3f").replace("#", "%23") + "?mode=ro"
     try:
-        conn = sqlite3.connect(uri, uri=True)
+        conn = sqlite_readonly_connect(path)
         conn.execute("SELECT 1 FROM workstreams LIMIT 1")
     except sqlite3.Error as exc:
         raise ArawnError(f"{path} cannot be read as arawn's workstream database: {exc}") from None

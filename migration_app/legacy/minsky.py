@@ -22,7 +22,9 @@ import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
+
+from migration_app.legacy.sqlite_files import sqlite_readonly_connect
 
 JSON = "json"
 SQLITE = "sqlite"
@@ -243,9 +245,8 @@ def _json_sessions(path: str) -> list:
 
 
 def _sqlite_open(path: str) -> sqlite3.Connection:
-    uri = f"file:{quote(os.path.abspath(path))}?mode=ro"
     try:
-        connection = sqlite3.connect(uri, uri=True)
+        connection = sqlite_readonly_connect(path)
         connection.execute("SELECT 1 FROM sessions LIMIT 1")
     except sqlite3.Error as exc:
         raise MinskySourceError(f"{path} is not a minsky sessions.db: {exc}") from None

@@ -13,12 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from migration_app.legacy.sqlite_files import sqlite_readonly_connect
 
 REQUIRED_TABLES = ("workspaces", "sessions", "messages")
 OPTIONAL_TABLES = ("artifacts", "projects", "conversations", "project_versions")
@@ -159,7 +160,7 @@ def source_open(location: str) -> Source:
         path = Path(location).expanduser().resolve()
         if not path.is_file():
             raise SourceError(f"{path} is not a file; pass a SQLite file or a postgres:// URL")
-        connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+        connection = sqlite_readonly_connect(path)
         source = Source(connection, "sqlite")
     try:
         source.columns = _present_columns(source)
