@@ -36,10 +36,6 @@ def ellipsis(text: str, length: int, *, left: bool = False) -> str:
     return format_html('<span title="{}">{}…</span>', text, text[: length - 1])
 
 
-def ellipsis_left(text: str, length: int) -> str:
-    return ellipsis(text, length, left=True)
-
-
 def short_id_column(field: str = "pk", *, description: str = "id", ordering: str | None = "id"):
     """A list column showing `field` as a short id."""
 

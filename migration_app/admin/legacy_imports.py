@@ -6,7 +6,7 @@ from django.utils.html import format_html
 from migration_app.admin.runs import MigrationRunAdmin
 from migration_app.models import LegacyImport, MigrationItem, MigrationRun
 from migration_app.selectors import legacy_import_rejected_page
-from projects_app.admin_display import ellipsis_left
+from projects_app.admin_display import ellipsis
 
 
 @admin.register(LegacyImport)
@@ -23,7 +23,7 @@ class LegacyImportAdmin(MigrationRunAdmin):
 
     @admin.display(description="source")
     def source(self, run: MigrationRun) -> str:
-        path = ellipsis_left(run.params.get("path", ""), 40)
+        path = ellipsis(run.params.get("path", ""), 40, left=True)
         return format_html("{} {}", run.params.get("source", ""), path)
 
     @admin.display(description="sessions")
