@@ -25,6 +25,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from migration_app.legacy.sqlite_files import sqlite_readonly_connect
+
 
 def arguments(doc: str, *, rounds: int = 3, **defaults: Any) -> argparse.ArgumentParser:
     """The common options, then `--<name>` of each of `defaults` ({name: default}, typed as
@@ -268,7 +270,7 @@ def sqlite_copy(source, dest, selects: dict[str, str]) -> int:
     """The floor of an import from SQLite: each `selects` {table: SELECT} of `source` read
     with sqlite3 and inserted with executemany into a bare table of `dest` (recreated), in
     one transaction; returns the rows."""
-    reader = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    reader = sqlite_readonly_connect(source)
     writer = floor_sqlite(dest)
     rows = 0
     writer.execute("BEGIN")

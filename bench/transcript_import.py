@@ -78,8 +78,10 @@ def forked(work, profile: str | None = None) -> dict:
             queries = []
             with connection.execute_wrapper(lambda execute, *a: queries.append(1) or execute(*a)):
                 profiler = cProfile.Profile() if profile else None
-                run = (profiler.runcall, work) if profiler else (work,)
-                result, seconds = harness.timed(*run)
+                if profiler:
+                    result, seconds = harness.timed(profiler.runcall, work)
+                else:
+                    result, seconds = harness.timed(work)
             if profiler:
                 profiler.dump_stats(profile)
             usage = resource.getrusage(resource.RUSAGE_SELF)
