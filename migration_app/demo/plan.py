@@ -101,10 +101,8 @@ class DemoPlan:
                     updated_at=at(-3000 + i * 60),
                 )
             )
-            readme = f"# {title}\n\n{summary}\n".encode()
-            self.files.append(
-                DemoFile(files.workstream_production_dir(ws_id) / "README.md", readme)
-            )
+            readme = files.workstream_production_dir(ws_id) / "README.md"
+            self.files.append(DemoFile(readme, f"# {title}\n\n{summary}\n".encode()))
 
     def project(self, *, pid: str, slug: str, minute: int, **fields) -> Project:
         project = Project(

@@ -151,10 +151,9 @@ def minsky(plan: DemoPlan) -> None:
     for i in range(40):
         number = [123, 124, 131, 45, 46, 210][i % 6]
         backend = "mt" if number < 100 else "md"
+        sid = f"task-{backend}#{number}" + (f"-{i}" if i >= 6 else "")
         if i % 4 == 3:
             sid = str(uid("minsky", i))
-        else:
-            sid = f"task-{backend}#{number}" + (f"-{i}" if i >= 6 else "")
         # Real rows hold both forms of the same task (legacy-formats §8 #8).
         task_id = [str(number), f"{backend}#{number}", f"{backend}#{number}"][(i // 6) % 3]
         if i % 10 == 9:
@@ -225,10 +224,8 @@ def native(plan: DemoPlan) -> None:
     skills = ["deep_research", "ppt_generation", "doc_writer", "data_analyst", ""]
     for i in range(40):
         sid = str(uid("native", i))
-        slug = ["default", "default", "lab"][(i // 6) % 3]
         project = projects[i % 4] if i % 5 == 0 else None
-        if project is not None:
-            slug = project.workspace.slug
+        slug = project.workspace.slug if project else ["default", "default", "lab"][(i // 6) % 3]
         topic = plan.rng.choice(TOPICS)
         word = plan.rng.choice(NATIVE_WORDS)
         session = plan.session(
