@@ -4,24 +4,21 @@ choices, so that every run on every machine builds the same rows (docs/foundatio
 
 import random
 import uuid
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
 from migration_app.legacy.status_map import StatusTriple
-from projects_app.models import Artifact, Conversation, Message, Project, ProjectVersion, Workspace
+from projects_app.models import Artifact, Conversation, Message, Project, Workspace
 from sessions_app import files
 from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session, Workstream
 
 NAMESPACE = uuid.UUID("5e55a0b1-7c4d-4e2f-9b8a-d3e0c1f2a4b6")
 BASE_TIME = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
-WORKSPACES = [
-    ("default", "Default"),
-    ("acme", "Acme Payments"),
-    ("lab", "Research Lab"),
-]
+WORKSPACES = {"default": "Default", "acme": "Acme Payments", "lab": "Research Lab"}
 
 # (id, workspace slug, title, summary)
 WORKSTREAMS = [
@@ -53,8 +50,7 @@ TOOLS_OK = ["bash", "read_file", "grep", "edit_file", "list_dir"]
 class DemoFile(NamedTuple):
     path: Path
     data: bytes
-    session_id: str | None = None  # the session whose file it is, if any,
-    workstream_id: str | None = None  # and the workstream that session must still be in
+    session: Session | None = None  # written only while this session is where the plan put it
 
 
 def uid(*parts: object) -> uuid.UUID:
@@ -72,19 +68,13 @@ class DemoPlan:
     # A fixed seed: the same "random" choices on every run and every machine.
     rng: random.Random = field(default_factory=lambda: random.Random(20260302))
     workspaces: dict[str, Workspace] = field(default_factory=dict)
-    workstreams: list[Workstream] = field(default_factory=list)
-    projects: list[Project] = field(default_factory=list)
-    versions: list[ProjectVersion] = field(default_factory=list)
-    sessions: list[Session] = field(default_factory=list)
-    conversations: list[Conversation] = field(default_factory=list)
-    messages: list[Message] = field(default_factory=list)
-    artifacts: list[Artifact] = field(default_factory=list)
+    rows: defaultdict[type, list] = field(default_factory=lambda: defaultdict(list))
     files: list[DemoFile] = field(default_factory=list)
-    project_nums: dict[str, int] = field(default_factory=dict)
+    project_nums: Counter[str] = field(default_factory=Counter)
 
     def workspaces_get(self) -> None:
         """The demo's workspaces (created now if missing: their rows are needed at once)."""
-        for i, (slug, name) in enumerate(WORKSPACES):
+        for i, (slug, name) in enumerate(WORKSPACES.items()):
             self.workspaces[slug], _ = Workspace.objects.get_or_create(
                 slug=slug,
                 defaults={
@@ -94,16 +84,14 @@ class DemoPlan:
                     "updated_at": at(-4000 + i),
                 },
             )
-        Workstream.objects.get_or_create(
-            id=SCRATCH_WORKSTREAM_ID,
-            defaults={
-                "workspace": self.workspaces["default"],
-                "title": "Scratch",
-                "is_scratch": True,
-            },
+        default = self.workspaces["default"]
+        self.rows[Workstream].append(
+            Workstream(
+                id=SCRATCH_WORKSTREAM_ID, workspace=default, title="Scratch", is_scratch=True
+            )
         )
         for i, (ws_id, slug, title, summary) in enumerate(WORKSTREAMS):
-            self.workstreams.append(
+            self.rows[Workstream].append(
                 Workstream(
                     id=ws_id,
                     workspace=self.workspaces[slug],
@@ -113,23 +101,18 @@ class DemoPlan:
                     updated_at=at(-3000 + i * 60),
                 )
             )
-            readme = f"# {title}\n\n{summary}\n".encode()
-            self.files.append(
-                DemoFile(files.workstream_production_dir(ws_id) / "README.md", readme)
-            )
+            readme = files.workstream_production_dir(ws_id) / "README.md"
+            self.files.append(DemoFile(readme, f"# {title}\n\n{summary}\n".encode()))
 
-    def project(self, *, pid: str, slug: str, title: str, source: str, minute: int, **extra):
+    def project(self, *, pid: str, slug: str, minute: int, **fields) -> Project:
         project = Project(
             id=pid,
             workspace=self.workspaces[slug],
-            title=title,
-            source=source,
             created_at=at(minute),
             updated_at=at(minute),
-            **extra,
+            **fields,
         )
-        self.projects.append(project)
-        self.project_nums[pid] = 0
+        self.rows[Project].append(project)
         return project
 
     def session(
@@ -139,17 +122,17 @@ class DemoPlan:
         minute: float,
         legacy_status: str,
         status: StatusTriple,
-        project=None,
+        project: Project | None = None,
+        num: int | None = None,
         **fields,
     ) -> Session:
         """A session showing `legacy_status`, mapped by migration_app/legacy/status_map.py."""
         status_value, activity, terminated = status
         created = at(minute)
         updated = created + timedelta(minutes=self.rng.randint(5, 600))
-        num = fields.pop("num", None)
-        if project is not None:
+        if project is not None and num is None:
             self.project_nums[project.id] += 1
-            num = self.project_nums[project.id] if num is None else num
+            num = self.project_nums[project.id]
         session = Session(
             id=sid,
             num=num or 0,
@@ -167,10 +150,11 @@ class DemoPlan:
             updated_at=updated,
             **fields,
         )
-        self.sessions.append(session)
+        self.rows[Session].append(session)
         return session
 
     def conversation(self, session: Session, *, n_messages: int, with_artifacts: bool) -> None:
+        """The session's conversation, its messages (with tool calls) and artifacts."""
         conversation = Conversation(
             id=uid("conversation", session.id),
             project=session.project,
@@ -184,7 +168,7 @@ class DemoPlan:
             updated_at=session.created_at,
         )
         session.conversation = conversation
-        self.conversations.append(conversation)
+        self.rows[Conversation].append(conversation)
         for m in range(n_messages):
             created = session.created_at + timedelta(minutes=m * 3 + 1)
             conversation.last_message_at = created
@@ -202,17 +186,47 @@ class DemoPlan:
                 created_at=created,
             )
             if role == "assistant" and self.rng.random() < 0.6:
-                message.tool_calls = self._tool_calls(session.id, m)
-            self.messages.append(message)
-        if with_artifacts:
-            self._artifacts(conversation, session)
+                message.tool_calls = [
+                    self._tool_call(f"call_{uid('call', session.id, m, c).hex[:12]}", c)
+                    for c in range(self.rng.randint(1, 3))
+                ]
+            self.rows[Message].append(message)
+        # One document in 1-3 versions, each pointing at the version before it.
+        n_versions = 1 + (session.num + len(self.rows[Artifact])) % 3 if with_artifacts else 0
+        lineage = uid("artifact", session.id, 0)
+        parent = None
+        for v in range(1, n_versions + 1):
+            created = session.created_at + timedelta(hours=v)
+            parent = Artifact(
+                id=lineage if v == 1 else uid("artifact", session.id, 0, v),
+                lineage=lineage,
+                project=conversation.project,
+                conversation=conversation,
+                name="report.md",
+                artifact_type="document",
+                content=f"# {session.title}\n\nDraft {v}.\n",
+                version=v,
+                parent_version=parent,
+                is_latest=v == n_versions,
+                created_at=created,
+                updated_at=created,
+            )
+            self.rows[Artifact].append(parent)
+
+    def _tool_call(self, call_id: str, c: int) -> dict:
+        if self.rng.random() < 0.3:
+            name, error = self.rng.choice(TOOL_ERRORS)
+            status = self.rng.choice(["error", "failed"])
+            return {"id": call_id, "name": name, "status": status, "error": error}
+        name = self.rng.choice(TOOLS_OK)
+        return {"id": call_id, "name": name, "status": "success", "arguments": {"n": c}}
 
     def scratch_files(self, session: Session) -> None:
         """A scratch session's work tree: notes, an image, nested source and data files."""
         work = files.scratch_session_work_dir(session.id)
         png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) + uid("png", session.id).bytes * 8
         self.files += [
-            DemoFile(path, data, session.id, SCRATCH_WORKSTREAM_ID)
+            DemoFile(path, data, session)
             for path, data in [
                 (work / "notes.md", f"# {session.title}\n\n- first idea\n- second idea\n".encode()),
                 (work / "figure.png", png),
@@ -220,43 +234,3 @@ class DemoPlan:
                 (work / "src" / "data" / "sample.csv", b"id,value\n1,3.5\n2,4.25\n"),
             ]
         ]
-
-    def _tool_calls(self, session_id: str, m: int) -> list[dict]:
-        calls = []
-        for c in range(self.rng.randint(1, 3)):
-            call_id = f"call_{uid('call', session_id, m, c).hex[:12]}"
-            if self.rng.random() < 0.3:
-                name, error = self.rng.choice(TOOL_ERRORS)
-                status = self.rng.choice(["error", "failed"])
-                calls.append({"id": call_id, "name": name, "status": status, "error": error})
-            else:
-                name = self.rng.choice(TOOLS_OK)
-                calls.append(
-                    {"id": call_id, "name": name, "status": "success", "arguments": {"n": c}}
-                )
-        return calls
-
-    def _artifacts(self, conversation: Conversation, session: Session) -> None:
-        for a in range(1 + len(session.id) % 2):
-            lineage = uid("artifact", session.id, a)
-            name = ["report.md", "outline.md"][a]
-            n_versions = 1 + (a + session.num + len(self.artifacts)) % 3
-            parent = None
-            for v in range(1, n_versions + 1):
-                created = session.created_at + timedelta(hours=v)
-                artifact = Artifact(
-                    id=lineage if v == 1 else uid("artifact", session.id, a, v),
-                    lineage=lineage,
-                    project=conversation.project,
-                    conversation=conversation,
-                    name=name,
-                    artifact_type="document",
-                    content=f"# {session.title}\n\nDraft {v}.\n",
-                    version=v,
-                    parent_version=parent,
-                    is_latest=v == n_versions,
-                    created_at=created,
-                    updated_at=created,
-                )
-                self.artifacts.append(artifact)
-                parent = artifact

@@ -58,34 +58,32 @@ def ao(plan: DemoPlan) -> None:
             registered_at=at(-2000 + p_index),
         )
         root = f"/home/dev/.agent-orchestrator/projects/{pid}"
-        orchestrator_id = f"{prefix}-orchestrator"
-        plan.session(
-            sid=orchestrator_id,
-            num=0,
-            minute=p_index * 3,
-            legacy_status="working",
-            status=status_map.ao_flat_status("working"),
-            project=project,
-            workspace=plan.workspaces[slug],
-            kind=Session.Kind.ORCHESTRATOR,
-            harness="claude-code",
-            title=f"{pid} orchestrator",
-            agent_session_id=str(uid("claude", orchestrator_id)),
-            workspace_path=f"{root}/worktrees/{orchestrator_id}",
-            runtime_handle_id=f"3f2a9c1b7e4d-{orchestrator_id}",
-            source=Source.AO,
-            source_path=f"{root}/sessions/{orchestrator_id}.json",
-            metadata={"role": "orchestrator", "runtimeName": "tmux"},
-        )
-        for n in range(1, 25):
-            sid = f"{prefix}-{n}"
+        # Session 0 is the project's orchestrator, the others its workers.
+        for n in range(25):
+            sid = f"{prefix}-{n or 'orchestrator'}"
             issue = 400 + p_index * 100 + n
-            topic = plan.rng.choice(TOPICS)
-            word = plan.rng.choice(AO_WORDS)
-            harness = plan.rng.choice(["claude-code", "claude-code", "codex", "aider"])
-            metadata = {"runtimeName": "tmux", "summary": f"Working on #{issue}: {topic}"}
-            if word in {"pr_open", "ci_failed", "review_pending", "merged", "done"}:
-                metadata["pr"] = f"https://github.com/{repo}/pull/{900 + issue}"
+            if n == 0:
+                word, harness = "working", "claude-code"
+                metadata = {"role": "orchestrator", "runtimeName": "tmux"}
+                fields = {
+                    "kind": Session.Kind.ORCHESTRATOR,
+                    "title": f"{pid} orchestrator",
+                    "agent_session_id": str(uid("claude", sid)),
+                }
+            else:
+                topic = plan.rng.choice(TOPICS)
+                word = plan.rng.choice(AO_WORDS)
+                harness = plan.rng.choice(["claude-code", "claude-code", "codex", "aider"])
+                metadata = {"runtimeName": "tmux", "summary": f"Working on #{issue}: {topic}"}
+                if word in {"pr_open", "ci_failed", "review_pending", "merged", "done"}:
+                    metadata["pr"] = f"https://github.com/{repo}/pull/{900 + issue}"
+                fields = {
+                    "title": topic,
+                    "issue_id": str(issue),
+                    "issue_url": f"https://github.com/{repo}/issues/{issue}",
+                    "branch": f"feat/{issue}-{topic.replace(' ', '-')[:30]}",
+                    "agent_session_id": str(uid("agent", sid)) if harness == "claude-code" else "",
+                }
             plan.session(
                 sid=sid,
                 num=n,
@@ -95,16 +93,12 @@ def ao(plan: DemoPlan) -> None:
                 project=project,
                 workspace=plan.workspaces[slug],
                 harness=harness,
-                title=topic,
-                issue_id=str(issue),
-                issue_url=f"https://github.com/{repo}/issues/{issue}",
-                branch=f"feat/{issue}-{topic.replace(' ', '-')[:30]}",
-                agent_session_id=str(uid("agent", sid)) if harness == "claude-code" else "",
                 workspace_path=f"{root}/worktrees/{sid}",
                 runtime_handle_id=f"3f2a9c1b7e4d-{sid}",
                 source=Source.AO,
                 source_path=f"{root}/sessions/{sid}.json",
                 metadata=metadata,
+                **fields,
             )
 
 
@@ -157,10 +151,9 @@ def minsky(plan: DemoPlan) -> None:
     for i in range(40):
         number = [123, 124, 131, 45, 46, 210][i % 6]
         backend = "mt" if number < 100 else "md"
+        sid = f"task-{backend}#{number}" + (f"-{i}" if i >= 6 else "")
         if i % 4 == 3:
             sid = str(uid("minsky", i))
-        else:
-            sid = f"task-{backend}#{number}" + (f"-{i}" if i >= 6 else "")
         # Real rows hold both forms of the same task (legacy-formats §8 #8).
         task_id = [str(number), f"{backend}#{number}", f"{backend}#{number}"][(i // 6) % 3]
         if i % 10 == 9:
@@ -217,7 +210,7 @@ def native(plan: DemoPlan) -> None:
         )
         projects.append(project)
         for v in range(1, 3 + i % 2):
-            plan.versions.append(
+            plan.rows[ProjectVersion].append(
                 ProjectVersion(
                     project=project,
                     version_number=v,
@@ -231,10 +224,8 @@ def native(plan: DemoPlan) -> None:
     skills = ["deep_research", "ppt_generation", "doc_writer", "data_analyst", ""]
     for i in range(40):
         sid = str(uid("native", i))
-        slug = ["default", "default", "lab"][(i // 6) % 3]
         project = projects[i % 4] if i % 5 == 0 else None
-        if project is not None:
-            slug = project.workspace.slug
+        slug = project.workspace.slug if project else ["default", "default", "lab"][(i // 6) % 3]
         topic = plan.rng.choice(TOPICS)
         word = plan.rng.choice(NATIVE_WORDS)
         session = plan.session(
@@ -282,7 +273,7 @@ def arawn(plan: DemoPlan) -> None:
         else:
             path = files.attached_session_work_dir(workstream_id, sid) / "notes.md"
             body = f"# {session.title}\n\nAttached from scratch.\n".encode()
-            plan.files.append(DemoFile(path, body, sid, workstream_id))
+            plan.files.append(DemoFile(path, body, session))
 
 
 ORIGINS = (ao, ao_rs, minsky, native, arawn)

@@ -4,7 +4,6 @@ never update a row or a file it finds (docs/foundation.md: idempotent and determ
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from django.db import transaction
 
@@ -13,9 +12,7 @@ from migration_app.demo.rows import ORIGINS
 from projects_app.list_cache import project_list_version_renew
 from projects_app.models import Artifact, Conversation, Message, Project, ProjectVersion, Workspace
 from sessions_app import files
-from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session, Workstream
-
-_BATCH = 500
+from sessions_app.models import Session, Workstream
 
 MODELS = {
     "workspaces": Workspace,
@@ -46,10 +43,14 @@ def demo_seed() -> DemoSeedResult:
         plan.workspaces_get()
         for origin in ORIGINS:
             origin(plan)
-        _rows_save(plan)
+        # Rows already there (perhaps changed since) are left alone. The foreign keys are
+        # checked at commit, so the order of the inserts does not matter.
+        for model in MODELS.values():
+            model.objects.bulk_create(plan.rows[model], ignore_conflicts=True, batch_size=500)
+        project_list_version_renew()  # bulk_create sends no signal
         # In the transaction: a data directory that cannot hold them rolls the rows back.
-        for ws_id in [SCRATCH_WORKSTREAM_ID, *(w.id for w in plan.workstreams)]:
-            files.workstream_dirs_create(ws_id)
+        for workstream in plan.rows[Workstream]:
+            files.workstream_dirs_create(workstream.id)
     files_written = files_write(plan.files)
     totals = {name: model.objects.count() for name, model in MODELS.items()}
     return DemoSeedResult(
@@ -59,40 +60,18 @@ def demo_seed() -> DemoSeedResult:
     )
 
 
-def _rows_save(plan: DemoPlan) -> None:
-    """Insert what is missing; rows already there (perhaps changed since) are left alone."""
-    Workstream.objects.bulk_create(plan.workstreams, ignore_conflicts=True)
-    Project.objects.bulk_create(plan.projects, ignore_conflicts=True)
-    project_list_version_renew()  # bulk_create sends no signal
-    ProjectVersion.objects.bulk_create(plan.versions, ignore_conflicts=True)
-    Conversation.objects.bulk_create(plan.conversations, ignore_conflicts=True)
-    Session.objects.bulk_create(plan.sessions, ignore_conflicts=True, batch_size=_BATCH)
-    Message.objects.bulk_create(plan.messages, ignore_conflicts=True, batch_size=_BATCH)
-    # Parents first: a version points at the version before it.
-    for v in sorted({a.version for a in plan.artifacts}):
-        Artifact.objects.bulk_create(
-            [a for a in plan.artifacts if a.version == v], ignore_conflicts=True
-        )
-
-
 def files_write(demo_files: list[DemoFile]) -> int:
     """Write the demo files that are missing, only where their session still is."""
-    session_ids = {f.session_id for f in demo_files if f.session_id}
+    session_ids = {f.session.id for f in demo_files if f.session}
     where = dict(Session.objects.filter(pk__in=session_ids).values_list("pk", "workstream_id"))
     written = 0
-    for demo_file in demo_files:
-        if demo_file.session_id and where.get(demo_file.session_id) != demo_file.workstream_id:
+    for path, data, session in demo_files:
+        if path.exists() or (session and where.get(session.id) != session.workstream_id):
             continue
-        written += _file_write_once(demo_file.path, demo_file.data)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Write then rename: an interrupted run never leaves a truncated file behind.
+        tmp = path.with_name(f".{path.name}.seed-tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+        written += 1
     return written
-
-
-def _file_write_once(path: Path, data: bytes) -> bool:
-    if path.exists():
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Write then rename: an interrupted run never leaves a truncated file behind.
-    tmp = path.with_name(f".{path.name}.seed-tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    return True

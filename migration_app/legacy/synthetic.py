@@ -5,8 +5,6 @@ handle; `ao_rs_tree_generate` writes an ~/.ao-rs/sessions tree. Both are determi
 for a given seed, so two trees generated alike hold the same bytes (mtimes are pinned).
 """
 
-from __future__ import annotations
-
 import datetime as dt
 import json
 import os
@@ -149,7 +147,6 @@ def ao_tree_generate(
         json.dumps({"version": 1, "projects": registered}, indent=2).encode(),
         0,
     )
-    v1_every = 10 if with_v1 else 0
     for index in range(sessions):
         project = project_ids[index % projects]
         session_id = f"{project}-{index + 1}"
@@ -165,7 +162,7 @@ def ao_tree_generate(
             for key in ("lifecycle", "statePayload", "stateVersion"):
                 data.pop(key, None)
             data["status"] = "killed"
-        if v1_every and index % v1_every == 9:
+        if with_v1 and index % 10 == 9:
             # V1 hash layout, key=value text, one JSON-valued key as a string.
             directory = os.path.join(root, f"{index % 16:012x}-{project}", "sessions")
             lines = [f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in data.items()]
@@ -246,9 +243,7 @@ def ao_rs_tree_generate(
             f"last_automated_review_fingerprint: {INT64_MAX}",
         ]
         archived = index % 10 == 9
-        directory = (
-            os.path.join(base, project, ".archive") if archived else os.path.join(base, project)
-        )
+        directory = os.path.join(base, project, *([".archive"] if archived else []))
         _write(
             os.path.join(directory, f"{session_id}.yaml"), ("\n".join(lines) + "\n").encode(), index
         )
