@@ -1,9 +1,6 @@
 """The import's batch reads: the ORM's `filter(id__in=…).values_list` against
 `services/bulk.rows_select_in`, on the same rows.
 
-    python -m bench.batch_reads [--sessions 20000] [--batch-size 500] [--rounds 5]
-                                [--database-url …]
-
 Loads the sessions, then each round reads every one of them back by id, `--batch-size`
 ids per statement, once through the ORM and once through `rows_select_in` (the reference).
 """
@@ -14,9 +11,7 @@ from bench import harness
 
 
 def main(argv=None) -> int:
-    args = harness.options(__doc__, argv, rounds=5, sessions=20_000, batch_size=500)
-
-    with harness.scratch_database(args.database_url):
+    with harness.scratch_run(__doc__, argv, rounds=5, sessions=20_000, batch_size=500) as args:
         from migration_app.services.bulk import rows_select_in
         from sessions_app.models import Session
 

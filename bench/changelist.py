@@ -39,9 +39,7 @@ def sessions(count: int):
 
 
 def main(argv=None) -> int:
-    args = harness.options(__doc__, argv, rounds=5, rows=1_000_000)
-
-    with harness.scratch_database(args.database_url):
+    with harness.scratch_run(__doc__, argv, rounds=5, rows=1_000_000) as args:
         from django.urls import reverse
 
         from sessions_app.models import Session
@@ -67,9 +65,7 @@ def main(argv=None) -> int:
             **pages,
             f"changelist, ?q={prefix} (plain term)": page({"q": prefix}),
         }
-        figures = harness.measures_run(
-            measures, reference="floor: SELECT … LIMIT 100", rounds=args.rounds
-        )
+        figures = harness.measures_run(measures, rounds=args.rounds)
         harness.slowest_target(figures, pages, seconds=TARGET_SECONDS, what="each indexed page")
     return 0
 

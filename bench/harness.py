@@ -39,8 +39,13 @@ def arguments(doc: str, *, rounds: int = 3, **defaults: Any) -> argparse.Argumen
     return parser
 
 
-def options(doc: str, argv, *, rounds: int = 3, **defaults: Any) -> argparse.Namespace:
-    return arguments(doc, rounds=rounds, **defaults).parse_args(argv)
+@contextmanager
+def scratch_run(doc: str, argv, *, rounds: int = 3, **defaults: Any) -> Iterator[Any]:
+    """The options parsed (`arguments`), then a scratch database: yields the options, with
+    its data directory as `data_dir`."""
+    args = arguments(doc, rounds=rounds, **defaults).parse_args(argv)
+    with scratch_database(args.database_url) as args.data_dir:
+        yield args
 
 
 @contextmanager
@@ -141,11 +146,12 @@ class Figures:
         print(f"after: {load_average()}")
 
 
-def measures_run(measures: dict[str, Callable[[], Any]], *, reference: str, rounds: int):
-    """Each measure warmed up once, then timed `rounds` times in turn; printed; returned."""
+def measures_run(measures: dict[str, Callable[[], Any]], *, rounds: int):
+    """Each measure warmed up once, then timed `rounds` times in turn; printed (against the
+    first); returned."""
     for measure in measures.values():
         measure()
-    figures = Figures(reference=reference)
+    figures = Figures(reference=next(iter(measures)))
     for _ in range(rounds):
         for label, measure in measures.items():
             figures.time(label, measure)
@@ -197,6 +203,19 @@ def admin_client():
     client = Client()
     client.force_login(get_user_model().objects.create_superuser("bench", password="-"))
     return client
+
+
+def per_batch(write: Callable[[Any], Any], items: list, size: int) -> Callable[[], None]:
+    """A measure: `write(batch)` of each `size` of `items` in turn, one transaction per batch
+    as a run commits."""
+    from django.db import transaction
+
+    def measure():
+        for start in range(0, len(items), size):
+            with transaction.atomic():
+                write(items[start : start + size])
+
+    return measure
 
 
 def sql_measure(statement: str, params=None) -> Callable[[], list]:

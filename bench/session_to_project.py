@@ -7,6 +7,7 @@ rolled back (docs/session-to-project.md).
 
 import sys
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from bench import harness
 
@@ -98,11 +99,9 @@ def one_at_a_time(*, workspace) -> int:
 
 
 def main(argv=None) -> int:
-    args = harness.options(
+    with harness.scratch_run(
         __doc__, argv, sessions=10_000, messages=20, batch_size=1000, baseline_sessions=1000
-    )
-
-    with harness.scratch_database(args.database_url):
+    ) as args:
         from django.db import connection
 
         from migration_app.dispatch import migration_run_dispatch
@@ -120,21 +119,19 @@ def main(argv=None) -> int:
             f"session -> project: {args.sessions:,} sessions x {args.messages} messages, "
             f"batch {args.batch_size}; baseline on {args.baseline_sessions:,}"
         )
-        request = {"kind": KIND, "workspace_slug": "bench", "batch_size": args.batch_size}
+        dispatch = partial(
+            migration_run_dispatch, kind=KIND, workspace_slug="bench", batch_size=args.batch_size
+        )
         baseline = "baseline: one session at a time"
         figures = harness.Figures(reference=baseline)
         for _ in range(args.rounds):
             n = args.sessions
-            dry = figures.time(
-                "dry run", lambda: migration_run_dispatch(dry_run=True, **request), items=n
-            )
-            run = figures.time("run", lambda: migration_run_dispatch(**request), items=n)
-            again = figures.time(
-                "re-run (all skipped)", lambda: migration_run_dispatch(**request), items=n
-            )
-            figures.time("undo", lambda run=run: migration_undo(run=run), items=n)
+            dry = figures.time("dry run", partial(dispatch, dry_run=True), items=n)
+            run = figures.time("run", dispatch, items=n)
+            again = figures.time("re-run (all skipped)", dispatch, items=n)
+            figures.time("undo", partial(migration_undo, run=run), items=n)
             done = figures.time(
-                baseline, lambda: one_at_a_time(workspace=sample), items=args.baseline_sessions
+                baseline, partial(one_at_a_time, workspace=sample), items=args.baseline_sessions
             )
             assert dry.counts["migrated"] == run.counts["migrated"] == n, run.counts
             assert again.counts["skipped"] == n and done == args.baseline_sessions, again.counts
