@@ -8,7 +8,6 @@ undo, which brings every file back for the next round (docs/attach-workstream.md
 import os
 import shutil
 import subprocess
-import sys
 from functools import partial
 from pathlib import Path
 
@@ -55,7 +54,7 @@ def moves_timed(figures, label: str, move, root: Path, ids: list[str], files: in
     shutil.rmtree(root)
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> None:
     parser = harness.arguments(__doc__, sessions=1000, files=50, batch_size=200)
     parser.add_argument("--bytes", type=int, default=1024, help="size of each file")
     args = parser.parse_args(argv)
@@ -96,8 +95,7 @@ def main(argv=None) -> int:
             assert back == total, f"undo brought back {back} of {total} files"
         figures.print()
         figures.ratio_target("attach within 3x of mv (here {:.2f}x)", "attach", mv, at_most=3)
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

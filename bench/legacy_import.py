@@ -9,7 +9,6 @@ import contextlib
 import glob
 import json
 import os
-import sys
 import threading
 from pathlib import Path
 
@@ -66,7 +65,7 @@ def floor_import(root: str, db_path: str) -> int:
     return len(files)
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> None:
     with harness.scratch_run(__doc__, argv, rounds=5, sessions=20_000, batch_size=500) as args:
         from migration_app.legacy.parse_ahead import usable_cores
         from migration_app.legacy.synthetic import ao_tree_generate
@@ -110,8 +109,7 @@ def main(argv=None) -> int:
         print(f"parse-ahead gain: {gain:.2f} s (median off − median on)")
         harness.import_targets(figures, first=on)
         harness.target(f"importer RSS < 200 MB ({rss:.0f} MB)", met=rss < 200)
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

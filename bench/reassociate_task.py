@@ -4,7 +4,6 @@ Each round times one raw UPDATE (the floor, rolled back), the dry run, the run a
 undo, which leaves the rows as the round found them (docs/reassociate-task.md).
 """
 
-import sys
 from functools import partial
 
 from bench import harness
@@ -36,7 +35,7 @@ def sessions(count: int, matching: int):
         yield {"id": f"bench-{i:08d}", "num": i, "task_id": task_id}
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> None:
     with harness.scratch_run(
         __doc__, argv, sessions=1_000_000, matching=10_000, batch_size=1000
     ) as args:
@@ -67,8 +66,7 @@ def main(argv=None) -> int:
             assert not Session.objects.filter(task_id=NEW).exists()
         figures.print()
         harness.target("re-associate < 2 s", met=figures.median("run") < 2)
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -5,11 +5,12 @@ next to a baseline in the origin's shape, one session at a time on a smaller sam
 rolled back (docs/session-to-project.md).
 """
 
-import sys
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from bench import harness
+
+FAILED_CALLS = [{"name": "web_search", "status": "error", "error": "timeout"}]
 
 
 def seed(*, workspace, sessions: int, messages: int, chunk: int = 500) -> None:
@@ -37,15 +38,12 @@ def seed(*, workspace, sessions: int, messages: int, chunk: int = 500) -> None:
                 )
             )
             for m in range(messages):
-                failed = m == 1 and n % 10 == 0
                 message_rows.append(
                     Message(
                         conversation=conversation,
                         role="user" if m % 2 == 0 else "assistant",
                         content=f"message {m} of session {n} " + "lorem ipsum " * 10,
-                        tool_calls=[{"name": "web_search", "status": "error", "error": "timeout"}]
-                        if failed
-                        else None,
+                        tool_calls=FAILED_CALLS if m == 1 and n % 10 == 0 else None,
                     )
                 )
             if n % 4 == 0:
@@ -98,7 +96,7 @@ def one_at_a_time(*, workspace) -> int:
     return migrated
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> None:
     with harness.scratch_run(
         __doc__, argv, sessions=10_000, messages=20, batch_size=1000, baseline_sessions=1000
     ) as args:
@@ -137,8 +135,7 @@ def main(argv=None) -> int:
             assert again.counts["skipped"] == n and done == args.baseline_sessions, again.counts
         figures.print()
         harness.target("session -> project < 15 s", met=figures.median("run") < 15)
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
