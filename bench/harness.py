@@ -12,6 +12,7 @@ says more than a time.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import resource
 import shutil
@@ -321,24 +322,15 @@ def rows_load(model, rows: Iterable[dict[str, Any]], *, batch: int = 10_000, **f
     from migration_app.services.bulk import rows_insert
 
     values = {field.name: field.get_default() for field in model._meta.concrete_fields}
-    values.update(fixed)
-    base = [
-        model._meta.get_field(name).get_db_prep_save(value, connection)
-        for name, value in values.items()
-    ]
-    position = {name: index for index, name in enumerate(values)}
+    base = {
+        name: model._meta.get_field(name).get_db_prep_save(value, connection)
+        for name, value in {**values, **fixed}.items()
+    }
+    rows = iter(rows)
     started = time.perf_counter()
     with transaction.atomic():
-        chunk: list[list[Any]] = []
-        for overrides in rows:
-            row = list(base)
-            for name, value in overrides.items():
-                row[position[name]] = value
-            chunk.append(row)
-            if len(chunk) == batch:
-                rows_insert(model, list(values), chunk)
-                chunk = []
-        rows_insert(model, list(values), chunk)
+        while chunk := [[*{**base, **row}.values()] for row in itertools.islice(rows, batch)]:
+            rows_insert(model, list(base), chunk)
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
     return time.perf_counter() - started
