@@ -158,12 +158,6 @@ def _wait_until_up(port: int, server: subprocess.Popen, timeout: float = 60) -> 
     raise RuntimeError("gunicorn did not come up")
 
 
-def _check_page_size(port: int, path: str, headers: dict) -> None:
-    page = json.loads(_get(port, path, headers)[1])
-    if len(page["items"]) != 50:
-        raise RuntimeError(f"{path} answered {len(page['items'])} rows, not 50")
-
-
 def main(argv=None) -> int:
     parser = harness.arguments(__doc__)
     parser.add_argument("--seconds", type=float, default=8, help="per target and round")
@@ -233,7 +227,10 @@ def measure(env: dict, targets: dict, args) -> dict[str, dict]:
     runs: dict[str, list[dict]] = {name: [] for name in targets}
     try:
         _wait_until_up(port, server)
-        _check_page_size(port, *targets["projects"])
+        path, headers = targets["projects"]
+        rows = len(json.loads(_get(port, path, headers)[1])["items"])
+        if rows != 50:
+            raise RuntimeError(f"{path} answered {rows} rows, not 50")
         for path, headers in targets.values():  # imports, connections, the key's first use
             drive(port, path, headers, 1, args.concurrency)
         for _ in range(args.rounds):

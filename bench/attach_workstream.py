@@ -8,7 +8,7 @@ undo, which brings every file back for the next round (docs/attach-workstream.md
 import os
 import shutil
 import subprocess
-import sys
+from functools import partial
 from pathlib import Path
 
 from bench import harness
@@ -54,10 +54,9 @@ def moves_timed(figures, label: str, move, root: Path, ids: list[str], files: in
     shutil.rmtree(root)
 
 
-def main(argv=None) -> int:
-    parser = harness.arguments(__doc__, sessions=1000, files=50)
+def main(argv=None) -> None:
+    parser = harness.arguments(__doc__, sessions=1000, files=50, batch_size=200)
     parser.add_argument("--bytes", type=int, default=1024, help="size of each file")
-    parser.add_argument("--batch-size", type=int, default=200)
     args = parser.parse_args(argv)
 
     with harness.scratch_database(args.database_url) as data_dir:
@@ -80,25 +79,23 @@ def main(argv=None) -> int:
             f"attach to a workstream: {args.sessions:,} sessions x {args.files} files "
             f"({total:,} files of {args.bytes} bytes), batch {args.batch_size}"
         )
-        request = {"kind": KIND, "workstream_id": "bench-target", "session_ids": ids}
+        attach = partial(
+            migration_run_dispatch, kind=KIND, workstream_id="bench-target", session_ids=ids,
+            batch_size=args.batch_size,
+        )  # fmt: skip
         mv = "baseline: mv (shell loop)"
         figures = harness.Figures(reference=mv)
         for _ in range(args.rounds):
             for label, move in [(mv, mv_loop), ("floor: os.rename", rename_loop)]:
                 moves_timed(figures, label, move, data_dir / "moves", ids, args.files, payload)
-            run = figures.time(
-                "attach",
-                lambda: migration_run_dispatch(batch_size=args.batch_size, **request),
-                items=total,
-            )
-            figures.time("attach undo", lambda run=run: migration_undo(run=run), items=total)
+            run = figures.time("attach", attach, items=total)
+            figures.time("attach undo", partial(migration_undo, run=run), items=total)
             assert run.status == "succeeded" and run.counts["files"] == total, run.counts
             back = sum(1 for _ in (data_dir / "workstreams" / "scratch").rglob("*.txt"))
             assert back == total, f"undo brought back {back} of {total} files"
         figures.print()
         figures.ratio_target("attach within 3x of mv (here {:.2f}x)", "attach", mv, at_most=3)
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

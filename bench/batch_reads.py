@@ -1,22 +1,15 @@
 """The import's batch reads: the ORM's `filter(id__in=…).values_list` against
 `services/bulk.rows_select_in`, on the same rows.
 
-    python -m bench.batch_reads [--sessions 20000] [--batch-size 500] [--rounds 5]
-                                [--database-url …]
-
 Loads the sessions, then each round reads every one of them back by id, `--batch-size`
 ids per statement, once through the ORM and once through `rows_select_in` (the reference).
 """
 
-import sys
-
 from bench import harness
 
 
-def main(argv=None) -> int:
-    args = harness.options(__doc__, argv, rounds=5, sessions=20_000, batch_size=500)
-
-    with harness.scratch_database(args.database_url):
+def main(argv=None) -> None:
+    with harness.scratch_run(__doc__, argv, rounds=5, sessions=20_000, batch_size=500) as args:
         from migration_app.services.bulk import rows_select_in
         from sessions_app.models import Session
 
@@ -41,8 +34,7 @@ def main(argv=None) -> int:
         figures.print()
         figures.ratio_target("rows_select_in pays (ORM {:.1f}x its time)", "ORM values_list",
                              "rows_select_in", at_least=1.5)  # fmt: skip
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -1,7 +1,5 @@
 """Batch updates: the ORM's `bulk_update` against services/bulk.py's raw statements.
 
-    python -m bench.bulk_updates [--sessions 10000] [--batch 500] [--rounds 3] [--database-url …]
-
 The figures that keep (or remove) `rows_update` and `rows_compare_and_set`. Each round
 updates every session once, one transaction per batch as the migrations do, two ways:
 
@@ -16,15 +14,11 @@ The rows are put back after each measure. Target: each raw statement at least tw
 fast as the ORM path it replaces.
 """
 
-import sys
-
 from bench import harness
 
 
-def main(argv=None) -> int:
-    args = harness.options(__doc__, argv, sessions=10_000, batch=500)
-
-    with harness.scratch_database(args.database_url):
+def main(argv=None) -> None:
+    with harness.scratch_run(__doc__, argv, sessions=10_000, batch=500) as args:
         from django.db import transaction
         from django.utils import timezone
 
@@ -38,54 +32,34 @@ def main(argv=None) -> int:
         harness.sessions_load(
             {"id": sid, "num": n, "task_id": t} for n, (sid, t) in enumerate(task_ids)
         )
-        batches = [ids[s : s + args.batch] for s in range(0, len(ids), args.batch)]
         harness.header(f"batch updates: {args.sessions:,} sessions in batches of {args.batch}")
 
-        def link_orm():
-            for batch in batches:
-                with transaction.atomic():
-                    Session.objects.filter(project__isnull=True).bulk_update(
-                        [Session(pk=sid, project_id=project.pk) for sid in batch], ["project"]
-                    )
+        def link_orm(batch):
+            Session.objects.filter(project__isnull=True).bulk_update(
+                [Session(pk=sid, project_id=project.pk) for sid in batch], ["project"]
+            )
 
-        def link_raw():
-            for batch in batches:
-                with transaction.atomic():
-                    rows_update(
-                        Session,
-                        key="id",
-                        columns=["project"],
-                        rows=[(sid, project.pk) for sid in batch],
-                        where_null="project",
-                    )
+        def link_raw(batch):
+            rows = [(sid, project.pk) for sid in batch]
+            rows_update(Session, key="id", columns=["project"], rows=rows, where_null="project")
 
-        def rewrite_orm():
+        def rewrite_orm(batch):
             now = timezone.now()
-            for batch in batches:
-                with transaction.atomic():
-                    locked = Session.objects.select_for_update().filter(pk__in=batch)
-                    current = dict(locked.values_list("pk", "task_id"))
-                    Session.objects.bulk_update(
-                        [
-                            Session(pk=sid, task_id="mt#" + current[sid][3:], updated_at=now)
-                            for sid in batch
-                        ],
-                        ["task_id", "updated_at"],
-                    )
+            locked = Session.objects.select_for_update().filter(pk__in=batch)
+            current = dict(locked.values_list("pk", "task_id"))
+            rows = [
+                Session(pk=sid, task_id="mt#" + current[sid][3:], updated_at=now) for sid in batch
+            ]
+            Session.objects.bulk_update(rows, ["task_id", "updated_at"])
 
-        def rewrite_raw():
-            now = timezone.now()
-            for batch in batches:
-                with transaction.atomic():
-                    current = dict(
-                        Session.objects.filter(pk__in=batch).values_list("pk", "task_id")
-                    )
-                    rows_compare_and_set(
-                        Session,
-                        column="task_id",
-                        rows=[(sid, current[sid], "mt#" + current[sid][3:]) for sid in batch],
-                        also={"updated_at": now},
-                    )
+        def rewrite_raw(batch):
+            current = dict(Session.objects.filter(pk__in=batch).values_list("pk", "task_id"))
+            rows_compare_and_set(
+                Session,
+                column="task_id",
+                rows=[(sid, current[sid], "mt#" + current[sid][3:]) for sid in batch],
+                also={"updated_at": timezone.now()},
+            )
 
         def reset():
             Session.objects.update(project=None)
@@ -104,7 +78,7 @@ def main(argv=None) -> int:
                 (rewrite, rewrite_orm, rewritten),
                 ("compare-and-set: rows_compare_and_set", rewrite_raw, rewritten),
             ]:
-                figures.time(label, work, items=args.sessions)
+                figures.time(label, harness.per_batch(work, ids, args.batch), items=args.sessions)
                 assert done.count() == args.sessions, label
                 reset()
         figures.print()
@@ -112,8 +86,7 @@ def main(argv=None) -> int:
             raw = f"{orm.split(':')[0]}: {name}"
             figures.ratio_target(f"{name} >= 2x as fast as the ORM (here {{:.1f}}x)", orm, raw,
                                  at_least=2)  # fmt: skip
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -5,7 +5,6 @@ searches every field: reported, not held to the target) next to the bare `SELECT
 100` and the full `COUNT(*)` the paginator avoids on PostgreSQL (docs/foundation.md).
 """
 
-import sys
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
@@ -38,10 +37,8 @@ def sessions(count: int):
         }
 
 
-def main(argv=None) -> int:
-    args = harness.options(__doc__, argv, rounds=5, rows=1_000_000)
-
-    with harness.scratch_database(args.database_url):
+def main(argv=None) -> None:
+    with harness.scratch_run(__doc__, argv, rounds=5, rows=1_000_000) as args:
         from django.urls import reverse
 
         from sessions_app.models import Session
@@ -67,12 +64,9 @@ def main(argv=None) -> int:
             **pages,
             f"changelist, ?q={prefix} (plain term)": page({"q": prefix}),
         }
-        figures = harness.measures_run(
-            measures, reference="floor: SELECT … LIMIT 100", rounds=args.rounds
-        )
+        figures = harness.measures_run(measures, rounds=args.rounds)
         harness.slowest_target(figures, pages, seconds=TARGET_SECONDS, what="each indexed page")
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -12,6 +12,7 @@ says more than a time.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import resource
 import shutil
@@ -39,8 +40,13 @@ def arguments(doc: str, *, rounds: int = 3, **defaults: Any) -> argparse.Argumen
     return parser
 
 
-def options(doc: str, argv, *, rounds: int = 3, **defaults: Any) -> argparse.Namespace:
-    return arguments(doc, rounds=rounds, **defaults).parse_args(argv)
+@contextmanager
+def scratch_run(doc: str, argv, *, rounds: int = 3, **defaults: Any) -> Iterator[Any]:
+    """The options parsed (`arguments`), then a scratch database: yields the options, with
+    its data directory as `data_dir`."""
+    args = arguments(doc, rounds=rounds, **defaults).parse_args(argv)
+    with scratch_database(args.database_url) as args.data_dir:
+        yield args
 
 
 @contextmanager
@@ -141,11 +147,12 @@ class Figures:
         print(f"after: {load_average()}")
 
 
-def measures_run(measures: dict[str, Callable[[], Any]], *, reference: str, rounds: int):
-    """Each measure warmed up once, then timed `rounds` times in turn; printed; returned."""
+def measures_run(measures: dict[str, Callable[[], Any]], *, rounds: int):
+    """Each measure warmed up once, then timed `rounds` times in turn; printed (against the
+    first); returned."""
     for measure in measures.values():
         measure()
-    figures = Figures(reference=reference)
+    figures = Figures(reference=next(iter(measures)))
     for _ in range(rounds):
         for label, measure in measures.items():
             figures.time(label, measure)
@@ -197,6 +204,19 @@ def admin_client():
     client = Client()
     client.force_login(get_user_model().objects.create_superuser("bench", password="-"))
     return client
+
+
+def per_batch(write: Callable[[Any], Any], items: list, size: int) -> Callable[[], None]:
+    """A measure: `write(batch)` of each `size` of `items` in turn, one transaction per batch
+    as a run commits."""
+    from django.db import transaction
+
+    def measure():
+        for start in range(0, len(items), size):
+            with transaction.atomic():
+                write(items[start : start + size])
+
+    return measure
 
 
 def sql_measure(statement: str, params=None) -> Callable[[], list]:
@@ -302,24 +322,15 @@ def rows_load(model, rows: Iterable[dict[str, Any]], *, batch: int = 10_000, **f
     from migration_app.services.bulk import rows_insert
 
     values = {field.name: field.get_default() for field in model._meta.concrete_fields}
-    values.update(fixed)
-    base = [
-        model._meta.get_field(name).get_db_prep_save(value, connection)
-        for name, value in values.items()
-    ]
-    position = {name: index for index, name in enumerate(values)}
+    base = {
+        name: model._meta.get_field(name).get_db_prep_save(value, connection)
+        for name, value in {**values, **fixed}.items()
+    }
+    rows = iter(rows)
     started = time.perf_counter()
     with transaction.atomic():
-        chunk: list[list[Any]] = []
-        for overrides in rows:
-            row = list(base)
-            for name, value in overrides.items():
-                row[position[name]] = value
-            chunk.append(row)
-            if len(chunk) == batch:
-                rows_insert(model, list(values), chunk)
-                chunk = []
-        rows_insert(model, list(values), chunk)
+        while chunk := [[*{**base, **row}.values()] for row in itertools.islice(rows, batch)]:
+            rows_insert(model, list(base), chunk)
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
     return time.perf_counter() - started

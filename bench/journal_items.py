@@ -1,7 +1,5 @@
 """Journal items: 20,000 in batches of 500, `bulk_create` against the journal's raw writer.
 
-    python -m bench.journal_items [--items 20000] [--batch 500] [--rounds 3] [--database-url …]
-
 The figures that keep (or remove) the raw SQL of migration_app/services/bulk.py: the
 journal writes its items with `rows_insert` (one executemany per batch on SQLite, COPY
 on PostgreSQL) instead of `MigrationItem.objects.bulk_create`. Each round writes the same
@@ -12,16 +10,13 @@ after each measure. Target: the raw writer at least twice as fast as `bulk_creat
 """
 
 import json
-import sys
 
 from bench import harness
 
 
-def main(argv=None) -> int:
-    args = harness.options(__doc__, argv, items=20_000, batch=500)
-
-    with harness.scratch_database(args.database_url):
-        from django.db import connection, transaction
+def main(argv=None) -> None:
+    with harness.scratch_run(__doc__, argv, items=20_000, batch=500) as args:
+        from django.db import connection
         from django.utils import timezone
 
         from migration_app.models import MigrationItem, MigrationRun
@@ -37,34 +32,27 @@ def main(argv=None) -> int:
             )  # fmt: skip
             for i in range(args.items)
         ]
-        batches = [records[s : s + args.batch] for s in range(0, args.items, args.batch)]
         harness.header(f"journal items: {args.items:,} in batches of {args.batch}")
 
-        def orm():
-            for batch in batches:
-                with transaction.atomic():
-                    MigrationItem.objects.bulk_create(
-                        MigrationItem(run=run, **vars(item)) for item in batch
-                    )
+        def orm(batch):
+            MigrationItem.objects.bulk_create(MigrationItem(run=run, **vars(i)) for i in batch)
 
-        def executemany():
-            table = MigrationItem._meta.db_table
-            columns = "run_id, subject_type, subject_id, outcome, reason, after, created_at"
-            sql = f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+        table = MigrationItem._meta.db_table
+        columns = "run_id, subject_type, subject_id, outcome, reason, after, created_at"
+        sql = f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+        run_id = MigrationItem._meta.get_field("run").get_db_prep_save(run.pk, connection)
+
+        def executemany(batch):
             now = connection.ops.adapt_datetimefield_value(timezone.now())
-            run_id = MigrationItem._meta.get_field("run").get_db_prep_save(run.pk, connection)
-            for batch in batches:
-                rows = [
-                    (run_id, i.subject_type, i.subject_id, i.outcome, "", json.dumps(i.after), now)
-                    for i in batch
-                ]
-                with transaction.atomic(), connection.cursor() as cursor:
-                    cursor.executemany(sql, rows)
+            rows = [
+                (run_id, i.subject_type, i.subject_id, i.outcome, "", json.dumps(i.after), now)
+                for i in batch
+            ]
+            with connection.cursor() as cursor:
+                cursor.executemany(sql, rows)
 
-        def journal():
-            for batch in batches:
-                with transaction.atomic():
-                    migration_items_record(run=run, items=batch)
+        def journal(batch):
+            migration_items_record(run=run, items=batch)
 
         baseline = "baseline: bulk_create"
         figures = harness.Figures(reference=baseline)
@@ -74,14 +62,13 @@ def main(argv=None) -> int:
                 ("Django cursor executemany", executemany),
                 ("journal: rows_insert", journal),
             ]:
-                figures.time(label, write, items=args.items)
+                figures.time(label, harness.per_batch(write, records, args.batch), items=args.items)
                 assert MigrationItem.objects.count() == args.items
                 MigrationItem.objects.all().delete()
         figures.print()
         figures.ratio_target("rows_insert >= 2x as fast as bulk_create (here {:.1f}x)",
                              baseline, "journal: rows_insert", at_least=2)  # fmt: skip
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -9,7 +9,6 @@ import contextlib
 import glob
 import json
 import os
-import sys
 import threading
 from pathlib import Path
 
@@ -66,15 +65,14 @@ def floor_import(root: str, db_path: str) -> int:
     return len(files)
 
 
-def main(argv=None) -> int:
-    args = harness.options(__doc__, argv, rounds=5, sessions=20_000, batch_size=500)
-
-    with harness.scratch_database(args.database_url) as tmp:
+def main(argv=None) -> None:
+    with harness.scratch_run(__doc__, argv, rounds=5, sessions=20_000, batch_size=500) as args:
         from migration_app.legacy.parse_ahead import usable_cores
         from migration_app.legacy.synthetic import ao_tree_generate
         from migration_app.services import migration_undo
         from sessions_app.models import Session
 
+        tmp = args.data_dir
         root = str(tmp / "ao")
         tree = ao_tree_generate(root, sessions=args.sessions, with_v1=False, with_bad_files=False)
         harness.header(
@@ -88,33 +86,30 @@ def main(argv=None) -> int:
                 batch_size=args.batch_size, parse_ahead=parse_ahead,
             )  # fmt: skip
 
+        on, off = "first import, parse-ahead", "first import, parse-ahead off"
         figures = harness.Figures(reference="floor")
         statuses = set()
         with workers_peak_rss() as workers_kib:
             for _ in range(args.rounds):
                 n = tree.sessions
                 figures.time("floor", lambda: floor_import(root, str(tmp / "floor.db")), items=n)
-                first = figures.time("first import, parse-ahead", lambda: import_(None), items=n)
+                first = figures.time(on, lambda: import_(None), items=n)
                 rerun = figures.time("re-run (all skipped)", lambda: import_(None), items=n)
                 statuses |= {first.status, rerun.counts["migrated"] == 0}
                 migration_undo(run=first)
-                alone = figures.time("first import, parse-ahead off", lambda: import_(False),
-                                     items=n)  # fmt: skip
+                alone = figures.time(off, lambda: import_(False), items=n)
                 imported = Session.objects.count()
                 migration_undo(run=alone)
         figures.print()
-        gain = figures.median("first import, parse-ahead off") - figures.median(
-            "first import, parse-ahead"
-        )
+        gain = figures.median(off) - figures.median(on)
         rss = harness.peak_rss_mb()
         print(f"sessions imported per run: {imported}; statuses: {sorted(map(str, statuses))}")
         worker_rss = workers_kib[0] / 1024
         print(f"peak RSS: importer {rss:.0f} MB, largest parse worker {worker_rss:.0f} MB")
         print(f"parse-ahead gain: {gain:.2f} s (median off − median on)")
-        harness.import_targets(figures, first="first import, parse-ahead")
+        harness.import_targets(figures, first=on)
         harness.target(f"importer RSS < 200 MB ({rss:.0f} MB)", met=rss < 200)
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -42,12 +42,11 @@ def records(n: int):
 
 
 def main(argv=None) -> int:
-    args = harness.options(__doc__, argv, rounds=1, records=100_000, batch_size=500)
-
-    with harness.scratch_database(args.database_url) as tmp:
+    with harness.scratch_run(__doc__, argv, rounds=1, records=100_000, batch_size=500) as args:
         from migration_app.legacy.minsky_sample import minsky_sqlite_write
         from migration_app.services import migration_undo
 
+        tmp = args.data_dir
         source = tmp / "sessions.db"
         minsky_sqlite_write(str(source), list(records(args.records)))
         harness.header(

@@ -4,7 +4,7 @@ Each round times one raw UPDATE (the floor, rolled back), the dry run, the run a
 undo, which leaves the rows as the round found them (docs/reassociate-task.md).
 """
 
-import sys
+from functools import partial
 
 from bench import harness
 
@@ -35,10 +35,10 @@ def sessions(count: int, matching: int):
         yield {"id": f"bench-{i:08d}", "num": i, "task_id": task_id}
 
 
-def main(argv=None) -> int:
-    args = harness.options(__doc__, argv, sessions=1_000_000, matching=10_000, batch_size=1000)
-
-    with harness.scratch_database(args.database_url):
+def main(argv=None) -> None:
+    with harness.scratch_run(
+        __doc__, argv, sessions=1_000_000, matching=10_000, batch_size=1000
+    ) as args:
         from migration_app.dispatch import migration_run_dispatch
         from migration_app.models import MigrationRun
         from migration_app.services import migration_undo
@@ -49,28 +49,24 @@ def main(argv=None) -> int:
             f"re-associate {OLD} -> {NEW}: {args.matching:,} of {args.sessions:,} sessions "
             f"(half stored plain), batch {args.batch_size}; loaded in {loaded:.1f} s"
         )
-        request = {
-            "kind": MigrationRun.Kind.REASSOCIATE_TASK,
-            "mapping": [(OLD, NEW)],
-            "batch_size": args.batch_size,
-        }
+        dispatch = partial(
+            migration_run_dispatch, kind=MigrationRun.Kind.REASSOCIATE_TASK,
+            mapping=[(OLD, NEW)], batch_size=args.batch_size,
+        )  # fmt: skip
         figures = harness.Figures(reference="floor: one raw UPDATE")
         for _ in range(args.rounds):
             n = args.matching
             updated = figures.time("floor: one raw UPDATE", raw_update, items=n)
-            dry = figures.time(
-                "dry run", lambda: migration_run_dispatch(dry_run=True, **request), items=n
-            )
-            run = figures.time("run", lambda: migration_run_dispatch(**request), items=n)
-            figures.time("undo", lambda run=run: migration_undo(run=run), items=n)
+            dry = figures.time("dry run", partial(dispatch, dry_run=True), items=n)
+            run = figures.time("run", dispatch, items=n)
+            figures.time("undo", partial(migration_undo, run=run), items=n)
             # The figures count only if the work was done, and undone.
             assert updated == dry.counts["sessions_would_update"] == n, (updated, dry.counts)
             assert run.counts["sessions_updated"] == n, run.counts
             assert not Session.objects.filter(task_id=NEW).exists()
         figures.print()
         harness.target("re-associate < 2 s", met=figures.median("run") < 2)
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

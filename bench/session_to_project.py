@@ -5,10 +5,12 @@ next to a baseline in the origin's shape, one session at a time on a smaller sam
 rolled back (docs/session-to-project.md).
 """
 
-import sys
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from bench import harness
+
+FAILED_CALLS = [{"name": "web_search", "status": "error", "error": "timeout"}]
 
 
 def seed(*, workspace, sessions: int, messages: int, chunk: int = 500) -> None:
@@ -36,15 +38,12 @@ def seed(*, workspace, sessions: int, messages: int, chunk: int = 500) -> None:
                 )
             )
             for m in range(messages):
-                failed = m == 1 and n % 10 == 0
                 message_rows.append(
                     Message(
                         conversation=conversation,
                         role="user" if m % 2 == 0 else "assistant",
                         content=f"message {m} of session {n} " + "lorem ipsum " * 10,
-                        tool_calls=[{"name": "web_search", "status": "error", "error": "timeout"}]
-                        if failed
-                        else None,
+                        tool_calls=FAILED_CALLS if m == 1 and n % 10 == 0 else None,
                     )
                 )
             if n % 4 == 0:
@@ -97,12 +96,10 @@ def one_at_a_time(*, workspace) -> int:
     return migrated
 
 
-def main(argv=None) -> int:
-    args = harness.options(
+def main(argv=None) -> None:
+    with harness.scratch_run(
         __doc__, argv, sessions=10_000, messages=20, batch_size=1000, baseline_sessions=1000
-    )
-
-    with harness.scratch_database(args.database_url):
+    ) as args:
         from django.db import connection
 
         from migration_app.dispatch import migration_run_dispatch
@@ -120,28 +117,25 @@ def main(argv=None) -> int:
             f"session -> project: {args.sessions:,} sessions x {args.messages} messages, "
             f"batch {args.batch_size}; baseline on {args.baseline_sessions:,}"
         )
-        request = {"kind": KIND, "workspace_slug": "bench", "batch_size": args.batch_size}
+        dispatch = partial(
+            migration_run_dispatch, kind=KIND, workspace_slug="bench", batch_size=args.batch_size
+        )
         baseline = "baseline: one session at a time"
         figures = harness.Figures(reference=baseline)
         for _ in range(args.rounds):
             n = args.sessions
-            dry = figures.time(
-                "dry run", lambda: migration_run_dispatch(dry_run=True, **request), items=n
-            )
-            run = figures.time("run", lambda: migration_run_dispatch(**request), items=n)
-            again = figures.time(
-                "re-run (all skipped)", lambda: migration_run_dispatch(**request), items=n
-            )
-            figures.time("undo", lambda run=run: migration_undo(run=run), items=n)
+            dry = figures.time("dry run", partial(dispatch, dry_run=True), items=n)
+            run = figures.time("run", dispatch, items=n)
+            again = figures.time("re-run (all skipped)", dispatch, items=n)
+            figures.time("undo", partial(migration_undo, run=run), items=n)
             done = figures.time(
-                baseline, lambda: one_at_a_time(workspace=sample), items=args.baseline_sessions
+                baseline, partial(one_at_a_time, workspace=sample), items=args.baseline_sessions
             )
             assert dry.counts["migrated"] == run.counts["migrated"] == n, run.counts
             assert again.counts["skipped"] == n and done == args.baseline_sessions, again.counts
         figures.print()
         harness.target("session -> project < 15 s", met=figures.median("run") < 15)
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -84,15 +84,13 @@ def source_write(path: str, *, sessions: int, messages: int, artifacts: int) -> 
 
 
 def main(argv=None) -> int:
-    args = harness.options(
+    with harness.scratch_run(
         __doc__, argv, rounds=1, sessions=10_000, messages=20, artifacts=2, batch_size=500
-    )
-
-    with harness.scratch_database(args.database_url) as tmp:
+    ) as args:
         from migration_app.services import migration_undo
         from projects_app.models import Message
 
-        source = str(tmp / "tokendance.sqlite3")
+        source = str(args.data_dir / "tokendance.sqlite3")
         source_write(source, sessions=args.sessions, messages=args.messages,
                      artifacts=args.artifacts)  # fmt: skip
         n = args.sessions
@@ -106,7 +104,7 @@ def main(argv=None) -> int:
             _, first, rerun = harness.import_round(
                 figures,
                 floor=lambda: harness.sqlite_copy(
-                    source, tmp / "floor.db", {t: f"SELECT * FROM {t}" for t in TABLES}
+                    source, args.data_dir / "floor.db", {t: f"SELECT * FROM {t}" for t in TABLES}
                 ),
                 run=lambda: harness.legacy_import("tokendance", source, batch_size=args.batch_size),
                 items=n,

@@ -14,9 +14,7 @@ TARGET_SECONDS = 0.2
 
 
 def main(argv=None) -> int:
-    args = harness.options(__doc__, argv, rounds=5, lines=50_000)
-
-    with harness.scratch_database(args.database_url) as tmp:
+    with harness.scratch_run(__doc__, argv, rounds=5, lines=50_000) as args:
         from django.core.management import call_command
         from django.db import connection
         from django.urls import reverse
@@ -27,12 +25,12 @@ def main(argv=None) -> int:
         from tests.sessions_app.transcript_corpus import SESSION_UUID, claude_transcript_write
 
         client = harness.admin_client()
-        home = tmp / "claude-home"
+        home = args.data_dir / "claude-home"
         corpus = claude_transcript_write(home, lines=args.lines)
-        (tmp / "no-codex").mkdir()
+        (args.data_dir / "no-codex").mkdir()
         _, imported = harness.timed(
             call_command, "import_transcripts", claude_home=str(home),
-            codex_home=str(tmp / "no-codex"), json=True,
+            codex_home=str(args.data_dir / "no-codex"), json=True,
             stdout=open("/dev/null", "w"),  # noqa: SIM115 - closed at exit
         )  # fmt: skip
         session = Session.objects.get(agent_session_id=SESSION_UUID)
@@ -66,9 +64,7 @@ def main(argv=None) -> int:
             "session page, middle page": page({"t_after": middle_cursor}, "Step "),
             "session page, jump to the first error": page({"t_error": "1"}, "toolu_error_first"),
         }
-        figures = harness.measures_run(
-            measures, reference="floor: bare SELECT of a page (LIMIT 51)", rounds=args.rounds
-        )
+        figures = harness.measures_run(measures, rounds=args.rounds)
         harness.slowest_target(
             figures, list(measures)[2:], seconds=TARGET_SECONDS, what="each page"
         )
