@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -107,7 +107,11 @@ class SessionPlan:
             project_id=self.project_id,
             version_number=1,
             snapshot={
-                "artifacts": [_artifact_snapshot(a) for a in self.artifacts],
+                "artifacts": [
+                    {"id": str(a["id"]), "lineage": str(a["lineage"])}
+                    | {name: a[name] for name in ("name", "artifact_type", "version", "is_latest")}
+                    for a in self.artifacts
+                ],
                 "context": self.context,
             },
             change_summary=f"Migrated from session {self.session_id}",
@@ -138,12 +142,6 @@ class SessionPlan:
             "failures": self.failure_count,
         }
         return ItemRecord(SUBJECT, self.session_id, self.outcome, "", before, after)
-
-
-def _artifact_snapshot(artifact: dict) -> dict:
-    kept = ("name", "artifact_type", "version", "is_latest")
-    ids = {"id": str(artifact["id"]), "lineage": str(artifact["lineage"])}
-    return {**ids, **{name: artifact[name] for name in kept}}
 
 
 def _text(value) -> str | None:
@@ -194,42 +192,6 @@ def _sessions_load(session_ids: Sequence[str]) -> list[dict]:
             "conversation__last_message_at",
         )  # fmt: skip
     )
-
-
-def _tool_call_messages_load(conversation_ids: Iterable) -> dict[Any, list]:
-    """One query: every message that carries tool_calls, per conversation, in order."""
-    by_conversation: dict[Any, list] = defaultdict(list)
-    rows = (
-        Message.objects.filter(conversation_id__in=list(conversation_ids), tool_calls__isnull=False)
-        .order_by("conversation_id", "created_at", "id")
-        .values_list("conversation_id", "tool_calls", "created_at")
-    )
-    for conversation_id, tool_calls, created_at in rows:
-        by_conversation[conversation_id].append(
-            tokendance.ToolCallMessage(tool_calls=tool_calls, created_at=created_at)
-        )
-    return by_conversation
-
-
-def _artifacts_load(conversation_ids: Iterable) -> dict[Any, list[dict]]:
-    by_conversation: dict[Any, list[dict]] = defaultdict(list)
-    rows = (
-        Artifact.objects.filter(conversation_id__in=list(conversation_ids))
-        .order_by("conversation_id", "name", "version", "id")
-        .values(
-            "id",
-            "conversation_id",
-            "project_id",
-            "name",
-            "artifact_type",
-            "version",
-            "is_latest",
-            "lineage",
-        )  # fmt: skip
-    )
-    for row in rows:
-        by_conversation[row["conversation_id"]].append(row)
-    return by_conversation
 
 
 def _session_plan(row: dict, tool_calls: list, artifacts: list[dict], *, now) -> SessionPlan:
@@ -288,8 +250,31 @@ def batch_plan(session_ids: Sequence[str]) -> list[SessionPlan]:
     now = timezone.now()
     rows = _sessions_load(session_ids)
     conversation_ids = [row["conversation_id"] for row in rows if row["conversation_id"]]
-    tool_calls = _tool_call_messages_load(conversation_ids)
-    artifacts = _artifacts_load(conversation_ids)
+    tool_calls: dict[Any, list] = defaultdict(list)  # in order, per conversation
+    for conversation_id, calls, created_at in (
+        Message.objects.filter(conversation_id__in=conversation_ids, tool_calls__isnull=False)
+        .order_by("conversation_id", "created_at", "id")
+        .values_list("conversation_id", "tool_calls", "created_at")
+    ):
+        tool_calls[conversation_id].append(
+            tokendance.ToolCallMessage(tool_calls=calls, created_at=created_at)
+        )
+    artifacts: dict[Any, list[dict]] = defaultdict(list)
+    for artifact in (
+        Artifact.objects.filter(conversation_id__in=conversation_ids)
+        .order_by("conversation_id", "name", "version", "id")
+        .values(
+            "id",
+            "conversation_id",
+            "project_id",
+            "name",
+            "artifact_type",
+            "version",
+            "is_latest",
+            "lineage",
+        )  # fmt: skip
+    ):
+        artifacts[artifact["conversation_id"]].append(artifact)
     found = {row["id"] for row in rows}
     plans = [
         _session_plan(

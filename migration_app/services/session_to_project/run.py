@@ -6,7 +6,6 @@ written with a bounded number of bulk statements; a compare-and-set UPDATE decid
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import datetime
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -76,13 +75,10 @@ def session_to_project_plan(
         total = filtered.count()
     else:
         session_ids = sorted({str(session_id) for session_id in session_ids})
-        filters = workspace_slug or statuses
         # Without filters, unknown ids count too: they are reported as skipped items.
-        total = (
-            migration_selection_count(queryset=filtered, subject_ids=session_ids)
-            if filters
-            else len(session_ids)
-        )
+        total = len(session_ids)
+        if workspace_slug or statuses:
+            total = migration_selection_count(queryset=filtered, subject_ids=session_ids)
     params = {
         "workspace": workspace_slug or None,
         "statuses": list(statuses) if statuses else None,
@@ -109,14 +105,13 @@ def _selection_batches(run: MigrationRun) -> Iterator[list[str]]:
     params, size = run.params, run.params["batch_size"]
     selected = migration_run_selection(run=run)
     if selected is not None and not params["workspace"] and not params["statuses"]:
-        yield from migration_run_selection_batches(run=run, size=size)
-        return
+        return migration_run_selection_batches(run=run, size=size)
     selection = session_to_project_selection(
         workspace_slug=params["workspace"], statuses=params["statuses"]
     )
     if selected is not None:
         selection = selection.filter(pk__in=selected)
-    yield from keyset_pages(selection.values_list("pk", flat=True), size=size)
+    return keyset_pages(selection.values_list("pk", flat=True), size=size)
 
 
 def _batch_run(ids: Sequence[str], *, run: MigrationRun) -> list[ItemRecord]:
@@ -124,23 +119,12 @@ def _batch_run(ids: Sequence[str], *, run: MigrationRun) -> list[ItemRecord]:
         with transaction.atomic():
             return _batch_apply(ids, run=run)
     except Exception as exc:
-        if len(ids) == 1:
-            return _item_failed(ids[0], run=run, exc=exc)
-    # The set-based path failed as a whole: replay it one session per savepoint so that
-    # only the bad session fails.
-    items: list[ItemRecord] = []
-    for session_id in ids:
-        try:
-            with transaction.atomic():
-                items += _batch_apply([session_id], run=run)
-        except Exception as exc:
-            items += _item_failed(session_id, run=run, exc=exc)
-    return items
-
-
-def _item_failed(session_id: str, *, run: MigrationRun, exc: Exception) -> list[ItemRecord]:
-    reason = f"Session {session_id}: {type(exc).__name__}: {exc}"
-    item = ItemRecord(SUBJECT, session_id, Outcome.FAILED, reason)
+        if len(ids) > 1:
+            # The set-based path failed as a whole: replay it one session per savepoint so
+            # that only the bad session fails.
+            return [item for session_id in ids for item in _batch_run([session_id], run=run)]
+        reason = f"Session {ids[0]}: {type(exc).__name__}: {exc}"
+        item = ItemRecord(SUBJECT, ids[0], Outcome.FAILED, reason)
     with transaction.atomic():
         migration_items_record(run=run, items=[item])
         migration_run_progress(run=run, advance=1)
@@ -240,11 +224,11 @@ def _undo_chunk(chunk: list[MigrationItem], notes: list[str]) -> int:
         key="id",
         columns=CONVERSATION_COLUMNS,
         rows=[
-            (c["id"], c["project_id"], c["status"], c["message_count"],
-             _parse(c["last_message_at"]))
-            for c in (i.before["conversation"] for i in chunk) if c
+            (c["id"], c["project_id"], c["status"], c["message_count"], c["last_message_at"])
+            for c in (i.before["conversation"] for i in chunk)
+            if c
         ],
-    )  # fmt: skip
+    )
     rows_update(
         Artifact,
         key="id",
@@ -271,10 +255,6 @@ def _undo_chunk(chunk: list[MigrationItem], notes: list[str]) -> int:
     ProjectVersion.objects.filter(project_id__in=project_ids).delete()
     Project.objects.filter(pk__in=project_ids).delete()
     return len(restorable)
-
-
-def _parse(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
 
 
 migration_kind_register(
