@@ -32,9 +32,6 @@ class MigrateToProjectMixin:
         if request.POST.get("post") == "yes":
             session_ids = sorted(queryset.values_list("pk", flat=True))
             return run_start(self, request, kind=KIND, summary=_summary, session_ids=session_ids)
-        return self._migrate_to_project_preview(request, queryset)
-
-    def _migrate_to_project_preview(self, request, queryset):
         sample = list(queryset.order_by("pk").values_list("pk", flat=True)[:PREVIEW_MAX])
         plans = session_to_project_preview(session_ids=sample)
         outcome = MigrationItem.Outcome

@@ -140,7 +140,6 @@ def _batch_apply(session_ids: Sequence[str], *, run: MigrationRun) -> list[ItemR
         # then finds project_id set; on SQLite the IMMEDIATE write lock serialises runs.
         rows_update(
             Session,
-            key="id",
             columns=["project", "conversation"],
             rows=[(p.session_id, p.project_id, p.conversation_id) for p in planned],
             where_null="project",
@@ -175,7 +174,6 @@ def _write_projects(winners: list[SessionPlan], *, actor: str) -> None:
     # figures read at the start of this batch's transaction.
     rows_update(
         Conversation,
-        key="id",
         columns=CONVERSATION_COLUMNS,
         rows=[
             (p.conversation_id, p.project_id, p.conversation_status, p.message_count,
@@ -186,7 +184,6 @@ def _write_projects(winners: list[SessionPlan], *, actor: str) -> None:
     )  # fmt: skip
     rows_update(
         Artifact,
-        key="id",
         columns=["project"],
         rows=[(a["id"], plan.project_id) for plan in winners for a in plan.artifacts],
     )
@@ -215,13 +212,11 @@ def _undo_chunk(chunk: list[MigrationItem], notes: list[str]) -> int:
     )
     rows_update(
         Session,
-        key="id",
         columns=["project", "conversation"],
         rows=[(i.subject_id, None, i.before["session"]["conversation_id"]) for i in restorable],
     )
     rows_update(
         Conversation,
-        key="id",
         columns=CONVERSATION_COLUMNS,
         rows=[
             (c["id"], c["project_id"], c["status"], c["message_count"], c["last_message_at"])
@@ -231,7 +226,6 @@ def _undo_chunk(chunk: list[MigrationItem], notes: list[str]) -> int:
     )
     rows_update(
         Artifact,
-        key="id",
         columns=["project"],
         rows=[
             (artifact_id, project_id)
