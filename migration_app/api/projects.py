@@ -63,7 +63,7 @@ def migrate_session_to_project(request, session_id: str, dry_run: bool = False):
         raise MigrationConflict(f"Session {session.pk} is not migrated: {item.reason}.")
     if dry_run and item.outcome == MigrationItem.Outcome.MIGRATED:
         [plan] = session_to_project_preview(session_ids=[session.pk])
-        project = plan.project()
+        project = plan.project
         project.id = None  # planned, not created
     else:
         project = session.project

@@ -141,13 +141,13 @@ def _batch_apply(session_ids: Sequence[str], *, run: MigrationRun) -> list[ItemR
         rows_update(
             Session,
             columns=["project", "conversation"],
-            rows=[(p.session_id, p.project_id, p.conversation_id) for p in planned],
+            rows=[(p.session_id, p.project.pk, p.conversation_id) for p in planned],
             where_null="project",
         )
         won = set(
             Session.objects.filter(
                 pk__in=[p.session_id for p in planned],
-                project_id__in=[p.project_id for p in planned],
+                project_id__in=[p.project.pk for p in planned],
             ).values_list("pk", flat=True)
         )
         for plan in planned:
@@ -165,27 +165,25 @@ def _batch_apply(session_ids: Sequence[str], *, run: MigrationRun) -> list[ItemR
 def _write_projects(winners: list[SessionPlan], *, actor: str) -> None:
     if not winners:
         return
-    Project.objects.bulk_create([plan.project() for plan in winners])
+    Project.objects.bulk_create([plan.project for plan in winners])
     project_list_version_renew()  # bulk_create sends no signal
-    Conversation.objects.bulk_create(
-        [plan.new_conversation() for plan in winners if plan.conversation_created]
-    )
+    Conversation.objects.bulk_create([p.new_conversation for p in winners if p.new_conversation])
     # The counters are recomputed from the messages (TokenDance left them 0/null): the
     # figures read at the start of this batch's transaction.
     rows_update(
         Conversation,
         columns=CONVERSATION_COLUMNS,
         rows=[
-            (p.conversation_id, p.project_id, p.conversation_status, p.message_count,
+            (p.conversation_id, p.project.pk, p.conversation_status, p.message_count,
              p.last_message_at)
-            for p in winners if not p.conversation_created
+            for p in winners if not p.new_conversation
         ],
         where_null="project",
     )  # fmt: skip
     rows_update(
         Artifact,
         columns=["project"],
-        rows=[(a["id"], plan.project_id) for plan in winners for a in plan.artifacts],
+        rows=[(a["id"], plan.project.pk) for plan in winners for a in plan.artifacts],
     )
     now = timezone.now()
     ProjectVersion.objects.bulk_create(
