@@ -87,9 +87,8 @@ class Tally(Counter):
     SESSIONS = ("found", "updated", "would_update", "unchanged", "changed_concurrently",
                 "invalid", "failed")  # fmt: skip
 
-    def __init__(self, dry_run: bool):
+    def __init__(self):
         super().__init__()
-        self.dry_run = dry_run
         self.sessions: list[str] = []
         self.errors: list[str] = []
 
@@ -131,7 +130,7 @@ def process_batch(
     for session_id, stored, new in changes:
         if session_id in changed:
             # A dry run reports what it would do apart from what was done (§8 #12).
-            count = "would_update" if tally.dry_run else "updated"
+            count = "would_update" if run.dry_run else "updated"
             before, after = {"task_id": stored}, {"task_id": new}
             record(count, session_id, Outcome.MIGRATED, f"{stored} -> {new}", before, after)
             if len(tally.sessions) < LIST_LIMIT:
@@ -254,7 +253,7 @@ def reassociate_task_plan(
 
 
 def reassociate_task_execute(run: MigrationRun) -> dict:
-    tally = Tally(run.dry_run)
+    tally = Tally()
     selected, workspace_ids = migration_run_selection(run=run), run.params.get("workspace_ids")
     for old, new in _validated_mapping(run.params["mapping"]):
         sessions = find_sessions_by_task_id(task_id=old, workspace_ids=workspace_ids)
@@ -333,7 +332,7 @@ def task_backend_execute(run: MigrationRun) -> dict:
             return None, f"{stored!r} is not a {source} task"
         return f"{target}#{parsed.local}", ""
 
-    tally = Tally(run.dry_run)
+    tally = Tally()
     sessions = _backend_sessions(source, workspace_ids=params.get("workspace_ids"))
     run_batches(run=run, sessions=sessions, target=rewrite, tally=tally, limit=params.get("limit"))
     return tally.counts()

@@ -5,7 +5,7 @@ written with a bounded number of bulk statements; a compare-and-set UPDATE decid
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -89,8 +89,19 @@ def session_to_project_plan(
 
 def session_to_project_execute(run: MigrationRun) -> dict:
     """Every batch commits on its own (a savepoint when the journal rolls back a dry run)."""
+    params, size = run.params, run.params["batch_size"]
+    selected = migration_run_selection(run=run)
+    if selected is not None and not params["workspace"] and not params["statuses"]:
+        batches = migration_run_selection_batches(run=run, size=size)
+    else:
+        selection = session_to_project_selection(
+            workspace_slug=params["workspace"], statuses=params["statuses"]
+        )
+        if selected is not None:
+            selection = selection.filter(pk__in=selected)
+        batches = keyset_pages(selection.values_list("pk", flat=True), size=size)
     counts = {"total": 0, "messages_relinked": 0, "artifacts_relinked": 0, "first_errors": []}
-    for ids in _selection_batches(run):
+    for ids in batches:
         for item in _batch_run(ids, run=run):
             counts["total"] += 1
             if item.outcome == Outcome.MIGRATED:
@@ -99,19 +110,6 @@ def session_to_project_execute(run: MigrationRun) -> dict:
             elif item.outcome == Outcome.FAILED and len(counts["first_errors"]) < FIRST_ERRORS_MAX:
                 counts["first_errors"].append(item.reason)
     return counts
-
-
-def _selection_batches(run: MigrationRun) -> Iterator[list[str]]:
-    params, size = run.params, run.params["batch_size"]
-    selected = migration_run_selection(run=run)
-    if selected is not None and not params["workspace"] and not params["statuses"]:
-        return migration_run_selection_batches(run=run, size=size)
-    selection = session_to_project_selection(
-        workspace_slug=params["workspace"], statuses=params["statuses"]
-    )
-    if selected is not None:
-        selection = selection.filter(pk__in=selected)
-    return keyset_pages(selection.values_list("pk", flat=True), size=size)
 
 
 def _batch_run(ids: Sequence[str], *, run: MigrationRun) -> list[ItemRecord]:
