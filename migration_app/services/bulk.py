@@ -119,8 +119,7 @@ def rows_update(
     `AND <column> IS NULL` (a compare-and-set); `where_in` adds `AND <column> IN (…)`."""
     if not rows:
         return 0
-    meta = model._meta
-    quote = connection.ops.quote_name
+    meta, quote = model._meta, connection.ops.quote_name
     table = quote(meta.db_table)
     fields = [meta.get_field(key), *(meta.get_field(column) for column in columns)]
     if connection.vendor == "postgresql":
@@ -166,8 +165,7 @@ def rows_compare_and_set(
     same value on every changed row (e.g. updated_at)."""
     if not rows:
         return set()
-    meta = model._meta
-    quote = connection.ops.quote_name
+    meta, quote = model._meta, connection.ops.quote_name
     table, pk, target = quote(meta.db_table), quote(meta.pk.column), meta.get_field(column)
     params: list[Any] = []
     news = {new for _, _, new in rows}

@@ -111,10 +111,6 @@ def _text(value) -> str | None:
     return None if value is None else str(value)
 
 
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
 def _sessions_load(session_ids: Sequence[str]) -> list[dict]:
     """One query: the sessions with their conversation's message figures."""
     messages = Message.objects.filter(conversation=OuterRef("conversation_id")).order_by()
@@ -204,12 +200,13 @@ def _session_plan(row: dict, tool_calls: dict, artifacts: dict, *, now) -> Sessi
         before = None
     else:
         new_conversation = None
+        last_at = row["conversation__last_message_at"]
         before = {
             "id": str(existing),
             "project_id": None,
             "status": row["conversation__status"],
             "message_count": row["conversation__message_count"],
-            "last_message_at": _iso(row["conversation__last_message_at"]),
+            "last_message_at": None if last_at is None else last_at.isoformat(),
         }
     return SessionPlan(
         session_id,
