@@ -19,10 +19,7 @@ class MigrateToProjectMixin:
     """Adds the action to a Session ModelAdmin (see migration_app/admin/sessions.py)."""
 
     def has_migrate_to_project_permission(self, request) -> bool:
-        user = request.user
-        return user.has_perm("sessions_app.change_session") and user.has_perm(
-            "projects_app.add_project"
-        )
+        return request.user.has_perms(["sessions_app.change_session", "projects_app.add_project"])
 
     @admin.action(description="Migrate to project", permissions=["migrate_to_project"])
     def migrate_to_project(self, request, queryset):
@@ -32,9 +29,6 @@ class MigrateToProjectMixin:
         if request.POST.get("post") == "yes":
             session_ids = sorted(queryset.values_list("pk", flat=True))
             return run_start(self, request, kind=KIND, summary=_summary, session_ids=session_ids)
-        return self._migrate_to_project_preview(request, queryset)
-
-    def _migrate_to_project_preview(self, request, queryset):
         sample = list(queryset.order_by("pk").values_list("pk", flat=True)[:PREVIEW_MAX])
         plans = session_to_project_preview(session_ids=sample)
         outcome = MigrationItem.Outcome

@@ -24,7 +24,10 @@ class ReassociateTaskAdminMixin:
     def reassociate_task(self, request, queryset):
         if not self.has_change_permission(request):
             raise PermissionDenied
-        olds, unreadable, empty = self._tasks_of(queryset)
+        values = queryset.order_by().values_list("task_id", flat=True).distinct()
+        values = list(values[: MAX_TASKS * 20 + 1])
+        canonical = {value: try_normalise_task_id(value) for value in values if value}
+        olds = sorted({task_id for task_id in canonical.values() if task_id is not None})
         if not olds:
             self.message_user(
                 request, "None of the selected sessions has a task id.", messages.WARNING
@@ -42,28 +45,27 @@ class ReassociateTaskAdminMixin:
         only_selected = request.POST.get("only_selected") == "on"
         new_ids = [request.POST.get(f"new_{i}", "").strip() for i in range(len(olds))]
         errors = {}
-        wants_preview = "preview" in request.POST
-        wants_confirm = "confirm" in request.POST
+        submitted = "preview" in request.POST or "confirm" in request.POST
         # The mapping is posted by position; if the selection's tasks changed since the
         # form was drawn, a position could name another task: ask again.
-        posted_olds = [request.POST.get(f"old_{i}") for i in range(len(olds))]
-        if (wants_preview or wants_confirm) and posted_olds != olds:
+        if submitted and [request.POST.get(f"old_{i}") for i in range(len(olds))] != olds:
             self.message_user(
                 request,
                 "The tasks of the selection changed meanwhile; check the mapping again.",
                 messages.WARNING,
             )
-            wants_preview = wants_confirm = False
-        if wants_preview or wants_confirm:
+            submitted = False
+        if submitted:
             for i, new in enumerate(new_ids):
                 try:
                     normalise_task_id(new)
                 except InvalidTaskId as exc:
                     errors[i] = str(exc) if new else "Enter the new task id."
+        ready = submitted and not errors
         mapping = list(zip(olds, new_ids, strict=True))
         selected = list(queryset.values_list("pk", flat=True)) if only_selected else None
 
-        if wants_confirm and not errors:
+        if ready and "confirm" in request.POST:
             return run_start(
                 self,
                 request,
@@ -81,26 +83,17 @@ class ReassociateTaskAdminMixin:
                 for i, (old, new) in enumerate(mapping)
             ],
             "only_selected": only_selected,
-            "unreadable": unreadable,
-            "empty": empty,
+            "unreadable": [value for value, task_id in canonical.items() if task_id is None],
+            "empty": len(values) - len(canonical),
             "selected_count": queryset.count(),
         }
-        if wants_preview and not errors:
+        if ready:
             context["preview"] = task_reassociation_preview(mapping=mapping, session_ids=selected)
             total = sum(p["found"] - p["unchanged"] for p in context["preview"])
             context["preview_total"] = total
             context["background"] = runs_in_background(size=total, origin=MigrationRun.Origin.ADMIN)
             return action_page(self, request, PREVIEW_TEMPLATE, **context)
         return action_page(self, request, FORM_TEMPLATE, **context)
-
-    def _tasks_of(self, queryset) -> tuple[list[str], list[str], int]:
-        """(distinct normalised task ids, stored values that are not task ids, empty count)."""
-        values = queryset.order_by().values_list("task_id", flat=True).distinct()
-        values = list(values[: MAX_TASKS * 20 + 1])
-        canonical = {value: try_normalise_task_id(value) for value in values if value}
-        unreadable = [value for value, task_id in canonical.items() if task_id is None]
-        olds = sorted({task_id for task_id in canonical.values() if task_id is not None})
-        return olds, unreadable, len(values) - len(canonical)
 
 
 def _summary(run: MigrationRun) -> str:

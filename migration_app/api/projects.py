@@ -10,7 +10,6 @@ from migration_app.dispatch import migration_run_dispatch
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services.journal import MigrationConflict, MigrationError
 from migration_app.services.session_to_project import KIND, session_to_project_preview
-from projects_app.models import Project
 from projects_app.schemas import ErrorOut
 from sessions_app.selectors import session_get
 
@@ -42,15 +41,6 @@ class MigrateToProjectOut(Schema):
     project: MigratedProjectOut
 
 
-def _project_out(project: Project, *, conversation_id) -> dict:
-    fields = [name for name in MigratedProjectOut.model_fields if name != "conversation_id"]
-    return {
-        **{name: getattr(project, name) for name in fields},
-        "workspace_id": str(project.workspace_id),
-        "conversation_id": None if conversation_id is None else str(conversation_id),
-    }
-
-
 @router.post(
     "/sessions/{session_id}/migrate-to-project",
     response={200: MigrateToProjectOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
@@ -58,12 +48,11 @@ def _project_out(project: Project, *, conversation_id) -> dict:
 )
 def migrate_session_to_project(request, session_id: str, dry_run: bool = False):
     session = session_get(user=request.auth, session_id=session_id)
-    actor = request.auth.get_username()
     run = migration_run_dispatch(
         kind=KIND,
         session_ids=[session.pk],
         dry_run=dry_run,
-        actor=actor,
+        actor=request.auth.get_username(),
         origin=MigrationRun.Origin.API,
     )
     item = run.items.get()
@@ -74,12 +63,12 @@ def migrate_session_to_project(request, session_id: str, dry_run: bool = False):
         raise MigrationConflict(f"Session {session.pk} is not migrated: {item.reason}.")
     if dry_run and item.outcome == MigrationItem.Outcome.MIGRATED:
         [plan] = session_to_project_preview(session_ids=[session.pk])
-        project = plan.project()
+        project = plan.project
         project.id = None  # planned, not created
-        conversation_id = session.conversation_id  # None: it would be created
     else:
         project = session.project
-        conversation_id = session.conversation_id
+    fields = [name for name in MigratedProjectOut.model_fields if name != "conversation_id"]
+    conversation_id = session.conversation_id  # on a dry run, None when it would be created
     return {
         "run_id": str(run.pk),
         "dry_run": run.dry_run,
@@ -87,5 +76,9 @@ def migrate_session_to_project(request, session_id: str, dry_run: bool = False):
         "reason": item.reason,
         "messages_relinked": run.counts.get("messages_relinked", 0),
         "artifacts_relinked": run.counts.get("artifacts_relinked", 0),
-        "project": _project_out(project, conversation_id=conversation_id),
+        "project": {
+            **{name: getattr(project, name) for name in fields},
+            "workspace_id": str(project.workspace_id),
+            "conversation_id": None if conversation_id is None else str(conversation_id),
+        },
     }

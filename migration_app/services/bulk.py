@@ -34,11 +34,6 @@ from typing import Any
 from django.db import connection, models, transaction
 
 
-def _log(sql: str, started: float) -> None:
-    if connection.queries_logged:
-        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
-
-
 def _pk_in(model: type[models.Model], keys: Sequence[Any]) -> tuple[str, list]:
     """`pk IN (…)` and its params; on PostgreSQL `pk = ANY(%s)` of one array: psycopg
     composes a statement of 5,000 placeholders value by value (0.9 of 2.4 s counting the
@@ -103,14 +98,16 @@ def rows_insert(
                     for row in rows:
                         copy.write_row(row)
                 inserted = len(rows)
-        _log(f"{len(rows)} times: {sql}", started)
+        if connection.queries_logged:
+            elapsed = f"{time.monotonic() - started:.3f}"
+            connection.queries_log.append({"sql": f"{len(rows)} times: {sql}", "time": elapsed})
         return inserted
 
 
 def rows_update(
     model: type[models.Model],
     *,
-    key: str,
+    key: str = "id",
     columns: Sequence[str],
     rows: Sequence[Sequence[Any]],
     where_null: str | None = None,
@@ -118,12 +115,11 @@ def rows_update(
 ) -> int:
     """Give each row its own values in one `UPDATE … FROM (VALUES …)` (SQLite ≥ 3.33 or
     PostgreSQL); returns the rows changed. `rows` are (key, a value per column) as Python
-    values. `where_null` adds `AND <column> IS NULL` (a compare-and-set); `where_in` adds
-    `AND <column> IN (…)`."""
+    values; the key is the id unless `key` names another column. `where_null` adds
+    `AND <column> IS NULL` (a compare-and-set); `where_in` adds `AND <column> IN (…)`."""
     if not rows:
         return 0
-    meta = model._meta
-    quote = connection.ops.quote_name
+    meta, quote = model._meta, connection.ops.quote_name
     table = quote(meta.db_table)
     fields = [meta.get_field(key), *(meta.get_field(column) for column in columns)]
     if connection.vendor == "postgresql":
@@ -169,8 +165,7 @@ def rows_compare_and_set(
     same value on every changed row (e.g. updated_at)."""
     if not rows:
         return set()
-    meta = model._meta
-    quote = connection.ops.quote_name
+    meta, quote = model._meta, connection.ops.quote_name
     table, pk, target = quote(meta.db_table), quote(meta.pk.column), meta.get_field(column)
     params: list[Any] = []
     news = {new for _, _, new in rows}

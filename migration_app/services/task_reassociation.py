@@ -37,6 +37,7 @@ from migration_app.services.journal import (
     migration_selection_count,
 )
 from sessions_app.models import Session
+from sessions_app.selectors import find_sessions_by_task_id
 from sessions_app.task_ids import (
     LEGACY_PREFIX,
     InvalidTaskId,
@@ -44,7 +45,6 @@ from sessions_app.task_ids import (
     is_qualified,
     normalise_task_id,
     parse_task_id,
-    stored_forms,
 )
 
 BATCH_SIZE = 1000
@@ -61,28 +61,23 @@ PRELOAD_LIMIT = 100_000
 LEGACY_NUMBER_REGEX = r"^(#+|task#)?[0-9]+$"
 
 
-def _cas_update(rows: Sequence[tuple[str, str, str]], *, now) -> set[str]:
-    """Set task_id = new where the row still holds old, for every (id, old, new) row; one
-    statement, returns the ids it changed."""
-    return rows_compare_and_set(Session, column="task_id", rows=rows, also={"updated_at": now})
-
-
 def _apply(rows: Sequence[tuple[str, str, str]], *, now) -> tuple[set[str], dict[str, str]]:
-    """The batch UPDATE, falling back to one savepoint per row if it fails; returns (ids
-    changed, {id: error} for rows that failed)."""
+    """Set task_id = new where the row still holds old, for every (id, old, new) row, in one
+    statement, falling back to one savepoint per row if it fails; returns (ids changed,
+    {id: error} for rows that failed)."""
     try:
         with transaction.atomic():
-            return _cas_update(rows, now=now), {}
-    except DatabaseError:
-        pass
+            also = {"updated_at": now}
+            return rows_compare_and_set(Session, column="task_id", rows=rows, also=also), {}
+    except DatabaseError as exc:
+        if len(rows) == 1:
+            return set(), {rows[0][0]: str(exc).strip() or exc.__class__.__name__}
     changed: set[str] = set()
     failed: dict[str, str] = {}
     for row in rows:
-        try:
-            with transaction.atomic():
-                changed |= _cas_update([row], now=now)
-        except DatabaseError as exc:
-            failed[row[0]] = str(exc).strip() or exc.__class__.__name__
+        row_changed, row_failed = _apply([row], now=now)
+        changed |= row_changed
+        failed |= row_failed
     return changed, failed
 
 
@@ -92,9 +87,8 @@ class Tally(Counter):
     SESSIONS = ("found", "updated", "would_update", "unchanged", "changed_concurrently",
                 "invalid", "failed")  # fmt: skip
 
-    def __init__(self, dry_run: bool):
+    def __init__(self):
         super().__init__()
-        self.dry_run = dry_run
         self.sessions: list[str] = []
         self.errors: list[str] = []
 
@@ -114,18 +108,21 @@ def process_batch(
     """Plan, write and journal one batch in a bounded number of queries. `target(stored)`
     gives (new value, "") or (None, the reason to skip the row)."""
     items: list[ItemRecord] = []
+
+    def record(count: str, session_id: str, outcome: str, reason: str, *before_after) -> None:
+        tally[count] += 1
+        items.append(ItemRecord(SUBJECT, session_id, outcome, reason, *before_after))
+
     changes: list[tuple[str, str, str]] = []
     for session_id, stored in rows:
         tally["found"] += 1
         tally["qualified" if is_qualified(stored) else "plain"] += 1
         new, reason = target(stored)
         if new is None:
-            tally["invalid"] += 1
-            items.append(ItemRecord(SUBJECT, session_id, Outcome.SKIPPED, reason))
+            record("invalid", session_id, Outcome.SKIPPED, reason)
         elif new == stored:
             # No-op change: nothing is written (the origin re-wrote it, §8 #12).
-            tally["unchanged"] += 1
-            items.append(ItemRecord(SUBJECT, session_id, Outcome.SKIPPED, f"already {new}"))
+            record("unchanged", session_id, Outcome.SKIPPED, f"already {new}")
         else:
             changes.append((session_id, stored, new))
 
@@ -133,30 +130,20 @@ def process_batch(
     for session_id, stored, new in changes:
         if session_id in changed:
             # A dry run reports what it would do apart from what was done (§8 #12).
-            tally["would_update" if tally.dry_run else "updated"] += 1
+            count = "would_update" if run.dry_run else "updated"
+            before, after = {"task_id": stored}, {"task_id": new}
+            record(count, session_id, Outcome.MIGRATED, f"{stored} -> {new}", before, after)
             if len(tally.sessions) < LIST_LIMIT:
                 tally.sessions.append(session_id)
-            items.append(
-                ItemRecord(
-                    SUBJECT, session_id, Outcome.MIGRATED, f"{stored} -> {new}",
-                    before={"task_id": stored}, after={"task_id": new},
-                )
-            )  # fmt: skip
         elif session_id in failed:
-            tally["failed"] += 1
             message = f"Failed to update session {session_id}: {failed[session_id]}"
+            record("failed", session_id, Outcome.FAILED, message)
             if len(tally.errors) < LIST_LIMIT:
                 tally.errors.append(message)
-            items.append(ItemRecord(SUBJECT, session_id, Outcome.FAILED, message))
         else:
             # Compare-and-set missed: the row changed after we read it; left as it is.
-            tally["changed_concurrently"] += 1
-            items.append(
-                ItemRecord(
-                    SUBJECT, session_id, Outcome.SKIPPED,
-                    f"changed concurrently: task id is no longer {stored}",
-                )
-            )  # fmt: skip
+            reason = f"changed concurrently: task id is no longer {stored}"
+            record("changed_concurrently", session_id, Outcome.SKIPPED, reason)
     migration_items_record(run=run, items=items, created_at=now)
     migration_run_progress(run=run, advance=len(rows))
 
@@ -189,17 +176,6 @@ def run_batches(
     for batch in batches:
         with transaction.atomic():
             process_batch(run=run, rows=batch, target=target, tally=tally, now=now)
-
-
-def in_workspaces(sessions, workspace_ids: list | None):
-    return sessions if workspace_ids is None else sessions.filter(workspace_id__in=workspace_ids)
-
-
-def scope(sessions, *, run: MigrationRun):
-    """The sessions the run may change: of its workspaces, among its selection."""
-    sessions = in_workspaces(sessions, run.params.get("workspace_ids"))
-    selected = migration_run_selection(run=run)
-    return sessions if selected is None else sessions.filter(pk__in=selected)
 
 
 def task_reassociation_undo(run: MigrationRun) -> UndoResult:
@@ -253,10 +229,6 @@ def _validated_mapping(mapping: Iterable[Sequence[str]]) -> list[tuple[str, str]
     return pairs
 
 
-def _task_sessions(old: str):
-    return Session.objects.filter(task_id__in=stored_forms(old))
-
-
 def reassociate_task_plan(
     *,
     mapping: Iterable[Sequence[str]],
@@ -269,7 +241,10 @@ def reassociate_task_plan(
     mapping = [list(pair) for pair in mapping]
     pairs = _validated_mapping(mapping)
     params = _params(mapping=mapping, workspace_ids=workspace_ids, batch_size=batch_size)
-    found = [in_workspaces(_task_sessions(old), params["workspace_ids"]) for old, _ in pairs]
+    found = [
+        find_sessions_by_task_id(task_id=old, workspace_ids=params["workspace_ids"])
+        for old, _ in pairs
+    ]
     if session_ids is None:
         return Planned(params=params, total=sum(sessions.count() for sessions in found))
     session_ids = sorted(set(session_ids))
@@ -278,9 +253,12 @@ def reassociate_task_plan(
 
 
 def reassociate_task_execute(run: MigrationRun) -> dict:
-    tally = Tally(run.dry_run)
+    tally = Tally()
+    selected, workspace_ids = migration_run_selection(run=run), run.params.get("workspace_ids")
     for old, new in _validated_mapping(run.params["mapping"]):
-        sessions = scope(_task_sessions(old), run=run)
+        sessions = find_sessions_by_task_id(task_id=old, workspace_ids=workspace_ids)
+        if selected is not None:
+            sessions = sessions.filter(pk__in=selected)
         run_batches(
             run=run,
             sessions=sessions,
@@ -294,11 +272,13 @@ def reassociate_task_execute(run: MigrationRun) -> dict:
 # --- task_backend --------------------------------------------------------------------------
 
 
-def _backend_sessions(from_prefix: str):
+def _backend_sessions(from_prefix: str, *, workspace_ids: list | None):
     match = Q(task_id__startswith=f"{from_prefix}#")
     if from_prefix == LEGACY_PREFIX:
         # Plain numbers and their legacy spellings are markdown tasks (§8 #10).
         match |= Q(task_id__iregex=LEGACY_NUMBER_REGEX)
+    if workspace_ids is not None:
+        match &= Q(workspace_id__in=workspace_ids)
     return Session.objects.filter(match)
 
 
@@ -335,7 +315,7 @@ def task_backend_plan(
         batch_size=batch_size,
     )
     source, _ = _validated_backends(params)
-    total = in_workspaces(_backend_sessions(source), params["workspace_ids"]).count()
+    total = _backend_sessions(source, workspace_ids=params["workspace_ids"]).count()
     return Planned(params=params, total=min(total, limit) if limit else total)
 
 
@@ -352,8 +332,8 @@ def task_backend_execute(run: MigrationRun) -> dict:
             return None, f"{stored!r} is not a {source} task"
         return f"{target}#{parsed.local}", ""
 
-    tally = Tally(run.dry_run)
-    sessions = scope(_backend_sessions(source), run=run)
+    tally = Tally()
+    sessions = _backend_sessions(source, workspace_ids=params.get("workspace_ids"))
     run_batches(run=run, sessions=sessions, target=rewrite, tally=tally, limit=params.get("limit"))
     return tally.counts()
 

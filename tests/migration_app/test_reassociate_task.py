@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services import MigrationError, migration_undo
-from migration_app.services.task_reassociation import _cas_update
+from migration_app.services.task_reassociation import _apply
 from sessions_app.models import Session
 from tests.factories import SessionFactory, WorkspaceFactory
 from tests.migration_app.task_helpers import (
@@ -250,8 +250,8 @@ def test_compare_and_set_skips_rows_changed_after_they_were_read():
 
     SessionFactory(id="a", task_id="123")
     SessionFactory(id="b", task_id="mt#5")
-    changed = _cas_update([("a", "123", "mt#123"), ("b", "123", "mt#123")], now=timezone.now())
-    assert changed == {"a"}
+    changed, failed = _apply([("a", "123", "mt#123"), ("b", "123", "mt#123")], now=timezone.now())
+    assert changed == {"a"} and failed == {}
     assert task_ids("a", "b") == ["mt#123", "mt#5"]
 
 

@@ -304,12 +304,12 @@ def test_undo_keeps_what_was_added_to_a_migrated_project_afterwards():
 def test_the_plan_matches_what_the_run_does():
     session = session_with_conversation(messages=3, artifacts=2, title="编程 task")
     [plan] = session_to_project_preview(session_ids=[session.id])
-    assert (plan.outcome, plan.project_type, plan.message_count, len(plan.artifacts)) == (
+    assert (plan.outcome, plan.project.project_type, plan.message_count, len(plan.artifacts)) == (
         "migrated", "code", 3, 2
     )  # fmt: skip
     run = migrate(session_ids=[session.id])
     assert run.items.get().after["project_type"] == "code"
-    assert Project.objects.get().intent == plan.intent
+    assert Project.objects.get().intent == plan.project.intent
 
 
 def test_a_batch_costs_a_bounded_number_of_queries_whatever_its_size():

@@ -12,6 +12,7 @@ from migration_app.services.session_to_project import BATCH_SIZE_DEFAULT, KIND
 from projects_app.models import Workspace
 
 BAR_WIDTH = 30
+JSON_COUNTS = ("total", "migrated", "skipped", "failed", "messages_relinked", "artifacts_relinked")
 
 
 class Command(BaseCommand):
@@ -57,10 +58,17 @@ class Command(BaseCommand):
             raise CommandError(str(exc), returncode=2) from exc
         if show_bar:
             self.stdout.write("")
+        counts = run.counts
         if as_json:
-            self.stdout.write(_json_summary(run))
+            summary = {name: counts.get(name, 0) for name in JSON_COUNTS}
+            summary.update(run_id=str(run.pk), status=run.status, dry_run=run.dry_run)
+            summary["first_errors"] = counts.get("first_errors", [])
+            self.stdout.write(json.dumps(summary, sort_keys=True))
         else:
-            self._print_summary(run)
+            heading = "Dry run: nothing was changed." if run.dry_run else "Migration finished."
+            self.stdout.write(self.style.SUCCESS(heading) if counts.get("failed") == 0 else heading)
+            self.stdout.write(summary_report(counts, counts.get("first_errors", [])))
+            self.stdout.write(f"Run {run.pk} ({run.status})")
         if run.status == MigrationRun.Status.FAILED:
             raise CommandError(f"The run failed: {run.error}", returncode=1)
 
@@ -70,17 +78,3 @@ class Command(BaseCommand):
         bar = "#" * filled + "-" * (BAR_WIDTH - filled)
         self.stdout.write(f"\r[{bar}] {run.progress_done}/{run.progress_total}", ending="")
         self.stdout.flush()
-
-    def _print_summary(self, run: MigrationRun) -> None:
-        heading = "Dry run: nothing was changed." if run.dry_run else "Migration finished."
-        self.stdout.write(self.style.SUCCESS(heading) if run.counts.get("failed") == 0 else heading)
-        self.stdout.write(summary_report(run.counts, run.counts.get("first_errors", [])))
-        self.stdout.write(f"Run {run.pk} ({run.status})")
-
-
-def _json_summary(run: MigrationRun) -> str:
-    counts = run.counts
-    names = ("total", "migrated", "skipped", "failed", "messages_relinked", "artifacts_relinked")
-    summary = {name: counts.get(name, 0) for name in names}
-    summary.update(run_id=str(run.pk), status=run.status, dry_run=run.dry_run)
-    return json.dumps({**summary, "first_errors": counts.get("first_errors", [])}, sort_keys=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -40,24 +40,15 @@ SUBJECT = "session"
 
 @dataclass
 class SessionPlan:
-    """What migrating one session does (or, for a skip or failure, why it does not)."""
+    """What migrating one session does (or, for a skip or failure, why it does not): the
+    project and, for a session without one, the conversation it creates, as unsaved rows."""
 
     session_id: str
     outcome: str
     reason: str = ""
-    workspace_id: Any = None
-    project_id: str = ""
-    title: str = ""
-    project_type: str = ""
-    project_status: str = ""
-    intent: str = ""
-    context: dict = field(default_factory=dict)
-    skill_id: str | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
+    project: Project | None = None
+    new_conversation: Conversation | None = None
     conversation_id: uuid.UUID | None = None
-    conversation_created: bool = False
-    conversation_title: str = ""
     conversation_status: str = ""
     conversation_before: dict | None = None
     message_count: int = 0
@@ -66,49 +57,24 @@ class SessionPlan:
 
     @property
     def failure_count(self) -> int:
-        return len(self.context.get("failures", []))
+        return len(self.project.context.get("failures", []))
 
     @property
     def intent_excerpt(self) -> str:
-        return self.intent if len(self.intent) <= 120 else self.intent[:119] + "…"
-
-    def project(self) -> Project:
-        """The project this plan creates, as an unsaved row."""
-        return Project(
-            id=self.project_id,
-            workspace_id=self.workspace_id,
-            title=self.title,
-            description=f"Migrated from session {self.session_id}",
-            project_type=self.project_type,
-            status=self.project_status,
-            intent=self.intent,
-            context=self.context,
-            settings={"skill_id": self.skill_id},
-            created_at=self.created_at,
-            updated_at=self.updated_at,
-        )
-
-    def new_conversation(self) -> Conversation:
-        """The conversation this plan creates (for a session that had none), unsaved."""
-        return Conversation(
-            id=self.conversation_id,
-            project_id=self.project_id,
-            workspace_id=self.workspace_id,
-            title=self.conversation_title,
-            purpose="general",
-            status=self.conversation_status,
-            extra_data={"migrated_from_session_id": self.session_id},
-            created_at=self.created_at,
-            updated_at=self.updated_at,
-        )
+        intent = self.project.intent
+        return intent if len(intent) <= 120 else intent[:119] + "…"
 
     def first_version(self, *, changed_by: str, at: datetime) -> ProjectVersion:
         return ProjectVersion(
-            project_id=self.project_id,
+            project_id=self.project.pk,
             version_number=1,
             snapshot={
-                "artifacts": [_artifact_snapshot(a) for a in self.artifacts],
-                "context": self.context,
+                "artifacts": [
+                    {"id": str(a["id"]), "lineage": str(a["lineage"])}
+                    | {name: a[name] for name in ("name", "artifact_type", "version", "is_latest")}
+                    for a in self.artifacts
+                ],
+                "context": self.project.context,
             },
             change_summary=f"Migrated from session {self.session_id}",
             change_type=ProjectVersion.ChangeType.AUTO,
@@ -120,19 +86,20 @@ class SessionPlan:
         """The plan's journal item; a migrated session's holds enough to undo it."""
         if self.outcome != Outcome.MIGRATED:
             return ItemRecord(SUBJECT, self.session_id, self.outcome, self.reason)
-        session_conversation_id = None if self.conversation_created else self.conversation_id
+        project, created = self.project, self.new_conversation is not None
+        session_conversation_id = None if created else self.conversation_id
         before = {
             "session": {"project_id": None, "conversation_id": _text(session_conversation_id)},
             "conversation": self.conversation_before,
             "artifacts": {str(a["id"]): a["project_id"] for a in self.artifacts},
         }
         after = {
-            "project_id": self.project_id,
+            "project_id": project.pk,
             "conversation_id": _text(self.conversation_id),
-            "conversation_created": self.conversation_created,
-            "title": self.title,
-            "project_type": self.project_type,
-            "status": self.project_status,
+            "conversation_created": created,
+            "title": project.title,
+            "project_type": project.project_type,
+            "status": project.status,
             "messages": self.message_count,
             "artifacts": [str(a["id"]) for a in self.artifacts],
             "failures": self.failure_count,
@@ -140,18 +107,8 @@ class SessionPlan:
         return ItemRecord(SUBJECT, self.session_id, self.outcome, "", before, after)
 
 
-def _artifact_snapshot(artifact: dict) -> dict:
-    kept = ("name", "artifact_type", "version", "is_latest")
-    ids = {"id": str(artifact["id"]), "lineage": str(artifact["lineage"])}
-    return {**ids, **{name: artifact[name] for name in kept}}
-
-
 def _text(value) -> str | None:
     return None if value is None else str(value)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
 
 
 def _sessions_load(session_ids: Sequence[str]) -> list[dict]:
@@ -196,43 +153,7 @@ def _sessions_load(session_ids: Sequence[str]) -> list[dict]:
     )
 
 
-def _tool_call_messages_load(conversation_ids: Iterable) -> dict[Any, list]:
-    """One query: every message that carries tool_calls, per conversation, in order."""
-    by_conversation: dict[Any, list] = defaultdict(list)
-    rows = (
-        Message.objects.filter(conversation_id__in=list(conversation_ids), tool_calls__isnull=False)
-        .order_by("conversation_id", "created_at", "id")
-        .values_list("conversation_id", "tool_calls", "created_at")
-    )
-    for conversation_id, tool_calls, created_at in rows:
-        by_conversation[conversation_id].append(
-            tokendance.ToolCallMessage(tool_calls=tool_calls, created_at=created_at)
-        )
-    return by_conversation
-
-
-def _artifacts_load(conversation_ids: Iterable) -> dict[Any, list[dict]]:
-    by_conversation: dict[Any, list[dict]] = defaultdict(list)
-    rows = (
-        Artifact.objects.filter(conversation_id__in=list(conversation_ids))
-        .order_by("conversation_id", "name", "version", "id")
-        .values(
-            "id",
-            "conversation_id",
-            "project_id",
-            "name",
-            "artifact_type",
-            "version",
-            "is_latest",
-            "lineage",
-        )  # fmt: skip
-    )
-    for row in rows:
-        by_conversation[row["conversation_id"]].append(row)
-    return by_conversation
-
-
-def _session_plan(row: dict, tool_calls: list, artifacts: list[dict], *, now) -> SessionPlan:
+def _session_plan(row: dict, tool_calls: dict, artifacts: dict, *, now) -> SessionPlan:
     session_id = row["id"]
     if row["project_id"]:
         return SessionPlan(
@@ -244,42 +165,60 @@ def _session_plan(row: dict, tool_calls: list, artifacts: list[dict], *, now) ->
             Outcome.SKIPPED,
             f"its conversation already belongs to project {row['conversation__project_id']}",
         )
+    existing = row["conversation_id"]
     try:
-        failures = tokendance.failures_extract(tool_calls, now=now)
+        failures = tokendance.failures_extract(tool_calls.get(existing, []), now=now)
     except tokendance.MalformedToolCalls as exc:
         return SessionPlan(session_id, Outcome.FAILED, f"Session {session_id}: {exc}")
-    status = row["status"]
-    title = row["title"]
-    existing = row["conversation_id"]
-    return SessionPlan(
-        session_id,
-        Outcome.MIGRATED,
+    status, title, skill_id = row["status"], row["title"], row["skill_id"]
+    project = Project(
+        id=str(uuid.uuid4()),
         workspace_id=row["workspace_id"],
-        project_id=str(uuid.uuid4()),
         title=tokendance.project_title_for(title),
-        project_type=tokendance.project_type_infer(skill_id=row["skill_id"], title=title),
-        project_status=tokendance.project_status_for(status),
+        description=f"Migrated from session {session_id}",
+        project_type=tokendance.project_type_infer(skill_id=skill_id, title=title),
+        status=tokendance.project_status_for(status),
         intent=tokendance.intent_extract(first_user_message=row["first_user_message"], title=title),
         context=tokendance.project_context_for(failures),
-        skill_id=row["skill_id"] or None,
+        settings={"skill_id": skill_id or None},
         created_at=row["created_at"],
         updated_at=row["updated_at"],
-        conversation_id=existing or uuid.uuid4(),
-        conversation_created=existing is None,
-        conversation_title=tokendance.conversation_title_for(title),
-        conversation_status=tokendance.conversation_status_for(status),
-        conversation_before=None
-        if existing is None
-        else {
+    )
+    conversation_status = tokendance.conversation_status_for(status)
+    if existing is None:
+        new_conversation = Conversation(
+            id=uuid.uuid4(),
+            project_id=project.pk,
+            workspace_id=project.workspace_id,
+            title=tokendance.conversation_title_for(title),
+            purpose="general",
+            status=conversation_status,
+            extra_data={"migrated_from_session_id": session_id},
+            created_at=project.created_at,
+            updated_at=project.updated_at,
+        )
+        before = None
+    else:
+        new_conversation = None
+        last_at = row["conversation__last_message_at"]
+        before = {
             "id": str(existing),
             "project_id": None,
             "status": row["conversation__status"],
             "message_count": row["conversation__message_count"],
-            "last_message_at": _iso(row["conversation__last_message_at"]),
-        },
+            "last_message_at": None if last_at is None else last_at.isoformat(),
+        }
+    return SessionPlan(
+        session_id,
+        Outcome.MIGRATED,
+        project=project,
+        new_conversation=new_conversation,
+        conversation_id=existing or new_conversation.pk,
+        conversation_status=conversation_status,
+        conversation_before=before,
         message_count=row["n_messages"] or 0,
         last_message_at=row["last_message"],
-        artifacts=artifacts,
+        artifacts=artifacts.get(existing, []),
     )
 
 
@@ -288,18 +227,33 @@ def batch_plan(session_ids: Sequence[str]) -> list[SessionPlan]:
     now = timezone.now()
     rows = _sessions_load(session_ids)
     conversation_ids = [row["conversation_id"] for row in rows if row["conversation_id"]]
-    tool_calls = _tool_call_messages_load(conversation_ids)
-    artifacts = _artifacts_load(conversation_ids)
-    found = {row["id"] for row in rows}
-    plans = [
-        _session_plan(
-            row,
-            tool_calls.get(row["conversation_id"], []),
-            artifacts.get(row["conversation_id"], []),
-            now=now,
+    tool_calls: dict[Any, list] = defaultdict(list)  # in order, per conversation
+    for conversation_id, calls, created_at in (
+        Message.objects.filter(conversation_id__in=conversation_ids, tool_calls__isnull=False)
+        .order_by("conversation_id", "created_at", "id")
+        .values_list("conversation_id", "tool_calls", "created_at")
+    ):
+        tool_calls[conversation_id].append(
+            tokendance.ToolCallMessage(tool_calls=calls, created_at=created_at)
         )
-        for row in rows
-    ]
+    artifacts: dict[Any, list[dict]] = defaultdict(list)
+    for artifact in (
+        Artifact.objects.filter(conversation_id__in=conversation_ids)
+        .order_by("conversation_id", "name", "version", "id")
+        .values(
+            "id",
+            "conversation_id",
+            "project_id",
+            "name",
+            "artifact_type",
+            "version",
+            "is_latest",
+            "lineage",
+        )  # fmt: skip
+    ):
+        artifacts[artifact["conversation_id"]].append(artifact)
+    found = {row["id"] for row in rows}
+    plans = [_session_plan(row, tool_calls, artifacts, now=now) for row in rows]
     plans += [
         SessionPlan(session_id, Outcome.SKIPPED, "no such session")
         for session_id in session_ids

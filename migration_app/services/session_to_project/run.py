@@ -5,8 +5,7 @@ written with a bounded number of bulk statements; a compare-and-set UPDATE decid
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from datetime import datetime
+from collections.abc import Sequence
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -76,13 +75,10 @@ def session_to_project_plan(
         total = filtered.count()
     else:
         session_ids = sorted({str(session_id) for session_id in session_ids})
-        filters = workspace_slug or statuses
         # Without filters, unknown ids count too: they are reported as skipped items.
-        total = (
-            migration_selection_count(queryset=filtered, subject_ids=session_ids)
-            if filters
-            else len(session_ids)
-        )
+        total = len(session_ids)
+        if workspace_slug or statuses:
+            total = migration_selection_count(queryset=filtered, subject_ids=session_ids)
     params = {
         "workspace": workspace_slug or None,
         "statuses": list(statuses) if statuses else None,
@@ -93,8 +89,19 @@ def session_to_project_plan(
 
 def session_to_project_execute(run: MigrationRun) -> dict:
     """Every batch commits on its own (a savepoint when the journal rolls back a dry run)."""
+    params, size = run.params, run.params["batch_size"]
+    selected = migration_run_selection(run=run)
+    if selected is not None and not params["workspace"] and not params["statuses"]:
+        batches = migration_run_selection_batches(run=run, size=size)
+    else:
+        selection = session_to_project_selection(
+            workspace_slug=params["workspace"], statuses=params["statuses"]
+        )
+        if selected is not None:
+            selection = selection.filter(pk__in=selected)
+        batches = keyset_pages(selection.values_list("pk", flat=True), size=size)
     counts = {"total": 0, "messages_relinked": 0, "artifacts_relinked": 0, "first_errors": []}
-    for ids in _selection_batches(run):
+    for ids in batches:
         for item in _batch_run(ids, run=run):
             counts["total"] += 1
             if item.outcome == Outcome.MIGRATED:
@@ -105,42 +112,17 @@ def session_to_project_execute(run: MigrationRun) -> dict:
     return counts
 
 
-def _selection_batches(run: MigrationRun) -> Iterator[list[str]]:
-    params, size = run.params, run.params["batch_size"]
-    selected = migration_run_selection(run=run)
-    if selected is not None and not params["workspace"] and not params["statuses"]:
-        yield from migration_run_selection_batches(run=run, size=size)
-        return
-    selection = session_to_project_selection(
-        workspace_slug=params["workspace"], statuses=params["statuses"]
-    )
-    if selected is not None:
-        selection = selection.filter(pk__in=selected)
-    yield from keyset_pages(selection.values_list("pk", flat=True), size=size)
-
-
 def _batch_run(ids: Sequence[str], *, run: MigrationRun) -> list[ItemRecord]:
     try:
         with transaction.atomic():
             return _batch_apply(ids, run=run)
     except Exception as exc:
-        if len(ids) == 1:
-            return _item_failed(ids[0], run=run, exc=exc)
-    # The set-based path failed as a whole: replay it one session per savepoint so that
-    # only the bad session fails.
-    items: list[ItemRecord] = []
-    for session_id in ids:
-        try:
-            with transaction.atomic():
-                items += _batch_apply([session_id], run=run)
-        except Exception as exc:
-            items += _item_failed(session_id, run=run, exc=exc)
-    return items
-
-
-def _item_failed(session_id: str, *, run: MigrationRun, exc: Exception) -> list[ItemRecord]:
-    reason = f"Session {session_id}: {type(exc).__name__}: {exc}"
-    item = ItemRecord(SUBJECT, session_id, Outcome.FAILED, reason)
+        if len(ids) > 1:
+            # The set-based path failed as a whole: replay it one session per savepoint so
+            # that only the bad session fails.
+            return [item for session_id in ids for item in _batch_run([session_id], run=run)]
+        reason = f"Session {ids[0]}: {type(exc).__name__}: {exc}"
+        item = ItemRecord(SUBJECT, ids[0], Outcome.FAILED, reason)
     with transaction.atomic():
         migration_items_record(run=run, items=[item])
         migration_run_progress(run=run, advance=1)
@@ -156,15 +138,14 @@ def _batch_apply(session_ids: Sequence[str], *, run: MigrationRun) -> list[ItemR
         # then finds project_id set; on SQLite the IMMEDIATE write lock serialises runs.
         rows_update(
             Session,
-            key="id",
             columns=["project", "conversation"],
-            rows=[(p.session_id, p.project_id, p.conversation_id) for p in planned],
+            rows=[(p.session_id, p.project.pk, p.conversation_id) for p in planned],
             where_null="project",
         )
         won = set(
             Session.objects.filter(
                 pk__in=[p.session_id for p in planned],
-                project_id__in=[p.project_id for p in planned],
+                project_id__in=[p.project.pk for p in planned],
             ).values_list("pk", flat=True)
         )
         for plan in planned:
@@ -182,29 +163,25 @@ def _batch_apply(session_ids: Sequence[str], *, run: MigrationRun) -> list[ItemR
 def _write_projects(winners: list[SessionPlan], *, actor: str) -> None:
     if not winners:
         return
-    Project.objects.bulk_create([plan.project() for plan in winners])
+    Project.objects.bulk_create([plan.project for plan in winners])
     project_list_version_renew()  # bulk_create sends no signal
-    Conversation.objects.bulk_create(
-        [plan.new_conversation() for plan in winners if plan.conversation_created]
-    )
+    Conversation.objects.bulk_create([p.new_conversation for p in winners if p.new_conversation])
     # The counters are recomputed from the messages (TokenDance left them 0/null): the
     # figures read at the start of this batch's transaction.
     rows_update(
         Conversation,
-        key="id",
         columns=CONVERSATION_COLUMNS,
         rows=[
-            (p.conversation_id, p.project_id, p.conversation_status, p.message_count,
+            (p.conversation_id, p.project.pk, p.conversation_status, p.message_count,
              p.last_message_at)
-            for p in winners if not p.conversation_created
+            for p in winners if not p.new_conversation
         ],
         where_null="project",
     )  # fmt: skip
     rows_update(
         Artifact,
-        key="id",
         columns=["project"],
-        rows=[(a["id"], plan.project_id) for plan in winners for a in plan.artifacts],
+        rows=[(a["id"], plan.project.pk) for plan in winners for a in plan.artifacts],
     )
     now = timezone.now()
     ProjectVersion.objects.bulk_create(
@@ -231,23 +208,20 @@ def _undo_chunk(chunk: list[MigrationItem], notes: list[str]) -> int:
     )
     rows_update(
         Session,
-        key="id",
         columns=["project", "conversation"],
         rows=[(i.subject_id, None, i.before["session"]["conversation_id"]) for i in restorable],
     )
     rows_update(
         Conversation,
-        key="id",
         columns=CONVERSATION_COLUMNS,
         rows=[
-            (c["id"], c["project_id"], c["status"], c["message_count"],
-             _parse(c["last_message_at"]))
-            for c in (i.before["conversation"] for i in chunk) if c
+            (c["id"], c["project_id"], c["status"], c["message_count"], c["last_message_at"])
+            for c in (i.before["conversation"] for i in chunk)
+            if c
         ],
-    )  # fmt: skip
+    )
     rows_update(
         Artifact,
-        key="id",
         columns=["project"],
         rows=[
             (artifact_id, project_id)
@@ -271,10 +245,6 @@ def _undo_chunk(chunk: list[MigrationItem], notes: list[str]) -> int:
     ProjectVersion.objects.filter(project_id__in=project_ids).delete()
     Project.objects.filter(pk__in=project_ids).delete()
     return len(restorable)
-
-
-def _parse(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
 
 
 migration_kind_register(
