@@ -7,8 +7,7 @@ is re-entrant: after a kill -9 anywhere, calling it again with the same names fi
 """
 
 import os
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import AbstractContextManager, ExitStack, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from migration_app.services.file_moves import (
     tree_count,
 )
 from migration_app.services.journal import MigrationError
-from migration_app.services.locks import file_lock_release, file_lock_try
+from migration_app.services.locks import file_locked
 from sessions_app import files
 from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session, Workstream
 from sessions_app.names import NAME_PATTERN, is_valid_name
@@ -160,14 +159,9 @@ class SessionPlan:
         return self
 
 
-@contextmanager
-def session_locked(session_id: str) -> Iterator[bool]:
+def session_locked(session_id: str) -> AbstractContextManager[bool]:
     """Whether the block holds the session's lock (taken without waiting, then released)."""
-    lock = file_lock_try(f"attach-session-{session_id}.lock")
-    try:
-        yield lock is not None
-    finally:
-        file_lock_release(lock)
+    return file_locked(f"attach-session-{session_id}.lock")
 
 
 def batch_plan(

@@ -29,7 +29,7 @@ from migration_app.services.journal import (
     migration_run_finish,
     migration_undo,
 )
-from migration_app.services.locks import file_lock_release, file_lock_try
+from migration_app.services.locks import file_locked
 from sessions_app.models import Session
 
 KIND = MigrationRun.Kind.ATTACH_WORKSTREAM
@@ -49,13 +49,10 @@ class Notes(list):
 @contextmanager
 def run_lock(run: MigrationRun) -> Iterator[None]:
     """Held by the process carrying out a run: a run whose lock is free has no live process."""
-    lock = file_lock_try(f"attach-run-{run.pk}.lock")
-    if lock is None:
-        raise MigrationConflict(f"Run {run.pk} is still in progress in another process.")
-    try:
+    with file_locked(f"attach-run-{run.pk}.lock") as locked:
+        if not locked:
+            raise MigrationConflict(f"Run {run.pk} is still in progress in another process.")
         yield
-    finally:
-        file_lock_release(lock)
 
 
 def entry_names(run_ids: Iterable, session_ids: list[str]) -> dict[tuple, list[str]]:

@@ -224,9 +224,8 @@ def _session_records(plan: SessionPlan) -> list[ItemRecord]:
         "new_work_path": relative(paths.dest),
     }
     records = [ItemRecord("session", plan.session_id, Outcome.MIGRATED, plan.reason, before, after)]
-    if not moves_files:
-        return records
-    # Relative paths built once per session (relpath per entry costs more than the move).
+    # Entries only when files move (a reassign has none). Relative paths built once per
+    # session (relpath per entry costs more than the move).
     src_dir, dst_dir = relative(paths.scratch_work), relative(paths.dest)
     for entry in plan.entries:
         name = display(entry.name)
