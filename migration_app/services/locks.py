@@ -15,6 +15,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
+NAME_MAX = 255  # bytes in one path component (Linux, macOS)
+
 
 def file_lock_try(name: str, *, directory: Path | None = None) -> Callable[[], None] | None:
     """Take the flock on `<data dir>/locks/<name>` without waiting (it belongs to the open
@@ -25,7 +27,14 @@ def file_lock_try(name: str, *, directory: Path | None = None) -> Callable[[], N
     if directory is None:
         directory = Path(settings.SESSIONHUB_DATA_DIR) / "locks"
         directory.mkdir(parents=True, exist_ok=True)
-    path = directory / lock_file_name(name)
+    path = directory / name
+    if len(os.fsencode(name)) > NAME_MAX:
+        # Too long for one path component (a 250-character legacy session id in
+        # `attach-session-<id>.lock`): its start and a digest of the whole name, one stable
+        # name per lock that never collides with a short one.
+        digest = hashlib.sha256(os.fsencode(name)).hexdigest()
+        head = os.fsencode(name)[: NAME_MAX - len(digest) - 6].decode("utf-8", "ignore")
+        path = directory / f"{head}~{digest}.lock"
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
@@ -54,20 +63,6 @@ def file_locked(name: str) -> Iterator[bool]:
     finally:
         if release is not None:
             release()
-
-
-NAME_MAX = 255  # bytes in one path component (Linux, macOS)
-
-
-def lock_file_name(name: str) -> str:
-    """`name` itself when it fits one path component; a longer one (a 250-character legacy
-    session id in `attach-session-<id>.lock`) keeps its start and ends in a digest of the
-    whole name, so it stays one stable name per lock and never collides with a short one."""
-    if len(os.fsencode(name)) <= NAME_MAX:
-        return name
-    digest = hashlib.sha256(os.fsencode(name)).hexdigest()
-    head = os.fsencode(name)[: NAME_MAX - len(digest) - 6].decode("utf-8", "ignore")
-    return f"{head}~{digest}.lock"
 
 
 def _advisory_key(kind: str) -> int:

@@ -139,7 +139,8 @@ def runs_recover(runs: QuerySet, *, exclude: MigrationRun) -> dict:
     """Finish every unfinished run among `runs` (but `exclude`) whose process died; returns
     the conflict of each one found alive (its lock is held: it finishes itself)."""
     alive = {}
-    for other in runs.filter(dry_run=False, finished_at__isnull=True).exclude(pk=exclude.pk):
+    runs = runs.filter(dry_run=False, finished_at__isnull=True).exclude(pk=exclude.pk)
+    for other in runs.distinct():  # `runs` may come from a join with the items
         try:
             attach_workstream_recover(run=other)
         except MigrationConflict as exc:

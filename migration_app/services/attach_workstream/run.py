@@ -60,7 +60,6 @@ from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session, Workstream
 from sessions_app.names import validate_name
 
 Outcome = MigrationItem.Outcome
-ALLOWED_PATHS = ["production/", "work/"]
 
 
 def workstream_for_attach(*, workstream_id: str) -> Workstream:
@@ -163,11 +162,13 @@ def attach_execute(run: MigrationRun) -> dict:
 def _attach_batch(
     run: MigrationRun, workstream: Workstream, batch: list[str], expected: dict, notes: Notes
 ) -> None:
-    if run.dry_run:
-        _journal(run, batch_plan(workstream, batch, expected=expected, locks=None))
-        return
     with ExitStack() as locks:
-        plans = batch_plan(workstream, batch, expected=expected, locks=locks)
+        plans = batch_plan(
+            workstream, batch, expected=expected, locks=None if run.dry_run else locks
+        )
+        if run.dry_run:
+            _journal(run, plans)
+            return
         finish_interrupted(run, [p for p in plans if p.action == "skip"], notes)
         for plan in _claim(run, workstream, plans):
             if plan.action == "attach":
@@ -312,7 +313,7 @@ def attach_result(*, run: MigrationRun, session_id: str) -> AttachResult:
         or relative(files.attached_session_work_dir(workstream_id, session_id)),
         allowed_paths=[f"sessions/{session_id}/work/"]
         if workstream_id == SCRATCH_WORKSTREAM_ID
-        else list(ALLOWED_PATHS),
+        else ["production/", "work/"],
         moved_files=bool(after.get("moves_files")),
     )
 
