@@ -215,9 +215,10 @@ def _session_plan(
         plan.action = "reassign"  # only scratch -> named moves files
         plan.reason = f"reassigned from {plan.from_workstream}; no files move"
         return plan
-    work = files.scratch_session_work_dir(session_id)
+    paths = attach_paths(session_id, workstream.id)  # the paths the move will use
+    work, dest = paths.scratch_work, paths.dest
     ws_dirs = (files.workstream_dir(workstream.id), files.workstream_work_dir(workstream.id))
-    for path in (work.parent, work, *ws_dirs):
+    for path in (paths.scratch_dir, work, *ws_dirs):
         if os.path.lexists(path) and not is_real_dir(path):
             return plan.refuse(ERR_REFUSED, f"{relative(path)} is not a directory (a symlink?)")
     try:
@@ -231,7 +232,6 @@ def _session_plan(
     except FileNotFoundError as exc:
         # Something moved the files while we read them (e.g. a dry run next to a real one).
         return plan.refuse(ERR_CONFLICT, f"Files changed while planning ({exc}); try again.")
-    dest = files.attached_session_work_dir(workstream.id, session_id)
     if os.path.lexists(dest):
         if not is_real_dir(dest):
             plan.clashes = [relative(dest)]
