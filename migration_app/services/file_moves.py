@@ -116,18 +116,6 @@ def _file_digest(path: Path, copy_to: int | None = None) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
-def _copy_file(src: Path, dst: Path) -> tuple[int, str]:
-    """Copy bytes, fsync, return (size, sha256) of what was read from src."""
-    out_fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    try:
-        copied = _file_digest(src, copy_to=out_fd)
-        os.fsync(out_fd)
-    finally:
-        os.close(out_fd)
-    shutil.copystat(src, dst, follow_symlinks=False)
-    return copied
-
-
 def _copy_tree(src: Path, dst: Path) -> None:
     """Copy an entry to `dst` (which must not exist), verifying every regular file."""
     st = os.lstat(src)
@@ -135,7 +123,13 @@ def _copy_tree(src: Path, dst: Path) -> None:
     if kind == "symlink":
         os.symlink(os.readlink(src), dst)
     elif kind == "file":
-        size, digest = _copy_file(src, dst)
+        out_fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        try:
+            size, digest = _file_digest(src, copy_to=out_fd)  # of what was read from src
+            os.fsync(out_fd)
+        finally:
+            os.close(out_fd)
+        shutil.copystat(src, dst, follow_symlinks=False)
         if (size, digest) != _file_digest(dst) or size != os.lstat(src).st_size:
             raise MoveError(f"verification failed copying {src} to {dst}: size or sha256 differ")
     elif kind == "dir":

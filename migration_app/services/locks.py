@@ -7,31 +7,34 @@ import fcntl
 import hashlib
 import os
 import zlib
-from collections.abc import Callable
-from contextlib import suppress
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from functools import partial
 from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
 
-
-@dataclass(frozen=True)
-class FileLock:
-    fd: int
-    path: Path
+NAME_MAX = 255  # bytes in one path component (Linux, macOS)
 
 
-def file_lock_try(name: str, *, directory: Path | None = None) -> FileLock | None:
-    """The flock on `<data dir>/locks/<name>` (taken without waiting; it belongs to the open
-    file, so two threads of one process exclude each other too), or None when another open
-    file holds it. The holder unlinks the file before letting go, so a waiter re-checks that
-    the name still points at the inode it locked, and retries otherwise."""
+def file_lock_try(name: str, *, directory: Path | None = None) -> Callable[[], None] | None:
+    """Take the flock on `<data dir>/locks/<name>` without waiting (it belongs to the open
+    file, so two threads of one process exclude each other too); returns the function that
+    releases it, or None when another open file holds it. The holder unlinks the file before
+    letting go, so a waiter re-checks that the name still points at the inode it locked, and
+    retries otherwise."""
     if directory is None:
         directory = Path(settings.SESSIONHUB_DATA_DIR) / "locks"
         directory.mkdir(parents=True, exist_ok=True)
-    path = directory / lock_file_name(name)
+    path = directory / name
+    if len(os.fsencode(name)) > NAME_MAX:
+        # Too long for one path component (a 250-character legacy session id in
+        # `attach-session-<id>.lock`): its start and a digest of the whole name, one stable
+        # name per lock that never collides with a short one.
+        digest = hashlib.sha256(os.fsencode(name)).hexdigest()
+        head = os.fsencode(name)[: NAME_MAX - len(digest) - 6].decode("utf-8", "ignore")
+        path = directory / f"{head}~{digest}.lock"
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
@@ -41,29 +44,25 @@ def file_lock_try(name: str, *, directory: Path | None = None) -> FileLock | Non
             return None
         with suppress(FileNotFoundError):
             if os.stat(path).st_ino == os.fstat(fd).st_ino:
-                return FileLock(fd, path)
+                return partial(_file_lock_release, fd, path)
         os.close(fd)
 
 
-NAME_MAX = 255  # bytes in one path component (Linux, macOS)
+def _file_lock_release(fd: int, path: Path) -> None:
+    with suppress(FileNotFoundError):
+        os.unlink(path)
+    os.close(fd)  # closing the last descriptor releases the flock
 
 
-def lock_file_name(name: str) -> str:
-    """`name` itself when it fits one path component; a longer one (a 250-character legacy
-    session id in `attach-session-<id>.lock`) keeps its start and ends in a digest of the
-    whole name, so it stays one stable name per lock and never collides with a short one."""
-    if len(os.fsencode(name)) <= NAME_MAX:
-        return name
-    digest = hashlib.sha256(os.fsencode(name)).hexdigest()
-    head = os.fsencode(name)[: NAME_MAX - len(digest) - 6].decode("utf-8", "ignore")
-    return f"{head}~{digest}.lock"
-
-
-def file_lock_release(lock: FileLock | None) -> None:
-    if lock is not None:
-        with suppress(FileNotFoundError):
-            os.unlink(lock.path)
-        os.close(lock.fd)  # closing the last descriptor releases the flock
+@contextmanager
+def file_locked(name: str) -> Iterator[bool]:
+    """Whether the block holds the flock `name` (taken without waiting, then released)."""
+    release = file_lock_try(name)
+    try:
+        yield release is not None
+    finally:
+        if release is not None:
+            release()
 
 
 def _advisory_key(kind: str) -> int:
@@ -83,10 +82,8 @@ def kind_lock_try(kind: str) -> Callable[[], None] | None:
         # Next to the database file, so every data directory using it shares the lock.
         name = str(connection.settings_dict["NAME"])
         if name and name != ":memory:" and not name.startswith("file:"):
-            lock = file_lock_try(f"{Path(name).name}.{kind}.lock", directory=Path(name).parent)
-        else:
-            lock = file_lock_try(f"{kind}.lock")
-        return None if lock is None else partial(file_lock_release, lock)
+            return file_lock_try(f"{Path(name).name}.{kind}.lock", directory=Path(name).parent)
+        return file_lock_try(f"{kind}.lock")
     key = _advisory_key(kind)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])

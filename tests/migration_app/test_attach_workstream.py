@@ -400,9 +400,7 @@ def test_a_dead_runs_claims_are_finished_by_the_next_run_even_with_all_scratch(d
     dead = migration_run_plan(kind=KIND, workstream_id="my-blog", session_ids=["s1"])
     blog = Workstream.objects.get(id="my-blog")
     # Claim s1 the way a run does, but "die" before the move: plan + claim only.
-    plans = [plan.session_files_plan(session_id="s1", from_workstream="scratch",
-                                     to_workstream="my-blog")]  # fmt: skip
-    run._claim(dead, blog, plans)
+    run._claim(dead, blog, plan.batch_plan(blog, ["s1"], expected={}, locks=None))
     assert Session.objects.get(id="s1").workstream_id == "my-blog"
     assert (files.scratch_session_work_dir("s1") / "a").exists()  # not moved yet
 

@@ -7,8 +7,7 @@ is re-entrant: after a kill -9 anywhere, calling it again with the same names fi
 """
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, ExitStack, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from migration_app.services.file_moves import (
     tree_count,
 )
 from migration_app.services.journal import MigrationError
-from migration_app.services.locks import FileLock, file_lock_release, file_lock_try
+from migration_app.services.locks import file_locked
 from sessions_app import files
 from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session, Workstream
 from sessions_app.names import NAME_PATTERN, is_valid_name
@@ -46,12 +45,6 @@ class AttachPaths:
     scratch_side: Path  # .../<id>/.sessionhub-attach (staging/trash, same filesystem)
     dest: Path  # workstreams/<ws>/work/<id>
     ws_side: Path  # workstreams/<ws>/work/.sessionhub-attach/<id>
-
-    def forward(self, name: str) -> MoveEnds:
-        return MoveEnds(self.scratch_work / name, self.dest / name, self.scratch_side, self.ws_side)
-
-    def backward(self, name: str) -> MoveEnds:
-        return MoveEnds(self.dest / name, self.scratch_work / name, self.ws_side, self.scratch_side)
 
 
 def attach_paths(session_id: str, workstream_id: str) -> AttachPaths:
@@ -88,9 +81,34 @@ def display(name: str) -> str:
     return name.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def _scratch_remove(paths: AttachPaths) -> str:
-    """Remove the emptied scratch session dir; returns a note when something is left."""
+def entries_move(
+    session_id: str,
+    workstream_id: str,
+    names: list[str],
+    *,
+    back: bool = False,
+    dest_created: bool = False,
+) -> str:
+    """Move every journaled entry into place (`back`: to the scratch work dir), then tidy
+    up both side dirs; returns a note when the emptied scratch dir is kept."""
+    paths = attach_paths(session_id, workstream_id)
+    src, dst = paths.scratch_work, paths.dest
+    src_side, dst_side = paths.scratch_side, paths.ws_side
+    if back:
+        src, dst, src_side, dst_side = dst, src, dst_side, src_side
+    if names:
+        dst.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        entry_move(MoveEnds(src / name, dst / name, src_side, dst_side))
     entry_remove(paths.scratch_side)
+    entry_remove(paths.ws_side)
+    # Shared by the sessions of the workstream: it stays while another one uses it.
+    with suppress(OSError):
+        paths.ws_side.parent.rmdir()
+    if back:
+        if dest_created and is_real_dir(paths.dest) and not os.listdir(paths.dest):
+            paths.dest.rmdir()
+        return ""
     for path in (paths.scratch_work, paths.scratch_dir):
         try:
             os.rmdir(path)
@@ -100,45 +118,6 @@ def _scratch_remove(paths: AttachPaths) -> str:
             left = ", ".join(display(n) for n in sorted(os.listdir(path))[:10])
             return f"{relative(path)} kept: it is not empty ({left}); these were not in the plan"
     return ""
-
-
-def _workstream_side_remove(paths: AttachPaths) -> None:
-    entry_remove(paths.ws_side)
-    # Shared by the sessions of the workstream: it stays while another one uses it.
-    with suppress(OSError):
-        paths.ws_side.parent.rmdir()
-
-
-def entries_forward(session_id: str, workstream_id: str, names: list[str]) -> str:
-    """Move every journaled entry into place, then tidy up; returns a note."""
-    paths = attach_paths(session_id, workstream_id)
-    if names:
-        paths.dest.mkdir(parents=True, exist_ok=True)
-    for name in names:
-        entry_move(paths.forward(name))
-    _workstream_side_remove(paths)
-    return _scratch_remove(paths)
-
-
-def entries_backward(
-    session_id: str, workstream_id: str, names: list[str], dest_created: bool
-) -> None:
-    """Move journaled entries back to the scratch work dir."""
-    paths = attach_paths(session_id, workstream_id)
-    if names:
-        paths.scratch_work.mkdir(parents=True, exist_ok=True)
-    for name in names:
-        entry_move(paths.backward(name))
-    entry_remove(paths.scratch_side)
-    _workstream_side_remove(paths)
-    if dest_created and is_real_dir(paths.dest) and not os.listdir(paths.dest):
-        paths.dest.rmdir()
-
-
-def move_incomplete(session_id: str, workstream_id: str) -> bool:
-    """Whether files of an attached session are still on their way (scratch or staging left)."""
-    paths = attach_paths(session_id, workstream_id)
-    return os.path.lexists(paths.scratch_dir) or os.path.lexists(paths.ws_side)
 
 
 # Why a session is refused, kept in item.after["error"] so callers can map it (API: 400/404/409;
@@ -180,33 +159,66 @@ class SessionPlan:
         return self
 
 
-def session_lock_try(session_id: str) -> FileLock | None:
-    return file_lock_try(f"attach-session-{session_id}.lock")
-
-
-@contextmanager
-def session_locked(session_id: str) -> Iterator[bool]:
+def session_locked(session_id: str) -> AbstractContextManager[bool]:
     """Whether the block holds the session's lock (taken without waiting, then released)."""
-    lock = session_lock_try(session_id)
-    try:
-        yield lock is not None
-    finally:
-        file_lock_release(lock)
+    return file_locked(f"attach-session-{session_id}.lock")
 
 
-def session_files_plan(*, session_id: str, from_workstream: str, to_workstream: str) -> SessionPlan:
-    """What attaching would do to one session's files; reads the disk, writes nothing."""
-    plan = SessionPlan(session_id, from_workstream, to_workstream)
-    if from_workstream == to_workstream:
-        plan.action, plan.reason = "skip", f"already in workstream {to_workstream}"
+def batch_plan(
+    workstream: Workstream,
+    session_ids: list[str],
+    *,
+    expected: dict[str, str],
+    locks: ExitStack | None,
+) -> list[SessionPlan]:
+    """One plan per session, in order. `expected` maps a session to the workstream the
+    caller saw (compare-and-set); `locks` (a real run) holds the lock of every session
+    that would move, taken before its files are read."""
+    valid = [s for s in session_ids if is_valid_name(s)]
+    rows = Session.objects.only("workstream_id", "workspace_id").in_bulk(valid)
+    return [
+        _session_plan(session_id, rows.get(session_id), workstream, expected, locks)
+        for session_id in session_ids
+    ]
+
+
+def _session_plan(
+    session_id: str,
+    row: Session | None,
+    workstream: Workstream,
+    expected: dict[str, str],
+    locks: ExitStack | None,
+) -> SessionPlan:
+    """What attaching would do to one session; reads the disk, writes nothing."""
+    plan = SessionPlan(session_id, to_workstream=workstream.id)
+    if not is_valid_name(session_id):
+        return plan.refuse(ERR_INVALID, f"Invalid session id {session_id!r}: no path is built.")
+    if row is None:
+        return plan.refuse(ERR_NOT_FOUND, "No such session.")
+    plan.from_workstream = row.workstream_id
+    if row.workspace_id != workstream.workspace_id and workstream.id != SCRATCH_WORKSTREAM_ID:
+        return plan.refuse(
+            ERR_OTHER_WORKSPACE, f"Workstream {workstream.id} belongs to another workspace."
+        )
+    if session_id in expected and expected[session_id] != row.workstream_id:
+        plan.from_workstream = expected[session_id]
+        return plan.refuse(
+            ERR_CONFLICT,
+            f"Session moved to {row.workstream_id} meanwhile (another attach won).",
+        )
+    if plan.from_workstream == workstream.id:
+        plan.action, plan.reason = "skip", f"already in workstream {workstream.id}"
         return plan
-    if from_workstream != SCRATCH_WORKSTREAM_ID or to_workstream == SCRATCH_WORKSTREAM_ID:
+    if locks is not None and not locks.enter_context(session_locked(session_id)):
+        return plan.refuse(ERR_CONFLICT, "Another attach of this session is in progress.")
+    if plan.from_workstream != SCRATCH_WORKSTREAM_ID or workstream.id == SCRATCH_WORKSTREAM_ID:
         plan.action = "reassign"  # only scratch -> named moves files
-        plan.reason = f"reassigned from {from_workstream}; no files move"
+        plan.reason = f"reassigned from {plan.from_workstream}; no files move"
         return plan
-    work = files.scratch_session_work_dir(session_id)
-    ws_dirs = (files.workstream_dir(to_workstream), files.workstream_work_dir(to_workstream))
-    for path in (work.parent, work, *ws_dirs):
+    paths = attach_paths(session_id, workstream.id)  # the paths the move will use
+    work, dest = paths.scratch_work, paths.dest
+    ws_dirs = (files.workstream_dir(workstream.id), files.workstream_work_dir(workstream.id))
+    for path in (paths.scratch_dir, work, *ws_dirs):
         if os.path.lexists(path) and not is_real_dir(path):
             return plan.refuse(ERR_REFUSED, f"{relative(path)} is not a directory (a symlink?)")
     try:
@@ -220,7 +232,6 @@ def session_files_plan(*, session_id: str, from_workstream: str, to_workstream: 
     except FileNotFoundError as exc:
         # Something moved the files while we read them (e.g. a dry run next to a real one).
         return plan.refuse(ERR_CONFLICT, f"Files changed while planning ({exc}); try again.")
-    dest = files.attached_session_work_dir(to_workstream, session_id)
     if os.path.lexists(dest):
         if not is_real_dir(dest):
             plan.clashes = [relative(dest)]
@@ -237,59 +248,6 @@ def session_files_plan(*, session_id: str, from_workstream: str, to_workstream: 
         )
     plan.reason = f"{plan.files} files ({plan.top_level} top-level entries, {plan.bytes} bytes)"
     return plan
-
-
-def batch_plan(
-    workstream: Workstream,
-    session_ids: list[str],
-    *,
-    expected: dict[str, str],
-    locks: dict[str, FileLock] | None,
-) -> list[SessionPlan]:
-    """One plan per session, in order. `expected` maps a session to the workstream the
-    caller saw (compare-and-set); `locks` (a real run) receives the lock of every session
-    that would move, taken before its files are read."""
-    valid = [s for s in session_ids if is_valid_name(s)]
-    rows = Session.objects.only("workstream_id", "workspace_id").in_bulk(valid)
-    return [
-        _session_plan(session_id, rows.get(session_id), workstream, expected, locks)
-        for session_id in session_ids
-    ]
-
-
-def _session_plan(
-    session_id: str,
-    row: Session | None,
-    workstream: Workstream,
-    expected: dict[str, str],
-    locks: dict[str, FileLock] | None,
-) -> SessionPlan:
-    if not is_valid_name(session_id):
-        return SessionPlan(session_id).refuse(
-            ERR_INVALID, f"Invalid session id {session_id!r}: no path is built."
-        )
-    if row is None:
-        return SessionPlan(session_id).refuse(ERR_NOT_FOUND, "No such session.")
-    if row.workspace_id != workstream.workspace_id and workstream.id != SCRATCH_WORKSTREAM_ID:
-        return SessionPlan(session_id, row.workstream_id).refuse(
-            ERR_OTHER_WORKSPACE, f"Workstream {workstream.id} belongs to another workspace."
-        )
-    if session_id in expected and expected[session_id] != row.workstream_id:
-        return SessionPlan(session_id, expected[session_id]).refuse(
-            ERR_CONFLICT,
-            f"Session moved to {row.workstream_id} meanwhile (another attach won).",
-        )
-    from_workstream = expected.get(session_id, row.workstream_id)
-    if locks is not None and from_workstream != workstream.id:
-        lock = session_lock_try(session_id)
-        if lock is None:
-            return SessionPlan(session_id, from_workstream).refuse(
-                ERR_CONFLICT, "Another attach of this session is in progress."
-            )
-        locks[session_id] = lock
-    return session_files_plan(
-        session_id=session_id, from_workstream=from_workstream, to_workstream=workstream.id
-    )
 
 
 def selection_counts(workstream: Workstream, sessions: QuerySet[Session]) -> dict[str, int]:

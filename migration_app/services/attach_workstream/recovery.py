@@ -1,5 +1,6 @@
 """Finishing an attach whose process died, and undoing an attach, from the journal."""
 
+import os
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -14,10 +15,9 @@ from migration_app.services.attach_workstream.plan import (
     ERR_CONFLICT,
     ERR_MOVE,
     SessionPlan,
+    attach_paths,
     display,
-    entries_backward,
-    entries_forward,
-    move_incomplete,
+    entries_move,
     name_from,
     session_locked,
 )
@@ -29,7 +29,7 @@ from migration_app.services.journal import (
     migration_run_finish,
     migration_undo,
 )
-from migration_app.services.locks import file_lock_release, file_lock_try
+from migration_app.services.locks import file_locked
 from sessions_app.models import Session
 
 KIND = MigrationRun.Kind.ATTACH_WORKSTREAM
@@ -49,13 +49,10 @@ class Notes(list):
 @contextmanager
 def run_lock(run: MigrationRun) -> Iterator[None]:
     """Held by the process carrying out a run: a run whose lock is free has no live process."""
-    lock = file_lock_try(f"attach-run-{run.pk}.lock")
-    if lock is None:
-        raise MigrationConflict(f"Run {run.pk} is still in progress in another process.")
-    try:
+    with file_locked(f"attach-run-{run.pk}.lock") as locked:
+        if not locked:
+            raise MigrationConflict(f"Run {run.pk} is still in progress in another process.")
         yield
-    finally:
-        file_lock_release(lock)
 
 
 def entry_names(run_ids: Iterable, session_ids: list[str]) -> dict[tuple, list[str]]:
@@ -116,55 +113,61 @@ def attach_workstream_recover(*, run: MigrationRun) -> MigrationRun:
         notes = Notes()
         for items, current, names in _claimed_batches(run):
             for item in items:
-                if item.after.get("moves_files"):
-                    _recover_item(run, item, current, names, notes)
+                target, session_id = item.after["workstream"], item.subject_id
+                if not item.after.get("moves_files"):
+                    continue
+                if current.get(session_id) != target:
+                    notes.add(f"{session_id} is no longer in {target}; files left as they are")
+                    continue
+                with session_locked(session_id) as locked:
+                    if not locked:
+                        raise MigrationConflict(
+                            f"Session {session_id} is locked by another process."
+                        )
+                    try:
+                        notes.add(entries_move(session_id, target, names[(run.pk, session_id)]))
+                    except (MoveError, OSError) as exc:
+                        MigrationItem.objects.filter(pk=item.pk).update(
+                            outcome=Outcome.FAILED,
+                            reason=display(f"Recovery could not finish the move: {exc}"),
+                        )
         notes.add("recovered after the run's process stopped")
         return migration_run_finish(run=run, extra_counts=run_totals(run, notes))
 
 
-def _recover_item(run, item, current, names, notes: Notes) -> None:
-    target = item.after["workstream"]
-    if current.get(item.subject_id) != target:
-        notes.add(f"{item.subject_id} is no longer in {target}; files left as they are")
-        return
-    with session_locked(item.subject_id) as locked:
-        if not locked:
-            raise MigrationConflict(f"Session {item.subject_id} is locked by another process.")
+def runs_recover(runs: QuerySet, *, exclude: MigrationRun) -> dict:
+    """Finish every unfinished run among `runs` (but `exclude`) whose process died; returns
+    the conflict of each one found alive (its lock is held: it finishes itself)."""
+    alive = {}
+    runs = runs.filter(dry_run=False, finished_at__isnull=True).exclude(pk=exclude.pk)
+    for other in runs.distinct():  # `runs` may come from a join with the items
         try:
-            notes.add(entries_forward(item.subject_id, target, names[(run.pk, item.subject_id)]))
-        except (MoveError, OSError) as exc:
-            MigrationItem.objects.filter(pk=item.pk).update(
-                outcome=Outcome.FAILED,
-                reason=display(f"Recovery could not finish the move: {exc}"),
-            )
-
-
-def _claimed_items(session_ids: list[str]) -> dict[str, MigrationItem]:
-    """The latest journal claim of each session that is not undone (one query)."""
-    items = MigrationItem.objects.filter(run__kind=KIND, run__dry_run=False)
-    items = _claims(items.filter(subject_id__in=session_ids)).select_related("run")
-    return {item.subject_id: item for item in items.order_by("id")}
+            attach_workstream_recover(run=other)
+        except MigrationConflict as exc:
+            alive[other.pk] = str(exc)
+    return alive
 
 
 def finish_interrupted(run: MigrationRun, skips: list[SessionPlan], notes: Notes) -> None:
     """Sessions already in the target whose files an interrupted run did not finish moving."""
     if not skips:
         return
-    claims = _claimed_items([p.session_id for p in skips])
-    for run_id in {c.run_id for c in claims.values() if not c.run.is_finished} - {run.pk}:
-        try:
-            attach_workstream_recover(run=MigrationRun.objects.get(pk=run_id))
-        except MigrationConflict as exc:
-            for plan in skips:
-                if plan.session_id in claims and claims[plan.session_id].run_id == run_id:
-                    plan.refuse(ERR_CONFLICT, str(exc))
-    pending = [
-        (plan, claims[plan.session_id])
-        for plan in skips
-        if plan.action == "skip"
-        and plan.session_id in claims
-        and move_incomplete(plan.session_id, plan.to_workstream)
-    ]
+    items = MigrationItem.objects.filter(run__kind=KIND, run__dry_run=False)
+    items = _claims(items.filter(subject_id__in=[p.session_id for p in skips]))
+    claims = {i.subject_id: i for i in items.order_by("id")}  # each session's latest claim
+    alive = runs_recover(
+        MigrationRun.objects.filter(pk__in={c.run_id for c in claims.values()}), exclude=run
+    )
+    pending = []
+    for plan in skips:
+        claim = claims.get(plan.session_id)
+        if claim is not None and claim.run_id in alive:
+            plan.refuse(ERR_CONFLICT, alive[claim.run_id])
+        elif claim is not None:
+            paths = attach_paths(plan.session_id, plan.to_workstream)
+            # Files still on their way: scratch or staging left.
+            if os.path.lexists(paths.scratch_dir) or os.path.lexists(paths.ws_side):
+                pending.append((plan, claim))
     names = entry_names({c.run_id for _, c in pending}, [p.session_id for p, _ in pending])
     for plan, claim in pending:
         with session_locked(plan.session_id) as locked:
@@ -173,7 +176,7 @@ def finish_interrupted(run: MigrationRun, skips: list[SessionPlan], notes: Notes
                 continue
             try:
                 entries = names[(claim.run_id, plan.session_id)]
-                notes.add(entries_forward(plan.session_id, plan.to_workstream, entries))
+                notes.add(entries_move(plan.session_id, plan.to_workstream, entries))
                 plan.reason += f"; finished the interrupted file move of run {claim.run_id}"
             except (MoveError, OSError) as exc:
                 plan.refuse(
@@ -212,8 +215,9 @@ def attach_undo(run: MigrationRun) -> UndoResult:
                 if item.after.get("moves_files"):
                     try:
                         entries = names[(run.pk, session_id)]
-                        entries_backward(
-                            session_id, target, entries, item.after.get("dest_created", False)
+                        dest_created = item.after.get("dest_created", False)
+                        entries_move(
+                            session_id, target, entries, back=True, dest_created=dest_created
                         )
                     except (MoveError, OSError) as exc:
                         failures.append(display(f"{session_id}: {exc}"))

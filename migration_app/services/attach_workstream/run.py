@@ -7,7 +7,7 @@ plans and journals the same items; it takes no lock, claims no row and moves not
 """
 
 from collections.abc import Iterable
-from contextlib import nullcontext, suppress
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -26,8 +26,7 @@ from migration_app.services.attach_workstream.plan import (
     attach_paths,
     batch_plan,
     display,
-    entries_backward,
-    entries_forward,
+    entries_move,
     name_record,
     relative,
     selection_counts,
@@ -37,10 +36,10 @@ from migration_app.services.attach_workstream.recovery import (
     KIND,
     Notes,
     attach_undo,
-    attach_workstream_recover,
     finish_interrupted,
     run_lock,
     run_totals,
+    runs_recover,
 )
 from migration_app.services.file_moves import MoveClash, MoveError
 from migration_app.services.journal import (
@@ -55,14 +54,12 @@ from migration_app.services.journal import (
     migration_run_progress,
     migration_run_selection_batches,
 )
-from migration_app.services.locks import FileLock, file_lock_release
 from projects_app.selectors import not_found
 from sessions_app import files
 from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session, Workstream
 from sessions_app.names import validate_name
 
 Outcome = MigrationItem.Outcome
-ALLOWED_PATHS = ["production/", "work/"]
 
 
 def workstream_for_attach(*, workstream_id: str) -> Workstream:
@@ -95,14 +92,12 @@ def attach_plan(
     `expected` maps a session id to the workstream the caller saw (compare-and-set)."""
     workstream = workstream_for_attach(workstream_id=workstream_id)
     session_ids = list(dict.fromkeys(session_ids))
-    total = _scratch_sessions(workstream).count() if all_scratch else len(session_ids)
-    params = {
-        "workstream": workstream.id,
-        "all_scratch": all_scratch,
-        "expected": expected or {},
-        "batch_size": batch_size,
-    }
-    return Planned(params=params, total=total, selection=None if all_scratch else session_ids)
+    return Planned(
+        params={"workstream": workstream.id, "all_scratch": all_scratch,
+                "expected": expected or {}, "batch_size": batch_size},
+        total=_scratch_sessions(workstream).count() if all_scratch else len(session_ids),
+        selection=None if all_scratch else session_ids,
+    )  # fmt: skip
 
 
 def attach_preview(*, workstream_id: str, sessions: QuerySet[Session], sample: int = 200) -> dict:
@@ -143,7 +138,12 @@ def attach_execute(run: MigrationRun) -> dict:
     try:
         with nullcontext() if run.dry_run else run_lock(run):
             if not run.dry_run:
-                _recover_dead_runs(exclude=run)
+                # Earlier runs that claimed sessions and whose process died (a run whose
+                # lock is held is alive and finishes itself).
+                runs_recover(
+                    MigrationRun.objects.filter(kind=KIND, items__after__state="claimed"),
+                    exclude=run,
+                )
             if params["all_scratch"]:
                 # By keyset: the set shrinks as its sessions are attached.
                 scratch = _scratch_sessions(workstream).values_list("id", flat=True)
@@ -159,26 +159,10 @@ def attach_execute(run: MigrationRun) -> dict:
     return run.counts
 
 
-def _recover_dead_runs(*, exclude: MigrationRun) -> None:
-    """Finish every earlier run that claimed sessions and whose process died (a run whose
-    lock is held is alive and finishes itself: the conflict is expected here)."""
-    stale = (
-        MigrationRun.objects.filter(
-            kind=KIND, dry_run=False, finished_at__isnull=True, items__after__state="claimed"
-        )
-        .exclude(pk=exclude.pk)
-        .distinct()
-    )
-    for run in stale:
-        with suppress(MigrationConflict):
-            attach_workstream_recover(run=run)
-
-
 def _attach_batch(
     run: MigrationRun, workstream: Workstream, batch: list[str], expected: dict, notes: Notes
 ) -> None:
-    locks: dict[str, FileLock] = {}
-    try:
+    with ExitStack() as locks:
         plans = batch_plan(
             workstream, batch, expected=expected, locks=None if run.dry_run else locks
         )
@@ -189,9 +173,6 @@ def _attach_batch(
         for plan in _claim(run, workstream, plans):
             if plan.action == "attach":
                 _move_or_compensate(run, plan, notes)
-    finally:
-        for lock in locks.values():
-            file_lock_release(lock)
 
 
 def _claim(run: MigrationRun, workstream: Workstream, plans: list[SessionPlan]) -> list:
@@ -244,9 +225,8 @@ def _session_records(plan: SessionPlan) -> list[ItemRecord]:
         "new_work_path": relative(paths.dest),
     }
     records = [ItemRecord("session", plan.session_id, Outcome.MIGRATED, plan.reason, before, after)]
-    if not moves_files:
-        return records
-    # Relative paths built once per session (relpath per entry costs more than the move).
+    # Entries only when files move (a reassign has none). Relative paths built once per
+    # session (relpath per entry costs more than the move).
     src_dir, dst_dir = relative(paths.scratch_work), relative(paths.dest)
     for entry in plan.entries:
         name = display(entry.name)
@@ -264,7 +244,7 @@ def _move_or_compensate(run: MigrationRun, plan: SessionPlan, notes: Notes) -> N
     """Move the files; on an error move back what moved and give the row back to scratch."""
     names = [e.name for e in plan.entries]
     try:
-        notes.add(entries_forward(plan.session_id, plan.to_workstream, names))
+        notes.add(entries_move(plan.session_id, plan.to_workstream, names))
         return
     except (MoveError, OSError) as exc:
         clash = isinstance(exc, MoveClash)
@@ -273,7 +253,7 @@ def _move_or_compensate(run: MigrationRun, plan: SessionPlan, notes: Notes) -> N
     items = MigrationItem.objects.filter(run=run)
     session_item = items.filter(subject_type="session", subject_id=plan.session_id)
     try:
-        entries_backward(plan.session_id, plan.to_workstream, list(reversed(names)), False)
+        entries_move(plan.session_id, plan.to_workstream, names[::-1], back=True)
     except (MoveError, OSError) as back_exc:
         # Both directions failed: the claim stays, so a re-run or an undo finishes the job.
         session_item.update(
@@ -333,7 +313,7 @@ def attach_result(*, run: MigrationRun, session_id: str) -> AttachResult:
         or relative(files.attached_session_work_dir(workstream_id, session_id)),
         allowed_paths=[f"sessions/{session_id}/work/"]
         if workstream_id == SCRATCH_WORKSTREAM_ID
-        else list(ALLOWED_PATHS),
+        else ["production/", "work/"],
         moved_files=bool(after.get("moves_files")),
     )
 
