@@ -78,7 +78,7 @@ def session_file_parse(
             path=file.path,
             dir_project_id=file.project_id,
             mtime=mtime,
-            archived=ao_rs.is_archive_path(file.path),
+            archived=os.path.basename(os.path.dirname(file.path)) == ".archive",
         )
     if file.note:
         record.notes.insert(0, file.note)
@@ -119,8 +119,7 @@ def session_files_prepare(
     transcript is (under `claude_home`) and, given `data_dir`, goes."""
     realpath = CachedRealpath()
     results: list[ParsedSession | SkippedFile | LegacyParseError] = []
-    parsed = session_files_parse(source=source, files=files, max_file_bytes=max_file_bytes)
-    for result in parsed:
+    for result in session_files_parse(source=source, files=files, max_file_bytes=max_file_bytes):
         if not isinstance(result, SessionRecord):
             results.append(result)
             continue

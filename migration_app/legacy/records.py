@@ -127,12 +127,9 @@ def parse_iso(value: str, *, path: str, key: str) -> dt.datetime:
     return parsed.astimezone(dt.UTC)
 
 
-def from_epoch_ms(value: int) -> dt.datetime:
-    return dt.datetime.fromtimestamp(value / 1000, tz=dt.UTC)
-
-
-def from_mtime(mtime: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(mtime, tz=dt.UTC)
+def from_mtime(seconds: float) -> dt.datetime:
+    """A file's mtime (or any epoch seconds) as an aware UTC datetime."""
+    return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
 
 
 # A legacy file holding more values than this is refused: a small YAML file can name the

@@ -7,8 +7,7 @@ from __future__ import annotations
 import gc
 import os
 from collections import deque
-from collections.abc import Callable, Iterable
-from contextlib import contextmanager
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -17,7 +16,7 @@ from django.utils import timezone
 
 from migration_app.legacy import ao_rs, ao_ts
 from migration_app.legacy.parse_ahead import ParseAhead, usable_cores
-from migration_app.legacy.reading import DEFAULT_MAX_FILE_BYTES, session_files_prepare
+from migration_app.legacy.reading import DEFAULT_MAX_FILE_BYTES
 from migration_app.legacy.rows import ParsedSession
 from migration_app.legacy.walk import SessionFile
 from migration_app.models import MigrationItem, MigrationRun
@@ -87,39 +86,19 @@ def write_parsed(
         copy_after_commit(state, known_copies + copies)
 
 
-def process_deferred(state: ImportState, batch_size: int) -> None:
+def process_deferred(state: ImportState, batch_size: int, parser: ParseAhead) -> None:
     deferred = sorted(state.deferred, key=lambda d: (d.file.project_id, d.created_at, d.session_id))
     state.deferred = []
     for chunk in batched(deferred, batch_size):
         files = [item.file for item in chunk]
         # Parsed again: small (ids without a number, clash losers); a file that changed
         # since the first pass is judged as it is now.
-        results = session_files_prepare(
-            source=state.source,
-            files=files,
-            row_format=state.row_format,
-            claude_home=state.claude_home,
-            data_dir=state.data_dir,
-            max_file_bytes=state.max_file_bytes,
-        )
-        parsed = list(zip(files, results, strict=True))
+        parsed = list(zip(files, parser.submit(files).result(), strict=True))
         notes = {item.session_id: item.note for item in chunk if item.note}
         with transaction.atomic():
             copies = session_batch(state, parsed, second_pass=True, notes=notes)
             migration_run_progress(run=state.run, advance=len(chunk))
             copy_after_commit(state, copies)
-
-
-def count_files(
-    state: ImportState, path: str, *, more_than: int, on_more: Callable[[], None] | None
-) -> int:
-    """Files to visit (the progress total); `on_more` is called once past `more_than`."""
-    total = 0
-    for _ in session_files(state, path):
-        total += 1
-        if total == more_than + 1 and on_more is not None:
-            on_more()
-    return total
 
 
 def no_sessions_refuse(*, source: str, path: str) -> None:
@@ -200,43 +179,30 @@ def ao_store_execute(run: MigrationRun) -> dict:
         now=timezone.now(),
         max_file_bytes=params.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES),
     )
+    # Leave the objects that exist before the run (Django, the app) out of the cyclic GC's
+    # full passes: the run allocates millions of short-lived objects, and each full pass
+    # would walk the whole framework again.
+    gc.freeze()
     try:
-        with (
-            settled_heap(),
-            ParseAhead(
-                source=source,
-                enabled=parse_ahead is not False and usable_cores() > 1,
-                row_format=state.row_format,
-                claude_home=state.claude_home,
-                data_dir=state.data_dir,
-                max_file_bytes=state.max_file_bytes,
-            ) as parser,
-        ):
-            # More than one batch: start the helper while the walk counts.
-            on_many = parser.start if parse_ahead is None else None
-            total = count_files(state, path, more_than=batch_size, on_more=on_many)
+        with ParseAhead(
+            enabled=parse_ahead is not False and usable_cores() > 1, **state.prepare_options
+        ) as parser:
+            total = 0  # files to visit: the progress total
+            for _ in session_files(state, path):
+                total += 1
+                if total == batch_size + 1 and parse_ahead is None:
+                    parser.start()  # more than one batch: start the helper while the walk counts
             migration_run_progress(run=run, total=total)
             if parse_ahead is None and total <= batch_size:
                 parser.enabled = False  # one batch: nothing to overlap
             if source == "ao":
                 import_config_projects(state, path)
             process_files(state, session_files(state, path), batch_size, parser)
-        process_deferred(state, batch_size)
-    finally:
-        run.counts = dict.fromkeys(SUMMARY_COUNTS, 0) | state.counts
-    return run.counts
-
-
-@contextmanager
-def settled_heap():
-    """Leave the objects that exist before the run (Django, the app) out of the cyclic GC's
-    full passes: the run allocates millions of short-lived objects, and each full pass would
-    walk the whole framework again."""
-    gc.freeze()
-    try:
-        yield
+            process_deferred(state, batch_size, parser)
     finally:
         gc.unfreeze()
+        run.counts = dict.fromkeys(SUMMARY_COUNTS, 0) | state.counts
+    return run.counts
 
 
 # The files and sessions left out on purpose, and the transcripts (the journal counts items).

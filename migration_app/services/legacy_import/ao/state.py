@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 
@@ -85,6 +85,17 @@ class ImportState:
         self.column = {name: i for i, name in enumerate(self.row_format.columns)}
         workspace = Session._meta.get_field("workspace")
         self.workspace_db_id = workspace.get_db_prep_save(self.workspace.pk, connection)
+
+    @property
+    def prepare_options(self) -> dict[str, Any]:
+        """What session_files_prepare takes besides the files (sent to the parse helper)."""
+        return {
+            "source": self.source,
+            "row_format": self.row_format,
+            "claude_home": self.claude_home,
+            "data_dir": self.data_dir,
+            "max_file_bytes": self.max_file_bytes,
+        }
 
     def bump(self, key: str, n: int = 1) -> None:
         self.counts[key] = self.counts.get(key, 0) + n
