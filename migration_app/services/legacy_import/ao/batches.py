@@ -31,7 +31,7 @@ from migration_app.legacy.transcripts import (
 from migration_app.legacy.walk import SessionFile
 from migration_app.models import MigrationItem
 from migration_app.services.bulk import rows_insert, rows_select_in
-from migration_app.services.journal import ItemRecord
+from migration_app.services.journal import ItemRecord, migration_items_record
 from migration_app.services.legacy_import.ao.numbering import next_free
 from migration_app.services.legacy_import.ao.projects import (
     existing_project_ids,
@@ -43,7 +43,6 @@ from migration_app.services.legacy_import.ao.state import (
     Deferred,
     ImportState,
     TranscriptCopy,
-    items_record,
     rejected_file,
 )
 from sessions_app.models import Session
@@ -53,15 +52,6 @@ Outcome = MigrationItem.Outcome
 # Skips that are part of how the origins write (counted only); any other skip, such as a
 # FIFO or a dangling link where a session file should be, is an item naming the file.
 QUIET_SKIPS = frozenset({"0-byte reservation", "0-byte file", "corrupt-marked file"})
-
-
-def record_problem(record: ParsedSession) -> str | None:
-    problem = project_id_problem(record.project_id)
-    if problem:
-        return problem
-    if not is_valid_name(record.id):
-        return f"session id {record.id!r} breaks the name rule (letters, digits, '-', '_')"
-    return None
 
 
 def insert_sessions(state: ImportState, rows: list[list[Any]]) -> int:
@@ -89,14 +79,16 @@ def session_batch(
         if isinstance(result, LegacyParseError):
             items.append(rejected_file(file.path, result))
             continue
-        problem = record_problem(result)
+        problem = project_id_problem(result.project_id)
+        if not problem and not is_valid_name(result.id):
+            problem = f"session id {result.id!r} breaks the name rule (letters, digits, '-', '_')"
         if problem:
             items.append(ItemRecord("file", file.path, Outcome.FAILED, problem))
             continue
         records.append(result)
 
     project_ids = {r.project_id for r in records}
-    existing_projects = existing_project_ids(state, project_ids)
+    existing_projects = existing_project_ids(project_ids)
     existing_sessions = dict(
         rows_select_in(Session, ("id", "source_path"), id=[r.id for r in records])
     )
@@ -174,12 +166,12 @@ def session_batch(
     # The source path of each session row, as written.
     id_at, path_at = state.column["id"], state.column["source_path"]
     mine = {row[id_at]: row[path_at] for row in session_rows}
-    write_projects(state, project_rows)
+    write_projects(project_rows)
     inserted = insert_sessions(state, session_rows)
     # Fewer rows than sent: some lost a race with another writer; find out which.
     if inserted != len(session_rows):
         items = confirm_inserted(mine, items)
-    items_record(state, items)
+    migration_items_record(run=state.run, items=items, created_at=state.now)
     return copies
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import gc
 import os
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.conf import settings
@@ -38,7 +38,6 @@ from migration_app.services.legacy_import.ao.state import (
     ImportState,
     TranscriptCopy,
     batched,
-    session_files,
 )
 from projects_app.models import Workspace
 
@@ -84,6 +83,13 @@ def write_parsed(
         copies = session_batch(state, parsed, second_pass=False, prior_items=known_items)
         migration_run_progress(run=state.run, advance=done - len(state.deferred))
         copy_after_commit(state, known_copies + copies)
+
+
+def session_files(state: ImportState, path: str) -> Iterator[SessionFile]:
+    """The walk lists names only; the reader stats each file as it opens it."""
+    if state.source == "ao":
+        return ao_ts.ao_session_files(path, stat=False, include_archive=state.include_terminated)
+    return ao_rs.ao_rs_session_files(path, include_archive=state.include_terminated, stat=False)
 
 
 def process_deferred(state: ImportState, batch_size: int, parser: ParseAhead) -> None:

@@ -10,14 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 
-from migration_app.legacy import ao_rs, ao_ts
 from migration_app.legacy.reading import DEFAULT_MAX_FILE_BYTES
 from migration_app.legacy.records import LegacyParseError, exception_text
 from migration_app.legacy.rows import MAPPED_COLUMNS, RUN_COLUMNS, SessionRowFormat
 from migration_app.legacy.transcripts import CachedRealpath
 from migration_app.legacy.walk import SessionFile
 from migration_app.models import MigrationItem, MigrationRun
-from migration_app.services.journal import ItemRecord, migration_items_record
+from migration_app.services.journal import ItemRecord
 from projects_app.models import Workspace
 from sessions_app.models import HARNESSES, Session
 
@@ -107,18 +106,6 @@ def batched(iterable: Iterable, size: int) -> Iterator[list]:
         yield chunk
 
 
-def items_record(state: ImportState, items: list[ItemRecord]) -> None:
-    """The batch's journal rows, in one statement (the journal's own bulk writer)."""
-    migration_items_record(run=state.run, items=items, created_at=state.now)
-
-
 def rejected_file(path: str, exc: Exception) -> ItemRecord:
     reason = exc.reason if isinstance(exc, LegacyParseError) else exception_text(exc)
     return ItemRecord("file", path, Outcome.FAILED, reason)
-
-
-def session_files(state: ImportState, path: str) -> Iterator[SessionFile]:
-    """The walk lists names only; the reader stats each file as it opens it."""
-    if state.source == "ao":
-        return ao_ts.ao_session_files(path, stat=False, include_archive=state.include_terminated)
-    return ao_rs.ao_rs_session_files(path, include_archive=state.include_terminated, stat=False)
