@@ -4,52 +4,36 @@ free number of their project, in created_at order (so a re-run numbers alike).
 
 from __future__ import annotations
 
-from collections import deque
+from collections.abc import Iterator
+from itertools import count
 
-from migration_app.models import MigrationItem
 from migration_app.services.legacy_import.ao.state import ImportState
 from sessions_app.models import Session
-
-Outcome = MigrationItem.Outcome
-
-
-class UsedNumbers:
-    """The numbers used in one project, read in ascending windows of USED_WINDOW from the
-    number the search has reached (bounded memory, one query per window)."""
-
-    def __init__(self, project_id: str):
-        self.project_id = project_id
-        self.window: deque[int] = deque()
-        self.read_from = 1  # numbers below were read already
-        self.exhausted = False
-
-    def first_at_or_above(self, num: int) -> int | None:
-        while self.window and self.window[0] < num:
-            self.window.popleft()
-        if not self.window and not self.exhausted:
-            start = max(num, self.read_from)
-            nums = list(
-                Session.objects.filter(project_id=self.project_id, num__gte=start)
-                .order_by("num")
-                .values_list("num", flat=True)[:USED_WINDOW]
-            )
-            self.window.extend(nums)
-            self.exhausted = len(nums) < USED_WINDOW
-            self.read_from = nums[-1] + 1 if nums else start
-        return self.window[0] if self.window else None
-
 
 USED_WINDOW = 5_000
 
 
+def free_numbers(project_id: str) -> Iterator[int]:
+    """The numbers not used in the project, ascending. The used ones are read in ascending
+    windows of USED_WINDOW from where the search has reached (bounded memory, one query per
+    window). Numbers are only ever added, so the search resumes where the last one stopped
+    (linear over a whole run, not quadratic)."""
+    num = 1
+    while True:
+        window = list(
+            Session.objects.filter(project_id=project_id, num__gte=num)
+            .order_by("num")
+            .values_list("num", flat=True)[:USED_WINDOW]
+        )
+        for used in window:
+            yield from range(num, used)
+            num = used + 1
+        if len(window) < USED_WINDOW:
+            yield from count(num)
+
+
 def next_free(state: ImportState, project_id: str) -> int:
-    """The smallest number not used in the project. Numbers are only ever added, so the
-    search resumes where the last one stopped (linear over a whole run, not quadratic)."""
-    used = state.used_nums.get(project_id)
-    if used is None:
-        used = state.used_nums[project_id] = UsedNumbers(project_id)
-    num = state.next_num.get(project_id, 1)
-    while used.first_at_or_above(num) == num:
-        num += 1
-    state.next_num[project_id] = num + 1
-    return num
+    """The smallest number not used in the project."""
+    if project_id not in state.free_nums:
+        state.free_nums[project_id] = free_numbers(project_id)
+    return next(state.free_nums[project_id])

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import connection
 
@@ -19,9 +19,6 @@ from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services.journal import ItemRecord
 from projects_app.models import Workspace
 from sessions_app.models import HARNESSES, Session
-
-if TYPE_CHECKING:
-    from migration_app.services.legacy_import.ao.numbering import UsedNumbers
 
 Outcome = MigrationItem.Outcome
 
@@ -73,9 +70,8 @@ class ImportState:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES  # larger legacy files are rejected unread
     seen_projects: set[str] = field(default_factory=set)
     deferred: list[Deferred] = field(default_factory=list)
-    # Second pass: the next number to try, and the used numbers from there on, per project.
-    next_num: dict[str, int] = field(default_factory=dict)
-    used_nums: dict[str, UsedNumbers] = field(default_factory=dict)
+    # Second pass: each project's free numbers, ascending (numbering.free_numbers).
+    free_nums: dict[str, Iterator[int]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     realpath: CachedRealpath = field(default_factory=CachedRealpath)
     row_format: SessionRowFormat = field(default_factory=session_row_format)
