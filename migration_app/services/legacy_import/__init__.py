@@ -9,7 +9,7 @@ at the bottom of this file.
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from migration_app.models import MigrationItem, MigrationRun
@@ -54,9 +54,8 @@ def workspace_require(
         )
 
 
-def legacy_source_register(source: LegacySource) -> LegacySource:
+def legacy_source_register(source: LegacySource) -> None:
     _SOURCES[source.name] = source
-    return source
 
 
 def legacy_source_get(name: str) -> LegacySource:
@@ -93,11 +92,7 @@ def legacy_import_plan(*, source: str, **request: Any) -> Planned:
     if refusal:
         raise MigrationError(refusal)
     planned = legacy_source_get(source).plan(**request)
-    return Planned(
-        params={"source": source, **planned.params},
-        total=planned.total,
-        selection=planned.selection,
-    )
+    return replace(planned, params={"source": source, **planned.params})
 
 
 def legacy_import_execute(run: MigrationRun) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import suppress
 from functools import partial
 from typing import Any
 
@@ -74,7 +75,7 @@ def session_batch(
     files = {file.path: file for file, _ in parsed}
     for file, result in parsed:
         if isinstance(result, SkippedFile):
-            state.bump("files_skipped")
+            state.counts["files_skipped"] += 1
             continue
         if isinstance(result, LegacyParseError):
             items.append(rejected_file(file.path, result))
@@ -202,7 +203,7 @@ def already_imported(
     items: list[ItemRecord] = []
     for file in chunk:
         if file.skip_reason:
-            state.bump("files_skipped")
+            state.counts["files_skipped"] += 1
             if file.skip_reason not in QUIET_SKIPS:
                 items.append(ItemRecord("file", file.path, Outcome.SKIPPED, file.skip_reason))
         else:
@@ -252,14 +253,14 @@ def transcript_plan(
         dest_found = os.path.exists(dest)
     after = {"source": source, "dest": dest, "session_id": session_id}
     if dest_found:
-        state.bump("transcripts_already_present")
+        state.counts["transcripts_already_present"] += 1
         item = ItemRecord("transcript", dest, Outcome.SKIPPED, "already present", None, after)
         copies.append(TranscriptCopy(source, dest, copy=False))
     elif not (os.path.isfile(source) if source_found is None else source_found):
-        state.bump("transcripts_source_missing")
+        state.counts["transcripts_source_missing"] += 1
         item = ItemRecord("transcript", dest, Outcome.SKIPPED, f"source missing: {source}")
     else:
-        state.bump("transcripts_copied")  # in a dry run: would be copied
+        state.counts["transcripts_copied"] += 1  # in a dry run: would be copied
         item = ItemRecord("transcript", dest, Outcome.MIGRATED, "copied", None, after)
         copies.append(TranscriptCopy(source, dest, copy=True))
     items.append(item)
@@ -276,28 +277,20 @@ def record_transcript(
         )  # fmt: skip
 
 
-def copy_transcripts(copies: list[TranscriptCopy]) -> int:
-    """Copy (never move) each transcript; a destination that exists is left alone."""
-    done = 0
+def copy_transcripts(copies: list[TranscriptCopy]) -> None:
+    """Copy (never move) each transcript; a destination that exists is left alone, and so
+    is a source that cannot be read."""
     for copy in copies:
         temp = copy.dest + TEMP_SUFFIX
-        if not copy.copy or os.path.exists(copy.dest):
-            if os.path.exists(temp):
-                os.unlink(temp)
-            continue
-        os.makedirs(os.path.dirname(copy.dest), exist_ok=True)
         try:
-            shutil.copyfile(copy.source, temp)
-            os.link(temp, copy.dest)  # fails instead of overwriting
-            done += 1
-        except FileExistsError:
-            pass
-        except OSError:
-            continue
+            if copy.copy and not os.path.exists(copy.dest):
+                os.makedirs(os.path.dirname(copy.dest), exist_ok=True)
+                with suppress(OSError):
+                    shutil.copyfile(copy.source, temp)
+                    os.link(temp, copy.dest)  # fails instead of overwriting
         finally:
             if os.path.exists(temp):
                 os.unlink(temp)
-    return done
 
 
 def copy_after_commit(state: ImportState, copies: list[TranscriptCopy]) -> None:

@@ -74,7 +74,7 @@ def write_parsed(
     for file, record in zip(unknown, parsing.result(), strict=True):
         terminated = isinstance(record, ParsedSession) and record.is_terminated
         if terminated and not state.include_terminated:
-            state.bump("sessions_not_in_scope")
+            state.counts["sessions_not_in_scope"] += 1
             continue
         parsed.append((file, record))
     # Deferred sessions count as done in the second pass.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
@@ -72,7 +73,7 @@ class ImportState:
     deferred: list[Deferred] = field(default_factory=list)
     # Second pass: each project's free numbers, ascending (numbering.free_numbers).
     free_nums: dict[str, Iterator[int]] = field(default_factory=dict)
-    counts: dict[str, int] = field(default_factory=dict)
+    counts: Counter[str] = field(default_factory=Counter)
     realpath: CachedRealpath = field(default_factory=CachedRealpath)
     row_format: SessionRowFormat = field(default_factory=session_row_format)
 
@@ -91,9 +92,6 @@ class ImportState:
             "data_dir": self.data_dir,
             "max_file_bytes": self.max_file_bytes,
         }
-
-    def bump(self, key: str, n: int = 1) -> None:
-        self.counts[key] = self.counts.get(key, 0) + n
 
 
 def batched(iterable: Iterable, size: int) -> Iterator[list]:
