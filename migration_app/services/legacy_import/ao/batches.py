@@ -224,7 +224,12 @@ def already_imported(
             source = transcript_source(
                 claude_home=state.claude_home, worktree=worktree, uuid=uuid, realpath=state.realpath
             )
-            transcript_plan(state, items, copies, project_id, file.session_id, uuid, source)
+            dest = transcript_destination(
+                claude_home=state.claude_home, data_dir=state.data_dir, project_id=project_id,
+                session_id=file.session_id, uuid=uuid,
+            )  # fmt: skip
+            found, dest_found = os.path.isfile(source), os.path.exists(dest)
+            transcript_plan(state, items, copies, file.session_id, source, found, dest, dest_found)
     return items, copies, unknown
 
 
@@ -232,31 +237,19 @@ def transcript_plan(
     state: ImportState,
     items: list[ItemRecord],
     copies: list[TranscriptCopy],
-    project_id: str,
     session_id: str,
-    uuid: str,
     source: str,
-    source_found: bool | None = None,
-    dest: str = "",
-    dest_found: bool = False,
+    source_found: bool,
+    dest: str,
+    dest_found: bool,
 ) -> None:
-    """Journal the transcript's item and add its copy. `source_found`, `dest`, `dest_found`:
-    what the parse helper already looked up (None, '': look now)."""
-    if not dest:
-        dest = transcript_destination(
-            claude_home=state.claude_home,
-            data_dir=state.data_dir,
-            project_id=project_id,
-            session_id=session_id,
-            uuid=uuid,
-        )
-        dest_found = os.path.exists(dest)
+    """Journal the transcript's item and add its copy (`*_found`: whether a file is there)."""
     after = {"source": source, "dest": dest, "session_id": session_id}
     if dest_found:
         state.counts["transcripts_already_present"] += 1
         item = ItemRecord("transcript", dest, Outcome.SKIPPED, "already present", None, after)
         copies.append(TranscriptCopy(source, dest, copy=False))
-    elif not (os.path.isfile(source) if source_found is None else source_found):
+    elif not source_found:
         state.counts["transcripts_source_missing"] += 1
         item = ItemRecord("transcript", dest, Outcome.SKIPPED, f"source missing: {source}")
     else:
@@ -271,9 +264,8 @@ def record_transcript(
 ) -> None:
     if record.transcript_source:
         transcript_plan(
-            state, items, copies, record.project_id, record.id, record.agent_session_id,
-            record.transcript_source, record.transcript_source_found, record.transcript_dest,
-            record.transcript_dest_found,
+            state, items, copies, record.id, record.transcript_source,
+            record.transcript_source_found, record.transcript_dest, record.transcript_dest_found,
         )  # fmt: skip
 
 
