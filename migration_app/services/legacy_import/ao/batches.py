@@ -32,7 +32,11 @@ from migration_app.legacy.transcripts import (
 from migration_app.legacy.walk import SessionFile
 from migration_app.models import MigrationItem
 from migration_app.services.bulk import rows_insert, rows_select_in
-from migration_app.services.journal import ItemRecord, migration_items_record
+from migration_app.services.journal import (
+    ItemRecord,
+    migration_items_record,
+    migration_run_progress,
+)
 from migration_app.services.legacy_import.ao.numbering import next_free
 from migration_app.services.legacy_import.ao.projects import (
     existing_project_ids,
@@ -61,16 +65,23 @@ def insert_sessions(state: ImportState, rows: list[list[Any]]) -> int:
     return rows_insert(Session, state.row_format.columns, rows, ignore_conflicts=True)
 
 
+@transaction.atomic
 def session_batch(
     state: ImportState,
     parsed: list[tuple[SessionFile, ParsedSession | SkippedFile | LegacyParseError]],
     *,
-    second_pass: bool,
+    files_done: int,
+    second_pass: bool = False,
     notes: dict[str, str] | None = None,
     prior_items: list[ItemRecord] | None = None,
-) -> list[TranscriptCopy]:
-    """Decide, write and journal one batch; returns the transcript copies to make after commit."""
+    prior_copies: list[TranscriptCopy] | None = None,
+) -> None:
+    """Decide, write and journal one batch of `files_done` files in one transaction. The
+    transcripts are copied only once it has committed (never in a dry run, never when the
+    batch rolls back)."""
     items: list[ItemRecord] = list(prior_items or [])
+    copies: list[TranscriptCopy] = list(prior_copies or [])
+    deferred_before = len(state.deferred)
     records: list[ParsedSession] = []
     files = {file.path: file for file, _ in parsed}
     for file, result in parsed:
@@ -79,6 +90,9 @@ def session_batch(
             continue
         if isinstance(result, LegacyParseError):
             items.append(rejected_file(file.path, result))
+            continue
+        if result.is_terminated and not state.include_terminated and not second_pass:
+            state.counts["sessions_not_in_scope"] += 1
             continue
         problem = project_id_problem(result.project_id)
         if not problem and not is_valid_name(result.id):
@@ -119,7 +133,6 @@ def session_batch(
     items = project_items + items
 
     session_rows: list[list[Any]] = []
-    copies: list[TranscriptCopy] = []
     batch_ids: set[str] = set()
     for record in records:
         imported_from = existing_sessions.get(record.id)
@@ -173,7 +186,11 @@ def session_batch(
     if inserted != len(session_rows):
         items = confirm_inserted(mine, items)
     migration_items_record(run=state.run, items=items, created_at=state.now)
-    return copies
+    # A session deferred to the second pass is done there.
+    deferred = len(state.deferred) - deferred_before
+    migration_run_progress(run=state.run, advance=files_done - deferred)
+    if copies:
+        transaction.on_commit(partial(copy_transcripts, copies))
 
 
 def confirm_inserted(mine: dict[str, str], items: list[ItemRecord]) -> list[ItemRecord]:
@@ -283,10 +300,3 @@ def copy_transcripts(copies: list[TranscriptCopy]) -> None:
         finally:
             if os.path.exists(temp):
                 os.unlink(temp)
-
-
-def copy_after_commit(state: ImportState, copies: list[TranscriptCopy]) -> None:
-    """Files are copied only once the batch that journals them has committed (never in a
-    dry run, never when the batch rolls back)."""
-    if copies:
-        transaction.on_commit(partial(copy_transcripts, copies))

@@ -11,17 +11,14 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from migration_app.legacy import ao_rs, ao_ts
 from migration_app.legacy.parse_ahead import ParseAhead, usable_cores
 from migration_app.legacy.reading import DEFAULT_MAX_FILE_BYTES
-from migration_app.legacy.rows import ParsedSession
 from migration_app.legacy.walk import SessionFile
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services.journal import (
-    ItemRecord,
     MigrationError,
     Planned,
     migration_run_progress,
@@ -29,14 +26,12 @@ from migration_app.services.journal import (
 from migration_app.services.legacy_import import workspace_require
 from migration_app.services.legacy_import.ao.batches import (
     already_imported,
-    copy_after_commit,
     session_batch,
 )
 from migration_app.services.legacy_import.ao.projects import import_config_projects
 from migration_app.services.legacy_import.ao.state import (
     DEFAULT_BATCH_SIZE,
     ImportState,
-    TranscriptCopy,
     batched,
 )
 from projects_app.models import Workspace
@@ -50,39 +45,21 @@ def process_files(
 ) -> None:
     """Batches are parsed up to READ_AHEAD ahead of the one being written (so an uneven
     batch on either side does not stall the other), and written in order."""
-    ahead: deque[tuple[int, list[ItemRecord], list[TranscriptCopy], list, Any]] = deque()
+    ahead: deque[tuple[list[SessionFile], Any, dict[str, Any]]] = deque()
     for chunk in batched(files, batch_size):
         # Safe to read before the previous batch commits: a file is skipped here only when
         # a row carries its own path, which no other batch of this run can write.
         known_items, known_copies, unknown = already_imported(state, chunk)
-        ahead.append((len(chunk), known_items, known_copies, unknown, parser.submit(unknown)))
+        batch = dict(files_done=len(chunk), prior_items=known_items, prior_copies=known_copies)
+        ahead.append((unknown, parser.submit(unknown), batch))
         if len(ahead) > READ_AHEAD:
             write_parsed(state, *ahead.popleft())
     while ahead:
         write_parsed(state, *ahead.popleft())
 
 
-def write_parsed(
-    state: ImportState,
-    chunk_size: int,
-    known_items: list[ItemRecord],
-    known_copies: list[TranscriptCopy],
-    unknown: list[SessionFile],
-    parsing,
-) -> None:
-    parsed = []
-    for file, record in zip(unknown, parsing.result(), strict=True):
-        terminated = isinstance(record, ParsedSession) and record.is_terminated
-        if terminated and not state.include_terminated:
-            state.counts["sessions_not_in_scope"] += 1
-            continue
-        parsed.append((file, record))
-    # Deferred sessions count as done in the second pass.
-    done = chunk_size + len(state.deferred)
-    with transaction.atomic():
-        copies = session_batch(state, parsed, second_pass=False, prior_items=known_items)
-        migration_run_progress(run=state.run, advance=done - len(state.deferred))
-        copy_after_commit(state, known_copies + copies)
+def write_parsed(state: ImportState, unknown: list[SessionFile], parsing, batch: dict) -> None:
+    session_batch(state, list(zip(unknown, parsing.result(), strict=True)), **batch)
 
 
 def session_files(state: ImportState, path: str) -> Iterator[SessionFile]:
@@ -101,10 +78,7 @@ def process_deferred(state: ImportState, batch_size: int, parser: ParseAhead) ->
         # since the first pass is judged as it is now.
         parsed = list(zip(files, parser.submit(files).result(), strict=True))
         notes = {item.session_id: item.note for item in chunk if item.note}
-        with transaction.atomic():
-            copies = session_batch(state, parsed, second_pass=True, notes=notes)
-            migration_run_progress(run=state.run, advance=len(chunk))
-            copy_after_commit(state, copies)
+        session_batch(state, parsed, files_done=len(chunk), second_pass=True, notes=notes)
 
 
 def no_sessions_refuse(*, source: str, path: str) -> None:
