@@ -127,11 +127,6 @@ def find_lifecycle(data: dict, *, path: str) -> dict | None:
     return lifecycle
 
 
-def _str_or_empty(raw: dict, key: str) -> str:
-    value = raw.get(key)
-    return value if isinstance(value, str) else ""
-
-
 def parse_ao_session(
     data: bytes,
     *,
@@ -177,13 +172,12 @@ def parse_ao_session(
         triple = ao_lifecycle_status(state, reason)
         if triple is None:
             raise LegacyParseError(path, f"unknown lifecycle state {state!r}")
+        pr_url, stored = (raw.get(key) for key in ("pr", "status"))
         legacy_status = ao_derived_status(
-            state,
-            reason,
-            lifecycle.get("pr"),
-            pr_url=_str_or_empty(raw, "pr"),
-            stored_status=_str_or_empty(raw, "status"),
-        )
+            state, reason, lifecycle.get("pr"),
+            pr_url=pr_url if isinstance(pr_url, str) else "",
+            stored_status=stored if isinstance(stored, str) else "",
+        )  # fmt: skip
         terminated_at, completed_at, started_at, last_transition = (
             time_field(session, key, path=path, label=f"lifecycle.session.{key}")
             for key in ("terminatedAt", "completedAt", "startedAt", "lastTransitionAt")
