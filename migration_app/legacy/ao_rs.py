@@ -110,11 +110,9 @@ def parse_ao_rs_session(
             raise LegacyParseError(path, f"created_at {created_ms} is out of range") from None
     agent = text_field(raw, "agent", path=path) if "agent" in raw else DEFAULT_AGENT
     metadata = {k: v for k, v in raw.items() if k not in _MAPPED_KEYS}
-    agent_session_id = ""
     agent_config = raw.get("agent_config")
-    if agent == "opencode" and isinstance(agent_config, dict):
-        value = agent_config.get("opencodeSessionId")
-        agent_session_id = value if isinstance(value, str) else ""
+    value = agent_config.get("opencodeSessionId") if isinstance(agent_config, dict) else None
+    agent_session_id = value if agent == "opencode" and isinstance(value, str) else ""
     if archived:
         terminated, activity_state = True, "exited"
     return SessionRecord(

@@ -72,9 +72,8 @@ def _v2_session_files(sessions_dir: str, project_id: str, *, stat: bool) -> Iter
             continue
         if not name.endswith(".json"):
             continue  # not a session file (locks, temp files, notes)
-        note = ""
-        if name in quarantined:
-            note = f"ao quarantined a corrupt copy of this file as {quarantined[name]}"
+        copy = quarantined.get(name)
+        note = f"ao quarantined a corrupt copy of this file as {copy}" if copy else ""
         yield session_file(
             entry,
             project_id,

@@ -17,11 +17,9 @@ from sessions_app.models import Session
 
 
 def ao_store_undo(run: MigrationRun) -> UndoResult:
-    """Remove exactly what the run created: its sessions, its projects, its transcript copies.
-
-    A session is removed only while it still carries the source path this run wrote; a
-    project only when no session is left in it.
-    """
+    """Remove exactly what the run created: its sessions (only while they still carry the
+    source path this run wrote), its projects (only when no session is left in them) and
+    its transcript copies."""
     undoers = {"transcript": _transcripts, "session": _sessions, "project": _projects}
     return migration_items_undo(run=run, undoers=undoers)
 

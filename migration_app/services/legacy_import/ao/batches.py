@@ -76,9 +76,7 @@ def session_batch(
     prior_items: list[ItemRecord] | None = None,
     prior_copies: list[TranscriptCopy] | None = None,
 ) -> None:
-    """Decide, write and journal one batch of `files_done` files in one transaction. The
-    transcripts are copied only once it has committed (never in a dry run, never when the
-    batch rolls back)."""
+    """Decide, write and journal one batch of `files_done` files in one transaction."""
     items: list[ItemRecord] = list(prior_items or [])
     copies: list[TranscriptCopy] = list(prior_copies or [])
     deferred_before = len(state.deferred)
@@ -211,11 +209,9 @@ def confirm_inserted(mine: dict[str, str], items: list[ItemRecord]) -> list[Item
 def already_imported(
     state: ImportState, chunk: list[SessionFile]
 ) -> tuple[list[ItemRecord], list[TranscriptCopy], list[SessionFile]]:
-    """Files a previous run imported (same id, same source path) are skipped unparsed.
-
-    One query per batch. This is what makes a re-run cheap; the transcript of such a
-    session is planned from its row, so a copy a killed run never made is still made.
-    """
+    """Files a previous run imported (same id, same source path) are skipped unparsed, in
+    one query per batch: this is what makes a re-run cheap. The transcript of such a session
+    is planned from its row, so a copy a killed run never made is still made."""
     readable = []
     items: list[ItemRecord] = []
     for file in chunk:

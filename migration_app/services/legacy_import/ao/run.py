@@ -17,7 +17,7 @@ from migration_app.legacy import ao_rs, ao_ts
 from migration_app.legacy.parse_ahead import ParseAhead, usable_cores
 from migration_app.legacy.reading import DEFAULT_MAX_FILE_BYTES
 from migration_app.legacy.walk import SessionFile
-from migration_app.models import MigrationItem, MigrationRun
+from migration_app.models import MigrationRun
 from migration_app.services.journal import (
     MigrationError,
     Planned,
@@ -36,7 +36,6 @@ from migration_app.services.legacy_import.ao.state import (
 )
 from projects_app.models import Workspace
 
-Outcome = MigrationItem.Outcome
 READ_AHEAD = 2  # batches parsed ahead of the one being written (memory: 3 batches)
 
 
@@ -64,9 +63,8 @@ def write_parsed(state: ImportState, unknown: list[SessionFile], parsing, batch:
 
 def session_files(state: ImportState, path: str) -> Iterator[SessionFile]:
     """The walk lists names only; the reader stats each file as it opens it."""
-    if state.source == "ao":
-        return ao_ts.ao_session_files(path, stat=False, include_archive=state.include_terminated)
-    return ao_rs.ao_rs_session_files(path, include_archive=state.include_terminated, stat=False)
+    walk = ao_ts.ao_session_files if state.source == "ao" else ao_rs.ao_rs_session_files
+    return walk(path, stat=False, include_archive=state.include_terminated)
 
 
 def process_deferred(state: ImportState, batch_size: int, parser: ParseAhead) -> None:

@@ -85,13 +85,8 @@ class ImportState:
     @property
     def prepare_options(self) -> dict[str, Any]:
         """What session_files_prepare takes besides the files (sent to the parse helper)."""
-        return {
-            "source": self.source,
-            "row_format": self.row_format,
-            "claude_home": self.claude_home,
-            "data_dir": self.data_dir,
-            "max_file_bytes": self.max_file_bytes,
-        }
+        names = ("source", "row_format", "claude_home", "data_dir", "max_file_bytes")
+        return {name: getattr(self, name) for name in names}
 
 
 def batched(iterable: Iterable, size: int) -> Iterator[list]:
