@@ -100,9 +100,7 @@ class ParsedSession(NamedTuple):
     kind: str
     created_at: dt.datetime
     is_terminated: bool
-    agent: str
     agent_session_id: str
-    workspace_path: str
     row: list[Any]
     # Claude Code transcript to relocate: where it is now ('' when there is none to look
     # for) and whether a file was there when the session was read.

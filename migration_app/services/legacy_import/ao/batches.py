@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from contextlib import suppress
 from functools import partial
+from itertools import count
 from typing import Any
 
 from django.db import transaction
@@ -37,7 +39,6 @@ from migration_app.services.journal import (
     migration_items_record,
     migration_run_progress,
 )
-from migration_app.services.legacy_import.ao.numbering import next_free
 from migration_app.services.legacy_import.ao.projects import (
     existing_project_ids,
     projects_plan,
@@ -57,6 +58,37 @@ Outcome = MigrationItem.Outcome
 # Skips that are part of how the origins write (counted only); any other skip, such as a
 # FIFO or a dangling link where a session file should be, is an item naming the file.
 QUIET_SKIPS = frozenset({"0-byte reservation", "0-byte file", "corrupt-marked file"})
+
+
+# Session numbers of the second pass: ids without a number and clash losers get the next
+# free number of their project, in created_at order (so a re-run numbers alike).
+USED_WINDOW = 5_000
+
+
+def free_numbers(project_id: str) -> Iterator[int]:
+    """The numbers not used in the project, ascending. The used ones are read in ascending
+    windows of USED_WINDOW from where the search has reached (bounded memory, one query per
+    window). Numbers are only ever added, so the search resumes where the last one stopped
+    (linear over a whole run, not quadratic)."""
+    num = 1
+    while True:
+        window = list(
+            Session.objects.filter(project_id=project_id, num__gte=num)
+            .order_by("num")
+            .values_list("num", flat=True)[:USED_WINDOW]
+        )
+        for used in window:
+            yield from range(num, used)
+            num = used + 1
+        if len(window) < USED_WINDOW:
+            yield from count(num)
+
+
+def next_free(state: ImportState, project_id: str) -> int:
+    """The smallest number not used in the project."""
+    if project_id not in state.free_nums:
+        state.free_nums[project_id] = free_numbers(project_id)
+    return next(state.free_nums[project_id])
 
 
 def insert_sessions(state: ImportState, rows: list[list[Any]]) -> int:

@@ -71,7 +71,7 @@ class ImportState:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES  # larger legacy files are rejected unread
     seen_projects: set[str] = field(default_factory=set)
     deferred: list[Deferred] = field(default_factory=list)
-    # Second pass: each project's free numbers, ascending (numbering.free_numbers).
+    # Second pass: each project's free numbers, ascending (batches.free_numbers).
     free_nums: dict[str, Iterator[int]] = field(default_factory=dict)
     counts: Counter[str] = field(default_factory=Counter)
     realpath: CachedRealpath = field(default_factory=CachedRealpath)
