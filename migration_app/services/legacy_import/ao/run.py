@@ -82,20 +82,16 @@ def process_deferred(state: ImportState, batch_size: int, parser: ParseAhead) ->
 def no_sessions_refuse(*, source: str, path: str) -> None:
     """A store without a single session file (nor, for ao, a project file) is refused:
     nothing would be imported, and the path is most likely not the one meant."""
-    if source == "ao":
-        if ao_ts.is_ao_store(path):
-            return
-        expected = ao_ts.AO_EXPECTED
-    else:
-        if ao_rs.is_ao_rs_store(path):
-            return
-        nested = os.path.join(path, "sessions")
-        if ao_rs.is_ao_rs_store(nested):
-            raise MigrationError(
-                f"No sessions found under {path}, but {nested} holds ao-rs sessions; "
-                f"pass {nested} as PATH."
-            )
-        expected = ao_rs.AO_RS_EXPECTED
+    is_store = ao_ts.is_ao_store if source == "ao" else ao_rs.is_ao_rs_store
+    if is_store(path):
+        return
+    nested = os.path.join(path, "sessions")
+    if source == "ao-rs" and is_store(nested):
+        raise MigrationError(
+            f"No sessions found under {path}, but {nested} holds ao-rs sessions; "
+            f"pass {nested} as PATH."
+        )
+    expected = ao_ts.AO_EXPECTED if source == "ao" else ao_rs.AO_RS_EXPECTED
     raise MigrationError(f"No sessions found under {path}; expected {expected}.")
 
 
