@@ -36,7 +36,6 @@ _TEXT_KEYS = {
 _MAPPED_KEYS = frozenset(
     {"id", "project_id", "status", "activity", "agent", "created_at", *_TEXT_KEYS.values()}
 )
-DEFAULT_AGENT = "claude-code"
 
 
 def _yaml_files(directory: str, project_id: str, *, stat: bool = True) -> Iterator[SessionFile]:
@@ -108,7 +107,7 @@ def parse_ao_rs_session(
             created_at = from_mtime(created_ms / 1000)
         except (OverflowError, OSError, ValueError):
             raise LegacyParseError(path, f"created_at {created_ms} is out of range") from None
-    agent = text_field(raw, "agent", path=path) if "agent" in raw else DEFAULT_AGENT
+    agent = text_field(raw, "agent", path=path) if "agent" in raw else "claude-code"  # default
     metadata = {k: v for k, v in raw.items() if k not in _MAPPED_KEYS}
     agent_config = raw.get("agent_config")
     value = agent_config.get("opencodeSessionId") if isinstance(agent_config, dict) else None

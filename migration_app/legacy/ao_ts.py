@@ -183,11 +183,10 @@ def parse_ao_session(
         )
         runtime = lifecycle.get("runtime") or {}
         observed = time_field(runtime, "lastObservedAt", path=path, label="lifecycle.runtime")
-    elif raw.get("status") is None or raw.get("status") == "":
-        legacy_status = "terminated" if archived else AO_UNKNOWN_STATUS
-        triple = ao_flat_status(legacy_status) or AO_UNKNOWN
     else:
-        status = raw["status"]
+        status = raw.get("status")
+        if status is None or status == "":
+            status = "terminated" if archived else AO_UNKNOWN_STATUS
         if not isinstance(status, str):
             raise LegacyParseError(path, f"status must be a string, got {type(status).__name__}")
         triple = ao_flat_status(status) or (AO_UNKNOWN if status == AO_UNKNOWN_STATUS else None)

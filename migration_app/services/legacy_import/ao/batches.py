@@ -66,10 +66,9 @@ USED_WINDOW = 5_000
 
 
 def free_numbers(project_id: str) -> Iterator[int]:
-    """The numbers not used in the project, ascending. The used ones are read in ascending
-    windows of USED_WINDOW from where the search has reached (bounded memory, one query per
-    window). Numbers are only ever added, so the search resumes where the last one stopped
-    (linear over a whole run, not quadratic)."""
+    """The numbers not used in the project, ascending. Numbers are only ever added, so the
+    used ones are read once, in windows of USED_WINDOW from where the search has reached
+    (bounded memory, one query per window; linear over a whole run, not quadratic)."""
     num = 1
     while True:
         window = list(
