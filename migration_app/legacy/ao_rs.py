@@ -14,7 +14,6 @@ from migration_app.legacy.ao_decode import text_field, utf8_text
 from migration_app.legacy.records import (
     LegacyParseError,
     SessionRecord,
-    from_epoch_ms,
     from_mtime,
     json_safe,
     trailing_num,
@@ -29,13 +28,14 @@ from migration_app.legacy.walk import (
     sorted_entries,
 )
 
+# SessionRecord fields that are the string of one key.
+_TEXT_KEYS = {
+    "prompt": "task", "issue_id": "issue_id", "issue_url": "issue_url", "branch": "branch",
+    "workspace_path": "workspace_path",
+}  # fmt: skip
 _MAPPED_KEYS = frozenset(
-    {
-        "id", "project_id", "status", "activity", "agent", "branch", "task", "workspace_path",
-        "created_at", "issue_id", "issue_url",
-    }
-)  # fmt: skip
-DEFAULT_AGENT = "claude-code"
+    {"id", "project_id", "status", "activity", "agent", "created_at", *_TEXT_KEYS.values()}
+)
 
 
 def _yaml_files(directory: str, project_id: str, *, stat: bool = True) -> Iterator[SessionFile]:
@@ -71,10 +71,6 @@ def is_ao_rs_store(base: str) -> bool:
 AO_RS_EXPECTED = "<project>/<session id>.yaml (the sessions/ directory of ~/.ao-rs)"
 
 
-def is_archive_path(path: str) -> bool:
-    return os.path.basename(os.path.dirname(path)) == ".archive"
-
-
 def parse_ao_rs_session(
     data: bytes, *, path: str, dir_project_id: str, mtime: float, archived: bool = False
 ) -> SessionRecord:
@@ -108,16 +104,14 @@ def parse_ao_rs_session(
         raise LegacyParseError(path, "created_at must be epoch milliseconds (an integer)")
     else:
         try:
-            created_at = from_epoch_ms(created_ms)
+            created_at = from_mtime(created_ms / 1000)
         except (OverflowError, OSError, ValueError):
             raise LegacyParseError(path, f"created_at {created_ms} is out of range") from None
-    agent = text_field(raw, "agent", path=path) if "agent" in raw else DEFAULT_AGENT
+    agent = text_field(raw, "agent", path=path) if "agent" in raw else "claude-code"  # default
     metadata = {k: v for k, v in raw.items() if k not in _MAPPED_KEYS}
-    agent_session_id = ""
     agent_config = raw.get("agent_config")
-    if agent == "opencode" and isinstance(agent_config, dict):
-        value = agent_config.get("opencodeSessionId")
-        agent_session_id = value if isinstance(value, str) else ""
+    value = agent_config.get("opencodeSessionId") if isinstance(agent_config, dict) else None
+    agent_session_id = value if agent == "opencode" and isinstance(value, str) else ""
     if archived:
         terminated, activity_state = True, "exited"
     return SessionRecord(
@@ -136,11 +130,7 @@ def parse_ao_rs_session(
         num_hint=trailing_num(session_id),
         agent=agent,
         agent_session_id=agent_session_id,
-        prompt=text_field(raw, "task", path=path),
-        issue_id=text_field(raw, "issue_id", path=path),
-        issue_url=text_field(raw, "issue_url", path=path),
-        branch=text_field(raw, "branch", path=path),
-        workspace_path=text_field(raw, "workspace_path", path=path),
+        **{name: text_field(raw, key, path=path) for name, key in _TEXT_KEYS.items()},
         archived_at=touched if archived else None,
         metadata=json_safe(metadata, path=path),
         notes=notes,

@@ -40,10 +40,13 @@ from migration_app.legacy.walk import (
 
 _SESSION_ID_RE = re.compile(r"[A-Za-z0-9_-]+")
 
+# SessionRecord fields that are the string of one key.
+_TEXT_KEYS = {
+    "prompt": "userPrompt", "display_name": "displayName", "issue_id": "issue",
+    "branch": "branch", "workspace_path": "worktree",
+}  # fmt: skip
 # Keys whose whole value lands in a column; every other key goes to metadata verbatim.
-_MAPPED_KEYS = frozenset(
-    {"role", "agent", "userPrompt", "displayName", "issue", "branch", "worktree", "createdAt"}
-)
+_MAPPED_KEYS = frozenset({"role", "agent", "createdAt", *_TEXT_KEYS.values()})
 _AGENT_SESSION_KEY = {
     "claude-code": "claudeSessionUuid",
     "codex": "codexThreadId",
@@ -69,9 +72,8 @@ def _v2_session_files(sessions_dir: str, project_id: str, *, stat: bool) -> Iter
             continue
         if not name.endswith(".json"):
             continue  # not a session file (locks, temp files, notes)
-        note = ""
-        if name in quarantined:
-            note = f"ao quarantined a corrupt copy of this file as {quarantined[name]}"
+        copy = quarantined.get(name)
+        note = f"ao quarantined a corrupt copy of this file as {copy}" if copy else ""
         yield session_file(
             entry,
             project_id,
@@ -124,20 +126,6 @@ def find_lifecycle(data: dict, *, path: str) -> dict | None:
     return lifecycle
 
 
-def _str_or_empty(raw: dict, key: str) -> str:
-    value = raw.get(key)
-    return value if isinstance(value, str) else ""
-
-
-def _project_of(raw: dict, dir_name: str) -> tuple[str, str]:
-    """A bare `<12 hex>/` directory's session names its project in its `project` key;
-    without one, the project is named after the directory (and the item says so)."""
-    named = raw.get("project")
-    if isinstance(named, str) and named:
-        return named, ""
-    return dir_name, f"no project key: project named after the directory {dir_name}"
-
-
 def parse_ao_session(
     data: bytes,
     *,
@@ -161,8 +149,13 @@ def parse_ao_session(
     raw = session_document(data, path=path, json_only=json_only)
     notes: list[str] = []
     if project_from_file:
-        project_id, note = _project_of(raw, project_id)
-        notes += [note] if note else []
+        # A bare `<12 hex>/` directory's session names its project in its `project` key;
+        # without one, the project is named after the directory (and the item says so).
+        named = raw.get("project")
+        if isinstance(named, str) and named:
+            project_id = named
+        else:
+            notes.append(f"no project key: project named after the directory {project_id}")
     lifecycle = find_lifecycle(raw, path=path)
 
     terminated_at = completed_at = started_at = last_transition = observed = None
@@ -178,24 +171,22 @@ def parse_ao_session(
         triple = ao_lifecycle_status(state, reason)
         if triple is None:
             raise LegacyParseError(path, f"unknown lifecycle state {state!r}")
+        pr_url, stored = (raw.get(key) for key in ("pr", "status"))
         legacy_status = ao_derived_status(
-            state,
-            reason,
-            lifecycle.get("pr"),
-            pr_url=_str_or_empty(raw, "pr"),
-            stored_status=_str_or_empty(raw, "status"),
-        )
+            state, reason, lifecycle.get("pr"),
+            pr_url=pr_url if isinstance(pr_url, str) else "",
+            stored_status=stored if isinstance(stored, str) else "",
+        )  # fmt: skip
         terminated_at, completed_at, started_at, last_transition = (
             time_field(session, key, path=path, label=f"lifecycle.session.{key}")
             for key in ("terminatedAt", "completedAt", "startedAt", "lastTransitionAt")
         )
         runtime = lifecycle.get("runtime") or {}
         observed = time_field(runtime, "lastObservedAt", path=path, label="lifecycle.runtime")
-    elif raw.get("status") is None or raw.get("status") == "":
-        legacy_status = "terminated" if archived else AO_UNKNOWN_STATUS
-        triple = ao_flat_status(legacy_status) or AO_UNKNOWN
     else:
-        status = raw["status"]
+        status = raw.get("status")
+        if status is None or status == "":
+            status = "terminated" if archived else AO_UNKNOWN_STATUS
         if not isinstance(status, str):
             raise LegacyParseError(path, f"status must be a string, got {type(status).__name__}")
         triple = ao_flat_status(status) or (AO_UNKNOWN if status == AO_UNKNOWN_STATUS else None)
@@ -237,11 +228,7 @@ def parse_ao_session(
         kind="orchestrator" if role == "orchestrator" else "worker",
         agent=agent,
         agent_session_id=agent_session_id,
-        prompt=text_field(raw, "userPrompt", path=path),
-        display_name=text_field(raw, "displayName", path=path),
-        issue_id=text_field(raw, "issue", path=path),
-        branch=text_field(raw, "branch", path=path),
-        workspace_path=text_field(raw, "worktree", path=path),
+        **{name: text_field(raw, key, path=path) for name, key in _TEXT_KEYS.items()},
         terminated_at=terminated_at,
         completed_at=completed_at,
         archived_at=from_mtime(mtime) if archived else None,

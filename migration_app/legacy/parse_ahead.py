@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from functools import partial
 from types import SimpleNamespace
+from typing import Any
 
-from migration_app.legacy.reading import DEFAULT_MAX_FILE_BYTES, session_files_prepare
-from migration_app.legacy.rows import SessionRowFormat
+from migration_app.legacy.reading import session_files_prepare
 from migration_app.legacy.walk import SessionFile
 
 
@@ -35,25 +35,10 @@ def _exit_with_parent(parent: int) -> None:
 class ParseAhead:
     """`submit(files)` now, `.result()` later: one ParsedSession or LegacyParseError per file."""
 
-    def __init__(
-        self,
-        *,
-        source: str,
-        enabled: bool,
-        row_format: SessionRowFormat,
-        claude_home: str,
-        data_dir: str = "",
-        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
-    ):
+    def __init__(self, *, enabled: bool, **prepare: Any):
+        """`prepare`: the options of session_files_prepare but the files."""
         self.enabled = enabled
-        self._parse = partial(
-            session_files_prepare,
-            source=source,
-            row_format=row_format,
-            claude_home=claude_home,
-            data_dir=data_dir,
-            max_file_bytes=max_file_bytes,
-        )
+        self._parse = partial(session_files_prepare, **prepare)
         self.pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> ParseAhead:

@@ -31,23 +31,19 @@ def file_read(path: str, max_bytes: int) -> tuple[bytes, float]:
     (or when it grew past it since), and anything but a regular file (a FIFO put there
     since the walk) is never waited on."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise LegacyParseError(path, "not a regular file")
+            if info.st_size > max_bytes:
+                raise LegacyParseError(
+                    path,
+                    f"file is {info.st_size:,} bytes, more than --max-file-bytes {max_bytes:,}; "
+                    "not read",
+                )
+            data = read_bounded(handle, size=info.st_size, max_bytes=max_bytes)
     except OSError as exc:
         raise LegacyParseError(path, f"cannot read: {exc.strerror or exc}") from None
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise LegacyParseError(path, "not a regular file")
-        if info.st_size > max_bytes:
-            raise LegacyParseError(
-                path,
-                f"file is {info.st_size:,} bytes, more than --max-file-bytes {max_bytes:,}; "
-                "not read",
-            )
-        try:
-            data = read_bounded(handle, size=info.st_size, max_bytes=max_bytes)
-        except OSError as exc:
-            raise LegacyParseError(path, f"cannot read: {exc.strerror or exc}") from None
     if len(data) > max_bytes:  # grew since the fstat
         raise LegacyParseError(path, f"file is more than --max-file-bytes {max_bytes:,}")
     return data, info.st_mtime
@@ -78,7 +74,7 @@ def session_file_parse(
             path=file.path,
             dir_project_id=file.project_id,
             mtime=mtime,
-            archived=ao_rs.is_archive_path(file.path),
+            archived=os.path.basename(os.path.dirname(file.path)) == ".archive",
         )
     if file.note:
         record.notes.insert(0, file.note)
@@ -119,8 +115,7 @@ def session_files_prepare(
     transcript is (under `claude_home`) and, given `data_dir`, goes."""
     realpath = CachedRealpath()
     results: list[ParsedSession | SkippedFile | LegacyParseError] = []
-    parsed = session_files_parse(source=source, files=files, max_file_bytes=max_file_bytes)
-    for result in parsed:
+    for result in session_files_parse(source=source, files=files, max_file_bytes=max_file_bytes):
         if not isinstance(result, SessionRecord):
             results.append(result)
             continue

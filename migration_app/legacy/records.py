@@ -105,16 +105,10 @@ def project_id_problem(project_id: object) -> str | None:
 
 def trailing_num(session_id: str) -> int | None:
     """The integer after the id's last '-' when that part is all digits and the id is no UUID."""
-    if _UUID_RE.fullmatch(session_id):
+    _, dash, tail = session_id.rpartition("-")
+    if not dash or not tail.isascii() or not tail.isdigit() or _UUID_RE.fullmatch(session_id):
         return None
-    last = session_id.rfind("-")
-    if last < 0:
-        return None
-    tail = session_id[last + 1 :]
-    if not tail.isascii() or not tail.isdigit():
-        return None
-    value = int(tail)
-    return value if value <= NUM_MAX else None
+    return int(tail) if int(tail) <= NUM_MAX else None
 
 
 def parse_iso(value: str, *, path: str, key: str) -> dt.datetime:
@@ -127,12 +121,9 @@ def parse_iso(value: str, *, path: str, key: str) -> dt.datetime:
     return parsed.astimezone(dt.UTC)
 
 
-def from_epoch_ms(value: int) -> dt.datetime:
-    return dt.datetime.fromtimestamp(value / 1000, tz=dt.UTC)
-
-
-def from_mtime(mtime: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(mtime, tz=dt.UTC)
+def from_mtime(seconds: float) -> dt.datetime:
+    """A file's mtime (or any epoch seconds) as an aware UTC datetime."""
+    return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
 
 
 # A legacy file holding more values than this is refused: a small YAML file can name the

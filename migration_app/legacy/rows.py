@@ -23,14 +23,6 @@ MAPPED_COLUMNS = (
     "completed_at", "source", "source_path", "metadata",
 )  # fmt: skip
 RUN_COLUMNS = ("num", "workspace_id")
-_DATE_POSITIONS = tuple(
-    MAPPED_COLUMNS.index(name)
-    for name in (
-        "terminated_at", "archived_at", "activity_last_at", "first_signal_at", "created_at",
-        "updated_at", "completed_at",
-    )
-)  # fmt: skip
-_METADATA_POSITION = MAPPED_COLUMNS.index("metadata")
 
 
 @dataclass(frozen=True)
@@ -43,14 +35,6 @@ class SessionRowFormat:
     def columns(self) -> tuple[str, ...]:
         """Attribute names, in the order of session_row_values."""
         return MAPPED_COLUMNS + RUN_COLUMNS + tuple(self.defaults)
-
-
-def _date(value: dt.datetime | None, naive_utc: bool) -> str | None:
-    if value is None:
-        return None
-    # The readers give UTC already (records.parse_iso); others are converted.
-    utc = value if value.tzinfo is dt.UTC else value.astimezone(dt.UTC)
-    return (utc.replace(tzinfo=None) if naive_utc else utc).isoformat(" ")
 
 
 def _mapped_values(record: SessionRecord, harnesses: frozenset[str]) -> list[Any]:
@@ -92,14 +76,17 @@ def session_row_mapping(record: SessionRecord, harnesses: frozenset[str]) -> dic
 
 def session_row_values(record: SessionRecord, row_format: SessionRowFormat) -> list[Any]:
     """The row's database values in `row_format.columns` order; RUN_COLUMNS are None."""
-    values = _mapped_values(record, row_format.harnesses)
-    naive_utc = row_format.naive_utc_dates
-    for position in _DATE_POSITIONS:
-        values[position] = _date(values[position], naive_utc)
-    values[_METADATA_POSITION] = json.dumps(values[_METADATA_POSITION])
-    values += [None] * len(RUN_COLUMNS)
-    values += row_format.defaults.values()
-    return values
+    values = []
+    for value in _mapped_values(record, row_format.harnesses):
+        if isinstance(value, dt.datetime):
+            # The readers give UTC already (records.parse_iso); others are converted.
+            value = value if value.tzinfo is dt.UTC else value.astimezone(dt.UTC)
+            naive = row_format.naive_utc_dates
+            value = (value.replace(tzinfo=None) if naive else value).isoformat(" ")
+        elif isinstance(value, dict):  # metadata
+            value = json.dumps(value)
+        values.append(value)
+    return [*values, *[None] * len(RUN_COLUMNS), *row_format.defaults.values()]
 
 
 class ParsedSession(NamedTuple):
@@ -113,9 +100,7 @@ class ParsedSession(NamedTuple):
     kind: str
     created_at: dt.datetime
     is_terminated: bool
-    agent: str
     agent_session_id: str
-    workspace_path: str
     row: list[Any]
     # Claude Code transcript to relocate: where it is now ('' when there is none to look
     # for) and whether a file was there when the session was read.

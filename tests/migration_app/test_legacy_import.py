@@ -14,7 +14,7 @@ from migration_app.legacy.transcripts import claude_slug, transcript_destination
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services import migration_undo
 from migration_app.services.journal import MigrationError
-from migration_app.services.legacy_import.ao import batches, numbering
+from migration_app.services.legacy_import.ao import batches
 from migration_app.services.legacy_import.ao.state import TEMP_SUFFIX
 from projects_app.models import Project
 from sessions_app.models import Session
@@ -349,15 +349,15 @@ def test_free_numbers_are_found_in_windows_of_used_numbers(monkeypatch):
     project = ProjectFactory(id="big")
     for num in [*range(1, 7), *range(8, 13)]:  # 1–12 used, except 7
         SessionFactory(id=f"big-{num}", project=project, num=num)
-    monkeypatch.setattr(numbering, "USED_WINDOW", 3)  # several windows
-    state = SimpleNamespace(used_nums={}, next_num={})
+    monkeypatch.setattr(batches, "USED_WINDOW", 3)  # several windows
+    state = SimpleNamespace(free_nums={})
 
     with CaptureQueriesContext(connection) as queries:
-        numbers = [numbering.next_free(state, "big") for _ in range(3)]
+        numbers = [batches.next_free(state, "big") for _ in range(3)]
 
     assert numbers == [7, 13, 14]
     assert len(queries) == 4  # windows 1–3, 4–6, 8–10, then 11–12: short, so the last
-    assert len(state.used_nums["big"].window) <= 3
+    assert len(state.free_nums["big"].gi_frame.f_locals["window"]) <= 3
 
 
 def test_a_row_that_loses_a_race_with_another_writer_is_reported_not_claimed(

@@ -9,7 +9,7 @@ at the bottom of this file.
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from migration_app.models import MigrationItem, MigrationRun
@@ -37,7 +37,7 @@ class LegacySource:
     # Writes a small realistic store at a path (make_sample_store), for trying the import.
     sample_write: Callable[[str], None] | None = None
     # Whether a location has the shape of this origin's store: a location given to the
-    # wrong --source is refused with the right command (legacy_source_mismatch).
+    # wrong --source is refused with the right command (legacy_import_plan).
     recognises: Callable[[str], bool] | None = None
 
 
@@ -54,9 +54,8 @@ def workspace_require(
         )
 
 
-def legacy_source_register(source: LegacySource) -> LegacySource:
+def legacy_source_register(source: LegacySource) -> None:
     _SOURCES[source.name] = source
-    return source
 
 
 def legacy_source_get(name: str) -> LegacySource:
@@ -71,33 +70,21 @@ def legacy_source_names() -> list[str]:
     return sorted(_SOURCES)
 
 
-def legacy_source_mismatch(*, source: str, location: str) -> str | None:
-    """The refusal to give when `location` is not a store of `source` but has the shape of
-    another registered origin's store (None when it is, or when nothing recognises it)."""
-    origin = legacy_source_get(source)
-    path = os.path.abspath(os.path.expanduser(location))
-    if origin.recognises is None or not os.path.isdir(path) or origin.recognises(path):
-        return None
-    for other in (_SOURCES[name] for name in legacy_source_names()):
-        if other.name != source and other.recognises is not None and other.recognises(path):
-            return (
-                f"{path} is not an {source} store: it has the shape of an {other.name} store. "
-                f"Run: python manage.py migrate_legacy --source {other.name} {path}"
-            )
-    return None
-
-
 def legacy_import_plan(*, source: str, **request: Any) -> Planned:
+    origin = legacy_source_get(source)
     location = request.get("location")
-    refusal = legacy_source_mismatch(source=source, location=location) if location else None
-    if refusal:
-        raise MigrationError(refusal)
-    planned = legacy_source_get(source).plan(**request)
-    return Planned(
-        params={"source": source, **planned.params},
-        total=planned.total,
-        selection=planned.selection,
-    )
+    path = os.path.abspath(os.path.expanduser(location)) if location else ""
+    # A location that is not a store of `source` but has the shape of another registered
+    # origin's store is refused with the command that imports it.
+    if path and origin.recognises and os.path.isdir(path) and not origin.recognises(path):
+        for other in (_SOURCES[name] for name in legacy_source_names()):
+            if other.name != source and other.recognises is not None and other.recognises(path):
+                raise MigrationError(
+                    f"{path} is not an {source} store: it has the shape of an {other.name} "
+                    f"store. Run: python manage.py migrate_legacy --source {other.name} {path}"
+                )
+    planned = origin.plan(**request)
+    return replace(planned, params={"source": source, **planned.params})
 
 
 def legacy_import_execute(run: MigrationRun) -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from functools import partial
 
 from migration_app.legacy import ao_rs, ao_ts
@@ -18,11 +17,9 @@ from sessions_app.models import Session
 
 
 def ao_store_undo(run: MigrationRun) -> UndoResult:
-    """Remove exactly what the run created: its sessions, its projects, its transcript copies.
-
-    A session is removed only while it still carries the source path this run wrote; a
-    project only when no session is left in it.
-    """
+    """Remove exactly what the run created: its sessions (only while they still carry the
+    source path this run wrote), its projects (only when no session is left in them) and
+    its transcript copies."""
     undoers = {"transcript": _transcripts, "session": _sessions, "project": _projects}
     return migration_items_undo(run=run, undoers=undoers)
 
@@ -54,32 +51,26 @@ def _projects(chunk: list[MigrationItem], notes: list[str]) -> int:
     return unused_rows_delete(model=Project, ids=ids, relations=PROJECT_USERS, notes=notes)
 
 
-def ao_store_source(
-    name: str, default_location: str, sample_write, recognises: Callable[[str], bool]
-) -> LegacySource:
-    return LegacySource(
-        name=name,
-        default_location=lambda: os.path.expanduser(default_location),
-        plan=partial(ao_store_plan, source=name),
-        execute=ao_store_execute,
-        undo=ao_store_undo,
-        options=(
-            "workspace_slug",
-            "claude_home",
-            "include_terminated",
-            "batch_size",
-            "parse_ahead",
-            "max_file_bytes",
-        ),  # fmt: skip
-        location_help=f"the {name} store directory (default {default_location})",
-        sample_write=sample_write,
-        recognises=recognises,
+AO_STORE_OPTIONS = (
+    "workspace_slug", "claude_home", "include_terminated", "batch_size", "parse_ahead",
+    "max_file_bytes",
+)  # fmt: skip
+
+
+for name, location, sample, recognises in (
+    ("ao", "~/.agent-orchestrator", partial(ao_tree_generate, sessions=40), ao_ts.is_ao_store),
+    ("ao-rs", "~/.ao-rs/sessions", partial(ao_rs_tree_generate, sessions=30), ao_rs.is_ao_rs_store),
+):
+    legacy_source_register(
+        LegacySource(
+            name=name,
+            default_location=partial(os.path.expanduser, location),
+            plan=partial(ao_store_plan, source=name),
+            execute=ao_store_execute,
+            undo=ao_store_undo,
+            options=AO_STORE_OPTIONS,
+            location_help=f"the {name} store directory (default {location})",
+            sample_write=sample,
+            recognises=recognises,
+        )
     )
-
-
-ao_sample = partial(ao_tree_generate, sessions=40)
-legacy_source_register(ao_store_source("ao", "~/.agent-orchestrator", ao_sample, ao_ts.is_ao_store))
-ao_rs_sample = partial(ao_rs_tree_generate, sessions=30)
-legacy_source_register(
-    ao_store_source("ao-rs", "~/.ao-rs/sessions", ao_rs_sample, ao_rs.is_ao_rs_store)
-)

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import suppress
 from functools import partial
+from itertools import count
 from typing import Any
 
 from django.db import transaction
@@ -31,8 +34,11 @@ from migration_app.legacy.transcripts import (
 from migration_app.legacy.walk import SessionFile
 from migration_app.models import MigrationItem
 from migration_app.services.bulk import rows_insert, rows_select_in
-from migration_app.services.journal import ItemRecord
-from migration_app.services.legacy_import.ao.numbering import next_free
+from migration_app.services.journal import (
+    ItemRecord,
+    migration_items_record,
+    migration_run_progress,
+)
 from migration_app.services.legacy_import.ao.projects import (
     existing_project_ids,
     projects_plan,
@@ -43,7 +49,6 @@ from migration_app.services.legacy_import.ao.state import (
     Deferred,
     ImportState,
     TranscriptCopy,
-    items_record,
     rejected_file,
 )
 from sessions_app.models import Session
@@ -55,13 +60,34 @@ Outcome = MigrationItem.Outcome
 QUIET_SKIPS = frozenset({"0-byte reservation", "0-byte file", "corrupt-marked file"})
 
 
-def record_problem(record: ParsedSession) -> str | None:
-    problem = project_id_problem(record.project_id)
-    if problem:
-        return problem
-    if not is_valid_name(record.id):
-        return f"session id {record.id!r} breaks the name rule (letters, digits, '-', '_')"
-    return None
+# Session numbers of the second pass: ids without a number and clash losers get the next
+# free number of their project, in created_at order (so a re-run numbers alike).
+USED_WINDOW = 5_000
+
+
+def free_numbers(project_id: str) -> Iterator[int]:
+    """The numbers not used in the project, ascending. Numbers are only ever added, so the
+    used ones are read once, in windows of USED_WINDOW from where the search has reached
+    (bounded memory, one query per window; linear over a whole run, not quadratic)."""
+    num = 1
+    while True:
+        window = list(
+            Session.objects.filter(project_id=project_id, num__gte=num)
+            .order_by("num")
+            .values_list("num", flat=True)[:USED_WINDOW]
+        )
+        for used in window:
+            yield from range(num, used)
+            num = used + 1
+        if len(window) < USED_WINDOW:
+            yield from count(num)
+
+
+def next_free(state: ImportState, project_id: str) -> int:
+    """The smallest number not used in the project."""
+    if project_id not in state.free_nums:
+        state.free_nums[project_id] = free_numbers(project_id)
+    return next(state.free_nums[project_id])
 
 
 def insert_sessions(state: ImportState, rows: list[list[Any]]) -> int:
@@ -70,33 +96,43 @@ def insert_sessions(state: ImportState, rows: list[list[Any]]) -> int:
     return rows_insert(Session, state.row_format.columns, rows, ignore_conflicts=True)
 
 
+@transaction.atomic
 def session_batch(
     state: ImportState,
     parsed: list[tuple[SessionFile, ParsedSession | SkippedFile | LegacyParseError]],
     *,
-    second_pass: bool,
+    files_done: int,
+    second_pass: bool = False,
     notes: dict[str, str] | None = None,
     prior_items: list[ItemRecord] | None = None,
-) -> list[TranscriptCopy]:
-    """Decide, write and journal one batch; returns the transcript copies to make after commit."""
+    prior_copies: list[TranscriptCopy] | None = None,
+) -> None:
+    """Decide, write and journal one batch of `files_done` files in one transaction."""
     items: list[ItemRecord] = list(prior_items or [])
+    copies: list[TranscriptCopy] = list(prior_copies or [])
+    deferred_before = len(state.deferred)
     records: list[ParsedSession] = []
     files = {file.path: file for file, _ in parsed}
     for file, result in parsed:
         if isinstance(result, SkippedFile):
-            state.bump("files_skipped")
+            state.counts["files_skipped"] += 1
             continue
         if isinstance(result, LegacyParseError):
             items.append(rejected_file(file.path, result))
             continue
-        problem = record_problem(result)
+        if result.is_terminated and not state.include_terminated and not second_pass:
+            state.counts["sessions_not_in_scope"] += 1
+            continue
+        problem = project_id_problem(result.project_id)
+        if not problem and not is_valid_name(result.id):
+            problem = f"session id {result.id!r} breaks the name rule (letters, digits, '-', '_')"
         if problem:
             items.append(ItemRecord("file", file.path, Outcome.FAILED, problem))
             continue
         records.append(result)
 
     project_ids = {r.project_id for r in records}
-    existing_projects = existing_project_ids(state, project_ids)
+    existing_projects = existing_project_ids(project_ids)
     existing_sessions = dict(
         rows_select_in(Session, ("id", "source_path"), id=[r.id for r in records])
     )
@@ -126,7 +162,6 @@ def session_batch(
     items = project_items + items
 
     session_rows: list[list[Any]] = []
-    copies: list[TranscriptCopy] = []
     batch_ids: set[str] = set()
     for record in records:
         imported_from = existing_sessions.get(record.id)
@@ -174,13 +209,17 @@ def session_batch(
     # The source path of each session row, as written.
     id_at, path_at = state.column["id"], state.column["source_path"]
     mine = {row[id_at]: row[path_at] for row in session_rows}
-    write_projects(state, project_rows)
+    write_projects(project_rows)
     inserted = insert_sessions(state, session_rows)
     # Fewer rows than sent: some lost a race with another writer; find out which.
     if inserted != len(session_rows):
         items = confirm_inserted(mine, items)
-    items_record(state, items)
-    return copies
+    migration_items_record(run=state.run, items=items, created_at=state.now)
+    # A session deferred to the second pass is done there.
+    deferred = len(state.deferred) - deferred_before
+    migration_run_progress(run=state.run, advance=files_done - deferred)
+    if copies:
+        transaction.on_commit(partial(copy_transcripts, copies))
 
 
 def confirm_inserted(mine: dict[str, str], items: list[ItemRecord]) -> list[ItemRecord]:
@@ -201,16 +240,14 @@ def confirm_inserted(mine: dict[str, str], items: list[ItemRecord]) -> list[Item
 def already_imported(
     state: ImportState, chunk: list[SessionFile]
 ) -> tuple[list[ItemRecord], list[TranscriptCopy], list[SessionFile]]:
-    """Files a previous run imported (same id, same source path) are skipped unparsed.
-
-    One query per batch. This is what makes a re-run cheap; the transcript of such a
-    session is planned from its row, so a copy a killed run never made is still made.
-    """
+    """Files a previous run imported (same id, same source path) are skipped unparsed, in
+    one query per batch: this is what makes a re-run cheap. The transcript of such a session
+    is planned from its row, so a copy a killed run never made is still made."""
     readable = []
     items: list[ItemRecord] = []
     for file in chunk:
         if file.skip_reason:
-            state.bump("files_skipped")
+            state.counts["files_skipped"] += 1
             if file.skip_reason not in QUIET_SKIPS:
                 items.append(ItemRecord("file", file.path, Outcome.SKIPPED, file.skip_reason))
         else:
@@ -231,7 +268,12 @@ def already_imported(
             source = transcript_source(
                 claude_home=state.claude_home, worktree=worktree, uuid=uuid, realpath=state.realpath
             )
-            transcript_plan(state, items, copies, project_id, file.session_id, uuid, source)
+            dest = transcript_destination(
+                claude_home=state.claude_home, data_dir=state.data_dir, project_id=project_id,
+                session_id=file.session_id, uuid=uuid,
+            )  # fmt: skip
+            found, dest_found = os.path.isfile(source), os.path.exists(dest)
+            transcript_plan(state, items, copies, file.session_id, source, found, dest, dest_found)
     return items, copies, unknown
 
 
@@ -239,35 +281,23 @@ def transcript_plan(
     state: ImportState,
     items: list[ItemRecord],
     copies: list[TranscriptCopy],
-    project_id: str,
     session_id: str,
-    uuid: str,
     source: str,
-    source_found: bool | None = None,
-    dest: str = "",
-    dest_found: bool = False,
+    source_found: bool,
+    dest: str,
+    dest_found: bool,
 ) -> None:
-    """Journal the transcript's item and add its copy. `source_found`, `dest`, `dest_found`:
-    what the parse helper already looked up (None, '': look now)."""
-    if not dest:
-        dest = transcript_destination(
-            claude_home=state.claude_home,
-            data_dir=state.data_dir,
-            project_id=project_id,
-            session_id=session_id,
-            uuid=uuid,
-        )
-        dest_found = os.path.exists(dest)
+    """Journal the transcript's item and add its copy (`*_found`: whether a file is there)."""
     after = {"source": source, "dest": dest, "session_id": session_id}
     if dest_found:
-        state.bump("transcripts_already_present")
+        state.counts["transcripts_already_present"] += 1
         item = ItemRecord("transcript", dest, Outcome.SKIPPED, "already present", None, after)
         copies.append(TranscriptCopy(source, dest, copy=False))
-    elif not (os.path.isfile(source) if source_found is None else source_found):
-        state.bump("transcripts_source_missing")
+    elif not source_found:
+        state.counts["transcripts_source_missing"] += 1
         item = ItemRecord("transcript", dest, Outcome.SKIPPED, f"source missing: {source}")
     else:
-        state.bump("transcripts_copied")  # in a dry run: would be copied
+        state.counts["transcripts_copied"] += 1  # in a dry run: would be copied
         item = ItemRecord("transcript", dest, Outcome.MIGRATED, "copied", None, after)
         copies.append(TranscriptCopy(source, dest, copy=True))
     items.append(item)
@@ -278,38 +308,22 @@ def record_transcript(
 ) -> None:
     if record.transcript_source:
         transcript_plan(
-            state, items, copies, record.project_id, record.id, record.agent_session_id,
-            record.transcript_source, record.transcript_source_found, record.transcript_dest,
-            record.transcript_dest_found,
+            state, items, copies, record.id, record.transcript_source,
+            record.transcript_source_found, record.transcript_dest, record.transcript_dest_found,
         )  # fmt: skip
 
 
-def copy_transcripts(copies: list[TranscriptCopy]) -> int:
-    """Copy (never move) each transcript; a destination that exists is left alone."""
-    done = 0
+def copy_transcripts(copies: list[TranscriptCopy]) -> None:
+    """Copy (never move) each transcript; a destination that exists is left alone, and so
+    is a source that cannot be read."""
     for copy in copies:
         temp = copy.dest + TEMP_SUFFIX
-        if not copy.copy or os.path.exists(copy.dest):
-            if os.path.exists(temp):
-                os.unlink(temp)
-            continue
-        os.makedirs(os.path.dirname(copy.dest), exist_ok=True)
         try:
-            shutil.copyfile(copy.source, temp)
-            os.link(temp, copy.dest)  # fails instead of overwriting
-            done += 1
-        except FileExistsError:
-            pass
-        except OSError:
-            continue
+            if copy.copy and not os.path.exists(copy.dest):
+                os.makedirs(os.path.dirname(copy.dest), exist_ok=True)
+                with suppress(OSError):
+                    shutil.copyfile(copy.source, temp)
+                    os.link(temp, copy.dest)  # fails instead of overwriting
         finally:
             if os.path.exists(temp):
                 os.unlink(temp)
-    return done
-
-
-def copy_after_commit(state: ImportState, copies: list[TranscriptCopy]) -> None:
-    """Files are copied only once the batch that journals them has committed (never in a
-    dry run, never when the batch rolls back)."""
-    if copies:
-        transaction.on_commit(partial(copy_transcripts, copies))

@@ -15,11 +15,14 @@ from migration_app.legacy.reading import file_read
 from migration_app.legacy.records import LegacyParseError, ProjectRecord, project_id_problem
 from migration_app.models import MigrationItem
 from migration_app.services.bulk import rows_select_in
-from migration_app.services.journal import ItemRecord, migration_run_progress
+from migration_app.services.journal import (
+    ItemRecord,
+    migration_items_record,
+    migration_run_progress,
+)
 from migration_app.services.legacy_import.ao.state import (
     HARNESS_NAMES,
     ImportState,
-    items_record,
     rejected_file,
 )
 from projects_app.list_cache import project_list_version_renew
@@ -63,7 +66,7 @@ def projects_plan(
     return rows, items
 
 
-def existing_project_ids(state: ImportState, ids: Iterable[str]) -> set[str]:
+def existing_project_ids(ids: Iterable[str]) -> set[str]:
     return {pk for (pk,) in rows_select_in(Project, ("id",), id=list(ids))}
 
 
@@ -102,16 +105,16 @@ def import_config_projects(state: ImportState, root: str) -> None:
         result.repo_origin_url = ao_config.git_origin_url(result.path) or result.repo_origin_url
         records.append(result)
     with transaction.atomic():
-        existing = existing_project_ids(state, (r.id for r in records))
+        existing = existing_project_ids(r.id for r in records)
         rows, project_items = projects_plan(state, records, existing)
-        write_projects(state, rows)
+        write_projects(rows)
         items.extend(project_items)
-        items_record(state, items)
+        migration_items_record(run=state.run, items=items, created_at=state.now)
         # Config projects count towards the progress total as well as the files.
         total = state.run.progress_total + len(results)
         migration_run_progress(run=state.run, advance=len(results), total=total)
 
 
-def write_projects(state: ImportState, rows: list[dict]) -> None:
+def write_projects(rows: list[dict]) -> None:
     Project.objects.bulk_create([Project(**row) for row in rows], ignore_conflicts=True)
     project_list_version_renew()  # bulk_create sends no signal

@@ -7,22 +7,18 @@ from __future__ import annotations
 import gc
 import os
 from collections import deque
-from collections.abc import Callable, Iterable
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from migration_app.legacy import ao_rs, ao_ts
 from migration_app.legacy.parse_ahead import ParseAhead, usable_cores
-from migration_app.legacy.reading import DEFAULT_MAX_FILE_BYTES, session_files_prepare
-from migration_app.legacy.rows import ParsedSession
+from migration_app.legacy.reading import DEFAULT_MAX_FILE_BYTES
 from migration_app.legacy.walk import SessionFile
-from migration_app.models import MigrationItem, MigrationRun
+from migration_app.models import MigrationRun
 from migration_app.services.journal import (
-    ItemRecord,
     MigrationError,
     Planned,
     migration_run_progress,
@@ -30,20 +26,16 @@ from migration_app.services.journal import (
 from migration_app.services.legacy_import import workspace_require
 from migration_app.services.legacy_import.ao.batches import (
     already_imported,
-    copy_after_commit,
     session_batch,
 )
 from migration_app.services.legacy_import.ao.projects import import_config_projects
 from migration_app.services.legacy_import.ao.state import (
     DEFAULT_BATCH_SIZE,
     ImportState,
-    TranscriptCopy,
     batched,
-    session_files,
 )
 from projects_app.models import Workspace
 
-Outcome = MigrationItem.Outcome
 READ_AHEAD = 2  # batches parsed ahead of the one being written (memory: 3 batches)
 
 
@@ -52,93 +44,54 @@ def process_files(
 ) -> None:
     """Batches are parsed up to READ_AHEAD ahead of the one being written (so an uneven
     batch on either side does not stall the other), and written in order."""
-    ahead: deque[tuple[int, list[ItemRecord], list[TranscriptCopy], list, Any]] = deque()
+    ahead: deque[tuple[list[SessionFile], Any, dict[str, Any]]] = deque()
     for chunk in batched(files, batch_size):
         # Safe to read before the previous batch commits: a file is skipped here only when
         # a row carries its own path, which no other batch of this run can write.
         known_items, known_copies, unknown = already_imported(state, chunk)
-        ahead.append((len(chunk), known_items, known_copies, unknown, parser.submit(unknown)))
+        batch = dict(files_done=len(chunk), prior_items=known_items, prior_copies=known_copies)
+        ahead.append((unknown, parser.submit(unknown), batch))
         if len(ahead) > READ_AHEAD:
             write_parsed(state, *ahead.popleft())
     while ahead:
         write_parsed(state, *ahead.popleft())
 
 
-def write_parsed(
-    state: ImportState,
-    chunk_size: int,
-    known_items: list[ItemRecord],
-    known_copies: list[TranscriptCopy],
-    unknown: list[SessionFile],
-    parsing,
-) -> None:
-    parsed = []
-    for file, record in zip(unknown, parsing.result(), strict=True):
-        terminated = isinstance(record, ParsedSession) and record.is_terminated
-        if terminated and not state.include_terminated:
-            state.bump("sessions_not_in_scope")
-            continue
-        parsed.append((file, record))
-    # Deferred sessions count as done in the second pass.
-    done = chunk_size + len(state.deferred)
-    with transaction.atomic():
-        copies = session_batch(state, parsed, second_pass=False, prior_items=known_items)
-        migration_run_progress(run=state.run, advance=done - len(state.deferred))
-        copy_after_commit(state, known_copies + copies)
+def write_parsed(state: ImportState, unknown: list[SessionFile], parsing, batch: dict) -> None:
+    session_batch(state, list(zip(unknown, parsing.result(), strict=True)), **batch)
 
 
-def process_deferred(state: ImportState, batch_size: int) -> None:
+def session_files(state: ImportState, path: str) -> Iterator[SessionFile]:
+    """The walk lists names only; the reader stats each file as it opens it."""
+    walk = ao_ts.ao_session_files if state.source == "ao" else ao_rs.ao_rs_session_files
+    return walk(path, stat=False, include_archive=state.include_terminated)
+
+
+def process_deferred(state: ImportState, batch_size: int, parser: ParseAhead) -> None:
     deferred = sorted(state.deferred, key=lambda d: (d.file.project_id, d.created_at, d.session_id))
     state.deferred = []
     for chunk in batched(deferred, batch_size):
         files = [item.file for item in chunk]
         # Parsed again: small (ids without a number, clash losers); a file that changed
         # since the first pass is judged as it is now.
-        results = session_files_prepare(
-            source=state.source,
-            files=files,
-            row_format=state.row_format,
-            claude_home=state.claude_home,
-            data_dir=state.data_dir,
-            max_file_bytes=state.max_file_bytes,
-        )
-        parsed = list(zip(files, results, strict=True))
+        parsed = list(zip(files, parser.submit(files).result(), strict=True))
         notes = {item.session_id: item.note for item in chunk if item.note}
-        with transaction.atomic():
-            copies = session_batch(state, parsed, second_pass=True, notes=notes)
-            migration_run_progress(run=state.run, advance=len(chunk))
-            copy_after_commit(state, copies)
-
-
-def count_files(
-    state: ImportState, path: str, *, more_than: int, on_more: Callable[[], None] | None
-) -> int:
-    """Files to visit (the progress total); `on_more` is called once past `more_than`."""
-    total = 0
-    for _ in session_files(state, path):
-        total += 1
-        if total == more_than + 1 and on_more is not None:
-            on_more()
-    return total
+        session_batch(state, parsed, files_done=len(chunk), second_pass=True, notes=notes)
 
 
 def no_sessions_refuse(*, source: str, path: str) -> None:
     """A store without a single session file (nor, for ao, a project file) is refused:
     nothing would be imported, and the path is most likely not the one meant."""
-    if source == "ao":
-        if ao_ts.is_ao_store(path):
-            return
-        expected = ao_ts.AO_EXPECTED
-    else:
-        if ao_rs.is_ao_rs_store(path):
-            return
-        nested = os.path.join(path, "sessions")
-        if ao_rs.is_ao_rs_store(nested):
-            raise MigrationError(
-                f"No sessions found under {path}, but {nested} holds ao-rs sessions; "
-                f"pass {nested} as PATH."
-            )
-        expected = ao_rs.AO_RS_EXPECTED
+    is_store = ao_ts.is_ao_store if source == "ao" else ao_rs.is_ao_rs_store
+    if is_store(path):
+        return
+    nested = os.path.join(path, "sessions")
+    if source == "ao-rs" and is_store(nested):
+        raise MigrationError(
+            f"No sessions found under {path}, but {nested} holds ao-rs sessions; "
+            f"pass {nested} as PATH."
+        )
+    expected = ao_ts.AO_EXPECTED if source == "ao" else ao_rs.AO_RS_EXPECTED
     raise MigrationError(f"No sessions found under {path}; expected {expected}.")
 
 
@@ -200,43 +153,30 @@ def ao_store_execute(run: MigrationRun) -> dict:
         now=timezone.now(),
         max_file_bytes=params.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES),
     )
+    # Leave the objects that exist before the run (Django, the app) out of the cyclic GC's
+    # full passes: the run allocates millions of short-lived objects, and each full pass
+    # would walk the whole framework again.
+    gc.freeze()
     try:
-        with (
-            settled_heap(),
-            ParseAhead(
-                source=source,
-                enabled=parse_ahead is not False and usable_cores() > 1,
-                row_format=state.row_format,
-                claude_home=state.claude_home,
-                data_dir=state.data_dir,
-                max_file_bytes=state.max_file_bytes,
-            ) as parser,
-        ):
-            # More than one batch: start the helper while the walk counts.
-            on_many = parser.start if parse_ahead is None else None
-            total = count_files(state, path, more_than=batch_size, on_more=on_many)
+        with ParseAhead(
+            enabled=parse_ahead is not False and usable_cores() > 1, **state.prepare_options
+        ) as parser:
+            total = 0  # files to visit: the progress total
+            for _ in session_files(state, path):
+                total += 1
+                if total == batch_size + 1 and parse_ahead is None:
+                    parser.start()  # more than one batch: start the helper while the walk counts
             migration_run_progress(run=run, total=total)
             if parse_ahead is None and total <= batch_size:
                 parser.enabled = False  # one batch: nothing to overlap
             if source == "ao":
                 import_config_projects(state, path)
             process_files(state, session_files(state, path), batch_size, parser)
-        process_deferred(state, batch_size)
-    finally:
-        run.counts = dict.fromkeys(SUMMARY_COUNTS, 0) | state.counts
-    return run.counts
-
-
-@contextmanager
-def settled_heap():
-    """Leave the objects that exist before the run (Django, the app) out of the cyclic GC's
-    full passes: the run allocates millions of short-lived objects, and each full pass would
-    walk the whole framework again."""
-    gc.freeze()
-    try:
-        yield
+            process_deferred(state, batch_size, parser)
     finally:
         gc.unfreeze()
+        run.counts = dict.fromkeys(SUMMARY_COUNTS, 0) | state.counts
+    return run.counts
 
 
 # The files and sessions left out on purpose, and the transcripts (the journal counts items).

@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import TYPE_CHECKING
+from typing import Any
 
 from django.db import connection
 
-from migration_app.legacy import ao_rs, ao_ts
 from migration_app.legacy.reading import DEFAULT_MAX_FILE_BYTES
 from migration_app.legacy.records import LegacyParseError, exception_text
 from migration_app.legacy.rows import MAPPED_COLUMNS, RUN_COLUMNS, SessionRowFormat
 from migration_app.legacy.transcripts import CachedRealpath
 from migration_app.legacy.walk import SessionFile
 from migration_app.models import MigrationItem, MigrationRun
-from migration_app.services.journal import ItemRecord, migration_items_record
+from migration_app.services.journal import ItemRecord
 from projects_app.models import Workspace
 from sessions_app.models import HARNESSES, Session
-
-if TYPE_CHECKING:
-    from migration_app.services.legacy_import.ao.numbering import UsedNumbers
 
 Outcome = MigrationItem.Outcome
 
@@ -74,10 +71,9 @@ class ImportState:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES  # larger legacy files are rejected unread
     seen_projects: set[str] = field(default_factory=set)
     deferred: list[Deferred] = field(default_factory=list)
-    # Second pass: the next number to try, and the used numbers from there on, per project.
-    next_num: dict[str, int] = field(default_factory=dict)
-    used_nums: dict[str, UsedNumbers] = field(default_factory=dict)
-    counts: dict[str, int] = field(default_factory=dict)
+    # Second pass: each project's free numbers, ascending (batches.free_numbers).
+    free_nums: dict[str, Iterator[int]] = field(default_factory=dict)
+    counts: Counter[str] = field(default_factory=Counter)
     realpath: CachedRealpath = field(default_factory=CachedRealpath)
     row_format: SessionRowFormat = field(default_factory=session_row_format)
 
@@ -86,8 +82,11 @@ class ImportState:
         workspace = Session._meta.get_field("workspace")
         self.workspace_db_id = workspace.get_db_prep_save(self.workspace.pk, connection)
 
-    def bump(self, key: str, n: int = 1) -> None:
-        self.counts[key] = self.counts.get(key, 0) + n
+    @property
+    def prepare_options(self) -> dict[str, Any]:
+        """What session_files_prepare takes besides the files (sent to the parse helper)."""
+        names = ("source", "row_format", "claude_home", "data_dir", "max_file_bytes")
+        return {name: getattr(self, name) for name in names}
 
 
 def batched(iterable: Iterable, size: int) -> Iterator[list]:
@@ -96,18 +95,6 @@ def batched(iterable: Iterable, size: int) -> Iterator[list]:
         yield chunk
 
 
-def items_record(state: ImportState, items: list[ItemRecord]) -> None:
-    """The batch's journal rows, in one statement (the journal's own bulk writer)."""
-    migration_items_record(run=state.run, items=items, created_at=state.now)
-
-
 def rejected_file(path: str, exc: Exception) -> ItemRecord:
     reason = exc.reason if isinstance(exc, LegacyParseError) else exception_text(exc)
     return ItemRecord("file", path, Outcome.FAILED, reason)
-
-
-def session_files(state: ImportState, path: str) -> Iterator[SessionFile]:
-    """The walk lists names only; the reader stats each file as it opens it."""
-    if state.source == "ao":
-        return ao_ts.ao_session_files(path, stat=False, include_archive=state.include_terminated)
-    return ao_rs.ao_rs_session_files(path, include_archive=state.include_terminated, stat=False)
