@@ -1,7 +1,5 @@
 """The admin search page (/admin/sessions_app/session/search/): thin over search_page."""
 
-from __future__ import annotations
-
 import datetime as dt
 
 from django import forms

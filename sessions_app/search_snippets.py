@@ -1,7 +1,5 @@
 """Highlighted snippets of search hits: the text escaped, only our <mark> tags raw."""
 
-from __future__ import annotations
-
 import re
 
 from django.utils.html import escape

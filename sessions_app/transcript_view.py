@@ -12,8 +12,6 @@ same number of queries whatever the transcript's length
 (tests/sessions_app/test_transcript_view.py).
 """
 
-from __future__ import annotations
-
 import json
 from dataclasses import dataclass, field
 
@@ -62,7 +60,7 @@ class Turn:
 
     message: Message
     results: list[Message] = field(default_factory=list)
-    subagents: list[Nested] = field(default_factory=list)  # nested after this turn
+    subagents: list["Nested"] = field(default_factory=list)  # nested after this turn
 
     @property
     def calls(self) -> list[dict]:

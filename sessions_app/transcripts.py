@@ -6,8 +6,6 @@ import_transcripts), in one order: (created_at, id). Pages are keysets on that p
 never offsets, behind an opaque cursor.
 """
 
-from __future__ import annotations
-
 import base64
 import binascii
 import datetime as dt
