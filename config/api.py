@@ -67,10 +67,8 @@ class AdminSessionAuth(APIKeyCookie):
         return request.COOKIES.get(self.param_name)
 
     def authenticate(self, request, key):
-        if key is None:
-            return None
-        user = request.user
-        return user if user.is_authenticated and user.is_active else None
+        # A key is only read for an authenticated user (_get_key).
+        return request.user if key is not None and request.user.is_active else None
 
 
 class FastJSONRenderer(JSONRenderer):

@@ -36,21 +36,10 @@ class TranscriptEntry:
     subagent: str | None
 
     def as_dict(self) -> dict:
-        m = self.message
-        return {
-            "id": m.pk,
-            "conversation_id": m.conversation_id,
-            "subagent": self.subagent,
-            "role": m.role,
-            "content": m.content,
-            "tool_calls": m.tool_calls,
-            "tool_call_id": m.tool_call_id,
-            "model": m.model,
-            "usage": m.usage,
-            "tokens_used": m.tokens_used,
-            "is_error": bool(m.is_error),
-            "created_at": m.created_at,
-        }
+        names = ("id", "conversation_id", "role", "content", "tool_calls", "tool_call_id",
+                 "model", "usage", "tokens_used", "created_at")  # fmt: skip
+        row = {name: getattr(self.message, name) for name in names}
+        return row | {"subagent": self.subagent, "is_error": bool(self.message.is_error)}
 
 
 def transcript_conversation_condition(*, session: Session) -> Q:
