@@ -65,9 +65,8 @@ def api_key_authenticate(*, secret: str):
         .order_by()  # `prefix` is unique
     )
     key = next(iter(keys[:1]), None)
-    if key is None or not secrets.compare_digest(key.key_hash, _api_key_hash(secret)):
-        return None
-    if not key.user.is_active:
+    valid = key is not None and secrets.compare_digest(key.key_hash, _api_key_hash(secret))
+    if not valid or not key.user.is_active:
         return None
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at >= _LAST_USED_RESOLUTION:

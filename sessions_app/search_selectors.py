@@ -63,13 +63,11 @@ class SearchFilters:
             value = getattr(self, name)
             if value is None:
                 continue
-            if value.tzinfo is None:
-                object.__setattr__(self, name, value.replace(tzinfo=dt.UTC))
-                continue
             try:
-                object.__setattr__(self, name, value.astimezone(dt.UTC))
+                value = value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
             except OverflowError:
                 raise ValidationError(f"`{name}` is out of range.") from None
+            object.__setattr__(self, name, value)
 
 
 @dataclass
@@ -343,15 +341,13 @@ def _hit_text(hit: SearchHit) -> str:
 def hit_as_dict(hit: SearchHit, *, words) -> dict:
     """A hit as the API and the admin page show it (snippet: escaped, matches in <mark>)."""
     obj, session = hit.obj, hit.session
-    conversation_id = obj.conversation_id if hit.kind == "message" else None
+    conversation_id = getattr(obj, "conversation_id", None)  # a project has none
     if hit.kind == "message":
         project_id = obj.conversation.project_id or (session.project_id if session else None)
         workspace_id = obj.conversation.workspace_id
-    elif hit.kind == "session":
-        project_id, workspace_id = obj.project_id, obj.workspace_id
-        conversation_id = obj.conversation_id
     else:
-        project_id, workspace_id = obj.pk, obj.workspace_id
+        project_id = obj.pk if hit.kind == "project" else obj.project_id
+        workspace_id = obj.workspace_id
     return {
         "kind": hit.kind,
         "id": str(obj.pk),

@@ -106,11 +106,11 @@ def _owners(conversation_ids, get_model) -> dict:
         ).values_list("conversation_id", "pk", "workspace_id")
     }
     rest = [c for c in conversation_ids if c not in owners]
-    parents = {}
-    for pk, extra in conversation_cls.objects.filter(
-        pk__in=rest, extra_data__has_key="parent_session"
-    ).values_list("pk", "extra_data"):
-        parents[pk] = (str(extra["parent_session"]), str(extra.get("subagent") or pk))
+    subagents = conversation_cls.objects.filter(pk__in=rest, extra_data__has_key="parent_session")
+    parents = {
+        pk: (str(extra["parent_session"]), str(extra.get("subagent") or pk))
+        for pk, extra in subagents.values_list("pk", "extra_data")
+    }
     workspaces = dict(
         session_cls.objects.filter(pk__in={p for p, _ in parents.values()}).values_list(
             "pk", "workspace_id"
