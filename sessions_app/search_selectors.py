@@ -10,7 +10,7 @@ import base64
 import binascii
 import datetime as dt
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import connections, transaction
@@ -76,11 +76,6 @@ class SearchHit:
     obj: object
     score: float
     session: Session | None = None
-    extra: dict = field(default_factory=dict)
-
-    @property
-    def created_at(self):
-        return self.obj.created_at
 
 
 def _vendor(queryset: QuerySet) -> str:
