@@ -117,7 +117,7 @@ def _contains_nul(value) -> bool:
     if isinstance(value, str):
         return "\x00" in value
     if isinstance(value, dict):
-        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+        value = [*value.keys(), *value.values()]
     if isinstance(value, list | tuple):
         return any(_contains_nul(item) for item in value)
     return False
