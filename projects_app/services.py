@@ -194,12 +194,8 @@ def _artifact_latest_locked(*, project: Project, artifact_id) -> Artifact:
     return Artifact.objects.get(lineage=artifact.lineage, is_latest=True)
 
 
-def _message_append(
-    *, conversation: Conversation, role: str, content: str, extra_data: dict, **fields
-) -> Message:
-    message = Message.objects.create(
-        conversation=conversation, role=role, content=content, extra_data=extra_data, **fields
-    )
+def _message_append(*, conversation: Conversation, **fields) -> Message:
+    message = Message.objects.create(conversation=conversation, **fields)
     # F() keeps the counter right when several messages arrive at once.
     Conversation.objects.filter(pk=conversation.pk).update(
         message_count=F("message_count") + 1,
