@@ -67,10 +67,8 @@ class AdminSessionAuth(APIKeyCookie):
         return request.COOKIES.get(self.param_name)
 
     def authenticate(self, request, key):
-        if key is None:
-            return None
-        user = request.user
-        return user if user.is_authenticated and user.is_active else None
+        # A key is only read for an authenticated user (_get_key).
+        return request.user if key is not None and request.user.is_active else None
 
 
 class FastJSONRenderer(JSONRenderer):
@@ -119,7 +117,7 @@ def _contains_nul(value) -> bool:
     if isinstance(value, str):
         return "\x00" in value
     if isinstance(value, dict):
-        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+        value = [*value.keys(), *value.values()]
     if isinstance(value, list | tuple):
         return any(_contains_nul(item) for item in value)
     return False
@@ -180,11 +178,14 @@ def error_response(request, *, status: int, detail, code: str, **extra):
     return api.create_response(request, {"detail": detail, "code": code, **extra}, status=status)
 
 
-def _readable(error: dict) -> dict:
-    """A field the schema does not know is named in the message, not only in `loc`."""
-    if error.get("type") == "extra_forbidden" and error.get("loc"):
-        return {**error, "msg": f"Unknown field {error['loc'][-1]!r}: not accepted here."}
-    return error
+def _invalid_request_detail(exc: NinjaValidationError) -> list[dict]:
+    """The errors; a field the schema does not know is named in `msg`, not only in `loc`."""
+    return [
+        {**error, "msg": f"Unknown field {error['loc'][-1]!r}: not accepted here."}
+        if error.get("type") == "extra_forbidden" and error.get("loc")
+        else error
+        for error in exc.errors
+    ]
 
 
 def _error_handler(status: int, code: str, detail=str):
@@ -200,12 +201,7 @@ def _error_handler(status: int, code: str, detail=str):
 
 
 for exception, status, code, detail in [
-    (
-        NinjaValidationError,
-        422,
-        "invalid_request",
-        lambda exc: [_readable(error) for error in exc.errors],
-    ),
+    (NinjaValidationError, 422, "invalid_request", _invalid_request_detail),
     (
         ValidationError,
         400,

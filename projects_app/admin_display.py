@@ -16,12 +16,11 @@ def short_id(value) -> str:
     if len(text) <= SHORT_ID_WHOLE:
         return format_html('<span class="short-id">{}</span>', text)
     return format_html(
-        '<span class="short-id" title="{}">{}…</span>'
-        '<button type="button" class="copy-id" data-copy="{}" title="Copy the whole id">'
+        '<span class="short-id" title="{text}">{short}…</span>'
+        '<button type="button" class="copy-id" data-copy="{text}" title="Copy the whole id">'
         "copy</button>",
-        text,
-        text[:SHORT_ID],
-        text,
+        text=text,
+        short=text[:SHORT_ID],
     )
 
 

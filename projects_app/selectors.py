@@ -58,17 +58,20 @@ def workspace_get_for_user(*, user, workspace_id) -> Workspace:
     return object_get(workspace_list_for_user(user=user), key=workspace_id)
 
 
-def workspace_scope(queryset: QuerySet, *, user, field: str = "workspace") -> QuerySet:
-    """Rows of the workspaces the user may see (staff: every row, without a subquery)."""
+def workspace_scope(
+    queryset: QuerySet, *, user, field: str = "workspace", workspace_id=None
+) -> QuerySet:
+    """Rows of the workspaces the user may see (staff: every row, without a subquery); with
+    `workspace_id`, of that one only."""
+    if workspace_id is not None:
+        queryset = queryset.filter(**{f"{field}_id": workspace_id})
     if user and user.is_authenticated and user.is_active and user.is_staff:
         return queryset
     return queryset.filter(**{f"{field}__in": workspace_list_for_user(user=user)})
 
 
 def project_list(*, user, workspace_id=None, status: str | None = None) -> QuerySet[Project]:
-    projects = workspace_scope(Project.objects.all(), user=user)
-    if workspace_id is not None:
-        projects = projects.filter(workspace_id=workspace_id)
+    projects = workspace_scope(Project.objects.all(), user=user, workspace_id=workspace_id)
     if status:
         projects = projects.filter(status=status)
     return projects.order_by("-created_at", "id")

@@ -65,9 +65,8 @@ def api_key_authenticate(*, secret: str):
         .order_by()  # `prefix` is unique
     )
     key = next(iter(keys[:1]), None)
-    if key is None or not secrets.compare_digest(key.key_hash, _api_key_hash(secret)):
-        return None
-    if not key.user.is_active:
+    valid = key is not None and secrets.compare_digest(key.key_hash, _api_key_hash(secret))
+    if not valid or not key.user.is_active:
         return None
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at >= _LAST_USED_RESOLUTION:
@@ -195,12 +194,8 @@ def _artifact_latest_locked(*, project: Project, artifact_id) -> Artifact:
     return Artifact.objects.get(lineage=artifact.lineage, is_latest=True)
 
 
-def _message_append(
-    *, conversation: Conversation, role: str, content: str, extra_data: dict, **fields
-) -> Message:
-    message = Message.objects.create(
-        conversation=conversation, role=role, content=content, extra_data=extra_data, **fields
-    )
+def _message_append(*, conversation: Conversation, **fields) -> Message:
+    message = Message.objects.create(conversation=conversation, **fields)
     # F() keeps the counter right when several messages arrive at once.
     Conversation.objects.filter(pk=conversation.pk).update(
         message_count=F("message_count") + 1,

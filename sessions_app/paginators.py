@@ -20,12 +20,11 @@ class EstimatedCountPaginator(Paginator):
     def count(self) -> int:
         queryset = self.object_list
         connection = connections[queryset.db]
-        if connection.vendor != "postgresql":
-            return super().count
-        estimate = self._planner_estimate(queryset, connection)
-        if estimate < EXACT_COUNT_BELOW:
-            return super().count
-        return estimate
+        if connection.vendor == "postgresql":
+            estimate = self._planner_estimate(queryset, connection)
+            if estimate >= EXACT_COUNT_BELOW:
+                return estimate
+        return super().count
 
     @staticmethod
     def _planner_estimate(queryset, connection) -> int:

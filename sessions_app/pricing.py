@@ -11,8 +11,6 @@ dated id such as `claude-sonnet-4-5-20250929` finds `claude-sonnet-4-5`, never
 `claude-sonnet-4`); a model with no key has no price.
 """
 
-from __future__ import annotations
-
 import json
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -30,11 +28,8 @@ class PriceTable:
     models: dict[str, dict[str, Decimal]]
 
     def price_for(self, model: str) -> dict[str, Decimal] | None:
-        best = ""
-        for key in self.models:
-            if (model == key or model.startswith(key + "-")) and len(key) > len(best):
-                best = key
-        return self.models.get(best) if best else None
+        keys = [key for key in self.models if model == key or model.startswith(key + "-")]
+        return self.models[max(keys, key=len)] if keys else None
 
 
 def price_table_parse(data: dict) -> PriceTable:

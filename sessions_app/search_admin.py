@@ -1,7 +1,5 @@
 """The admin search page (/admin/sessions_app/session/search/): thin over search_page."""
 
-from __future__ import annotations
-
 import datetime as dt
 
 from django import forms
@@ -87,20 +85,17 @@ def search_view(request, *, admin_site):
             following = request.GET.copy()
             following["cursor"] = page["next_cursor"]
             page["next_url"] = "?" + following.urlencode()
+    first_page_url = None
+    if form.is_bound and request.GET.get("cursor"):
+        first = request.GET.copy()
+        first.pop("cursor")
+        first_page_url = "?" + first.urlencode()
     context = {
         **admin_site.each_context(request),
         "title": "Search",
         "form": form,
         "page": page,
         "error": error,
-        "first_page_url": _first_page_url(request) if form.is_bound else None,
+        "first_page_url": first_page_url,
     }
     return TemplateResponse(request, "admin/sessions_app/search.html", context)
-
-
-def _first_page_url(request) -> str | None:
-    if not request.GET.get("cursor"):
-        return None
-    first = request.GET.copy()
-    first.pop("cursor")
-    return "?" + first.urlencode()

@@ -11,8 +11,6 @@ way on punctuation); a term with none, like `*` or `NEAR(`, is dropped. Punctuat
 terms (`feat/x-1`, `app.py`) are also looked up as substrings of ids, branches and paths.
 """
 
-from __future__ import annotations
-
 import re
 from dataclasses import dataclass, field
 
@@ -128,11 +126,7 @@ def fts5_words_expression(terms: tuple[Term, ...]) -> str:
 
 def fts5_expression(terms: tuple[Term, ...], exclude: tuple[Term, ...] = ()) -> str:
     """An FTS5 MATCH expression built only of quoted strings of our own words."""
-
-    def quoted(term: Term) -> str:
-        return _quoted(term.words)
-
-    expression = " AND ".join(quoted(t) for t in terms)
+    expression = " AND ".join(_quoted(t.words) for t in terms)
     if exclude:
-        expression = f"({expression}) NOT ({' OR '.join(quoted(t) for t in exclude)})"
+        expression = f"({expression}) NOT ({' OR '.join(_quoted(t.words) for t in exclude)})"
     return expression

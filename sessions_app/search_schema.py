@@ -94,15 +94,11 @@ def schema_create_sql(*, vendor: str) -> list[str]:
 
 def schema_drop_sql(*, vendor: str) -> list[str]:
     if vendor == "sqlite":
+        objects = (("TRIGGER", "_ai"), ("TRIGGER", "_ad"), ("TRIGGER", "_au"), ("TABLE", ""))
         return [
-            statement
+            f"DROP {kind} IF EXISTS {fts}{suffix}"
             for _, fts, _, _ in INDEXES.values()
-            for statement in (
-                f"DROP TRIGGER IF EXISTS {fts}_ai",
-                f"DROP TRIGGER IF EXISTS {fts}_ad",
-                f"DROP TRIGGER IF EXISTS {fts}_au",
-                f"DROP TABLE IF EXISTS {fts}",
-            )
+            for kind, suffix in objects
         ]
     if vendor != "postgresql":
         return []

@@ -6,13 +6,11 @@ the user is a bound parameter: the match expression is built by search_query fro
 the user's words only.
 """
 
-from __future__ import annotations
-
 import base64
 import binascii
 import datetime as dt
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import connections, transaction
@@ -25,7 +23,6 @@ from sessions_app.models import Session
 from sessions_app.search_query import (
     QueryError,
     SearchQuery,
-    Term,
     fts5_expression,
     fts5_words_expression,
     query_parse,
@@ -66,13 +63,11 @@ class SearchFilters:
             value = getattr(self, name)
             if value is None:
                 continue
-            if value.tzinfo is None:
-                object.__setattr__(self, name, value.replace(tzinfo=dt.UTC))
-                continue
             try:
-                object.__setattr__(self, name, value.astimezone(dt.UTC))
+                value = value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
             except OverflowError:
                 raise ValidationError(f"`{name}` is out of range.") from None
+            object.__setattr__(self, name, value)
 
 
 @dataclass
@@ -81,11 +76,6 @@ class SearchHit:
     obj: object
     score: float
     session: Session | None = None
-    extra: dict = field(default_factory=dict)
-
-    @property
-    def created_at(self):
-        return self.obj.created_at
 
 
 def _vendor(queryset: QuerySet) -> str:
@@ -95,14 +85,9 @@ def _vendor(queryset: QuerySet) -> str:
 def _pg_tsquery(query: SearchQuery) -> tuple[str, list]:
     """A tsquery expression of bound parameters: each term parsed by PostgreSQL's own
     text parser (phraseto_tsquery), never as tsquery syntax."""
-    parts, params = [], []
-    for term in query.include:
-        parts.append("phraseto_tsquery('simple', %s)")
-        params.append(term.text)
-    for term in query.exclude:
-        parts.append("!! phraseto_tsquery('simple', %s)")
-        params.append(term.text)
-    return "(" + " && ".join(parts) + ")", params
+    parts = ["phraseto_tsquery('simple', %s)"] * len(query.include)
+    parts += ["!! phraseto_tsquery('simple', %s)"] * len(query.exclude)
+    return "(" + " && ".join(parts) + ")", [t.text for t in (*query.include, *query.exclude)]
 
 
 @contextmanager
@@ -201,8 +186,11 @@ def _subagent_conversations(*, sessions: QuerySet) -> QuerySet:
 def _message_hits(*, user, query, filters: SearchFilters, sessions, limit) -> list[SearchHit]:
     messages = workspace_scope(Message.objects.all(), user=user, field="conversation__workspace")
     f = filters
-    if f.workspace_id:
-        messages = messages.filter(conversation__workspace_id=f.workspace_id)
+    messages = _filtered(
+        messages, conversation__workspace_id=f.workspace_id, role=f.role,
+        created_at__gte=f.since, created_at__lt=f.until,
+        extra_data__is_error=True if f.has_errors else None,
+    )  # fmt: skip
     if f.project_id:
         messages = messages.filter(
             Q(conversation__project_id=f.project_id)
@@ -214,14 +202,6 @@ def _message_hits(*, user, query, filters: SearchFilters, sessions, limit) -> li
             Q(conversation__session__source=f.source)
             | Q(conversation__in=_subagent_conversations(sessions=parents))
         )
-    if f.role:
-        messages = messages.filter(role=f.role)
-    if f.since:
-        messages = messages.filter(created_at__gte=f.since)
-    if f.until:
-        messages = messages.filter(created_at__lt=f.until)
-    if f.has_errors:
-        messages = messages.filter(extra_data__is_error=True)
     if sessions is not None:
         messages = messages.filter(
             Q(conversation__session__in=sessions)
@@ -248,38 +228,30 @@ def _message_hits(*, user, query, filters: SearchFilters, sessions, limit) -> li
     return [SearchHit(kind="message", obj=m, score=m.score) for m in rows]
 
 
-def _identifier_q(term: Term, columns) -> Q:
-    """Substring match of a punctuated term in ids, branches and paths (trigram-indexed
-    on PostgreSQL)."""
-    condition = Q()
-    for column in columns:
-        condition |= Q(**{f"{column}__icontains": term.text})
-    return condition
-
-
 def _text_or_identifier(queryset: QuerySet, *, kind: str, query: SearchQuery) -> QuerySet:
     """Rows matching the words, or (for a query of one punctuated term) its substring."""
     matched = _matching(queryset, kind=kind, query=query)
     term = query.include[0] if len(query.include) == 1 and not query.exclude else None
     if term is None or not term.code_like:
         return matched
+    # A substring of ids, branches and paths (trigram-indexed on PostgreSQL).
     columns = TRIGRAM_COLUMNS[INDEXES[kind][0]]
+    identifier = Q(*((f"{column}__icontains", term.text) for column in columns), _connector=Q.OR)
     by_text = matched.values("pk")
-    return queryset.filter(Q(pk__in=by_text) | _identifier_q(term, columns)).extra(
-        select={"score": "0.0"}
-    )
+    return queryset.filter(Q(pk__in=by_text) | identifier).extra(select={"score": "0.0"})
 
 
 def _row_filters(queryset: QuerySet, *, filters: SearchFilters, project_field: str) -> QuerySet:
     """The filters sessions and projects share (their own workspace, source, time)."""
     f = filters
-    conditions = {
-        "workspace_id": f.workspace_id,
-        project_field: f.project_id,
-        "source": f.source,
-        "created_at__gte": f.since,
-        "created_at__lt": f.until,
-    }
+    return _filtered(
+        queryset, workspace_id=f.workspace_id, **{project_field: f.project_id}, source=f.source,
+        created_at__gte=f.since, created_at__lt=f.until,
+    )  # fmt: skip
+
+
+def _filtered(queryset: QuerySet, **conditions) -> QuerySet:
+    """`queryset` filtered by the conditions whose value is given (not None)."""
     return queryset.filter(**{k: v for k, v in conditions.items() if v is not None})
 
 
@@ -364,15 +336,13 @@ def _hit_text(hit: SearchHit) -> str:
 def hit_as_dict(hit: SearchHit, *, words) -> dict:
     """A hit as the API and the admin page show it (snippet: escaped, matches in <mark>)."""
     obj, session = hit.obj, hit.session
-    conversation_id = obj.conversation_id if hit.kind == "message" else None
+    conversation_id = getattr(obj, "conversation_id", None)  # a project has none
     if hit.kind == "message":
         project_id = obj.conversation.project_id or (session.project_id if session else None)
         workspace_id = obj.conversation.workspace_id
-    elif hit.kind == "session":
-        project_id, workspace_id = obj.project_id, obj.workspace_id
-        conversation_id = obj.conversation_id
     else:
-        project_id, workspace_id = obj.pk, obj.workspace_id
+        project_id = obj.pk if hit.kind == "project" else obj.project_id
+        workspace_id = obj.workspace_id
     return {
         "kind": hit.kind,
         "id": str(obj.pk),

@@ -2,15 +2,9 @@
 when they were lost, e.g. SQLite re-creating a table for a schema change drops its
 triggers, and a restored dump may lack the index."""
 
-from __future__ import annotations
-
 from django.db import connection, transaction
 
 from sessions_app.search_schema import INDEXES, schema_create_sql, schema_drop_sql
-
-
-class _RolledBack(Exception):
-    pass
 
 
 def search_index_missing() -> list[str]:
@@ -32,23 +26,16 @@ def search_index_rebuild(*, dry_run: bool = False) -> dict[str, int]:
     """Drop and re-create the index, its triggers and its contents from the rows, in one
     transaction; returns {kind: rows indexed}. `dry_run`: the same work, rolled back."""
     counts: dict[str, int] = {}
-    try:
-        with transaction.atomic(durable=True):
-            with connection.cursor() as cursor:
-                for statement in schema_drop_sql(vendor=connection.vendor):
-                    cursor.execute(statement)
-                for statement in schema_create_sql(vendor=connection.vendor):
-                    cursor.execute(statement)
-                for kind, (table, fts, _, _) in INDEXES.items():
-                    if connection.vendor == "sqlite":
-                        cursor.execute(f"SELECT count(*) FROM {fts}_docsize")
-                    else:
-                        cursor.execute(
-                            f"SELECT count(*) FROM {table} WHERE search_vector IS NOT NULL"
-                        )
-                    counts[kind] = cursor.fetchone()[0]
-            if dry_run:
-                raise _RolledBack
-    except _RolledBack:
-        pass
+    with transaction.atomic(durable=True), connection.cursor() as cursor:
+        for statement in schema_drop_sql(vendor=connection.vendor):
+            cursor.execute(statement)
+        for statement in schema_create_sql(vendor=connection.vendor):
+            cursor.execute(statement)
+        for kind, (table, fts, _, _) in INDEXES.items():
+            if connection.vendor == "sqlite":
+                cursor.execute(f"SELECT count(*) FROM {fts}_docsize")
+            else:
+                cursor.execute(f"SELECT count(*) FROM {table} WHERE search_vector IS NOT NULL")
+            counts[kind] = cursor.fetchone()[0]
+        transaction.set_rollback(dry_run)
     return counts

@@ -1,7 +1,5 @@
 """Highlighted snippets of search hits: the text escaped, only our <mark> tags raw."""
 
-from __future__ import annotations
-
 import re
 
 from django.utils.html import escape
@@ -24,13 +22,9 @@ def snippet_html(*, text: str, words, width: int = SNIPPET_CHARS) -> SafeString:
     text = text or ""
     pattern = _pattern(words)
     first = pattern.search(text) if pattern else None
-    start = 0
-    if first is not None:
-        start = max(0, first.start() - width // 3)
+    start = max(0, first.start() - width // 3) if first else 0
     window = text[start : start + width]
-    pieces = []
-    if start > 0:
-        pieces.append("…")
+    pieces = ["…"] if start > 0 else []
     position = 0
     for match in pattern.finditer(window) if pattern else ():
         pieces.append(escape(window[position : match.start()]))

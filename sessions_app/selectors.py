@@ -19,9 +19,7 @@ def session_list_for_admin() -> QuerySet[Session]:
 
 def session_list(*, user, workspace_id=None) -> QuerySet[Session]:
     """The caller's sessions, newest first (the ao-rs store's order)."""
-    sessions = workspace_scope(Session.objects.all(), user=user)
-    if workspace_id is not None:
-        sessions = sessions.filter(workspace_id=workspace_id)
+    sessions = workspace_scope(Session.objects.all(), user=user, workspace_id=workspace_id)
     return sessions.order_by("-created_at", "id")
 
 
@@ -92,12 +90,8 @@ def session_list_for_issue(*, user, issue_id: str, active: bool | None = None) -
 
 
 def workstream_list(*, user, workspace_id=None, state: str | None = None) -> QuerySet:
-    workstreams = workspace_scope(Workstream.objects.all(), user=user)
-    if workspace_id is not None:
-        workstreams = workstreams.filter(workspace_id=workspace_id)
-    if state:
-        workstreams = workstreams.filter(state=state)
-    return workstreams.order_by("id")
+    workstreams = Workstream.objects.filter(state=state) if state else Workstream.objects.all()
+    return workspace_scope(workstreams, user=user, workspace_id=workspace_id).order_by("id")
 
 
 def workstream_get(*, user, workstream_id: str, scratch: bool = False) -> Workstream:

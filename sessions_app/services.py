@@ -72,17 +72,11 @@ def session_patch_validate(
 
 
 @transaction.atomic
-def session_patch(
-    *,
-    session: Session,
-    title: str | None = None,
-    task_id: str | None = None,
-    metadata: dict | None = None,
-) -> Session:
-    """Update a session's title and task id; metadata is merged key by key."""
-    changes = session_patch_validate(
-        session=session, title=title, task_id=task_id, metadata=metadata
-    )
+def session_patch(*, session: Session, **fields) -> Session:
+    """Update a session's title and task id; metadata is merged key by key (`fields`: those
+    of session_patch_validate)."""
+    changes = session_patch_validate(session=session, **fields)
+    metadata = fields.get("metadata")
     fresh = Session.objects.select_for_update().get(pk=session.pk)
     if changes or metadata:
         for name, value in changes.items():

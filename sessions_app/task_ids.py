@@ -92,10 +92,8 @@ def is_qualified(value: str) -> bool:
 def backend_prefix(name: str) -> str:
     """`md`/`mt`/`gh`/`json` from a prefix or a backend name (markdown, minsky, ...)."""
     key = (name or "").strip().lower()
-    if key in PREFIX_BACKENDS:
-        return key
-    if key in BACKEND_PREFIXES:
-        return BACKEND_PREFIXES[key]
+    if key in PREFIX_BACKENDS or key in BACKEND_PREFIXES:
+        return BACKEND_PREFIXES.get(key, key)
     known = ", ".join(f"{p} ({n})" for p, n in PREFIX_BACKENDS.items())
     raise InvalidTaskId(f"Unknown task backend {name!r}; known: {known}")
 

@@ -12,8 +12,6 @@ same number of queries whatever the transcript's length
 (tests/sessions_app/test_transcript_view.py).
 """
 
-from __future__ import annotations
-
 import json
 from dataclasses import dataclass, field
 
@@ -62,7 +60,7 @@ class Turn:
 
     message: Message
     results: list[Message] = field(default_factory=list)
-    subagents: list[Nested] = field(default_factory=list)  # nested after this turn
+    subagents: list["Nested"] = field(default_factory=list)  # nested after this turn
 
     @property
     def calls(self) -> list[dict]:
@@ -101,12 +99,11 @@ class ViewPage:
 
 def _calls_filter(call_ids: list[str]):
     column = ".".join(connection.ops.quote_name(n) for n in (Message._meta.db_table, "tool_calls"))
-    sql = CALLS_PREDICATE[connection.vendor]
+    marks = ", ".join(["%s"] * len(call_ids))  # SQLite's; PostgreSQL takes one array
+    sql = CALLS_PREDICATE[connection.vendor].format(col=column, marks=marks)
     if connection.vendor == "postgresql":
-        params = ([json.dumps([{"id": call}]) for call in call_ids],)
-        return RawSQL(sql.format(col=column), params, output_field=BooleanField())
-    marks = ", ".join(["%s"] * len(call_ids))
-    return RawSQL(sql.format(col=column, marks=marks), call_ids, output_field=BooleanField())
+        call_ids = ([json.dumps([{"id": call}]) for call in call_ids],)
+    return RawSQL(sql, call_ids, output_field=BooleanField())
 
 
 def transcript_view_messages(*, conversation_ids: list, show_hidden: bool):

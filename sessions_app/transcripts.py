@@ -6,8 +6,6 @@ import_transcripts), in one order: (created_at, id). Pages are keysets on that p
 never offsets, behind an opaque cursor.
 """
 
-from __future__ import annotations
-
 import base64
 import binascii
 import datetime as dt
@@ -38,21 +36,10 @@ class TranscriptEntry:
     subagent: str | None
 
     def as_dict(self) -> dict:
-        m = self.message
-        return {
-            "id": m.pk,
-            "conversation_id": m.conversation_id,
-            "subagent": self.subagent,
-            "role": m.role,
-            "content": m.content,
-            "tool_calls": m.tool_calls,
-            "tool_call_id": m.tool_call_id,
-            "model": m.model,
-            "usage": m.usage,
-            "tokens_used": m.tokens_used,
-            "is_error": bool(m.is_error),
-            "created_at": m.created_at,
-        }
+        names = ("id", "conversation_id", "role", "content", "tool_calls", "tool_call_id",
+                 "model", "usage", "tokens_used", "created_at")  # fmt: skip
+        row = {name: getattr(self.message, name) for name in names}
+        return row | {"subagent": self.subagent, "is_error": bool(self.message.is_error)}
 
 
 def transcript_conversation_condition(*, session: Session) -> Q:

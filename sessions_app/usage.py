@@ -13,8 +13,6 @@ subagent's conversation the session its `extra_data.parent_session` names (the r
 names the subagent). Writes are bulk upserts on `key`.
 """
 
-from __future__ import annotations
-
 from decimal import Decimal
 from functools import cache
 
@@ -108,11 +106,11 @@ def _owners(conversation_ids, get_model) -> dict:
         ).values_list("conversation_id", "pk", "workspace_id")
     }
     rest = [c for c in conversation_ids if c not in owners]
-    parents = {}
-    for pk, extra in conversation_cls.objects.filter(
-        pk__in=rest, extra_data__has_key="parent_session"
-    ).values_list("pk", "extra_data"):
-        parents[pk] = (str(extra["parent_session"]), str(extra.get("subagent") or pk))
+    subagents = conversation_cls.objects.filter(pk__in=rest, extra_data__has_key="parent_session")
+    parents = {
+        pk: (str(extra["parent_session"]), str(extra.get("subagent") or pk))
+        for pk, extra in subagents.values_list("pk", "extra_data")
+    }
     workspaces = dict(
         session_cls.objects.filter(pk__in={p for p, _ in parents.values()}).values_list(
             "pk", "workspace_id"
@@ -167,15 +165,18 @@ def _message_key(pk, origin: str, key: str | None) -> str:
     return f"message:{pk}"
 
 
-def usage_messages_record(*, message_ids: list, table: PriceTable | None = None) -> int:
+def usage_messages_record(
+    *, message_ids: list, table: PriceTable | None = None, get_model=django_apps.get_model
+) -> int:
     """(Re)write the records of these messages (the transcript import calls this for the
     messages it inserted or updated; undo for those it restored)."""
-    message_cls = django_apps.get_model("projects_app", "Message")
+    message_cls = get_model("projects_app", "Message")
     table = table or price_table_load()
     written = 0
     for start in range(0, len(message_ids), BATCH):
         chunk = _stored_rows(message_cls.objects.filter(pk__in=message_ids[start : start + BATCH]))
-        written += usage_records_save(records=_message_records(chunk, django_apps.get_model, table))
+        records = _message_records(chunk, get_model, table)
+        written += usage_records_save(records=records, get_model=get_model)
     return written
 
 
@@ -237,6 +238,18 @@ def _legacy_records(sessions, get_model, table: PriceTable) -> list:
     return records
 
 
+def _id_batches(queryset):
+    """The ids of `queryset`, BATCH at a time in pk order (keyset pages, not offsets)."""
+    last = None
+    while True:
+        page = queryset.filter(pk__gt=last) if last is not None else queryset
+        ids = list(page.order_by("pk").values_list("pk", flat=True)[:BATCH])
+        if not ids:
+            return
+        yield ids
+        last = ids[-1]
+
+
 def usage_sessions_record(*, session_ids: list | None = None, get_model=django_apps.get_model,
                           table: PriceTable | None = None) -> int:  # fmt: skip
     """(Re)write the legacy totals of ao-rs and TokenDance sessions (all, or these)."""
@@ -245,22 +258,17 @@ def usage_sessions_record(*, session_ids: list | None = None, get_model=django_a
     sessions = session_cls.objects.filter(
         Q(source="ao-rs", metadata__has_key="cost")
         | Q(source="tokendance", metadata__has_key="total_tokens_used")
-    ).order_by("pk")
-    written, last, given = 0, None, sorted(session_ids or [])
-    while True:
-        if session_ids is not None:
-            ids, given = given[:BATCH], given[BATCH:]
-            if not ids:
-                return written
-            ids = list(sessions.filter(pk__in=ids).values_list("pk", flat=True))
-        else:
-            page = sessions.filter(pk__gt=last) if last is not None else sessions
-            ids = list(page.values_list("pk", flat=True)[:BATCH])
-            if not ids:
-                return written
-            last = ids[-1]
-        records = _legacy_records(session_cls.objects.filter(pk__in=ids), get_model, table)
+    )
+    if session_ids is None:
+        batches = _id_batches(sessions)
+    else:
+        given = sorted(session_ids)
+        batches = (given[start : start + BATCH] for start in range(0, len(given), BATCH))
+    written = 0
+    for ids in batches:
+        records = _legacy_records(sessions.filter(pk__in=ids), get_model, table)
         written += usage_records_save(records=records, get_model=get_model)
+    return written
 
 
 def usage_sessions_rebuild(*, session_ids: list) -> int:
@@ -289,20 +297,12 @@ def usage_sessions_rebuild(*, session_ids: list) -> int:
 def usage_backfill(*, get_model=django_apps.get_model, table: PriceTable | None = None) -> int:
     """Every record from what is stored: messages with a usage, legacy session totals.
     The migration runs this with its historical models; `usage_reprice --rebuild` too."""
-    message_cls = get_model("projects_app", "Message")
+    messages = get_model("projects_app", "Message").objects.filter(extra_data__has_key="usage")
     table = table or price_table_load()
-    written, last = 0, None
-    messages = message_cls.objects.filter(extra_data__has_key="usage").order_by("pk")
-    while True:
-        page = messages.filter(pk__gt=last) if last is not None else messages
-        ids = list(page.values_list("pk", flat=True)[:BATCH])
-        if not ids:
-            break
-        chunk = _stored_rows(message_cls.objects.filter(pk__in=ids))
-        written += usage_records_save(
-            records=_message_records(chunk, get_model, table), get_model=get_model
-        )
-        last = ids[-1]
+    written = sum(
+        usage_messages_record(message_ids=ids, table=table, get_model=get_model)
+        for ids in _id_batches(messages)
+    )
     return written + usage_sessions_record(get_model=get_model, table=table)
 
 

@@ -2,8 +2,6 @@
 as SVG geometry computed here (no script, no CDN). The window is the DAYS days ending on
 the latest day with usage (UTC), so an import of old transcripts still shows."""
 
-from __future__ import annotations
-
 import datetime as dt
 from dataclasses import dataclass, field
 

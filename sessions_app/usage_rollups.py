@@ -6,8 +6,6 @@ Costs are sums of each record's estimate; records with no price add their tokens
 `unpriced_tokens` instead, so a total never passes an unknown model off as free.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 import zoneinfo
 
@@ -119,12 +117,10 @@ def session_usage(*, session: Session) -> dict:
     """A session's figures: per model and origin for itself and for each subagent, and the
     totals of itself, of its subagents, and of both (a fixed number of queries)."""
     records = UsageRecord.objects.filter(session=session)
-    rows = usage_rollup(records=records, group_by=("subagent", "model", "source"))
-    own = [_without_subagent(r) for r in rows if not r["subagent"]]
-    subagents: dict[str, list] = {}
-    for row in rows:
-        if row["subagent"]:
-            subagents.setdefault(row["subagent"], []).append(_without_subagent(row))
+    own, subagents = [], {}
+    for row in usage_rollup(records=records, group_by=("subagent", "model", "source")):
+        name = row.pop("subagent")
+        (subagents.setdefault(name, []) if name else own).append(row)
     by_model = usage_rollup(records=records, group_by=("model", "source"))
     totals = {"all": _total(records), "own": _total(records.filter(subagent="")),
               "subagents": _total(records.exclude(subagent=""))}  # fmt: skip
@@ -133,10 +129,6 @@ def session_usage(*, session: Session) -> dict:
         "subagents": [{"subagent": k, "by_model": v} for k, v in subagents.items()],
         "totals": totals, "price_versions": usage_price_versions(records=records),
     }  # fmt: skip
-
-
-def _without_subagent(row: dict) -> dict:
-    return {k: v for k, v in row.items() if k != "subagent"}
 
 
 def _total(records) -> dict:

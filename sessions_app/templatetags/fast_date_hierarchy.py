@@ -28,13 +28,6 @@ def _bounds(queryset, field_name):
     return timezone.localtime(first), timezone.localtime(last)
 
 
-def _months(first, last):
-    year, month = first.year, first.month
-    while (year, month) <= (last.year, last.month):
-        yield datetime.date(year, month, 1)
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-
-
 def _int_param(cl, name):
     value = cl.params.get(name)
     try:
@@ -76,8 +69,8 @@ def fast_date_hierarchy(cl):
         back = {"link": link(), "title": _("All dates")}
         choices = [
             {"link": link(year, m.month), "title": title(m, "YEAR_MONTH_FORMAT")}
-            for m in _months(first, last)
-            if m.year == year
+            for m in (datetime.date(year, n, 1) for n in range(1, 13))
+            if first.replace(day=1) <= m <= last
         ]
     else:
         back = None

@@ -19,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--rebuild", action="store_true")
         parser.add_argument("--json", action="store_true", help="one JSON object")
 
-    def handle(self, *args, prices=None, dry_run=False, rebuild=False, json=False, **options):
+    def handle(self, *args, prices=None, dry_run=False, rebuild=False, **options):
         try:
             table = price_table_load(prices) if prices else price_table_load()
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -30,8 +30,8 @@ class Command(BaseCommand):
         result = usage_reprice(table=table, dry_run=dry_run)
         if rebuilt is not None:
             result["rebuilt"] = rebuilt
-        if json:
-            self.stdout.write(_dumps(result))
+        if options["json"]:
+            self.stdout.write(json.dumps(result, sort_keys=True))
             return
         verb = "would change" if dry_run else "changed"
         self.stdout.write(
@@ -39,7 +39,3 @@ class Command(BaseCommand):
             f"{result['unpriced']} with no price; price table {result['version']} "
             f"(checked {result['checked']})."
         )
-
-
-def _dumps(value) -> str:
-    return json.dumps(value, sort_keys=True)
