@@ -29,10 +29,8 @@ def keyset_pages(
 
 
 def migration_item_list(*, run: MigrationRun, outcome: str | None = None) -> QuerySet:
-    items = MigrationItem.objects.filter(run=run)
-    if outcome:
-        items = items.filter(outcome=outcome)
-    return items.order_by("id")
+    items = MigrationItem.objects.filter(run=run).order_by("id")
+    return items.filter(outcome=outcome) if outcome else items
 
 
 def migration_item_page(
@@ -92,11 +90,6 @@ def task_reassociation_preview(
             }
         )
     return preview
-
-
-def legacy_import_rejected_page(*, run: MigrationRun, page: int | str = 1) -> Page:
-    """The files and project entries a legacy import rejected, with their reasons."""
-    return migration_item_page(run=run, outcome=MigrationItem.Outcome.FAILED, page=page)
 
 
 # The counts every run has: its items per outcome, shown first and once.

@@ -26,11 +26,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request, obj=None):
         return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    has_change_permission = has_delete_permission = has_add_permission
 
 
 @admin.register(MigrationRun)

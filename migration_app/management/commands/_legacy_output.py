@@ -2,8 +2,6 @@
 conditional for a dry run), the rejected items, and the one JSON object of --json.
 """
 
-from __future__ import annotations
-
 import json
 import sys
 from typing import Any

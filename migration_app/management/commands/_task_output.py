@@ -5,11 +5,10 @@ import json
 from django.core.management.base import CommandError
 
 from migration_app.dispatch import migration_run_dispatch
+from migration_app.management.commands._legacy_output import REFUSED
 from migration_app.models import MigrationRun
 from migration_app.selectors import task_run_summary
 from migration_app.services import MigrationError
-
-REFUSED = 2
 
 
 def run_and_report(command, *, kind: str, as_json: bool, **request) -> None:

@@ -36,8 +36,7 @@ class Command(BaseCommand):
         if output:
             partial = f"{output}.part"
             with open(partial, "wb") as handle:
-                for chunk in chunks:
-                    handle.write(chunk)
+                handle.writelines(chunks)
             os.replace(partial, output)
             return
         stream = self.stdout._out

@@ -113,20 +113,22 @@ class Command(JsonRefusalMixin, BaseCommand):
                 legacy_import_plan(source=source.name, **request)
             except MigrationError as exc:
                 raise CommandError(str(exc), returncode=REFUSED) from exc
-            _check_codex_home(options["codex_home"])
+            home = options["codex_home"]
+            if home and not os.path.isdir(os.path.expanduser(home)):
+                why = f"--codex-home {home} does not exist or is not a directory."
+                raise CommandError(why, returncode=REFUSED)
             _check_database_writable()
             run = self._run(source, request, options)
             follows = options["transcripts"] and source.name in SOURCES
             transcripts = self._transcripts(run, options) if follows else None
         except CommandError as exc:
             if options["json"]:
-                code = exc.returncode
                 summary = getattr(exc, "summary", None) or refusal_summary(str(exc))
-                self.stdout.write(json.dumps({**summary, "exit_code": code}, sort_keys=True))
+                summary = {**summary, "exit_code": exc.returncode}
+                self.stdout.write(json.dumps(summary, sort_keys=True))
             raise
-        failed = run.status != MigrationRun.Status.SUCCEEDED
         self._report(run, options, transcripts)
-        if failed:
+        if run.status != MigrationRun.Status.SUCCEEDED:
             raise CommandError(
                 f"{run.counts.get('failed', 0)} item(s) failed or were rejected; see run {run.id}",
                 returncode=1,
@@ -258,13 +260,6 @@ class Command(JsonRefusalMixin, BaseCommand):
 
 def _not_run(reason: str) -> dict:
     return {"run_id": None, "status": "not run", "reason": reason, "counts": {}}
-
-
-def _check_codex_home(path: str | None) -> None:
-    if path and not os.path.isdir(os.path.expanduser(path)):
-        raise CommandError(
-            f"--codex-home {path} does not exist or is not a directory.", returncode=REFUSED
-        )
 
 
 def _check_database_writable() -> None:
