@@ -127,10 +127,5 @@ def session_delete_undo(run: MigrationRun) -> UndoResult:
 
 
 migration_kind_register(
-    MigrationKind(
-        KIND,
-        plan=session_delete_plan,
-        execute=session_delete_execute,
-        undo=session_delete_undo,
-    )
+    MigrationKind(KIND, session_delete_plan, session_delete_execute, session_delete_undo)
 )

@@ -69,10 +69,6 @@ def rejected_items(run: MigrationRun, *, limit: int | None = None) -> list[tuple
     return list(items.values_list("subject_id", "reason"))
 
 
-def rejected_items_json(run: MigrationRun) -> list[dict[str, str]]:
-    return [{"path": path, "reason": reason} for path, reason in rejected_items(run)]
-
-
 def run_page(run: MigrationRun) -> str:
     try:
         return reverse("admin:migration_app_legacyimport_change", args=[run.pk])
@@ -80,8 +76,9 @@ def run_page(run: MigrationRun) -> str:
         return f"run {run.pk}"
 
 
-def run_summary(run: MigrationRun) -> dict[str, Any]:
-    return {
+def run_summary(run: MigrationRun, *, rejected: bool = True) -> dict[str, Any]:
+    """The run in --json, with every rejected item unless told not to (a run just queued)."""
+    summary = {
         "run_id": str(run.id),
         "status": run.status,
         "dry_run": run.dry_run,
@@ -92,6 +89,9 @@ def run_summary(run: MigrationRun) -> dict[str, Any]:
         "error": None,
         "run_error": run.error or None,  # what stopped a run that ended failed
     }
+    if rejected:
+        summary["rejected"] = [{"path": p, "reason": r} for p, r in rejected_items(run)]
+    return summary
 
 
 def refusal_summary(message: str) -> dict[str, Any]:

@@ -23,7 +23,6 @@ from migration_app.management.commands._legacy_output import (
     outcome_lines,
     refusal_summary,
     rejected_items,
-    rejected_items_json,
     run_page,
     run_summary,
 )
@@ -158,9 +157,8 @@ class Command(JsonRefusalMixin, BaseCommand):
             return {**_not_run(str(exc)), "exit_code": 0}
         except Exception as exc:  # the journal closed the run as failed
             return {**_not_run(exception_text(exc)), "status": "failed", "exit_code": 1}
-        summary = {**run_summary(follow_up), "rejected": rejected_items_json(follow_up)}
-        summary["sessions"] = len(request["agent_session_ids"])
-        return {**summary, "source": "transcripts"}
+        sessions = len(request["agent_session_ids"])
+        return {**run_summary(follow_up), "source": "transcripts", "sessions": sessions}
 
     def _run(self, source, request, options):
         show_bar = not options["json"] and options["verbosity"] >= 1 and self.stdout.isatty()
@@ -186,7 +184,7 @@ class Command(JsonRefusalMixin, BaseCommand):
                 kind=MigrationRun.Kind.LEGACY_IMPORT, started_at__gte=began
             ).first()
             error.summary = (
-                {**run_summary(run), "rejected": rejected_items_json(run)}
+                run_summary(run)
                 if run is not None
                 else {**refusal_summary(""), "status": "failed", "error": None}
             )
@@ -222,7 +220,7 @@ class Command(JsonRefusalMixin, BaseCommand):
 
     def _report(self, run: MigrationRun, options, transcripts: dict | None) -> None:
         if options["json"]:
-            summary = {**run_summary(run), "rejected": rejected_items_json(run)}
+            summary = run_summary(run)
             if transcripts is not None:
                 summary["transcripts"] = transcripts
                 summary["exit_code"] = max(summary["exit_code"], transcripts["exit_code"])
