@@ -15,9 +15,7 @@ def run_and_report(command, *, kind: str, as_json: bool, **request) -> None:
     """Dispatch the run and print it (human text or JSON); a refused request exits 2 (under
     --json, as one object), a failed or partial run 1."""
     try:
-        run = migration_run_dispatch(
-            kind=kind, actor="cli", origin=MigrationRun.Origin.CLI, **request
-        )
+        run = migration_run_dispatch(kind=kind, actor="cli", **request)
     except MigrationError as exc:
         if as_json:
             command.stdout.write(json.dumps({"status": "refused", "error": str(exc)}))

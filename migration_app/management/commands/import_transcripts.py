@@ -63,7 +63,6 @@ class Command(JsonRefusalMixin, BaseCommand):
         request = {
             "dry_run": options["dry_run"],
             "actor": os.environ.get("USER", ""),
-            "origin": MigrationRun.Origin.CLI,
             "claude_home": options["claude_home"],
             "codex_home": options["codex_home"],
             "workspace_slug": options["workspace_slug"],

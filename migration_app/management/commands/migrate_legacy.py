@@ -9,7 +9,7 @@ import json
 import os
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
@@ -150,7 +150,6 @@ class Command(JsonRefusalMixin, BaseCommand):
                 kind=MigrationRun.Kind.IMPORT_TRANSCRIPTS,
                 dry_run=run.dry_run,
                 actor=run.actor,
-                origin=MigrationRun.Origin.CLI,
                 **request,
             )
         except MigrationError as exc:  # nothing to read, or an import under way
@@ -169,7 +168,6 @@ class Command(JsonRefusalMixin, BaseCommand):
                 source=source.name,
                 dry_run=options["dry_run"],
                 actor=os.environ.get("USER", ""),
-                origin=MigrationRun.Origin.CLI,
                 on_progress=self._draw_bar if show_bar else None,
                 **request,
             )
@@ -203,7 +201,6 @@ class Command(JsonRefusalMixin, BaseCommand):
         self.stdout.flush()
 
     def _check_migrations(self) -> None:
-        connection = connections[DEFAULT_DB_ALIAS]
         try:
             executor = MigrationExecutor(connection)
             plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
@@ -262,7 +259,6 @@ def _not_run(reason: str) -> dict:
 
 def _check_database_writable() -> None:
     """Take (and release) the write lock once, so a locked database refuses up front."""
-    connection = connections[DEFAULT_DB_ALIAS]
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             if connection.vendor == "postgresql":
