@@ -33,10 +33,8 @@ def migration_item_list(*, run: MigrationRun, outcome: str | None = None) -> Que
     return items.filter(outcome=outcome) if outcome else items
 
 
-def migration_item_page(
-    *, run: MigrationRun, outcome: str | None = None, page: int | str = 1, per_page: int = 100
-) -> Page:
-    return Paginator(migration_item_list(run=run, outcome=outcome), per_page).get_page(page)
+def migration_item_page(*, run: MigrationRun, outcome: str | None, page: int | str) -> Page:
+    return Paginator(migration_item_list(run=run, outcome=outcome), 100).get_page(page)
 
 
 def migration_run_list(*, user) -> QuerySet[MigrationRun]:
@@ -123,14 +121,12 @@ def migration_run_progress_view(*, run: MigrationRun) -> dict:
     }
 
 
-def migration_runs_of_subject(
-    *, subject_type: str, subject_id: str, limit: int = 20
-) -> list[tuple[MigrationRun, str]]:
-    """The latest runs that journaled this subject, with its outcome in each (newest first)."""
+def migration_runs_of_subject(*, subject_type: str, subject_id: str) -> list[tuple]:
+    """The 20 latest runs that journaled this subject, newest first, with its outcome in each."""
     items = (
         MigrationItem.objects.filter(subject_type=subject_type, subject_id=subject_id)
         .select_related("run")
-        .order_by("-id")[:limit]
+        .order_by("-id")[:20]
     )
     return [(item.run, item.outcome) for item in items]
 

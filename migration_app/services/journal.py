@@ -72,9 +72,8 @@ class MigrationKind:
 _KINDS: dict[str, MigrationKind] = {}
 
 
-def migration_kind_register(kind: MigrationKind) -> MigrationKind:
+def migration_kind_register(kind: MigrationKind) -> None:
     _KINDS[kind.name] = kind
-    return kind
 
 
 def migration_kind_get(name: str) -> MigrationKind:
@@ -382,9 +381,7 @@ def migration_items_undo(
         for chunk in keyset_pages(migrated.filter(subject_type=subject_type), size=size):
             with transaction.atomic():
                 result.restored += undo_chunk(chunk, result.notes)
-                MigrationItem.objects.filter(pk__in=[i.pk for i in chunk]).update(
-                    outcome=Outcome.UNDONE
-                )
+                run.items.filter(pk__in=[i.pk for i in chunk]).update(outcome=Outcome.UNDONE)
     return result
 
 
@@ -398,11 +395,10 @@ def migration_undo(*, run: MigrationRun) -> MigrationRun:
     if not run.is_finished:
         raise MigrationConflict("The run is still in progress; undo it once it has finished.")
     result = migration_kind_get(run.kind).undo(run)
-    with transaction.atomic():
-        # Compare-and-set: only one concurrent undo marks the run.
-        MigrationRun.objects.filter(pk=run.pk).exclude(status=MigrationRun.Status.UNDONE).update(
-            status=MigrationRun.Status.UNDONE,
-            counts={**run.counts, "undone": result.restored, "undo_notes": result.notes},
-        )
+    # Compare-and-set: only one concurrent undo marks the run.
+    MigrationRun.objects.filter(pk=run.pk).exclude(status=MigrationRun.Status.UNDONE).update(
+        status=MigrationRun.Status.UNDONE,
+        counts={**run.counts, "undone": result.restored, "undo_notes": result.notes},
+    )
     run.refresh_from_db()
     return run
