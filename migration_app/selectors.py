@@ -90,21 +90,14 @@ def task_reassociation_preview(
     return preview
 
 
-# The counts every run has: its items per outcome, shown first and once.
-_OUTCOME_ORDER = ("migrated", "skipped", "failed", "undone")
-
-
 def migration_run_figures(*, run: MigrationRun) -> dict:
-    """The run's counts arranged for its page: outcomes, then per subject type, then the
-    kind's own figures; lists (notes, errors) apart."""
+    """The run's counts arranged for its page: the outcomes (every run has them), then per
+    subject type, then the kind's own figures; lists (notes, errors) apart."""
     counts = dict(run.counts or {})
-    outcomes = [(name, counts.pop(name, 0)) for name in _OUTCOME_ORDER]
+    outcomes = [(name, counts.pop(name, 0)) for name in MigrationItem.Outcome.values]
     lists = {name: counts.pop(name) for name in list(counts) if isinstance(counts[name], list)}
-    per_subject = {
-        name: counts.pop(name)
-        for name in list(counts)
-        if name.endswith(tuple(f"_{outcome}" for outcome in _OUTCOME_ORDER))
-    }
+    suffixes = tuple(f"_{name}" for name, _ in outcomes)
+    per_subject = {name: counts.pop(name) for name in list(counts) if name.endswith(suffixes)}
     return {"outcomes": outcomes, "per_subject": per_subject, "figures": counts, "lists": lists}
 
 
