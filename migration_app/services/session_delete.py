@@ -51,11 +51,8 @@ def _row(session: Session) -> dict:
 
 
 def _session(row: dict) -> Session:
-    values = {}
-    for field in _FIELDS:
-        value = row.get(field.attname)
-        values[field.attname] = None if value is None else field.to_python(value)
-    return Session(**values)
+    values = {field: row.get(field.attname) for field in _FIELDS}
+    return Session(**{f.attname: None if v is None else f.to_python(v) for f, v in values.items()})
 
 
 def session_delete_plan(*, session_ids: Iterable[str]) -> Planned:
