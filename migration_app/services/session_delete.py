@@ -39,14 +39,12 @@ _FIELDS = list(Session._meta.concrete_fields)
 
 def _row(session: Session) -> dict:
     """The session's every column, as JSON."""
-    row = {}
-    for field in _FIELDS:
-        value = getattr(session, field.attname)
+    row = {field.attname: getattr(session, field.attname) for field in _FIELDS}
+    for name, value in row.items():
         if isinstance(value, datetime):
-            value = value.isoformat()
+            row[name] = value.isoformat()
         elif isinstance(value, UUID):
-            value = str(value)
-        row[field.attname] = value
+            row[name] = str(value)
     return row
 
 
