@@ -132,8 +132,7 @@ pre {{ white-space: pre-wrap; }}
 
 
 def _html(session: Session) -> Iterator[str]:
-    title = escape(session.title or session.pk)
-    yield HTML_HEAD.format(title=title, session_id=escape(session.pk))
+    yield HTML_HEAD.format(title=escape(session.title or session.pk), session_id=escape(session.pk))
     for n, entry in enumerate(transcript_entries(session=session), 1):
         yield f'<section class="message role-{escape(entry.message.role)}">\n'
         yield f"<h2>{escape(_heading(n, entry))}</h2>\n"

@@ -61,9 +61,7 @@ def outcome_lines(run: MigrationRun) -> list[str]:
 def rejected_items(run: MigrationRun, *, limit: int | None = None) -> list[tuple[str, str]]:
     """(path or id, reason) of the run's failed items, in the order they were recorded."""
     items = run.items.filter(outcome=Outcome.FAILED).order_by("id")
-    if limit is not None:
-        items = items[:limit]
-    return list(items.values_list("subject_id", "reason"))
+    return list(items.values_list("subject_id", "reason")[:limit])
 
 
 def run_page(run: MigrationRun) -> str:

@@ -60,13 +60,9 @@ class Command(JsonRefusalMixin, BaseCommand):
         )
 
     def handle(self, *args, **options):
-        request = {
-            "dry_run": options["dry_run"],
-            "actor": os.environ.get("USER", ""),
-            "claude_home": options["claude_home"],
-            "codex_home": options["codex_home"],
-            "workspace_slug": options["workspace_slug"],
-        }
+        names = ("dry_run", "claude_home", "codex_home", "workspace_slug")
+        request = {name: options[name] for name in names}
+        request["actor"] = os.environ.get("USER", "")
         try:
             if options["background"]:
                 return self._queue(import_transcripts_background(**request), options)

@@ -244,8 +244,7 @@ class Command(JsonRefusalMixin, BaseCommand):
     def _lines(self, run: MigrationRun, options) -> None:
         for line in outcome_lines(run):
             self.stdout.write(line)
-        limit = None if options["verbosity"] >= 2 else SHOWN_REJECTED
-        rejected = rejected_items(run, limit=limit)
+        rejected = rejected_items(run, limit=None if options["verbosity"] >= 2 else SHOWN_REJECTED)
         for path, reason in rejected:
             self.stdout.write(f"  rejected {path}: {reason}")
         more = run.counts.get("failed", 0) - len(rejected)
