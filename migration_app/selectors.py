@@ -29,16 +29,12 @@ def keyset_pages(
 
 
 def migration_item_list(*, run: MigrationRun, outcome: str | None = None) -> QuerySet:
-    items = MigrationItem.objects.filter(run=run)
-    if outcome:
-        items = items.filter(outcome=outcome)
-    return items.order_by("id")
+    items = MigrationItem.objects.filter(run=run).order_by("id")
+    return items.filter(outcome=outcome) if outcome else items
 
 
-def migration_item_page(
-    *, run: MigrationRun, outcome: str | None = None, page: int | str = 1, per_page: int = 100
-) -> Page:
-    return Paginator(migration_item_list(run=run, outcome=outcome), per_page).get_page(page)
+def migration_item_page(*, run: MigrationRun, outcome: str | None, page: int | str) -> Page:
+    return Paginator(migration_item_list(run=run, outcome=outcome), 100).get_page(page)
 
 
 def migration_run_list(*, user) -> QuerySet[MigrationRun]:
@@ -94,26 +90,14 @@ def task_reassociation_preview(
     return preview
 
 
-def legacy_import_rejected_page(*, run: MigrationRun, page: int | str = 1) -> Page:
-    """The files and project entries a legacy import rejected, with their reasons."""
-    return migration_item_page(run=run, outcome=MigrationItem.Outcome.FAILED, page=page)
-
-
-# The counts every run has: its items per outcome, shown first and once.
-_OUTCOME_ORDER = ("migrated", "skipped", "failed", "undone")
-
-
 def migration_run_figures(*, run: MigrationRun) -> dict:
-    """The run's counts arranged for its page: outcomes, then per subject type, then the
-    kind's own figures; lists (notes, errors) apart."""
+    """The run's counts arranged for its page: the outcomes (every run has them), then per
+    subject type, then the kind's own figures; lists (notes, errors) apart."""
     counts = dict(run.counts or {})
-    outcomes = [(name, counts.pop(name, 0)) for name in _OUTCOME_ORDER]
+    outcomes = [(name, counts.pop(name, 0)) for name in MigrationItem.Outcome.values]
     lists = {name: counts.pop(name) for name in list(counts) if isinstance(counts[name], list)}
-    per_subject = {
-        name: counts.pop(name)
-        for name in list(counts)
-        if name.endswith(tuple(f"_{outcome}" for outcome in _OUTCOME_ORDER))
-    }
+    suffixes = tuple(f"_{name}" for name, _ in outcomes)
+    per_subject = {name: counts.pop(name) for name in list(counts) if name.endswith(suffixes)}
     return {"outcomes": outcomes, "per_subject": per_subject, "figures": counts, "lists": lists}
 
 
@@ -130,14 +114,12 @@ def migration_run_progress_view(*, run: MigrationRun) -> dict:
     }
 
 
-def migration_runs_of_subject(
-    *, subject_type: str, subject_id: str, limit: int = 20
-) -> list[tuple[MigrationRun, str]]:
-    """The latest runs that journaled this subject, with its outcome in each (newest first)."""
+def migration_runs_of_subject(*, subject_type: str, subject_id: str) -> list[tuple]:
+    """The 20 latest runs that journaled this subject, newest first, with its outcome in each."""
     items = (
         MigrationItem.objects.filter(subject_type=subject_type, subject_id=subject_id)
         .select_related("run")
-        .order_by("-id")[:limit]
+        .order_by("-id")[:20]
     )
     return [(item.run, item.outcome) for item in items]
 

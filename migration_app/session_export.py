@@ -10,9 +10,8 @@ the transcript's order (sessions_app.transcripts: the session's conversation and
 subagents', by (created_at, id)); in HTML every text taken from a message is escaped.
 """
 
-from __future__ import annotations
-
 import json
+import re
 from collections.abc import Iterator
 
 from django.utils.html import escape
@@ -77,24 +76,19 @@ def _jsonl(files: list[TranscriptFile]) -> Iterator[bytes]:
                 yield chunk
 
 
-def _facts(entry: TranscriptEntry) -> list[str]:
-    """What a heading says about a message besides its role and time."""
-    m = entry.message
-    facts = [f"subagent {entry.subagent}"] if entry.subagent else []
-    if m.model:
-        facts.append(str(m.model))
-    if m.tokens_used:
-        facts.append(f"{m.tokens_used} tokens")
-    if m.tool_call_id:
-        facts.append(f"result of {m.tool_call_id}")
-    if m.is_error:
-        facts.append("error")
-    return facts
-
-
 def _heading(n: int, entry: TranscriptEntry) -> str:
-    stamp = entry.message.created_at.isoformat()
-    return " · ".join([f"{n}. {entry.message.role}", stamp, *_facts(entry)])
+    """The message's number, role and time, then what else is worth knowing about it."""
+    m = entry.message
+    facts = [
+        f"{n}. {m.role}",
+        m.created_at.isoformat(),
+        entry.subagent and f"subagent {entry.subagent}",
+        m.model and str(m.model),
+        m.tokens_used and f"{m.tokens_used} tokens",
+        m.tool_call_id and f"result of {m.tool_call_id}",
+        m.is_error and "error",
+    ]
+    return " · ".join(fact for fact in facts if fact)
 
 
 def _tool_calls(entry: TranscriptEntry) -> str:
@@ -104,10 +98,7 @@ def _tool_calls(entry: TranscriptEntry) -> str:
 
 def _fence(text: str) -> str:
     """A code fence longer than any run of backticks in `text`."""
-    longest, run = 0, 0
-    for char in text:
-        run = run + 1 if char == "`" else 0
-        longest = max(longest, run)
+    longest = max(map(len, re.findall("`+", text)), default=0)
     return "`" * max(3, longest + 1)
 
 
@@ -141,8 +132,7 @@ pre {{ white-space: pre-wrap; }}
 
 
 def _html(session: Session) -> Iterator[str]:
-    title = escape(session.title or session.pk)
-    yield HTML_HEAD.format(title=title, session_id=escape(session.pk))
+    yield HTML_HEAD.format(title=escape(session.title or session.pk), session_id=escape(session.pk))
     for n, entry in enumerate(transcript_entries(session=session), 1):
         yield f'<section class="message role-{escape(entry.message.role)}">\n'
         yield f"<h2>{escape(_heading(n, entry))}</h2>\n"

@@ -11,15 +11,9 @@ from sessions_app.models import Session
 @staff_member_required
 def execution_redirect(request, session_id: str):
     """302 to the migrated session's project page; 404 when it is not migrated (or not visible)."""
-    project_id = (
-        Session.objects.filter(
-            pk=session_id,
-            project__isnull=False,
-            workspace__in=workspace_list_for_user(user=request.user),
-        )
-        .values_list("project_id", flat=True)
-        .first()
-    )
+    sessions = Session.objects.filter(pk=session_id, project__isnull=False)
+    visible = sessions.filter(workspace__in=workspace_list_for_user(user=request.user))
+    project_id = visible.values_list("project_id", flat=True).first()
     if project_id is None:
         raise Http404("This session has not been migrated to a project.")
     return HttpResponseRedirect(reverse("admin:projects_app_project_change", args=[project_id]))

@@ -5,7 +5,7 @@ from django.utils.html import format_html
 
 from migration_app.admin.runs import MigrationRunAdmin
 from migration_app.models import LegacyImport, MigrationItem, MigrationRun
-from migration_app.selectors import legacy_import_rejected_page
+from migration_app.selectors import migration_item_page
 from projects_app.admin_display import ellipsis
 
 
@@ -39,9 +39,9 @@ class LegacyImportAdmin(MigrationRunAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         run = self.get_object(request, object_id)
-        context = dict(extra_context or {})
         if run is not None:
-            context["rejected_page"] = legacy_import_rejected_page(
-                run=run, page=request.GET.get("rejected_page", 1)
-            )
-        return super().change_view(request, object_id, form_url, extra_context=context)
+            # The files and project entries the import rejected, with their reasons.
+            page = request.GET.get("rejected_page", 1)
+            rejected = migration_item_page(run=run, outcome=MigrationItem.Outcome.FAILED, page=page)
+            extra_context = {**(extra_context or {}), "rejected_page": rejected}
+        return super().change_view(request, object_id, form_url, extra_context=extra_context)

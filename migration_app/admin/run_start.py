@@ -25,17 +25,14 @@ def action_page(model_admin, request, template: str, **context) -> TemplateRespo
     """A page of a changelist action that re-posts the selection (the delete_selected
     pattern): the admin's context, the selection's checkbox name and select-across flag."""
     request.current_app = model_admin.admin_site.name
-    return TemplateResponse(
-        request,
-        template,
-        {
-            **model_admin.admin_site.each_context(request),
-            "opts": model_admin.model._meta,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "select_across": request.POST.get("select_across") == "1",
-            **context,
-        },
-    )
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "select_across": request.POST.get("select_across") == "1",
+        **context,
+    }
+    return TemplateResponse(request, template, context)
 
 
 def run_start(

@@ -26,11 +26,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request, obj=None):
         return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    has_change_permission = has_delete_permission = has_add_permission
 
 
 @admin.register(MigrationRun)
@@ -107,10 +103,8 @@ class MigrationRunAdmin(ReadableList, ReadOnlyAdmin):
         except MigrationError as exc:
             self.message_user(request, f"Not undone: {exc}", messages.ERROR)
         else:
-            restored = run.counts.get("undone", 0)
-            self.message_user(
-                request, f"Run undone: {restored} item(s) restored.", messages.SUCCESS
-            )
+            text = f"Run undone: {run.counts.get('undone', 0)} item(s) restored."
+            self.message_user(request, text, messages.SUCCESS)
         return redirect(reverse(f"admin:{self._view_name('change')}", args=[run.pk]))
 
 

@@ -99,10 +99,9 @@ class SessionMigrationAdmin(
             self.message_user(request, str(exc), messages.ERROR)
             change = reverse("admin:sessions_app_session_change", args=[quote(session.pk)])
             return HttpResponseRedirect(change)
-        response = StreamingHttpResponse(chunks, content_type=content_type)
         name = f"session-{session.pk}.{suffix}".replace('"', "")
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        return response
+        disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+        return StreamingHttpResponse(chunks, content_type=content_type, headers=disposition)
 
 
 admin.site.unregister(Session)

@@ -6,14 +6,13 @@ Each topic module has its own sub-router, added here.
 from ninja import Router
 
 from migration_app.api import (
+    projects,
     runs,
     session_delete,  # noqa: F401  (adds DELETE to the sessions router)
+    tasks,
     workstreams,  # noqa: F401  (adds PATCH to the sessions router)
 )
-from migration_app.api.projects import router as projects_router
-from migration_app.api.tasks import router as tasks_router
 
 router = Router(tags=["migrations"])
-router.add_router("", tasks_router)
-router.add_router("", projects_router)
-router.add_router("", runs.router)
+for topic in (tasks, projects, runs):
+    router.add_router("", topic.router)

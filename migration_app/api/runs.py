@@ -67,12 +67,8 @@ class ItemFilter(Schema):
 @router.get("/migrations", response=list[MigrationRunOut])
 @paginate
 def migration_run_list_view(request, kind: RunKind | None = None, status: RunStatus | None = None):
-    runs = migration_run_list(user=request.auth)
-    if kind:
-        runs = runs.filter(kind=kind)
-    if status:
-        runs = runs.filter(status=status)
-    return runs
+    filters = {"kind": kind, "status": status}
+    return migration_run_list(user=request.auth).filter(**{k: v for k, v in filters.items() if v})
 
 
 @router.get("/migrations/{run_id}", response={200: MigrationRunDetailOut, 404: ErrorOut})

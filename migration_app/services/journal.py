@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from enum import Enum
-from typing import Any
+from typing import IO, Any
 
 from django.db import connection, transaction
 from django.db.models import Count, F, Q
@@ -72,9 +72,8 @@ class MigrationKind:
 _KINDS: dict[str, MigrationKind] = {}
 
 
-def migration_kind_register(kind: MigrationKind) -> MigrationKind:
+def migration_kind_register(kind: MigrationKind) -> None:
     _KINDS[kind.name] = kind
-    return kind
 
 
 def migration_kind_get(name: str) -> MigrationKind:
@@ -99,32 +98,12 @@ class ItemRecord:
     after: Any = None
 
 
-# Set while a rolled-back dry run executes: its items wait here for the rollback.
-_held_items: ContextVar["_HeldItems | None"] = ContextVar("held_items", default=None)
+# Set while a rolled-back dry run executes: its items wait for the rollback in this
+# temporary file, pickled a batch at a time, so memory stays bounded.
+_held_items: ContextVar[IO[bytes] | None] = ContextVar("held_items", default=None)
 _ITEM_COLUMNS = (
     "run", "subject_type", "subject_id", "outcome", "reason", "before", "after", "created_at",
 )  # fmt: skip
-
-
-class _HeldItems:
-    """Items of a dry run, spooled to a temporary file so memory stays bounded."""
-
-    def __init__(self):
-        self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
-
-    def add(self, items: list[ItemRecord]) -> None:
-        pickle.dump(items, self._file, pickle.HIGHEST_PROTOCOL)
-
-    def batches(self) -> Iterator[list[ItemRecord]]:
-        self._file.seek(0)
-        while True:
-            try:
-                yield pickle.load(self._file)
-            except EOFError:
-                return
-
-    def close(self) -> None:
-        self._file.close()
 
 
 def migration_items_record(
@@ -134,36 +113,8 @@ def migration_items_record(
     items = list(items)
     held = _held_items.get()
     if held is not None:
-        held.add(items)
+        pickle.dump(items, held, pickle.HIGHEST_PROTOCOL)
         return len(items)
-    return _items_write(run, items, created_at)
-
-
-def migration_items_record_matching(
-    *,
-    run: MigrationRun,
-    item: ItemRecord,
-    model,
-    keys: Sequence[str],
-    equal: dict[str, str],
-    created_at=None,
-) -> int:
-    """`item` (its subject_id aside) once for each row of `model` among `keys` whose text
-    fields hold `equal`'s values, the row's key as subject: one INSERT … SELECT, no item
-    built here (services/bulk.py); a dry run holds them as any items. Returns how many."""
-    held = _held_items.get()
-    if held is not None:
-        found = rows_select_matching(model, keys, equal)
-        held.add([replace(item, subject_id=key) for key in found])
-        return len(found)
-    fixed = {"run": run.pk, "subject_type": item.subject_type, "outcome": item.outcome,
-             "reason": item.reason, "created_at": created_at or timezone.now()}  # fmt: skip
-    return rows_insert_matching(
-        MigrationItem, fixed, "subject_id", source=model, keys=keys, equal=equal
-    )
-
-
-def _items_write(run: MigrationRun, items: list[ItemRecord], created_at=None) -> int:
     ops = connection.ops
     created_at = ops.adapt_datetimefield_value(created_at or timezone.now())
     run_id = MigrationItem._meta.get_field("run").get_db_prep_save(run.pk, connection)
@@ -179,6 +130,28 @@ def _items_write(run: MigrationRun, items: list[ItemRecord], created_at=None) ->
     ]  # fmt: skip
     rows_insert(MigrationItem, _ITEM_COLUMNS, rows)
     return len(rows)
+
+
+def migration_items_record_matching(
+    *,
+    run: MigrationRun,
+    item: ItemRecord,
+    model,
+    keys: Sequence[str],
+    equal: dict[str, str],
+    created_at=None,
+) -> int:
+    """`item` (its subject_id aside) once for each row of `model` among `keys` whose text
+    fields hold `equal`'s values, the row's key as subject: one INSERT … SELECT, no item
+    built here (services/bulk.py); a dry run holds them as any items. Returns how many."""
+    if _held_items.get() is not None:
+        found = rows_select_matching(model, keys, equal)
+        return migration_items_record(run=run, items=[replace(item, subject_id=k) for k in found])
+    fixed = {"run": run.pk, "subject_type": item.subject_type, "outcome": item.outcome,
+             "reason": item.reason, "created_at": created_at or timezone.now()}  # fmt: skip
+    return rows_insert_matching(
+        MigrationItem, fixed, "subject_id", source=model, keys=keys, equal=equal
+    )
 
 
 _progress_listener: ContextVar[Callable[[MigrationRun], None] | None] = ContextVar(
@@ -308,19 +281,21 @@ def _execute_rolled_back(kind: MigrationKind, run: MigrationRun) -> dict[str, An
     """The real execute inside one transaction that is rolled back; its items (and its
     progress) are written afterwards, also when it fails. Side effects registered with
     on_commit never run."""
-    held = _HeldItems()
-    holding = _held_items.set(held)
-    try:
-        with transaction.atomic():
-            extra = kind.execute(run)
-            transaction.set_rollback(True)
-    finally:
-        _held_items.reset(holding)
-        for items in held.batches():
+    with tempfile.TemporaryFile() as held:
+        holding = _held_items.set(held)
+        try:
             with transaction.atomic():
-                _items_write(run, items)
-        held.close()
-        MigrationRun.objects.filter(pk=run.pk).update(progress_done=run.progress_done)
+                extra = kind.execute(run)
+                transaction.set_rollback(True)
+        finally:
+            _held_items.reset(holding)
+            held.seek(0)
+            with contextlib.suppress(EOFError):
+                while True:
+                    items = pickle.load(held)
+                    with transaction.atomic():
+                        migration_items_record(run=run, items=items)
+            MigrationRun.objects.filter(pk=run.pk).update(progress_done=run.progress_done)
     return extra
 
 
@@ -349,17 +324,13 @@ def migration_run_finish(
 ) -> MigrationRun:
     """Close the run: counts from its items; `failed` when an error stopped it, `partial`
     when an item failed, else `succeeded`."""
-    counts: dict[str, Any] = migration_run_counts(run=run)
-    if extra_counts:
-        counts.update(extra_counts)
+    run.counts = {**migration_run_counts(run=run), **(extra_counts or {})}
     if error:
-        status = MigrationRun.Status.FAILED
-    elif counts[Outcome.FAILED]:
-        status = MigrationRun.Status.PARTIAL
+        run.status = MigrationRun.Status.FAILED
+    elif run.counts[Outcome.FAILED]:
+        run.status = MigrationRun.Status.PARTIAL
     else:
-        status = MigrationRun.Status.SUCCEEDED
-    run.counts = counts
-    run.status = status
+        run.status = MigrationRun.Status.SUCCEEDED
     run.error = error
     run.finished_at = timezone.now()
     if not error:
@@ -410,9 +381,7 @@ def migration_items_undo(
         for chunk in keyset_pages(migrated.filter(subject_type=subject_type), size=size):
             with transaction.atomic():
                 result.restored += undo_chunk(chunk, result.notes)
-                MigrationItem.objects.filter(pk__in=[i.pk for i in chunk]).update(
-                    outcome=Outcome.UNDONE
-                )
+                run.items.filter(pk__in=[i.pk for i in chunk]).update(outcome=Outcome.UNDONE)
     return result
 
 
@@ -426,11 +395,10 @@ def migration_undo(*, run: MigrationRun) -> MigrationRun:
     if not run.is_finished:
         raise MigrationConflict("The run is still in progress; undo it once it has finished.")
     result = migration_kind_get(run.kind).undo(run)
-    with transaction.atomic():
-        # Compare-and-set: only one concurrent undo marks the run.
-        MigrationRun.objects.filter(pk=run.pk).exclude(status=MigrationRun.Status.UNDONE).update(
-            status=MigrationRun.Status.UNDONE,
-            counts={**run.counts, "undone": result.restored, "undo_notes": result.notes},
-        )
+    # Compare-and-set: only one concurrent undo marks the run.
+    MigrationRun.objects.filter(pk=run.pk).exclude(status=MigrationRun.Status.UNDONE).update(
+        status=MigrationRun.Status.UNDONE,
+        counts={**run.counts, "undone": result.restored, "undo_notes": result.notes},
+    )
     run.refresh_from_db()
     return run

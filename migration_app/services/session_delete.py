@@ -39,23 +39,18 @@ _FIELDS = list(Session._meta.concrete_fields)
 
 def _row(session: Session) -> dict:
     """The session's every column, as JSON."""
-    row = {}
-    for field in _FIELDS:
-        value = getattr(session, field.attname)
+    row = {field.attname: getattr(session, field.attname) for field in _FIELDS}
+    for name, value in row.items():
         if isinstance(value, datetime):
-            value = value.isoformat()
+            row[name] = value.isoformat()
         elif isinstance(value, UUID):
-            value = str(value)
-        row[field.attname] = value
+            row[name] = str(value)
     return row
 
 
 def _session(row: dict) -> Session:
-    values = {}
-    for field in _FIELDS:
-        value = row.get(field.attname)
-        values[field.attname] = None if value is None else field.to_python(value)
-    return Session(**values)
+    values = {field: row.get(field.attname) for field in _FIELDS}
+    return Session(**{f.attname: None if v is None else f.to_python(v) for f, v in values.items()})
 
 
 def session_delete_plan(*, session_ids: Iterable[str]) -> Planned:
@@ -127,10 +122,5 @@ def session_delete_undo(run: MigrationRun) -> UndoResult:
 
 
 migration_kind_register(
-    MigrationKind(
-        KIND,
-        plan=session_delete_plan,
-        execute=session_delete_execute,
-        undo=session_delete_undo,
-    )
+    MigrationKind(KIND, session_delete_plan, session_delete_execute, session_delete_undo)
 )

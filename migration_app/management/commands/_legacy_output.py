@@ -2,8 +2,6 @@
 conditional for a dry run), the rejected items, and the one JSON object of --json.
 """
 
-from __future__ import annotations
-
 import json
 import sys
 from typing import Any
@@ -15,24 +13,20 @@ from migration_app.models import MigrationItem, MigrationRun
 SHOWN_REJECTED = 20  # rejected items listed at the default verbosity
 Outcome = MigrationItem.Outcome
 
-# Counts that are work done, beyond the `<subject>_migrated` of every source: (key, noun,
-# done verb, conditional verb).
-_COPIES = (("transcripts_copied", "transcript", "copied", "would copy"),)
-
-
-_WOULD_END = {"partial": "partial (some items rejected)"}
-
 
 def _plural(n: int, noun: str) -> str:
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def _work(counts: dict[str, Any]) -> list[tuple[str, str, str, str]]:
-    """What the run did (or would do), sessions first, for every source's subjects."""
+    """What the run did (or would do) as (key, noun, done verb, conditional verb): sessions
+    first, then every source's other subjects, then the transcripts copied if any."""
     subjects = sorted(k for k in counts if k.endswith("_migrated") and k != "session_migrated")
-    migrated = [(k, k.removesuffix("_migrated"), "migrated", "would migrate") for k in subjects]
-    copies = [entry for entry in _COPIES if counts.get(entry[0])]
-    return [("session_migrated", "session", "migrated", "would migrate"), *migrated, *copies]
+    subjects.insert(0, "session_migrated")
+    work = [(k, k.removesuffix("_migrated"), "migrated", "would migrate") for k in subjects]
+    if counts.get("transcripts_copied"):
+        work.append(("transcripts_copied", "transcript", "copied", "would copy"))
+    return work
 
 
 def outcome_lines(run: MigrationRun) -> list[str]:
@@ -50,7 +44,8 @@ def outcome_lines(run: MigrationRun) -> list[str]:
     if dry:
         head = f"Dry run (nothing written), run {run.id}"
         rest = [f"would skip {skipped:,}", f"{failed:,} would fail or be rejected"]
-        tail = f"the import would end {_WOULD_END.get(run.status, run.status)}"
+        end = "partial (some items rejected)" if run.status == "partial" else run.status
+        tail = f"the import would end {end}"
     else:
         head = f"Import finished, run {run.id}"
         rest = [f"{skipped:,} skipped", f"{failed:,} failed or rejected"]
@@ -66,13 +61,7 @@ def outcome_lines(run: MigrationRun) -> list[str]:
 def rejected_items(run: MigrationRun, *, limit: int | None = None) -> list[tuple[str, str]]:
     """(path or id, reason) of the run's failed items, in the order they were recorded."""
     items = run.items.filter(outcome=Outcome.FAILED).order_by("id")
-    if limit is not None:
-        items = items[:limit]
-    return list(items.values_list("subject_id", "reason"))
-
-
-def rejected_items_json(run: MigrationRun) -> list[dict[str, str]]:
-    return [{"path": path, "reason": reason} for path, reason in rejected_items(run)]
+    return list(items.values_list("subject_id", "reason")[:limit])
 
 
 def run_page(run: MigrationRun) -> str:
@@ -82,8 +71,9 @@ def run_page(run: MigrationRun) -> str:
         return f"run {run.pk}"
 
 
-def run_summary(run: MigrationRun) -> dict[str, Any]:
-    return {
+def run_summary(run: MigrationRun, *, rejected: bool = True) -> dict[str, Any]:
+    """The run in --json, with every rejected item unless told not to (a run just queued)."""
+    summary = {
         "run_id": str(run.id),
         "status": run.status,
         "dry_run": run.dry_run,
@@ -94,6 +84,9 @@ def run_summary(run: MigrationRun) -> dict[str, Any]:
         "error": None,
         "run_error": run.error or None,  # what stopped a run that ended failed
     }
+    if rejected:
+        summary["rejected"] = [{"path": p, "reason": r} for p, r in rejected_items(run)]
+    return summary
 
 
 def refusal_summary(message: str) -> dict[str, Any]:

@@ -5,20 +5,17 @@ import json
 from django.core.management.base import CommandError
 
 from migration_app.dispatch import migration_run_dispatch
+from migration_app.management.commands._legacy_output import REFUSED
 from migration_app.models import MigrationRun
 from migration_app.selectors import task_run_summary
 from migration_app.services import MigrationError
-
-REFUSED = 2
 
 
 def run_and_report(command, *, kind: str, as_json: bool, **request) -> None:
     """Dispatch the run and print it (human text or JSON); a refused request exits 2 (under
     --json, as one object), a failed or partial run 1."""
     try:
-        run = migration_run_dispatch(
-            kind=kind, actor="cli", origin=MigrationRun.Origin.CLI, **request
-        )
+        run = migration_run_dispatch(kind=kind, actor="cli", **request)
     except MigrationError as exc:
         if as_json:
             command.stdout.write(json.dumps({"status": "refused", "error": str(exc)}))

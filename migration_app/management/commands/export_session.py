@@ -36,15 +36,13 @@ class Command(BaseCommand):
         if output:
             partial = f"{output}.part"
             with open(partial, "wb") as handle:
-                for chunk in chunks:
-                    handle.write(chunk)
+                handle.writelines(chunks)
             os.replace(partial, output)
             return
         stream = self.stdout._out
-        binary = getattr(stream, "buffer", None) if stream is sys.stdout else None
-        for chunk in chunks:
-            if binary is not None:
-                binary.write(chunk)
-            else:
-                stream.write(chunk.decode("utf-8", "surrogateescape"))
-        (binary or stream).flush()
+        if stream is sys.stdout and hasattr(stream, "buffer"):
+            stream = stream.buffer
+        else:
+            chunks = (chunk.decode("utf-8", "surrogateescape") for chunk in chunks)
+        stream.writelines(chunks)
+        stream.flush()

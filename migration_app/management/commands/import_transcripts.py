@@ -20,7 +20,6 @@ from migration_app.management.commands._legacy_output import (
     outcome_lines,
     refusal_summary,
     rejected_items,
-    rejected_items_json,
     run_summary,
 )
 from migration_app.models import MigrationRun
@@ -61,14 +60,9 @@ class Command(JsonRefusalMixin, BaseCommand):
         )
 
     def handle(self, *args, **options):
-        request = {
-            "dry_run": options["dry_run"],
-            "actor": os.environ.get("USER", ""),
-            "origin": MigrationRun.Origin.CLI,
-            "claude_home": options["claude_home"],
-            "codex_home": options["codex_home"],
-            "workspace_slug": options["workspace_slug"],
-        }
+        names = ("dry_run", "claude_home", "codex_home", "workspace_slug")
+        request = {name: options[name] for name in names}
+        request["actor"] = os.environ.get("USER", "")
         try:
             if options["background"]:
                 return self._queue(import_transcripts_background(**request), options)
@@ -79,7 +73,6 @@ class Command(JsonRefusalMixin, BaseCommand):
             raise CommandError(str(exc), returncode=REFUSED) from exc
         if options["json"]:
             summary = {**run_summary(run), "source": "transcripts"}
-            summary["rejected"] = rejected_items_json(run)
             self.stdout.write(json.dumps(summary, sort_keys=True))
         elif options["verbosity"] >= 1:
             for line in outcome_lines(run):
@@ -94,9 +87,9 @@ class Command(JsonRefusalMixin, BaseCommand):
     def _queue(self, start, options) -> None:
         run, queued = start.run, len(start.batches)
         if options["json"]:
-            summary = {**run_summary(run), "source": "transcripts", "batches_queued": queued,
-                       "resumed": start.resumed, "exit_code": 0}  # fmt: skip
-            self.stdout.write(json.dumps(summary, sort_keys=True))
+            summary = run_summary(run, rejected=False)
+            summary.update(source="transcripts", batches_queued=queued, resumed=start.resumed)
+            self.stdout.write(json.dumps({**summary, "exit_code": 0}, sort_keys=True))
         elif options["verbosity"] >= 1:
             files = f"{run.progress_total} file(s) in"
             what = "resumed: its unfinished" if start.resumed else files

@@ -9,7 +9,7 @@ import json
 import os
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
@@ -23,7 +23,6 @@ from migration_app.management.commands._legacy_output import (
     outcome_lines,
     refusal_summary,
     rejected_items,
-    rejected_items_json,
     run_page,
     run_summary,
 )
@@ -113,20 +112,22 @@ class Command(JsonRefusalMixin, BaseCommand):
                 legacy_import_plan(source=source.name, **request)
             except MigrationError as exc:
                 raise CommandError(str(exc), returncode=REFUSED) from exc
-            _check_codex_home(options["codex_home"])
+            home = options["codex_home"]
+            if home and not os.path.isdir(os.path.expanduser(home)):
+                why = f"--codex-home {home} does not exist or is not a directory."
+                raise CommandError(why, returncode=REFUSED)
             _check_database_writable()
             run = self._run(source, request, options)
             follows = options["transcripts"] and source.name in SOURCES
             transcripts = self._transcripts(run, options) if follows else None
         except CommandError as exc:
             if options["json"]:
-                code = exc.returncode
                 summary = getattr(exc, "summary", None) or refusal_summary(str(exc))
-                self.stdout.write(json.dumps({**summary, "exit_code": code}, sort_keys=True))
+                summary = {**summary, "exit_code": exc.returncode}
+                self.stdout.write(json.dumps(summary, sort_keys=True))
             raise
-        failed = run.status != MigrationRun.Status.SUCCEEDED
         self._report(run, options, transcripts)
-        if failed:
+        if run.status != MigrationRun.Status.SUCCEEDED:
             raise CommandError(
                 f"{run.counts.get('failed', 0)} item(s) failed or were rejected; see run {run.id}",
                 returncode=1,
@@ -149,16 +150,14 @@ class Command(JsonRefusalMixin, BaseCommand):
                 kind=MigrationRun.Kind.IMPORT_TRANSCRIPTS,
                 dry_run=run.dry_run,
                 actor=run.actor,
-                origin=MigrationRun.Origin.CLI,
                 **request,
             )
         except MigrationError as exc:  # nothing to read, or an import under way
             return {**_not_run(str(exc)), "exit_code": 0}
         except Exception as exc:  # the journal closed the run as failed
             return {**_not_run(exception_text(exc)), "status": "failed", "exit_code": 1}
-        summary = {**run_summary(follow_up), "rejected": rejected_items_json(follow_up)}
-        summary["sessions"] = len(request["agent_session_ids"])
-        return {**summary, "source": "transcripts"}
+        sessions = len(request["agent_session_ids"])
+        return {**run_summary(follow_up), "source": "transcripts", "sessions": sessions}
 
     def _run(self, source, request, options):
         show_bar = not options["json"] and options["verbosity"] >= 1 and self.stdout.isatty()
@@ -169,7 +168,6 @@ class Command(JsonRefusalMixin, BaseCommand):
                 source=source.name,
                 dry_run=options["dry_run"],
                 actor=os.environ.get("USER", ""),
-                origin=MigrationRun.Origin.CLI,
                 on_progress=self._draw_bar if show_bar else None,
                 **request,
             )
@@ -184,7 +182,7 @@ class Command(JsonRefusalMixin, BaseCommand):
                 kind=MigrationRun.Kind.LEGACY_IMPORT, started_at__gte=began
             ).first()
             error.summary = (
-                {**run_summary(run), "rejected": rejected_items_json(run)}
+                run_summary(run)
                 if run is not None
                 else {**refusal_summary(""), "status": "failed", "error": None}
             )
@@ -203,7 +201,6 @@ class Command(JsonRefusalMixin, BaseCommand):
         self.stdout.flush()
 
     def _check_migrations(self) -> None:
-        connection = connections[DEFAULT_DB_ALIAS]
         try:
             executor = MigrationExecutor(connection)
             plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
@@ -220,7 +217,7 @@ class Command(JsonRefusalMixin, BaseCommand):
 
     def _report(self, run: MigrationRun, options, transcripts: dict | None) -> None:
         if options["json"]:
-            summary = {**run_summary(run), "rejected": rejected_items_json(run)}
+            summary = run_summary(run)
             if transcripts is not None:
                 summary["transcripts"] = transcripts
                 summary["exit_code"] = max(summary["exit_code"], transcripts["exit_code"])
@@ -247,8 +244,7 @@ class Command(JsonRefusalMixin, BaseCommand):
     def _lines(self, run: MigrationRun, options) -> None:
         for line in outcome_lines(run):
             self.stdout.write(line)
-        limit = None if options["verbosity"] >= 2 else SHOWN_REJECTED
-        rejected = rejected_items(run, limit=limit)
+        rejected = rejected_items(run, limit=None if options["verbosity"] >= 2 else SHOWN_REJECTED)
         for path, reason in rejected:
             self.stdout.write(f"  rejected {path}: {reason}")
         more = run.counts.get("failed", 0) - len(rejected)
@@ -260,16 +256,8 @@ def _not_run(reason: str) -> dict:
     return {"run_id": None, "status": "not run", "reason": reason, "counts": {}}
 
 
-def _check_codex_home(path: str | None) -> None:
-    if path and not os.path.isdir(os.path.expanduser(path)):
-        raise CommandError(
-            f"--codex-home {path} does not exist or is not a directory.", returncode=REFUSED
-        )
-
-
 def _check_database_writable() -> None:
     """Take (and release) the write lock once, so a locked database refuses up front."""
-    connection = connections[DEFAULT_DB_ALIAS]
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             if connection.vendor == "postgresql":
