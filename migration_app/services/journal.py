@@ -67,6 +67,9 @@ class MigrationKind:
     # A run still under way elsewhere (background batches waiting for workers) is not
     # closed as interrupted by the next run that takes the lock.
     still_open: Callable[[MigrationRun], bool] | None = None
+    # Held around a real run's execute and its closing (attach: the run's own file lock),
+    # so whoever finds it free knows the run's process is gone, not about to close it.
+    run_lock: Callable[[MigrationRun], contextlib.AbstractContextManager] | None = None
 
 
 _KINDS: dict[str, MigrationKind] = {}
@@ -253,7 +256,10 @@ def migration_run_execute(
     if run.is_finished:
         return run
     kind = migration_kind_get(run.kind)
-    with _one_at_a_time(kind, run):
+    run_lock = kind.run_lock if kind.run_lock and not run.dry_run else _no_lock
+    # The run is closed under its locks: released before, the next run of the kind (or a
+    # recovery) could take them and close it as interrupted while it was succeeding.
+    with _one_at_a_time(kind, run), run_lock(run):
         claimed = MigrationRun.objects.filter(pk=run.pk, status=MigrationRun.Status.PLANNED).update(
             status=MigrationRun.Status.RUNNING
         )
@@ -274,7 +280,11 @@ def migration_run_execute(
             raise
         finally:
             _progress_listener.reset(listening)
-    return migration_run_finish(run=run, extra_counts=extra)
+        return migration_run_finish(run=run, extra_counts=extra)
+
+
+def _no_lock(run: MigrationRun) -> contextlib.AbstractContextManager:
+    return contextlib.nullcontext()
 
 
 def _execute_rolled_back(kind: MigrationKind, run: MigrationRun) -> dict[str, Any]:

@@ -414,3 +414,24 @@ def test_a_dead_runs_claims_are_finished_by_the_next_run_even_with_all_scratch(d
     assert later.counts["sessions_attached"] == 1  # s2; s1 belongs to the recovered run
     attach_workstream_undo(run=dead)
     assert (files.scratch_session_work_dir("s1") / "a").exists()
+
+
+def test_a_run_is_closed_while_it_still_holds_its_lock(data_dir, monkeypatch):
+    """Let go before the journal closes the run, the lock would tell a recovery in another
+    process that the run's process died: it would "recover" a run that is succeeding."""
+    from migration_app.services import journal
+    from migration_app.services.locks import file_locked
+
+    held_at_close = []
+    finish = journal.migration_run_finish
+
+    def finish_checking_the_lock(*, run, **kwargs):
+        with file_locked(f"attach-run-{run.pk}.lock") as free:
+            held_at_close.append(not free)
+        return finish(run=run, **kwargs)
+
+    monkeypatch.setattr(journal, "migration_run_finish", finish_checking_the_lock)
+    blog = named_workstream()
+    result = attach(scratch_session("s1", {"a": b"1"}), blog)
+    assert result.run.status == MigrationRun.Status.SUCCEEDED
+    assert held_at_close == [True]

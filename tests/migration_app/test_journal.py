@@ -1,6 +1,7 @@
 """The journal: a kind registers plan, execute and undo; a run goes planned → running → closed."""
 
 import contextlib
+from dataclasses import replace
 
 import pytest
 from django.db import connection
@@ -275,6 +276,62 @@ def test_a_commands_run_left_planned_is_closed_but_a_queued_one_waits_for_its_wo
     queued.refresh_from_db()
     assert queued.status == MigrationRun.Status.PLANNED
     assert migration_run_execute(run_id=queued.pk).status == MigrationRun.Status.SUCCEEDED
+
+
+def test_a_one_at_a_time_run_is_closed_before_its_lock_is_let_go(exclusive, monkeypatch):
+    """Else the next run could take the lock in between and close it as interrupted."""
+    held_at_close = []
+    finish = journal.migration_run_finish
+
+    def finish_checking_the_lock(*, run, **kwargs):
+        held_at_close.append(not lock_free_elsewhere(TOY))
+        return finish(run=run, **kwargs)
+
+    monkeypatch.setattr(journal, "migration_run_finish", finish_checking_the_lock)
+    assert run_toy(slugs=["a"]).status == MigrationRun.Status.SUCCEEDED
+    assert held_at_close == [True]
+    assert lock_free_elsewhere(TOY)
+
+
+def lock_free_elsewhere(kind) -> bool:
+    """Whether another process could take the kind's lock now (see held_by_another_process)."""
+    if connection.vendor != "postgresql":
+        release = kind_lock_try(kind)
+        if release is not None:
+            release()
+        return release is not None
+    import psycopg
+
+    from migration_app.services.locks import _advisory_key
+
+    db = connection.settings_dict
+    conninfo = {"dbname": db["NAME"], "host": db["HOST"], "port": db["PORT"], "user": db["USER"]}
+    with psycopg.connect(**{k: v for k, v in conninfo.items() if v}, autocommit=True) as other:
+        return other.execute("SELECT pg_try_advisory_lock(%s)", [_advisory_key(kind)]).fetchone()[0]
+
+
+def test_a_kinds_run_lock_is_held_from_execute_to_close_for_real_runs_only(toy, monkeypatch):
+    events = []
+
+    @contextlib.contextmanager
+    def run_lock(run):
+        events.append("lock")
+        yield
+        events.append("unlock")
+
+    finish = journal.migration_run_finish
+
+    def finish_noting(*, run, **kwargs):
+        events.append("close")
+        return finish(run=run, **kwargs)
+
+    monkeypatch.setitem(journal._KINDS, TOY, replace(toy, run_lock=run_lock))
+    monkeypatch.setattr(journal, "migration_run_finish", finish_noting)
+    run_toy(slugs=["a"])
+    assert events == ["lock", "close", "unlock"]
+    events.clear()
+    run_toy(slugs=["b"], dry_run=True)
+    assert events == ["close"]
 
 
 # --- undo -------------------------------------------------------------------------------

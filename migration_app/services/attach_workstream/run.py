@@ -7,7 +7,7 @@ plans and journals the same items; it takes no lock, claims no row and moves not
 """
 
 from collections.abc import Iterable
-from contextlib import ExitStack, nullcontext
+from contextlib import ExitStack
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -136,23 +136,22 @@ def attach_execute(run: MigrationRun) -> dict:
     size = params["batch_size"]
     notes = Notes()
     try:
-        with nullcontext() if run.dry_run else run_lock(run):
-            if not run.dry_run:
-                # Earlier runs that claimed sessions and whose process died (a run whose
-                # lock is held is alive and finishes itself).
-                runs_recover(
-                    MigrationRun.objects.filter(kind=KIND, items__after__state="claimed"),
-                    exclude=run,
-                )
-            if params["all_scratch"]:
-                # By keyset: the set shrinks as its sessions are attached.
-                scratch = _scratch_sessions(workstream).values_list("id", flat=True)
-                batches = keyset_pages(scratch, size=size)
-            else:
-                batches = migration_run_selection_batches(run=run, size=size)
-            for batch in batches:
-                _attach_batch(run, workstream, batch, params["expected"], notes)
-                migration_run_progress(run=run, advance=len(batch))
+        if not run.dry_run:
+            # Earlier runs that claimed sessions and whose process died (a run whose lock
+            # is held is alive and finishes itself; the journal holds this run's).
+            runs_recover(
+                MigrationRun.objects.filter(kind=KIND, items__after__state="claimed"),
+                exclude=run,
+            )
+        if params["all_scratch"]:
+            # By keyset: the set shrinks as its sessions are attached.
+            scratch = _scratch_sessions(workstream).values_list("id", flat=True)
+            batches = keyset_pages(scratch, size=size)
+        else:
+            batches = migration_run_selection_batches(run=run, size=size)
+        for batch in batches:
+            _attach_batch(run, workstream, batch, params["expected"], notes)
+            migration_run_progress(run=run, advance=len(batch))
     finally:
         # Kept on the run also when it stops: the journal closes it with these counts.
         run.counts = run_totals(run, notes)
@@ -325,5 +324,6 @@ migration_kind_register(
         execute=attach_execute,
         undo=attach_undo,
         dry_run=DryRun.PLANNED_BY_KIND,
+        run_lock=run_lock,
     )
 )
