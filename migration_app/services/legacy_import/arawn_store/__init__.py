@@ -41,12 +41,9 @@ from migration_app.services.legacy_import.arawn_store.rows import (
     sessions_import,
     workstreams_import,
 )
-from migration_app.services.legacy_import.arawn_store.state import (
-    DEFAULT_BATCH_SIZE,
-    ArawnState,
-    Outcome,
-)
+from migration_app.services.legacy_import.arawn_store.state import ArawnState
 from migration_app.services.legacy_import.arawn_store.undo import arawn_store_undo
+from migration_app.services.legacy_import.shared import DEFAULT_BATCH_SIZE, Outcome
 from projects_app.models import Workspace
 
 SOURCE = "arawn"

@@ -22,7 +22,6 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
-from itertools import islice
 from pathlib import Path
 
 from django.conf import settings
@@ -37,7 +36,8 @@ from migration_app.legacy.arawn import (
 )
 from migration_app.services.file_moves import CHUNK, is_real_dir, rename_noreplace
 from migration_app.services.journal import ItemRecord, migration_run_progress
-from migration_app.services.legacy_import.arawn_store.state import ArawnState, Outcome
+from migration_app.services.legacy_import.arawn_store.state import ArawnState
+from migration_app.services.legacy_import.shared import Outcome, batched
 from sessions_app import files
 from sessions_app.models import SCRATCH_WORKSTREAM_ID
 from sessions_app.names import is_valid_name
@@ -84,18 +84,13 @@ def file_roots(state: ArawnState) -> Iterator[tuple[str, Path, str]]:
 
 def files_import(state: ArawnState) -> None:
     safe_dirs: dict[Path, bool] = {}
-    for chunk in _batched(_entries(state), state.batch_size):
+    for chunk in batched(_entries(state), state.batch_size):
         migration_run_progress(run=state.run, total=state.run.progress_total + len(chunk))
         with transaction.atomic():
             copies = _batch(state, chunk, safe_dirs)
             migration_run_progress(run=state.run, advance=len(chunk))
             if copies:
                 transaction.on_commit(partial(files_copy, state, copies))
-
-
-def _batched(entries: Iterator, size: int) -> Iterator[list]:
-    while chunk := list(islice(entries, size)):
-        yield chunk
 
 
 def _entries(state: ArawnState) -> Iterator[tuple[TreeEntry | None, str, Path | None, str]]:

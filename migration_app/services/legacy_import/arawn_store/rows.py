@@ -7,9 +7,8 @@ own savepoint, so one bad row is a failed item and the others land (per-row isol
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from functools import partial
-from itertools import islice
 from typing import Any
 
 from django.db import DatabaseError, transaction
@@ -18,10 +17,9 @@ from migration_app.legacy.arawn import parse_timestamp, secrets_dropped
 from migration_app.services.journal import ItemRecord, migration_run_progress
 from migration_app.services.legacy_import.arawn_store.state import (
     ArawnState,
-    Outcome,
-    rows_in,
     session_conversation_id,
 )
+from migration_app.services.legacy_import.shared import Outcome, batched, pks_present
 from projects_app.models import Conversation, Source
 from sessions_app.files import workstream_dirs_create
 from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session, Workstream
@@ -29,12 +27,6 @@ from sessions_app.names import is_valid_name
 
 STATES = set(Workstream.State.values)
 _STATE_LENGTH = Workstream._meta.get_field("state").max_length
-
-
-def _batched(rows: Iterable, size: int) -> Iterator[list]:
-    iterator = iter(rows)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
 
 
 def _write_isolated(objects: list, write: Callable[[list], None]) -> list[tuple[Any, str]]:
@@ -104,7 +96,7 @@ _WORKSTREAM_MAPPED = {
 
 
 def workstreams_import(state: ArawnState, rows: list[dict[str, Any]]) -> None:
-    for chunk in _batched(rows, state.batch_size):
+    for chunk in batched(rows, state.batch_size):
         with transaction.atomic():
             _workstream_batch(state, chunk)
             migration_run_progress(run=state.run, advance=len(chunk))
@@ -228,7 +220,7 @@ CHANGING = (
 
 
 def sessions_import(state: ArawnState, rows: Iterable[dict[str, Any]]) -> None:
-    for chunk in _batched(rows, state.batch_size):
+    for chunk in batched(rows, state.batch_size):
         with transaction.atomic():
             _session_batch(state, chunk)
             migration_run_progress(run=state.run, advance=len(chunk))
@@ -305,8 +297,7 @@ def _sessions_create(state: ArawnState, new: list[dict[str, Any]]) -> list[ItemR
 
     # A conversation may exist already: messages of a session the database did not know
     # yet (an earlier run made it); the session joins it, and undo leaves it.
-    ids = [c.pk for c, _ in pairs]
-    existing = {pk for (pk,) in rows_in(Conversation.objects, "pk", ids, "pk")}
+    existing = pks_present(Conversation, [c.pk for c, _ in pairs])
 
     def write(batch: list) -> None:
         Conversation.objects.bulk_create([c for c, _ in batch if c.pk not in existing])
