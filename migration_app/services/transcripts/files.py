@@ -235,16 +235,10 @@ def _row(file: TranscriptSource, conversation_id, m: TranscriptMessage, when) ->
         "source": file.source, "transcript": file.relative, "offset": m.start, "key": m.key,
         "records": records,
     }  # fmt: skip
-    if m.record_type:
-        extra["record_type"] = m.record_type
-    if m.model:
-        extra["model"] = m.model
-    if m.usage is not None:
-        extra["usage"] = m.usage
-    if m.thinking:
-        extra["thinking"] = m.thinking
-    if m.is_error:
-        extra["is_error"] = True
+    # Those a message has (a usage is None or a dict of counts, never empty).
+    optional = {"record_type": m.record_type, "model": m.model, "usage": m.usage,
+                "thinking": m.thinking, "is_error": m.is_error}  # fmt: skip
+    extra.update({key: value for key, value in optional.items() if value})
     if dropped or dropped_calls:
         extra["secrets_dropped"] = dropped + dropped_calls
     tokens = (m.usage or {}).get("input", 0) + (m.usage or {}).get("output", 0)

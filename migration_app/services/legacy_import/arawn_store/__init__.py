@@ -124,16 +124,12 @@ def arawn_store_execute(run: MigrationRun) -> dict:
 
 
 def _summary(state: ArawnState) -> dict:
-    counts: dict = {
-        "messages_imported": 0,
-        "messages_already_present": 0,
-        "message_lines_rejected": 0,
-        "logs_unchanged": 0,
-        "files_to_copy": 0,
-        "files_copied": 0,
-        "files_already_present": 0,
-        "files_clashing": 0,
-    }
+    counts: dict = dict.fromkeys(
+        ("messages_imported", "messages_already_present", "message_lines_rejected",
+         "logs_unchanged", "files_to_copy", "files_copied", "files_already_present",
+         "files_clashing"),
+        0,
+    )  # fmt: skip
     counts.update(state.counts)
     if state.copy_errors:
         counts["copy_errors"] = state.copy_errors

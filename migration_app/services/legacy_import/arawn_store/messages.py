@@ -43,12 +43,8 @@ LINES_PER_ROW_BATCH = 10
 
 def message_logs(state: ArawnState) -> list[tuple[str, str]]:
     """(workstream id, log path) of every usable workstream that has a log."""
-    logs = []
-    for ws_id in sorted(state.workstreams):
-        path = os.path.join(state.tree, ws_id, MESSAGES_LOG)
-        if os.path.isfile(path):
-            logs.append((ws_id, path))
-    return logs
+    logs = [(ws_id, os.path.join(state.tree, ws_id, MESSAGES_LOG)) for ws_id in state.workstreams]
+    return sorted((ws_id, path) for ws_id, path in logs if os.path.isfile(path))
 
 
 def messages_import(state: ArawnState) -> None:

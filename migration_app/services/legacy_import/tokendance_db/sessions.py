@@ -60,9 +60,7 @@ class SessionWork:
     notes: list[str] = field(default_factory=list)
 
     def item(self) -> ItemRecord:
-        created = bool(self.session or self.conversation or self.messages or self.artifacts)
-        created = created or bool(self.files)
-        if not created:
+        if not (self.session or self.conversation or self.messages or self.artifacts or self.files):
             return skipped("session", {"id": self.session_id})
         after = {
             "session_created": self.session is not None,
