@@ -182,11 +182,9 @@ def _link(state, file, read, kept, items):
         if conversation is not None and session is not None:
             return session, conversation
     first = read.messages[0] if read.messages else None
-    cwd = read.meta.get("cwd") if isinstance(read.meta.get("cwd"), str) else ""
-    for message in read.messages:
-        record = message.records[0] if message.records else {}
-        if not cwd and isinstance(record.get("cwd"), str):
-            cwd = record["cwd"]
+    # The session's cwd: Codex's session_meta, else the first record that names one.
+    cwds = [read.meta.get("cwd")] + [m.records[0].get("cwd") for m in read.messages if m.records]
+    cwd = next((c for c in cwds if isinstance(c, str) and c), "")
     prompt = next((m.content for m in read.messages if m.role == "user" and m.content), "")
     title = prompt.splitlines()[0] if prompt else f"{file.source} {file.agent_id}"
     created = (timestamp(first.timestamp) if first else None) or state.now

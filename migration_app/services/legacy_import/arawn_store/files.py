@@ -60,12 +60,9 @@ def _rel(path: Path | str) -> str:
 def file_roots(state: ArawnState) -> Iterator[tuple[str, Path, str]]:
     """(source dir, hub dir, note) pairs, in a fixed order; problems as (source, None, why)."""
     for ws_id in sorted(state.workstreams - {SCRATCH_WORKSTREAM_ID}):
-        yield (
-            os.path.join(state.tree, ws_id, "production"),
-            files.workstream_production_dir(ws_id),
-            "",
-        )
-        yield os.path.join(state.tree, ws_id, "work"), files.workstream_work_dir(ws_id), ""
+        source = os.path.join(state.tree, ws_id)
+        yield os.path.join(source, "production"), files.workstream_production_dir(ws_id), ""
+        yield os.path.join(source, "work"), files.workstream_work_dir(ws_id), ""
     sessions_dir = os.path.join(state.tree, SCRATCH, "sessions")
     names = sorted(os.listdir(sessions_dir)) if is_real_dir(Path(sessions_dir)) else []
     for sid in names:
@@ -149,9 +146,8 @@ def _entry_plan(
     subject = _rel(dest)
     if entry.kind == "other":
         state.bump("files_special")
-        return ItemRecord(
-            "file", subject, Outcome.FAILED, f"{entry.path} is a special file; not copied"
-        ), None
+        why = f"{entry.path} is a special file; not copied"
+        return ItemRecord("file", subject, Outcome.FAILED, why), None
     if not _dir_safe(dest.parent, safe_dirs):
         why = f"clash: a part of {dest.parent} is not a directory; {entry.path} not copied"
         return ItemRecord("file", subject, Outcome.FAILED, why), None

@@ -131,20 +131,15 @@ def _workstream_batch(state: ArawnState, chunk: list[dict[str, Any]]) -> None:
         notes[ws_id] = note
     if changed:
         Workstream.objects.bulk_update(changed, list(REFRESHED))
-    refused = _write_isolated(new, lambda objs: Workstream.objects.bulk_create(objs))
+    refused = _write_isolated(new, Workstream.objects.bulk_create)
     refused_ids = {obj.pk for obj, _ in refused}
     items += [ItemRecord("workstream", obj.pk, Outcome.FAILED, why) for obj, why in refused]
-    for workstream in new:
-        if workstream.pk in refused_ids:
-            continue
-        state.workstreams.add(workstream.pk)
-        after = {"created": True}
-        items.append(
-            ItemRecord(
-                "workstream", workstream.pk, Outcome.MIGRATED, notes[workstream.pk], None, after
-            )
-        )
     created = [w.pk for w in new if w.pk not in refused_ids]
+    state.workstreams.update(created)
+    items += [
+        ItemRecord("workstream", pk, Outcome.MIGRATED, notes[pk], None, {"created": True})
+        for pk in created
+    ]
     if created:
         transaction.on_commit(partial(_dirs_create, created))
     state.record(items)
@@ -257,12 +252,8 @@ def _session_batch(state: ArawnState, chunk: list[dict[str, Any]]) -> None:
             items.append(ItemRecord("session", sid, Outcome.SKIPPED, "already imported"))
             continue
         before = {f: _jsonable(row[f]) for f in CHANGING}
-        after = {"updated": True}
-        items.append(
-            ItemRecord(
-                "session", sid, Outcome.MIGRATED, "updated: changed in arawn since", before, after
-            )
-        )
+        why = "updated: changed in arawn since"
+        items.append(ItemRecord("session", sid, Outcome.MIGRATED, why, before, {"updated": True}))
         changed.append(Session(pk=sid, **{f: values[f] for f in CHANGING}))
     if changed:
         Session.objects.bulk_update(changed, list(CHANGING))

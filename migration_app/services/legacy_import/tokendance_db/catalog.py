@@ -165,12 +165,8 @@ def _projects_batch(state: State, batch: list[dict]) -> None:
         )
         new.append(stamped(project, row))
         dropped = [f"settings.{k}" for k in dropped] + [f"context.{k}" for k in dropped_context]
-        items.append(
-            ItemRecord(
-                "project", row["id"], Outcome.MIGRATED, _secrets_note(dropped), None,
-                {"id": row["id"]},
-            )
-        )  # fmt: skip
+        reason, after = _secrets_note(dropped), {"id": row["id"]}
+        items.append(ItemRecord("project", row["id"], Outcome.MIGRATED, reason, None, after))
     Project.objects.bulk_create(new)
     project_list_version_renew()  # bulk_create sends no signal
     state.record(items)

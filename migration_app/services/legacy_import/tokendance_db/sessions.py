@@ -24,6 +24,7 @@ from migration_app.services.legacy_import.shared import (
     conversations_recount,
     messages_write,
     pks_present,
+    rows_in,
 )
 from migration_app.services.legacy_import.tokendance_db import files
 from migration_app.services.legacy_import.tokendance_db.artifacts import artifacts_plan
@@ -129,12 +130,8 @@ def _batch_plan(state: State, raws: list[dict]) -> tuple[list[SessionWork], list
         else:
             rows.append(row)
     ids = [row["id"] for row in rows]
-    existing = {
-        pk: (conversation, project)
-        for pk, conversation, project in Session.objects.filter(pk__in=ids).values_list(
-            "pk", "conversation_id", "project_id"
-        )
-    }
+    columns = ("pk", "conversation_id", "project_id")
+    existing = {row[0]: row[1:] for row in rows_in(Session.objects, "pk", ids, *columns)}
     new_ids = [i for i in ids if i not in existing]
     old_ids = [i for i in ids if i in existing]
     messages = defaultdict(list)
@@ -163,8 +160,7 @@ def _batch_plan(state: State, raws: list[dict]) -> tuple[list[SessionWork], list
         work = by_session[artifact.extra_data["legacy"]["session_id"]]
         work.artifacts.append(artifact)
         work.notes += plan.notes.get(str(artifact.pk), [])
-    for problem in plan.problems:
-        items.append(rejected("artifact", problem))
+    items += [rejected("artifact", problem) for problem in plan.problems]
     for row, work in zip(rows, works, strict=True):
         files.session_files_add(state, row, work, old_files)
     return works, items
@@ -188,17 +184,14 @@ def _rows_of(state: State, table: str, new_ids, old_ids, model, *, order: str) -
 
 def _claimed_conversations(state: State, rows, existing, messages) -> set[uuid.UUID]:
     """TokenDance conversations a session of our hub points at already (one query)."""
-    candidates = set()
-    for row in rows:
-        if row["id"] in existing:
-            continue
-        for conversation in _conversation_candidates(state, row, messages[row["id"]]):
-            candidates.add(as_uuid(conversation))
-    return set(
-        Session.objects.filter(conversation_id__in=[c for c in candidates if c]).values_list(
-            "conversation_id", flat=True
-        )
-    )
+    candidates = {
+        as_uuid(conversation)
+        for row in rows
+        if row["id"] not in existing
+        for conversation in _conversation_candidates(state, row, messages[row["id"]])
+    } - {None}
+    claimed = rows_in(Session.objects, "conversation_id", list(candidates), "conversation_id")
+    return {conversation for (conversation,) in claimed}
 
 
 def _conversation_candidates(state: State, row: dict, messages: list[dict]) -> list[str]:
