@@ -163,15 +163,9 @@ def parse_timestamp(value: Any) -> dt.datetime:
     """RFC 3339 text (chrono writes up to nanoseconds) → aware UTC; ValueError otherwise."""
     if not isinstance(value, str) or not value:
         raise ValueError(f"not a timestamp: {value!r}")
-    text = value.strip().replace("z", "Z")
-    if "." in text:  # Python keeps microseconds: cut longer fractions
-        head, _, rest = text.partition(".")
-        digits = len(rest) - len(rest.lstrip("0123456789"))
-        text = f"{head}.{rest[: min(digits, 6)]}{rest[digits:]}"
-    parsed = dt.datetime.fromisoformat(text)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC)
+    # Python 3.11 reads `Z` (not `z`) and cuts fractions past microseconds.
+    parsed = dt.datetime.fromisoformat(value.strip().replace("z", "Z"))
+    return parsed.replace(tzinfo=parsed.tzinfo or dt.UTC).astimezone(dt.UTC)
 
 
 def secrets_dropped(value: Any) -> Any:

@@ -30,27 +30,24 @@ def claude_transcripts_find(claude_home: str) -> Iterator[tuple[str, str, str | 
     """(path, session uuid, parent uuid or None) of every transcript under
     `<home>/projects`, in a stable order; subagents follow their session."""
     projects = os.path.join(claude_home, "projects")
-    if not os.path.isdir(projects):
-        return
-    for bucket in sorted(os.listdir(projects)):
+    for bucket in _listed(projects):
         folder = os.path.join(projects, bucket)
-        if not os.path.isdir(folder):
-            continue
-        for name in sorted(os.listdir(folder)):
-            path = os.path.join(folder, name)
-            if name.endswith(".jsonl") and os.path.isfile(path):
-                uuid = name.removesuffix(".jsonl")
-                yield path, uuid, None
-                yield from _subagents(os.path.join(folder, uuid, SUBAGENTS), uuid)
+        for path, uuid in _jsonl_files(folder):
+            yield path, uuid, None
+            for sub, agent in _jsonl_files(os.path.join(folder, uuid, SUBAGENTS)):
+                yield sub, agent, uuid
 
 
-def _subagents(folder: str, parent: str) -> Iterator[tuple[str, str, str]]:
-    if not os.path.isdir(folder):
-        return
-    for name in sorted(os.listdir(folder)):
+def _listed(folder: str) -> list[str]:
+    return sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+
+
+def _jsonl_files(folder: str) -> Iterator[tuple[str, str]]:
+    """(path, name without `.jsonl`) of the transcript files in `folder`, by name."""
+    for name in _listed(folder):
         path = os.path.join(folder, name)
         if name.endswith(".jsonl") and os.path.isfile(path):
-            yield path, name.removesuffix(".jsonl"), parent
+            yield path, name.removesuffix(".jsonl")
 
 
 def claude_usage(usage: Any) -> dict[str, int] | None:

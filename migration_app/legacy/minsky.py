@@ -142,8 +142,10 @@ def _decoded(data: dict[str, Any], notes: list[str]) -> dict[str, Any]:
     return out
 
 
-def _camel(column: str) -> str:
-    return _CAMEL.sub(lambda m: m.group(1).upper(), column)
+def _dicts(cursor, rows: list) -> list[dict[str, Any]]:
+    """Database rows keyed as minsky's records are (PostgreSQL's columns are snake_case)."""
+    columns = [_CAMEL.sub(lambda m: m.group(1).upper(), d[0]) for d in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
 class MinskyStore:
@@ -196,19 +198,11 @@ class MinskyStore:
         else:
             cursor = self._connection.cursor()
         cursor.execute(f"SELECT {'session' if ids_only else '*'} FROM sessions ORDER BY session")
-        columns: list[str] | None = None
         position = 0
         while rows := cursor.fetchmany(fetch):
-            if ids_only:
-                for (sid,) in rows:
-                    position += 1
-                    yield RawRecord(position, {"session": sid}, loaded=False)
-                continue
-            if columns is None:
-                columns = [_camel(d[0]) for d in cursor.description]
-            for row in rows:
+            for data in [{"session": sid} for (sid,) in rows] if ids_only else _dicts(cursor, rows):
                 position += 1
-                yield RawRecord(position, dict(zip(columns, row, strict=True)))
+                yield RawRecord(position, data, loaded=not ids_only)
 
     def load(self, records: list[RawRecord]) -> None:
         """Read the full rows of records read `ids_only` (one query); a record whose id
@@ -222,9 +216,7 @@ class MinskyStore:
         cursor = self._connection.cursor()
         marks = ", ".join([mark] * len(wanted))
         cursor.execute(f"SELECT * FROM sessions WHERE session IN ({marks})", list(wanted))
-        columns = [_camel(d[0]) for d in cursor.description]
-        for row in cursor.fetchall():
-            data = dict(zip(columns, row, strict=True))
+        for data in _dicts(cursor, cursor.fetchall()):
             record = wanted[data["session"]]
             record.data, record.loaded = data, True
 

@@ -55,17 +55,18 @@ class MalformedToolCalls(ValueError):
     """A message's tool_calls is not a list of objects; the session cannot be migrated."""
 
 
-def _fold(value: Any) -> str:
+def fold(value: Any) -> str:
+    """An enum label as compared: TokenDance rows hold `PENDING` as well as `pending`."""
     return str(value or "").strip().casefold()
 
 
 def project_status_for(session_status: str | None) -> str:
     """Project status for a session status, matched case-insensitively; unknown → draft."""
-    return PROJECT_STATUS_BY_SESSION_STATUS.get(_fold(session_status), PROJECT_STATUS_UNKNOWN)
+    return PROJECT_STATUS_BY_SESSION_STATUS.get(fold(session_status), PROJECT_STATUS_UNKNOWN)
 
 
 def conversation_status_for(session_status: str | None) -> str:
-    return "completed" if _fold(session_status) in CONVERSATION_COMPLETED_FOR else "active"
+    return "completed" if fold(session_status) in CONVERSATION_COMPLETED_FOR else "active"
 
 
 def project_type_infer(*, skill_id: str | None, title: str | None) -> str:
@@ -141,7 +142,7 @@ def failures_extract(
                 raise MalformedToolCalls(
                     f"a tool call is a {type(call).__name__}, expected an object"
                 )
-            if _fold(call.get("status")) not in FAILED_TOOL_STATUSES:
+            if fold(call.get("status")) not in FAILED_TOOL_STATUSES:
                 continue
             if len(failures) >= limit:
                 # Keep validating the rest: a malformed later message still fails the session.

@@ -168,20 +168,14 @@ def source_open(location: str) -> Source:
         source.connection.close()
         raise SourceError(f"{location_redacted(location)} cannot be read: {exc}") from exc
     missing = [t for t in REQUIRED_TABLES if t not in source.columns]
-    if missing:
-        source.connection.close()
-        raise SourceError(
-            f"{location_redacted(location)} is not a TokenDance database: no table "
-            f"{', '.join(missing)}"
-        )
+    problem = f"no table {', '.join(missing)}" if missing else ""
     for table, required in REQUIRED_COLUMNS.items():
-        lacking = [c for c in required if c not in source.columns[table]]
-        if lacking:
-            source.connection.close()
-            raise SourceError(
-                f"{location_redacted(location)} is not a TokenDance database: table {table} "
-                f"has no column {', '.join(lacking)}"
-            )
+        lacking = [c for c in required if c not in source.columns.get(table, ())]
+        if lacking and not problem:
+            problem = f"table {table} has no column {', '.join(lacking)}"
+    if problem:
+        source.connection.close()
+        raise SourceError(f"{location_redacted(location)} is not a TokenDance database: {problem}")
     return source
 
 
@@ -307,13 +301,25 @@ def _select(source: Source, table: str) -> tuple[str, list[str]]:
     return f"SELECT {', '.join(names)} FROM {table}", names
 
 
+def _dicts(table: str, names: list[str], rows: list) -> list[dict]:
+    """Raw rows as dicts of every column `table` has in TokenDance (None when absent)."""
+    if len(names) == len(COLUMNS[table]):  # the usual case: every column is there
+        return [dict(zip(names, values, strict=True)) for values in rows]
+    full = dict.fromkeys(COLUMNS[table])
+    return [{**full, **dict(zip(names, values, strict=True))} for values in rows]
+
+
 def _fetch(source: Source, table: str, sql: str, params: Sequence, names: list[str]) -> list[dict]:
     cursor = source.connection.cursor()
     cursor.execute(sql, tuple(params))
-    if len(names) == len(COLUMNS[table]):  # the usual case: every column is there
-        return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
-    full = dict.fromkeys(COLUMNS[table])
-    return [{**full, **dict(zip(names, values, strict=True))} for values in cursor.fetchall()]
+    return _dicts(table, names, cursor.fetchall())
+
+
+def _in_lists(source: Source, values: Sequence) -> Iterator[tuple[list, str]]:
+    """`values` 500 at a time, each chunk with its `IN (…)` placeholders."""
+    for start in range(0, len(values), 500):
+        chunk = list(values[start : start + 500])
+        yield chunk, ", ".join([source.mark] * len(chunk))
 
 
 def table_rows(source: Source, table: str, *, batch_size: int = 500) -> Iterator[list[dict]]:
@@ -340,12 +346,9 @@ def rows_where_in(
         return []
     select, names = _select(source, table)
     rows: list[dict] = []
-    for start in range(0, len(values), 500):
-        chunk = list(values[start : start + 500])
-        marks = ", ".join([source.mark] * len(chunk))
-        rows += _fetch(
-            source, table, f"{select} WHERE {column} IN ({marks}) ORDER BY {order}", chunk, names
-        )
+    for chunk, marks in _in_lists(source, values):
+        sql = f"{select} WHERE {column} IN ({marks}) ORDER BY {order}"
+        rows += _fetch(source, table, sql, chunk, names)
     return rows
 
 
@@ -355,9 +358,7 @@ def ids_where_in(source: Source, table: str, column: str, values: Sequence) -> l
         return []
     ids: list[str] = []
     cursor = source.connection.cursor()
-    for start in range(0, len(values), 500):
-        chunk = list(values[start : start + 500])
-        marks = ", ".join([source.mark] * len(chunk))
+    for chunk, marks in _in_lists(source, values):
         cursor.execute(f"SELECT id FROM {table} WHERE {column} IN ({marks})", tuple(chunk))
         ids += [row[0] for row in cursor.fetchall()]
     return ids
@@ -377,9 +378,8 @@ def dangling_rows(source: Source, table: str, column: str, parent: str) -> Itera
     else:
         cursor = source.connection.cursor()
     cursor.execute(sql)
-    full = dict.fromkeys(COLUMNS[table])
     while chunk := cursor.fetchmany(500):
-        yield [{**full, **dict(zip(names, values, strict=True))} for values in chunk]
+        yield _dicts(table, names, chunk)
     cursor.close()
 
 

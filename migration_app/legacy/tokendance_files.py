@@ -40,8 +40,7 @@ def session_files(directory: str, *, max_bytes: int = FILE_MAX_BYTES) -> Iterato
         links = [d for d in dirs if os.path.islink(os.path.join(root, d))]
         found += [os.path.join(root, d) for d in links]  # reported, not followed
         dirs[:] = sorted(d for d in dirs if d not in links)
-        for name in names:
-            found.append(os.path.join(root, name))
+        found += [os.path.join(root, name) for name in names]
     for path in sorted(found):
         relative = os.path.relpath(path, directory).replace(os.sep, "/")
         yield _read(path, relative, max_bytes)

@@ -8,6 +8,7 @@ SQLAlchemy creates there (VARCHAR enums, JSON as text, no enforced foreign keys)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -121,16 +122,14 @@ _INDEXES = (
 )
 
 
+_ENUM = re.compile(r"\{enum:(\w+)\}")
+
+
 def _type(spec: str, vendor: str) -> str:
     pg = vendor == "postgresql"
     spec = spec.replace("{json}", "JSON").replace("{bool}", "BOOLEAN")
     spec = spec.replace("{ts}", "TIMESTAMP WITHOUT TIME ZONE" if pg else "DATETIME")
-    while "{enum:" in spec:
-        start = spec.index("{enum:")
-        end = spec.index("}", start)
-        name = spec[start + 6 : end]
-        spec = spec[:start] + (name if pg else "VARCHAR(20)") + spec[end + 1 :]
-    return spec
+    return _ENUM.sub(r"\1" if pg else "VARCHAR(20)", spec)
 
 
 def schema_statements(vendor: str) -> list[str]:
@@ -183,8 +182,6 @@ def _cast(table: str, column: str, vendor: str) -> str:
     if vendor != "postgresql":
         return ""
     spec = _TABLES[table][column]
-    if "{enum:" in spec:
-        return "::" + spec[spec.index("{enum:") + 6 : spec.index("}")]
-    if "{json}" in spec:
-        return "::json"
-    return ""
+    if enum := _ENUM.search(spec):
+        return f"::{enum[1]}"
+    return "::json" if "{json}" in spec else ""

@@ -158,10 +158,9 @@ def test_a_line_whose_id_is_no_uuid_is_rejected(arawn):
 def test_big_batches_ask_the_database_in_chunks_and_undo_them_whole(arawn, monkeypatch):
     """A batch holds ten row batches of lines; id lists go to the database IN_CHUNK at a
     time (SQLite refuses more than 32,766 parameters), on import and on undo."""
-    from migration_app.services.legacy_import.arawn_store import messages, state, undo
+    from migration_app.services.legacy_import import shared
 
-    for module in (messages, state, undo):
-        monkeypatch.setattr(module, "IN_CHUNK", 3)
+    monkeypatch.setattr(shared, "IN_CHUNK", 3)
     run = arawn_run(arawn)
     assert Message.objects.count() == arawn.messages
     assert arawn_run(arawn).counts["messages_imported"] == 0

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections import Counter
 from dataclasses import astuple, dataclass
 
 from django.db import connection, transaction
@@ -200,11 +201,10 @@ def _run_close(run: MigrationRun) -> MigrationRun:
         run = MigrationRun.objects.select_for_update().get(pk=run.pk)
         if run.is_finished or run.batches.filter(finished_at__isnull=True).exists():
             return run
-        total: dict[str, int] = {}
+        total: Counter[str] = Counter()
         for counts in run.batches.values_list("counts", flat=True):
-            for key, n in counts.items():
-                total[key] = total.get(key, 0) + n
-        return migration_run_finish(run=run, extra_counts=transcript_counts(total))
+            total.update(counts)
+        return migration_run_finish(run=run, extra_counts=transcript_counts(dict(total)))
 
 
 def _batch_key(pk: int) -> list[int]:

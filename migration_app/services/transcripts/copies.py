@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 
 from migration_app.models import MigrationItem, MigrationRun, TranscriptFile
-from migration_app.services.legacy_import.arawn_store.state import rows_in
+from migration_app.services.legacy_import.shared import rows_in
 
 
 def transcript_copies_redundant() -> set[str]:

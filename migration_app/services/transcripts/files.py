@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db import transaction
 
@@ -21,14 +21,16 @@ from migration_app.legacy.claude_code import claude_transcript_read
 from migration_app.legacy.codex import codex_rollout_read
 from migration_app.legacy.jsonl import head_sha256, whole_lines_end
 from migration_app.legacy.transcripts import TranscriptMessage, TranscriptRead
-from migration_app.models import MigrationItem, MigrationRun, TranscriptFile
-from migration_app.services.journal import ItemRecord, migration_items_record
-from migration_app.services.legacy_import.arawn_store.messages import (
+from migration_app.models import TranscriptFile
+from migration_app.services.journal import ItemRecord
+from migration_app.services.legacy_import.shared import (
     NewMessage,
+    Outcome,
+    RunState,
     conversation_counters_update,
     messages_write,
+    rows_in,
 )
-from migration_app.services.legacy_import.arawn_store.state import rows_in
 from migration_app.services.transcripts.archive import (
     archive_append,
     archive_check,
@@ -48,25 +50,14 @@ from projects_app.models import Conversation, Message, Workspace
 from sessions_app.models import Session
 from sessions_app.usage import usage_written_messages_record
 
-Outcome = MigrationItem.Outcome
 READERS = {"claude-code": claude_transcript_read, "codex": codex_rollout_read}
 _STATE_FIELDS = ("size", "mtime_ns", "offset", "tail_start", "head_sha256", "prefix_sha256")
 _MESSAGE_FIELDS = ("role", "content", "tool_calls", "tool_call_id", "extra_data", "tokens_used")
 
 
 @dataclass
-class ImportState:
-    run: MigrationRun
+class ImportState(RunState):
     workspace: Workspace
-    now: object
-    counts: dict[str, int] = field(default_factory=dict)
-
-    def bump(self, key: str, n: int = 1) -> None:
-        self.counts[key] = self.counts.get(key, 0) + n
-
-    def record(self, items: list[ItemRecord]) -> None:
-        if items:
-            migration_items_record(run=self.run, items=items, created_at=self.now)
 
 
 # New bytes read per transaction: a huge file is imported in windows, memory stays bounded
@@ -191,11 +182,9 @@ def _link(state, file, read, kept, items):
         if conversation is not None and session is not None:
             return session, conversation
     first = read.messages[0] if read.messages else None
-    cwd = read.meta.get("cwd") if isinstance(read.meta.get("cwd"), str) else ""
-    for message in read.messages:
-        record = message.records[0] if message.records else {}
-        if not cwd and isinstance(record.get("cwd"), str):
-            cwd = record["cwd"]
+    # The session's cwd: Codex's session_meta, else the first record that names one.
+    cwds = [read.meta.get("cwd")] + [m.records[0].get("cwd") for m in read.messages if m.records]
+    cwd = next((c for c in cwds if isinstance(c, str) and c), "")
     prompt = next((m.content for m in read.messages if m.role == "user" and m.content), "")
     title = prompt.splitlines()[0] if prompt else f"{file.source} {file.agent_id}"
     created = (timestamp(first.timestamp) if first else None) or state.now
@@ -244,16 +233,10 @@ def _row(file: TranscriptSource, conversation_id, m: TranscriptMessage, when) ->
         "source": file.source, "transcript": file.relative, "offset": m.start, "key": m.key,
         "records": records,
     }  # fmt: skip
-    if m.record_type:
-        extra["record_type"] = m.record_type
-    if m.model:
-        extra["model"] = m.model
-    if m.usage is not None:
-        extra["usage"] = m.usage
-    if m.thinking:
-        extra["thinking"] = m.thinking
-    if m.is_error:
-        extra["is_error"] = True
+    # Those a message has (a usage is None or a dict of counts, never empty).
+    optional = {"record_type": m.record_type, "model": m.model, "usage": m.usage,
+                "thinking": m.thinking, "is_error": m.is_error}  # fmt: skip
+    extra.update({key: value for key, value in optional.items() if value})
     if dropped or dropped_calls:
         extra["secrets_dropped"] = dropped + dropped_calls
     tokens = (m.usage or {}).get("input", 0) + (m.usage or {}).get("output", 0)

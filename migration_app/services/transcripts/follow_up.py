@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services.journal import MigrationError
-from migration_app.services.legacy_import.arawn_store.state import rows_in
+from migration_app.services.legacy_import.shared import rows_in
 from migration_app.services.transcripts import import_transcripts_plan
 from projects_app.models import Workspace
 from sessions_app.models import Session

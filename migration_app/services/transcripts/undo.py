@@ -13,13 +13,10 @@ import uuid
 
 from migration_app.models import MigrationItem, MigrationRun, TranscriptFile
 from migration_app.services.journal import UndoResult, migration_items_undo
-from migration_app.services.legacy_import.arawn_store.messages import conversations_recount
-from migration_app.services.legacy_import.arawn_store.state import IN_CHUNK
+from migration_app.services.legacy_import.shared import Outcome, messages_delete
 from projects_app.models import Conversation, Message
 from sessions_app.models import Session
 from sessions_app.usage import usage_messages_record
-
-Outcome = MigrationItem.Outcome
 
 
 def import_transcripts_undo(run: MigrationRun) -> UndoResult:
@@ -27,12 +24,7 @@ def import_transcripts_undo(run: MigrationRun) -> UndoResult:
 
 
 def _messages(chunk: list[MigrationItem], notes: list[str]) -> int:
-    ids = [mid for item in chunk for mid in (item.after or {}).get("ids", [])]
-    touched, restored = set(), 0
-    for start in range(0, len(ids), IN_CHUNK):
-        rows = Message.objects.filter(pk__in=ids[start : start + IN_CHUNK])
-        touched |= set(rows.values_list("conversation_id", flat=True).distinct())
-        restored += rows.delete()[0]
+    restored = messages_delete(chunk)
     for item in chunk:
         for old in (item.before or {}).get("updated", []):
             values = {k: v for k, v in old.items() if k != "id"}
@@ -41,7 +33,6 @@ def _messages(chunk: list[MigrationItem], notes: list[str]) -> int:
     usage_messages_record(
         message_ids=[old["id"] for item in chunk for old in (item.before or {}).get("updated", [])]
     )
-    conversations_recount(sorted(touched, key=str))
     return restored
 
 

@@ -41,12 +41,9 @@ from migration_app.services.legacy_import.arawn_store.rows import (
     sessions_import,
     workstreams_import,
 )
-from migration_app.services.legacy_import.arawn_store.state import (
-    DEFAULT_BATCH_SIZE,
-    ArawnState,
-    Outcome,
-)
+from migration_app.services.legacy_import.arawn_store.state import ArawnState
 from migration_app.services.legacy_import.arawn_store.undo import arawn_store_undo
+from migration_app.services.legacy_import.shared import DEFAULT_BATCH_SIZE, Outcome
 from projects_app.models import Workspace
 
 SOURCE = "arawn"
@@ -127,16 +124,12 @@ def arawn_store_execute(run: MigrationRun) -> dict:
 
 
 def _summary(state: ArawnState) -> dict:
-    counts: dict = {
-        "messages_imported": 0,
-        "messages_already_present": 0,
-        "message_lines_rejected": 0,
-        "logs_unchanged": 0,
-        "files_to_copy": 0,
-        "files_copied": 0,
-        "files_already_present": 0,
-        "files_clashing": 0,
-    }
+    counts: dict = dict.fromkeys(
+        ("messages_imported", "messages_already_present", "message_lines_rejected",
+         "logs_unchanged", "files_to_copy", "files_copied", "files_already_present",
+         "files_clashing"),
+        0,
+    )  # fmt: skip
     counts.update(state.counts)
     if state.copy_errors:
         counts["copy_errors"] = state.copy_errors

@@ -22,7 +22,6 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
-from itertools import islice
 from pathlib import Path
 
 from django.conf import settings
@@ -37,7 +36,8 @@ from migration_app.legacy.arawn import (
 )
 from migration_app.services.file_moves import CHUNK, is_real_dir, rename_noreplace
 from migration_app.services.journal import ItemRecord, migration_run_progress
-from migration_app.services.legacy_import.arawn_store.state import ArawnState, Outcome
+from migration_app.services.legacy_import.arawn_store.state import ArawnState
+from migration_app.services.legacy_import.shared import Outcome, batched
 from sessions_app import files
 from sessions_app.models import SCRATCH_WORKSTREAM_ID
 from sessions_app.names import is_valid_name
@@ -60,12 +60,9 @@ def _rel(path: Path | str) -> str:
 def file_roots(state: ArawnState) -> Iterator[tuple[str, Path, str]]:
     """(source dir, hub dir, note) pairs, in a fixed order; problems as (source, None, why)."""
     for ws_id in sorted(state.workstreams - {SCRATCH_WORKSTREAM_ID}):
-        yield (
-            os.path.join(state.tree, ws_id, "production"),
-            files.workstream_production_dir(ws_id),
-            "",
-        )
-        yield os.path.join(state.tree, ws_id, "work"), files.workstream_work_dir(ws_id), ""
+        source = os.path.join(state.tree, ws_id)
+        yield os.path.join(source, "production"), files.workstream_production_dir(ws_id), ""
+        yield os.path.join(source, "work"), files.workstream_work_dir(ws_id), ""
     sessions_dir = os.path.join(state.tree, SCRATCH, "sessions")
     names = sorted(os.listdir(sessions_dir)) if is_real_dir(Path(sessions_dir)) else []
     for sid in names:
@@ -84,18 +81,13 @@ def file_roots(state: ArawnState) -> Iterator[tuple[str, Path, str]]:
 
 def files_import(state: ArawnState) -> None:
     safe_dirs: dict[Path, bool] = {}
-    for chunk in _batched(_entries(state), state.batch_size):
+    for chunk in batched(_entries(state), state.batch_size):
         migration_run_progress(run=state.run, total=state.run.progress_total + len(chunk))
         with transaction.atomic():
             copies = _batch(state, chunk, safe_dirs)
             migration_run_progress(run=state.run, advance=len(chunk))
             if copies:
                 transaction.on_commit(partial(files_copy, state, copies))
-
-
-def _batched(entries: Iterator, size: int) -> Iterator[list]:
-    while chunk := list(islice(entries, size)):
-        yield chunk
 
 
 def _entries(state: ArawnState) -> Iterator[tuple[TreeEntry | None, str, Path | None, str]]:
@@ -154,9 +146,8 @@ def _entry_plan(
     subject = _rel(dest)
     if entry.kind == "other":
         state.bump("files_special")
-        return ItemRecord(
-            "file", subject, Outcome.FAILED, f"{entry.path} is a special file; not copied"
-        ), None
+        why = f"{entry.path} is a special file; not copied"
+        return ItemRecord("file", subject, Outcome.FAILED, why), None
     if not _dir_safe(dest.parent, safe_dirs):
         why = f"clash: a part of {dest.parent} is not a directory; {entry.path} not copied"
         return ItemRecord("file", subject, Outcome.FAILED, why), None

@@ -8,16 +8,11 @@ where the rows end. A re-run reads on from there: after arawn appended lines, on
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import os
 import uuid
-from collections.abc import Iterator
-from itertools import islice
-from typing import NamedTuple
 
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
-from django.db.models import Max
+from django.db import IntegrityError, transaction
 
 from migration_app.legacy.arawn import (
     MESSAGES_LOG,
@@ -27,15 +22,19 @@ from migration_app.legacy.arawn import (
     symlink_on_the_way,
 )
 from migration_app.models import LegacyLogOffset
-from migration_app.services.bulk import rows_insert, rows_update
 from migration_app.services.journal import ItemRecord, migration_run_progress
 from migration_app.services.legacy_import.arawn_store.state import (
-    IN_CHUNK,
     ArawnState,
-    Outcome,
-    rows_in,
     session_conversation_id,
     workstream_conversation_id,
+)
+from migration_app.services.legacy_import.shared import (
+    NewMessage,
+    Outcome,
+    batched,
+    conversation_counters_update,
+    messages_write,
+    pks_present,
 )
 from projects_app.models import Conversation, Message
 
@@ -44,12 +43,8 @@ LINES_PER_ROW_BATCH = 10
 
 def message_logs(state: ArawnState) -> list[tuple[str, str]]:
     """(workstream id, log path) of every usable workstream that has a log."""
-    logs = []
-    for ws_id in sorted(state.workstreams):
-        path = os.path.join(state.tree, ws_id, MESSAGES_LOG)
-        if os.path.isfile(path):
-            logs.append((ws_id, path))
-    return logs
+    logs = [(ws_id, os.path.join(state.tree, ws_id, MESSAGES_LOG)) for ws_id in state.workstreams]
+    return sorted((ws_id, path) for ws_id, path in logs if os.path.isfile(path))
 
 
 def messages_import(state: ArawnState) -> None:
@@ -86,65 +81,10 @@ def _log_import(state: ArawnState, ws_id: str, path: str) -> None:
         return
     # Lines are small: ten times the row batch per transaction (a commit each costs ~5 ms).
     size = state.batch_size * LINES_PER_ROW_BATCH
-    batches = _batched(log_lines(path, offset=offset, lines_before=lines), size)
-    for batch in batches:
+    for batch in batched(log_lines(path, offset=offset, lines_before=lines), size):
         with transaction.atomic():
             _batch_write(state, ws_id, path, batch, offset, lines)
         offset, lines = batch[-1].end, batch[-1].number
-
-
-def _batched(lines: Iterator[LogLine], size: int) -> Iterator[list[LogLine]]:
-    while chunk := list(islice(lines, size)):
-        yield chunk
-
-
-class NewMessage(NamedTuple):
-    id: uuid.UUID
-    conversation_id: uuid.UUID
-    role: str
-    content: str
-    tool_calls: list | None
-    tool_call_id: str
-    extra_data: dict
-    created_at: dt.datetime
-    tokens_used: int = 0
-
-
-_MESSAGE_COLUMNS = (
-    "id", "conversation", "role", "content", "tool_calls", "tool_call_id", "extra_data",
-    "tokens_used", "created_at",
-)  # fmt: skip
-
-
-def messages_write(new: list[NewMessage]) -> None:
-    """The batch's messages in one statement (bulk.rows_insert; COPY on PostgreSQL).
-
-    `Message.objects.bulk_create` builds a model instance and compiles every value of every
-    row. Same machine, same hour (2026-12-04, load 5.9, SQLite, 50,000 lines and 2,000
-    files, `python -m bench.arawn_import --workstreams 20 --sessions 500 --messages 50000
-    --files 2000 [--messages-via-orm]`): first import 5.17 s (3.07x its floor) with
-    rows_insert, 6.33 s (5.24x its floor) with bulk_create."""
-    if not new:
-        return
-    db = connections[DEFAULT_DB_ALIAS]  # not the proxy: looked up once, not per value
-    ops, fields = db.ops, Message._meta
-    uuid_field, json_field = fields.get_field("id"), fields.get_field("extra_data")
-    encoder = json_field.encoder
-    rows = [
-        (
-            uuid_field.get_db_prep_save(m.id, db),
-            uuid_field.get_db_prep_save(m.conversation_id, db),
-            m.role,
-            m.content,
-            None if m.tool_calls is None else ops.adapt_json_value(m.tool_calls, encoder),
-            m.tool_call_id,
-            ops.adapt_json_value(m.extra_data, encoder),
-            m.tokens_used,
-            ops.adapt_datetimefield_value(m.created_at),
-        )
-        for m in new
-    ]
-    rows_insert(Message, _MESSAGE_COLUMNS, rows)
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -220,7 +160,7 @@ def _messages_insert(state: ArawnState, new: list[NewMessage]) -> list[NewMessag
         return new
     except IntegrityError:
         pass
-    present = {pk for (pk,) in rows_in(Message.objects, "pk", [m.id for m in new], "pk")}
+    present = pks_present(Message, [m.id for m in new])
     state.bump("messages_already_present", len(present))
     new = [m for m in new if m.id not in present]
     messages_write(new)
@@ -232,7 +172,7 @@ def _conversations_ensure(
 ) -> list[ItemRecord]:
     """Create the conversations a batch needs that do not exist yet (a session's exists
     from its import; a workstream's, or an unknown session's, is made here)."""
-    existing = {pk for (pk,) in rows_in(Conversation.objects, "pk", list(wanted), "pk")}
+    existing = pks_present(Conversation, wanted)
     items, new = [], []
     for conv_id, (key, ref, line) in wanted.items():
         if conv_id in existing:
@@ -255,35 +195,3 @@ def _conversations_ensure(
         items.append(ItemRecord("conversation", str(conv_id), Outcome.MIGRATED, title, None, after))
     Conversation.objects.bulk_create(new)
     return items
-
-
-def conversation_counters_update(new: list[NewMessage]) -> None:
-    """message_count and last_message_at of the conversations that received messages: one
-    read and one `UPDATE … FROM (VALUES …)` (bulk.rows_update) per batch, however many
-    conversations it touches (one UPDATE each cost 2.5 of 11 s at 50,000 lines)."""
-    per: dict[uuid.UUID, list] = {}
-    for m in new:
-        count_last = per.setdefault(m.conversation_id, [0, m.created_at])
-        count_last[0] += 1
-        count_last[1] = max(count_last[1], m.created_at)
-    if not per:
-        return
-    current = rows_in(
-        Conversation.objects, "pk", list(per), "pk", "message_count", "last_message_at"
-    )
-    rows = []
-    for conv_id, count, last in current:
-        added, newest = per[conv_id]
-        rows.append((conv_id, count + added, max(newest, last) if last else newest))
-    columns = ("message_count", "last_message_at")
-    for start in range(0, len(rows), IN_CHUNK):
-        rows_update(Conversation, key="id", columns=columns, rows=rows[start : start + IN_CHUNK])
-
-
-def conversations_recount(conversation_ids: list) -> None:
-    """Counters from the rows (after an undo removed messages)."""
-    for conv_id in conversation_ids:
-        rows = Message.objects.filter(conversation_id=conv_id)
-        Conversation.objects.filter(pk=conv_id).update(
-            message_count=rows.count(), last_message_at=rows.aggregate(m=Max("created_at"))["m"]
-        )

@@ -7,9 +7,8 @@ own savepoint, so one bad row is a failed item and the others land (per-row isol
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from functools import partial
-from itertools import islice
 from typing import Any
 
 from django.db import DatabaseError, transaction
@@ -18,10 +17,9 @@ from migration_app.legacy.arawn import parse_timestamp, secrets_dropped
 from migration_app.services.journal import ItemRecord, migration_run_progress
 from migration_app.services.legacy_import.arawn_store.state import (
     ArawnState,
-    Outcome,
-    rows_in,
     session_conversation_id,
 )
+from migration_app.services.legacy_import.shared import Outcome, batched, pks_present
 from projects_app.models import Conversation, Source
 from sessions_app.files import workstream_dirs_create
 from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session, Workstream
@@ -29,12 +27,6 @@ from sessions_app.names import is_valid_name
 
 STATES = set(Workstream.State.values)
 _STATE_LENGTH = Workstream._meta.get_field("state").max_length
-
-
-def _batched(rows: Iterable, size: int) -> Iterator[list]:
-    iterator = iter(rows)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
 
 
 def _write_isolated(objects: list, write: Callable[[list], None]) -> list[tuple[Any, str]]:
@@ -104,7 +96,7 @@ _WORKSTREAM_MAPPED = {
 
 
 def workstreams_import(state: ArawnState, rows: list[dict[str, Any]]) -> None:
-    for chunk in _batched(rows, state.batch_size):
+    for chunk in batched(rows, state.batch_size):
         with transaction.atomic():
             _workstream_batch(state, chunk)
             migration_run_progress(run=state.run, advance=len(chunk))
@@ -139,20 +131,15 @@ def _workstream_batch(state: ArawnState, chunk: list[dict[str, Any]]) -> None:
         notes[ws_id] = note
     if changed:
         Workstream.objects.bulk_update(changed, list(REFRESHED))
-    refused = _write_isolated(new, lambda objs: Workstream.objects.bulk_create(objs))
+    refused = _write_isolated(new, Workstream.objects.bulk_create)
     refused_ids = {obj.pk for obj, _ in refused}
     items += [ItemRecord("workstream", obj.pk, Outcome.FAILED, why) for obj, why in refused]
-    for workstream in new:
-        if workstream.pk in refused_ids:
-            continue
-        state.workstreams.add(workstream.pk)
-        after = {"created": True}
-        items.append(
-            ItemRecord(
-                "workstream", workstream.pk, Outcome.MIGRATED, notes[workstream.pk], None, after
-            )
-        )
     created = [w.pk for w in new if w.pk not in refused_ids]
+    state.workstreams.update(created)
+    items += [
+        ItemRecord("workstream", pk, Outcome.MIGRATED, notes[pk], None, {"created": True})
+        for pk in created
+    ]
     if created:
         transaction.on_commit(partial(_dirs_create, created))
     state.record(items)
@@ -228,7 +215,7 @@ CHANGING = (
 
 
 def sessions_import(state: ArawnState, rows: Iterable[dict[str, Any]]) -> None:
-    for chunk in _batched(rows, state.batch_size):
+    for chunk in batched(rows, state.batch_size):
         with transaction.atomic():
             _session_batch(state, chunk)
             migration_run_progress(run=state.run, advance=len(chunk))
@@ -265,12 +252,8 @@ def _session_batch(state: ArawnState, chunk: list[dict[str, Any]]) -> None:
             items.append(ItemRecord("session", sid, Outcome.SKIPPED, "already imported"))
             continue
         before = {f: _jsonable(row[f]) for f in CHANGING}
-        after = {"updated": True}
-        items.append(
-            ItemRecord(
-                "session", sid, Outcome.MIGRATED, "updated: changed in arawn since", before, after
-            )
-        )
+        why = "updated: changed in arawn since"
+        items.append(ItemRecord("session", sid, Outcome.MIGRATED, why, before, {"updated": True}))
         changed.append(Session(pk=sid, **{f: values[f] for f in CHANGING}))
     if changed:
         Session.objects.bulk_update(changed, list(CHANGING))
@@ -305,8 +288,7 @@ def _sessions_create(state: ArawnState, new: list[dict[str, Any]]) -> list[ItemR
 
     # A conversation may exist already: messages of a session the database did not know
     # yet (an earlier run made it); the session joins it, and undo leaves it.
-    ids = [c.pk for c, _ in pairs]
-    existing = {pk for (pk,) in rows_in(Conversation.objects, "pk", ids, "pk")}
+    existing = pks_present(Conversation, [c.pk for c, _ in pairs])
 
     def write(batch: list) -> None:
         Conversation.objects.bulk_create([c for c, _ in batch if c.pk not in existing])

@@ -14,13 +14,10 @@ from django.utils.dateparse import parse_datetime
 
 from migration_app.models import LegacyLogOffset, MigrationItem, MigrationRun
 from migration_app.services.journal import UndoResult, migration_items_undo
-from migration_app.services.legacy_import.arawn_store.messages import conversations_recount
 from migration_app.services.legacy_import.arawn_store.rows import CHANGING
-from migration_app.services.legacy_import.arawn_store.state import IN_CHUNK
-from projects_app.models import Conversation, Message, Source
+from migration_app.services.legacy_import.shared import messages_delete
+from projects_app.models import Conversation, Source
 from sessions_app.models import Session, Workstream
-
-Outcome = MigrationItem.Outcome
 
 
 def arawn_store_undo(run: MigrationRun) -> UndoResult:
@@ -51,13 +48,7 @@ def _files(chunk: list[MigrationItem], notes: list[str]) -> int:
 
 
 def _messages(chunk: list[MigrationItem], notes: list[str]) -> int:
-    ids = [mid for item in chunk for mid in (item.after or {}).get("ids", [])]
-    touched, deleted = set(), 0
-    for start in range(0, len(ids), IN_CHUNK):  # far below SQLite's 32,766 parameters
-        rows = Message.objects.filter(pk__in=ids[start : start + IN_CHUNK])
-        touched |= set(rows.values_list("conversation_id", flat=True).distinct())
-        deleted += rows.delete()[0]
-    conversations_recount(sorted(touched, key=str))
+    deleted = messages_delete(chunk)
     # Each log goes back to where the run's first batch of it started.
     for path in {item.subject_id.rsplit(":", 1)[0] for item in chunk}:
         first = (

@@ -41,11 +41,9 @@ from migration_app.services.legacy_import import (
     workspace_require,
 )
 from migration_app.services.legacy_import.minsky_store.run import minsky_store_execute
-from migration_app.services.legacy_import.minsky_store.state import (
-    DEFAULT_BATCH_SIZE,
-    PASSWORDS,
-)
+from migration_app.services.legacy_import.minsky_store.state import PASSWORDS
 from migration_app.services.legacy_import.minsky_store.undo import minsky_store_undo
+from migration_app.services.legacy_import.shared import DEFAULT_BATCH_SIZE
 from projects_app.models import Workspace
 
 

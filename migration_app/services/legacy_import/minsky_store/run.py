@@ -28,17 +28,11 @@ from migration_app.services.bulk import btree_lookups, rows_insert, rows_select_
 from migration_app.services.journal import (
     ItemRecord,
     MigrationError,
-    migration_items_record,
     migration_items_record_matching,
     migration_run_progress,
 )
-from migration_app.services.legacy_import.minsky_store.state import (
-    EPOCH,
-    PASSWORDS,
-    Outcome,
-    RunState,
-    in_chunks,
-)
+from migration_app.services.legacy_import.minsky_store.state import EPOCH, PASSWORDS, MinskyState
+from migration_app.services.legacy_import.shared import IN_CHUNK, Outcome, batched
 from projects_app.list_cache import project_list_version_renew
 from projects_app.models import Project, Source, Workspace
 from sessions_app.models import Session
@@ -48,7 +42,7 @@ _New = tuple[MappedSession, str | None]  # a record to write, with its project i
 
 def minsky_store_execute(run: MigrationRun) -> dict:
     params = run.params
-    state = RunState(
+    state = MinskyState(
         run=run,
         workspace=Workspace.objects.get(slug=params["workspace"]),
         location=params["path"],
@@ -67,7 +61,7 @@ def minsky_store_execute(run: MigrationRun) -> dict:
                 state.losers = duplicate_losers(
                     [r for r in records if isinstance(r, RawRecord)], _created_key
                 )
-            for chunk in in_chunks(records, batch_size):
+            for chunk in batched(records, batch_size):
                 with btree_lookups():
                     _batch(state, store, chunk)
     except MinskySourceError as exc:
@@ -81,7 +75,7 @@ def _created_key(record: RawRecord) -> dt.datetime:
     return coerce_created_at(record.data.get("createdAt")) or EPOCH
 
 
-def _rejected_up_front(state: RunState, entry: RawRecord | str, items: list[ItemRecord]) -> bool:
+def _rejected_up_front(state: MinskyState, entry: RawRecord | str, items: list) -> bool:
     """Entries that are not records, and the losers of a duplicate id."""
     if isinstance(entry, str):
         items.append(ItemRecord("record", state.location, Outcome.FAILED, entry))
@@ -96,7 +90,7 @@ def _rejected_up_front(state: RunState, entry: RawRecord | str, items: list[Item
     return False
 
 
-def _map(state: RunState, entry: RawRecord, items: list[ItemRecord]) -> MappedSession | None:
+def _map(state: MinskyState, entry: RawRecord, items: list) -> MappedSession | None:
     """The mapped record, or None with its rejection appended to `items`."""
     try:
         mapped = minsky_session_map(entry, source=state.location)
@@ -111,7 +105,7 @@ def _map(state: RunState, entry: RawRecord, items: list[ItemRecord]) -> MappedSe
     return mapped
 
 
-def _project_key(state: RunState, mapped: MappedSession) -> str | None:
+def _project_key(state: MinskyState, mapped: MappedSession) -> str | None:
     """The record's projectId, else one project per repository (stable across runs)."""
     if mapped.project_id:
         return mapped.project_id
@@ -126,7 +120,7 @@ def _project_key(state: RunState, mapped: MappedSession) -> str | None:
     return key
 
 
-def _batch(state: RunState, store: MinskyStore, chunk: list[RawRecord | str]) -> None:
+def _batch(state: MinskyState, store: MinskyStore, chunk: list[RawRecord | str]) -> None:
     """One batch. The ids already imported from this source are journaled "already
     imported" by the database in one statement and go no further: a re-run reads only the
     ids, and maps and writes nothing per record. The others are read in full, mapped and
@@ -140,7 +134,7 @@ def _batch(state: RunState, store: MinskyStore, chunk: list[RawRecord | str]) ->
         migration_items_record_matching(
             run=state.run, item=skip, model=Session, keys=part, equal=mine, created_at=state.now
         )
-        for part in in_chunks(ids)
+        for part in batched(ids, IN_CHUNK)
     )
     existing = {}
     if skipped < len(ids):  # the first import, or new records among imported ones
@@ -159,22 +153,20 @@ def _batch(state: RunState, store: MinskyStore, chunk: list[RawRecord | str]) ->
             items.append(ItemRecord("session", sid, Outcome.FAILED, reason))
             continue
         unread.append(record)
-    for part in in_chunks(unread):
+    for part in batched(unread, IN_CHUNK):
         store.load(part)
-    new: list[tuple[MappedSession, str | None]] = []
+    new: list[_New] = []
     for record in unread:
         mapped = _map(state, record, items)
         if mapped is not None:
             new.append((mapped, _project_key(state, mapped)))
     items += _projects_write(state, new)
     items += _sessions_write(state, new)
-    migration_items_record(run=state.run, items=items, created_at=state.now)
+    state.record(items)
     migration_run_progress(run=state.run, advance=len(chunk))
 
 
-def _projects_write(
-    state: RunState, new: list[tuple[MappedSession, str | None]]
-) -> list[ItemRecord]:
+def _projects_write(state: MinskyState, new: list[_New]) -> list[ItemRecord]:
     first: dict[str, MappedSession] = {}
     for m, key in new:
         if key and key not in state.seen_projects and key not in first:
@@ -201,7 +193,7 @@ def _projects_write(
     return items
 
 
-def _next_numbers(state: RunState, keys: set[str]) -> dict[str, int]:
+def _next_numbers(state: MinskyState, keys: set[str]) -> dict[str, int]:
     """The next free number of each project: read once per project and run, then counted
     here (the run holds the import lock; a number another writer takes meanwhile fails
     that one row): one query per project and run instead of one per batch."""
@@ -219,7 +211,7 @@ def _next_numbers(state: RunState, keys: set[str]) -> dict[str, int]:
     return state.next_num
 
 
-def _session_row(state: RunState, m: MappedSession, key: str | None, num: int) -> list:
+def _session_row(state: MinskyState, m: MappedSession, key: str | None, num: int) -> list:
     """One prepared row for services/bulk.rows_insert (values as the driver takes them),
     in the order of _RowFormat.columns."""
     fmt = state.row_format
@@ -233,7 +225,7 @@ def _session_row(state: RunState, m: MappedSession, key: str | None, num: int) -
     ]  # fmt: skip
 
 
-def _tally(state: RunState, m: MappedSession) -> None:
+def _tally(state: MinskyState, m: MappedSession) -> None:
     state.bump("secrets_dropped", len(m.secrets_dropped))
     for note, key in (("normalises to no task id", "task_ids_unreadable"),
                       ("branch derived", "branches_derived"),
@@ -242,9 +234,7 @@ def _tally(state: RunState, m: MappedSession) -> None:
             state.bump(key)
 
 
-def _sessions_write(
-    state: RunState, new: list[tuple[MappedSession, str | None]]
-) -> list[ItemRecord]:
+def _sessions_write(state: MinskyState, new: list[_New]) -> list[ItemRecord]:
     if not new:
         return []
     nums = _next_numbers(state, {key for _, key in new if key})

@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import islice
 
 from django.db import connection
 
-from migration_app.models import MigrationItem, MigrationRun
+from migration_app.services.legacy_import.shared import RunState
 from projects_app.models import Workspace
 from sessions_app.models import Session
 
-Outcome = MigrationItem.Outcome
-DEFAULT_BATCH_SIZE = 500
-IN_CHUNK = 5_000  # values per IN list, far below SQLite's parameter limit
 PASSWORDS: dict[str, str] = {}  # URL without password -> password, this process only
 EPOCH = dt.datetime.min.replace(tzinfo=dt.UTC)
-
-
-def in_chunks(values: Iterable, size: int = IN_CHUNK) -> Iterator[list]:
-    iterator = iter(values)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
 
 
 class RowFormat:
@@ -50,22 +39,16 @@ class RowFormat:
 
 
 @dataclass
-class RunState:
-    run: MigrationRun
+class MinskyState(RunState):
     workspace: Workspace
     location: str
-    now: dt.datetime
     losers: dict[int, tuple[str, int]] = field(default_factory=dict)
     seen_projects: set[str] = field(default_factory=set)
     repo_projects: dict[str, str] = field(default_factory=dict)  # repoUrl -> project id
     next_num: dict[str, int] = field(default_factory=dict)  # project id -> next number
-    counts: dict[str, int] = field(default_factory=dict)
     row_format: RowFormat = field(default_factory=RowFormat)
 
     def __post_init__(self) -> None:
         self.workspace_db_id = self.row_format.workspace.get_db_prep_save(
             self.workspace.pk, connection
         )
-
-    def bump(self, key: str, n: int = 1) -> None:
-        self.counts[key] = self.counts.get(key, 0) + n

@@ -26,6 +26,7 @@ from migration_app.services.legacy_import import (
     legacy_source_register,
     workspace_require,
 )
+from migration_app.services.legacy_import.shared import DEFAULT_BATCH_SIZE
 from migration_app.services.legacy_import.tokendance_db.artifacts import pending_parents_link
 from migration_app.services.legacy_import.tokendance_db.catalog import (
     projects_import,
@@ -37,7 +38,6 @@ from migration_app.services.legacy_import.tokendance_db.state import State
 from migration_app.services.legacy_import.tokendance_db.undo import tokendance_undo
 from projects_app.models import Workspace
 
-DEFAULT_BATCH_SIZE = 500
 DEFAULT_LOCATION = "postgres://localhost:5432/tokendance"
 
 

@@ -13,10 +13,13 @@ import uuid
 from dataclasses import dataclass, field
 
 from migration_app.legacy import tokendance_db as reader
+from migration_app.services.legacy_import.shared import pks_present
 from migration_app.services.legacy_import.tokendance_db.state import (
     State,
     as_uuid,
     derived_id,
+    missing,
+    stamped,
     too_long,
 )
 from projects_app.models import Artifact
@@ -98,9 +101,7 @@ def artifacts_plan(
         if problem is None and as_uuid(row["id"]) is None:
             problem = reader.RowProblem("artifacts", row["id"], "id", "not a UUID")
         if problem is None and row["project_id"] and row["project_id"] not in state.projects:
-            problem = reader.RowProblem(
-                "artifacts", row["id"], "project_id", f"no project {row['project_id']!r}"
-            )
+            problem = missing("artifacts", row, "project_id", "project")
         version = 1 if row["version"] is None else row["version"]
         if problem is None and version < 1:
             problem = reader.RowProblem("artifacts", row["id"], "version", f"{version} < 1")
@@ -147,9 +148,7 @@ def artifacts_plan(
         plan.artifacts.append(_artifact(state, row, lineage, conversation_of, project_of, plan))
     # Parents: set when the parent is in (now, or after this batch); else fixed at the end.
     parents = {as_uuid(a.extra_data["legacy"].get("parent_version_id")) for a in plan.artifacts}
-    present = set(
-        Artifact.objects.filter(pk__in=[p for p in parents if p]).values_list("pk", flat=True)
-    ) | {as_uuid(i) for i in accepted}
+    present = pks_present(Artifact, [p for p in parents if p]) | {as_uuid(i) for i in accepted}
     for artifact in plan.artifacts:
         parent = as_uuid(artifact.extra_data["legacy"].get("parent_version_id"))
         if parent in present:
@@ -197,10 +196,7 @@ def _artifact(
             "legacy": legacy,
         },
     )
-    if row["created_at"]:
-        artifact.created_at = row["created_at"]
-    artifact.updated_at = row["updated_at"] or artifact.created_at
-    return artifact
+    return stamped(artifact, row)
 
 
 def pending_parents_link(state: State) -> int:

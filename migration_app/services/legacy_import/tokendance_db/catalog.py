@@ -3,27 +3,25 @@ migration already created: imported verbatim, before the sessions that point at 
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 
 from migration_app.legacy import tokendance_db as reader
+from migration_app.legacy.tokendance import fold
 from migration_app.services.journal import ItemRecord
+from migration_app.services.legacy_import.shared import Outcome, pks_present
 from migration_app.services.legacy_import.tokendance_db.state import (
     ConversationRef,
-    Outcome,
     State,
     as_uuid,
+    missing,
     notes_join,
     rejected,
+    skipped,
+    stamped,
     too_long,
 )
 from projects_app.list_cache import project_list_version_renew
 from projects_app.models import Conversation, Project, ProjectVersion, Source, Workspace
-
-
-def _fold(value: Any) -> str:
-    return str(value or "").strip().casefold()
 
 
 def _secrets_note(dropped: list[str]) -> str:
@@ -59,18 +57,14 @@ def workspaces_import(state: State) -> None:
             state.record(items)
         return
     rows.sort(key=lambda r: (r["created_at"] is None, r["created_at"] or state.now, r["id"]))
-    existing = set(
-        Workspace.objects.filter(pk__in=[as_uuid(r["id"]) for r in rows]).values_list(
-            "pk", flat=True
-        )
-    )
+    existing = pks_present(Workspace, [as_uuid(r["id"]) for r in rows])
     new = []
     taken: set[str] = set()
     for row in rows:
         pk = as_uuid(row["id"])
         state.workspaces[row["id"]] = pk
         if pk in existing:
-            items.append(ItemRecord("workspace", row["id"], Outcome.SKIPPED, "already imported"))
+            items.append(skipped("workspace", row))
             continue
         slug, note = _slug_unique(row, taken)
         taken.add(slug)
@@ -112,10 +106,7 @@ def _workspace(row: dict, pk, slug: str) -> tuple[Workspace, list[str]]:
         "stats": stats,
         "last_accessed_at": _iso(row["last_accessed_at"]),
     }
-    workspace = Workspace(id=pk, name=row["name"], slug=slug, metadata=metadata)
-    if row["created_at"]:
-        workspace.created_at = row["created_at"]
-    workspace.updated_at = row["updated_at"] or workspace.created_at
+    workspace = stamped(Workspace(id=pk, name=row["name"], slug=slug, metadata=metadata), row)
     dropped = [f"settings.{k}" for k in dropped] + [f"stats.{k}" for k in dropped_stats]
     return workspace, dropped
 
@@ -141,9 +132,7 @@ def projects_import(state: State) -> None:
 
 def _projects_batch(state: State, batch: list[dict]) -> None:
     items, new = [], []
-    existing = set(
-        Project.objects.filter(pk__in=[r["id"] for r in batch]).values_list("pk", flat=True)
-    )
+    existing = pks_present(Project, [r["id"] for r in batch])
     for raw in batch:
         row = reader.row_convert("projects", raw)
         if isinstance(row, reader.RowProblem):
@@ -152,15 +141,13 @@ def _projects_batch(state: State, batch: list[dict]) -> None:
         workspace = state.workspaces.get(row["workspace_id"])
         problem = too_long(Project, "projects", row, {"id": "id", "title": "title"})
         if problem is None and workspace is None:
-            problem = reader.RowProblem(
-                "projects", row["id"], "workspace_id", f"no workspace {row['workspace_id']!r}"
-            )
+            problem = missing("projects", row, "workspace_id", "workspace")
         if problem:
             items.append(rejected("project", problem))
             continue
         state.projects[row["id"]] = workspace
         if row["id"] in existing:
-            items.append(ItemRecord("project", row["id"], Outcome.SKIPPED, "already imported"))
+            items.append(skipped("project", row))
             continue
         settings, dropped = reader.secrets_drop(row["settings"] or {})
         context, dropped_context = reader.secrets_drop(row["context"] or {})
@@ -169,24 +156,17 @@ def _projects_batch(state: State, batch: list[dict]) -> None:
             workspace_id=workspace,
             title=row["title"] or "",
             description=row["description"] or "",
-            project_type=_fold(row["project_type"]) or Project.ProjectType.QUICK_TASK,
-            status=_fold(row["status"]) or Project.Status.DRAFT,
+            project_type=fold(row["project_type"]) or Project.ProjectType.QUICK_TASK,
+            status=fold(row["status"]) or Project.Status.DRAFT,
             intent=row["intent"] or "",
             context=context,
             settings=settings,
             source=Source.TOKENDANCE,
         )
-        if row["created_at"]:
-            project.created_at = row["created_at"]
-        project.updated_at = row["updated_at"] or project.created_at
-        new.append(project)
+        new.append(stamped(project, row))
         dropped = [f"settings.{k}" for k in dropped] + [f"context.{k}" for k in dropped_context]
-        items.append(
-            ItemRecord(
-                "project", row["id"], Outcome.MIGRATED, _secrets_note(dropped), None,
-                {"id": row["id"]},
-            )
-        )  # fmt: skip
+        reason, after = _secrets_note(dropped), {"id": row["id"]}
+        items.append(ItemRecord("project", row["id"], Outcome.MIGRATED, reason, None, after))
     Project.objects.bulk_create(new)
     project_list_version_renew()  # bulk_create sends no signal
     state.record(items)
@@ -197,10 +177,7 @@ _CONVERSATION_EXTRA = ("context_summary", "tokens_used", "turn_count", "shared_m
 
 def _conversations_batch(state: State, batch: list[dict]) -> None:
     items, new = [], []
-    ids = [as_uuid(r["id"]) for r in batch]
-    existing = set(
-        Conversation.objects.filter(pk__in=[i for i in ids if i]).values_list("pk", flat=True)
-    )
+    existing = pks_present(Conversation, [u for u in map(as_uuid, (r["id"] for r in batch)) if u])
     for raw in batch:
         row = reader.row_convert("conversations", raw)
         if isinstance(row, reader.RowProblem):
@@ -211,9 +188,7 @@ def _conversations_batch(state: State, batch: list[dict]) -> None:
         if problem is None and pk is None:
             problem = reader.RowProblem("conversations", row["id"], "id", "not a UUID")
         if problem is None and row["project_id"] not in state.projects:
-            problem = reader.RowProblem(
-                "conversations", row["id"], "project_id", f"no project {row['project_id']!r}"
-            )
+            problem = missing("conversations", row, "project_id", "project")
         if problem:
             items.append(rejected("conversation", problem))
             continue
@@ -226,7 +201,7 @@ def _conversations_batch(state: State, batch: list[dict]) -> None:
         workspace = state.projects[row["project_id"]]
         state.conversations[row["id"]] = ConversationRef(row["project_id"], workspace)
         if pk in existing:
-            items.append(ItemRecord("conversation", row["id"], Outcome.SKIPPED, "already imported"))
+            items.append(skipped("conversation", row))
             continue
         kept = {k: row[k] for k in _CONVERSATION_EXTRA if row[k] not in (None, 0)}
         kept.update(
@@ -238,15 +213,12 @@ def _conversations_batch(state: State, batch: list[dict]) -> None:
             project_id=row["project_id"],
             workspace_id=workspace,
             title=row["title"] or "",
-            purpose=_fold(row["purpose"]) or "general",
-            status=_fold(row["status"]) or Conversation.Status.ACTIVE,
+            purpose=fold(row["purpose"]) or "general",
+            status=fold(row["status"]) or Conversation.Status.ACTIVE,
             selection_context=row["selection_context"],
             extra_data=extra,
         )
-        if row["created_at"]:
-            conversation.created_at = row["created_at"]
-        conversation.updated_at = row["updated_at"] or conversation.created_at
-        new.append(conversation)
+        new.append(stamped(conversation, row))
         reason = _secrets_note([f"extra_data.{k}" for k in dropped])
         items.append(
             ItemRecord("conversation", row["id"], Outcome.MIGRATED, reason, None, {"id": str(pk)})
@@ -263,9 +235,7 @@ def _versions_batch(state: State, batch: list[dict]) -> None:
         if isinstance(row, reader.RowProblem):
             items.append(rejected("project_version", row))
         elif row["project_id"] not in state.projects:
-            problem = reader.RowProblem(
-                "project_versions", row["id"], "project_id", f"no project {row['project_id']!r}"
-            )
+            problem = missing("project_versions", row, "project_id", "project")
             items.append(rejected("project_version", problem))
         elif not isinstance(row["version_number"], int) or row["version_number"] < 0:
             problem = reader.RowProblem(
@@ -282,9 +252,7 @@ def _versions_batch(state: State, batch: list[dict]) -> None:
     for row in rows:
         key = (row["project_id"], row["version_number"])
         if key in existing:
-            items.append(
-                ItemRecord("project_version", row["id"], Outcome.SKIPPED, "already imported")
-            )
+            items.append(skipped("project_version", row))
             continue
         existing.add(key)
         snapshot, _ = reader.secrets_drop(row["snapshot"] or {})
@@ -293,7 +261,7 @@ def _versions_batch(state: State, batch: list[dict]) -> None:
             version_number=row["version_number"],
             snapshot=snapshot,
             change_summary=row["change_summary"] or "",
-            change_type=_fold(row["change_type"]) or ProjectVersion.ChangeType.AUTO,
+            change_type=fold(row["change_type"]) or ProjectVersion.ChangeType.AUTO,
             changed_by=(row["changed_by"] or "")[:150],
         )
         if row["created_at"]:

@@ -12,23 +12,22 @@ from django.db import transaction
 
 from migration_app.legacy import tokendance_db as reader
 from migration_app.services.journal import ItemRecord
-from migration_app.services.legacy_import.tokendance_db.artifacts import artifacts_plan
-from migration_app.services.legacy_import.tokendance_db.rows import messages_insert
-from migration_app.services.legacy_import.tokendance_db.sessions import (
-    conversations_count,
-    message_build,
-)
-from migration_app.services.legacy_import.tokendance_db.state import (
+from migration_app.services.legacy_import.shared import (
     Outcome,
+    conversations_recount,
+    messages_write,
+    pks_present,
+)
+from migration_app.services.legacy_import.tokendance_db.artifacts import artifacts_plan
+from migration_app.services.legacy_import.tokendance_db.sessions import message_build
+from migration_app.services.legacy_import.tokendance_db.state import (
     State,
     as_uuid,
+    missing,
     rejected,
+    skipped,
 )
 from projects_app.models import Artifact, Message
-
-
-def _dangling(table: str, row: dict, column: str, what: str) -> reader.RowProblem:
-    return reader.RowProblem(table, str(row["id"]), column, f"no {what} {row[column]!r}")
 
 
 def leftovers_import(state: State) -> None:
@@ -42,20 +41,15 @@ def leftovers_import(state: State) -> None:
 
 def _messages(state: State, batch: list[dict]) -> None:
     items, new = [], []
-    old = set(
-        Message.objects.filter(
-            pk__in=[u for u in map(as_uuid, (r["id"] for r in batch)) if u]
-        ).values_list("pk", flat=True)
-    )
+    old = pks_present(Message, [u for u in map(as_uuid, (r["id"] for r in batch)) if u])
     for row in batch:
         if row["session_id"] is not None:
-            items.append(rejected("message", _dangling("messages", row, "session_id", "session")))
+            items.append(rejected("message", missing("messages", row, "session_id", "session")))
         elif row["conversation_id"] not in state.conversations:
-            items.append(
-                rejected("message", _dangling("messages", row, "conversation_id", "conversation"))
-            )
+            problem = missing("messages", row, "conversation_id", "conversation")
+            items.append(rejected("message", problem))
         elif as_uuid(row["id"]) in old:
-            items.append(ItemRecord("message", str(row["id"]), Outcome.SKIPPED, "already imported"))
+            items.append(skipped("message", row))
         else:
             message = message_build(state, row, None)
             if isinstance(message, reader.RowProblem):
@@ -64,27 +58,21 @@ def _messages(state: State, batch: list[dict]) -> None:
             new.append(message)
             after = {"conversation_id": str(message.conversation_id)}
             items.append(ItemRecord("message", str(row["id"]), Outcome.MIGRATED, "", None, after))
-    messages_insert(new)
-    conversations_count(list({m.conversation_id for m in new}))
+    messages_write(new)
+    conversations_recount({m.conversation_id for m in new})
     state.record(items)
 
 
 def _artifacts(state: State, batch: list[dict]) -> None:
     items, candidates = [], []
-    old = set(
-        Artifact.objects.filter(
-            pk__in=[u for u in map(as_uuid, (r["id"] for r in batch)) if u]
-        ).values_list("pk", flat=True)
-    )
+    old = pks_present(Artifact, [u for u in map(as_uuid, (r["id"] for r in batch)) if u])
     for row in batch:
         if row["session_id"] is not None:
-            items.append(rejected("artifact", _dangling("artifacts", row, "session_id", "session")))
+            items.append(rejected("artifact", missing("artifacts", row, "session_id", "session")))
         elif row["project_id"] not in state.projects:
-            items.append(rejected("artifact", _dangling("artifacts", row, "project_id", "project")))
+            items.append(rejected("artifact", missing("artifacts", row, "project_id", "project")))
         elif as_uuid(row["id"]) in old:
-            items.append(
-                ItemRecord("artifact", str(row["id"]), Outcome.SKIPPED, "already imported")
-            )
+            items.append(skipped("artifact", row))
         else:
             candidates.append(row)
     plan = artifacts_plan(state, candidates, conversation_of={}, project_of={})

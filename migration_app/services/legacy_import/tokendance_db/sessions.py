@@ -11,30 +11,32 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Max, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 
 from migration_app.legacy import status_map, tokendance
 from migration_app.legacy import tokendance_db as reader
 from migration_app.services.bulk import rows_count_in
 from migration_app.services.journal import ItemRecord, migration_run_progress
+from migration_app.services.legacy_import.shared import (
+    NewMessage,
+    Outcome,
+    conversations_recount,
+    messages_write,
+    pks_present,
+    rows_in,
+)
 from migration_app.services.legacy_import.tokendance_db import files
 from migration_app.services.legacy_import.tokendance_db.artifacts import artifacts_plan
-from migration_app.services.legacy_import.tokendance_db.rows import (
-    MessageRow,
-    instances_insert,
-    messages_insert,
-)
+from migration_app.services.legacy_import.tokendance_db.rows import instances_insert
 from migration_app.services.legacy_import.tokendance_db.state import (
-    Outcome,
     State,
     as_uuid,
     derived_id,
+    missing,
     notes_join,
     rejected,
+    skipped,
     too_long,
     uuid_db_values,
 )
@@ -52,17 +54,15 @@ class SessionWork:
     conversation: Conversation | None = None  # None: exists already
     conversation_id: uuid.UUID | None = None
     project_id: str | None = None
-    messages: list[MessageRow] = field(default_factory=list)
+    messages: list[NewMessage] = field(default_factory=list)
     artifacts: list[Artifact] = field(default_factory=list)
     files: list[Artifact] = field(default_factory=list)
     rejected: list[ItemRecord] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def item(self) -> ItemRecord:
-        created = bool(self.session or self.conversation or self.messages or self.artifacts)
-        created = created or bool(self.files)
-        if not created:
-            return ItemRecord("session", self.session_id, Outcome.SKIPPED, "already imported")
+        if not (self.session or self.conversation or self.messages or self.artifacts or self.files):
+            return skipped("session", {"id": self.session_id})
         after = {
             "session_created": self.session is not None,
             "conversation_id": str(self.conversation_id) if self.conversation_id else None,
@@ -74,19 +74,6 @@ class SessionWork:
         return ItemRecord(
             "session", self.session_id, Outcome.MIGRATED, notes_join(self.notes), None, after
         )
-
-
-def _fold(value: Any) -> str:
-    return str(value or "").strip().casefold()
-
-
-def _chunked_pks(model, pks: list) -> set:
-    found: set = set()
-    for start in range(0, len(pks), 5_000):
-        found |= set(
-            model.objects.filter(pk__in=pks[start : start + 5_000]).values_list("pk", flat=True)
-        )
-    return found
 
 
 def sessions_import(state: State) -> None:
@@ -119,22 +106,11 @@ def _batch_write(state: State, works: list[SessionWork], items: list[ItemRecord]
 def _write(state: State, works: list[SessionWork], items: list[ItemRecord]) -> None:
     instances_insert(Conversation, [w.conversation for w in works if w.conversation])
     instances_insert(Session, [w.session for w in works if w.session])
-    messages_insert([m for w in works for m in w.messages])
+    messages_write([m for w in works for m in w.messages])
     artifacts = [a for w in works for a in w.artifacts + w.files]
     instances_insert(Artifact, sorted(artifacts, key=lambda a: a.version))  # parents first
-    conversations_count(list({m.conversation_id for w in works for m in w.messages}))
+    conversations_recount({m.conversation_id for w in works for m in w.messages})
     state.record(items + [i for w in works for i in w.rejected] + [w.item() for w in works])
-
-
-def conversations_count(conversation_ids: list) -> None:
-    """Recompute message_count and last_message_at from the messages (one UPDATE)."""
-    if not conversation_ids:
-        return
-    messages = Message.objects.filter(conversation=OuterRef("pk")).order_by().values("conversation")
-    Conversation.objects.filter(pk__in=conversation_ids).update(
-        message_count=Coalesce(Subquery(messages.annotate(n=Count("id")).values("n")), 0),
-        last_message_at=Subquery(messages.annotate(at=Max("created_at")).values("at")),
-    )
 
 
 def _batch_plan(state: State, raws: list[dict]) -> tuple[list[SessionWork], list[ItemRecord]]:
@@ -146,9 +122,7 @@ def _batch_plan(state: State, raws: list[dict]) -> tuple[list[SessionWork], list
         if problem is None:
             problem = too_long(Session, "sessions", row, {"title": "title", "skill_id": "skill_id"})
         if problem is None and row["workspace_id"] not in state.workspaces:
-            problem = reader.RowProblem(
-                "sessions", row["id"], "workspace_id", f"no workspace {row['workspace_id']!r}"
-            )
+            problem = missing("sessions", row, "workspace_id", "workspace")
         if problem is None and row["created_at"] is None:
             problem = reader.RowProblem("sessions", row["id"], "created_at", "missing")
         if problem:
@@ -156,12 +130,8 @@ def _batch_plan(state: State, raws: list[dict]) -> tuple[list[SessionWork], list
         else:
             rows.append(row)
     ids = [row["id"] for row in rows]
-    existing = {
-        pk: (conversation, project)
-        for pk, conversation, project in Session.objects.filter(pk__in=ids).values_list(
-            "pk", "conversation_id", "project_id"
-        )
-    }
+    columns = ("pk", "conversation_id", "project_id")
+    existing = {row[0]: row[1:] for row in rows_in(Session.objects, "pk", ids, *columns)}
     new_ids = [i for i in ids if i not in existing]
     old_ids = [i for i in ids if i in existing]
     messages = defaultdict(list)
@@ -171,7 +141,7 @@ def _batch_plan(state: State, raws: list[dict]) -> tuple[list[SessionWork], list
     for raw in _rows_of(state, "artifacts", new_ids, old_ids, Artifact, order="id"):
         artifact_rows[raw["session_id"]].append(raw)
     claimed = _claimed_conversations(state, rows, existing, messages)
-    old_files = _chunked_pks(
+    old_files = pks_present(
         Artifact, files.existing_candidates(state, [r for r in rows if r["id"] in existing])
     )
     works = []
@@ -190,8 +160,7 @@ def _batch_plan(state: State, raws: list[dict]) -> tuple[list[SessionWork], list
         work = by_session[artifact.extra_data["legacy"]["session_id"]]
         work.artifacts.append(artifact)
         work.notes += plan.notes.get(str(artifact.pk), [])
-    for problem in plan.problems:
-        items.append(rejected("artifact", problem))
+    items += [rejected("artifact", problem) for problem in plan.problems]
     for row, work in zip(rows, works, strict=True):
         files.session_files_add(state, row, work, old_files)
     return works, items
@@ -208,24 +177,21 @@ def _rows_of(state: State, table: str, new_ids, old_ids, model, *, order: str) -
         return raws
     keys = {i: as_uuid(i) for i in known}
     valid = [key for key in keys.values() if key]
-    have = _chunked_pks(model, valid)
+    have = pks_present(model, valid)
     missing = [i for i, key in keys.items() if key not in have]
     return raws + reader.rows_where_in(state.source, table, "id", missing, order=order)
 
 
 def _claimed_conversations(state: State, rows, existing, messages) -> set[uuid.UUID]:
     """TokenDance conversations a session of our hub points at already (one query)."""
-    candidates = set()
-    for row in rows:
-        if row["id"] in existing:
-            continue
-        for conversation in _conversation_candidates(state, row, messages[row["id"]]):
-            candidates.add(as_uuid(conversation))
-    return set(
-        Session.objects.filter(conversation_id__in=[c for c in candidates if c]).values_list(
-            "conversation_id", flat=True
-        )
-    )
+    candidates = {
+        as_uuid(conversation)
+        for row in rows
+        if row["id"] not in existing
+        for conversation in _conversation_candidates(state, row, messages[row["id"]])
+    } - {None}
+    claimed = rows_in(Session.objects, "conversation_id", list(candidates), "conversation_id")
+    return {conversation for (conversation,) in claimed}
 
 
 def _conversation_candidates(state: State, row: dict, messages: list[dict]) -> list[str]:
@@ -303,7 +269,7 @@ def _session(state: State, row: dict, workspace, work: SessionWork) -> Session:
         "context_summary": row["context_summary"],
         "todo_list": todo,
         "total_tokens_used": row["total_tokens_used"],
-        "session_type": _fold(session_type) if session_type else None,
+        "session_type": tokendance.fold(session_type) if session_type else None,
         "agent_config_id": row["agent_config_id"],
         "turn_id": row["turn_id"],
         "extra_data": extra,
@@ -329,7 +295,7 @@ def _session(state: State, row: dict, workspace, work: SessionWork) -> Session:
     )
 
 
-def message_build(state: State, raw: dict, conversation_id) -> MessageRow | reader.RowProblem:
+def message_build(state: State, raw: dict, conversation_id) -> NewMessage | reader.RowProblem:
     row = reader.row_convert("messages", raw)
     if isinstance(row, reader.RowProblem):
         return row
@@ -350,12 +316,12 @@ def message_build(state: State, raw: dict, conversation_id) -> MessageRow | read
             extra[key] = row[key]
     if row["feedback_at"] is not None:
         extra["feedback_at"] = row["feedback_at"].isoformat()
-    role = _fold(row["role"])
+    role = tokendance.fold(row["role"])
     if role not in ROLES:
         extra["source_role"] = row["role"]
         role = Message.Role.SYSTEM
     own = row["conversation_id"]
-    return MessageRow(
+    return NewMessage(
         id=pk,
         conversation_id=as_uuid(own) if own in state.conversations else conversation_id,
         role=role,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import re
 import uuid
@@ -13,11 +12,10 @@ from django.db import connection, models
 from django.db.models import Max
 
 from migration_app.legacy.tokendance_db import RowProblem, Source
-from migration_app.models import MigrationItem, MigrationRun
-from migration_app.services.journal import ItemRecord, migration_items_record
+from migration_app.services.journal import ItemRecord
+from migration_app.services.legacy_import.shared import DEFAULT_BATCH_SIZE, Outcome, RunState
 from sessions_app.models import Session
 
-Outcome = MigrationItem.Outcome
 # Ids the import makes up (a session's own conversation, a session file's artifact) are
 # derived from the source's ids, so a re-run or a run after kill -9 makes the same ones.
 ID_NAMESPACE = uuid.UUID("6f1d3c52-2a55-4c1e-9a8e-7d1f0b3e5a10")
@@ -61,14 +59,12 @@ class ConversationRef:
 
 
 @dataclass
-class State:
-    run: MigrationRun
+class State(RunState):
     source: Source
-    now: dt.datetime
     location: str = ""  # as shown to people: no password
     target_workspace: Any = None  # --workspace: every row goes into this workspace (pk)
     path_map: list[tuple[str, str]] = field(default_factory=list)
-    batch_size: int = 500
+    batch_size: int = DEFAULT_BATCH_SIZE
     # TokenDance workspace id -> our workspace pk, and its (mapped) filesystem path.
     workspaces: dict[str, Any] = field(default_factory=dict)
     workspace_paths: dict[str, str] = field(default_factory=dict)
@@ -78,7 +74,6 @@ class State:
     migrated_by_origin: dict[str, str] = field(default_factory=dict)
     # (child, parent) pairs whose parent was not imported yet when the child was.
     pending_parents: list[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
     # The last session number given in a project (sessions linked to a migrated project).
     project_nums: dict[str, int] = field(default_factory=dict)
 
@@ -91,17 +86,29 @@ class State:
         self.project_nums[project_id] += 1
         return self.project_nums[project_id]
 
-    def bump(self, key: str, n: int = 1) -> None:
-        self.counts[key] = self.counts.get(key, 0) + n
-
-    def record(self, items: list[ItemRecord]) -> None:
-        migration_items_record(run=self.run, items=items, created_at=self.now)
-
 
 def rejected(subject_type: str, problem: RowProblem | str, subject_id: str = "") -> ItemRecord:
     if isinstance(problem, RowProblem):
         return ItemRecord(subject_type, problem.row_id, Outcome.FAILED, str(problem))
     return ItemRecord(subject_type, subject_id, Outcome.FAILED, problem)
+
+
+def skipped(subject_type: str, row: dict) -> ItemRecord:
+    return ItemRecord(subject_type, str(row["id"]), Outcome.SKIPPED, "already imported")
+
+
+def missing(table: str, row: dict, column: str, what: str) -> RowProblem:
+    """The row names a `what` (in `column`) that is not there."""
+    return RowProblem(table, str(row["id"]), column, f"no {what} {row[column]!r}")
+
+
+def stamped(obj, row: dict):
+    """`obj` with the row's created_at (else the model's default) and updated_at (else
+    created_at)."""
+    if row["created_at"]:
+        obj.created_at = row["created_at"]
+    obj.updated_at = row["updated_at"] or obj.created_at
+    return obj
 
 
 @functools.cache

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services.journal import UndoResult, migration_items_undo
-from migration_app.services.legacy_import.tokendance_db.sessions import conversations_count
+from migration_app.services.legacy_import.shared import conversations_recount
 from migration_app.services.unused_rows import PROJECT_USERS, unused_rows_delete
 from projects_app.models import Artifact, Conversation, Message, Project, ProjectVersion, Workspace
 from sessions_app.models import Session
@@ -32,7 +32,7 @@ def _sessions(chunk: list[MigrationItem], notes: list[str]) -> int:
         for a in afters
         if a["conversation_id"] and a["conversation_id"] not in own
     ]
-    conversations_count(kept)
+    conversations_recount(kept)
     return len(chunk)
 
 
@@ -47,7 +47,7 @@ def _conversations_delete(ids: list[str], notes: list[str]) -> None:
 
 def _messages(chunk: list[MigrationItem], notes: list[str]) -> int:
     Message.objects.filter(pk__in=[i.subject_id for i in chunk]).delete()
-    conversations_count(list({i.after["conversation_id"] for i in chunk}))
+    conversations_recount({i.after["conversation_id"] for i in chunk})
     return len(chunk)
 
 
