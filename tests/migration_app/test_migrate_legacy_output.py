@@ -121,3 +121,25 @@ def test_a_refused_command_line_is_one_json_object_and_help_names_the_defaults(d
     home = os.path.expanduser("~")
     assert f"ao: {home}/.agent-orchestrator" in helped.stdout  # each source's default
     assert f"ao-rs: {home}/.ao-rs/sessions" in helped.stdout
+
+
+@pytest.mark.parametrize(
+    ("done", "total", "width", "drawn"),
+    [
+        (0, 10, 10, "\r[----------] 0/10"),
+        (5, 10, 10, "\r[#####-----] 5/10"),
+        (10, 10, 10, "\r[##########] 10/10"),
+        (0, 0, 4, "\r[####] 0/0"),  # nothing to do is done
+    ],
+)
+def test_the_progress_bar_is_redrawn_in_place(done, total, width, drawn):
+    import io
+
+    from django.core.management.base import OutputWrapper
+
+    from migration_app.management.commands._legacy_output import progress_bar_draw
+
+    out = io.StringIO()
+    run = MigrationRun(progress_done=done, progress_total=total)
+    progress_bar_draw(OutputWrapper(out), run, width=width)
+    assert out.getvalue() == drawn

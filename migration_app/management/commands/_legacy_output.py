@@ -14,6 +14,14 @@ SHOWN_REJECTED = 20  # rejected items listed at the default verbosity
 Outcome = MigrationItem.Outcome
 
 
+def progress_bar_draw(stdout, run: MigrationRun, width: int = 40) -> None:
+    """Redraw the run's progress bar in place (an on_progress listener of a command)."""
+    done, total = run.progress_done, run.progress_total
+    filled = width * done // total if total else width
+    stdout.write(f"\r[{'#' * filled}{'-' * (width - filled)}] {done}/{total}", ending="")
+    stdout.flush()
+
+
 def _plural(n: int, noun: str) -> str:
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
 

@@ -7,6 +7,7 @@ import was refused (nothing written). Re-running is safe and completes a killed 
 
 import json
 import os
+from functools import partial
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import OperationalError, connection, transaction
@@ -21,6 +22,7 @@ from migration_app.management.commands._legacy_output import (
     SHOWN_REJECTED,
     JsonRefusalMixin,
     outcome_lines,
+    progress_bar_draw,
     refusal_summary,
     rejected_items,
     run_page,
@@ -33,7 +35,7 @@ from migration_app.services.legacy_import import (
     legacy_source_get,
     legacy_source_names,
 )
-from migration_app.services.legacy_import.ao.state import DEFAULT_BATCH_SIZE
+from migration_app.services.legacy_import.shared import DEFAULT_BATCH_SIZE
 from migration_app.services.transcripts.follow_up import SOURCES, transcripts_follow_up_request
 from projects_app.models import Project, Workspace
 from sessions_app.models import Session
@@ -168,7 +170,7 @@ class Command(JsonRefusalMixin, BaseCommand):
                 source=source.name,
                 dry_run=options["dry_run"],
                 actor=os.environ.get("USER", ""),
-                on_progress=self._draw_bar if show_bar else None,
+                on_progress=partial(progress_bar_draw, self.stdout) if show_bar else None,
                 **request,
             )
         except MigrationError as exc:
@@ -191,14 +193,6 @@ class Command(JsonRefusalMixin, BaseCommand):
         finally:
             if show_bar:
                 self.stdout.write("")
-
-    def _draw_bar(self, run: MigrationRun) -> None:
-        done, total = run.progress_done, run.progress_total
-        width = 40
-        filled = width * done // total if total else width
-        bar = "#" * filled + "-" * (width - filled)
-        self.stdout.write(f"\r[{bar}] {done}/{total}", ending="")
-        self.stdout.flush()
 
     def _check_migrations(self) -> None:
         try:

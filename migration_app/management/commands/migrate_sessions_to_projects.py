@@ -1,17 +1,18 @@
 """manage.py migrate_sessions_to_projects: TokenDance's session → project migration."""
 
 import json
+from functools import partial
 
 from django.core.management.base import BaseCommand, CommandError
 
 from migration_app.dispatch import migration_run_dispatch
 from migration_app.legacy.tokendance import summary_report
+from migration_app.management.commands._legacy_output import progress_bar_draw
 from migration_app.models import MigrationRun
 from migration_app.services.journal import MigrationError
 from migration_app.services.session_to_project import BATCH_SIZE_DEFAULT, KIND
 from projects_app.models import Workspace
 
-BAR_WIDTH = 30
 JSON_COUNTS = ("total", "migrated", "skipped", "failed", "messages_relinked", "artifacts_relinked")
 
 
@@ -52,7 +53,7 @@ class Command(BaseCommand):
                 batch_size=batch_size,
                 actor="manage.py",
                 origin=MigrationRun.Origin.CLI,
-                on_progress=self._draw_bar if show_bar else None,
+                on_progress=partial(progress_bar_draw, self.stdout, width=30) if show_bar else None,
             )
         except MigrationError as exc:
             raise CommandError(str(exc), returncode=2) from exc
@@ -71,10 +72,3 @@ class Command(BaseCommand):
             self.stdout.write(f"Run {run.pk} ({run.status})")
         if run.status == MigrationRun.Status.FAILED:
             raise CommandError(f"The run failed: {run.error}", returncode=1)
-
-    def _draw_bar(self, run: MigrationRun) -> None:
-        total = run.progress_total or 1
-        filled = round(BAR_WIDTH * run.progress_done / total)
-        bar = "#" * filled + "-" * (BAR_WIDTH - filled)
-        self.stdout.write(f"\r[{bar}] {run.progress_done}/{run.progress_total}", ending="")
-        self.stdout.flush()

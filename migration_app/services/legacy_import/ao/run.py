@@ -29,11 +29,8 @@ from migration_app.services.legacy_import.ao.batches import (
     session_batch,
 )
 from migration_app.services.legacy_import.ao.projects import import_config_projects
-from migration_app.services.legacy_import.ao.state import (
-    DEFAULT_BATCH_SIZE,
-    ImportState,
-    batched,
-)
+from migration_app.services.legacy_import.ao.state import ImportState
+from migration_app.services.legacy_import.shared import DEFAULT_BATCH_SIZE, batched
 from projects_app.models import Workspace
 
 READ_AHEAD = 2  # batches parsed ahead of the one being written (memory: 3 batches)

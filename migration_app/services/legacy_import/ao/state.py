@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import Any
 
 from django.db import connection
@@ -23,8 +22,6 @@ from sessions_app.models import HARNESSES, Session
 
 Outcome = MigrationItem.Outcome
 
-
-DEFAULT_BATCH_SIZE = 500
 HARNESS_NAMES = frozenset(HARNESSES)
 TEMP_SUFFIX = ".sessionhub-partial"
 
@@ -87,12 +84,6 @@ class ImportState:
         """What session_files_prepare takes besides the files (sent to the parse helper)."""
         names = ("source", "row_format", "claude_home", "data_dir", "max_file_bytes")
         return {name: getattr(self, name) for name in names}
-
-
-def batched(iterable: Iterable, size: int) -> Iterator[list]:
-    iterator = iter(iterable)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
 
 
 def rejected_file(path: str, exc: Exception) -> ItemRecord:
