@@ -256,7 +256,7 @@ def migration_run_execute(
     if run.is_finished:
         return run
     kind = migration_kind_get(run.kind)
-    run_lock = kind.run_lock if kind.run_lock and not run.dry_run else _no_lock
+    run_lock = kind.run_lock if kind.run_lock and not run.dry_run else contextlib.nullcontext
     # The run is closed under its locks: released before, the next run of the kind (or a
     # recovery) could take them and close it as interrupted while it was succeeding.
     with _one_at_a_time(kind, run), run_lock(run):
@@ -281,10 +281,6 @@ def migration_run_execute(
         finally:
             _progress_listener.reset(listening)
         return migration_run_finish(run=run, extra_counts=extra)
-
-
-def _no_lock(run: MigrationRun) -> contextlib.AbstractContextManager:
-    return contextlib.nullcontext()
 
 
 def _execute_rolled_back(kind: MigrationKind, run: MigrationRun) -> dict[str, Any]:
