@@ -1,0 +1,64 @@
+"""services/bulk.py: the raw batch writes, on both databases."""
+
+import uuid
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from migration_app.services import bulk
+from migration_app.services.bulk import rows_insert
+from projects_app.models import Message
+from sessions_app.search_query import query_parse
+from sessions_app.search_selectors import SearchFilters, search_hits
+from tests.factories import ConversationFactory, StaffFactory
+
+pytestmark = pytest.mark.django_db
+
+COLUMNS = ("id", "conversation", "role", "content", "tool_call_id", "extra_data", "created_at")
+COLUMNS += ("tokens_used",)
+
+
+def message_rows(conversation, words):
+    key = (lambda u: u) if connection.features.has_native_uuid_field else (lambda u: u.hex)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    return [
+        (key(uuid.uuid4()), key(conversation.pk), "user", word, "", "{}", now, 0) for word in words
+    ]
+
+
+@pytest.fixture
+def small_statements(monkeypatch):
+    monkeypatch.setattr(bulk, "_SQLITE_ROWS_PER_STATEMENT", 3)
+
+
+def test_ignore_conflicts_counts_only_the_new_rows_across_statements(small_statements):
+    rows = message_rows(ConversationFactory(), [f"word{n}" for n in range(10)])
+    assert rows_insert(Message, COLUMNS, rows[:4]) == 4
+    assert rows_insert(Message, COLUMNS, rows, ignore_conflicts=True) == 6
+    assert Message.objects.count() == 10
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's statements")
+def test_sqlite_writes_many_rows_a_statement_never_one_by_one(small_statements):
+    inserts = []
+    raw = connection.cursor().connection  # the sqlite3 connection under Django's
+    raw.set_trace_callback(lambda sql: inserts.append(sql) if sql.startswith("INSERT") else 0)
+    try:
+        rows_insert(Message, COLUMNS, message_rows(ConversationFactory(), ["a"] * 7))
+    finally:
+        raw.set_trace_callback(None)
+    # The trace repeats a statement for each trigger it runs: count the rows each carries.
+    rows_per_statement = {
+        sql.count("), (") + 1 for sql in inserts if "projects_app_message" in sql[:40]
+    }
+    assert rows_per_statement == {3, 1}  # 3 + 3 + 1: FTS5 flushes once a statement
+
+
+def test_rows_written_in_one_statement_are_each_in_the_search_index(small_statements):
+    rows_insert(Message, COLUMNS, message_rows(ConversationFactory(), ["okapi"] * 5 + ["zebu"]))
+    for word, expected in (("okapi", 5), ("zebu", 1)):
+        hits, _ = search_hits(
+            user=StaffFactory(), query=query_parse(text=word), filters=SearchFilters()
+        )
+        assert len(hits) == expected
