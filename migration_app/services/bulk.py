@@ -34,7 +34,9 @@ from typing import Any
 
 from django.db import connection, models, transaction
 
-_SQLITE_ROWS_PER_STATEMENT = 500
+# sqlite3 keeps its last 128 statements prepared: one of 500 rows × 33 columns holds about
+# 1.3 MB, so a run's batches of varied sizes grew the import's RSS (ao: 87 -> 118 MB).
+_SQLITE_ROWS_PER_STATEMENT = 100
 _VARIABLES = sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER
 
 
@@ -99,7 +101,8 @@ def _sqlite_insert(raw: sqlite3.Cursor, table, names, conflict, rows) -> tuple[i
     of every statement, so rows written one by one each make a segment for the search
     triggers to merge. 20,000 ao sessions (2026-12-06, same run, the hub's schema):
     executemany 71-75 µs a row with the session trigger, 22 without; 500 rows a statement
-    21-25 µs with it, 15-20 without; `bench.legacy_import` 4.06x -> 2.31x the floor.
+    21-25 µs with it, 15-20 without; `bench.legacy_import` 4.06x -> 2.3-2.8x the floor
+    with 100, 500 or 1,000 rows a statement alike.
     Written with `?` past Django's cursor, whose `%s` conversion (a regular expression
     over the statement) took 1.3 ms a 500-row statement."""
     size = min(_SQLITE_ROWS_PER_STATEMENT, raw.connection.getlimit(_VARIABLES) // len(rows[0]))
