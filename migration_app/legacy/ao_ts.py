@@ -9,21 +9,10 @@ import os
 import re
 from collections.abc import Iterator
 
-from migration_app.legacy.ao_decode import (
-    decode_object,
-    session_document,
-    text_field,
-    time_field,
-)
+from migration_app.legacy.ao_decode import decode_object, session_document, text_field, time_field
 from migration_app.legacy.ao_v1 import v1_session_files
-from migration_app.legacy.records import (
-    LegacyParseError,
-    SessionRecord,
-    from_mtime,
-    trailing_num,
-)
+from migration_app.legacy.records import LegacyParseError, SessionRecord, from_mtime, trailing_num
 from migration_app.legacy.status_map import (
-    AO_UNKNOWN,
     AO_UNKNOWN_STATUS,
     ao_derived_status,
     ao_flat_status,
@@ -189,7 +178,7 @@ def parse_ao_session(
             status = "terminated" if archived else AO_UNKNOWN_STATUS
         if not isinstance(status, str):
             raise LegacyParseError(path, f"status must be a string, got {type(status).__name__}")
-        triple = ao_flat_status(status) or (AO_UNKNOWN if status == AO_UNKNOWN_STATUS else None)
+        triple = ao_flat_status(status)
         if triple is None:
             raise LegacyParseError(path, f"unknown status {status!r}")
         legacy_status = status
