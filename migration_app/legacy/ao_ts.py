@@ -47,31 +47,21 @@ def _v2_session_files(sessions_dir: str, project_id: str, *, stat: bool) -> Iter
     entries = sorted_entries(sessions_dir)
     # ao keeps a corrupt file as `<sid>.json.corrupt-<ts>` and rewrites `<sid>.json`.
     quarantined = {
-        entry.name.split(CORRUPT_MARK, 1)[0]: entry.name
-        for entry in entries
-        if CORRUPT_MARK in entry.name
+        e.name.split(CORRUPT_MARK, 1)[0]: e.name for e in entries if CORRUPT_MARK in e.name
     }
     for entry in entries:
         name = entry.name
         if name.startswith("."):
             continue
-        corrupt = corrupt_marked(entry, project_id, ".json")
-        if corrupt:
+        if corrupt := corrupt_marked(entry, project_id, ".json"):
             yield corrupt
-            continue
-        if not name.endswith(".json"):
-            continue  # not a session file (locks, temp files, notes)
-        copy = quarantined.get(name)
-        note = f"ao quarantined a corrupt copy of this file as {copy}" if copy else ""
-        yield session_file(
-            entry,
-            project_id,
-            name.removesuffix(".json"),
-            skip=not_a_file_reason(entry),
-            stat=stat,
-            empty="0-byte reservation",
-            note=note,
-        )
+        elif name.endswith(".json"):  # anything else is no session file (locks, temp files)
+            copy = quarantined.get(name)
+            yield session_file(
+                entry, project_id, name.removesuffix(".json"), skip=not_a_file_reason(entry),
+                stat=stat, empty="0-byte reservation",
+                note=f"ao quarantined a corrupt copy of this file as {copy}" if copy else "",
+            )  # fmt: skip
 
 
 def ao_session_files(
