@@ -210,7 +210,7 @@ def native(plan: DemoPlan) -> None:
         )
         projects.append(project)
         for v in range(1, 3 + i % 2):
-            plan.rows[ProjectVersion].append(
+            plan.add(
                 ProjectVersion(
                     project=project,
                     version_number=v,
