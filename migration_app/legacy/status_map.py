@@ -87,19 +87,6 @@ _AO_OPEN_PR_WORD = {
 }
 
 
-def _ao_pr_state(pr: object, *, pr_url: str, stored_status: str) -> tuple[str, str]:
-    """(state, reason) of the lifecycle's PR; a part the file lacks is filled in as ao's
-    reader synthesises it from the flat `pr` URL and `status` (legacy-formats §1.6)."""
-    if stored_status == "merged":
-        synthesized = ("merged", "merged")
-    else:
-        synthesized = ("open", "in_progress") if pr_url else ("none", "")
-    pr = pr if isinstance(pr, dict) else {}
-    state = pr["state"] if isinstance(pr.get("state"), str) else synthesized[0]
-    reason = pr["reason"] if isinstance(pr.get("reason"), str) else synthesized[1]
-    return state, reason
-
-
 def ao_derived_status(
     state: str, reason: str | None, pr: object, *, pr_url: str = "", stored_status: str = ""
 ) -> str:
@@ -111,12 +98,17 @@ def ao_derived_status(
         return _AO_TERMINATED_WORD.get(reason or "", "terminated")
     if state not in ("idle", "working"):
         return state  # needs_input, stuck, done, detecting
-    pr_state, pr_reason = _ao_pr_state(pr, pr_url=pr_url, stored_status=stored_status)
+    # A PR state the lifecycle lacks is filled in as ao's reader synthesises it from the flat
+    # `pr` URL and `status` (legacy-formats §1.6); its synthesised reasons all read `pr_open`.
+    pr = pr if isinstance(pr, dict) else {}
+    pr_state, pr_reason = pr.get("state"), pr.get("reason")
+    if not isinstance(pr_state, str):
+        pr_state = "merged" if stored_status == "merged" else "open" if pr_url else "none"
     if pr_state == "merged":
         return "merged"
-    if pr_state == "open":
+    if pr_state == "open" and isinstance(pr_reason, str):
         return _AO_OPEN_PR_WORD.get(pr_reason, "pr_open")
-    return state
+    return "pr_open" if pr_state == "open" else state
 
 
 def ao_rs_status(status: str, activity: str | None) -> StatusTriple | None:
