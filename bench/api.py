@@ -159,14 +159,9 @@ def _wait_until_up(port: int, server: subprocess.Popen, timeout: float = 60) -> 
 
 
 def main(argv=None) -> int:
-    parser = harness.arguments(__doc__)
-    parser.add_argument("--seconds", type=float, default=8, help="per target and round")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
-    parser.add_argument("--concurrency", type=int, default=8, help="client threads")
-    args = parser.parse_args(argv)
     load_at_start = os.getloadavg()
-
-    with harness.scratch_database(args.database_url):
+    # --seconds per target and round, --workers: gunicorn's (sync), --concurrency: client threads
+    with harness.scratch_run(__doc__, argv, seconds=8.0, workers=2, concurrency=8) as args:
         from django.db import connection
 
         secret, session_id = seed()

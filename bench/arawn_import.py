@@ -66,11 +66,8 @@ def main(argv=None) -> int:
         __doc__, rounds=1, workstreams=200, sessions=5000, messages=500_000, files=20_000,
         batch_size=500,
     )  # fmt: skip
-    parser.add_argument(
-        "--messages-via-orm",
-        action="store_true",
-        help="write messages with Message.objects.bulk_create instead of bulk.rows_insert",
-    )
+    orm = "write messages with Message.objects.bulk_create instead of bulk.rows_insert"
+    parser.add_argument("--messages-via-orm", action="store_true", help=orm)
     args = parser.parse_args(argv)
 
     with harness.scratch_database(args.database_url) as data_dir:

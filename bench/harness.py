@@ -101,12 +101,7 @@ class Figures:
         from django.db import connection
 
         queries = []
-
-        def count(execute, *args):
-            queries.append(None)
-            return execute(*args)
-
-        with connection.execute_wrapper(count):
+        with connection.execute_wrapper(lambda execute, *a: queries.append(1) or execute(*a)):
             result, elapsed = timed(work)
         self.record(label, elapsed, items=items, queries=len(queries))
         return result

@@ -192,13 +192,9 @@ def index_off(vendor: str):
 
 
 def main(argv=None) -> int:
-    parser = harness.arguments(__doc__, rounds=3)
-    parser.add_argument("--messages", type=int, default=1_000_000)
-    parser.add_argument("--queries", type=int, default=40)
-    parser.add_argument("--write-batch", type=int, default=20_000)
-    args = parser.parse_args(argv)
-
-    with harness.scratch_database(args.database_url):
+    with harness.scratch_run(
+        __doc__, argv, messages=1_000_000, queries=40, write_batch=20_000
+    ) as args:
         from django.contrib.auth import get_user_model
         from django.db import connection
 

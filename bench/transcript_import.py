@@ -133,18 +133,13 @@ def import_run(claude_home: str, codex_home: str) -> dict:
 
 
 def main(argv=None) -> int:
-    parser = harness.arguments(__doc__, rounds=1)
-    parser.add_argument("--size", default="1G", help="bytes of transcripts (1G, 200M, 2M…)")
-    parser.add_argument("--files", type=int, help="transcript files (default: one per 2 MiB)")
-    parser.add_argument("--append-files", type=int, default=100)
-    parser.add_argument("--append-size", default="1M", help="bytes appended to each")
-    parser.add_argument("--profile", help="write the first import's cProfile stats here")
-    parser.add_argument(
-        "--hub-sessions",
-        type=int,
-        default=100_000,
-        help="sessions already in the hub (the linking lookup searches them)",
+    # --size: bytes of transcripts (1G, 200M, 2M…); --append-size: bytes appended to each of
+    # --append-files; --hub-sessions: sessions already in the hub (the linking lookup's).
+    parser = harness.arguments(
+        __doc__, rounds=1, size="1G", append_files=100, append_size="1M", hub_sessions=100_000
     )
+    parser.add_argument("--files", type=int, help="transcript files (default: one per 2 MiB)")
+    parser.add_argument("--profile", help="write the first import's cProfile stats here")
     args = parser.parse_args(argv)
     total = size_parse(args.size)
     files = args.files or max(args.append_files + 20, total // (2 << 20))

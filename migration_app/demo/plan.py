@@ -72,48 +72,39 @@ class DemoPlan:
     files: list[DemoFile] = field(default_factory=list)
     project_nums: Counter[str] = field(default_factory=Counter)
 
+    def add(self, row):
+        """`row`, to be inserted (demo/seed.py)."""
+        self.rows[type(row)].append(row)
+        return row
+
     def workspaces_get(self) -> None:
         """The demo's workspaces (created now if missing: their rows are needed at once)."""
         for i, (slug, name) in enumerate(WORKSPACES.items()):
-            self.workspaces[slug], _ = Workspace.objects.get_or_create(
-                slug=slug,
-                defaults={
-                    "id": uid("workspace", slug),
-                    "name": name,
-                    "created_at": at(-4000 + i),
-                    "updated_at": at(-4000 + i),
-                },
-            )
+            when = at(-4000 + i)
+            defaults = dict(id=uid("workspace", slug), name=name, created_at=when, updated_at=when)
+            self.workspaces[slug], _ = Workspace.objects.get_or_create(slug=slug, defaults=defaults)
         default = self.workspaces["default"]
-        self.rows[Workstream].append(
+        self.add(
             Workstream(
                 id=SCRATCH_WORKSTREAM_ID, workspace=default, title="Scratch", is_scratch=True
             )
         )
         for i, (ws_id, slug, title, summary) in enumerate(WORKSTREAMS):
-            self.rows[Workstream].append(
+            when = at(-3000 + i * 60)
+            self.add(
                 Workstream(
-                    id=ws_id,
-                    workspace=self.workspaces[slug],
-                    title=title,
-                    summary=summary,
-                    created_at=at(-3000 + i * 60),
-                    updated_at=at(-3000 + i * 60),
+                    id=ws_id, workspace=self.workspaces[slug], title=title, summary=summary,
+                    created_at=when, updated_at=when,
                 )
-            )
+            )  # fmt: skip
             readme = files.workstream_production_dir(ws_id) / "README.md"
             self.files.append(DemoFile(readme, f"# {title}\n\n{summary}\n".encode()))
 
     def project(self, *, pid: str, slug: str, minute: int, **fields) -> Project:
-        project = Project(
-            id=pid,
-            workspace=self.workspaces[slug],
-            created_at=at(minute),
-            updated_at=at(minute),
-            **fields,
+        workspace, when = self.workspaces[slug], at(minute)
+        return self.add(
+            Project(id=pid, workspace=workspace, created_at=when, updated_at=when, **fields)
         )
-        self.rows[Project].append(project)
-        return project
 
     def session(
         self,
@@ -150,8 +141,7 @@ class DemoPlan:
             updated_at=updated,
             **fields,
         )
-        self.rows[Session].append(session)
-        return session
+        return self.add(session)
 
     def conversation(self, session: Session, *, n_messages: int, with_artifacts: bool) -> None:
         """The session's conversation, its messages (with tool calls) and artifacts."""
@@ -167,8 +157,7 @@ class DemoPlan:
             created_at=session.created_at,
             updated_at=session.created_at,
         )
-        session.conversation = conversation
-        self.rows[Conversation].append(conversation)
+        session.conversation = self.add(conversation)
         for m in range(n_messages):
             created = session.created_at + timedelta(minutes=m * 3 + 1)
             conversation.last_message_at = created
@@ -190,7 +179,7 @@ class DemoPlan:
                     self._tool_call(f"call_{uid('call', session.id, m, c).hex[:12]}", c)
                     for c in range(self.rng.randint(1, 3))
                 ]
-            self.rows[Message].append(message)
+            self.add(message)
         # One document in 1-3 versions, each pointing at the version before it.
         n_versions = 1 + (session.num + len(self.rows[Artifact])) % 3 if with_artifacts else 0
         lineage = uid("artifact", session.id, 0)
@@ -211,7 +200,7 @@ class DemoPlan:
                 created_at=created,
                 updated_at=created,
             )
-            self.rows[Artifact].append(parent)
+            self.add(parent)
 
     def _tool_call(self, call_id: str, c: int) -> dict:
         if self.rng.random() < 0.3:

@@ -30,15 +30,8 @@ NATIVE_WORDS = [
 ARAWN_WORDS = ["active", "active", "idle", "ended"]
 
 
-def _code_project(plan: DemoPlan, *, pid: str, **fields) -> Project:
-    """A code project in progress, titled by its id (ao and ao-rs projects)."""
-    return plan.project(
-        pid=pid,
-        title=pid,
-        project_type=Project.ProjectType.CODE,
-        status=Project.Status.IN_PROGRESS,
-        **fields,
-    )
+# ao and ao-rs projects: code in progress, titled by their id.
+CODE_PROJECT = {"project_type": Project.ProjectType.CODE, "status": Project.Status.IN_PROGRESS}
 
 
 def ao(plan: DemoPlan) -> None:
@@ -46,9 +39,10 @@ def ao(plan: DemoPlan) -> None:
     for p_index, (pid, prefix, slug, repo) in enumerate(
         [("app", "app", "default", "acme/app"), ("billing-api", "bill", "acme", "acme/billing")]
     ):
-        project = _code_project(
-            plan,
+        project = plan.project(
             pid=pid,
+            title=pid,
+            **CODE_PROJECT,
             slug=slug,
             source=Source.AO,
             minute=-2000 + p_index,
@@ -105,9 +99,10 @@ def ao(plan: DemoPlan) -> None:
 def ao_rs(plan: DemoPlan) -> None:
     # ao-rs: uuid session ids in `~/.ao-rs/sessions/<project>/<uuid>.yaml`.
     projects = [
-        _code_project(
-            plan,
+        plan.project(
             pid=name,
+            title=name,
+            **CODE_PROJECT,
             slug="acme",
             source=Source.AO_RS,
             minute=-1900 + i,
@@ -210,7 +205,7 @@ def native(plan: DemoPlan) -> None:
         )
         projects.append(project)
         for v in range(1, 3 + i % 2):
-            plan.rows[ProjectVersion].append(
+            plan.add(
                 ProjectVersion(
                     project=project,
                     version_number=v,

@@ -42,8 +42,7 @@ def _yaml_files(directory: str, project_id: str, *, stat: bool = True) -> Iterat
     for entry in sorted_entries(directory):
         name = entry.name
         # `*.yaml.tmp` is an unfinished atomic write; anything else is not a session.
-        corrupt = corrupt_marked(entry, project_id, ".yaml")
-        if corrupt:
+        if corrupt := corrupt_marked(entry, project_id, ".yaml"):
             yield corrupt
         elif name.endswith(".yaml"):
             skip = not_a_file_reason(entry)

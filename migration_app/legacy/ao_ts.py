@@ -9,21 +9,10 @@ import os
 import re
 from collections.abc import Iterator
 
-from migration_app.legacy.ao_decode import (
-    decode_object,
-    session_document,
-    text_field,
-    time_field,
-)
+from migration_app.legacy.ao_decode import decode_object, session_document, text_field, time_field
 from migration_app.legacy.ao_v1 import v1_session_files
-from migration_app.legacy.records import (
-    LegacyParseError,
-    SessionRecord,
-    from_mtime,
-    trailing_num,
-)
+from migration_app.legacy.records import LegacyParseError, SessionRecord, from_mtime, trailing_num
 from migration_app.legacy.status_map import (
-    AO_UNKNOWN,
     AO_UNKNOWN_STATUS,
     ao_derived_status,
     ao_flat_status,
@@ -58,31 +47,21 @@ def _v2_session_files(sessions_dir: str, project_id: str, *, stat: bool) -> Iter
     entries = sorted_entries(sessions_dir)
     # ao keeps a corrupt file as `<sid>.json.corrupt-<ts>` and rewrites `<sid>.json`.
     quarantined = {
-        entry.name.split(CORRUPT_MARK, 1)[0]: entry.name
-        for entry in entries
-        if CORRUPT_MARK in entry.name
+        e.name.split(CORRUPT_MARK, 1)[0]: e.name for e in entries if CORRUPT_MARK in e.name
     }
     for entry in entries:
         name = entry.name
         if name.startswith("."):
             continue
-        corrupt = corrupt_marked(entry, project_id, ".json")
-        if corrupt:
+        if corrupt := corrupt_marked(entry, project_id, ".json"):
             yield corrupt
-            continue
-        if not name.endswith(".json"):
-            continue  # not a session file (locks, temp files, notes)
-        copy = quarantined.get(name)
-        note = f"ao quarantined a corrupt copy of this file as {copy}" if copy else ""
-        yield session_file(
-            entry,
-            project_id,
-            name.removesuffix(".json"),
-            skip=not_a_file_reason(entry),
-            stat=stat,
-            empty="0-byte reservation",
-            note=note,
-        )
+        elif name.endswith(".json"):  # anything else is no session file (locks, temp files)
+            copy = quarantined.get(name)
+            yield session_file(
+                entry, project_id, name.removesuffix(".json"), skip=not_a_file_reason(entry),
+                stat=stat, empty="0-byte reservation",
+                note=f"ao quarantined a corrupt copy of this file as {copy}" if copy else "",
+            )  # fmt: skip
 
 
 def ao_session_files(
@@ -189,7 +168,7 @@ def parse_ao_session(
             status = "terminated" if archived else AO_UNKNOWN_STATUS
         if not isinstance(status, str):
             raise LegacyParseError(path, f"status must be a string, got {type(status).__name__}")
-        triple = ao_flat_status(status) or (AO_UNKNOWN if status == AO_UNKNOWN_STATUS else None)
+        triple = ao_flat_status(status)
         if triple is None:
             raise LegacyParseError(path, f"unknown status {status!r}")
         legacy_status = status

@@ -48,13 +48,10 @@ class ParseAhead:
         """Start the worker (once; never when disabled): a fresh interpreter takes ~0.1 s,
         so a caller that knows it will parse starts it early; else the first batch does."""
         if self.enabled and self.pool is None:
-            context = multiprocessing.get_context("spawn")
             self.pool = ProcessPoolExecutor(
-                max_workers=1,
-                mp_context=context,
-                initializer=_exit_with_parent,
-                initargs=(os.getpid(),),
-            )
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_exit_with_parent, initargs=(os.getpid(),),
+            )  # fmt: skip
             self.pool.submit(int)  # the worker process starts now, not on the first batch
 
     def submit(self, files: Sequence[SessionFile]) -> Future | SimpleNamespace:

@@ -59,22 +59,14 @@ def session_file_parse(
         return SkippedFile(file.path, "0-byte file")
     if source == "ao":
         record = ao_ts.parse_ao_session(
-            data,
-            path=file.path,
-            session_id=file.session_id,
-            project_id=file.project_id,
-            mtime=mtime,
-            json_only=file.path.endswith(".json"),
-            archived=file.archived,
+            data, path=file.path, session_id=file.session_id, project_id=file.project_id,
+            mtime=mtime, json_only=file.path.endswith(".json"), archived=file.archived,
             project_from_file=file.project_from_file,
-        )
+        )  # fmt: skip
     else:
+        archived = os.path.basename(os.path.dirname(file.path)) == ".archive"
         record = ao_rs.parse_ao_rs_session(
-            data,
-            path=file.path,
-            dir_project_id=file.project_id,
-            mtime=mtime,
-            archived=os.path.basename(os.path.dirname(file.path)) == ".archive",
+            data, path=file.path, dir_project_id=file.project_id, mtime=mtime, archived=archived
         )
     if file.note:
         record.notes.insert(0, file.note)

@@ -17,24 +17,13 @@ _COMPLETED: StatusTriple = ("completed", "exited", True)
 _FAILED: StatusTriple = ("failed", "exited", True)
 _CANCELLED: StatusTriple = ("cancelled", "exited", True)
 
-# ao lifecycle v2 `session.state`.
+# ao lifecycle v2 `session.state` (`terminated`: by its reason, ao_lifecycle_status).
 _AO_LIFECYCLE: dict[str, StatusTriple] = {
     "not_started": _PENDING,
     "working": _RUNNING_ACTIVE,
     **dict.fromkeys(("idle", "detecting", "stuck"), _RUNNING_IDLE),
     "needs_input": _WAITING,
     "done": _COMPLETED,
-    "terminated": _CANCELLED,
-}
-
-# ao `terminated` is refined by the lifecycle reason.
-_AO_TERMINATED_REASON = {
-    "manually_killed": "cancelled",
-    "runtime_lost": "cancelled",
-    "error_in_process": "failed",
-    "probe_failure": "failed",
-    "pr_merged": "completed",
-    "auto_cleanup": "completed",
 }
 
 # The words ao and ao-rs share for an ended session.
@@ -48,9 +37,13 @@ _AO_LIVE = (
     "stuck", "idle",
 )  # fmt: skip
 
+# What ao shows for a file with neither lifecycle nor status (ao's reader answers
+# "unknown"; the file ao rewrites after quarantining a corrupt one is such a file).
+AO_UNKNOWN_STATUS = "unknown"
+
 # ao flat `status` of a file without a lifecycle.
 _AO_FLAT: dict[str, StatusTriple] = {
-    "spawning": _PENDING,
+    **dict.fromkeys(("spawning", AO_UNKNOWN_STATUS), _PENDING),
     "working": _RUNNING_ACTIVE,
     "needs_input": _WAITING,
     **dict.fromkeys(("detecting", *_AO_LIVE), _RUNNING_IDLE),
@@ -66,61 +59,32 @@ _AO_RS_STATUS: dict[str, StatusTriple] = {
 
 # ao-rs ActivityState → our activity_state.
 _AO_RS_ACTIVITY = {
-    "active": "active",
+    **{word: word for word in ("active", "idle", "waiting_input", "blocked", "exited")},
     "ready": "idle",
-    "idle": "idle",
-    "waiting_input": "waiting_input",
-    "blocked": "blocked",
-    "exited": "exited",
 }
 
 
 def ao_lifecycle_status(state: str, reason: str | None = None) -> StatusTriple | None:
-    triple = _AO_LIFECYCLE.get(state)
-    if triple is None:
-        return None
-    if state == "terminated":
-        return (_AO_TERMINATED_REASON.get(reason or "", "cancelled"), "exited", True)
-    return triple
+    if state == "terminated":  # refined by the reason, as the word ao shows is
+        return _AO_ENDED[_AO_TERMINATED_WORD.get(reason or "", "terminated")]
+    return _AO_LIFECYCLE.get(state)
 
 
 def ao_flat_status(status: str) -> StatusTriple | None:
     return _AO_FLAT.get(status)
 
 
-# What ao shows for a file with neither lifecycle nor status (ao's reader answers
-# "unknown"; the file ao rewrites after quarantining a corrupt one is such a file).
-AO_UNKNOWN_STATUS = "unknown"
-AO_UNKNOWN: StatusTriple = ("pending", "idle", False)
-
+# A lifecycle's termination reason → the word ao shows (and so the status, _AO_ENDED).
 _AO_TERMINATED_WORD = {
-    "manually_killed": "killed",
-    "runtime_lost": "killed",
-    "auto_cleanup": "cleanup",
-    "pr_merged": "cleanup",
-    "error_in_process": "errored",
-    "probe_failure": "errored",
+    **dict.fromkeys(("manually_killed", "runtime_lost"), "killed"),
+    **dict.fromkeys(("auto_cleanup", "pr_merged"), "cleanup"),
+    **dict.fromkeys(("error_in_process", "probe_failure"), "errored"),
 }
 _AO_OPEN_PR_WORD = {
+    **{word: word for word in ("changes_requested", "review_pending", "approved")},
     "ci_failing": "ci_failed",
-    "changes_requested": "changes_requested",
-    "review_pending": "review_pending",
-    "approved": "approved",
     "merge_ready": "mergeable",
 }
-
-
-def _ao_pr_state(pr: object, *, pr_url: str, stored_status: str) -> tuple[str, str]:
-    """(state, reason) of the lifecycle's PR; a part the file lacks is filled in as ao's
-    reader synthesises it from the flat `pr` URL and `status` (legacy-formats §1.6)."""
-    if stored_status == "merged":
-        synthesized = ("merged", "merged")
-    else:
-        synthesized = ("open", "in_progress") if pr_url else ("none", "")
-    pr = pr if isinstance(pr, dict) else {}
-    state = pr["state"] if isinstance(pr.get("state"), str) else synthesized[0]
-    reason = pr["reason"] if isinstance(pr.get("reason"), str) else synthesized[1]
-    return state, reason
 
 
 def ao_derived_status(
@@ -134,27 +98,28 @@ def ao_derived_status(
         return _AO_TERMINATED_WORD.get(reason or "", "terminated")
     if state not in ("idle", "working"):
         return state  # needs_input, stuck, done, detecting
-    pr_state, pr_reason = _ao_pr_state(pr, pr_url=pr_url, stored_status=stored_status)
+    # A PR state the lifecycle lacks is filled in as ao's reader synthesises it from the flat
+    # `pr` URL and `status` (legacy-formats §1.6); its synthesised reasons all read `pr_open`.
+    pr = pr if isinstance(pr, dict) else {}
+    pr_state, pr_reason = pr.get("state"), pr.get("reason")
+    if not isinstance(pr_state, str):
+        pr_state = "merged" if stored_status == "merged" else "open" if pr_url else "none"
     if pr_state == "merged":
         return "merged"
-    if pr_state == "open":
+    if pr_state == "open" and isinstance(pr_reason, str):
         return _AO_OPEN_PR_WORD.get(pr_reason, "pr_open")
-    return state
+    return "pr_open" if pr_state == "open" else state
 
 
 def ao_rs_status(status: str, activity: str | None) -> StatusTriple | None:
     """ao-rs status + optional activity; `exited` activity terminates a live status."""
     triple = _AO_RS_STATUS.get(status)
-    if triple is None:
+    if triple is None or (activity is not None and activity not in _AO_RS_ACTIVITY):
         return None
-    if activity is not None and activity not in _AO_RS_ACTIVITY:
-        return None
-    mapped_status, activity_state, terminated = triple
-    if terminated:
+    if triple[2] or activity is None:  # an ended status, or nothing to refine it
         return triple
-    if activity is not None:
-        activity_state = _AO_RS_ACTIVITY[activity]
-    return (mapped_status, activity_state, activity_state == "exited")
+    activity_state = _AO_RS_ACTIVITY[activity]
+    return (triple[0], activity_state, activity_state == "exited")
 
 
 # minsky SessionStatus, as stored (upper case).
@@ -190,5 +155,5 @@ def arawn_status(*, ended: bool) -> StatusTriple:
 
 def legacy_status_words() -> list[str]:
     """Every word a legacy reader stores in `legacy_status`, for a fixed filter list."""
-    words = {*_AO_FLAT, *_AO_RS_STATUS, AO_UNKNOWN_STATUS, *_MINSKY, *_TOKENDANCE}
+    words = {*_AO_FLAT, *_AO_RS_STATUS, *_MINSKY, *_TOKENDANCE}
     return sorted(words)

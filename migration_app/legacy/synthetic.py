@@ -112,15 +112,13 @@ def ao_tree_generate(
     root: str,
     *,
     sessions: int,
-    projects: int = 5,
-    seed: int = 7,
     with_bad_files: bool = True,
     with_v1: bool = True,
     claude_home: str | None = None,
-    data_dir_worktrees: str = "/tmp/legacy-worktrees",
 ) -> GeneratedTree:
-    """Write an ao legacy tree of `sessions` session files under `root`."""
-    rng = random.Random(seed)
+    """Write an ao legacy tree of `sessions` session files (in 5 projects) under `root`."""
+    rng = random.Random(7)
+    projects, worktrees = 5, "/tmp/legacy-worktrees"
     project_ids = [f"proj{p}" for p in range(projects)]
     tree = GeneratedTree(root=root, projects=list(project_ids))
     config_lines = ["defaults:", "  agent: claude-code", "projects:"]
@@ -142,11 +140,8 @@ def ao_tree_generate(
             {"path": f"/srv/{project}", "addedAt": _iso(p), "configProjectKey": project}
         )
     _write(os.path.join(root, "config.yaml"), "\n".join(config_lines).encode() + b"\n", 0)
-    _write(
-        os.path.join(root, "portfolio", "registered.json"),
-        json.dumps({"version": 1, "projects": registered}, indent=2).encode(),
-        0,
-    )
+    registry = json.dumps({"version": 1, "projects": registered}, indent=2).encode()
+    _write(os.path.join(root, "portfolio", "registered.json"), registry, 0)
     for index in range(sessions):
         project = project_ids[index % projects]
         session_id = f"{project}-{index + 1}"
@@ -156,7 +151,7 @@ def ao_tree_generate(
             session_id = f"old{project}-{max(clash_with, 1)}"
         elif index % 89 == 7:
             session_id = f"adhoc{project}{index}"  # no number: the next free one
-        data = _ao_session(rng, index, project, data_dir_worktrees)
+        data = _ao_session(rng, index, project, worktrees)
         terminated = index % 11 == 5
         if terminated:
             for key in ("lifecycle", "statePayload", "stateVersion"):
@@ -181,14 +176,11 @@ def ao_tree_generate(
             _write(source, f'{{"type":"user","n":{index}}}\n'.encode(), index)
             tree.transcripts.append(source)
     # An orchestrator without a number (num 0), in the first project.
-    orchestrator = _ao_session(rng, 0, project_ids[0], data_dir_worktrees)
+    orchestrator = _ao_session(rng, 0, project_ids[0], worktrees)
     orchestrator["role"] = "orchestrator"
     sessions_dir = os.path.join(root, "projects", project_ids[0], "sessions")
-    _write(
-        os.path.join(sessions_dir, f"{project_ids[0]}-orchestrator.json"),
-        json.dumps(orchestrator).encode(),
-        1,
-    )
+    name = f"{project_ids[0]}-orchestrator.json"
+    _write(os.path.join(sessions_dir, name), json.dumps(orchestrator).encode(), 1)
     tree.sessions += 1
     if with_bad_files:
         bad = {
@@ -203,23 +195,21 @@ def ao_tree_generate(
         _write(os.path.join(sessions_dir, "reserved-9.json"), b"", 2)
         # ao met corrupt JSON: it kept it aside and rewrote the file with branch and worktree.
         _write(os.path.join(sessions_dir, "x-3.json.corrupt-1767225600123"), b'{"bra', 2)
-        rewritten = {"branch": "feat/x-3", "worktree": os.path.join(data_dir_worktrees, "x-3")}
+        rewritten = {"branch": "feat/x-3", "worktree": os.path.join(worktrees, "x-3")}
         _write(os.path.join(sessions_dir, "x-3.json"), json.dumps(rewritten).encode(), 2)
         tree.skipped_files += 2
         tree.sessions += 1
     return tree
 
 
-def ao_rs_tree_generate(
-    base: str, *, sessions: int, projects: int = 3, seed: int = 11, with_bad_files: bool = True
-) -> GeneratedTree:
-    """Write an ao-rs sessions tree; every tenth session is archived."""
-    rng = random.Random(seed)
-    project_ids = [f"rsproj{p}" for p in range(projects)]
+def ao_rs_tree_generate(base: str, *, sessions: int, with_bad_files: bool = True) -> GeneratedTree:
+    """Write an ao-rs sessions tree (3 projects); every tenth session is archived."""
+    rng = random.Random(11)
+    project_ids = [f"rsproj{p}" for p in range(3)]
     tree = GeneratedTree(root=base, projects=list(project_ids))
     statuses = ["working", "pr_open", "needs_input", "spawning", "merge_failed", "killed"]
     for index in range(sessions):
-        project = project_ids[index % projects]
+        project = project_ids[index % 3]
         session_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         status = statuses[index % len(statuses)]
         lines = [
@@ -244,9 +234,8 @@ def ao_rs_tree_generate(
         ]
         archived = index % 10 == 9
         directory = os.path.join(base, project, *([".archive"] if archived else []))
-        _write(
-            os.path.join(directory, f"{session_id}.yaml"), ("\n".join(lines) + "\n").encode(), index
-        )
+        path = os.path.join(directory, f"{session_id}.yaml")
+        _write(path, ("\n".join(lines) + "\n").encode(), index)
         tree.sessions += 1
         tree.terminated += archived or status == "killed" or index % 4 == 3
     if with_bad_files:
