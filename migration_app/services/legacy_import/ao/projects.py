@@ -15,11 +15,7 @@ from migration_app.legacy.reading import file_read
 from migration_app.legacy.records import LegacyParseError, ProjectRecord, project_id_problem
 from migration_app.models import MigrationItem
 from migration_app.services.bulk import rows_select_in
-from migration_app.services.journal import (
-    ItemRecord,
-    migration_items_record,
-    migration_run_progress,
-)
+from migration_app.services.journal import ItemRecord, migration_run_progress
 from migration_app.services.legacy_import.ao.state import (
     HARNESS_NAMES,
     ImportState,
@@ -109,7 +105,7 @@ def import_config_projects(state: ImportState, root: str) -> None:
         rows, project_items = projects_plan(state, records, existing)
         write_projects(rows)
         items.extend(project_items)
-        migration_items_record(run=state.run, items=items, created_at=state.now)
+        state.record(items)
         # Config projects count towards the progress total as well as the files.
         total = state.run.progress_total + len(results)
         migration_run_progress(run=state.run, advance=len(results), total=total)
