@@ -272,13 +272,11 @@ def reassociate_task_execute(run: MigrationRun) -> dict:
 # --- task_backend --------------------------------------------------------------------------
 
 
-def _backend_sessions(from_prefix: str, *, workspace_ids: list | None):
+def _backend_sessions(from_prefix: str):
     match = Q(task_id__startswith=f"{from_prefix}#")
     if from_prefix == LEGACY_PREFIX:
         # Plain numbers and their legacy spellings are markdown tasks (§8 #10).
         match |= Q(task_id__iregex=LEGACY_NUMBER_REGEX)
-    if workspace_ids is not None:
-        match &= Q(workspace_id__in=workspace_ids)
     return Session.objects.filter(match)
 
 
@@ -301,21 +299,20 @@ def task_backend_plan(
     from_backend: str,
     to_backend: str,
     limit: int | None = None,
-    workspace_ids: Iterable | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> Planned:
-    """Every `<from>#<n>` becomes `<to>#<n>`. Backends are given as prefixes (md, mt, gh,
-    json) or names (markdown, minsky, github, json-file); `limit` caps how many sessions
-    the run looks at."""
+    """Every `<from>#<n>` becomes `<to>#<n>`, in every workspace. Backends are given as
+    prefixes (md, mt, gh, json) or names (markdown, minsky, github, json-file); `limit`
+    caps how many sessions the run looks at."""
     params = _params(
         from_backend=from_backend,
         to_backend=to_backend,
         limit=limit,
-        workspace_ids=workspace_ids,
+        workspace_ids=None,  # kept in the params, like reassociate_task's
         batch_size=batch_size,
     )
     source, _ = _validated_backends(params)
-    total = _backend_sessions(source, workspace_ids=params["workspace_ids"]).count()
+    total = _backend_sessions(source).count()
     return Planned(params=params, total=min(total, limit) if limit else total)
 
 
@@ -333,7 +330,7 @@ def task_backend_execute(run: MigrationRun) -> dict:
         return f"{target}#{parsed.local}", ""
 
     tally = Tally()
-    sessions = _backend_sessions(source, workspace_ids=params.get("workspace_ids"))
+    sessions = _backend_sessions(source)
     run_batches(run=run, sessions=sessions, target=rewrite, tally=tally, limit=params.get("limit"))
     return tally.counts()
 
