@@ -80,10 +80,8 @@ def free_numbers(project_id: str) -> Iterator[int]:
 
 
 def next_free(state: ImportState, project_id: str) -> int:
-    """The smallest number not used in the project."""
-    if project_id not in state.free_nums:
-        state.free_nums[project_id] = free_numbers(project_id)
-    return next(state.free_nums[project_id])
+    """The smallest number not used in the project (a generator queries only once started)."""
+    return next(state.free_nums.setdefault(project_id, free_numbers(project_id)))
 
 
 def insert_sessions(state: ImportState, rows: list[list[Any]]) -> int:
