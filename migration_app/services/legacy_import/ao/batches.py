@@ -35,11 +35,7 @@ from migration_app.legacy.walk import SessionFile
 from migration_app.models import MigrationItem
 from migration_app.services.bulk import rows_insert, rows_select_in
 from migration_app.services.journal import ItemRecord, migration_run_progress
-from migration_app.services.legacy_import.ao.projects import (
-    existing_project_ids,
-    projects_plan,
-    write_projects,
-)
+from migration_app.services.legacy_import.ao.projects import projects_plan, write_projects
 from migration_app.services.legacy_import.ao.state import (
     TEMP_SUFFIX,
     Deferred,
@@ -47,6 +43,8 @@ from migration_app.services.legacy_import.ao.state import (
     TranscriptCopy,
     rejected_file,
 )
+from migration_app.services.legacy_import.shared import pks_present
+from projects_app.models import Project
 from sessions_app.models import Session
 from sessions_app.names import is_valid_name
 
@@ -126,7 +124,7 @@ def session_batch(
         records.append(result)
 
     project_ids = {r.project_id for r in records}
-    existing_projects = existing_project_ids(project_ids)
+    existing_projects = pks_present(Project, project_ids)
     existing_sessions = dict(
         rows_select_in(Session, ("id", "source_path"), id=[r.id for r in records])
     )
