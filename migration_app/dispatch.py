@@ -20,15 +20,13 @@ from migration_app.tasks import migration_run_task, transcript_batch_task
 def migration_run_dispatch(
     *,
     kind: str,
-    dry_run: bool = False,
-    actor: str = "",
     origin: str = MigrationRun.Origin.CLI,
     on_progress: Callable[[MigrationRun], None] | None = None,
     **request: Any,
 ) -> MigrationRun:
-    """Plan a run of `kind` for `request`, then execute it now or queue it; returns the run
-    (finished when it ran now). A refused request raises MigrationError."""
-    run = migration_run_plan(kind=kind, dry_run=dry_run, actor=actor, origin=origin, **request)
+    """Plan a run of `kind` (migration_run_plan), then execute it now or queue it; returns
+    the run (finished when it ran now). A refused request raises MigrationError."""
+    run = migration_run_plan(kind=kind, origin=origin, **request)
     if not runs_in_background(size=run.progress_total, origin=origin):
         return migration_run_execute(run_id=run.pk, on_progress=on_progress)
     transaction.on_commit(partial(migration_run_task.enqueue, str(run.pk)))

@@ -53,7 +53,6 @@ MAX_BATCH_SIZE = 4000
 # Lists kept in run.counts are capped so the run record stays small at any scale;
 # the items hold the full story.
 LIST_LIMIT = 1000
-SUBJECT = "session"
 Outcome = MigrationItem.Outcome
 # Up to this many sessions of a task are read in one indexed query (run_batches).
 PRELOAD_LIMIT = 100_000
@@ -111,7 +110,7 @@ def process_batch(
 
     def record(count: str, session_id: str, outcome: str, reason: str, *before_after) -> None:
         tally[count] += 1
-        items.append(ItemRecord(SUBJECT, session_id, outcome, reason, *before_after))
+        items.append(ItemRecord("session", session_id, outcome, reason, *before_after))
 
     changes: list[tuple[str, str, str]] = []
     for session_id, stored in rows:
@@ -200,12 +199,6 @@ def task_reassociation_undo(run: MigrationRun) -> UndoResult:
     return result
 
 
-def _params(*, workspace_ids: Iterable | None, batch_size: int, **request) -> dict:
-    """The run's params: the request, then the workspaces (None = every one) and batch size."""
-    workspaces = None if workspace_ids is None else [str(w) for w in workspace_ids]
-    return {**request, "workspace_ids": workspaces, "batch_size": batch_size}
-
-
 # --- reassociate_task ----------------------------------------------------------------------
 
 
@@ -240,11 +233,9 @@ def reassociate_task_plan(
     `session_ids` / `workspace_ids` (None = no limit) restrict which sessions may change."""
     mapping = [list(pair) for pair in mapping]
     pairs = _validated_mapping(mapping)
-    params = _params(mapping=mapping, workspace_ids=workspace_ids, batch_size=batch_size)
-    found = [
-        find_sessions_by_task_id(task_id=old, workspace_ids=params["workspace_ids"])
-        for old, _ in pairs
-    ]
+    workspaces = None if workspace_ids is None else [str(w) for w in workspace_ids]
+    params = {"mapping": mapping, "workspace_ids": workspaces, "batch_size": batch_size}
+    found = [find_sessions_by_task_id(task_id=old, workspace_ids=workspaces) for old, _ in pairs]
     if session_ids is None:
         return Planned(params=params, total=sum(sessions.count() for sessions in found))
     session_ids = sorted(set(session_ids))
@@ -272,13 +263,11 @@ def reassociate_task_execute(run: MigrationRun) -> dict:
 # --- task_backend --------------------------------------------------------------------------
 
 
-def _backend_sessions(from_prefix: str, *, workspace_ids: list | None):
+def _backend_sessions(from_prefix: str):
     match = Q(task_id__startswith=f"{from_prefix}#")
     if from_prefix == LEGACY_PREFIX:
         # Plain numbers and their legacy spellings are markdown tasks (§8 #10).
         match |= Q(task_id__iregex=LEGACY_NUMBER_REGEX)
-    if workspace_ids is not None:
-        match &= Q(workspace_id__in=workspace_ids)
     return Session.objects.filter(match)
 
 
@@ -301,21 +290,15 @@ def task_backend_plan(
     from_backend: str,
     to_backend: str,
     limit: int | None = None,
-    workspace_ids: Iterable | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> Planned:
-    """Every `<from>#<n>` becomes `<to>#<n>`. Backends are given as prefixes (md, mt, gh,
-    json) or names (markdown, minsky, github, json-file); `limit` caps how many sessions
-    the run looks at."""
-    params = _params(
-        from_backend=from_backend,
-        to_backend=to_backend,
-        limit=limit,
-        workspace_ids=workspace_ids,
-        batch_size=batch_size,
-    )
+    """Every `<from>#<n>` becomes `<to>#<n>`, in every workspace. Backends are given as
+    prefixes (md, mt, gh, json) or names (markdown, minsky, github, json-file); `limit`
+    caps how many sessions the run looks at."""
+    params = {"from_backend": from_backend, "to_backend": to_backend, "limit": limit,
+              "workspace_ids": None, "batch_size": batch_size}  # fmt: skip
     source, _ = _validated_backends(params)
-    total = _backend_sessions(source, workspace_ids=params["workspace_ids"]).count()
+    total = _backend_sessions(source).count()
     return Planned(params=params, total=min(total, limit) if limit else total)
 
 
@@ -333,7 +316,7 @@ def task_backend_execute(run: MigrationRun) -> dict:
         return f"{target}#{parsed.local}", ""
 
     tally = Tally()
-    sessions = _backend_sessions(source, workspace_ids=params.get("workspace_ids"))
+    sessions = _backend_sessions(source)
     run_batches(run=run, sessions=sessions, target=rewrite, tally=tally, limit=params.get("limit"))
     return tally.counts()
 

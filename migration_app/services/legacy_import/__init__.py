@@ -77,8 +77,8 @@ def legacy_import_plan(*, source: str, **request: Any) -> Planned:
     # A location that is not a store of `source` but has the shape of another registered
     # origin's store is refused with the command that imports it.
     if path and origin.recognises and os.path.isdir(path) and not origin.recognises(path):
-        for other in (_SOURCES[name] for name in legacy_source_names()):
-            if other.name != source and other.recognises is not None and other.recognises(path):
+        for name, other in sorted(_SOURCES.items()):
+            if name != source and other.recognises is not None and other.recognises(path):
                 raise MigrationError(
                     f"{path} is not an {source} store: it has the shape of an {other.name} "
                     f"store. Run: python manage.py migrate_legacy --source {other.name} {path}"
@@ -95,16 +95,12 @@ def legacy_import_execute(run: MigrationRun) -> dict[str, Any]:
     return counts
 
 
-def legacy_import_undo(run: MigrationRun) -> UndoResult:
-    return legacy_source_get(run.params["source"]).undo(run)
-
-
 migration_kind_register(
     MigrationKind(
         MigrationRun.Kind.LEGACY_IMPORT,
         plan=legacy_import_plan,
         execute=legacy_import_execute,
-        undo=legacy_import_undo,
+        undo=lambda run: legacy_source_get(run.params["source"]).undo(run),
         dry_run=DryRun.ROLLED_BACK,
         one_at_a_time=True,  # the importers' numbering and idempotency assume one writer
     )

@@ -111,6 +111,18 @@ def _text(value) -> str | None:
     return None if value is None else str(value)
 
 
+_SESSION_FIELDS = (
+    "id", "workspace_id", "project_id", "conversation_id", "title", "status", "skill_id",
+    "created_at", "updated_at", "first_user_message", "n_messages", "last_message",
+    "conversation__project_id", "conversation__status", "conversation__message_count",
+    "conversation__last_message_at",
+)  # fmt: skip
+_ARTIFACT_FIELDS = (
+    "id", "conversation_id", "project_id", "name", "artifact_type", "version", "is_latest",
+    "lineage",
+)  # fmt: skip
+
+
 def _sessions_load(session_ids: Sequence[str]) -> list[dict]:
     """One query: the sessions with their conversation's message figures."""
     messages = Message.objects.filter(conversation=OuterRef("conversation_id")).order_by()
@@ -132,24 +144,7 @@ def _sessions_load(session_ids: Sequence[str]) -> list[dict]:
             last_message=Subquery(last, output_field=DateTimeField()),
         )
         .order_by("pk")
-        .values(
-            "id",
-            "workspace_id",
-            "project_id",
-            "conversation_id",
-            "title",
-            "status",
-            "skill_id",
-            "created_at",
-            "updated_at",
-            "first_user_message",
-            "n_messages",
-            "last_message",
-            "conversation__project_id",
-            "conversation__status",
-            "conversation__message_count",
-            "conversation__last_message_at",
-        )  # fmt: skip
+        .values(*_SESSION_FIELDS)
     )
 
 
@@ -240,16 +235,7 @@ def batch_plan(session_ids: Sequence[str]) -> list[SessionPlan]:
     for artifact in (
         Artifact.objects.filter(conversation_id__in=conversation_ids)
         .order_by("conversation_id", "name", "version", "id")
-        .values(
-            "id",
-            "conversation_id",
-            "project_id",
-            "name",
-            "artifact_type",
-            "version",
-            "is_latest",
-            "lineage",
-        )  # fmt: skip
+        .values(*_ARTIFACT_FIELDS)
     ):
         artifacts[artifact["conversation_id"]].append(artifact)
     found = {row["id"] for row in rows}

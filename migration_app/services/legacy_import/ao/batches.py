@@ -34,16 +34,8 @@ from migration_app.legacy.transcripts import (
 from migration_app.legacy.walk import SessionFile
 from migration_app.models import MigrationItem
 from migration_app.services.bulk import rows_insert, rows_select_in
-from migration_app.services.journal import (
-    ItemRecord,
-    migration_items_record,
-    migration_run_progress,
-)
-from migration_app.services.legacy_import.ao.projects import (
-    existing_project_ids,
-    projects_plan,
-    write_projects,
-)
+from migration_app.services.journal import ItemRecord, migration_run_progress
+from migration_app.services.legacy_import.ao.projects import projects_plan, write_projects
 from migration_app.services.legacy_import.ao.state import (
     TEMP_SUFFIX,
     Deferred,
@@ -51,6 +43,8 @@ from migration_app.services.legacy_import.ao.state import (
     TranscriptCopy,
     rejected_file,
 )
+from migration_app.services.legacy_import.shared import pks_present
+from projects_app.models import Project
 from sessions_app.models import Session
 from sessions_app.names import is_valid_name
 
@@ -84,10 +78,8 @@ def free_numbers(project_id: str) -> Iterator[int]:
 
 
 def next_free(state: ImportState, project_id: str) -> int:
-    """The smallest number not used in the project."""
-    if project_id not in state.free_nums:
-        state.free_nums[project_id] = free_numbers(project_id)
-    return next(state.free_nums[project_id])
+    """The smallest number not used in the project (a generator queries only once started)."""
+    return next(state.free_nums.setdefault(project_id, free_numbers(project_id)))
 
 
 def insert_sessions(state: ImportState, rows: list[list[Any]]) -> int:
@@ -115,13 +107,13 @@ def session_batch(
     files = {file.path: file for file, _ in parsed}
     for file, result in parsed:
         if isinstance(result, SkippedFile):
-            state.counts["files_skipped"] += 1
+            state.bump("files_skipped")
             continue
         if isinstance(result, LegacyParseError):
             items.append(rejected_file(file.path, result))
             continue
         if result.is_terminated and not state.include_terminated and not second_pass:
-            state.counts["sessions_not_in_scope"] += 1
+            state.bump("sessions_not_in_scope")
             continue
         problem = project_id_problem(result.project_id)
         if not problem and not is_valid_name(result.id):
@@ -132,7 +124,7 @@ def session_batch(
         records.append(result)
 
     project_ids = {r.project_id for r in records}
-    existing_projects = existing_project_ids(project_ids)
+    existing_projects = pks_present(Project, project_ids)
     existing_sessions = dict(
         rows_select_in(Session, ("id", "source_path"), id=[r.id for r in records])
     )
@@ -214,7 +206,7 @@ def session_batch(
     # Fewer rows than sent: some lost a race with another writer; find out which.
     if inserted != len(session_rows):
         items = confirm_inserted(mine, items)
-    migration_items_record(run=state.run, items=items, created_at=state.now)
+    state.record(items)
     # A session deferred to the second pass is done there.
     deferred = len(state.deferred) - deferred_before
     migration_run_progress(run=state.run, advance=files_done - deferred)
@@ -247,7 +239,7 @@ def already_imported(
     items: list[ItemRecord] = []
     for file in chunk:
         if file.skip_reason:
-            state.counts["files_skipped"] += 1
+            state.bump("files_skipped")
             if file.skip_reason not in QUIET_SKIPS:
                 items.append(ItemRecord("file", file.path, Outcome.SKIPPED, file.skip_reason))
         else:
@@ -290,14 +282,14 @@ def transcript_plan(
     """Journal the transcript's item and add its copy (`*_found`: whether a file is there)."""
     after = {"source": source, "dest": dest, "session_id": session_id}
     if dest_found:
-        state.counts["transcripts_already_present"] += 1
+        state.bump("transcripts_already_present")
         item = ItemRecord("transcript", dest, Outcome.SKIPPED, "already present", None, after)
         copies.append(TranscriptCopy(source, dest, copy=False))
     elif not source_found:
-        state.counts["transcripts_source_missing"] += 1
+        state.bump("transcripts_source_missing")
         item = ItemRecord("transcript", dest, Outcome.SKIPPED, f"source missing: {source}")
     else:
-        state.counts["transcripts_copied"] += 1  # in a dry run: would be copied
+        state.bump("transcripts_copied")  # in a dry run: would be copied
         item = ItemRecord("transcript", dest, Outcome.MIGRATED, "copied", None, after)
         copies.append(TranscriptCopy(source, dest, copy=True))
     items.append(item)

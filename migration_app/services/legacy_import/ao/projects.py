@@ -5,7 +5,6 @@ or from a session's project directory when nothing else names it.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
@@ -14,17 +13,9 @@ from migration_app.legacy import ao_config
 from migration_app.legacy.reading import file_read
 from migration_app.legacy.records import LegacyParseError, ProjectRecord, project_id_problem
 from migration_app.models import MigrationItem
-from migration_app.services.bulk import rows_select_in
-from migration_app.services.journal import (
-    ItemRecord,
-    migration_items_record,
-    migration_run_progress,
-)
-from migration_app.services.legacy_import.ao.state import (
-    HARNESS_NAMES,
-    ImportState,
-    rejected_file,
-)
+from migration_app.services.journal import ItemRecord, migration_run_progress
+from migration_app.services.legacy_import.ao.state import HARNESS_NAMES, ImportState, rejected_file
+from migration_app.services.legacy_import.shared import pks_present
 from projects_app.list_cache import project_list_version_renew
 from projects_app.models import Project, Source
 
@@ -66,10 +57,6 @@ def projects_plan(
     return rows, items
 
 
-def existing_project_ids(ids: Iterable[str]) -> set[str]:
-    return {pk for (pk,) in rows_select_in(Project, ("id",), id=list(ids))}
-
-
 def import_config_projects(state: ImportState, root: str) -> None:
     """Projects of config.yaml and portfolio/registered.json (ao only), one batch."""
     items: list[ItemRecord] = []
@@ -105,11 +92,11 @@ def import_config_projects(state: ImportState, root: str) -> None:
         result.repo_origin_url = ao_config.git_origin_url(result.path) or result.repo_origin_url
         records.append(result)
     with transaction.atomic():
-        existing = existing_project_ids(r.id for r in records)
+        existing = pks_present(Project, (r.id for r in records))
         rows, project_items = projects_plan(state, records, existing)
         write_projects(rows)
         items.extend(project_items)
-        migration_items_record(run=state.run, items=items, created_at=state.now)
+        state.record(items)
         # Config projects count towards the progress total as well as the files.
         total = state.run.progress_total + len(results)
         migration_run_progress(run=state.run, advance=len(results), total=total)

@@ -123,16 +123,10 @@ def ao_store_plan(
     claude_home = os.path.abspath(
         os.path.expanduser(claude_home or str(settings.CLAUDE_CONFIG_DIR))
     )
-    params = {
-        "source": source,
-        "path": path,
-        "workspace": workspace_slug,
-        "claude_home": claude_home,
-        "include_terminated": include_terminated,
-        "batch_size": batch_size,
-        "parse_ahead": parse_ahead,
-        "max_file_bytes": max_file_bytes,
-    }
+    # legacy_import_plan puts the source first in the params.
+    params = {"path": path, "workspace": workspace_slug, "claude_home": claude_home,
+              "include_terminated": include_terminated, "batch_size": batch_size,
+              "parse_ahead": parse_ahead, "max_file_bytes": max_file_bytes}  # fmt: skip
     return Planned(params=params)
 
 

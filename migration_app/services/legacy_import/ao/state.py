@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,8 +14,9 @@ from migration_app.legacy.records import LegacyParseError, exception_text
 from migration_app.legacy.rows import MAPPED_COLUMNS, RUN_COLUMNS, SessionRowFormat
 from migration_app.legacy.transcripts import CachedRealpath
 from migration_app.legacy.walk import SessionFile
-from migration_app.models import MigrationItem, MigrationRun
+from migration_app.models import MigrationItem
 from migration_app.services.journal import ItemRecord
+from migration_app.services.legacy_import.shared import RunState
 from projects_app.models import Workspace
 from sessions_app.models import HARNESSES, Session
 
@@ -57,20 +57,17 @@ class TranscriptCopy:
 
 
 @dataclass
-class ImportState:
-    run: MigrationRun
+class ImportState(RunState):
     workspace: Workspace
     source: str
     include_terminated: bool
     claude_home: str
     data_dir: str
-    now: dt.datetime
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES  # larger legacy files are rejected unread
     seen_projects: set[str] = field(default_factory=set)
     deferred: list[Deferred] = field(default_factory=list)
     # Second pass: each project's free numbers, ascending (batches.free_numbers).
     free_nums: dict[str, Iterator[int]] = field(default_factory=dict)
-    counts: Counter[str] = field(default_factory=Counter)
     realpath: CachedRealpath = field(default_factory=CachedRealpath)
     row_format: SessionRowFormat = field(default_factory=session_row_format)
 
