@@ -51,9 +51,7 @@ def session_update(request, session_id: str, payload: SessionPatchIn):
         validate_name(payload.workstream_id)  # 400 before any lookup or path
     session = session_get(user=request.auth, session_id=session_id)
     if payload.workstream_id is not None:
-        workstream = workstream_get(
-            user=request.auth, workstream_id=payload.workstream_id, scratch=True
-        )
+        workstream = workstream_get(user=request.auth, workstream_id=payload.workstream_id)
     changes = {"title": payload.title, "task_id": payload.task_id, "metadata": payload.metadata}
     session_patch_validate(session=session, **changes)  # before any file moves
     attach = None
