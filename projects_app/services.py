@@ -95,8 +95,6 @@ def superuser_ensure(*, username: str = "admin") -> str | None:
     return password
 
 
-# --- Projects -------------------------------------------------------------------------
-
 # Fields a client may change with PATCH /projects/{id}.
 PROJECT_EDITABLE_FIELDS = (
     "title", "description", "project_type", "status", "intent", "context", "settings", "config",

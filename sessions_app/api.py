@@ -67,9 +67,6 @@ def _deprecated(method: str, path: str, response: dict):
     return lambda view: route(decorate_view(_deprecation_headers)(view))
 
 
-# --- Deprecated: the session-centric API -------------------------------------------------
-
-
 @_deprecated("POST", "/sessions", {201: SessionOut, 400: ErrorOut, 404: ErrorOut})
 def session_create(request, payload: SessionCreateIn):
     """Deprecated: use `POST /api/v1/projects`."""
@@ -94,9 +91,6 @@ def session_message_list(request, session_id: str):
     if session.conversation_id is None:
         return []
     return message_list(conversation=session.conversation)
-
-
-# --- Sessions ------------------------------------------------------------------------
 
 
 @router.get("/sessions/", response={404: ErrorOut}, include_in_schema=False)
@@ -187,9 +181,6 @@ def project_session_list(request, project_id: str, archived: bool | None = None)
 def issue_session_list(request, issue_id: str, active: bool | None = None):
     """Sessions on an issue; `active=true` lists the live ones (duplicate check before spawning)."""
     return selectors.session_list_for_issue(user=request.auth, issue_id=issue_id, active=active)
-
-
-# --- Workstreams ---------------------------------------------------------------------
 
 
 @router.get("/workstreams", response={200: list[WorkstreamOut], 404: ErrorOut})
