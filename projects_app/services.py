@@ -101,18 +101,16 @@ PROJECT_EDITABLE_FIELDS = (
 )  # fmt: skip
 
 
-def _project_version_record(
-    *, project: Project, change_summary: str, change_type: str, changed_by: str
-) -> ProjectVersion:
+def _project_version_record(project: Project, change_type: str, summary: str, actor: str):
     """Append the next version; the caller holds the project's row lock."""
     last = project.versions.aggregate(n=Max("version_number"))["n"] or 0
     return ProjectVersion.objects.create(
         project=project,
         version_number=last + 1,
         snapshot={name: getattr(project, name) for name in PROJECT_EDITABLE_FIELDS},
-        change_summary=change_summary,
+        change_summary=summary,
         change_type=change_type,
-        changed_by=changed_by,
+        changed_by=actor,
     )
 
 
@@ -137,12 +135,7 @@ def project_create(
     )
     project.full_clean()
     project.save(force_insert=True)
-    _project_version_record(
-        project=project,
-        change_summary="Created",
-        change_type=ProjectVersion.ChangeType.AUTO,
-        changed_by=actor,
-    )
+    _project_version_record(project, ProjectVersion.ChangeType.AUTO, "Created", actor)
     return project
 
 
@@ -165,12 +158,8 @@ def project_update(*, project: Project, changes: dict[str, Any], actor: str = ""
         changed.append("archived_at")
     project.full_clean()
     project.save(update_fields=[*changed, "updated_at"])
-    _project_version_record(
-        project=project,
-        change_summary="Changed " + ", ".join(sorted(set(changed) - {"archived_at"})),
-        change_type=ProjectVersion.ChangeType.MANUAL,
-        changed_by=actor,
-    )
+    summary = "Changed " + ", ".join(sorted(set(changed) - {"archived_at"}))
+    _project_version_record(project, ProjectVersion.ChangeType.MANUAL, summary, actor)
     return project
 
 

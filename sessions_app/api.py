@@ -40,8 +40,6 @@ from sessions_app.schemas import (
 
 router = Router(tags=["sessions"])
 
-SUCCESSOR = "/api/v1/projects"
-
 
 def _deprecation_headers(view):
     """RFC 9745 `Deprecation`, RFC 8594 `Sunset` and the successor `Link`, dates from
@@ -53,7 +51,7 @@ def _deprecation_headers(view):
         response = view(request, *args, **kwargs)
         response["Deprecation"] = f"@{int(settings.SESSION_API_DEPRECATED_AT.timestamp())}"
         response["Sunset"] = http_date(settings.SESSION_API_SUNSET_AT.timestamp())
-        response["Link"] = f'<{SUCCESSOR}>; rel="successor-version"'
+        response["Link"] = '</api/v1/projects>; rel="successor-version"'
         return response
 
     return wrapper
