@@ -166,7 +166,7 @@ def project_update(*, project: Project, changes: dict[str, Any], actor: str = ""
 # --- Chat: select → ask → replace ------------------------------------------------------
 
 
-def _artifact_latest_locked(*, project: Project, artifact_id) -> Artifact:
+def _artifact_latest_locked(project: Project, artifact_id) -> Artifact:
     """The latest version of the artifact's lineage, with the lineage locked.
 
     404 outside the project. The lock is taken on every version of the lineage (rows whose
@@ -209,7 +209,7 @@ def chat_message_post(
     selection_record = None
     if selection is not None:
         start, end = selection["selection_range"]["start"], selection["selection_range"]["end"]
-        latest = _artifact_latest_locked(project=project, artifact_id=selection["artifact_id"])
+        latest = _artifact_latest_locked(project, selection["artifact_id"])
         current = latest.content[start:end] if end <= len(latest.content) else None
         if current != selection["selected_text"]:
             raise ConflictError(
@@ -258,9 +258,7 @@ def conversation_reply_post(
     extra: dict[str, Any] = {}
     if edit is not None:
         start, end = edit["selection_range"]["start"], edit["selection_range"]["end"]
-        latest = _artifact_latest_locked(
-            project=conversation.project, artifact_id=edit["artifact_id"]
-        )
+        latest = _artifact_latest_locked(conversation.project, edit["artifact_id"])
         if str(latest.pk) != str(edit["artifact_id"]):
             # The range was computed against an older version: replacing it would lose edits.
             raise ConflictError(
