@@ -78,10 +78,7 @@ class Session(models.Model):
         Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions"
     )
     workstream = models.ForeignKey(
-        Workstream,
-        on_delete=models.PROTECT,
-        default=SCRATCH_WORKSTREAM_ID,
-        related_name="sessions",
+        Workstream, on_delete=models.PROTECT, default=SCRATCH_WORKSTREAM_ID, related_name="sessions"
     )
     conversation = models.OneToOneField(
         Conversation, null=True, blank=True, on_delete=models.SET_NULL, related_name="session"
