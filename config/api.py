@@ -146,14 +146,13 @@ class SessionHubAPI(NinjaAPI):
         error = {
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
         }
+        every = {401: "Unauthorized", 422: "Unprocessable Content"}
+        with_body = {**every, 400: "Bad Request", 413: "Content Too Large"}
         for operations in schema["paths"].values():
             for operation in operations.values():
                 responses = operation.setdefault("responses", {})
-                responses.setdefault(401, {"description": "Unauthorized", **error})
-                responses.setdefault(422, {"description": "Unprocessable Content", **error})
-                if "requestBody" in operation:
-                    responses.setdefault(400, {"description": "Bad Request", **error})
-                    responses.setdefault(413, {"description": "Content Too Large", **error})
+                for status, text in (with_body if "requestBody" in operation else every).items():
+                    responses.setdefault(status, {"description": text, **error})
         return schema
 
 
