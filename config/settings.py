@@ -121,7 +121,12 @@ STATIC_ROOT = SESSIONHUB_DATA_DIR / "static"
 
 LOGIN_URL = "admin:login"
 
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
 
 # The deprecated session endpoints (RFC 9745 / RFC 8594 headers).
 SESSION_API_DEPRECATED_AT = datetime(2026, 11, 1, tzinfo=UTC)
