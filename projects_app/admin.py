@@ -7,7 +7,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
 
-from projects_app.admin_display import ReadableList, UsageColumns, ellipsis_column, short_id_column
+from projects_app.admin_display import (
+    ReadableList,
+    UsageColumns,
+    ellipsis_column,
+    short_id_column,
+)
 from projects_app.models import (
     ApiKey,
     Artifact,

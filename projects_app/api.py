@@ -77,7 +77,9 @@ def project_detail(request, project_id: str):
 def project_update(request, project_id: str, payload: ProjectPatch):
     project = selectors.project_get(user=request.auth, project_id=project_id)
     return services.project_update(
-        project=project, changes=payload.dict(exclude_unset=True), actor=request.auth.get_username()
+        project=project,
+        changes=payload.dict(exclude_unset=True),
+        actor=request.auth.get_username(),
     )
 
 
@@ -139,7 +141,10 @@ def project_version_list(request, project_id: str):
     return selectors.project_version_list(project=project)
 
 
-@router.post("/projects/{project_id}/chat", response={201: ChatOut, 409: ErrorOut, **NOT_FOUND})
+@router.post(
+    "/projects/{project_id}/chat",
+    response={201: ChatOut, 409: ErrorOut, **NOT_FOUND},
+)
 def chat(request, project_id: str, payload: ChatIn):
     """Append the user's message; a `selection` must match the artifact's latest text (409)."""
     project = selectors.project_get(user=request.auth, project_id=project_id)

@@ -5,7 +5,14 @@ from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.utils.text import capfirst
 
-from projects_app.models import Artifact, Conversation, Message, Project, ProjectVersion, Workspace
+from projects_app.models import (
+    Artifact,
+    Conversation,
+    Message,
+    Project,
+    ProjectVersion,
+    Workspace,
+)
 
 # Django's own messages for `.get()` and get_object_or_404 finding nothing.
 _DJANGO_DEFAULTS = ("matching query does not exist.", "matches the given query.")

@@ -194,7 +194,11 @@ def _message_append(*, conversation: Conversation, **fields) -> Message:
 
 @transaction.atomic
 def chat_message_post(
-    *, project: Project, message: str, conversation_id=None, selection: dict | None = None
+    *,
+    project: Project,
+    message: str,
+    conversation_id=None,
+    selection: dict | None = None,
 ) -> Message:
     """Append the user's message, creating the conversation when none is given.
 

@@ -97,7 +97,10 @@ def session_detail_empty_id(request):
     raise Http404("Session '' not found.")
 
 
-@router.get("/sessions/{session_id}", response={200: SessionOut, 404: ErrorOut, 409: ErrorOut})
+@router.get(
+    "/sessions/{session_id}",
+    response={200: SessionOut, 404: ErrorOut, 409: ErrorOut},
+)
 def session_detail(request, session_id: str):
     """One session by id or by an unambiguous id prefix (several matches: 409 with `matches`)."""
     return selectors.session_get_by_prefix(user=request.auth, id_or_prefix=session_id)
@@ -190,7 +193,8 @@ def workstream_list(
 
 
 @router.post(
-    "/workstreams", response={201: WorkstreamOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+    "/workstreams",
+    response={201: WorkstreamOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
 )
 def workstream_create(request, payload: WorkstreamIn):
     """A named workstream and its directories; the id follows the name rule (else 400)."""

@@ -78,7 +78,10 @@ class Session(models.Model):
         Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions"
     )
     workstream = models.ForeignKey(
-        Workstream, on_delete=models.PROTECT, default=SCRATCH_WORKSTREAM_ID, related_name="sessions"
+        Workstream,
+        on_delete=models.PROTECT,
+        default=SCRATCH_WORKSTREAM_ID,
+        related_name="sessions",
     )
     conversation = models.OneToOneField(
         Conversation, null=True, blank=True, on_delete=models.SET_NULL, related_name="session"

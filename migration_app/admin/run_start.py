@@ -42,7 +42,10 @@ def run_start(
     refused. `summary(run)` words the result of a run that finished in the request."""
     try:
         run = migration_run_dispatch(
-            kind=kind, actor=request.user.get_username(), origin=MigrationRun.Origin.ADMIN, **params
+            kind=kind,
+            actor=request.user.get_username(),
+            origin=MigrationRun.Origin.ADMIN,
+            **params,
         )
     except (MigrationError, ValidationError) as exc:
         text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
