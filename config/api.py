@@ -146,14 +146,13 @@ class SessionHubAPI(NinjaAPI):
         error = {
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
         }
+        every = {401: "Unauthorized", 422: "Unprocessable Content"}
+        with_body = {**every, 400: "Bad Request", 413: "Content Too Large"}
         for operations in schema["paths"].values():
             for operation in operations.values():
                 responses = operation.setdefault("responses", {})
-                responses.setdefault(401, {"description": "Unauthorized", **error})
-                responses.setdefault(422, {"description": "Unprocessable Content", **error})
-                if "requestBody" in operation:
-                    responses.setdefault(400, {"description": "Bad Request", **error})
-                    responses.setdefault(413, {"description": "Content Too Large", **error})
+                for status, text in (with_body if "requestBody" in operation else every).items():
+                    responses.setdefault(status, {"description": text, **error})
         return schema
 
 
@@ -190,17 +189,24 @@ def _invalid_request_detail(exc: NinjaValidationError) -> list[dict]:
 
 def _error_handler(status: int, code: str, detail=str):
     """A handler answering `status` and `code`; `detail` is a text or a function of the
-    exception. A ConflictError's `extra` facts join the body."""
+    exception. A ConflictError's `extra` facts join the body; a 401 names the scheme, a
+    500 is logged."""
 
     def handler(request, exc):
+        if status == 500:
+            logger.exception("Unhandled error in %s %s", request.method, request.path)
         text = detail(exc) if callable(detail) else detail
         extra = exc.extra if isinstance(exc, ConflictError) else {}
-        return error_response(request, status=status, detail=text, code=code, **extra)
+        response = error_response(request, status=status, detail=text, code=code, **extra)
+        if status == 401:
+            response["WWW-Authenticate"] = "Bearer"
+        return response
 
     return handler
 
 
 for exception, status, code, detail in [
+    (AuthenticationError, 401, "unauthenticated", "Authentication required."),
     (NinjaValidationError, 422, "invalid_request", _invalid_request_detail),
     (
         ValidationError,
@@ -229,17 +235,9 @@ for exception, status, code, detail in [
     ),
     # Rows of other workspaces answer 404 elsewhere; this is for CSRF and similar refusals.
     (PermissionDenied, 403, "forbidden", lambda exc: str(exc) or "Forbidden."),
+    (Exception, 500, "server_error", "Internal server error."),
 ]:
     api.add_exception_handler(exception, _error_handler(status, code, detail))
-
-
-@api.exception_handler(AuthenticationError)
-def on_unauthenticated(request, exc):
-    response = error_response(
-        request, status=401, detail="Authentication required.", code="unauthenticated"
-    )
-    response["WWW-Authenticate"] = "Bearer"
-    return response
 
 
 @api.exception_handler(HttpError)
@@ -257,12 +255,6 @@ def on_data_error(request, exc):
     return error_response(
         request, status=400, detail="A value does not fit the database.", code="invalid"
     )
-
-
-@api.exception_handler(Exception)
-def on_unexpected(request, exc):
-    logger.exception("Unhandled error in %s %s", request.method, request.path)
-    return error_response(request, status=500, detail="Internal server error.", code="server_error")
 
 
 api.add_router("/", "projects_app.api.router")

@@ -124,8 +124,6 @@ def migration_runs_of_subject(*, subject_type: str, subject_id: str) -> list[tup
     return [(item.run, item.outcome) for item in items]
 
 
-# --- the admin dashboard -------------------------------------------------------------------
-
 DASHBOARD_CACHE_SECONDS = 30  # table-wide counts: fresh enough, and cheap at a million rows
 
 

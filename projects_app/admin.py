@@ -196,8 +196,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            super().save_model(request, obj, form, change)
-            return
+            return super().save_model(request, obj, form, change)
         key, secret = api_key_create(user=obj.user, name=obj.name)
         obj.pk = key.pk
         obj.refresh_from_db()

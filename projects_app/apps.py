@@ -8,12 +8,12 @@ class ProjectsAppConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
-        from projects_app.list_cache import renew_on_change
+        from projects_app.list_cache import project_list_version_renew
         from projects_app.models import Project, Workspace
 
         # The API's cached project lists (list_cache.py) are read anew after any change
         # of a project, a workspace or its members.
         for signal in (post_save, post_delete):
             for model in (Project, Workspace):
-                signal.connect(renew_on_change, sender=model)
-        m2m_changed.connect(renew_on_change, sender=Workspace.members.through)
+                signal.connect(project_list_version_renew, sender=model)
+        m2m_changed.connect(project_list_version_renew, sender=Workspace.members.through)

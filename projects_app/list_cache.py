@@ -13,8 +13,9 @@ VERSION_KEY = "projects:list:version"
 CACHE = "pages"  # settings.CACHES: one cache every process shares
 
 
-def project_list_version_renew() -> None:
-    """A new version once the current transaction commits (at once outside one)."""
+def project_list_version_renew(**signal) -> None:
+    """A new version once the current transaction commits (at once outside one). Also the
+    receiver of the signals of a project, workspace or membership change (apps.py)."""
     transaction.on_commit(lambda: caches[CACHE].set(VERSION_KEY, uuid.uuid4().hex, None))
 
 
@@ -36,8 +37,3 @@ def project_page_cached(*, user_id, params: dict, build):
         page = build()
         cache.set(key, page)
     return page
-
-
-def renew_on_change(sender, **kwargs) -> None:
-    """Signal receiver: a project, workspace or membership changed."""
-    project_list_version_renew()

@@ -26,10 +26,10 @@ def not_found(model: type[Model], key) -> ObjectDoesNotExist:
     return model.DoesNotExist(f"{capfirst(model._meta.verbose_name)} '{key}' not found.")
 
 
-def object_get(queryset: QuerySet, *, key, field: str = "pk"):
-    """The row of `queryset` whose `field` is `key`, else `not_found(model, key)`."""
+def object_get(queryset: QuerySet, *, key):
+    """The row of `queryset` whose pk is `key`, else `not_found(model, key)`."""
     try:
-        return queryset.get(**{field: key})
+        return queryset.get(pk=key)
     except queryset.model.DoesNotExist:
         raise not_found(queryset.model, key) from None
 

@@ -95,26 +95,22 @@ def superuser_ensure(*, username: str = "admin") -> str | None:
     return password
 
 
-# --- Projects -------------------------------------------------------------------------
-
 # Fields a client may change with PATCH /projects/{id}.
 PROJECT_EDITABLE_FIELDS = (
     "title", "description", "project_type", "status", "intent", "context", "settings", "config",
 )  # fmt: skip
 
 
-def _project_version_record(
-    *, project: Project, change_summary: str, change_type: str, changed_by: str
-) -> ProjectVersion:
+def _project_version_record(project: Project, change_type: str, summary: str, actor: str):
     """Append the next version; the caller holds the project's row lock."""
     last = project.versions.aggregate(n=Max("version_number"))["n"] or 0
     return ProjectVersion.objects.create(
         project=project,
         version_number=last + 1,
         snapshot={name: getattr(project, name) for name in PROJECT_EDITABLE_FIELDS},
-        change_summary=change_summary,
+        change_summary=summary,
         change_type=change_type,
-        changed_by=changed_by,
+        changed_by=actor,
     )
 
 
@@ -139,12 +135,7 @@ def project_create(
     )
     project.full_clean()
     project.save(force_insert=True)
-    _project_version_record(
-        project=project,
-        change_summary="Created",
-        change_type=ProjectVersion.ChangeType.AUTO,
-        changed_by=actor,
-    )
+    _project_version_record(project, ProjectVersion.ChangeType.AUTO, "Created", actor)
     return project
 
 
@@ -167,19 +158,15 @@ def project_update(*, project: Project, changes: dict[str, Any], actor: str = ""
         changed.append("archived_at")
     project.full_clean()
     project.save(update_fields=[*changed, "updated_at"])
-    _project_version_record(
-        project=project,
-        change_summary="Changed " + ", ".join(sorted(set(changed) - {"archived_at"})),
-        change_type=ProjectVersion.ChangeType.MANUAL,
-        changed_by=actor,
-    )
+    summary = "Changed " + ", ".join(sorted(set(changed) - {"archived_at"}))
+    _project_version_record(project, ProjectVersion.ChangeType.MANUAL, summary, actor)
     return project
 
 
 # --- Chat: select → ask → replace ------------------------------------------------------
 
 
-def _artifact_latest_locked(*, project: Project, artifact_id) -> Artifact:
+def _artifact_latest_locked(project: Project, artifact_id) -> Artifact:
     """The latest version of the artifact's lineage, with the lineage locked.
 
     404 outside the project. The lock is taken on every version of the lineage (rows whose
@@ -222,7 +209,7 @@ def chat_message_post(
     selection_record = None
     if selection is not None:
         start, end = selection["selection_range"]["start"], selection["selection_range"]["end"]
-        latest = _artifact_latest_locked(project=project, artifact_id=selection["artifact_id"])
+        latest = _artifact_latest_locked(project, selection["artifact_id"])
         current = latest.content[start:end] if end <= len(latest.content) else None
         if current != selection["selected_text"]:
             raise ConflictError(
@@ -271,9 +258,7 @@ def conversation_reply_post(
     extra: dict[str, Any] = {}
     if edit is not None:
         start, end = edit["selection_range"]["start"], edit["selection_range"]["end"]
-        latest = _artifact_latest_locked(
-            project=conversation.project, artifact_id=edit["artifact_id"]
-        )
+        latest = _artifact_latest_locked(conversation.project, edit["artifact_id"])
         if str(latest.pk) != str(edit["artifact_id"]):
             # The range was computed against an older version: replacing it would lose edits.
             raise ConflictError(

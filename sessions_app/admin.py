@@ -20,7 +20,7 @@ from sessions_app.files import session_work_dir, tree_usage, workstream_usage
 from sessions_app.models import Session, Workstream
 from sessions_app.paginators import EstimatedCountPaginator
 from sessions_app.search_admin import search_view
-from sessions_app.selectors import session_list_for_admin, session_search_qualified
+from sessions_app.selectors import session_search_qualified
 from sessions_app.transcript_view import transcript_view_page
 from sessions_app.usage_rollups import usage_annotate
 
@@ -174,7 +174,9 @@ class SessionAdmin(UsageColumns, ReadableList, admin.ModelAdmin):
     ]  # fmt: skip
 
     def get_queryset(self, request):
-        return usage_annotate(session_list_for_admin(), via="session")
+        # The session page, too, shows every related row: joined in one query.
+        sessions = Session.objects.select_related(*self.list_select_related)
+        return usage_annotate(sessions, via="session")
 
     change_form_template = "admin/sessions_app/session/change_form.html"
 

@@ -40,8 +40,6 @@ from sessions_app.schemas import (
 
 router = Router(tags=["sessions"])
 
-SUCCESSOR = "/api/v1/projects"
-
 
 def _deprecation_headers(view):
     """RFC 9745 `Deprecation`, RFC 8594 `Sunset` and the successor `Link`, dates from
@@ -53,7 +51,7 @@ def _deprecation_headers(view):
         response = view(request, *args, **kwargs)
         response["Deprecation"] = f"@{int(settings.SESSION_API_DEPRECATED_AT.timestamp())}"
         response["Sunset"] = http_date(settings.SESSION_API_SUNSET_AT.timestamp())
-        response["Link"] = f'<{SUCCESSOR}>; rel="successor-version"'
+        response["Link"] = '</api/v1/projects>; rel="successor-version"'
         return response
 
     return wrapper
@@ -65,9 +63,6 @@ def _deprecated(method: str, path: str, response: dict):
         [method], path, response=response, deprecated=True, tags=["sessions (deprecated)"]
     )
     return lambda view: route(decorate_view(_deprecation_headers)(view))
-
-
-# --- Deprecated: the session-centric API -------------------------------------------------
 
 
 @_deprecated("POST", "/sessions", {201: SessionOut, 400: ErrorOut, 404: ErrorOut})
@@ -94,9 +89,6 @@ def session_message_list(request, session_id: str):
     if session.conversation_id is None:
         return []
     return message_list(conversation=session.conversation)
-
-
-# --- Sessions ------------------------------------------------------------------------
 
 
 @router.get("/sessions/", response={404: ErrorOut}, include_in_schema=False)
@@ -187,9 +179,6 @@ def project_session_list(request, project_id: str, archived: bool | None = None)
 def issue_session_list(request, issue_id: str, active: bool | None = None):
     """Sessions on an issue; `active=true` lists the live ones (duplicate check before spawning)."""
     return selectors.session_list_for_issue(user=request.auth, issue_id=issue_id, active=active)
-
-
-# --- Workstreams ---------------------------------------------------------------------
 
 
 @router.get("/workstreams", response={200: list[WorkstreamOut], 404: ErrorOut})

@@ -12,11 +12,6 @@ from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session, Workstream
 from sessions_app.task_ids import InvalidTaskId, stored_forms, task_id_storage_form
 
 
-def session_list_for_admin() -> QuerySet[Session]:
-    """Sessions with every relation the changelist shows, joined in one query."""
-    return Session.objects.select_related("workspace", "project", "workstream")
-
-
 def session_list(*, user, workspace_id=None) -> QuerySet[Session]:
     """The caller's sessions, newest first (the ao-rs store's order)."""
     sessions = workspace_scope(Session.objects.all(), user=user, workspace_id=workspace_id)
@@ -94,12 +89,11 @@ def workstream_list(*, user, workspace_id=None, state: str | None = None) -> Que
     return workspace_scope(workstreams, user=user, workspace_id=workspace_id).order_by("id")
 
 
-def workstream_get(*, user, workstream_id: str, scratch: bool = False) -> Workstream:
-    """A workstream of the caller's workspaces (`scratch`: the shared scratch one too)."""
+def workstream_get(*, user, workstream_id: str) -> Workstream:
+    """A workstream of the caller's workspaces, or the shared scratch one."""
     workstreams = workspace_scope(Workstream.objects.all(), user=user)
-    if scratch:
-        workstreams = workstreams | Workstream.objects.filter(pk=SCRATCH_WORKSTREAM_ID)
-    return object_get(workstreams, key=workstream_id)
+    scratch = Workstream.objects.filter(pk=SCRATCH_WORKSTREAM_ID)
+    return object_get(workstreams | scratch, key=workstream_id)
 
 
 def workstream_exists(*, workstream_id: str) -> bool:

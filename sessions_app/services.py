@@ -1,6 +1,5 @@
 """Write-side use cases of the sessions app."""
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -57,7 +56,7 @@ def session_patch_validate(
     session: Session,
     title: str | None = None,
     task_id: str | None = None,
-    metadata: dict | None = None,
+    metadata: dict | None = None,  # merged as it is (session_patch)
 ) -> dict:
     """The field changes of a PATCH, validated (ValidationError) before anything is written."""
     changes = {
@@ -66,8 +65,6 @@ def session_patch_validate(
     values = {f.attname: getattr(session, f.attname) for f in Session._meta.concrete_fields}
     candidate = Session(**{**values, **changes})
     candidate.clean_fields(exclude=[f.name for f in Session._meta.fields if f.name not in changes])
-    if metadata is not None and not isinstance(metadata, dict):
-        raise ValidationError({"metadata": ["An object: it is merged into the session's."]})
     return changes
 
 

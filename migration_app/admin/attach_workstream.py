@@ -34,15 +34,13 @@ class AttachWorkstreamForm(forms.Form):
 
 
 class AttachWorkstreamAdminMixin:
-    def has_attach_permission(self, request) -> bool:
-        # Attaching rewrites the session row and moves its files: it needs change rights.
-        return self.has_change_permission(request)
-
-    @admin.action(permissions=["attach"], description="Attach to workstream")
+    # Attaching rewrites the session row and moves its files: it needs change rights.
+    @admin.action(permissions=["change"], description="Attach to workstream")
     def attach_to_workstream(self, request, queryset):
-        if not self.has_attach_permission(request):  # re-checked: a crafted POST gets 403
+        if not self.has_change_permission(request):  # re-checked: a crafted POST gets 403
             raise PermissionDenied
         form = AttachWorkstreamForm(request.POST if "workstream" in request.POST else None)
+        step, extra = "form", {}
         if form.is_bound and form.is_valid():
             workstream = form.cleaned_data["workstream"]
             if request.POST.get("post") == "yes":
@@ -56,16 +54,13 @@ class AttachWorkstreamAdminMixin:
                     session_ids=session_ids,
                 )
             try:
-                preview = attach_preview(
+                extra["preview"] = attach_preview(
                     workstream_id=workstream.id, sessions=queryset, sample=PREVIEW_ROWS
                 )
             except (MigrationError, ValidationError, Workstream.DoesNotExist) as exc:
                 self.message_user(request, f"Attach refused: {exc}", messages.ERROR)
                 return None
-            return self._attach_page(request, queryset, form, "preview", preview=preview)
-        return self._attach_page(request, queryset, form, "form")
-
-    def _attach_page(self, request, queryset, form, step, **extra):
+            step = "preview"
         return action_page(
             self,
             request,
@@ -74,7 +69,6 @@ class AttachWorkstreamAdminMixin:
             form=form,
             count=queryset.count(),
             selected_ids=selected_ids_to_carry(request, queryset),
-            media=self.media,
             **extra,
         )
 

@@ -43,7 +43,6 @@ class MigrateToProjectMixin:
             request,
             "admin/sessions_app/session/migrate_to_project_preview.html",
             title="Migrate sessions to projects",
-            app_label=self.model._meta.app_label,
             session_ids=selected_ids_to_carry(request, queryset),
             counts=counts,
             exact=exact,

@@ -88,12 +88,11 @@ class ReassociateTaskAdminMixin:
             "selected_count": queryset.count(),
         }
         if ready:
-            context["preview"] = task_reassociation_preview(mapping=mapping, session_ids=selected)
-            total = sum(p["found"] - p["unchanged"] for p in context["preview"])
-            context["preview_total"] = total
-            context["background"] = runs_in_background(size=total, origin=MigrationRun.Origin.ADMIN)
-            return action_page(self, request, PREVIEW_TEMPLATE, **context)
-        return action_page(self, request, FORM_TEMPLATE, **context)
+            preview = task_reassociation_preview(mapping=mapping, session_ids=selected)
+            total = sum(p["found"] - p["unchanged"] for p in preview)
+            background = runs_in_background(size=total, origin=MigrationRun.Origin.ADMIN)
+            context.update(preview=preview, preview_total=total, background=background)
+        return action_page(self, request, PREVIEW_TEMPLATE if ready else FORM_TEMPLATE, **context)
 
 
 def _summary(run: MigrationRun) -> str:

@@ -50,16 +50,13 @@ class SessionMigrationAdmin(
     @admin.display(description="runs")
     def runs(self, session: Session) -> str:
         runs = migration_runs_of_subject(subject_type="session", subject_id=session.pk)
-        if not runs:
-            return "—"
-        return format_html_join(
+        url = "admin:migration_app_migrationrun_change"
+        links = format_html_join(
             mark_safe("<br>"),  # noqa: S308 - a constant
             '<a href="{}">{}</a> — {}',
-            (
-                (reverse("admin:migration_app_migrationrun_change", args=[run.pk]), run, outcome)
-                for run, outcome in runs
-            ),
+            ((reverse(url, args=[run.pk]), run, outcome) for run, outcome in runs),
         )
+        return links or "—"
 
     # The transcript's downloads: the original bytes and the readable renderings, all
     # made by the export service (export_session), streamed.

@@ -46,14 +46,11 @@ class SessionPatchOut(Schema):
 def session_update(request, session_id: str, payload: SessionPatchIn):
     """A workstream of another workspace: 409 when the caller sees both workspaces (the
     run refuses it with its reason), 404 like a missing one when the caller does not."""
-    workstream = None
-    if payload.workstream_id is not None:
-        validate_name(payload.workstream_id)  # 400 before any lookup or path
+    target = payload.workstream_id
+    if target is not None:
+        validate_name(target)  # 400 before any lookup or path
     session = session_get(user=request.auth, session_id=session_id)
-    if payload.workstream_id is not None:
-        workstream = workstream_get(
-            user=request.auth, workstream_id=payload.workstream_id, scratch=True
-        )
+    workstream = None if target is None else workstream_get(user=request.auth, workstream_id=target)
     changes = {"title": payload.title, "task_id": payload.task_id, "metadata": payload.metadata}
     session_patch_validate(session=session, **changes)  # before any file moves
     attach = None
