@@ -224,7 +224,7 @@ def rows_compare_and_set(
         return {row[0] for row in cursor.fetchall()}
 
 
-_IN_CHUNK = 5_000  # values per IN list: far below SQLite's 32,766 parameters
+IN_CHUNK = 5_000  # values per IN list: far below SQLite's 32,766 parameters
 
 
 def rows_select_in(
@@ -247,8 +247,8 @@ def rows_select_in(
     fixed_params = [value for _, v in fixed for value in v]
     rows: list[tuple] = []
     with connection.cursor() as cursor:
-        for start in range(0, len(values), _IN_CHUNK):
-            chunk = values[start : start + _IN_CHUNK]
+        for start in range(0, len(values), IN_CHUNK):
+            chunk = values[start : start + IN_CHUNK]
             where = [*fixed_sql, f"{column(last)} IN ({', '.join(['%s'] * len(chunk))})"]
             cursor.execute(select + " AND ".join(where), [*fixed_params, *chunk])
             rows += cursor.fetchall()

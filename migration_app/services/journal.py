@@ -19,7 +19,12 @@ from django.utils import timezone
 
 from migration_app.models import MigrationItem, MigrationRun, MigrationSelection
 from migration_app.selectors import keyset_pages
-from migration_app.services.bulk import rows_insert, rows_insert_matching, rows_select_matching
+from migration_app.services.bulk import (
+    IN_CHUNK,
+    rows_insert,
+    rows_insert_matching,
+    rows_select_matching,
+)
 from migration_app.services.locks import kind_lock_try
 
 Outcome = MigrationItem.Outcome
@@ -220,15 +225,12 @@ def migration_run_plan(
     return run
 
 
-_SELECTION_CHUNK = 5_000
-
-
 def migration_selection_count(*, queryset, subject_ids: Sequence[str]) -> int:
     """How many rows of `queryset` have their pk among `subject_ids` (counted in chunks: a
     plan may name more ids than one statement may carry)."""
     return sum(
-        queryset.filter(pk__in=subject_ids[start : start + _SELECTION_CHUNK]).count()
-        for start in range(0, len(subject_ids), _SELECTION_CHUNK)
+        queryset.filter(pk__in=subject_ids[start : start + IN_CHUNK]).count()
+        for start in range(0, len(subject_ids), IN_CHUNK)
     )
 
 

@@ -12,7 +12,7 @@ import pytest
 from migration_app.legacy.arawn_sample import arawn_sample_write, sample_uuid
 from migration_app.models import LegacyLogOffset, MigrationRun
 from migration_app.services.journal import INTERRUPTED
-from migration_app.services.legacy_import.arawn_store.files import TEMP_SUFFIX
+from migration_app.services.legacy_import.shared import TEMP_SUFFIX
 from projects_app.models import Message
 from sessions_app import files
 from sessions_app.models import Session

@@ -15,7 +15,7 @@ from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services import migration_undo
 from migration_app.services.journal import MigrationError
 from migration_app.services.legacy_import.ao import batches
-from migration_app.services.legacy_import.ao.state import TEMP_SUFFIX
+from migration_app.services.legacy_import.shared import TEMP_SUFFIX
 from projects_app.models import Project
 from sessions_app.models import Session
 from tests.factories import ProjectFactory, SessionFactory

@@ -16,7 +16,7 @@ from django.db import connection
 from migration_app.legacy.synthetic import ao_tree_generate
 from migration_app.models import MigrationRun
 from migration_app.services.journal import INTERRUPTED
-from migration_app.services.legacy_import.ao.state import TEMP_SUFFIX
+from migration_app.services.legacy_import.shared import TEMP_SUFFIX
 from migration_app.services.locks import _advisory_key
 from projects_app.models import Project
 from sessions_app.models import Session

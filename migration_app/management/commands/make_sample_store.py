@@ -24,8 +24,6 @@ class Command(BaseCommand):
         dest = os.path.abspath(os.path.expanduser(dest))
         if os.path.exists(dest):
             raise CommandError(f"{dest} exists already; choose a new path.", returncode=2)
-        if origin.sample_write is None:
-            raise CommandError(f"No sample store is available for {source}.", returncode=2)
         if sessions is None:
             origin.sample_write(dest)
         elif sessions < 1:

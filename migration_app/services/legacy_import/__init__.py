@@ -32,10 +32,9 @@ class LegacySource:
     plan: Callable[..., Planned]  # location=…, plus the command options it names
     execute: Callable[[MigrationRun], dict[str, Any]]
     undo: Callable[[MigrationRun], UndoResult]
-    options: tuple[str, ...] = ()  # migrate_legacy options its plan takes
-    location_help: str = "the legacy store"
     # Writes a small realistic store at a path (make_sample_store), for trying the import.
-    sample_write: Callable[[str], None] | None = None
+    sample_write: Callable[..., None]
+    options: tuple[str, ...] = ()  # migrate_legacy options its plan takes
     # Whether a location has the shape of this origin's store: a location given to the
     # wrong --source is refused with the right command (legacy_import_plan).
     recognises: Callable[[str], bool] | None = None

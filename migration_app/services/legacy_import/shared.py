@@ -15,13 +15,14 @@ from django.db.models import Count, Max, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
 from migration_app.models import MigrationItem, MigrationRun
-from migration_app.services.bulk import rows_insert, rows_update
+from migration_app.services.bulk import IN_CHUNK, rows_insert, rows_update
 from migration_app.services.journal import ItemRecord, migration_items_record
 from projects_app.models import Conversation, Message
 
 Outcome = MigrationItem.Outcome
 DEFAULT_BATCH_SIZE = 500
-IN_CHUNK = 5_000  # values per IN list, far below SQLite's 32,766 parameters
+# A copy is written beside its destination under this suffix, then renamed into place.
+TEMP_SUFFIX = ".sessionhub-partial"
 
 
 def batched(values: Iterable, size: int) -> Iterator[list]:
@@ -78,7 +79,7 @@ class NewMessage(NamedTuple):
 
 
 def messages_write(new: list[NewMessage]) -> None:
-    """The messages through bulk.rows_insert (COPY on PostgreSQL), IN_CHUNK rows a statement.
+    """The messages through bulk.rows_insert (COPY on PostgreSQL), IN_CHUNK rows a call.
 
     `Message.objects.bulk_create` builds a model instance and compiles every value of every
     row (2026-12-04, this 2-core machine shared, load 5-6): the arawn bench's first import

@@ -69,7 +69,6 @@ for name, location, sample, recognises in (
             execute=ao_store_execute,
             undo=ao_store_undo,
             options=AO_STORE_OPTIONS,
-            location_help=f"the {name} store directory (default {location})",
             sample_write=sample,
             recognises=recognises,
         )

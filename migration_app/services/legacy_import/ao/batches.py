@@ -37,13 +37,12 @@ from migration_app.services.bulk import rows_insert, rows_select_in
 from migration_app.services.journal import ItemRecord, migration_run_progress
 from migration_app.services.legacy_import.ao.projects import projects_plan, write_projects
 from migration_app.services.legacy_import.ao.state import (
-    TEMP_SUFFIX,
     Deferred,
     ImportState,
     TranscriptCopy,
     rejected_file,
 )
-from migration_app.services.legacy_import.shared import pks_present
+from migration_app.services.legacy_import.shared import TEMP_SUFFIX, pks_present
 from projects_app.models import Project
 from sessions_app.models import Session
 from sessions_app.names import is_valid_name

@@ -23,7 +23,6 @@ from sessions_app.models import HARNESSES, Session
 Outcome = MigrationItem.Outcome
 
 HARNESS_NAMES = frozenset(HARNESSES)
-TEMP_SUFFIX = ".sessionhub-partial"
 
 
 def session_row_format() -> SessionRowFormat:

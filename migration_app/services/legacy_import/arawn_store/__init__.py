@@ -148,7 +148,6 @@ legacy_source_register(
         execute=arawn_store_execute,
         undo=arawn_store_undo,
         options=("workspace_slug", "batch_size"),
-        location_help="arawn's data directory (default ~/.config/arawn, else ~/.arawn)",
         sample_write=_sample_write,
         recognises=is_arawn_store,
     )

@@ -37,12 +37,10 @@ from migration_app.legacy.arawn import (
 from migration_app.services.file_moves import CHUNK, is_real_dir, rename_noreplace
 from migration_app.services.journal import ItemRecord, migration_run_progress
 from migration_app.services.legacy_import.arawn_store.state import ArawnState
-from migration_app.services.legacy_import.shared import Outcome, batched
+from migration_app.services.legacy_import.shared import TEMP_SUFFIX, Outcome, batched
 from sessions_app import files
 from sessions_app.models import SCRATCH_WORKSTREAM_ID
 from sessions_app.names import is_valid_name
-
-TEMP_SUFFIX = ".sessionhub-partial"
 
 
 @dataclass(frozen=True)

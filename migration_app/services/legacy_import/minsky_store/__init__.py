@@ -83,10 +83,6 @@ legacy_source_register(
         execute=minsky_store_execute,
         undo=minsky_store_undo,
         options=("workspace_slug", "batch_size"),
-        location_help=(
-            "a session-db.json, a sessions.db or a postgres:// URL (default "
-            "$XDG_STATE_HOME/minsky/session-db.json, else sessions.db beside it)"
-        ),
         sample_write=minsky_sample_write,
     )
 )

@@ -126,7 +126,6 @@ legacy_source_register(
         execute=tokendance_execute,
         undo=tokendance_undo,
         options=("workspace_slug", "path_map", "batch_size"),
-        location_help="a postgres:// URL or a SQLite file of a TokenDance database",
         sample_write=sample_write,
     )
 )
