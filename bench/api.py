@@ -4,6 +4,8 @@ Targets `bare` (a JsonResponse through the same middleware, for information), `s
 (GET /api/v1/sessions/{id}) and `projects` (GET /api/v1/projects, the first page of 200):
 what is measured and printed is in docs/api.md. The exit status is 1 when a request
 failed (not on a MISS).
+
+--seconds: per target and round; --workers: gunicorn's (sync); --concurrency: client threads.
 """
 
 import contextlib
@@ -160,7 +162,6 @@ def _wait_until_up(port: int, server: subprocess.Popen, timeout: float = 60) -> 
 
 def main(argv=None) -> int:
     load_at_start = os.getloadavg()
-    # --seconds per target and round, --workers: gunicorn's (sync), --concurrency: client threads
     with harness.scratch_run(__doc__, argv, seconds=8.0, workers=2, concurrency=8) as args:
         from django.db import connection
 

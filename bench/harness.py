@@ -32,7 +32,9 @@ from migration_app.legacy.sqlite_files import sqlite_readonly_connect
 def arguments(doc: str, *, rounds: int = 3, **defaults: Any) -> argparse.ArgumentParser:
     """The common options, then `--<name>` of each of `defaults` ({name: default}, typed as
     its default)."""
-    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--database-url", help="a scratch PostgreSQL database (recreated)")
     parser.add_argument("--rounds", type=int, default=rounds, help="timed rounds (median)")
     for name, default in defaults.items():

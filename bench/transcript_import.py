@@ -4,6 +4,9 @@ What it generates, measures and checks: docs/transcripts.md (Performance). Each 
 in a forked child, so each peak RSS is that import's own. Targets (issue 18): first ≤ 2x
 the floor, re-run ≤ 0.05x the first, append ≤ 0.1x the first, peak RSS < 300 MB and flat
 (the full tree's within 1.25x the quarter's).
+
+--size: bytes of transcripts (1G, 200M, 2M…); --append-size: bytes appended to each of
+--append-files; --hub-sessions: sessions already in the hub (the linking lookup's).
 """
 
 from __future__ import annotations
@@ -133,8 +136,6 @@ def import_run(claude_home: str, codex_home: str) -> dict:
 
 
 def main(argv=None) -> int:
-    # --size: bytes of transcripts (1G, 200M, 2M…); --append-size: bytes appended to each of
-    # --append-files; --hub-sessions: sessions already in the hub (the linking lookup's).
     parser = harness.arguments(
         __doc__, rounds=1, size="1G", append_files=100, append_size="1M", hub_sessions=100_000
     )
