@@ -250,6 +250,9 @@ def _id_batches(queryset):
         last = ids[-1]
 
 
+LEGACY_USAGE_SOURCES = ("ao-rs", "tokendance")  # the stores that keep token totals
+
+
 def usage_sessions_record(*, session_ids: list | None = None, get_model=django_apps.get_model,
                           table: PriceTable | None = None) -> int:  # fmt: skip
     """(Re)write the legacy totals of ao-rs and TokenDance sessions (all, or these)."""

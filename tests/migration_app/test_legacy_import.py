@@ -17,7 +17,7 @@ from migration_app.services.journal import MigrationError
 from migration_app.services.legacy_import.ao import batches
 from migration_app.services.legacy_import.shared import TEMP_SUFFIX
 from projects_app.models import Project
-from sessions_app.models import Session
+from sessions_app.models import Session, UsageRecord
 from tests.factories import ProjectFactory, SessionFactory
 from tests.migration_app.legacy_helpers import (
     dump_tables,
@@ -266,6 +266,11 @@ def test_the_ao_rs_store_imports_with_numbers_in_created_order(tmp_path, claude_
     for project in tree.projects:
         rows = list(imported.filter(project_id=project).order_by("created_at", "id"))
         assert [s.num for s in rows] == list(range(1, len(rows) + 1))
+    # Each cost block becomes the session's legacy usage record, labelled with its origin.
+    usage = UsageRecord.objects.filter(origin="ao-rs")
+    assert sorted(usage.values_list("session_id", flat=True)) == sorted(
+        imported.values_list("pk", flat=True)
+    )
     one = imported.first()
     assert isinstance(one.metadata["last_review_backlog_fingerprint"], str)
     assert int(one.metadata["last_review_backlog_fingerprint"]) > 2**63

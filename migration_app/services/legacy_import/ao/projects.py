@@ -103,5 +103,7 @@ def import_config_projects(state: ImportState, root: str) -> None:
 
 
 def write_projects(rows: list[dict]) -> None:
+    if not rows:
+        return  # no new project: the API's cached project pages stay valid
     Project.objects.bulk_create([Project(**row) for row in rows], ignore_conflicts=True)
     project_list_version_renew()  # bulk_create sends no signal
