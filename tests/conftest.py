@@ -31,5 +31,23 @@ def data_dir(settings, tmp_path):
     return settings.SESSIONHUB_DATA_DIR
 
 
+@pytest.fixture
+def file_cache(data_dir, settings):
+    """The settings' own page cache: a file cache in the data directory, shared by
+    processes (the tests' settings have none)."""
+    from django.core.cache import caches
+
+    from projects_app.list_cache import CACHE
+
+    settings.CACHES = {
+        **settings.CACHES,
+        CACHE: {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                "LOCATION": str(data_dir / "cache")},
+    }  # fmt: skip
+    caches[CACHE].clear()
+    yield caches[CACHE]
+    caches[CACHE].clear()
+
+
 # The API tests' shared world (two workspaces, callers per role) lives with its helpers.
 from tests.api_support import api_world  # noqa: E402, F401

@@ -16,6 +16,7 @@ from migration_app.services import migration_undo
 from migration_app.services.journal import MigrationError
 from migration_app.services.legacy_import.ao import batches
 from migration_app.services.legacy_import.shared import TEMP_SUFFIX
+from projects_app.list_cache import VERSION_KEY
 from projects_app.models import Project
 from sessions_app.models import Session, UsageRecord
 from tests.factories import ProjectFactory, SessionFactory
@@ -397,3 +398,19 @@ def test_a_row_that_loses_a_race_with_another_writer_is_reported_not_claimed(
     assert run.items.filter(subject_type="session", outcome=Outcome.MIGRATED).count() == (
         Session.objects.filter(source="ao").count()
     )
+
+
+def test_only_a_batch_that_creates_projects_renews_the_cached_project_pages(
+    ao_tree, claude_home, file_cache
+):
+    pages = file_cache
+    import_committing(source="ao", path=ao_tree.root, claude_home=str(claude_home))
+    pages.set(VERSION_KEY, "before", None)
+    import_committing(source="ao", path=ao_tree.root, claude_home=str(claude_home))
+    assert pages.get(VERSION_KEY) == "before"  # every project was there already
+    sessions = Path(ao_tree.root, "projects", "newproj", "sessions")
+    sessions.mkdir(parents=True)
+    (sessions / "newproj-1.json").write_text('{"status": "working"}')
+    import_committing(source="ao", path=ao_tree.root, claude_home=str(claude_home))
+    assert Project.objects.filter(pk="newproj").exists()
+    assert pages.get(VERSION_KEY) != "before"

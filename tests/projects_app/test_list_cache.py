@@ -6,7 +6,7 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from projects_app.list_cache import CACHE, VERSION_KEY
+from projects_app.list_cache import VERSION_KEY
 from projects_app.models import Project
 from tests.api_support import ApiCaller
 from tests.factories import (
@@ -20,22 +20,6 @@ from tests.factories import (
 from tests.processes import manage_run
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def file_cache(data_dir, settings):
-    """The settings' own page cache: a file cache in the data directory, shared by
-    processes (the tests' settings have none)."""
-    from django.core.cache import caches
-
-    settings.CACHES = {
-        **settings.CACHES,
-        CACHE: {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-                "LOCATION": str(data_dir / "cache")},
-    }  # fmt: skip
-    caches[CACHE].clear()
-    yield caches[CACHE]
-    caches[CACHE].clear()
 
 
 @pytest.fixture
