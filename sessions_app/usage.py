@@ -250,7 +250,8 @@ def _id_batches(queryset):
         last = ids[-1]
 
 
-LEGACY_USAGE_SOURCES = ("ao-rs", "tokendance")  # the stores that keep token totals
+# The stores that keep token totals, and the metadata key that holds them.
+LEGACY_USAGE_KEYS = {"ao-rs": "cost", "tokendance": "total_tokens_used"}
 
 
 def usage_sessions_record(*, session_ids: list | None = None, get_model=django_apps.get_model,
@@ -258,10 +259,8 @@ def usage_sessions_record(*, session_ids: list | None = None, get_model=django_a
     """(Re)write the legacy totals of ao-rs and TokenDance sessions (all, or these)."""
     session_cls = get_model("sessions_app", "Session")
     table = table or price_table_load()
-    sessions = session_cls.objects.filter(
-        Q(source="ao-rs", metadata__has_key="cost")
-        | Q(source="tokendance", metadata__has_key="total_tokens_used")
-    )
+    kept = (Q(source=source, metadata__has_key=key) for source, key in LEGACY_USAGE_KEYS.items())
+    sessions = session_cls.objects.filter(Q(*kept, _connector=Q.OR))
     if session_ids is None:
         batches = _id_batches(sessions)
     else:

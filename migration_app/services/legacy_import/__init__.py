@@ -22,7 +22,7 @@ from migration_app.services.journal import (
     migration_kind_register,
 )
 from projects_app.models import Workspace
-from sessions_app.usage import LEGACY_USAGE_SOURCES, usage_sessions_record
+from sessions_app.usage import LEGACY_USAGE_KEYS, usage_sessions_record
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def legacy_import_plan(*, source: str, **request: Any) -> Planned:
 
 def legacy_import_execute(run: MigrationRun) -> dict[str, Any]:
     counts = legacy_source_get(run.params["source"]).execute(run)
-    if run.params["source"] not in LEGACY_USAGE_SOURCES:
+    if run.params["source"] not in LEGACY_USAGE_KEYS:
         return counts
     # The token totals some stores keep (ao-rs cost blocks, TokenDance total_tokens_used).
     imported = run.items.filter(subject_type="session", outcome=MigrationItem.Outcome.MIGRATED)
