@@ -189,24 +189,17 @@ def _invalid_request_detail(exc: NinjaValidationError) -> list[dict]:
 
 def _error_handler(status: int, code: str, detail=str):
     """A handler answering `status` and `code`; `detail` is a text or a function of the
-    exception. A ConflictError's `extra` facts join the body; a 401 names the scheme, a
-    500 is logged."""
+    exception. A ConflictError's `extra` facts join the body."""
 
     def handler(request, exc):
-        if status == 500:
-            logger.exception("Unhandled error in %s %s", request.method, request.path)
         text = detail(exc) if callable(detail) else detail
         extra = exc.extra if isinstance(exc, ConflictError) else {}
-        response = error_response(request, status=status, detail=text, code=code, **extra)
-        if status == 401:
-            response["WWW-Authenticate"] = "Bearer"
-        return response
+        return error_response(request, status=status, detail=text, code=code, **extra)
 
     return handler
 
 
 for exception, status, code, detail in [
-    (AuthenticationError, 401, "unauthenticated", "Authentication required."),
     (NinjaValidationError, 422, "invalid_request", _invalid_request_detail),
     (
         ValidationError,
@@ -235,9 +228,17 @@ for exception, status, code, detail in [
     ),
     # Rows of other workspaces answer 404 elsewhere; this is for CSRF and similar refusals.
     (PermissionDenied, 403, "forbidden", lambda exc: str(exc) or "Forbidden."),
-    (Exception, 500, "server_error", "Internal server error."),
 ]:
     api.add_exception_handler(exception, _error_handler(status, code, detail))
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request, exc):
+    response = error_response(
+        request, status=401, detail="Authentication required.", code="unauthenticated"
+    )
+    response["WWW-Authenticate"] = "Bearer"
+    return response
 
 
 @api.exception_handler(HttpError)
@@ -255,6 +256,12 @@ def on_data_error(request, exc):
     return error_response(
         request, status=400, detail="A value does not fit the database.", code="invalid"
     )
+
+
+@api.exception_handler(Exception)
+def on_unexpected(request, exc):
+    logger.exception("Unhandled error in %s %s", request.method, request.path)
+    return error_response(request, status=500, detail="Internal server error.", code="server_error")
 
 
 api.add_router("/", "projects_app.api.router")
