@@ -100,10 +100,7 @@ class Figures:
 
     def time(self, label: str, work: Callable[[], Any], *, items: int = 1) -> Any:
         """Run `work` once, timed; `items` is what it handled (figures compare per item)."""
-        from django.db import connection
-
-        queries = []
-        with connection.execute_wrapper(lambda execute, *a: queries.append(1) or execute(*a)):
+        with queries_counted() as queries:
             result, elapsed = timed(work)
         self.record(label, elapsed, items=items, queries=len(queries))
         return result
@@ -172,6 +169,21 @@ def _duration(seconds: float) -> str:
 
 def target(text: str, *, met: bool) -> None:
     print(f"target: {text}: {'met' if met else 'MISSED'}")
+
+
+@contextmanager
+def queries_counted() -> Iterator[list]:
+    """Yields a list that gains an entry for each statement through Django's cursor."""
+    from django.db import connection
+
+    queries: list[None] = []
+
+    def count(execute, *args):
+        queries.append(None)
+        return execute(*args)
+
+    with connection.execute_wrapper(count):
+        yield queries
 
 
 def timed(work: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, float]:

@@ -69,7 +69,7 @@ def floor_import(files: list[str]) -> int:
 def forked(work, profile: str | None = None) -> dict:
     """Run `work()` in a forked child (its own connection and peak RSS); returns its JSON
     result with `seconds`, `queries` and `rss_mb`."""
-    from django.db import connection, connections
+    from django.db import connections
 
     connections.close_all()
     read, write = os.pipe()
@@ -78,8 +78,7 @@ def forked(work, profile: str | None = None) -> dict:
         os.close(read)
         code = 0
         try:
-            queries = []
-            with connection.execute_wrapper(lambda execute, *a: queries.append(1) or execute(*a)):
+            with harness.queries_counted() as queries:
                 profiler = cProfile.Profile() if profile else None
                 if profiler:
                     result, seconds = harness.timed(profiler.runcall, work)
