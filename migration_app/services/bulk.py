@@ -29,11 +29,10 @@ query counts in tests stay truthful.
 
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
-from django.db import connection, models, transaction
+from django.db import connection, models
 
 # sqlite3 keeps its last 128 statements prepared: one of 500 rows × 33 columns holds about
 # 1.3 MB, so a run's batches of varied sizes grew the import's RSS (ao: 87 -> 118 MB).
@@ -50,23 +49,6 @@ def _pk_in(model: type[models.Model], keys: Sequence[Any]) -> tuple[str, list]:
     if connection.vendor == "postgresql":
         return f"{column} = ANY(%s::{pk.cast_db_type(connection)}[])", [list(keys)]
     return f"{column} IN ({', '.join(['%s'] * len(keys))})", list(keys)
-
-
-@contextmanager
-def btree_lookups() -> Iterator[None]:
-    """A transaction whose lookups by key go through b-tree indexes: on PostgreSQL bitmap
-    scans are off until it ends (one statement). `id IN (…)` on sessions freshly
-    bulk-loaded (statistics not yet gathered) went to the id's trigram GIN index
-    (sessions_app/search_schema.py), whose pending list of new entries each lookup scans:
-    3.1-3.8 s for 500 ids against 1 ms (30,000 minsky records, 2026-12-06); the first
-    minsky import of 100,000 records took 243 s, 17 s with this. Only for transactions
-    that look rows up by their keys: counting 5,000 message ids without bitmap scans read
-    the whole table."""
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL enable_bitmapscan = off")
-        yield
 
 
 def rows_insert(

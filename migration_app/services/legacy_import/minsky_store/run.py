@@ -24,7 +24,7 @@ from migration_app.legacy.minsky_map import (
     minsky_session_map,
 )
 from migration_app.models import MigrationRun
-from migration_app.services.bulk import btree_lookups, rows_insert, rows_select_in
+from migration_app.services.bulk import rows_insert, rows_select_in
 from migration_app.services.journal import (
     ItemRecord,
     MigrationError,
@@ -62,7 +62,7 @@ def minsky_store_execute(run: MigrationRun) -> dict:
                     [r for r in records if isinstance(r, RawRecord)], _created_key
                 )
             for chunk in batched(records, batch_size):
-                with btree_lookups():
+                with transaction.atomic():
                     _batch(state, store, chunk)
     except MinskySourceError as exc:
         raise MigrationError(str(exc)) from None
