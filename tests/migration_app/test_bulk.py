@@ -3,7 +3,7 @@
 import uuid
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from migration_app.services import bulk
@@ -37,6 +37,30 @@ def test_ignore_conflicts_counts_only_the_new_rows_across_statements(small_state
     assert rows_insert(Message, COLUMNS, rows[:4]) == 4
     assert rows_insert(Message, COLUMNS, rows, ignore_conflicts=True) == 6
     assert Message.objects.count() == 10
+
+
+def test_ignore_conflicts_leaves_the_stored_rows_as_they_are():
+    conversation = ConversationFactory()
+    first = message_rows(conversation, ["stored"])
+    rows_insert(Message, COLUMNS, first)
+    again = [(*first[0][:3], "changed", *first[0][4:]), *message_rows(conversation, ["new"])]
+    assert rows_insert(Message, COLUMNS, again, ignore_conflicts=True) == 1
+    assert sorted(Message.objects.values_list("content", flat=True)) == ["new", "stored"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_batch_outside_a_transaction_does_not_block_the_next():
+    # PostgreSQL stages such a batch in a temporary table, which outlives a failure in
+    # autocommit mode (here the INSERT from it: a role that must not be NULL).
+    conversation = ConversationFactory()
+    row = message_rows(conversation, ["x"])[0]
+    bad = [(*row[:2], None, *row[3:])]
+    with pytest.raises(DatabaseError):
+        rows_insert(Message, COLUMNS, bad, ignore_conflicts=True)
+    assert (
+        rows_insert(Message, COLUMNS, message_rows(conversation, ["ok"]), ignore_conflicts=True)
+        == 1
+    )
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's statements")
