@@ -14,7 +14,7 @@ from migration_app.legacy import tokendance_db as reader
 from migration_app.services.journal import ItemRecord
 from migration_app.services.legacy_import.shared import (
     Outcome,
-    conversations_recount,
+    conversation_counters_update,
     messages_write,
     pks_present,
 )
@@ -59,7 +59,7 @@ def _messages(state: State, batch: list[dict]) -> None:
             after = {"conversation_id": str(message.conversation_id)}
             items.append(ItemRecord("message", str(row["id"]), Outcome.MIGRATED, "", None, after))
     messages_write(new)
-    conversations_recount({m.conversation_id for m in new})
+    conversation_counters_update(new)
     state.record(items)
 
 

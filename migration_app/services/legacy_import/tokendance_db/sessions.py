@@ -21,7 +21,7 @@ from migration_app.services.journal import ItemRecord, migration_run_progress
 from migration_app.services.legacy_import.shared import (
     NewMessage,
     Outcome,
-    conversations_recount,
+    conversation_counters_update,
     messages_write,
     pks_present,
     rows_in,
@@ -109,7 +109,7 @@ def _write(state: State, works: list[SessionWork], items: list[ItemRecord]) -> N
     messages_write([m for w in works for m in w.messages])
     artifacts = [a for w in works for a in w.artifacts + w.files]
     instances_insert(Artifact, sorted(artifacts, key=lambda a: a.version))  # parents first
-    conversations_recount({m.conversation_id for w in works for m in w.messages})
+    conversation_counters_update([m for w in works for m in w.messages])
     state.record(items + [i for w in works for i in w.rejected] + [w.item() for w in works])
 
 
