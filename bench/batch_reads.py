@@ -10,7 +10,7 @@ from bench import harness
 
 def main(argv=None) -> None:
     with harness.scratch_run(__doc__, argv, rounds=5, sessions=20_000, batch_size=500) as args:
-        from migration_app.services.bulk import rows_select_in
+        from projects_app.bulk import rows_select_in
         from sessions_app.models import Session
 
         ids = [f"bench-{i:08d}" for i in range(args.sessions)]

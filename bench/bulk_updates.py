@@ -1,4 +1,4 @@
-"""Batch updates: the ORM's `bulk_update` against services/bulk.py's raw statements.
+"""Batch updates: the ORM's `bulk_update` against projects_app/bulk.py's raw statements.
 
 The figures that keep (or remove) `rows_update` and `rows_compare_and_set`. Each round
 updates every session once, one transaction per batch as the migrations do, two ways:
@@ -22,7 +22,7 @@ def main(argv=None) -> None:
         from django.db import transaction
         from django.utils import timezone
 
-        from migration_app.services.bulk import rows_compare_and_set, rows_update
+        from projects_app.bulk import rows_compare_and_set, rows_update
         from projects_app.models import Project
         from sessions_app.models import Session
 

@@ -323,12 +323,12 @@ def sessions_load(rows: Iterable[dict[str, Any]]) -> float:
 
 
 def rows_load(model, rows: Iterable[dict[str, Any]], *, batch: int = 10_000, **fixed) -> float:
-    """Insert rows with services/bulk.py's writer (COPY on PostgreSQL), then ANALYZE; returns
+    """Insert rows with projects_app/bulk.py's writer (COPY on PostgreSQL), then ANALYZE; returns
     seconds. A row is every field's default, then `fixed` ({field: value}, for every row),
     then its own dict ({field: database value})."""
     from django.db import connection, transaction
 
-    from migration_app.services.bulk import rows_insert
+    from projects_app.bulk import rows_insert
 
     values = {field.name: field.get_default() for field in model._meta.concrete_fields}
     base = {

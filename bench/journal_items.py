@@ -1,6 +1,6 @@
 """Journal items: 20,000 in batches of 500, `bulk_create` against the journal's raw writer.
 
-The figures that keep (or remove) the raw SQL of migration_app/services/bulk.py: the
+The figures that keep (or remove) the raw SQL of projects_app/bulk.py: the
 journal writes its items with `rows_insert` (one executemany per batch on SQLite, COPY
 on PostgreSQL) instead of `MigrationItem.objects.bulk_create`. Each round writes the same
 items, one transaction per batch as a run does, three ways: the baseline, the ORM's

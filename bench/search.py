@@ -22,7 +22,7 @@ queries  through the search selector (search_hits: the ranked first page of 20, 
 writes   messages written with the index triggers and the same without them (dropped
          on SQLite, disabled on PostgreSQL), alternating for `--rounds` rounds, each batch
          deleted again under the same setting, by three paths:
-           rows_insert  `--write-batch` rows, services/bulk.py (what imports use), batches
+           rows_insert  `--write-batch` rows, projects_app/bulk.py (what imports use), batches
                         of 1,000 in one transaction: the bare-insert floor, worst case
            bulk_create  the same through the ORM, batches of 500, one transaction
            create       a tenth as many, one `Message.objects.create` per transaction
@@ -130,7 +130,7 @@ def write_batch(count: int, corpus: Corpus, *, conversation_id, path: str) -> tu
     """Seconds to write `count` messages by one of three paths (the ids, to delete them)."""
     from django.db import connection, transaction
 
-    from migration_app.services.bulk import rows_insert
+    from projects_app.bulk import rows_insert
     from projects_app.models import Message
 
     prep = Message._meta.pk.get_db_prep_value

@@ -20,6 +20,7 @@ from django.apps import apps as django_apps
 from django.db.models import Q
 from django.db.models.fields.json import KT, KeyTransform
 
+from projects_app.bulk import instances_rows, rows_insert
 from sessions_app.models import UsageRecord
 from sessions_app.pricing import PriceTable, cost_estimate, price_table_load
 
@@ -85,13 +86,15 @@ def usage_records_save(*, records: list, get_model=django_apps.get_model) -> int
         for key, message_id in owned.values_list("key", "message_id"):
             if message_id != unique[key].message_id:
                 del unique[key]  # another file's copy of this API message was counted
-    records = list(unique.values())
-    for start in range(0, len(records), BATCH):
-        model_cls.objects.bulk_create(
-            records[start : start + BATCH], update_conflicts=True, unique_fields=["key"],
-            update_fields=list(_fields(model_cls)),
-        )  # fmt: skip
-    return len(records)
+    # Raw upserts (projects_app/bulk.py): 44,215 records of 256 MiB of transcripts took
+    # 5.4 s of a 40 s import through bulk_create(update_conflicts=True), which builds its
+    # SQL value by value.
+    rows = instances_rows(model_cls, list(unique.values()))
+    columns = [f.attname for f in model_cls._meta.concrete_fields]
+    update = [model_cls._meta.get_field(name).attname for name in _fields(model_cls)]
+    for start in range(0, len(rows), BATCH):
+        rows_insert(model_cls, columns, rows[start : start + BATCH], update_on="key", update=update)
+    return len(rows)
 
 
 def _owners(conversation_ids, get_model) -> dict:

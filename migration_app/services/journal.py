@@ -19,13 +19,13 @@ from django.utils import timezone
 
 from migration_app.models import MigrationItem, MigrationRun, MigrationSelection
 from migration_app.selectors import keyset_pages
-from migration_app.services.bulk import (
+from migration_app.services.locks import kind_lock_try
+from projects_app.bulk import (
     IN_CHUNK,
     rows_insert,
     rows_insert_matching,
     rows_select_matching,
 )
-from migration_app.services.locks import kind_lock_try
 
 Outcome = MigrationItem.Outcome
 
@@ -117,7 +117,7 @@ _ITEM_COLUMNS = (
 def migration_items_record(
     *, run: MigrationRun, items: Iterable[ItemRecord], created_at=None
 ) -> int:
-    """Write a batch of items in one statement (services/bulk.py); returns how many."""
+    """Write a batch of items in one statement (projects_app/bulk.py); returns how many."""
     items = list(items)
     held = _held_items.get()
     if held is not None:
@@ -151,7 +151,7 @@ def migration_items_record_matching(
 ) -> int:
     """`item` (its subject_id aside) once for each row of `model` among `keys` whose text
     fields hold `equal`'s values, the row's key as subject: one INSERT … SELECT, no item
-    built here (services/bulk.py); a dry run holds them as any items. Returns how many."""
+    built here (projects_app/bulk.py); a dry run holds them as any items. Returns how many."""
     if _held_items.get() is not None:
         found = rows_select_matching(model, keys, equal)
         return migration_items_record(run=run, items=[replace(item, subject_id=k) for k in found])

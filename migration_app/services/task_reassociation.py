@@ -23,7 +23,6 @@ from django.utils import timezone
 
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.selectors import keyset_pages
-from migration_app.services.bulk import rows_compare_and_set
 from migration_app.services.journal import (
     ItemRecord,
     MigrationError,
@@ -36,6 +35,7 @@ from migration_app.services.journal import (
     migration_run_selection,
     migration_selection_count,
 )
+from projects_app.bulk import rows_compare_and_set
 from sessions_app.models import Session
 from sessions_app.selectors import find_sessions_by_task_id
 from sessions_app.task_ids import (

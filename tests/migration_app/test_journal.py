@@ -180,7 +180,7 @@ def test_a_batch_of_items_is_one_statement(toy, batch_size):
         written = migration_items_record(run=run, items=items(Outcome.MIGRATED, batch_size))
     assert written == batch_size
     assert len(queries) == 1
-    # services/bulk.py logs a batch once, as "<n> rows: INSERT …" (or COPY).
+    # projects_app/bulk.py logs a batch once, as "<n> rows: INSERT …" (or COPY).
     assert queries[0]["sql"].split(": ", 1)[-1].startswith(("INSERT", "COPY"))
     assert run.items.count() == batch_size
 

@@ -7,8 +7,8 @@ from django.db import connection
 
 from migration_app.legacy.records import SessionRecord
 from migration_app.legacy.rows import MAPPED_COLUMNS, session_row_mapping, session_row_values
-from migration_app.services.bulk import rows_insert
 from migration_app.services.legacy_import.ao.state import session_row_format
+from projects_app.bulk import rows_insert
 from sessions_app.models import HARNESSES, Session
 from tests.factories import ProjectFactory, default_workspace
 

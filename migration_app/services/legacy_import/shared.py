@@ -15,8 +15,8 @@ from django.db.models import Count, Max, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
 from migration_app.models import MigrationItem, MigrationRun
-from migration_app.services.bulk import IN_CHUNK, rows_insert, rows_update
 from migration_app.services.journal import ItemRecord, migration_items_record
+from projects_app.bulk import IN_CHUNK, rows_insert, rows_update
 from projects_app.models import Conversation, Message
 
 Outcome = MigrationItem.Outcome

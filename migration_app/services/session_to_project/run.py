@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.selectors import keyset_pages
-from migration_app.services.bulk import rows_update
 from migration_app.services.journal import (
     ItemRecord,
     MigrationError,
@@ -30,6 +29,7 @@ from migration_app.services.journal import (
     migration_selection_count,
 )
 from migration_app.services.session_to_project.plan import SUBJECT, SessionPlan, batch_plan
+from projects_app.bulk import rows_update
 from projects_app.list_cache import project_list_version_renew
 from projects_app.models import Artifact, Conversation, Project, ProjectVersion
 from sessions_app.models import Session

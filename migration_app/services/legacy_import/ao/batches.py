@@ -33,7 +33,6 @@ from migration_app.legacy.transcripts import (
 )
 from migration_app.legacy.walk import SessionFile
 from migration_app.models import MigrationItem
-from migration_app.services.bulk import rows_insert, rows_select_in
 from migration_app.services.journal import ItemRecord, migration_run_progress
 from migration_app.services.legacy_import.ao.projects import projects_plan, write_projects
 from migration_app.services.legacy_import.ao.state import (
@@ -43,6 +42,7 @@ from migration_app.services.legacy_import.ao.state import (
     rejected_file,
 )
 from migration_app.services.legacy_import.shared import TEMP_SUFFIX, pks_present
+from projects_app.bulk import rows_insert, rows_select_in
 from projects_app.models import Project
 from sessions_app.models import Session
 from sessions_app.names import is_valid_name

@@ -24,7 +24,6 @@ from migration_app.legacy.minsky_map import (
     minsky_session_map,
 )
 from migration_app.models import MigrationRun
-from migration_app.services.bulk import rows_insert, rows_select_in
 from migration_app.services.journal import (
     ItemRecord,
     MigrationError,
@@ -33,6 +32,7 @@ from migration_app.services.journal import (
 )
 from migration_app.services.legacy_import.minsky_store.state import EPOCH, PASSWORDS, MinskyState
 from migration_app.services.legacy_import.shared import IN_CHUNK, Outcome, batched
+from projects_app.bulk import rows_insert, rows_select_in
 from projects_app.list_cache import project_list_version_renew
 from projects_app.models import Project, Source, Workspace
 from sessions_app.models import Session

@@ -16,7 +16,6 @@ from django.db import transaction
 
 from migration_app.legacy import status_map, tokendance
 from migration_app.legacy import tokendance_db as reader
-from migration_app.services.bulk import rows_count_in
 from migration_app.services.journal import ItemRecord, migration_run_progress
 from migration_app.services.legacy_import.shared import (
     NewMessage,
@@ -40,6 +39,7 @@ from migration_app.services.legacy_import.tokendance_db.state import (
     too_long,
     uuid_db_values,
 )
+from projects_app.bulk import rows_count_in
 from projects_app.models import Artifact, Conversation, Message, Source
 from sessions_app.models import Session
 

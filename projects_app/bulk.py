@@ -29,6 +29,7 @@ query counts in tests stay truthful.
 
 import sqlite3
 import time
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -51,22 +52,55 @@ def _pk_in(model: type[models.Model], keys: Sequence[Any]) -> tuple[str, list]:
     return f"{column} IN ({', '.join(['%s'] * len(keys))})", list(keys)
 
 
+def instances_rows(model: type[models.Model], objs: Sequence[models.Model]) -> list[list]:
+    """Unsaved instances as rows of their concrete fields' database values, in
+    `model._meta.concrete_fields` order (for rows_insert): a preparer per field kind, not
+    get_db_prep_save's generic path per value nor bulk_create's SQL built per row."""
+    prepared = [(f.attname, _preparer(f)) for f in model._meta.concrete_fields]
+    return [[prep(getattr(obj, name)) for name, prep in prepared] for obj in objs]
+
+
+def _preparer(field):
+    ops = connection.ops
+    target = field.target_field if field.is_relation else field
+    if isinstance(target, models.UUIDField) and not connection.features.has_native_uuid_field:
+        return lambda v: (
+            None if v is None else (v.hex if isinstance(v, uuid.UUID) else uuid.UUID(v).hex)
+        )
+    if isinstance(target, models.JSONField):
+        return lambda v: None if v is None else ops.adapt_json_value(v, target.encoder)
+    if isinstance(target, models.DateTimeField):
+        return ops.adapt_datetimefield_value
+    return lambda v: v
+
+
 def rows_insert(
     model: type[models.Model],
     columns: Sequence[str],
     rows: Sequence[Sequence[Any]],
     *,
     ignore_conflicts: bool = False,
+    update_on: str = "",
+    update: Sequence[str] = (),
 ) -> int:
-    """Insert a batch; returns the rows inserted as the driver reports them (-1: unknown).
-    `ignore_conflicts`: rows whose key exists already are left out (ON CONFLICT DO
-    NOTHING), the idempotency of re-runs."""
+    """Insert a batch; returns the rows inserted (or updated) as the driver reports them
+    (-1: unknown). `ignore_conflicts`: rows whose key exists already are left out (ON
+    CONFLICT DO NOTHING), the idempotency of re-runs. `update_on`: a row whose value of this
+    unique field exists already sets that row's `update` fields instead (an upsert; no two
+    rows of a batch may share it)."""
     if not rows:
         return 0
     quote = connection.ops.quote_name
+
+    def column(name: str) -> str:
+        return quote(model._meta.get_field(name).column)
+
     table = quote(model._meta.db_table)
-    names = ", ".join(quote(model._meta.get_field(name).column) for name in columns)
+    names = ", ".join(map(column, columns))
     conflict = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+    if update_on:
+        sets = ", ".join(f"{column(name)} = excluded.{column(name)}" for name in update)
+        conflict = f" ON CONFLICT ({column(update_on)}) DO UPDATE SET {sets}"
     started = time.monotonic()
     with connection.cursor() as cursor:  # connects (and health-checks) as Django does
         if connection.vendor == "postgresql":

@@ -1,4 +1,4 @@
-"""services/bulk.py: the raw batch writes, on both databases."""
+"""projects_app/bulk.py: the raw batch writes, on both databases."""
 
 import uuid
 
@@ -6,8 +6,8 @@ import pytest
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
-from migration_app.services import bulk
-from migration_app.services.bulk import rows_insert
+from projects_app import bulk
+from projects_app.bulk import rows_insert
 from projects_app.models import Message
 from sessions_app.search_query import query_parse
 from sessions_app.search_selectors import SearchFilters, search_hits
@@ -46,6 +46,28 @@ def test_ignore_conflicts_leaves_the_stored_rows_as_they_are():
     again = [(*first[0][:3], "changed", *first[0][4:]), *message_rows(conversation, ["new"])]
     assert rows_insert(Message, COLUMNS, again, ignore_conflicts=True) == 1
     assert sorted(Message.objects.values_list("content", flat=True)) == ["new", "stored"]
+
+
+def test_update_on_sets_the_named_fields_of_the_stored_rows_and_inserts_the_rest():
+    conversation = ConversationFactory()
+    first = message_rows(conversation, ["stored"])
+    rows_insert(Message, COLUMNS, first)
+    again = [(*first[0][:3], "changed", "call-9", *first[0][5:])]
+    again += message_rows(conversation, ["new"])
+    rows_insert(Message, COLUMNS, again, update_on="id", update=["content"])
+    stored = dict(Message.objects.values_list("content", "tool_call_id"))
+    assert stored == {"changed": "", "new": ""}  # tool_call_id was not named: kept
+
+
+def test_instances_rows_are_what_the_orm_would_store():
+    conversation = ConversationFactory()
+    built = Message(conversation=conversation, role="user", content="é", extra_data={"a": 1})
+    rows_insert(Message, [f.attname for f in Message._meta.concrete_fields],
+                bulk.instances_rows(Message, [built]))  # fmt: skip
+    stored = Message.objects.get(pk=built.pk)
+    assert (stored.conversation_id, stored.content, stored.extra_data) == (
+        conversation.pk, "é", {"a": 1},
+    )  # fmt: skip
 
 
 @pytest.mark.django_db(transaction=True)
