@@ -25,15 +25,6 @@ from sessions_app.models import UsageRecord
 from sessions_app.pricing import PriceTable, cost_estimate, price_table_load
 
 BATCH = 1000
-# The same API message met again in another file (a resumed session repeats its history)
-# is counted once, for the transcript imported first: usage_records_save leaves a record
-# owned by another message alone.
-_UPDATED = (
-    "workspace", "session", "subagent", "message", "origin", "model", "occurred_at",
-    "input_tokens", "output_tokens", "cache_write_tokens", "cache_write_1h_tokens",
-    "cache_read_tokens", "total_tokens", "cost_micro_usd", "price_version",
-    "reported_cost_micro_usd",
-)  # fmt: skip
 
 
 def _count(value) -> int:
@@ -56,9 +47,9 @@ def usage_tokens(*, origin: str, usage: dict) -> dict[str, int]:
 
 @cache
 def _fields(model_cls) -> tuple[str, ...]:
-    # The historical model of migration 0008 (its backfill) has no cache_write_1h_tokens.
-    names = {field.name for field in model_cls._meta.concrete_fields}
-    return tuple(f for f in _UPDATED if f in names)
+    """Every column but the key (the historical model of migration 0008, its backfill, has
+    no cache_write_1h_tokens)."""
+    return tuple(f.name for f in model_cls._meta.concrete_fields if not f.primary_key)
 
 
 def _record(model_cls, table: PriceTable, *, tokens: dict[str, int], **fields):
@@ -75,7 +66,9 @@ def _record(model_cls, table: PriceTable, *, tokens: dict[str, int], **fields):
 
 
 def usage_records_save(*, records: list, get_model=django_apps.get_model) -> int:
-    """Insert or update `records` by key, BATCH rows per statement."""
+    """Insert or update `records` by key, BATCH rows per statement. The same API message
+    met again in another file (a resumed session repeats its history) is counted once, for
+    the transcript imported first: a record owned by another message is left alone."""
     model_cls = get_model("sessions_app", "UsageRecord")
     unique = {}
     for record in records:  # one statement may not touch a row twice (PostgreSQL)

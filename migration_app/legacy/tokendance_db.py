@@ -20,59 +20,21 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from migration_app.legacy.sqlite_files import sqlite_readonly_connect
+from migration_app.legacy.tokendance_schema import TABLES
 
 REQUIRED_TABLES = ("workspaces", "sessions", "messages")
 OPTIONAL_TABLES = ("artifacts", "projects", "conversations", "project_versions")
 
-# Column kinds: id/text, int, bool, json, timestamp.
+# Column kinds: id/text, int, bool, json, timestamp, read off the types TokenDance declares.
 TEXT, INT, BOOL, JSON, TIME = "text", "int", "bool", "json", "time"
-
+_KINDS = {"{json}": JSON, "{ts}": TIME, "{bool}": BOOL, "INTEGER": INT, "BIGINT": INT}
 COLUMNS: dict[str, dict[str, str]] = {
-    "workspaces": {
-        "id": TEXT, "name": TEXT, "slug": TEXT, "description": TEXT, "workspace_type": TEXT,
-        "owner_id": TEXT, "team_id": TEXT, "filesystem_path": TEXT, "settings": JSON,
-        "stats": JSON, "created_at": TIME, "updated_at": TIME, "last_accessed_at": TIME,
-    },
-    "sessions": {
-        "id": TEXT, "workspace_id": TEXT, "agent_config_id": TEXT, "title": TEXT,
-        "status": TEXT, "skill_id": TEXT, "context_summary": TEXT, "todo_list": JSON,
-        "total_tokens_used": INT, "conversation_id": TEXT, "turn_id": TEXT,
-        "session_type": TEXT, "extra_data": JSON, "created_at": TIME, "updated_at": TIME,
-        "completed_at": TIME,
-    },
-    "messages": {
-        "id": TEXT, "session_id": TEXT, "conversation_id": TEXT, "turn_id": TEXT,
-        "role": TEXT, "content": TEXT, "thinking": TEXT, "tool_calls": JSON,
-        "tool_call_id": TEXT, "citations": JSON, "tokens_used": INT, "full_result_ref": TEXT,
-        "extra_data": JSON, "feedback": TEXT, "feedback_at": TIME, "created_at": TIME,
-    },
-    "artifacts": {
-        "id": TEXT, "project_id": TEXT, "session_id": TEXT, "name": TEXT, "description": TEXT,
-        "artifact_type": TEXT, "file_path": TEXT, "file_size": INT, "mime_type": TEXT,
-        "preview_url": TEXT, "thumbnail_url": TEXT, "version": INT, "parent_version_id": TEXT,
-        "is_latest": BOOL, "content_preview": TEXT, "word_count": INT, "parent_step": TEXT,
-        "parent_message_id": TEXT, "kv_anchor_id": TEXT, "context_length": INT,
-        "extra_data": JSON, "created_at": TIME, "updated_at": TIME,
-    },
-    "projects": {
-        "id": TEXT, "workspace_id": TEXT, "title": TEXT, "description": TEXT,
-        "project_type": TEXT, "status": TEXT, "intent": TEXT, "context": JSON,
-        "settings": JSON, "total_tokens_used": INT, "conversation_count": INT,
-        "artifact_count": INT, "created_at": TIME, "updated_at": TIME,
-        "last_accessed_at": TIME,
-    },
-    "conversations": {
-        "id": TEXT, "project_id": TEXT, "current_session_id": TEXT, "title": TEXT,
-        "purpose": TEXT, "status": TEXT, "selection_context": JSON, "context_summary": TEXT,
-        "tokens_used": INT, "turn_count": INT, "message_count": INT, "shared_memory": JSON,
-        "last_message_at": TIME, "extra_data": JSON, "created_at": TIME, "updated_at": TIME,
-        "completed_at": TIME,
-    },
-    "project_versions": {
-        "id": TEXT, "project_id": TEXT, "version_number": INT, "snapshot": JSON,
-        "change_summary": TEXT, "change_type": TEXT, "changed_by": TEXT, "created_at": TIME,
-    },
-}  # fmt: skip
+    table: {
+        column: next((kind for start, kind in _KINDS.items() if spec.startswith(start)), TEXT)
+        for column, spec in TABLES[table].items()
+    }
+    for table in (*REQUIRED_TABLES, *OPTIONAL_TABLES)
+}
 # Columns without which a table cannot be read at all.
 REQUIRED_COLUMNS = {
     "workspaces": ("id", "name", "slug"),

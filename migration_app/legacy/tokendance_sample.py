@@ -16,9 +16,8 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
-from migration_app.legacy.tokendance_db import COLUMNS
 from migration_app.legacy.tokendance_files import FILE_MAX_BYTES
-from migration_app.legacy.tokendance_schema import rows_write, schema_create
+from migration_app.legacy.tokendance_schema import TABLES, rows_write, schema_create
 
 TABLE_ORDER = (
     "users", "workspaces", "projects", "sessions", "conversations", "messages", "artifacts",
@@ -44,8 +43,7 @@ class SourceRows:
         return _id(f"{self.seed}:{kind}:{self._n}")
 
     def _add(self, table: str, values: dict, defaults: dict) -> dict:
-        columns = COLUMNS.get(table, {"id": "", "email": ""})
-        row = {column: None for column in columns}
+        row = {column: None for column in TABLES[table]}
         row.update(defaults)
         row.update(values)
         self.tables[table].append(row)

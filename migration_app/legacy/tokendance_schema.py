@@ -1,5 +1,6 @@
-"""TokenDance's table shapes (legacy-formats.md §7.1) for building source databases: the
-sample store, the tests and the benchmark. Pure DB-API, no ORM.
+"""TokenDance's table shapes (legacy-formats.md §7.1): the reader's column kinds
+(tokendance_db.COLUMNS), and source databases for the sample store, the tests and the
+benchmark. Pure DB-API, no ORM.
 
 PostgreSQL gets TokenDance's real enum types, with both lower- and upper-case labels
 (the mixed-case trap, §7.1), JSON columns and naive timestamps; SQLite gets what
@@ -11,8 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from typing import Any
-
-from migration_app.legacy.tokendance_db import COLUMNS, JSON
 
 ENUMS = {
     "sessionstatus": (
@@ -39,7 +38,7 @@ ENUMS = {
 }  # fmt: skip
 
 # table -> {column: SQL type}, with `{enum:name}`, `{json}`, `{ts}`, `{bool}` placeholders.
-_TABLES = {
+TABLES = {
     "users": {"id": "VARCHAR(36) PRIMARY KEY", "email": "VARCHAR(255) NOT NULL"},
     "workspaces": {
         "id": "VARCHAR(36) PRIMARY KEY", "name": "VARCHAR(100) NOT NULL",
@@ -138,7 +137,7 @@ def schema_statements(vendor: str) -> list[str]:
         for name, labels in ENUMS.items():
             quoted = ", ".join(f"'{label}'" for label in labels)
             statements.append(f"CREATE TYPE {name} AS ENUM ({quoted})")
-    for table, columns in _TABLES.items():
+    for table, columns in TABLES.items():
         body = ", ".join(f"{name} {_type(spec, vendor)}" for name, spec in columns.items())
         statements.append(f"CREATE TABLE {table} ({body})")
     return statements + list(_INDEXES)
@@ -151,8 +150,8 @@ def schema_create(connection: Any, vendor: str) -> None:
 
 
 def _db_value(table: str, column: str, value: Any, vendor: str) -> Any:
-    kind = COLUMNS.get(table, {}).get(column)
-    if kind == JSON and value is not None and not isinstance(value, str):
+    json_column = "{json}" in TABLES.get(table, {}).get(column, "")
+    if json_column and value is not None and not isinstance(value, str):
         import json
 
         value = json.dumps(value, ensure_ascii=False)
@@ -181,7 +180,7 @@ def _cast(table: str, column: str, vendor: str) -> str:
     """PostgreSQL needs text cast to its enum and JSON types."""
     if vendor != "postgresql":
         return ""
-    spec = _TABLES[table][column]
+    spec = TABLES[table][column]
     if enum := _ENUM.search(spec):
         return f"::{enum[1]}"
     return "::json" if "{json}" in spec else ""

@@ -5,6 +5,8 @@ from collections.abc import Iterable, Sequence
 
 from django.db import models
 
+from projects_app.models import Project
+
 PROJECT_USERS = ("sessions", "conversations", "artifacts")  # what keeps a project
 
 
@@ -22,3 +24,9 @@ def unused_rows_delete(
     notes.extend(f"{label} {pk} kept: other rows still use it" for pk in sorted(map(str, busy)))
     _, deleted = model.objects.filter(pk__in=ids).exclude(pk__in=busy).delete()
     return deleted.get(model._meta.label, 0)
+
+
+def projects_undo(chunk: list, notes: list[str]) -> int:
+    """An import's undoer of the projects it created (items named by the project id)."""
+    ids = [item.subject_id for item in chunk]
+    return unused_rows_delete(model=Project, ids=ids, relations=PROJECT_USERS, notes=notes)

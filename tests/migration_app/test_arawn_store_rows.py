@@ -149,6 +149,16 @@ def test_undo_removes_exactly_what_the_run_wrote(arawn, data_dir):
     assert arawn_run(arawn).counts["session_migrated"] == len(arawn.sessions)
 
 
+def test_undo_keeps_a_workstream_a_hub_session_moved_into_since(arawn):
+    run = arawn_run(arawn)
+    SessionFactory(id="native-in-ws", workstream_id="ws-0001")
+    undone = migration_undo(run=run)
+    assert list(
+        Workstream.objects.exclude(pk=SCRATCH_WORKSTREAM_ID).values_list("pk", flat=True)
+    ) == ["ws-0001"]
+    assert "workstream ws-0001 kept: other rows still use it" in undone.counts["undo_notes"]
+
+
 def test_the_dry_run_journals_what_the_real_run_does_and_writes_nothing(arawn, data_dir):
     tables = dump_tables()
     dry = arawn_run(arawn, dry_run=True)

@@ -53,6 +53,20 @@ def workspace_require(
         )
 
 
+def source_dir_require(*, location: str, expected: str) -> str:
+    """The store's absolute path; a plan refuses one that is no readable directory."""
+    path = os.path.abspath(os.path.expanduser(location))
+    if not os.path.isdir(path):
+        raise MigrationError(
+            f"Source path {path} does not exist or is not a directory; pass {expected} as PATH."
+        )
+    if not os.access(path, os.R_OK | os.X_OK):
+        raise MigrationError(
+            f"Source path {path} is not readable; fix its permissions or run as its owner."
+        )
+    return path
+
+
 def legacy_source_register(source: LegacySource) -> None:
     _SOURCES[source.name] = source
 

@@ -134,13 +134,15 @@ def transcript_batch_work(*, batch_id: int) -> str:
                 waiting = _unfinished_ids(run)
                 if not waiting:
                     break
-                _batch_lock_wait(waiting[0])  # its worker finishes it, or dies: look again
+                # Its worker finishes it, or dies: look again.
+                _batch_lock("advisory_lock", waiting[0])
+                _batch_lock("advisory_unlock", waiting[0])
                 continue
             try:
                 _batch_execute(run, batch)
                 done += 1
             finally:
-                _batch_unlock(batch.pk)
+                _batch_lock("advisory_unlock", batch.pk)
         run = _run_close(run)
     finally:
         release()
@@ -158,14 +160,14 @@ def _batch_claim(run: MigrationRun, preferred: int | None) -> TranscriptBatch | 
         pending.remove(preferred)
         pending.insert(0, preferred)
     for pk in pending:
-        if not _batch_lock_try(pk):
+        if not _batch_lock("try_advisory_lock", pk):
             continue  # another worker's
         batch = TranscriptBatch.objects.filter(pk=pk, finished_at__isnull=True).first()
         if batch is not None:  # not finished between the listing and the lock
             worker = f"{socket.gethostname()}:{os.getpid()}"
             TranscriptBatch.objects.filter(pk=pk).update(claims=F("claims") + 1, worker=worker)
             return batch
-        _batch_unlock(pk)
+        _batch_lock("advisory_unlock", pk)
     return None
 
 
@@ -207,22 +209,8 @@ def _run_close(run: MigrationRun) -> MigrationRun:
         return migration_run_finish(run=run, extra_counts=transcript_counts(dict(total)))
 
 
-def _batch_key(pk: int) -> list[int]:
-    return [_BATCH_KEY, pk % 2**31]
-
-
-def _batch_lock_try(pk: int) -> bool:
+def _batch_lock(function: str, pk: int):
+    """`pg_<function>` of the batch's advisory lock (try_advisory_lock: whether taken)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s::int, %s::int)", _batch_key(pk))
-        return bool(cursor.fetchone()[0])
-
-
-def _batch_lock_wait(pk: int) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s::int, %s::int)", _batch_key(pk))
-        cursor.execute("SELECT pg_advisory_unlock(%s::int, %s::int)", _batch_key(pk))
-
-
-def _batch_unlock(pk: int) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_unlock(%s::int, %s::int)", _batch_key(pk))
+        cursor.execute(f"SELECT pg_{function}(%s::int, %s::int)", [_BATCH_KEY, pk % 2**31])
+        return cursor.fetchone()[0]

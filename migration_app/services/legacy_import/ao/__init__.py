@@ -11,8 +11,7 @@ from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services.journal import UndoResult, migration_items_undo
 from migration_app.services.legacy_import import LegacySource, legacy_source_register
 from migration_app.services.legacy_import.ao.run import ao_store_execute, ao_store_plan
-from migration_app.services.unused_rows import PROJECT_USERS, unused_rows_delete
-from projects_app.models import Project
+from migration_app.services.unused_rows import projects_undo
 from sessions_app.models import Session
 
 
@@ -20,7 +19,7 @@ def ao_store_undo(run: MigrationRun) -> UndoResult:
     """Remove exactly what the run created: its sessions (only while they still carry the
     source path this run wrote), its projects (only when no session is left in them) and
     its transcript copies."""
-    undoers = {"transcript": _transcripts, "session": _sessions, "project": _projects}
+    undoers = {"transcript": _transcripts, "session": _sessions, "project": projects_undo}
     return migration_items_undo(run=run, undoers=undoers)
 
 
@@ -44,11 +43,6 @@ def _sessions(chunk: list[MigrationItem], notes: list[str]) -> int:
         notes.append(f"{len(by_path) - len(ours)} session(s) were changed or removed since")
     deleted, _ = Session.objects.filter(pk__in=ours).delete()
     return len(ours) if deleted else 0
-
-
-def _projects(chunk: list[MigrationItem], notes: list[str]) -> int:
-    ids = [i.subject_id for i in chunk]
-    return unused_rows_delete(model=Project, ids=ids, relations=PROJECT_USERS, notes=notes)
 
 
 AO_STORE_OPTIONS = (

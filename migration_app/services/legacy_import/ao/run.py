@@ -23,7 +23,7 @@ from migration_app.services.journal import (
     Planned,
     migration_run_progress,
 )
-from migration_app.services.legacy_import import workspace_require
+from migration_app.services.legacy_import import source_dir_require, workspace_require
 from migration_app.services.legacy_import.ao.batches import (
     already_imported,
     session_batch,
@@ -108,16 +108,7 @@ def ao_store_plan(
         raise MigrationError("--batch-size must be at least 1.")
     if max_file_bytes < 1:
         raise MigrationError("--max-file-bytes must be at least 1.")
-    path = os.path.abspath(os.path.expanduser(location))
-    if not os.path.isdir(path):
-        raise MigrationError(
-            f"Source path {path} does not exist or is not a directory; pass the path of "
-            "the legacy store as PATH."
-        )
-    if not os.access(path, os.R_OK | os.X_OK):
-        raise MigrationError(
-            f"Source path {path} is not readable; fix its permissions or run as its owner."
-        )
+    path = source_dir_require(location=location, expected="the path of the legacy store")
     no_sessions_refuse(source=source, path=path)
     workspace_require(slug=workspace_slug)
     claude_home = os.path.abspath(

@@ -33,6 +33,7 @@ from migration_app.services.journal import (
 from migration_app.services.legacy_import import (
     LegacySource,
     legacy_source_register,
+    source_dir_require,
     workspace_require,
 )
 from migration_app.services.legacy_import.arawn_store.files import files_import
@@ -63,14 +64,8 @@ def arawn_store_plan(
 ) -> Planned:
     if batch_size < 1:
         raise MigrationError("--batch-size must be at least 1.")
-    path = os.path.abspath(os.path.expanduser(location))
-    if not os.path.isdir(path):
-        raise MigrationError(
-            f"Source path {path} does not exist or is not a directory; pass arawn's data "
-            "directory (the one holding workstreams.db) as PATH."
-        )
-    if not os.access(path, os.R_OK | os.X_OK):
-        raise MigrationError(f"Source path {path} is not readable; fix its permissions.")
+    expected = "arawn's data directory (the one holding workstreams.db)"
+    path = source_dir_require(location=location, expected=expected)
     workspace_require(slug=workspace_slug)
     try:
         db_path = arawn_layout(path).db_path

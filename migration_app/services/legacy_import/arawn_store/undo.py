@@ -16,6 +16,7 @@ from migration_app.models import LegacyLogOffset, MigrationItem, MigrationRun
 from migration_app.services.journal import UndoResult, migration_items_undo
 from migration_app.services.legacy_import.arawn_store.rows import CHANGING
 from migration_app.services.legacy_import.shared import messages_delete
+from migration_app.services.unused_rows import unused_rows_delete
 from projects_app.models import Conversation, Source
 from sessions_app.models import Session, Workstream
 
@@ -107,14 +108,9 @@ def _workstreams(chunk: list[MigrationItem], notes: list[str]) -> int:
             values = {**item.before, "updated_at": parse_datetime(item.before["updated_at"])}
             restored += Workstream.objects.filter(pk=item.subject_id).update(**values)
     ids = [i.subject_id for i in chunk if not (i.after or {}).get("updated")]
-    busy = set(
-        Session.objects.filter(workstream_id__in=ids).values_list("workstream_id", flat=True)
+    return restored + unused_rows_delete(
+        model=Workstream, ids=ids, relations=["sessions"], notes=notes
     )
-    for ws_id in sorted(busy):
-        notes.append(f"workstream {ws_id} kept: sessions are still in it")
-    free = [i for i in ids if i not in busy]
-    Workstream.objects.filter(pk__in=free).delete()
-    return restored + len(free)
 
 
 _UNDO = {

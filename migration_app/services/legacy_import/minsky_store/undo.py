@@ -6,8 +6,8 @@ from migration_app.models import MigrationItem, MigrationRun
 from migration_app.selectors import keyset_pages
 from migration_app.services.journal import MigrationConflict, UndoResult, migration_items_undo
 from migration_app.services.legacy_import.shared import IN_CHUNK, Outcome
-from migration_app.services.unused_rows import PROJECT_USERS, unused_rows_delete
-from projects_app.models import Project, Source
+from migration_app.services.unused_rows import projects_undo
+from projects_app.models import Source
 from sessions_app.models import Session
 
 
@@ -51,11 +51,7 @@ def minsky_store_undo(run: MigrationRun) -> UndoResult:
             notes.append(f"{len(ids) - deleted} session(s) were removed since")
         return deleted
 
-    def projects(chunk: list[MigrationItem], notes: list[str]) -> int:
-        ids = [item.subject_id for item in chunk]
-        return unused_rows_delete(model=Project, ids=ids, relations=PROJECT_USERS, notes=notes)
-
-    undoers = {"session": sessions, "project": projects}
+    undoers = {"session": sessions, "project": projects_undo}
     return migration_items_undo(
         run=run, undoers=undoers, chunk_sizes=dict.fromkeys(undoers, IN_CHUNK)
     )

@@ -119,15 +119,14 @@ def _iso(value) -> str | None:
 
 
 def projects_import(state: State) -> None:
-    for batch in reader.table_rows(state.source, "projects", batch_size=state.batch_size):
-        with transaction.atomic():
-            _projects_batch(state, batch)
-    for batch in reader.table_rows(state.source, "conversations", batch_size=state.batch_size):
-        with transaction.atomic():
-            _conversations_batch(state, batch)
-    for batch in reader.table_rows(state.source, "project_versions", batch_size=state.batch_size):
-        with transaction.atomic():
-            _versions_batch(state, batch)
+    for table, batch_import in [
+        ("projects", _projects_batch),
+        ("conversations", _conversations_batch),
+        ("project_versions", _versions_batch),
+    ]:
+        for batch in reader.table_rows(state.source, table, batch_size=state.batch_size):
+            with transaction.atomic():
+                batch_import(state, batch)
 
 
 def _projects_batch(state: State, batch: list[dict]) -> None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services.journal import UndoResult, migration_items_undo
 from migration_app.services.legacy_import.shared import conversations_recount
-from migration_app.services.unused_rows import PROJECT_USERS, unused_rows_delete
-from projects_app.models import Artifact, Conversation, Message, Project, ProjectVersion, Workspace
+from migration_app.services.unused_rows import projects_undo, unused_rows_delete
+from projects_app.models import Artifact, Conversation, Message, ProjectVersion, Workspace
 from sessions_app.models import Session
 
 
@@ -69,11 +69,6 @@ def _conversations(chunk: list[MigrationItem], notes: list[str]) -> int:
     return len(chunk)
 
 
-def _projects(chunk: list[MigrationItem], notes: list[str]) -> int:
-    ids = [i.subject_id for i in chunk]
-    return unused_rows_delete(model=Project, ids=ids, relations=PROJECT_USERS, notes=notes)
-
-
 def _workspaces(chunk: list[MigrationItem], notes: list[str]) -> int:
     ids = [i.after["id"] for i in chunk]
     users = ("projects", "sessions", "conversations", "workstreams")
@@ -86,6 +81,6 @@ _UNDO = {
     "artifact": _artifacts,
     "project_version": _versions,
     "conversation": _conversations,
-    "project": _projects,
+    "project": projects_undo,
     "workspace": _workspaces,
 }
