@@ -60,6 +60,20 @@ def instances_rows(model: type[models.Model], objs: Sequence[models.Model]) -> l
     return [[prep(getattr(obj, name)) for name, prep in prepared] for obj in objs]
 
 
+def instances_insert(
+    model: type[models.Model], objs: Sequence[models.Model], *, batch: int = 2_000, **conflict
+) -> int:
+    """Unsaved instances written with rows_insert, `batch` rows a call; `conflict`: its
+    ignore_conflicts / update_on / update. The TokenDance bench's first import went from
+    6.55x its floor to 4.53x with this and shared.messages_write against bulk_create
+    (2026-12-04); usage records: sessions_app/usage.py."""
+    rows = instances_rows(model, objs)
+    columns = [f.attname for f in model._meta.concrete_fields]
+    for start in range(0, len(rows), batch):
+        rows_insert(model, columns, rows[start : start + batch], **conflict)
+    return len(rows)
+
+
 def _preparer(field):
     ops = connection.ops
     target = field.target_field if field.is_relation else field

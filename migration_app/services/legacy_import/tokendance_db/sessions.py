@@ -27,7 +27,6 @@ from migration_app.services.legacy_import.shared import (
 )
 from migration_app.services.legacy_import.tokendance_db import files
 from migration_app.services.legacy_import.tokendance_db.artifacts import artifacts_plan
-from migration_app.services.legacy_import.tokendance_db.rows import instances_insert
 from migration_app.services.legacy_import.tokendance_db.state import (
     State,
     as_uuid,
@@ -39,7 +38,7 @@ from migration_app.services.legacy_import.tokendance_db.state import (
     too_long,
     uuid_db_values,
 )
-from projects_app.bulk import rows_count_in
+from projects_app.bulk import instances_insert, rows_count_in
 from projects_app.models import Artifact, Conversation, Message, Source
 from sessions_app.models import Session
 
