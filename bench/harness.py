@@ -12,7 +12,9 @@ says more than a time.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import itertools
+import json
 import os
 import resource
 import shutil
@@ -272,19 +274,122 @@ def transcripts_import(claude_home, codex_home):
     )
 
 
-def import_round(figures: Figures, *, floor: Callable[[], Any], run: Callable[[], Any], items):
+def forked(work, profile: str | None = None) -> dict:
+    """Run `work()` in a forked child (its own connection and peak RSS); returns its JSON
+    result with `seconds`, `queries` and `rss_mb`."""
+    from django.db import connections
+
+    connections.close_all()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        os.close(read)
+        code = 0
+        try:
+            with queries_counted() as queries:
+                profiler = cProfile.Profile() if profile else None
+                if profiler:
+                    result, seconds = timed(profiler.runcall, work)
+                else:
+                    result, seconds = timed(work)
+            if profiler:
+                profiler.dump_stats(profile)
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            result.update(seconds=seconds, queries=len(queries), rss_mb=usage.ru_maxrss / 1024,
+                          cpu=usage.ru_utime + usage.ru_stime)  # fmt: skip
+            os.write(write, json.dumps(result).encode())
+        except BaseException as exc:  # reported by the parent
+            os.write(write, json.dumps({"error": repr(exc)}).encode())
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(write)
+    with os.fdopen(read, "rb") as handle:
+        data = handle.read()
+    os.waitpid(pid, 0)
+    result = json.loads(data or b'{"error": "the child died"}')
+    if "error" in result:
+        raise RuntimeError(result["error"])
+    return result
+
+
+STORAGE_FLOOR = "storage floor (same rows, bulk writer)"
+
+
+def import_round(
+    figures: Figures, *, floor: Callable[[], Any], run: Callable[[], Any], items, stored=None
+):
     """One round of a legacy import's benchmark: "floor", "first import", "re-run (all
-    skipped)"; returns the floor's result and the two runs (the caller undoes the first)."""
+    skipped)"; returns the floor's result and the two runs. With `stored` (the first run ->
+    the querysets of the rows it wrote, parents first), the round also undoes the first run
+    and times the storage floor (storage_floor_time); else the caller undoes it."""
     floor_result = figures.time("floor", floor, items=items)
     first = figures.time("first import", run, items=items)
-    return floor_result, first, figures.time("re-run (all skipped)", run, items=items)
+    rerun = figures.time("re-run (all skipped)", run, items=items)
+    if stored is not None:
+        storage_floor_time(figures, first, stored(first), items=items)
+    return floor_result, first, rerun
+
+
+def storage_floor_time(figures: Figures, first, querysets, *, items) -> None:
+    """What storing the import's rows costs in the hub's schema alone: the rows of
+    `querysets` (those `first` wrote, parents first) are loaded, `first` is undone, and
+    the same rows are written back with projects_app/bulk.py's writer (COPY on PostgreSQL)
+    in one transaction, with every index, constraint and search trigger of the hub but no
+    reading, mapping or journaling logic. Then they are deleted again (not timed). In a
+    forked child: the loaded rows do not raise this process's peak RSS."""
+
+    def child():
+        from django.db import models, transaction
+
+        from migration_app.services import migration_undo
+        from projects_app.bulk import instances_rows, rows_insert
+
+        captured = [(qs, list(qs)) for qs in querysets]
+        migration_undo(run=first)
+        serial = {
+            qs.model: qs.model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+            for qs, _ in captured
+            if isinstance(qs.model._meta.pk, models.AutoField)
+        }
+
+        def store():
+            with transaction.atomic():
+                for qs, objs in captured:
+                    fields = qs.model._meta.concrete_fields
+                    # A serial key is the database's to give (the journal keeps its items).
+                    keep = [i for i, f in enumerate(fields) if not isinstance(f, models.AutoField)]
+                    rows = [[row[i] for i in keep] for row in instances_rows(qs.model, objs)]
+                    rows_insert(qs.model, [fields[i].name for i in keep], rows)
+
+        with queries_counted() as queries:
+            _, seconds = timed(store)
+        with transaction.atomic():  # the foreign keys are checked at commit
+            for qs, _ in reversed(captured):  # no signals, no cascade collection
+                copies = qs.filter(pk__gt=serial[qs.model]) if qs.model in serial else qs
+                copies._raw_delete(copies.db)
+        return {"storage_seconds": seconds, "storage_queries": len(queries)}
+
+    result = forked(child)
+    figures.record(
+        STORAGE_FLOOR, result["storage_seconds"], items=items, queries=result["storage_queries"]
+    )
 
 
 def import_targets(figures: Figures, *, first: str = "first import") -> None:
     """The legacy imports' targets: first import ≤ 2x the floor, re-run ≤ 1x."""
+    storage_floor_print(figures, first=first)
     figures.ratio_target("first import ≤ 2x the floor ({:.2f}x)", first, "floor", at_most=2)
     rerun = "re-run (all skipped)"
     figures.ratio_target("re-run ≤ 1x the floor ({:.2f}x)", rerun, "floor", at_most=1)
+
+
+def storage_floor_print(figures: Figures, *, first: str = "first import") -> None:
+    if STORAGE_FLOOR in figures.seconds:
+        print(
+            f"first import / storage floor: {figures.ratio(first, STORAGE_FLOOR):.2f}x; "
+            f"storage floor / floor: {figures.ratio(STORAGE_FLOOR, figures.reference):.2f}x"
+        )
 
 
 def floor_sqlite(path) -> sqlite3.Connection:

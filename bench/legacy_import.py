@@ -28,7 +28,9 @@ def workers_peak_rss():
         while not stop.wait(0.25):
             with contextlib.suppress(OSError):
                 for pid in children.read_text().split():
-                    peak[0] = max(peak[0], _hwm_kib(pid))
+                    # Spawned workers only: the storage floor's forked child is none.
+                    if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                        peak[0] = max(peak[0], _hwm_kib(pid))
 
     thread = threading.Thread(target=sample, daemon=True)
     thread.start()
@@ -70,6 +72,7 @@ def main(argv=None) -> None:
         from migration_app.legacy.parse_ahead import usable_cores
         from migration_app.legacy.synthetic import ao_tree_generate
         from migration_app.services import migration_undo
+        from projects_app.models import Project
         from sessions_app.models import Session
 
         tmp = args.data_dir
@@ -96,7 +99,8 @@ def main(argv=None) -> None:
                 first = figures.time(on, lambda: import_(None), items=n)
                 rerun = figures.time("re-run (all skipped)", lambda: import_(None), items=n)
                 statuses |= {first.status, rerun.counts["migrated"] == 0}
-                migration_undo(run=first)
+                stored = [Project.objects.all(), Session.objects.all(), first.items.all()]
+                harness.storage_floor_time(figures, first, stored, items=n)
                 alone = figures.time(off, lambda: import_(False), items=n)
                 imported = Session.objects.count()
                 migration_undo(run=alone)

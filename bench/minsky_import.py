@@ -44,7 +44,8 @@ def records(n: int):
 def main(argv=None) -> int:
     with harness.scratch_run(__doc__, argv, rounds=1, records=100_000, batch_size=500) as args:
         from migration_app.legacy.minsky_sample import minsky_sqlite_write
-        from migration_app.services import migration_undo
+        from projects_app.models import Project
+        from sessions_app.models import Session
 
         tmp = args.data_dir
         source = tmp / "sessions.db"
@@ -64,8 +65,8 @@ def main(argv=None) -> int:
                     "minsky", str(source), batch_size=args.batch_size
                 ),
                 items=args.records,
+                stored=lambda run: [Project.objects.all(), Session.objects.all(), run.items.all()],
             )
-            migration_undo(run=first)
         figures.print()
         print(
             f"floor rows: {floor_rows}; first import: {first.status}, "

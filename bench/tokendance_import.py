@@ -87,8 +87,26 @@ def main(argv=None) -> int:
     with harness.scratch_run(
         __doc__, argv, rounds=1, sessions=10_000, messages=20, artifacts=2, batch_size=500
     ) as args:
-        from migration_app.services import migration_undo
-        from projects_app.models import Message
+        from projects_app.models import (
+            Artifact,
+            Conversation,
+            Message,
+            Project,
+            ProjectVersion,
+            Workspace,
+        )
+        from sessions_app.models import Session
+
+        messages = 0
+
+        def stored(run):
+            nonlocal messages
+            messages = Message.objects.count()
+            return [
+                Workspace.objects.exclude(slug=Workspace.DEFAULT_SLUG), Project.objects.all(),
+                ProjectVersion.objects.all(), Session.objects.all(), Conversation.objects.all(),
+                Message.objects.all(), Artifact.objects.all(), run.items.all(),
+            ]  # fmt: skip
 
         source = str(args.data_dir / "tokendance.sqlite3")
         source_write(source, sessions=args.sessions, messages=args.messages,
@@ -108,10 +126,9 @@ def main(argv=None) -> int:
                 ),
                 run=lambda: harness.legacy_import("tokendance", source, batch_size=args.batch_size),
                 items=n,
+                stored=stored,
             )
             statuses |= {first.status, rerun.counts["migrated"] == 0}
-            messages = Message.objects.count()
-            migration_undo(run=first)
         figures.print()
         rss = harness.peak_rss_mb()
         print(f"messages imported per run: {messages}; statuses: {sorted(map(str, statuses))}")

@@ -11,11 +11,9 @@ the floor, re-run ≤ 0.05x the first, append ≤ 0.1x the first, peak RSS < 300
 
 from __future__ import annotations
 
-import cProfile
 import json
 import os
 import pstats
-import resource
 import sys
 import time
 from functools import partial
@@ -64,45 +62,6 @@ def floor_import(files: list[str]) -> int:
     cursor.execute("DROP TABLE bench_floor")
     raw.commit()
     return lines
-
-
-def forked(work, profile: str | None = None) -> dict:
-    """Run `work()` in a forked child (its own connection and peak RSS); returns its JSON
-    result with `seconds`, `queries` and `rss_mb`."""
-    from django.db import connections
-
-    connections.close_all()
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns
-        os.close(read)
-        code = 0
-        try:
-            with harness.queries_counted() as queries:
-                profiler = cProfile.Profile() if profile else None
-                if profiler:
-                    result, seconds = harness.timed(profiler.runcall, work)
-                else:
-                    result, seconds = harness.timed(work)
-            if profiler:
-                profiler.dump_stats(profile)
-            usage = resource.getrusage(resource.RUSAGE_SELF)
-            result.update(seconds=seconds, queries=len(queries), rss_mb=usage.ru_maxrss / 1024,
-                          cpu=usage.ru_utime + usage.ru_stime)  # fmt: skip
-            os.write(write, json.dumps(result).encode())
-        except BaseException as exc:  # reported by the parent
-            os.write(write, json.dumps({"error": repr(exc)}).encode())
-            code = 1
-        finally:
-            os._exit(code)
-    os.close(write)
-    with os.fdopen(read, "rb") as handle:
-        data = handle.read()
-    os.waitpid(pid, 0)
-    result = json.loads(data or b'{"error": "the child died"}')
-    if "error" in result:
-        raise RuntimeError(result["error"])
-    return result
 
 
 def lookup_figures(agent_ids: list[str]) -> tuple[float, float]:
@@ -163,7 +122,7 @@ def main(argv=None) -> int:
         figures = harness.Figures(reference="floor (json.loads + executemany)")
 
         def measure(label, work, items, profile=None):
-            result = forked(work, profile)
+            result = harness.forked(work, profile)
             figures.record(label, result["seconds"], items=items, queries=result["queries"])
             return result
 

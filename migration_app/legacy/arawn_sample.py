@@ -1,6 +1,7 @@
 """A synthetic arawn data directory (legacy-formats.md §6), for make_sample_store, the tests
 and bench/arawn_import.py. Written as a real install writes it (the doubled
-`workstreams/workstreams/` path), with every edge case the importer handles."""
+`workstreams/workstreams/` path), with every edge case the importer handles unless
+`edge_cases` is off (the benchmark's floor reads every line as JSON)."""
 
 from __future__ import annotations
 
@@ -61,6 +62,7 @@ def arawn_sample_write(
     sessions: int = 12,
     messages: int = 60,
     files: int = 24,
+    edge_cases: bool = True,
 ) -> ArawnSample:
     """A data dir with `workstreams` named workstreams plus scratch, `sessions` sessions
     (a third in scratch, a third ended), `messages` log lines and `files` work files."""
@@ -97,7 +99,8 @@ def arawn_sample_write(
         sample.sessions.append(sid)
     _logs_write(sample, names, by_ws, messages)
     _files_write(sample, names, by_ws, files)
-    _edge_cases(sample, conn, by_ws)
+    if edge_cases:
+        _edge_cases(sample, conn, by_ws)
     conn.commit()
     conn.close()
     return sample
