@@ -334,10 +334,10 @@ def import_round(
 def storage_floor_time(figures: Figures, first, querysets, *, items) -> None:
     """What storing the import's rows costs in the hub's schema alone: the rows of
     `querysets` (those `first` wrote, parents first) are loaded, `first` is undone, and
-    the same rows are written back with projects_app/bulk.py's writer (COPY on PostgreSQL)
-    in one transaction, with every index, constraint and search trigger of the hub but no
-    reading, mapping or journaling logic. Then they are deleted again (not timed). In a
-    forked child: the loaded rows do not raise this process's peak RSS."""
+    the same rows, as database values, are written back with projects_app/bulk.py's writer
+    (COPY on PostgreSQL) in one transaction, with every index, constraint and search
+    trigger of the hub but no reading, mapping or journaling logic; then deleted again (not
+    timed). In a forked child: the loaded rows do not raise this process's peak RSS."""
 
     def child():
         from django.db import models, transaction
@@ -353,14 +353,19 @@ def storage_floor_time(figures: Figures, first, querysets, *, items) -> None:
             if isinstance(qs.model._meta.pk, models.AutoField)
         }
 
+        # Database values prepared before the clock starts: what is timed is the writing.
+        batches = []
+        for qs, objs in captured:
+            fields = qs.model._meta.concrete_fields
+            # A serial key is the database's to give (the journal keeps its items).
+            keep = [i for i, f in enumerate(fields) if not isinstance(f, models.AutoField)]
+            rows = [[row[i] for i in keep] for row in instances_rows(qs.model, objs)]
+            batches.append((qs.model, [fields[i].name for i in keep], rows))
+
         def store():
             with transaction.atomic():
-                for qs, objs in captured:
-                    fields = qs.model._meta.concrete_fields
-                    # A serial key is the database's to give (the journal keeps its items).
-                    keep = [i for i, f in enumerate(fields) if not isinstance(f, models.AutoField)]
-                    rows = [[row[i] for i in keep] for row in instances_rows(qs.model, objs)]
-                    rows_insert(qs.model, [fields[i].name for i in keep], rows)
+                for model, columns, rows in batches:
+                    rows_insert(model, columns, rows)
 
         with queries_counted() as queries:
             _, seconds = timed(store)
