@@ -87,26 +87,18 @@ def main(argv=None) -> int:
     with harness.scratch_run(
         __doc__, argv, rounds=1, sessions=10_000, messages=20, artifacts=2, batch_size=500
     ) as args:
-        from projects_app.models import (
-            Artifact,
-            Conversation,
-            Message,
-            Project,
-            ProjectVersion,
-            Workspace,
-        )
+        from projects_app import models as hub
         from sessions_app.models import Session
 
         messages = 0
 
         def stored(run):
             nonlocal messages
-            messages = Message.objects.count()
-            return [
-                Workspace.objects.exclude(slug=Workspace.DEFAULT_SLUG), Project.objects.all(),
-                ProjectVersion.objects.all(), Session.objects.all(), Conversation.objects.all(),
-                Message.objects.all(), Artifact.objects.all(), run.items.all(),
-            ]  # fmt: skip
+            messages = hub.Message.objects.count()
+            written = [hub.Project, hub.ProjectVersion, Session, hub.Conversation, hub.Message,
+                       hub.Artifact]  # fmt: skip
+            workspaces = hub.Workspace.objects.exclude(slug=hub.Workspace.DEFAULT_SLUG)
+            return [workspaces, *(model.objects.all() for model in written), run.items.all()]
 
         source = str(args.data_dir / "tokendance.sqlite3")
         source_write(source, sessions=args.sessions, messages=args.messages,
