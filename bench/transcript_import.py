@@ -22,6 +22,7 @@ from bench import harness
 from bench.transcript_tree import transcript_tree_generate, transcripts_append
 
 FLOOR_BATCH = 5_000
+HUB_PREFIX = "hub-"  # the ids of the sessions in the hub before the imports
 
 
 def size_parse(text: str) -> int:
@@ -104,10 +105,12 @@ def main(argv=None) -> int:
     files = args.files or max(args.append_files + 20, total // (2 << 20))
 
     with harness.scratch_database(args.database_url) as tmp:
-        from projects_app.models import Message
+        from migration_app.models import TranscriptFile
+        from projects_app.models import Conversation, Message
+        from sessions_app.models import Session, UsageRecord
 
         harness.sessions_load(
-            {"id": f"hub-{n:08d}", "agent_session_id": f"agent-{n:08d}", "num": n}
+            {"id": f"{HUB_PREFIX}{n:08d}", "agent_session_id": f"agent-{n:08d}", "num": n}
             for n in range(args.hub_sessions)
         )
         homes = str(tmp / "claude"), str(tmp / "codex")
@@ -129,6 +132,12 @@ def main(argv=None) -> int:
         floor = measure(figures.reference, lambda: {"lines": floor_import(tree.files)}, tree.lines)
         first_label = "first import (archive copy included)"
         first = measure(first_label, partial(import_run, *homes), tree.lines, args.profile)
+        # The first import's rows, deleted and written back: what storing them costs.
+        written = [
+            Session.objects.exclude(pk__startswith=HUB_PREFIX), Conversation.objects.all(),
+            Message.objects.all(), UsageRecord.objects.all(), TranscriptFile.objects.all(),
+        ]  # fmt: skip
+        harness.storage_floor_time(figures, None, written, items=tree.lines)
         rerun = measure("re-run, unchanged tree", partial(import_run, *homes), tree.lines)
         appended_to = sorted(tree.files)[:: max(1, len(tree.files) // args.append_files)]
         appended_to = appended_to[: args.append_files]
