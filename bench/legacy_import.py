@@ -99,11 +99,11 @@ def main(argv=None) -> None:
                 first = figures.time(on, lambda: import_(None), items=n)
                 rerun = figures.time("re-run (all skipped)", lambda: import_(None), items=n)
                 statuses |= {first.status, rerun.counts["migrated"] == 0}
-                stored = [Project.objects.all(), Session.objects.all(), first.items.all()]
-                harness.storage_floor_time(figures, first, stored, items=n)
+                migration_undo(run=first)
                 alone = figures.time(off, lambda: import_(False), items=n)
                 imported = Session.objects.count()
-                migration_undo(run=alone)
+                stored = [Project.objects.all(), Session.objects.all(), alone.items.all()]
+                harness.storage_floor_time(figures, alone, stored, items=n)
         figures.print()
         gain = figures.median(off) - figures.median(on)
         rss = harness.peak_rss_mb()
