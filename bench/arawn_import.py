@@ -112,11 +112,11 @@ def main(argv=None) -> int:
             assert first.counts["files_copied"] == sample.files, first.counts
             again = figures.time(rerun, import_, items=units)
             assert again.counts.get("migrated", 0) == 0, again.counts
-            stored = [
-                Workstream.objects.exclude(pk=SCRATCH_WORKSTREAM_ID), Session.objects.all(),
-                Conversation.objects.all(), Message.objects.all(), first.items.all(),
-            ]  # fmt: skip
-            harness.storage_floor_time(figures, first, stored, items=units)
+        stored = [
+            Workstream.objects.exclude(pk=SCRATCH_WORKSTREAM_ID), Session.objects.all(),
+            Conversation.objects.all(), Message.objects.all(), first.items.all(),
+        ]  # fmt: skip
+        harness.storage_floor_time(figures, first, stored, items=units)
         figures.print()
         peak = int(harness.peak_rss_mb())
         print(f"peak RSS of the benchmark process (sample writing included): {peak} MB")

@@ -316,19 +316,13 @@ def forked(work, profile: str | None = None) -> dict:
 STORAGE_FLOOR = "storage floor (same rows, bulk writer)"
 
 
-def import_round(
-    figures: Figures, *, floor: Callable[[], Any], run: Callable[[], Any], items, stored=None
-):
+def import_round(figures: Figures, *, floor: Callable[[], Any], run: Callable[[], Any], items):
     """One round of a legacy import's benchmark: "floor", "first import", "re-run (all
-    skipped)"; returns the floor's result and the two runs. With `stored` (the first run ->
-    the querysets of the rows it wrote, parents first), the round also undoes the first run
-    and times the storage floor (storage_floor_time); else the caller undoes it."""
+    skipped)"; returns the floor's result and the two runs. The caller undoes the first,
+    or, after the last round, measures the storage floor with it (storage_floor_time)."""
     floor_result = figures.time("floor", floor, items=items)
     first = figures.time("first import", run, items=items)
-    rerun = figures.time("re-run (all skipped)", run, items=items)
-    if stored is not None:
-        storage_floor_time(figures, first, stored(first), items=items)
-    return floor_result, first, rerun
+    return floor_result, first, figures.time("re-run (all skipped)", run, items=items)
 
 
 def storage_floor_time(figures: Figures, first, querysets, *, items) -> None:
@@ -338,9 +332,9 @@ def storage_floor_time(figures: Figures, first, querysets, *, items) -> None:
     written back with projects_app/bulk.py's writer (COPY on PostgreSQL) in one
     transaction, with every index, constraint and search trigger of the hub but no reading,
     mapping or journaling logic. After an undo they are deleted again (not timed); else
-    the hub is left as it was. Whatever follows should not depend on the rows' history
-    (their FTS5 segments are rewritten): measure it last. In a forked child: the loaded
-    rows do not raise this process's peak RSS."""
+    the hub is left as it was. Measured after the last timed import: the rewritten rows
+    leave another full-text index behind. In a forked child: the loaded rows do not raise
+    this process's peak RSS."""
 
     def child():
         from django.db import connection, models, transaction

@@ -44,6 +44,7 @@ def records(n: int):
 def main(argv=None) -> int:
     with harness.scratch_run(__doc__, argv, rounds=1, records=100_000, batch_size=500) as args:
         from migration_app.legacy.minsky_sample import minsky_sqlite_write
+        from migration_app.services import migration_undo
         from projects_app.models import Project
         from sessions_app.models import Session
 
@@ -55,7 +56,7 @@ def main(argv=None) -> int:
             f"batches of {args.batch_size}"
         )
         figures = harness.Figures(reference="floor")
-        for _ in range(args.rounds):
+        for round_ in range(args.rounds):
             floor_rows, first, rerun = harness.import_round(
                 figures,
                 floor=lambda: harness.sqlite_copy(
@@ -65,8 +66,11 @@ def main(argv=None) -> int:
                     "minsky", str(source), batch_size=args.batch_size
                 ),
                 items=args.records,
-                stored=lambda run: [Project.objects.all(), Session.objects.all(), run.items.all()],
             )
+            if round_ + 1 < args.rounds:
+                migration_undo(run=first)
+        stored = [Project.objects.all(), Session.objects.all(), first.items.all()]
+        harness.storage_floor_time(figures, first, stored, items=args.records)
         figures.print()
         print(
             f"floor rows: {floor_rows}; first import: {first.status}, "

@@ -87,18 +87,9 @@ def main(argv=None) -> int:
     with harness.scratch_run(
         __doc__, argv, rounds=1, sessions=10_000, messages=20, artifacts=2, batch_size=500
     ) as args:
+        from migration_app.services import migration_undo
         from projects_app import models as hub
         from sessions_app.models import Session
-
-        messages = 0
-
-        def stored(run):
-            nonlocal messages
-            messages = hub.Message.objects.count()
-            written = [hub.Project, hub.ProjectVersion, Session, hub.Conversation, hub.Message,
-                       hub.Artifact]  # fmt: skip
-            workspaces = hub.Workspace.objects.exclude(slug=hub.Workspace.DEFAULT_SLUG)
-            return [workspaces, *(model.objects.all() for model in written), run.items.all()]
 
         source = str(args.data_dir / "tokendance.sqlite3")
         source_write(source, sessions=args.sessions, messages=args.messages,
@@ -110,7 +101,7 @@ def main(argv=None) -> int:
         )
         figures = harness.Figures(reference="floor")
         statuses = set()
-        for _ in range(args.rounds):
+        for round_ in range(args.rounds):
             _, first, rerun = harness.import_round(
                 figures,
                 floor=lambda: harness.sqlite_copy(
@@ -118,9 +109,19 @@ def main(argv=None) -> int:
                 ),
                 run=lambda: harness.legacy_import("tokendance", source, batch_size=args.batch_size),
                 items=n,
-                stored=stored,
             )
             statuses |= {first.status, rerun.counts["migrated"] == 0}
+            messages = hub.Message.objects.count()
+            if round_ + 1 < args.rounds:
+                migration_undo(run=first)
+        written = [hub.Project, hub.ProjectVersion, Session, hub.Conversation, hub.Message,
+                   hub.Artifact]  # fmt: skip
+        stored = [
+            hub.Workspace.objects.exclude(slug=hub.Workspace.DEFAULT_SLUG),
+            *(model.objects.all() for model in written),
+            first.items.all(),
+        ]
+        harness.storage_floor_time(figures, first, stored, items=n)
         figures.print()
         rss = harness.peak_rss_mb()
         print(f"messages imported per run: {messages}; statuses: {sorted(map(str, statuses))}")

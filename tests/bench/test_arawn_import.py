@@ -11,7 +11,7 @@ ARGS = ("--workstreams", "3", "--sessions", "12", "--messages", "200", "--files"
 @pytest.mark.slow
 def test_the_benchmark_imports_re_runs_and_reports_against_the_floor():
     # Two rounds: the second round's first import asserts it imported every line and file
-    # again, so the first round's undo and storage floor left the hub empty.
+    # again, so the first round's undo left the hub empty; the storage floor comes last.
     figures = bench_figures("arawn_import", *ARGS, "--rounds", "2")
     assert figures == {
         "floor: json + executemany, cp -a": 220, "first import": 220,

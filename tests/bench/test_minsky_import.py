@@ -10,8 +10,8 @@ from tests.processes import bench_run
 
 @pytest.mark.slow
 def test_the_benchmark_imports_re_runs_and_reports_against_the_floor():
-    # Two rounds: the second imports every record again, so the storage floor's rows (the
-    # first round's, written back) were removed after it was timed.
+    # Two rounds: the first is undone before the second imports every record again; the
+    # storage floor is measured once, after the last.
     args = ("--records", "300", "--batch-size", "100", "--rounds", "2")
     figures = bench_figures("minsky_import", *args)
     assert figures == {
