@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from bench import harness
+from bench.storage_floor import storage_floor_time
 
 
 def floor(tree: str, scratch: Path) -> int:
@@ -116,7 +117,7 @@ def main(argv=None) -> int:
             Workstream.objects.exclude(pk=SCRATCH_WORKSTREAM_ID), Session.objects.all(),
             Conversation.objects.all(), Message.objects.all(), first.items.all(),
         ]  # fmt: skip
-        harness.storage_floor_time(figures, first, stored, items=units)
+        storage_floor_time(figures, first, stored, items=units)
         figures.print()
         peak = int(harness.peak_rss_mb())
         print(f"peak RSS of the benchmark process (sample writing included): {peak} MB")

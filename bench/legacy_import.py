@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 
 from bench import harness
+from bench.storage_floor import storage_floor_time
 
 
 @contextlib.contextmanager
@@ -105,7 +106,7 @@ def main(argv=None) -> None:
                 if round_ + 1 < args.rounds:
                     migration_undo(run=alone)
             stored = [Project.objects.all(), Session.objects.all(), alone.items.all()]
-            harness.storage_floor_time(figures, alone, stored, items=n)
+            storage_floor_time(figures, alone, stored, items=n)
         figures.print()
         gain = figures.median(off) - figures.median(on)
         rss = harness.peak_rss_mb()

@@ -8,6 +8,7 @@ Targets (issue 16): first import ≤ 2x the floor, re-run ≤ 1x.
 import sys
 
 from bench import harness
+from bench.storage_floor import storage_floor_time
 
 _TASKS = ("{n}", "#{n}", "md#{n}", "mt#{n}", "Task#{n}", "task#{n}", "gh#{n}", "update-{n}")
 _STATUSES = (None, "CREATED", "ACTIVE", "PR_OPEN", "PR_APPROVED", "MERGED", "CLOSED")
@@ -70,7 +71,7 @@ def main(argv=None) -> int:
             if round_ + 1 < args.rounds:
                 migration_undo(run=first)
         stored = [Project.objects.all(), Session.objects.all(), first.items.all()]
-        harness.storage_floor_time(figures, first, stored, items=args.records)
+        storage_floor_time(figures, first, stored, items=args.records)
         figures.print()
         print(
             f"floor rows: {floor_rows}; first import: {first.status}, "

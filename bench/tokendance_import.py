@@ -17,6 +17,7 @@ import sys
 import uuid
 
 from bench import harness
+from bench.storage_floor import storage_floor_time
 
 T0 = dt.datetime(2026, 1, 20, 9, 0, 0)
 TABLES = ("workspaces", "sessions", "messages", "artifacts")
@@ -121,7 +122,7 @@ def main(argv=None) -> int:
             *(model.objects.all() for model in written),
             first.items.all(),
         ]
-        harness.storage_floor_time(figures, first, stored, items=n)
+        storage_floor_time(figures, first, stored, items=n)
         figures.print()
         rss = harness.peak_rss_mb()
         print(f"messages imported per run: {messages}; statuses: {sorted(map(str, statuses))}")

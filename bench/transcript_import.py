@@ -19,6 +19,7 @@ import time
 from functools import partial
 
 from bench import harness
+from bench.storage_floor import storage_floor_time
 from bench.transcript_tree import transcript_tree_generate, transcripts_append
 
 FLOOR_BATCH = 5_000
@@ -150,7 +151,7 @@ def main(argv=None) -> int:
             Message.objects.all(), UsageRecord.objects.all(), TranscriptFile.objects.all(),
         ]  # fmt: skip
         lines = tree.lines + extra.lines + small.lines
-        harness.storage_floor_time(figures, None, written, items=lines)
+        storage_floor_time(figures, None, written, items=lines)
         figures.print()
         harness.storage_floor_print(figures, first=first_label)
         cpu = {"floor": floor, "first": first, "re-run": rerun, "append": after}
