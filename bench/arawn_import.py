@@ -117,7 +117,7 @@ def main(argv=None) -> int:
             Workstream.objects.exclude(pk=SCRATCH_WORKSTREAM_ID), Session.objects.all(),
             Conversation.objects.all(), Message.objects.all(), first.items.all(),
         ]  # fmt: skip
-        storage_floor_time(figures, first, stored, items=units)
+        storage_floor_time(figures, stored, items=units)
         figures.print()
         peak = int(harness.peak_rss_mb())
         print(f"peak RSS of the benchmark process (sample writing included): {peak} MB")

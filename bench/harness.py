@@ -319,7 +319,7 @@ STORAGE_FLOOR = "storage floor (same rows, bulk writer)"
 def import_round(figures: Figures, *, floor: Callable[[], Any], run: Callable[[], Any], items):
     """One round of a legacy import's benchmark: "floor", "first import", "re-run (all
     skipped)"; returns the floor's result and the two runs. The caller undoes the first,
-    or, after the last round, measures the storage floor with it (storage_floor_time)."""
+    or, after the last round, measures the storage floor of its rows (storage_floor_time)."""
     floor_result = figures.time("floor", floor, items=items)
     first = figures.time("first import", run, items=items)
     return floor_result, first, figures.time("re-run (all skipped)", run, items=items)

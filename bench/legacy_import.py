@@ -106,7 +106,7 @@ def main(argv=None) -> None:
                 if round_ + 1 < args.rounds:
                     migration_undo(run=alone)
             stored = [Project.objects.all(), Session.objects.all(), alone.items.all()]
-            storage_floor_time(figures, alone, stored, items=n)
+            storage_floor_time(figures, stored, items=n)
         figures.print()
         gain = figures.median(off) - figures.median(on)
         rss = harness.peak_rss_mb()

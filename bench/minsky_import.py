@@ -71,7 +71,7 @@ def main(argv=None) -> int:
             if round_ + 1 < args.rounds:
                 migration_undo(run=first)
         stored = [Project.objects.all(), Session.objects.all(), first.items.all()]
-        storage_floor_time(figures, first, stored, items=args.records)
+        storage_floor_time(figures, stored, items=args.records)
         figures.print()
         print(
             f"floor rows: {floor_rows}; first import: {first.status}, "

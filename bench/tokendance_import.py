@@ -90,7 +90,7 @@ def main(argv=None) -> int:
     ) as args:
         from migration_app.services import migration_undo
         from projects_app import models as hub
-        from sessions_app.models import Session
+        from sessions_app.models import Session, UsageRecord
 
         source = str(args.data_dir / "tokendance.sqlite3")
         source_write(source, sessions=args.sessions, messages=args.messages,
@@ -116,13 +116,13 @@ def main(argv=None) -> int:
             if round_ + 1 < args.rounds:
                 migration_undo(run=first)
         written = [hub.Project, hub.ProjectVersion, Session, hub.Conversation, hub.Message,
-                   hub.Artifact]  # fmt: skip
+                   hub.Artifact, UsageRecord]  # fmt: skip
         stored = [
             hub.Workspace.objects.exclude(slug=hub.Workspace.DEFAULT_SLUG),
             *(model.objects.all() for model in written),
             first.items.all(),
         ]
-        storage_floor_time(figures, first, stored, items=n)
+        storage_floor_time(figures, stored, items=n)
         figures.print()
         rss = harness.peak_rss_mb()
         print(f"messages imported per run: {messages}; statuses: {sorted(map(str, statuses))}")

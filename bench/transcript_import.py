@@ -151,7 +151,7 @@ def main(argv=None) -> int:
             Message.objects.all(), UsageRecord.objects.all(), TranscriptFile.objects.all(),
         ]  # fmt: skip
         lines = tree.lines + extra.lines + small.lines
-        storage_floor_time(figures, None, written, items=lines)
+        storage_floor_time(figures, written, items=lines)
         figures.print()
         harness.storage_floor_print(figures, first=first_label)
         cpu = {"floor": floor, "first": first, "re-run": rerun, "append": after}
