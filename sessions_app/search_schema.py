@@ -70,6 +70,7 @@ def _postgresql_create(name: str) -> list[str]:
     unchanged = " AND ".join(f"NEW.{c} IS NOT DISTINCT FROM OLD.{c}" for c in columns)
     return [
         f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS search_vector tsvector",
+        vector_inline_sql(table),
         f"CREATE OR REPLACE FUNCTION {fts}_fn() RETURNS trigger LANGUAGE plpgsql AS $$ "
         f"BEGIN IF TG_OP = 'UPDATE' AND {unchanged} THEN RETURN NEW; END IF; "
         f"NEW.search_vector := {vector.format(row='NEW.')}; RETURN NEW; END $$",
@@ -78,6 +79,16 @@ def _postgresql_create(name: str) -> list[str]:
         f"UPDATE {table} SET search_vector = {vector.format(row='')}",
         f"CREATE INDEX IF NOT EXISTS {fts}_gin ON {table} USING gin (search_vector)",
     ]
+
+
+def vector_inline_sql(table: str) -> str:
+    """Keep each row's vector in the row itself. A phrase is checked against the vector of
+    every row holding its words (GIN keeps no positions): stored apart in the TOAST table,
+    as PostgreSQL puts the larger value of a row over 2 KB, each check read the row, the
+    TOAST index and two chunks. 1,000,000 messages (bench.search, 2026-12-07): phrase p95
+    277 -> 138 ms, a phrase among 20,604 candidate rows 324 -> 110 ms; the message text,
+    not the vector, is then what goes to TOAST (read only for the hits shown)."""
+    return f"ALTER TABLE {table} ALTER COLUMN search_vector SET STORAGE MAIN"
 
 
 def schema_create_sql(*, vendor: str) -> list[str]:
