@@ -269,5 +269,6 @@ def test_postgresql_does_not_count_a_word_its_statistics_put_far_past_the_limit(
         cursor.execute("ANALYZE projects_app_message")
     with CaptureQueriesContext(connection) as queries:
         hits = find(staff, "yak")
-    assert not [q for q in queries.captured_queries if "count(*)" in q["sql"]]
+    # The count is the index scan's row count in an executed plan (EXPLAIN ANALYZE).
+    assert not [q for q in queries.captured_queries if "ANALYZE" in q["sql"]]
     assert [h.obj.pk for h in hits][:3] == [m.pk for m in reversed(made)][:3]
