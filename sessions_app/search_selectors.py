@@ -9,16 +9,16 @@ the user's words only.
 import base64
 import binascii
 import datetime as dt
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import connections, transaction
+from django.db import connections
 from django.db.models import Q, QuerySet
 from django.db.models.fields.json import KT, KeyTransform
 
 from projects_app.models import Conversation, Message, Project
 from projects_app.selectors import workspace_scope
+from sessions_app import search_postgresql
 from sessions_app.models import Session
 from sessions_app.search_query import (
     QueryError,
@@ -39,9 +39,6 @@ RANK_LIMIT = 10_000  # candidates ranked by relevance; more: newest first
 # filters keep, while reading newest first must skip the rest: its p95 was 74 ms with
 # 10,000 and 146 ms with 5,000, so it keeps RANK_LIMIT.
 UNFILTERED_RANK_LIMIT = {"postgresql": 5_000}
-# PostgreSQL: an estimate this many times the limit is not counted (the estimates of
-# frequent words are close; rare words are underestimated, and those get counted).
-ESTIMATE_TRUSTED = 5
 INVALID_CURSOR = "Not a cursor of this search: pass `next_cursor` as it was given."
 
 
@@ -90,21 +87,6 @@ def _pg_tsquery(query: SearchQuery) -> tuple[str, list]:
     return "(" + " && ".join(parts) + ")", [t.text for t in (*query.include, *query.exclude)]
 
 
-@contextmanager
-def _index_reads_only():
-    """PostgreSQL: a count from the index, never a scan of the table: checking a row
-    reads its stored vector (~7 µs), and with a LIMIT and common words the planner
-    expected a sequential scan to stop early: 370 ms for a count the GIN bitmap gives in
-    11 ms (100,000 messages, bench.search). Only for the count: the ranked and filtered
-    queries join other tables, where forbidding scans made them 50x slower."""
-    with transaction.atomic(), connections["default"].cursor() as cursor:
-        cursor.execute("SELECT current_setting('enable_seqscan')")
-        (before,) = cursor.fetchone()
-        cursor.execute("SELECT set_config('enable_seqscan', 'off', true)")
-        yield
-        cursor.execute("SELECT set_config('enable_seqscan', %s, true)", [before])
-
-
 def _candidate_count(*, kind: str, query: SearchQuery, cap: int) -> int:
     """How many rows hold every word of the query (on SQLite counted up to `cap` + 1):
     ranking reads all of them (a phrase is checked in each), so they, not the matches,
@@ -114,48 +96,14 @@ def _candidate_count(*, kind: str, query: SearchQuery, cap: int) -> int:
     table, fts, _, _ = INDEXES[kind]
     connection = connections["default"]
     if connection.vendor == "postgresql":
-        return _pg_candidate_count(table=table, query=query, cap=cap)
+        words = [term.text for term in query.include]
+        return search_postgresql.candidate_count(table=table, words=words, cap=cap)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT count(*) FROM (SELECT 1 FROM {fts} WHERE {fts} MATCH %s LIMIT %s) AS m",
             [fts5_words_expression(query.include), cap + 1],
         )
         return cursor.fetchone()[0]
-
-
-def _pg_candidate_count(*, table: str, query: SearchQuery, cap: int) -> int:
-    """The rows the GIN index gives for every word of the included terms, ANDed without
-    positions (what it answers with no check of the rows' vectors), read from the index
-    scan of a one-row query's executed plan: a count(*) would also visit each row's page
-    (40-45 ms for 5,001 of 20,604 rows at 1,000,000 messages, against 14 ms for the index
-    alone). Rows deleted but not yet vacuumed are counted too: this is a cost, not a
-    figure shown to anyone."""
-    tsquery = " && ".join(["plainto_tsquery('simple', %s)"] * len(query.include))
-    params = [term.text for term in query.include]
-    sql = f"SELECT 1 FROM {table} WHERE search_vector @@ ({tsquery})"
-    if _pg_estimate(sql, params) > ESTIMATE_TRUSTED * cap:
-        return cap + 1
-    with _index_reads_only(), connections["default"].cursor() as cursor:
-        cursor.execute(f"EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) {sql} LIMIT 1", params)
-        (plan,) = cursor.fetchone()
-    nodes = [plan[0]["Plan"]]
-    while nodes:
-        node = nodes.pop()
-        if node["Node Type"] == "Bitmap Index Scan":
-            return int(node["Actual Rows"])
-        nodes += node.get("Plans", [])
-    return cap + 1  # no index scan: the index is gone (search_index_rebuild); newest first
-
-
-def _pg_estimate(sql: str, params: list) -> int:
-    """The planner's row estimate for `sql`. GIN has no early stop: counting even to the
-    limit builds the bitmap of every row holding a frequent word (170-210 ms for a top-50
-    word at 1,000,000 messages); the statistics of the vectors' most common words say as
-    much in a millisecond."""
-    with connections["default"].cursor() as cursor:
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
-        (plan,) = cursor.fetchone()  # psycopg gives the JSON parsed
-    return int(plan[0]["Plan"]["Plan Rows"])
 
 
 def _matching(
@@ -228,7 +176,8 @@ def _message_hits(*, user, query, filters: SearchFilters, sessions, limit) -> li
     cap = RANK_LIMIT
     if sessions is None and filters == SearchFilters():
         cap = UNFILTERED_RANK_LIMIT.get(_vendor(messages), RANK_LIMIT)
-    ranked = _candidate_count(kind="message", query=query, cap=cap) <= cap
+    candidates = _candidate_count(kind="message", query=query, cap=cap)
+    ranked = candidates <= cap
     rows = _matching(messages, kind="message", query=query, ranked=ranked)
     rows = rows.defer("extra_data", "tool_calls")
     rows = rows.annotate(is_error=KeyTransform("is_error", "extra_data"))
@@ -238,8 +187,19 @@ def _message_hits(*, user, query, filters: SearchFilters, sessions, limit) -> li
         order = ["-position"]  # the index's own order, newest rows last
     else:
         order = ["-created_at", "-id"]
-    rows = rows.select_related("conversation").order_by(*order)[:limit]
-    return [SearchHit(kind="message", obj=m, score=m.score) for m in rows]
+    rows = rows.select_related("conversation").order_by(*order)
+    page = None
+    phrase = any(len(term.words) > 1 for term in query.include)
+    if (
+        not ranked
+        and phrase
+        and _vendor(rows) == "postgresql"
+        and candidates <= search_postgresql.WINDOW_CANDIDATES
+    ):
+        page = search_postgresql.recent_page(rows, limit=limit)
+    if page is None:
+        page = rows[:limit]
+    return [SearchHit(kind="message", obj=m, score=m.score) for m in page]
 
 
 def _text_or_identifier(queryset: QuerySet, *, kind: str, query: SearchQuery) -> QuerySet:

@@ -203,7 +203,7 @@ def test_an_unfiltered_query_may_have_a_lower_rank_limit_of_its_own(staff, monke
     monkeypatch.setattr("sessions_app.search_selectors.RANK_LIMIT", 10)
     monkeypatch.setitem(UNFILTERED_RANK_LIMIT, connection.vendor, 2)
     # Counted, whatever PostgreSQL's statistics (left by other tests) estimate.
-    monkeypatch.setattr("sessions_app.search_selectors.ESTIMATE_TRUSTED", 10**9)
+    monkeypatch.setattr("sessions_app.search_postgresql.ESTIMATE_TRUSTED", 10**9)
     conversation = ConversationFactory()
     made = [  # written in time order, the densest first
         MessageFactory(
