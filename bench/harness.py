@@ -341,6 +341,12 @@ def storage_floor_print(figures: Figures, *, first: str = "first import") -> Non
             f"storage floor / floor: {per_item / figures.per_item(figures.reference):.2f}x "
             "(per item)"
         )
+        unindexed = "storage floor without the search index"
+        print(
+            f"storage floor with / without the search index: "
+            f"{per_item / figures.per_item(unindexed):.2f}x; without it / floor: "
+            f"{figures.per_item(unindexed) / figures.per_item(figures.reference):.2f}x"
+        )
 
 
 def floor_sqlite(path) -> sqlite3.Connection:

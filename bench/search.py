@@ -38,9 +38,10 @@ import statistics
 import sys
 import time
 import uuid
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 
 from bench import harness
+from bench.search_index import search_index_off
 
 VOCABULARY = 30_000
 SENTENCES = 40_000
@@ -167,30 +168,6 @@ def write_batch(count: int, corpus: Corpus, *, conversation_id, path: str) -> tu
 WRITE_PATHS = {"rows_insert": 1, "bulk_create": 1, "create": 10}  # path: batch divisor
 
 
-@contextmanager
-def index_off(vendor: str):
-    """The index's triggers dropped (SQLite) or disabled (PostgreSQL), then back."""
-    from django.db import connection
-
-    from sessions_app.search_schema import _sqlite_create
-
-    if vendor == "sqlite":
-        off = [f"DROP TRIGGER search_message_fts_{t}" for t in ("ai", "ad", "au")]
-        on = _sqlite_create("message")[1:4]
-    else:
-        off, on = (
-            [f"ALTER TABLE projects_app_message {verb} TRIGGER search_message_fts_tr"]
-            for verb in ("DISABLE", "ENABLE")
-        )
-    with connection.cursor() as cursor:
-        for statement in off:
-            cursor.execute(statement)
-    yield
-    with connection.cursor() as cursor:
-        for statement in on:
-            cursor.execute(statement)
-
-
 def main(argv=None) -> int:
     with harness.scratch_run(
         __doc__, argv, messages=1_000_000, queries=40, write_batch=20_000
@@ -279,7 +256,7 @@ def main(argv=None) -> int:
             for _ in range(args.rounds):
                 for label, index in [
                     ("with index", nullcontext()),
-                    ("without index", index_off(vendor)),
+                    ("without index", search_index_off(names=["message"])),
                 ]:
                     with index:
                         seconds, ids = write_batch(
