@@ -45,10 +45,23 @@ chromium:
 	  fi; \
 	fi
 
-test: $(VENV)/.installed-dev chromium
+# ccusage, the independent token count the usage totals are checked against (issue 19).
+node_modules/.installed: package.json
+	@if ! command -v npm >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Node.js and npm for the ccusage check"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
+	  else \
+	    echo "The ccusage check needs npm: run  sudo apt-get install -y nodejs npm"; exit 1; \
+	  fi; \
+	fi
+	npm install --no-package-lock --no-audit --no-fund --silent
+	touch $@
+
+test: $(VENV)/.installed-dev chromium node_modules/.installed
 	$(VENV)/bin/ruff check .
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache node_modules

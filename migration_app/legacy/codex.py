@@ -79,11 +79,14 @@ def codex_rollout_read(path: str, *, offset: int = 0, end: int | None = None) ->
         elif kind == "turn_context" and isinstance(payload.get("model"), str):
             turn.model = payload["model"]
         is_count = kind == "event_msg" and payload.get("type") == "token_count"
-        if is_count and _token_count(turn, record, payload):
+        attached, usage = _token_count(turn, record, payload) if is_count else (False, None)
+        if attached:
             continue
         message = _message(turn, record, payload, start)
         if message.role == "assistant":
             turn.unpaid = message
+        elif usage is not None:  # a turn cut short before any answer: still paid for
+            message.usage, message.model, turn.counted = usage, turn.model, message
         read.messages.append(message)
     return read
 
@@ -118,22 +121,22 @@ def _payload(raw: bytes, kind: str) -> dict:
     return payload if isinstance(payload, dict) else {}
 
 
-def _token_count(turn: _Turn, record: dict, payload: dict) -> bool:
-    """Give the turn's usage to the assistant message it follows; False when there is
-    none to give it to (the record is then kept on its own)."""
+def _token_count(turn: _Turn, record: dict, payload: dict) -> tuple[bool, dict | None]:
+    """Give the turn's usage to the assistant message it follows. (False, usage) when there
+    is none to give it to: the record is then kept on its own, with that usage."""
     info = payload.get("info") if isinstance(payload.get("info"), dict) else {}
     totals = info.get("total_token_usage")
     if totals is not None and totals == turn.totals:
         # Codex repeats a count: kept with the message it counted, counted once.
         if turn.counted is not None:
             turn.counted.records.append(record)
-        return turn.counted is not None
+        return turn.counted is not None, None
     last = codex_usage(info.get("last_token_usage"))
     if last is None and isinstance(totals, dict):
         before = turn.totals if isinstance(turn.totals, dict) else {}
         last = codex_usage({k: count(v) - count(before.get(k)) for k, v in totals.items()})
     turn.totals = totals
-    return _attach(turn, record, last)
+    return _attach(turn, record, last), last
 
 
 def _attach(turn: _Turn, record: dict, usage: dict[str, int] | None) -> bool:

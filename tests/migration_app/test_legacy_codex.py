@@ -83,6 +83,8 @@ def test_a_count_with_no_message_before_it_is_kept_on_its_own(tmp_path):
     path = lines_write(tmp_path / "r.jsonl", [codex_count(5, 1, 5, 1), "oops"])
     read = codex_rollout_read(str(path))
     assert [m.record_type for m in read.messages] == ["event_msg:token_count"]
+    # Paid for all the same: the turn stopped before any answer (ccusage counts it too).
+    assert read.messages[0].usage == {"input": 5, "output": 1, "cache_write": 0, "cache_read": 0}
     assert len(read.problems) == 1
 
 

@@ -17,6 +17,9 @@ from tests.migration_app.transcript_helpers import (
     CODEX_THREAD,
     claude_path,
     claude_user,
+    codex_count,
+    codex_line,
+    codex_path,
     homes,
     lines_write,
     transcripts_run,
@@ -218,3 +221,25 @@ def test_claude_cache_writes_at_their_5_minute_and_1_hour_rates(tmp_path, data_d
     usage_reprice(table=draft)
     repriced = UsageRecord.objects.get(pk=rows["msg_both"].pk)
     assert (repriced.cost_micro_usd, repriced.price_version) == (400 * 1 + 600 * 2, "draft")
+
+
+def test_a_codex_turn_cut_short_before_any_answer_is_still_counted(tmp_path, data_dir):
+    """The API read the input (and may have begun an answer) before the turn stopped:
+    Codex counts it, and so does ccusage (found by bench/usage_ccusage.py)."""
+    _, codex = homes(tmp_path)
+    lines_write(codex_path(codex), [
+        codex_line("session_meta", {"id": CODEX_THREAD, "cwd": "/w"}),
+        codex_line("turn_context", {"cwd": "/w", "model": "gpt-5-codex"}),
+        codex_line("response_item", {"type": "message", "role": "user", "content": "go"}),
+        codex_count(1000, 50, 1000, 50, cached=800),  # interrupted: no answer before it
+        codex_count(1000, 50, 1000, 50, cached=800),  # repeated: not counted again
+        codex_line("response_item", {"type": "message", "role": "user", "content": "again"}),
+        codex_line("response_item", {"type": "message", "role": "assistant", "content": "ok"}),
+        codex_count(2200, 70, 1200, 20, cached=900),
+    ])  # fmt: skip
+    transcripts_run(tmp_path)
+    rows = UsageRecord.objects.filter(session__agent_session_id=CODEX_THREAD)
+    assert sorted((tokens(r), r.model) for r in rows) == [
+        ((200, 50, 0, 800), "gpt-5-codex"),
+        ((300, 20, 0, 900), "gpt-5-codex"),
+    ]
