@@ -3,7 +3,7 @@ from functools import partial
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.template.defaultfilters import filesizeformat
@@ -20,7 +20,8 @@ from sessions_app.files import session_work_dir, tree_usage, workstream_usage
 from sessions_app.models import Session, Workstream
 from sessions_app.paginators import EstimatedCountPaginator
 from sessions_app.search_admin import search_view
-from sessions_app.selectors import session_search_qualified
+from sessions_app.search_query import QueryError
+from sessions_app.search_selectors import session_list_search
 from sessions_app.transcript_view import transcript_view_page
 from sessions_app.usage_rollups import usage_annotate
 
@@ -116,12 +117,12 @@ class SessionAdmin(UsageColumns, ReadableList, admin.ModelAdmin):
         "status", "source", "activity_state", "kind", "is_terminated", "harness",
         "workstream", "workspace",
     ]  # fmt: skip
-    # id__startswith: case-sensitive, so PostgreSQL uses the id's varchar_pattern_ops index
-    # (^id would be UPPER(id) LIKE …, a full scan). = = exact (indexed lookups).
-    search_fields = ["id__startswith", "title", "^branch", "=issue_id", "=task_id"]
+    # The box goes through the full-text index (get_search_results); search_fields only
+    # makes Django show it.
+    search_fields = ["title"]
     search_help_text = (
-        "Id prefix, title, branch prefix, issue id or task id. On a large table search one "
-        "indexed field: id:<prefix>, task:<task id>, issue:<issue id>."
+        'Words of the title, name, prompt, issue, branch or task, ranked ("a phrase", '
+        "-exclude); an id prefix; id:<prefix>, task:<task id>, issue:<issue id>."
     )
     list_select_related = ["workspace", "project", "workstream"]
     autocomplete_fields = ["workspace", "project", "workstream"]
@@ -207,11 +208,16 @@ class SessionAdmin(UsageColumns, ReadableList, admin.ModelAdmin):
         return f"{where}/ — {count} files, {filesizeformat(size)}"
 
     def get_search_results(self, request, queryset, search_term):
-        # A plain term is ORed over every search field, title included: a full scan.
-        qualified = session_search_qualified(queryset=queryset, term=search_term)
-        if qualified is not None:
-            return qualified, False
-        return super().get_search_results(request, queryset, search_term)
+        if not search_term.strip():
+            return queryset, False
+        try:
+            found = session_list_search(queryset=queryset, term=search_term)
+        except QueryError as error:
+            self.message_user(request, f"Search: {error}", messages.WARNING)
+            return queryset.none(), False
+        if "o" not in request.GET:  # by relevance, unless a column is sorted
+            found = found.order_by("-score", "-created_at", "-pk")
+        return found, False
 
     short_session_id = short_id_column()
 

@@ -2,6 +2,7 @@
 
 from functools import cached_property
 
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connections
 
@@ -37,7 +38,10 @@ class EstimatedCountPaginator(Paginator):
                 row = cursor.fetchone()
                 if row and row[0] >= 0:
                     return int(row[0])
-            sql, params = queryset.order_by().values("pk").query.sql_with_params()
+            try:
+                sql, params = queryset.order_by().values("pk").query.sql_with_params()
+            except EmptyResultSet:  # .none(): nothing to ask the planner about
+                return 0
             cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
             plan = cursor.fetchone()[0]  # psycopg loads the JSON
             return int(plan[0]["Plan"]["Plan Rows"])

@@ -29,7 +29,7 @@ from sessions_app.search_query import (
 )
 from sessions_app.search_schema import INDEXES, TRIGRAM_COLUMNS
 from sessions_app.search_snippets import snippet_html
-from sessions_app.selectors import session_search_qualified
+from sessions_app.selectors import id_prefix_q, session_search_qualified
 
 MAX_RESULTS = 1000  # how deep pages go: ranking beyond this is noise
 RANK_LIMIT = 10_000  # candidates ranked by relevance; more: newest first
@@ -243,6 +243,27 @@ def _session_hits(*, user, query, filters: SearchFilters, sessions, limit) -> li
         rows = base.extra(select={"score": "0.0"}).order_by("-created_at", "id")
     rows = rows.select_related("project").defer("metadata")[:limit]
     return [SearchHit(kind="session", obj=s, score=s.score, session=s) for s in rows]
+
+
+def session_list_search(*, queryset: QuerySet, term: str) -> QuerySet:
+    """The session list's search box: `queryset` restricted to what `term` asks, each row
+    with a `score` (the list ranks by it unless a column is sorted). `id:`, `task:` and
+    `issue:` filter their indexed field; a single token that begins some session's id finds
+    those sessions; otherwise the words (and "phrases", -exclusions) go through the
+    full-text index of the session's own text (title, name, prompt, issue, branch, task).
+    Raises QueryError, as the search page does, for a malformed query."""
+    query = query_parse(text=term)
+    for qualifier, value in query.qualifiers:
+        queryset = session_search_qualified(queryset=queryset, term=f"{qualifier}:{value}")
+    unranked = {"score": "0.0"}
+    if not query.include:
+        return queryset.extra(select=unranked)
+    token = term.strip()
+    if not query.qualifiers and " " not in token:
+        by_id = queryset.filter(id_prefix_q(token))
+        if by_id.exists():  # one primary-key index probe
+            return by_id.extra(select=unranked)
+    return _text_or_identifier(queryset, kind="session", query=query)
 
 
 def _project_hits(*, user, query, filters: SearchFilters, limit) -> list[SearchHit]:

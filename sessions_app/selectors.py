@@ -24,7 +24,7 @@ def session_get(*, user, session_id: str) -> Session:
     return object_get(workspace_scope(sessions, user=user), key=session_id)
 
 
-def _id_prefix_q(prefix: str) -> Q:
+def id_prefix_q(prefix: str) -> Q:
     """Ids starting with `prefix`, case-sensitively, answerable from the primary-key index.
 
     PostgreSQL: LIKE 'p%' (Django gives CharField keys a pattern-ops index). SQLite: its
@@ -50,7 +50,7 @@ def session_get_by_prefix(*, user, id_or_prefix: str) -> Session:
     exact = next(iter(visible.filter(pk=id_or_prefix).order_by()[:1]), None)
     if exact is not None:
         return exact
-    matching = visible.filter(_id_prefix_q(id_or_prefix))
+    matching = visible.filter(id_prefix_q(id_or_prefix))
     # Two rows are enough to tell "one" from "several"; count only when ambiguous.
     candidates = list(matching.order_by("pk")[:2])
     if not candidates:
@@ -111,7 +111,7 @@ def session_search_qualified(*, queryset: QuerySet[Session], term: str) -> Query
     if not (colon and value):
         return None
     if qualifier == "id":
-        return queryset.filter(_id_prefix_q(value))
+        return queryset.filter(id_prefix_q(value))
     if qualifier == "issue":
         return queryset.filter(issue_id=value)
     if qualifier != "task":

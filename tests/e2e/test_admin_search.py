@@ -9,6 +9,7 @@ from tests.factories import (
     ConversationFactory,
     MessageFactory,
     ProjectFactory,
+    SessionFactory,
     WorkspaceFactory,
     transcript_session,
 )
@@ -92,11 +93,22 @@ def test_search_filter_page_and_open_a_hit(admin_page):
     assert "albatross failed" in page.locator(f"#message-{target.pk}").text_content()
 
 
-def test_the_session_list_search_box_leads_to_search(admin_page):
+def test_the_session_list_search_box_ranks_sessions_and_leads_to_search(admin_page):
     page = admin_page
-    transcript_session(messages=1, subagent_messages=0)
+    session = transcript_session(messages=1, subagent_messages=0)
     Message.objects.update(content="condor")
-    page.goto(f"{page.base_url}/admin/sessions_app/session/?q=condor")
+    session.prompt = "watch the condor"
+    session.save()
+    SessionFactory(title="condor condor", prompt="condor")
+    SessionFactory(title="pelican")
+    page.goto(f"{page.base_url}/admin/sessions_app/session/")
+    page.fill("#searchbar", "condor")
+    with page.expect_navigation():
+        page.click("#changelist-search input[type=submit]")
+    rows = page.locator("#result_list tbody tr")
+    assert rows.count() == 2  # found by their own text, the denser first
+    assert "condor condor" in rows.nth(0).inner_text()
+    assert session.pk[:8] in rows.nth(1).inner_text()
     page.click("#full-text-search a")
     assert page.locator("#id_q").input_value() == "condor"
-    assert hits(page).count() == 1
+    assert hits(page).count() == 3  # the two sessions and the message

@@ -76,3 +76,28 @@ def test_date_drill_down_never_scans_with_distinct(staff_client):
     with CaptureQueriesContext(connection) as queries:
         staff_client.get(CHANGELIST)
     assert not [q for q in queries.captured_queries if "DISTINCT" in q["sql"].upper()]
+
+
+def listed_ids(response) -> list[str]:
+    return [s.pk for s in response.context["cl"].result_list]
+
+
+def test_the_search_box_ranks_sessions_by_their_own_text(staff_client):
+    # Words of the prompt and the display name: Django's field search never read them.
+    SessionFactory(id="once", title="", prompt="the heron flew by")
+    SessionFactory(id="twice", title="heron", display_name="heron watcher", prompt="heron")
+    SessionFactory(id="never", title="sparrow", prompt="a sparrow")
+    response = staff_client.get(CHANGELIST, {"q": "heron"})
+    assert listed_ids(response) == ["twice", "once"]
+    sorted_by_id = staff_client.get(CHANGELIST, {"q": "heron", "o": "1"})  # a column sort
+    assert sorted(listed_ids(sorted_by_id)) == ["once", "twice"]
+    assert listed_ids(staff_client.get(CHANGELIST, {"q": '"flew by" -sparrow'})) == ["once"]
+
+
+def test_a_malformed_search_says_why_and_lists_nothing(staff_client):
+    SessionFactory(title="heron")
+    for query, reason in [('"heron', "quote"), ("-heron", "Only exclusions")]:
+        response = staff_client.get(CHANGELIST, {"q": query})
+        assert response.status_code == 200 and listed_ids(response) == []
+        [message] = [str(m) for m in response.context["messages"]]
+        assert message.startswith("Search: ") and reason in message

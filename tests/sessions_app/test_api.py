@@ -364,9 +364,9 @@ def test_prefix_lookup_can_use_the_primary_key_index(api_world):
     """The ao-rs lookup must stay an index search on a million sessions, on both databases."""
     from django.db import connection
 
-    from sessions_app.selectors import _id_prefix_q
+    from sessions_app.selectors import id_prefix_q
 
-    sql, params = Session.objects.filter(_id_prefix_q("alpha")).values("pk").query.sql_with_params()
+    sql, params = Session.objects.filter(id_prefix_q("alpha")).values("pk").query.sql_with_params()
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)

@@ -108,3 +108,17 @@ def test_qualified_id_prefix_search_uses_an_index(large_analyzed_table, staff_cl
     assert cl.result_count == 100  # p000100 … p000199, counted exactly (small)
     plan = cl.queryset.explain()
     assert "Index" in plan and "Seq Scan on sessions_app_session" not in plan, plan
+
+
+def test_an_empty_result_counts_nothing_on_every_database():
+    # The session list's answer to a malformed search is .none(): no SQL to explain.
+    paginator = EstimatedCountPaginator(Session.objects.none(), 100)
+    assert paginator.count == 0
+
+
+def test_a_full_text_search_of_the_list_uses_the_search_index(large_analyzed_table, staff_client):
+    url = reverse("admin:sessions_app_session_changelist")
+    response = staff_client.get(url, {"q": "heron"})
+    assert response.status_code == 200
+    plan = response.context["cl"].queryset.explain()
+    assert "search_session_fts_gin" in plan and "Seq Scan on sessions_app_session" not in plan
