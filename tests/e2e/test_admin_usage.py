@@ -1,5 +1,6 @@
-"""Staff see tokens and estimated cost: the dashboard chart stacked by model per day, and
-the session and project lists sorted by their token and cost columns."""
+"""Staff see tokens and estimated cost: the dashboard chart stacked by model per day, the
+session and project lists sorted by their token and cost columns (a partly priced cost
+marked as such)."""
 
 import datetime as dt
 
@@ -9,11 +10,14 @@ DAY = dt.datetime(2026, 11, 30, 12, tzinfo=dt.UTC)
 
 
 def usage_rows():
-    small, big, none = ProjectFactory(title="small"), ProjectFactory(title="big"), None
+    """s-small: 100 tokens, $0.0010; s-big: 5,745 tokens, $2.53 and 45 with no price;
+    s-unknown: 300 tokens with no price at all. Each in its own project."""
+    small, big = ProjectFactory(title="small"), ProjectFactory(title="big")
+    unknown = ProjectFactory(title="unknown")
     sessions = {
         "s-small": SessionFactory(id="s-small", title="small", project=small),
         "s-big": SessionFactory(id="s-big", title="big", project=big),
-        "s-unknown": SessionFactory(id="s-unknown", title="unknown", project=none),
+        "s-unknown": SessionFactory(id="s-unknown", title="unknown", project=unknown),
     }
     UsageRecordFactory(session=sessions["s-small"], occurred_at=DAY, total_tokens=100,
                        cost_micro_usd=1_000)  # fmt: skip
@@ -24,11 +28,15 @@ def usage_rows():
                        total_tokens=700, cost_micro_usd=30_000)  # fmt: skip
     UsageRecordFactory(session=sessions["s-unknown"], occurred_at=DAY, model="mystery",
                        total_tokens=300, cost_micro_usd=None, price_version="")  # fmt: skip
+    UsageRecordFactory(session=sessions["s-big"], occurred_at=DAY, model="mystery",
+                       total_tokens=45, cost_micro_usd=None, price_version="")  # fmt: skip
     return sessions
 
 
 def column(page, name):
-    return [cell.inner_text() for cell in page.locator(f"#result_list td.field-{name}").all()]
+    # A link column's cells are th, the others td.
+    cells = page.locator(f"#result_list tbody .field-{name}").all()
+    return [cell.inner_text() for cell in cells]
 
 
 def test_dashboard_chart_stacks_models_per_day(admin_page):
@@ -62,18 +70,37 @@ def test_session_and_project_lists_sort_by_tokens_and_cost(admin_page):
     page.goto(f"{page.base_url}/admin/sessions_app/session/")
     page.click("#result_list th.column-usage_tokens a")
     page.wait_for_url("**o=*")
-    assert column(page, "usage_tokens") == ["100", "300", "5,700"]
+    assert column(page, "usage_tokens") == ["100", "300", "5,745"]
     page.click("#result_list th.column-usage_tokens a.toggle")
     page.wait_for_url("**o=-*")
-    assert column(page, "usage_tokens") == ["5,700", "300", "100"]
-    assert column(page, "usage_cost") == ["$2.53", "no price", "$0.0010"]
+    assert column(page, "usage_tokens") == ["5,745", "300", "100"]
+    partial = "$2.53 + 45 tokens with no price"
+    assert column(page, "usage_cost") == [partial, "no price", "$0.0010"]
+
+    # By cost: nothing priced sorts lowest, on either database.
+    page.click("#result_list th.column-usage_cost a")
+    page.wait_for_url(lambda url: "o=-" not in url)
+    assert column(page, "short_session_id") == ["s-unknown", "s-small", "s-big"]
+    assert column(page, "usage_cost") == ["no price", "$0.0010", partial]
+    page.click("#result_list th.column-usage_cost a.toggle")
+    page.wait_for_url("**o=-*")
+    assert column(page, "short_session_id") == ["s-big", "s-small", "s-unknown"]
 
     page.goto(f"{page.base_url}/admin/projects_app/project/")
     page.click("#result_list th.column-usage_cost a")
     page.wait_for_url("**o=*")
-    assert column(page, "short_title") == ["small", "big"]
-    assert column(page, "usage_cost") == ["$0.0010", "$2.53"]
-    assert column(page, "usage_tokens") == ["100", "5,700"]
+    assert column(page, "short_title") == ["unknown", "small", "big"]
+    assert column(page, "usage_cost") == ["no price", "$0.0010", partial]
+    assert column(page, "usage_tokens") == ["300", "100", "5,745"]
     page.click("#result_list th.column-usage_cost a.toggle")
     page.wait_for_url("**o=-*")
-    assert column(page, "short_title") == ["big", "small"]
+    assert column(page, "short_title") == ["big", "small", "unknown"]
+
+    # By tokens: an order the cost's is not (unknown's 300 tokens above small's 100).
+    page.click("#result_list th.column-usage_tokens a")
+    page.wait_for_url(lambda url: "o=-" not in url)
+    assert column(page, "short_title") == ["small", "unknown", "big"]
+    assert column(page, "usage_tokens") == ["100", "300", "5,745"]
+    page.click("#result_list th.column-usage_tokens a.toggle")
+    page.wait_for_url("**o=-*")
+    assert column(page, "short_title") == ["big", "unknown", "small"]

@@ -4,7 +4,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from sessions_app.models import Session
-from tests.factories import ProjectFactory, SessionFactory, WorkstreamFactory
+from tests.factories import (
+    ProjectFactory,
+    SessionFactory,
+    UsageRecordFactory,
+    WorkstreamFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -76,3 +81,11 @@ def test_date_drill_down_never_scans_with_distinct(staff_client):
     with CaptureQueriesContext(connection) as queries:
         staff_client.get(CHANGELIST)
     assert not [q for q in queries.captured_queries if "DISTINCT" in q["sql"].upper()]
+
+
+def test_a_partly_priced_session_names_its_tokens_with_no_price(staff_client):
+    mixed = SessionFactory(id="mixed")
+    UsageRecordFactory(session=mixed, total_tokens=1100, cost_micro_usd=2_530_000)
+    UsageRecordFactory(session=mixed, model="mystery", total_tokens=45, cost_micro_usd=None)
+    row = staff_client.get(CHANGELIST).content.decode().split(">mixed<")[1].split("</tr>")[0]
+    assert "$2.53 + 45 tokens with no price</span>" in row
