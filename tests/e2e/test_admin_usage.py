@@ -1,10 +1,16 @@
 """Staff see tokens and estimated cost: the dashboard chart stacked by model per day, the
 session and project lists sorted by their token and cost columns (a partly priced cost
-marked as such)."""
+marked as such), and a session's page with its own and its subagents' figures apart."""
 
 import datetime as dt
 
+import pytest
+from django.core.management import call_command
+
+from sessions_app.models import Session
 from tests.factories import ProjectFactory, SessionFactory, UsageRecordFactory
+from tests.migration_app.transcript_helpers import CLAUDE_UUID, homes
+from tests.sessions_app.usage_transcripts import claude_files
 
 DAY = dt.datetime(2026, 11, 30, 12, tzinfo=dt.UTC)
 
@@ -104,3 +110,44 @@ def test_session_and_project_lists_sort_by_tokens_and_cost(admin_page):
     page.click("#result_list th.column-usage_tokens a.toggle")
     page.wait_for_url("**o=-*")
     assert column(page, "short_title") == ["big", "unknown", "small"]
+
+
+@pytest.fixture
+def session_with_subagent(tmp_path, data_dir, transactional_db):
+    """The usage transcripts (tests/sessions_app/usage_transcripts.py) imported by the real
+    command: Sonnet, Opus and a model with no price, and a subagent on Haiku."""
+    claude, codex = homes(tmp_path)
+    claude_files(claude)
+    with open(tmp_path / "import.json", "w") as out:
+        call_command("import_transcripts", claude_home=str(claude), codex_home=str(codex),
+                     json=True, stdout=out)  # fmt: skip
+    return Session.objects.get(agent_session_id=CLAUDE_UUID)
+
+
+def panel_rows(panel, selector):
+    return [row.locator("td, th").all_inner_texts() for row in panel.locator(selector).all()]
+
+
+def test_session_page_shows_its_usage_with_subagents_apart(admin_page, session_with_subagent):
+    page = admin_page
+    page.goto(f"{page.base_url}/admin/sessions_app/session/{session_with_subagent.pk}/change/")
+    panel = page.locator("#session-usage")
+    # model, source, input, output, cache write, cache read, total, est. cost
+    assert panel_rows(panel, "tbody.usage-own tr.usage-model") == [
+        ["claude-mystery-9", "claude-code", "1", "2", "3", "4", "10", "no price"],
+        ["claude-opus-4-5-20251101", "claude-code", "3", "200", "0", "2,000", "2,203",
+         "$0.0060"],
+        ["claude-sonnet-4-5-20250929", "claude-code", "10", "30", "100", "5", "145", "$0.0009"],
+    ]  # fmt: skip
+    subagent = panel.locator("tbody.usage-subagent[data-subagent='agent-x']")
+    assert "Subagent agent-x" in subagent.locator("th.usage-group").inner_text()
+    assert panel_rows(subagent, "tr.usage-model") == [
+        ["claude-haiku-4-5-20251001", "claude-code", "7", "11", "13", "17", "48", "$0.0001"],
+    ]
+    assert panel_rows(panel, "tfoot tr.usage-total") == [
+        ["Total: own", "14", "232", "103", "2,009", "2,358", "$0.0069 + 10 tokens with no price"],
+        ["Total: subagents", "7", "11", "13", "17", "48", "$0.0001"],
+        ["Total: all", "21", "243", "116", "2,026", "2,406", "$0.0070 + 10 tokens with no price"],
+    ]
+    marker = panel.locator("tfoot tr[data-total='all'] .usage-partial")
+    assert "leaves out 10 tokens" in marker.get_attribute("title")

@@ -89,3 +89,15 @@ def test_a_partly_priced_session_names_its_tokens_with_no_price(staff_client):
     UsageRecordFactory(session=mixed, model="mystery", total_tokens=45, cost_micro_usd=None)
     row = staff_client.get(CHANGELIST).content.decode().split(">mixed<")[1].split("</tr>")[0]
     assert "$2.53 + 45 tokens with no price</span>" in row
+
+
+def test_the_session_page_has_a_usage_fieldset(staff_client):
+    session = SessionFactory()
+    UsageRecordFactory(session=session, subagent="explorer")
+    change = reverse("admin:sessions_app_session_change", args=[session.pk])
+    page = staff_client.get(change).content.decode()
+    fieldset = page.split("Token usage and estimated cost</h2>")[1].split("</fieldset>")[0]
+    assert 'id="session-usage"' in fieldset
+    assert 'data-subagent="explorer"' in fieldset and 'data-total="all"' in fieldset
+    idle = reverse("admin:sessions_app_session_change", args=[SessionFactory().pk])
+    assert "No token usage recorded." in staff_client.get(idle).content.decode()
