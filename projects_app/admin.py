@@ -1,7 +1,7 @@
 import json
 
 from django.contrib import admin, messages
-from django.db.models import Sum
+from django.db.models import BigIntegerField, Case, F, Sum, When
 from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -53,12 +53,16 @@ class ProjectAdmin(UsageColumns, ReadableList, admin.ModelAdmin):
         # Token usage is recorded per session (sessions_app.UsageRecord); the relation is
         # named, not imported: projects_app does not import sessions_app.
         records = "sessions__usage_records__"
+        no_price = When(**{f"{records}cost_micro_usd__isnull": True},
+                        then=F(f"{records}total_tokens"))  # fmt: skip
+        unpriced = Case(no_price, default=0, output_field=BigIntegerField())
         return (
             super()
             .get_queryset(request)
             .annotate(
                 usage_tokens=Coalesce(Sum(f"{records}total_tokens"), 0),
                 usage_cost=Sum(f"{records}cost_micro_usd"),
+                usage_unpriced=Coalesce(Sum(unpriced), 0),
             )
         )
 

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.contrib import admin
+from django.db.models import F
 from django.utils.html import format_html
 
 SHORT_ID = 8  # a uuid's first block; legacy ids up to this length show whole
@@ -71,15 +72,36 @@ def micro_usd_format(value: int | None) -> str:
     return f"${dollars:,.2f}" if dollars >= 1 else f"${dollars:,.4f}"
 
 
+def usage_cost_format(*, cost: int | None, unpriced_tokens: int) -> str:
+    """An estimate that never passes for complete: dollars, "no price" when nothing is
+    priced, and the tokens of models with no price named beside the dollars when some are;
+    "—" for no usage at all."""
+    if cost is None and not unpriced_tokens:
+        return "—"
+    if cost is None or not unpriced_tokens:
+        return micro_usd_format(cost)
+    return format_html(
+        '<span class="usage-partial" title="The estimate leaves out {tokens} tokens of '
+        'models the price table does not know">{dollars} + {tokens} tokens with no price'
+        "</span>",
+        dollars=micro_usd_format(cost),
+        tokens=f"{unpriced_tokens:,}",
+    )
+
+
 class UsageColumns:
-    """Sortable `tokens` and `est. cost` list columns over the `usage_tokens` and
-    `usage_cost` annotations of the admin's queryset (sessions_app.usage_rollups)."""
+    """Sortable `tokens` and `est. cost` list columns over the `usage_tokens`,
+    `usage_cost` and `usage_unpriced` annotations of the admin's queryset
+    (sessions_app.usage_rollups)."""
 
     @admin.display(description="tokens", ordering="usage_tokens")
     def usage_tokens(self, row) -> str:
         return f"{row.usage_tokens:,}"
 
-    @admin.display(description="est. cost", ordering="usage_cost")
+    # A null cost (nothing priced) sorts as the lowest on both databases: PostgreSQL
+    # would put it last ascending, SQLite first.
+    @admin.display(description="est. cost", ordering=F("usage_cost").asc(nulls_first=True))
     def usage_cost(self, row) -> str:
-        # "—" without usage, "no price" when none of its tokens has one, else dollars.
-        return micro_usd_format(row.usage_cost) if row.usage_tokens else "—"
+        if not row.usage_tokens:
+            return "—"
+        return usage_cost_format(cost=row.usage_cost, unpriced_tokens=row.usage_unpriced)

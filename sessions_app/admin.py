@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.template.defaultfilters import filesizeformat
+from django.template.loader import render_to_string
 from django.urls import path
 
 from projects_app.admin_display import (
@@ -23,6 +24,7 @@ from sessions_app.search_admin import search_view
 from sessions_app.search_query import QueryError
 from sessions_app.search_selectors import session_list_search
 from sessions_app.transcript_view import transcript_view_page
+from sessions_app.usage_panel import session_usage_panel
 from sessions_app.usage_rollups import usage_annotate
 
 
@@ -137,7 +139,7 @@ class SessionAdmin(UsageColumns, ReadableList, admin.ModelAdmin):
         "id", "num", "workspace", "project", "workstream", "conversation", "work_files",
         "legacy_status", "is_terminated", "terminated_at", "archived_at", "completed_at",
         "created_at", "updated_at", "activity_last_at", "first_signal_at", "source",
-        "source_path", "metadata",
+        "source_path", "metadata", "usage",
     ]  # fmt: skip
     fieldsets = [
         (None, {"fields": ["id", "num", "title", "display_name", "prompt", "skill_id"]}),
@@ -163,6 +165,7 @@ class SessionAdmin(UsageColumns, ReadableList, admin.ModelAdmin):
                 ]
             },
         ),
+        ("Token usage and estimated cost", {"fields": ["usage"]}),
         (
             "Times and origin",
             {
@@ -206,6 +209,12 @@ class SessionAdmin(UsageColumns, ReadableList, admin.ModelAdmin):
         count, size = tree_usage(path)
         where = os.path.relpath(path, settings.SESSIONHUB_DATA_DIR)
         return f"{where}/ — {count} files, {filesizeformat(size)}"
+
+    @admin.display(description="usage")
+    def usage(self, session: Session) -> str:
+        # Its own figures and each subagent's apart, then the totals (usage_panel).
+        panel = session_usage_panel(session=session)
+        return render_to_string("admin/sessions_app/session/usage.html", {"usage": panel})
 
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():

@@ -46,8 +46,14 @@ def usage_bound(*, value: str | None, tz: zoneinfo.ZoneInfo, end: bool) -> dt.da
     return moment if moment.tzinfo else moment.replace(tzinfo=tz)
 
 
+def usage_unpriced_tokens() -> Case:
+    """A record's tokens when it has no price, else 0."""
+    no_price = When(cost_micro_usd__isnull=True, then=F("total_tokens"))
+    return Case(no_price, default=0, output_field=BigIntegerField())
+
+
 def _sums() -> dict:
-    unpriced = Case(When(cost_micro_usd__isnull=True, then=F("total_tokens")), default=0)
+    unpriced = usage_unpriced_tokens()
     return {
         "input": Sum("input_tokens"), "output": Sum("output_tokens"),
         "cache_write": Sum("cache_write_tokens"), "cache_write_1h": Sum("cache_write_1h_tokens"),
@@ -137,12 +143,16 @@ def _total(records) -> dict:
 
 def usage_annotate(queryset, *, via: str):
     """`queryset` (sessions: via="session"; projects: via="session__project") with
-    `usage_tokens` and `usage_cost` (micro-dollars, null when nothing is priced), one
-    correlated subquery each, for the admin lists to show and sort."""
+    `usage_tokens`, `usage_cost` (micro-dollars, null when nothing is priced) and
+    `usage_unpriced` (the tokens left out of the cost), one correlated subquery each, for
+    the admin lists to show and sort."""
     per_row = UsageRecord.objects.filter(**{via: OuterRef("pk")}).values(via)
     tokens = per_row.annotate(s=Sum("total_tokens")).values("s")
     cost = per_row.annotate(s=Sum("cost_micro_usd")).values("s")
+    unpriced = per_row.annotate(s=Sum(usage_unpriced_tokens())).values("s")
+    big = BigIntegerField()
     return queryset.annotate(
-        usage_tokens=Coalesce(Subquery(tokens, output_field=BigIntegerField()), 0),
-        usage_cost=Subquery(cost, output_field=BigIntegerField()),
+        usage_tokens=Coalesce(Subquery(tokens, output_field=big), 0),
+        usage_cost=Subquery(cost, output_field=big),
+        usage_unpriced=Coalesce(Subquery(unpriced, output_field=big), 0),
     )

@@ -4,7 +4,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from sessions_app.models import Session
-from tests.factories import ProjectFactory, SessionFactory, WorkstreamFactory
+from tests.factories import (
+    ProjectFactory,
+    SessionFactory,
+    UsageRecordFactory,
+    WorkstreamFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +106,23 @@ def test_a_malformed_search_says_why_and_lists_nothing(staff_client):
         assert response.status_code == 200 and listed_ids(response) == []
         [message] = [str(m) for m in response.context["messages"]]
         assert message.startswith("Search: ") and reason in message
+
+
+def test_a_partly_priced_session_names_its_tokens_with_no_price(staff_client):
+    mixed = SessionFactory(id="mixed")
+    UsageRecordFactory(session=mixed, total_tokens=1100, cost_micro_usd=2_530_000)
+    UsageRecordFactory(session=mixed, model="mystery", total_tokens=45, cost_micro_usd=None)
+    row = staff_client.get(CHANGELIST).content.decode().split(">mixed<")[1].split("</tr>")[0]
+    assert "$2.53 + 45 tokens with no price</span>" in row
+
+
+def test_the_session_page_has_a_usage_fieldset(staff_client):
+    session = SessionFactory()
+    UsageRecordFactory(session=session, subagent="explorer")
+    change = reverse("admin:sessions_app_session_change", args=[session.pk])
+    page = staff_client.get(change).content.decode()
+    fieldset = page.split("Token usage and estimated cost</h2>")[1].split("</fieldset>")[0]
+    assert 'id="session-usage"' in fieldset
+    assert 'data-subagent="explorer"' in fieldset and 'data-total="all"' in fieldset
+    idle = reverse("admin:sessions_app_session_change", args=[SessionFactory().pk])
+    assert "No token usage recorded." in staff_client.get(idle).content.decode()

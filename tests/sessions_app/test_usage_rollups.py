@@ -1,11 +1,13 @@
 """usage_rollup by workspace: each workspace's records summed apart, with exact figures,
-the records written by the real legacy-total writer (so their workspace is their session's)."""
+the records written by the real legacy-total writer (so their workspace is their session's);
+and the per-row figures the admin lists show and sort by."""
 
 import pytest
 
+from sessions_app.models import Session
 from sessions_app.usage import usage_sessions_record
-from sessions_app.usage_rollups import usage_records, usage_rollup
-from tests.factories import SessionFactory, WorkspaceFactory
+from sessions_app.usage_rollups import usage_annotate, usage_records, usage_rollup
+from tests.factories import SessionFactory, UsageRecordFactory, WorkspaceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -56,3 +58,23 @@ def test_a_scope_of_one_workspace_has_only_its_group(two_workspaces):
     alpha, _ = two_workspaces
     rows = usage_rollup(records=usage_records(workspace_ids=[alpha.pk]), group_by=("workspace",))
     assert [(r["workspace"], r["total"]) for r in rows] == [(alpha.pk, 3470)]
+
+
+def test_usage_annotate_counts_the_unpriced_tokens_apart():
+    mixed, unpriced, idle = (
+        SessionFactory(id="mixed"),
+        SessionFactory(id="unpriced"),
+        SessionFactory(id="idle"),
+    )
+    UsageRecordFactory(session=mixed, total_tokens=1100, cost_micro_usd=4500)
+    UsageRecordFactory(session=mixed, model="mystery", total_tokens=45, cost_micro_usd=None)
+    UsageRecordFactory(session=unpriced, model="mystery", total_tokens=300, cost_micro_usd=None)
+    rows = usage_annotate(
+        Session.objects.filter(pk__in=[mixed.pk, unpriced.pk, idle.pk]), via="session"
+    )
+    figures = {s.pk: (s.usage_tokens, s.usage_cost, s.usage_unpriced) for s in rows}
+    assert figures == {
+        "mixed": (1145, 4500, 45),
+        "unpriced": (300, None, 300),
+        "idle": (0, None, 0),
+    }
