@@ -202,9 +202,11 @@ def _message_hits(*, user, query, filters: SearchFilters, sessions, limit) -> li
     return [SearchHit(kind="message", obj=m, score=m.score) for m in page]
 
 
-def _text_or_identifier(queryset: QuerySet, *, kind: str, query: SearchQuery) -> QuerySet:
+def _text_or_identifier(
+    queryset: QuerySet, *, kind: str, query: SearchQuery, ranked: bool = True
+) -> QuerySet:
     """Rows matching the words, or (for a query of one punctuated term) its substring."""
-    matched = _matching(queryset, kind=kind, query=query)
+    matched = _matching(queryset, kind=kind, query=query, ranked=ranked)
     term = query.include[0] if len(query.include) == 1 and not query.exclude else None
     if term is None or not term.code_like:
         return matched
@@ -247,7 +249,8 @@ def _session_hits(*, user, query, filters: SearchFilters, sessions, limit) -> li
 
 def session_list_search(*, queryset: QuerySet, term: str) -> QuerySet:
     """The session list's search box: `queryset` restricted to what `term` asks, each row
-    with a `score` (the list ranks by it unless a column is sorted). `id:`, `task:` and
+    with a `score` (the list ranks by it unless a column is sorted; 0 for all past
+    RANK_LIMIT candidates). `id:`, `task:` and
     `issue:` filter their indexed field; a single token that begins some session's id finds
     those sessions; otherwise the words (and "phrases", -exclusions) go through the
     full-text index of the session's own text (title, name, prompt, issue, branch, task).
@@ -263,7 +266,10 @@ def session_list_search(*, queryset: QuerySet, term: str) -> QuerySet:
         by_id = queryset.filter(id_prefix_q(token))
         if by_id.exists():  # one primary-key index probe
             return by_id.extra(select=unranked)
-    return _text_or_identifier(queryset, kind="session", query=query)
+    # Past RANK_LIMIT rows holding the words, ranking is noise and costs a read of each:
+    # the list shows them newest first (score 0), as the search page does.
+    ranked = _candidate_count(kind="session", query=query, cap=RANK_LIMIT) <= RANK_LIMIT
+    return _text_or_identifier(queryset, kind="session", query=query, ranked=ranked)
 
 
 def _project_hits(*, user, query, filters: SearchFilters, limit) -> list[SearchHit]:

@@ -126,3 +126,14 @@ def test_the_session_page_has_a_usage_fieldset(staff_client):
     assert 'data-subagent="explorer"' in fieldset and 'data-total="all"' in fieldset
     idle = reverse("admin:sessions_app_session_change", args=[SessionFactory().pk])
     assert "No token usage recorded." in staff_client.get(idle).content.decode()
+
+
+def test_past_the_rank_limit_the_search_box_lists_newest_first(staff_client, monkeypatch):
+    from sessions_app import search_selectors
+    from tests.factories import BASE_TIME
+
+    SessionFactory(id="dense-old", title="heron heron heron", created_at=BASE_TIME)
+    SessionFactory(id="sparse-new", prompt="a heron", created_at=BASE_TIME.replace(year=2027))
+    assert listed_ids(staff_client.get(CHANGELIST, {"q": "heron"})) == ["dense-old", "sparse-new"]
+    monkeypatch.setattr(search_selectors, "RANK_LIMIT", 1)  # two candidates: past it
+    assert listed_ids(staff_client.get(CHANGELIST, {"q": "heron"})) == ["sparse-new", "dense-old"]
