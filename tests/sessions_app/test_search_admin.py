@@ -51,6 +51,21 @@ def test_each_hit_shows_its_session_project_source_and_time(staff_client):
     assert hit_meta(html, "project") == f"project {project.pk} · minsky · 2026-02-01 08:15"
 
 
+@pytest.mark.parametrize("site_zone", ["UTC", "Asia/Tokyo"])
+def test_the_date_range_is_of_utc_days_until_inclusive(staff_client, settings, site_zone):
+    """docs/search.md: days are UTC whatever the site's time zone (as in the API)."""
+    settings.TIME_ZONE = site_zone  # 23:30 UTC is 08:30 the next day in Tokyo
+    MessageFactory(content="marmot", created_at=dt.datetime(2026, 3, 1, 23, 30, tzinfo=dt.UTC))
+
+    def found(**dates) -> bool:
+        page = staff_client.get(URL, {"q": "marmot", **dates}).content.decode()
+        return page.count('class="hit hit-message"') == 1
+
+    assert found(since="2026-03-01") and found(until="2026-03-01")
+    assert found(since="2026-03-01", until="2026-03-01")
+    assert not found(since="2026-03-02") and not found(until="2026-02-28")
+
+
 def test_a_malformed_query_shows_the_reason(staff_client):
     response = staff_client.get(URL, {"q": 'say "hi'})
     assert response.status_code == 200
