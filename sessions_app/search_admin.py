@@ -6,7 +6,6 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 
 from projects_app.models import Message, Source
 from projects_app.selectors import workspace_list_for_user
@@ -23,7 +22,7 @@ class SearchForm(forms.Form):
     role = forms.ChoiceField(required=False, choices=[("", "any role"), *Message.Role.choices])
     since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="inclusive"
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="inclusive (UTC)"
     )
     has_errors = forms.BooleanField(required=False, label="Has errors")
     cursor = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -36,9 +35,10 @@ class SearchForm(forms.Form):
         data = self.cleaned_data
 
         def midnight(day: dt.date | None, *, days: int = 0):
+            # Days in UTC, as in the API, whatever time zone is active (docs/search.md).
             if day is None:
                 return None
-            return timezone.make_aware(dt.datetime.combine(day, dt.time()) + dt.timedelta(days))
+            return dt.datetime.combine(day + dt.timedelta(days), dt.time(), tzinfo=dt.UTC)
 
         return SearchFilters(
             workspace_id=str(data["workspace"].pk) if data["workspace"] else None,

@@ -8,6 +8,11 @@ generated column, so later ALTERs of the text columns stay possible) with a GIN 
 and pg_trgm indexes for substring matches of ids, branches and paths.
 """
 
+# PostgreSQL's parser keeps a path-like token whole (`fix/login-page`; `acme/app#12` gives
+# `acme/app` and `12`), so none of its words would be found, where SQLite's tokenizer splits
+# it. A session's ids and branch are indexed as written and also split at every character
+# that is not a letter or digit.
+_SESSION_IDS = "{row}issue_id || ' ' || {row}branch || ' ' || {row}task_id"
 # (table, FTS table, indexed columns, PostgreSQL vector expression over NEW)
 MESSAGE_TEXT_LIMIT = 200_000  # PostgreSQL: a tsvector holds at most 1 MB; longer tails unindexed
 INDEXES = {
@@ -22,7 +27,8 @@ INDEXES = {
         "search_session_fts",
         ("title", "display_name", "prompt", "issue_id", "branch", "task_id"),
         "setweight(to_tsvector('simple', {row}title || ' ' || {row}display_name || ' ' || "
-        "{row}issue_id || ' ' || {row}branch || ' ' || {row}task_id), 'A') || "
+        f"{_SESSION_IDS} || ' ' || regexp_replace({_SESSION_IDS}, '[^[:alnum:]]+', ' ', 'g')), "
+        "'A') || "
         f"setweight(to_tsvector('simple', left({{row}}prompt, {MESSAGE_TEXT_LIMIT})), 'B')",
     ),
     "project": (
@@ -65,20 +71,31 @@ def _sqlite_create(name: str) -> list[str]:
 
 
 def _postgresql_create(name: str) -> list[str]:
-    table, fts, columns, vector = INDEXES[name]
+    table, fts, columns, _ = INDEXES[name]
     cols = ", ".join(columns)
-    unchanged = " AND ".join(f"NEW.{c} IS NOT DISTINCT FROM OLD.{c}" for c in columns)
+    function, update = vector_function_sql(name)
     return [
         f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS search_vector tsvector",
         vector_inline_sql(table),
+        function,
+        f"CREATE TRIGGER {fts}_tr BEFORE INSERT OR UPDATE OF {cols} ON {table} "
+        f"FOR EACH ROW EXECUTE FUNCTION {fts}_fn()",
+        update,
+        f"CREATE INDEX IF NOT EXISTS {fts}_gin ON {table} USING gin (search_vector)",
+    ]
+
+
+def vector_function_sql(name: str) -> tuple[str, str]:
+    """PostgreSQL: the trigger function computing the vectors of `name`'s rows, and the
+    UPDATE that computes them again for every row (after the expression changed)."""
+    table, fts, columns, vector = INDEXES[name]
+    unchanged = " AND ".join(f"NEW.{c} IS NOT DISTINCT FROM OLD.{c}" for c in columns)
+    return (
         f"CREATE OR REPLACE FUNCTION {fts}_fn() RETURNS trigger LANGUAGE plpgsql AS $$ "
         f"BEGIN IF TG_OP = 'UPDATE' AND {unchanged} THEN RETURN NEW; END IF; "
         f"NEW.search_vector := {vector.format(row='NEW.')}; RETURN NEW; END $$",
-        f"CREATE TRIGGER {fts}_tr BEFORE INSERT OR UPDATE OF {cols} ON {table} "
-        f"FOR EACH ROW EXECUTE FUNCTION {fts}_fn()",
         f"UPDATE {table} SET search_vector = {vector.format(row='')}",
-        f"CREATE INDEX IF NOT EXISTS {fts}_gin ON {table} USING gin (search_vector)",
-    ]
+    )
 
 
 def vector_inline_sql(table: str) -> str:

@@ -13,8 +13,8 @@ from migration_app.legacy.tokendance_sample import T0, SourceRows
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services import migration_undo
 from projects_app.models import Artifact, Conversation, Message, Workspace
-from sessions_app.models import Session
-from tests.migration_app.legacy_helpers import dump_tables, item_plan
+from sessions_app.models import Session, UsageRecord
+from tests.migration_app.legacy_helpers import dump_tables, item_plan, migrate_legacy
 from tests.migration_app.tokendance_helpers import one_session_world, td_import
 
 pytestmark = pytest.mark.django_db
@@ -79,6 +79,27 @@ def test_sessions_come_in_with_the_status_table_and_their_legacy_word(make_sourc
         "session_type": "retry", "agent_config_id": "cfg-1", "turn_id": "turn-1",
         "extra_data": {"client": "web"},
     }  # fmt: skip
+
+
+def test_total_tokens_used_becomes_a_usage_record_labelled_tokendance(make_source):
+    rows = busy_world()  # total_tokens_used 7 × n; the session with 0 gets no record
+    code, _, err = migrate_legacy("--source", "tokendance", make_source(rows))
+    assert code == 0, err
+    sources = {s["id"]: s for s in rows.tables["sessions"]}
+    records = {r.session_id: r for r in UsageRecord.objects.all()}
+    assert {pk: r.total_tokens for pk, r in records.items()} == {
+        pk: s["total_tokens_used"] for pk, s in sources.items() if s["total_tokens_used"]
+    }
+    assert len(records) == 7
+    for pk, record in records.items():
+        session = Session.objects.get(pk=pk)
+        assert (record.key, record.origin) == (f"tokendance:{pk}", "tokendance")
+        assert (record.workspace_id, record.occurred_at) == (
+            session.workspace_id, session.created_at,
+        )  # fmt: skip
+        # One undivided total: counted, never split nor priced.
+        assert (record.input_tokens, record.output_tokens, record.model) == (0, 0, "")
+        assert (record.cost_micro_usd, record.price_version) == (None, "")
 
 
 def test_messages_fill_one_conversation_per_session_in_time_order(make_source):

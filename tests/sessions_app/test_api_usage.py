@@ -73,6 +73,56 @@ def test_by_workspace_sums_each_callers_workspaces_and_never_another(usage_world
     )
 
 
+FIGURES = ("input", "output", "cache_write", "cache_write_1h", "cache_read", "total",
+           "cost_micro_usd", "unpriced_tokens", "records")  # fmt: skip
+
+
+def figures(row, *, group: str) -> tuple:
+    return (row[group], *(row[name] for name in FIGURES))
+
+
+@pytest.fixture
+def two_sessions(api_world):
+    """Besides api_world's own record (alpha-session-1: Sonnet, 1000 in, 100 out, 4,500 µ$),
+    two sessions of three records each, from two sources."""
+    alpha = api_world.objects["alpha"]
+    first = SessionFactory(id="rollup-a", workspace=alpha)
+    second = SessionFactory(id="rollup-b", workspace=alpha)
+    UsageRecordFactory(session=first)  # 1000 in, 100 out: 1100 tokens, 4,500 µ$
+    UsageRecordFactory(session=first, model="claude-haiku-4-5", input_tokens=200,
+                       output_tokens=30, cache_write_tokens=40, cache_read_tokens=500,
+                       total_tokens=770, cost_micro_usd=1000)  # fmt: skip
+    UsageRecordFactory(session=first, model="nobody-knows", input_tokens=10, output_tokens=5,
+                       total_tokens=15, cost_micro_usd=None, price_version="")  # fmt: skip
+    codex = {"origin": "codex", "model": "gpt-5-codex"}
+    UsageRecordFactory(session=second, **codex, input_tokens=300, output_tokens=20,
+                       cache_read_tokens=900, total_tokens=1220, cost_micro_usd=688)  # fmt: skip
+    UsageRecordFactory(session=second, **codex, input_tokens=200, output_tokens=50,
+                       cache_read_tokens=800, total_tokens=1050, cost_micro_usd=850)  # fmt: skip
+    UsageRecordFactory(session=second, input_tokens=3, output_tokens=7, cache_write_tokens=11,
+                       cache_write_1h_tokens=6, cache_read_tokens=13, total_tokens=34,
+                       cost_micro_usd=77)  # fmt: skip
+    return api_world
+
+
+def test_by_session_sums_each_sessions_records(two_sessions):
+    rows = items(two_sessions.member.get("/api/v1/usage?group_by=session"))
+    # session, input, output, cache write (1 h part), cache read, total, µ$, unpriced, records
+    assert [figures(r, group="session") for r in rows] == [
+        ("alpha-session-1", 1000, 100, 0, 0, 0, 1100, 4500, 0, 1),
+        ("rollup-a", 1210, 135, 40, 0, 500, 1885, 5500, 15, 3),
+        ("rollup-b", 503, 77, 11, 6, 1713, 2304, 1615, 0, 3),
+    ]  # fmt: skip
+
+
+def test_by_source_sums_each_source_apart(two_sessions):
+    rows = items(two_sessions.member.get("/api/v1/usage?group_by=source"))
+    assert [figures(r, group="source") for r in rows] == [
+        ("claude-code", 2213, 242, 51, 6, 513, 3019, 10_077, 15, 5),
+        ("codex", 500, 70, 0, 0, 1700, 2270, 1538, 0, 2),
+    ]  # fmt: skip
+
+
 def test_days_in_utc_or_the_time_zone_asked_and_a_range(usage_world):
     world, _, _ = usage_world
     query = "/api/v1/usage?group_by=day&since=2026-03-01&until=2026-03-02"

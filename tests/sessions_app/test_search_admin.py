@@ -1,13 +1,24 @@
 """The admin search page: hits with escaped snippets and links, filters, the reason of a
 malformed query shown, links from the index and the session list."""
 
+import datetime as dt
+import re
+
 import pytest
 from django.urls import reverse
 
-from tests.factories import MessageFactory, SessionFactory, transcript_session
+from tests.factories import MessageFactory, ProjectFactory, SessionFactory, transcript_session
 
 pytestmark = pytest.mark.django_db
 URL = "/admin/sessions_app/session/search/"
+
+
+def hit_meta(html: str, kind: str) -> str:
+    """The context line (session, project, source, time) of the page's one hit of `kind`,
+    its whitespace collapsed."""
+    (hit,) = re.findall(rf'<li class="hit hit-{kind}">(.*?)</li>', html, re.S)
+    (meta,) = re.findall(r'<div class="meta">(.*?)</div>', hit, re.S)
+    return " ".join(meta.split())
 
 
 def test_hits_link_to_the_message_in_its_conversation(staff_client):
@@ -20,6 +31,39 @@ def test_hits_link_to_the_message_in_its_conversation(staff_client):
     assert f'href="{conversation_url}#message-{message.pk}"' in html
     assert "&lt;script&gt;x&lt;/script&gt; <mark>narwhal</mark>" in html
     assert "<script>x</script>" not in html
+
+
+def test_each_hit_shows_its_session_project_source_and_time(staff_client):
+    project = ProjectFactory(title="Harbour", intent="moor the zibbet", source="minsky",
+                             created_at=dt.datetime(2026, 2, 1, 8, 15, tzinfo=dt.UTC))  # fmt: skip
+    session = transcript_session(messages=1, subagent_messages=0)
+    session.project, session.source, session.title = project, "codex", "Sail the zibbet"
+    session.created_at = dt.datetime(2026, 3, 4, 5, 6, tzinfo=dt.UTC)
+    session.save()
+    session.conversation.messages.update(
+        content="zibbet ahoy", created_at=dt.datetime(2026, 3, 4, 23, 30, tzinfo=dt.UTC)
+    )
+    html = staff_client.get(URL, {"q": "zibbet"}).content.decode()
+    link = f'<a href="{reverse("admin:sessions_app_session_change", args=[session.pk])}">'
+    named = f"session {link}Sail the zibbet</a> · project {project.pk}"
+    assert hit_meta(html, "message") == f"{named} · codex · 2026-03-04 23:30"
+    assert hit_meta(html, "session") == f"{named} · codex · 2026-03-04 05:06"
+    assert hit_meta(html, "project") == f"project {project.pk} · minsky · 2026-02-01 08:15"
+
+
+@pytest.mark.parametrize("site_zone", ["UTC", "Asia/Tokyo"])
+def test_the_date_range_is_of_utc_days_until_inclusive(staff_client, settings, site_zone):
+    """docs/search.md: days are UTC whatever the site's time zone (as in the API)."""
+    settings.TIME_ZONE = site_zone  # 23:30 UTC is 08:30 the next day in Tokyo
+    MessageFactory(content="marmot", created_at=dt.datetime(2026, 3, 1, 23, 30, tzinfo=dt.UTC))
+
+    def found(**dates) -> bool:
+        page = staff_client.get(URL, {"q": "marmot", **dates}).content.decode()
+        return page.count('class="hit hit-message"') == 1
+
+    assert found(since="2026-03-01") and found(until="2026-03-01")
+    assert found(since="2026-03-01", until="2026-03-01")
+    assert not found(since="2026-03-02") and not found(until="2026-02-28")
 
 
 def test_a_malformed_query_shows_the_reason(staff_client):

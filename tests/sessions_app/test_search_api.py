@@ -8,7 +8,14 @@ from urllib.parse import urlencode
 import pytest
 
 from projects_app.models import Message
-from tests.factories import BASE_TIME, ConversationFactory, MessageFactory, transcript_session
+from tests.factories import (
+    BASE_TIME,
+    ConversationFactory,
+    MessageFactory,
+    ProjectFactory,
+    SessionFactory,
+    transcript_session,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -17,9 +24,15 @@ def search(caller, **params):
     return caller.get("/api/v1/search?" + urlencode(params))
 
 
+def at(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
 def test_a_message_hit_names_its_session_project_source_and_time(api_world):
     session = transcript_session(workspace=api_world.objects["alpha"], subagent_messages=1)
     session.source = "codex"
+    session.project = api_world.objects["project"]  # its conversation has none: the session's
+    session.created_at = BASE_TIME - dt.timedelta(days=1)  # the hit's time is the message's
     session.save()
     Message.objects.filter(conversation=session.conversation).update(
         content="<b>unsafe</b> pelican & co"
@@ -32,9 +45,35 @@ def test_a_message_hit_names_its_session_project_source_and_time(api_world):
     assert hit["kind"] == "message"
     assert hit["session_id"] == session.pk
     assert hit["source"] == "codex"
+    assert hit["project_id"] == api_world.ids["project_id"]
     assert hit["conversation_id"] == str(session.conversation_id)
     assert hit["snippet"] == "&lt;b&gt;unsafe&lt;/b&gt; <mark>pelican</mark> &amp; co"
-    assert hit["created_at"]
+    message = Message.objects.get(pk=hit["id"])
+    assert at(hit["created_at"]) == message.created_at
+
+
+def test_a_session_hit_names_itself_its_project_source_and_time(api_world):
+    alpha, project = api_world.objects["alpha"], api_world.objects["project"]
+    created = dt.datetime(2026, 2, 3, 4, 5, 6, tzinfo=dt.UTC)
+    session = SessionFactory(workspace=alpha, project=project, source="ao-rs",
+                             title="Tidy the docs", prompt="merge the quokkaforms",
+                             created_at=created)  # fmt: skip
+    (hit,) = search(api_world.member, q="quokkaforms").json()["items"]
+    assert (hit["kind"], hit["id"]) == ("session", session.pk)
+    assert (hit["session_id"], hit["session_title"]) == (session.pk, "Tidy the docs")
+    assert hit["project_id"] == project.pk
+    assert hit["source"] == "ao-rs"
+    assert at(hit["created_at"]) == created
+    assert hit["snippet"] == "Tidy the docs · merge the <mark>quokkaforms</mark>"
+
+
+def test_a_project_hit_names_itself_its_source_and_time(api_world):
+    project = ProjectFactory(workspace=api_world.objects["alpha"], source="minsky",
+                             title="Gloamwright", intent="port the importer")  # fmt: skip
+    (hit,) = search(api_world.member, q="gloamwright").json()["items"]
+    assert (hit["kind"], hit["id"], hit["project_id"]) == ("project", project.pk, project.pk)
+    assert hit["session_id"] is None and hit["source"] == "minsky"
+    assert at(hit["created_at"]) == project.created_at
 
 
 def test_the_other_workspace_sees_nothing(api_world):

@@ -75,6 +75,39 @@ def test_sessions_and_projects_are_found_by_their_text(staff):
     assert ids(find(staff, "feat/tok"), "session") == {session.pk}
 
 
+# Each indexed field holding a made-up word no other field (or factory default) holds;
+# the words of a path-like id or branch are found on PostgreSQL too (search_schema).
+SESSION_FIELDS = [
+    ("title", "Quibbleflux retry", "quibbleflux"),
+    ("display_name", "zanthor", "zanthor"),
+    ("prompt", "please untangle the grommeldash", "grommeldash"),
+    ("issue_id", "WOBBLEQUIN-31", "wobblequin"),
+    ("issue_id", "WOBBLEQUIN-31", "WOBBLEQUIN-31"),  # the id as typed
+    ("issue_id", "acme/gribblewick#12", "gribblewick"),  # one token to PostgreSQL's parser
+    ("branch", "fix/snorklewhip", "snorklewhip"),
+    ("task_id", "md#plinthorax", "plinthorax"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("field", "value", "word"), SESSION_FIELDS)
+def test_a_session_is_found_by_each_indexed_field_alone(staff, field, value, word):
+    found = SessionFactory(**{field: value})
+    SessionFactory()  # holds none of the words
+    hits = find(staff, word)
+    assert [(h.kind, h.obj.pk) for h in hits] == [("session", found.pk)]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "word"),
+    [("title", "Frabjulon", "frabjulon"), ("intent", "tame the vorpalix queue", "vorpalix")],
+)
+def test_a_project_is_found_by_its_title_alone_and_by_its_intent_alone(staff, field, value, word):
+    found = ProjectFactory(**{field: value})
+    ProjectFactory(intent="nothing to see")
+    hits = find(staff, word)
+    assert [(h.kind, h.obj.pk) for h in hits] == [("project", found.pk)]
+
+
 def test_phrases_and_exclusions(staff):
     hit = MessageFactory(content="the build rolled back cleanly")
     MessageFactory(content="back then the build rolled on")

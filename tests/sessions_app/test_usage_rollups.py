@@ -1,6 +1,6 @@
-"""usage_rollup by workspace: each workspace's records summed apart, with exact figures,
-the records written by the real legacy-total writer (so their workspace is their session's);
-and the per-row figures the admin lists show and sort by."""
+"""usage_rollup by workspace and by source: each group's records summed apart, with exact
+figures, the records written by the real legacy-total writer (so their workspace is their
+session's); and the per-row figures the admin lists show and sort by."""
 
 import pytest
 
@@ -36,7 +36,7 @@ def two_workspaces():
 
 
 def figures(row):
-    return {k: v for k, v in row.items() if k != "workspace"}
+    return {k: v for k, v in row.items() if k not in ("workspace", "source")}
 
 
 def test_each_workspace_is_summed_apart(two_workspaces):
@@ -78,3 +78,19 @@ def test_usage_annotate_counts_the_unpriced_tokens_apart():
         "unpriced": (300, None, 300),
         "idle": (0, None, 0),
     }
+
+
+def test_each_source_is_summed_apart(two_workspaces):
+    alpha, beta = two_workspaces
+    rows = usage_rollup(records=usage_records(workspace_ids=[alpha.pk, beta.pk]),
+                        group_by=("source",))  # fmt: skip
+    assert {r["source"]: figures(r) for r in rows} == {
+        # The three ao-rs cost blocks, priced: 4590 + 10,500 + 150 µ$.
+        "ao-rs": {"input": 3100, "output": 410, "cache_write": 20, "cache_write_1h": 0,
+                  "cache_read": 50, "total": 3580, "cost_micro_usd": 15_240,
+                  "unpriced_tokens": 0, "records": 3},
+        # The TokenDance total alone: no cost at all, not a cost of 0.
+        "tokendance": {"input": 0, "output": 0, "cache_write": 0, "cache_write_1h": 0,
+                       "cache_read": 0, "total": 4321, "cost_micro_usd": None,
+                       "unpriced_tokens": 4321, "records": 1},
+    }  # fmt: skip
