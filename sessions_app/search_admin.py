@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from projects_app.models import Message, Source
+from projects_app.models import Message, Project, Source
 from projects_app.selectors import workspace_list_for_user
 from sessions_app.search_selectors import SearchFilters, search_page
 
@@ -75,11 +75,19 @@ def search_view(request, *, admin_site):
         except ValidationError as invalid:
             error = " ".join(m for messages in invalid.message_dict.values() for m in messages)
     if page is not None:
+        # The page's projects by title: one query (a hit carries only the project's id).
+        ids = {hit["project_id"] for hit in page["items"] if hit["project_id"]}
+        titles = dict(Project.objects.filter(pk__in=ids).values_list("pk", "title"))
         for hit in page["items"]:
             hit["url"] = _link(hit)
             if hit["session_id"]:
                 hit["session_url"] = reverse(
                     "admin:sessions_app_session_change", args=[hit["session_id"]]
+                )
+            if hit["project_id"]:
+                hit["project_title"] = titles.get(hit["project_id"])
+                hit["project_url"] = reverse(
+                    "admin:projects_app_project_change", args=[hit["project_id"]]
                 )
         if page["next_cursor"]:
             following = request.GET.copy()

@@ -45,10 +45,12 @@ def test_each_hit_shows_its_session_project_source_and_time(staff_client):
     )
     html = staff_client.get(URL, {"q": "zibbet"}).content.decode()
     link = f'<a href="{reverse("admin:sessions_app_session_change", args=[session.pk])}">'
-    named = f"session {link}Sail the zibbet</a> · project {project.pk}"
+    project_url = reverse("admin:projects_app_project_change", args=[project.pk])
+    harbour = f'project <a href="{project_url}">Harbour</a>'
+    named = f"session {link}Sail the zibbet</a> · {harbour}"
     assert hit_meta(html, "message") == f"{named} · codex · 2026-03-04 23:30"
     assert hit_meta(html, "session") == f"{named} · codex · 2026-03-04 05:06"
-    assert hit_meta(html, "project") == f"project {project.pk} · minsky · 2026-02-01 08:15"
+    assert hit_meta(html, "project") == f"{harbour} · minsky · 2026-02-01 08:15"
 
 
 @pytest.mark.parametrize("site_zone", ["UTC", "Asia/Tokyo"])
