@@ -57,6 +57,9 @@ def test_search_filter_page_and_open_a_hit(admin_page):
     page.fill("#id_project", project.pk)
     page.click("#search-submit")
     assert hits(page).count() == 1 and "harbour" in hits(page).first.inner_text()
+    hits(page).first.locator(".meta a", has_text="Harbour").click()  # its project, by title
+    page.wait_for_url(f"**/projects_app/project/{project.pk}/change/")
+    page.go_back()
     page.fill("#id_project", "")
 
     page.select_option("#id_source", "codex")
