@@ -4,6 +4,11 @@ Its messages (new ones removed, grown ones restored), each file's offset and arc
 (back to where the run found them: a copy it started is removed, one it appended to is
 cut back, one it set aside is put back), the sessions it linked, the conversations and
 native sessions it made. 500 items at a time.
+
+The archive copy may be the only one left (Claude Code deletes its transcripts after 30
+days), so undo never destroys bytes the original no longer holds: a copy whose original
+is gone or changed is kept, with a note, and its row still goes back. An undo is refused
+while a later run, not undone, read on in one of its files (undo that run first).
 """
 
 from __future__ import annotations
@@ -12,15 +17,46 @@ import os
 import uuid
 
 from migration_app.models import MigrationItem, MigrationRun, TranscriptFile
-from migration_app.services.journal import UndoResult, migration_items_undo
-from migration_app.services.legacy_import.shared import Outcome, messages_delete
+from migration_app.selectors import keyset_pages
+from migration_app.services.journal import MigrationConflict, UndoResult, migration_items_undo
+from migration_app.services.legacy_import.shared import IN_CHUNK, Outcome, messages_delete
+from migration_app.services.transcripts.archive import archive_set_aside, range_sha256
 from projects_app.models import Conversation, Message
 from sessions_app.models import Session
 from sessions_app.usage import usage_messages_record
 
 
 def import_transcripts_undo(run: MigrationRun) -> UndoResult:
+    later = _later_run_reading(run)
+    if later is not None:
+        # Its bytes sit on this run's in the copy: cutting this run's out would take them too.
+        raise MigrationConflict(
+            f"Run {later.pk} ({later.get_kind_display()}, started "
+            f"{later.started_at:%Y-%m-%d %H:%M:%S} UTC) read on in transcript files of this "
+            "import since; undo that run first, then this one."
+        )
     return migration_items_undo(run=run, undoers=_UNDO, chunk_sizes={"transcript_messages": 20})
+
+
+def _later_run_reading(run: MigrationRun) -> MigrationRun | None:
+    """A later real run, not undone, that read one of this run's transcript files."""
+    files = run.items.filter(subject_type="transcript_file", outcome=Outcome.MIGRATED)
+    for chunk in keyset_pages(files.values_list("pk", "subject_id"), size=IN_CHUNK):
+        item = (
+            MigrationItem.objects.filter(
+                subject_type="transcript_file", outcome=Outcome.MIGRATED,
+                subject_id__in=[path for _, path in chunk],
+                run__dry_run=False, run__started_at__gte=run.started_at,
+            )
+            .exclude(run=run)
+            .exclude(run__status=MigrationRun.Status.UNDONE)
+            .select_related("run")
+            .order_by("run__started_at")
+            .first()
+        )  # fmt: skip
+        if item is not None:
+            return item.run
+    return None
 
 
 def _messages(chunk: list[MigrationItem], notes: list[str]) -> int:
@@ -50,22 +86,61 @@ def _files(chunk: list[MigrationItem], notes: list[str]) -> int:
             .order_by("pk")
             .first()
         )  # fmt: skip
+        if first.outcome == Outcome.UNDONE:
+            restored += len(ours)  # an earlier chunk put this file back already
+            continue
         before, archive = first.before, (first.after or {}).get("archive", "")
-        for item in ours:
-            aside = (item.after or {}).get("aside")
-            if aside and os.path.exists(aside):
-                os.replace(aside, archive)
+        aside = (first.after or {}).get("aside", "")
+        # The run copied from 0 into a new copy when it set one aside or started the file.
+        start = 0 if before is None or aside else before["offset"]
+        kept = _kept_why(path=path, archive=archive, start=start, end=_end(first, path))
+        if aside and os.path.exists(aside):
+            if kept:  # the earlier copy comes back: the run's new one moves beside it
+                kept += f"; it is kept as {archive_set_aside(archive)}"
+            os.replace(aside, archive)
+        if kept:
+            notes.append(f"kept the archive copy {archive}: {kept}")
         if before is None:
             TranscriptFile.objects.filter(path=path).delete()
-            if os.path.isfile(archive):
+            if os.path.isfile(archive) and not kept:
                 os.unlink(archive)
         else:
             TranscriptFile.objects.filter(path=path).update(**before)
-            if os.path.isfile(archive) and os.path.getsize(archive) > before["offset"]:
+            if os.path.isfile(archive) and os.path.getsize(archive) > before["offset"] and not kept:
                 with open(archive, "ab") as handle:
                     handle.truncate(before["offset"])
         restored += len(ours)
     return restored
+
+
+def _end(first: MigrationItem, path: str) -> int:
+    """Where the run's copy of `path` ends: the offset of its last window."""
+    last = (
+        MigrationItem.objects.filter(
+            run_id=first.run_id, subject_type="transcript_file", subject_id=path,
+            outcome__in=(Outcome.MIGRATED, Outcome.UNDONE), after__has_key="offset",
+        )
+        .order_by("-pk")
+        .first()
+    )  # fmt: skip
+    return last.after["offset"]
+
+
+def _kept_why(*, path: str, archive: str, start: int, end: int) -> str:
+    """Why bytes [start, end) of the copy must stay, or "" when the original still holds
+    them and the copy holds nothing past them (what this run wrote, nothing more)."""
+    if not os.path.isfile(archive) or os.path.getsize(archive) <= start:
+        return ""  # nothing of this run's is there to remove
+    row = TranscriptFile.objects.filter(path=path).first()
+    if os.path.getsize(archive) != end or (row is not None and row.offset != end):
+        return f"it does not end where this run left it, at byte {end}"
+    if not os.path.isfile(path):
+        return f"the original {path} is gone, so the copy is the only one"
+    if os.path.getsize(path) < end or range_sha256(path, start, end) != range_sha256(
+        archive, start, end
+    ):
+        return f"the original {path} no longer holds the bytes copied"
+    return ""
 
 
 def _links(chunk: list[MigrationItem], notes: list[str]) -> int:
