@@ -8,7 +8,13 @@ import pytest
 
 from migration_app.models import MigrationRun
 from tests.migration_app.legacy_helpers import command_run
-from tests.migration_app.transcript_helpers import claude_session, codex_session, homes, lines_write
+from tests.migration_app.transcript_helpers import (
+    claude_path,
+    claude_session,
+    codex_session,
+    homes,
+    lines_write,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -76,3 +82,23 @@ def test_an_unknown_workspace_is_refused_before_anything_is_read(tmp_path, data_
     assert (code, summary["status"]) == (2, "refused")
     assert "Workspace 'nowhere' does not exist" in summary["error"]
     assert not MigrationRun.objects.exists()
+
+
+@pytest.mark.parametrize("where", ["the archive", "inside it", "a symlink into it"])
+def test_a_home_in_the_archive_is_refused_and_the_copy_untouched(tmp_path, data_dir, where):
+    claude, _ = homes(tmp_path)
+    claude_session(claude)
+    assert import_transcripts(*_args(tmp_path))[0] == 0
+    archive = data_dir / "transcripts"
+    copy = archive / "claude-code" / claude_path(claude).relative_to(claude)
+    data = copy.read_bytes()
+    home = {"the archive": archive, "inside it": archive / "claude-code",
+            "a symlink into it": tmp_path / "link"}[where]  # fmt: skip
+    if where == "a symlink into it":
+        home.symlink_to(archive / "claude-code")
+    code, out, _ = import_transcripts("--claude-home", str(home), "--json")
+    summary = json.loads(out)
+    assert (code, summary["status"], summary["exit_code"]) == (2, "refused", 2)
+    assert "--claude-home" in summary["error"] and "transcript archive" in summary["error"]
+    assert copy.read_bytes() == data
+    assert MigrationRun.objects.count() == 1

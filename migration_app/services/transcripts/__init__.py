@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
+from django.conf import settings
 from django.db import IntegrityError
 from django.utils import timezone
 
@@ -76,6 +77,7 @@ def import_transcripts_plan(
     for key, _env, _fallback, option in _HOMES:
         path = os.path.abspath(os.path.expanduser(given[key] or default_home(key)))
         if os.path.isdir(path):
+            _home_outside_archive(path=path, option=option)
             homes[key] = path
         elif given[key]:
             raise MigrationError(f"{option} {path} does not exist or is not a directory.")
@@ -92,6 +94,18 @@ def import_transcripts_plan(
     params = {**homes, "workspace": workspace_slug}
     selection = None if agent_session_ids is None else sorted(wanted)
     return Planned(params=params, total=total, selection=selection)
+
+
+def _home_outside_archive(*, path: str, option: str) -> None:
+    """Refuse a home at or inside the hub's archive: its files would be their own copies,
+    and copying a file onto itself truncates it. Real paths, so a symlink is seen through."""
+    archive = os.path.realpath(os.path.join(settings.SESSIONHUB_DATA_DIR, "transcripts"))
+    real = os.path.realpath(path)
+    if os.path.commonpath([real, archive]) == archive:
+        raise MigrationError(
+            f"{option} {path} is inside the hub's transcript archive {archive}: importing "
+            f"it would overwrite the archive copies. Pass the agent's own home to {option}."
+        )
 
 
 def transcripts_of_run(run: MigrationRun) -> Iterator[TranscriptSource]:
