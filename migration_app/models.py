@@ -128,6 +128,10 @@ class LegacyLogOffset(models.Model):
     offset = models.BigIntegerField(default=0)  # bytes of whole lines imported
     lines = models.BigIntegerField(default=0)  # lines those bytes hold
     head_sha256 = models.CharField(max_length=64, blank=True)
+    # Where the last line imported stands among tied lines, so lines appended later go on
+    # after it: it was given tie_timestamp + tie_count µs (arawn_store/messages.py).
+    tie_timestamp = models.DateTimeField(null=True, blank=True)
+    tie_count = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

@@ -236,7 +236,8 @@ def message_parse(raw: bytes) -> dict[str, Any]:
         "tool_calls": None,
         "tool_call_id": "",
     }
-    extra: dict[str, Any] = {"role": role}
+    # The source's text: created_at may move by µs where timestamps tie (arawn_store).
+    extra: dict[str, Any] = {"role": role, "timestamp": data["timestamp"]}
     if metadata is not None:
         extra["metadata"] = metadata
     if metadata_raw is not None:

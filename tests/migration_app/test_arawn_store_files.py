@@ -1,7 +1,9 @@
 """arawn import, files: copied byte-exact under the hub's data dir, symlinks recreated,
-nothing overwritten, nothing in a dry run, attachable afterwards; kill -9 mid-copy
-(services/legacy_import/arawn_store/files.py)."""
+nothing overwritten, nothing in a dry run, attachable afterwards; a copy that fails;
+kill -9 mid-copy (services/legacy_import/arawn_store/files.py)."""
 
+import errno
+import json
 import os
 import random
 import subprocess
@@ -12,6 +14,7 @@ import pytest
 from migration_app.legacy.arawn_sample import arawn_sample_write, sample_uuid
 from migration_app.models import LegacyLogOffset, MigrationRun
 from migration_app.services.journal import INTERRUPTED
+from migration_app.services.legacy_import.arawn_store import files as arawn_files
 from migration_app.services.legacy_import.shared import TEMP_SUFFIX
 from projects_app.models import Message
 from sessions_app import files
@@ -22,6 +25,7 @@ from tests.migration_app.attach_helpers import (
     named_workstream,
     tree_digest,
 )
+from tests.migration_app.legacy_helpers import migrate_legacy
 from tests.migration_app.test_migrate_legacy_command import command
 from tests.processes import MID_RUN, command_env, command_kill
 
@@ -159,6 +163,45 @@ def test_attach_to_workstream_works_on_an_imported_scratch_session(arawn, data_d
     assert not files.scratch_session_dir(session.pk).exists()
     session.refresh_from_db()
     assert session.workstream_id == "my-blog"
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [OSError(errno.EIO, "Input/output error"), ValueError("sha256 of the copy differs")],
+    ids=["oserror", "sha256-mismatch"],
+)
+@pytest.mark.django_db(transaction=True)  # the copies run on real commits, before the run ends
+def test_a_copy_that_fails_is_a_failed_item_and_a_rerun_copies_it_once(
+    tmp_path, data_dir, monkeypatch, fault
+):
+    sample = arawn_sample_write(str(tmp_path / "arawn"), edge_cases=False)  # all good: exit 0
+    bad = os.path.join(sample.tree, "ws-0000", "production", "dir1", "file-1.txt")
+    dest = files.workstream_production_dir("ws-0000") / "dir1" / "file-1.txt"
+    verified_copy = arawn_files._copy_verified
+
+    def faulty(source, temp):
+        if source == bad:
+            raise fault
+        verified_copy(source, temp)
+
+    monkeypatch.setattr(arawn_files, "_copy_verified", faulty)
+    code, out, _ = migrate_legacy("--source", "arawn", sample.data_dir, "--json")
+    assert (code, json.loads(out)["status"]) == (1, "partial")
+    first = MigrationRun.objects.get()
+    (failed,) = first.items.filter(outcome="failed")
+    assert (failed.subject_type, failed.subject_id) == ("file", os.path.relpath(dest, data_dir))
+    assert bad in failed.reason and str(fault) in failed.reason
+    assert not dest.exists() and not dest.with_name(dest.name + TEMP_SUFFIX).exists()
+    assert len(hub_files(data_dir)) == sample.files - 1  # the others are copied
+
+    monkeypatch.undo()
+    code, out, _ = migrate_legacy("--source", "arawn", sample.data_dir, "--json")
+    assert (code, json.loads(out)["status"]) == (0, "succeeded")
+    rerun = MigrationRun.objects.exclude(pk=first.pk).get()
+    assert rerun.counts["file_migrated"] == 1
+    assert rerun.items.get(outcome="migrated", subject_type="file").subject_id == failed.subject_id
+    assert dest.read_bytes() == Path(bad).read_bytes()
+    assert len(hub_files(data_dir)) == sample.files
 
 
 @pytest.mark.slow

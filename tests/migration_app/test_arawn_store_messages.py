@@ -1,6 +1,7 @@
-"""arawn import, messages.jsonl: conversations, roles, bad lines, the remembered offset
-(services/legacy_import/arawn_store/messages.py)."""
+"""arawn import, messages.jsonl: conversations, roles, file order where timestamps tie,
+bad lines, the remembered offset (services/legacy_import/arawn_store/messages.py)."""
 
+import datetime as dt
 import json
 import os
 import uuid
@@ -32,9 +33,26 @@ def append(path, *lines):
             handle.write(json.dumps(fields) + "\n")
 
 
+TIE = "2026-03-01T00:00:00Z"
+MICRO = dt.timedelta(microseconds=1)
+
+
 def new_line(ws="paused-ws", **fields):
     return {"id": str(uuid.uuid4()), "workstream_id": ws, "role": "user", "content": "more",
-            "timestamp": "2026-03-01T00:00:00Z", **fields}  # fmt: skip
+            "timestamp": TIE, **fields}  # fmt: skip
+
+
+def tied(n, **fields):
+    """Line `tn` at TIE; the later n, the smaller its id: id order is the file's reversed."""
+    return new_line(id=str(uuid.UUID(int=2**120 - n)), content=f"t{n}", **fields)
+
+
+def hub_order(ws="paused-ws") -> list[str]:
+    """The contents of a workstream's conversation in the order the hub (admin, API) reads."""
+    conversation = Conversation.objects.get(pk=workstream_conversation_id(ws))
+    return list(
+        conversation.messages.order_by("created_at", "id").values_list("content", flat=True)
+    )
 
 
 def test_every_good_line_becomes_a_message_in_its_sessions_conversation(arawn):
@@ -67,12 +85,51 @@ def test_tool_use_tool_result_and_agent_push_map_to_hub_roles(arawn):
     assert (push.role, push.extra_data["role"]) == ("system", "agent_push")
 
 
-def test_file_order_is_kept_where_timestamps_tie(arawn):
+def test_file_order_is_kept_where_timestamps_tie_also_across_an_append(arawn):
+    log = paused_log(arawn)
+    append(log, tied(1), tied(2), tied(3))
     arawn_run(arawn)
-    tied = Message.objects.filter(content__startswith="tie")
-    assert tied[0].created_at == tied[1].created_at
-    ordered = sorted(tied, key=lambda m: (m.created_at, m.extra_data["line"]))
-    assert [m.content for m in ordered] == ["tie A", "tie B"]
+    assert hub_order() == ["first", "call", "tie A", "tie B", "t1", "t2", "t3"]
+    append(log, tied(4), tied(5))  # the tie goes on in lines the next run reads
+    arawn_run(arawn)
+    assert hub_order()[4:] == ["t1", "t2", "t3", "t4", "t5"]
+    rows = Message.objects.filter(content__in=["t1", "t2", "t3", "t4", "t5"]).order_by("content")
+    at = [m.created_at for m in rows]
+    assert at == [dt.datetime(2026, 3, 1, tzinfo=dt.UTC) + n * MICRO for n in range(5)]
+    assert {m.extra_data["timestamp"] for m in rows} == {TIE}  # the source's text, verbatim
+
+
+def test_tied_lines_get_the_same_created_at_across_batches_runs_and_one_run(arawn):
+    log = paused_log(arawn)
+    lines = [tied(n) for n in range(1, 25)]
+    append(log, *lines[:12])
+    first = arawn_run(arawn, batch_size=1)  # ten lines a transaction: the tie spans batches
+    append(log, *lines[12:])
+    second = arawn_run(arawn, batch_size=1)
+    stepwise = dict(Message.objects.values_list("id", "created_at"))
+    migration_undo(run=second)
+    migration_undo(run=first)
+    assert not Message.objects.exists()
+    arawn_run(arawn)  # the whole log at once
+    assert dict(Message.objects.values_list("id", "created_at")) == stepwise
+    assert hub_order()[4:] == [f"t{n}" for n in range(1, 25)]
+
+
+def test_only_ties_move_a_line_that_goes_back_in_time_keeps_its_timestamp(arawn):
+    append(
+        paused_log(arawn),
+        tied(1),
+        tied(2),
+        new_line(content="back", timestamp="2026-02-28T23:59:59Z"),
+    )
+    arawn_run(arawn)
+    at = dict(
+        Message.objects.filter(content__in=["t1", "t2", "back"]).values_list(
+            "content", "created_at"
+        )
+    )
+    start = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    assert at == {"t1": start, "t2": start + MICRO, "back": start - dt.timedelta(seconds=1)}
 
 
 def test_a_bad_line_is_a_rejected_item_naming_file_and_line_and_the_rest_imports(arawn):
@@ -103,14 +160,19 @@ def test_a_rerun_after_appended_lines_reads_and_imports_only_the_new_ones(arawn)
     assert second.counts["messages_imported"] == 2
     assert second.counts["logs_unchanged"] == first.counts.get("logs_unchanged", 0) + 5
     (batch,) = items_of(second, "message_batch").values()
-    assert batch.subject_id == f"{log}:6-7" and batch.before == {"offset": kept.offset, "lines": 5}
+    assert batch.subject_id == f"{log}:6-7"
+    assert batch.before == {"offset": kept.offset, "lines": 5, "tie_count": 1,  # tie A, tie B
+                            "tie_timestamp": kept.tie_timestamp.isoformat()}  # fmt: skip
     assert sorted(batch.after["ids"]) == sorted(line["id"] for line in added)
     # The bad line of the first run is not read again.
     assert not second.items.filter(subject_type="message_line").exists()
     assert Message.objects.get(pk=added[1]["id"]).conversation.session.pk == arawn.sessions[0]
     # Undo of the second run takes the log back to where that run found it.
     migration_undo(run=second)
-    assert LegacyLogOffset.objects.get(path=log).offset == kept.offset
+    back = LegacyLogOffset.objects.get(path=log)
+    assert (back.offset, back.tie_timestamp, back.tie_count) == (
+        kept.offset, kept.tie_timestamp, kept.tie_count,
+    )  # fmt: skip
     assert Message.objects.count() == arawn.messages
     assert arawn_run(arawn).counts["messages_imported"] == 2
 

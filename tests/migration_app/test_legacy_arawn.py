@@ -106,6 +106,12 @@ def line(**fields):
     return (json.dumps(base) + "\n").encode()
 
 
+def test_the_timestamp_text_is_kept_verbatim_beside_created_at():
+    parsed = message_parse(line(timestamp="2026-02-01T09:00:01.123456789Z"))
+    assert parsed["extra"]["timestamp"] == "2026-02-01T09:00:01.123456789Z"
+    assert parsed["created_at"] == dt.datetime(2026, 2, 1, 9, 0, 1, 123456, tzinfo=dt.UTC)
+
+
 def test_roles_map_to_the_hub_with_the_original_kept():
     use = message_parse(line(role="tool_use", metadata=json.dumps(
         {"tool_id": "t1", "name": "shell", "arguments": {"cmd": "ls"}})))  # fmt: skip

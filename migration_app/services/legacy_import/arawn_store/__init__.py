@@ -126,8 +126,6 @@ def _summary(state: ArawnState) -> dict:
         0,
     )  # fmt: skip
     counts.update(state.counts)
-    if state.copy_errors:
-        counts["copy_errors"] = state.copy_errors
     return counts
 
 

@@ -11,8 +11,10 @@ batch journals its files in its transaction and copies them in `transaction.on_c
 (a dry run, rolled back, copies nothing): each file to a temporary name beside its
 destination, sha256 verified, then renamed without replacing; a symlink is recreated
 with the same target, never followed. Nothing is overwritten: a destination holding
-other bytes is a clash, a failed item naming both paths. A re-run skips what is there
-(same size and mtime, or same bytes), so after a kill -9 every file ends up once.
+other bytes is a clash, a failed item naming both paths. A copy that fails (an OSError,
+a sha256 mismatch) turns its item failed, so the run ends partial and a re-run retries
+it. A re-run skips what is there (same size and mtime, or same bytes), so after a kill
+-9 every file ends up once.
 """
 
 from __future__ import annotations
@@ -195,10 +197,20 @@ def files_copy(state: ArawnState, copies: list[FileCopy]) -> None:
             done = _copy_one(copy, made)
         except (OSError, ValueError) as exc:
             state.bump("files_copy_failed")
-            if len(state.copy_errors) < 20:
-                state.copy_errors.append(f"{copy.source} -> {copy.dest}: {exc}")
+            _copy_failed(state, copy, exc)
             continue
         state.bump("files_copied" if done else "files_already_present")
+
+
+def _copy_failed(state: ArawnState, copy: FileCopy, exc: Exception) -> None:
+    """The file's item, journaled migrated by its batch, becomes failed: the run ends
+    partial and names it. Nothing is left at the destination, so a re-run copies it.
+    Its own transaction: the batch has committed (we run in its on_commit)."""
+    why = f"copy failed: {copy.source} -> {copy.dest}: {exc}; run the import again to retry"
+    with transaction.atomic():
+        state.run.items.filter(
+            subject_type="file", subject_id=_rel(copy.dest), outcome=Outcome.MIGRATED
+        ).update(outcome=Outcome.FAILED, reason=why)
 
 
 def _copy_one(copy: FileCopy, made: set[Path]) -> bool:

@@ -4,13 +4,21 @@ A batch of lines is one transaction: its conversations (one per session, one per
 workstream for lines without a session), its messages, its journal items and the log's
 new offset (LegacyLogOffset) commit together, so after a kill -9 the offset is exactly
 where the rows end. A re-run reads on from there: after arawn appended lines, only those.
+
+The hub orders a conversation by (created_at, id), and ids are random: a line whose
+timestamp ties with the line before it is given 1 µs more than that line (the source
+string stays in extra_data["timestamp"]), so the file order is the hub's. The offset
+row carries where the last line stands among tied lines, so lines appended after a tie
+get what one run over the whole log would give them.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
 import uuid
+from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
 
@@ -39,6 +47,33 @@ from migration_app.services.legacy_import.shared import (
 from projects_app.models import Conversation, Message
 
 LINES_PER_ROW_BATCH = 10
+MICROSECOND = dt.timedelta(microseconds=1)
+
+
+class LogPosition(NamedTuple):
+    """How far a log is imported: bytes and lines, and the last line's place among tied
+    lines (it was given tie_timestamp + tie_count µs)."""
+
+    offset: int = 0
+    lines: int = 0
+    tie_timestamp: dt.datetime | None = None
+    tie_count: int = 0
+
+    def journaled(self) -> dict:
+        stamp = self.tie_timestamp.isoformat() if self.tie_timestamp else None
+        return {"offset": self.offset, "lines": self.lines, "tie_timestamp": stamp,
+                "tie_count": self.tie_count}  # fmt: skip
+
+
+def tie_broken(at: dt.datetime, position: LogPosition) -> tuple[dt.datetime, LogPosition]:
+    """The created_at of a line with timestamp `at` after the line `position` ends on, and
+    the position after it. A timestamp equal to the tied run's (or among the µs added to
+    it) goes 1 µs after the line before; any other keeps its value (one going back too)."""
+    base, count = position.tie_timestamp, position.tie_count
+    if base is not None and base <= at <= base + count * MICROSECOND:
+        count += 1
+        return base + count * MICROSECOND, position._replace(tie_count=count)
+    return at, position._replace(tie_timestamp=at, tie_count=0)
 
 
 def message_logs(state: ArawnState) -> list[tuple[str, str]]:
@@ -58,33 +93,33 @@ def messages_import(state: ArawnState) -> None:
         migration_run_progress(run=state.run, advance=1)
 
 
-def _start(state: ArawnState, path: str) -> tuple[int, int, list[ItemRecord]]:
+def _start(state: ArawnState, path: str) -> tuple[LogPosition, list[ItemRecord]]:
     """Where to read from: the offset kept, unless the log is no longer the one read."""
-    kept = LegacyLogOffset.objects.filter(path=path).values("offset", "lines", "head_sha256")
+    kept = LegacyLogOffset.objects.filter(path=path).values("head_sha256", *LogPosition._fields)
     kept = kept.first()
     if not kept or not kept["offset"]:
-        return 0, 0, []
+        return LogPosition(), []
     size = os.path.getsize(path)
     if size >= kept["offset"] and log_head(path, kept["offset"]) == kept["head_sha256"]:
-        return kept["offset"], kept["lines"], []
+        return LogPosition(*(kept[name] for name in LogPosition._fields)), []
     state.bump("logs_reread")
     why = "the log is shorter or its start changed since the last import; read again from 0"
-    return 0, 0, [ItemRecord("message_log", path, Outcome.SKIPPED, why)]
+    return LogPosition(), [ItemRecord("message_log", path, Outcome.SKIPPED, why)]
 
 
 def _log_import(state: ArawnState, ws_id: str, path: str) -> None:
-    offset, lines, notes = _start(state, path)
+    position, notes = _start(state, path)
     if notes:
         state.record(notes)
-    if offset == os.path.getsize(path):
+    if position.offset == os.path.getsize(path):
         state.bump("logs_unchanged")
         return
     # Lines are small: ten times the row batch per transaction (a commit each costs ~5 ms).
     size = state.batch_size * LINES_PER_ROW_BATCH
-    for batch in batched(log_lines(path, offset=offset, lines_before=lines), size):
+    lines = log_lines(path, offset=position.offset, lines_before=position.lines)
+    for batch in batched(lines, size):
         with transaction.atomic():
-            _batch_write(state, ws_id, path, batch, offset, lines)
-        offset, lines = batch[-1].end, batch[-1].number
+            position = _batch_write(state, ws_id, path, batch, position)
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -95,8 +130,10 @@ def _conversation_for(ws_id: str, session_id: str | None) -> tuple[uuid.UUID, st
 
 
 def _batch_write(
-    state: ArawnState, ws_id: str, path: str, batch: list[LogLine], offset: int, lines: int
-) -> None:
+    state: ArawnState, ws_id: str, path: str, batch: list[LogLine], before: LogPosition
+) -> LogPosition:
+    """Write a batch of lines; returns the log's position after it."""
+    position = before
     items: list[ItemRecord] = []
     parsed: list[tuple[LogLine, uuid.UUID, uuid.UUID]] = []
     wanted: dict[uuid.UUID, tuple[str, str, LogLine]] = {}
@@ -112,6 +149,7 @@ def _batch_write(
             where = f"{path}:{line.number}"
             items.append(ItemRecord("message_line", where, Outcome.FAILED, line.problem))
             continue
+        message["created_at"], position = tie_broken(message["created_at"], position)
         conv_id, key, ref = _conversation_for(ws_id, message["session_id"])
         wanted.setdefault(conv_id, (key, ref, line))
         parsed.append((line, message_id, conv_id))
@@ -134,20 +172,25 @@ def _batch_write(
     new = _messages_insert(state, new)
     state.bump("messages_imported", len(new))
     conversation_counters_update(new)
-    end, end_lines = batch[-1].end, batch[-1].number
-    before = {"offset": offset, "lines": lines}
-    after = {"ids": [str(m.id) for m in new], "offset": end, "lines": end_lines}
-    subject = f"{path}:{batch[0].number}-{end_lines}"
+    position = position._replace(offset=batch[-1].end, lines=batch[-1].number)
+    after = {"ids": [str(m.id) for m in new], **position.journaled()}
+    subject = f"{path}:{batch[0].number}-{position.lines}"
     items.append(
         ItemRecord(
-            "message_batch", subject, Outcome.MIGRATED, f"{len(new)} messages", before, after
+            "message_batch",
+            subject,
+            Outcome.MIGRATED,
+            f"{len(new)} messages",
+            before.journaled(),
+            after,
         )
     )
     LegacyLogOffset.objects.update_or_create(
         path=path,
-        defaults={"offset": end, "lines": end_lines, "head_sha256": log_head(path, end)},
+        defaults={**position._asdict(), "head_sha256": log_head(path, position.offset)},
     )
     state.record(items)
+    return position
 
 
 def _messages_insert(state: ArawnState, new: list[NewMessage]) -> list[NewMessage]:

@@ -30,4 +30,3 @@ class ArawnState(RunState):
     workstreams: set[str] = field(default_factory=set)
     # Session id -> the hub workstream it is in (imported now or before).
     session_ws: dict[str, str] = field(default_factory=dict)
-    copy_errors: list[str] = field(default_factory=list)  # the first few, for the report

@@ -63,8 +63,12 @@ def _messages(chunk: list[MigrationItem], notes: list[str]) -> int:
         )
         before = first.before or {}
         if before.get("offset"):
+            tie = before.get("tie_timestamp")  # absent from runs before ties were carried
             LegacyLogOffset.objects.filter(path=path).update(
-                offset=before["offset"], lines=before["lines"]
+                offset=before["offset"],
+                lines=before["lines"],
+                tie_timestamp=parse_datetime(tie) if tie else None,
+                tie_count=before.get("tie_count", 0),
             )
         else:
             LegacyLogOffset.objects.filter(path=path).delete()
