@@ -10,6 +10,9 @@ Three shapes, one record form (a dict with minsky's camelCase `SessionRecord` ke
 
 JSON-in-text columns (`prState`, `pullRequest`, `interfaceBinding`) are decoded, and
 `prApproved` (`"true"`/`"false"` text in both databases) becomes a boolean.
+
+A store of another shape (a `sessions` table without minsky's columns, a JSON document
+without minsky's `sessions` list) is refused on opening (`is_minsky_store` asks the same).
 """
 
 from __future__ import annotations
@@ -34,6 +37,12 @@ ID_KEYS = ("sessionId", "session", "sessionName", "name")  # newest first
 JSON_TEXT_KEYS = ("prState", "pullRequest", "interfaceBinding")
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _CAMEL = re.compile(r"_([a-z])")
+# Columns every minsky `sessions` table has (§5.5b camelCase, §5.5c snake_case): another
+# origin's `sessions` table (TokenDance's, arawn's) lacks them.
+SQLITE_REQUIRED = ("session", "repoName")
+POSTGRES_REQUIRED = ("session", "repo_name")
+# Keys one of which any minsky record carries (a JSON list of other records is not minsky's).
+RECORD_KEYS = (*ID_KEYS, "repoName", "repoUrl")
 
 
 class MinskySourceError(Exception):
@@ -230,19 +239,44 @@ def _json_sessions(path: str) -> list:
     except ValueError as exc:
         raise MinskySourceError(f"{path} is not valid JSON: {exc}") from None
     if isinstance(document, dict):
-        document = document.get("sessions", [])
+        if "sessions" not in document:
+            raise MinskySourceError(
+                f"{path} is not a minsky session-db.json: it has no `sessions` key"
+            )
+        document = document["sessions"]
     if not isinstance(document, list):
         raise MinskySourceError(f"{path}: `sessions` is not a list of session records")
+    if document and not any(
+        isinstance(entry, dict) and any(key in entry for key in RECORD_KEYS) for entry in document
+    ):
+        # One malformed record is a rejected item; a list of none of minsky's is another store.
+        raise MinskySourceError(
+            f"{path} is not a minsky session-db.json: none of its {len(document)} entries "
+            f"is a session record (with one of {', '.join(RECORD_KEYS)})"
+        )
     return document
 
 
 def _sqlite_open(path: str) -> sqlite3.Connection:
+    connection = None
     try:
         connection = sqlite_readonly_connect(path)
         connection.execute("SELECT 1 FROM sessions LIMIT 1")
+        columns = {row[1] for row in connection.execute("PRAGMA table_info(sessions)")}
     except sqlite3.Error as exc:
+        if connection is not None:
+            connection.close()
         raise MinskySourceError(f"{path} is not a minsky sessions.db: {exc}") from None
+    _columns_require(connection, columns, SQLITE_REQUIRED, f"{path} is not a minsky sessions.db")
     return connection
+
+
+def _columns_require(connection, present: set[str], required: tuple[str, ...], what: str):
+    """Refused before any record is read: without these columns the read fails mid-run."""
+    lacking = [column for column in required if column not in present]
+    if lacking:
+        connection.close()
+        raise MinskySourceError(f"{what}: table sessions has no column {', '.join(lacking)}")
 
 
 def _postgres_open(url: str, password: str | None):
@@ -255,12 +289,28 @@ def _postgres_open(url: str, password: str | None):
         # One snapshot: the ids and, later, the rows `load()` reads of them.
         connection.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         connection.execute("SELECT 1 FROM sessions LIMIT 1")
+        rows = connection.execute(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name = 'sessions'"
+        ).fetchall()
     except psycopg.Error as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise MinskySourceError(
             f"{url_without_password(url)} cannot be read as a minsky database: {reason}"
         ) from None
+    what = f"{url_without_password(url)} is not a minsky database"
+    _columns_require(connection, {name for (name,) in rows}, POSTGRES_REQUIRED, what)
     return connection
+
+
+def is_minsky_store(location: str) -> bool:
+    """Whether a location (file or postgres:// URL) has the shape of a minsky store: what
+    a store given to another --source is checked against (legacy_import_plan)."""
+    try:
+        with MinskyStore(location):
+            return True
+    except MinskySourceError:
+        return False
 
 
 # --- duplicates -----------------------------------------------------------------------

@@ -3,7 +3,8 @@
 - id verbatim from the key the record's age uses (minsky.ID_KEYS);
 - task id through minsky's storage normalisation (sessions_app.task_ids.task_id_storage_form),
   the raw value always kept in `metadata.task_id_raw`;
-- status by DESIGN.md's minsky rows (status_map.minsky_status), no status → pending;
+- status by DESIGN.md's minsky rows (status_map.minsky_status), no status → pending, an
+  unknown word → pending with a note, the word kept in `legacy_status`;
 - `branch`, else `prBranch`, else derived from the task id as minsky derives it
   (`task/<backend>-<local>`; an id it cannot split as it is; no task: the session id);
 - `createdAt` coerced as minsky coerces it (`coerce_created_at`);
@@ -34,6 +35,7 @@ _YEAR_MONTH = re.compile(r"[0-9]{4}(-[0-9]{2})?")
 _SECRET_WORDS = ("token", "secret", "password")
 _WORKSPACE_KEYS = ("repoPath", "workspacePath", "sessionPath")
 MAX_ID_LENGTH = 255
+LEGACY_STATUS_LENGTH = 100  # Session.legacy_status
 
 
 @dataclass
@@ -201,12 +203,14 @@ def _task(raw: Any, notes: list[str]) -> str:
     return stored
 
 
-def _status(word: Any) -> tuple[str, str, bool, str]:
+def _status(word: Any, notes: list[str]) -> tuple[str, str, bool, str]:
     if word is None or word == "":
         return "pending", "idle", False, ""
     triple = minsky_status(word) if isinstance(word, str) else None
     if triple is None:
-        raise RecordRejected(f"unknown status {word!r}")
+        # Every session comes in: an unknown word is pending, kept verbatim (as TokenDance's).
+        notes.append(f"status {word!r} is not a minsky status; imported as pending")
+        return "pending", "idle", False, str(word)[:LEGACY_STATUS_LENGTH]
     return (*triple, word)
 
 
@@ -227,7 +231,7 @@ def minsky_session_map(record: RawRecord, *, source: str) -> MappedSession:
     if not isinstance(sid, str) or len(sid) > MAX_ID_LENGTH or sid != sid.strip():
         raise RecordRejected(f"record {record.position}: session id {sid!r} is not usable text")
     notes = list(record.notes)
-    status, activity, terminated, legacy = _status(data.get("status"))
+    status, activity, terminated, legacy = _status(data.get("status"), notes)
     task_id = _task(data.get("taskId"), notes)
 
     branch = _text(data.get("branch")) or _text(data.get("prBranch"))

@@ -78,8 +78,9 @@ def minsky_sample_records() -> list[Any]:
         {**base, "sessionId": "twice", "taskId": "mt#201", "createdAt": "2025-02-03T00:00:00Z"},
         # unreadable createdAt: the import time, with a note.
         {**base, "sessionId": "no-date", "taskId": "mt#300", "createdAt": "yesterday"},
-        # rejected: unknown status, no id, not an object.
+        # an unknown status: pending, the word kept in legacy_status, with a note.
         {**base, "sessionId": "paused", "status": "PAUSED", "createdAt": "2025-02-04T00:00:00Z"},
+        # rejected: no id, not an object.
         {**base, "taskId": "mt#400", "createdAt": "2025-02-05T00:00:00Z"},
         "not a session record",
     ]  # fmt: skip

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,13 +106,14 @@ def location_redacted(location: str) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
-def source_open(location: str) -> Source:
+def source_open(location: str, *, connect_timeout: int | None = None) -> Source:
     """Open read-only and check that the tables of a TokenDance database are there."""
     if location_kind(location) == "postgresql":
         import psycopg
 
+        timeout = {"connect_timeout": connect_timeout} if connect_timeout else {}
         try:
-            connection = psycopg.connect(location, autocommit=False)
+            connection = psycopg.connect(location, autocommit=False, **timeout)
         except psycopg.Error as exc:
             raise SourceError(f"cannot connect to {location_redacted(location)}: {exc}") from exc
         connection.read_only = True  # every transaction on it is READ ONLY
@@ -139,6 +141,17 @@ def source_open(location: str) -> Source:
         source.connection.close()
         raise SourceError(f"{location_redacted(location)} is not a TokenDance database: {problem}")
     return source
+
+
+def is_tokendance_database(location: str) -> bool:
+    """Whether a location (file or postgres:// URL) has TokenDance's tables: what a store
+    given to another --source is checked against (legacy_import_plan)."""
+    try:
+        source = source_open(location, connect_timeout=10)  # a probe: not waiting long
+    except (SourceError, sqlite3.Error):
+        return False
+    source.close()
+    return True
 
 
 def _present_columns(source: Source) -> dict[str, tuple[str, ...]]:

@@ -1,5 +1,6 @@
-"""migrate_legacy --source minsky from each store shape and through the commands; task ids
-imported in minsky's form are found by the task commands with no special case."""
+"""migrate_legacy --source minsky from each store shape and through the commands; a store
+of another shape is refused up front, naming the right --source; task ids imported in
+minsky's form are found by the task commands with no special case."""
 
 import datetime as dt
 import json
@@ -9,12 +10,20 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from migration_app.legacy.minsky_sample import PROJECT_ID, SAMPLE_TOKEN, minsky_sqlite_write
+from migration_app.legacy.arawn_sample import arawn_sample_write
+from migration_app.legacy.minsky_sample import (
+    PROJECT_ID,
+    SAMPLE_TOKEN,
+    minsky_json_write,
+    minsky_sqlite_write,
+)
+from migration_app.legacy.tokendance_sample import SourceRows
 from migration_app.models import MigrationRun
 from migration_app.services import migration_undo
 from projects_app.models import Project
 from sessions_app.models import Session
 from sessions_app.selectors import find_sessions_by_task_id
+from tests.migration_app.legacy_helpers import migrate_legacy
 from tests.migration_app.minsky_helpers import (
     database_text,
     minsky_import,
@@ -37,7 +46,7 @@ def sessions_db(tmp_path):
 def test_a_sqlite_sessions_db_imports(sessions_db):
     run = minsky_import(sessions_db)
     # Ids are unique in a table: the sample's duplicate and id-less records are not there.
-    assert session_counts(run) == (13, 0, 1)  # `paused` is rejected
+    assert session_counts(run) == (14, 0, 0)  # `paused` too, as pending
     head = Session.objects.get(pk="6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b")
     assert (head.task_id, head.agent_session_id, head.status) == (
         "mt#123",
@@ -49,7 +58,7 @@ def test_a_sqlite_sessions_db_imports(sessions_db):
     assert Session.objects.get(pk="task-md#123").created_at == dt.datetime(
         2023, 11, 14, 22, 13, 20, tzinfo=UTC
     )
-    assert session_counts(minsky_import(sessions_db)) == (0, 13, 1)
+    assert session_counts(minsky_import(sessions_db)) == (0, 14, 0)
     assert SAMPLE_TOKEN not in database_text()
 
 
@@ -151,26 +160,24 @@ def test_task_commands_find_the_two_values_minsky_stores_as_they_are(tmp_path):
 # --- the commands ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["sample.json", "sample.db"])
-def test_make_sample_store_then_migrate_legacy(tmp_path, name):
+# The JSON sample carries rejects on purpose (exit 1); a SQLite table cannot hold them.
+@pytest.mark.parametrize("name, code", [("sample.json", 1), ("sample.db", 0)])
+def test_make_sample_store_then_migrate_legacy(tmp_path, name, code):
     dest = tmp_path / name
     out = StringIO()
     call_command("make_sample_store", str(dest), "--source", "minsky", stdout=out)
     assert f"migrate_legacy --source minsky {dest}" in out.getvalue()
-    summary = StringIO()
-    with pytest.raises(CommandError) as partial:  # the sample carries rejects on purpose
-        call_command("migrate_legacy", "--source", "minsky", str(dest), "--json", stdout=summary)
-    assert partial.value.returncode == 1
-    counts = json.loads(summary.getvalue())["counts"]
-    assert counts["session_migrated"] == Session.objects.filter(source="minsky").count() == 13
+    exit_code, summary, _ = migrate_legacy("--source", "minsky", str(dest), "--json")
+    assert exit_code == code
+    counts = json.loads(summary)["counts"]
+    assert counts["session_migrated"] == Session.objects.filter(source="minsky").count() == 14
 
 
 def test_migrate_legacy_reads_the_default_location(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
     (tmp_path / "minsky").mkdir()
     minsky_sqlite_write(str(tmp_path / "minsky" / "sessions.db"))
-    with pytest.raises(CommandError):
-        call_command("migrate_legacy", "--source", "minsky", "--json", stdout=StringIO())
+    assert migrate_legacy("--source", "minsky", "--json")[0] == 0
     run = MigrationRun.objects.get()
     assert run.params["path"] == str(tmp_path / "minsky" / "sessions.db")
     assert run.params["shape"] == "sqlite"
@@ -180,3 +187,54 @@ def test_migrate_legacy_refuses_a_missing_source_with_exit_2(tmp_path):
     with pytest.raises(CommandError, match="does not exist") as refused:
         call_command("migrate_legacy", "--source", "minsky", str(tmp_path / "nope.json"))
     assert refused.value.returncode == 2
+
+
+# --- a store of another origin ---------------------------------------------------------------
+
+
+def refusal(*args) -> tuple[str, dict]:
+    """The refusal's message, then its --json object; asserts exit 2 and nothing recorded."""
+    code, _, err = migrate_legacy(*args)
+    assert code == 2, err
+    code, out, _ = migrate_legacy(*args, "--json")
+    assert code == 2 and out.count("\n") == 1  # one JSON object, alone on stdout
+    summary = json.loads(out)
+    assert summary["exit_code"] == 2
+    assert not MigrationRun.objects.exists() and not Session.objects.exists()
+    return err, summary
+
+
+def test_a_tokendance_database_is_refused_naming_source_tokendance(make_source):
+    rows = SourceRows("td")
+    rows.session(rows.workspace(name="Alice", slug="alice"))
+    location = make_source(rows)  # a SQLite file, then a PostgreSQL database
+    err, summary = refusal("--source", "minsky", location)
+    assert "is not a minsky store: it has the shape of a tokendance store" in err
+    assert f"Run: python manage.py migrate_legacy --source tokendance {location}" in err
+    assert "--source tokendance" in summary["error"]
+
+
+def test_arawns_workstreams_db_is_refused_naming_its_data_dir(tmp_path, data_dir):
+    sample = arawn_sample_write(str(tmp_path / "arawn"))
+    err, _ = refusal("--source", "minsky", f"{sample.data_dir}/workstreams.db")
+    assert "is not a minsky store: it is part of an arawn store" in err
+    assert f"migrate_legacy --source arawn {sample.data_dir}" in err
+
+
+@pytest.mark.parametrize(
+    "document, why",
+    [
+        ({"workstreams": [{"id": "w1"}]}, "it has no `sessions` key"),
+        ({"sessions": [{"id": "x", "title": "t"}]}, "none of its 1 entries is a session record"),
+        ([{"id": "x"}, "text"], "none of its 2 entries is a session record"),
+    ],
+)
+def test_a_json_document_not_of_minskys_shape_is_refused(tmp_path, document, why):
+    path = tmp_path / "other.json"
+    path.write_text(json.dumps(document))
+    err, summary = refusal("--source", "minsky", str(path))
+    assert f"{path} is not a minsky session-db.json: {why}" in err
+    assert why in summary["error"]
+    # An empty `sessions` list is minsky's own: nothing to import, not refused.
+    minsky_json_write(str(path), [])
+    assert session_counts(minsky_import(path)) == (0, 0, 0)

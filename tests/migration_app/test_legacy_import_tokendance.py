@@ -1,5 +1,6 @@
 """migrate_legacy --source tokendance: what comes in and how, on SQLite and PostgreSQL sources."""
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -9,12 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from migration_app.legacy.minsky_sample import minsky_sqlite_write
 from migration_app.legacy.tokendance_sample import T0, SourceRows
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services import migration_undo
 from projects_app.models import Artifact, Conversation, Message, Workspace
 from sessions_app.models import Session, UsageRecord
 from tests.migration_app.legacy_helpers import dump_tables, item_plan, migrate_legacy
+from tests.migration_app.minsky_helpers import scratch_postgres_source
 from tests.migration_app.tokendance_helpers import one_session_world, td_import
 
 pytestmark = pytest.mark.django_db
@@ -74,9 +77,9 @@ def test_sessions_come_in_with_the_status_table_and_their_legacy_word(make_sourc
     assert session.skill_id == "code_x"
     assert session.created_at == T0.replace(tzinfo=UTC) + dt.timedelta(hours=2)
     assert session.completed_at == dt.datetime(2026, 1, 22, 9, tzinfo=UTC)
-    assert session.metadata == {
+    assert session.metadata == {  # every column verbatim, `RETRY` not case-folded
         "context_summary": "summary", "todo_list": [{"t": 1}], "total_tokens_used": 14,
-        "session_type": "retry", "agent_config_id": "cfg-1", "turn_id": "turn-1",
+        "session_type": "RETRY", "agent_config_id": "cfg-1", "turn_id": "turn-1",
         "extra_data": {"client": "web"},
     }  # fmt: skip
 
@@ -328,3 +331,23 @@ def test_messages_without_a_session_come_in_when_their_conversation_does(make_so
     assert Conversation.objects.get(pk=conversation["id"]).message_count == 2
     failed = run.items.get(subject_type="message", outcome=Outcome.FAILED)
     assert failed.subject_id == lost["id"] and "column conversation_id" in failed.reason
+
+
+@pytest.mark.parametrize("vendor", ["sqlite", "postgresql"])
+def test_a_minsky_database_is_refused_naming_source_minsky(tmp_path, vendor):
+    with contextlib.ExitStack() as stack:
+        if vendor == "sqlite":
+            location = str(tmp_path / "sessions.db")
+            minsky_sqlite_write(location)
+        else:
+            row = {"session": "pg-1", "repo_name": "acme/w", "repo_url": "https://x/acme/w.git",
+                   "created_at": "2025-04-01T09:00:00+00"}  # fmt: skip
+            location = stack.enter_context(scratch_postgres_source([row]))
+        code, _, err = migrate_legacy("--source", "tokendance", location)
+        assert code == 2
+        assert "is not a tokendance store: it has the shape of a minsky store" in err
+        assert f"Run: python manage.py migrate_legacy --source minsky {location}" in err
+        code, out, _ = migrate_legacy("--source", "tokendance", location, "--json")
+    summary = json.loads(out)
+    assert (code, summary["exit_code"]) == (2, 2) and "--source minsky" in summary["error"]
+    assert not MigrationRun.objects.exists() and not Session.objects.exists()

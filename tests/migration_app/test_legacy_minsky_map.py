@@ -132,13 +132,18 @@ def test_status_by_design_md(word, status, activity, terminated):
     assert session.legacy_status == word
 
 
-def test_no_status_is_pending_and_an_unknown_one_rejects_the_record():
+def test_no_status_is_pending_and_an_unknown_one_is_pending_kept_verbatim_with_a_note():
     session = mapped()
     assert (session.status, session.legacy_status) == ("pending", "")
-    with pytest.raises(RecordRejected, match="unknown status 'PAUSED'"):
-        mapped(status="PAUSED")
-    with pytest.raises(RecordRejected, match="unknown status 'active'"):
-        mapped(status="active")  # minsky stores upper case
+    assert not any("status" in note for note in session.notes)
+    for word in ("PAUSED", "active"):  # minsky stores upper case: `active` is not its word
+        session = mapped(status=word)
+        assert (session.status, session.activity_state, session.is_terminated) == (
+            "pending", "idle", False,
+        )  # fmt: skip
+        assert session.legacy_status == session.metadata["status"] == word
+        assert f"status {word!r} is not a minsky status; imported as pending" in session.notes
+    assert mapped(status=7).legacy_status == "7"  # not text: still imported, never rejected
 
 
 # --- branch, workspace, links ------------------------------------------------------------------

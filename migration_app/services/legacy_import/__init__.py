@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from migration_app.legacy.minsky import url_without_password
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services.journal import (
     DryRun,
@@ -35,8 +36,9 @@ class LegacySource:
     # Writes a small realistic store at a path (make_sample_store), for trying the import.
     sample_write: Callable[..., None]
     options: tuple[str, ...] = ()  # migrate_legacy options its plan takes
-    # Whether a location has the shape of this origin's store: a location given to the
-    # wrong --source is refused with the right command (legacy_import_plan).
+    # Whether a location (directory, file or URL; False for one it cannot read) has the
+    # shape of this origin's store: a location given to the wrong --source is refused
+    # with the right command (legacy_import_plan).
     recognises: Callable[[str], bool] | None = None
 
 
@@ -85,19 +87,43 @@ def legacy_source_names() -> list[str]:
 
 def legacy_import_plan(*, source: str, **request: Any) -> Planned:
     origin = legacy_source_get(source)
-    location = request.get("location")
-    path = os.path.abspath(os.path.expanduser(location)) if location else ""
-    # A location that is not a store of `source` but has the shape of another registered
+    location = request.get("location") or ""
+    path = location if "://" in location else os.path.abspath(os.path.expanduser(location))
+    # A directory that is not a store of `source` but has the shape of another registered
     # origin's store is refused with the command that imports it.
-    if path and origin.recognises and os.path.isdir(path) and not origin.recognises(path):
-        for name, other in sorted(_SOURCES.items()):
-            if name != source and other.recognises is not None and other.recognises(path):
-                raise MigrationError(
-                    f"{path} is not an {source} store: it has the shape of an {other.name} "
-                    f"store. Run: python manage.py migrate_legacy --source {other.name} {path}"
-                )
-    planned = origin.plan(**request)
+    if location and origin.recognises and os.path.isdir(path) and not origin.recognises(path):
+        _another_origin_refuse(source=source, path=path)
+    try:
+        planned = origin.plan(**request)
+    except MigrationError:
+        # A file or database the source refuses may be another origin's (a TokenDance
+        # database given as minsky): probed only now, so a good store costs nothing more.
+        if location and origin.recognises and not origin.recognises(path):
+            _another_origin_refuse(source=source, path=path)
+        raise
     return replace(planned, params={"source": source, **planned.params})
+
+
+def _another_origin_refuse(*, source: str, path: str) -> None:
+    """Raise the wrong-source refusal when another origin recognises `path` (or, for a
+    file, the directory holding it: arawn's workstreams.db is part of its data dir)."""
+    places = [path]
+    if os.path.isfile(path):
+        places.append(os.path.dirname(path))
+    shown = url_without_password(path)
+    for place in places:
+        for name, other in sorted(_SOURCES.items()):
+            if name != source and other.recognises is not None and other.recognises(place):
+                what = "has the shape of" if place == path else "is part of"
+                raise MigrationError(
+                    f"{shown} is not {_a(source)} {source} store: it {what} {_a(name)} {name} "
+                    f"store. Run: python manage.py migrate_legacy --source {name} "
+                    f"{url_without_password(place)}"
+                )
+
+
+def _a(name: str) -> str:
+    return "an" if name[:1] in "aeiou" else "a"
 
 
 def legacy_import_execute(run: MigrationRun) -> dict[str, Any]:

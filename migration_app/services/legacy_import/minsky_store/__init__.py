@@ -29,6 +29,7 @@ from migration_app.legacy.minsky import (
     POSTGRES,
     MinskySourceError,
     MinskyStore,
+    is_minsky_store,
     minsky_default_location,
     minsky_source_shape,
     url_without_password,
@@ -84,5 +85,6 @@ legacy_source_register(
         undo=minsky_store_undo,
         options=("workspace_slug", "batch_size"),
         sample_write=minsky_sample_write,
+        recognises=is_minsky_store,
     )
 )

@@ -127,5 +127,6 @@ legacy_source_register(
         undo=tokendance_undo,
         options=("workspace_slug", "path_map", "batch_size"),
         sample_write=sample_write,
+        recognises=reader.is_tokendance_database,
     )
 )

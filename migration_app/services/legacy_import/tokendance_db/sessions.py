@@ -263,12 +263,11 @@ def _session(state: State, row: dict, workspace, work: SessionWork) -> Session:
     dropped = [f"extra_data.{k}" for k in dropped] + [f"todo_list.{k}" for k in dropped_todo]
     if dropped:
         work.notes.append(f"dropped secret-looking key(s) {', '.join(dropped)}")
-    session_type = row["session_type"]
     metadata = {
         "context_summary": row["context_summary"],
         "todo_list": todo,
         "total_tokens_used": row["total_tokens_used"],
-        "session_type": tokendance.fold(session_type) if session_type else None,
+        "session_type": row["session_type"],  # verbatim (issue 15): `RETRY` stays `RETRY`
         "agent_config_id": row["agent_config_id"],
         "turn_id": row["turn_id"],
         "extra_data": extra,
