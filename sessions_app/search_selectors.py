@@ -251,9 +251,9 @@ def session_list_search(*, queryset: QuerySet, term: str) -> QuerySet:
     """The session list's search box: `queryset` restricted to what `term` asks, each row
     with a `score` (the list ranks by it unless a column is sorted; 0 for all past
     RANK_LIMIT candidates). `id:`, `task:` and
-    `issue:` filter their indexed field; a single token that begins some session's id finds
-    those sessions; otherwise the words (and "phrases", -exclusions) go through the
-    full-text index of the session's own text (title, name, prompt, issue, branch, task).
+    `issue:` filter their indexed field; the words (and "phrases", -exclusions) go through
+    the full-text index of the session's own text (title, name, prompt, issue, branch,
+    task); a single token that begins some session's id also finds those (newest first).
     Raises QueryError, as the search page does, for a malformed query."""
     query = query_parse(text=term)
     for qualifier, value in query.qualifiers:
@@ -261,15 +261,17 @@ def session_list_search(*, queryset: QuerySet, term: str) -> QuerySet:
     unranked = {"score": "0.0"}
     if not query.include:
         return queryset.extra(select=unranked)
-    token = term.strip()
-    if not query.qualifiers and " " not in token:
-        by_id = queryset.filter(id_prefix_q(token))
-        if by_id.exists():  # one primary-key index probe
-            return by_id.extra(select=unranked)
     # Past RANK_LIMIT rows holding the words, ranking is noise and costs a read of each:
     # the list shows them newest first (score 0), as the search page does.
     ranked = _candidate_count(kind="session", query=query, cap=RANK_LIMIT) <= RANK_LIMIT
-    return _text_or_identifier(queryset, kind="session", query=query, ranked=ranked)
+    found = _text_or_identifier(queryset, kind="session", query=query, ranked=ranked)
+    token = term.strip()
+    if query.qualifiers or " " in token or not queryset.filter(id_prefix_q(token)).exists():
+        return found
+    # Also the sessions whose id it begins (one primary-key probe said there are some):
+    # both sets, newest first.
+    by_text = found.values("pk")
+    return queryset.filter(Q(pk__in=by_text) | id_prefix_q(token)).extra(select=unranked)
 
 
 def _project_hits(*, user, query, filters: SearchFilters, limit) -> list[SearchHit]:
