@@ -7,8 +7,13 @@ import sys
 import pytest
 
 from migration_app.models import MigrationRun
+from sessions_app.models import Session
+from tests.factories import ProjectFactory, WorkspaceFactory
 from tests.migration_app.legacy_helpers import command_run
 from tests.migration_app.transcript_helpers import (
+    CLAUDE_UUID,
+    CODEX_THREAD,
+    CWD,
     claude_path,
     claude_session,
     codex_session,
@@ -82,6 +87,23 @@ def test_an_unknown_workspace_is_refused_before_anything_is_read(tmp_path, data_
     assert (code, summary["status"]) == (2, "refused")
     assert "Workspace 'nowhere' does not exist" in summary["error"]
     assert not MigrationRun.objects.exists()
+
+
+def test_workspace_takes_the_new_native_sessions_whose_cwd_is_no_project(tmp_path, data_dir):
+    team = WorkspaceFactory(slug="team")
+    project = ProjectFactory(path="/home/dev/registered")  # in the default workspace
+    claude, codex = homes(tmp_path)
+    claude_session(claude)  # cwd CWD: no project's path
+    codex_session(codex, cwd=project.path)
+    code, _, err = import_transcripts(*_args(tmp_path), "--workspace", "team")
+    assert code == 0, err
+    native = Session.objects.get(agent_session_id=CLAUDE_UUID)
+    assert (native.source, native.workspace_path) == ("claude-code", CWD)
+    assert (native.workspace, native.project) == (team, None)
+    assert native.conversation.workspace == team
+    # A session in a project stays in the project's workspace.
+    in_project = Session.objects.get(agent_session_id=CODEX_THREAD)
+    assert (in_project.workspace, in_project.project) == (project.workspace, project)
 
 
 @pytest.mark.parametrize("where", ["the archive", "inside it", "a symlink into it"])

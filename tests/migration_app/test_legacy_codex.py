@@ -1,5 +1,7 @@
 """The Codex rollout reader, on real files."""
 
+import json
+
 from migration_app.legacy.codex import codex_rollout_read, codex_rollouts_find
 from tests.migration_app.transcript_helpers import (
     CODEX_THREAD,
@@ -92,3 +94,72 @@ def test_find_lists_rollouts_by_date(tmp_path):
     path = codex_session(tmp_path)
     (path.parent / "other.jsonl").write_text("{}\n")
     assert list(codex_rollouts_find(str(tmp_path))) == [(str(path), CODEX_THREAD)]
+
+
+def _item(payload):
+    return codex_line("response_item", payload)
+
+
+def _messages(tmp_path, records):
+    return codex_rollout_read(str(lines_write(tmp_path / "r.jsonl", records))).messages
+
+
+def test_reasoning_is_an_assistant_message_thinking_its_summary_texts(tmp_path):
+    summary = [{"type": "summary_text", "text": "Check the tests"}, {"type": "summary_text"},
+               {"type": "summary_text", "text": "Then fix them"}]  # fmt: skip
+    reasoning = {"type": "reasoning", "summary": summary, "encrypted_content": "gAAAA"}
+    [message] = _messages(tmp_path, [_item(reasoning)])
+    assert (message.role, message.content) == ("assistant", "")
+    assert message.thinking == ["Check the tests", "Then fix them"]
+
+
+def test_a_compacted_record_keeps_its_message_text(tmp_path):
+    [message] = _messages(tmp_path, [codex_line("compacted", {"message": "Summary so far"})])
+    assert (message.role, message.record_type) == ("system", "compacted")
+    assert message.content == "Summary so far"
+
+
+def test_custom_tool_call_is_paired_with_its_custom_output(tmp_path):
+    patch = "*** Begin Patch\n*** Update File: a.py\n*** End Patch"
+    output = json.dumps({"output": "Success. Updated a.py", "metadata": {"exit_code": 0}})
+    call, answer = _messages(tmp_path, [
+        _item({"type": "custom_tool_call", "call_id": "call_2", "name": "apply_patch",
+               "input": patch}),
+        _item({"type": "custom_tool_call_output", "call_id": "call_2", "output": output}),
+    ])  # fmt: skip
+    assert call.role == "assistant"
+    assert call.tool_calls == [{"id": "call_2", "name": "apply_patch", "input": patch}]
+    assert (answer.role, answer.tool_call_id) == ("tool", "call_2")
+    assert (answer.content, answer.is_error) == ("Success. Updated a.py", False)
+
+
+def test_local_shell_call_is_a_tool_call_of_its_action(tmp_path):
+    action = {"type": "exec", "command": ["ls", "-la"], "working_directory": CWD}
+    call, answer = _messages(tmp_path, [
+        _item({"type": "local_shell_call", "call_id": "call_3", "status": "completed",
+               "action": action}),
+        _item({"type": "function_call_output", "call_id": "call_3", "output": "a.py"}),
+    ])  # fmt: skip
+    assert call.role == "assistant"
+    # It has no name of its own: the item type names the tool.
+    assert call.tool_calls == [{"id": "call_3", "name": "local_shell_call", "input": action}]
+    assert (answer.role, answer.tool_call_id, answer.content) == ("tool", "call_3", "a.py")
+
+
+def _output(call_id, data):
+    return _item({"type": "function_call_output", "call_id": call_id, "output": json.dumps(data)})
+
+
+def test_an_output_is_an_error_when_it_says_it_failed_or_exits_non_zero(tmp_path):
+    outputs = _messages(tmp_path, [
+        _output("refused", {"content": "not allowed", "success": False}),
+        _output("exit-2", {"output": "boom", "metadata": {"exit_code": 2}}),
+        _output("exit-0", {"output": "ok", "metadata": {"exit_code": 0}}),
+        _output("succeeded", {"content": "done", "success": True}),
+    ])  # fmt: skip
+    assert [(m.tool_call_id, m.content, m.is_error) for m in outputs] == [
+        ("refused", "not allowed", True),
+        ("exit-2", "boom", True),
+        ("exit-0", "ok", False),
+        ("succeeded", "done", False),
+    ]
