@@ -161,6 +161,10 @@ class TranscriptFile(models.Model):
     archive_path = models.CharField(max_length=2048, blank=True)
     session_id = models.CharField(max_length=255, blank=True)
     conversation_id = models.UUIDField(null=True, blank=True)
+    # Where the last message before `tail_start` stands among tied timestamps, so the next
+    # read goes on after it: it was given tie_timestamp + tie_count µs (transcripts/files.py).
+    tie_timestamp = models.DateTimeField(null=True, blank=True)
+    tie_count = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

@@ -317,10 +317,10 @@ def test_one_bad_file_never_stops_the_run_and_a_rerun_converges(
     claude_file, codex_file = both
     save = transcript_files._messages_save
 
-    def fail_for_claude(state, file, conversation_id, read):
+    def fail_for_claude(state, file, conversation_id, read, stamps):
         if file.source == "claude-code":
             raise RuntimeError("disk on fire")
-        return save(state, file, conversation_id, read)
+        return save(state, file, conversation_id, read, stamps)
 
     monkeypatch.setattr(transcript_files, "_messages_save", fail_for_claude)
     run = transcripts_run(tmp_path)
@@ -375,11 +375,11 @@ def test_a_kill_between_windows_converges_on_the_next_run(tmp_path, data_dir, bo
     monkeypatch.setattr(transcript_files, "WINDOW", 300)
     save, calls = transcript_files._messages_save, []
 
-    def die_on_the_third_window(state, file, conversation_id, read):
+    def die_on_the_third_window(state, file, conversation_id, read, stamps):
         calls.append(file.path)
         if len(calls) == 3:
             raise KeyboardInterrupt  # like a kill: nothing after this point runs
-        return save(state, file, conversation_id, read)
+        return save(state, file, conversation_id, read, stamps)
 
     monkeypatch.setattr(transcript_files, "_messages_save", die_on_the_third_window)
     with pytest.raises(KeyboardInterrupt):

@@ -1,5 +1,6 @@
 """What the arawn, minsky and TokenDance importers and import_transcripts share: batch
-sizes, chunked lookups, a run's counts and journal, and the plain-values message writer."""
+sizes, chunked lookups, a run's counts and journal, the plain-values message writer, and
+the rule that keeps a file's order where its timestamps tie."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from django.db import connection
 from django.db.models import Count, Max, OuterRef, Subquery
@@ -76,6 +77,40 @@ class NewMessage(NamedTuple):
     extra_data: dict
     created_at: dt.datetime
     tokens_used: int = 0
+
+
+# The hub reads a conversation by (created_at, id) and ids are random-looking, so messages
+# of one file sharing a timestamp need distinct created_at values to keep the file's order.
+MICROSECOND = dt.timedelta(microseconds=1)
+
+
+class Tie(NamedTuple):
+    """Where a file's last message stands among tied ones: it was given tie_timestamp +
+    tie_count µs. Kept with the file's offset so that a later read goes on after it."""
+
+    tie_timestamp: dt.datetime | None = None
+    tie_count: int = 0
+
+    @property
+    def last(self) -> dt.datetime | None:
+        """The created_at given to the message this tie ends on."""
+        base = self.tie_timestamp
+        return None if base is None else base + self.tie_count * MICROSECOND
+
+
+Tied = TypeVar("Tied", bound=tuple)  # a NamedTuple with tie_timestamp and tie_count
+
+
+def tie_broken(at: dt.datetime, position: Tied) -> tuple[dt.datetime, Tied]:
+    """The created_at of a message with timestamp `at` after the one `position` ends on,
+    and the position after it. A timestamp equal to the tied run's (or among the µs added
+    to it) goes 1 µs after the message before; any other keeps its value (one going back
+    too). `position`: a Tie, or any NamedTuple with its two fields (arawn's LogPosition)."""
+    base, count = position.tie_timestamp, position.tie_count
+    if base is not None and base <= at <= base + count * MICROSECOND:
+        count += 1
+        return base + count * MICROSECOND, position._replace(tie_count=count)
+    return at, position._replace(tie_timestamp=at, tie_count=0)
 
 
 def messages_write(new: list[NewMessage]) -> None:

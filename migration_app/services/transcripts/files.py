@@ -7,10 +7,18 @@ copies nothing, but checks that the copy could be written), and write the messag
 journal items and the file's new offset in one transaction. A message already present
 (same stable id) is not duplicated; the last message of a read is read again next time
 (it may still grow) and updated if it did.
+
+The hub orders a conversation by (created_at, id) and ids are uuid5: a message whose
+timestamp ties with the one before it in the file gets 1 µs more than that one (the tie
+rule of every legacy import, shared.tie_broken); one without a timestamp goes 1 µs after
+the one before, or takes the file's first timestamp when it leads. The file's row keeps
+the tie where the next read starts (before the message read again), so a file read in
+windows or runs gets the created_at values one read of it gives.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 from dataclasses import dataclass
@@ -27,9 +35,11 @@ from migration_app.services.legacy_import.shared import (
     NewMessage,
     Outcome,
     RunState,
+    Tie,
     conversation_counters_update,
     messages_write,
     rows_in,
+    tie_broken,
 )
 from migration_app.services.transcripts.archive import (
     archive_append,
@@ -51,7 +61,8 @@ from sessions_app.models import Session
 from sessions_app.usage import usage_written_messages_record
 
 READERS = {"claude-code": claude_transcript_read, "codex": codex_rollout_read}
-_STATE_FIELDS = ("size", "mtime_ns", "offset", "tail_start", "head_sha256", "prefix_sha256")
+_STATE_FIELDS = ("size", "mtime_ns", "offset", "tail_start", "head_sha256", "prefix_sha256",
+                 "tie_count")  # fmt: skip
 _MESSAGE_FIELDS = ("role", "content", "tool_calls", "tool_call_id", "extra_data", "tokens_used")
 
 
@@ -119,14 +130,18 @@ def _window_import(state, file, kept, w: _Window, notes, aside) -> TranscriptFil
     else:
         range_sha256(w.source, w.start, w.end, w.prefix)
     read = READERS[file.source](w.source, offset=w.tail, end=w.end)
+    # A read from 0 (a new or re-read file) starts with no tie; one from the tail goes on.
+    tie = Tie(kept.tie_timestamp, kept.tie_count) if kept is not None and w.tail else Tie()
+    stamps, tie = created_at_assign(read=read, tie=tie, now=state.now)
     st = os.stat(file.path)
     with transaction.atomic():
         items = notes + [
             ItemRecord("transcript_line", f"{file.path}@{offset}", Outcome.FAILED, why)
             for offset, why in read.problems
         ]
-        session, conversation = _link(state, file, read, kept, items)
-        new, updated, grown = _messages_save(state, file, conversation.pk, read)
+        created = stamps[0] if stamps else state.now
+        session, conversation = _link(state, file, read, kept, items, created)
+        new, updated, grown = _messages_save(state, file, conversation.pk, read, stamps)
         usage_written_messages_record(messages=new + grown)
         after = {"ids": [str(m.id) for m in new], "updated": [u["id"] for u in updated]}
         why = f"{len(new)} new, {len(updated)} updated"
@@ -137,6 +152,7 @@ def _window_import(state, file, kept, w: _Window, notes, aside) -> TranscriptFil
             "mtime_ns": st.st_mtime_ns, "offset": w.end, "tail_start": _tail(read, w.end),
             "head_sha256": head_sha256(file.path, w.end), "prefix_sha256": w.prefix.hexdigest(),
             "archive_path": w.archive, "session_id": session.pk, "conversation_id": conversation.pk,
+            **tie._asdict(),
         }  # fmt: skip
         row, _ = TranscriptFile.objects.update_or_create(path=file.path, defaults=values)
         after = {"archive": w.archive, "offset": w.end, "aside": aside, "session": session.pk}
@@ -152,7 +168,26 @@ def _window_import(state, file, kept, w: _Window, notes, aside) -> TranscriptFil
 def _state_of(kept: TranscriptFile | None) -> dict | None:
     if kept is None:
         return None
-    return {name: getattr(kept, name) for name in _STATE_FIELDS}
+    tie = kept.tie_timestamp.isoformat() if kept.tie_timestamp else None
+    return {**{name: getattr(kept, name) for name in _STATE_FIELDS}, "tie_timestamp": tie}
+
+
+def created_at_assign(
+    *, read: TranscriptRead, tie: Tie, now: dt.datetime
+) -> tuple[list[dt.datetime], Tie]:
+    """Each message's created_at, in file order, after the one `tie` ends on; and the tie
+    where the next read starts (before the messages it reads again: they get the same)."""
+    stamps = [timestamp(m.timestamp) for m in read.messages]
+    # A leading message without a timestamp (a summary) takes the file's first one; when
+    # the read has none yet, the import time (docs/transcripts.md).
+    first = next((s for s in stamps if s is not None), None) or now
+    tail, at_tail, created = read.tail_start, tie, []
+    for message, stamp in zip(read.messages, stamps, strict=True):
+        when, tie = tie_broken(stamp or tie.last or first, tie)
+        created.append(when)
+        if message.start < tail:
+            at_tail = tie
+    return created, at_tail
 
 
 def _start(state, file, kept, archive) -> tuple[int, int, list[ItemRecord], str]:
@@ -175,33 +210,31 @@ def _tail(read: TranscriptRead, end: int) -> int:
     return read.tail_start if read.messages else end
 
 
-def _link(state, file, read, kept, items):
+def _link(state, file, read, kept, items, created):
     if kept and kept.conversation_id:
         conversation = Conversation.objects.filter(pk=kept.conversation_id).first()
         session = Session.objects.filter(pk=kept.session_id).first()
         if conversation is not None and session is not None:
             return session, conversation
-    first = read.messages[0] if read.messages else None
     # The session's cwd: Codex's session_meta, else the first record that names one.
     cwds = [read.meta.get("cwd")] + [m.records[0].get("cwd") for m in read.messages if m.records]
     cwd = next((c for c in cwds if isinstance(c, str) and c), "")
     prompt = next((m.content for m in read.messages if m.role == "user" and m.content), "")
     title = prompt.splitlines()[0] if prompt else f"{file.source} {file.agent_id}"
-    created = (timestamp(first.timestamp) if first else None) or state.now
     return conversation_resolve(
         file=file, workspace=state.workspace, cwd=cwd, title=title, created_at=created, items=items
     )
 
 
 def _messages_save(
-    state, file, conversation_id, read
+    state, file, conversation_id, read, stamps
 ) -> tuple[list[NewMessage], list[dict], list[NewMessage]]:
     """Insert the new messages, update those that grew; returns (inserted, updated rows'
     values before, updated rows' values now)."""
-    rows, when = [], state.now
-    for message in read.messages:
-        when = timestamp(message.timestamp) or when
-        rows.append(_row(file, conversation_id, message, when))
+    rows = [
+        _row(file, conversation_id, message, when)
+        for message, when in zip(read.messages, stamps, strict=True)
+    ]
     present = {
         row[0]: dict(zip(_MESSAGE_FIELDS, row[1:], strict=True))
         for row in rows_in(Message.objects, "pk", [r.id for r in rows], "pk", *_MESSAGE_FIELDS)

@@ -16,6 +16,8 @@ from __future__ import annotations
 import os
 import uuid
 
+from django.utils.dateparse import parse_datetime
+
 from migration_app.models import MigrationItem, MigrationRun, TranscriptFile
 from migration_app.selectors import keyset_pages
 from migration_app.services.journal import MigrationConflict, UndoResult, migration_items_undo
@@ -105,7 +107,12 @@ def _files(chunk: list[MigrationItem], notes: list[str]) -> int:
             if os.path.isfile(archive) and not kept:
                 os.unlink(archive)
         else:
-            TranscriptFile.objects.filter(path=path).update(**before)
+            # Runs journaled before ties were kept have none: the row goes back to no tie.
+            tie = before.get("tie_timestamp")
+            TranscriptFile.objects.filter(path=path).update(
+                **{**before, "tie_timestamp": parse_datetime(tie) if tie else None,
+                   "tie_count": before.get("tie_count", 0)}
+            )  # fmt: skip
             if os.path.isfile(archive) and os.path.getsize(archive) > before["offset"] and not kept:
                 with open(archive, "ab") as handle:
                     handle.truncate(before["offset"])

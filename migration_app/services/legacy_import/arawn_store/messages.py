@@ -43,11 +43,11 @@ from migration_app.services.legacy_import.shared import (
     conversation_counters_update,
     messages_write,
     pks_present,
+    tie_broken,
 )
 from projects_app.models import Conversation, Message
 
 LINES_PER_ROW_BATCH = 10
-MICROSECOND = dt.timedelta(microseconds=1)
 
 
 class LogPosition(NamedTuple):
@@ -63,17 +63,6 @@ class LogPosition(NamedTuple):
         stamp = self.tie_timestamp.isoformat() if self.tie_timestamp else None
         return {"offset": self.offset, "lines": self.lines, "tie_timestamp": stamp,
                 "tie_count": self.tie_count}  # fmt: skip
-
-
-def tie_broken(at: dt.datetime, position: LogPosition) -> tuple[dt.datetime, LogPosition]:
-    """The created_at of a line with timestamp `at` after the line `position` ends on, and
-    the position after it. A timestamp equal to the tied run's (or among the µs added to
-    it) goes 1 µs after the line before; any other keeps its value (one going back too)."""
-    base, count = position.tie_timestamp, position.tie_count
-    if base is not None and base <= at <= base + count * MICROSECOND:
-        count += 1
-        return base + count * MICROSECOND, position._replace(tie_count=count)
-    return at, position._replace(tie_timestamp=at, tie_count=0)
 
 
 def message_logs(state: ArawnState) -> list[tuple[str, str]]:
