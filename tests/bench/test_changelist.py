@@ -13,5 +13,8 @@ def test_prints_every_page_next_to_the_bare_select():
         "changelist, unfiltered",
         "changelist, ?status__exact=failed",
     ]
-    assert labels[4].startswith("changelist, ?q=id:") and labels[5].endswith("(plain term)")
-    assert len(labels) == 6
+    assert labels[4].startswith("changelist, ?q=id:") and labels[5].endswith("(id prefix)")
+    assert labels[6:] == [
+        "changelist, ?q=4242 (word of 1 in 5,000)",
+        "changelist, ?q=session (word of all)",
+    ]
