@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 INTENT_MAX_CHARS = 500
@@ -120,6 +120,14 @@ def _failure_message(call: dict) -> str:
     return "Unknown error"
 
 
+def naive_utc_iso(stamp: datetime) -> str:
+    """TokenDance's form of a failure's timestamp: naive ISO in UTC (`2026-01-20T09:02:00`),
+    as its script writes `created_at.isoformat()` of a naive column (§7.6)."""
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(UTC).replace(tzinfo=None)
+    return stamp.isoformat()
+
+
 def failures_extract(
     messages: Iterable[ToolCallMessage], *, now: datetime, limit: int = FAILURES_MAX
 ) -> list[dict]:
@@ -147,14 +155,14 @@ def failures_extract(
             if len(failures) >= limit:
                 # Keep validating the rest: a malformed later message still fails the session.
                 continue
-            stamp = message.created_at or now
+            stamp = naive_utc_iso(message.created_at or now)
             failures.append(
                 {
                     # A present-but-null name stays null, as in the origin.
                     "type": call.get("name", "unknown_tool"),
                     "message": _failure_message(call),
                     "learning": None,
-                    "timestamp": stamp.isoformat(),
+                    "timestamp": stamp,
                 }
             )
     return failures

@@ -108,9 +108,14 @@ def test_failures_two_of_three():
             "type": "web_search",
             "message": "Connection failed",
             "learning": None,
-            "timestamp": T0.isoformat(),
+            "timestamp": "2026-01-02T03:04:05",
         },
-        {"type": "code_run", "message": "exit 1", "learning": None, "timestamp": T0.isoformat()},
+        {
+            "type": "code_run",
+            "message": "exit 1",
+            "learning": None,
+            "timestamp": "2026-01-02T03:04:05",
+        },
     ]
 
 
@@ -145,7 +150,19 @@ def test_failure_key_semantics_of_the_origin():
         ("n", "Unknown error"),
         ("u", "upper-case status"),
     ]
-    assert {f["timestamp"] for f in failures} == {NOW.isoformat()}  # no created_at → now
+    assert {f["timestamp"] for f in failures} == {"2026-05-01T12:00:00"}  # no created_at → now
+
+
+def test_failure_timestamps_are_naive_utc_iso_as_tokendance_writes_them():
+    """§7.6: `created_at.isoformat()` of a naive column; an aware stamp is read in UTC."""
+    paris = dt.timezone(dt.timedelta(hours=1))
+    calls = [{"name": "x", "status": "error", "error": "e"}]
+    stamps = [dt.datetime(2026, 1, 2, 4, 4, 5, 120000, tzinfo=paris), dt.datetime(2026, 1, 2, 3)]
+    failures = td.failures_extract([message(calls, at) for at in stamps], now=NOW)
+    assert [f["timestamp"] for f in failures] == [
+        "2026-01-02T03:04:05.120000",
+        "2026-01-02T03:00:00",
+    ]
 
 
 @pytest.mark.parametrize("bad", ["a string", {"name": "x"}, 42, [["nested"]], ["text"]])

@@ -92,7 +92,7 @@ def test_migrates_a_session_with_its_conversation_messages_and_artifacts():
             "type": "web_search",
             "message": "Connection failed",
             "learning": None,
-            "timestamp": (T0 + dt.timedelta(minutes=1)).isoformat(),
+            "timestamp": "2026-03-01T09:01:00",  # naive UTC ISO, as TokenDance writes it
         }
     ]
     assert project.settings == {"skill_id": None}

@@ -240,12 +240,21 @@ def _session_work(state: State, row: dict, existing, messages, claimed) -> Sessi
 
 
 def _own_conversation(row: dict, workspace, pk: uuid.UUID) -> Conversation:
+    """The session's conversation. TokenDance's migration gives the conversation it makes the
+    session's `tokens_used` and `completed_at` (§7.2), which have no column here: they go
+    under `extra_data.tokendance`, as for the conversations TokenDance made itself."""
+    kept = {}  # as catalog keeps a conversation's: a zero or null is TokenDance's default
+    if row["total_tokens_used"]:
+        kept["tokens_used"] = row["total_tokens_used"]
+    if row["completed_at"] is not None:
+        kept["completed_at"] = row["completed_at"].isoformat()
     return Conversation(
         id=pk,
         project=None,
         workspace_id=workspace,
         title=tokendance.conversation_title_for(row["title"]),
         status=tokendance.conversation_status_for(row["status"]),
+        extra_data={"tokendance": kept},
         created_at=row["created_at"],
         updated_at=row["updated_at"] or row["created_at"],
     )
