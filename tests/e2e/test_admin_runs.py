@@ -1,15 +1,19 @@
-"""A staff user opens a finished run of each kind and clicks "Undo this run"."""
+"""A staff user opens a finished run of each kind and clicks "Undo this run"; an undo that a
+later run stands in the way of is refused until that run is undone (issue 16)."""
 
 import pytest
 
 from migration_app.dispatch import migration_run_dispatch
+from migration_app.legacy.minsky_sample import minsky_json_write, minsky_sample_records
 from migration_app.legacy.synthetic import ao_tree_generate
 from migration_app.models import MigrationRun
 from projects_app.models import Project
 from sessions_app import files
 from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session
 from tests.factories import SessionFactory
+from tests.migration_app import task_helpers
 from tests.migration_app.attach_helpers import named_workstream, scratch_session
+from tests.migration_app.minsky_helpers import minsky_import
 
 Kind = MigrationRun.Kind
 
@@ -89,13 +93,45 @@ def test_undo_this_run_restores_what_the_run_changed(admin_page, data_dir, tmp_p
     run, restored = make_run(tmp_path)
     assert run.kind == make_run.__name__ and not restored()
     page = admin_page
-    page.goto(f"{page.base_url}/admin/migration_app/migrationrun/{run.pk}/change/")
     page.on("dialog", lambda dialog: dialog.accept())
-    page.click("#undo-button")
-    page.wait_for_selector(".messagelist")
-    assert "Run undone" in page.inner_text(".messagelist")
+    assert "Run undone" in click_undo(page, run)
     assert page.inner_text("#run-status") == "Undone"
     assert page.locator("#undo-button").count() == 0
     run.refresh_from_db()
     assert run.status == MigrationRun.Status.UNDONE
     assert restored()
+
+
+def click_undo(page, run) -> str:
+    """Open the run's page, click "Undo this run" (accepting the confirm), return the message."""
+    page.goto(f"{page.base_url}/admin/migration_app/migrationrun/{run.pk}/change/")
+    page.click("#undo-button")
+    page.wait_for_selector(".messagelist")
+    return page.inner_text(".messagelist")
+
+
+def test_undo_of_an_import_a_later_re_association_changed_waits_for_that_run(
+    admin_page, data_dir, tmp_path
+):
+    store = tmp_path / "session-db.json"
+    minsky_json_write(str(store), minsky_sample_records()[:3])  # mt#123, md#123, #124
+    imported = minsky_import(store)
+    later = task_helpers.reassociate_task(old_task_id="md#123", new_task_id="mt#123")
+    assert later.counts["sessions_updated"] == 1
+    page = admin_page
+    page.on("dialog", lambda dialog: dialog.accept())
+
+    refusal = click_undo(page, imported)
+    assert f"Not undone: Run {later.pk}" in refusal and "undo that run first" in refusal
+    assert page.inner_text("#run-status") != "Undone"
+    assert page.locator("#undo-button").count() == 1
+    imported.refresh_from_db()
+    assert imported.status == MigrationRun.Status.SUCCEEDED
+    assert Session.objects.filter(source="minsky").count() == 3  # nothing half-undone
+    assert Session.objects.get(pk="task-md#123").task_id == "mt#123"
+
+    assert "Run undone" in click_undo(page, later)
+    assert Session.objects.get(pk="task-md#123").task_id == "md#123"
+    assert "Run undone" in click_undo(page, imported)
+    assert page.inner_text("#run-status") == "Undone"
+    assert not Session.objects.filter(source="minsky").exists()

@@ -1,5 +1,6 @@
 """arawn import, workstreams.db: workstreams and sessions, rejections, isolation, re-run,
-undo, dry run (services/legacy_import/arawn_store/rows.py, __init__.py, undo.py)."""
+undo, dry run, the default location (services/legacy_import/arawn_store/rows.py, __init__.py,
+undo.py)."""
 
 import datetime as dt
 import os
@@ -7,6 +8,7 @@ import os
 import pytest
 from django.db import IntegrityError
 
+from migration_app.legacy.arawn_sample import arawn_sample_write
 from migration_app.models import LegacyLogOffset, MigrationRun
 from migration_app.services import MigrationError, migration_undo
 from migration_app.services.legacy_import.arawn_store.rows import _write_isolated
@@ -16,7 +18,7 @@ from sessions_app.models import SCRATCH_WORKSTREAM_ID, Session, Workstream
 from tests.factories import SessionFactory, WorkstreamFactory
 from tests.migration_app.arawn_helpers import arawn, arawn_db, arawn_run, items_of
 from tests.migration_app.attach_helpers import tree_digest
-from tests.migration_app.legacy_helpers import dump_tables, item_plan
+from tests.migration_app.legacy_helpers import dump_tables, item_plan, migrate_legacy
 
 pytestmark = pytest.mark.django_db
 __all__ = ["arawn"]  # the fixture
@@ -230,3 +232,31 @@ def test_a_rerun_refreshes_a_workstream_arawn_changed_since_and_undo_restores_it
         "Workstream ws-0000", "active", ["imported", "team-1"],
     )  # fmt: skip
     assert ws.updated_at == dt.datetime(2026, 2, 1, 9, 1, 1, tzinfo=dt.UTC)
+
+
+# --- the default location ----------------------------------------------------------------
+
+
+def small_store(path) -> None:
+    arawn_sample_write(str(path), workstreams=1, sessions=1, messages=1, files=1,
+                       edge_cases=False)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "stores, read",
+    [
+        ([".arawn"], ".arawn"),  # no ~/.config/arawn: ~/.arawn
+        ([".config/arawn", ".arawn"], ".config/arawn"),  # ~/.config/arawn first
+        ([".config/arawn"], ".config/arawn"),
+    ],
+)
+def test_without_a_path_migrate_legacy_reads_the_config_dir_else_the_dot_dir(
+    tmp_path, data_dir, monkeypatch, stores, read
+):
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    for store in stores:
+        small_store(home / store)
+    code, _, err = migrate_legacy("--source", "arawn", "--json")
+    assert code == 0, err
+    assert MigrationRun.objects.get().params["path"] == str(home / read)

@@ -2,7 +2,8 @@
 only copy of a transcript: the archive copy goes only while the original still holds its
 bytes, and a run that a later run read on from is undone after it. (That a plain undo,
 original there and nothing appended, removes the copy: test_transcripts_import.py,
-test_undo_removes_what_the_run_made.)"""
+test_undo_removes_what_the_run_made.) A copy an undo kept is not overwritten by another
+file that appears at its original's path later (services/transcripts/files.py, _start)."""
 
 import pytest
 
@@ -105,3 +106,39 @@ def test_undo_of_a_rereading_run_keeps_its_new_copy_beside_the_earlier_one(
     kept = archive.parent / f"{archive.name}.replaced-2"
     assert kept.read_bytes() == new
     assert f"it is kept as {kept}" in _notes(run)[0]
+
+
+def kept_by_an_undo(tmp_path, original) -> bytes:
+    """Import, delete the original, undo: the copy stays, with no row. Its bytes."""
+    run = transcripts_run(tmp_path)
+    data = original.read_bytes()
+    original.unlink()
+    migration_undo(run=run)
+    assert not TranscriptFile.objects.exists()
+    return data
+
+
+def test_another_file_at_a_kept_copy_s_path_sets_the_copy_aside_first(tmp_path, original, archive):
+    kept = kept_by_an_undo(tmp_path, original)
+    lines_write(original, [claude_user("n1", "a new session at the old path")])
+    aside = archive.parent / f"{archive.name}.replaced-1"
+    transcripts_run(tmp_path, dry_run=True)  # a dry run moves nothing
+    assert archive.read_bytes() == kept and not aside.exists()
+
+    run = transcripts_run(tmp_path)
+    assert aside.read_bytes() == kept
+    assert archive.read_bytes() == original.read_bytes()
+    note = run.items.get(subject_type="transcript_file", outcome="skipped").reason
+    assert "kept by an undo" in note and f"kept as {aside}" in note
+    # Undoing that import puts the kept copy back where it was.
+    migration_undo(run=run)
+    assert archive.read_bytes() == kept and not aside.exists()
+
+
+def test_the_same_file_back_at_a_kept_copy_s_path_is_copied_over_it(tmp_path, original, archive):
+    kept = kept_by_an_undo(tmp_path, original)
+    original.write_bytes(kept)
+    lines_write(original, [claude_user("u9", "more")], append=True)
+    transcripts_run(tmp_path)
+    assert archive.read_bytes() == original.read_bytes()  # starts with the kept bytes
+    assert list(archive.parent.glob("*.replaced-*")) == []

@@ -90,6 +90,16 @@ def archive_set_aside(archive: str) -> str:
     return f"{archive}.replaced-{n}"
 
 
+def copy_is_prefix_of(*, source_path: str, archive: str) -> bool:
+    """Whether the original starts with every byte of the copy (no copy: it does)."""
+    if not os.path.isfile(archive):
+        return True
+    size = os.path.getsize(archive)
+    return os.path.getsize(source_path) >= size and range_sha256(
+        source_path, 0, size
+    ) == range_sha256(archive, 0, size)
+
+
 def prefix_unchanged(*, source_path: str, archive: str, offset: int, head: str) -> bool:
     """Whether the original still starts with the bytes imported: its first 4 KiB hash as
     before, and its last 4 KiB before `offset` equal the copy's."""

@@ -46,6 +46,7 @@ from migration_app.services.transcripts.archive import (
     archive_check,
     archive_path_for,
     archive_set_aside,
+    copy_is_prefix_of,
     prefix_unchanged,
     range_sha256,
 )
@@ -193,14 +194,19 @@ def created_at_assign(
 def _start(state, file, kept, archive) -> tuple[int, int, list[ItemRecord], str]:
     """(copy from, parse from, notes, where an earlier copy was set aside)."""
     if kept is None:
-        return 0, 0, [], ""
-    if prefix_unchanged(
+        # No row, but a copy: one an undo kept (its original was gone). Another file at the
+        # same path must not overwrite it.
+        if copy_is_prefix_of(source_path=file.path, archive=archive):
+            return 0, 0, [], ""
+        why = "an archive copy without an import (kept by an undo) holds other bytes"
+    elif prefix_unchanged(
         source_path=file.path, archive=archive, offset=kept.offset, head=kept.head_sha256
     ):
         return kept.offset, kept.tail_start, [], ""
-    state.bump("files_reread")
+    else:
+        state.bump("files_reread")
+        why = "the file shrank or its start changed since the last import; read again from 0"
     aside = "" if state.run.dry_run or not os.path.exists(archive) else archive_set_aside(archive)
-    why = "the file shrank or its start changed since the last import; read again from 0"
     if aside:
         why += f"; the earlier copy is kept as {aside}"
     return 0, 0, [ItemRecord("transcript_file", file.path, Outcome.SKIPPED, why)], aside

@@ -96,7 +96,8 @@ def _files(chunk: list[MigrationItem], notes: list[str]) -> int:
         # The run copied from 0 into a new copy when it set one aside or started the file.
         start = 0 if before is None or aside else before["offset"]
         kept = _kept_why(path=path, archive=archive, start=start, end=_end(first, path))
-        if aside and os.path.exists(aside):
+        put_back = bool(aside) and os.path.exists(aside)
+        if put_back:
             if kept:  # the earlier copy comes back: the run's new one moves beside it
                 kept += f"; it is kept as {archive_set_aside(archive)}"
             os.replace(aside, archive)
@@ -104,7 +105,8 @@ def _files(chunk: list[MigrationItem], notes: list[str]) -> int:
             notes.append(f"kept the archive copy {archive}: {kept}")
         if before is None:
             TranscriptFile.objects.filter(path=path).delete()
-            if os.path.isfile(archive) and not kept:
+            # A copy set aside with no row before (one an earlier undo kept) is back.
+            if os.path.isfile(archive) and not kept and not put_back:
                 os.unlink(archive)
         else:
             # Runs journaled before ties were kept have none: the row goes back to no tie.
