@@ -4,8 +4,10 @@ narrow, workspaces isolate, and hostile input never reaches the index as syntax.
 import datetime as dt
 
 import pytest
+from django.db import connection
 
 from projects_app.models import Message
+from sessions_app.models import Session
 from sessions_app.search_query import query_parse
 from sessions_app.search_selectors import UNFILTERED_RANK_LIMIT, SearchFilters, search_hits
 from tests.factories import (
@@ -305,3 +307,17 @@ def test_postgresql_does_not_count_a_word_its_statistics_put_far_past_the_limit(
     # The count is the index scan's row count in an executed plan (EXPLAIN ANALYZE).
     assert not [q for q in queries.captured_queries if "ANALYZE" in q["sql"]]
     assert [h.obj.pk for h in hits][:3] == [m.pk for m in reversed(made)][:3]
+
+
+@pytest.mark.parametrize("term", ["abc1", "feat/x-1"])  # an id prefix; a punctuated term
+def test_text_matches_ored_with_other_conditions_are_searched_once(term):
+    # The match as a subquery once named the outer table: the index was searched again for
+    # every row (a 25 s list page at 200,000 sessions).
+    from sessions_app.search_selectors import session_list_search
+
+    SessionFactory(id="abc1-x", title="other")
+    SessionFactory(id="zz", title="abc1", branch="feat/x-1")
+    found = session_list_search(queryset=Session.objects.all(), term=term)
+    assert {s.pk for s in found} == ({"abc1-x", "zz"} if term == "abc1" else {"zz"})
+    if connection.vendor == "sqlite":
+        assert "CORRELATED" not in found.explain()
