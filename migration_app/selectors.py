@@ -28,6 +28,31 @@ def keyset_pages(
         limit = None if limit is None else limit - len(rows)
 
 
+def migration_run_later_touching(
+    *, run: MigrationRun, subject_type: str, chunk: int
+) -> MigrationRun | None:
+    """The earliest later real run, not undone, that migrated one of the subjects of
+    `subject_type` this run migrated (its undo is refused while that run stands)."""
+    migrated = MigrationItem.Outcome.MIGRATED
+    mine = run.items.filter(subject_type=subject_type, outcome=migrated)
+    for page in keyset_pages(mine.values_list("pk", "subject_id"), size=chunk):
+        item = (
+            MigrationItem.objects.filter(
+                subject_type=subject_type, outcome=migrated,
+                subject_id__in=[subject for _, subject in page],
+                run__dry_run=False, run__started_at__gte=run.started_at,
+            )
+            .exclude(run=run)
+            .exclude(run__status=MigrationRun.Status.UNDONE)
+            .select_related("run")
+            .order_by("run__started_at")
+            .first()
+        )  # fmt: skip
+        if item is not None:
+            return item.run
+    return None
+
+
 def migration_item_list(*, run: MigrationRun, outcome: str | None = None) -> QuerySet:
     items = MigrationItem.objects.filter(run=run).order_by("id")
     return items.filter(outcome=outcome) if outcome else items

@@ -19,7 +19,7 @@ import uuid
 from django.utils.dateparse import parse_datetime
 
 from migration_app.models import MigrationItem, MigrationRun, TranscriptFile
-from migration_app.selectors import keyset_pages
+from migration_app.selectors import migration_run_later_touching
 from migration_app.services.journal import MigrationConflict, UndoResult, migration_items_undo
 from migration_app.services.legacy_import.shared import IN_CHUNK, Outcome, messages_delete
 from migration_app.services.transcripts.archive import archive_set_aside, range_sha256
@@ -29,7 +29,7 @@ from sessions_app.usage import usage_messages_record
 
 
 def import_transcripts_undo(run: MigrationRun) -> UndoResult:
-    later = _later_run_reading(run)
+    later = migration_run_later_touching(run=run, subject_type="transcript_file", chunk=IN_CHUNK)
     if later is not None:
         # Its bytes sit on this run's in the copy: cutting this run's out would take them too.
         raise MigrationConflict(
@@ -38,27 +38,6 @@ def import_transcripts_undo(run: MigrationRun) -> UndoResult:
             "import since; undo that run first, then this one."
         )
     return migration_items_undo(run=run, undoers=_UNDO, chunk_sizes={"transcript_messages": 20})
-
-
-def _later_run_reading(run: MigrationRun) -> MigrationRun | None:
-    """A later real run, not undone, that read one of this run's transcript files."""
-    files = run.items.filter(subject_type="transcript_file", outcome=Outcome.MIGRATED)
-    for chunk in keyset_pages(files.values_list("pk", "subject_id"), size=IN_CHUNK):
-        item = (
-            MigrationItem.objects.filter(
-                subject_type="transcript_file", outcome=Outcome.MIGRATED,
-                subject_id__in=[path for _, path in chunk],
-                run__dry_run=False, run__started_at__gte=run.started_at,
-            )
-            .exclude(run=run)
-            .exclude(run__status=MigrationRun.Status.UNDONE)
-            .select_related("run")
-            .order_by("run__started_at")
-            .first()
-        )  # fmt: skip
-        if item is not None:
-            return item.run
-    return None
 
 
 def _messages(chunk: list[MigrationItem], notes: list[str]) -> int:

@@ -3,37 +3,16 @@
 from __future__ import annotations
 
 from migration_app.models import MigrationItem, MigrationRun
-from migration_app.selectors import keyset_pages
+from migration_app.selectors import migration_run_later_touching
 from migration_app.services.journal import MigrationConflict, UndoResult, migration_items_undo
-from migration_app.services.legacy_import.shared import IN_CHUNK, Outcome
+from migration_app.services.legacy_import.shared import IN_CHUNK
 from migration_app.services.unused_rows import projects_undo
 from projects_app.models import Source
 from sessions_app.models import Session
 
 
-def _later_run_changing(run: MigrationRun) -> MigrationRun | None:
-    """A later real run, not undone, that changed one of this run's sessions."""
-    sessions = run.items.filter(subject_type="session", outcome=Outcome.MIGRATED)
-    for chunk in keyset_pages(sessions.values_list("pk", "subject_id"), size=IN_CHUNK):
-        item = (
-            MigrationItem.objects.filter(
-                subject_type="session", outcome=Outcome.MIGRATED,
-                subject_id__in=[sid for _, sid in chunk],
-                run__dry_run=False, run__started_at__gte=run.started_at,
-            )
-            .exclude(run=run)
-            .exclude(run__status=MigrationRun.Status.UNDONE)
-            .select_related("run")
-            .order_by("run__started_at")
-            .first()
-        )  # fmt: skip
-        if item is not None:
-            return item.run
-    return None
-
-
 def minsky_store_undo(run: MigrationRun) -> UndoResult:
-    later = _later_run_changing(run)
+    later = migration_run_later_touching(run=run, subject_type="session", chunk=IN_CHUNK)
     if later is not None:
         raise MigrationConflict(
             f"Run {later.pk} ({later.get_kind_display()}, started "
