@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from migration_app.legacy.minsky_sample import minsky_sqlite_write
 from migration_app.legacy.synthetic import ao_rs_tree_generate, ao_tree_generate
 from migration_app.legacy.transcripts import claude_slug, transcript_destination
 from migration_app.models import MigrationItem, MigrationRun
@@ -28,6 +29,8 @@ from tests.migration_app.legacy_helpers import (
     list_files,
     run_import,
 )
+from tests.migration_app.minsky_helpers import minsky_import
+from tests.projects_app.test_bulk import planner_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -414,3 +417,16 @@ def test_only_a_batch_that_creates_projects_renews_the_cached_project_pages(
     import_committing(source="ao", path=ao_tree.root, claude_home=str(claude_home))
     assert Project.objects.filter(pk="newproj").exists()
     assert pages.get(VERSION_KEY) != "before"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics")
+def test_an_import_that_wrote_leaves_the_planner_statistics_of_its_rows(tmp_path):
+    path = tmp_path / "sessions.db"
+    records = [{"sessionId": f"s-{i}", "repoName": "acme/w", "createdAt": "2025-06-01"}
+               for i in range(30)]  # fmt: skip
+    minsky_sqlite_write(str(path), records)
+    minsky_import(path, dry_run=True)
+    assert planner_rows(Session) != 30
+    minsky_import(path)
+    assert planner_rows(Session) == 30
+    assert planner_rows(MigrationItem) == MigrationItem.objects.count()

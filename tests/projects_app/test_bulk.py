@@ -11,7 +11,7 @@ from projects_app.bulk import rows_insert
 from projects_app.models import Message
 from sessions_app.search_query import query_parse
 from sessions_app.search_selectors import SearchFilters, search_hits
-from tests.factories import ConversationFactory, StaffFactory
+from tests.factories import ConversationFactory, MessageFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -108,3 +108,29 @@ def test_rows_written_in_one_statement_are_each_in_the_search_index(small_statem
             user=StaffFactory(), query=query_parse(text=word), filters=SearchFilters()
         )
         assert len(hits) == expected
+
+
+def test_rows_count_in_counts_the_stored_keys_among_those_given():
+    stored = [MessageFactory() for _ in range(3)]
+    absent = uuid.uuid4()
+    keys = [m._meta.pk.get_db_prep_value(m.pk, connection) for m in stored[:2]]
+    keys.append(Message._meta.pk.get_db_prep_value(absent, connection))
+    assert bulk.rows_count_in(Message, keys) == 2
+    assert bulk.rows_count_in(Message, keys[2:]) == 0
+
+
+def planner_rows(model) -> float:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table]
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics")
+def test_tables_analyze_gives_the_planner_the_rows_just_written():
+    rows = message_rows(ConversationFactory(), [f"word{n}" for n in range(40)])
+    rows_insert(Message, COLUMNS, rows)
+    assert planner_rows(Message) != 40
+    bulk.tables_analyze([Message])
+    assert planner_rows(Message) == 40

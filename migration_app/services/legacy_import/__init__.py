@@ -22,8 +22,16 @@ from migration_app.services.journal import (
     UndoResult,
     migration_kind_register,
 )
-from projects_app.models import Workspace
+from projects_app.bulk import tables_analyze
+from projects_app.models import Artifact, Conversation, Message, Project, Workspace
+from sessions_app.models import Session, UsageRecord, Workstream
 from sessions_app.usage import LEGACY_USAGE_KEYS, usage_sessions_record
+
+# What the origins write into, analyzed after a run that wrote (PostgreSQL).
+IMPORTED_MODELS = (
+    Workspace, Workstream, Project, Session, Conversation, Message, Artifact, UsageRecord,
+    MigrationItem,
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -128,11 +136,12 @@ def _a(name: str) -> str:
 
 def legacy_import_execute(run: MigrationRun) -> dict[str, Any]:
     counts = legacy_source_get(run.params["source"]).execute(run)
-    if run.params["source"] not in LEGACY_USAGE_KEYS:
-        return counts
-    # The token totals some stores keep (ao-rs cost blocks, TokenDance total_tokens_used).
-    imported = run.items.filter(subject_type="session", outcome=MigrationItem.Outcome.MIGRATED)
-    usage_sessions_record(session_ids=list(imported.values_list("subject_id", flat=True)))
+    if run.params["source"] in LEGACY_USAGE_KEYS:
+        # The token totals some stores keep (ao-rs cost blocks, TokenDance total_tokens_used).
+        imported = run.items.filter(subject_type="session", outcome=MigrationItem.Outcome.MIGRATED)
+        usage_sessions_record(session_ids=list(imported.values_list("subject_id", flat=True)))
+    if not run.dry_run and run.items.filter(outcome=MigrationItem.Outcome.MIGRATED).exists():
+        tables_analyze(IMPORTED_MODELS)  # the next run's look-ups plan on the rows it wrote
     return counts
 
 
