@@ -119,6 +119,20 @@ def test_rows_count_in_counts_the_stored_keys_among_those_given():
     assert bulk.rows_count_in(Message, keys[2:]) == 0
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite ignores within")
+def test_rows_count_in_within_counts_only_the_keys_whose_rows_hold_one_of_the_values():
+    here, there = MessageFactory(), MessageFactory()
+
+    def key(obj):
+        return obj._meta.pk.get_db_prep_value(obj.pk, connection)
+
+    keys = [key(here), key(there)]
+    assert bulk.rows_count_in(Message, keys, within=("conversation", [key(here.conversation)])) == 1
+    both = [key(here.conversation), key(there.conversation)]
+    assert bulk.rows_count_in(Message, keys, within=("conversation", both)) == 2
+    assert bulk.rows_count_in(Message, keys, within=("conversation", [])) == 0
+
+
 def planner_rows(model) -> float:
     with connection.cursor() as cursor:
         cursor.execute(

@@ -134,7 +134,12 @@ def _batch_plan(state: State, raws: list[dict]) -> tuple[list[SessionWork], list
     new_ids = [i for i in ids if i not in existing]
     old_ids = [i for i in ids if i in existing]
     messages = defaultdict(list)
-    for raw in _rows_of(state, "messages", new_ids, old_ids, Message, order="created_at, id"):
+    # Their messages are mostly in their conversations: counted through that index.
+    conversations = ("conversation", uuid_db_values([r[0] for r in existing.values() if r[0]]))
+    message_rows = _rows_of(
+        state, "messages", new_ids, old_ids, Message, order="created_at, id", within=conversations
+    )
+    for raw in message_rows:
         messages[raw["session_id"]].append(raw)
     artifact_rows = defaultdict(list)
     for raw in _rows_of(state, "artifacts", new_ids, old_ids, Artifact, order="id"):
@@ -165,14 +170,18 @@ def _batch_plan(state: State, raws: list[dict]) -> tuple[list[SessionWork], list
     return works, items
 
 
-def _rows_of(state: State, table: str, new_ids, old_ids, model, *, order: str) -> list[dict]:
+def _rows_of(
+    state: State, table: str, new_ids, old_ids, model, *, order: str, within=()
+) -> list[dict]:
     """The rows of `table` owned by these sessions that are not imported yet: all of those of
-    new sessions; of sessions imported before, only ids are read, then the missing rows."""
+    new sessions; of sessions imported before, only ids are read, then the missing rows.
+    `within`: where the stored rows are expected (rows_count_in); one elsewhere only costs
+    the look-up below."""
     raws = reader.rows_where_in(state.source, table, "session_id", new_ids, order=order)
     known = reader.ids_where_in(state.source, table, "session_id", old_ids)
-    # The common re-run: every row is in, which one COUNT per chunk tells.
+    # The common re-run: every row is in, which a COUNT tells.
     stored = uuid_db_values(list(dict.fromkeys(known)))
-    if stored is not None and rows_count_in(model, stored) == len(stored):
+    if stored is not None and rows_count_in(model, stored, within=within) == len(stored):
         return raws
     keys = {i: as_uuid(i) for i in known}
     valid = [key for key in keys.values() if key]
