@@ -9,11 +9,14 @@ import uuid
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from migration_app.legacy.minsky_sample import minsky_sqlite_write
 from migration_app.legacy.tokendance_sample import T0, SourceRows
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services import migration_undo
+from projects_app import bulk
 from projects_app.models import Artifact, Conversation, Message, Workspace
 from sessions_app.models import Session, UsageRecord
 from tests.migration_app.legacy_helpers import dump_tables, item_plan, migrate_legacy
@@ -221,6 +224,23 @@ def test_a_rerun_skips_everything(make_source):
     assert again.status == MigrationRun.Status.SUCCEEDED
     assert again.counts["migrated"] == 0 and again.counts["skipped"] == 2 + 8
     assert dump_tables() == before
+
+
+def test_a_rerun_counts_a_batch_s_message_ids_in_one_statement_on_postgresql(
+    make_sqlite_source, monkeypatch
+):
+    location = make_sqlite_source(busy_world())
+    td_import(location)
+    monkeypatch.setattr(bulk, "_COUNT_CHUNK", 10)  # 32 message ids: 4 chunks
+    with CaptureQueriesContext(connection) as queries:
+        again = td_import(location)
+    assert again.counts["migrated"] == 0
+    counts = [
+        q["sql"] for q in queries.captured_queries
+        if q["sql"].startswith("SELECT COUNT(*)") and "projects_app_message" in q["sql"]
+    ]  # fmt: skip
+    # Within the sessions' conversations on PostgreSQL; SQLite looks each id up, in chunks.
+    assert len(counts) == (1 if connection.vendor == "postgresql" else 4)
 
 
 def test_undo_removes_exactly_what_the_run_created(make_source):
