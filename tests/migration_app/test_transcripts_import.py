@@ -5,6 +5,7 @@ import json
 import os
 
 import pytest
+from django.db import connection
 
 from migration_app.models import MigrationRun, TranscriptFile
 from migration_app.services import migration_undo
@@ -29,6 +30,7 @@ from tests.migration_app.transcript_helpers import (
     transcripts_run,
     usage,
 )
+from tests.projects_app.test_bulk import planner_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -101,6 +103,16 @@ def test_second_run_over_the_same_files_skips_everything(tmp_path, data_dir, bot
     again = transcripts_run(tmp_path)
     assert again.counts["migrated"] == 0 and again.counts["files_unchanged"] == 2
     assert dump_tables() == before
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics")
+def test_an_import_that_wrote_leaves_the_planner_statistics_of_its_messages(
+    tmp_path, data_dir, both
+):
+    transcripts_run(tmp_path, dry_run=True)
+    assert planner_rows(Message) != Message.objects.count()
+    transcripts_run(tmp_path)
+    assert Message.objects.exists() and planner_rows(Message) == Message.objects.count()
 
 
 def test_rerun_reads_only_the_appended_bytes(tmp_path, data_dir, both, monkeypatch):

@@ -19,7 +19,7 @@ from django.utils import timezone
 from migration_app.legacy.claude_code import claude_transcripts_find
 from migration_app.legacy.codex import codex_rollouts_find
 from migration_app.legacy.records import exception_text
-from migration_app.models import MigrationItem, MigrationRun
+from migration_app.models import MigrationItem, MigrationRun, TranscriptFile
 from migration_app.services.journal import (
     DryRun,
     ItemRecord,
@@ -35,7 +35,9 @@ from migration_app.services.transcripts.copies import transcript_copies_redundan
 from migration_app.services.transcripts.files import ImportState, transcript_import
 from migration_app.services.transcripts.linking import TranscriptSource
 from migration_app.services.transcripts.undo import import_transcripts_undo
-from projects_app.models import Source, Workspace
+from projects_app.bulk import tables_analyze
+from projects_app.models import Conversation, Message, Source, Workspace
+from sessions_app.models import Session, UsageRecord
 
 Outcome = MigrationItem.Outcome
 _HOMES = (
@@ -137,12 +139,15 @@ def import_transcripts_execute(run: MigrationRun) -> dict:
         for file in transcripts_of_run(run):
             transcript_file_import(state, file)
             migration_run_progress(run=run, advance=1)
+        if not run.dry_run and state.counts.get("messages_imported"):
+            tables_analyze(WRITTEN_MODELS)  # as after a legacy import (its figure there)
     finally:
         run.counts = transcript_counts(state.counts)
     return run.counts
 
 
 CONFLICT_RETRIES = 3
+WRITTEN_MODELS = (Session, Conversation, Message, UsageRecord, TranscriptFile, MigrationItem)
 
 
 def transcript_file_import(state: ImportState, file: TranscriptSource) -> None:
