@@ -404,6 +404,33 @@ def test_a_kill_between_windows_converges_on_the_next_run(tmp_path, data_dir, bo
     assert before["sessions_app.Session"] == dump_tables()["sessions_app.Session"]
 
 
+def test_small_files_share_a_transaction_so_a_kill_loses_that_group_only(
+    tmp_path, data_dir, both, monkeypatch
+):
+    transcripts_run(tmp_path)
+    expected, files = dump_tables(), list_files(data_dir)
+    whole = _contents()
+    TranscriptFile.objects.all().delete()
+    Message.objects.all().delete()
+    save, calls = transcript_files._messages_save, []
+
+    def die_on_the_second_file(state, file, conversation_id, read, stamps):
+        calls.append(file.path)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # like a kill
+        return save(state, file, conversation_id, read, stamps)
+
+    monkeypatch.setattr(transcript_files, "_messages_save", die_on_the_second_file)
+    with pytest.raises(KeyboardInterrupt):
+        transcripts_run(tmp_path)
+    # The first file's window was in the same (small) group: rolled back with it.
+    assert not TranscriptFile.objects.exists() and not Message.objects.exists()
+    monkeypatch.setattr(transcript_files, "_messages_save", save)
+    transcripts_run(tmp_path)
+    assert _contents() == whole and list_files(data_dir) == files
+    assert dump_tables()["sessions_app.Session"] == expected["sessions_app.Session"]
+
+
 def test_undo_of_a_run_in_windows(tmp_path, data_dir, both, monkeypatch):
     monkeypatch.setattr(transcript_files, "WINDOW", 300)
     before, files = dump_tables(), list_files(data_dir)

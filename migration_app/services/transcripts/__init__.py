@@ -132,13 +132,14 @@ def _selected(files: Iterator[TranscriptSource], wanted: set[str] | None):
 
 
 def import_transcripts_execute(run: MigrationRun) -> dict:
-    state = ImportState(
-        run=run, workspace=Workspace.objects.get(slug=run.params["workspace"]), now=timezone.now()
-    )
+    workspace = Workspace.objects.get(slug=run.params["workspace"])
+    state = ImportState(run=run, workspace=workspace, now=timezone.now(), grouped=True)
     try:
-        for file in transcripts_of_run(run):
-            transcript_file_import(state, file)
-            migration_run_progress(run=run, advance=1)
+        with state.group:  # commits the last group; an exception (or a kill) rolls it back
+            for file in transcripts_of_run(run):
+                transcript_file_import(state, file)
+                migration_run_progress(run=run, advance=1)
+                state.file_done()
         if not run.dry_run and state.counts.get("messages_imported"):
             tables_analyze(WRITTEN_MODELS)  # as after a legacy import (its figure there)
     finally:

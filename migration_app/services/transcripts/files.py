@@ -4,9 +4,9 @@ Per file: decide where to read from (the offset kept, or 0 when the file shrank 
 prefix changed, with a note and the earlier copy kept aside), copy the new whole lines to
 the archive and verify them, parse them (from the copy; a dry run parses the original and
 copies nothing, but checks that the copy could be written), and write the messages, the
-journal items and the file's new offset in one transaction. A message already present
-(same stable id) is not duplicated; the last message of a read is read again next time
-(it may still grow) and updated if it did.
+journal items and the file's new offset together (ImportState.window_writes). A message
+already present (same stable id) is not duplicated; the last message of a read is read
+again next time (it may still grow) and updated if it did.
 
 The hub orders a conversation by (created_at, id) and ids are uuid5: a message whose
 timestamp ties with the one before it in the file gets 1 µs more than that one (the tie
@@ -18,10 +18,11 @@ windows or runs gets the created_at values one read of it gives.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import transaction
 
@@ -67,14 +68,48 @@ _STATE_FIELDS = ("size", "mtime_ns", "offset", "tail_start", "head_sha256", "pre
 _MESSAGE_FIELDS = ("role", "content", "tool_calls", "tool_call_id", "extra_data", "tokens_used")
 
 
+# New bytes read per transaction: a huge file is imported in windows, memory stays bounded
+# and a kill -9 loses at most the last WINDOW bytes read (the next run reads on from there).
+WINDOW = 8 << 20
+GROUP_FILES = 100  # files whose windows may share a transaction (progress shows meanwhile)
+
+
 @dataclass
 class ImportState(RunState):
+    """`grouped` (the run in one process): the windows of small files share a transaction
+    until WINDOW bytes or GROUP_FILES files are read, each window in a savepoint. A
+    transaction a file cost a commit per appended file: 100 files × 1 MiB appended to a
+    1 GiB tree on SQLite, 13.44 s against 12.22 s grouped (0.117x -> 0.097x the first
+    import, one A/B, 2026-12-07). A batch of workers is not grouped: its progress row says
+    which file it has done."""
+
     workspace: Workspace
+    grouped: bool = field(default=False, kw_only=True)
+    group: contextlib.ExitStack = field(default_factory=contextlib.ExitStack, kw_only=True)
+    _group_open: bool = field(default=False, kw_only=True)
+    _group_bytes: int = field(default=0, kw_only=True)
+    _group_files: int = field(default=0, kw_only=True)
 
+    @contextlib.contextmanager
+    def window_writes(self, size: int):
+        """One window's writes: a transaction, or a savepoint of the open group."""
+        if self.grouped and not self._group_open:
+            self.group.enter_context(transaction.atomic())
+            self._group_open = True
+        with transaction.atomic():
+            yield
+        self._group_bytes += size
+        self._group_commit_when_full()
 
-# New bytes read per transaction: a huge file is imported in windows, memory stays bounded
-# and a kill -9 loses at most the window under way (the next run reads on from the last).
-WINDOW = 8 << 20
+    def file_done(self) -> None:
+        self._group_files += 1
+        self._group_commit_when_full()
+
+    def _group_commit_when_full(self) -> None:
+        """The run commits what is left when it ends (leaving `group`)."""
+        if self._group_bytes >= WINDOW or self._group_files >= GROUP_FILES:
+            self.group.close()
+            self._group_open, self._group_bytes, self._group_files = False, 0, 0
 
 
 def transcript_import(state: ImportState, file: TranscriptSource) -> None:
@@ -123,7 +158,7 @@ class _Window:
 
 def _window_import(state, file, kept, w: _Window, notes, aside) -> TranscriptFile:
     """Copy bytes [start, end) to the archive, parse [tail, end), and write the messages,
-    the items and the file's new offset in one transaction."""
+    the items and the file's new offset together."""
     if not state.run.dry_run:
         archive_append(source_path=file.path, archive=w.archive, start=w.start, end=w.end,
                        prefix=w.prefix)  # fmt: skip
@@ -135,7 +170,7 @@ def _window_import(state, file, kept, w: _Window, notes, aside) -> TranscriptFil
     tie = Tie(kept.tie_timestamp, kept.tie_count) if kept is not None and w.tail else Tie()
     stamps, tie = created_at_assign(read=read, tie=tie, now=state.now)
     st = os.stat(file.path)
-    with transaction.atomic():
+    with state.window_writes(w.end - w.start):
         items = notes + [
             ItemRecord("transcript_line", f"{file.path}@{offset}", Outcome.FAILED, why)
             for offset, why in read.problems
