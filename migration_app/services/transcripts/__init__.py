@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterator
 
 from django.conf import settings
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.utils import timezone
 
 from migration_app.legacy.claude_code import claude_transcripts_find
@@ -133,7 +133,10 @@ def _selected(files: Iterator[TranscriptSource], wanted: set[str] | None):
 
 def import_transcripts_execute(run: MigrationRun) -> dict:
     workspace = Workspace.objects.get(slug=run.params["workspace"])
-    state = ImportState(run=run, workspace=workspace, now=timezone.now(), grouped=True)
+    # Grouped on SQLite only: on PostgreSQL a savepoint a window costs more than the commits
+    # it saves (1 GiB, append re-run 0.118x the first import a commit a file, 0.139x grouped).
+    grouped = connection.vendor == "sqlite"
+    state = ImportState(run=run, workspace=workspace, now=timezone.now(), grouped=grouped)
     try:
         with state.group:  # commits the last group; an exception (or a kill) rolls it back
             for file in transcripts_of_run(run):

@@ -76,12 +76,12 @@ GROUP_FILES = 100  # files whose windows may share a transaction (progress shows
 
 @dataclass
 class ImportState(RunState):
-    """`grouped` (the run in one process): the windows of small files share a transaction
-    until WINDOW bytes or GROUP_FILES files are read, each window in a savepoint. A
-    transaction a file cost a commit per appended file: 100 files × 1 MiB appended to a
-    1 GiB tree on SQLite, 13.44 s against 12.22 s grouped (0.117x -> 0.097x the first
-    import, one A/B, 2026-12-07). A batch of workers is not grouped: its progress row says
-    which file it has done."""
+    """`grouped` (a run in one process, on SQLite): the windows of small files share a
+    transaction until WINDOW bytes or GROUP_FILES files are read, each window in a
+    savepoint. A transaction a file cost a commit per appended file: 100 files × 1 MiB
+    appended to a 1 GiB tree on SQLite, 13.44 s against 12.22 s grouped (0.117x -> 0.097x
+    the first import, one A/B, 2026-12-07). A batch of workers is not grouped: its
+    progress row says which file it has done."""
 
     workspace: Workspace
     grouped: bool = field(default=False, kw_only=True)
