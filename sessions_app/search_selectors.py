@@ -207,10 +207,15 @@ def _text_or_identifier(
     queryset: QuerySet, *, kind: str, query: SearchQuery, ranked: bool = True
 ) -> QuerySet:
     """Rows matching the words, or (for a query of one punctuated term) its substring."""
-    term = query.include[0] if len(query.include) == 1 and not query.exclude else None
-    if term is None or not term.code_like:
+    if _punctuated_term(query) is None:
         return _matching(queryset, kind=kind, query=query, ranked=ranked)
     return queryset.filter(_text_q(kind=kind, query=query)).extra(select={"score": "0.0"})
+
+
+def _punctuated_term(query: SearchQuery):
+    """The query's only term when it is code-like (an id, a branch, a path), else None."""
+    term = query.include[0] if len(query.include) == 1 and not query.exclude else None
+    return term if term is not None and term.code_like else None
 
 
 def _text_q(*, kind: str, query: SearchQuery) -> Q:
@@ -228,8 +233,8 @@ def _text_q(*, kind: str, query: SearchQuery) -> Q:
         tsquery, params = _pg_tsquery(query)
         sql = f"SELECT m.id FROM {table} m WHERE m.search_vector @@ {tsquery}"
     condition = Q(pk__in=RawSQL(sql, params))
-    term = query.include[0] if len(query.include) == 1 and not query.exclude else None
-    if term is not None and term.code_like:
+    term = _punctuated_term(query)
+    if term is not None:
         columns = TRIGRAM_COLUMNS[table]
         condition |= Q(*((f"{c}__icontains", term.text) for c in columns), _connector=Q.OR)
     return condition
