@@ -115,11 +115,11 @@ def _owners(conversation_ids, get_model) -> dict:
     return owners
 
 
-def _message_records(rows, get_model, table: PriceTable) -> list:
+def _message_records(rows, get_model, table: PriceTable, owners: dict | None = None) -> list:
     """Records of messages given as (id, conversation id, created_at, model, source,
-    usage, key) tuples."""
+    usage, key) tuples; `owners` as _owners gives them, when the caller knows them."""
     model_cls = get_model("sessions_app", "UsageRecord")
-    owners = _owners(list({r[1] for r in rows}), get_model)
+    owners = owners or _owners(list({r[1] for r in rows}), get_model)
     records = []
     for pk, conv, created, model, source, usage, key in rows:
         owner, origin = owners.get(conv), source
@@ -173,26 +173,20 @@ def usage_messages_record(
     return written
 
 
-def usage_written_messages_record(*, messages: list, table: PriceTable | None = None) -> int:
-    """The same for messages just written, from their values in memory (id,
-    conversation_id, created_at, extra_data): the import need not read back what it wrote
-    (3.8 s of a 28 s first import of 32 MiB when it did, profiled with
-    bench.transcript_import)."""
+def usage_rows_record(
+    *, rows: list, owners: dict | None = None, table: PriceTable | None = None
+) -> int:
+    """The same for messages just written, given as the (id, conversation id, created_at,
+    model, source, usage, key) tuples of those with a usage: the import need not read back
+    what it wrote (3.8 s of a 28 s first import of 32 MiB when it did, profiled with
+    bench.transcript_import). `owners`: {conversation id: (session id, workspace id,
+    subagent name)} when the caller knows them."""
     table = table or price_table_load()
-
-    def text(extra: dict, name: str) -> str | None:
-        return extra[name] if isinstance(extra.get(name), str) else None
-
-    rows = [
-        (m.id, m.conversation_id, m.created_at, text(m.extra_data, "model"),
-         text(m.extra_data, "source"), m.extra_data["usage"], text(m.extra_data, "key"))
-        for m in messages
-        if "usage" in m.extra_data
-    ]  # fmt: skip
     written = 0
     for start in range(0, len(rows), BATCH):
         chunk = rows[start : start + BATCH]
-        written += usage_records_save(records=_message_records(chunk, django_apps.get_model, table))
+        records = _message_records(chunk, django_apps.get_model, table, owners)
+        written += usage_records_save(records=records)
     return written
 
 

@@ -1,6 +1,7 @@
-"""Parse the next batches of session files in a second process (one `spawn` worker that
-runs only the pure readers) while this one writes; docs/legacy-import.md, "Parse ahead".
-Without it, the same interface parses in this process when the result is asked for.
+"""Parse the next batches of session files (or, with `function`, the next windows of
+transcripts) in a second process, one `spawn` worker that runs only pure readers, while
+this one writes; docs/legacy-import.md, "Parse ahead". Without it, the same interface
+parses in this process when the result is asked for.
 """
 
 from __future__ import annotations
@@ -33,12 +34,13 @@ def _exit_with_parent(parent: int) -> None:
 
 
 class ParseAhead:
-    """`submit(files)` now, `.result()` later: one ParsedSession or LegacyParseError per file."""
+    """`submit(files)` now, `.result()` later: one ParsedSession or LegacyParseError per file
+    (or `submit(**arguments)`: what `function` returns)."""
 
-    def __init__(self, *, enabled: bool, **prepare: Any):
-        """`prepare`: the options of session_files_prepare but the files."""
+    def __init__(self, *, enabled: bool, function=session_files_prepare, **options: Any):
+        """`options`: those of `function` that every call shares."""
         self.enabled = enabled
-        self._parse = partial(session_files_prepare, **prepare)
+        self._parse = partial(function, **options)
         self.pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> ParseAhead:
@@ -54,11 +56,12 @@ class ParseAhead:
             )  # fmt: skip
             self.pool.submit(int)  # the worker process starts now, not on the first batch
 
-    def submit(self, files: Sequence[SessionFile]) -> Future | SimpleNamespace:
-        if not self.enabled or not files:  # parsed here, when the result is asked for
-            return SimpleNamespace(result=partial(self._parse, files=files))
+    def submit(self, files: Sequence[SessionFile] = (), **arguments) -> Future | SimpleNamespace:
+        arguments = arguments or {"files": list(files)}
+        if not self.enabled or arguments == {"files": []}:  # parsed here, when asked for
+            return SimpleNamespace(result=partial(self._parse, **arguments))
         self.start()
-        return self.pool.submit(self._parse, files=list(files))
+        return self.pool.submit(self._parse, **arguments)
 
     def __exit__(self, *exc_info) -> bool:
         if self.pool is not None:

@@ -7,6 +7,7 @@ import os
 import pytest
 from django.db import connection
 
+from migration_app.legacy import transcript_rows
 from migration_app.models import MigrationRun, TranscriptFile
 from migration_app.services import migration_undo
 from migration_app.services.transcripts import files as transcript_files
@@ -124,13 +125,13 @@ def test_rerun_reads_only_the_appended_bytes(tmp_path, data_dir, both, monkeypat
         claude_user("u3", "thanks"),
     ], append=True)  # fmt: skip
     offsets = []
-    reader = transcript_files.READERS["claude-code"]
+    reader = transcript_rows.READERS["claude-code"]
 
     def spy(path, *, offset, end):
         offsets.append(offset)
         return reader(path, offset=offset, end=end)
 
-    monkeypatch.setitem(transcript_files.READERS, "claude-code", spy)
+    monkeypatch.setitem(transcript_rows.READERS, "claude-code", spy)
     run = transcripts_run(tmp_path)
     assert offsets == [size]
     assert run.counts["bytes_archived"] == claude_file.stat().st_size - size

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from migration_app.legacy.transcript_rows import stable_id
 from migration_app.models import TranscriptFile
 from migration_app.services import migration_undo
 from migration_app.services.transcripts import files as transcript_files
-from migration_app.services.transcripts.linking import stable_id
 from projects_app.models import Message
 from sessions_app.models import Session
 from tests.migration_app.transcript_helpers import (

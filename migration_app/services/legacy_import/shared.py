@@ -15,6 +15,7 @@ from django.db import connection
 from django.db.models import Count, Max, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
+from migration_app.legacy.transcript_rows import StoredJSON
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services.journal import ItemRecord, migration_items_record
 from projects_app.bulk import IN_CHUNK, rows_insert, rows_update
@@ -129,11 +130,14 @@ def messages_write(new: list[NewMessage]) -> None:
     def key(value: uuid.UUID):
         return value if native_uuid else value.hex
 
+    def json_value(value):  # a StoredJSON is encoded already (by a transcript's reader)
+        return value if isinstance(value, StoredJSON) else ops.adapt_json_value(value, encoder)
+
     rows = [
         (
             key(m.id), key(m.conversation_id), m.role, m.content,
-            None if m.tool_calls is None else ops.adapt_json_value(m.tool_calls, encoder),
-            m.tool_call_id, ops.adapt_json_value(m.extra_data, encoder),
+            None if m.tool_calls is None else json_value(m.tool_calls),
+            m.tool_call_id, json_value(m.extra_data),
             ops.adapt_datetimefield_value(m.created_at), m.tokens_used,
         )
         for m in new

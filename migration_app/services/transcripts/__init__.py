@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from migration_app.legacy.claude_code import claude_transcripts_find
 from migration_app.legacy.codex import codex_rollouts_find
+from migration_app.legacy.parse_ahead import usable_cores
 from migration_app.legacy.records import exception_text
 from migration_app.models import MigrationItem, MigrationRun, TranscriptFile
 from migration_app.services.journal import (
@@ -31,9 +32,11 @@ from migration_app.services.journal import (
     migration_run_selection,
 )
 from migration_app.services.legacy_import import workspace_require
+from migration_app.services.transcripts import files as transcript_files
 from migration_app.services.transcripts.copies import transcript_copies_redundant
 from migration_app.services.transcripts.files import ImportState, transcript_import
 from migration_app.services.transcripts.linking import TranscriptSource
+from migration_app.services.transcripts.lookahead import WindowLookahead
 from migration_app.services.transcripts.undo import import_transcripts_undo
 from projects_app.bulk import tables_analyze
 from projects_app.models import Conversation, Message, Source, Workspace
@@ -136,10 +139,14 @@ def import_transcripts_execute(run: MigrationRun) -> dict:
     # Grouped on SQLite only: on PostgreSQL a savepoint a window costs more than the commits
     # it saves (1 GiB, append re-run 0.118x the first import a commit a file, 0.139x grouped).
     grouped = connection.vendor == "sqlite"
-    state = ImportState(run=run, workspace=workspace, now=timezone.now(), grouped=grouped)
+    lookahead = WindowLookahead(enabled=usable_cores() > 1, window=transcript_files.WINDOW)
+    state = ImportState(run=run, workspace=workspace, now=timezone.now(), grouped=grouped,
+                        lookahead=lookahead)  # fmt: skip
     try:
-        with state.group:  # commits the last group; an exception (or a kill) rolls it back
-            for file in transcripts_of_run(run):
+        # The group commits what is left; an exception (or a kill) rolls it back.
+        with lookahead, state.group:
+            for file, upcoming in _with_next(transcripts_of_run(run)):
+                lookahead.upcoming = upcoming
                 transcript_file_import(state, file)
                 migration_run_progress(run=run, advance=1)
                 state.file_done()
@@ -148,6 +155,16 @@ def import_transcripts_execute(run: MigrationRun) -> dict:
     finally:
         run.counts = transcript_counts(state.counts)
     return run.counts
+
+
+def _with_next(files: Iterator[TranscriptSource]):
+    """(file, the one after it or None)."""
+    current = next(files, None)
+    for following in files:
+        yield current, following
+        current = following
+    if current is not None:
+        yield current, None
 
 
 CONFLICT_RETRIES = 3

@@ -21,15 +21,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import json
 import os
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 
-from migration_app.legacy.claude_code import claude_transcript_read
-from migration_app.legacy.codex import codex_rollout_read
 from migration_app.legacy.jsonl import head_sha256, whole_lines_end
-from migration_app.legacy.transcripts import TranscriptMessage, TranscriptRead
+from migration_app.legacy.transcript_rows import PreparedMessage, PreparedRead
 from migration_app.models import TranscriptFile
 from migration_app.services.journal import ItemRecord
 from migration_app.services.legacy_import.shared import (
@@ -54,15 +53,14 @@ from migration_app.services.transcripts.archive import (
 from migration_app.services.transcripts.linking import (
     TranscriptSource,
     conversation_resolve,
-    stable_id,
     timestamp,
 )
-from migration_app.services.transcripts.secrets import record_secrets_drop
+from migration_app.services.transcripts.lookahead import WindowLookahead
+from projects_app.bulk import rows_count_in
 from projects_app.models import Conversation, Message, Workspace
 from sessions_app.models import Session
-from sessions_app.usage import usage_written_messages_record
+from sessions_app.usage import usage_rows_record
 
-READERS = {"claude-code": claude_transcript_read, "codex": codex_rollout_read}
 _STATE_FIELDS = ("size", "mtime_ns", "offset", "tail_start", "head_sha256", "prefix_sha256",
                  "tie_count")  # fmt: skip
 _MESSAGE_FIELDS = ("role", "content", "tool_calls", "tool_call_id", "extra_data", "tokens_used")
@@ -85,6 +83,10 @@ class ImportState(RunState):
 
     workspace: Workspace
     grouped: bool = field(default=False, kw_only=True)
+    # Windows prepared ahead in a second process; by default each is read when its turn comes.
+    lookahead: WindowLookahead = field(
+        default_factory=lambda: WindowLookahead(enabled=False, window=WINDOW), kw_only=True
+    )
     group: contextlib.ExitStack = field(default_factory=contextlib.ExitStack, kw_only=True)
     _group_open: bool = field(default=False, kw_only=True)
     _group_bytes: int = field(default=0, kw_only=True)
@@ -165,7 +167,8 @@ def _window_import(state, file, kept, w: _Window, notes, aside) -> TranscriptFil
         state.bump("bytes_archived", w.end - w.start)
     else:
         range_sha256(w.source, w.start, w.end, w.prefix)
-    read = READERS[file.source](w.source, offset=w.tail, end=w.end)
+    read = state.lookahead.read(file=file, parse=w.source, tail=w.tail, start=w.start,
+                                end=w.end, digest=w.prefix.hexdigest())  # fmt: skip
     # A read from 0 (a new or re-read file) starts with no tie; one from the tail goes on.
     tie = Tie(kept.tie_timestamp, kept.tie_count) if kept is not None and w.tail else Tie()
     stamps, tie = created_at_assign(read=read, tie=tie, now=state.now)
@@ -178,8 +181,12 @@ def _window_import(state, file, kept, w: _Window, notes, aside) -> TranscriptFil
         created = stamps[0] if stamps else state.now
         session, conversation = _link(state, file, read, kept, items, created)
         new, updated, grown = _messages_save(state, file, conversation.pk, read, stamps)
-        usage_written_messages_record(messages=new + grown)
-        after = {"ids": [str(m.id) for m in new], "updated": [u["id"] for u in updated]}
+        subagent = file.agent_id if file.parent_id else ""
+        usage_rows_record(rows=[
+            (m.id, conversation.pk, when, m.model or None, file.source, m.usage, m.key)
+            for m, when in new + grown if m.usage
+        ], owners={conversation.pk: (session.pk, session.workspace_id, subagent)})  # fmt: skip
+        after = {"ids": [str(m.id) for m, _ in new], "updated": [u["id"] for u in updated]}
         why = f"{len(new)} new, {len(updated)} updated"
         items.append(ItemRecord("transcript_messages", file.path, Outcome.MIGRATED, why,
                                 {"updated": updated}, after))  # fmt: skip
@@ -209,7 +216,7 @@ def _state_of(kept: TranscriptFile | None) -> dict | None:
 
 
 def created_at_assign(
-    *, read: TranscriptRead, tie: Tie, now: dt.datetime
+    *, read: PreparedRead, tie: Tie, now: dt.datetime
 ) -> tuple[list[dt.datetime], Tie]:
     """Each message's created_at, in file order, after the one `tie` ends on; and the tie
     where the next read starts (before the messages it reads again: they get the same)."""
@@ -247,7 +254,7 @@ def _start(state, file, kept, archive) -> tuple[int, int, list[ItemRecord], str]
     return 0, 0, [ItemRecord("transcript_file", file.path, Outcome.SKIPPED, why)], aside
 
 
-def _tail(read: TranscriptRead, end: int) -> int:
+def _tail(read: PreparedRead, end: int) -> int:
     return read.tail_start if read.messages else end
 
 
@@ -257,10 +264,7 @@ def _link(state, file, read, kept, items, created):
         session = Session.objects.filter(pk=kept.session_id).first()
         if conversation is not None and session is not None:
             return session, conversation
-    # The session's cwd: Codex's session_meta, else the first record that names one.
-    cwds = [read.meta.get("cwd")] + [m.records[0].get("cwd") for m in read.messages if m.records]
-    cwd = next((c for c in cwds if isinstance(c, str) and c), "")
-    prompt = next((m.content for m in read.messages if m.role == "user" and m.content), "")
+    cwd, prompt = read.cwd, read.prompt
     title = prompt.splitlines()[0] if prompt else f"{file.source} {file.agent_id}"
     return conversation_resolve(
         file=file, workspace=state.workspace, cwd=cwd, title=title, created_at=created, items=items
@@ -268,52 +272,48 @@ def _link(state, file, read, kept, items, created):
 
 
 def _messages_save(
-    state, file, conversation_id, read, stamps
-) -> tuple[list[NewMessage], list[dict], list[NewMessage]]:
-    """Insert the new messages, update those that grew; returns (inserted, updated rows'
-    values before, updated rows' values now)."""
-    rows = [
-        _row(file, conversation_id, message, when)
-        for message, when in zip(read.messages, stamps, strict=True)
-    ]
-    present = {
-        row[0]: dict(zip(_MESSAGE_FIELDS, row[1:], strict=True))
-        for row in rows_in(Message.objects, "pk", [r.id for r in rows], "pk", *_MESSAGE_FIELDS)
-    }
+    state, file, conversation_id, read: PreparedRead, stamps
+) -> tuple[list[tuple[PreparedMessage, dt.datetime]], list[dict], list[tuple]]:
+    """Insert the new messages, update those that grew; returns the inserted (message,
+    created_at), the updated rows' values before, and the updated (message, created_at)."""
+    ids = [m.id for m in read.messages]
+    present = {}
+    # Counted first: a file read for the first time has none, and the count is cheap.
+    native = connection.features.has_native_uuid_field
+    if rows_count_in(Message, [i if native else i.hex for i in ids]):
+        present = {
+            row[0]: dict(zip(_MESSAGE_FIELDS, row[1:], strict=True))
+            for row in rows_in(Message.objects, "pk", ids, "pk", *_MESSAGE_FIELDS)
+        }
     new, updated, grown = [], [], []
-    for row in rows:
-        old = present.get(row.id)
+    for message, when in zip(read.messages, stamps, strict=True):
+        old = present.get(message.id)
         if old is None:
-            new.append(row)
-        elif old != {name: getattr(row, name) for name in _MESSAGE_FIELDS}:
-            Message.objects.filter(pk=row.id).update(
-                **{n: getattr(row, n) for n in _MESSAGE_FIELDS}
-            )
-            updated.append({"id": str(row.id), **old})
-            grown.append(row)
+            new.append((message, when))
+            continue
+        values = _values(message)
+        if old != values:
+            Message.objects.filter(pk=message.id).update(**values)
+            updated.append({"id": str(message.id), **old})
+            grown.append((message, when))
         else:
             state.bump("messages_already_present")
-    messages_write(new)
-    conversation_counters_update(new)
+    rows = [_new_message(conversation_id, m, when) for m, when in new]
+    messages_write(rows)
+    conversation_counters_update(rows)
     state.bump("messages_imported", len(new))
     state.bump("messages_updated", len(updated))
     return new, updated, grown
 
 
-def _row(file: TranscriptSource, conversation_id, m: TranscriptMessage, when) -> NewMessage:
-    records, dropped = record_secrets_drop(m.records)
-    tool_calls, dropped_calls = record_secrets_drop(m.tool_calls)
-    extra = {
-        "source": file.source, "transcript": file.relative, "offset": m.start, "key": m.key,
-        "records": records,
-    }  # fmt: skip
-    # Those a message has (a usage is None or a dict of counts, never empty).
-    optional = {"record_type": m.record_type, "model": m.model, "usage": m.usage,
-                "thinking": m.thinking, "is_error": m.is_error}  # fmt: skip
-    extra.update({key: value for key, value in optional.items() if value})
-    if dropped or dropped_calls:
-        extra["secrets_dropped"] = dropped + dropped_calls
-    tokens = (m.usage or {}).get("input", 0) + (m.usage or {}).get("output", 0)
-    message_id = stable_id("message", file.source, file.relative, m.key)
-    return NewMessage(message_id, conversation_id, m.role, m.content, tool_calls,
-                      m.tool_call_id[:255], extra, when, tokens)  # fmt: skip
+def _values(m: PreparedMessage) -> dict:
+    """The stored fields of `m` as the ORM reads them (its JSON decoded)."""
+    tool_calls = None if m.tool_calls is None else json.loads(m.tool_calls)
+    return {"role": m.role, "content": m.content, "tool_calls": tool_calls,
+            "tool_call_id": m.tool_call_id, "extra_data": json.loads(m.extra_data),
+            "tokens_used": m.tokens_used}  # fmt: skip
+
+
+def _new_message(conversation_id, m: PreparedMessage, when: dt.datetime) -> NewMessage:
+    return NewMessage(m.id, conversation_id, m.role, m.content, m.tool_calls, m.tool_call_id,
+                      m.extra_data, when, m.tokens_used)  # fmt: skip

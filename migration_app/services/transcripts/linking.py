@@ -11,19 +11,18 @@ to its parent's session. Every row made here is journaled for undo.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass
 
 from django.db.models import Max
 from django.utils.dateparse import parse_datetime
 
+from migration_app.legacy.transcript_rows import stable_id
 from migration_app.models import MigrationItem
 from migration_app.services.journal import ItemRecord
 from projects_app.models import Conversation, Project, Workspace
 from sessions_app.models import Session
 
 Outcome = MigrationItem.Outcome
-_NS = uuid.UUID("6f1d2c3b-8a47-4e59-b0c1-2d3e4f5a6b7c")
 
 
 @dataclass(frozen=True)
@@ -35,10 +34,6 @@ class TranscriptSource:
     relative: str  # under its home: names its archive copy and its messages' ids
     agent_id: str  # Claude session uuid (or subagent name), Codex thread id
     parent_id: str | None = None  # a subagent's session uuid
-
-
-def stable_id(*parts: str) -> uuid.UUID:
-    return uuid.uuid5(_NS, "\x1f".join(parts))
 
 
 def timestamp(value: str) -> dt.datetime | None:

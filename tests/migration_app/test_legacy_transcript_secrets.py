@@ -1,11 +1,11 @@
-"""Secrets in transcript records never reach the database (services/transcripts/secrets.py);
+"""Secrets in transcript records never reach the database (legacy/transcript_secrets.py);
 token counts stay, and the archive copy keeps the original bytes."""
 
 import json
 
 import pytest
 
-from migration_app.services.transcripts.secrets import record_secrets_drop
+from migration_app.legacy.transcript_secrets import record_secrets_drop
 from projects_app.models import Message
 from tests.migration_app.transcript_helpers import (
     claude_assistant,
