@@ -6,11 +6,14 @@ when nothing was prepared ahead.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
+
+from django.utils.dateparse import parse_datetime  # pure: no settings, no apps
 
 from migration_app.legacy.claude_code import claude_transcript_read
 from migration_app.legacy.codex import codex_rollout_read
@@ -25,6 +28,16 @@ def stable_id(*parts: str) -> uuid.UUID:
     return uuid.uuid5(_NS, "\x1f".join(parts))
 
 
+def timestamp(value: str) -> dt.datetime | None:
+    try:
+        stamp = parse_datetime(value) if value else None
+    except ValueError:
+        return None
+    if stamp is not None and stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=dt.UTC)
+    return stamp
+
+
 class StoredJSON(str):
     """A JSON value already encoded: written to a JSON column as it is."""
 
@@ -34,7 +47,7 @@ class PreparedMessage(NamedTuple):
     start: int  # byte offset of its first line
     role: str
     content: str
-    timestamp: str
+    timestamp: dt.datetime | None  # the record's own, parsed; None when it has none
     tool_calls: StoredJSON | None
     tool_call_id: str
     extra_data: StoredJSON  # every original field, secrets dropped
@@ -89,7 +102,8 @@ def _prepared(source: str, relative: str, m) -> PreparedMessage:
         extra["secrets_dropped"] = dropped + dropped_calls
     usage = m.usage or {}
     return PreparedMessage(
-        stable_id("message", source, relative, m.key), m.start, m.role, m.content, m.timestamp,
+        stable_id("message", source, relative, m.key), m.start, m.role, m.content,
+        timestamp(m.timestamp),
         None if tool_calls is None else StoredJSON(json.dumps(tool_calls)), m.tool_call_id[:255],
         StoredJSON(json.dumps(extra)), usage.get("input", 0) + usage.get("output", 0), m.usage,
         m.model, m.key,

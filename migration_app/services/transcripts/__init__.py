@@ -9,6 +9,7 @@ messages, so a re-run reads only what was appended.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterator
 
@@ -142,6 +143,7 @@ def import_transcripts_execute(run: MigrationRun) -> dict:
     lookahead = WindowLookahead(enabled=usable_cores() > 1, window=transcript_files.WINDOW)
     state = ImportState(run=run, workspace=workspace, now=timezone.now(), grouped=grouped,
                         lookahead=lookahead)  # fmt: skip
+    gc.freeze()  # as the ao import: the run's many short-lived objects, not Django's, are scanned
     try:
         # The group commits what is left; an exception (or a kill) rolls it back.
         with lookahead, state.group:
@@ -153,6 +155,7 @@ def import_transcripts_execute(run: MigrationRun) -> dict:
         if not run.dry_run and state.counts.get("messages_imported"):
             tables_analyze(WRITTEN_MODELS)  # as after a legacy import (its figure there)
     finally:
+        gc.unfreeze()
         run.counts = transcript_counts(state.counts)
     return run.counts
 

@@ -53,7 +53,6 @@ from migration_app.services.transcripts.archive import (
 from migration_app.services.transcripts.linking import (
     TranscriptSource,
     conversation_resolve,
-    timestamp,
 )
 from migration_app.services.transcripts.lookahead import WindowLookahead
 from projects_app.bulk import rows_count_in
@@ -220,7 +219,7 @@ def created_at_assign(
 ) -> tuple[list[dt.datetime], Tie]:
     """Each message's created_at, in file order, after the one `tie` ends on; and the tie
     where the next read starts (before the messages it reads again: they get the same)."""
-    stamps = [timestamp(m.timestamp) for m in read.messages]
+    stamps = [m.timestamp for m in read.messages]
     # A leading message without a timestamp (a summary) takes the file's first one; when
     # the read has none yet, the import time (docs/transcripts.md).
     first = next((s for s in stamps if s is not None), None) or now

@@ -10,11 +10,9 @@ to its parent's session. Every row made here is journaled for undo.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Max
-from django.utils.dateparse import parse_datetime
 
 from migration_app.legacy.transcript_rows import stable_id
 from migration_app.models import MigrationItem
@@ -34,16 +32,6 @@ class TranscriptSource:
     relative: str  # under its home: names its archive copy and its messages' ids
     agent_id: str  # Claude session uuid (or subagent name), Codex thread id
     parent_id: str | None = None  # a subagent's session uuid
-
-
-def timestamp(value: str) -> dt.datetime | None:
-    try:
-        stamp = parse_datetime(value) if value else None
-    except ValueError:
-        return None
-    if stamp is not None and stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=dt.UTC)
-    return stamp
 
 
 def conversation_resolve(
