@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.transcript_tree import transcript_tree_generate
+from bench.transcript_tree import transcript_tree_generate, transcripts_append
 from migration_app import services as migration_services
 from migration_app.legacy.transcript_rows import window_prepare
 from migration_app.services import transcripts
@@ -104,3 +104,26 @@ def test_a_prepared_read_of_the_copy_s_bytes_is_used(tmp_path):
         "first",
         "second",
     ]
+
+
+def test_an_append_re_run_prepares_the_next_changed_file_past_unchanged_ones(
+    tmp_path, data_dir, tree, monkeypatch
+):
+    made = []
+
+    class Recorded(lookahead_module.WindowLookahead):
+        def __init__(self, **options):
+            super().__init__(**options)
+            made.append(self)
+
+    monkeypatch.setattr(transcripts, "WindowLookahead", Recorded)
+    monkeypatch.setattr(transcripts, "usable_cores", lambda: 2)
+    monkeypatch.setattr(lookahead_module, "START_AFTER", 0)
+    transcripts_run(tmp_path)
+    appended = sorted(tree.files)[::3]
+    extra = transcripts_append(appended, per_file=4_000)
+    run = transcripts_run(tmp_path)
+    assert run.counts["messages_imported"] == extra.messages
+    # The first appended file is read here; each later one was prepared while the one
+    # before it was written, the unchanged files between them passed over.
+    assert made[1].taken == len(appended) - 1

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import gc
 import os
+from collections import deque
 from collections.abc import Iterator
+from itertools import islice
 
 from django.conf import settings
 from django.db import IntegrityError, connection
@@ -160,14 +162,12 @@ def import_transcripts_execute(run: MigrationRun) -> dict:
     return run.counts
 
 
-def _with_next(files: Iterator[TranscriptSource]):
-    """(file, the one after it or None)."""
-    current = next(files, None)
-    for following in files:
-        yield current, following
-        current = following
-    if current is not None:
-        yield current, None
+def _with_next(files: Iterator[TranscriptSource], count: int = 8):
+    """(file, the `count` files after it): the lookahead may look past unchanged ones."""
+    window = deque(islice(files, count + 1))
+    while window:
+        yield window.popleft(), tuple(window)
+        window.extend(islice(files, 1))
 
 
 CONFLICT_RETRIES = 3

@@ -29,7 +29,7 @@ class WindowLookahead:
     def __init__(self, *, enabled: bool, window: int):
         self.parser = ParseAhead(enabled=enabled, function=window_prepare)
         self.window = window
-        self.upcoming: TranscriptSource | None = None  # the run's next file
+        self.upcoming: tuple[TranscriptSource, ...] = ()  # the run's next files
         self._pending: tuple[tuple, object] | None = None  # (what was sent, its future)
         self._read_here = 0
         self.taken = 0  # reads the worker prepared
@@ -70,12 +70,14 @@ class WindowLookahead:
         tail = read.tail_start if read.messages else end
         if following > end:
             self._send(file, tail, end, following)
-        elif self.upcoming is not None:
-            self._send_first(self.upcoming)
+            return
+        for upcoming in self.upcoming:  # past unchanged files (an append re-run has many)
+            if self._send_first(upcoming):
+                return
 
-    def _send_first(self, file: TranscriptSource) -> None:
-        """The first window the import will read of `file`, as transcript_import decides
-        it when the file's start is unchanged."""
+    def _send_first(self, file: TranscriptSource) -> bool:
+        """Send the first window the import will read of `file`, as transcript_import
+        decides it when the file's start is unchanged; False when it is unchanged."""
         kept = TranscriptFile.objects.filter(path=file.path).values_list(
             "size", "mtime_ns", "inode", "offset", "tail_start"
         )
@@ -83,13 +85,14 @@ class WindowLookahead:
         try:
             st = os.stat(file.path)
         except OSError:
-            return
+            return False
         if kept and kept[:3] == (st.st_size, st.st_mtime_ns, st.st_ino):
-            return  # unchanged: nothing to read
+            return False  # nothing to read
         start, tail = kept[3:] if kept else (0, 0)
         end = whole_lines_end(file.path, offset=start, limit=self.window)
         if end > start:
             self._send(file, tail, start, end)
+        return True
 
     def _send(self, file: TranscriptSource, tail: int, start: int, end: int) -> None:
         # Plain values only: the worker runs no Django (a Source member would import models).
