@@ -32,8 +32,4 @@ def project_page_cached(*, user_id, params: dict, build):
     key = "projects:list:" + ":".join(
         [version, str(user_id), *(f"{k}={params[k]}" for k in sorted(params))]
     )
-    page = cache.get(key)
-    if page is None:
-        page = build()
-        cache.set(key, page)
-    return page
+    return cache.get_or_set(key, build)
