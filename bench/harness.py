@@ -9,8 +9,6 @@ per item, with the load average: the machine may be shared, and a ratio within o
 says more than a time.
 """
 
-from __future__ import annotations
-
 import argparse
 import cProfile
 import itertools

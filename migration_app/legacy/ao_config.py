@@ -2,8 +2,6 @@
 (legacy-formats.md §1.8, §1.10, §2.3), and a project's `origin` remote. Pure; no Django.
 """
 
-from __future__ import annotations
-
 import configparser
 import datetime as dt
 import os

@@ -2,8 +2,6 @@
 files read as `ao migrate-storage` reads them (legacy-formats §1.11). Pure; no Django.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 import json
 from typing import Any

@@ -4,8 +4,6 @@
 Pure functions over files: no database, no Django settings.
 """
 
-from __future__ import annotations
-
 import os
 from collections.abc import Iterator
 from typing import Any

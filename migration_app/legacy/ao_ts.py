@@ -3,8 +3,6 @@ walk the tree (V2 here, V1 in `ao_v1`) and map one session file to a record, wit
 status ao itself shows. Nothing here touches the database or Django.
 """
 
-from __future__ import annotations
-
 import os
 import re
 from collections.abc import Iterator

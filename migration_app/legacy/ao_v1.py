@@ -4,8 +4,6 @@ it"), so that an import before the user ran it gives the sessions an import afte
 Pure functions over directories; no database, no Django settings.
 """
 
-from __future__ import annotations
-
 import dataclasses
 import datetime as dt
 import os

@@ -1,8 +1,6 @@
 """Reading session files of either source: bytes in, a record or the reason out. Pure and
 free of Django, so the parse helper (parse_ahead.py) can run it."""
 
-from __future__ import annotations
-
 import os
 import stat
 from collections.abc import Sequence

@@ -1,7 +1,5 @@
 """What the legacy readers return: plain records, no ORM, no settings."""
 
-from __future__ import annotations
-
 import datetime as dt
 import math
 import re

@@ -3,8 +3,6 @@
 Pure and free of Django, so the parse helper can prepare rows while the importer writes.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 import json
 from dataclasses import dataclass

@@ -1,7 +1,5 @@
 """Opening an origin's SQLite file: read-only, because an origin's database is never written."""
 
-from __future__ import annotations
-
 import os
 import sqlite3
 from pathlib import Path

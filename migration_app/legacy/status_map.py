@@ -5,8 +5,6 @@ does not know (the caller rejects the file: never guess silently). arawn has no 
 word: its function answers from whether the session has ended.
 """
 
-from __future__ import annotations
-
 StatusTriple = tuple[str, str, bool]
 
 _PENDING: StatusTriple = ("pending", "idle", False)

@@ -4,8 +4,6 @@ listings, and what is where a session file is expected but cannot be one.
 Pure functions over directories; no database, no Django settings.
 """
 
-from __future__ import annotations
-
 import os
 import stat as stat_module
 from dataclasses import dataclass

@@ -2,8 +2,6 @@
 sizes, chunked lookups, a run's counts and journal, the plain-values message writer, and
 the rule that keeps a file's order where its timestamps tie."""
 
-from __future__ import annotations
-
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Iterator

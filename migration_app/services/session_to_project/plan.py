@@ -5,8 +5,6 @@ preview call it. Three queries per batch, whatever its size: the sessions with t
 conversation's message figures, the tool-call messages, the artifacts.
 """
 
-from __future__ import annotations
-
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence

@@ -3,8 +3,6 @@
 written with a bounded number of bulk statements; a compare-and-set UPDATE decides races.
 """
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 
 from django.db import transaction

@@ -1,7 +1,5 @@
 """The ao and ao-rs stores as legacy sources of migrate_legacy (issue 3), and their undo."""
 
-from __future__ import annotations
-
 import os
 from functools import partial
 

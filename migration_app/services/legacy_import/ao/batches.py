@@ -7,8 +7,6 @@ copied once it commits, through a temporary file and a hard link (never overwrit
 destination). A rolled-back dry run never reaches the copy.
 """
 
-from __future__ import annotations
-
 import os
 import shutil
 from collections.abc import Iterator

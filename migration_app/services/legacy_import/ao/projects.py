@@ -2,8 +2,6 @@
 or from a session's project directory when nothing else names it.
 """
 
-from __future__ import annotations
-
 import os
 from typing import Any
 

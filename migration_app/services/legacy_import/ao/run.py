@@ -2,8 +2,6 @@
 process on a second core), write each batch in order, then number the deferred sessions.
 """
 
-from __future__ import annotations
-
 import gc
 import os
 from collections import deque

@@ -1,7 +1,5 @@
 """The state one ao/ao-rs import carries from batch to batch, and its small helpers."""
 
-from __future__ import annotations
-
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
