@@ -28,6 +28,23 @@ def tree(tmp_path):
     return transcript_tree_generate(str(claude), str(codex), total_bytes=300_000, files=6)
 
 
+@pytest.fixture
+def made(monkeypatch) -> list:
+    """The run's lookaheads, in the order the runs made them; the worker used from the
+    first byte on, as on a machine with two cores."""
+    made = []
+
+    class Recorded(lookahead_module.WindowLookahead):
+        def __init__(self, **options):
+            super().__init__(**options)
+            made.append(self)
+
+    monkeypatch.setattr(transcripts, "WindowLookahead", Recorded)
+    monkeypatch.setattr(transcripts, "usable_cores", lambda: 2)
+    monkeypatch.setattr(lookahead_module, "START_AFTER", 0)
+    return made
+
+
 def stored() -> tuple[list, list]:
     messages = Message.objects.order_by("pk").values_list(
         "pk", "conversation_id", "role", "content", "tool_calls", "tool_call_id", "extra_data",
@@ -41,18 +58,8 @@ def stored() -> tuple[list, list]:
 
 
 def test_an_import_with_the_worker_stores_what_one_without_it_stores(
-    tmp_path, data_dir, tree, monkeypatch
+    tmp_path, data_dir, tree, made, monkeypatch
 ):
-    made = []
-
-    class Recorded(lookahead_module.WindowLookahead):
-        def __init__(self, **options):
-            super().__init__(**options)
-            made.append(self)
-
-    monkeypatch.setattr(transcripts, "WindowLookahead", Recorded)
-    monkeypatch.setattr(transcripts, "usable_cores", lambda: 2)
-    monkeypatch.setattr(lookahead_module, "START_AFTER", 0)
     monkeypatch.setattr(transcript_files, "WINDOW", 16 << 10)  # several windows a file
     ahead = transcripts_run(tmp_path)
     with_worker = stored()
@@ -107,18 +114,8 @@ def test_a_prepared_read_of_the_copy_s_bytes_is_used(tmp_path):
 
 
 def test_an_append_re_run_prepares_the_next_changed_file_past_unchanged_ones(
-    tmp_path, data_dir, tree, monkeypatch
+    tmp_path, data_dir, tree, made
 ):
-    made = []
-
-    class Recorded(lookahead_module.WindowLookahead):
-        def __init__(self, **options):
-            super().__init__(**options)
-            made.append(self)
-
-    monkeypatch.setattr(transcripts, "WindowLookahead", Recorded)
-    monkeypatch.setattr(transcripts, "usable_cores", lambda: 2)
-    monkeypatch.setattr(lookahead_module, "START_AFTER", 0)
     transcripts_run(tmp_path)
     appended = sorted(tree.files)[::3]
     extra = transcripts_append(appended, per_file=4_000)
