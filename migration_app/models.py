@@ -170,6 +170,10 @@ class TranscriptFile(models.Model):
     def __str__(self) -> str:
         return f"{self.path} @ {self.offset}"
 
+    def unchanged_since(self, st) -> bool:
+        """Whether the file (its os.stat result `st`) is as the last read left it."""
+        return (self.size, self.mtime_ns, self.inode) == (st.st_size, st.st_mtime_ns, st.st_ino)
+
 
 class TranscriptBatch(models.Model):
     """A share of a background import_transcripts run (PostgreSQL): a list of files that

@@ -116,7 +116,7 @@ class ImportState(RunState):
 def transcript_import(state: ImportState, file: TranscriptSource) -> None:
     kept = TranscriptFile.objects.filter(path=file.path).first()
     st = os.stat(file.path)
-    if kept and (kept.size, kept.mtime_ns, kept.inode) == (st.st_size, st.st_mtime_ns, st.st_ino):
+    if kept and kept.unchanged_since(st):
         state.bump("files_unchanged")
         state.record([ItemRecord("transcript_file", file.path, Outcome.SKIPPED, "unchanged")])
         return

@@ -78,17 +78,14 @@ class WindowLookahead:
     def _send_first(self, file: TranscriptSource) -> bool:
         """Send the first window the import will read of `file`, as transcript_import
         decides it when the file's start is unchanged; False when it is unchanged."""
-        kept = TranscriptFile.objects.filter(path=file.path).values_list(
-            "size", "mtime_ns", "inode", "offset", "tail_start"
-        )
-        kept = kept.first()
+        kept = TranscriptFile.objects.filter(path=file.path).first()
         try:
             st = os.stat(file.path)
         except OSError:
             return False
-        if kept and kept[:3] == (st.st_size, st.st_mtime_ns, st.st_ino):
+        if kept and kept.unchanged_since(st):
             return False  # nothing to read
-        start, tail = kept[3:] if kept else (0, 0)
+        start, tail = (kept.offset, kept.tail_start) if kept else (0, 0)
         end = whole_lines_end(file.path, offset=start, limit=self.window)
         if end > start:
             self._send(file, tail, start, end)
