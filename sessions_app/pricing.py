@@ -12,7 +12,7 @@ dated id such as `claude-sonnet-4-5-20250929` finds `claude-sonnet-4-5`, never
 """
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from pathlib import Path
@@ -26,10 +26,14 @@ class PriceTable:
     version: str
     checked: str
     models: dict[str, dict[str, Decimal]]
+    # The match of each model id met: an import prices every API message.
+    _matched: dict = field(default_factory=dict, compare=False, repr=False)
 
     def price_for(self, model: str) -> dict[str, Decimal] | None:
-        keys = [key for key in self.models if model == key or model.startswith(key + "-")]
-        return self.models[max(keys, key=len)] if keys else None
+        if model not in self._matched:
+            keys = [key for key in self.models if model == key or model.startswith(key + "-")]
+            self._matched[model] = self.models[max(keys, key=len)] if keys else None
+        return self._matched[model]
 
 
 def price_table_parse(data: dict) -> PriceTable:

@@ -20,7 +20,7 @@ from django.apps import apps as django_apps
 from django.db.models import Q
 from django.db.models.fields.json import KT, KeyTransform
 
-from projects_app.bulk import instances_insert
+from projects_app.bulk import values_insert
 from sessions_app.models import UsageRecord
 from sessions_app.pricing import PriceTable, cost_estimate, price_table_load
 
@@ -52,11 +52,12 @@ def _fields(model_cls) -> tuple[str, ...]:
     return tuple(f.name for f in model_cls._meta.concrete_fields if not f.primary_key)
 
 
-def _record(model_cls, table: PriceTable, *, tokens: dict[str, int], **fields):
+def _record(model_cls, table: PriceTable, *, tokens: dict[str, int], **fields) -> dict:
+    """A record's column values ({attname: value}; values_insert fills in the defaults)."""
     cost = cost_estimate(table=table, model=fields.get("model", ""), tokens=tokens)
     if "cache_write_1h_tokens" in _fields(model_cls):
         fields["cache_write_1h_tokens"] = tokens.get("cache_write_1h", 0)
-    return model_cls(
+    return dict(
         input_tokens=tokens["input"], output_tokens=tokens["output"],
         cache_write_tokens=tokens["cache_write"], cache_read_tokens=tokens["cache_read"],
         total_tokens=fields.pop("total_tokens", None) or sum(tokens[k] for k in COUNTED),
@@ -65,24 +66,23 @@ def _record(model_cls, table: PriceTable, *, tokens: dict[str, int], **fields):
     )  # fmt: skip
 
 
-def usage_records_save(*, records: list, get_model=django_apps.get_model) -> int:
-    """Insert or update `records` by key, BATCH rows per statement. The same API message
-    met again in another file (a resumed session repeats its history) is counted once, for
-    the transcript imported first: a record owned by another message is left alone."""
+def usage_records_save(*, records: list[dict], get_model=django_apps.get_model) -> int:
+    """Insert or update `records` (as _record makes them) by key, BATCH rows per statement.
+    The same API message met again in another file (a resumed session repeats its history)
+    is counted once, for the transcript imported first: a record owned by another message
+    is left alone."""
     model_cls = get_model("sessions_app", "UsageRecord")
     unique = {}
     for record in records:  # one statement may not touch a row twice (PostgreSQL)
-        unique.setdefault(record.key, record)
-    keys = [k for k, r in unique.items() if r.message_id is not None]
+        unique.setdefault(record["key"], record)
+    keys = [k for k, r in unique.items() if r.get("message_id") is not None]
     for start in range(0, len(keys), BATCH):
         owned = model_cls.objects.filter(key__in=keys[start : start + BATCH])
         for key, message_id in owned.values_list("key", "message_id"):
-            if message_id != unique[key].message_id:
+            if message_id != unique[key]["message_id"]:
                 del unique[key]  # another file's copy of this API message was counted
-    # Raw upserts (projects_app/bulk.py): 44,215 records of 256 MiB of transcripts took
-    # 5.4 s of a 40 s import through bulk_create(update_conflicts=True), which builds its
-    # SQL value by value; 2.6 s with this (2026-12-07).
-    return instances_insert(
+    # Raw upserts of plain values (projects_app/bulk.py, values_insert).
+    return values_insert(
         model_cls, list(unique.values()), batch=BATCH, update_on="key", update=_fields(model_cls)
     )
 
@@ -221,7 +221,7 @@ def _legacy_records(sessions, get_model, table: PriceTable) -> list:
             )  # fmt: skip
         elif source == "tokendance" and _count(metadata.get("total_tokens_used")):
             # One undivided total: counted, never priced (the split is unknown).
-            records.append(model_cls(total_tokens=_count(metadata["total_tokens_used"]), **common))
+            records.append({"total_tokens": _count(metadata["total_tokens_used"]), **common})
     return records
 
 

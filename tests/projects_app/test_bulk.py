@@ -1,5 +1,6 @@
 """projects_app/bulk.py: the raw batch writes, on both databases."""
 
+import datetime as dt
 import uuid
 
 import pytest
@@ -68,6 +69,27 @@ def test_instances_rows_are_what_the_orm_would_store():
     assert (stored.conversation_id, stored.content, stored.extra_data) == (
         conversation.pk, "é", {"a": 1},
     )  # fmt: skip
+
+
+def test_values_insert_fills_in_the_defaults_the_orm_would():
+    conversation = ConversationFactory()
+    when = dt.datetime(2026, 3, 1, 12, 30, 15, 250, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    pk = uuid.uuid4()
+    row = {"id": pk, "conversation_id": conversation.pk, "role": "user", "created_at": when}
+    bulk.values_insert(Message, [row])
+    stored = Message.objects.get(pk=pk)
+    assert (stored.content, stored.extra_data, stored.tool_calls, stored.tokens_used) == (
+        "", {}, None, 0,
+    )  # fmt: skip
+    assert stored.created_at == when  # the same instant, whatever zone it was given in
+
+
+@pytest.mark.parametrize("hours", [0, 2, -7])
+def test_the_datetime_preparer_writes_what_django_writes(hours):
+    zone = dt.timezone(dt.timedelta(hours=hours))
+    for when in [dt.datetime(2026, 3, 1, 23, 59, 59, tzinfo=zone),
+                 dt.datetime(2026, 3, 1, 0, 0, 0, 123456, tzinfo=zone), None]:  # fmt: skip
+        assert bulk.datetime_preparer()(when) == connection.ops.adapt_datetimefield_value(when)
 
 
 @pytest.mark.django_db(transaction=True)

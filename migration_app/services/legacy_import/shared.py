@@ -16,7 +16,7 @@ from django.db.models.functions import Coalesce
 from migration_app.legacy.transcript_rows import StoredJSON
 from migration_app.models import MigrationItem, MigrationRun
 from migration_app.services.journal import ItemRecord, migration_items_record
-from projects_app.bulk import IN_CHUNK, rows_insert, rows_update
+from projects_app.bulk import IN_CHUNK, datetime_preparer, rows_insert, rows_update
 from projects_app.models import Conversation, Message
 
 Outcome = MigrationItem.Outcome
@@ -124,6 +124,7 @@ def messages_write(new: list[NewMessage]) -> None:
     ops = connection.ops  # looked up once, not per value
     native_uuid = connection.features.has_native_uuid_field
     encoder = Message._meta.get_field("extra_data").encoder
+    datetime_value = datetime_preparer()
 
     def key(value: uuid.UUID):
         return value if native_uuid else value.hex
@@ -136,7 +137,7 @@ def messages_write(new: list[NewMessage]) -> None:
             key(m.id), key(m.conversation_id), m.role, m.content,
             None if m.tool_calls is None else json_value(m.tool_calls),
             m.tool_call_id, json_value(m.extra_data),
-            ops.adapt_datetimefield_value(m.created_at), m.tokens_used,
+            datetime_value(m.created_at), m.tokens_used,
         )
         for m in new
     ]  # fmt: skip
