@@ -6,7 +6,9 @@ import os
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from bench.transcript_tree import transcript_tree_generate
 from migration_app.legacy import transcript_rows
 from migration_app.models import MigrationRun, TranscriptFile
 from migration_app.services import migration_undo
@@ -104,6 +106,18 @@ def test_second_run_over_the_same_files_skips_everything(tmp_path, data_dir, bot
     again = transcripts_run(tmp_path)
     assert again.counts["migrated"] == 0 and again.counts["files_unchanged"] == 2
     assert dump_tables() == before
+
+
+def test_a_rerun_reads_the_rows_of_many_files_in_one_query(tmp_path, data_dir):
+    claude, codex = homes(tmp_path)
+    tree = transcript_tree_generate(str(claude), str(codex), total_bytes=200_000, files=12)
+    transcripts_run(tmp_path)
+    table = TranscriptFile._meta.db_table
+    with CaptureQueriesContext(connection) as queries:
+        again = transcripts_run(tmp_path)
+    assert again.counts["files_unchanged"] == len(tree.files) > 10
+    reads = [q for q in queries if q["sql"].startswith("SELECT") and table in q["sql"]]
+    assert len(reads) == 1  # not one a file
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics")

@@ -149,8 +149,10 @@ def import_transcripts_execute(run: MigrationRun) -> dict:
     try:
         # The group commits what is left; an exception (or a kill) rolls it back.
         with lookahead, state.group:
-            for file, upcoming in _with_next(transcripts_of_run(run)):
-                lookahead.upcoming = upcoming
+            for file, upcoming in _with_next(transcripts_of_run(run), count=KEPT_AHEAD):
+                state.kept.load((file, *upcoming), needed=1 + LOOK_PAST)
+                following = upcoming[:LOOK_PAST]
+                lookahead.upcoming = tuple((f, state.kept.peek(f.path)) for f in following)
                 transcript_file_import(state, file)
                 migration_run_progress(run=run, advance=1)
                 state.file_done()
@@ -162,8 +164,12 @@ def import_transcripts_execute(run: MigrationRun) -> dict:
     return run.counts
 
 
-def _with_next(files: Iterator[TranscriptSource], count: int = 8):
-    """(file, the `count` files after it): the lookahead may look past unchanged ones."""
+KEPT_AHEAD = 100  # files whose rows are read in one query (KeptFiles)
+LOOK_PAST = 8  # unchanged files the lookahead may look past for the next one to prepare
+
+
+def _with_next(files: Iterator[TranscriptSource], count: int):
+    """(file, the `count` files after it)."""
     window = deque(islice(files, count + 1))
     while window:
         yield window.popleft(), tuple(window)

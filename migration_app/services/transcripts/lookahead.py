@@ -29,7 +29,8 @@ class WindowLookahead:
     def __init__(self, *, enabled: bool, window: int):
         self.parser = ParseAhead(enabled=enabled, function=window_prepare)
         self.window = window
-        self.upcoming: tuple[TranscriptSource, ...] = ()  # the run's next files
+        # The run's next files, with their rows (None: not imported before).
+        self.upcoming: tuple[tuple[TranscriptSource, TranscriptFile | None], ...] = ()
         self._pending: tuple[tuple, object] | None = None  # (what was sent, its future)
         self._read_here = 0
         self.taken = 0  # reads the worker prepared
@@ -71,14 +72,13 @@ class WindowLookahead:
         if following > end:
             self._send(file, tail, end, following)
             return
-        for upcoming in self.upcoming:  # past unchanged files (an append re-run has many)
-            if self._send_first(upcoming):
+        for upcoming, kept in self.upcoming:  # past unchanged files (an append has many)
+            if self._send_first(upcoming, kept):
                 return
 
-    def _send_first(self, file: TranscriptSource) -> bool:
+    def _send_first(self, file: TranscriptSource, kept: TranscriptFile | None) -> bool:
         """Send the first window the import will read of `file`, as transcript_import
         decides it when the file's start is unchanged; False when it is unchanged."""
-        kept = TranscriptFile.objects.filter(path=file.path).first()
         try:
             st = os.stat(file.path)
         except OSError:
