@@ -94,12 +94,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
             # A WAL checkpoint every 20,000 pages instead of 1,000: a batch of an import
             # writes thousands of index pages, and each default checkpoint copies them back.
             # 20,000 ao sessions (profiled 2026-12-04): commits 0.23 s -> 0.07 s of 1.7 s.
-            # A 64 MiB page cache (2 MiB by default): an import inserts keys all over large
-            # indexes (uuid primary keys, usage keys). First transcript import of 512 MiB,
-            # same-run A/B of 2 rounds (2026-12-07): 76.4 s -> 67.7 s (16 MiB: 70.4 s).
             "init_command": (
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                "PRAGMA wal_autocheckpoint=20000; PRAGMA cache_size=-65536;"
+                "PRAGMA wal_autocheckpoint=20000;"
             ),
         }
     )

@@ -92,6 +92,21 @@ def test_the_datetime_preparer_writes_what_django_writes(hours):
         assert bulk.datetime_preparer()(when) == connection.ops.adapt_datetimefield_value(when)
 
 
+def page_cache() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        return cursor.fetchone()[0]
+
+
+def test_the_page_cache_is_larger_while_an_import_runs_and_back_after():
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's page cache")
+    before = page_cache()
+    with bulk.sqlite_page_cache(mib=64):
+        assert page_cache() == -64 * 1024  # KiB
+    assert page_cache() == before != -64 * 1024
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_failed_batch_outside_a_transaction_does_not_block_the_next():
     # PostgreSQL stages such a batch in a temporary table, which outlives a failure in

@@ -41,7 +41,7 @@ from migration_app.services.transcripts.files import ImportState, transcript_imp
 from migration_app.services.transcripts.linking import TranscriptSource
 from migration_app.services.transcripts.lookahead import WindowLookahead
 from migration_app.services.transcripts.undo import import_transcripts_undo
-from projects_app.bulk import tables_analyze
+from projects_app.bulk import sqlite_page_cache, tables_analyze
 from projects_app.models import Conversation, Message, Source, Workspace
 from sessions_app.models import Session, UsageRecord
 
@@ -148,7 +148,7 @@ def import_transcripts_execute(run: MigrationRun) -> dict:
     gc.freeze()  # as the ao import: the run's many short-lived objects, not Django's, are scanned
     try:
         # The group commits what is left; an exception (or a kill) rolls it back.
-        with lookahead, state.group:
+        with lookahead, sqlite_page_cache(mib=64), state.group:
             for file, upcoming in _with_next(transcripts_of_run(run), count=KEPT_AHEAD):
                 state.kept.load((file, *upcoming), needed=1 + LOOK_PAST)
                 following = upcoming[:LOOK_PAST]
