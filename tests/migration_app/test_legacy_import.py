@@ -30,7 +30,7 @@ from tests.migration_app.legacy_helpers import (
     run_import,
 )
 from tests.migration_app.minsky_helpers import minsky_import
-from tests.projects_app.test_bulk import planner_rows
+from tests.projects_app.test_db_tuning import planner_rows
 
 pytestmark = pytest.mark.django_db
 

@@ -6,13 +6,10 @@ import os
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
-from bench.transcript_tree import transcript_tree_generate
 from migration_app.legacy import transcript_rows
 from migration_app.models import MigrationRun, TranscriptFile
 from migration_app.services import migration_undo
-from migration_app.services import transcripts as transcripts_package
 from migration_app.services.transcripts import files as transcript_files
 from projects_app.models import Conversation, Message, Source
 from sessions_app.models import Session, UsageRecord
@@ -34,7 +31,7 @@ from tests.migration_app.transcript_helpers import (
     transcripts_run,
     usage,
 )
-from tests.projects_app.test_bulk import page_cache, planner_rows
+from tests.projects_app.test_db_tuning import planner_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -107,33 +104,6 @@ def test_second_run_over_the_same_files_skips_everything(tmp_path, data_dir, bot
     again = transcripts_run(tmp_path)
     assert again.counts["migrated"] == 0 and again.counts["files_unchanged"] == 2
     assert dump_tables() == before
-
-
-def test_a_rerun_reads_the_rows_of_many_files_in_one_query(tmp_path, data_dir):
-    claude, codex = homes(tmp_path)
-    tree = transcript_tree_generate(str(claude), str(codex), total_bytes=200_000, files=12)
-    transcripts_run(tmp_path)
-    table = TranscriptFile._meta.db_table
-    with CaptureQueriesContext(connection) as queries:
-        again = transcripts_run(tmp_path)
-    assert again.counts["files_unchanged"] == len(tree.files) > 10
-    reads = [q for q in queries if q["sql"].startswith("SELECT") and table in q["sql"]]
-    assert len(reads) == 1  # not one a file
-
-
-def test_the_import_runs_with_a_larger_sqlite_page_cache(tmp_path, data_dir, both, monkeypatch):
-    if connection.vendor != "sqlite":
-        pytest.skip("SQLite's page cache")
-    seen = []
-    importing = transcript_files.transcript_import
-
-    def spy(state, file):
-        seen.append(page_cache())
-        return importing(state, file)
-
-    monkeypatch.setattr(transcripts_package, "transcript_import", spy)
-    transcripts_run(tmp_path)
-    assert seen == [-64 * 1024] * 2 and page_cache() != -64 * 1024
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics")

@@ -92,21 +92,6 @@ def test_the_datetime_preparer_writes_what_django_writes(hours):
         assert bulk.datetime_preparer()(when) == connection.ops.adapt_datetimefield_value(when)
 
 
-def page_cache() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        return cursor.fetchone()[0]
-
-
-def test_the_page_cache_is_larger_while_an_import_runs_and_back_after():
-    if connection.vendor != "sqlite":
-        pytest.skip("SQLite's page cache")
-    before = page_cache()
-    with bulk.sqlite_page_cache(mib=64):
-        assert page_cache() == -64 * 1024  # KiB
-    assert page_cache() == before != -64 * 1024
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_failed_batch_outside_a_transaction_does_not_block_the_next():
     # PostgreSQL stages such a batch in a temporary table, which outlives a failure in
@@ -168,20 +153,3 @@ def test_rows_count_in_within_counts_only_the_keys_whose_rows_hold_one_of_the_va
     both = [key(here.conversation), key(there.conversation)]
     assert bulk.rows_count_in(Message, keys, within=("conversation", both)) == 2
     assert bulk.rows_count_in(Message, keys, within=("conversation", [])) == 0
-
-
-def planner_rows(model) -> float:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table]
-        )
-        return cursor.fetchone()[0]
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics")
-def test_tables_analyze_gives_the_planner_the_rows_just_written():
-    rows = message_rows(ConversationFactory(), [f"word{n}" for n in range(40)])
-    rows_insert(Message, COLUMNS, rows)
-    assert planner_rows(Message) != 40
-    bulk.tables_analyze([Message])
-    assert planner_rows(Message) == 40

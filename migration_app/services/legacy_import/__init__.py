@@ -22,7 +22,7 @@ from migration_app.services.journal import (
     UndoResult,
     migration_kind_register,
 )
-from projects_app.bulk import tables_analyze
+from projects_app.db_tuning import tables_analyze
 from projects_app.models import Artifact, Conversation, Message, Project, Workspace
 from sessions_app.models import Session, UsageRecord, Workstream
 from sessions_app.usage import LEGACY_USAGE_KEYS, usage_sessions_record

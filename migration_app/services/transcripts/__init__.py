@@ -41,7 +41,7 @@ from migration_app.services.transcripts.files import ImportState, transcript_imp
 from migration_app.services.transcripts.linking import TranscriptSource
 from migration_app.services.transcripts.lookahead import WindowLookahead
 from migration_app.services.transcripts.undo import import_transcripts_undo
-from projects_app.bulk import sqlite_page_cache, tables_analyze
+from projects_app.db_tuning import sqlite_page_cache, tables_analyze
 from projects_app.models import Conversation, Message, Source, Workspace
 from sessions_app.models import Session, UsageRecord
 
