@@ -94,9 +94,9 @@ class KeptFiles:
         return TranscriptFile.objects.filter(path=path).first()
 
     def take(self, path: str) -> TranscriptFile | None:
-        if path in self._rows:
-            return self._rows.pop(path)
-        return TranscriptFile.objects.filter(path=path).first()
+        row = self.peek(path)
+        self._rows.pop(path, None)
+        return row
 
 
 @dataclass
