@@ -30,7 +30,7 @@ from tests.migration_app.legacy_helpers import (
     run_import,
 )
 from tests.migration_app.minsky_helpers import minsky_import
-from tests.projects_app.test_db_tuning import planner_rows
+from tests.projects_app.test_db_tuning import planner_rows, statistics_of_empty_tables
 
 pytestmark = pytest.mark.django_db
 
@@ -425,6 +425,7 @@ def test_an_import_that_wrote_leaves_the_planner_statistics_of_its_rows(tmp_path
     records = [{"sessionId": f"s-{i}", "repoName": "acme/w", "createdAt": "2025-06-01"}
                for i in range(30)]  # fmt: skip
     minsky_sqlite_write(str(path), records)
+    statistics_of_empty_tables(Session, MigrationItem)
     minsky_import(path, dry_run=True)
     assert planner_rows(Session) != 30
     minsky_import(path)

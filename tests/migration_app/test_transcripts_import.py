@@ -31,7 +31,7 @@ from tests.migration_app.transcript_helpers import (
     transcripts_run,
     usage,
 )
-from tests.projects_app.test_db_tuning import planner_rows
+from tests.projects_app.test_db_tuning import planner_rows, statistics_of_empty_tables
 
 pytestmark = pytest.mark.django_db
 
@@ -110,8 +110,9 @@ def test_second_run_over_the_same_files_skips_everything(tmp_path, data_dir, bot
 def test_an_import_that_wrote_leaves_the_planner_statistics_of_its_messages(
     tmp_path, data_dir, both
 ):
+    statistics_of_empty_tables(Message)
     transcripts_run(tmp_path, dry_run=True)
-    assert planner_rows(Message) != Message.objects.count()
+    assert planner_rows(Message) == 0  # a dry run analyses nothing (ANALYZE is not undone)
     transcripts_run(tmp_path)
     assert Message.objects.exists() and planner_rows(Message) == Message.objects.count()
 
