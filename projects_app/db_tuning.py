@@ -36,8 +36,8 @@ def tables_analyze(models_written: Sequence[type[models.Model]]) -> None:
     message ids by primary key was a sequential scan of 11.9 ms, 1.9 ms after ANALYZE, and
     the re-run, a hundred such counts, took 2.38x its floor (2026-12-07, PostgreSQL 15).
 
-    Only the tables with a tenth of their rows changed since their last ANALYZE (or never
-    analysed), autovacuum's own rule: a run from cron that adds a few messages to a large
+    Only the tables with at least a tenth of their rows changed since their last ANALYZE (or
+    never analysed), autovacuum's own rule: a run from cron that adds a few messages to a large
     hub skips it. 64 KiB appended to each of 100 files of a 256 MiB transcript tree
     (2026-12-08, one round each): the re-run 3.53 s analysing every table, 2.46 s now."""
     if connection.vendor != "postgresql" or not models_written:

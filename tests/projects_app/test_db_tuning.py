@@ -54,7 +54,7 @@ def test_tables_analyze_gives_the_planner_the_rows_just_written():
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics")
 @pytest.mark.django_db(transaction=True)  # committed: the statistics count committed writes
-def test_tables_analyze_leaves_a_table_with_a_tenth_of_its_rows_changed_or_less():
+def test_tables_analyze_leaves_a_table_with_less_than_a_tenth_of_its_rows_changed():
     conversation = ConversationFactory()
     rows_insert(Message, COLUMNS, message_rows(conversation, [f"a{n}" for n in range(100)]))
     db_tuning.tables_analyze([Message])
